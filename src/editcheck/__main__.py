@@ -1,0 +1,5 @@
+"""``python -m editcheck`` runs the command-line interface."""
+
+from editcheck.cli import main
+
+main()

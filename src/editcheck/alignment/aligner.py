@@ -1,0 +1,292 @@
+"""Global alignment of unique reads to the reference amplicon(s) with WFA2 (pywfa).
+
+Each read is aligned end to end with affine gaps and full traceback. The penalties
+(mismatch 18, gap open 36, gap extension 9) are the exact WFA equivalent of the scores
+match +5, mismatch -4, gap -(18 + 2 L) that amplicon tools in this field use. Terminal gaps are
+not edits: read bases beyond the amplicon ends (primer/adapter overhang) are clipped and
+amplicon bases before the read's first or after its last aligned base are *not covered*.
+Indels are then placed by :mod:`editcheck.alignment.placement`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pywfa import WavefrontAligner
+
+from editcheck.alignment.placement import place_indels
+from editcheck.design import Reference, reverse_complement
+
+MISMATCH_PENALTY = 18
+GAP_OPEN_PENALTY = 36
+GAP_EXTEND_PENALTY = 9
+KMER = 10
+ANCHOR = 12
+"""Exact matches to the amplicon's first and last bases locate primer-anchored read ends quickly."""
+DEFAULT_MIN_IDENTITY = 60.0
+"""Reads whose best alignment has a lower percent identity are counted as not aligned."""
+
+_MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedRead:
+    """A unique read placed on a reference: the covered span and every difference from it."""
+
+    reference: int
+    """Index of the best reference (0 = amplicon, 1 = HDR outcome)."""
+    ambiguous: bool
+    """True when two references fit equally well."""
+    reverse: bool
+    """True when the read is the reverse complement of the amplicon."""
+    identity: float
+    """Percent identity over the covered span (matches / alignment columns)."""
+    start: int
+    end: int
+    """Covered reference span [start, end)."""
+    projection: str
+    """The read base at every reference position: ACGTN, '-' deleted, '.' not covered."""
+    insertions: tuple[tuple[int, str], ...]
+    """(p, bases): bases inserted between reference positions p - 1 and p."""
+    deletions: tuple[tuple[int, int], ...]
+    """(start, length) of deleted reference stretches."""
+    substitutions: tuple[tuple[int, str], ...]
+    """(position, read base) where the read differs from the reference (N never counts)."""
+
+
+def _mismatches(reference: str, read: str, offset: int, found: list[tuple[int, str]]) -> None:
+    """Append (offset + i, read[i]) where the equal-length strings differ, skipping N in the read."""
+    if reference == read:
+        return
+    if len(reference) <= 16:
+        for index, (expected, observed) in enumerate(zip(reference, read)):
+            if expected != observed and observed != "N":
+                found.append((offset + index, observed))
+        return
+    middle = len(reference) // 2
+    _mismatches(reference[:middle], read[:middle], offset, found)
+    _mismatches(reference[middle:], read[middle:], offset + middle, found)
+
+
+def _wfa(reference: str, span: str) -> WavefrontAligner:
+    return WavefrontAligner(
+        reference,
+        span=span,
+        distance="affine",
+        mismatch=MISMATCH_PENALTY,
+        gap_opening=GAP_OPEN_PENALTY,
+        gap_extension=GAP_EXTEND_PENALTY,
+        heuristic=None,
+    )
+
+
+class ReadAligner:
+    """Aligns reads to one or more references and returns an :class:`AlignedRead` or ``None``."""
+
+    def __init__(self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY) -> None:
+        self.references = tuple(references)
+        self.min_identity = min_identity
+        self._end_to_end = [_wfa(reference.sequence, "end-to-end") for reference in self.references]
+        self._ends_free = [_wfa(reference.sequence, "ends-free") for reference in self.references]
+        self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
+        self._cut_boundaries = [tuple(cut + 1 for cut in reference.cut_points) for reference in self.references]
+        forward: set[str] = set()
+        backward: set[str] = set()
+        for reference in self.references:
+            sequence = reference.sequence
+            reverse = reverse_complement(sequence)
+            forward.update(sequence[i : i + KMER] for i in range(len(sequence) - KMER + 1))
+            backward.update(reverse[i : i + KMER] for i in range(len(reverse) - KMER + 1))
+        self._forward_only = frozenset(forward - backward)
+        self._reverse_only = frozenset(backward - forward)
+
+    def orientations(self, read: str) -> tuple[bool, ...]:
+        """Which orientations to try: forward, reverse, or both when k-mers do not decide."""
+        forward = reverse = 0
+        for index in range(0, len(read) - KMER + 1, KMER):
+            kmer = read[index : index + KMER]
+            if kmer in self._forward_only:
+                forward += 1
+            elif kmer in self._reverse_only:
+                reverse += 1
+        if forward > reverse:
+            return (False,)
+        if reverse > forward:
+            return (True,)
+        return (False, True)
+
+    def align(self, read: str) -> AlignedRead | None:
+        """Align one read; ``None`` if no reference reaches the identity threshold."""
+        best: AlignedRead | None = None
+        best_penalty = 0
+        tie = False
+        for reverse in self.orientations(read):
+            sequence = reverse_complement(read) if reverse else read
+            for index in range(len(self.references)):
+                result = self._align_to(index, sequence, reverse)
+                if result is None:
+                    continue
+                penalty, aligned = result
+                if best is None or penalty < best_penalty:
+                    best, best_penalty, tie = aligned, penalty, False
+                elif penalty == best_penalty and aligned.reference != best.reference:
+                    tie = True
+        if best is None or best.identity < self.min_identity:
+            return None
+        if tie:
+            best = AlignedRead(
+                best.reference, True, best.reverse, best.identity, best.start, best.end,
+                best.projection, best.insertions, best.deletions, best.substitutions,
+            )  # fmt: skip
+        return best
+
+    def _align_to(self, index: int, read: str, reverse: bool) -> tuple[int, AlignedRead] | None:
+        """Align to one reference. Read overhang beyond the amplicon ends is free: cut off at an
+        exact match to the amplicon's first/last bases, or left to WFA's free text ends."""
+        reference = self.references[index].sequence
+        first_anchor, last_anchor = self._anchors[index]
+        clip_left = 0
+        begin_free = 0
+        if not read.startswith(first_anchor):
+            found = read.find(first_anchor)
+            if found > 0:
+                clip_left = found
+            else:
+                begin_free = 1
+        clip_right = len(read)
+        end_free = 0
+        if not read.endswith(last_anchor):
+            found = read.rfind(last_anchor)
+            if found >= clip_left:
+                clip_right = found + ANCHOR
+            else:
+                end_free = 1
+        text = read[clip_left:clip_right] if clip_left or clip_right < len(read) else read
+        if begin_free or end_free:
+            aligner = self._ends_free[index]
+            aligner.text_begin_free = len(text) if begin_free else 0
+            aligner.text_end_free = len(text) if end_free else 0
+        else:
+            aligner = self._end_to_end[index]
+        aligner.wavefront_align(text)
+        if aligner.status != 0:
+            return None
+        read = text
+        operations = aligner.cigartuples
+        first, last = 0, len(operations)
+        read_start = reference_start = 0
+        read_end, reference_end = len(read), len(reference)
+        while first < last and operations[first][0] in (_INSERTION, _DELETION):
+            code, length = operations[first]
+            if code == _INSERTION:
+                read_start += length
+            else:
+                reference_start += length
+            first += 1
+        while last > first and operations[last - 1][0] in (_INSERTION, _DELETION):
+            code, length = operations[last - 1]
+            if code == _INSERTION:
+                read_end -= length
+            else:
+                reference_end -= length
+            last -= 1
+        if first == last:
+            return None
+        core = operations[first:last]
+        penalty = 0
+        has_gap = False
+        for code, length in core:
+            if code == _MISMATCH:
+                penalty += MISMATCH_PENALTY * length
+            elif code != _MATCH:
+                penalty += GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY * length
+                has_gap = True
+        substitutions: list[tuple[int, str]] = []
+        if not has_gap:
+            covered_read = read[read_start:read_end]
+            _mismatches(reference[reference_start:reference_end], covered_read, reference_start, substitutions)
+            columns = reference_end - reference_start
+            mismatched = sum(length for code, length in core if code == _MISMATCH)
+            identity = 100.0 * (columns - mismatched) / columns
+            projection = "." * reference_start + covered_read + "." * (len(reference) - reference_end)
+            aligned = AlignedRead(
+                index, False, reverse, identity, reference_start, reference_end, projection,
+                (), (), tuple(substitutions),
+            )  # fmt: skip
+            return penalty, aligned
+        reference_parts: list[str] = []
+        read_parts: list[str] = []
+        reference_position, read_position = reference_start, read_start
+        for code, length in core:
+            if code == _MATCH or code == _MISMATCH:
+                reference_parts.append(reference[reference_position : reference_position + length])
+                read_parts.append(read[read_position : read_position + length])
+                reference_position += length
+                read_position += length
+            elif code == _INSERTION:
+                reference_parts.append("-" * length)
+                read_parts.append(read[read_position : read_position + length])
+                read_position += length
+            else:
+                reference_parts.append(reference[reference_position : reference_position + length])
+                read_parts.append("-" * length)
+                reference_position += length
+        reference_aligned, read_aligned = place_indels(
+            "".join(reference_parts), "".join(read_parts), reference_start, self._cut_boundaries[index]
+        )
+        aligned = _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
+        return penalty, aligned
+
+
+def _next_gap(text: str, column: int, length: int) -> int:
+    found = text.find("-", column)
+    return length if found == -1 else found
+
+
+def _gap_end(text: str, column: int, length: int) -> int:
+    stop = column
+    while stop < length and text[stop] == "-":
+        stop += 1
+    return stop
+
+
+def _from_gapped(
+    index: int, reverse: bool, reference: str, reference_aligned: str, read_aligned: str, start: int, end: int
+) -> AlignedRead:
+    """Derive events and the projection from a gapped alignment of the covered span."""
+    insertions: list[tuple[int, str]] = []
+    deletions: list[tuple[int, int]] = []
+    substitutions: list[tuple[int, str]] = []
+    projection_parts = ["." * start]
+    column = 0
+    position = start
+    unmatched = 0
+    length = len(reference_aligned)
+    while column < length:
+        if reference_aligned[column] == "-":
+            stop = _gap_end(reference_aligned, column, length)
+            insertions.append((position, read_aligned[column:stop]))
+        elif read_aligned[column] == "-":
+            stop = _gap_end(read_aligned, column, length)
+            deletions.append((position, stop - column))
+            projection_parts.append("-" * (stop - column))
+            position += stop - column
+        else:
+            stop = min(_next_gap(reference_aligned, column, length), _next_gap(read_aligned, column, length))
+            segment = read_aligned[column:stop]
+            before = len(substitutions)
+            _mismatches(reference_aligned[column:stop], segment, position, substitutions)
+            unmatched += len(substitutions) - before + segment.count("N")
+            projection_parts.append(segment)
+            position += stop - column
+            column = stop
+            continue
+        unmatched += stop - column
+        column = stop
+    projection_parts.append("." * (len(reference) - end))
+    identity = 100.0 * (length - unmatched) / length
+    return AlignedRead(
+        index, False, reverse, identity, start, end, "".join(projection_parts),
+        tuple(insertions), tuple(deletions), tuple(substitutions),
+    )  # fmt: skip

@@ -1,0 +1,168 @@
+"""Command-line interface: parses options, calls the library, turns known errors into one-line messages."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from editcheck import __version__
+from editcheck.errors import EditcheckError
+
+logger = logging.getLogger("editcheck")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reports_errors(function: F) -> F:
+    """Translate the library's exception family (and missing files) into one line and exit code 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except EditcheckError as error:
+            raise click.ClickException(str(error)) from None
+        except FileNotFoundError as error:
+            raise click.ClickException(f"{error.filename}: file not found") from None
+        except PermissionError as error:
+            raise click.ClickException(f"{error.filename}: permission denied") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
+    """A sequence given inline, or the first record of a FASTA file; returns (sequence, record name)."""
+    path = Path(value)
+    if not path.is_file():
+        return value, None
+    from Bio import SeqIO
+
+    from editcheck.errors import InputFormatError
+
+    try:
+        records = list(SeqIO.parse(str(path), "fasta"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputFormatError(path, f"not a FASTA file ({error})") from None
+    if not records:
+        raise InputFormatError(path, f"no FASTA record found for the {what}")
+    if len(records) > 1:
+        raise InputFormatError(path, f"{len(records)} FASTA records; give one {what} per file")
+    return str(records[0].seq), records[0].id
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="editcheck")
+@click.option("--debug", is_flag=True, help="Log debug messages and show tracebacks.")
+def main(debug: bool) -> None:
+    """editcheck: evidence that a gene edit hit its target, from amplicon sequencing reads."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr)
+
+
+@main.command()
+@click.option("--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Reads (FASTQ or FASTQ.gz); R1 when paired.")
+@click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged.")
+@click.option("-a", "--amplicon", required=True, help="Amplicon sequence, or a FASTA file holding it.")
+@click.option("--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference'].")
+@click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM) on either strand; repeat for several guides.")
+@click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut position, in nt 5' of the PAM (SpCas9: 3).")
+@click.option("-w", "--window", default=None, help="Quantification window as 1-based inclusive ranges, e.g. 90-96 or 90-96,120-125.")
+@click.option("--window-flank", default=3, show_default=True, type=click.IntRange(0, 100), help="Without --window: bases either side of each cut counted.")
+@click.option("--exclude-ends", default=15, show_default=True, type=click.IntRange(0, 1000), help="Without guide or window: bases at each amplicon end left out.")
+@click.option("-d", "--donor", default=None, help="HDR donor template (sequence or FASTA), placed into the amplicon by its homology arms.")
+@click.option("-e", "--expected-hdr-amplicon", default=None, help="Full amplicon expected after perfect HDR (sequence or FASTA).")
+@click.option("--ignore-substitutions", is_flag=True, help="Substitutions never make a read modified.")
+@click.option("--ignore-insertions", is_flag=True, help="Insertions never make a read modified.")
+@click.option("--ignore-deletions", is_flag=True, help="Deletions never make a read modified.")
+@click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span for a read to count as aligned.")
+@click.option("--min-overlap", default=10, show_default=True, type=click.IntRange(5, 1000), help="Minimum overlap to merge a read pair.")
+@click.option("--max-mismatch-rate", default=0.1, show_default=True, type=click.FloatRange(0, 0.5, max_open=True), help="Maximum mismatch rate in the overlap of a merged pair.")
+@click.option("--min-mean-quality", default=0.0, show_default=True, type=click.FloatRange(0, 60), help="Drop reads (pairs) with a lower mean Phred quality.")
+@click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (never a substitution).")
+@click.option("--sample", default=None, help="Sample name in outputs [R1 file name].")
+@click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment.")
+@click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@_reports_errors
+def quantify(r1: Path, r2: Path | None, amplicon: str, amplicon_name: str | None, guides: tuple[str, ...], cut_offset: int,
+             window: str | None, window_flank: int, exclude_ends: int, donor: str | None, expected_hdr_amplicon: str | None,
+             ignore_substitutions: bool, ignore_insertions: bool, ignore_deletions: bool, min_identity: float,
+             min_overlap: int, max_mismatch_rate: float, min_mean_quality: float, min_base_quality: int,
+             sample: str | None, threads: int, write_reads: bool, out: Path) -> None:  # fmt: skip
+    """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
+
+    Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv into OUT.
+    """
+    from editcheck.classification.outcomes import ClassificationSettings
+    from editcheck.design import build_design
+    from editcheck.pipeline import AnalysisSettings
+    from editcheck.pipeline import quantify as run_quantify
+    from editcheck.reads.collapse import QualitySettings
+    from editcheck.reads.merge import MergeSettings
+    from editcheck.report.tables import iter_read_calls, write_sample_outputs
+
+    amplicon_sequence, record_name = _read_sequence_argument(amplicon, "amplicon")
+    donor_sequence = _read_sequence_argument(donor, "donor")[0] if donor else None
+    hdr_sequence = _read_sequence_argument(expected_hdr_amplicon, "HDR amplicon")[0] if expected_hdr_amplicon else None
+    design = build_design(
+        amplicon_sequence, guides, name=amplicon_name or record_name or "Reference", cut_offset=cut_offset,
+        window=window, window_flank=window_flank, exclude_ends=exclude_ends, donor=donor_sequence,
+        expected_hdr_amplicon=hdr_sequence,
+    )  # fmt: skip
+    settings = AnalysisSettings(
+        classification=ClassificationSettings(ignore_substitutions, ignore_insertions, ignore_deletions),
+        quality=QualitySettings(min_mean_quality, min_base_quality),
+        merge=MergeSettings(min_overlap, max_mismatch_rate),
+        min_identity=min_identity,
+    )
+    for path in (r1, r2):
+        if path is not None and not path.exists():
+            raise FileNotFoundError(2, "file not found", str(path))
+    result = run_quantify(r1, r2, design=design, settings=settings, sample=sample, threads=threads, keep_calls=write_reads)
+    write_sample_outputs(result, out, iter_read_calls(result) if write_reads else None)
+    edited = result.tally.edited
+    low, high = edited.interval
+    logger.info(
+        "%s: %d reads, %d classified, edited %.2f%% (95%% CI %.2f-%.2f) -> %s",
+        result.sample, result.reads.reads_in, result.tally.classified, edited.percent, low, high, out,
+    )  # fmt: skip
+
+
+@main.command()
+@click.option("-n", "--reads", "n_reads", default=10000, show_default=True, type=click.IntRange(1), help="Reads (or pairs) to simulate.")
+@click.option("--paired", is_flag=True, help="Write R1 and R2 (2 x read length, overlapping).")
+@click.option("--read-length", default=None, type=click.IntRange(20), help="Read length [250 single-end, 150 paired].")
+@click.option("--error-rate", default=0.002, show_default=True, type=click.FloatRange(0, 0.2), help="Mean sequencing substitution rate per base.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed for reads.")
+@click.option("--design-seed", default=2024, show_default=True, type=int, help="Random seed for the amplicon design.")
+@click.option("--no-donor", is_flag=True, help="Simulate without HDR reads.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--prefix", default="sim", show_default=True, help="File name prefix.")
+@_reports_errors
+def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: float, seed: int, design_seed: int,
+             no_donor: bool, out: Path, prefix: str) -> None:  # fmt: skip
+    """Write simulated amplicon reads with known truth (FASTQ.gz, amplicon FASTA, truth JSON)."""
+    from editcheck import simulate as simulation
+    from editcheck.outputs import atomic_output
+
+    design = simulation.random_design(seed=design_seed, with_donor=not no_donor)
+    out.mkdir(parents=True, exist_ok=True)
+    r1 = out / f"{prefix}_R1.fastq.gz"
+    r2 = out / f"{prefix}_R2.fastq.gz" if paired else None
+    length = read_length or (150 if paired else 250)
+    simulation.simulate(design, n_reads, r1, r2, error_rate=error_rate, read_length=length, seed=seed,
+                        truth_path=out / f"{prefix}.truth.json")  # fmt: skip
+    with atomic_output(out / f"{prefix}.amplicon.fa") as handle:
+        handle.write(f">{prefix}_amplicon\n{design.amplicon}\n")
+    if design.donor_amplicon:
+        with atomic_output(out / f"{prefix}.hdr_amplicon.fa") as handle:
+            handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
+    logger.info("wrote %d %s to %s (guide %s)", n_reads, "pairs" if paired else "reads", out, design.guide)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

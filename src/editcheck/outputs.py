@@ -1,0 +1,73 @@
+"""Writing outputs atomically (temporary name, then rename) and deterministically."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path``; rename it to ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as handle:
+            yield handle
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def format_value(value: Any) -> str:
+    """Format one table cell: floats with fixed precision so reruns give the same bytes."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}" if value == value else "nan"
+    return str(value)
+
+
+def write_tsv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write a tab-separated table atomically; rows are written in the order given."""
+    with atomic_output(path) as handle:
+        handle.write("\t".join(header) + "\n")
+        for row in rows:
+            handle.write("\t".join(format_value(value) for value in row) + "\n")
+
+
+def write_tsv_gz(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
+    """Write a gzip-compressed table atomically, with a fixed gzip header (no timestamp)."""
+    with atomic_output(path, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as compressed:
+            compressed.write(("\t".join(header) + "\n").encode())
+            for row in rows:
+                compressed.write(("\t".join(format_value(value) for value in row) + "\n").encode())
+
+
+def write_json(path: str | Path, document: Any) -> None:
+    """Write JSON atomically with sorted keys and a trailing newline."""
+    with atomic_output(path) as handle:
+        json.dump(document, handle, indent=2, sort_keys=True, allow_nan=False)
+        handle.write("\n")

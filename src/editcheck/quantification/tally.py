@@ -1,0 +1,169 @@
+"""Turning classified unique reads into counts: outcomes, edit types, indel sizes, alleles, positions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from editcheck.alignment.aligner import AlignedRead
+from editcheck.classification.outcomes import (
+    AMBIGUOUS,
+    CLASSIFIED,
+    HDR,
+    IMPERFECT_HDR,
+    MODIFIED,
+    NOT_ALIGNED,
+    WINDOW_NOT_COVERED,
+    ReadCall,
+    aligned_sequence,
+    describe_events,
+)
+from editcheck.design import AmpliconDesign
+from editcheck.statistics.intervals import wilson_interval
+
+POSITION_SYMBOLS = "ACGTN-"
+EDITED = (MODIFIED, HDR, IMPERFECT_HDR)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A count out of a denominator, as a percentage with its Wilson 95% confidence interval."""
+
+    reads: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.reads / self.total if self.total else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        low, high = wilson_interval(self.reads, self.total)
+        return 100.0 * low, 100.0 * high
+
+    def as_dict(self) -> dict[str, float | int]:
+        low, high = self.interval
+        return {"reads": self.reads, "total": self.total, "percent": round(self.percent, 6),
+                "ci95_low": round(low, 6), "ci95_high": round(high, 6)}  # fmt: skip
+
+
+@dataclass
+class Allele:
+    """Reads sharing one aligned sequence on one reference."""
+
+    reference: str
+    aligned_sequence: str
+    outcome: str
+    events: str
+    reads: int
+
+
+@dataclass
+class PositionProfile:
+    """Per-position base, deletion and insertion counts on one reference."""
+
+    reference: str
+    sequence: str
+    window: tuple[bool, ...]
+    counts: np.ndarray
+    """Shape (len(sequence), 6): reads showing A, C, G, T, N, deletion at each position."""
+    insertions_after: np.ndarray
+    """Reads with an insertion between each position and the next."""
+
+    @property
+    def coverage(self) -> np.ndarray:
+        return self.counts.sum(axis=1)
+
+
+@dataclass
+class Tally:
+    """Everything counted for one sample."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    with_insertion: int = 0
+    with_deletion: int = 0
+    with_substitution: int = 0
+    deletion_sizes: Counter[int] = field(default_factory=Counter)
+    insertion_sizes: Counter[int] = field(default_factory=Counter)
+    alleles: list[Allele] = field(default_factory=list)
+    positions: list[PositionProfile] = field(default_factory=list)
+
+    @property
+    def classified(self) -> int:
+        return sum(self.outcomes[outcome] for outcome in CLASSIFIED)
+
+    @property
+    def aligned(self) -> int:
+        return self.classified + self.outcomes[WINDOW_NOT_COVERED]
+
+    def proportion(self, *outcomes: str) -> Proportion:
+        return Proportion(sum(self.outcomes[outcome] for outcome in outcomes), self.classified)
+
+    @property
+    def edited(self) -> Proportion:
+        return self.proportion(*EDITED)
+
+
+def tally_reads(
+    design: AmpliconDesign, calls: list[tuple[str, int, AlignedRead | None, ReadCall]]
+) -> Tally:
+    """Count classified unique reads, each weighted by its number of reads.
+
+    ``calls`` holds (sequence, count, alignment, call) for every unique read or unmerged pair.
+    """
+    tally = Tally()
+    references = design.references
+    allele_counts: dict[tuple[str, str, str, str], int] = {}
+    per_reference: list[tuple[list[str], list[int], np.ndarray]] = [
+        ([], [], np.zeros(len(reference.sequence), dtype=np.int64)) for reference in references
+    ]
+    for _sequence, count, aligned, call in calls:
+        outcome = call.outcome
+        tally.outcomes[outcome] += count
+        if aligned is None or outcome == NOT_ALIGNED:
+            continue
+        reference = references[aligned.reference]
+        if outcome in CLASSIFIED:
+            if call.insertion_bases:
+                tally.with_insertion += count
+                tally.insertion_sizes[call.insertion_bases] += count
+            if call.deletion_bases:
+                tally.with_deletion += count
+                tally.deletion_sizes[call.deletion_bases] += count
+            if call.substitutions:
+                tally.with_substitution += count
+        key = (reference.name, aligned_sequence(aligned), outcome, describe_events(aligned, reference.sequence))
+        allele_counts[key] = allele_counts.get(key, 0) + count
+        if outcome != AMBIGUOUS:
+            projections, weights, insertions = per_reference[aligned.reference]
+            projections.append(aligned.projection)
+            weights.append(count)
+            for position, _bases in aligned.insertions:
+                if position > 0:
+                    insertions[position - 1] += count
+    tally.alleles = [
+        Allele(reference, sequence, outcome, events, reads)
+        for (reference, sequence, outcome, events), reads in sorted(
+            allele_counts.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
+    for reference, (projections, weights, insertions) in zip(references, per_reference):
+        tally.positions.append(_profile(reference.name, reference.sequence, reference.window, projections, weights, insertions))
+    return tally
+
+
+def _profile(
+    name: str, sequence: str, window: tuple[bool, ...], projections: list[str], weights: list[int], insertions: np.ndarray
+) -> PositionProfile:
+    length = len(sequence)
+    counts = np.zeros((length, len(POSITION_SYMBOLS)), dtype=np.int64)
+    chunk = 20000
+    for begin in range(0, len(projections), chunk):
+        block = "".join(projections[begin : begin + chunk]).encode("ascii")
+        matrix = np.frombuffer(block, dtype=np.uint8).reshape(-1, length)
+        weight = np.asarray(weights[begin : begin + chunk], dtype=np.int64)
+        for column, symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
+            counts[:, column] += weight @ (matrix == symbol)
+    return PositionProfile(name, sequence, window, counts, insertions)

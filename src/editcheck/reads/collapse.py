@@ -1,0 +1,147 @@
+"""Collapsing reads into unique sequences with counts, after optional quality filters and pair merging.
+
+Memory grows with the number of *unique* sequences (or unique pairs), never with the number of reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.reads.merge import MergeSettings, merge_pair
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """Optional read filters: drop reads by mean Phred quality; mask low-quality bases to N."""
+
+    min_mean_quality: float = 0.0
+    min_base_quality: int = 0
+
+    def __post_init__(self) -> None:
+        from editcheck.errors import ParameterError
+
+        if not 0 <= self.min_mean_quality <= 60 or not 0 <= self.min_base_quality <= 60:
+            raise ParameterError("quality thresholds must be between 0 and 60")
+
+
+@dataclass
+class CollapsedReads:
+    """Unique sequences with their counts, and what happened to every input read."""
+
+    sequences: dict[str, int] = field(default_factory=dict)
+    """Unique (merged) reads -> number of reads."""
+    unmerged_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Pairs that did not merge: (R1, reverse-complemented R2) -> number of pairs."""
+    reads_in: int = 0
+    """Reads (single-end) or read pairs (paired-end) in the input."""
+    quality_filtered: int = 0
+    merged: int = 0
+    unmerged: int = 0
+    paired: bool = False
+    unique_pairs: int = 0
+
+
+def _masker(threshold: int) -> Callable[[str, str], str]:
+    """Function masking bases with quality below ``threshold`` (Phred+33) to N."""
+    low = "".join(chr(code) for code in range(33, 33 + threshold))
+    table = str.maketrans({character: "\0" for character in low})
+
+    def mask(sequence: str, qualities: str) -> str:
+        flags = qualities.translate(table)
+        if "\0" not in flags:
+            return sequence
+        return "".join("N" if flag == "\0" else base for base, flag in zip(sequence, flags))
+
+    return mask
+
+
+def _mean_quality_ok(threshold: float) -> Callable[[str], bool]:
+    offset = 33 + threshold
+
+    def ok(qualities: str) -> bool:
+        return bool(qualities) and sum(qualities.encode("ascii")) >= offset * len(qualities)
+
+    return ok
+
+
+def collapse_single(path: str | Path, quality: QualitySettings = QualitySettings()) -> CollapsedReads:
+    """Count unique single-end reads."""
+    collapsed = CollapsedReads()
+    counts = collapsed.sequences
+    get = counts.get
+    if quality.min_mean_quality or quality.min_base_quality:
+        keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
+        mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
+        for _name, sequence, qualities in iter_single(path):
+            collapsed.reads_in += 1
+            if keep is not None and not keep(qualities):
+                collapsed.quality_filtered += 1
+                continue
+            if mask is not None:
+                sequence = mask(sequence, qualities)
+            counts[sequence] = get(sequence, 0) + 1
+        return collapsed
+    reads = 0
+    for _name, sequence, _qualities in iter_single(path):
+        reads += 1
+        counts[sequence] = get(sequence, 0) + 1
+    collapsed.reads_in = reads
+    return collapsed
+
+
+def iter_pair_keys(
+    path1: str | Path, path2: str | Path, quality: QualitySettings
+) -> Iterator[tuple[str, str, str, str] | None]:
+    """Yield (seq1, qual1, seq2, qual2) after quality filtering and masking; None for a filtered pair."""
+    keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
+    mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
+    for _name, sequence1, qualities1, sequence2, qualities2 in iter_paired(path1, path2):
+        if keep is not None and not (keep(qualities1) and keep(qualities2)):
+            yield None
+            continue
+        if mask is not None:
+            sequence1 = mask(sequence1, qualities1)
+            sequence2 = mask(sequence2, qualities2)
+        yield sequence1, qualities1, sequence2, qualities2
+
+
+def collapse_paired(
+    path1: str | Path,
+    path2: str | Path,
+    merge: MergeSettings = MergeSettings(),
+    quality: QualitySettings = QualitySettings(),
+) -> CollapsedReads:
+    """Count unique pairs, merge each unique pair once, then count unique merged reads.
+
+    Identical pairs share the qualities of the first one seen, which decide the overlap consensus.
+    """
+    from editcheck.design import reverse_complement
+
+    collapsed = CollapsedReads(paired=True)
+    pairs: dict[tuple[str, str], list] = {}
+    for item in iter_pair_keys(path1, path2, quality):
+        collapsed.reads_in += 1
+        if item is None:
+            collapsed.quality_filtered += 1
+            continue
+        key = (item[0], item[2])
+        entry = pairs.get(key)
+        if entry is None:
+            pairs[key] = [1, item[1], item[3]]
+        else:
+            entry[0] += 1
+    collapsed.unique_pairs = len(pairs)
+    sequences = collapsed.sequences
+    for (sequence1, sequence2), (count, qualities1, qualities2) in pairs.items():
+        merged = merge_pair(sequence1, qualities1, sequence2, qualities2, merge)
+        if merged is None:
+            collapsed.unmerged += count
+            key = (sequence1, reverse_complement(sequence2))
+            collapsed.unmerged_pairs[key] = collapsed.unmerged_pairs.get(key, 0) + count
+        else:
+            collapsed.merged += count
+            sequences[merged[0]] = sequences.get(merged[0], 0) + count
+    return collapsed

@@ -1,0 +1,210 @@
+"""Machine-readable outputs of one sample: summary.tsv/.json, alleles, positions, indel sizes, per-read calls."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from editcheck import __version__
+from editcheck.classification.outcomes import CLASS_LABELS, CLASSIFIED, NOT_ALIGNED, WINDOW_NOT_COVERED
+from editcheck.design import reverse_complement
+from editcheck.outputs import write_json, write_tsv, write_tsv_gz
+from editcheck.pipeline import SampleResult
+from editcheck.quantification.tally import EDITED, POSITION_SYMBOLS, Proportion
+
+SCHEMA_VERSION = 1
+METHOD = (
+    "Reads collapsed to unique sequences; each aligned end to end to the amplicon (and HDR outcome) with WFA2 "
+    "(affine gaps: match 0, mismatch 18, gap open 36, extend 9, i.e. +5/-4/-20/-2 scores), read overhang clipped; "
+    "indels moved within equal-scoring placements to the cut site when possible, else leftmost; a read is modified "
+    "when a deletion overlaps the window, an insertion lies inside it, or a non-N substitution falls in it. "
+    "Percentages over reads covering the window, with Wilson 95% confidence intervals."
+)
+
+
+def summary_document(result: SampleResult) -> dict[str, Any]:
+    """The summary as a JSON-ready dictionary (no timestamps: reruns give the same bytes)."""
+    tally = result.tally
+    reads = result.reads
+    design = result.design
+    outcomes = {outcome: tally.proportion(outcome).as_dict() for outcome in CLASSIFIED}
+    settings = asdict(result.settings)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "editcheck",
+        "editcheck_version": __version__,
+        "sample": result.sample,
+        "inputs": list(result.inputs),
+        "design": {
+            "amplicon_name": design.name,
+            "amplicon": design.amplicon.sequence,
+            "guides": [
+                {"sequence": site.sequence, "start": site.start + 1, "end": site.end, "strand": site.strand,
+                 "cut_after": site.cut_point + 1}  # fmt: skip
+                for site in design.guides
+            ],
+            "cut_offset": design.cut_offset,
+            "window": [f"{first}-{last}" for first, last in design.amplicon.window_ranges()],
+            "window_rule": design.window_description,
+            "hdr_amplicon": design.hdr.sequence if design.hdr else None,
+        },
+        "settings": settings,
+        "method": METHOD,
+        "reads": {
+            "input": reads.reads_in,
+            "paired": reads.paired,
+            "quality_filtered": reads.quality_filtered,
+            "merged": reads.merged if reads.paired else None,
+            "unmerged": reads.unmerged if reads.paired else None,
+            "unmerged_used": result.unmerged_used if reads.paired else None,
+            "unique_sequences": len(reads.sequences) + len(reads.unmerged_pairs),
+            "aligned": tally.aligned,
+            "not_aligned": tally.outcomes[NOT_ALIGNED],
+            "window_not_covered": tally.outcomes[WINDOW_NOT_COVERED],
+            "classified": tally.classified,
+        },
+        "outcomes": outcomes,
+        "outcome_labels": {outcome: CLASS_LABELS[outcome] for outcome in CLASSIFIED},
+        "edited": tally.edited.as_dict(),
+        "edit_types": {
+            "insertion": Proportion(tally.with_insertion, tally.classified).as_dict(),
+            "deletion": Proportion(tally.with_deletion, tally.classified).as_dict(),
+            "substitution": Proportion(tally.with_substitution, tally.classified).as_dict(),
+        },
+    }
+
+
+def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    sample = document["sample"]
+    for group, entries in (("outcome", document["outcomes"]), ("edit_type", document["edit_types"])):
+        for name, value in entries.items():
+            rows.append([sample, group, name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+    edited = document["edited"]
+    rows.append([sample, "total", "edited", edited["reads"], edited["total"], edited["percent"], edited["ci95_low"], edited["ci95_high"]])
+    for name, value in document["reads"].items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            rows.append([sample, "reads", name, value, "", "", "", ""])
+    return rows
+
+
+def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
+    for profile in result.tally.positions:
+        coverage = profile.coverage
+        for index, base in enumerate(profile.sequence):
+            covered = int(coverage[index])
+            fractions = [(profile.counts[index, column] / covered) if covered else 0.0 for column in range(len(POSITION_SYMBOLS))]
+            inserted = profile.insertions_after[index] / covered if covered else 0.0
+            yield [profile.reference, index + 1, base, profile.window[index], covered, *(float(f) for f in fractions), float(inserted)]
+
+
+@contextlib.contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out_dir``; its files move into ``out_dir`` only on success."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield staging
+        out_dir.mkdir(exist_ok=True)
+        for item in sorted(staging.iterdir()):
+            os.replace(item, out_dir / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: Iterator[list[Any]] | None = None) -> list[Path]:
+    """Write every table of one sample into ``out_dir``; nothing appears there unless all succeed."""
+    out_dir = Path(out_dir)
+    document = summary_document(result)
+    names = ["summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "indel_sizes.tsv"]
+    with _staging(out_dir) as staging:
+        write_json(staging / "summary.json", document)
+        write_tsv(
+            staging / "summary.tsv",
+            ["sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high"],
+            _summary_rows(document),
+        )
+        total = result.tally.aligned
+        write_tsv(
+            staging / "alleles.tsv",
+            ["reference", "aligned_sequence", "outcome", "events", "reads", "percent_of_aligned"],
+            [[a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
+             for a in result.tally.alleles],  # fmt: skip
+        )
+        write_tsv(
+            staging / "positions.tsv",
+            ["reference", "position", "reference_base", "in_window", "reads_covering",
+             "A", "C", "G", "T", "N", "deletion", "insertion_after"],  # fmt: skip
+            list(_position_rows(result)),
+        )
+        classified = result.tally.classified
+        size_rows = [
+            [kind, size, reads, 100.0 * reads / classified if classified else 0.0]
+            for kind, sizes in (("deletion", result.tally.deletion_sizes), ("insertion", result.tally.insertion_sizes))
+            for size, reads in sorted(sizes.items())
+        ]
+        write_tsv(staging / "indel_sizes.tsv", ["kind", "size", "reads", "percent_of_classified"], size_rows)
+        if read_calls is not None:
+            write_tsv_gz(staging / "reads.tsv.gz", ["read_id", "outcome", "events"], read_calls)
+            names.append("reads.tsv.gz")
+    return [out_dir / name for name in names]
+
+
+def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
+    """Second pass over the input: one row per read with its outcome (requires ``keep_calls``)."""
+    from editcheck.alignment.aligner import ReadAligner
+    from editcheck.classification.outcomes import describe_events
+    from editcheck.reads.collapse import _masker
+    from editcheck.reads.fastq import iter_paired, iter_single
+    from editcheck.reads.merge import merge_pair
+
+    settings = result.settings
+    design = result.design
+    aligner = ReadAligner(design.references, settings.min_identity)
+    events_cache: dict[str, str] = {}
+    mask = _masker(settings.quality.min_base_quality) if settings.quality.min_base_quality else None
+
+    def events_of(key: str, sequence: str) -> str:
+        cached = events_cache.get(key)
+        if cached is None:
+            aligned = aligner.align(sequence)
+            cached = describe_events(aligned, design.references[aligned.reference].sequence) if aligned else ""
+            events_cache[key] = cached
+        return cached
+
+    if len(result.inputs) == 1:
+        for name, sequence, qualities in iter_single(result.inputs[0]):
+            if mask is not None:
+                sequence = mask(sequence, qualities)
+            call = result.calls.get(sequence)
+            identifier = name.split()[0]
+            if call is None:
+                yield [identifier, "quality_filtered", ""]
+            else:
+                yield [identifier, call.outcome, events_of(sequence, sequence) if call.outcome != NOT_ALIGNED else ""]
+        return
+    merged_cache: dict[tuple[str, str], str] = {}
+    for name, first, first_qualities, second, second_qualities in iter_paired(*result.inputs):
+        identifier = name.split()[0]
+        if mask is not None:
+            first, second = mask(first, first_qualities), mask(second, second_qualities)
+        key = merged_cache.get((first, second))
+        if key is None:
+            merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
+            key = merged[0] if merged else first + "+" + reverse_complement(second)
+            merged_cache[(first, second)] = key
+        call = result.calls.get(key)
+        if call is None:
+            yield [identifier, "quality_filtered", ""]
+            continue
+        sequence = key.split("+")[0] if "+" in key else key
+        yield [identifier, call.outcome, events_of(key, sequence) if call.outcome != NOT_ALIGNED else ""]
+
+
+__all__ = ["write_sample_outputs", "summary_document", "iter_read_calls", "EDITED"]
