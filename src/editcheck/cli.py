@@ -45,7 +45,8 @@ def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
     from editcheck.errors import InputFormatError
 
     try:
-        records = list(SeqIO.parse(str(path), "fasta"))
+        with open(path, encoding="utf-8") as handle:  # closed here: SeqIO.parse(filename) leaks the handle
+            records = list(SeqIO.parse(handle, "fasta"))
     except (ValueError, UnicodeDecodeError) as error:
         raise InputFormatError(path, f"not a FASTA file ({error})") from None
     if not records:

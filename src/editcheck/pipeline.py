@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,24 +72,66 @@ def _align_chunk(sequences: Sequence[str]) -> list[tuple[AlignedRead | None, Rea
     return results
 
 
-def _chunks(sequences: Sequence[str]) -> Iterable[Sequence[str]]:
-    for begin in range(0, len(sequences), CHUNK):
-        yield sequences[begin : begin + CHUNK]
+class UniqueReadAligner:
+    """Aligns and classifies unique reads as they are found, in worker processes when threads > 1.
+
+    Reading goes on in the calling process while workers align earlier chunks; results come back
+    in submission order, so the output does not depend on the number of workers.
+    """
+
+    def __init__(self, design: AmpliconDesign, settings: AnalysisSettings, threads: int) -> None:
+        self._pending: list[str] = []
+        self._parts: list[Any] = []
+        self._pool = None
+        if threads > 1:
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(threads, initializer=_init_worker, initargs=(design, settings))
+        else:
+            _init_worker(design, settings)
+
+    def add(self, sequence: str) -> None:
+        self._pending.append(sequence)
+        if len(self._pending) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        if self._pool is None:
+            self._parts.append(_align_chunk(self._pending))
+        else:
+            self._parts.append(self._pool.apply_async(_align_chunk, (self._pending,)))
+        self._pending = []
+
+    def results(self) -> list[tuple[AlignedRead | None, ReadCall]]:
+        """All results, in the order the sequences were added."""
+        self._flush()
+        results: list[tuple[AlignedRead | None, ReadCall]] = []
+        for part in self._parts:
+            results.extend(part if self._pool is None else part.get())
+        self.close()
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+
+    def __enter__(self) -> UniqueReadAligner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def align_and_classify(
     sequences: Sequence[str], design: AmpliconDesign, settings: AnalysisSettings, threads: int = 1
 ) -> list[tuple[AlignedRead | None, ReadCall]]:
     """Align and classify unique reads, in order; with ``threads`` > 1 in worker processes."""
-    if threads <= 1 or len(sequences) < 2 * CHUNK:
-        _init_worker(design, settings)
-        return _align_chunk(sequences)
-    context = multiprocessing.get_context("fork")
-    with context.Pool(threads, initializer=_init_worker, initargs=(design, settings)) as pool:
-        results: list[tuple[AlignedRead | None, ReadCall]] = []
-        for part in pool.imap(_align_chunk, _chunks(sequences)):
-            results.extend(part)
-    return results
+    with UniqueReadAligner(design, settings, threads) as aligner:
+        for sequence in sequences:
+            aligner.add(sequence)
+        return aligner.results()
 
 
 def _classify_unmerged(
@@ -127,12 +171,32 @@ def quantify(
     if threads < 1:
         raise ParameterError("threads must be at least 1")
     threads = min(threads, os.cpu_count() or 1)
-    if r2 is None:
-        reads = collapse_single(r1, settings.quality)
-    else:
-        reads = collapse_paired(r1, r2, settings.merge, settings.quality)
-    sequences = sorted(reads.sequences)
-    results = align_and_classify(sequences, design, settings, threads)
+    # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _quantify(r1, r2, design, settings, sample, threads, keep_calls)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _quantify(
+    r1: str | Path,
+    r2: str | Path | None,
+    design: AmpliconDesign,
+    settings: AnalysisSettings,
+    sample: str | None,
+    threads: int,
+    keep_calls: bool,
+) -> SampleResult:
+    with UniqueReadAligner(design, settings, threads) as aligner:
+        if r2 is None:
+            reads = collapse_single(r1, settings.quality, on_new=aligner.add)
+        else:
+            reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add)
+        results = aligner.results()
+    sequences = list(reads.sequences)  # first-seen order, the order sequences were added above
     calls: list[tuple[str, int, AlignedRead | None, ReadCall]] = [
         (sequence, reads.sequences[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)
     ]

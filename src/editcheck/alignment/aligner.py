@@ -11,7 +11,7 @@ Indels are then placed by :mod:`editcheck.alignment.placement`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pywfa import WavefrontAligner
 
@@ -30,14 +30,13 @@ DEFAULT_MIN_IDENTITY = 60.0
 _MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
 
 
-@dataclass(frozen=True, slots=True)
-class AlignedRead:
+class AlignedRead(NamedTuple):
     """A unique read placed on a reference: the covered span and every difference from it."""
 
     reference: int
     """Index of the best reference (0 = amplicon, 1 = HDR outcome)."""
     ambiguous: bool
-    """True when two references fit equally well."""
+    """True when two references fit equally well; the lowest-numbered one is kept."""
     reverse: bool
     """True when the read is the reverse complement of the amplicon."""
     identity: float
@@ -56,17 +55,45 @@ class AlignedRead:
 
 
 def _mismatches(reference: str, read: str, offset: int, found: list[tuple[int, str]]) -> None:
-    """Append (offset + i, read[i]) where the equal-length strings differ, skipping N in the read."""
+    """Append (offset + i, read[i]) where the equal-length strings differ, skipping N in the read.
+
+    XOR of the two byte strings as integers finds differing bytes in C; the loop runs once per difference.
+    """
     if reference == read:
         return
-    if len(reference) <= 16:
-        for index, (expected, observed) in enumerate(zip(reference, read)):
-            if expected != observed and observed != "N":
-                found.append((offset + index, observed))
-        return
-    middle = len(reference) // 2
-    _mismatches(reference[:middle], read[:middle], offset, found)
-    _mismatches(reference[middle:], read[middle:], offset + middle, found)
+    difference = int.from_bytes(reference.encode("ascii"), "little") ^ int.from_bytes(read.encode("ascii"), "little")
+    while difference:
+        index = ((difference & -difference).bit_length() - 1) >> 3
+        base = read[index]
+        if base != "N":
+            found.append((offset + index, base))
+        difference &= ~(0xFF << (index << 3))
+
+
+SIGNATURE_FLANK = 10
+
+
+def _signatures(sequences: list[str]) -> list[str]:
+    """For several references, the stretch where each differs from the first, with flanks."""
+    if len(sequences) < 2:
+        return []
+    first = sequences[0]
+    prefix = min(_common_prefix(first, other) for other in sequences[1:])
+    suffix = min(_common_prefix(first[::-1], other[::-1]) for other in sequences[1:])
+    signatures = []
+    for sequence in sequences:
+        end = max(len(sequence) - suffix, prefix)
+        signatures.append(sequence[max(0, prefix - SIGNATURE_FLANK) : end + SIGNATURE_FLANK])
+    return signatures if len(set(signatures)) == len(signatures) else []
+
+
+def _common_prefix(first: str, second: str) -> int:
+    length = 0
+    for a, b in zip(first, second):
+        if a != b:
+            break
+        length += 1
+    return length
 
 
 def _wfa(reference: str, span: str) -> WavefrontAligner:
@@ -100,9 +127,27 @@ class ReadAligner:
             backward.update(reverse[i : i + KMER] for i in range(len(reverse) - KMER + 1))
         self._forward_only = frozenset(forward - backward)
         self._reverse_only = frozenset(backward - forward)
+        first = self.references[0].sequence
+        self._forward_anchors = (first[:ANCHOR], first[-ANCHOR:])
+        self._reverse_anchors = (reverse_complement(first[-ANCHOR:]), reverse_complement(first[:ANCHOR]))
+        self._signatures = _signatures([reference.sequence for reference in self.references])
+
+    def candidates(self, read: str) -> range | tuple[int, ...]:
+        """References worth aligning to: one whose sequence-specific stretch the read contains
+        exactly fits better than the others, so only that one is aligned."""
+        if not self._signatures:
+            return range(len(self.references))
+        found = [index for index, signature in enumerate(self._signatures) if signature in read]
+        return (found[0],) if len(found) == 1 else range(len(self.references))
 
     def orientations(self, read: str) -> tuple[bool, ...]:
         """Which orientations to try: forward, reverse, or both when k-mers do not decide."""
+        first, last = self._forward_anchors
+        if first in read or last in read:
+            return (False,)
+        first, last = self._reverse_anchors
+        if first in read or last in read:
+            return (True,)
         forward = reverse = 0
         for index in range(0, len(read) - KMER + 1, KMER):
             kmer = read[index : index + KMER]
@@ -123,7 +168,7 @@ class ReadAligner:
         tie = False
         for reverse in self.orientations(read):
             sequence = reverse_complement(read) if reverse else read
-            for index in range(len(self.references)):
+            for index in self.candidates(sequence):
                 result = self._align_to(index, sequence, reverse)
                 if result is None:
                     continue
@@ -135,10 +180,7 @@ class ReadAligner:
         if best is None or best.identity < self.min_identity:
             return None
         if tie:
-            best = AlignedRead(
-                best.reference, True, best.reverse, best.identity, best.start, best.end,
-                best.projection, best.insertions, best.deletions, best.substitutions,
-            )  # fmt: skip
+            best = best._replace(ambiguous=True)
         return best
 
     def _align_to(self, index: int, read: str, reverse: bool) -> tuple[int, AlignedRead] | None:
@@ -205,9 +247,17 @@ class ReadAligner:
         substitutions: list[tuple[int, str]] = []
         if not has_gap:
             covered_read = read[read_start:read_end]
-            _mismatches(reference[reference_start:reference_end], covered_read, reference_start, substitutions)
+            mismatched = 0
+            position = 0
+            for code, length in core:
+                if code == _MISMATCH:
+                    mismatched += length
+                    for column in range(position, position + length):
+                        base = covered_read[column]
+                        if base != "N":
+                            substitutions.append((reference_start + column, base))
+                position += length
             columns = reference_end - reference_start
-            mismatched = sum(length for code, length in core if code == _MISMATCH)
             identity = 100.0 * (columns - mismatched) / columns
             projection = "." * reference_start + covered_read + "." * (len(reference) - reference_end)
             aligned = AlignedRead(

@@ -62,7 +62,7 @@ def place_indels(
             if left == 0 and right == 0:
                 continue
             # Reference coordinate of the gap's first column.
-            column_reference = reference_start + sum(1 for base in reference[:begin] if base != "-")
+            column_reference = reference_start + begin - "".join(reference[:begin]).count("-")
             length = end - begin
             best_shift, best_distance = 0, None
             for shift in range(-left, right + 1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.design import AmpliconDesign, Reference
@@ -25,7 +26,7 @@ CLASS_LABELS = {
     MODIFIED: "Modified (indel or substitution in window; NHEJ when a donor is given)",
     HDR: "Perfect HDR",
     IMPERFECT_HDR: "Imperfect HDR (HDR outcome with a further edit in the window)",
-    AMBIGUOUS: "Ambiguous (fits amplicon and HDR outcome equally)",
+    AMBIGUOUS: "Ambiguous (fits two non-amplicon references equally)",
     WINDOW_NOT_COVERED: "Aligned but not covering the whole window",
     NOT_ALIGNED: "Not aligned (below the identity threshold)",
 }
@@ -40,8 +41,7 @@ class ClassificationSettings:
     ignore_deletions: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ReadCall:
+class ReadCall(NamedTuple):
     """The outcome of one unique read and the edits that decided it."""
 
     outcome: str
@@ -99,7 +99,9 @@ class Classifier:
             inside = window.inside
             substitutions = sum(1 for position, _ in aligned.substitutions if inside[position])
         edited = insertion_bases or deletion_bases or substitutions
-        if aligned.ambiguous:
+        # A read that fits the amplicon and the HDR outcome equally well shows no donor-specific
+        # base, so it is not evidence of HDR: the aligner resolves such ties to the amplicon.
+        if aligned.ambiguous and aligned.reference != 0:
             outcome = AMBIGUOUS
         elif aligned.reference == 0:
             outcome = MODIFIED if edited else UNMODIFIED

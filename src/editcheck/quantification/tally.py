@@ -82,6 +82,8 @@ class Tally:
     """Everything counted for one sample."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
+    reference_ties: int = 0
+    """Reads fitting the amplicon and the HDR outcome equally, resolved to the amplicon."""
     with_insertion: int = 0
     with_deletion: int = 0
     with_substitution: int = 0
@@ -125,6 +127,8 @@ def tally_reads(
         if aligned is None or outcome == NOT_ALIGNED:
             continue
         reference = references[aligned.reference]
+        if aligned.ambiguous and outcome != AMBIGUOUS:
+            tally.reference_ties += count
         if outcome in CLASSIFIED:
             if call.insertion_bases:
                 tally.with_insertion += count

@@ -67,8 +67,14 @@ def _mean_quality_ok(threshold: float) -> Callable[[str], bool]:
     return ok
 
 
-def collapse_single(path: str | Path, quality: QualitySettings = QualitySettings()) -> CollapsedReads:
-    """Count unique single-end reads."""
+def _ignore(sequence: str) -> None:
+    return None
+
+
+def collapse_single(
+    path: str | Path, quality: QualitySettings = QualitySettings(), on_new: Callable[[str], None] = _ignore
+) -> CollapsedReads:
+    """Count unique single-end reads; ``on_new`` is called with each sequence when first seen."""
     collapsed = CollapsedReads()
     counts = collapsed.sequences
     get = counts.get
@@ -82,12 +88,22 @@ def collapse_single(path: str | Path, quality: QualitySettings = QualitySettings
                 continue
             if mask is not None:
                 sequence = mask(sequence, qualities)
-            counts[sequence] = get(sequence, 0) + 1
+            seen = get(sequence)
+            if seen is None:
+                counts[sequence] = 1
+                on_new(sequence)
+            else:
+                counts[sequence] = seen + 1
         return collapsed
     reads = 0
     for _name, sequence, _qualities in iter_single(path):
         reads += 1
-        counts[sequence] = get(sequence, 0) + 1
+        seen = get(sequence)
+        if seen is None:
+            counts[sequence] = 1
+            on_new(sequence)
+        else:
+            counts[sequence] = seen + 1
     collapsed.reads_in = reads
     return collapsed
 
@@ -113,35 +129,40 @@ def collapse_paired(
     path2: str | Path,
     merge: MergeSettings = MergeSettings(),
     quality: QualitySettings = QualitySettings(),
+    on_new: Callable[[str], None] = _ignore,
 ) -> CollapsedReads:
-    """Count unique pairs, merge each unique pair once, then count unique merged reads.
+    """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
     Identical pairs share the qualities of the first one seen, which decide the overlap consensus.
+    ``on_new`` is called with each merged sequence when first seen.
     """
     from editcheck.design import reverse_complement
 
     collapsed = CollapsedReads(paired=True)
-    pairs: dict[tuple[str, str], list] = {}
+    pairs: dict[tuple[str, str], str | tuple[str, str]] = {}
+    sequences = collapsed.sequences
+    unmerged_pairs = collapsed.unmerged_pairs
     for item in iter_pair_keys(path1, path2, quality):
         collapsed.reads_in += 1
         if item is None:
             collapsed.quality_filtered += 1
             continue
         key = (item[0], item[2])
-        entry = pairs.get(key)
-        if entry is None:
-            pairs[key] = [1, item[1], item[3]]
+        outcome = pairs.get(key)
+        if outcome is None:
+            merged = merge_pair(item[0], item[1], item[2], item[3], merge)
+            outcome = merged[0] if merged is not None else (item[0], reverse_complement(item[2]))
+            pairs[key] = outcome
+        if isinstance(outcome, str):
+            collapsed.merged += 1
+            seen = sequences.get(outcome)
+            if seen is None:
+                sequences[outcome] = 1
+                on_new(outcome)
+            else:
+                sequences[outcome] = seen + 1
         else:
-            entry[0] += 1
+            collapsed.unmerged += 1
+            unmerged_pairs[outcome] = unmerged_pairs.get(outcome, 0) + 1
     collapsed.unique_pairs = len(pairs)
-    sequences = collapsed.sequences
-    for (sequence1, sequence2), (count, qualities1, qualities2) in pairs.items():
-        merged = merge_pair(sequence1, qualities1, sequence2, qualities2, merge)
-        if merged is None:
-            collapsed.unmerged += count
-            key = (sequence1, reverse_complement(sequence2))
-            collapsed.unmerged_pairs[key] = collapsed.unmerged_pairs.get(key, 0) + count
-        else:
-            collapsed.merged += count
-            sequences[merged[0]] = sequences.get(merged[0], 0) + count
     return collapsed

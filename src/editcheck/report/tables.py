@@ -68,6 +68,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "not_aligned": tally.outcomes[NOT_ALIGNED],
             "window_not_covered": tally.outcomes[WINDOW_NOT_COVERED],
             "classified": tally.classified,
+            "hdr_ties_resolved_to_amplicon": tally.reference_ties,
         },
         "outcomes": outcomes,
         "outcome_labels": {outcome: CLASS_LABELS[outcome] for outcome in CLASSIFIED},

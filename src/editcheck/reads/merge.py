@@ -1,0 +1,359 @@
+"""Merging overlapping read pairs into one read covering the whole amplicon fragment.
+
+R2 is sequenced from the other strand, so R1 is compared with the reverse complement of R2 (``rc2``, with
+R2's qualities reversed).  The placement is described by the offset ``d``: the position in R1 where
+``rc2[0]`` sits.  The overlap is where both reads cover the fragment.
+
+The fragment starts at R1's first base and ends at ``rc2``'s last base, so the merged read is R1 before
+the overlap, the consensus of the overlap, and ``rc2`` after it.  Whatever lies beyond those ends is
+adapter read-through and is dropped: R1 past the end of ``rc2`` (fragment shorter than R1) and ``rc2``
+before the start of R1 (a "dovetail", fragment shorter than R2).
+
+Placement
+    Candidate offsets come from exact 12-base seeds taken every 16 bases along ``rc2`` and found in R1
+    (every occurrence), plus, when no long overlap has been found, every offset with an overlap too short
+    to hold two seeds.  A candidate is acceptable when its overlap is at least ``min_overlap`` bases and
+    ``mismatches <= max_mismatch_rate * overlap``.  Among acceptable candidates the one with the highest
+    score ``matches - 3 * mismatches`` wins (a mismatch costs about what three matching bases are worth
+    as evidence, for a per-base error rate near 1%), then the longer overlap, then the larger offset.
+    Scoring by evidence rather than by mismatch rate alone keeps a chance 10-base perfect overlap from
+    beating the real 60-base overlap that carries one sequencing error.  Positions where either read has
+    N count neither as matches nor as mismatches.
+
+Consensus in the overlap (qualities are Phred+33 characters)
+    * same base in both reads: that base, with the higher of the two qualities;
+    * N in one read: the other read's base and quality;
+    * different called bases: the base with the higher quality, with quality = winner - loser (at
+      least 2, ``#``); on equal qualities R1's base wins with quality 2 (``#``), marking it unreliable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from editcheck.errors import ParameterError
+
+__all__ = ["MergeSettings", "merge_pair", "reverse_complement"]
+
+_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+
+_SEED = 12
+"""Seed length: a chance 12-mer hit in a 150-base read happens about once in 10^5 seeds."""
+_START_SEEDS = 3
+"""First-pass seeds taken from the start of each read ..."""
+_SEED_STEP = 16
+"""... this many bases apart."""
+_SHORT = 27
+"""Overlaps up to this length may hold only one first-pass seed; they are checked offset by offset."""
+_CONVINCING = 20
+"""A first-pass placement scoring this much is taken without the slower second pass: by chance, a
+wrong placement scores 20 about once in 10^9 pairs (unless the amplicon is repetitive)."""
+_TINY = 40
+"""Pairs with a read this short are placed by trying every offset (seeds are too few to rely on)."""
+_MISMATCH_WEIGHT = 3
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class MergeSettings:
+    """How much R1 and R2 must overlap, and agree, to be merged."""
+
+    min_overlap: int = 10
+    """Fewest overlapping bases accepted."""
+    max_mismatch_rate: float = 0.1
+    """Most mismatches allowed per overlapping base (N positions are not mismatches)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_overlap, bool) or not isinstance(self.min_overlap, int) or self.min_overlap < 5:
+            raise ParameterError(f"min_overlap must be an integer of at least 5, not {self.min_overlap!r}")
+        rate = self.max_mismatch_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 0.5:
+            raise ParameterError(f"max_mismatch_rate must be at least 0 and below 0.5, not {rate!r}")
+
+
+def reverse_complement(sequence: str) -> str:
+    """Reverse complement of a DNA sequence (A, C, G, T, N in either case; other characters kept)."""
+    return sequence.translate(_COMPLEMENT)[::-1]
+
+
+# Byte-parallel ("SWAR") arithmetic on Python integers holding ASCII strings, one byte per character.
+# All characters are below 128, so per-byte sums and differences below never carry into the next byte.
+_HIGH: dict[int, int] = {}
+_LOW7: dict[int, int] = {}
+_N_BYTES: dict[int, int] = {}
+
+
+def _constants(size: int) -> tuple[int, int, int]:
+    high = _HIGH.get(size)
+    if high is None:
+        high = _HIGH[size] = int.from_bytes(b"\x80" * size, "big")
+        _LOW7[size] = int.from_bytes(b"\x7f" * size, "big")
+        _N_BYTES[size] = int.from_bytes(b"N" * size, "big")
+    return high, _LOW7[size], _N_BYTES[size]
+
+
+def _differences(x: str, y: str) -> tuple[int, int, int]:
+    """(mismatches, N positions, bit mask of differing bytes) for equal-length ACGTN strings.
+
+    A mismatch is a position where both have a called base and they differ.  In the mask, bit
+    ``8 * j + 7`` is set when the characters ``len(x) - 1 - j`` differ (mismatch or N against a base).
+    """
+    size = len(x)
+    high, low7, n_bytes = _constants(size)
+    a = int.from_bytes(x.encode(), "big")
+    b = int.from_bytes(y.encode(), "big")
+    differ = ((a ^ b) + low7) & high
+    if "N" not in x and "N" not in y:
+        return differ.bit_count(), 0, differ
+    called = (((a ^ n_bytes) + low7) & high) & (((b ^ n_bytes) + low7) & high)
+    return (differ & called).bit_count(), size - called.bit_count(), differ
+
+
+def _max_qualities(x: str, y: str) -> str:
+    """Position-wise higher quality character of two equal-length quality strings."""
+    if x == y:
+        return x
+    size = len(x)
+    high = _constants(size)[0]
+    a = int.from_bytes(x.encode(), "big")
+    b = int.from_bytes(y.encode(), "big")
+    a_wins = ((((a | high) - b) & high) >> 7) * 0xFF
+    return (b ^ ((a ^ b) & a_wins)).to_bytes(size, "big").decode()
+
+
+def _consensus(x: str, qx: str, y: str, qy: str, differ: int) -> tuple[str, str]:
+    """Consensus of two aligned reads (see the module docstring); ``differ`` is from :func:`_differences`."""
+    qualities = _max_qualities(qx, qy)
+    if not differ:
+        return x, qualities
+    size = len(x)
+    bases = bytearray(x.encode())
+    scores = bytearray(qualities.encode())
+    while differ:
+        bit = differ.bit_length() - 1
+        differ ^= 1 << bit
+        i = size - 1 - (bit >> 3)
+        base_x = x[i]
+        base_y = y[i]
+        if base_x == "N":
+            bases[i] = ord(base_y)
+            scores[i] = ord(qy[i])
+        elif base_y == "N":
+            scores[i] = ord(qx[i])
+        else:
+            quality_x = ord(qx[i])
+            quality_y = ord(qy[i])
+            if quality_y > quality_x:
+                bases[i] = ord(base_y)
+            scores[i] = 33 + max(abs(quality_x - quality_y), 2)
+    return bases.decode(), scores.decode()
+
+
+@lru_cache(maxsize=32)
+def _dense_seed_length(max_rate: float) -> int:
+    """Longest seed length (12 down to 5) for the second seed pass at which every acceptable overlap of
+    more than ``_SHORT`` bases at R1's end holds an error-free seed (by pigeonhole: more back-to-back
+    seeds than allowed mismatches).  Mismatch rates above about 0.15 get 5, without that guarantee."""
+    for length in range(_SEED, 4, -1):
+        if all(
+            overlap // length > int(max_rate * overlap + _EPSILON) for overlap in range(_SHORT + 1, 1001)
+        ):
+            return length
+    return 5
+
+
+def _seed_hits(
+    offsets: set[int], source: str, target: str, length: int, step: int, count: int, source_is_rc2: bool
+) -> None:
+    """Add the offsets given by exact seeds of ``source`` found in ``target`` (every occurrence).
+
+    Up to ``count`` seeds of ``length`` bases are taken ``step`` apart from the start of ``source``; a
+    window containing N is moved to start just after its last N, so masked or uncalled bases cost one
+    seed's worth of sequence rather than a seed.
+    """
+    find = target.find
+    end = len(source) - length
+    if "N" not in source:
+        for p in range(0, min(end + 1, count * step), step):
+            seed = source[p : p + length]
+            i = find(seed)
+            while i >= 0:
+                offsets.add(i - p if source_is_rc2 else p - i)
+                i = find(seed, i + 1)
+        return
+    p = 0
+    while count and p <= end:
+        seed = source[p : p + length]
+        n = seed.rfind("N")
+        if n >= 0:
+            p += n + 1
+            continue
+        count -= 1
+        i = find(seed)
+        while i >= 0:
+            offsets.add(i - p if source_is_rc2 else p - i)
+            i = find(seed, i + 1)
+        p += step
+
+
+def _start_seed_offsets(seq1: str, rc2: str) -> set[int]:
+    """Offsets from exact 12-base seeds at the starts of both reads (pass 1).
+
+    An overlap with R1's end (offset >= 0) always begins at rc2's start; a dovetail or an R1 inside rc2
+    (offset <= 0) always begins at R1's start.  So three seeds 16 bases apart from rc2's start are
+    looked up in R1, and three from R1's start in rc2.
+    """
+    offsets: set[int] = set()
+    _seed_hits(offsets, rc2, seq1, _SEED, _SEED_STEP, _START_SEEDS, True)
+    _seed_hits(offsets, seq1, rc2, _SEED, _SEED_STEP, _START_SEEDS, False)
+    return offsets
+
+
+def _dense_seed_offsets(seq1: str, rc2: str, length: int) -> set[int]:
+    """Offsets from back-to-back seeds of ``length`` bases along all of rc2, plus rc2's last bases (pass 2)."""
+    offsets: set[int] = set()
+    _seed_hits(offsets, rc2, seq1, length, length, len(rc2), True)
+    tail = len(rc2) - length
+    seed = rc2[tail:]
+    if tail > 0 and "N" not in seed:  # rc2's end: the only part of rc2 in the overlap of a short dovetail
+        find = seq1.find
+        i = find(seed)
+        while i >= 0:
+            offsets.add(i - tail)
+            i = find(seed, i + 1)
+    return offsets
+
+
+def _placement(seq1: str, rc2: str, d: int, max_rate: float) -> tuple[tuple[int, int, int], int] | None:
+    """Ranking key ``(score, overlap, d)`` and difference mask for offset ``d``; None if unacceptable."""
+    start = d if d > 0 else 0
+    end = min(d + len(rc2), len(seq1))
+    overlap = end - start
+    x = seq1[start:end]
+    y = rc2[start - d : end - d]
+    if x == y:
+        return (overlap, overlap, d), 0
+    mismatches, unknown, differ = _differences(x, y)
+    if mismatches > max_rate * overlap + _EPSILON:
+        return None
+    return (overlap - unknown - (1 + _MISMATCH_WEIGHT) * mismatches, overlap, d), differ
+
+
+def _short_placements(
+    seq1: str, rc2: str, shortest: int, longest: int, max_rate: float, skip: set[int]
+) -> list[tuple[tuple[int, int, int], int]]:
+    """Acceptable placements whose overlap (``shortest`` to ``longest`` bases) is R1's end against
+    rc2's start, compared all at once on integers holding the two ``longest``-base windows."""
+    length1 = len(seq1)
+    tail = seq1[length1 - longest :]
+    head = rc2[:longest]
+    found = []
+    if "N" in tail or "N" in head:
+        for overlap in range(shortest, longest + 1):
+            d = length1 - overlap
+            if d not in skip and (placement := _placement(seq1, rc2, d, max_rate)) is not None:
+                found.append(placement)
+        return found
+    a = int.from_bytes(tail.encode(), "big")
+    b = int.from_bytes(head.encode(), "big")
+    high, low7, _ = _constants(longest)
+    for overlap in range(shortest, longest + 1):
+        d = length1 - overlap
+        if d in skip:
+            continue
+        # R1's last `overlap` bytes are a's low bytes; rc2's first `overlap` bytes are b's high bytes.
+        differ = (((a ^ (b >> (8 * (longest - overlap)))) & ((1 << (8 * overlap)) - 1)) + low7) & high
+        mismatches = differ.bit_count()
+        if mismatches <= max_rate * overlap + _EPSILON:
+            found.append(((overlap - (1 + _MISMATCH_WEIGHT) * mismatches, overlap, d), differ))
+    return found
+
+
+def merge_pair(
+    seq1: str, qual1: str, seq2: str, qual2: str, settings: MergeSettings = MergeSettings()
+) -> tuple[str, str] | None:
+    """Merge R1 and R2 (as sequenced, uppercase ACGTN) into ``(sequence, qualities)``, or None.
+
+    None when no placement has at least ``settings.min_overlap`` overlapping bases with at most
+    ``settings.max_mismatch_rate`` mismatches per overlapping base.  See the module docstring for how
+    the placement and the consensus are chosen.
+    """
+    length1 = len(seq1)
+    length2 = len(seq2)
+    min_overlap = settings.min_overlap
+    max_rate = settings.max_mismatch_rate
+    rc2 = seq2.translate(_COMPLEMENT)[::-1]
+    lowest = min_overlap - length2  # offsets outside [lowest, highest] overlap by fewer than min_overlap
+    highest = length1 - min_overlap
+    if highest < lowest:
+        return None
+
+    # Pass 1: long seeds at the starts of the reads.
+    offsets = _start_seed_offsets(seq1, rc2)
+    best_key: tuple[int, int, int] | None = None
+    best_differ = 0
+    for d in offsets:  # _placement inlined: this loop runs for every pair
+        if d < lowest or d > highest:
+            continue
+        start = d if d > 0 else 0
+        end = d + length2 if d + length2 < length1 else length1
+        overlap = end - start
+        x = seq1[start:end]
+        y = rc2[start - d : end - d]
+        if x == y:
+            key = (overlap, overlap, d)
+            differ = 0
+        else:
+            mismatches, unknown, differ = _differences(x, y)
+            if mismatches > max_rate * overlap + _EPSILON:
+                continue
+            key = (overlap - unknown - (1 + _MISMATCH_WEIGHT) * mismatches, overlap, d)
+        if best_key is None or key > best_key:
+            best_key = key
+            best_differ = differ
+    if best_key is not None and best_key[0] >= _CONVINCING:
+        return _merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ)
+
+    # Nothing convincing yet (errors in every long seed, a short overlap, or no overlap at all).
+    placements: list[tuple[tuple[int, int, int], int]] = []
+    if min(length1, length2) <= _TINY:
+        # Reads this short: try every offset.
+        for d in range(lowest, highest + 1):
+            if d not in offsets and (placement := _placement(seq1, rc2, d, max_rate)) is not None:
+                placements.append(placement)
+    else:
+        # Pass 2: dense short seeds, back to back, so an overlap of more than _SHORT bases at R1's end
+        # with an acceptable number of mismatches has an exact seed.
+        dense = _dense_seed_length(max_rate)
+        for d in _dense_seed_offsets(seq1, rc2, dense) - offsets:
+            if lowest <= d <= highest and (placement := _placement(seq1, rc2, d, max_rate)) is not None:
+                placements.append(placement)
+        # Overlaps of up to _SHORT bases at R1's end: every offset.
+        if min_overlap <= _SHORT:
+            placements += _short_placements(seq1, rc2, min_overlap, _SHORT, max_rate, offsets)
+    for key, differ in placements:
+        if best_key is None or key > best_key:
+            best_key = key
+            best_differ = differ
+    if best_key is None:
+        return None
+    return _merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ)
+
+
+def _merge(seq1: str, qual1: str, rc2: str, rq2: str, d: int, differ: int) -> tuple[str, str]:
+    """R1 before the overlap + consensus of the overlap + rc2 after it."""
+    length1 = len(seq1)
+    length2 = len(rc2)
+    start = d if d > 0 else 0
+    end = d + length2 if d + length2 < length1 else length1
+    sequence, qualities = _consensus(
+        seq1[start:end], qual1[start:end], rc2[start - d : end - d], rq2[start - d : end - d], differ
+    )
+    if start:
+        sequence = seq1[:start] + sequence
+        qualities = qual1[:start] + qualities
+    if end - d < length2:
+        sequence += rc2[end - d :]
+        qualities += rq2[end - d :]
+    return sequence, qualities
