@@ -428,8 +428,6 @@ def test_failed_rerun_keeps_previous_results(tmp_path: Path, sim: tuple[Path, di
     assert_no_hidden_files(out)
 
 
-@pytest.mark.xfail(raises=OSError, reason="known bug: cli._reports_errors translates only FileNotFoundError and "
-                   "PermissionError, so the FileExistsError from mkdir escapes as a traceback")  # fmt: skip
 def test_output_folder_below_a_regular_file(tmp_path: Path) -> None:
     r1 = tmp_path / "tiny.fastq"
     r1.write_text(fastq_text(TINY_READS))

@@ -23,14 +23,19 @@ def _reports_errors(function: F) -> F:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return function(*args, **kwargs)
-        except EditcheckError as error:
-            raise click.ClickException(str(error)) from None
-        except FileNotFoundError as error:
-            raise click.ClickException(f"{error.filename}: file not found") from None
-        except PermissionError as error:
-            raise click.ClickException(f"{error.filename}: permission denied") from None
+        except (EditcheckError, OSError) as error:
+            if debug:
+                raise
+            if isinstance(error, EditcheckError):
+                message = str(error)
+            elif isinstance(error, FileNotFoundError):
+                message = f"{error.filename}: file not found"
+            else:
+                message = f"{error.filename}: {error.strerror or error}"
+            raise click.ClickException(message) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -39,6 +44,8 @@ def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
     """A sequence given inline, or the first record of a FASTA file; returns (sequence, record name)."""
     path = Path(value)
     if not path.is_file():
+        if path.suffix.lower() in {".fa", ".fasta", ".fna", ".txt"} or "/" in value:
+            raise FileNotFoundError(2, "file not found", value)
         return value, None
     from Bio import SeqIO
 

@@ -10,15 +10,29 @@ adapter read-through and is dropped: R1 past the end of ``rc2`` (fragment shorte
 before the start of R1 (a "dovetail", fragment shorter than R2).
 
 Placement
-    Candidate offsets come from exact 12-base seeds taken every 16 bases along ``rc2`` and found in R1
-    (every occurrence), plus, when no long overlap has been found, every offset with an overlap too short
-    to hold two seeds.  A candidate is acceptable when its overlap is at least ``min_overlap`` bases and
-    ``mismatches <= max_mismatch_rate * overlap``.  Among acceptable candidates the one with the highest
-    score ``matches - 3 * mismatches`` wins (a mismatch costs about what three matching bases are worth
-    as evidence, for a per-base error rate near 1%), then the longer overlap, then the larger offset.
-    Scoring by evidence rather than by mismatch rate alone keeps a chance 10-base perfect overlap from
-    beating the real 60-base overlap that carries one sequencing error.  Positions where either read has
-    N count neither as matches nor as mismatches.
+    A placement is acceptable when its overlap is at least ``min_overlap`` bases and
+    ``mismatches <= max_mismatch_rate * overlap``; positions where either read has N count neither as
+    matches nor as mismatches.  Among acceptable placements the highest score
+    ``matches - 3 * mismatches`` wins, then the longer overlap, then the larger offset (so the choice is
+    deterministic).  A mismatch costs about what three matching bases are worth as evidence at a
+    per-base error rate near 1%; scoring evidence rather than the mismatch rate alone keeps a chance
+    perfect 10-base overlap from beating the real 60-base overlap that carries one sequencing error.
+
+    Candidate offsets come from exact seeds rather than from trying every offset:
+
+    1. three 12-base seeds, 16 bases apart, from the start of ``rc2`` looked up in R1, and three from
+       the start of R1 looked up in ``rc2`` (an overlap always begins at the start of one of the two);
+       every occurrence counts, and a seed window containing N moves past it.  A best placement
+       scoring at least 20 is taken;
+    2. otherwise, back-to-back shorter seeds along all of ``rc2`` (7 bases for the default 10% rate,
+       so an acceptable overlap of 28 or more bases at R1's end always holds an error-free seed), and
+       every offset with an overlap of up to 27 bases at R1's end;
+    3. pairs with a read of 40 bases or fewer try every offset.
+
+    This finds the best-scoring placement except in rare cases: the first pass takes a convincing
+    placement while a better one exists (which takes repetitive sequence, where several placements
+    score alike and which is right is ambiguous anyway); a dovetail (offset below 0) or an overlap
+    with many Ns whose seeds are all broken; a fragment shorter than 28 bases.
 
 Consensus in the overlap (qualities are Phred+33 characters)
     * same base in both reads: that base, with the higher of the two qualities;
@@ -47,8 +61,8 @@ _SEED_STEP = 16
 _SHORT = 27
 """Overlaps up to this length may hold only one first-pass seed; they are checked offset by offset."""
 _CONVINCING = 20
-"""A first-pass placement scoring this much is taken without the slower second pass: by chance, a
-wrong placement scores 20 about once in 10^9 pairs (unless the amplicon is repetitive)."""
+"""A first-pass placement scoring this much is taken without the slower second pass: a wrong placement
+scores 20 by chance roughly once in 10^9 pairs (unless the amplicon is repetitive)."""
 _TINY = 40
 """Pairs with a read this short are placed by trying every offset (seeds are too few to rely on)."""
 _MISMATCH_WEIGHT = 3
@@ -233,7 +247,7 @@ def _placement(seq1: str, rc2: str, d: int, max_rate: float) -> tuple[tuple[int,
     x = seq1[start:end]
     y = rc2[start - d : end - d]
     if x == y:
-        return (overlap, overlap, d), 0
+        return (overlap - x.count("N"), overlap, d), 0
     mismatches, unknown, differ = _differences(x, y)
     if mismatches > max_rate * overlap + _EPSILON:
         return None
@@ -273,14 +287,17 @@ def _short_placements(
 def merge_pair(
     seq1: str, qual1: str, seq2: str, qual2: str, settings: MergeSettings = MergeSettings()
 ) -> tuple[str, str] | None:
-    """Merge R1 and R2 (as sequenced, uppercase ACGTN) into ``(sequence, qualities)``, or None.
+    """Merge R1 and R2 (as sequenced: uppercase ACGTN, Phred+33 qualities) into ``(sequence, qualities)``.
 
-    None when no placement has at least ``settings.min_overlap`` overlapping bases with at most
+    Returns None when no placement has at least ``settings.min_overlap`` overlapping bases with at most
     ``settings.max_mismatch_rate`` mismatches per overlapping base.  See the module docstring for how
-    the placement and the consensus are chosen.
+    the placement and the consensus are chosen.  Reads must be ASCII (as :mod:`editcheck.reads.fastq`
+    guarantees): the comparisons work on bytes.
     """
     length1 = len(seq1)
     length2 = len(seq2)
+    if len(qual1) != length1 or len(qual2) != length2:
+        raise ValueError("each read needs as many quality characters as bases")
     min_overlap = settings.min_overlap
     max_rate = settings.max_mismatch_rate
     rc2 = seq2.translate(_COMPLEMENT)[::-1]
@@ -302,7 +319,7 @@ def merge_pair(
         x = seq1[start:end]
         y = rc2[start - d : end - d]
         if x == y:
-            key = (overlap, overlap, d)
+            key = (overlap - x.count("N"), overlap, d)
             differ = 0
         else:
             mismatches, unknown, differ = _differences(x, y)

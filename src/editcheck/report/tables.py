@@ -154,6 +154,9 @@ def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: 
         if read_calls is not None:
             write_tsv_gz(staging / "reads.tsv.gz", ["read_id", "outcome", "events"], read_calls)
             names.append("reads.tsv.gz")
+        elif (out_dir / "reads.tsv.gz").exists():
+            # A per-read table from an earlier run would no longer match this summary.
+            (out_dir / "reads.tsv.gz").unlink()
     return [out_dir / name for name in names]
 
 
