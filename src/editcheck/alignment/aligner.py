@@ -205,6 +205,10 @@ class ReadAligner:
             else:
                 end_free = 1
         text = read[clip_left:clip_right] if clip_left or clip_right < len(read) else read
+        if not (begin_free or end_free) and len(text) == len(reference):
+            ungapped = _ungapped(index, reverse, reference, text)
+            if ungapped is not None:
+                return ungapped
         if begin_free or end_free:
             aligner = self._ends_free[index]
             aligner.text_begin_free = len(text) if begin_free else 0
@@ -287,6 +291,29 @@ class ReadAligner:
         )
         aligned = _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
         return penalty, aligned
+
+
+MAX_UNGAPPED_MISMATCHES = (2 * (GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY)) // MISMATCH_PENALTY - 1
+"""An equal-length read with at most this many mismatches has no better gapped alignment: any
+alignment with gaps needs an insertion and a deletion, costing at least 2 x (open + extend)."""
+
+
+def _ungapped(index: int, reverse: bool, reference: str, read: str) -> tuple[int, AlignedRead] | None:
+    """Shortcut for reads as long as the reference with few mismatches: no aligner call needed."""
+    if reference == read:
+        return 0, AlignedRead(index, False, reverse, 100.0, 0, len(reference), read, (), (), ())
+    difference = int.from_bytes(reference.encode("ascii"), "little") ^ int.from_bytes(read.encode("ascii"), "little")
+    columns: list[int] = []
+    while difference:
+        column = ((difference & -difference).bit_length() - 1) >> 3
+        columns.append(column)
+        if len(columns) > MAX_UNGAPPED_MISMATCHES:
+            return None
+        difference &= ~(0xFF << (column << 3))
+    substitutions = tuple((column, read[column]) for column in columns if read[column] != "N")
+    identity = 100.0 * (len(reference) - len(columns)) / len(reference)
+    aligned = AlignedRead(index, False, reverse, identity, 0, len(reference), read, (), (), substitutions)
+    return MISMATCH_PENALTY * len(columns), aligned
 
 
 def _next_gap(text: str, column: int, length: int) -> int:

@@ -35,14 +35,15 @@ def place_indels(
     span, which begins at reference position ``reference_start``. ``cut_boundaries`` are reference
     indices of the first base 3' of each cut.
     """
-    reference = list(reference_aligned)
-    read = list(read_aligned)
-    for gapped, other, is_deletion in ((read, reference, True), (reference, read, False)):
-        text = "".join(gapped)
-        for run in GAP_RUN.finditer(text):
+    reference, read = reference_aligned, read_aligned
+    for is_deletion in (True, False):
+        gapped, other = (read, reference) if is_deletion else (reference, read)
+        if "-" not in gapped:
+            continue
+        for run in GAP_RUN.finditer(gapped):
             begin, end = run.span()
-            # How far can the gap move? The base that would cross the gap must equal the base
-            # at the far end of the gap (in the ungapped sequence), and must not be a gap itself.
+            # How far can the gap move? The base that would cross the gap must equal the base at
+            # the far end of the gap (in the ungapped sequence), and neither may be a gap.
             left = 0
             while (
                 begin - left - 1 >= 0
@@ -62,25 +63,25 @@ def place_indels(
             if left == 0 and right == 0:
                 continue
             # Reference coordinate of the gap's first column.
-            column_reference = reference_start + begin - "".join(reference[:begin]).count("-")
+            column_reference = reference_start + begin - reference.count("-", 0, begin)
             length = end - begin
-            best_shift, best_distance = 0, None
-            for shift in range(-left, right + 1):
-                position = column_reference + shift
-                if is_deletion:
-                    distance = _distance_to_cuts(position, position + length, cut_boundaries)
-                else:
-                    distance = _distance_to_cuts(position, position, cut_boundaries)
-                if not cut_boundaries:
-                    distance = 0
-                if best_distance is None or distance < best_distance:
-                    best_shift, best_distance = shift, distance
+            best_shift, best_distance = -left, None
+            if cut_boundaries:
+                for shift in range(-left, right + 1):
+                    position = column_reference + shift
+                    span_end = position + length if is_deletion else position
+                    distance = _distance_to_cuts(position, span_end, cut_boundaries)
+                    if best_distance is None or distance < best_distance:
+                        best_shift, best_distance = shift, distance
             if best_shift == 0:
                 continue
             # Move the gap: the bases of ``gapped`` in the affected stretch keep their order.
             low, high = begin - left, end + right
-            bases = [base for base in gapped[low:high] if base != "-"]
-            new_begin = begin + best_shift - low
-            stretch = bases[:new_begin] + ["-"] * length + bases[new_begin:]
-            gapped[low:high] = stretch
-    return "".join(reference), "".join(read)
+            bases = gapped[low:begin] + gapped[end:high]
+            split = begin + best_shift - low
+            gapped = gapped[:low] + bases[:split] + "-" * length + bases[split:] + gapped[high:]
+        if is_deletion:
+            read = gapped
+        else:
+            reference = gapped
+    return reference, read

@@ -158,16 +158,24 @@ def tally_reads(
     return tally
 
 
+_SYMBOL_CODES = np.full(256, len(POSITION_SYMBOLS), dtype=np.int64)
+for _code, _symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
+    _SYMBOL_CODES[_symbol] = _code
+
+
 def _profile(
     name: str, sequence: str, window: tuple[bool, ...], projections: list[str], weights: list[int], insertions: np.ndarray
 ) -> PositionProfile:
+    """Weighted symbol counts per position: one bincount per block of projections."""
     length = len(sequence)
-    counts = np.zeros((length, len(POSITION_SYMBOLS)), dtype=np.int64)
-    chunk = 20000
+    width = len(POSITION_SYMBOLS) + 1  # the last code is '.', not covered
+    counts = np.zeros(length * width, dtype=np.int64)
+    offsets = np.arange(length, dtype=np.int64) * width
+    chunk = 8192
     for begin in range(0, len(projections), chunk):
         block = "".join(projections[begin : begin + chunk]).encode("ascii")
-        matrix = np.frombuffer(block, dtype=np.uint8).reshape(-1, length)
-        weight = np.asarray(weights[begin : begin + chunk], dtype=np.int64)
-        for column, symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
-            counts[:, column] += weight @ (matrix == symbol)
-    return PositionProfile(name, sequence, window, counts, insertions)
+        codes = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, length) + offsets
+        weight = np.repeat(np.asarray(weights[begin : begin + chunk], dtype=np.int64), length)
+        counts += np.bincount(codes.ravel(), weights=weight, minlength=length * width).astype(np.int64)
+    matrix = counts.reshape(length, width)[:, : len(POSITION_SYMBOLS)].copy()
+    return PositionProfile(name, sequence, window, matrix, insertions)

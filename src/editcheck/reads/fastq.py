@@ -17,7 +17,6 @@ import lzma
 import os
 import zlib
 from collections.abc import Iterator
-from itertools import zip_longest
 from pathlib import Path
 
 import dnaio
@@ -83,6 +82,8 @@ def _not_fastq_problem(path: str | Path) -> str | None:
     first = _head(path, 1, decompress=True)
     if not first or first == b"@":
         return None
+    if first.isspace():
+        return "not a FASTQ file: the first line is blank or starts with a space instead of '@'"
     if first == b">":
         return "not a FASTQ file: it looks like FASTA (first line starts with '>'); FASTQ with base qualities is needed"
     if first.isascii() and first.decode().isprintable():
@@ -115,7 +116,11 @@ def _format_error(path: str | Path, error: dnaio.exceptions.FileFormatError, rea
     if record == 1 and (problem := _not_fastq_problem(path)) is not None:
         return InputFormatError(path, problem)
     if message.startswith("Premature end of file"):
-        problem = f"file ends in the middle of a record at line {line + 1} (truncated file?)"
+        rest = message.partition("was: ")[2].strip("'\"")
+        if rest and not rest.replace("\\n", "").replace("\\r", "").replace("\\t", "").strip():
+            problem = "blank lines at the end of the file instead of a record"
+        else:
+            problem = f"file ends in the middle of a record at line {line + 1} (truncated file?)"
     elif message.startswith("Length of sequence and qualities differ"):
         problem = f"sequence and quality lengths differ (line {line + 1})"
     else:
@@ -170,40 +175,47 @@ def _quality_problem(qualities: str) -> str:
     raise AssertionError("no invalid quality character")  # pragma: no cover
 
 
-def _read(path: str | Path) -> Iterator[tuple[str, str, str]]:
-    """Validated (name, sequence, qualities) for each record of one FASTQ file."""
-    count = 0
-    bases = _BASES
-    printable = _PRINTABLE_QUALITIES
-    normalise = _NORMALISE
-    try:
-        with dnaio.open(path, open_threads=0, fileformat="fastq") as reader:
-            for record in reader:
-                sequence = record.sequence
-                qualities = record.qualities
-                count += 1
-                # One C-level pass each; the slow path runs only for lowercase, '.' or invalid data.
-                if sequence.encode().translate(None, bases):
-                    sequence = sequence.translate(normalise)
-                    if sequence.encode().translate(None, bases):
-                        raise InputFormatError(path, _sequence_problem(sequence) or "invalid sequence", count)
-                if qualities.encode().translate(None, printable):
-                    raise InputFormatError(path, _quality_problem(qualities), count)
-                yield record.name, sequence, qualities
-    except InputFormatError:
-        raise
-    except dnaio.exceptions.FileFormatError as error:
-        raise _format_error(path, error, count) from None
-    except EOFError as error:
-        raise _compression_error(path, error) from None
-    except OSError as error:
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    dnaio.exceptions.FileFormatError,
+    EOFError,
+    OSError,
+    *_DECOMPRESSION_ERRORS,
+)
+
+
+def _translate(path: str | Path, error: BaseException, reads_so_far: int) -> InputFormatError | None:
+    """The InputFormatError for an error raised while opening or reading ``path``; None if unexpected."""
+    if isinstance(error, dnaio.exceptions.FileFormatError):
+        return _format_error(path, error, reads_so_far)
+    if isinstance(error, EOFError):
+        return _compression_error(path, error)
+    if isinstance(error, OSError):
         if error.errno is not None:
-            raise _open_error(path, error) from None
-        raise _compression_error(path, error) from None  # gzip.BadGzipFile, bz2 "Invalid data stream"
-    except _DECOMPRESSION_ERRORS as error:
-        raise _compression_error(path, error) from None
-    if count == 0:
-        raise InputFormatError(path, "no reads (empty file)")
+            return _open_error(path, error)
+        return _compression_error(path, error)  # gzip.BadGzipFile, bz2 "Invalid data stream"
+    if isinstance(error, _DECOMPRESSION_ERRORS):
+        return _compression_error(path, error)
+    return None
+
+
+def _open(path: str | Path) -> dnaio.SingleEndReader:
+    try:
+        return dnaio.open(path, open_threads=0, fileformat="fastq")
+    except _READ_ERRORS as error:
+        translated = _translate(path, error, 0)
+        if translated is None:  # pragma: no cover - every _READ_ERRORS member is translated
+            raise
+        raise translated from None
+
+
+def _checked(path: str | Path, record: int, sequence: str, qualities: str) -> str:
+    """Slow path for a record that failed the fast check: the normalised sequence, or InputFormatError."""
+    sequence = sequence.translate(_NORMALISE)
+    if sequence.encode().translate(None, _BASES):
+        raise InputFormatError(path, _sequence_problem(sequence) or "invalid sequence", record)
+    if qualities.encode().translate(None, _PRINTABLE_QUALITIES):
+        raise InputFormatError(path, _quality_problem(qualities), record)
+    return sequence
 
 
 def iter_single(path: str | Path) -> Iterator[tuple[str, str, str]]:
@@ -213,16 +225,30 @@ def iter_single(path: str | Path) -> Iterator[tuple[str, str, str]]:
     :class:`InputFormatError` (naming the file, the record when known, and the problem) for a missing,
     empty, truncated or malformed file, as the reader reaches the problem.
     """
-    yield from _read(path)
+    reader = _open(path)
+    bases = _BASES
+    printable = _PRINTABLE_QUALITIES
+    with reader:
+        try:
+            for record in reader:
+                sequence = record.sequence
+                qualities = record.qualities
+                # One C-level pass over each; the slow path runs only for lowercase, '.' or bad data.
+                if sequence.encode().translate(None, bases) or qualities.encode().translate(None, printable):
+                    sequence = _checked(path, reader.number_of_records, sequence, qualities)
+                yield record.name, sequence, qualities
+        except _READ_ERRORS as error:
+            translated = _translate(path, error, reader.number_of_records)
+            if translated is None:  # pragma: no cover
+                raise
+            raise translated from None
+        if reader.number_of_records == 0:
+            raise InputFormatError(path, "no reads (empty file)")
 
 
-def _read_id(name: str) -> str:
-    """The read ID used to match mates: the name up to the first whitespace, without a trailing /1 or /2."""
-    parts = name.split(None, 1)
-    identifier = parts[0] if parts else ""
-    if identifier[-2:] in ("/1", "/2"):
-        identifier = identifier[:-2]
-    return identifier
+def _read_id(identifier: str) -> str:
+    """The read ID used to match mates: the name's first word without a trailing /1 or /2."""
+    return identifier[:-2] if identifier[-2:] in ("/1", "/2") else identifier
 
 
 def _same_file(path1: str | Path, path2: str | Path) -> bool:
@@ -241,23 +267,60 @@ def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[tuple[str, str
     """
     if _same_file(path1, path2):
         raise PairingError(path2, f"R2 is the same file as R1 ({path1})")
-    number = 0
-    for number, (read1, read2) in enumerate(zip_longest(_read(path1), _read(path2)), 1):
-        if read1 is None:
-            raise PairingError(
-                path1, f"R1 ended after {number - 1} reads but R2 ({path2}) continues; the files must hold the same reads", number
-            )
-        if read2 is None:
-            raise PairingError(
-                path2, f"R2 ended after {number - 1} reads but R1 ({path1}) continues; the files must hold the same reads", number
-            )
-        name = read1[0]
-        other = read2[0]
-        if name != other and _read_id(name) != _read_id(other):
-            raise PairingError(
-                path1,
-                f"read name {_read_id(name)!r} in R1 does not match {_read_id(other)!r} in R2 ({path2}); "
-                "R1 and R2 must list the same reads in the same order",
-                number,
-            )
-        yield name, read1[1], read1[2], read2[1], read2[2]
+    bases = _BASES
+    printable = _PRINTABLE_QUALITIES
+    reader1 = _open(path1)
+    with reader1:
+        reader2 = _open(path2)
+        with reader2:
+            records1 = iter(reader1)
+            records2 = iter(reader2)
+            try:
+                for record1, record2 in zip(records1, records2):
+                    sequence1 = record1.sequence
+                    qualities1 = record1.qualities
+                    sequence2 = record2.sequence
+                    qualities2 = record2.qualities
+                    if sequence1.encode().translate(None, bases) or qualities1.encode().translate(None, printable):
+                        sequence1 = _checked(path1, reader1.number_of_records, sequence1, qualities1)
+                    if sequence2.encode().translate(None, bases) or qualities2.encode().translate(None, printable):
+                        sequence2 = _checked(path2, reader2.number_of_records, sequence2, qualities2)
+                    id1 = record1.id
+                    id2 = record2.id
+                    if id1 != id2 and _read_id(id1) != _read_id(id2):
+                        raise PairingError(
+                            path1,
+                            f"read name {id1!r} in R1 does not match {id2!r} in R2 ({path2}); "
+                            "R1 and R2 must list the same reads in the same order",
+                            reader1.number_of_records,
+                        )
+                    yield record1.name, sequence1, qualities1, sequence2, qualities2
+                # zip stopped at the first file to run out; R1 is read first, so if R1 is ahead, R2 ended.
+                count1 = reader1.number_of_records
+                count2 = reader2.number_of_records
+                if count1 == 0:
+                    raise InputFormatError(path1, "no reads (empty file)")
+                if count2 == 0:
+                    raise InputFormatError(path2, "no reads (empty file)")
+                if count1 > count2:
+                    raise PairingError(
+                        path2,
+                        f"R2 ended after {count2} reads but R1 ({path1}) continues; the files must hold the same reads",
+                        count2 + 1,
+                    )
+                failing = path2
+                if next(records2, None) is not None:
+                    raise PairingError(
+                        path1,
+                        f"R1 ended after {count1} reads but R2 ({path2}) continues; the files must hold the same reads",
+                        count1 + 1,
+                    )
+            except _READ_ERRORS as error:
+                # zip reads R1 first: when R1 is ahead of R2, the error came from R2.
+                count1 = reader1.number_of_records
+                count2 = reader2.number_of_records
+                failing, count = (path2, count2) if count1 > count2 else (path1, count1)
+                translated = _translate(failing, error, count)
+                if translated is None:  # pragma: no cover
+                    raise
+                raise translated from None
