@@ -51,6 +51,8 @@ class ReadCall(NamedTuple):
     """Deleted bases of deletions that overlap the window."""
     substitutions: int = 0
     """Substitutions counted in the window."""
+    events: str = ""
+    """Every difference from the assigned reference, as written by :func:`describe_events`."""
 
 
 class _WindowIndex:
@@ -83,8 +85,9 @@ class Classifier:
         if aligned is None:
             return ReadCall(NOT_ALIGNED)
         window = self._windows[aligned.reference]
+        sequence = self.design.references[aligned.reference].sequence
         if aligned.start > window.first or aligned.end <= window.last:
-            return ReadCall(WINDOW_NOT_COVERED)
+            return ReadCall(WINDOW_NOT_COVERED, events=describe_events(aligned, sequence))
         settings = self.settings
         insertion_bases = deletion_bases = substitutions = 0
         if not settings.ignore_insertions:
@@ -107,7 +110,7 @@ class Classifier:
             outcome = MODIFIED if edited else UNMODIFIED
         else:
             outcome = IMPERFECT_HDR if edited else HDR
-        return ReadCall(outcome, insertion_bases, deletion_bases, substitutions)
+        return ReadCall(outcome, insertion_bases, deletion_bases, substitutions, describe_events(aligned, sequence))
 
 
 def describe_events(aligned: AlignedRead, reference: str) -> str:

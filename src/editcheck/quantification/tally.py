@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,7 +19,6 @@ from editcheck.classification.outcomes import (
     WINDOW_NOT_COVERED,
     ReadCall,
     aligned_sequence,
-    describe_events,
 )
 from editcheck.design import AmpliconDesign
 from editcheck.statistics.intervals import wilson_interval
@@ -49,8 +49,7 @@ class Proportion:
                 "ci95_low": round(low, 6), "ci95_high": round(high, 6)}  # fmt: skip
 
 
-@dataclass
-class Allele:
+class Allele(NamedTuple):
     """Reads sharing one aligned sequence on one reference."""
 
     reference: str
@@ -117,7 +116,7 @@ def tally_reads(
     """
     tally = Tally()
     references = design.references
-    allele_counts: dict[tuple[str, str, str, str], int] = {}
+    allele_counts: dict[str, int] = {}
     per_reference: list[tuple[list[str], list[int], np.ndarray]] = [
         ([], [], np.zeros(len(reference.sequence), dtype=np.int64)) for reference in references
     ]
@@ -138,7 +137,7 @@ def tally_reads(
                 tally.deletion_sizes[call.deletion_bases] += count
             if call.substitutions:
                 tally.with_substitution += count
-        key = (reference.name, aligned_sequence(aligned), outcome, describe_events(aligned, reference.sequence))
+        key = f"{reference.name}\t{aligned_sequence(aligned)}\t{outcome}\t{call.events}"
         allele_counts[key] = allele_counts.get(key, 0) + count
         if outcome != AMBIGUOUS:
             projections, weights, insertions = per_reference[aligned.reference]
@@ -147,15 +146,25 @@ def tally_reads(
             for position, _bases in aligned.insertions:
                 if position > 0:
                     insertions[position - 1] += count
-    tally.alleles = [
-        Allele(reference, sequence, outcome, events, reads)
-        for (reference, sequence, outcome, events), reads in sorted(
-            allele_counts.items(), key=lambda item: (-item[1], item[0])
-        )
-    ]
+    tally.alleles = _sorted_alleles(allele_counts)
     for reference, (projections, weights, insertions) in zip(references, per_reference):
         tally.positions.append(_profile(reference.name, reference.sequence, reference.window, projections, weights, insertions))
     return tally
+
+
+def _sorted_alleles(allele_counts: dict[str, int]) -> list[Allele]:
+    """Alleles by decreasing read count, ties by reference, sequence, outcome and events."""
+    by_count: dict[int, list[str]] = {}
+    for key, reads in allele_counts.items():
+        by_count.setdefault(reads, []).append(key)
+    alleles: list[Allele] = []
+    for reads in sorted(by_count, reverse=True):
+        keys = by_count[reads]
+        keys.sort()
+        for key in keys:
+            reference, sequence, outcome, events = key.split("\t")
+            alleles.append(Allele(reference, sequence, outcome, events, reads))
+    return alleles
 
 
 _SYMBOL_CODES = np.full(256, len(POSITION_SYMBOLS), dtype=np.int64)

@@ -162,25 +162,12 @@ def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: 
 
 def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
     """Second pass over the input: one row per read with its outcome (requires ``keep_calls``)."""
-    from editcheck.alignment.aligner import ReadAligner
-    from editcheck.classification.outcomes import describe_events
     from editcheck.reads.collapse import _masker
     from editcheck.reads.fastq import iter_paired, iter_single
     from editcheck.reads.merge import merge_pair
 
     settings = result.settings
-    design = result.design
-    aligner = ReadAligner(design.references, settings.min_identity)
-    events_cache: dict[str, str] = {}
     mask = _masker(settings.quality.min_base_quality) if settings.quality.min_base_quality else None
-
-    def events_of(key: str, sequence: str) -> str:
-        cached = events_cache.get(key)
-        if cached is None:
-            aligned = aligner.align(sequence)
-            cached = describe_events(aligned, design.references[aligned.reference].sequence) if aligned else ""
-            events_cache[key] = cached
-        return cached
 
     if len(result.inputs) == 1:
         for name, sequence, qualities in iter_single(result.inputs[0]):
@@ -191,7 +178,7 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
             if call is None:
                 yield [identifier, "quality_filtered", ""]
             else:
-                yield [identifier, call.outcome, events_of(sequence, sequence) if call.outcome != NOT_ALIGNED else ""]
+                yield [identifier, call.outcome, call.events]
         return
     merged_cache: dict[tuple[str, str], str] = {}
     for name, first, first_qualities, second, second_qualities in iter_paired(*result.inputs):
@@ -207,8 +194,7 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
         if call is None:
             yield [identifier, "quality_filtered", ""]
             continue
-        sequence = key.split("+")[0] if "+" in key else key
-        yield [identifier, call.outcome, events_of(key, sequence) if call.outcome != NOT_ALIGNED else ""]
+        yield [identifier, call.outcome, call.events]
 
 
 __all__ = ["write_sample_outputs", "summary_document", "iter_read_calls", "EDITED"]
