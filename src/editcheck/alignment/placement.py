@@ -3,8 +3,9 @@
 An indel inside a repeat can sit at several positions with the same score. Aligners break such ties
 differently (WFA2 rightmost, parasail leftmost), so editcheck moves every indel within its range of
 equivalent positions: to the placement nearest a cut site (a deletion touching the cut, or an
-insertion at the cut, when the range allows it), else to the leftmost placement when the reference
-has no cut site. Ties in distance go to the leftmost placement. Only shifts that keep every column's
+insertion at the cut, when the range allows it; among those, one starting right after the cut),
+else to the leftmost placement when the reference has no cut site. Remaining ties go to the
+leftmost placement. Only shifts that keep every column's
 match/mismatch status are allowed, so the substitution calls and the score never change.
 """
 
@@ -70,7 +71,10 @@ def place_indels(
                 for shift in range(-left, right + 1):
                     position = column_reference + shift
                     span_end = position + length if is_deletion else position
-                    distance = _distance_to_cuts(position, span_end, cut_boundaries)
+                    # Touching a cut is distance 0; starting right at it (CRISPResso-compatible) wins ties.
+                    distance = 2 * _distance_to_cuts(position, span_end, cut_boundaries)
+                    if position not in cut_boundaries:
+                        distance += 1
                     if best_distance is None or distance < best_distance:
                         best_shift, best_distance = shift, distance
             if best_shift == 0:

@@ -1,0 +1,137 @@
+"""Alignment, indel placement and classification on small hand-made cases."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from editcheck.alignment.aligner import ReadAligner
+from editcheck.alignment.placement import place_indels
+from editcheck.classification.outcomes import Classifier, aligned_sequence, describe_events
+from editcheck.design import build_design, reverse_complement
+from editcheck.errors import DesignError
+
+# 80 bp amplicon; the guide's cut falls between 1-based positions 42 and 43, inside the run AAAA (40-45).
+LEFT = "GATTCGCATGCCTGACGTTAGCCATGCGATCGTACCTGAAAAAAGTCGGATCCAGTCTTGCAGGCTTCAGTCCAGGTTCA"
+AMPLICON = LEFT
+GUIDE = AMPLICON[25:45]  # cut after protospacer nt 17 -> after amplicon position 42 (1-based)
+
+
+@pytest.fixture(scope="module")
+def design():
+    return build_design(AMPLICON, [GUIDE], window_flank=1)
+
+
+def align(design, read):
+    aligner = ReadAligner(design.references)
+    return aligner.align(read)
+
+
+def test_guide_cut_and_window(design):
+    site = design.guides[0]
+    assert (site.start, site.strand, site.cut_point) == (25, "+", 41)
+    assert design.amplicon.window_ranges() == [(42, 43)]
+
+
+def test_reverse_strand_guide_cut():
+    design = build_design(AMPLICON, [reverse_complement(GUIDE)])
+    site = design.guides[0]
+    assert site.strand == "-"
+    assert site.cut_point == 25 + 3 - 1
+
+
+def test_guide_not_in_amplicon_and_duplicated():
+    with pytest.raises(DesignError, match="not in the amplicon"):
+        build_design(AMPLICON, ["ACGTACGTACGTACGTACGT"])
+    with pytest.raises(DesignError, match="occurs 2 times"):
+        build_design(AMPLICON + AMPLICON, [GUIDE])
+
+
+def test_deletion_in_repeat_placed_at_cut(design):
+    read = AMPLICON[:40] + AMPLICON[41:]  # one A of the AAAAAA run (0-based 38-43) deleted
+    aligned = align(design, read)
+    assert aligned.deletions == ((42, 1),)  # the deletion starts right after the cut (0-based 42)
+    assert Classifier(design).classify(aligned).outcome == "modified"
+
+
+def test_deletion_in_repeat_leftmost_without_guide():
+    design = build_design(AMPLICON)
+    read = AMPLICON[:40] + AMPLICON[41:]
+    aligned = align(design, read)
+    assert aligned.deletions == ((38, 1),)
+
+
+def test_insertion_in_repeat_placed_at_cut(design):
+    read = AMPLICON[:40] + "A" + AMPLICON[40:]
+    aligned = align(design, read)
+    assert aligned.insertions == ((42, "A"),)
+    call = Classifier(design).classify(aligned)
+    assert (call.outcome, call.insertion_bases) == ("modified", 1)
+    assert describe_events(aligned, AMPLICON) == "42_43insA"
+    assert aligned_sequence(aligned) == AMPLICON[:42] + "a" + AMPLICON[42:]
+
+
+def test_insertion_outside_window_is_not_counted(design):
+    read = AMPLICON[:60] + "GG" + AMPLICON[60:]
+    aligned = align(design, read)
+    assert aligned.insertions
+    assert Classifier(design).classify(aligned).outcome == "unmodified"
+
+
+def test_overhang_is_clipped_and_n_is_never_a_substitution(design):
+    read = "TTTTGGCA" + AMPLICON[:42] + "N" + AMPLICON[43:] + "CCGGTTAACC"
+    aligned = align(design, read)
+    assert (aligned.start, aligned.end) == (0, len(AMPLICON))
+    assert aligned.substitutions == () and aligned.insertions == () and aligned.deletions == ()
+    assert Classifier(design).classify(aligned).outcome == "unmodified"
+
+
+def test_reverse_complement_read(design):
+    read = reverse_complement(AMPLICON[:42] + "T" + AMPLICON[43:])
+    aligned = align(design, read)
+    assert aligned.reverse
+    assert aligned.substitutions == ((42, "T"),)
+
+
+def test_partial_read_does_not_cover_window(design):
+    aligned = align(design, AMPLICON[:35])
+    assert (aligned.start, aligned.end) == (0, 35)
+    assert aligned.projection[35:] == "." * (len(AMPLICON) - 35)
+    assert Classifier(design).classify(aligned).outcome == "window_not_covered"
+
+
+def test_unrelated_read_is_not_aligned(design):
+    generator = random.Random(5)
+    junk = "".join(generator.choice("ACGT") for _ in range(80))
+    assert align(design, junk) is None
+
+
+def test_place_indels_moves_only_equivalent_gaps():
+    # Deletion of one C in "ACCCT": every placement is equivalent, leftmost without cut sites.
+    reference, read = place_indels("GACCCTG", "GACC-TG", 0, ())
+    assert (reference, read) == ("GACCCTG", "GA-CCTG")
+    # A read base crossing the gap must face an equal reference base: a mismatch moves along with it.
+    reference, read = place_indels("GACCCTG", "GAGC-TG", 0, ())
+    assert read == "GA-GCTG"
+    # Different flanking reference bases: the gap cannot move.
+    assert place_indels("GACGTG", "GAC-TG", 0, ()) == ("GACGTG", "GAC-TG")
+    # With a cut boundary at 4 the insertion of C in "CCC" moves to the cut.
+    assert place_indels("GA-CCTG", "GACCCTG", 0, (4,)) == ("GACC-TG", "GACCCTG")
+
+
+def test_ungapped_shortcut_matches_the_aligner(design):
+    generator = random.Random(11)
+    aligner = ReadAligner(design.references)
+    for _ in range(200):
+        read = list(AMPLICON)
+        for _ in range(generator.randint(0, 4)):
+            read[generator.randrange(len(read))] = generator.choice("ACGTN")
+        read = "".join(read)
+        fast = aligner.align(read)
+        assert fast is not None
+        # Compare with WFA on the same read forced through the gapped path (one extra base at the end
+        # is clipped as overhang, so the reference span and calls must be identical).
+        forced = aligner.align(read + "T")
+        assert forced.substitutions == fast.substitutions
+        assert forced.deletions == forced.insertions == ()
