@@ -23,6 +23,8 @@ GAP_OPEN_PENALTY = 36
 GAP_EXTEND_PENALTY = 9
 KMER = 10
 ANCHOR = 12
+MIN_READ_LENGTH = 10
+"""Shorter reads (e.g. left empty by a trimmer) are not aligned."""
 """Exact matches to the amplicon's first and last bases locate primer-anchored read ends quickly."""
 DEFAULT_MIN_IDENTITY = 60.0
 """Reads whose best alignment has a lower percent identity are counted as not aligned."""
@@ -163,6 +165,8 @@ class ReadAligner:
 
     def align(self, read: str) -> AlignedRead | None:
         """Align one read; ``None`` if no reference reaches the identity threshold."""
+        if len(read) < MIN_READ_LENGTH:
+            return None
         best: AlignedRead | None = None
         best_penalty = 0
         tie = False

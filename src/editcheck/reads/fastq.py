@@ -295,26 +295,6 @@ def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[tuple[str, str
                             reader1.number_of_records,
                         )
                     yield record1.name, sequence1, qualities1, sequence2, qualities2
-                # zip stopped at the first file to run out; R1 is read first, so if R1 is ahead, R2 ended.
-                count1 = reader1.number_of_records
-                count2 = reader2.number_of_records
-                if count1 == 0:
-                    raise InputFormatError(path1, "no reads (empty file)")
-                if count2 == 0:
-                    raise InputFormatError(path2, "no reads (empty file)")
-                if count1 > count2:
-                    raise PairingError(
-                        path2,
-                        f"R2 ended after {count2} reads but R1 ({path1}) continues; the files must hold the same reads",
-                        count2 + 1,
-                    )
-                failing = path2
-                if next(records2, None) is not None:
-                    raise PairingError(
-                        path1,
-                        f"R1 ended after {count1} reads but R2 ({path2}) continues; the files must hold the same reads",
-                        count1 + 1,
-                    )
             except _READ_ERRORS as error:
                 # zip reads R1 first: when R1 is ahead of R2, the error came from R2.
                 count1 = reader1.number_of_records
@@ -324,3 +304,29 @@ def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[tuple[str, str
                 if translated is None:  # pragma: no cover
                     raise
                 raise translated from None
+            # zip stopped at the first file to run out; R1 is read first, so if R1 is ahead, R2 ended.
+            count1 = reader1.number_of_records
+            count2 = reader2.number_of_records
+            if count1 == 0:
+                raise InputFormatError(path1, "no reads (empty file)")
+            if count2 == 0:
+                raise InputFormatError(path2, "no reads (empty file)")
+            if count1 > count2:
+                raise PairingError(
+                    path2,
+                    f"R2 ended after {count2} reads but R1 ({path1}) continues; the files must hold the same reads",
+                    count2 + 1,
+                )
+            try:
+                more = next(records2, None)
+            except _READ_ERRORS as error:
+                translated = _translate(path2, error, count2)
+                if translated is None:  # pragma: no cover
+                    raise
+                raise translated from None
+            if more is not None:
+                raise PairingError(
+                    path1,
+                    f"R1 ended after {count1} reads but R2 ({path2}) continues; the files must hold the same reads",
+                    count1 + 1,
+                )
