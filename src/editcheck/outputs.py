@@ -40,9 +40,14 @@ def atomic_output(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
 
 def format_value(value: Any) -> str:
     """Format one table cell: floats with fixed precision so reruns give the same bytes."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.6g}" if value == value else "nan"
@@ -53,8 +58,7 @@ def write_tsv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence[A
     """Write a tab-separated table atomically; rows are written in the order given."""
     with atomic_output(path) as handle:
         handle.write("\t".join(header) + "\n")
-        for row in rows:
-            handle.write("\t".join(format_value(value) for value in row) + "\n")
+        handle.writelines("\t".join(map(format_value, row)) + "\n" for row in rows)
 
 
 def write_tsv_gz(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:

@@ -180,11 +180,19 @@ def _profile(
     width = len(POSITION_SYMBOLS) + 1  # the last code is '.', not covered
     counts = np.zeros(length * width, dtype=np.int64)
     offsets = np.arange(length, dtype=np.int64) * width
+    # Most unique reads are seen once: count those without weights, the rest with their counts.
+    singles = [projection for projection, weight in zip(projections, weights) if weight == 1]
+    repeated = [(projection, weight) for projection, weight in zip(projections, weights) if weight != 1]
     chunk = 8192
-    for begin in range(0, len(projections), chunk):
-        block = "".join(projections[begin : begin + chunk]).encode("ascii")
+    for begin in range(0, len(singles), chunk):
+        block = "".join(singles[begin : begin + chunk]).encode("ascii")
         codes = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, length) + offsets
-        weight = np.repeat(np.asarray(weights[begin : begin + chunk], dtype=np.int64), length)
-        counts += np.bincount(codes.ravel(), weights=weight, minlength=length * width).astype(np.int64)
+        counts += np.bincount(codes.ravel(), minlength=length * width)
+    for begin in range(0, len(repeated), chunk):
+        part = repeated[begin : begin + chunk]
+        block = "".join(projection for projection, _ in part).encode("ascii")
+        codes = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, length) + offsets
+        weight = np.repeat(np.asarray([weight for _, weight in part], dtype=np.float64), length)
+        counts += np.rint(np.bincount(codes.ravel(), weights=weight, minlength=length * width)).astype(np.int64)
     matrix = counts.reshape(length, width)[:, : len(POSITION_SYMBOLS)].copy()
     return PositionProfile(name, sequence, window, matrix, insertions)
