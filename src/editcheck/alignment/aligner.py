@@ -167,7 +167,7 @@ class ReadAligner:
         """Align one read; ``None`` if no reference reaches the identity threshold."""
         if len(read) < MIN_READ_LENGTH:
             return None
-        best: AlignedRead | None = None
+        best: tuple | None = None
         best_penalty = 0
         tie = False
         for reverse in self.orientations(read):
@@ -176,20 +176,29 @@ class ReadAligner:
                 result = self._align_to(index, sequence, reverse)
                 if result is None:
                     continue
-                penalty, aligned = result
+                penalty = result[0]
                 if best is None or penalty < best_penalty:
-                    best, best_penalty, tie = aligned, penalty, False
-                elif penalty == best_penalty and aligned.reference != best.reference:
+                    best, best_penalty, tie = result, penalty, False
+                elif penalty == best_penalty and result[1] != best[1]:
                     tie = True
-        if best is None or best.identity < self.min_identity:
+        if best is None:
+            return None
+        # Only the winning alignment is turned into events (placement is the costly part).
+        best = best[2] if len(best) == 3 else self._build(*best[1:])
+        if best.identity < self.min_identity:
             return None
         if tie:
             best = best._replace(ambiguous=True)
         return best
 
-    def _align_to(self, index: int, read: str, reverse: bool) -> tuple[int, AlignedRead] | None:
-        """Align to one reference. Read overhang beyond the amplicon ends is free: cut off at an
-        exact match to the amplicon's first/last bases, or left to WFA's free text ends."""
+    def _align_to(self, index: int, read: str, reverse: bool) -> tuple | None:
+        """Align to one reference: ``(penalty, index, AlignedRead)`` for the ungapped shortcut,
+        else ``(penalty, index, reverse, text, core operations, read_start, read_end,
+        reference_start, reference_end, has_gap)`` for :meth:`_build`.
+
+        Read overhang beyond the amplicon ends is free: cut off at an exact match to the
+        amplicon's first/last bases, or left to WFA's free text ends. The penalty leaves out
+        terminal gaps, so references are compared on the span the read covers."""
         reference = self.references[index].sequence
         first_anchor, last_anchor = self._anchors[index]
         clip_left = 0
@@ -212,7 +221,7 @@ class ReadAligner:
         if not (begin_free or end_free) and len(text) == len(reference):
             ungapped = _ungapped(index, reverse, reference, text)
             if ungapped is not None:
-                return ungapped
+                return ungapped[0], index, ungapped[1]
         if begin_free or end_free:
             aligner = self._ends_free[index]
             aligner.text_begin_free = len(text) if begin_free else 0
@@ -222,11 +231,10 @@ class ReadAligner:
         aligner.wavefront_align(text)
         if aligner.status != 0:
             return None
-        read = text
         operations = aligner.cigartuples
         first, last = 0, len(operations)
         read_start = reference_start = 0
-        read_end, reference_end = len(read), len(reference)
+        read_end, reference_end = len(text), len(reference)
         while first < last and operations[first][0] in (_INSERTION, _DELETION):
             code, length = operations[first]
             if code == _INSERTION:
@@ -252,6 +260,14 @@ class ReadAligner:
             elif code != _MATCH:
                 penalty += GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY * length
                 has_gap = True
+        return penalty, index, reverse, text, core, read_start, read_end, reference_start, reference_end, has_gap
+
+    def _build(
+        self, index: int, reverse: bool, read: str, core: list[tuple[int, int]], read_start: int, read_end: int,
+        reference_start: int, reference_end: int, has_gap: bool,
+    ) -> AlignedRead:  # fmt: skip
+        """Events, projection and identity of one alignment, with indels placed by the rule."""
+        reference = self.references[index].sequence
         substitutions: list[tuple[int, str]] = []
         if not has_gap:
             covered_read = read[read_start:read_end]
@@ -268,11 +284,10 @@ class ReadAligner:
             columns = reference_end - reference_start
             identity = 100.0 * (columns - mismatched) / columns
             projection = "." * reference_start + covered_read + "." * (len(reference) - reference_end)
-            aligned = AlignedRead(
+            return AlignedRead(
                 index, False, reverse, identity, reference_start, reference_end, projection,
                 (), (), tuple(substitutions),
             )  # fmt: skip
-            return penalty, aligned
         reference_parts: list[str] = []
         read_parts: list[str] = []
         reference_position, read_position = reference_start, read_start
@@ -293,8 +308,7 @@ class ReadAligner:
         reference_aligned, read_aligned = place_indels(
             "".join(reference_parts), "".join(read_parts), reference_start, self._cut_boundaries[index]
         )
-        aligned = _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
-        return penalty, aligned
+        return _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
 
 
 MAX_UNGAPPED_MISMATCHES = (2 * (GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY)) // MISMATCH_PENALTY - 1
