@@ -85,7 +85,7 @@ def read_rows(path: Path) -> int:
     """Data rows of reads.tsv.gz (after checking its header)."""
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         lines = handle.read().splitlines()
-    assert lines[0].split("\t") == ["read_id", "outcome", "events"]
+    assert lines[0].split("\t") == ["read_id", "outcome", "events", "base_edit"]
     return len(lines) - 1
 
 

@@ -122,10 +122,11 @@ def quantify(r1: Path, r2: Path | None, amplicon: str, amplicon_name: str | None
         expected_hdr_amplicon=hdr_sequence,
     )  # fmt: skip
     settings = AnalysisSettings(
-        classification=ClassificationSettings(ignore_substitutions, ignore_insertions, ignore_deletions),
+        classification=ClassificationSettings(
+            ignore_substitutions, ignore_insertions, ignore_deletions, min_identity=min_identity
+        ),
         quality=QualitySettings(min_mean_quality, min_base_quality),
         merge=MergeSettings(min_overlap, max_mismatch_rate),
-        min_identity=min_identity,
     )
     for path in (r1, r2):
         if path is not None and not path.exists():

@@ -99,6 +99,9 @@ def parse_window(text: str, amplicon_length: int) -> tuple[tuple[int, int], ...]
     return tuple(ranges)
 
 
+AMPLICON, HDR_KIND, PRIME_EDIT_KIND = "amplicon", "hdr", "prime_edit"
+
+
 @dataclass(frozen=True)
 class Reference:
     """One sequence reads are aligned to, with its cut points and quantification window."""
@@ -107,6 +110,8 @@ class Reference:
     sequence: str
     cut_points: tuple[int, ...]
     window: tuple[bool, ...] = field(repr=False)
+    kind: str = AMPLICON
+    """``amplicon``, ``hdr`` (outcome of HDR) or ``prime_edit`` (intended prime-edited amplicon)."""
 
     @property
     def window_positions(self) -> tuple[int, ...]:
@@ -123,9 +128,52 @@ class Reference:
         return ranges
 
 
+BASE_EDITOR_PRESETS = {"ABE": ("A", "G", (4, 8)), "CBE": ("C", "T", (4, 8))}
+"""Conversion on the guide strand and editing window in protospacer positions (1 = PAM-distal end)."""
+
+
+@dataclass(frozen=True)
+class BaseEditor:
+    """A base editor resolved on the amplicon's forward strand."""
+
+    name: str
+    conversion: tuple[str, str]
+    """(from, to) on the guide strand, e.g. ("A", "G") for an adenine base editor."""
+    protospacer_window: tuple[int, int]
+    guide: GuideSite
+    forward_conversion: tuple[str, str]
+    """(from, to) on the amplicon's forward strand (complemented for a reverse-strand guide)."""
+    positions: tuple[int, ...]
+    """0-based amplicon positions of the editing window."""
+    target: int | None = None
+    """0-based amplicon position of the base the therapy must convert."""
+
+    def protospacer_position(self, amplicon_position: int) -> int:
+        """1-based protospacer position of a 0-based amplicon position (may lie outside 1..20)."""
+        if self.guide.strand == "+":
+            return amplicon_position - self.guide.start + 1
+        return self.guide.end - amplicon_position
+
+
+@dataclass(frozen=True)
+class PrimeEdit:
+    """How the intended prime-edited amplicon was built, and where scaffold-derived bases would sit."""
+
+    flaps: tuple[tuple[int, int, str], ...]
+    """(start, end, new sequence) replaced on the amplicon by each pegRNA's templated flap."""
+    notes: tuple[str, ...]
+    """Orientation decisions, stated for the user."""
+    scaffold_position: int | None = None
+    """Position on the prime-edited reference where scaffold-derived bases would be inserted."""
+    scaffold_sequence: str | None = None
+    """DNA copied from the scaffold, in forward-strand orientation as it would appear at that position."""
+    scaffold_strand: str = "+"
+    """'+': scaffold bases follow the flap (read 5'->3'); '-': they precede it."""
+
+
 @dataclass(frozen=True)
 class AmpliconDesign:
-    """An amplicon with its guides, window and (optionally) the expected HDR amplicon."""
+    """An amplicon with its guides, window and the outcome references (HDR, prime edit)."""
 
     name: str
     amplicon: Reference
@@ -133,10 +181,69 @@ class AmpliconDesign:
     hdr: Reference | None = None
     cut_offset: int = DEFAULT_CUT_OFFSET
     window_description: str = ""
+    base_editor: BaseEditor | None = None
+    prime_edited: Reference | None = None
+    prime_edit: PrimeEdit | None = None
+    exons: tuple[tuple[int, int], ...] = ()
+    """Coding stretches as 0-based half-open amplicon ranges."""
 
     @property
     def references(self) -> tuple[Reference, ...]:
-        return (self.amplicon,) if self.hdr is None else (self.amplicon, self.hdr)
+        return tuple(reference for reference in (self.amplicon, self.hdr, self.prime_edited) if reference is not None)
+
+
+def resolve_base_editor(
+    sequence: str,
+    sites: Sequence[GuideSite],
+    editor: str,
+    window: tuple[int, int] | None = None,
+    conversion: tuple[str, str] | None = None,
+    target: int | None = None,
+    target_in_protospacer: int | None = None,
+) -> BaseEditor:
+    """Place a base editor's window on the amplicon: ``editor`` is ABE, CBE or custom (then give
+    ``conversion``); ``target`` is 1-based on the amplicon, ``target_in_protospacer`` 1-based in the guide."""
+    if not sites:
+        raise DesignError("base editing needs the guide (-g) that positions the editing window")
+    preset = BASE_EDITOR_PRESETS.get(editor.upper())
+    if preset is None and conversion is None:
+        raise DesignError(f"unknown base editor {editor!r}: use ABE, CBE, or give the conversion (e.g. A>G)")
+    from_base, to_base, default_window = preset if preset else (*conversion, (4, 8))  # type: ignore[misc]
+    if conversion is not None:
+        from_base, to_base = conversion
+    if from_base not in "ACGT" or to_base not in "ACGT" or from_base == to_base:
+        raise DesignError(f"base conversion {from_base}>{to_base} must change one of A, C, G, T into another")
+    first, last = window or default_window
+    guide = sites[0]
+    length = len(guide.sequence)
+    if not 1 <= first <= last:
+        raise DesignError(f"editing window {first}-{last} must be 1-based and ordered")
+    if guide.strand == "+":
+        positions = [guide.start + p - 1 for p in range(first, last + 1)]
+        forward = (from_base, to_base)
+    else:
+        positions = [guide.end - p for p in range(first, last + 1)]
+        complement = str.maketrans("ACGT", "TGCA")
+        forward = (from_base.translate(complement), to_base.translate(complement))
+    positions = sorted(p for p in positions if 0 <= p < len(sequence))
+    target_position = None
+    if target is not None and target_in_protospacer is not None:
+        raise DesignError("give the target position on the amplicon or in the protospacer, not both")
+    if target is not None:
+        if not 1 <= target <= len(sequence):
+            raise DesignError(f"target position {target} is outside the amplicon (1-{len(sequence)})")
+        target_position = target - 1
+    elif target_in_protospacer is not None:
+        if not 1 <= target_in_protospacer <= length:
+            raise DesignError(f"target protospacer position {target_in_protospacer} is outside the guide (1-{length})")
+        target_position = guide.start + target_in_protospacer - 1 if guide.strand == "+" else guide.end - target_in_protospacer
+    if target_position is not None and sequence[target_position] != forward[0]:
+        raise DesignError(
+            f"target position {target_position + 1} is {sequence[target_position]} on the amplicon, not the editor's "
+            f"{forward[0]} ({from_base} on the guide strand)"
+        )
+    name = editor.upper() if preset else f"{from_base}>{to_base}"
+    return BaseEditor(name, (from_base, to_base), (first, last), guide, forward, tuple(positions), target_position)
 
 
 def build_design(
@@ -150,13 +257,26 @@ def build_design(
     exclude_ends: int = DEFAULT_EXCLUDE_ENDS,
     donor: str | None = None,
     expected_hdr_amplicon: str | None = None,
+    base_editor: str | None = None,
+    editing_window: tuple[int, int] | None = None,
+    conversion: tuple[str, str] | None = None,
+    target: int | None = None,
+    target_in_protospacer: int | None = None,
+    pegrnas: Sequence[tuple[str, str]] = (),
+    nicking_guides: Sequence[str] = (),
+    scaffold: str | None = None,
+    coding_sequences: Sequence[str] = (),
+    exons: str | None = None,
 ) -> AmpliconDesign:
-    """Check the design and derive cut points, the quantification window and the HDR reference.
+    """Check the design and derive cut points, the quantification window and outcome references.
 
     The window is, in order of precedence: the explicit 1-based ``window`` ranges; ``window_flank``
-    bases either side of every cut; or, without guides, the whole amplicon less ``exclude_ends``
-    bases at each end. ``donor`` is a repair template placed into the amplicon by its homology arms;
-    ``expected_hdr_amplicon`` is the full amplicon expected after perfect HDR.
+    bases either side of every cut (guides, pegRNA spacers and nicking guides); or, without guides,
+    the whole amplicon less ``exclude_ends`` bases at each end. A base editor's editing window and a
+    prime edit's flap are always added to it, so their edits count without widening it by hand.
+    ``donor`` is a repair template placed into the amplicon by its homology arms;
+    ``expected_hdr_amplicon`` is the full amplicon expected after perfect HDR. ``pegrnas`` are
+    (spacer, 3' extension = RTT + PBS) pairs, written 5'->3' as on the pegRNA.
     """
     sequence = clean_sequence(amplicon, "amplicon")
     if len(sequence) < 20:
@@ -164,13 +284,16 @@ def build_design(
     if cut_offset < 0 or window_flank < 0 or exclude_ends < 0:
         raise DesignError("cut offset, window flank and excluded ends must not be negative")
     sites = tuple(locate_guide(sequence, guide, cut_offset) for guide in guides)
-    cut_points = tuple(sorted({site.cut_point for site in sites}))
+    prime_sites = tuple(locate_guide(sequence, spacer, cut_offset) for spacer, _ in pegrnas)
+    nicking_sites = tuple(locate_guide(sequence, guide, cut_offset) for guide in nicking_guides)
+    all_sites = sites + prime_sites + nicking_sites
+    cut_points = tuple(sorted({site.cut_point for site in all_sites}))
     inside = [False] * len(sequence)
     if window:
         for start, end in parse_window(window, len(sequence)):
             inside[start:end] = [True] * (end - start)
         description = f"explicit {window} (1-based)"
-    elif sites:
+    elif all_sites:
         for cut in cut_points:
             start, end = max(0, cut - window_flank + 1), min(len(sequence), cut + window_flank + 1)
             inside[start:end] = [True] * (end - start)
@@ -180,6 +303,27 @@ def build_design(
             raise DesignError(f"excluding {exclude_ends} bp at each end leaves no window in a {len(sequence)} bp amplicon")
         inside[exclude_ends : len(sequence) - exclude_ends] = [True] * (len(sequence) - 2 * exclude_ends)
         description = f"whole amplicon less {exclude_ends} bp at each end (no guide)"
+    editor = None
+    if base_editor is not None or conversion is not None:
+        editor = resolve_base_editor(
+            sequence, sites or prime_sites, base_editor or "custom", editing_window, conversion, target, target_in_protospacer
+        )
+        for position in editor.positions:
+            inside[position] = True
+        description += f"; plus the {editor.name} editing window (protospacer {editor.protospacer_window[0]}-{editor.protospacer_window[1]})"
+    prime_edit = None
+    prime_sequence = None
+    if pegrnas:
+        from editcheck.alignment.references import build_prime_edit
+
+        prime_sequence, prime_edit = build_prime_edit(sequence, prime_sites, [extension for _, extension in pegrnas], scaffold)
+        for start, end, _ in prime_edit.flaps:
+            inside[max(0, start - window_flank) : min(len(sequence), end + window_flank)] = [True] * (
+                min(len(sequence), end + window_flank) - max(0, start - window_flank)
+            )
+        description += "; plus each pegRNA flap"
+    elif scaffold is not None:
+        raise DesignError("a pegRNA scaffold was given without a pegRNA spacer and extension")
     if not any(inside):
         raise DesignError("the quantification window is empty")
     reference = Reference(name, sequence, cut_points, tuple(inside))
@@ -196,5 +340,29 @@ def build_design(
         hdr_sequence = clean_sequence(expected_hdr_amplicon, "expected HDR amplicon")
         if hdr_sequence == sequence:
             raise DesignError("the HDR outcome is identical to the amplicon; the donor makes no change")
-        hdr = project_reference(reference, "HDR", hdr_sequence)
-    return AmpliconDesign(name, reference, sites, hdr, cut_offset, description)
+        hdr = project_reference(reference, "HDR", hdr_sequence, HDR_KIND)
+    prime_edited = None
+    if prime_sequence is not None:
+        from editcheck.alignment.references import project_reference
+
+        prime_edited = project_reference(reference, "Prime-edited", prime_sequence, PRIME_EDIT_KIND)
+    exon_ranges = _exon_ranges(sequence, coding_sequences, exons)
+    return AmpliconDesign(
+        name, reference, sites, hdr, cut_offset, description, editor, prime_edited, prime_edit, exon_ranges
+    )
+
+
+def _exon_ranges(sequence: str, coding_sequences: Sequence[str], exons: str | None) -> tuple[tuple[int, int], ...]:
+    """Coding stretches from exon sequences (each must occur once in the amplicon) or 1-based ranges."""
+    ranges: list[tuple[int, int]] = []
+    for coding in coding_sequences:
+        exon = clean_sequence(coding, "coding sequence")
+        start = sequence.find(exon)
+        if start == -1:
+            raise DesignError(f"coding sequence {exon[:30]}{'...' if len(exon) > 30 else ''} is not in the amplicon")
+        if sequence.find(exon, start + 1) != -1:
+            raise DesignError(f"coding sequence {exon[:30]}... occurs more than once in the amplicon")
+        ranges.append((start, start + len(exon)))
+    if exons:
+        ranges.extend(parse_window(exons, len(sequence)))
+    return tuple(sorted(ranges))

@@ -13,7 +13,7 @@ from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from editcheck.alignment.aligner import DEFAULT_MIN_IDENTITY, AlignedRead, ReadAligner
+from editcheck.alignment.aligner import AlignedRead, ReadAligner
 from editcheck.classification.outcomes import NOT_ALIGNED, WINDOW_NOT_COVERED, ClassificationSettings, Classifier, ReadCall
 from editcheck.design import AmpliconDesign
 from editcheck.errors import ParameterError
@@ -32,11 +32,14 @@ class AnalysisSettings:
     classification: ClassificationSettings = ClassificationSettings()
     quality: QualitySettings = QualitySettings()
     merge: MergeSettings = MergeSettings()
-    min_identity: float = DEFAULT_MIN_IDENTITY
 
     def __post_init__(self) -> None:
-        if not 0 <= self.min_identity <= 100:
-            raise ParameterError(f"minimum identity {self.min_identity} must be between 0 and 100")
+        if not 0 <= self.classification.min_identity <= 100:
+            raise ParameterError(f"minimum identity {self.classification.min_identity} must be between 0 and 100")
+
+    def aligner(self, design: AmpliconDesign) -> ReadAligner:
+        """The read aligner these settings call for."""
+        return ReadAligner(design.references, self.classification.min_identity, self.classification.large_deletion_min)
 
 
 @dataclass
@@ -59,7 +62,7 @@ _worker_state: tuple[ReadAligner, Classifier] | None = None
 
 def _init_worker(design: AmpliconDesign, settings: AnalysisSettings) -> None:
     global _worker_state
-    _worker_state = (ReadAligner(design.references, settings.min_identity), Classifier(design, settings.classification))
+    _worker_state = (settings.aligner(design), Classifier(design, settings.classification))
 
 
 def _align_chunk(sequences: Sequence[str]) -> list[tuple[AlignedRead | None, ReadCall]]:
@@ -138,7 +141,7 @@ def _classify_unmerged(
     pairs: dict[tuple[str, str], int], design: AmpliconDesign, settings: AnalysisSettings
 ) -> list[tuple[str, int, AlignedRead | None, ReadCall]]:
     """Use an unmerged pair when one mate covers the window: the covering mate with the higher identity."""
-    aligner = ReadAligner(design.references, settings.min_identity)
+    aligner = settings.aligner(design)
     classifier = Classifier(design, settings.classification)
     results = []
     for (first, second), count in sorted(pairs.items()):

@@ -1,10 +1,13 @@
 """Seeded simulation of amplicon-sequencing reads with known editing outcomes.
 
 The simulator draws a pool of alleles per outcome class (unmodified, deletion, insertion,
-substitution, HDR), assigns exact numbers of reads to each class, and writes FASTQ reads with
-substitution-only sequencing errors whose qualities are low, so a Q<20 mask removes nearly all
-of them.  The truth (alleles, their events and read counts) is returned and optionally written
-as JSON.  Same design, parameters and seed give byte-identical files in the same environment.
+substitution, HDR and, optionally, large deletions and base-editor conversions), assigns exact
+numbers of reads to each class, and writes FASTQ reads with substitution-only sequencing errors
+whose qualities are low, so a Q<20 mask removes nearly all of them.  The truth (alleles, their
+events and read counts) is returned and optionally written as JSON.  Optional extras: UMIs with
+PCR duplicates (``simulate(umi_length=...)``) and pooled amplicons (``random_pool`` and
+``simulate_pool``).  Same design, parameters and seed give byte-identical files in the same
+environment; runs that use none of the extras are byte-identical to earlier versions.
 """
 
 from __future__ import annotations
@@ -28,13 +31,27 @@ try:  # ISA-L gzip is several times faster than zlib; it ships with xopen (a dna
 except ImportError:  # pragma: no cover - depends on the platform
     _fast_gzip = None
 
-__all__ = ["OutcomeMix", "SimulationDesign", "random_design", "simulate"]
+__all__ = [
+    "BaseEditorSpec",
+    "OutcomeMix",
+    "SimulationDesign",
+    "random_design",
+    "random_pool",
+    "simulate",
+    "simulate_pool",
+]
 
-CLASSES = ("unmodified", "deletion", "insertion", "substitution", "hdr")
+CLASSES = ("unmodified", "deletion", "insertion", "substitution", "hdr")  # always reported
+EXTRA_CLASSES = ("large_deletion", "base_edit")  # reported only when their fraction is > 0
+ALL_CLASSES = CLASSES + EXTRA_CLASSES
+INDEL_CLASSES = ("deletion", "insertion", "large_deletion")
+BASE_EDIT_CLASSES = ("intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel")
 _BASES = "ACGT"
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 _MAX_DELETION = 30
 _MAX_INSERTION = 5
+_LARGE_DELETION = (50, 150)  # inclusive size range of large deletions
+_LARGE_DELETION_ANCHOR = 25  # bases of the amplicon kept at each end by a large deletion
 _CHUNK_READS = 32768
 _N_FRACTION = 0.03  # share of error bases written as 'N'
 _READ_SIGMA = 0.5  # sigma of the per-read lognormal error-rate multiplier
@@ -136,13 +153,19 @@ def random_design(
 
 @dataclass(frozen=True)
 class OutcomeMix:
-    """Fractions of reads per outcome class; they must be non-negative and sum to 1."""
+    """Fractions of reads per outcome class; they must be non-negative and sum to 1.
+
+    ``large_deletion`` (50-150 bp across the cut) and ``base_edit`` (reads exposed to the base
+    editor, see ``BaseEditorSpec``) default to 0, which leaves the classic five-class mix unchanged.
+    """
 
     unmodified: float = 0.55
     deletion: float = 0.22
     insertion: float = 0.10
     substitution: float = 0.05
     hdr: float = 0.08
+    large_deletion: float = 0.0
+    base_edit: float = 0.0
 
     def __post_init__(self) -> None:
         values = [getattr(self, item.name) for item in fields(self)]
@@ -152,8 +175,58 @@ class OutcomeMix:
             raise ParameterError(f"outcome fractions must sum to 1, got {sum(values):.6g}")
 
     def fractions(self) -> dict[str, float]:
-        """The fractions keyed by class name, in the fixed class order."""
-        return {name: float(getattr(self, name)) for name in CLASSES}
+        """The fractions keyed by class name, in the fixed class order.
+
+        The five classic classes are always present; ``large_deletion`` and ``base_edit`` only
+        when non-zero (so truth files of classic mixes keep their former keys).
+        """
+        values = {name: float(getattr(self, name)) for name in CLASSES}
+        values.update({name: float(getattr(self, name)) for name in EXTRA_CLASSES if getattr(self, name) > 0})
+        return values
+
+
+@dataclass(frozen=True)
+class BaseEditorSpec:
+    """A base editor: ``conversion`` (from, to) read on the guide strand, active in ``window``.
+
+    ``window`` (inclusive) and ``target`` are 1-based protospacer positions (1 = PAM-distal 5' end
+    of the guide).  Each exposed read independently has the target base converted with
+    probability ``target_rate`` and every other from-base in the window (bystander) with
+    probability ``bystander_rate``.  For a reverse-strand guide the conversion is complemented on
+    the amplicon's forward strand (A>G on the guide strand is T>C on the amplicon).
+    """
+
+    conversion: tuple[str, str] = ("A", "G")
+    window: tuple[int, int] = (4, 8)
+    target: int = 5
+    target_rate: float = 0.42
+    bystander_rate: float = 0.3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "conversion", tuple(self.conversion))
+        object.__setattr__(self, "window", tuple(self.window))
+        bases_ok = all(isinstance(base, str) and len(base) == 1 and base in _BASES for base in self.conversion)
+        if len(self.conversion) != 2 or not bases_ok or self.conversion[0] == self.conversion[1]:
+            raise ParameterError(f"conversion must be two different bases such as ('A', 'G'), got {self.conversion!r}")
+        if (
+            len(self.window) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in self.window)
+            or not 1 <= self.window[0] <= self.window[1] <= 20
+        ):
+            raise ParameterError(f"window must be 1-based protospacer positions 1 <= start <= end <= 20, got {self.window!r}")
+        if isinstance(self.target, bool) or not isinstance(self.target, int):
+            raise ParameterError(f"target must be an integer protospacer position, got {self.target!r}")
+        if not self.window[0] <= self.target <= self.window[1]:
+            raise ParameterError(f"target {self.target} lies outside the window {self.window}")
+        for name in ("target_rate", "bystander_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ParameterError(f"{name} must be between 0 and 1, got {value!r}")
+
+    @property
+    def label(self) -> str:
+        """The conversion as text, e.g. 'A>G'."""
+        return f"{self.conversion[0]}>{self.conversion[1]}"
 
 
 @dataclass
@@ -300,12 +373,233 @@ def _draw_alleles(design: SimulationDesign, pool_size: int, rng: np.random.Gener
     return pools
 
 
+def _draw_large_deletions(design: SimulationDesign, pool_size: int, rng: np.random.Generator) -> list[_Allele]:
+    """Distinct deletions of 50-150 bp (size uniform) removing bases on both sides of the cut.
+
+    Each keeps at least ``_LARGE_DELETION_ANCHOR`` bases of the amplicon at either end; the pool is
+    empty when the amplicon is too short for that.
+    """
+    amplicon, c = design.amplicon, design.cut_boundary
+    n, anchor = len(amplicon), _LARGE_DELETION_ANCHOR
+    low_size, high_size = _LARGE_DELETION
+    seen = {amplicon}
+    alleles: list[_Allele] = []
+    if n - 2 * anchor < low_size or not anchor < c < n - anchor:
+        return alleles
+    for _ in range(200 * pool_size):
+        if len(alleles) >= pool_size:
+            break
+        length = int(rng.integers(low_size, high_size + 1))
+        low, high = max(anchor, c - length + 1), min(c - 1, n - anchor - length)
+        if low > high:
+            continue
+        start = int(rng.integers(low, high + 1))
+        sequence = amplicon[:start] + amplicon[start + length :]
+        if sequence in seen:
+            continue
+        seen.add(sequence)
+        event = _deletion_event(amplicon, start, length)
+        alleles.append(_Allele(f"ldel{len(alleles) + 1:03d}", "large_deletion", sequence, [event], size=length))
+    return alleles
+
+
+def _draw_pools(
+    design: SimulationDesign, mix: OutcomeMix, pool_size: int, rng: np.random.Generator
+) -> dict[str, list[_Allele]]:
+    """Allele pools of every class (the base-edit pool is filled later, from the drawn conversions)."""
+    pools = _draw_alleles(design, pool_size, rng)
+    if mix.large_deletion > 0:
+        pools["large_deletion"] = _draw_large_deletions(design, pool_size, rng)
+    return pools
+
+
+@dataclass(frozen=True)
+class _EditSites:
+    """Where a base editor acts on a design (0-based amplicon indices, ascending)."""
+
+    spec: BaseEditorSpec
+    positions: tuple[int, ...]  # from-bases (forward strand) inside the window
+    protospacer: tuple[int, ...]  # their 1-based protospacer positions
+    target: int  # index into ``positions`` of the target base
+    source: str  # from-base on the amplicon's forward strand
+    product: str  # to-base on the amplicon's forward strand
+
+
+def _edit_sites(design: SimulationDesign, spec: BaseEditorSpec) -> _EditSites:
+    """Map the editing window to the amplicon; the target base must be the editor's from-base."""
+    if design.guide_strand == "+":
+        start = design.amplicon.index(design.guide)
+
+        def to_amplicon(p: int) -> int:
+            return start + p - 1
+
+        source, product = spec.conversion
+    else:
+        start = design.amplicon.index(_reverse_complement(design.guide))
+
+        def to_amplicon(p: int) -> int:
+            return start + 20 - p
+
+        source, product = (base.translate(_COMPLEMENT) for base in spec.conversion)
+    low, high = spec.window
+    if design.guide[spec.target - 1] != spec.conversion[0]:
+        raise ParameterError(
+            f"protospacer position {spec.target} is {design.guide[spec.target - 1]!r}, "
+            f"not the base editor's from-base {spec.conversion[0]!r}"
+        )
+    pairs = sorted(
+        (to_amplicon(p), p) for p in range(low, high + 1) if design.guide[p - 1] == spec.conversion[0]
+    )
+    positions = tuple(index for index, _ in pairs)
+    return _EditSites(
+        spec=spec,
+        positions=positions,
+        protospacer=tuple(p for _, p in pairs),
+        target=positions.index(to_amplicon(spec.target)),
+        source=source,
+        product=product,
+    )
+
+
+def _base_edit_allele(amplicon: str, sites: _EditSites, mask: int) -> _Allele:
+    """The allele with the sites whose bit is set in ``mask`` converted."""
+    bases = list(amplicon)
+    converted = [k for k in range(len(sites.positions)) if mask >> k & 1]
+    for k in converted:
+        bases[sites.positions[k]] = sites.product
+    sequence = "".join(bases)
+    label = "-".join(str(p) for p in sorted(sites.protospacer[k] for k in converted)) or "none"
+    return _Allele(f"be-{label}", "base_edit", sequence, _substitution_events(amplicon, sequence))
+
+
+def _assign_units(
+    design: SimulationDesign,
+    pools: dict[str, list[_Allele]],
+    counts: dict[str, int],
+    rng: np.random.Generator,
+    sites: _EditSites | None,
+) -> tuple[list[_Allele], np.ndarray]:
+    """Alleles (in class order) and the allele index of every unit (read or molecule), unshuffled.
+
+    Units of a class are drawn from its pool with Zipf weights; base-edit units draw their
+    conversions independently per unit, and the base-edit pool becomes the patterns drawn.
+    """
+    parts: dict[str, np.ndarray] = {}
+    for name in ALL_CLASSES:
+        if not counts.get(name):
+            continue
+        if name == "base_edit":
+            assert sites is not None
+            rates = np.full(len(sites.positions), sites.spec.bystander_rate)
+            rates[sites.target] = sites.spec.target_rate
+            converted = rng.random((counts[name], len(sites.positions))) < rates
+            masks = (converted.astype(np.int64) << np.arange(len(sites.positions), dtype=np.int64)).sum(axis=1)
+            patterns, local = np.unique(masks, return_inverse=True)
+            pools[name] = [_base_edit_allele(design.amplicon, sites, int(mask)) for mask in patterns]
+            parts[name] = local.reshape(-1)
+        else:
+            pool = pools[name]
+            parts[name] = rng.choice(len(pool), size=counts[name], p=_zipf_weights(len(pool)))
+    alleles: list[_Allele] = []
+    pieces = []
+    for name in ALL_CLASSES:
+        if name in parts:
+            pieces.append(parts[name] + len(alleles))
+        alleles.extend(pools.get(name, []))
+    assignment = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    return alleles, assignment
+
+
+def _check_pools(pools: dict[str, list[_Allele]], counts: dict[str, int]) -> None:
+    for name in ALL_CLASSES:
+        if name != "base_edit" and counts.get(name) and not pools.get(name):
+            raise ParameterError(f"no {name} alleles can be drawn for this design")
+
+
+def _class_totals(alleles: list[_Allele], weights: list[int], classes: list[str]) -> dict[str, int]:
+    totals = dict.fromkeys(classes, 0)
+    for allele, weight in zip(alleles, weights, strict=True):
+        totals[allele.cls] += weight
+    return totals
+
+
+def _expected_classification(alleles: list[_Allele], weights: list[int], amplicon: str) -> dict[str, int]:
+    """What a classifier should report: base-edit reads without a conversion count as unmodified."""
+    result = {"unmodified": 0, "modified": 0, "hdr": 0}
+    for allele, weight in zip(alleles, weights, strict=True):
+        if allele.cls == "unmodified" or (allele.cls == "base_edit" and allele.sequence == amplicon):
+            result["unmodified"] += weight
+        elif allele.cls == "hdr":
+            result["hdr"] += weight
+        else:
+            result["modified"] += weight
+    return result
+
+
+def _size_counts(alleles: list[_Allele], weights: list[int], cls: str) -> dict[str, int]:
+    sizes: Counter[int] = Counter()
+    for allele, weight in zip(alleles, weights, strict=True):
+        if allele.cls == cls:
+            sizes[allele.size] += weight
+    return {str(size): count for size, count in sorted(sizes.items()) if count}
+
+
+def _base_editing_counts(alleles: list[_Allele], weights: list[int], sites: _EditSites) -> dict[str, Any]:
+    """Exact conversion counts: target converted, per window position (1-based amplicon), per class."""
+    per_position = {str(position + 1): 0 for position in sites.positions}
+    classes = dict.fromkeys(BASE_EDIT_CLASSES, 0)
+    target_converted = 0
+    target_position = sites.positions[sites.target]
+    for allele, weight in zip(alleles, weights, strict=True):
+        if allele.cls in INDEL_CLASSES:
+            classes["indel"] += weight
+            continue
+        converted = [p for p in sites.positions if allele.sequence[p] == sites.product]
+        for position in converted:
+            per_position[str(position + 1)] += weight
+        on_target = target_position in converted
+        bystander = len(converted) > on_target
+        target_converted += weight * on_target
+        key = (
+            ("intended_and_bystander" if bystander else "intended_only")
+            if on_target
+            else ("bystander_only" if bystander else "unedited")
+        )
+        classes[key] += weight
+    return {"target_converted_reads": target_converted, "per_position": per_position, "classes": classes}
+
+
+def _base_editing_truth(
+    design: SimulationDesign, sites: _EditSites, alleles: list[_Allele], weights: list[int]
+) -> dict[str, Any]:
+    spec = sites.spec
+    ends = sorted(
+        design.amplicon.index(design.guide) + p - 1
+        if design.guide_strand == "+"
+        else design.amplicon.index(_reverse_complement(design.guide)) + 20 - p
+        for p in spec.window
+    )
+    return {
+        "conversion": spec.label,
+        "amplicon_conversion": f"{sites.source}>{sites.product}",
+        "strand": design.guide_strand,
+        "window": list(spec.window),
+        "window_amplicon": [ends[0] + 1, ends[1] + 1],
+        "target": spec.target,
+        "target_amplicon_position": sites.positions[sites.target] + 1,
+        "target_rate": float(spec.target_rate),
+        "bystander_rate": float(spec.bystander_rate),
+        "exposed_reads": sum(w for a, w in zip(alleles, weights, strict=True) if a.cls == "base_edit"),
+        **_base_editing_counts(alleles, weights, sites),
+    }
+
+
 def _exact_counts(n_reads: int, fractions: dict[str, float]) -> dict[str, int]:
     """Largest-remainder rounding of ``n_reads * fraction`` so the counts sum to ``n_reads`` exactly."""
     raw = {name: n_reads * value for name, value in fractions.items()}
     counts = {name: int(math.floor(value)) for name, value in raw.items()}
     remainder = n_reads - sum(counts.values())
-    by_remainder = sorted(fractions, key=lambda name: (-(raw[name] - counts[name]), CLASSES.index(name)))
+    by_remainder = sorted(fractions, key=lambda name: (-(raw[name] - counts[name]), ALL_CLASSES.index(name)))
     for name in by_remainder[:remainder]:
         counts[name] += 1
     return counts

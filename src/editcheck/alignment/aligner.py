@@ -113,9 +113,12 @@ def _wfa(reference: str, span: str) -> WavefrontAligner:
 class ReadAligner:
     """Aligns reads to one or more references and returns an :class:`AlignedRead` or ``None``."""
 
-    def __init__(self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY) -> None:
+    def __init__(
+        self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY, large_deletion_min: int = 50
+    ) -> None:
         self.references = tuple(references)
         self.min_identity = min_identity
+        self.large_deletion_min = large_deletion_min
         self._end_to_end = [_wfa(reference.sequence, "end-to-end") for reference in self.references]
         self._ends_free = [_wfa(reference.sequence, "ends-free") for reference in self.references]
         self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
@@ -164,7 +167,8 @@ class ReadAligner:
         return (False, True)
 
     def align(self, read: str) -> AlignedRead | None:
-        """Align one read; ``None`` if no reference reaches the identity threshold."""
+        """Align one read; ``None`` if no reference reaches the identity threshold (reads with a large
+        deletion are returned whatever their identity: the classifier judges them by their anchors)."""
         if len(read) < MIN_READ_LENGTH:
             return None
         best: tuple | None = None
@@ -185,8 +189,10 @@ class ReadAligner:
             return None
         # Only the winning alignment is turned into events (placement is the costly part).
         best = best[2] if len(best) == 3 else self._build(*best[1:])
-        if best.identity < self.min_identity:
-            return None
+        if best.identity < self.min_identity and not any(
+            length >= self.large_deletion_min for _, length in best.deletions
+        ):
+            return None  # (a read with a large deletion is judged by the classifier, without the deletion)
         if tie:
             best = best._replace(ambiguous=True)
         return best

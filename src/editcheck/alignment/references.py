@@ -6,7 +6,7 @@ from __future__ import annotations
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.aligner import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY
-from editcheck.design import Reference, reverse_complement
+from editcheck.design import HDR_KIND, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
 from editcheck.errors import DesignError
 
 _MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
@@ -24,6 +24,7 @@ def _penalties(**free: int) -> WavefrontAligner:
         heuristic=None,
         **free,
     )
+
 
 
 def place_donor(amplicon: str, donor: str) -> str:
@@ -73,7 +74,7 @@ def map_positions(source: str, target: str) -> list[int | None]:
     return mapping
 
 
-def project_reference(reference: Reference, name: str, sequence: str) -> Reference:
+def project_reference(reference: Reference, name: str, sequence: str, kind: str = HDR_KIND) -> Reference:
     """A new reference whose cut points and window are carried over from ``reference`` by alignment.
 
     A window position deleted in the new sequence contributes the two bases that flank the
@@ -111,4 +112,92 @@ def project_reference(reference: Reference, name: str, sequence: str) -> Referen
                 if 0 <= flank < len(sequence):
                     inside[flank] = True
     cut_points = tuple(sorted({max(0, nearest_left(cut)) for cut in reference.cut_points}))
-    return Reference(name, sequence, cut_points, tuple(inside))
+    return Reference(name, sequence, cut_points, tuple(inside), kind)
+
+
+def _place(amplicon: str, insert: str) -> tuple[int, int, int, int]:
+    """Align ``insert`` fully inside ``amplicon`` (free amplicon ends): (penalty, start, end, matches).
+
+    Scored as the field's reference tool places pegRNA flaps: match +5, mismatch -4, gap open -50,
+    no extension cost, so the flap replaces an equal-length stretch unless its homology shows an
+    insertion or deletion. A one-off alignment of a short flap: Biopython's exact DP is fast enough.
+    """
+    from Bio.Align import PairwiseAligner
+
+    aligner = PairwiseAligner(mode="global", match_score=5, mismatch_score=-4)
+    aligner.open_gap_score = -50
+    aligner.extend_gap_score = 0
+    try:  # the amplicon may extend beyond the flap at both ends for free (Biopython >= 1.85 name)
+        aligner.end_deletion_score = 0
+    except AttributeError:  # pragma: no cover - older Biopython
+        aligner.query_end_gap_score = 0
+    alignment = aligner.align(amplicon, insert)[0]
+    target_blocks, query_blocks = alignment.aligned
+    start, end = int(target_blocks[0][0]), int(target_blocks[-1][1])
+    matches = sum(
+        sum(1 for a, b in zip(amplicon[t0:t1], insert[q0:q1]) if a == b)
+        for (t0, t1), (q0, q1) in zip(target_blocks, query_blocks)
+    )
+    return -int(alignment.score), start, end, matches
+
+
+def build_prime_edit(
+    amplicon: str, spacers: list[GuideSite], extensions: list[str], scaffold: str | None
+) -> tuple[str, PrimeEdit]:
+    """The intended prime-edited amplicon: each pegRNA's templated flap replaces the stretch it anneals to.
+
+    The 3' extension (RTT + PBS, 5'->3' on the pegRNA) is copied into DNA that continues the nicked
+    strand, so on the spacer's strand the new sequence is the reverse complement of the extension,
+    starting with the PBS-bound protospacer stretch that ends at the nick. The extension may also be
+    given as DNA of the edited strand; the orientation whose PBS sits at the nick is used, and a
+    design where neither does is refused.
+    """
+    edited = amplicon
+    flaps: list[tuple[int, int, str]] = []
+    notes: list[str] = []
+    scaffold_position = scaffold_sequence = None
+    scaffold_strand = "+"
+    for index, (site, raw_extension) in enumerate(zip(spacers, extensions), 1):
+        extension = clean_sequence(raw_extension, f"pegRNA {index} extension")
+        # The flap on the spacer strand, written 5'->3', then on the forward strand.
+        options = [("as given (RNA 5'->3')", reverse_complement(extension)), ("reverse-complemented", extension)]
+        best = None
+        for label, flap in options:
+            forward = flap if site.strand == "+" else reverse_complement(flap)
+            penalty, start, end, matches = _place(edited, forward)
+            nick_boundary = site.cut_point + 1
+            # The flap must span the nick with its PBS end matching the protospacer next to it,
+            # and most flap bases must align.
+            anchored = start <= nick_boundary <= end
+            pbs_ok = _pbs_at_nick(edited, forward, start, end, nick_boundary, site.strand)
+            if anchored and pbs_ok and matches >= 0.5 * len(forward):
+                if best is None or penalty < best[0]:
+                    best = (penalty, label, forward, start, end)
+        if best is None:
+            raise DesignError(
+                f"pegRNA {index}: the extension's PBS does not anneal next to the nick of spacer {site.sequence} "
+                "in either orientation; give the 3' extension (RTT + PBS) 5'->3' as on the pegRNA"
+            )
+        _, label, forward, start, end = best
+        if label != options[0][0]:
+            notes.append(f"pegRNA {index}: extension used {label} (its PBS anneals at the nick only that way)")
+        else:
+            notes.append(f"pegRNA {index}: extension used as given (RNA 5'->3')")
+        edited = edited[:start] + forward + edited[end:]
+        flaps.append((start, end, forward))
+        if scaffold is not None and index == 1:
+            scaffold_dna = reverse_complement(clean_sequence(scaffold, "pegRNA scaffold"))
+            if site.strand == "+":
+                scaffold_position, scaffold_sequence, scaffold_strand = start + len(forward), scaffold_dna, "+"
+            else:
+                scaffold_position, scaffold_sequence, scaffold_strand = start, reverse_complement(scaffold_dna), "-"
+    if edited == amplicon:
+        raise DesignError("the pegRNA flaps make no change to the amplicon")
+    return edited, PrimeEdit(tuple(flaps), tuple(notes), scaffold_position, scaffold_sequence, scaffold_strand)
+
+
+def _pbs_at_nick(amplicon: str, flap: str, start: int, end: int, nick: int, strand: str, pbs: int = 8) -> bool:
+    """The flap's PBS end matches the amplicon exactly next to the nick."""
+    if strand == "+":
+        return start < nick and flap[: min(pbs, nick - start)] == amplicon[start : min(start + pbs, nick)]
+    return end > nick and flap[-min(pbs, end - nick) :] == amplicon[max(end - pbs, nick) : end]

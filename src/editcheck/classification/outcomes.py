@@ -7,38 +7,72 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead
-from editcheck.design import AmpliconDesign, Reference
+from editcheck.design import AMPLICON, HDR_KIND, AmpliconDesign, Reference
 
 UNMODIFIED = "unmodified"
 MODIFIED = "modified"
+LARGE_DELETION = "large_deletion"
 HDR = "hdr"
 IMPERFECT_HDR = "imperfect_hdr"
+PRIME_EDIT = "prime_edit"
+PRIME_EDIT_WITH_CHANGES = "prime_edit_with_changes"
+SCAFFOLD_INSERTION = "scaffold_insertion"
 AMBIGUOUS = "ambiguous"
 WINDOW_NOT_COVERED = "window_not_covered"
+PRIMER_DIMER = "primer_dimer"
 NOT_ALIGNED = "not_aligned"
 
-CLASSIFIED = (UNMODIFIED, MODIFIED, HDR, IMPERFECT_HDR, AMBIGUOUS)
+CLASSIFIED = (
+    UNMODIFIED, MODIFIED, LARGE_DELETION, HDR, IMPERFECT_HDR, PRIME_EDIT, PRIME_EDIT_WITH_CHANGES, SCAFFOLD_INSERTION,
+    AMBIGUOUS,
+)  # fmt: skip
 """Classes of reads that cover the window; their sum is the denominator of every percentage."""
-ALL_FATES = CLASSIFIED + (WINDOW_NOT_COVERED, NOT_ALIGNED)
+EDITED = (MODIFIED, LARGE_DELETION, HDR, IMPERFECT_HDR, PRIME_EDIT, PRIME_EDIT_WITH_CHANGES, SCAFFOLD_INSERTION)
+ALL_FATES = CLASSIFIED + (WINDOW_NOT_COVERED, PRIMER_DIMER, NOT_ALIGNED)
 
 CLASS_LABELS = {
     UNMODIFIED: "Unmodified",
     MODIFIED: "Modified (indel or substitution in window; NHEJ when a donor is given)",
+    LARGE_DELETION: "Large deletion (at least the large-deletion size, overlapping the window)",
     HDR: "Perfect HDR",
     IMPERFECT_HDR: "Imperfect HDR (HDR outcome with a further edit in the window)",
-    AMBIGUOUS: "Ambiguous (fits two non-amplicon references equally)",
+    PRIME_EDIT: "Precise prime edit",
+    PRIME_EDIT_WITH_CHANGES: "Prime edit with another change in the window",
+    SCAFFOLD_INSERTION: "Prime edit with pegRNA scaffold-derived insertion",
+    AMBIGUOUS: "Ambiguous (fits two outcome references equally)",
     WINDOW_NOT_COVERED: "Aligned but not covering the whole window",
+    PRIMER_DIMER: "Primer dimer or short fragment (only the amplicon ends, too short to call a deletion)",
     NOT_ALIGNED: "Not aligned (below the identity threshold)",
 }
+
+# Per-read base-editing classes (with a base editor).
+INTENDED_ONLY = "intended_only"
+INTENDED_AND_BYSTANDER = "intended_and_bystander"
+BYSTANDER_ONLY = "bystander_only"
+CONVERTED = "converted"
+INDEL = "indel"
+UNEDITED = "unedited"
+BASE_EDIT_CLASSES = (INTENDED_ONLY, INTENDED_AND_BYSTANDER, BYSTANDER_ONLY, CONVERTED, INDEL, UNEDITED)
+
+# Coding consequence (with exons).
+FRAMESHIFT = "frameshift"
+IN_FRAME = "in_frame"
+NONCODING = "noncoding"
 
 
 @dataclass(frozen=True)
 class ClassificationSettings:
-    """Which event types make a read modified."""
+    """Which event types make a read modified, and what counts as a large deletion."""
 
     ignore_substitutions: bool = False
     ignore_insertions: bool = False
     ignore_deletions: bool = False
+    large_deletion_min: int = 50
+    """Deletions at least this long overlapping the window make a read ``large_deletion``."""
+    min_anchor: int = 25
+    """Aligned amplicon bases needed on each side of a large deletion (fewer: primer dimer)."""
+    min_identity: float = 60.0
+    """Percent identity a read needs; for a large deletion, computed without the deletion."""
 
 
 class ReadCall(NamedTuple):
@@ -53,6 +87,14 @@ class ReadCall(NamedTuple):
     """Substitutions counted in the window."""
     events: str = ""
     """Every difference from the assigned reference, as written by :func:`describe_events`."""
+    base_edit: str = ""
+    """Base-editing class (with a base editor), e.g. ``intended_only``."""
+    target_converted: bool = False
+    coding: str = ""
+    """``frameshift``, ``in_frame`` or ``noncoding`` for edited reads when exons are given."""
+    splice_site: bool = False
+    large_deletion: int = 0
+    """Length of the largest deletion when the read is a large deletion."""
 
 
 class _WindowIndex:
@@ -79,17 +121,27 @@ class Classifier:
         self.design = design
         self.settings = settings
         self._windows = [_WindowIndex(reference) for reference in design.references]
+        self._editing = frozenset(design.base_editor.positions) if design.base_editor else frozenset()
+        self._exons = design.exons
+        self._scaffold_probe = _scaffold_probe(design)
 
     def classify(self, aligned: AlignedRead | None) -> ReadCall:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
         if aligned is None:
             return ReadCall(NOT_ALIGNED)
+        reference = self.design.references[aligned.reference]
+        sequence = reference.sequence
+        settings = self.settings
+        largest = max(aligned.deletions, key=lambda deletion: deletion[1], default=(0, 0))
+        if aligned.identity < settings.min_identity:
+            fate = self._low_identity_fate(aligned, largest, len(sequence))
+            if fate != LARGE_DELETION:
+                return ReadCall(fate)
         window = self._windows[aligned.reference]
-        sequence = self.design.references[aligned.reference].sequence
         if aligned.start > window.first or aligned.end <= window.last:
             return ReadCall(WINDOW_NOT_COVERED, events=describe_events(aligned, sequence))
-        settings = self.settings
         insertion_bases = deletion_bases = substitutions = 0
+        indel_in_window = False
         if not settings.ignore_insertions:
             for position, bases in aligned.insertions:
                 if window.contains_insertion(position):
@@ -98,19 +150,141 @@ class Classifier:
             for start, length in aligned.deletions:
                 if window.overlaps(start, length):
                     deletion_bases += length
+        indel_in_window = bool(insertion_bases or deletion_bases)
         if not settings.ignore_substitutions:
             inside = window.inside
             substitutions = sum(1 for position, _ in aligned.substitutions if inside[position])
         edited = insertion_bases or deletion_bases or substitutions
-        # A read that fits the amplicon and the HDR outcome equally well shows no donor-specific
-        # base, so it is not evidence of HDR: the aligner resolves such ties to the amplicon.
+        large = largest[1] if largest[1] >= settings.large_deletion_min and window.overlaps(*largest) else 0
+        kind = reference.kind
+        # A read that fits the amplicon and an outcome reference equally well shows no outcome-specific
+        # base, so it is not evidence of that outcome: the aligner resolves such ties to the amplicon.
         if aligned.ambiguous and aligned.reference != 0:
             outcome = AMBIGUOUS
-        elif aligned.reference == 0:
-            outcome = MODIFIED if edited else UNMODIFIED
-        else:
+        elif kind == AMPLICON:
+            outcome = LARGE_DELETION if large else MODIFIED if edited else UNMODIFIED
+        elif kind == HDR_KIND:
             outcome = IMPERFECT_HDR if edited else HDR
-        return ReadCall(outcome, insertion_bases, deletion_bases, substitutions, describe_events(aligned, sequence))
+        elif self._has_scaffold_insertion(aligned):
+            outcome = SCAFFOLD_INSERTION
+        else:
+            outcome = PRIME_EDIT_WITH_CHANGES if edited else PRIME_EDIT
+        base_edit, target_converted = self._base_edit(aligned, indel_in_window) if kind == AMPLICON else ("", False)
+        coding, splice = ("", False)
+        if self._exons and kind == AMPLICON and outcome in (MODIFIED, LARGE_DELETION):
+            coding, splice = self._coding_effect(aligned, window)
+        return ReadCall(
+            outcome, insertion_bases, deletion_bases, substitutions, describe_events(aligned, sequence),
+            base_edit, target_converted, coding, splice, large,
+        )  # fmt: skip
+
+    def _low_identity_fate(self, aligned: AlignedRead, largest: tuple[int, int], length: int) -> str:
+        """A read below the identity threshold: a large deletion with good anchors, a primer dimer, or junk."""
+        start, size = largest
+        if size < self.settings.large_deletion_min:
+            return NOT_ALIGNED
+        columns = (aligned.end - aligned.start) + sum(len(bases) for _, bases in aligned.insertions)
+        matches = aligned.identity * columns / 100.0
+        identity_without = 100.0 * matches / max(1, columns - size)
+        if identity_without < max(self.settings.min_identity, LARGE_DELETION_MIN_FLANK_IDENTITY):
+            return NOT_ALIGNED
+        left_anchor, right_anchor = start - aligned.start, aligned.end - (start + size)
+        if left_anchor >= self.settings.min_anchor and right_anchor >= self.settings.min_anchor:
+            return LARGE_DELETION
+        if aligned.start == 0 and aligned.end == length:
+            return PRIMER_DIMER
+        return NOT_ALIGNED
+
+    def _base_edit(self, aligned: AlignedRead, indel_in_window: bool) -> tuple[str, bool]:
+        editor = self.design.base_editor
+        if editor is None:
+            return "", False
+        if indel_in_window:
+            return INDEL, False
+        to_base = editor.forward_conversion[1]
+        converted = [position for position, base in aligned.substitutions if base == to_base and position in self._editing]
+        if editor.target is None:
+            return (CONVERTED if converted else UNEDITED), False
+        target = editor.target in converted
+        bystanders = len(converted) - target
+        if target:
+            return (INTENDED_AND_BYSTANDER if bystanders else INTENDED_ONLY), True
+        return (BYSTANDER_ONLY if bystanders else UNEDITED), False
+
+    def _coding_effect(self, aligned: AlignedRead, window: _WindowIndex) -> tuple[str, bool]:
+        """Net change of coding length from in-window indels: frameshift, in-frame or noncoding."""
+        net = 0
+        touches_exon = False
+        splice = False
+        for start, length in aligned.deletions:
+            if not window.overlaps(start, length):
+                continue
+            for exon_start, exon_end in self._exons:
+                overlap = min(exon_end, start + length) - max(exon_start, start)
+                if overlap > 0:
+                    net -= overlap
+                    touches_exon = True
+                if _touches_splice_site(start, start + length, exon_start, exon_end):
+                    splice = True
+        for position, bases in aligned.insertions:
+            if not window.contains_insertion(position):
+                continue
+            for exon_start, exon_end in self._exons:
+                if exon_start < position < exon_end:
+                    net += len(bases)
+                    touches_exon = True
+                if _touches_splice_site(position - 1, position + 1, exon_start, exon_end):
+                    splice = True
+        for position, _base in aligned.substitutions:
+            if window.inside[position]:
+                for exon_start, exon_end in self._exons:
+                    if exon_start <= position < exon_end:
+                        touches_exon = True
+                    if _touches_splice_site(position, position + 1, exon_start, exon_end):
+                        splice = True
+        if not touches_exon:
+            return NONCODING, splice
+        return (FRAMESHIFT if net % 3 else IN_FRAME), splice
+
+    def _has_scaffold_insertion(self, aligned: AlignedRead) -> bool:
+        prime = self.design.prime_edit
+        if prime is None or prime.scaffold_sequence is None or prime.scaffold_position is None:
+            return False
+        for position, bases in aligned.insertions:
+            if abs(position - prime.scaffold_position) > SCAFFOLD_SLACK:
+                continue
+            if prime.scaffold_strand == "+" and bases.startswith(self._scaffold_probe):
+                return True
+            if prime.scaffold_strand == "-" and bases.endswith(self._scaffold_probe):
+                return True
+        return False
+
+
+LARGE_DELETION_MIN_FLANK_IDENTITY = 85.0
+"""Outside a large deletion, a read must match this well: short anchors of junk do not qualify."""
+SCAFFOLD_SLACK = 3
+"""Scaffold-derived insertions are looked for this close to the end of the templated flap."""
+
+
+def _touches_splice_site(start: int, end: int, exon_start: int, exon_end: int) -> bool:
+    """An event [start, end) touches the 2 intronic bases flanking either end of an exon."""
+    return (start < exon_start and end > exon_start - 2) or (start < exon_end + 2 and end > exon_end)
+
+
+def _scaffold_probe(design: AmpliconDesign) -> str:
+    """The shortest scaffold-derived stretch that cannot be mistaken for the edited reference itself."""
+    prime, edited = design.prime_edit, design.prime_edited
+    if prime is None or edited is None or prime.scaffold_sequence is None or prime.scaffold_position is None:
+        return ""
+    scaffold, position = prime.scaffold_sequence, prime.scaffold_position
+    for length in range(1, len(scaffold) + 1):
+        if prime.scaffold_strand == "+":
+            probe, continuation = scaffold[:length], edited.sequence[position : position + length]
+        else:
+            probe, continuation = scaffold[-length:], edited.sequence[max(0, position - length) : position]
+        if probe != continuation:
+            return probe
+    return scaffold
 
 
 def describe_events(aligned: AlignedRead, reference: str) -> str:

@@ -12,10 +12,17 @@ from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import (
     AMBIGUOUS,
     CLASSIFIED,
+    EDITED,
     HDR,
     IMPERFECT_HDR,
+    LARGE_DELETION,
     MODIFIED,
     NOT_ALIGNED,
+    PRIME_EDIT,
+    PRIME_EDIT_WITH_CHANGES,
+    PRIMER_DIMER,
+    SCAFFOLD_INSERTION,
+    UNMODIFIED,
     WINDOW_NOT_COVERED,
     ReadCall,
     aligned_sequence,
@@ -24,7 +31,20 @@ from editcheck.design import AmpliconDesign
 from editcheck.statistics.intervals import wilson_interval
 
 POSITION_SYMBOLS = "ACGTN-"
-EDITED = (MODIFIED, HDR, IMPERFECT_HDR)
+
+
+def applicable_outcomes(design: AmpliconDesign) -> tuple[str, ...]:
+    """The outcome classes a design can produce, in reporting order."""
+    outcomes = [UNMODIFIED, MODIFIED, LARGE_DELETION]
+    if design.hdr is not None:
+        outcomes += [HDR, IMPERFECT_HDR]
+    if design.prime_edited is not None:
+        outcomes += [PRIME_EDIT, PRIME_EDIT_WITH_CHANGES]
+        if design.prime_edit is not None and design.prime_edit.scaffold_sequence:
+            outcomes.append(SCAFFOLD_INSERTION)
+    if len(design.references) > 2:
+        outcomes.append(AMBIGUOUS)
+    return tuple(outcomes)
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,11 @@ class Tally:
     """Everything counted for one sample."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
+    large_deletion_sizes: Counter[int] = field(default_factory=Counter)
+    base_edit_classes: Counter[str] = field(default_factory=Counter)
+    target_converted: int = 0
+    coding: Counter[str] = field(default_factory=Counter)
+    splice_sites: int = 0
     reference_ties: int = 0
     """Reads fitting the amplicon and the HDR outcome equally, resolved to the amplicon."""
     with_insertion: int = 0
@@ -97,7 +122,7 @@ class Tally:
 
     @property
     def aligned(self) -> int:
-        return self.classified + self.outcomes[WINDOW_NOT_COVERED]
+        return self.classified + self.outcomes[WINDOW_NOT_COVERED] + self.outcomes[PRIMER_DIMER]
 
     def proportion(self, *outcomes: str) -> Proportion:
         return Proportion(sum(self.outcomes[outcome] for outcome in outcomes), self.classified)
@@ -137,9 +162,19 @@ def tally_reads(
                 tally.deletion_sizes[call.deletion_bases] += count
             if call.substitutions:
                 tally.with_substitution += count
+            if call.large_deletion:
+                tally.large_deletion_sizes[call.large_deletion] += count
+            if call.base_edit:
+                tally.base_edit_classes[call.base_edit] += count
+                if call.target_converted:
+                    tally.target_converted += count
+            if call.coding:
+                tally.coding[call.coding] += count
+            if call.splice_site:
+                tally.splice_sites += count
         key = f"{reference.name}\t{aligned_sequence(aligned)}\t{outcome}\t{call.events}"
         allele_counts[key] = allele_counts.get(key, 0) + count
-        if outcome != AMBIGUOUS:
+        if outcome not in (AMBIGUOUS, PRIMER_DIMER):
             projections, weights, insertions = per_reference[aligned.reference]
             projections.append(aligned.projection)
             weights.append(count)

@@ -12,11 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from editcheck import __version__
-from editcheck.classification.outcomes import CLASS_LABELS, CLASSIFIED, NOT_ALIGNED, WINDOW_NOT_COVERED
+from editcheck.classification.outcomes import (
+    CLASS_LABELS,
+    FRAMESHIFT,
+    IN_FRAME,
+    LARGE_DELETION,
+    MODIFIED,
+    NONCODING,
+    NOT_ALIGNED,
+    PRIMER_DIMER,
+    WINDOW_NOT_COVERED,
+)
 from editcheck.design import reverse_complement
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
 from editcheck.pipeline import SampleResult
-from editcheck.quantification.tally import EDITED, POSITION_SYMBOLS, Proportion
+from editcheck.quantification.base_editing import base_editing_summary, conversion_table
+from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
 
 SCHEMA_VERSION = 1
 METHOD = (
@@ -33,9 +44,10 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
     tally = result.tally
     reads = result.reads
     design = result.design
-    outcomes = {outcome: tally.proportion(outcome).as_dict() for outcome in CLASSIFIED}
+    applicable = applicable_outcomes(design)
+    outcomes = {outcome: tally.proportion(outcome).as_dict() for outcome in applicable}
     settings = asdict(result.settings)
-    return {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": "editcheck",
         "editcheck_version": __version__,
@@ -53,6 +65,9 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "window": [f"{first}-{last}" for first, last in design.amplicon.window_ranges()],
             "window_rule": design.window_description,
             "hdr_amplicon": design.hdr.sequence if design.hdr else None,
+            "prime_edited_amplicon": design.prime_edited.sequence if design.prime_edited else None,
+            "prime_edit_notes": list(design.prime_edit.notes) if design.prime_edit else [],
+            "exons": [f"{start + 1}-{end}" for start, end in design.exons],
         },
         "settings": settings,
         "method": METHOD,
@@ -67,11 +82,12 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "aligned": tally.aligned,
             "not_aligned": tally.outcomes[NOT_ALIGNED],
             "window_not_covered": tally.outcomes[WINDOW_NOT_COVERED],
+            "primer_dimer": tally.outcomes[PRIMER_DIMER],
             "classified": tally.classified,
-            "hdr_ties_resolved_to_amplicon": tally.reference_ties,
+            "outcome_ties_resolved_to_amplicon": tally.reference_ties,
         },
         "outcomes": outcomes,
-        "outcome_labels": {outcome: CLASS_LABELS[outcome] for outcome in CLASSIFIED},
+        "outcome_labels": {outcome: CLASS_LABELS[outcome] for outcome in applicable},
         "edited": tally.edited.as_dict(),
         "edit_types": {
             "insertion": Proportion(tally.with_insertion, tally.classified).as_dict(),
@@ -79,6 +95,17 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "substitution": Proportion(tally.with_substitution, tally.classified).as_dict(),
         },
     }
+    base_editing = base_editing_summary(design, tally)
+    if base_editing is not None:
+        document["base_editing"] = base_editing
+    if design.exons:
+        edited_total = tally.outcomes[MODIFIED] + tally.outcomes[LARGE_DELETION]
+        document["coding"] = {
+            "denominator": "modified reads (including large deletions) on the amplicon",
+            **{name: Proportion(tally.coding[name], edited_total).as_dict() for name in (FRAMESHIFT, IN_FRAME, NONCODING)},
+            "splice_site": Proportion(tally.splice_sites, edited_total).as_dict(),
+        }
+    return document
 
 
 def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
@@ -87,6 +114,16 @@ def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
     for group, entries in (("outcome", document["outcomes"]), ("edit_type", document["edit_types"])):
         for name, value in entries.items():
             rows.append([sample, group, name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+    for name, value in document.get("base_editing", {}).get("read_classes", {}).items():
+        rows.append([sample, "base_edit", name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+    target = (document.get("base_editing") or {}).get("target")
+    if target:
+        value = target["engagement"]
+        rows.append([sample, "base_edit", "target_engagement", value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+    for name in (FRAMESHIFT, IN_FRAME, NONCODING, "splice_site"):
+        value = document.get("coding", {}).get(name)
+        if value:
+            rows.append([sample, "coding", name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
     edited = document["edited"]
     rows.append([sample, "total", "edited", edited["reads"], edited["total"], edited["percent"], edited["ci95_low"], edited["ci95_high"]])
     for name, value in document["reads"].items():
@@ -147,12 +184,32 @@ def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: 
         classified = result.tally.classified
         size_rows = [
             [kind, size, reads, 100.0 * reads / classified if classified else 0.0]
-            for kind, sizes in (("deletion", result.tally.deletion_sizes), ("insertion", result.tally.insertion_sizes))
+            for kind, sizes in (
+                ("deletion", result.tally.deletion_sizes),
+                ("insertion", result.tally.insertion_sizes),
+                ("large_deletion", result.tally.large_deletion_sizes),
+            )
             for size, reads in sorted(sizes.items())
         ]
         write_tsv(staging / "indel_sizes.tsv", ["kind", "size", "reads", "percent_of_classified"], size_rows)
+        if result.design.base_editor is not None:
+            rows = conversion_table(result.design, result.tally)
+            write_tsv(
+                staging / "base_editing.tsv",
+                ["position", "protospacer_position", "reference_base", "in_editing_window", "is_target",
+                 "reads_covering", "converted_reads", "converted_percent_of_reads", "ci95_low", "ci95_high",
+                 "from_plus_to_reads", "converted_percent_of_from_plus_to", "ci95_low_from_plus_to",
+                 "ci95_high_from_plus_to"],  # fmt: skip
+                [[row.position, row.protospacer_position, row.reference_base, row.in_editing_window, row.is_target,
+                  row.converted.total, row.converted.reads, row.converted.percent, *row.converted.interval,
+                  row.converted_of_from_plus_to.total, row.converted_of_from_plus_to.percent,
+                  *row.converted_of_from_plus_to.interval] for row in rows],  # fmt: skip
+            )
+            names.append("base_editing.tsv")
+        elif (out_dir / "base_editing.tsv").exists():
+            (out_dir / "base_editing.tsv").unlink()
         if read_calls is not None:
-            write_tsv_gz(staging / "reads.tsv.gz", ["read_id", "outcome", "events"], read_calls)
+            write_tsv_gz(staging / "reads.tsv.gz", ["read_id", "outcome", "events", "base_edit"], read_calls)
             names.append("reads.tsv.gz")
         elif (out_dir / "reads.tsv.gz").exists():
             # A per-read table from an earlier run would no longer match this summary.
@@ -176,9 +233,9 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
             call = result.calls.get(sequence)
             identifier = name.split()[0]
             if call is None:
-                yield [identifier, "quality_filtered", ""]
+                yield [identifier, "quality_filtered", "", ""]
             else:
-                yield [identifier, call.outcome, call.events]
+                yield [identifier, call.outcome, call.events, call.base_edit]
         return
     merged_cache: dict[tuple[str, str], str] = {}
     for name, first, first_qualities, second, second_qualities in iter_paired(*result.inputs):
@@ -192,9 +249,9 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
             merged_cache[(first, second)] = key
         call = result.calls.get(key)
         if call is None:
-            yield [identifier, "quality_filtered", ""]
+            yield [identifier, "quality_filtered", "", ""]
             continue
-        yield [identifier, call.outcome, call.events]
+        yield [identifier, call.outcome, call.events, call.base_edit]
 
 
-__all__ = ["write_sample_outputs", "summary_document", "iter_read_calls", "EDITED"]
+__all__ = ["write_sample_outputs", "summary_document", "iter_read_calls"]

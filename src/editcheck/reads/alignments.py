@@ -1,0 +1,400 @@
+"""Reads at one genome site, taken from a coordinate-sorted, indexed BAM or CRAM file.
+
+Amplicon data is sometimes delivered already aligned to the genome.  This module turns such a file back
+into plain reads for the amplicon engine: :func:`site_amplicon` cuts the site's reference sequence from
+the genome FASTA (it becomes the amplicon), and :func:`iter_site_reads` yields the reads at the site as
+``(name, sequence, qualities)`` tuples, like :func:`editcheck.reads.fastq.iter_single`.
+
+Which reads
+    Mapped, primary (neither secondary nor supplementary), not QC-failed and not duplicate-marked
+    reads whose alignment overlaps the site, with mapping quality at least ``min_mapping_quality``.
+    With ``require_span`` (the default) the read must also cover the whole site, counting its soft
+    clips as covered: the span is ``reference_start - leading soft clip`` to ``reference_end +
+    trailing soft clip``.  Reads are found through the index by their *aligned* part, so a read whose
+    aligned part lies wholly outside the site is not seen even if a soft clip would reach into it.
+
+What is yielded
+    The read's full stored sequence (pysam ``query_sequence``): reference-forward orientation (a
+    reverse-strand read comes out as stored, i.e. already reverse-complemented), soft-clipped bases
+    included, hard-clipped bases absent.  The genome aligner's placement is thrown away and the engine
+    re-aligns the read to the amplicon from scratch; this matters because genome aligners often
+    soft-clip a read at a large deletion rather than open a long gap.  IUPAC ambiguity codes in the
+    stored sequence become ``N``.  Qualities are a Phred+33 string; a read stored without qualities
+    (``*``) gets ``I`` (Q40) for every base.
+
+Paired reads
+    Both mates are yielded, separately, as single reads named ``NAME/1`` and ``NAME/2``; they are not
+    merged.  Each mate that passes the filters is yielded even when the other one does not, and when
+    both mates cover the site the fragment is counted twice.
+
+Errors
+    Problems the user can fix raise :class:`~editcheck.errors.InputFormatError` naming the file: a
+    missing file, a file that is not BAM/CRAM (a SAM text file cannot be read by region and must be
+    converted), a missing index (with the ``samtools index`` command to create it), a CRAM without
+    ``--reference``, a reference that does not decode the CRAM, a contig not in the header, a site past
+    the contig's end.  A site with no reads is not an error: nothing is yielded and the caller reports it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysam
+
+from editcheck.errors import DesignError, InputFormatError, ParameterError
+
+__all__ = ["GenomeSite", "count_site_reads", "iter_site_reads", "site_amplicon"]
+
+_CRAM_MAGIC = b"CRAM"
+_GZIP_MAGIC = b"\x1f\x8b"
+_HEADER_RECORD_TYPES = (b"@HD", b"@SQ", b"@RG", b"@PG", b"@CO")
+_SHOWN_CONTIGS = 5
+
+# BAM stores bases as 4-bit codes "=ACMGRSVTWYHKDBN": ambiguity codes become N; '=' (same as the
+# reference) is rejected where it is met, as it cannot be resolved without re-reading the reference.
+_TO_ACGTN = str.maketrans("MRWSYKVHDBmrwsykvhdbacgtn", "NNNNNNNNNNNNNNNNNNNNACGTN")
+
+# Flags that exclude a read: unmapped, secondary, QC fail, duplicate, supplementary.
+_UNMAPPED = 0x4
+_SECONDARY = 0x100
+_QCFAIL = 0x200
+_DUPLICATE = 0x400
+_SUPPLEMENTARY = 0x800
+
+_SOFT_CLIP = 4  # pysam CIGAR operation codes for S and H
+_HARD_CLIP = 5
+
+_REGION = re.compile(r"^(?P<contig>.+):(?P<start>[0-9][0-9,]*)-(?P<end>[0-9][0-9,]*)$")
+
+
+@dataclass(frozen=True)
+class GenomeSite:
+    """A genome interval: ``contig``, 0-based inclusive ``start`` and exclusive ``end`` (as in pysam)."""
+
+    contig: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not self.contig:
+            raise DesignError("genome site has an empty contig name")
+        if self.start < 0 or self.end <= self.start:
+            raise DesignError(
+                f"genome site {self.contig}:{self.start}-{self.end} (0-based, end exclusive) is empty or negative"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> GenomeSite:
+        """Parse samtools-style ``contig:start-end`` (1-based, both ends included; commas allowed).
+
+        ``"chr1:1,001-1,250"`` becomes ``GenomeSite("chr1", 1000, 1250)``.  The contig name may itself
+        contain colons (``HLA-A*01:01:01:01:1-300``): the coordinates are taken after the last colon.
+        Raises :class:`DesignError` for text in any other form or with ``start`` above ``end``.
+        """
+        cleaned = "".join(text.split())
+        match = _REGION.match(cleaned)
+        if match is None:
+            raise DesignError(
+                f"genome site {text!r} is not in the form CONTIG:START-END (1-based, inclusive, "
+                "e.g. chr1:1000-1250)"
+            )
+        start = int(match["start"].replace(",", ""))
+        end = int(match["end"].replace(",", ""))
+        if start < 1:
+            raise DesignError(f"genome site {text!r}: positions are 1-based, so START must be at least 1")
+        if end < start:
+            raise DesignError(f"genome site {text!r}: END ({end}) is before START ({start})")
+        return cls(match["contig"], start - 1, end)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        """samtools-style region text (1-based, inclusive), the inverse of :meth:`parse`."""
+        return f"{self.contig}:{self.start + 1}-{self.end}"
+
+
+@contextmanager
+def _quiet_htslib() -> Iterator[None]:
+    """Silence htslib's own stderr messages while opening files: the errors raised here replace them."""
+    previous = pysam.set_verbosity(0)
+    try:
+        yield
+    finally:
+        pysam.set_verbosity(previous)
+
+
+def _head(path: str | Path, size: int, decompress: bool = False) -> bytes:
+    """First ``size`` bytes of the file (of its gzip/BGZF content if asked); empty when unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+        if decompress and head.startswith(_GZIP_MAGIC):
+            with gzip.open(path, "rb") as handle:
+                return handle.read(size)
+        return head
+    except (OSError, EOFError, zlib.error):
+        return b""
+
+
+def _check_exists(path: str | Path, kind: str) -> None:
+    if not os.path.exists(path):
+        raise InputFormatError(path, "file not found")
+    if os.path.isdir(path):
+        raise InputFormatError(path, f"is a directory, not a {kind} file")
+    if not os.access(path, os.R_OK):
+        raise InputFormatError(path, "permission denied")
+
+
+def _contig_list(names: tuple[str, ...] | list[str]) -> str:
+    shown = ", ".join(names[:_SHOWN_CONTIGS])
+    if len(names) > _SHOWN_CONTIGS:
+        shown += f", ... ({len(names)} in all)"
+    return shown or "none"
+
+
+def _unknown_contig(path: str | Path, contig: str, names: tuple[str, ...] | list[str], where: str) -> InputFormatError:
+    problem = f"contig {contig!r} is not in the {where}; its contigs are: {_contig_list(names)}"
+    alternative = contig[3:] if contig.startswith("chr") else "chr" + contig
+    if alternative in names:
+        problem += f" (the file names it {alternative!r}: the genome builds use different naming)"
+    return InputFormatError(path, problem)
+
+
+def _open_fasta(path: str | Path) -> pysam.FastaFile:
+    """Open an indexed FASTA, letting pysam create the .fai when it is missing and the folder is writable."""
+    _check_exists(path, "FASTA")
+    path = str(path)
+    hint = f"create the index with: samtools faidx {path}"
+    if not os.path.exists(path + ".fai"):
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.access(folder, os.W_OK):
+            raise InputFormatError(
+                path, f"the FASTA has no index ({path}.fai) and its folder is not writable; {hint}"
+            )
+    try:
+        with _quiet_htslib():
+            return pysam.FastaFile(path)
+    except (OSError, ValueError) as error:
+        if _head(path, 2) == _GZIP_MAGIC:
+            problem = (
+                "cannot index or read this compressed FASTA; it must be bgzip-compressed (not plain gzip) "
+                f"with .fai and .gzi indexes: bgzip the uncompressed file, then {hint}"
+            )
+        elif not _head(path, 1).startswith(b">"):
+            problem = "not a FASTA file (the first line does not start with '>')"
+        else:
+            problem = f"cannot index or read the FASTA ({error}); {hint}"
+        raise InputFormatError(path, problem) from None
+
+
+def site_amplicon(reference_fasta: str | Path, site: GenomeSite) -> str:
+    """The reference sequence of ``site`` (uppercase) from an indexed genome FASTA.
+
+    The FASTA's ``.fai`` index is created next to it when missing (if the folder is writable).  Raises
+    :class:`InputFormatError` for a missing or unreadable FASTA, a missing index that cannot be created,
+    a contig the FASTA does not have, or a site reaching past the contig's end.  Ambiguity codes in
+    the reference are returned as they are.
+    """
+    with _open_fasta(reference_fasta) as fasta:
+        if site.contig not in fasta.references:
+            raise _unknown_contig(reference_fasta, site.contig, fasta.references, "FASTA")
+        length = fasta.get_reference_length(site.contig)
+        if site.end > length:
+            raise InputFormatError(
+                reference_fasta, f"site {site} reaches past the end of {site.contig} ({length:,} bp)"
+            )
+        sequence = fasta.fetch(site.contig, site.start, site.end).upper()
+    if len(sequence) != site.length:  # a stale .fai (FASTA edited after indexing) can cut sequences short
+        raise InputFormatError(
+            reference_fasta,
+            f"read {len(sequence)} bp for site {site} instead of {site.length}; the .fai index may be out of "
+            f"date: delete it or re-run samtools faidx {reference_fasta}",
+        )
+    return sequence
+
+
+def _not_alignments_problem(path: str | Path) -> str:
+    """Why an existing file could not be opened as SAM/BAM/CRAM, from its first bytes. Error paths only."""
+    head = _head(path, 4, decompress=True)
+    if head.startswith(b"BAM\x01"):
+        return "the BAM header lists no reference sequences (@SQ lines): is it an unaligned BAM?"
+    if head.startswith(b">"):
+        return "not a BAM/CRAM file: it looks like FASTA (starts with '>')"
+    if head.startswith(b"@") and not head.startswith(_HEADER_RECORD_TYPES):
+        return "not a BAM/CRAM file: it looks like FASTQ (starts with '@' but not a SAM header line)"
+    if not head:
+        return "not a BAM/CRAM file: the file is empty"
+    return "not a BAM/CRAM file, or its header lists no reference sequences (@SQ lines)"
+
+
+def _open_alignments(
+    path: str | Path, reference_fasta: str | Path | None
+) -> tuple[pysam.AlignmentFile, bool]:
+    """Open an indexed BAM/CRAM for region queries; also say whether it is CRAM."""
+    _check_exists(path, "BAM/CRAM")
+    is_cram = _head(path, 4) == _CRAM_MAGIC
+    reference: str | None = None
+    if is_cram:
+        if reference_fasta is None:
+            raise InputFormatError(
+                path,
+                "is a CRAM file, which can only be decoded with the genome it was compressed against; "
+                "pass that genome FASTA with --reference",
+            )
+        _open_fasta(reference_fasta).close()  # clear errors for a missing FASTA or index, before htslib's
+        reference = str(reference_fasta)
+    try:
+        with _quiet_htslib():
+            alignments = pysam.AlignmentFile(str(path), "r", reference_filename=reference)
+    except PermissionError:
+        raise InputFormatError(path, "permission denied") from None
+    except (OSError, ValueError):
+        raise InputFormatError(path, _not_alignments_problem(path)) from None
+    if not (alignments.is_bam or alignments.is_cram):
+        alignments.close()
+        raise InputFormatError(
+            path,
+            "is SAM text, which cannot be read by region; convert and index it with: "
+            f"samtools sort -o {Path(path).with_suffix('.bam')} {path} && "
+            f"samtools index {Path(path).with_suffix('.bam')}",
+        )
+    if not alignments.has_index():
+        index, kind = ("(.crai)", "CRAM") if alignments.is_cram else ("(.bai or .csi)", "BAM")
+        alignments.close()
+        raise InputFormatError(
+            path,
+            f"no index {index} found for this {kind}, so reads cannot be fetched by region; create the index "
+            f"with: samtools index {path} (the file must be sorted by coordinate: samtools sort)",
+        )
+    return alignments, alignments.is_cram
+
+
+def _soft_clips(cigar: list[tuple[int, int]]) -> tuple[int, int]:
+    """Soft-clipped bases at the start and end of a CIGAR (inside any hard clips)."""
+    leading = trailing = 0
+    for operation, length in cigar:
+        if operation == _SOFT_CLIP:
+            leading = length
+            break
+        if operation != _HARD_CLIP:
+            break
+    for operation, length in reversed(cigar):
+        if operation == _SOFT_CLIP:
+            trailing = length
+            break
+        if operation != _HARD_CLIP:
+            break
+    return leading, trailing
+
+
+def _site_segments(
+    path: str | Path,
+    site: GenomeSite,
+    reference_fasta: str | Path | None,
+    min_mapping_quality: int,
+    require_span: bool,
+    skip_duplicates: bool,
+) -> Iterator[pysam.AlignedSegment]:
+    """The alignment records :func:`iter_site_reads` yields reads for."""
+    if min_mapping_quality < 0:
+        raise ParameterError(f"minimum mapping quality must be 0 or more, got {min_mapping_quality}")
+    alignments, is_cram = _open_alignments(path, reference_fasta)
+    with alignments:
+        names = alignments.references
+        if site.contig not in names:
+            raise _unknown_contig(path, site.contig, names, "BAM/CRAM header")
+        length = alignments.get_reference_length(site.contig)
+        if site.end > length:
+            raise InputFormatError(
+                path, f"site {site} reaches past the end of {site.contig} ({length:,} bp in the header)"
+            )
+        excluded = _UNMAPPED | _SECONDARY | _QCFAIL | _SUPPLEMENTARY | (_DUPLICATE if skip_duplicates else 0)
+        try:
+            for segment in alignments.fetch(site.contig, site.start, site.end):
+                if segment.flag & excluded or segment.mapping_quality < min_mapping_quality:
+                    continue
+                if require_span:
+                    cigar = segment.cigartuples
+                    if not cigar:
+                        continue
+                    leading, trailing = _soft_clips(cigar)
+                    if segment.reference_start - leading > site.start or segment.reference_end + trailing < site.end:
+                        continue
+                yield segment
+        except OSError as error:
+            if is_cram:
+                problem = (
+                    f"cannot decode the CRAM data at {site} ({error}); check that --reference "
+                    f"({reference_fasta}) is the genome the CRAM was written against, and that the file is complete"
+                )
+            else:
+                problem = f"cannot read the alignments at {site}: truncated or corrupt BAM ({error})"
+            raise InputFormatError(path, problem) from None
+
+
+def iter_site_reads(
+    path: str | Path,
+    site: GenomeSite,
+    *,
+    reference_fasta: str | Path | None = None,
+    min_mapping_quality: int = 0,
+    require_span: bool = True,
+    skip_duplicates: bool = True,
+) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(name, sequence, qualities)`` for the reads at ``site`` in an indexed BAM or CRAM file.
+
+    See the module documentation for which reads are taken and what is yielded.  ``reference_fasta`` is
+    needed for CRAM (and ignored for BAM).  ``skip_duplicates=False`` keeps duplicate-marked reads:
+    duplicate marking by alignment position flags most reads of an amplicon library, whose fragments
+    all start and end at the primers, so it should usually be off for amplicon data that went through
+    MarkDuplicates.  Paired mates are yielded as separate reads named ``NAME/1`` and ``NAME/2``.
+    """
+    for segment in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates):
+        name = segment.query_name or ""
+        if segment.is_paired:
+            first, second = segment.is_read1, segment.is_read2
+            suffix = "/1" if first and not second else "/2" if second and not first else ""
+            if suffix and not name.endswith(suffix):
+                name += suffix
+        sequence = segment.query_sequence
+        if not sequence:
+            raise InputFormatError(
+                path,
+                f"read {name!r} at {segment.reference_name}:{segment.reference_start + 1} has no stored sequence "
+                "(SEQ '*'); primary alignments must carry the read sequence",
+            )
+        sequence = sequence.translate(_TO_ACGTN)
+        if "=" in sequence:
+            raise InputFormatError(
+                path,
+                f"read {name!r} stores bases as '=' (meaning 'same as the reference'), which is not supported; "
+                "the file must hold the read bases themselves",
+            )
+        qualities = segment.query_qualities_str
+        if qualities is None:
+            qualities = "I" * len(sequence)
+        yield name, sequence, qualities
+
+
+def count_site_reads(
+    path: str | Path,
+    site: GenomeSite,
+    *,
+    reference_fasta: str | Path | None = None,
+    min_mapping_quality: int = 0,
+    require_span: bool = True,
+    skip_duplicates: bool = True,
+) -> int:
+    """How many reads :func:`iter_site_reads` would yield with the same arguments (without building them)."""
+    return sum(
+        1 for _ in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates)
+    )
