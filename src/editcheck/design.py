@@ -23,6 +23,9 @@ DEFAULT_CUT_OFFSET = 3
 DEFAULT_WINDOW_FLANK = 3
 """Bases on each side of a cut that make up the default quantification window (6 bp per cut)."""
 
+FLAP_JUNCTION_FLANK = 5
+"""Bases either side of a pegRNA flap's 3' junction added to the window."""
+
 DEFAULT_EXCLUDE_ENDS = 15
 """Without a guide, the window is the amplicon less this many bases at each end (primer sequence)."""
 
@@ -317,11 +320,14 @@ def build_design(
         from editcheck.alignment.references import build_prime_edit
 
         prime_sequence, prime_edit = build_prime_edit(sequence, prime_sites, [extension for _, extension in pegrnas], scaffold)
-        for start, end, _ in prime_edit.flaps:
-            inside[max(0, start - window_flank) : min(len(sequence), end + window_flank)] = [True] * (
-                min(len(sequence), end + window_flank) - max(0, start - window_flank)
-            )
-        description += "; plus each pegRNA flap"
+        for (start, end, _), site in zip(prime_edit.flaps, prime_sites):
+            # The 3' end of the new DNA, where the edited flap joins the old strand, is where flap
+            # resolution goes wrong: +-5 bp around it are always in the window (as in the field's
+            # reference tool), besides the nick windows.
+            junction = end if site.strand == "+" else start
+            low, high = max(0, junction - FLAP_JUNCTION_FLANK), min(len(sequence), junction + FLAP_JUNCTION_FLANK)
+            inside[low:high] = [True] * (high - low)
+        description += f"; plus {FLAP_JUNCTION_FLANK} bp either side of each pegRNA flap's 3' junction"
     elif scaffold is not None:
         raise DesignError("a pegRNA scaffold was given without a pegRNA spacer and extension")
     if not any(inside):

@@ -213,7 +213,7 @@ class BaseEditorSpec:
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in self.window)
             or not 1 <= self.window[0] <= self.window[1] <= 20
         ):
-            raise ParameterError(f"window must be 1-based protospacer positions 1 <= start <= end <= 20, got {self.window!r}")
+            raise ParameterError(f"window must be protospacer positions 1 <= start <= end <= 20, got {self.window!r}")
         if isinstance(self.target, bool) or not isinstance(self.target, int):
             raise ParameterError(f"target must be an integer protospacer position, got {self.target!r}")
         if not self.window[0] <= self.target <= self.window[1]:
@@ -425,22 +425,24 @@ class _EditSites:
     product: str  # to-base on the amplicon's forward strand
 
 
+def _protospacer_site(design: SimulationDesign) -> int:
+    """0-based start of the protospacer (or of its reverse complement) on the amplicon."""
+    if design.guide_strand == "+":
+        return design.amplicon.index(design.guide)
+    return design.amplicon.index(_reverse_complement(design.guide))
+
+
+def _to_amplicon(design: SimulationDesign, position: int) -> int:
+    """0-based amplicon index of 1-based protospacer ``position`` (1 = PAM-distal end of the guide)."""
+    site = _protospacer_site(design)
+    return site + position - 1 if design.guide_strand == "+" else site + 20 - position
+
+
 def _edit_sites(design: SimulationDesign, spec: BaseEditorSpec) -> _EditSites:
     """Map the editing window to the amplicon; the target base must be the editor's from-base."""
-    if design.guide_strand == "+":
-        start = design.amplicon.index(design.guide)
-
-        def to_amplicon(p: int) -> int:
-            return start + p - 1
-
-        source, product = spec.conversion
-    else:
-        start = design.amplicon.index(_reverse_complement(design.guide))
-
-        def to_amplicon(p: int) -> int:
-            return start + 20 - p
-
-        source, product = (base.translate(_COMPLEMENT) for base in spec.conversion)
+    source, product = spec.conversion
+    if design.guide_strand == "-":
+        source, product = source.translate(_COMPLEMENT), product.translate(_COMPLEMENT)
     low, high = spec.window
     if design.guide[spec.target - 1] != spec.conversion[0]:
         raise ParameterError(
@@ -448,14 +450,14 @@ def _edit_sites(design: SimulationDesign, spec: BaseEditorSpec) -> _EditSites:
             f"not the base editor's from-base {spec.conversion[0]!r}"
         )
     pairs = sorted(
-        (to_amplicon(p), p) for p in range(low, high + 1) if design.guide[p - 1] == spec.conversion[0]
+        (_to_amplicon(design, p), p) for p in range(low, high + 1) if design.guide[p - 1] == spec.conversion[0]
     )
     positions = tuple(index for index, _ in pairs)
     return _EditSites(
         spec=spec,
         positions=positions,
         protospacer=tuple(p for _, p in pairs),
-        target=positions.index(to_amplicon(spec.target)),
+        target=positions.index(_to_amplicon(design, spec.target)),
         source=source,
         product=product,
     )
@@ -481,8 +483,9 @@ def _assign_units(
 ) -> tuple[list[_Allele], np.ndarray]:
     """Alleles (in class order) and the allele index of every unit (read or molecule), unshuffled.
 
-    Units of a class are drawn from its pool with Zipf weights; base-edit units draw their
-    conversions independently per unit, and the base-edit pool becomes the patterns drawn.
+    Units of a class are drawn from its pool with Zipf weights (large deletions: uniformly);
+    base-edit units draw their conversions independently per unit, and the base-edit pool
+    becomes the patterns drawn.
     """
     parts: dict[str, np.ndarray] = {}
     for name in ALL_CLASSES:
@@ -499,7 +502,8 @@ def _assign_units(
             parts[name] = local.reshape(-1)
         else:
             pool = pools[name]
-            parts[name] = rng.choice(len(pool), size=counts[name], p=_zipf_weights(len(pool)))
+            weights = None if name == "large_deletion" else _zipf_weights(len(pool))  # large deletions: uniform
+            parts[name] = rng.choice(len(pool), size=counts[name], p=weights)
     alleles: list[_Allele] = []
     pieces = []
     for name in ALL_CLASSES:
@@ -573,12 +577,7 @@ def _base_editing_truth(
     design: SimulationDesign, sites: _EditSites, alleles: list[_Allele], weights: list[int]
 ) -> dict[str, Any]:
     spec = sites.spec
-    ends = sorted(
-        design.amplicon.index(design.guide) + p - 1
-        if design.guide_strand == "+"
-        else design.amplicon.index(_reverse_complement(design.guide)) + 20 - p
-        for p in spec.window
-    )
+    ends = sorted(_to_amplicon(design, p) for p in spec.window)
     return {
         "conversion": spec.label,
         "amplicon_conversion": f"{sites.source}>{sites.product}",
@@ -712,6 +711,159 @@ def _open_fastq(path: Path) -> Iterator[IO[bytes]]:
             yield raw
 
 
+def _templates(alleles: list[_Allele], read_length: int, paired: bool) -> list[list[str]]:
+    """Per output file, the read template of every allele (R2 is reverse-complemented)."""
+    if paired:
+        return [
+            [a.sequence[:read_length] for a in alleles],
+            [_reverse_complement(a.sequence[-read_length:]) for a in alleles],
+        ]
+    return [[a.sequence[:read_length] for a in alleles]]
+
+
+def _write_reads(
+    paths: list[Path],
+    templates: list[list[str]],
+    assignment: np.ndarray,
+    stems: Any,
+    read_length: int,
+    error_rate: float,
+    rng: np.random.Generator,
+) -> tuple[int, int]:
+    """Write the reads chunk by chunk; ``stems(begin, chunk)`` gives the '@name' of each read.
+
+    Returns (sequencing errors, bases) over all files.
+    """
+    paired = len(paths) == 2
+    suffixes = [b" 1:N:0\n", b" 2:N:0\n"] if paired else [b"\n"]
+    writers = [_ReadWriter(t, read_length, error_rate, rng) for t in templates]
+    with _open_fastq(paths[0]) as first, (_open_fastq(paths[1]) if paired else _nothing()) as second:
+        handles = [first, second] if paired else [first]
+        for begin in range(0, assignment.size, _CHUNK_READS):
+            chunk = assignment[begin : begin + _CHUNK_READS]
+            names = stems(begin, chunk)
+            for writer, handle, suffix in zip(writers, handles, suffixes, strict=True):
+                handle.write(writer.chunk(chunk, [stem + suffix for stem in names]))
+    return sum(w.errors for w in writers), sum(w.bases for w in writers)
+
+
+def _output_paths(out_r1: str | Path, out_r2: str | Path | None) -> list[Path]:
+    if out_r2 is None:
+        return [Path(out_r1)]
+    if Path(out_r1).resolve() == Path(out_r2).resolve():
+        raise ParameterError("out_r1 and out_r2 must be different files")
+    return [Path(out_r1), Path(out_r2)]
+
+
+def _check_read_parameters(n_reads: Any, read_length: Any, error_rate: Any, alleles_per_class: Any) -> None:
+    if isinstance(n_reads, bool) or not isinstance(n_reads, int) or n_reads < 0:
+        raise ParameterError(f"n_reads must be a non-negative integer, got {n_reads!r}")
+    if isinstance(read_length, bool) or not isinstance(read_length, int) or read_length < 1:
+        raise ParameterError(f"read_length must be a positive integer, got {read_length!r}")
+    if not (isinstance(error_rate, (int, float)) and 0.0 <= error_rate <= 0.25):
+        raise ParameterError(f"error_rate must be between 0 and 0.25, got {error_rate!r}")
+    if isinstance(alleles_per_class, bool) or not isinstance(alleles_per_class, int) or alleles_per_class < 1:
+        raise ParameterError(f"alleles_per_class must be a positive integer, got {alleles_per_class!r}")
+
+
+def _resolve_mix(
+    design: SimulationDesign, mix: OutcomeMix | None, base_editor: BaseEditorSpec | None
+) -> tuple[OutcomeMix, _EditSites | None]:
+    """The mix to use (defaults as documented in ``simulate``) and, for base editing, the edit sites."""
+    if mix is None:
+        if base_editor is not None:
+            mix = OutcomeMix(unmodified=0.0, deletion=0.0, insertion=0.0, substitution=0.0, hdr=0.0, base_edit=1.0)
+        elif design.donor_amplicon is not None:
+            mix = OutcomeMix()
+        else:
+            mix = OutcomeMix(unmodified=0.63, hdr=0.0)
+    if mix.hdr > 0 and design.donor_amplicon is None:
+        raise ParameterError("the outcome mix has an HDR fraction but the design has no donor_amplicon")
+    if base_editor is not None and mix.base_edit == 0:
+        raise ParameterError("a base_editor was given but the outcome mix has no base_edit fraction")
+    if mix.base_edit > 0:
+        return mix, _edit_sites(design, base_editor or BaseEditorSpec())
+    return mix, None
+
+
+def _design_truth(design: SimulationDesign) -> dict[str, Any]:
+    return {
+        "amplicon": design.amplicon,
+        "guide": design.guide,
+        "cut_offset": design.cut_offset,
+        "donor_amplicon": design.donor_amplicon,
+        "guide_strand": design.guide_strand,
+        "cut_boundary": design.cut_boundary,
+    }
+
+
+def _allele_truth(alleles: list[_Allele], molecules: list[int] | None = None) -> list[dict[str, Any]]:
+    rows = [
+        {"id": a.id, "class": a.cls, "sequence": a.sequence, "events": a.events, "reads": a.reads} for a in alleles
+    ]
+    if molecules is not None:
+        for row, count in zip(rows, molecules, strict=True):
+            row["molecules"] = count
+    return rows
+
+
+def _outcome_truth(
+    design: SimulationDesign,
+    mix: OutcomeMix,
+    alleles: list[_Allele],
+    sites: _EditSites | None,
+) -> dict[str, Any]:
+    """Read-level class counts, expected classification and size/base-editing summaries of one amplicon."""
+    weights = [a.reads for a in alleles]
+    truth: dict[str, Any] = {
+        "class_counts": _class_totals(alleles, weights, list(mix.fractions())),
+        "expected_classification": _expected_classification(alleles, weights, design.amplicon),
+        "deletion_sizes": _size_counts(alleles, weights, "deletion"),
+        "insertion_sizes": _size_counts(alleles, weights, "insertion"),
+    }
+    if mix.large_deletion > 0:
+        truth["large_deletion_sizes"] = _size_counts(alleles, weights, "large_deletion")
+    if sites is not None:
+        truth["base_editing"] = _base_editing_truth(design, sites, alleles, weights)
+    return truth
+
+
+def _molecule_sizes(n_reads: int, mean: float, rng: np.random.Generator) -> np.ndarray:
+    """Reads per molecule, max(1, Poisson(mean)), drawn until they reach ``n_reads``; the last is trimmed."""
+    parts: list[np.ndarray] = []
+    total = 0
+    expected = mean + math.exp(-mean)
+    while total < n_reads:
+        batch = int((n_reads - total) / expected * 1.05) + 16
+        sizes = np.maximum(rng.poisson(mean, size=batch), 1)
+        parts.append(sizes)
+        total += int(sizes.sum())
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    sizes = np.concatenate(parts).astype(np.int64)
+    cumulative = np.cumsum(sizes)
+    count = int(np.searchsorted(cumulative, n_reads)) + 1
+    sizes = sizes[:count]
+    sizes[-1] -= int(cumulative[count - 1]) - n_reads
+    return sizes
+
+
+def _unique_umis(count: int, length: int, rng: np.random.Generator) -> list[bytes]:
+    """``count`` distinct random UMIs of ``length`` bases (duplicates are redrawn)."""
+    if 4**length < 2 * count:
+        raise ParameterError(f"umi_length {length} is too short for {count} distinct UMIs")
+    codes = rng.integers(0, 4, size=(count, length), dtype=np.uint8)
+    while count:
+        _, first = np.unique(np.ascontiguousarray(codes).view(f"V{length}").ravel(), return_index=True)
+        duplicate = np.ones(count, dtype=bool)
+        duplicate[first] = False
+        if not duplicate.any():
+            break
+        codes[duplicate] = rng.integers(0, 4, size=(int(duplicate.sum()), length), dtype=np.uint8)
+    ascii_codes = _BASE_ASCII[codes]
+    return [row.tobytes() for row in ascii_codes]
+
+
 def simulate(
     design: SimulationDesign,
     n_reads: int,
@@ -724,86 +876,74 @@ def simulate(
     seed: int = 1,
     truth_path: str | Path | None = None,
     alleles_per_class: int = 20,
+    base_editor: BaseEditorSpec | None = None,
+    umi_length: int = 0,
+    reads_per_molecule: float = 0,
 ) -> dict[str, Any]:
     """Write simulated reads (single-end, or paired-end when ``out_r2`` is given) and return the truth.
 
     ``mix`` defaults to ``OutcomeMix()`` when the design has a donor, else the same mix with the
-    HDR share moved to unmodified.  Read names are ``sim{i:07d}:{allele_id}`` (i from 0); mates
-    carry the comments ``1:N:0`` / ``2:N:0``.  Single-end reads are the allele truncated to
-    ``read_length``; R1 is the allele's first ``read_length`` bases and R2 the reverse complement
-    of its last ``read_length`` bases.  Files ending in .gz are gzip-compressed.
+    HDR share moved to unmodified; with a ``base_editor`` it defaults to all reads exposed to the
+    editor (``base_edit=1``).  Reads of the ``base_edit`` class get per-read conversions (see
+    ``BaseEditorSpec``; the default spec is used if the mix has a ``base_edit`` share but no
+    editor is given); other classes get none.  Read names are ``sim{i:07d}:{allele_id}`` (i from
+    0); mates carry the comments ``1:N:0`` / ``2:N:0``.  Single-end reads are the allele truncated
+    to ``read_length``; R1 is the allele's first ``read_length`` bases and R2 the reverse
+    complement of its last ``read_length`` bases.  Files ending in .gz are gzip-compressed.
+
+    With ``umi_length > 0`` the outcome mix is applied to molecules, each carrying a distinct
+    random UMI and yielding max(1, Poisson(``reads_per_molecule``)) reads (PCR duplicates with
+    independent sequencing errors; the last molecule is trimmed so there are exactly ``n_reads``
+    reads, shuffled).  Names become ``sim{i:07d}:{allele_id}_{UMI}``.
     """
-    if mix is None:
-        mix = OutcomeMix() if design.donor_amplicon is not None else OutcomeMix(unmodified=0.63, hdr=0.0)
-    if isinstance(n_reads, bool) or not isinstance(n_reads, int) or n_reads < 0:
-        raise ParameterError(f"n_reads must be a non-negative integer, got {n_reads!r}")
-    if isinstance(read_length, bool) or not isinstance(read_length, int) or read_length < 1:
-        raise ParameterError(f"read_length must be a positive integer, got {read_length!r}")
-    if not (isinstance(error_rate, (int, float)) and 0.0 <= error_rate <= 0.25):
-        raise ParameterError(f"error_rate must be between 0 and 0.25, got {error_rate!r}")
-    if isinstance(alleles_per_class, bool) or not isinstance(alleles_per_class, int) or alleles_per_class < 1:
-        raise ParameterError(f"alleles_per_class must be a positive integer, got {alleles_per_class!r}")
-    if mix.hdr > 0 and design.donor_amplicon is None:
-        raise ParameterError("the outcome mix has an HDR fraction but the design has no donor_amplicon")
-    paired = out_r2 is not None
-    if paired and Path(out_r1).resolve() == Path(out_r2).resolve():  # type: ignore[arg-type]
-        raise ParameterError("out_r1 and out_r2 must be different files")
+    _check_read_parameters(n_reads, read_length, error_rate, alleles_per_class)
+    if isinstance(umi_length, bool) or not isinstance(umi_length, int) or umi_length < 0:
+        raise ParameterError(f"umi_length must be a non-negative integer, got {umi_length!r}")
+    if (
+        isinstance(reads_per_molecule, bool)
+        or not isinstance(reads_per_molecule, (int, float))
+        or not 0 <= reads_per_molecule <= 1e6
+    ):
+        raise ParameterError(f"reads_per_molecule must be between 0 and 1e6, got {reads_per_molecule!r}")
+    if reads_per_molecule > 0 and umi_length == 0:
+        raise ParameterError("reads_per_molecule needs umi_length > 0")
+    mix, sites = _resolve_mix(design, mix, base_editor)
+    paths = _output_paths(out_r1, out_r2)
+    paired = len(paths) == 2
 
     rng = np.random.default_rng(seed)
-    pools = _draw_alleles(design, alleles_per_class, rng)
-    counts = _exact_counts(n_reads, mix.fractions())
-    for name in CLASSES:
-        if counts[name] and not pools[name]:
-            raise ParameterError(f"no {name} alleles can be drawn for this design")
+    pools = _draw_pools(design, mix, alleles_per_class, rng)
+    sizes = _molecule_sizes(n_reads, float(reads_per_molecule), rng) if umi_length else None
+    counts = _exact_counts(n_reads if sizes is None else int(sizes.size), mix.fractions())
+    _check_pools(pools, counts)
+    alleles, units = _assign_units(design, pools, counts, rng, sites)
 
-    alleles = [allele for name in CLASSES for allele in pools[name]]
-    class_first: dict[str, int] = {}
-    position = 0
-    for name in CLASSES:
-        class_first[name] = position
-        position += len(pools[name])
-    assignment_parts = []
-    for name in CLASSES:
-        if counts[name]:
-            chosen = rng.choice(len(pools[name]), size=counts[name], p=_zipf_weights(len(pools[name])))
-            assignment_parts.append(chosen + class_first[name])
-    assignment = (
-        rng.permutation(np.concatenate(assignment_parts)) if assignment_parts else np.zeros(0, dtype=np.int64)
-    )
+    ids = [a.id.encode() for a in alleles]
+    if sizes is None:
+        assignment = rng.permutation(units) if units.size else units
+
+        def stems(begin: int, chunk: np.ndarray) -> list[bytes]:
+            return [b"@sim%07d:%s" % (begin + k, ids[a]) for k, a in enumerate(chunk.tolist())]
+
+    else:
+        read_molecule = rng.permutation(np.repeat(np.arange(units.size), sizes)) if units.size else units
+        assignment = units[read_molecule]
+        umis = _unique_umis(int(units.size), umi_length, rng)
+
+        def stems(begin: int, chunk: np.ndarray) -> list[bytes]:
+            molecules = read_molecule[begin : begin + chunk.size].tolist()
+            return [
+                b"@sim%07d:%s_%s" % (begin + k, ids[a], umis[m])
+                for k, (a, m) in enumerate(zip(chunk.tolist(), molecules, strict=True))
+            ]
+
     for index, reads in enumerate(np.bincount(assignment, minlength=len(alleles))):
         alleles[index].reads = int(reads)
 
-    if paired:
-        templates = [
-            [a.sequence[:read_length] for a in alleles],
-            [_reverse_complement(a.sequence[-read_length:]) for a in alleles],
-        ]
-        suffixes = [b" 1:N:0\n", b" 2:N:0\n"]
-        paths = [Path(out_r1), Path(out_r2)]  # type: ignore[arg-type]
-    else:
-        templates = [[a.sequence[:read_length] for a in alleles]]
-        suffixes = [b"\n"]
-        paths = [Path(out_r1)]
-    writers = [_ReadWriter(t, read_length, error_rate, rng) for t in templates]
-    ids = [a.id.encode() for a in alleles]
-
-    with _open_fastq(paths[0]) as first, (_open_fastq(paths[1]) if paired else _nothing()) as second:
-        handles = [first, second] if paired else [first]
-        for begin in range(0, n_reads, _CHUNK_READS):
-            chunk = assignment[begin : begin + _CHUNK_READS]
-            stems = [b"@sim%07d:%s" % (begin + k, ids[a]) for k, a in enumerate(chunk.tolist())]
-            for writer, handle, suffix in zip(writers, handles, suffixes, strict=True):
-                handle.write(writer.chunk(chunk, [stem + suffix for stem in stems]))
-
-    errors = sum(w.errors for w in writers)
-    bases = sum(w.bases for w in writers)
-    deletion_sizes: Counter[str] = Counter()
-    insertion_sizes: Counter[str] = Counter()
-    for allele in alleles:
-        if allele.cls == "deletion":
-            deletion_sizes[str(allele.size)] += allele.reads
-        elif allele.cls == "insertion":
-            insertion_sizes[str(allele.size)] += allele.reads
+    errors, bases = _write_reads(
+        paths, _templates(alleles, read_length, paired), assignment, stems, read_length, error_rate, rng
+    )
+    outcome = _outcome_truth(design, mix, alleles, sites)
     truth: dict[str, Any] = {
         "schema_version": 1,
         "generator": "editcheck simulate",
@@ -813,27 +953,220 @@ def simulate(
         "read_length": read_length,
         "error_rate": float(error_rate),
         "realised_error_rate": errors / bases if bases else 0.0,
-        "design": {
-            "amplicon": design.amplicon,
-            "guide": design.guide,
-            "cut_offset": design.cut_offset,
-            "donor_amplicon": design.donor_amplicon,
-            "guide_strand": design.guide_strand,
-            "cut_boundary": design.cut_boundary,
-        },
+        "design": _design_truth(design),
         "mix": mix.fractions(),
-        "class_counts": counts,
-        "expected_classification": {
-            "unmodified": counts["unmodified"],
-            "modified": counts["deletion"] + counts["insertion"] + counts["substitution"],
-            "hdr": counts["hdr"],
-        },
-        "deletion_sizes": {k: v for k, v in sorted(deletion_sizes.items(), key=lambda kv: int(kv[0])) if v},
-        "insertion_sizes": {k: v for k, v in sorted(insertion_sizes.items(), key=lambda kv: int(kv[0])) if v},
-        "alleles": [
-            {"id": a.id, "class": a.cls, "sequence": a.sequence, "events": a.events, "reads": a.reads}
-            for a in alleles
-        ],
+        **outcome,
+    }
+    molecules: list[int] | None = None
+    if sizes is not None:
+        molecules = [int(v) for v in np.bincount(units, minlength=len(alleles))]
+        histogram = Counter(sizes.tolist())
+        molecule_truth: dict[str, Any] = {
+            "n": int(units.size),
+            "umi_length": umi_length,
+            "reads_per_molecule": float(reads_per_molecule),
+            "mean_reads_per_molecule": n_reads / units.size if units.size else 0.0,
+            "reads_per_molecule_histogram": {str(k): v for k, v in sorted(histogram.items())},
+            "class_counts": counts,
+            "expected_classification": _expected_classification(alleles, molecules, design.amplicon),
+        }
+        if sites is not None:
+            molecule_truth["base_editing"] = _base_editing_counts(alleles, molecules, sites)
+        truth["molecules"] = molecule_truth
+    truth["alleles"] = _allele_truth(alleles, molecules)
+    if truth_path is not None:
+        write_json(truth_path, truth)
+    return truth
+
+
+def _largest_remainder(total: int, shares: np.ndarray) -> list[int]:
+    """Integers proportional to ``shares`` (which sum to 1) that sum to ``total`` exactly."""
+    raw = shares * total
+    counts = np.floor(raw).astype(np.int64)
+    order = sorted(range(len(shares)), key=lambda i: (-(raw[i] - counts[i]), i))
+    for i in order[: total - int(counts.sum())]:
+        counts[i] += 1
+    return [int(v) for v in counts]
+
+
+def _near_identical(design: SimulationDesign, rng: np.random.Generator, differences: int = 3) -> SimulationDesign:
+    """A copy of ``design`` with ``differences`` SNVs away from the guide, PAM and likely indels."""
+    amplicon, c = design.amplicon, design.cut_boundary
+    n = len(amplicon)
+    site = _protospacer_site(design)
+    protected = set(range(site - 3, site + 23))  # guide and PAM on either strand
+    candidates = [i for i in range(10, n - 10) if abs(i - c) >= 35 and i not in protected]
+    if len(candidates) < differences:
+        candidates = [i for i in range(n) if i not in protected]
+    for _ in range(100):
+        bases = list(amplicon)
+        for position in rng.choice(candidates, size=differences, replace=False).tolist():
+            alternatives = [base for base in _BASES if base != bases[position]]
+            bases[position] = alternatives[int(rng.integers(len(alternatives)))]
+        try:
+            return SimulationDesign("".join(bases), design.guide, design.cut_offset)
+        except DesignError:  # pragma: no cover - an SNV recreated the guide elsewhere
+            continue
+    raise DesignError("could not draw a near-identical amplicon")  # pragma: no cover
+
+
+def _shares_guide(a: SimulationDesign, b: SimulationDesign) -> bool:
+    """True if either design's guide (either strand) occurs in the other's amplicon."""
+    return any(
+        guide in other.amplicon or _reverse_complement(guide) in other.amplicon
+        for guide, other in ((a.guide, b), (b.guide, a))
+    )
+
+
+def random_pool(
+    n_amplicons: int = 20, seed: int = 2024, length: int = 250, near_identical_pairs: int = 2
+) -> list[SimulationDesign]:
+    """Random designs (no donors) for a pooled run; each guide occurs only in its own amplicon.
+
+    Designs ``2k`` and ``2k + 1`` (k < ``near_identical_pairs``) form near-identical pairs: the
+    second is the first with 3 SNVs placed at least 35 bp from the cut and outside the guide and
+    PAM, and shares the first's guide.  All other designs are unrelated random amplicons with a
+    forward guide near the middle.
+    """
+    for name, value, minimum in (
+        ("n_amplicons", n_amplicons, 1),
+        ("length", length, 100),
+        ("near_identical_pairs", near_identical_pairs, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if 2 * near_identical_pairs > n_amplicons:
+        raise ParameterError(f"{near_identical_pairs} near-identical pairs need {2 * near_identical_pairs} amplicons")
+    rng = np.random.default_rng(seed)
+    low, high = max(0, length // 2 - 40), min(length - 23, length // 2 - 10)
+    designs: list[SimulationDesign] = []
+    for _ in range(100 * n_amplicons):
+        if len(designs) >= n_amplicons:
+            break
+        index = len(designs)
+        twin = index < 2 * near_identical_pairs and index % 2 == 1
+        if twin:
+            candidate = _near_identical(designs[-1], rng)
+            others = designs[:-1]
+        else:
+            guide_start = int(rng.integers(low, high + 1))
+            candidate = random_design(int(rng.integers(2**32)), length, guide_start, with_donor=False)
+            others = designs
+        if any(_shares_guide(candidate, other) or candidate.amplicon == other.amplicon for other in others):
+            continue
+        designs.append(candidate)
+    else:  # pragma: no cover - vanishingly unlikely for random sequence
+        if len(designs) < n_amplicons:
+            raise DesignError("could not draw a pool of amplicons with unique guides")
+    return designs
+
+
+def _similar_pairs(designs: list[SimulationDesign], threshold: int = 10) -> list[list[int]]:
+    """[i, j, differences] for equal-length amplicons differing at <= ``threshold`` positions."""
+    pairs = []
+    by_length: dict[int, list[int]] = {}
+    for index, design in enumerate(designs):
+        by_length.setdefault(len(design.amplicon), []).append(index)
+    for members in by_length.values():
+        matrix = np.array([np.frombuffer(designs[i].amplicon.encode(), dtype=np.uint8) for i in members])
+        for row, i in enumerate(members[:-1]):
+            distances = (matrix[row + 1 :] != matrix[row]).sum(axis=1)
+            for column in np.flatnonzero(distances <= threshold).tolist():
+                pairs.append([i, members[row + 1 + column], int(distances[column])])
+    return sorted(pairs)
+
+
+def simulate_pool(
+    designs: list[SimulationDesign],
+    n_reads: int,
+    out_r1: str | Path,
+    out_r2: str | Path | None = None,
+    *,
+    seed: int = 1,
+    error_rate: float = 0.002,
+    read_length: int = 250,
+    truth_path: str | Path | None = None,
+    mix: OutcomeMix | None = None,
+    alleles_per_class: int = 20,
+    share_concentration: float = 2.0,
+) -> dict[str, Any]:
+    """Write reads from several amplicons into one FASTQ (or pair) and return per-amplicon truth.
+
+    Amplicon ``i`` receives an exact, seeded share of the reads: ``0.9 * Dirichlet(share_concentration)
+    + 0.1 / n`` (so every amplicon gets some).  Each amplicon uses ``mix`` or, by default, the
+    default mix of ``simulate`` (HDR only if the design has a donor).  Reads are shuffled across
+    amplicons and named ``sim{i:07d}:{amplicon_index}:{allele_id}``.
+    """
+    _check_read_parameters(n_reads, read_length, error_rate, alleles_per_class)
+    if not designs:
+        raise ParameterError("simulate_pool needs at least one design")
+    if not (isinstance(share_concentration, (int, float)) and share_concentration > 0):
+        raise ParameterError(f"share_concentration must be positive, got {share_concentration!r}")
+    resolved = [_resolve_mix(design, mix, None) for design in designs]
+    paths = _output_paths(out_r1, out_r2)
+    paired = len(paths) == 2
+
+    rng = np.random.default_rng(seed)
+    n = len(designs)
+    shares = 0.9 * rng.dirichlet(np.full(n, float(share_concentration))) + 0.1 / n
+    shares /= shares.sum()
+    reads_per_amplicon = _largest_remainder(n_reads, shares)
+    per_amplicon: list[list[_Allele]] = []
+    pieces: list[np.ndarray] = []
+    labels: list[bytes] = []
+    for index, (design, (amplicon_mix, sites), count) in enumerate(
+        zip(designs, resolved, reads_per_amplicon, strict=True)
+    ):
+        pools = _draw_pools(design, amplicon_mix, alleles_per_class, rng)
+        counts = _exact_counts(count, amplicon_mix.fractions())
+        _check_pools(pools, counts)
+        alleles, units = _assign_units(design, pools, counts, rng, sites)
+        for allele, reads in zip(alleles, np.bincount(units, minlength=len(alleles)).tolist(), strict=True):
+            allele.reads = int(reads)
+        pieces.append(units + len(labels))
+        labels.extend(b"%d:%s" % (index, a.id.encode()) for a in alleles)
+        per_amplicon.append(alleles)
+    combined = np.concatenate(pieces)
+    assignment = rng.permutation(combined) if combined.size else combined
+
+    def stems(begin: int, chunk: np.ndarray) -> list[bytes]:
+        return [b"@sim%07d:%s" % (begin + k, labels[a]) for k, a in enumerate(chunk.tolist())]
+
+    all_alleles = [allele for alleles in per_amplicon for allele in alleles]
+    errors, bases = _write_reads(
+        paths, _templates(all_alleles, read_length, paired), assignment, stems, read_length, error_rate, rng
+    )
+    amplicons = []
+    class_counts: Counter[str] = Counter()
+    for index, (design, (amplicon_mix, sites), alleles) in enumerate(zip(designs, resolved, per_amplicon, strict=True)):
+        outcome = _outcome_truth(design, amplicon_mix, alleles, sites)
+        class_counts.update(outcome["class_counts"])
+        amplicons.append(
+            {
+                "index": index,
+                "design": _design_truth(design),
+                "share": float(shares[index]),
+                "n_reads": reads_per_amplicon[index],
+                "mix": amplicon_mix.fractions(),
+                **outcome,
+                "alleles": _allele_truth(alleles),
+            }
+        )
+    truth: dict[str, Any] = {
+        "schema_version": 1,
+        "generator": "editcheck simulate_pool",
+        "seed": seed,
+        "n_reads": n_reads,
+        "n_amplicons": n,
+        "paired": paired,
+        "read_length": read_length,
+        "error_rate": float(error_rate),
+        "realised_error_rate": errors / bases if bases else 0.0,
+        "read_name_format": "sim{i:07d}:{amplicon_index}:{allele_id}",
+        "reads_per_amplicon": reads_per_amplicon,
+        "class_counts": {name: class_counts[name] for name in ALL_CLASSES if name in class_counts},
+        "similar_pairs": _similar_pairs(designs),
+        "amplicons": amplicons,
     }
     if truth_path is not None:
         write_json(truth_path, truth)

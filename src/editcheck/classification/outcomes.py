@@ -124,6 +124,7 @@ class Classifier:
         self._editing = frozenset(design.base_editor.positions) if design.base_editor else frozenset()
         self._exons = design.exons
         self._scaffold_probe = _scaffold_probe(design)
+        self._scaffold_junction = _scaffold_junction(design, self._scaffold_probe)
 
     def classify(self, aligned: AlignedRead | None) -> ReadCall:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
@@ -247,23 +248,29 @@ class Classifier:
         return (FRAMESHIFT if net % 3 else IN_FRAME), splice
 
     def _has_scaffold_insertion(self, aligned: AlignedRead) -> bool:
+        """The read continues from the end of the templated flap with bases copied from the pegRNA
+        scaffold instead of the reference (read in the alignment at the flap's 3' end)."""
+        probe = self._scaffold_probe
         prime = self.design.prime_edit
-        if prime is None or prime.scaffold_sequence is None or prime.scaffold_position is None:
+        if not probe or prime is None or prime.scaffold_position is None:
             return False
-        for position, bases in aligned.insertions:
-            if abs(position - prime.scaffold_position) > SCAFFOLD_SLACK:
-                continue
-            if prime.scaffold_strand == "+" and bases.startswith(self._scaffold_probe):
+        position = prime.scaffold_position
+        flap_start = position - len(prime.flaps[0][2]) if prime.scaffold_strand == "+" else position
+        if self._scaffold_junction and any(flap_start <= at <= position + len(bases) for at, bases in aligned.insertions):
+            # An insertion that repeats part of the flap can sit at several equivalent positions:
+            # look for the flap end joined to the scaffold bases in the read itself.
+            if self._scaffold_junction in aligned_sequence(aligned).upper().replace("-", "").replace(".", ""):
                 return True
-            if prime.scaffold_strand == "-" and bases.endswith(self._scaffold_probe):
-                return True
-        return False
+        inserted = "".join(bases for at, bases in aligned.insertions if at == position)
+        if prime.scaffold_strand == "+":
+            following = inserted + aligned.projection[position : position + len(probe) + 1].replace("-", "")
+            return following.startswith(probe)
+        preceding = aligned.projection[max(0, position - len(probe) - 1) : position].replace("-", "") + inserted
+        return preceding.endswith(probe)
 
 
 LARGE_DELETION_MIN_FLANK_IDENTITY = 85.0
 """Outside a large deletion, a read must match this well: short anchors of junk do not qualify."""
-SCAFFOLD_SLACK = 3
-"""Scaffold-derived insertions are looked for this close to the end of the templated flap."""
 
 
 def _touches_splice_site(start: int, end: int, exon_start: int, exon_end: int) -> bool:
@@ -272,19 +279,34 @@ def _touches_splice_site(start: int, end: int, exon_start: int, exon_end: int) -
 
 
 def _scaffold_probe(design: AmpliconDesign) -> str:
-    """The shortest scaffold-derived stretch that cannot be mistaken for the edited reference itself."""
+    """The shortest run of scaffold-derived bases that differs from the edited reference at the flap's
+    3' end (the field's reference tool uses the same rule); empty without a scaffold."""
     prime, edited = design.prime_edit, design.prime_edited
     if prime is None or edited is None or prime.scaffold_sequence is None or prime.scaffold_position is None:
         return ""
-    scaffold, position = prime.scaffold_sequence, prime.scaffold_position
+    scaffold, position, reference = prime.scaffold_sequence, prime.scaffold_position, edited.sequence
     for length in range(1, len(scaffold) + 1):
         if prime.scaffold_strand == "+":
-            probe, continuation = scaffold[:length], edited.sequence[position : position + length]
+            probe, continuation = scaffold[:length], reference[position : position + length]
         else:
-            probe, continuation = scaffold[-length:], edited.sequence[max(0, position - length) : position]
+            probe, continuation = scaffold[-length:], reference[max(0, position - length) : position]
         if probe != continuation:
             return probe
     return scaffold
+
+
+SCAFFOLD_FLAP_CONTEXT = 10
+"""Flap bases that must precede (or follow) the scaffold-derived bases in a read's own sequence."""
+
+
+def _scaffold_junction(design: AmpliconDesign, probe: str) -> str:
+    prime, edited = design.prime_edit, design.prime_edited
+    if not probe or prime is None or edited is None or prime.scaffold_position is None:
+        return ""
+    position, reference = prime.scaffold_position, edited.sequence
+    if prime.scaffold_strand == "+":
+        return reference[max(0, position - SCAFFOLD_FLAP_CONTEXT) : position] + probe
+    return probe + reference[position : position + SCAFFOLD_FLAP_CONTEXT]
 
 
 def describe_events(aligned: AlignedRead, reference: str) -> str:

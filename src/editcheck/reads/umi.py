@@ -61,6 +61,7 @@ may involve reads seen before the molecule had a second distinct sequence).  Pas
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -207,37 +208,50 @@ class MoleculeResult:
     """UMIs absorbed into a larger family one substitution away (``umis - umis_merged`` molecules)."""
 
 
-# A pair's quality sums: a Python int holding one 16-bit lane per base (the sum of the quality characters'
-# codes, <= 126 each), while the pair has at most _LANE_READS reads; past that an int64 numpy array.
+# A (UMI, sequence) pair added with qualities is stored as [reads, sums].  The sums of the quality characters'
+# codes (<= 126 each) per position are: the quality string itself while the pair has one read; then a Python
+# int holding one 16-bit lane per base while it has at most _LANE_READS reads; past that an int64 numpy array.
 _LANE_READS = 65535 // 126
+Sums = str | int | np.ndarray
 
 
 def _lanes(qualities: str) -> int:
     return int.from_bytes(qualities.encode("utf-16-le"), "little")
 
 
-def _as_array(accumulator: int | np.ndarray, length: int) -> np.ndarray:
-    if isinstance(accumulator, np.ndarray):
-        return accumulator
-    return np.frombuffer(accumulator.to_bytes(2 * length, "little"), dtype="<u2").astype(np.int64)
+def _as_lanes(sums: str | int) -> int:
+    return _lanes(sums) if sums.__class__ is str else sums  # type: ignore[arg-type,return-value]
+
+
+def _as_array(sums: Sums, length: int) -> np.ndarray:
+    if isinstance(sums, np.ndarray):
+        return sums
+    if isinstance(sums, str):
+        return np.frombuffer(sums.encode("ascii"), dtype=np.uint8).astype(np.int64)
+    return np.frombuffer(sums.to_bytes(2 * length, "little"), dtype="<u2").astype(np.int64)
 
 
 def _add_qualities(value: list, count: int, qualities: str | None, length: int) -> None:
     """Add one read (``qualities`` may be None) to a ``[count, sums]`` pair entry now holding ``count`` reads."""
-    accumulator = value[1]
+    sums = value[1]
     value[0] = count + 1
-    if count >= _LANE_READS and not isinstance(accumulator, np.ndarray):
-        accumulator = value[1] = _as_array(accumulator, length)
+    if count >= _LANE_READS and not isinstance(sums, np.ndarray):
+        sums = value[1] = _as_array(sums, length)
     if qualities is None:
         return
-    if isinstance(accumulator, np.ndarray):
-        accumulator += np.frombuffer(qualities.encode("ascii"), dtype=np.uint8)
+    if isinstance(sums, np.ndarray):
+        sums += np.frombuffer(qualities.encode("ascii"), dtype=np.uint8)
     else:
-        value[1] = accumulator + _lanes(qualities)
+        value[1] = _as_lanes(sums) + _lanes(qualities)
 
 
 def _count(value: int | list) -> int:
     return value if value.__class__ is int else value[0]  # type: ignore[union-attr,return-value]
+
+
+def _size(family: dict) -> int:
+    """Reads of a family (sequence -> count or [count, sums])."""
+    return sum([value if value.__class__ is int else value[0] for value in family.values()])
 
 
 def _combine(into: dict, family: dict) -> None:
@@ -254,7 +268,7 @@ def _combine(into: dict, family: dict) -> None:
         sums_a = 0 if mine.__class__ is int else mine[1]
         sums_b = 0 if value.__class__ is int else value[1]
         if count <= _LANE_READS and not isinstance(sums_a, np.ndarray) and not isinstance(sums_b, np.ndarray):
-            into[sequence] = [count, sums_a + sums_b]
+            into[sequence] = [count, _as_lanes(sums_a) + _as_lanes(sums_b)]
         else:
             into[sequence] = [count, _as_array(sums_a, len(sequence)) + _as_array(sums_b, len(sequence))]
 
@@ -294,30 +308,77 @@ def _consensus(family: dict) -> str:
     """The consensus of one molecule's reads (a dict sequence -> count or [count, sums])."""
     if len(family) == 1:
         return next(iter(family))
-    by_length: dict[int, list[str]] = {}
-    for sequence in family:
-        by_length.setdefault(len(sequence), []).append(sequence)
-    best_key: tuple[int, int, int] | None = None
-    length = 0
-    for candidate, members in by_length.items():
-        counts = [_count(family[sequence]) for sequence in members]
-        key = (sum(counts), max(counts), candidate)
-        if best_key is None or key > best_key:
-            best_key, length = key, candidate
-    members = by_length[length]
-    if len(members) == 1:
-        return members[0]
+    items = [(sequence, value if value.__class__ is int else value[0]) for sequence, value in family.items()]
+    length = len(items[0][0])
+    if any(len(sequence) != length for sequence, _ in items):
+        by_length: dict[int, list[tuple[str, int]]] = {}
+        for item in items:
+            by_length.setdefault(len(item[0]), []).append(item)
+        # Most reads, then the most common sequence, then the longer length.
+        length = max(
+            by_length, key=lambda size: (sum(c for _, c in by_length[size]), max(c for _, c in by_length[size]), size)
+        )
+        items = by_length[length]
+        if len(items) == 1:
+            return items[0][0]
     total = 0
     top_count = -1
     top = ""
-    for sequence in members:
-        count = _count(family[sequence])
+    for sequence, count in items:
         total += count
         if count > top_count:
             top_count, top = count, sequence
     if 2 * top_count > total and "N" not in top:
         return top
-    return _vote(family, sorted(members), length)
+    return _vote(family, sorted(sequence for sequence, _ in items), length)
+
+
+_DIGITS = np.zeros(256, dtype=np.int64)
+_DIGITS[np.frombuffer(b"ACGTN", dtype=np.uint8)] = np.arange(5)
+_LAYOUT = str.maketrans("ACGTN", ".....")
+
+
+def _neighbour_pairs(umis: list[str]) -> list[tuple[str, str]]:
+    """All pairs of ``umis`` one substitution apart (same length and '+' layout; N is a base like any other).
+
+    UMIs are grouped by layout; within a group each UMI is a base-5 number, and for every position the UMIs
+    whose numbers agree once that digit is zeroed (found by sorting) differ at exactly that position.
+    """
+    layouts: dict[str, list[str]] = {}
+    for umi in umis:
+        layouts.setdefault(umi.translate(_LAYOUT), []).append(umi)
+    pairs: list[tuple[str, str]] = []
+    for layout, members in layouts.items():
+        if len(members) < 2:
+            continue
+        bases = len(layout) - layout.count("+")
+        if bases > 27:  # beyond int64: masked strings
+            masked: dict[str, list[str]] = {}
+            for umi in members:
+                for position, character in enumerate(umi):
+                    if character != "+":
+                        masked.setdefault(f"{umi[:position]}.{umi[position + 1:]}", []).append(umi)
+            for group in masked.values():
+                pairs.extend(itertools.combinations(group, 2))
+            continue
+        digits = _DIGITS[
+            np.frombuffer("".join(members).replace("+", "").encode("ascii"), dtype=np.uint8).reshape(-1, bases)
+        ]
+        weights = 5 ** np.arange(bases, dtype=np.int64)
+        numbers = digits @ weights
+        for position in range(bases):
+            keys = numbers - digits[:, position] * weights[position]
+            order = np.argsort(keys, kind="stable")
+            ordered = keys[order]
+            equal = ordered[1:] == ordered[:-1]
+            if not equal.any():
+                continue
+            # Runs of equal keys: starts where a run begins, ends one past where it stops.
+            edges = np.diff(np.concatenate(([False], equal, [False])).astype(np.int8))
+            for run_start, run_end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) + 1):
+                group = [members[index] for index in order[run_start:run_end]]
+                pairs.extend(itertools.combinations(group, 2))
+    return pairs
 
 
 class MoleculeCollector:
@@ -357,11 +418,15 @@ class MoleculeCollector:
             self.reads -= 1
             raise ValueError(f"{len(qualities)} qualities for a read of {len(sequence)} bases")
         if family is None:
-            self._families[umi] = {self._sequences.setdefault(sequence, sequence): [1, _lanes(qualities)]}
+            self._families[umi] = {self._sequences.setdefault(sequence, sequence): [1, qualities]}
             return
         value = family.get(sequence)
         if value is None:
-            family[self._sequences.setdefault(sequence, sequence)] = [1, _lanes(qualities)]
+            # A pair's first read keeps its quality string; sums start with the second.
+            family[self._sequences.setdefault(sequence, sequence)] = [1, qualities]
+        elif value.__class__ is list and value[1].__class__ is int and value[0] < _LANE_READS:  # type: ignore[index]
+            value[0] += 1  # type: ignore[index]
+            value[1] += int.from_bytes(qualities.encode("utf-16-le"), "little")  # type: ignore[index]
         elif value.__class__ is int:
             entry = [value, 0]
             _add_qualities(entry, value, qualities, len(sequence))  # type: ignore[arg-type]
@@ -369,46 +434,50 @@ class MoleculeCollector:
         else:
             _add_qualities(value, value[0], qualities, len(sequence))  # type: ignore[index,arg-type]
 
-    def _groups(self) -> tuple[list[tuple[str, dict]], int]:
-        """(root UMI, merged family) in order of first appearance of the root, and the UMIs merged away."""
+    def _groups(self) -> tuple[list[tuple[dict, int]], int]:
+        """(family, reads) per molecule in order of first appearance of its UMI, and the UMIs merged away."""
         families = self._families
-        if self.settings.merge_distance == 0 or len(families) < 2:
-            return list(families.items()), 0
-        sizes = {umi: sum(map(_count, family.values())) for umi, family in families.items()}
-        # UMIs one substitution apart share a masked key; '+' positions are never masked.
-        buckets: dict[str, list[str]] = {}
-        for umi in families:
-            for position, character in enumerate(umi):
-                if character != "+":
-                    buckets.setdefault(f"{umi[:position]}.{umi[position + 1:]}", []).append(umi)
+        sizes = {umi: _size(family) for umi, family in families.items()}
+        pairs = _neighbour_pairs(list(families)) if self.settings.merge_distance and len(families) > 1 else []
         neighbours: dict[str, list[str]] = {}
-        for members in buckets.values():
-            if len(members) > 1:
-                for a in members:
-                    size_a = sizes[a]
-                    for b in members:
-                        if a != b and size_a >= 2 * sizes[b] - 1:
-                            neighbours.setdefault(a, []).append(b)
+        for a, b in pairs:
+            size_a, size_b = sizes[a], sizes[b]
+            if size_a >= 2 * size_b - 1:
+                neighbours.setdefault(a, []).append(b)
+            if size_b >= 2 * size_a - 1:
+                neighbours.setdefault(b, []).append(a)
         if not neighbours:
-            return list(families.items()), 0
-        order = sorted(families, key=lambda u: (-sizes[u], u))
-        rank = {umi: index for index, umi in enumerate(order)}
+            return [(family, sizes[umi]) for umi, family in families.items()], 0
+        # Roots from the largest family down (ties by UMI); each claims, breadth first, unclaimed UMIs it reaches.
+        # Only UMIs with outgoing edges can claim others (a UMI with only incoming edges always has a parent
+        # ranked above it).  Which UMIs one search claims does not depend on the order it visits them in.
         root_of: dict[str, str] = {}
-        for root in order:
+        for root in sorted(neighbours, key=lambda umi: (-sizes[umi], umi)):
             if root in root_of:
                 continue
             root_of[root] = root
             queue = deque([root])
             while queue:
-                for child in sorted(neighbours.get(queue.popleft(), ()), key=rank.__getitem__):
+                for child in neighbours.get(queue.popleft(), ()):
                     if child not in root_of:
                         root_of[child] = root
                         queue.append(child)
         merged: dict[str, dict] = {}
+        for umi, root in root_of.items():
+            if root != umi:
+                if root not in merged:
+                    merged[root] = {}
+                    _combine(merged[root], families[root])
+                _combine(merged[root], families[umi])
+        groups = []
         for umi, family in families.items():
-            _combine(merged.setdefault(root_of[umi], {}), family)
-        # Order by first appearance of the root UMI.
-        groups = [(umi, merged[umi]) for umi in families if root_of[umi] == umi]
+            root = root_of.get(umi, umi)
+            if root == umi:
+                combined = merged.get(umi)
+                if combined is None:
+                    groups.append((family, sizes[umi]))
+                else:
+                    groups.append((combined, _size(combined)))
         return groups, len(families) - len(groups)
 
     def consensus(self) -> MoleculeResult:
@@ -419,8 +488,7 @@ class MoleculeCollector:
         histogram: dict[int, int] = {}
         sequences = result.sequences
         reads_per_sequence = result.reads_per_sequence
-        for _umi, family in groups:
-            size = sum(map(_count, family.values()))
+        for family, size in groups:
             histogram[size] = histogram.get(size, 0) + 1
             if size < min_reads:
                 result.molecules_dropped += 1
