@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,11 @@ from editcheck.classification.outcomes import NOT_ALIGNED, WINDOW_NOT_COVERED, C
 from editcheck.design import AmpliconDesign
 from editcheck.errors import ParameterError
 from editcheck.quantification.tally import Tally, tally_reads
-from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_paired, collapse_single
-from editcheck.reads.merge import MergeSettings
+from editcheck.reads.alignments import GenomeSite, iter_site_reads
+from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_paired, collapse_records, collapse_single
+from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings
 
 CHUNK = 4000
 """Unique reads sent to a worker at a time."""
@@ -53,26 +56,40 @@ class SampleResult:
     reads: CollapsedReads
     tally: Tally
     unmerged_used: int = 0
+    molecules: MoleculeResult | None = None
+    """With UMIs: the molecules behind the reads."""
+    molecule_tally: Tally | None = None
+    """With UMIs: the same counts, one per molecule instead of one per read."""
+    site: str | None = None
+    """With BAM/CRAM input: the genome site quantified."""
     calls: dict[str, ReadCall] = field(default_factory=dict, repr=False)
     """Unique read (or ``R1 + '+' + R2`` for unmerged pairs) -> its call; used for per-read output."""
 
 
-_worker_state: tuple[ReadAligner, Classifier] | None = None
+class AmpliconWorker:
+    """Aligns and classifies one unique read against one design."""
+
+    def __init__(self, design: AmpliconDesign, settings: AnalysisSettings) -> None:
+        self.aligner = settings.aligner(design)
+        self.classifier = Classifier(design, settings.classification)
+
+    def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
+        aligned = self.aligner.align(sequence)
+        return aligned, self.classifier.classify(aligned)
 
 
-def _init_worker(design: AmpliconDesign, settings: AnalysisSettings) -> None:
-    global _worker_state
-    _worker_state = (settings.aligner(design), Classifier(design, settings.classification))
+_worker: Callable[[str], Any] | None = None
 
 
-def _align_chunk(sequences: Sequence[str]) -> list[tuple[AlignedRead | None, ReadCall]]:
-    assert _worker_state is not None
-    aligner, classifier = _worker_state
-    results = []
-    for sequence in sequences:
-        aligned = aligner.align(sequence)
-        results.append((aligned, classifier.classify(aligned)))
-    return results
+def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
+    global _worker
+    _worker = factory(*arguments)
+
+
+def _process_chunk(sequences: Sequence[str]) -> list[Any]:
+    assert _worker is not None
+    worker = _worker
+    return [worker(sequence) for sequence in sequences]
 
 
 class UniqueReadAligner:
@@ -82,15 +99,19 @@ class UniqueReadAligner:
     in submission order, so the output does not depend on the number of workers.
     """
 
-    def __init__(self, design: AmpliconDesign, settings: AnalysisSettings, threads: int) -> None:
+    def __init__(
+        self, design: AmpliconDesign, settings: AnalysisSettings, threads: int,
+        worker: Callable[..., Callable[[str], Any]] = AmpliconWorker, arguments: tuple | None = None,
+    ) -> None:  # fmt: skip
         self._pending: list[str] = []
         self._parts: list[Any] = []
         self._pool = None
+        arguments = (design, settings) if arguments is None else arguments
         if threads > 1:
             context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(threads, initializer=_init_worker, initargs=(design, settings))
+            self._pool = context.Pool(threads, initializer=_init_worker, initargs=(worker, arguments))
         else:
-            _init_worker(design, settings)
+            _init_worker(worker, arguments)
 
     def add(self, sequence: str) -> None:
         self._pending.append(sequence)
@@ -101,15 +122,15 @@ class UniqueReadAligner:
         if not self._pending:
             return
         if self._pool is None:
-            self._parts.append(_align_chunk(self._pending))
+            self._parts.append(_process_chunk(self._pending))
         else:
-            self._parts.append(self._pool.apply_async(_align_chunk, (self._pending,)))
+            self._parts.append(self._pool.apply_async(_process_chunk, (self._pending,)))
         self._pending = []
 
-    def results(self) -> list[tuple[AlignedRead | None, ReadCall]]:
+    def results(self) -> list[Any]:
         """All results, in the order the sequences were added."""
         self._flush()
-        results: list[tuple[AlignedRead | None, ReadCall]] = []
+        results: list[Any] = []
         for part in self._parts:
             results.extend(part if self._pool is None else part.get())
         self.close()
@@ -169,8 +190,16 @@ def quantify(
     sample: str | None = None,
     threads: int = 1,
     keep_calls: bool = False,
+    site: GenomeSite | None = None,
+    reference_fasta: str | Path | None = None,
+    umi: UmiSettings | None = None,
 ) -> SampleResult:
-    """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz)."""
+    """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
+    or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) covering that site.
+
+    With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
+    analysed; counts are reported per read and per molecule.
+    """
     if threads < 1:
         raise ParameterError("threads must be at least 1")
     threads = min(threads, os.cpu_count() or 1)
@@ -178,6 +207,8 @@ def quantify(
     collecting = gc.isenabled()
     gc.disable()
     try:
+        if umi is not None or site is not None:
+            return _quantify_records(r1, r2, design, settings, sample, threads, keep_calls, site, reference_fasta, umi)
         return _quantify(r1, r2, design, settings, sample, threads, keep_calls)
     finally:
         if collecting:
@@ -213,3 +244,65 @@ def _quantify(
     if keep_calls:
         result.calls = {sequence: call for sequence, _, _, call in calls}
     return result
+
+
+def _quantify_records(
+    r1: str | Path,
+    r2: str | Path | None,
+    design: AmpliconDesign,
+    settings: AnalysisSettings,
+    sample: str | None,
+    threads: int,
+    keep_calls: bool,
+    site: GenomeSite | None,
+    reference_fasta: str | Path | None,
+    umi: UmiSettings | None,
+) -> SampleResult:
+    """The BAM/CRAM and UMI routes: reads come from records rather than straight from FASTQ files."""
+    if site is not None:
+        if r2 is not None:
+            raise ParameterError("BAM/CRAM input takes one file (both mates are read from it)")
+        records = iter_site_reads(r1, site, reference_fasta=reference_fasta)
+    elif r2 is None:
+        records = iter_single(r1)
+    else:
+        records = _merged_records(r1, r2, settings)
+    molecules = None
+    if umi is not None:
+        extractor = UmiExtractor(umi, r1)
+        collector = MoleculeCollector(umi)
+        reads_in = 0
+        for number, (name, sequence, qualities) in enumerate(records, 1):
+            reads_in += 1
+            barcode, sequence, qualities = extractor(number, name, sequence, qualities)
+            collector.add(barcode, sequence, qualities)
+        molecules = collector.consensus()
+        reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=reads_in, paired=r2 is not None)
+    else:
+        reads = collapse_records(records, settings.quality)
+        reads.paired = r2 is not None
+    sequences = list(reads.sequences)
+    results = align_and_classify(sequences, design, settings, threads)
+    weights = molecules.reads_per_sequence if molecules is not None else reads.sequences
+    calls = [(sequence, weights[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)]
+    tally = tally_reads(design, calls)
+    molecule_tally = None
+    if molecules is not None:
+        per_molecule = [(sequence, molecules.sequences[sequence], aligned, call) for sequence, _, aligned, call in calls]
+        molecule_tally = tally_reads(design, per_molecule)
+    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
+    name = sample or Path(r1).name.split(".")[0]
+    result = SampleResult(
+        name, design, settings, inputs, reads, tally, molecules=molecules, molecule_tally=molecule_tally,
+        site=str(site) if site is not None else None,
+    )  # fmt: skip
+    if keep_calls:
+        result.calls = {sequence: call for sequence, _, _, call in calls}
+    return result
+
+
+def _merged_records(r1: str | Path, r2: str | Path, settings: AnalysisSettings) -> Iterator[tuple[str, str, str]]:
+    """Paired reads as single records: merged when they overlap, else R1 alone (for the UMI route)."""
+    for name, first, first_qualities, second, second_qualities in iter_paired(r1, r2):
+        merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
+        yield (name, *merged) if merged is not None else (name, first, first_qualities)

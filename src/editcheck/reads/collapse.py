@@ -5,7 +5,7 @@ Memory grows with the number of *unique* sequences (or unique pairs), never with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,13 +75,22 @@ def collapse_single(
     path: str | Path, quality: QualitySettings = QualitySettings(), on_new: Callable[[str], None] = _ignore
 ) -> CollapsedReads:
     """Count unique single-end reads; ``on_new`` is called with each sequence when first seen."""
+    return collapse_records(iter_single(path), quality, on_new)
+
+
+def collapse_records(
+    records: Iterable[tuple[str, str, str]],
+    quality: QualitySettings = QualitySettings(),
+    on_new: Callable[[str], None] = _ignore,
+) -> CollapsedReads:
+    """Count unique reads from (name, sequence, qualities) records (FASTQ, BAM/CRAM or UMI consensus)."""
     collapsed = CollapsedReads()
     counts = collapsed.sequences
     get = counts.get
     if quality.min_mean_quality or quality.min_base_quality:
         keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
         mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
-        for _name, sequence, qualities in iter_single(path):
+        for _name, sequence, qualities in records:
             collapsed.reads_in += 1
             if keep is not None and not keep(qualities):
                 collapsed.quality_filtered += 1
@@ -96,7 +105,7 @@ def collapse_single(
                 counts[sequence] = seen + 1
         return collapsed
     reads = 0
-    for _name, sequence, _qualities in iter_single(path):
+    for _name, sequence, _qualities in records:
         reads += 1
         seen = get(sequence)
         if seen is None:

@@ -1,0 +1,78 @@
+"""Assigning reads of a pooled run to their amplicon: a k-mer vote picks candidates, alignment decides.
+
+Every amplicon's k-mers (both strands) are indexed. A read's k-mers vote for the amplicons that
+contain them; amplicons within a few votes of the best are aligned, and the one with the lowest
+alignment penalty over the read's covered span wins. Near-identical amplicons therefore never swap
+reads on k-mers alone: the alignment sees every differing base. Equal penalties leave the read
+*ambiguous*; reads that no amplicon explains are *unassigned*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from editcheck.alignment.aligner import AlignedRead
+from editcheck.design import AmpliconDesign, reverse_complement
+
+KMER = 12
+STRIDE = 6
+CANDIDATE_MARGIN = 0.5
+"""Amplicons with at least this share of the best vote count are aligned."""
+
+UNASSIGNED = -1
+AMBIGUOUS_AMPLICON = -2
+
+
+class AmpliconIndex:
+    """k-mer index over the references (amplicon and outcomes) of several designs."""
+
+    def __init__(self, designs: Sequence[AmpliconDesign]) -> None:
+        self.size = len(designs)
+        index: dict[str, set[int]] = {}
+        for number, design in enumerate(designs):
+            for reference in design.references:
+                for strand in (reference.sequence, reverse_complement(reference.sequence)):
+                    for start in range(len(strand) - KMER + 1):
+                        index.setdefault(strand[start : start + KMER], set()).add(number)
+        self._index = {kmer: tuple(sorted(owners)) for kmer, owners in index.items()}
+
+    def candidates(self, read: str) -> list[int]:
+        """Amplicons worth aligning the read to, best vote first."""
+        votes: dict[int, int] = {}
+        index = self._index
+        for start in range(0, len(read) - KMER + 1, STRIDE):
+            owners = index.get(read[start : start + KMER])
+            if owners is None:
+                continue
+            for owner in owners:
+                votes[owner] = votes.get(owner, 0) + 1
+        if not votes:
+            return []
+        best = max(votes.values())
+        return sorted((owner for owner, count in votes.items() if count >= CANDIDATE_MARGIN * best), key=lambda o: (-votes[o], o))
+
+
+def alignment_score(aligned: AlignedRead) -> int:
+    """Score of an alignment over the span it covers (match +5, mismatch -4, gap -(18 + 2 L)).
+
+    Unlike the aligner's penalty, the score rewards every matched base, so a read explained over
+    its whole length by one amplicon beats a short chance match to another."""
+    inserted = sum(len(bases) for _, bases in aligned.insertions)
+    deleted = sum(length for _, length in aligned.deletions)
+    columns = (aligned.end - aligned.start) + inserted
+    matches = round(aligned.identity * columns / 100.0)
+    mismatches = columns - matches - inserted - deleted
+    gaps = len(aligned.insertions) + len(aligned.deletions)
+    return 5 * matches - 4 * mismatches - 18 * gaps - 2 * (inserted + deleted)
+
+
+def best_amplicon(results: Sequence[tuple[int, AlignedRead]]) -> tuple[int, AlignedRead | None]:
+    """From (amplicon, alignment) candidates: the amplicon whose alignment scores highest,
+    ``AMBIGUOUS_AMPLICON`` on a tie, ``UNASSIGNED`` when there is none."""
+    if not results:
+        return UNASSIGNED, None
+    ranked = sorted(((alignment_score(aligned), amplicon, aligned) for amplicon, aligned in results),
+                    key=lambda item: (-item[0], item[1]))  # fmt: skip
+    if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
+        return AMBIGUOUS_AMPLICON, None
+    return ranked[0][1], ranked[0][2]
