@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -351,3 +352,41 @@ def test_consensus_can_be_called_again() -> None:
     first = collector.consensus()
     assert collector.consensus() == first
     assert len(collector) == first.umis and collector.reads == first.reads_in_molecules + first.reads_dropped
+
+
+def test_tie_broken_by_summed_quality_of_repeated_reads() -> None:
+    # Two reads of each sequence: the sums of both reads' qualities at the differing position decide.
+    a_reads = [("U", "GGAG", "II5I"), ("U", "GGAG", "II5I")]  # 2 x 53 = 106
+    assert collect(a_reads + [("U", "GGTG", "II#I"), ("U", "GGTG", "IIII")]).sequences == {"GGTG": 1}  # 35 + 73
+    assert collect(a_reads + [("U", "GGTG", "II#I"), ("U", "GGTG", "IIFI")]).sequences == {"GGAG": 1}  # 35 + 70
+
+
+def test_merging_long_umis() -> None:
+    # Past 27 bases the neighbour search switches from base-5 numbers to masked strings.
+    long_umi = "ACGT" * 8
+    one_off = long_umi[:-1] + "A"
+    two_off = "T" + one_off[1:]
+    result = collect([(long_umi, "C")] * 10 + [(one_off, "C")] + [(two_off, "C")] * 30 + [("AC+GT", "C")])
+    # two_off (30) is one substitution from one_off (1) and claims it first; long_umi stays apart.
+    assert result.family_size_histogram == {1: 1, 10: 1, 31: 1}
+    assert result.umis_merged == 1
+
+
+def test_neighbour_search_matches_brute_force() -> None:
+    from editcheck.reads.umi import _neighbour_pairs
+
+    rng = random.Random(11)
+    umis = sorted(
+        {
+            "".join(rng.choice("ACGN") for _ in range(length)) + suffix
+            for length, suffix in [(3, ""), (4, ""), (2, "+AC"), (29, "")] * 40
+        }
+    )
+
+    def hamming_one(a: str, b: str) -> bool:
+        return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1 and "+" not in {x for x, y in zip(a, b) if x != y}
+
+    expected = {frozenset((a, b)) for a, b in itertools.combinations(umis, 2) if hamming_one(a, b)}
+    found = [frozenset(pair) for pair in _neighbour_pairs(umis)]
+    assert len(found) == len(set(found))
+    assert set(found) == expected and len(expected) > 20

@@ -71,10 +71,75 @@ def main(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr)
 
 
+def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply a group of click options in the order listed."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+_read_options = _options(
+    click.option("--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Reads (FASTQ or FASTQ.gz); R1 when paired; a BAM/CRAM with --site."),
+    click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged."),
+)
+
+_analysis_options = _options(
+    click.option("--ignore-substitutions", is_flag=True, help="Substitutions never make a read modified."),
+    click.option("--ignore-insertions", is_flag=True, help="Insertions never make a read modified."),
+    click.option("--ignore-deletions", is_flag=True, help="Deletions never make a read modified."),
+    click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span for a read to count as aligned."),
+    click.option("--large-deletion-min", default=50, show_default=True, type=click.IntRange(1), help="Deletions at least this long (overlapping the window) are large deletions, kept whatever the identity."),
+    click.option("--min-anchor", default=25, show_default=True, type=click.IntRange(1), help="Aligned bases needed each side of a large deletion (fewer: primer dimer)."),
+    click.option("--min-overlap", default=10, show_default=True, type=click.IntRange(5, 1000), help="Minimum overlap to merge a read pair."),
+    click.option("--max-mismatch-rate", default=0.1, show_default=True, type=click.FloatRange(0, 0.5, max_open=True), help="Maximum mismatch rate in the overlap of a merged pair."),
+    click.option("--min-mean-quality", default=0.0, show_default=True, type=click.FloatRange(0, 60), help="Drop reads (pairs) with a lower mean Phred quality."),
+    click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (never a substitution)."),
+    click.option("--sample", default=None, help="Sample name in outputs [R1 file name]."),
+    click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
+    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+)
+
+
+def _settings(options: dict[str, Any]) -> Any:
+    from editcheck.classification.outcomes import ClassificationSettings
+    from editcheck.pipeline import AnalysisSettings
+    from editcheck.reads.collapse import QualitySettings
+    from editcheck.reads.merge import MergeSettings
+
+    return AnalysisSettings(
+        classification=ClassificationSettings(
+            options["ignore_substitutions"], options["ignore_insertions"], options["ignore_deletions"],
+            large_deletion_min=options["large_deletion_min"], min_anchor=options["min_anchor"],
+            min_identity=options["min_identity"],
+        ),
+        quality=QualitySettings(options["min_mean_quality"], options["min_base_quality"]),
+        merge=MergeSettings(options["min_overlap"], options["max_mismatch_rate"]),
+    )  # fmt: skip
+
+
+def _check_inputs(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None and not path.exists():
+            raise FileNotFoundError(2, "file not found", str(path))
+
+
+def _protospacer_range(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected protospacer positions like 4-8") from None
+
+
 @main.command()
-@click.option("--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Reads (FASTQ or FASTQ.gz); R1 when paired.")
-@click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged.")
-@click.option("-a", "--amplicon", required=True, help="Amplicon sequence, or a FASTA file holding it.")
+@_read_options
+@click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --site: taken from --reference).")
 @click.option("--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference'].")
 @click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM) on either strand; repeat for several guides.")
 @click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut position, in nt 5' of the PAM (SpCas9: 3).")
@@ -83,61 +148,100 @@ def main(debug: bool) -> None:
 @click.option("--exclude-ends", default=15, show_default=True, type=click.IntRange(0, 1000), help="Without guide or window: bases at each amplicon end left out.")
 @click.option("-d", "--donor", default=None, help="HDR donor template (sequence or FASTA), placed into the amplicon by its homology arms.")
 @click.option("-e", "--expected-hdr-amplicon", default=None, help="Full amplicon expected after perfect HDR (sequence or FASTA).")
-@click.option("--ignore-substitutions", is_flag=True, help="Substitutions never make a read modified.")
-@click.option("--ignore-insertions", is_flag=True, help="Insertions never make a read modified.")
-@click.option("--ignore-deletions", is_flag=True, help="Deletions never make a read modified.")
-@click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span for a read to count as aligned.")
-@click.option("--min-overlap", default=10, show_default=True, type=click.IntRange(5, 1000), help="Minimum overlap to merge a read pair.")
-@click.option("--max-mismatch-rate", default=0.1, show_default=True, type=click.FloatRange(0, 0.5, max_open=True), help="Maximum mismatch rate in the overlap of a merged pair.")
-@click.option("--min-mean-quality", default=0.0, show_default=True, type=click.FloatRange(0, 60), help="Drop reads (pairs) with a lower mean Phred quality.")
-@click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (never a substitution).")
-@click.option("--sample", default=None, help="Sample name in outputs [R1 file name].")
-@click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment.")
+@click.option("--base-editor", default=None, help="Base editor: ABE (A>G), CBE (C>T), or a conversion such as C>G.")
+@click.option("--editing-window", default=None, help="Base-editing window in protospacer positions (1 = PAM-distal end) [4-8].")
+@click.option("--target-position", default=None, type=click.IntRange(1), help="The base the therapy must convert, 1-based on the amplicon.")
+@click.option("--target-protospacer-position", default=None, type=click.IntRange(1), help="The base the therapy must convert, 1-based in the protospacer.")
+@click.option("--pegrna-spacer", "pegrna_spacers", multiple=True, help="pegRNA spacer; repeat with --pegrna-extension for twin prime editing.")
+@click.option("--pegrna-extension", "pegrna_extensions", multiple=True, help="pegRNA 3' extension (RTT + PBS), 5'->3' as on the pegRNA.")
+@click.option("--nicking-guide", "nicking_guides", multiple=True, help="Nicking sgRNA spacer (PE3); repeatable.")
+@click.option("--pegrna-scaffold", default=None, help="pegRNA scaffold sequence, to detect scaffold-derived insertions.")
+@click.option("--coding-sequence", "coding_sequences", multiple=True, help="Exon sequence inside the amplicon (repeatable): frameshift / in-frame calls.")
+@click.option("--exons", default=None, help="Exons as 1-based amplicon ranges, e.g. 40-180.")
+@click.option("--site", default=None, help="Genome site chr:start-end (1-based) of a BAM/CRAM given as --r1.")
+@click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA: the amplicon at --site, and the reference of a CRAM.")
+@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse reads by UMI: from the read header or the read's first bases.")
+@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@_analysis_options
 @_reports_errors
-def quantify(r1: Path, r2: Path | None, amplicon: str, amplicon_name: str | None, guides: tuple[str, ...], cut_offset: int,
-             window: str | None, window_flank: int, exclude_ends: int, donor: str | None, expected_hdr_amplicon: str | None,
-             ignore_substitutions: bool, ignore_insertions: bool, ignore_deletions: bool, min_identity: float,
-             min_overlap: int, max_mismatch_rate: float, min_mean_quality: float, min_base_quality: int,
-             sample: str | None, threads: int, write_reads: bool, out: Path) -> None:  # fmt: skip
+def quantify(**options: Any) -> None:
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
-    Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv into OUT.
+    Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv (and
+    base_editing.tsv with a base editor) into OUT.
     """
-    from editcheck.classification.outcomes import ClassificationSettings
     from editcheck.design import build_design
-    from editcheck.pipeline import AnalysisSettings
     from editcheck.pipeline import quantify as run_quantify
-    from editcheck.reads.collapse import QualitySettings
-    from editcheck.reads.merge import MergeSettings
+    from editcheck.reads.alignments import GenomeSite, site_amplicon
+    from editcheck.reads.umi import UmiSettings
     from editcheck.report.tables import iter_read_calls, write_sample_outputs
 
-    amplicon_sequence, record_name = _read_sequence_argument(amplicon, "amplicon")
-    donor_sequence = _read_sequence_argument(donor, "donor")[0] if donor else None
-    hdr_sequence = _read_sequence_argument(expected_hdr_amplicon, "HDR amplicon")[0] if expected_hdr_amplicon else None
+    r1, r2 = options["r1"], options["r2"]
+    _check_inputs(r1, r2, options["reference_fasta"])
+    site = GenomeSite.parse(options["site"]) if options["site"] else None
+    record_name = None
+    if options["amplicon"]:
+        amplicon_sequence, record_name = _read_sequence_argument(options["amplicon"], "amplicon")
+    elif site is not None and options["reference_fasta"] is not None:
+        amplicon_sequence, record_name = site_amplicon(options["reference_fasta"], site), str(site)
+    else:
+        raise click.UsageError("give the amplicon (-a), or a BAM/CRAM --site with the genome --reference")
+    spacers, extensions = options["pegrna_spacers"], options["pegrna_extensions"]
+    if len(spacers) != len(extensions):
+        raise click.UsageError("give one --pegrna-extension for every --pegrna-spacer")
+    editor, conversion = options["base_editor"], None
+    if editor and ">" in editor:
+        conversion, editor = tuple(editor.upper().split(">", 1)), None
     design = build_design(
-        amplicon_sequence, guides, name=amplicon_name or record_name or "Reference", cut_offset=cut_offset,
-        window=window, window_flank=window_flank, exclude_ends=exclude_ends, donor=donor_sequence,
-        expected_hdr_amplicon=hdr_sequence,
+        amplicon_sequence, options["guides"], name=options["amplicon_name"] or record_name or "Reference",
+        cut_offset=options["cut_offset"], window=options["window"], window_flank=options["window_flank"],
+        exclude_ends=options["exclude_ends"],
+        donor=_read_sequence_argument(options["donor"], "donor")[0] if options["donor"] else None,
+        expected_hdr_amplicon=_read_sequence_argument(options["expected_hdr_amplicon"], "HDR amplicon")[0]
+        if options["expected_hdr_amplicon"] else None,
+        base_editor=editor, conversion=conversion, editing_window=_protospacer_range(options["editing_window"]),
+        target=options["target_position"], target_in_protospacer=options["target_protospacer_position"],
+        pegrnas=list(zip(spacers, extensions)), nicking_guides=options["nicking_guides"],
+        scaffold=options["pegrna_scaffold"], coding_sequences=options["coding_sequences"], exons=options["exons"],
     )  # fmt: skip
-    settings = AnalysisSettings(
-        classification=ClassificationSettings(
-            ignore_substitutions, ignore_insertions, ignore_deletions, min_identity=min_identity
-        ),
-        quality=QualitySettings(min_mean_quality, min_base_quality),
-        merge=MergeSettings(min_overlap, max_mismatch_rate),
-    )
-    for path in (r1, r2):
-        if path is not None and not path.exists():
-            raise FileNotFoundError(2, "file not found", str(path))
-    result = run_quantify(r1, r2, design=design, settings=settings, sample=sample, threads=threads, keep_calls=write_reads)
-    write_sample_outputs(result, out, iter_read_calls(result) if write_reads else None)
+    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
+    result = run_quantify(
+        r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
+        keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
+    )  # fmt: skip
+    out = options["out"]
+    write_sample_outputs(result, out, iter_read_calls(result) if options["write_reads"] else None)
     edited = result.tally.edited
     low, high = edited.interval
     logger.info(
         "%s: %d reads, %d classified, edited %.2f%% (95%% CI %.2f-%.2f) -> %s",
         result.sample, result.reads.reads_in, result.tally.classified, edited.percent, low, high, out,
+    )  # fmt: skip
+
+
+@main.command("quantify-pool")
+@_read_options
+@click.option("--amplicons", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.")
+@_analysis_options
+@_reports_errors
+def quantify_pool(**options: Any) -> None:
+    """Assign the reads of a pooled run to their amplicons and quantify each one.
+
+    Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT.
+    """
+    from editcheck.pooled import quantify_pool as run_pool
+    from editcheck.pooled import read_amplicon_sheet, write_pool_outputs
+
+    _check_inputs(options["r1"], options["r2"])
+    designs = read_amplicon_sheet(options["amplicons"])
+    result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
+                      threads=options["threads"])  # fmt: skip
+    write_pool_outputs(result, options["out"])
+    logger.info(
+        "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned -> %s",
+        result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
+        options["out"],
     )  # fmt: skip
 
 

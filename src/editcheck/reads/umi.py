@@ -277,31 +277,44 @@ _BASE_CODES = np.frombuffer(b"ACGT", dtype=np.uint8)
 _BASE_LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
+def _quality_at(sums: Sums, position: int) -> int:
+    """The summed quality codes of a pair's reads at ``position``."""
+    if sums.__class__ is int:
+        return (sums >> (16 * position)) & 0xFFFF  # type: ignore[operator,no-any-return]
+    if sums.__class__ is str:
+        return ord(sums[position])  # type: ignore[index]
+    return int(sums[position])  # type: ignore[index]
+
+
+_PREFERENCE = {"A": 3, "C": 2, "G": 1, "T": 0}
+
+
 def _vote(family: dict, sequences: list[str], length: int) -> str:
-    """Per-position plurality of the ``sequences`` (all of ``length``) of a family; see the module docstring."""
-    rows = len(sequences)
-    bases = np.frombuffer("".join(sequences).encode("ascii"), dtype=np.uint8).reshape(rows, length)
-    counts = np.array([_count(family[sequence]) for sequence in sequences], dtype=np.int64)
-    has_qualities = any(family[sequence].__class__ is not int for sequence in sequences)
-    if has_qualities:
-        sums = np.zeros((rows, length), dtype=np.int64)
-        for row, sequence in enumerate(sequences):
-            value = family[sequence]
-            if value.__class__ is not int:
-                sums[row] = _as_array(value[1], length)
-        scale = int(sums.sum(axis=0).max(initial=0)) + 1
-    # score[b, i] = votes for base b at position i, then summed qualities; argmax takes the first of equals.
-    scores = np.empty((5, length), dtype=np.int64)
-    for index, code in enumerate(_BASE_CODES):
-        carries = bases == code
-        votes = counts @ carries
-        if has_qualities:
-            scores[index] = votes * scale + (sums * carries).sum(axis=0)
-        else:
-            scores[index] = votes
-    scores[4] = 0
-    scores[4][(scores[:4] == 0).all(axis=0)] = 1  # only N: no base got a vote
-    return _BASE_LETTERS[scores.argmax(axis=0)].tobytes().decode("ascii")
+    """Per-position plurality of the ``sequences`` (distinct, all of ``length``) of a family; see the module docstring.
+
+    Only the positions where the sequences differ are voted on; elsewhere every read has the same base.
+    """
+    bases = np.frombuffer("".join(sequences).encode("ascii"), dtype=np.uint8).reshape(len(sequences), length)
+    columns = np.flatnonzero((bases != bases[0]).any(axis=0)).tolist()
+    values = [family[sequence] for sequence in sequences]
+    consensus = list(sequences[0])
+    for column in columns:
+        # base -> (reads, summed quality codes, preference A > C > G > T)
+        tally: dict[str, list[int]] = {}
+        for sequence, value in zip(sequences, values):
+            base = sequence[column]
+            if base == "N":
+                continue
+            entry = tally.get(base)
+            if entry is None:
+                entry = tally[base] = [0, 0, _PREFERENCE[base]]
+            if value.__class__ is int:
+                entry[0] += value
+            else:
+                entry[0] += value[0]
+                entry[1] += _quality_at(value[1], column)
+        consensus[column] = max(tally.items(), key=lambda item: item[1])[0] if tally else "N"
+    return "".join(consensus)
 
 
 def _consensus(family: dict) -> str:

@@ -95,6 +95,20 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "substitution": Proportion(tally.with_substitution, tally.classified).as_dict(),
         },
     }
+    if result.site is not None:
+        document["design"]["genome_site"] = result.site
+    if result.molecules is not None and result.molecule_tally is not None:
+        molecules, per_molecule = result.molecules, result.molecule_tally
+        document["molecules"] = {
+            "molecules": molecules.molecules,
+            "molecules_dropped": molecules.molecules_dropped,
+            "reads_in_molecules": molecules.reads_in_molecules,
+            "umis": molecules.umis,
+            "umis_merged": molecules.umis_merged,
+            "family_size_histogram": {str(size): count for size, count in sorted(molecules.family_size_histogram.items())},
+            "outcomes": {outcome: per_molecule.proportion(outcome).as_dict() for outcome in applicable},
+            "edited": per_molecule.edited.as_dict(),
+        }
     base_editing = base_editing_summary(design, tally)
     if base_editing is not None:
         document["base_editing"] = base_editing
@@ -111,7 +125,10 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
 def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     sample = document["sample"]
-    for group, entries in (("outcome", document["outcomes"]), ("edit_type", document["edit_types"])):
+    groups = [("outcome", document["outcomes"]), ("edit_type", document["edit_types"])]
+    if "molecules" in document:
+        groups.append(("molecule_outcome", {**document["molecules"]["outcomes"], "edited": document["molecules"]["edited"]}))
+    for group, entries in groups:
         for name, value in entries.items():
             rows.append([sample, group, name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
     for name, value in document.get("base_editing", {}).get("read_classes", {}).items():

@@ -1,0 +1,131 @@
+"""The modalities end to end through the command line: base editing, prime editing, pools, BAM input, UMIs."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pysam
+import pytest
+from click.testing import CliRunner
+
+from editcheck import simulate
+from editcheck.cli import main
+
+
+def run(*args: object):
+    return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_base_editor_outputs(tmp_path: Path) -> None:
+    design = simulate.random_design(seed=2024, with_donor=False)
+    simulate.simulate(design, 3000, tmp_path / "be.fastq.gz", base_editor=simulate.BaseEditorSpec(), seed=2)
+    out = tmp_path / "out"
+    result = run("quantify", "--r1", tmp_path / "be.fastq.gz", "-a", design.amplicon, "-g", design.guide,
+                 "--base-editor", "ABE", "--target-protospacer-position", 5, "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = summary(out)
+    engagement = document["base_editing"]["target"]["engagement"]
+    assert 38 < engagement["percent"] < 46
+    assert engagement["ci95_low"] < engagement["percent"] < engagement["ci95_high"]
+    header = (out / "base_editing.tsv").read_text().splitlines()[0].split("\t")
+    assert "converted_percent_of_reads" in header and "converted_percent_of_from_plus_to" in header
+
+
+def test_target_must_be_the_editors_base(tmp_path: Path) -> None:
+    design = simulate.random_design(seed=2024, with_donor=False)
+    (tmp_path / "r.fastq").write_text(f"@r\n{design.amplicon}\n+\n{'I' * len(design.amplicon)}\n")
+    result = run("quantify", "--r1", tmp_path / "r.fastq", "-a", design.amplicon, "-g", design.guide,
+                 "--base-editor", "CBE", "--target-protospacer-position", 5, "-o", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 1
+    assert "not the editor's C" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_prime_edit_cli(tmp_path: Path) -> None:
+    amplicon = simulate.random_design(seed=7, with_donor=False).amplicon
+    spacer = amplicon[60:80]
+    new_base = "A" if amplicon[77] != "A" else "C"
+    edited = amplicon[:77] + new_base + amplicon[78:]  # a substitution right after the nick
+    # extension = RTT + PBS (5'->3' on the pegRNA) = reverse complement of the new strand's flap
+    flap = edited[64:77] + edited[77:90]
+    extension = flap[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    reads = [edited] * 30 + [amplicon] * 70
+    (tmp_path / "pe.fastq").write_text("".join(f"@r{i}\n{s}\n+\n{'I' * len(s)}\n" for i, s in enumerate(reads)))
+    out = tmp_path / "out"
+    result = run("quantify", "--r1", tmp_path / "pe.fastq", "-a", amplicon, "--pegrna-spacer", spacer,
+                 "--pegrna-extension", extension, "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    outcomes = summary(out)["outcomes"]
+    assert outcomes["prime_edit"]["reads"] == 30
+    assert outcomes["unmodified"]["reads"] == 70
+
+
+def test_pool_cli(tmp_path: Path) -> None:
+    designs = simulate.random_pool(4, seed=11, near_identical_pairs=1)
+    truth = simulate.simulate_pool(designs, 2000, tmp_path / "pool.fastq.gz", seed=1)
+    sheet = tmp_path / "amplicons.tsv"
+    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    out = tmp_path / "out"
+    result = run("quantify-pool", "--r1", tmp_path / "pool.fastq.gz", "--amplicons", sheet, "-o", out)
+    assert result.exit_code == 0, result.output
+    assignment = json.loads((out / "assignment.json").read_text())
+    assert [assignment["assigned"][f"a{i}"] for i in range(4)] == pytest.approx(truth["reads_per_amplicon"], abs=10)
+    assert (out / "a0" / "summary.tsv").exists()
+    assert len((out / "pool_summary.tsv").read_text().splitlines()) == 5
+
+
+def test_pool_sheet_unknown_column(tmp_path: Path) -> None:
+    sheet = tmp_path / "amplicons.tsv"
+    sheet.write_text("name\tamplicon\tcolour\na\tACGTACGTACGTACGTACGTACGT\tred\n")
+    (tmp_path / "r.fastq").write_text("@r\nACGTACGTACGT\n+\nIIIIIIIIIIII\n")
+    result = run("quantify-pool", "--r1", tmp_path / "r.fastq", "--amplicons", sheet, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "amplicons.tsv: unknown column 'colour'" in result.stderr
+
+
+def test_bam_site_cli(tmp_path: Path) -> None:
+    generator = random.Random(3)
+    contig = "".join(generator.choice("ACGT") for _ in range(600))
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(f">chrS\n{contig}\n")
+    site_start, site_end = 200, 400  # 0-based; guide inside, cut near 300
+    guide = contig[280:300]
+    lines = ["@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chrS\tLN:{len(contig)}"]
+    for i in range(20):  # reads span the whole site: they start 185-194 and are 220 bp long
+        start = 185 + i % 10
+        lines.append(f"ok{i}\t0\tchrS\t{start + 1}\t60\t220M\t*\t0\t0\t{contig[start:start + 220]}\t*")
+    for i in range(10):  # 4-bp deletion at the cut (after 0-based 296)
+        sequence = contig[190:297] + contig[301:410]
+        lines.append(f"del{i}\t16\tchrS\t191\t60\t107M4D109M\t*\t0\t0\t{sequence}\t*")
+    sam = tmp_path / "reads.sam"
+    sam.write_text("\n".join(lines) + "\n")
+    bam = tmp_path / "reads.bam"
+    pysam.sort("-o", str(bam), str(sam), catch_stdout=False)
+    pysam.index(str(bam))
+    out = tmp_path / "out"
+    result = run("quantify", "--r1", bam, "--site", f"chrS:{site_start + 1}-{site_end}", "--reference", fasta,
+                 "-g", guide, "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = summary(out)
+    assert document["outcomes"]["modified"]["reads"] == 10
+    assert document["outcomes"]["unmodified"]["reads"] == 20
+
+
+def test_umi_cli(tmp_path: Path) -> None:
+    design = simulate.random_design(seed=2024, with_donor=False)
+    truth = simulate.simulate(design, 3000, tmp_path / "umi.fastq.gz", umi_length=10, reads_per_molecule=4, seed=8)
+    out = tmp_path / "out"
+    result = run("quantify", "--r1", tmp_path / "umi.fastq.gz", "-a", design.amplicon, "-g", design.guide,
+                 "--umi", "header", "--umi-length", 10, "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    molecules = summary(out)["molecules"]
+    assert molecules["molecules"] == pytest.approx(truth["molecules"]["n"], abs=5)
+    assert molecules["outcomes"]["modified"]["reads"] == pytest.approx(
+        truth["molecules"]["expected_classification"]["modified"], abs=5
+    )
