@@ -135,3 +135,44 @@ def test_ungapped_shortcut_matches_the_aligner(design):
         forced = aligner.align(read + "T")
         assert forced.substitutions == fast.substitutions
         assert forced.deletions == forced.insertions == ()
+
+
+def test_frameshift_in_frame_noncoding_and_splice():
+    # Exon 31-60 (1-based) around the cut after 42.
+    design = build_design(AMPLICON, [GUIDE], window_flank=3, exons="31-60")
+    classifier = Classifier(design)
+    aligner = ReadAligner(design.references)
+
+    def coding(read):
+        call = classifier.classify(aligner.align(read))
+        return call.outcome, call.coding, call.splice_site
+
+    assert coding(AMPLICON[:42] + AMPLICON[43:]) == ("modified", "frameshift", False)  # 1-bp deletion
+    assert coding(AMPLICON[:42] + AMPLICON[45:]) == ("modified", "in_frame", False)  # 3-bp deletion
+    assert coding(AMPLICON[:42] + "GG" + AMPLICON[42:]) == ("modified", "frameshift", False)  # 2-bp insertion
+    assert coding(AMPLICON) == ("unmodified", "", False)
+    noncoding = build_design(AMPLICON, [GUIDE], window_flank=3, exons="5-20")
+    call = Classifier(noncoding).classify(aligner.align(AMPLICON[:42] + AMPLICON[43:]))
+    assert call.coding == "noncoding"
+    splice = build_design(AMPLICON, [GUIDE], window_flank=3, exons="44-70")
+    call = Classifier(splice).classify(aligner.align(AMPLICON[:41] + AMPLICON[43:]))  # deletes 42-43, 5' of exon
+    assert call.splice_site
+
+
+def test_twin_prime_editing_two_pegrnas():
+    from editcheck.design import reverse_complement as rc
+
+    amplicon = ("TTGACCTAGGCATCGATCAGTTCGAACTGGATCCGTACGATTGCAGCTAGCTTACGGATCCAGTCAGGTACCATGCAAGCTTG"
+                "GATCGTACCGTAGCATGCTAGCATCGATCGGATCCTAGCTTAGCAGTCGATCGTAGCTAGCAATCGACTGA")  # fmt: skip
+    first = amplicon[30:50]  # + strand spacer, nick after 46
+    second = rc(amplicon[70:90])  # - strand spacer, nick after 72
+    new = "GAATTC"  # replaces amplicon[47:73]
+    edited = amplicon[:47] + new + amplicon[73:]
+    # Each pegRNA's flap: PBS (13 nt up to its nick) + the new sequence written on its strand.
+    flap_first = amplicon[34:47] + new + amplicon[73:78]
+    extension_first = rc(flap_first)
+    flap_second = rc(amplicon[73:86]) + rc(new) + rc(amplicon[42:47])
+    extension_second = rc(flap_second)
+    design = build_design(amplicon, pegrnas=[(first, extension_first), (second, extension_second)])
+    assert design.prime_edited.sequence == edited
+    assert len(design.prime_edit.flaps) == 2

@@ -47,7 +47,8 @@ Directional UMI merging (``merge_distance=1``, as UMI-tools' ``directional`` met
 UMI *a* absorbs UMI *b* when they differ by one substitution (same length, ``+`` at the same places; ``N``
 counts as a mismatch) and ``reads(a) >= 2 * reads(b) - 1``.  UMIs are visited from the largest family down
 (ties by UMI string); each unclaimed UMI starts a group and claims, breadth first, every unclaimed UMI it
-can reach by such edges (so chains ``a -> b -> c`` merge).  Neighbours are found in one pass by bucketing
+can reach by such edges (so chains ``a -> b -> c`` merge).  Unlike UMI-tools, a search does not pass
+through UMIs an earlier group already claimed.  Neighbours are found in one pass by bucketing
 each UMI under its single-position masked variants (``ACGT`` -> ``.CGT``, ``A.GT``, ...), so the cost is
 proportional to UMIs x UMI length.  ``merge_distance=0`` turns merging off.
 
@@ -75,7 +76,6 @@ __all__ = ["MoleculeCollector", "MoleculeResult", "UmiExtractor", "UmiSettings"]
 
 _SOURCES = ("header", "prefix")
 _UMI = re.compile(r"[ACGTN]+(?:\+[ACGTN]+)*")
-_TAGS = ("UMI:", "RX:Z:")
 _DASH_TO_PLUS = str.maketrans("-", "+")
 
 
@@ -273,10 +273,6 @@ def _combine(into: dict, family: dict) -> None:
             into[sequence] = [count, _as_array(sums_a, len(sequence)) + _as_array(sums_b, len(sequence))]
 
 
-_BASE_CODES = np.frombuffer(b"ACGT", dtype=np.uint8)
-_BASE_LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
-
-
 def _quality_at(sums: Sums, position: int) -> int:
     """The summed quality codes of a pair's reads at ``position``."""
     if sums.__class__ is int:
@@ -343,7 +339,7 @@ def _consensus(family: dict) -> str:
             top_count, top = count, sequence
     if 2 * top_count > total and "N" not in top:
         return top
-    return _vote(family, sorted(sequence for sequence, _ in items), length)
+    return _vote(family, [sequence for sequence, _ in items], length)
 
 
 _DIGITS = np.zeros(256, dtype=np.int64)
