@@ -286,7 +286,10 @@ def test_merged_reads_vote_in_the_consensus() -> None:
 
 def random_reads(seed: int, with_qualities: bool) -> list[tuple[str, ...]]:
     rng = random.Random(seed)
-    truth = {"".join(rng.choice("ACGT") for _ in range(6)): "".join(rng.choice("ACGT") for _ in range(30)) for _ in range(40)}
+    def random_bases(length: int) -> str:
+        return "".join(rng.choice("ACGT") for _ in range(length))
+
+    truth = {random_bases(6): random_bases(30) for _ in range(40)}
     reads: list[tuple[str, ...]] = []
     for umi, sequence in truth.items():
         for _ in range(rng.randint(1, 8)):
@@ -384,7 +387,8 @@ def test_neighbour_search_matches_brute_force() -> None:
     )
 
     def hamming_one(a: str, b: str) -> bool:
-        return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1 and "+" not in {x for x, y in zip(a, b) if x != y}
+        differences = [(x, y) for x, y in zip(a, b) if x != y]
+        return len(a) == len(b) and len(differences) == 1 and "+" not in differences[0]
 
     expected = {frozenset((a, b)) for a, b in itertools.combinations(umis, 2) if hamming_one(a, b)}
     found = [frozenset(pair) for pair in _neighbour_pairs(umis)]

@@ -120,7 +120,8 @@ class Classifier:
     def __init__(self, design: AmpliconDesign, settings: ClassificationSettings = ClassificationSettings()) -> None:
         self.design = design
         self.settings = settings
-        self._windows = [_WindowIndex(reference) for reference in design.references]
+        self._references = design.references
+        self._windows = [_WindowIndex(reference) for reference in self._references]
         self._editing = frozenset(design.base_editor.positions) if design.base_editor else frozenset()
         self._exons = design.exons
         self._scaffold_probe = _scaffold_probe(design)
@@ -130,7 +131,7 @@ class Classifier:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
         if aligned is None:
             return ReadCall(NOT_ALIGNED)
-        reference = self.design.references[aligned.reference]
+        reference = self._references[aligned.reference]
         sequence = reference.sequence
         settings = self.settings
         largest = max(aligned.deletions, key=lambda deletion: deletion[1], default=(0, 0))

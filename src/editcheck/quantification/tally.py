@@ -108,6 +108,8 @@ class Tally:
     splice_sites: int = 0
     reference_ties: int = 0
     """Reads fitting the amplicon and the HDR outcome equally, resolved to the amplicon."""
+    with_indel: int = 0
+    """Reads with an insertion or deletion counted in the window."""
     with_insertion: int = 0
     with_deletion: int = 0
     with_substitution: int = 0
@@ -154,6 +156,8 @@ def tally_reads(
         if aligned.ambiguous and outcome != AMBIGUOUS:
             tally.reference_ties += count
         if outcome in CLASSIFIED:
+            if call.insertion_bases or call.deletion_bases:
+                tally.with_indel += count
             if call.insertion_bases:
                 tally.with_insertion += count
                 tally.insertion_sizes[call.insertion_bases] += count

@@ -1,0 +1,230 @@
+"""Site-panel quantification: candidate sites in treated and control samples, then per-site calls.
+
+A *site sheet* (TSV) lists the sites: ``site_id``, ``amplicon``, ``protospacer`` (as found at the site,
+without PAM), and optionally ``cut_offset``, ``editor`` (nuclease, ABE, CBE), ``on_target`` (yes/no),
+``window``. A *sample sheet* (TSV) lists the samples: ``sample``, ``condition`` (treated/control),
+optionally ``replicate``, and ``r1`` (+ ``r2``) FASTQ paths; relative paths are read from the sheet's
+folder. Every sample's reads are assigned to the sites (as a pooled run) and quantified by the same
+engine as a single amplicon; edited reads per site are then compared between conditions.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from editcheck import __version__
+from editcheck.design import AmpliconDesign, build_design
+from editcheck.errors import DesignError, InputFormatError
+from editcheck.offtarget.significance import CallSettings, Replicate, SiteCall, call_sites, methods_text
+from editcheck.outputs import atomic_output, write_json, write_tsv
+from editcheck.pipeline import AnalysisSettings, SampleResult
+from editcheck.pooled import quantify_pool, write_pool_outputs
+
+SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window")
+SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2")
+CONDITIONS = ("treated", "control")
+TRUE_WORDS = {"yes", "true", "1", "on", "on-target", "on_target"}
+FALSE_WORDS = {"no", "false", "0", "off", "", "off-target", "off_target"}
+
+
+@dataclass(frozen=True)
+class PanelSite:
+    """One candidate site and its design."""
+
+    site_id: str
+    design: AmpliconDesign
+    on_target: bool
+    editor: str
+
+
+@dataclass(frozen=True)
+class PanelSample:
+    sample: str
+    condition: str
+    replicate: str
+    r1: Path
+    r2: Path | None
+
+
+def _read_sheet(path: Path, allowed: Sequence[str], required: Sequence[str]) -> list[dict[str, str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
+    except FileNotFoundError:
+        raise InputFormatError(path, "file not found") from None
+    except UnicodeDecodeError:
+        raise InputFormatError(path, "not a text (TSV) file") from None
+    if not rows:
+        raise InputFormatError(path, "empty sheet: a header line and at least one row are needed")
+    columns = [column for column in rows[0] if column is not None]
+    for column in columns:
+        if column not in allowed:
+            raise InputFormatError(path, f"unknown column {column!r}; columns are: {', '.join(allowed)}")
+    for column in required:
+        if column not in columns:
+            raise InputFormatError(path, f"missing column {column!r}")
+    return [{key: (value or "").strip() for key, value in row.items() if key is not None} for row in rows]
+
+
+def read_site_sheet(path: str | Path, **design_options: Any) -> list[PanelSite]:
+    """Sites of the panel, each checked as a design (protospacer in the amplicon, window, editor)."""
+    path = Path(path)
+    sites: list[PanelSite] = []
+    seen: set[str] = set()
+    for number, row in enumerate(_read_sheet(path, SITE_COLUMNS, ("site_id", "amplicon", "protospacer")), 1):
+        site_id = row["site_id"]
+        if not site_id or site_id in seen:
+            raise InputFormatError(path, f"site id {site_id!r} is empty or repeated", number)
+        seen.add(site_id)
+        flag = row.get("on_target", "").lower()
+        if flag not in TRUE_WORDS | FALSE_WORDS:
+            raise InputFormatError(path, f"on_target must be yes or no, not {row.get('on_target')!r}", number)
+        editor = (row.get("editor") or "nuclease").upper()
+        try:
+            cut_offset = int(row["cut_offset"]) if row.get("cut_offset") else 3
+            design = build_design(
+                row["amplicon"], [row["protospacer"]], name=site_id, cut_offset=cut_offset,
+                window=row.get("window") or None, base_editor=None if editor == "NUCLEASE" else editor,
+                **design_options,
+            )  # fmt: skip
+        except (DesignError, ValueError) as error:
+            raise InputFormatError(path, f"site {site_id}: {error}", number) from None
+        sites.append(PanelSite(site_id, design, flag in TRUE_WORDS, editor))
+    return sites
+
+
+def read_sample_sheet(path: str | Path) -> list[PanelSample]:
+    """Samples with their condition and reads; paths relative to the sheet's folder."""
+    path = Path(path)
+    samples: list[PanelSample] = []
+    seen: set[str] = set()
+    for number, row in enumerate(_read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition", "r1")), 1):
+        name, condition = row["sample"], row["condition"].lower()
+        if not name or name in seen:
+            raise InputFormatError(path, f"sample name {name!r} is empty or repeated", number)
+        seen.add(name)
+        if condition not in CONDITIONS:
+            raise InputFormatError(path, f"condition must be treated or control, not {row['condition']!r}", number)
+        r1 = (path.parent / row["r1"]) if row["r1"] else None
+        if r1 is None:
+            raise InputFormatError(path, "r1 is empty", number)
+        r2 = (path.parent / row["r2"]) if row.get("r2") else None
+        for reads in (r1, r2):
+            if reads is not None and not reads.exists():
+                raise InputFormatError(path, f"reads file {reads} not found", number)
+        samples.append(PanelSample(name, condition, row.get("replicate") or str(number), r1, r2))
+    conditions = {sample.condition for sample in samples}
+    if conditions != set(CONDITIONS):
+        raise InputFormatError(path, "the panel needs at least one treated and one control sample")
+    return samples
+
+
+def edited_reads(result: SampleResult) -> tuple[int, int]:
+    """Edited reads and reads classified at one site: indels in the window, and for a base editor
+    also reads carrying its conversion in the editing window (substitutions of other kinds are
+    sequencing noise here and are not counted)."""
+    tally = result.tally
+    if result.design.base_editor is not None:
+        edited = sum(count for name, count in tally.base_edit_classes.items() if name != "unedited")
+    else:
+        edited = tally.with_indel
+    return edited, tally.classified
+
+
+@dataclass
+class PanelResult:
+    sites: list[PanelSite]
+    samples: list[PanelSample]
+    calls: list[SiteCall]
+    settings: CallSettings
+    per_sample: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def run_panel(
+    sites: Sequence[PanelSite],
+    samples: Sequence[PanelSample],
+    *,
+    settings: AnalysisSettings = AnalysisSettings(),
+    call_settings: CallSettings = CallSettings(),
+    threads: int = 1,
+) -> PanelResult:
+    """Quantify every site in every sample and call each site."""
+    designs = [site.design for site in sites]
+    counts: dict[str, dict[str, Replicate]] = {site.site_id: {} for site in sites}
+    per_sample = {}
+    for sample in samples:
+        pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads)
+        per_sample[sample.sample] = pool
+        for site, result in zip(sites, pool.samples):
+            edited, classified = edited_reads(result)
+            counts[site.site_id][sample.sample] = Replicate(sample.sample, edited, classified)
+    treated = [sample for sample in samples if sample.condition == "treated"]
+    control = [sample for sample in samples if sample.condition == "control"]
+    by_replicate = sorted(treated, key=lambda s: s.replicate), sorted(control, key=lambda s: s.replicate)
+    calls = call_sites(
+        [
+            (site.site_id, site.on_target,
+             [counts[site.site_id][s.sample] for s in by_replicate[0]],
+             [counts[site.site_id][s.sample] for s in by_replicate[1]])  # fmt: skip
+            for site in sites
+        ],
+        call_settings,
+    )
+    return PanelResult(list(sites), list(samples), calls, call_settings, per_sample)
+
+
+CALL_COLUMNS = [
+    "site_id", "on_target", "call", "treated_edited", "treated_reads", "treated_percent", "treated_ci95_low",
+    "treated_ci95_high", "control_edited", "control_reads", "control_percent", "control_ci95_low", "control_ci95_high",
+    "excess_percent", "excess_ci95_low", "excess_ci95_high", "p_value", "q_value", "lod_percent",
+    "treated_upper_if_none_percent", "replicates_treated", "replicates_control", "editor", "reason",
+]  # fmt: skip
+
+
+def write_panel_outputs(result: PanelResult, out_dir: str | Path) -> None:
+    """offtarget_calls.tsv and .json (every number behind each call, settings, methods), and the
+    per-sample site quantifications under samples/<sample>/."""
+    out_dir = Path(out_dir)
+    editors = {site.site_id: site.editor for site in result.sites}
+    for sample, pool in result.per_sample.items():
+        write_pool_outputs(pool, out_dir / "samples" / sample)
+    rows = []
+    for call in result.calls:
+        rows.append([
+            call.site, call.on_target, call.call, call.treated_edited, call.treated_reads, call.treated_percent,
+            *call.treated_ci95, call.control_edited, call.control_reads, call.control_percent, *call.control_ci95,
+            call.excess_percent, *call.excess_ci95, call.p_value, call.q_value, call.lod_percent,
+            call.treated_upper_if_none_percent, len(call.treated), len(call.control), editors[call.site], call.reason,
+        ])  # fmt: skip
+    methods = methods_text(result.settings, [editor for editor in editors.values() if editor != "NUCLEASE"])
+    write_json(
+        out_dir / "offtarget_calls.json",
+        {
+            "schema_version": 1,
+            "tool": "editcheck",
+            "editcheck_version": __version__,
+            "settings": {
+                "q_threshold": result.settings.q_threshold, "min_effect_percent": 100 * result.settings.min_effect,
+                "min_reads": result.settings.min_reads, "max_background_percent": 100 * result.settings.max_background,
+                "alpha": result.settings.alpha, "power": result.settings.power,
+            },  # fmt: skip
+            "methods": methods,
+            "samples": [
+                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate, "r1": str(s.r1),
+                 "r2": str(s.r2) if s.r2 else None}  # fmt: skip
+                for s in result.samples
+            ],
+            "sites": [
+                {**call.as_dict(), "editor": editors[call.site],
+                 "amplicon": next(site.design.amplicon.sequence for site in result.sites if site.site_id == call.site)}
+                for call in result.calls
+            ],  # fmt: skip
+        },
+    )
+    write_tsv(out_dir / "offtarget_calls.tsv", CALL_COLUMNS, rows)
+    with atomic_output(out_dir / "methods.txt") as handle:
+        handle.write(methods + "\n")
