@@ -246,6 +246,50 @@ def quantify_pool(**options: Any) -> None:
 
 
 @main.command()
+@click.option("--sites", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Site sheet (TSV): site_id, amplicon, protospacer, and optionally cut_offset, editor, on_target, window.")
+@click.option("--samples", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV): sample, condition (treated/control), replicate, r1, r2.")
+@click.option("--q-threshold", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Benjamini-Hochberg q below which a site can be EDITED.")
+@click.option("--min-effect", default=0.1, show_default=True, type=click.FloatRange(0, 100), help="Minimum excess editing (percentage points) for EDITED.")
+@click.option("--min-site-reads", default=1000, show_default=True, type=click.IntRange(0), help="Fewer reads in treated or control: INCONCLUSIVE.")
+@click.option("--max-background", default=5.0, show_default=True, type=click.FloatRange(0, 100, min_open=True), help="Control editing (percent) above which a site is INCONCLUSIVE.")
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Significance level of the per-site limit of detection.")
+@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power of the per-site limit of detection.")
+@_options(*[option for option in [
+    click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
+    click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N."),
+    click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
+    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+]])
+@_reports_errors
+def offtarget(**options: Any) -> None:
+    """Quantify candidate off-target sites in treated and control samples and call each site.
+
+    Writes offtarget_calls.tsv/.json (excess editing with 95% CI, p, BH q, LOD, call), methods.txt and
+    per-sample site tables under samples/ into OUT.
+    """
+    from editcheck.classification.outcomes import ClassificationSettings
+    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+    from editcheck.offtarget.significance import CallSettings
+    from editcheck.pipeline import AnalysisSettings
+    from editcheck.reads.collapse import QualitySettings
+
+    sites = read_site_sheet(options["sites"])
+    samples = read_sample_sheet(options["samples"])
+    settings = AnalysisSettings(
+        classification=ClassificationSettings(min_identity=options["min_identity"]),
+        quality=QualitySettings(min_base_quality=options["min_base_quality"]),
+    )
+    call_settings = CallSettings(
+        q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
+        max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
+    )  # fmt: skip
+    result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"])
+    write_panel_outputs(result, options["out"])
+    counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
+    logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])
+
+
+@main.command()
 @click.option("-n", "--reads", "n_reads", default=10000, show_default=True, type=click.IntRange(1), help="Reads (or pairs) to simulate.")
 @click.option("--paired", is_flag=True, help="Write R1 and R2 (2 x read length, overlapping).")
 @click.option("--read-length", default=None, type=click.IntRange(20), help="Read length [250 single-end, 150 paired].")
