@@ -290,6 +290,23 @@ def offtarget(**options: Any) -> None:
 
 
 @main.command()
+@click.option("--ontarget", "ontarget", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck quantify` output folder; repeat for every sample.")
+@click.option("--offtarget", default=None, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck offtarget` output folder.")
+@click.option("--config", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Workflow configuration to record in the manifest.")
+@click.option("--title", default="editcheck evidence appendix", show_default=True, help="Report title.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@_reports_errors
+def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, title: str, out: Path) -> None:
+    """Write the evidence appendix: report.html (self-contained), summary.tsv and manifest.json."""
+    from editcheck.report.appendix import write_report
+
+    if not ontarget and offtarget is None:
+        raise click.UsageError("give at least one --ontarget folder or an --offtarget folder")
+    written = write_report(list(ontarget), offtarget, out, title=title, config=config, command=["editcheck", *sys.argv[1:]])
+    logger.info("wrote %s", ", ".join(str(path) for path in written))
+
+
+@main.command()
 @click.option("-n", "--reads", "n_reads", default=10000, show_default=True, type=click.IntRange(1), help="Reads (or pairs) to simulate.")
 @click.option("--paired", is_flag=True, help="Write R1 and R2 (2 x read length, overlapping).")
 @click.option("--read-length", default=None, type=click.IntRange(20), help="Read length [250 single-end, 150 paired].")

@@ -1,0 +1,323 @@
+"""The evidence appendix: one self-contained HTML page, a cross-sample summary.tsv and manifest.json.
+
+It reads the result folders that ``editcheck quantify`` (on-target) and ``editcheck offtarget``
+(candidate sites) wrote, so it can be rebuilt from results alone. Sample names and all other user
+text are HTML-escaped by the template engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from editcheck import __version__
+from editcheck.errors import InputFormatError
+from editcheck.outputs import atomic_output, write_json, write_tsv
+from editcheck.provenance import build_manifest, dependency_versions, now, sha256
+from editcheck.report import plots
+
+TEMPLATES = Path(__file__).parent / "templates"
+ALLELE_PLOT_ALLELES = 12
+PLOT_FLANK = 20
+
+
+@dataclass
+class OnTargetSample:
+    """What the report needs from one ``editcheck quantify`` folder."""
+
+    folder: Path
+    summary: dict[str, Any]
+    alleles: list[dict[str, str]]
+    positions: list[dict[str, str]]
+    indel_sizes: list[dict[str, str]]
+    base_editing: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.summary["sample"])
+
+
+def _read_tsv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputFormatError(path, "file not found (is this an editcheck result folder?)") from None
+    except json.JSONDecodeError as error:
+        raise InputFormatError(path, f"not valid JSON ({error.msg} at line {error.lineno})") from None
+
+
+def load_ontarget(folder: str | Path) -> OnTargetSample:
+    """Load one on-target result folder."""
+    folder = Path(folder)
+    summary = _read_json(folder / "summary.json")
+    base_editing = _read_tsv(folder / "base_editing.tsv") if (folder / "base_editing.tsv").exists() else []
+    return OnTargetSample(
+        folder, summary, _read_tsv(folder / "alleles.tsv"), _read_tsv(folder / "positions.tsv"),
+        _read_tsv(folder / "indel_sizes.tsv"), base_editing,
+    )  # fmt: skip
+
+
+def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
+    rows = []
+    for sample in samples:
+        summary = sample.summary
+        editing = summary.get("base_editing") or {}
+        target = (editing.get("target") or {}).get("engagement")
+        classes = editing.get("read_classes", {})
+        rows.append(
+            {
+                "sample": sample.name,
+                "amplicon": summary["design"]["amplicon_name"],
+                "reads": summary["reads"]["input"],
+                "classified": summary["reads"]["classified"],
+                "edited": summary["edited"],
+                "target": target,
+                "intended_only": classes.get("intended_only"),
+                "intended_and_bystander": classes.get("intended_and_bystander"),
+                "bystander_only": classes.get("bystander_only"),
+                "indel": classes.get("indel") or summary["edit_types"].get("deletion"),
+                "outcomes": summary["outcomes"],
+            }
+        )
+    return rows
+
+
+def _allele_plot(sample: OnTargetSample) -> str:
+    design = sample.summary["design"]
+    reference = design["amplicon"]
+    guides = design["guides"]
+    centre = guides[0]["cut_after"] if guides else len(reference) // 2
+    start, end = max(0, centre - PLOT_FLANK), min(len(reference), centre + PLOT_FLANK)
+    alleles: list[tuple[str, float]] = []
+    merged: dict[str, float] = {}
+    for allele in sample.alleles:
+        if allele["reference"] != design["amplicon_name"] or allele["outcome"] == "not_aligned":
+            continue
+        window = _reference_columns(allele["aligned_sequence"])[start:end]
+        merged[window] = merged.get(window, 0.0) + float(allele["percent_of_aligned"])
+    alleles = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:ALLELE_PLOT_ALLELES]
+    return plots.allele_plot(reference, alleles, start, end, f"{sample.name}: alleles around the cut ({start + 1}-{end})")
+
+
+def _reference_columns(aligned: str) -> str:
+    """An aligned sequence without its insertions (lower case), so columns match the reference."""
+    return "".join(base for base in aligned if not base.islower())
+
+
+def _profile_plot(sample: OnTargetSample) -> str:
+    positions = [int(row["position"]) for row in sample.positions if row["reference"] == sample.summary["design"]["amplicon_name"]]
+    rows = [row for row in sample.positions if row["reference"] == sample.summary["design"]["amplicon_name"]]
+    series = {
+        "deletion": [100 * float(row["deletion"]) for row in rows],
+        "insertion": [100 * float(row["insertion_after"]) for row in rows],
+    }
+    editing = sample.summary.get("base_editing")
+    if editing:
+        to_base = editing["conversion_amplicon_strand"].split(">")[1]
+        from_base = editing["conversion_amplicon_strand"].split(">")[0]
+        series[f"{from_base}>{to_base}"] = [
+            100 * float(row[to_base]) if row["reference_base"] == from_base else 0.0 for row in rows
+        ]
+    else:
+        series["substitution"] = [
+            100 * (1 - float(row[row["reference_base"]]) - float(row["deletion"]) - float(row["N"])) if row["reference_base"] in "ACGT" else 0.0
+            for row in rows
+        ]  # fmt: skip
+    window = [int(row["position"]) for row in rows if row["in_window"] == "true"]
+    return plots.position_profile(positions, series, window, f"{sample.name}: per-position profile")
+
+
+def _indel_plot(samples: Sequence[OnTargetSample]) -> str:
+    deletions: dict[int, int] = {}
+    insertions: dict[int, int] = {}
+    total = 0
+    for sample in samples:
+        total += int(sample.summary["reads"]["classified"])
+        for row in sample.indel_sizes:
+            target = deletions if row["kind"] == "deletion" else insertions if row["kind"] == "insertion" else None
+            if target is not None:
+                target[int(row["size"])] = target.get(int(row["size"]), 0) + int(row["reads"])
+    return plots.indel_sizes(dict(sorted(deletions.items())), dict(sorted(insertions.items())), total)
+
+
+def _qc_plot(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None) -> str:
+    names: list[str] = []
+    fates: dict[str, list[int]] = {"classified": [], "window_not_covered": [], "primer_dimer": [], "not_aligned": []}
+    for sample in samples:
+        reads = sample.summary["reads"]
+        names.append(sample.name)
+        for fate in fates:
+            fates[fate].append(int(reads.get(fate) or 0))
+    if offtarget is not None:
+        for entry in offtarget["assignments"]:
+            names.append(f"{entry['sample']} (panel)")
+            fates["classified"].append(sum(entry["assigned"].values()))
+            fates["window_not_covered"].append(0)
+            fates["primer_dimer"].append(0)
+            fates["not_aligned"].append(entry["unassigned"] + entry["ambiguous"])
+    return plots.read_qc(names, fates)
+
+
+def load_offtarget(folder: str | Path) -> dict[str, Any]:
+    """Calls and per-sample assignment of one ``editcheck offtarget`` folder."""
+    folder = Path(folder)
+    document = _read_json(folder / "offtarget_calls.json")
+    assignments = []
+    for sample in document["samples"]:
+        assignment = _read_json(folder / "samples" / sample["sample"] / "assignment.json")
+        assignments.append({"sample": sample["sample"], "condition": sample["condition"], **assignment})
+    document["assignments"] = assignments
+    document["folder"] = str(folder)
+    return document
+
+
+def _summary_rows(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None) -> list[list[Any]]:
+    """One row per sample x site (cross-sample summary.tsv)."""
+    rows: list[list[Any]] = []
+    for sample in samples:
+        summary = sample.summary
+        edited = summary["edited"]
+        target = ((summary.get("base_editing") or {}).get("target") or {}).get("engagement") or {}
+        rows.append([
+            sample.name, "on_target", summary["design"]["amplicon_name"], "", summary["reads"]["input"],
+            summary["reads"]["classified"], edited["reads"], edited["percent"], edited["ci95_low"], edited["ci95_high"],
+            target.get("percent", ""), target.get("ci95_low", ""), target.get("ci95_high", ""), "", "", "", "",
+        ])  # fmt: skip
+    if offtarget is not None:
+        conditions = {entry["sample"]: entry["condition"] for entry in offtarget["assignments"]}
+        for site in offtarget["sites"]:
+            for replicate in site["treated"] + site["control"]:
+                reads, edited = replicate["reads"], replicate["edited"]
+                from editcheck.statistics.intervals import wilson_interval
+
+                low, high = wilson_interval(edited, reads)
+                rows.append([
+                    replicate["sample"], "off_target_panel", site["site"], conditions.get(replicate["sample"], ""), "",
+                    reads, edited, 100 * edited / reads if reads else 0.0, 100 * low, 100 * high, "", "", "",
+                    site["call"], site["q_value"], site["lod_percent"], site["excess_percent"],
+                ])  # fmt: skip
+    rows.sort(key=lambda row: (row[1], str(row[2]), str(row[0])))
+    return rows
+
+
+SUMMARY_COLUMNS = [
+    "sample", "assay", "site", "condition", "reads_in", "reads_classified", "edited_reads", "edited_percent",
+    "edited_ci95_low", "edited_ci95_high", "target_engagement_percent", "target_ci95_low", "target_ci95_high",
+    "site_call", "site_q_value", "site_lod_percent", "site_excess_percent",
+]  # fmt: skip
+
+
+def write_report(
+    ontarget: Sequence[str | Path],
+    offtarget: str | Path | None,
+    out_dir: str | Path,
+    *,
+    title: str = "editcheck evidence appendix",
+    config: str | Path | None = None,
+    command: list[str] | None = None,
+) -> list[Path]:
+    """Write report.html, summary.tsv and manifest.json into ``out_dir``; returns their paths."""
+    started = now()
+    out_dir = Path(out_dir)
+    samples = [load_ontarget(folder) for folder in ontarget]
+    panel = load_offtarget(offtarget) if offtarget is not None else None
+    figures: dict[str, Any] = {"alleles": [], "profiles": []}
+    if samples:
+        treated_first = sorted(samples, key=lambda s: (s.summary["edited"]["percent"] == 0, s.name))
+        figures["alleles"].append(_allele_plot(treated_first[0]))
+        figures["profiles"] = [_profile_plot(sample) for sample in samples]
+        figures["indels"] = _indel_plot(samples)
+        rows = _ontarget_rows(samples)
+        figures["editing"] = plots.editing_by_sample(
+            [row["sample"] for row in rows],
+            [((row["target"] or row["edited"])["percent"], (row["target"] or row["edited"])["ci95_low"],
+              (row["target"] or row["edited"])["ci95_high"]) for row in rows],  # fmt: skip
+            "target engagement" if rows and rows[0]["target"] else "edited reads",
+        )
+    if samples or panel:
+        figures["qc"] = _qc_plot(samples, panel)
+    if panel is not None and panel["sites"]:
+        figures["forest"] = plots.forest_plot(
+            [site["site"] + (" (on-target)" if site["on_target"] else "") for site in panel["sites"]],
+            [(site["excess_percent"], *site["excess_ci95"]) for site in panel["sites"]],
+            [site["call"] for site in panel["sites"]],
+            [site["lod_percent"] for site in panel["sites"]],
+        )
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                              keep_trailing_newline=True)  # fmt: skip
+    environment.filters["pct"] = lambda value: "" if value is None or value == "" else f"{float(value):.3g}"
+    environment.filters["sci"] = lambda value: "" if value is None else f"{float(value):.3g}"
+    ontarget_rows = _ontarget_rows(samples)
+    bystanders = _bystander_rows(samples)
+    inputs = _inputs(samples, panel)
+    checksums = {path: (sha256(path) if Path(path).is_file() else None) for path, _ in inputs}
+    html = environment.get_template("report.html.j2").render(
+        title=title,
+        version=__version__,
+        samples=samples,
+        ontarget_rows=ontarget_rows,
+        bystanders=bystanders,
+        panel=panel,
+        figures=figures,
+        methods=[sample.summary["method"] for sample in samples[:1]],
+        settings=samples[0].summary["settings"] if samples else None,
+        design=samples[0].summary["design"] if samples else None,
+        provenance={
+            "dependencies": dependency_versions(),
+            "inputs": [{"path": path, "reads": reads, "sha256": checksums[path]} for path, reads in sorted(set(inputs))],
+            "command": " ".join(command or []),
+        },
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_output(out_dir / "report.html") as handle:
+        handle.write(html)
+    write_tsv(out_dir / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel))
+    result_files = [path for folder in [*ontarget, *([offtarget] if offtarget else [])]
+                    for path in sorted(Path(folder).rglob("*")) if path.is_file()]  # fmt: skip
+    outputs = [*result_files, out_dir / "report.html", out_dir / "summary.tsv"]
+    manifest = build_manifest(
+        command=command or [],
+        parameters={"ontarget": [str(folder) for folder in ontarget], "offtarget": str(offtarget) if offtarget else None,
+                    "title": title},  # fmt: skip
+        inputs=inputs,
+        outputs=outputs,
+        started=started,
+        config=config,
+    )
+    write_json(out_dir / "manifest.json", manifest)
+    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "manifest.json"]
+
+
+def _inputs(samples: Sequence[OnTargetSample], panel: dict[str, Any] | None) -> list[tuple[str, int | None]]:
+    """Every read file behind the report, with its number of reads (pairs for paired input)."""
+    inputs: list[tuple[str, int | None]] = []
+    for sample in samples:
+        for path in sample.summary["inputs"]:
+            inputs.append((path, sample.summary["reads"]["input"]))
+    if panel is not None:
+        reads_in = {entry["sample"]: entry["reads_in"] for entry in panel["assignments"]}
+        for entry in panel["samples"]:
+            inputs.append((entry["r1"], reads_in.get(entry["sample"])))
+            if entry.get("r2"):
+                inputs.append((entry["r2"], reads_in.get(entry["sample"])))
+    return inputs
+
+
+def _bystander_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
+    rows = []
+    for sample in samples:
+        for row in sample.base_editing:
+            if row["in_editing_window"] == "true":
+                rows.append({"sample": sample.name, **row})
+    return rows

@@ -1,0 +1,140 @@
+"""Figures for the evidence appendix, rendered to inline SVG text (self-contained and byte-stable).
+
+Every function takes plain numbers and returns an SVG string; matplotlib runs headless (Agg) with
+a fixed hash salt and no date metadata, so the same numbers give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+matplotlib.rcParams.update(
+    {
+        "svg.hashsalt": "editcheck",
+        "svg.fonttype": "none",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+
+BASE_COLOURS = {"A": "#4daf4a", "C": "#377eb8", "G": "#ff7f00", "T": "#e41a1c", "N": "#999999", "-": "#ffffff"}
+OUTCOME_COLOURS = {
+    "unmodified": "#bdbdbd", "modified": "#d95f02", "large_deletion": "#7570b3", "hdr": "#1b9e77",
+    "imperfect_hdr": "#66a61e", "prime_edit": "#1b9e77", "prime_edit_with_changes": "#66a61e",
+    "scaffold_insertion": "#e7298a", "ambiguous": "#a6761d", "window_not_covered": "#e6ab02",
+    "primer_dimer": "#666666", "not_aligned": "#000000",
+}  # fmt: skip
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined in HTML
+    # Inline SVG in HTML needs neither the RDF metadata block nor namespace declarations; dropping
+    # them leaves the page without a single URL.
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+
+
+def read_qc(samples: Sequence[str], fates: dict[str, Sequence[int]]) -> str:
+    """Stacked bars: what happened to every read of every sample."""
+    figure, axes = plt.subplots(figsize=(7, 0.45 * len(samples) + 1.2))
+    left = [0] * len(samples)
+    for fate, counts in fates.items():
+        axes.barh(samples, counts, left=left, label=fate.replace("_", " "), color=OUTCOME_COLOURS.get(fate, "#cccccc"))
+        left = [a + b for a, b in zip(left, counts)]
+    axes.set_xlabel("reads")
+    axes.invert_yaxis()
+    axes.legend(fontsize=7, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
+    return _svg(figure)
+
+
+def editing_by_sample(samples: Sequence[str], values: Sequence[tuple[float, float, float]], label: str) -> str:
+    """Point estimate with 95% CI per sample (percent)."""
+    figure, axes = plt.subplots(figsize=(7, 0.4 * len(samples) + 1.0))
+    for row, (value, low, high) in enumerate(values):
+        axes.plot([low, high], [row, row], color="#333333", linewidth=1.5)
+        axes.plot([value], [row], "o", color="#d95f02")
+    axes.set_yticks(range(len(samples)), labels=list(samples))
+    axes.invert_yaxis()
+    axes.set_xlabel(f"{label} (%), 95% CI")
+    axes.set_xlim(left=0)
+    return _svg(figure)
+
+
+def position_profile(positions: Sequence[int], series: dict[str, Sequence[float]], window: Sequence[int], title: str) -> str:
+    """Per-position percentages (conversion, deletion, insertion) along the amplicon."""
+    figure, axes = plt.subplots(figsize=(8, 2.6))
+    if window:
+        axes.axvspan(min(window) - 0.5, max(window) + 0.5, color="#fee8c8", label="window")
+    for name, values in series.items():
+        axes.plot(positions, values, linewidth=1.2, label=name)
+    axes.set_xlabel("amplicon position (1-based)")
+    axes.set_ylabel("% of reads")
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=7, frameon=False)
+    return _svg(figure)
+
+
+def indel_sizes(deletions: dict[int, int], insertions: dict[int, int], total: int) -> str:
+    """Histogram of in-window indel sizes (deletions negative, insertions positive)."""
+    figure, axes = plt.subplots(figsize=(7, 2.4))
+    sizes = [-size for size in deletions] + list(insertions)
+    counts = [100.0 * count / total if total else 0.0 for count in list(deletions.values()) + list(insertions.values())]
+    colours = ["#d95f02"] * len(deletions) + ["#7570b3"] * len(insertions)
+    if sizes:
+        axes.bar(sizes, counts, color=colours, width=0.8)
+    axes.axvline(0, color="#999999", linewidth=0.8)
+    axes.set_xlabel("indel size (bp; deletions < 0 < insertions)")
+    axes.set_ylabel("% of reads")
+    return _svg(figure)
+
+
+def allele_plot(reference: str, alleles: Sequence[tuple[str, float]], start: int, end: int, title: str) -> str:
+    """The most frequent alleles around the guide as coloured bases; differences stand out."""
+    window = reference[start:end]
+    rows = len(alleles) + 1
+    figure, axes = plt.subplots(figsize=(max(6, 0.16 * len(window) + 2), 0.3 * rows + 0.6))
+    for row, (label, sequence) in enumerate([("reference", window)] + [(f"{percent:.2f}%", seq) for seq, percent in alleles]):
+        for column, base in enumerate(sequence):
+            same = row > 0 and base == window[column]
+            colour = "#f0f0f0" if same else BASE_COLOURS.get(base.upper(), "#cccccc")
+            axes.add_patch(matplotlib.patches.Rectangle((column, rows - row - 1), 1, 0.9, color=colour, linewidth=0))
+            axes.text(column + 0.5, rows - row - 0.55, base, ha="center", va="center", fontsize=6,
+                      color="#555555" if same else "#000000")  # fmt: skip
+        axes.text(-0.5, rows - row - 0.55, label, ha="right", va="center", fontsize=7)
+    axes.set_xlim(-0.2, len(window))
+    axes.set_ylim(0, rows)
+    axes.axis("off")
+    axes.set_title(title, fontsize=9)
+    return _svg(figure)
+
+
+def forest_plot(sites: Sequence[str], excess: Sequence[tuple[float, float, float]], calls: Sequence[str], lods: Sequence[float]) -> str:
+    """Off-target excess editing with 95% CI per site, coloured by call, with each site's LOD."""
+    colours = {"EDITED": "#d7301f", "NOT_DETECTED": "#2b8cbe", "INCONCLUSIVE": "#969696"}
+    figure, axes = plt.subplots(figsize=(7, 0.4 * len(sites) + 1.2))
+    for row, ((value, low, high), call, lod) in enumerate(zip(excess, calls, lods)):
+        axes.plot([low, high], [row, row], color=colours.get(call, "#000000"), linewidth=1.5)
+        axes.plot([value], [row], "o", color=colours.get(call, "#000000"))
+        axes.plot([lod], [row], "|", color="#555555", markersize=9)
+    axes.axvline(0, color="#999999", linewidth=0.8)
+    axes.set_yticks(range(len(sites)), labels=list(sites))
+    axes.invert_yaxis()
+    axes.set_xscale("symlog", linthresh=0.1)
+    axes.set_xlabel("excess editing, treated - control (percentage points, 95% CI; | = LOD)")
+    for call, colour in colours.items():
+        axes.plot([], [], "o", color=colour, label=call.replace("_", " ").lower())
+    axes.legend(fontsize=7, frameon=False, loc="lower right")
+    return _svg(figure)

@@ -1,0 +1,83 @@
+"""The evidence appendix: content, escaping, byte-identical reruns, and loading in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from editcheck import simulate
+from editcheck.design import build_design
+from editcheck.pipeline import quantify
+from editcheck.report.appendix import write_report
+from editcheck.report.tables import write_sample_outputs
+
+HOSTILE_NAME = "<script>alert('x')</script>&T1"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    design = simulate.random_design(seed=2024, with_donor=False)
+    truth = simulate.simulate(design, 1500, folder / "be.fastq.gz", base_editor=simulate.BaseEditorSpec(), seed=3)
+    built = build_design(design.amplicon, [design.guide], base_editor="ABE", target_in_protospacer=5)
+    for name, reads in ((HOSTILE_NAME, folder / "be.fastq.gz"),):
+        write_sample_outputs(quantify(reads, design=built, sample=name), folder / "q1")
+    (folder / "truth.json").write_text(json.dumps(truth["base_editing"]))
+    return folder
+
+
+def test_report_contents_and_escaping(results: Path) -> None:
+    out = results / "report"
+    write_report([results / "q1"], None, out, command=["editcheck", "report"])
+    html = (out / "report.html").read_text()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "http://" not in html and "https://" not in html
+    assert "target engagement" in html and "% of from+to" in html
+    summary = (out / "summary.tsv").read_text().splitlines()
+    assert summary[0].startswith("sample\tassay\tsite")
+    assert len(summary) == 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"][0]["sha256"] and manifest["inputs"][0]["reads"] == 1500
+    assert {entry["path"].split("/")[-1] for entry in manifest["outputs"]} >= {"report.html", "summary.tsv", "summary.json"}
+    assert manifest["started"] <= manifest["finished"]
+
+
+def test_rerun_is_byte_identical_except_times(results: Path) -> None:
+    first, second = results / "r1", results / "r2"
+    write_report([results / "q1"], None, first, command=["editcheck"])
+    write_report([results / "q1"], None, second, command=["editcheck"])
+    for name in ("report.html", "summary.tsv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    manifests = [json.loads((folder / "manifest.json").read_text()) for folder in (first, second)]
+    for manifest in manifests:
+        manifest.pop("started"), manifest.pop("finished")
+        for entry in manifest["outputs"]:
+            entry["path"] = entry["path"].replace("/r1/", "/rX/").replace("/r2/", "/rX/")
+    assert manifests[0] == manifests[1]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
+def test_report_loads_in_headless_chromium(results: Path, tmp_path: Path) -> None:
+    out = results / "chromium"
+    write_report([results / "q1"], None, out)
+    command = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", "--dump-dom",
+        (out / "report.html").resolve().as_uri(),
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "<h1>editcheck evidence appendix</h1>" in completed.stdout
+    assert completed.stdout.count("<svg") >= 4
+    console_errors = [line for line in completed.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
+    assert console_errors == []
