@@ -174,6 +174,7 @@ def quantify(**options: Any) -> None:
     from editcheck.design import build_design
     from editcheck.pipeline import quantify as run_quantify
     from editcheck.reads.alignments import GenomeSite, site_amplicon
+    from editcheck.progress import terminal_progress
     from editcheck.reads.umi import UmiSettings
     from editcheck.report.tables import iter_read_calls, write_sample_outputs
 
@@ -206,10 +207,16 @@ def quantify(**options: Any) -> None:
         scaffold=options["pegrna_scaffold"], coding_sequences=options["coding_sequences"], exons=options["exons"],
     )  # fmt: skip
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
-    result = run_quantify(
-        r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
-        keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
-    )  # fmt: skip
+    progress = terminal_progress("pairs" if r2 else "reads")
+    try:
+        result = run_quantify(
+            r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
+            keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
+            progress=progress,
+        )  # fmt: skip
+    finally:
+        if progress is not None:
+            progress.close()
     out = options["out"]
     write_sample_outputs(result, out, iter_read_calls(result) if options["write_reads"] else None)
     edited = result.tally.edited

@@ -193,6 +193,7 @@ def quantify(
     site: GenomeSite | None = None,
     reference_fasta: str | Path | None = None,
     umi: UmiSettings | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
     or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) covering that site.
@@ -209,7 +210,7 @@ def quantify(
     try:
         if umi is not None or site is not None:
             return _quantify_records(r1, r2, design, settings, sample, threads, keep_calls, site, reference_fasta, umi)
-        return _quantify(r1, r2, design, settings, sample, threads, keep_calls)
+        return _quantify(r1, r2, design, settings, sample, threads, keep_calls, progress)
     finally:
         if collecting:
             gc.enable()
@@ -223,12 +224,13 @@ def _quantify(
     sample: str | None,
     threads: int,
     keep_calls: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
     with UniqueReadAligner(design, settings, threads) as aligner:
         if r2 is None:
-            reads = collapse_single(r1, settings.quality, on_new=aligner.add)
+            reads = collapse_single(r1, settings.quality, on_new=aligner.add, progress=progress)
         else:
-            reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add)
+            reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add, progress=progress)
         results = aligner.results()
     sequences = list(reads.sequences)  # first-seen order, the order sequences were added above
     calls: list[tuple[str, int, AlignedRead | None, ReadCall]] = [

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.progress import EVERY
 from editcheck.reads.merge import MergeSettings, merge_pair
 
 
@@ -72,19 +73,25 @@ def _ignore(sequence: str) -> None:
 
 
 def collapse_single(
-    path: str | Path, quality: QualitySettings = QualitySettings(), on_new: Callable[[str], None] = _ignore
+    path: str | Path,
+    quality: QualitySettings = QualitySettings(),
+    on_new: Callable[[str], None] = _ignore,
+    progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique single-end reads; ``on_new`` is called with each sequence when first seen."""
-    return collapse_records(iter_single(path), quality, on_new)
+    return collapse_records(iter_single(path), quality, on_new, progress)
 
 
 def collapse_records(
     records: Iterable[tuple[str, str, str]],
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
+    progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
-    """Count unique reads from (name, sequence, qualities) records (FASTQ, BAM/CRAM or UMI consensus)."""
+    """Count unique reads from (name, sequence, qualities) records (FASTQ, BAM/CRAM or UMI consensus);
+    ``progress`` is called with the number of reads read so far every 65,536 reads."""
     collapsed = CollapsedReads()
+    every = EVERY - 1 if progress is not None else -1
     counts = collapsed.sequences
     get = counts.get
     if quality.min_mean_quality or quality.min_base_quality:
@@ -92,6 +99,8 @@ def collapse_records(
         mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
         for _name, sequence, qualities in records:
             collapsed.reads_in += 1
+            if collapsed.reads_in & every == 0 and progress is not None:
+                progress(collapsed.reads_in)
             if keep is not None and not keep(qualities):
                 collapsed.quality_filtered += 1
                 continue
@@ -107,6 +116,8 @@ def collapse_records(
     reads = 0
     for _name, sequence, _qualities in records:
         reads += 1
+        if reads & every == 0 and progress is not None:
+            progress(reads)
         seen = get(sequence)
         if seen is None:
             counts[sequence] = 1
@@ -139,6 +150,7 @@ def collapse_paired(
     merge: MergeSettings = MergeSettings(),
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
+    progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
@@ -151,8 +163,11 @@ def collapse_paired(
     pairs: dict[tuple[str, str], str | tuple[str, str]] = {}
     sequences = collapsed.sequences
     unmerged_pairs = collapsed.unmerged_pairs
+    every = EVERY - 1 if progress is not None else -1
     for item in iter_pair_keys(path1, path2, quality):
         collapsed.reads_in += 1
+        if collapsed.reads_in & every == 0 and progress is not None:
+            progress(collapsed.reads_in)
         if item is None:
             collapsed.quality_filtered += 1
             continue
