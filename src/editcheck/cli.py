@@ -300,16 +300,20 @@ def offtarget(**options: Any) -> None:
 @click.option("--ontarget", "ontarget", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck quantify` output folder; repeat for every sample.")
 @click.option("--offtarget", default=None, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck offtarget` output folder.")
 @click.option("--config", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Workflow configuration to record in the manifest.")
+@click.option("--samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition.")
 @click.option("--title", default="editcheck evidence appendix", show_default=True, help="Report title.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @_reports_errors
-def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, title: str, out: Path) -> None:
+def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, samples: Path | None, title: str,
+           out: Path) -> None:  # fmt: skip
     """Write the evidence appendix: report.html (self-contained), summary.tsv and manifest.json."""
-    from editcheck.report.appendix import write_report
+    from editcheck.report.appendix import read_conditions, write_report
 
     if not ontarget and offtarget is None:
         raise click.UsageError("give at least one --ontarget folder or an --offtarget folder")
-    written = write_report(list(ontarget), offtarget, out, title=title, config=config, command=["editcheck", *sys.argv[1:]])
+    conditions = read_conditions(samples) if samples else {}
+    written = write_report(list(ontarget), offtarget, out, title=title, config=config, conditions=conditions,
+                           command=["editcheck", *sys.argv[1:]])  # fmt: skip
     logger.info("wrote %s", ", ".join(str(path) for path in written))
 
 

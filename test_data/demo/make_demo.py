@@ -2,7 +2,7 @@
 
 Run from anywhere (paths are taken relative to this file):
 
-    python test_data/demo/make_demo.py
+    python test_data/demo/make_demo.py [--out DIR] [--config-dir DIR]
 
 It is deterministic (fixed seeds; gzip with level 9 and no name or timestamp), so running it again
 gives the same files.  What it writes:
@@ -29,8 +29,10 @@ removes nearly all of them; the truth counts the simulated alleles, not what sur
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -85,7 +87,9 @@ def mismatched(guide: str, positions: tuple[int, ...], rng: np.random.Generator)
     return "".join(bases)
 
 
-def off_target_design(guide: str, positions: tuple[int, ...], strand: str, rng: np.random.Generator) -> SimulationDesign:
+def off_target_design(
+    guide: str, positions: tuple[int, ...], strand: str, rng: np.random.Generator
+) -> SimulationDesign:
     """A 100-bp amplicon carrying ``guide`` with mismatches + an NGG PAM near its middle."""
     protospacer = mismatched(guide, positions, rng)
     for _ in range(100):
@@ -178,11 +182,15 @@ def write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.write_text("".join("\t".join(map(str, row)) + "\n" for row in [header, *rows]), encoding="utf-8")
 
 
-def main() -> None:
-    ontarget_dir, panel_dir = HERE / "ontarget", HERE / "panel"
-    ontarget_dir.mkdir(exist_ok=True)
-    panel_dir.mkdir(exist_ok=True)
-    CONFIG.mkdir(exist_ok=True)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for reads and truth [this folder]")
+    parser.add_argument("--config-dir", type=Path, default=CONFIG, help="folder for the sheets [config/]")
+    args = parser.parse_args(argv)
+    out, config_dir = args.out, args.config_dir
+    ontarget_dir, panel_dir = out / "ontarget", out / "panel"
+    for folder in (ontarget_dir, panel_dir, config_dir):
+        folder.mkdir(parents=True, exist_ok=True)
 
     design = random_design(seed=SEED, length=ONTARGET_LENGTH, guide_start=85, with_donor=False)
     (ontarget_dir / "amplicon.fa").write_text(f">demo_ABE_site\n{design.amplicon}\n", encoding="ascii")
@@ -196,17 +204,19 @@ def main() -> None:
         sites[site_id] = off_target_design(design.guide, positions, strand, rng)
     panel = simulate_panel(sites, on_panel, panel_dir)
 
-    relative = Path("..") / HERE.relative_to(HERE.parent.parent)
-    write_tsv(CONFIG / "samples.tsv", ["sample", "condition", "replicate", "r1", "r2"],
+    relative = Path(os.path.relpath(out.resolve(), config_dir.resolve()))
+    write_tsv(config_dir / "samples.tsv", ["sample", "condition", "replicate", "r1", "r2"],
               [[name, truth["condition"], name[1:], (relative / "ontarget" / f"{name}.fastq.gz").as_posix(), ""]
                for name, truth in ontarget.items()])  # fmt: skip
-    write_tsv(CONFIG / "panel_samples.tsv", ["sample", "condition", "replicate", "r1", "r2"],
+    write_tsv(config_dir / "panel_samples.tsv", ["sample", "condition", "replicate", "r1", "r2"],
               [[name, condition, name[2:], (relative / "panel" / f"{name}.fastq.gz").as_posix(), ""]
                for name, condition in PANEL_SAMPLES.items()])  # fmt: skip
-    write_tsv(CONFIG / "sites.tsv", ["site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window"],
+    site_columns = ["site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window"]
+    write_tsv(config_dir / "sites.tsv", site_columns,
               [[site_id, site.amplicon, site.guide, 3, "ABE", "yes" if site is on_panel else "no", ""]
                for site_id, site in sites.items()])  # fmt: skip
 
+    treated = [name for name, condition in PANEL_SAMPLES.items() if condition == "treated"]
     truth = {
         "schema_version": 1,
         "generator": "test_data/demo/make_demo.py",
@@ -233,8 +243,8 @@ def main() -> None:
                     "mismatch_positions": [] if site_id == "ON1" else list(OFF_TARGETS[site_id][0]),
                     "expected_call": "EDITED" if site_id in ("ON1", EDITED_SITE) else "NOT_DETECTED",
                     "treated_edited_percent": round(
-                        100 * sum(panel[s][site_id]["edited_reads"] for s in PANEL_SAMPLES if PANEL_SAMPLES[s] == "treated")
-                        / sum(panel[s][site_id]["reads"] for s in PANEL_SAMPLES if PANEL_SAMPLES[s] == "treated"), 4
+                        100 * sum(panel[s][site_id]["edited_reads"] for s in treated)
+                        / sum(panel[s][site_id]["reads"] for s in treated), 4
                     ),
                 }
                 for site_id, site in sites.items()
@@ -242,7 +252,7 @@ def main() -> None:
             "samples": {name: {"condition": PANEL_SAMPLES[name], "sites": panel[name]} for name in PANEL_SAMPLES},
         },
     }
-    (HERE / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

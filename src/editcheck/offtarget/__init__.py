@@ -1,6 +1,10 @@
 """Off-target analysis: in-silico nomination of candidate sites (:mod:`.nominate`), quantification of
-a site panel (:mod:`.panel`) and per-site calls (:mod:`.significance`)."""
+a site panel (:mod:`.panel`) and per-site calls (:mod:`.significance`).
 
-from editcheck.offtarget.nominate import SearchSpec, Site, iter_fasta, nominate, write_sites
+The nomination API is re-exported here except the function ``nominate`` itself, which would hide the
+submodule of the same name: use ``from editcheck.offtarget.nominate import nominate``.
+"""
 
-__all__ = ["SearchSpec", "Site", "iter_fasta", "nominate", "write_sites"]
+from editcheck.offtarget.nominate import SearchSpec, Site, iter_fasta, write_sites
+
+__all__ = ["SearchSpec", "Site", "iter_fasta", "write_sites"]

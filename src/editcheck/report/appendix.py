@@ -182,7 +182,21 @@ def load_offtarget(folder: str | Path) -> dict[str, Any]:
     return document
 
 
-def _summary_rows(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None) -> list[list[Any]]:
+def read_conditions(path: str | Path) -> dict[str, str]:
+    """sample -> condition from a sample sheet (TSV with at least ``sample`` and ``condition``)."""
+    path = Path(path)
+    try:
+        rows = _read_tsv(path)
+    except FileNotFoundError:
+        raise InputFormatError(path, "file not found") from None
+    if not rows or "sample" not in rows[0] or "condition" not in rows[0]:
+        raise InputFormatError(path, "a sample sheet needs 'sample' and 'condition' columns")
+    return {row["sample"]: row["condition"] for row in rows}
+
+
+def _summary_rows(
+    samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None, conditions: dict[str, str] | None = None
+) -> list[list[Any]]:
     """One row per sample x site (cross-sample summary.tsv)."""
     rows: list[list[Any]] = []
     for sample in samples:
@@ -190,7 +204,8 @@ def _summary_rows(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] |
         edited = summary["edited"]
         target = ((summary.get("base_editing") or {}).get("target") or {}).get("engagement") or {}
         rows.append([
-            sample.name, "on_target", summary["design"]["amplicon_name"], "", summary["reads"]["input"],
+            sample.name, "on_target", summary["design"]["amplicon_name"], (conditions or {}).get(sample.name, ""),
+            summary["reads"]["input"],
             summary["reads"]["classified"], edited["reads"], edited["percent"], edited["ci95_low"], edited["ci95_high"],
             target.get("percent", ""), target.get("ci95_low", ""), target.get("ci95_high", ""), "", "", "", "",
         ])  # fmt: skip
@@ -226,6 +241,7 @@ def write_report(
     title: str = "editcheck evidence appendix",
     config: str | Path | None = None,
     command: list[str] | None = None,
+    conditions: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write report.html, summary.tsv and manifest.json into ``out_dir``; returns their paths."""
     started = now()
@@ -282,14 +298,18 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(out_dir / "report.html") as handle:
         handle.write(html)
-    write_tsv(out_dir / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel))
+    write_tsv(out_dir / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
     result_files = [path for folder in [*ontarget, *([offtarget] if offtarget else [])]
                     for path in sorted(Path(folder).rglob("*")) if path.is_file()]  # fmt: skip
     outputs = [*result_files, out_dir / "report.html", out_dir / "summary.tsv"]
     manifest = build_manifest(
         command=command or [],
-        parameters={"ontarget": [str(folder) for folder in ontarget], "offtarget": str(offtarget) if offtarget else None,
-                    "title": title},  # fmt: skip
+        parameters={
+            "ontarget": [str(folder) for folder in ontarget],
+            "offtarget": str(offtarget) if offtarget else None,
+            "title": title,
+            "conditions": conditions or {},
+        },
         inputs=inputs,
         outputs=outputs,
         started=started,

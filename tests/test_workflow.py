@@ -1,0 +1,218 @@
+"""The Snakemake workflow on the bundled demo: end to end, lint, SLURM dry run, sheet errors, demo data.
+
+The workflow runs in a temporary folder (``--directory``) with a config and sheets that use
+absolute paths, so nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "test_data" / "demo"
+TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
+BIN = Path(sys.executable).parent
+RULES = ("quantify_ontarget", "offtarget_panel", "build_report")
+
+needs_snakemake = pytest.mark.skipif(
+    importlib.util.find_spec("snakemake") is None
+    or shutil.which("editcheck", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}") is None,
+    reason="snakemake (or the editcheck command) is not installed: pip install -e '.[workflow]' to test the workflow",
+)
+
+
+def run_snakemake(workdir: Path, *args: str, configfile: Path | None = None) -> subprocess.CompletedProcess:
+    """Snakemake on the repository's Snakefile in ``workdir``; the venv's editcheck comes first on PATH."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    command += ["--configfile", str(configfile or workdir / "config.yaml"), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def write_tsv(path: Path, rows: list[dict[str, str]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def absolute_sheet(source: Path, target: Path) -> Path:
+    """A copy of a sample sheet with its reads paths made absolute."""
+    rows = read_tsv(source)
+    for row in rows:
+        for column in ("r1", "r2"):
+            if row.get(column):
+                row[column] = str((source.parent / row[column]).resolve())
+    write_tsv(target, rows)
+    return target
+
+
+def make_workdir(folder: Path, *, offtarget: bool = True) -> Path:
+    """A working folder with config.yaml and sheets that point at the demo with absolute paths."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config["ontarget"]["samples"] = str(absolute_sheet(REPO / "config" / "samples.tsv", folder / "samples.tsv"))
+    config["ontarget"]["amplicon"] = str(REPO / config["ontarget"]["amplicon"])
+    if offtarget:
+        config["offtarget"]["samples"] = str(
+            absolute_sheet(REPO / "config" / "panel_samples.tsv", folder / "panel_samples.tsv")
+        )
+        config["offtarget"]["sites"] = str(shutil.copy(REPO / "config" / "sites.tsv", folder / "sites.tsv"))
+    else:
+        del config["offtarget"]
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole demo workflow, run once for the tests that check its results."""
+    workdir = make_workdir(tmp_path_factory.mktemp("workflow"))
+    result = run_snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return workdir
+
+
+@needs_snakemake
+@pytest.mark.slow
+def test_demo_outputs_and_logs(demo_run: Path) -> None:
+    for name in TRUTH["ontarget"]["samples"]:
+        for table in ("summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "base_editing.tsv"):
+            assert (demo_run / "results" / "ontarget" / name / table).stat().st_size > 0
+        assert (demo_run / "results" / "logs" / "quantify_ontarget" / f"{name}.log").exists()
+        assert (demo_run / "results" / "benchmarks" / "quantify_ontarget" / f"{name}.tsv").exists()
+    for path in ("offtarget/offtarget_calls.json", "offtarget/methods.txt", "config.yaml",
+                 "report/report.html", "report/summary.tsv", "report/manifest.json"):  # fmt: skip
+        assert (demo_run / "results" / path).stat().st_size > 0, path
+
+
+@needs_snakemake
+@pytest.mark.slow
+def test_demo_target_conversion_matches_truth(demo_run: Path) -> None:
+    expected = {name: sample["target_conversion_percent"] for name, sample in TRUTH["ontarget"]["samples"].items()}
+    for name, percent in expected.items():
+        summary = json.loads((demo_run / "results" / "ontarget" / name / "summary.json").read_text(encoding="utf-8"))
+        observed = summary["base_editing"]["target"]["engagement"]["percent"]
+        assert observed == pytest.approx(percent, abs=1.0), name
+    report_rows = {row["sample"]: row for row in read_tsv(demo_run / "results" / "report" / "summary.tsv")
+                   if row["assay"] == "on_target"}  # fmt: skip
+    assert set(report_rows) == set(expected)
+    for name, percent in expected.items():
+        assert float(report_rows[name]["target_engagement_percent"]) == pytest.approx(percent, abs=1.0), name
+
+
+@needs_snakemake
+@pytest.mark.slow
+def test_demo_offtarget_calls_match_truth(demo_run: Path) -> None:
+    calls = {row["site_id"]: row for row in read_tsv(demo_run / "results" / "offtarget" / "offtarget_calls.tsv")}
+    sites = TRUTH["offtarget"]["sites"]
+    assert set(calls) == set(sites)
+    for site_id, site in sites.items():
+        assert calls[site_id]["call"] == site["expected_call"], (site_id, calls[site_id]["reason"])
+    on_target = TRUTH["offtarget"]["on_target_site"]
+    assert calls[on_target]["on_target"] == "true" and calls[on_target]["call"] == "EDITED"
+    assert calls[TRUTH["offtarget"]["edited_site"]]["call"] == "EDITED"
+    assert [site for site, row in calls.items() if row["call"] == "NOT_DETECTED"] == [
+        site for site, truth in sites.items() if truth["expected_call"] == "NOT_DETECTED"
+    ]
+
+
+@needs_snakemake
+@pytest.mark.slow
+def test_demo_rerun_has_nothing_to_do(demo_run: Path) -> None:
+    result = run_snakemake(demo_run, "--dry-run")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@needs_snakemake
+def test_lint_is_clean(tmp_path: Path) -> None:
+    result = run_snakemake(make_workdir(tmp_path), "--lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Congratulations" in result.stdout + result.stderr
+
+
+@needs_snakemake
+def test_slurm_profile_plans_the_jobs(tmp_path: Path) -> None:
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install 'editcheck[workflow]')")
+    result = run_snakemake(make_workdir(tmp_path), "--dry-run", "--profile", str(REPO / "profiles" / "slurm"))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    for rule in RULES:
+        assert rule in result.stdout, rule
+    assert "runtime=240" in result.stdout  # the profile's set-resources reached offtarget_panel
+
+
+@needs_snakemake
+def test_offtarget_part_is_optional(tmp_path: Path) -> None:
+    result = run_snakemake(make_workdir(tmp_path, offtarget=False), "--dry-run")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "quantify_ontarget" in result.stdout and "build_report" in result.stdout
+    assert "offtarget_panel" not in result.stdout and "--offtarget" not in result.stdout
+
+
+@needs_snakemake
+@pytest.mark.parametrize(
+    ("header", "row", "message"),
+    [
+        (["sample", "condition", "reads"], ["T1", "treated", "{r1}"],
+         "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, r1, r2"),
+        (["sample", "condition", "r1"], ["T 1", "treated", "{r1}"],
+         "samples.tsv: row 1: sample 'T 1' may only contain letters, digits, '_', '.' and '-'"),
+        (["sample", "condition", "r1"], ["T1", "mock", "{r1}"],
+         "samples.tsv: row 1: sample T1: condition must be treated or control, not 'mock'"),
+        (["sample", "r1"], ["T1", "{r1}"], "samples.tsv: missing column 'condition'"),
+        (["sample", "condition", "r1"], ["T1", "treated", "missing.fastq.gz"],
+         "samples.tsv: row 1: sample T1: r1 file {folder}/missing.fastq.gz not found"),
+    ],
+)  # fmt: skip
+def test_bad_sample_sheet_fails_with_one_line(tmp_path: Path, header: list[str], row: list[str], message: str) -> None:
+    workdir = make_workdir(tmp_path, offtarget=False)
+    r1 = str(DEMO / "ontarget" / "T1.fastq.gz")
+    (workdir / "samples.tsv").write_text(
+        "\t".join(header) + "\n" + "\t".join(cell.format(r1=r1) for cell in row) + "\n", encoding="utf-8"
+    )
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    expected = message.format(folder=workdir)
+    output = result.stdout + result.stderr  # snakemake 9 prints workflow errors on stdout
+    lines = [line for line in output.splitlines() if line.endswith(expected)]
+    assert lines, output[-3000:]
+    assert lines[0] == f"{workdir / 'samples.tsv'}: {expected.removeprefix('samples.tsv: ')}"
+
+
+def test_demo_data_is_reproducible(tmp_path: Path) -> None:
+    """make_demo.py writes the committed reads (same FASTQ content), truth and sheets."""
+    result = subprocess.run(
+        [sys.executable, str(DEMO / "make_demo.py"), "--out", str(tmp_path / "demo"),
+         "--config-dir", str(tmp_path / "config")],  # fmt: skip
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for path in sorted(DEMO.rglob("*.fastq.gz")):
+        fresh = tmp_path / "demo" / path.relative_to(DEMO)
+        assert gzip.decompress(fresh.read_bytes()) == gzip.decompress(path.read_bytes()), path.name
+    for name in ("truth.json", "ontarget/amplicon.fa"):
+        assert (tmp_path / "demo" / name).read_text() == (DEMO / name).read_text(), name
+    for name in ("samples.tsv", "panel_samples.tsv", "sites.tsv"):
+        fresh = (tmp_path / "config" / name).read_text().replace("../demo/", "../test_data/demo/")
+        assert fresh == (REPO / "config" / name).read_text(), name
+    sizes = sum(path.stat().st_size for path in DEMO.rglob("*") if path.is_file())
+    assert sizes < 3_000_000

@@ -1,0 +1,233 @@
+# Configuration, sample and site sheets, and the input functions of the rules.
+#
+# Paths in config/config.yaml are relative to the working directory (Snakemake's convention: the
+# folder given to --directory, else where snakemake is started).  Paths inside a sheet are relative
+# to the sheet's own folder, as `editcheck offtarget` reads them, so a sheet and its reads can be
+# moved together.
+import os
+import re
+import shlex
+
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2")
+SITE_COLUMNS = (
+    "site_id",
+    "amplicon",
+    "protospacer",
+    "cut_offset",
+    "editor",
+    "on_target",
+    "window",
+)
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def sheet_error(path, problem, row=None):
+    """A one-line error naming the sheet (and the row, counted from 1 below the header)."""
+    where = path if row is None else f"{path}: row {row}"
+    return WorkflowError(f"{where}: {problem}")
+
+
+def read_sheet(path, columns, required, schema, choices=None):
+    """A TSV sheet as a DataFrame indexed by its first column, checked before any job runs.
+
+    Unknown or missing columns, bad names and values outside ``choices`` (column -> allowed values)
+    give a one-line error naming the sheet and row; the schema then checks the rest.
+    """
+    key = required[0]
+    if not os.path.isfile(path):
+        raise sheet_error(
+            path,
+            "sheet not found (paths in the config are relative to the working directory)",
+        )
+    sheet = pd.read_csv(
+        path, sep="\t", dtype=str, comment="#", keep_default_na=False, na_values=[""]
+    )
+    sheet.columns = [str(column).strip() for column in sheet.columns]
+    for column in sheet.columns:
+        if column not in columns:
+            raise sheet_error(
+                path, f"unknown column {column!r}; columns are: {', '.join(columns)}"
+            )
+    for column in required:
+        if column not in sheet.columns:
+            raise sheet_error(path, f"missing column {column!r}")
+    if sheet.empty:
+        raise sheet_error(path, "no rows below the header")
+    sheet = sheet.apply(lambda values: values.str.strip())
+    for row, name in enumerate(sheet[key], 1):
+        if pd.isna(name) or not NAME_PATTERN.match(name):
+            raise sheet_error(
+                path,
+                f"{key} {name!r} may only contain letters, digits, '_', '.' and '-'",
+                row,
+            )
+        for column, allowed in (choices or {}).items():
+            value = sheet[column].iloc[row - 1]
+            if value not in allowed:
+                raise sheet_error(
+                    path,
+                    f"{key} {name}: {column} must be {' or '.join(allowed)}, not {value!r}",
+                    row,
+                )
+    duplicated = sheet[key][sheet[key].duplicated()]
+    if not duplicated.empty:
+        raise sheet_error(path, f"{key} {duplicated.iloc[0]!r} appears more than once")
+    validate(sheet, schema=schema)
+    return sheet.set_index(key, drop=False)
+
+
+def read_sample_sheet(path):
+    """Samples with their reads; relative reads paths are resolved against the sheet's folder."""
+    samples = read_sheet(
+        path,
+        SAMPLE_COLUMNS,
+        ("sample", "condition", "r1"),
+        "../schemas/samples.schema.yaml",
+        choices={"condition": ("treated", "control")},
+    )
+    folder = os.path.dirname(path)
+    for row, (name, sample) in enumerate(samples.iterrows(), 1):
+        for column in ("r1", "r2"):
+            value = sample.get(column)
+            if pd.isna(value):
+                continue
+            reads = os.path.normpath(os.path.join(folder, value))
+            if not os.path.isfile(reads):
+                raise sheet_error(
+                    path, f"sample {name}: {column} file {reads} not found", row
+                )
+            samples.loc[name, column] = reads
+    return samples
+
+
+ONTARGET = config["ontarget"]
+SAMPLES = read_sample_sheet(ONTARGET["samples"])
+
+OFFTARGET = config.get("offtarget")
+if OFFTARGET is not None:
+    SITES = read_sheet(
+        OFFTARGET["sites"],
+        SITE_COLUMNS,
+        ("site_id", "amplicon", "protospacer"),
+        "../schemas/sites.schema.yaml",
+    )
+    PANEL_SAMPLES = read_sample_sheet(OFFTARGET["samples"])
+    if set(PANEL_SAMPLES["condition"]) != {"treated", "control"}:
+        raise sheet_error(
+            OFFTARGET["samples"],
+            "the panel needs at least one treated and one control sample",
+        )
+
+
+wildcard_constraints:
+    sample="|".join(re.escape(name) for name in SAMPLES.index),
+
+
+def get_ontarget_reads(wildcards):
+    """R1 (and R2, if given) of one on-target sample."""
+    sample = SAMPLES.loc[wildcards.sample]
+    reads = {"r1": sample["r1"]}
+    if not pd.isna(sample.get("r2")):
+        reads["r2"] = sample["r2"]
+    return reads
+
+
+def get_r2_option(wildcards, input):
+    return f"--r2 {shlex.quote(input.r2)}" if "r2" in input.keys() else ""
+
+
+def get_amplicon_file(wildcards):
+    """The amplicon FASTA as an input file, or nothing when the config gives the sequence itself."""
+    amplicon = ONTARGET["amplicon"]
+    return [amplicon] if not re.fullmatch(r"[ACGTNacgtn]+", amplicon) else []
+
+
+def get_amplicon_option(wildcards):
+    return shlex.quote(ONTARGET["amplicon"])
+
+
+def get_quantify_options(wildcards):
+    """The design and analysis options of `editcheck quantify`, from the config."""
+    options = ["-g", ONTARGET["guide"], "--cut-offset", ONTARGET["cut_offset"]]
+    if ONTARGET["base_editor"] is not None:
+        options += ["--base-editor", ONTARGET["base_editor"]]
+    if ONTARGET["editing_window"] is not None:
+        options += ["--editing-window", ONTARGET["editing_window"]]
+    if ONTARGET["target_protospacer_position"] is not None:
+        options += [
+            "--target-protospacer-position",
+            ONTARGET["target_protospacer_position"],
+        ]
+    options += ["--min-base-quality", ONTARGET["min_base_quality"]]
+    return " ".join(
+        [*(shlex.quote(str(option)) for option in options), ONTARGET["extra"]]
+    )
+
+
+def get_site_sheet(wildcards):
+    return OFFTARGET["sites"]
+
+
+def get_panel_sheet(wildcards):
+    return OFFTARGET["samples"]
+
+
+def get_panel_reads(wildcards):
+    """Every reads file of the panel sample sheet (so a changed FASTQ reruns the panel)."""
+    columns = [column for column in ("r1", "r2") if column in PANEL_SAMPLES.columns]
+    return sorted(path for column in columns for path in PANEL_SAMPLES[column].dropna())
+
+
+def get_offtarget_options(wildcards):
+    """The analysis options of `editcheck offtarget`, from the config."""
+    options = [
+        "--min-base-quality", OFFTARGET["min_base_quality"], "--min-site-reads", OFFTARGET["min_site_reads"],
+        "--min-effect", OFFTARGET["min_effect"], "--q-threshold", OFFTARGET["q_threshold"],
+    ]  # fmt: skip
+    return " ".join(
+        [*(shlex.quote(str(option)) for option in options), OFFTARGET["extra"]]
+    )
+
+
+def get_report_inputs(wildcards):
+    """Per-sample on-target summaries, and the off-target calls when the config has a panel."""
+    inputs = {
+        "ontarget": expand(
+            "results/ontarget/{sample}/summary.json", sample=SAMPLES.index
+        )
+    }
+    if OFFTARGET is not None:
+        inputs["offtarget"] = "results/offtarget/offtarget_calls.json"
+    return inputs
+
+
+def get_report_sources(wildcards, input):
+    """--ontarget DIR for every sample, and --offtarget DIR, taken from the input files' folders."""
+    folders = [
+        f"--ontarget {shlex.quote(os.path.dirname(path))}" for path in input.ontarget
+    ]
+    if "offtarget" in input.keys():
+        folders.append(f"--offtarget {shlex.quote(os.path.dirname(input.offtarget))}")
+    return " ".join(folders)
+
+
+def get_report_options(wildcards):
+    """The title and further options of `editcheck report`, from the config."""
+    settings = config["report"]
+    title = (
+        [] if settings["title"] is None else ["--title", shlex.quote(settings["title"])]
+    )
+    ontarget = config.get("ontarget") or {}
+    samples = ["--samples", shlex.quote(str(ontarget["samples"]))] if ontarget else []
+    return " ".join([*title, *samples, settings["extra"]])
+
+
+def get_output_folder(wildcards, output):
+    """The folder of a rule's first output: `editcheck` commands write a folder of files."""
+    return shlex.quote(os.path.dirname(output[0]))

@@ -1,0 +1,51 @@
+# The evidence report: per-sample on-target results and the off-target calls in one HTML page,
+# a summary table and a provenance manifest (`editcheck report`).
+
+
+rule record_config:
+    output:
+        "results/config.yaml",
+    log:
+        "results/logs/record_config/record_config.log",
+    localrule: True
+    params:
+        config=config,
+    run:
+        import yaml
+
+        with open(output[0], "w", encoding="utf-8") as handle:
+            yaml.safe_dump(params.config, handle, sort_keys=True)
+
+
+rule build_report:
+    input:
+        unpack(get_report_inputs),
+        config="results/config.yaml",
+    output:
+        html=report(
+            "results/report/report.html",
+            caption="../report/report.rst",
+            category="Evidence report",
+        ),
+        summary=report(
+            "results/report/summary.tsv",
+            caption="../report/summary.rst",
+            category="Evidence report",
+        ),
+        manifest="results/report/manifest.json",
+    log:
+        "results/logs/build_report/build_report.log",
+    benchmark:
+        "results/benchmarks/build_report/build_report.tsv"
+    conda:
+        "../envs/editcheck.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        sources=get_report_sources,
+        outdir=get_output_folder,
+        options=get_report_options,
+    shell:
+        "editcheck report {params.sources} --config {input.config:q} {params.options}"
+        " -o {params.outdir} > {log:q} 2>&1"
