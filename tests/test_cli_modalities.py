@@ -129,3 +129,23 @@ def test_umi_cli(tmp_path: Path) -> None:
     assert molecules["outcomes"]["modified"]["reads"] == pytest.approx(
         truth["molecules"]["expected_classification"]["modified"], abs=5
     )
+
+
+def test_nominate_cli_feeds_the_site_sheet(tmp_path: Path) -> None:
+    from editcheck.offtarget.panel import read_site_sheet
+
+    generator = random.Random(12)
+    genome = [generator.choice("ACGT") for _ in range(30_000)]
+    guide = "GGAATCCCTTCTGCAGCACC"
+    off_target = "GGAATCCaTTCTGCAGgACC".upper()  # 2 mismatches
+    genome[10_000:10_023] = list(guide + "AGG")
+    genome[20_000:20_023] = list(off_target + "TGG")
+    (tmp_path / "genome.fa").write_text(">chrA\n" + "".join(genome) + "\n")
+    out = tmp_path / "nominated"
+    result = run("nominate", "--genome", tmp_path / "genome.fa", "-g", guide, "-m", 3, "--flank", 60, "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = (out / "candidates.tsv").read_text().splitlines()[1:]
+    found = {(row.split("\t")[1], row.split("\t")[6]) for row in rows}
+    assert ("10001", "0") in found and ("20001", "2") in found
+    sites = read_site_sheet(out / "site_sheet.tsv")
+    assert {len(site.design.amplicon.sequence) for site in sites} == {23 + 120}

@@ -253,6 +253,34 @@ def quantify_pool(**options: Any) -> None:
 
 
 @main.command()
+@click.option("--genome", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA or FASTA.gz (many contigs).")
+@click.option("-g", "--guide", required=True, help="Guide (protospacer without PAM; IUPAC allowed).")
+@click.option("--pam", default="NGG", show_default=True, help="PAM as an IUPAC pattern (NGG, NAG, NG, NRN, NNGRRT, TTTV...).")
+@click.option("--pam-5prime", is_flag=True, help="The PAM lies 5' of the protospacer (Cas12a-style).")
+@click.option("-m", "--mismatches", default=4, show_default=True, type=click.IntRange(0, 8), help="Maximum mismatches to the guide.")
+@click.option("--dna-bulge", default=0, show_default=True, type=click.IntRange(0, 2), help="Maximum DNA bulge (extra genomic bases).")
+@click.option("--rna-bulge", default=0, show_default=True, type=click.IntRange(0, 2), help="Maximum RNA bulge (guide bases missing from the DNA).")
+@click.option("--flank", default=0, show_default=True, type=click.IntRange(0, 2000), help="Write each site's reference amplicon: the site plus this many bases each side (a site sheet for `editcheck offtarget`).")
+@click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut offset written into the site sheet.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: candidates.tsv, candidates.bed (and site_sheet.tsv with --flank).")
+@_reports_errors
+def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: int, dna_bulge: int, rna_bulge: int,
+             flank: int, cut_offset: int, out: Path) -> None:  # fmt: skip
+    """Nominate candidate off-target sites: scan a genome for the guide with mismatches, bulges and a PAM."""
+    from editcheck.offtarget.nominate import SearchSpec, write_sites
+    from editcheck.offtarget.nominate import nominate as run_nominate
+
+    _check_inputs(genome)
+    spec = SearchSpec(guide, pam=pam, pam_5prime=pam_5prime, max_mismatches=mismatches, max_dna_bulge=dna_bulge,
+                      max_rna_bulge=rna_bulge)  # fmt: skip
+    sites = run_nominate(genome, spec, flank=flank)
+    out.mkdir(parents=True, exist_ok=True)
+    write_sites(sites, out / "candidates.tsv", out / "candidates.bed", out / "site_sheet.tsv" if flank else None,
+                genome, flank, cut_offset=cut_offset)  # fmt: skip
+    logger.info("%d candidate sites (<= %d mismatches, PAM %s) -> %s", len(sites), mismatches, pam, out)
+
+
+@main.command()
 @click.option("--sites", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Site sheet (TSV): site_id, amplicon, protospacer, and optionally cut_offset, editor, on_target, window.")
 @click.option("--samples", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV): sample, condition (treated/control), replicate, r1, r2.")
 @click.option("--q-threshold", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Benjamini-Hochberg q below which a site can be EDITED.")
