@@ -216,3 +216,33 @@ def test_demo_data_is_reproducible(tmp_path: Path) -> None:
         assert fresh == (REPO / "config" / name).read_text(), name
     sizes = sum(path.stat().st_size for path in DEMO.rglob("*") if path.is_file())
     assert sizes < 3_000_000
+
+
+@needs_snakemake
+@pytest.mark.slow
+def test_rerun_elsewhere_gives_identical_bytes(demo_run: Path, tmp_path: Path) -> None:
+    """Same inputs and configuration, fresh folder: every output is byte-identical except the
+    manifest's start and end times (logs and benchmark timings aside)."""
+    second = tmp_path / "second"
+    second.mkdir()
+    result = run_snakemake(second, "--cores", "2", configfile=demo_run / "config.yaml")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+    def outputs(folder: Path) -> dict[str, bytes]:
+        files = {}
+        for path in sorted((folder / "results").rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            if path.is_file() and "/logs/" not in relative and "/benchmarks/" not in relative:
+                files[relative] = path.read_bytes()
+        return files
+
+    first_files, second_files = outputs(demo_run), outputs(second)
+    assert sorted(first_files) == sorted(second_files)
+    manifest = "results/report/manifest.json"
+    for name in first_files:
+        if name != manifest:
+            assert first_files[name] == second_files[name], name
+    manifests = [json.loads(files[manifest]) for files in (first_files, second_files)]
+    for document in manifests:
+        assert document.pop("started") and document.pop("finished")
+    assert manifests[0] == manifests[1]

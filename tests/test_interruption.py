@@ -1,0 +1,42 @@
+"""Interrupted runs leave no output that looks complete, and a rerun finishes the job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from editcheck import simulate
+
+
+@pytest.fixture(scope="module")
+def large_input(tmp_path_factory) -> tuple[Path, str, str]:
+    folder = tmp_path_factory.mktemp("interrupt")
+    design = simulate.random_design(seed=2024, with_donor=False)
+    simulate.simulate(design, 300_000, folder / "reads.fastq.gz", error_rate=0.01, seed=5)
+    return folder / "reads.fastq.gz", design.amplicon, design.guide
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp_path, signal_number) -> None:
+    reads, amplicon, guide = large_input
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide,
+               "-t", "2", "-o", str(out)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(1.0)
+    assert process.poll() is None, "the run finished before it could be interrupted; use a larger input"
+    os.killpg(process.pid, signal_number)
+    process.communicate(timeout=60)
+    assert process.returncode != 0
+    # Nothing that looks like a result: no summary, no tables (hidden temporary names at most).
+    visible = [path.name for path in tmp_path.rglob("*") if not path.name.startswith(".") and path.name != "out"]
+    assert visible == []
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert (out / "summary.json").exists() and (out / "alleles.tsv").exists()
