@@ -176,3 +176,25 @@ def test_twin_prime_editing_two_pegrnas():
     design = build_design(amplicon, pegrnas=[(first, extension_first), (second, extension_second)])
     assert design.prime_edited.sequence == edited
     assert len(design.prime_edit.flaps) == 2
+
+
+def test_unmerged_pairs_are_counted_and_used_when_a_mate_covers_the_window(tmp_path):
+    from editcheck.pipeline import quantify
+
+    generator = random.Random(8)
+    amplicon = "".join(generator.choice("ACGT") for _ in range(400))
+    guide = amplicon[80:100]
+    design = build_design(amplicon, [guide])
+    edited_r1 = amplicon[:97] + amplicon[100:153]  # 3-bp deletion at the cut
+    records1, records2 = [], []
+    for index in range(40):
+        first = edited_r1 if index < 10 else amplicon[:150]
+        second = reverse_complement(amplicon[250:400])  # no overlap with R1: the pair cannot merge
+        records1.append(f"@p{index}/1\n{first}\n+\n{'I' * len(first)}\n")
+        records2.append(f"@p{index}/2\n{second}\n+\n{'I' * len(second)}\n")
+    (tmp_path / "r1.fastq").write_text("".join(records1))
+    (tmp_path / "r2.fastq").write_text("".join(records2))
+    result = quantify(tmp_path / "r1.fastq", tmp_path / "r2.fastq", design=design)
+    assert (result.reads.merged, result.reads.unmerged) == (0, 40)
+    assert result.unmerged_used == 40
+    assert result.tally.outcomes["modified"] == 10 and result.tally.outcomes["unmodified"] == 30

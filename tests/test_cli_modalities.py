@@ -149,3 +149,48 @@ def test_nominate_cli_feeds_the_site_sheet(tmp_path: Path) -> None:
     assert ("10001", "0") in found and ("20001", "2") in found
     sites = read_site_sheet(out / "site_sheet.tsv")
     assert {len(site.design.amplicon.sequence) for site in sites} == {23 + 120}
+
+
+def _bam(tmp_path: Path, name: str, contig: str, reads: list[tuple[int, str, str]]) -> Path:
+    """A sorted, indexed BAM from (0-based start, CIGAR, sequence) records on chrP."""
+    lines = ["@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chrP\tLN:{len(contig)}"]
+    lines += [f"r{i}\t0\tchrP\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{sequence}\t*" for i, (start, cigar, sequence) in enumerate(reads)]
+    sam = tmp_path / f"{name}.sam"
+    sam.write_text("\n".join(lines) + "\n")
+    bam = tmp_path / f"{name}.bam"
+    pysam.sort("-o", str(bam), str(sam), catch_stdout=False)
+    pysam.index(str(bam))
+    return bam
+
+
+def test_offtarget_panel_from_bam(tmp_path: Path) -> None:
+    generator = random.Random(21)
+    contig = "".join(generator.choice("ACGT") for _ in range(2000))
+    (tmp_path / "genome.fa").write_text(f">chrP\n{contig}\n")
+    # Two sites: A at 300-500 (guide 380-400), B at 1200-1400 (guide 1280-1300); only A is edited.
+    sites = {"A": (300, 380), "B": (1200, 1280)}
+    (tmp_path / "sites.tsv").write_text(
+        "site_id\tprotospacer\tlocus\ton_target\n"
+        + "".join(f"{name}\t{contig[g:g + 20]}\tchrP:{s + 1}-{s + 200}\t{'yes' if name == 'A' else 'no'}\n"
+                  for name, (s, g) in sites.items())  # fmt: skip
+    )
+    samples = ["sample\tcondition\tbam"]
+    for sample, edited in (("T1", 300), ("C1", 0)):
+        reads = []
+        for name, (start, guide) in sites.items():
+            cut = guide + 17
+            for i in range(1200):
+                if name == "A" and i < edited:
+                    reads.append((start - 10, f"{cut - start + 10}M2D{start + 210 - cut - 2}M",
+                                  contig[start - 10:cut] + contig[cut + 2:start + 210]))  # fmt: skip
+                else:
+                    reads.append((start - 10, "220M", contig[start - 10:start + 210]))
+        samples.append(f"{sample}\t{'treated' if sample == 'T1' else 'control'}\t{_bam(tmp_path, sample, contig, reads).name}")
+    (tmp_path / "samples.tsv").write_text("\n".join(samples) + "\n")
+    out = tmp_path / "out"
+    result = run("offtarget", "--sites", tmp_path / "sites.tsv", "--samples", tmp_path / "samples.tsv",
+                 "--reference", tmp_path / "genome.fa", "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    calls = {row.split("\t")[0]: row.split("\t") for row in (out / "offtarget_calls.tsv").read_text().splitlines()[1:]}
+    assert calls["A"][2] == "EDITED" and calls["A"][3:5] == ["300", "1200"]
+    assert calls["B"][2] == "NOT_DETECTED"

@@ -289,6 +289,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--max-background", default=5.0, show_default=True, type=click.FloatRange(0, 100, min_open=True), help="Control editing (percent) above which a site is INCONCLUSIVE.")
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Significance level of the per-site limit of detection.")
 @click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power of the per-site limit of detection.")
+@click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
 @_options(*[option for option in [
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
     click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N."),
@@ -308,7 +309,7 @@ def offtarget(**options: Any) -> None:
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
 
-    sites = read_site_sheet(options["sites"])
+    sites = read_site_sheet(options["sites"], options["reference_fasta"])
     samples = read_sample_sheet(options["samples"])
     settings = AnalysisSettings(
         classification=ClassificationSettings(min_identity=options["min_identity"]),
@@ -318,7 +319,8 @@ def offtarget(**options: Any) -> None:
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
         max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
     )  # fmt: skip
-    result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"])
+    result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
+                       reference_fasta=options["reference_fasta"])  # fmt: skip
     write_panel_outputs(result, options["out"])
     counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
     logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])

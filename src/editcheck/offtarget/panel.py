@@ -21,11 +21,13 @@ from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError
 from editcheck.offtarget.significance import CallSettings, Replicate, SiteCall, call_sites, methods_text
 from editcheck.outputs import atomic_output, write_json, write_tsv
-from editcheck.pipeline import AnalysisSettings, SampleResult
-from editcheck.pooled import quantify_pool, write_pool_outputs
+from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
+from editcheck.pooled import PoolResult, quantify_pool, write_pool_outputs
+from editcheck.reads.alignments import GenomeSite, site_amplicon
+from editcheck.reads.collapse import CollapsedReads
 
-SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window")
-SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2")
+SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus")
+SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam")
 CONDITIONS = ("treated", "control")
 TRUE_WORDS = {"yes", "true", "1", "on", "on-target", "on_target"}
 FALSE_WORDS = {"no", "false", "0", "off", "", "off-target", "off_target"}
@@ -39,6 +41,8 @@ class PanelSite:
     design: AmpliconDesign
     on_target: bool
     editor: str
+    locus: str | None = None
+    """Genome site (chr:start-end, 1-based) for genome-aligned BAM/CRAM samples."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,9 @@ class PanelSample:
     sample: str
     condition: str
     replicate: str
-    r1: Path
+    r1: Path | None
     r2: Path | None
+    bam: Path | None = None
 
 
 def _read_sheet(path: Path, allowed: Sequence[str], required: Sequence[str]) -> list[dict[str, str]]:
@@ -70,13 +75,22 @@ def _read_sheet(path: Path, allowed: Sequence[str], required: Sequence[str]) -> 
     return [{key: (value or "").strip() for key, value in row.items() if key is not None} for row in rows]
 
 
-def read_site_sheet(path: str | Path, **design_options: Any) -> list[PanelSite]:
-    """Sites of the panel, each checked as a design (protospacer in the amplicon, window, editor)."""
+def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None, **design_options: Any) -> list[PanelSite]:
+    """Sites of the panel, each checked as a design (protospacer in the amplicon, window, editor).
+
+    A site may give its genome ``locus`` instead of the amplicon; the amplicon is then read from
+    ``reference_fasta``."""
     path = Path(path)
     sites: list[PanelSite] = []
     seen: set[str] = set()
-    for number, row in enumerate(_read_sheet(path, SITE_COLUMNS, ("site_id", "amplicon", "protospacer")), 1):
+    for number, row in enumerate(_read_sheet(path, SITE_COLUMNS, ("site_id", "protospacer")), 1):
         site_id = row["site_id"]
+        locus = row.get("locus") or None
+        amplicon = row.get("amplicon", "")
+        if not amplicon:
+            if locus is None or reference_fasta is None:
+                raise InputFormatError(path, f"site {site_id}: give the amplicon, or its locus and the genome --reference", number)
+            amplicon = site_amplicon(reference_fasta, GenomeSite.parse(locus))
         if not site_id or site_id in seen:
             raise InputFormatError(path, f"site id {site_id!r} is empty or repeated", number)
         seen.add(site_id)
@@ -87,13 +101,13 @@ def read_site_sheet(path: str | Path, **design_options: Any) -> list[PanelSite]:
         try:
             cut_offset = int(row["cut_offset"]) if row.get("cut_offset") else 3
             design = build_design(
-                row["amplicon"], [row["protospacer"]], name=site_id, cut_offset=cut_offset,
+                amplicon, [row["protospacer"]], name=site_id, cut_offset=cut_offset,
                 window=row.get("window") or None, base_editor=None if editor == "NUCLEASE" else editor,
                 **design_options,
             )  # fmt: skip
         except (DesignError, ValueError) as error:
             raise InputFormatError(path, f"site {site_id}: {error}", number) from None
-        sites.append(PanelSite(site_id, design, flag in TRUE_WORDS, editor))
+        sites.append(PanelSite(site_id, design, flag in TRUE_WORDS, editor, locus))
     return sites
 
 
@@ -102,21 +116,22 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
     path = Path(path)
     samples: list[PanelSample] = []
     seen: set[str] = set()
-    for number, row in enumerate(_read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition", "r1")), 1):
+    for number, row in enumerate(_read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition")), 1):
         name, condition = row["sample"], row["condition"].lower()
         if not name or name in seen:
             raise InputFormatError(path, f"sample name {name!r} is empty or repeated", number)
         seen.add(name)
         if condition not in CONDITIONS:
             raise InputFormatError(path, f"condition must be treated or control, not {row['condition']!r}", number)
-        r1 = (path.parent / row["r1"]) if row["r1"] else None
-        if r1 is None:
-            raise InputFormatError(path, "r1 is empty", number)
+        r1 = (path.parent / row["r1"]) if row.get("r1") else None
         r2 = (path.parent / row["r2"]) if row.get("r2") else None
-        for reads in (r1, r2):
+        bam = (path.parent / row["bam"]) if row.get("bam") else None
+        if (r1 is None) == (bam is None):
+            raise InputFormatError(path, "give either r1 (FASTQ) or bam (genome-aligned BAM/CRAM) for each sample", number)
+        for reads in (r1, r2, bam):
             if reads is not None and not reads.exists():
                 raise InputFormatError(path, f"reads file {reads} not found", number)
-        samples.append(PanelSample(name, condition, row.get("replicate") or str(number), r1, r2))
+        samples.append(PanelSample(name, condition, row.get("replicate") or str(number), r1, r2, bam))
     conditions = {sample.condition for sample in samples}
     if conditions != set(CONDITIONS):
         raise InputFormatError(path, "the panel needs at least one treated and one control sample")
@@ -151,13 +166,18 @@ def run_panel(
     settings: AnalysisSettings = AnalysisSettings(),
     call_settings: CallSettings = CallSettings(),
     threads: int = 1,
+    reference_fasta: str | Path | None = None,
 ) -> PanelResult:
     """Quantify every site in every sample and call each site."""
     designs = [site.design for site in sites]
     counts: dict[str, dict[str, Replicate]] = {site.site_id: {} for site in sites}
     per_sample = {}
     for sample in samples:
-        pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads)
+        if sample.bam is not None:
+            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta)
+        else:
+            assert sample.r1 is not None
+            pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads)
         per_sample[sample.sample] = pool
         for site, result in zip(sites, pool.samples):
             edited, classified = edited_reads(result)
@@ -175,6 +195,25 @@ def run_panel(
         call_settings,
     )
     return PanelResult(list(sites), list(samples), calls, call_settings, per_sample)
+
+
+def _quantify_bam_sites(
+    sample: PanelSample, sites: Sequence[PanelSite], settings: AnalysisSettings, threads: int,
+    reference_fasta: str | Path | None,
+) -> PoolResult:  # fmt: skip
+    """A genome-aligned sample: the reads covering each site's locus, quantified at that site."""
+    assert sample.bam is not None
+    results = []
+    for site in sites:
+        if site.locus is None:
+            raise InputFormatError(sample.bam, f"site {site.site_id} has no locus, needed for BAM/CRAM samples")
+        results.append(
+            quantify(sample.bam, design=site.design, settings=settings, sample=f"{sample.sample}:{site.site_id}",
+                     threads=threads, site=GenomeSite.parse(site.locus), reference_fasta=reference_fasta)  # fmt: skip
+        )
+    assigned = {site.site_id: result.reads.reads_in for site, result in zip(sites, results)}
+    reads = CollapsedReads(reads_in=sum(assigned.values()))
+    return PoolResult(results, reads, assigned, 0, 0)
 
 
 CALL_COLUMNS = [
@@ -214,8 +253,9 @@ def write_panel_outputs(result: PanelResult, out_dir: str | Path) -> None:
             },  # fmt: skip
             "methods": methods,
             "samples": [
-                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate, "r1": str(s.r1),
-                 "r2": str(s.r2) if s.r2 else None}  # fmt: skip
+                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate,
+                 "r1": str(s.r1) if s.r1 else None, "r2": str(s.r2) if s.r2 else None,
+                 "bam": str(s.bam) if s.bam else None}  # fmt: skip
                 for s in result.samples
             ],
             "sites": [

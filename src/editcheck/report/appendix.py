@@ -328,9 +328,9 @@ def _inputs(samples: Sequence[OnTargetSample], panel: dict[str, Any] | None) -> 
     if panel is not None:
         reads_in = {entry["sample"]: entry["reads_in"] for entry in panel["assignments"]}
         for entry in panel["samples"]:
-            inputs.append((entry["r1"], reads_in.get(entry["sample"])))
-            if entry.get("r2"):
-                inputs.append((entry["r2"], reads_in.get(entry["sample"])))
+            for key in ("r1", "r2", "bam"):
+                if entry.get(key):
+                    inputs.append((entry[key], reads_in.get(entry["sample"])))
     return inputs
 
 
