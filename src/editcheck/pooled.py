@@ -7,7 +7,6 @@ amplicon with the same classifier as a single-amplicon run.
 
 from __future__ import annotations
 
-import csv
 import gc
 import os
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner
 from editcheck.quantification.tally import tally_reads
 from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
+from editcheck.sheets import read_sheet
 
 SHEET_COLUMNS = ("name", "amplicon", "guide", "donor", "expected_hdr_amplicon", "base_editor", "target_position", "window")
 REQUIRED_COLUMNS = ("name", "amplicon")
@@ -33,26 +33,10 @@ def read_amplicon_sheet(path: str | Path, **design_options: Any) -> list[Amplico
     """Designs from a tab-separated sheet: name, amplicon, and optionally guide (several separated by
     ','), donor, expected_hdr_amplicon, base_editor, target_position (1-based), window."""
     path = Path(path)
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
-    except FileNotFoundError:
-        raise InputFormatError(path, "file not found") from None
-    except UnicodeDecodeError:
-        raise InputFormatError(path, "not a text (TSV) file") from None
-    if not rows:
-        raise InputFormatError(path, "no amplicons (the sheet needs a header line and one row per amplicon)")
-    columns = list(rows[0].keys())
-    unknown = [column for column in columns if column not in SHEET_COLUMNS]
-    if unknown:
-        raise InputFormatError(path, f"unknown column {unknown[0]!r}; columns are: {', '.join(SHEET_COLUMNS)}")
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise InputFormatError(path, f"missing column {missing[0]!r}")
+    rows = read_sheet(path, SHEET_COLUMNS, REQUIRED_COLUMNS, "amplicons")
     designs: list[AmpliconDesign] = []
     names: set[str] = set()
-    for number, row in enumerate(rows, 1):
-        values = {key: (value or "").strip() for key, value in row.items() if key is not None}
+    for number, values in enumerate(rows, 1):
         name = values["name"]
         if not name or name in names:
             raise InputFormatError(path, f"amplicon name {name!r} is empty or repeated", number)

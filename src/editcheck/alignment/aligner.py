@@ -98,7 +98,8 @@ def _common_prefix(first: str, second: str) -> int:
     return length
 
 
-def _wfa(reference: str, span: str) -> WavefrontAligner:
+def wfa_aligner(reference: str | None, span: str, **free: int) -> WavefrontAligner:
+    """An exact (no heuristic) affine WFA aligner with editcheck's penalties."""
     return WavefrontAligner(
         reference,
         span=span,
@@ -107,6 +108,7 @@ def _wfa(reference: str, span: str) -> WavefrontAligner:
         gap_opening=GAP_OPEN_PENALTY,
         gap_extension=GAP_EXTEND_PENALTY,
         heuristic=None,
+        **free,
     )
 
 
@@ -119,8 +121,8 @@ class ReadAligner:
         self.references = tuple(references)
         self.min_identity = min_identity
         self.large_deletion_min = large_deletion_min
-        self._end_to_end = [_wfa(reference.sequence, "end-to-end") for reference in self.references]
-        self._ends_free = [_wfa(reference.sequence, "ends-free") for reference in self.references]
+        self._end_to_end = [wfa_aligner(reference.sequence, "end-to-end") for reference in self.references]
+        self._ends_free = [wfa_aligner(reference.sequence, "ends-free") for reference in self.references]
         self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
         self._cut_boundaries = [tuple(cut + 1 for cut in reference.cut_points) for reference in self.references]
         forward: set[str] = set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pywfa import WavefrontAligner
 
-from editcheck.alignment.aligner import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY
+from editcheck.alignment.aligner import wfa_aligner
 from editcheck.design import HDR_KIND, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
 from editcheck.errors import DesignError
 
@@ -14,17 +14,8 @@ MIN_DONOR_IDENTITY = 0.7
 
 
 def _penalties(**free: int) -> WavefrontAligner:
-    span = "ends-free" if free else "end-to-end"
-    return WavefrontAligner(
-        span=span,
-        distance="affine",
-        mismatch=MISMATCH_PENALTY,
-        gap_opening=GAP_OPEN_PENALTY,
-        gap_extension=GAP_EXTEND_PENALTY,
-        heuristic=None,
-        **free,
-    )
-
+    """A WFA aligner with the read aligner's penalties; free end lengths make it ends-free."""
+    return wfa_aligner(None, "ends-free" if free else "end-to-end", **free)
 
 
 def place_donor(amplicon: str, donor: str) -> str:

@@ -10,7 +10,6 @@ engine as a single amplicon; edited reads per site are then compared between con
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
 from editcheck.pooled import PoolResult, quantify_pool, write_pool_outputs
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
+from editcheck.sheets import read_sheet
 
 SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus")
 SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam")
@@ -55,26 +55,6 @@ class PanelSample:
     bam: Path | None = None
 
 
-def _read_sheet(path: Path, allowed: Sequence[str], required: Sequence[str]) -> list[dict[str, str]]:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
-    except FileNotFoundError:
-        raise InputFormatError(path, "file not found") from None
-    except UnicodeDecodeError:
-        raise InputFormatError(path, "not a text (TSV) file") from None
-    if not rows:
-        raise InputFormatError(path, "empty sheet: a header line and at least one row are needed")
-    columns = [column for column in rows[0] if column is not None]
-    for column in columns:
-        if column not in allowed:
-            raise InputFormatError(path, f"unknown column {column!r}; columns are: {', '.join(allowed)}")
-    for column in required:
-        if column not in columns:
-            raise InputFormatError(path, f"missing column {column!r}")
-    return [{key: (value or "").strip() for key, value in row.items() if key is not None} for row in rows]
-
-
 def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None, **design_options: Any) -> list[PanelSite]:
     """Sites of the panel, each checked as a design (protospacer in the amplicon, window, editor).
 
@@ -83,7 +63,7 @@ def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None,
     path = Path(path)
     sites: list[PanelSite] = []
     seen: set[str] = set()
-    for number, row in enumerate(_read_sheet(path, SITE_COLUMNS, ("site_id", "protospacer")), 1):
+    for number, row in enumerate(read_sheet(path, SITE_COLUMNS, ("site_id", "protospacer"), "sites"), 1):
         site_id = row["site_id"]
         locus = row.get("locus") or None
         amplicon = row.get("amplicon", "")
@@ -116,7 +96,7 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
     path = Path(path)
     samples: list[PanelSample] = []
     seen: set[str] = set()
-    for number, row in enumerate(_read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition")), 1):
+    for number, row in enumerate(read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples"), 1):
         name, condition = row["sample"], row["condition"].lower()
         if not name or name in seen:
             raise InputFormatError(path, f"sample name {name!r} is empty or repeated", number)

@@ -184,14 +184,10 @@ def load_offtarget(folder: str | Path) -> dict[str, Any]:
 
 def read_conditions(path: str | Path) -> dict[str, str]:
     """sample -> condition from a sample sheet (TSV with at least ``sample`` and ``condition``)."""
-    path = Path(path)
-    try:
-        rows = _read_tsv(path)
-    except FileNotFoundError:
-        raise InputFormatError(path, "file not found") from None
-    if not rows or "sample" not in rows[0] or "condition" not in rows[0]:
-        raise InputFormatError(path, "a sample sheet needs 'sample' and 'condition' columns")
-    return {row["sample"]: row["condition"] for row in rows}
+    from editcheck.offtarget.panel import SAMPLE_COLUMNS
+    from editcheck.sheets import read_sheet
+
+    return {row["sample"]: row["condition"] for row in read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples")}
 
 
 def _summary_rows(
