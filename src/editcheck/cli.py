@@ -179,6 +179,8 @@ def quantify(**options: Any) -> None:
     from editcheck.report.tables import iter_read_calls, write_sample_outputs
 
     r1, r2 = options["r1"], options["r2"]
+    if options["write_reads"] and (options["site"] or options["umi_source"]):
+        raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --site or --umi)")
     _check_inputs(r1, r2, options["reference_fasta"])
     site = GenomeSite.parse(options["site"]) if options["site"] else None
     record_name = None
