@@ -68,6 +68,13 @@ def load_ontarget(folder: str | Path) -> OnTargetSample:
     )  # fmt: skip
 
 
+def _outcome_rank(name: str) -> tuple[int, str]:
+    """Report order of outcome classes (summary.json stores them with sorted keys)."""
+    from editcheck.classification.outcomes import CLASSIFIED
+
+    return (CLASSIFIED.index(name) if name in CLASSIFIED else len(CLASSIFIED), name)
+
+
 def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
     rows = []
     for sample in samples:
@@ -87,7 +94,7 @@ def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
                 "intended_and_bystander": classes.get("intended_and_bystander"),
                 "bystander_only": classes.get("bystander_only"),
                 "indel": classes.get("indel") or summary["edit_types"].get("deletion"),
-                "outcomes": summary["outcomes"],
+                "outcomes": {name: summary["outcomes"][name] for name in sorted(summary["outcomes"], key=_outcome_rank)},
             }
         )
     return rows
