@@ -29,10 +29,15 @@ def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp
     command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide,
                "-t", "2", "-o", str(out)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    time.sleep(1.0)
-    assert process.poll() is None, "the run finished before it could be interrupted; use a larger input"
-    os.killpg(process.pid, signal_number)
-    process.communicate(timeout=60)
+    try:
+        time.sleep(1.0)
+        assert process.poll() is None, "the run finished before it could be interrupted; use a larger input"
+        os.killpg(process.pid, signal_number)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # never leave a run behind, whatever happened above
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     assert process.returncode != 0
     # Nothing that looks like a result: no summary, no tables (hidden temporary names at most).
     visible = [path.name for path in tmp_path.rglob("*") if not path.name.startswith(".") and path.name != "out"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from dataclasses import dataclass, field
@@ -86,6 +87,12 @@ def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple)
     _worker = factory(*arguments)
 
 
+def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
+    """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(factory, arguments)
+
+
 def _process_chunk(sequences: Sequence[str]) -> list[Any]:
     assert _worker is not None
     worker = _worker
@@ -109,7 +116,7 @@ class UniqueReadAligner:
         arguments = (design, settings) if arguments is None else arguments
         if threads > 1:
             context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(threads, initializer=_init_worker, initargs=(worker, arguments))
+            self._pool = context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments))
         else:
             _init_worker(worker, arguments)
 
