@@ -173,8 +173,8 @@ def quantify(**options: Any) -> None:
     """
     from editcheck.design import build_design
     from editcheck.pipeline import quantify as run_quantify
-    from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.progress import terminal_progress
+    from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.reads.umi import UmiSettings
     from editcheck.report.tables import iter_read_calls, write_sample_outputs
 

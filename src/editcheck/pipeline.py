@@ -10,12 +10,18 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead, ReadAligner
-from editcheck.classification.outcomes import NOT_ALIGNED, WINDOW_NOT_COVERED, ClassificationSettings, Classifier, ReadCall
+from editcheck.classification.outcomes import (
+    NOT_ALIGNED,
+    WINDOW_NOT_COVERED,
+    ClassificationSettings,
+    Classifier,
+    ReadCall,
+)
 from editcheck.design import AmpliconDesign
 from editcheck.errors import ParameterError
 from editcheck.quantification.tally import Tally, tally_reads

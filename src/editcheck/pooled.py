@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, AmpliconIndex, best_amplicon
 from editcheck.alignment.aligner import AlignedRead
+from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, AmpliconIndex, best_amplicon
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign, build_design, reverse_complement
 from editcheck.errors import DesignError, InputFormatError, ParameterError
