@@ -483,3 +483,14 @@ def test_paired_end_success(tmp_path: Path, sim_paired: tuple[Path, dict]) -> No
     summary_rows = {row.split("\t")[2]: row.split("\t")[3] for row in (out / "summary.tsv").read_text().splitlines()[1:]
                     if row.split("\t")[1] == "reads"}  # fmt: skip
     assert summary_rows["merged"] == str(reads["merged"])
+
+
+def test_small_samples_carry_a_warning(tmp_path: Path) -> None:
+    r1 = tmp_path / "tiny.fastq"
+    r1.write_text(fastq_text(TINY_READS))
+    out = tmp_path / "out"
+    result = run("quantify", "--r1", r1, "-a", TINY_AMPLICON, "-g", TINY_GUIDE, "-o", out)
+    assert result.exit_code == 0
+    warnings = json.loads((out / "summary.json").read_text())["warnings"]
+    assert any("cover the window" in warning for warning in warnings)
+    assert "warning:" in result.stderr

@@ -176,7 +176,7 @@ def quantify(**options: Any) -> None:
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.reads.umi import UmiSettings
-    from editcheck.report.tables import iter_read_calls, write_sample_outputs
+    from editcheck.report.tables import iter_read_calls, quality_warnings, write_sample_outputs
 
     r1, r2 = options["r1"], options["r2"]
     if options["write_reads"] and (options["site"] or options["umi_source"]):
@@ -221,6 +221,8 @@ def quantify(**options: Any) -> None:
             progress.close()
     out = options["out"]
     write_sample_outputs(result, out, iter_read_calls(result) if options["write_reads"] else None)
+    for warning in quality_warnings(result):
+        click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     edited = result.tally.edited
     low, high = edited.interval
     logger.info(

@@ -109,6 +109,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "outcomes": {outcome: per_molecule.proportion(outcome).as_dict() for outcome in applicable},
             "edited": per_molecule.edited.as_dict(),
         }
+    document["warnings"] = quality_warnings(result)
     base_editing = base_editing_summary(design, tally)
     if base_editing is not None:
         document["base_editing"] = base_editing
@@ -120,6 +121,34 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "splice_site": Proportion(tally.splice_sites, edited_total).as_dict(),
         }
     return document
+
+
+MIN_CLASSIFIED_READS = 1000
+MIN_ALIGNED_FRACTION = 0.9
+MAX_NOT_COVERING_FRACTION = 0.1
+MAX_UNMERGED_FRACTION = 0.1
+
+
+def quality_warnings(result: SampleResult) -> list[str]:
+    """Plain-language warnings about a sample's reads that a reviewer should see next to its numbers."""
+    reads, tally = result.reads, result.tally
+    analysed = reads.reads_in - reads.quality_filtered
+    warnings = []
+    if tally.classified < MIN_CLASSIFIED_READS:
+        warnings.append(f"only {tally.classified} reads cover the window (fewer than {MIN_CLASSIFIED_READS}): wide intervals")
+    if analysed and tally.aligned < MIN_ALIGNED_FRACTION * analysed and reads.sequences:
+        warnings.append(
+            f"{100 * (1 - tally.aligned / analysed):.1f}% of reads did not align to the amplicon (wrong amplicon, "
+            "contamination or primer dimers?)"
+        )
+    if tally.aligned and tally.outcomes[WINDOW_NOT_COVERED] > MAX_NOT_COVERING_FRACTION * tally.aligned:
+        warnings.append(
+            f"{100 * tally.outcomes[WINDOW_NOT_COVERED] / tally.aligned:.1f}% of aligned reads do not cover the whole "
+            "window (reads shorter than the amplicon?)"
+        )
+    if reads.paired and reads.reads_in and reads.unmerged > MAX_UNMERGED_FRACTION * reads.reads_in:
+        warnings.append(f"{100 * reads.unmerged / reads.reads_in:.1f}% of pairs did not merge")
+    return warnings
 
 
 def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
