@@ -28,7 +28,8 @@ def atomic_output(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(descriptor, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})) as handle:
+        text_options: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(descriptor, mode, **text_options) as handle:
             yield handle
         os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)

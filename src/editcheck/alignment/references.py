@@ -3,6 +3,8 @@ and the cut points and window carried over from the amplicon to such a reference
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.aligner import wfa_aligner
@@ -133,7 +135,7 @@ def _place(amplicon: str, insert: str) -> tuple[int, int, int, int]:
 
 
 def build_prime_edit(
-    amplicon: str, spacers: list[GuideSite], extensions: list[str], scaffold: str | None
+    amplicon: str, spacers: Sequence[GuideSite], extensions: Sequence[str], scaffold: str | None
 ) -> tuple[str, PrimeEdit]:
     """The intended prime-edited amplicon: each pegRNA's templated flap replaces the stretch it anneals to.
 

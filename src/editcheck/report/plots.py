@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -47,7 +47,7 @@ def _svg(figure: Figure) -> str:
     return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
 
 
-def read_qc(samples: Sequence[str], fates: dict[str, Sequence[int]]) -> str:
+def read_qc(samples: Sequence[str], fates: Mapping[str, Sequence[int]]) -> str:
     """Stacked bars: what happened to every read of every sample."""
     figure, axes = plt.subplots(figsize=(7, 0.45 * len(samples) + 1.2))
     left = [0] * len(samples)
@@ -73,7 +73,7 @@ def editing_by_sample(samples: Sequence[str], values: Sequence[tuple[float, floa
     return _svg(figure)
 
 
-def position_profile(positions: Sequence[int], series: dict[str, Sequence[float]], window: Sequence[int], title: str) -> str:
+def position_profile(positions: Sequence[int], series: Mapping[str, Sequence[float]], window: Sequence[int], title: str) -> str:
     """Per-position percentages (conversion, deletion, insertion) along the amplicon."""
     figure, axes = plt.subplots(figsize=(8, 2.6))
     if window:
