@@ -24,6 +24,7 @@ from editcheck.classification.outcomes import (
 )
 from editcheck.design import AmpliconDesign
 from editcheck.errors import ParameterError
+from editcheck.progress import EVERY
 from editcheck.quantification.tally import Tally, tally_reads
 from editcheck.reads.alignments import GenomeSite, iter_site_reads
 from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_paired, collapse_records, collapse_single
@@ -222,7 +223,9 @@ def quantify(
     gc.disable()
     try:
         if umi is not None or site is not None:
-            return _quantify_records(r1, r2, design, settings, sample, threads, keep_calls, site, reference_fasta, umi)
+            return _quantify_records(
+                r1, r2, design, settings, sample, threads, keep_calls, site, reference_fasta, umi, progress
+            )
         return _quantify(r1, r2, design, settings, sample, threads, keep_calls, progress)
     finally:
         if collecting:
@@ -252,10 +255,24 @@ def _quantify(
     unmerged = _classify_unmerged(reads.unmerged_pairs, design, settings)
     unmerged_used = sum(count for _, count, _, call in unmerged if call.outcome not in (NOT_ALIGNED, WINDOW_NOT_COVERED))
     calls.extend(unmerged)
-    tally = tally_reads(design, calls)
+    return _result(r1, r2, design, settings, sample, reads, calls, keep_calls, unmerged_used=unmerged_used)
+
+
+def _result(
+    r1: str | Path,
+    r2: str | Path | None,
+    design: AmpliconDesign,
+    settings: AnalysisSettings,
+    sample: str | None,
+    reads: CollapsedReads,
+    calls: list[tuple[str, int, AlignedRead | None, ReadCall]],
+    keep_calls: bool,
+    **extra: Any,
+) -> SampleResult:
+    """Tally the calls into a SampleResult named after the sample (or R1's file name)."""
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
     name = sample or Path(r1).name.split(".")[0]
-    result = SampleResult(name, design, settings, inputs, reads, tally, unmerged_used)
+    result = SampleResult(name, design, settings, inputs, reads, tally_reads(design, calls), **extra)
     if keep_calls:
         result.calls = {sequence: call for sequence, _, _, call in calls}
     return result
@@ -272,6 +289,7 @@ def _quantify_records(
     site: GenomeSite | None,
     reference_fasta: str | Path | None,
     umi: UmiSettings | None,
+    progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
     """The BAM/CRAM and UMI routes: reads come from records rather than straight from FASTQ files."""
     if site is not None:
@@ -289,31 +307,27 @@ def _quantify_records(
         reads_in = 0
         for number, (name, sequence, qualities) in enumerate(records, 1):
             reads_in += 1
+            if progress is not None and number % EVERY == 0:
+                progress(number)
             barcode, sequence, qualities = extractor(number, name, sequence, qualities)
             collector.add(barcode, sequence, qualities)
         molecules = collector.consensus()
         reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=reads_in, paired=r2 is not None)
     else:
-        reads = collapse_records(records, settings.quality)
+        reads = collapse_records(records, settings.quality, progress=progress)
         reads.paired = r2 is not None
     sequences = list(reads.sequences)
     results = align_and_classify(sequences, design, settings, threads)
     weights = molecules.reads_per_sequence if molecules is not None else reads.sequences
     calls = [(sequence, weights[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)]
-    tally = tally_reads(design, calls)
     molecule_tally = None
     if molecules is not None:
         per_molecule = [(sequence, molecules.sequences[sequence], aligned, call) for sequence, _, aligned, call in calls]
         molecule_tally = tally_reads(design, per_molecule)
-    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
-    name = sample or Path(r1).name.split(".")[0]
-    result = SampleResult(
-        name, design, settings, inputs, reads, tally, molecules=molecules, molecule_tally=molecule_tally,
+    return _result(
+        r1, r2, design, settings, sample, reads, calls, keep_calls, molecules=molecules, molecule_tally=molecule_tally,
         site=str(site) if site is not None else None,
     )  # fmt: skip
-    if keep_calls:
-        result.calls = {sequence: call for sequence, _, _, call in calls}
-    return result
 
 
 def _merged_records(r1: str | Path, r2: str | Path, settings: AnalysisSettings) -> Iterator[tuple[str, str, str]]:
