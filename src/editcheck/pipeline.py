@@ -176,14 +176,12 @@ def _classify_unmerged(
     pairs: dict[tuple[str, str], int], design: AmpliconDesign, settings: AnalysisSettings
 ) -> list[tuple[str, int, AlignedRead | None, ReadCall]]:
     """Use an unmerged pair when one mate covers the window: the covering mate with the higher identity."""
-    aligner = settings.aligner(design)
-    classifier = Classifier(design, settings.classification)
+    worker = AmpliconWorker(design, settings)
     results = []
     for (first, second), count in sorted(pairs.items()):
         best: tuple[AlignedRead | None, ReadCall] = (None, ReadCall(NOT_ALIGNED))
         for mate in (first, second):
-            aligned = aligner.align(mate)
-            call = classifier.classify(aligned)
+            aligned, call = worker(mate)
             if aligned is None:
                 continue
             current = best[0]

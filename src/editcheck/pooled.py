@@ -17,7 +17,7 @@ from typing import Any
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, AmpliconIndex, best_amplicon
 from editcheck.classification.outcomes import ReadCall
-from editcheck.design import AmpliconDesign, build_design, reverse_complement
+from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner
@@ -111,10 +111,11 @@ def quantify_pool(
                 reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add)
             results = aligner.results()
         worker = PoolWorker(designs, settings)
-        unmerged = [
-            (first + "+" + second, count, worker(first) if worker(first)[0] >= 0 else worker(reverse_complement(second)))
-            for (first, second), count in sorted(reads.unmerged_pairs.items())
-        ]
+        unmerged = []
+        for (first, second), count in sorted(reads.unmerged_pairs.items()):
+            # Assigned by R1, or by R2 (stored reverse-complemented) when R1 finds no amplicon.
+            result = worker(first)
+            unmerged.append((first + "+" + second, count, result if result[0] >= 0 else worker(second)))
     finally:
         if collecting:
             gc.enable()

@@ -28,7 +28,6 @@ CLASSIFIED = (
 )  # fmt: skip
 """Classes of reads that cover the window; their sum is the denominator of every percentage."""
 EDITED = (MODIFIED, LARGE_DELETION, HDR, IMPERFECT_HDR, PRIME_EDIT, PRIME_EDIT_WITH_CHANGES, SCAFFOLD_INSERTION)
-ALL_FATES = CLASSIFIED + (WINDOW_NOT_COVERED, PRIMER_DIMER, NOT_ALIGNED)
 
 CLASS_LABELS = {
     UNMODIFIED: "Unmodified",

@@ -21,6 +21,7 @@ from editcheck.errors import InputFormatError
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.provenance import build_manifest, dependency_versions, now, sha256
 from editcheck.report import plots
+from editcheck.statistics.intervals import wilson_interval
 
 TEMPLATES = Path(__file__).parent / "templates"
 ALLELE_PLOT_ALLELES = 12
@@ -217,8 +218,6 @@ def _summary_rows(
         for site in offtarget["sites"]:
             for replicate in site["treated"] + site["control"]:
                 reads, edited = replicate["reads"], replicate["edited"]
-                from editcheck.statistics.intervals import wilson_interval
-
                 low, high = wilson_interval(edited, reads)
                 rows.append([
                     replicate["sample"], "off_target_panel", site["site"], conditions.get(replicate["sample"], ""), "",
