@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 
 from editcheck import __version__
 from editcheck.errors import EditcheckError
+from editcheck.folders import check_file_name, output_folder
 
 logger = logging.getLogger("editcheck")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,10 +33,12 @@ def _reports_errors(function: F) -> F:
                 raise
             if isinstance(error, EditcheckError):
                 message = str(error)
-            elif isinstance(error, FileNotFoundError):
+            elif isinstance(error, FileNotFoundError) and error.filename is not None:
                 message = f"{error.filename}: file not found"
-            else:
+            elif error.filename is not None:
                 message = f"{error.filename}: {error.strerror or error}"
+            else:
+                message = str(error.strerror or error)
             raise click.ClickException(message) from None
 
     return wrapper  # type: ignore[return-value]
@@ -69,6 +73,12 @@ def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
 def main(debug: bool) -> None:
     """editcheck: evidence that a gene edit hit its target, from amplicon sequencing reads."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr)
+    signal.signal(signal.SIGTERM, _terminate_like_interrupt)
+
+
+def _terminate_like_interrupt(signal_number: int, frame: object) -> None:
+    """SIGTERM (kill, a scheduler's time limit) stops a run as Ctrl-C does: workers end, staging is removed."""
+    raise KeyboardInterrupt
 
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -176,7 +186,7 @@ def quantify(**options: Any) -> None:
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.reads.umi import UmiSettings
-    from editcheck.report.tables import iter_read_calls, quality_warnings, write_sample_outputs
+    from editcheck.report.tables import iter_read_calls, quality_warnings, write_sample_tables
 
     r1, r2 = options["r1"], options["r2"]
     if options["write_reads"] and (options["site"] or options["umi_source"]):
@@ -209,18 +219,19 @@ def quantify(**options: Any) -> None:
         scaffold=options["pegrna_scaffold"], coding_sequences=options["coding_sequences"], exons=options["exons"],
     )  # fmt: skip
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
-    progress = terminal_progress("pairs" if r2 else "reads")
-    try:
-        result = run_quantify(
-            r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
-            keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
-            progress=progress,
-        )  # fmt: skip
-    finally:
-        if progress is not None:
-            progress.close()
     out = options["out"]
-    write_sample_outputs(result, out, iter_read_calls(result) if options["write_reads"] else None)
+    with output_folder(out) as staging:
+        progress = terminal_progress("pairs" if r2 else "reads")
+        try:
+            result = run_quantify(
+                r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
+                keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
+                progress=progress,
+            )  # fmt: skip
+        finally:
+            if progress is not None:
+                progress.close()
+        write_sample_tables(result, staging, iter_read_calls(result) if options["write_reads"] else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     edited = result.tally.edited
@@ -242,13 +253,14 @@ def quantify_pool(**options: Any) -> None:
     Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT.
     """
     from editcheck.pooled import quantify_pool as run_pool
-    from editcheck.pooled import read_amplicon_sheet, write_pool_outputs
+    from editcheck.pooled import read_amplicon_sheet, write_pool_tables
 
     _check_inputs(options["r1"], options["r2"])
     designs = read_amplicon_sheet(options["amplicons"])
-    result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
-                      threads=options["threads"])  # fmt: skip
-    write_pool_outputs(result, options["out"])
+    with output_folder(options["out"]) as staging:
+        result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
+                          threads=options["threads"])  # fmt: skip
+        write_pool_tables(result, staging)
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned -> %s",
         result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
@@ -277,10 +289,10 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
     _check_inputs(genome)
     spec = SearchSpec(guide, pam=pam, pam_5prime=pam_5prime, max_mismatches=mismatches, max_dna_bulge=dna_bulge,
                       max_rna_bulge=rna_bulge)  # fmt: skip
-    sites = run_nominate(genome, spec, flank=flank)
-    out.mkdir(parents=True, exist_ok=True)
-    write_sites(sites, out / "candidates.tsv", out / "candidates.bed", out / "site_sheet.tsv" if flank else None,
-                genome, flank, cut_offset=cut_offset)  # fmt: skip
+    with output_folder(out) as staging:
+        sites = run_nominate(genome, spec, flank=flank)
+        write_sites(sites, staging / "candidates.tsv", staging / "candidates.bed",
+                    staging / "site_sheet.tsv" if flank else None, genome, flank, cut_offset=cut_offset)  # fmt: skip
     logger.info("%d candidate sites (<= %d mismatches, PAM %s) -> %s", len(sites), mismatches, pam, out)
 
 
@@ -308,7 +320,7 @@ def offtarget(**options: Any) -> None:
     per-sample site tables under samples/ into OUT.
     """
     from editcheck.classification.outcomes import ClassificationSettings
-    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_tables
     from editcheck.offtarget.significance import CallSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
@@ -323,9 +335,10 @@ def offtarget(**options: Any) -> None:
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
         max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
     )  # fmt: skip
-    result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                       reference_fasta=options["reference_fasta"])  # fmt: skip
-    write_panel_outputs(result, options["out"])
+    with output_folder(options["out"]) as staging:
+        result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
+                           reference_fasta=options["reference_fasta"])  # fmt: skip
+        write_panel_tables(result, staging)
     counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
     logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])
 
@@ -368,18 +381,19 @@ def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: fl
     from editcheck import simulate as simulation
     from editcheck.outputs import atomic_output
 
+    check_file_name(prefix, "--prefix")
     design = simulation.random_design(seed=design_seed, with_donor=not no_donor)
-    out.mkdir(parents=True, exist_ok=True)
-    r1 = out / f"{prefix}_R1.fastq.gz"
-    r2 = out / f"{prefix}_R2.fastq.gz" if paired else None
-    length = read_length or (150 if paired else 250)
-    simulation.simulate(design, n_reads, r1, r2, error_rate=error_rate, read_length=length, seed=seed,
-                        truth_path=out / f"{prefix}.truth.json")  # fmt: skip
-    with atomic_output(out / f"{prefix}.amplicon.fa") as handle:
-        handle.write(f">{prefix}_amplicon\n{design.amplicon}\n")
-    if design.donor_amplicon:
-        with atomic_output(out / f"{prefix}.hdr_amplicon.fa") as handle:
-            handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
+    with output_folder(out) as staging:
+        r1 = staging / f"{prefix}_R1.fastq.gz"
+        r2 = staging / f"{prefix}_R2.fastq.gz" if paired else None
+        length = read_length or (150 if paired else 250)
+        simulation.simulate(design, n_reads, r1, r2, error_rate=error_rate, read_length=length, seed=seed,
+                            truth_path=staging / f"{prefix}.truth.json")  # fmt: skip
+        with atomic_output(staging / f"{prefix}.amplicon.fa") as handle:
+            handle.write(f">{prefix}_amplicon\n{design.amplicon}\n")
+        if design.donor_amplicon:
+            with atomic_output(staging / f"{prefix}.hdr_amplicon.fa") as handle:
+                handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
     logger.info("wrote %d %s to %s (guide %s)", n_reads, "pairs" if paired else "reads", out, design.guide)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from editcheck import __version__
-from editcheck.errors import InputFormatError
+from editcheck.errors import InputFormatError, ParameterError
+from editcheck.folders import MARKER, output_folder, safe_name
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.provenance import build_manifest, dependency_versions, now, sha256
 from editcheck.report import plots
@@ -183,7 +185,7 @@ def load_offtarget(folder: str | Path) -> dict[str, Any]:
     document = _read_json(folder / "offtarget_calls.json")
     assignments = []
     for sample in document["samples"]:
-        assignment = _read_json(folder / "samples" / sample["sample"] / "assignment.json")
+        assignment = _read_json(folder / "samples" / safe_name(str(sample["sample"])) / "assignment.json")
         assignments.append({"sample": sample["sample"], "condition": sample["condition"], **assignment})
     document["assignments"] = assignments
     document["folder"] = str(folder)
@@ -245,9 +247,24 @@ def write_report(
     command: list[str] | None = None,
     conditions: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Write report.html, summary.tsv and manifest.json into ``out_dir``; returns their paths."""
+    """Write report.html, summary.tsv and manifest.json as the result folder ``out_dir`` (all or
+    nothing, see :func:`editcheck.folders.output_folder`); returns their paths."""
     started = now()
     out_dir = Path(out_dir)
+    for folder in [*ontarget, *([offtarget] if offtarget is not None else [])]:
+        inside = Path(os.path.abspath(out_dir)), Path(os.path.abspath(folder))
+        if inside[0] == inside[1] or inside[0] in inside[1].parents or inside[1] in inside[0].parents:
+            raise ParameterError(f"{out_dir}: the report folder must not be, hold or sit inside the result folder {folder}")
+    with output_folder(out_dir) as staging:
+        _write_report(ontarget, offtarget, staging, out_dir, title=title, config=config, command=command,
+                      conditions=conditions, started=started)  # fmt: skip
+    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "manifest.json"]
+
+
+def _write_report(
+    ontarget: Sequence[str | Path], offtarget: str | Path | None, staging: Path, out_dir: Path, *, title: str,
+    config: str | Path | None, command: list[str] | None, conditions: dict[str, str] | None, started: str,
+) -> None:  # fmt: skip
     samples = [load_ontarget(folder) for folder in ontarget]
     panel = load_offtarget(offtarget) if offtarget is not None else None
     figures: dict[str, Any] = {"alleles": [], "profiles": []}
@@ -297,13 +314,12 @@ def write_report(
             "command": " ".join(command or []),
         },
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_output(out_dir / "report.html") as handle:
+    with atomic_output(staging / "report.html") as handle:
         handle.write(html)
-    write_tsv(out_dir / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
+    write_tsv(staging / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
     result_files = [path for folder in [*ontarget, *([offtarget] if offtarget else [])]
-                    for path in sorted(Path(folder).rglob("*")) if path.is_file()]  # fmt: skip
-    outputs = [*result_files, out_dir / "report.html", out_dir / "summary.tsv"]
+                    for path in sorted(Path(folder).rglob("*")) if path.is_file() and path.name != MARKER]  # fmt: skip
+    outputs = [*result_files, staging / "report.html", staging / "summary.tsv"]
     manifest = build_manifest(
         command=command or [],
         parameters={
@@ -317,8 +333,11 @@ def write_report(
         started=started,
         config=config,
     )
-    write_json(out_dir / "manifest.json", manifest)
-    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "manifest.json"]
+    for entry in manifest["outputs"]:  # the staged files are named as they will be found: in out_dir
+        if Path(entry["path"]).parent == staging:
+            entry["path"] = str(out_dir / Path(entry["path"]).name)
+    manifest["outputs"].sort(key=lambda entry: entry["path"])
+    write_json(staging / "manifest.json", manifest)
 
 
 def _inputs(samples: Sequence[OnTargetSample], panel: dict[str, Any] | None) -> list[tuple[str, int | None]]:
