@@ -44,27 +44,43 @@ def _reports_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` names an existing file; a value too long to be a file name (a sequence) is not one."""
+    try:
+        return path.is_file()
+    except OSError:  # ENAMETOOLONG: an inline sequence over 255 characters
+        return False
+
+
 def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
-    """A sequence given inline, or the first record of a FASTA file; returns (sequence, record name)."""
+    """A sequence given inline, or a file holding it: FASTA (first and only record) or the plain
+    sequence on one or more lines; returns (sequence, record name or None)."""
     path = Path(value)
-    if not path.is_file():
+    if not _is_file(path):
         if path.suffix.lower() in {".fa", ".fasta", ".fna", ".txt"} or "/" in value:
             raise FileNotFoundError(2, "file not found", value)
         return value, None
-    from Bio import SeqIO
-
     from editcheck.errors import InputFormatError
 
     try:
-        with open(path, encoding="utf-8") as handle:  # closed here: SeqIO.parse(filename) leaks the handle
-            records = list(SeqIO.parse(handle, "fasta"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InputFormatError(path, f"not a FASTA file ({error})") from None
-    if not records:
-        raise InputFormatError(path, f"no FASTA record found for the {what}")
-    if len(records) > 1:
-        raise InputFormatError(path, f"{len(records)} FASTA records; give one {what} per file")
-    return str(records[0].seq), records[0].id
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFormatError(path, f"not a FASTA or sequence text file (binary content) for the {what}") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputFormatError(path, f"empty file: no {what} sequence")
+    if not lines[0].startswith(">"):
+        if any(line.startswith(">") for line in lines):
+            raise InputFormatError(path, "not a FASTA file: text before the first '>' header line")
+        return "".join(lines), None  # a plain sequence file (checked as a sequence by the design)
+    headers = [number for number, line in enumerate(lines) if line.startswith(">")]
+    if len(headers) > 1:
+        raise InputFormatError(path, f"{len(headers)} FASTA records; give one {what} per file")
+    sequence = "".join(lines[1:])
+    if not sequence:
+        raise InputFormatError(path, f"the FASTA record {lines[0][1:].split()[0] if lines[0][1:].split() else ''!r} has no sequence", 1)
+    name = lines[0][1:].split()[0] if lines[0][1:].split() else None
+    return sequence, name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

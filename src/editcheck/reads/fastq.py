@@ -124,12 +124,16 @@ def _format_error(path: str | Path, error: dnaio.exceptions.FileFormatError, rea
     if line is None:
         return InputFormatError(path, f"malformed FASTQ record: {_one_line(message)}", reads_so_far + 1)
     record = line // 4 + 1
+    if record == 1 and _is_stream(path):  # a pipe cannot be read again to look at the first bytes
+        return InputFormatError(path, "not FASTQ text: the first record read from the stream is incomplete or binary", 1)
     if record == 1 and (problem := _not_fastq_problem(path)) is not None:
         return InputFormatError(path, problem)
     if message.startswith("Premature end of file"):
         rest = message.partition("was: ")[2].strip("'\"")
         if rest and not rest.replace("\\n", "").replace("\\r", "").replace("\\t", "").strip():
             problem = "blank lines at the end of the file instead of a record"
+        elif "\\x" in rest or "\\u" in rest:  # dnaio shows the unreadable record with escapes
+            problem = f"not FASTQ text: binary data in the record at line {line + 1}"
         else:
             problem = f"file ends in the middle of a record at line {line + 1} (truncated file?)"
     elif message.startswith("Length of sequence and qualities differ"):
