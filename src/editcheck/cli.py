@@ -17,6 +17,10 @@ from editcheck.errors import EditcheckError
 from editcheck.folders import check_file_name, output_folder
 
 logger = logging.getLogger("editcheck")
+OUT_HELP = (
+    "Output folder, written all or nothing; an earlier editcheck result there is replaced as a whole, any other "
+    "non-empty folder is refused."
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -126,7 +130,7 @@ _analysis_options = _options(
     click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (never a substitution)."),
     click.option("--sample", default=None, help="Sample name in outputs [R1 file name]."),
     click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
-    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 )
 
 
@@ -294,7 +298,7 @@ def quantify_pool(**options: Any) -> None:
 @click.option("--rna-bulge", default=0, show_default=True, type=click.IntRange(0, 2), help="Maximum RNA bulge (guide bases missing from the DNA).")
 @click.option("--flank", default=0, show_default=True, type=click.IntRange(0, 2000), help="Write each site's reference amplicon: the site plus this many bases each side (a site sheet for `editcheck offtarget`).")
 @click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut offset written into the site sheet.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: candidates.tsv, candidates.bed (and site_sheet.tsv with --flank).")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP.replace("Output folder", "Output folder (candidates.tsv, candidates.bed, and site_sheet.tsv with --flank)", 1))
 @_reports_errors
 def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: int, dna_bulge: int, rna_bulge: int,
              flank: int, cut_offset: int, out: Path) -> None:  # fmt: skip
@@ -326,7 +330,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
     click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N."),
     click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
-    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 ]])
 @_reports_errors
 def offtarget(**options: Any) -> None:
@@ -365,7 +369,7 @@ def offtarget(**options: Any) -> None:
 @click.option("--config", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Workflow configuration to record in the manifest.")
 @click.option("--samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition.")
 @click.option("--title", default="editcheck evidence appendix", show_default=True, help="Report title.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @_reports_errors
 def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, samples: Path | None, title: str,
            out: Path) -> None:  # fmt: skip
@@ -388,7 +392,7 @@ def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | No
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed for reads.")
 @click.option("--design-seed", default=2024, show_default=True, type=int, help="Random seed for the amplicon design.")
 @click.option("--no-donor", is_flag=True, help="Simulate without HDR reads.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @click.option("--prefix", default="sim", show_default=True, help="File name prefix.")
 @_reports_errors
 def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: float, seed: int, design_seed: int,
