@@ -632,3 +632,12 @@ def test_fuzzed_fastq_and_sheets(tmp_path: Path) -> None:
         outcomes["ok" if result.exit_code == 0 else "error"] += 1
         shutil.rmtree(work)
     assert outcomes["ok"] > 20 and outcomes["error"] > 100, outcomes  # the fuzzing reaches both paths
+
+
+def test_an_output_folder_holding_the_input_is_refused(tmp_path: Path, pool_reads: Path) -> None:
+    """Replacing an earlier result folder would delete reads someone put into it."""
+    out = tmp_path / "out"
+    assert run(*quantify_args(pool_reads, out)).exit_code == 0
+    reads = Path(shutil.copy(pool_reads, out / "reads.fastq"))
+    one_line_error(run(*quantify_args(reads, out)), f"{out}: holds the input {reads}")
+    assert reads.read_bytes() == pool_reads.read_bytes()

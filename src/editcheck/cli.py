@@ -240,7 +240,8 @@ def quantify(**options: Any) -> None:
     )  # fmt: skip
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
     out = options["out"]
-    with output_folder(out) as staging:
+    sources = [r1, r2, options["reference_fasta"], options["amplicon"], options["donor"], options["expected_hdr_amplicon"]]
+    with output_folder(out, [source for source in sources if source is not None and _is_file(Path(source))]) as staging:
         progress = terminal_progress("pairs" if r2 else "reads")
         try:
             result = run_quantify(
@@ -277,7 +278,7 @@ def quantify_pool(**options: Any) -> None:
 
     _check_inputs(options["r1"], options["r2"])
     designs = read_amplicon_sheet(options["amplicons"])
-    with output_folder(options["out"]) as staging:
+    with output_folder(options["out"], [options["r1"], options["r2"], options["amplicons"]]) as staging:
         result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
                           threads=options["threads"])  # fmt: skip
         write_pool_tables(result, staging)
@@ -309,7 +310,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
     _check_inputs(genome)
     spec = SearchSpec(guide, pam=pam, pam_5prime=pam_5prime, max_mismatches=mismatches, max_dna_bulge=dna_bulge,
                       max_rna_bulge=rna_bulge)  # fmt: skip
-    with output_folder(out) as staging:
+    with output_folder(out, [genome]) as staging:
         sites = run_nominate(genome, spec, flank=flank)
         write_sites(sites, staging / "candidates.tsv", staging / "candidates.bed",
                     staging / "site_sheet.tsv" if flank else None, genome, flank, cut_offset=cut_offset)  # fmt: skip
@@ -355,7 +356,9 @@ def offtarget(**options: Any) -> None:
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
         max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
     )  # fmt: skip
-    with output_folder(options["out"]) as staging:
+    sources = [options["sites"], options["samples"], options["reference_fasta"]]
+    sources += [path for sample in samples for path in (sample.r1, sample.r2, sample.bam)]
+    with output_folder(options["out"], sources) as staging:
         result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
                            reference_fasta=options["reference_fasta"])  # fmt: skip
         write_panel_tables(result, staging)

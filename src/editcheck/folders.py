@@ -180,13 +180,19 @@ def _translate(error: OSError, staging: Path, out: Path) -> OSError | OutputFold
 
 
 @contextlib.contextmanager
-def output_folder(out: str | Path) -> Iterator[Path]:
+def output_folder(out: str | Path, inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """Lock ``out``, yield an empty staging folder to write the whole result into, and move it to
-    ``out`` in one step when the block succeeds (see the module docstring for the rules)."""
+    ``out`` in one step when the block succeeds (see the module docstring for the rules). ``inputs``
+    (files or folders the run reads) must not lie inside ``out``: replacing it would delete them."""
     out = Path(out)
     resolved = Path(os.path.abspath(out))
     if resolved.parent == resolved or not resolved.name:
         raise OutputFolderError(f"{out}: cannot use the file system root as output folder")
+    for source in inputs:
+        if source is not None and str(source) != "-":
+            place = Path(os.path.abspath(source))
+            if place == resolved or resolved in place.parents:
+                raise OutputFolderError(f"{out}: holds the input {source}, which replacing the folder would delete; choose another output folder")
     parent, name = resolved.parent, resolved.name
     try:
         parent.mkdir(parents=True, exist_ok=True)
