@@ -175,7 +175,7 @@ def test_offtarget_part_is_optional(tmp_path: Path) -> None:
         (["sample", "condition", "reads"], ["T1", "treated", "{r1}"],
          "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, r1, r2"),
         (["sample", "condition", "r1"], ["T 1", "treated", "{r1}"],
-         "samples.tsv: row 1: sample 'T 1' may only contain letters, digits, '_', '.' and '-'"),
+         "samples.tsv: row 1: sample 'T 1' must not start with '.' and may only contain letters, digits, '_', '.' and '-'"),
         (["sample", "condition", "r1"], ["T1", "mock", "{r1}"],
          "samples.tsv: row 1: sample T1: condition must be treated or control, not 'mock'"),
         (["sample", "r1"], ["T1", "{r1}"], "samples.tsv: missing column 'condition'"),
@@ -257,7 +257,7 @@ def test_sample_names_that_are_not_folder_names_are_refused(tmp_path: Path, name
     (workdir / "samples.tsv").write_text(f"sample\tcondition\tr1\n{name}\ttreated\t{r1}\n", encoding="utf-8")
     result = run_snakemake(workdir, "--dry-run")
     assert result.returncode != 0
-    assert f"row 1: sample {name!r} may only contain letters, digits" in result.stdout + result.stderr
+    assert f"row 1: sample {name!r} must not start with '.' and may only contain letters, digits" in result.stdout + result.stderr
 
 
 @needs_snakemake

@@ -27,7 +27,7 @@ SITE_COLUMNS = (
     "on_target",
     "window",
 )
-# Names become folder names (results/ontarget/<sample>/): no '/', no '.' or '..', not hidden.
+# Names become folder names under results: no slash, not hidden (so never . or ..).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
 
@@ -80,8 +80,8 @@ def read_sheet(path, columns, required, schema, choices=None):
         if pd.isna(name) or not NAME_PATTERN.match(name):
             raise sheet_error(
                 path,
-                f"{key} {name!r} may only contain letters, digits, '_', '.' and '-', "
-                "and must not start with '.'",
+                f"{key} {name!r} must not start with '.' and may only contain "
+                "letters, digits, '_', '.' and '-'",
                 row,
             )
         for column, allowed in (choices or {}).items():
