@@ -10,7 +10,6 @@ parametrised cases, and a seeded fuzz test of mutated FASTQ and sheet files. Com
 from __future__ import annotations
 
 import errno
-import fcntl
 import gzip
 import json
 import logging
@@ -641,3 +640,18 @@ def test_an_output_folder_holding_the_input_is_refused(tmp_path: Path, pool_read
     reads = Path(shutil.copy(pool_reads, out / "reads.fastq"))
     one_line_error(run(*quantify_args(reads, out)), f"{out}: holds the input {reads}")
     assert reads.read_bytes() == pool_reads.read_bytes()
+
+
+def test_errors_inside_the_staging_folder_name_the_real_path(tmp_path: Path) -> None:
+    """A permission error on a staged file is reported for the file's place in the output folder."""
+    from editcheck.folders import OutputFolderError
+
+    out = tmp_path / "out"
+    with pytest.raises(OutputFolderError) as caught:
+        with output_folder(out) as staging:
+            raise PermissionError(errno.EACCES, "Permission denied", str(staging / "FANC" / "summary.json"))
+    assert str(caught.value) == f"{out}/FANC/summary.json: cannot write the result: Permission denied"
+    with pytest.raises(OutputFolderError, match="file system root"):
+        with output_folder("/"):
+            pass
+    assert list(tmp_path.iterdir()) == []
