@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from editcheck import __version__
 from editcheck.cli import main
+from editcheck.folders import MARKER
 
 OUTPUT_TABLES = ("summary.tsv", "summary.json", "alleles.tsv", "positions.tsv", "indel_sizes.tsv")
 
@@ -77,7 +78,7 @@ def assert_no_outputs(out: Path) -> None:
 
 def assert_no_hidden_files(out: Path) -> None:
     for folder in (out, out.parent):
-        hidden = [entry.name for entry in folder.iterdir() if entry.name.startswith(".")]
+        hidden = [entry.name for entry in folder.iterdir() if entry.name.startswith(".") and entry.name != MARKER]
         assert hidden == [], (folder, hidden)
 
 
@@ -351,7 +352,7 @@ def test_quantify_writes_all_outputs(tmp_path: Path, sim: tuple[Path, dict]) -> 
     result = quantify_sim(sim, out, "--write-reads")
     assert result.exit_code == 0, result.stderr
     names = sorted(entry.name for entry in out.iterdir())
-    assert names == sorted([*OUTPUT_TABLES, "reads.tsv.gz"])
+    assert names == sorted([*OUTPUT_TABLES, "reads.tsv.gz", MARKER])
     for name in OUTPUT_TABLES:
         assert (out / name).stat().st_size > 0, name
     assert_no_hidden_files(out)
@@ -368,7 +369,7 @@ def test_quantify_writes_all_outputs(tmp_path: Path, sim: tuple[Path, dict]) -> 
     plain = tmp_path / "plain"
     result = quantify_sim(sim, plain)
     assert result.exit_code == 0, result.stderr
-    assert sorted(entry.name for entry in plain.iterdir()) == sorted(OUTPUT_TABLES)
+    assert sorted(entry.name for entry in plain.iterdir()) == sorted([*OUTPUT_TABLES, MARKER])
     assert_no_hidden_files(plain)
 
 
@@ -376,7 +377,7 @@ def test_quantify_output_folder_is_created_with_parents(tmp_path: Path, sim: tup
     out = tmp_path / "deep" / "er" / "out"
     result = quantify_sim(sim, out)
     assert result.exit_code == 0, result.stderr
-    assert sorted(entry.name for entry in out.iterdir()) == sorted(OUTPUT_TABLES)
+    assert sorted(entry.name for entry in out.iterdir()) == sorted([*OUTPUT_TABLES, MARKER])
     assert_no_hidden_files(out)
 
 
@@ -387,7 +388,7 @@ def test_quantify_is_deterministic(tmp_path: Path, sim: tuple[Path, dict]) -> No
         result = quantify_sim(sim, folders[label], "--write-reads", "-t", threads)
         assert result.exit_code == 0, result.stderr
     reference = {entry.name: entry.read_bytes() for entry in folders["a"].iterdir()}
-    assert "reads.tsv.gz" in reference and len(reference) == 6
+    assert "reads.tsv.gz" in reference and len(reference) == 7  # six tables and the result-folder marker
     for label in ("b", "c"):
         other = {entry.name: entry.read_bytes() for entry in folders[label].iterdir()}
         assert other.keys() == reference.keys()
@@ -471,7 +472,7 @@ def test_paired_end_success(tmp_path: Path, sim_paired: tuple[Path, dict]) -> No
     result = run("quantify", "--r1", folder / "sim_R1.fastq.gz", "--r2", folder / "sim_R2.fastq.gz",
                  *design_args(sim_paired), "-e", folder / "sim.hdr_amplicon.fa", "--write-reads", "-o", out)  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert sorted(entry.name for entry in out.iterdir()) == sorted([*OUTPUT_TABLES, "reads.tsv.gz"])
+    assert sorted(entry.name for entry in out.iterdir()) == sorted([*OUTPUT_TABLES, "reads.tsv.gz", MARKER])
     assert_no_hidden_files(out)
     reads = json.loads((out / "summary.json").read_text())["reads"]
     assert reads["paired"] is True

@@ -22,8 +22,12 @@ def large_input(tmp_path_factory) -> tuple[Path, str, str]:
     return folder / "reads.fastq.gz", design.amplicon, design.guide
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL])
-def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp_path, signal_number) -> None:
+@pytest.mark.parametrize(
+    ("signal_number", "whole_group"),
+    # Ctrl-C reaches the whole process group; `kill PID` and schedulers' SIGTERM reach the main process only.
+    [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGKILL, True)],
+)
+def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp_path, signal_number, whole_group) -> None:
     reads, amplicon, guide = large_input
     out = tmp_path / "out"
     command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide,
@@ -32,8 +36,11 @@ def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp
     try:
         time.sleep(1.0)
         assert process.poll() is None, "the run finished before it could be interrupted; use a larger input"
-        os.killpg(process.pid, signal_number)
-        process.communicate(timeout=60)
+        if whole_group:
+            os.killpg(process.pid, signal_number)
+        else:
+            os.kill(process.pid, signal_number)
+        _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:  # never leave a run behind, whatever happened above
             os.killpg(process.pid, signal.SIGKILL)
@@ -42,6 +49,12 @@ def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp
     # Nothing that looks like a result: no summary, no tables (hidden temporary names at most).
     visible = [path.name for path in tmp_path.rglob("*") if not path.name.startswith(".") and path.name != "out"]
     assert visible == []
+    if signal_number != signal.SIGKILL:
+        # Ctrl-C and SIGTERM: workers end quietly (no BrokenPipeError tracebacks), staging is removed.
+        assert b"Traceback" not in stderr and b"Error" not in stderr.replace(b"Aborted", b""), stderr.decode()[-2000:]
+        assert list(tmp_path.iterdir()) == []
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert (out / "summary.json").exists() and (out / "alleles.tsv").exists()
+    # kill -9 left a staging folder behind: the rerun removed it (the run that owned it is dead).
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]

@@ -175,7 +175,7 @@ def test_offtarget_part_is_optional(tmp_path: Path) -> None:
         (["sample", "condition", "reads"], ["T1", "treated", "{r1}"],
          "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, r1, r2"),
         (["sample", "condition", "r1"], ["T 1", "treated", "{r1}"],
-         "samples.tsv: row 1: sample 'T 1' may only contain letters, digits, '_', '.' and '-'"),
+         "samples.tsv: row 1: sample 'T 1' must not start with '.' and may only contain letters, digits, '_', '.' and '-'"),
         (["sample", "condition", "r1"], ["T1", "mock", "{r1}"],
          "samples.tsv: row 1: sample T1: condition must be treated or control, not 'mock'"),
         (["sample", "r1"], ["T1", "{r1}"], "samples.tsv: missing column 'condition'"),
@@ -246,3 +246,72 @@ def test_rerun_elsewhere_gives_identical_bytes(demo_run: Path, tmp_path: Path) -
     for document in manifests:
         assert document.pop("started") and document.pop("finished")
     assert manifests[0] == manifests[1]
+
+
+@needs_snakemake
+@pytest.mark.parametrize("name", [".", "..", ".hidden", "a/b", "../x"])
+def test_sample_names_that_are_not_folder_names_are_refused(tmp_path: Path, name: str) -> None:
+    """A sample named '..' would write its tables into results/ (issue #8, item 1)."""
+    workdir = make_workdir(tmp_path, offtarget=False)
+    r1 = str(DEMO / "ontarget" / "T1.fastq.gz")
+    (workdir / "samples.tsv").write_text(f"sample\tcondition\tr1\n{name}\ttreated\t{r1}\n", encoding="utf-8")
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert f"row 1: sample {name!r} must not start with '.' and may only contain letters, digits" in result.stdout + result.stderr
+
+
+@needs_snakemake
+def test_extra_options_are_arguments_never_shell_code(tmp_path: Path) -> None:
+    """`extra` was pasted into the shell command unquoted: `$(...)` ran (issue #8, item 2)."""
+    import yaml
+
+    workdir = make_workdir(tmp_path, offtarget=False)
+    config = yaml.safe_load((workdir / "config.yaml").read_text(encoding="utf-8"))
+    config["ontarget"]["extra"] = f"--window-flank 4 $(touch {workdir}/PWNED)"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = run_snakemake(workdir, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert f"--window-flank 4 '$(touch' '{workdir}/PWNED)'" in result.stdout
+    # Run one job for real: editcheck gets the words as (unknown) arguments, no shell runs them.
+    result = run_snakemake(workdir, "--cores", "1", "results/ontarget/T1/summary.json")
+    assert result.returncode != 0
+    assert not (workdir / "PWNED").exists()
+    log = (workdir / "results" / "logs" / "quantify_ontarget" / "T1.log").read_text(encoding="utf-8")
+    assert "Got unexpected extra arguments" in log or "No such option" in log, log
+    config["ontarget"]["extra"] = "-o /tmp/elsewhere"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert "config ontarget.extra: '-o': the output folder is set by the workflow" in result.stdout + result.stderr
+
+
+@needs_snakemake
+def test_offtarget_null_in_config_skips_the_panel(tmp_path: Path) -> None:
+    """The documented `offtarget: null` crashed with AttributeError (issue #8, item 10)."""
+    import yaml
+
+    workdir = make_workdir(tmp_path)
+    config = yaml.safe_load((workdir / "config.yaml").read_text(encoding="utf-8"))
+    config["offtarget"] = None
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "quantify_ontarget" in result.stdout and "offtarget_panel" not in result.stdout
+
+
+@needs_snakemake
+def test_empty_sample_sheet_and_bom(tmp_path: Path) -> None:
+    """An empty samples.tsv gave pandas' EmptyDataError; a UTF-8 BOM made the first column
+    '\\ufeffsample' (issue #8, items 10 and 14)."""
+    workdir = make_workdir(tmp_path, offtarget=False)
+    (workdir / "samples.tsv").write_text("", encoding="utf-8")
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"{workdir / 'samples.tsv'}: empty file: the sheet needs a header line and rows" in output
+    assert "EmptyDataError" not in output and "Traceback" not in output
+    r1 = str(DEMO / "ontarget" / "T1.fastq.gz")
+    (workdir / "samples.tsv").write_text(f"\ufeffsample\tcondition\tr1\nT1\ttreated\t{r1}\n", encoding="utf-8")
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "results/ontarget/T1/summary.json" in result.stdout

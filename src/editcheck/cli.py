@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,13 @@ import click
 
 from editcheck import __version__
 from editcheck.errors import EditcheckError
+from editcheck.folders import check_file_name, output_folder
 
 logger = logging.getLogger("editcheck")
+OUT_HELP = (
+    "Output folder, written all or nothing; an earlier editcheck result there is replaced as a whole, any other "
+    "non-empty folder is refused."
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -31,36 +37,54 @@ def _reports_errors(function: F) -> F:
                 raise
             if isinstance(error, EditcheckError):
                 message = str(error)
-            elif isinstance(error, FileNotFoundError):
+            elif isinstance(error, FileNotFoundError) and error.filename is not None:
                 message = f"{error.filename}: file not found"
-            else:
+            elif error.filename is not None:
                 message = f"{error.filename}: {error.strerror or error}"
+            else:
+                message = str(error.strerror or error)
             raise click.ClickException(message) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` names an existing file; a value too long to be a file name (a sequence) is not one."""
+    try:
+        return path.is_file()
+    except OSError:  # ENAMETOOLONG: an inline sequence over 255 characters
+        return False
+
+
 def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
-    """A sequence given inline, or the first record of a FASTA file; returns (sequence, record name)."""
+    """A sequence given inline, or a file holding it: FASTA (first and only record) or the plain
+    sequence on one or more lines; returns (sequence, record name or None)."""
     path = Path(value)
-    if not path.is_file():
+    if not _is_file(path):
         if path.suffix.lower() in {".fa", ".fasta", ".fna", ".txt"} or "/" in value:
             raise FileNotFoundError(2, "file not found", value)
         return value, None
-    from Bio import SeqIO
-
     from editcheck.errors import InputFormatError
 
     try:
-        with open(path, encoding="utf-8") as handle:  # closed here: SeqIO.parse(filename) leaks the handle
-            records = list(SeqIO.parse(handle, "fasta"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InputFormatError(path, f"not a FASTA file ({error})") from None
-    if not records:
-        raise InputFormatError(path, f"no FASTA record found for the {what}")
-    if len(records) > 1:
-        raise InputFormatError(path, f"{len(records)} FASTA records; give one {what} per file")
-    return str(records[0].seq), records[0].id
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFormatError(path, f"not a FASTA or sequence text file (binary content) for the {what}") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputFormatError(path, f"empty file: no {what} sequence")
+    if not lines[0].startswith(">"):
+        if any(line.startswith(">") for line in lines):
+            raise InputFormatError(path, "not a FASTA file: text before the first '>' header line")
+        return "".join(lines), None  # a plain sequence file (checked as a sequence by the design)
+    headers = [number for number, line in enumerate(lines) if line.startswith(">")]
+    if len(headers) > 1:
+        raise InputFormatError(path, f"{len(headers)} FASTA records; give one {what} per file")
+    sequence = "".join(lines[1:])
+    if not sequence:
+        raise InputFormatError(path, f"the FASTA record {lines[0][1:].split()[0] if lines[0][1:].split() else ''!r} has no sequence", 1)
+    name = lines[0][1:].split()[0] if lines[0][1:].split() else None
+    return sequence, name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -69,6 +93,12 @@ def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
 def main(debug: bool) -> None:
     """editcheck: evidence that a gene edit hit its target, from amplicon sequencing reads."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr)
+    signal.signal(signal.SIGTERM, _terminate_like_interrupt)
+
+
+def _terminate_like_interrupt(signal_number: int, frame: object) -> None:
+    """SIGTERM (kill, a scheduler's time limit) stops a run as Ctrl-C does: workers end, staging is removed."""
+    raise KeyboardInterrupt
 
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -100,7 +130,7 @@ _analysis_options = _options(
     click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (never a substitution)."),
     click.option("--sample", default=None, help="Sample name in outputs [R1 file name]."),
     click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
-    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 )
 
 
@@ -176,7 +206,7 @@ def quantify(**options: Any) -> None:
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.reads.umi import UmiSettings
-    from editcheck.report.tables import iter_read_calls, quality_warnings, write_sample_outputs
+    from editcheck.report.tables import iter_read_calls, quality_warnings, write_sample_tables
 
     r1, r2 = options["r1"], options["r2"]
     if options["write_reads"] and (options["site"] or options["umi_source"]):
@@ -209,18 +239,20 @@ def quantify(**options: Any) -> None:
         scaffold=options["pegrna_scaffold"], coding_sequences=options["coding_sequences"], exons=options["exons"],
     )  # fmt: skip
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
-    progress = terminal_progress("pairs" if r2 else "reads")
-    try:
-        result = run_quantify(
-            r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
-            keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
-            progress=progress,
-        )  # fmt: skip
-    finally:
-        if progress is not None:
-            progress.close()
     out = options["out"]
-    write_sample_outputs(result, out, iter_read_calls(result) if options["write_reads"] else None)
+    sources = [r1, r2, options["reference_fasta"], options["amplicon"], options["donor"], options["expected_hdr_amplicon"]]
+    with output_folder(out, [source for source in sources if source is not None and _is_file(Path(source))]) as staging:
+        progress = terminal_progress("pairs" if r2 else "reads")
+        try:
+            result = run_quantify(
+                r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
+                keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
+                progress=progress,
+            )  # fmt: skip
+        finally:
+            if progress is not None:
+                progress.close()
+        write_sample_tables(result, staging, iter_read_calls(result) if options["write_reads"] else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     edited = result.tally.edited
@@ -242,13 +274,14 @@ def quantify_pool(**options: Any) -> None:
     Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT.
     """
     from editcheck.pooled import quantify_pool as run_pool
-    from editcheck.pooled import read_amplicon_sheet, write_pool_outputs
+    from editcheck.pooled import read_amplicon_sheet, write_pool_tables
 
     _check_inputs(options["r1"], options["r2"])
     designs = read_amplicon_sheet(options["amplicons"])
-    result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
-                      threads=options["threads"])  # fmt: skip
-    write_pool_outputs(result, options["out"])
+    with output_folder(options["out"], [options["r1"], options["r2"], options["amplicons"]]) as staging:
+        result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
+                          threads=options["threads"])  # fmt: skip
+        write_pool_tables(result, staging)
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned -> %s",
         result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
@@ -266,7 +299,7 @@ def quantify_pool(**options: Any) -> None:
 @click.option("--rna-bulge", default=0, show_default=True, type=click.IntRange(0, 2), help="Maximum RNA bulge (guide bases missing from the DNA).")
 @click.option("--flank", default=0, show_default=True, type=click.IntRange(0, 2000), help="Write each site's reference amplicon: the site plus this many bases each side (a site sheet for `editcheck offtarget`).")
 @click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut offset written into the site sheet.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: candidates.tsv, candidates.bed (and site_sheet.tsv with --flank).")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP.replace("Output folder", "Output folder (candidates.tsv, candidates.bed, and site_sheet.tsv with --flank)", 1))
 @_reports_errors
 def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: int, dna_bulge: int, rna_bulge: int,
              flank: int, cut_offset: int, out: Path) -> None:  # fmt: skip
@@ -277,10 +310,10 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
     _check_inputs(genome)
     spec = SearchSpec(guide, pam=pam, pam_5prime=pam_5prime, max_mismatches=mismatches, max_dna_bulge=dna_bulge,
                       max_rna_bulge=rna_bulge)  # fmt: skip
-    sites = run_nominate(genome, spec, flank=flank)
-    out.mkdir(parents=True, exist_ok=True)
-    write_sites(sites, out / "candidates.tsv", out / "candidates.bed", out / "site_sheet.tsv" if flank else None,
-                genome, flank, cut_offset=cut_offset)  # fmt: skip
+    with output_folder(out, [genome]) as staging:
+        sites = run_nominate(genome, spec, flank=flank)
+        write_sites(sites, staging / "candidates.tsv", staging / "candidates.bed",
+                    staging / "site_sheet.tsv" if flank else None, genome, flank, cut_offset=cut_offset)  # fmt: skip
     logger.info("%d candidate sites (<= %d mismatches, PAM %s) -> %s", len(sites), mismatches, pam, out)
 
 
@@ -298,7 +331,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
     click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N."),
     click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
-    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 ]])
 @_reports_errors
 def offtarget(**options: Any) -> None:
@@ -308,7 +341,7 @@ def offtarget(**options: Any) -> None:
     per-sample site tables under samples/ into OUT.
     """
     from editcheck.classification.outcomes import ClassificationSettings
-    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_tables
     from editcheck.offtarget.significance import CallSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
@@ -323,9 +356,12 @@ def offtarget(**options: Any) -> None:
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
         max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
     )  # fmt: skip
-    result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                       reference_fasta=options["reference_fasta"])  # fmt: skip
-    write_panel_outputs(result, options["out"])
+    sources = [options["sites"], options["samples"], options["reference_fasta"]]
+    sources += [path for sample in samples for path in (sample.r1, sample.r2, sample.bam)]
+    with output_folder(options["out"], sources) as staging:
+        result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
+                           reference_fasta=options["reference_fasta"])  # fmt: skip
+        write_panel_tables(result, staging)
     counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
     logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])
 
@@ -336,7 +372,7 @@ def offtarget(**options: Any) -> None:
 @click.option("--config", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Workflow configuration to record in the manifest.")
 @click.option("--samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition.")
 @click.option("--title", default="editcheck evidence appendix", show_default=True, help="Report title.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @_reports_errors
 def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, samples: Path | None, title: str,
            out: Path) -> None:  # fmt: skip
@@ -359,7 +395,7 @@ def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | No
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed for reads.")
 @click.option("--design-seed", default=2024, show_default=True, type=int, help="Random seed for the amplicon design.")
 @click.option("--no-donor", is_flag=True, help="Simulate without HDR reads.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @click.option("--prefix", default="sim", show_default=True, help="File name prefix.")
 @_reports_errors
 def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: float, seed: int, design_seed: int,
@@ -368,18 +404,19 @@ def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: fl
     from editcheck import simulate as simulation
     from editcheck.outputs import atomic_output
 
+    check_file_name(prefix, "--prefix")
     design = simulation.random_design(seed=design_seed, with_donor=not no_donor)
-    out.mkdir(parents=True, exist_ok=True)
-    r1 = out / f"{prefix}_R1.fastq.gz"
-    r2 = out / f"{prefix}_R2.fastq.gz" if paired else None
-    length = read_length or (150 if paired else 250)
-    simulation.simulate(design, n_reads, r1, r2, error_rate=error_rate, read_length=length, seed=seed,
-                        truth_path=out / f"{prefix}.truth.json")  # fmt: skip
-    with atomic_output(out / f"{prefix}.amplicon.fa") as handle:
-        handle.write(f">{prefix}_amplicon\n{design.amplicon}\n")
-    if design.donor_amplicon:
-        with atomic_output(out / f"{prefix}.hdr_amplicon.fa") as handle:
-            handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
+    with output_folder(out) as staging:
+        r1 = staging / f"{prefix}_R1.fastq.gz"
+        r2 = staging / f"{prefix}_R2.fastq.gz" if paired else None
+        length = read_length or (150 if paired else 250)
+        simulation.simulate(design, n_reads, r1, r2, error_rate=error_rate, read_length=length, seed=seed,
+                            truth_path=staging / f"{prefix}.truth.json")  # fmt: skip
+        with atomic_output(staging / f"{prefix}.amplicon.fa") as handle:
+            handle.write(f">{prefix}_amplicon\n{design.amplicon}\n")
+        if design.donor_amplicon:
+            with atomic_output(staging / f"{prefix}.hdr_amplicon.fa") as handle:
+                handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
     logger.info("wrote %d %s to %s (guide %s)", n_reads, "pairs" if paired else "reads", out, design.guide)
 
 

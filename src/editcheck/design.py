@@ -87,17 +87,18 @@ def locate_guide(amplicon: str, guide: str, cut_offset: int = DEFAULT_CUT_OFFSET
     return GuideSite(guide, start, strand, cut_point)
 
 
-def parse_window(text: str, amplicon_length: int) -> tuple[tuple[int, int], ...]:
-    """Parse ``"90-96,120-125"`` (1-based inclusive) into 0-based half-open ranges."""
+def parse_window(text: str, amplicon_length: int, what: str = "window") -> tuple[tuple[int, int], ...]:
+    """Parse ``"90-96,120-125"`` (1-based inclusive) into 0-based half-open ranges; ``what`` names the
+    option in messages (window, exons)."""
     ranges: list[tuple[int, int]] = []
     for part in text.replace(" ", "").split(","):
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not match:
-            raise DesignError(f"window {text!r}: expected 1-based ranges like 90-96 or 90-96,120-125")
+            raise DesignError(f"{what} {text!r}: expected 1-based ranges like 90-96 or 90-96,120-125")
         first = int(match.group(1))
         last = int(match.group(2) or first)
         if first < 1 or last < first or last > amplicon_length:
-            raise DesignError(f"window range {part} is outside the amplicon (1-{amplicon_length}) or reversed")
+            raise DesignError(f"{what} range {part} is outside the amplicon (1-{amplicon_length}) or reversed")
         ranges.append((first - 1, last))
     return tuple(ranges)
 
@@ -221,6 +222,8 @@ def resolve_base_editor(
     length = len(guide.sequence)
     if not 1 <= first <= last:
         raise DesignError(f"editing window {first}-{last} must be 1-based and ordered")
+    if last > length:
+        raise DesignError(f"editing window {first}-{last} reaches beyond the {length}-nt protospacer (positions 1-{length})")
     if guide.strand == "+":
         positions = [guide.start + p - 1 for p in range(first, last + 1)]
         forward = (from_base, to_base)
@@ -307,7 +310,13 @@ def build_design(
         inside[exclude_ends : len(sequence) - exclude_ends] = [True] * (len(sequence) - 2 * exclude_ends)
         description = f"whole amplicon less {exclude_ends} bp at each end (no guide)"
     editor = None
-    if base_editor is not None or conversion is not None:
+    if base_editor is None and conversion is None:
+        unused = [label for label, value in (("a target position", target), ("a target protospacer position",
+                  target_in_protospacer), ("an editing window", editing_window)) if value is not None]  # fmt: skip
+        if unused:
+            verb = "was" if len(unused) == 1 else "were"
+            raise DesignError(f"{' and '.join(unused)} {verb} given without a base editor (--base-editor)")
+    else:
         editor = resolve_base_editor(
             sequence, sites or prime_sites, base_editor or "custom", editing_window, conversion, target, target_in_protospacer
         )
@@ -370,5 +379,5 @@ def _exon_ranges(sequence: str, coding_sequences: Sequence[str], exons: str | No
             raise DesignError(f"coding sequence {exon[:30]}... occurs more than once in the amplicon")
         ranges.append((start, start + len(exon)))
     if exons:
-        ranges.extend(parse_window(exons, len(sequence)))
+        ranges.extend(parse_window(exons, len(sequence), "exons"))
     return tuple(sorted(ranges))

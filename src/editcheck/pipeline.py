@@ -95,8 +95,10 @@ def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple)
 
 
 def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
-    """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly."""
+    """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
+    the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _init_worker(factory, arguments)
 
 

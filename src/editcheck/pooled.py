@@ -19,6 +19,7 @@ from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, Ampli
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
+from editcheck.folders import output_folder, safe_names
 from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner
 from editcheck.quantification.tally import tally_reads
@@ -55,7 +56,26 @@ def read_amplicon_sheet(path: str | Path, **design_options: Any) -> list[Amplico
             )
         except (DesignError, ValueError) as error:
             raise InputFormatError(path, f"amplicon {name}: {error}", number) from None
+    safe_names([design.name for design in designs], "amplicon", path)
+    check_distinct_amplicons(designs, [design.name for design in designs], path, "amplicon")
     return designs
+
+
+def check_distinct_amplicons(designs: Sequence[AmpliconDesign], names: Sequence[str], path: Path, what: str) -> None:
+    """Two rows with the same amplicon (on either strand) would leave every read of it ambiguous."""
+    from editcheck.design import reverse_complement
+
+    seen: dict[str, tuple[int, str]] = {}
+    for number, (design, name) in enumerate(zip(designs, names), 1):
+        sequence = design.amplicon.sequence.upper()
+        for key in (sequence, reverse_complement(sequence)):
+            if key in seen:
+                first_number, first_name = seen[key]
+                raise InputFormatError(
+                    path, f"{what}s {first_name!r} (row {first_number}) and {name!r} have the same amplicon: "
+                    "reads could not be assigned to either; give each amplicon once", number,
+                )  # fmt: skip
+        seen[sequence] = (number, name)
 
 
 class PoolWorker:
@@ -141,31 +161,40 @@ def quantify_pool(
 
 
 def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
-    """One folder of tables per amplicon, plus pool_summary.tsv and assignment.json."""
-    from editcheck.report.tables import write_sample_outputs
+    """The result folder ``out_dir`` of a pooled run, all or nothing (see
+    :func:`editcheck.folders.output_folder`)."""
+    with output_folder(out_dir) as staging:
+        write_pool_tables(result, staging)
 
-    out_dir = Path(out_dir)
+
+def write_pool_tables(result: PoolResult, folder: Path) -> None:
+    """One folder of tables per amplicon (named by :func:`editcheck.folders.safe_name`), plus
+    pool_summary.tsv and assignment.json (both with the original amplicon names) into ``folder``."""
+    from editcheck.report.tables import write_sample_tables
+
+    folders = safe_names([sample.design.name for sample in result.samples], "amplicon")
     rows = []
     for sample in result.samples:
-        write_sample_outputs(sample, out_dir / sample.design.name)
+        write_sample_tables(sample, folder / folders[sample.design.name])
         edited = sample.tally.edited
         low, high = edited.interval
         rows.append([sample.design.name, result.assigned[sample.design.name], sample.tally.classified, edited.reads,
-                     edited.percent, low, high])  # fmt: skip
+                     edited.percent, low, high, folders[sample.design.name]])  # fmt: skip
     write_json(
-        out_dir / "assignment.json",
+        folder / "assignment.json",
         {
             "reads_in": result.reads.reads_in,
             "unique_sequences": len(result.reads.sequences) + len(result.reads.unmerged_pairs),
             "assigned": result.assigned,
             "ambiguous": result.ambiguous,
             "unassigned": result.unassigned,
+            "folders": folders,
             "method": "k-mer candidates (k=12, both strands), then alignment score over the covered span; "
             "ties are ambiguous",
         },
     )
     write_tsv(
-        out_dir / "pool_summary.tsv",
-        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high"],
+        folder / "pool_summary.tsv",
+        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high", "folder"],
         rows,
     )

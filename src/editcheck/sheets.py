@@ -14,7 +14,7 @@ def read_sheet(path: str | Path, allowed: Sequence[str], required: Sequence[str]
     columns and an empty sheet are errors naming the file."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(path, encoding="utf-8-sig", newline="") as handle:  # a spreadsheet's byte-order mark is dropped
             rows = list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
     except FileNotFoundError:
         raise InputFormatError(path, "file not found") from None
@@ -22,6 +22,8 @@ def read_sheet(path: str | Path, allowed: Sequence[str], required: Sequence[str]
         raise InputFormatError(path, "is a folder, not a sheet") from None
     except UnicodeDecodeError:
         raise InputFormatError(path, "not a text (TSV) file") from None
+    except csv.Error as error:
+        raise InputFormatError(path, f"not a readable TSV sheet ({error})") from None
     if not rows:
         raise InputFormatError(path, f"no {what}: the sheet needs a header line and at least one row")
     columns = [column for column in rows[0] if column is not None]

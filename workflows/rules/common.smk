@@ -12,6 +12,9 @@ import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+if "offtarget" in config and config["offtarget"] is None:
+    # `offtarget: null` (documented: no panel) - the schema's defaults cannot be filled into null.
+    del config["offtarget"]
 validate(config, schema="../schemas/config.schema.yaml")
 
 SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2")
@@ -24,7 +27,8 @@ SITE_COLUMNS = (
     "on_target",
     "window",
 )
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Names become folder names under results: no slash, not hidden (so never . or ..).
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
 
 def sheet_error(path, problem, row=None):
@@ -45,9 +49,21 @@ def read_sheet(path, columns, required, schema, choices=None):
             path,
             "sheet not found (paths in the config are relative to the working directory)",
         )
-    sheet = pd.read_csv(
-        path, sep="\t", dtype=str, comment="#", keep_default_na=False, na_values=[""]
-    )
+    try:
+        sheet = pd.read_csv(
+            path,
+            sep="\t",
+            dtype=str,
+            comment="#",
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",  # a byte-order mark from a spreadsheet is not part of the first column
+        )
+    except pd.errors.EmptyDataError:
+        raise sheet_error(path, "empty file: the sheet needs a header line and rows")
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        problem = " ".join(str(error).split())
+        raise sheet_error(path, f"not a readable tab-separated sheet ({problem})")
     sheet.columns = [str(column).strip() for column in sheet.columns]
     for column in sheet.columns:
         if column not in columns:
@@ -64,7 +80,8 @@ def read_sheet(path, columns, required, schema, choices=None):
         if pd.isna(name) or not NAME_PATTERN.match(name):
             raise sheet_error(
                 path,
-                f"{key} {name!r} may only contain letters, digits, '_', '.' and '-'",
+                f"{key} {name!r} must not start with '.' and may only contain "
+                "letters, digits, '_', '.' and '-'",
                 row,
             )
         for column, allowed in (choices or {}).items():
@@ -152,6 +169,21 @@ def get_amplicon_option(wildcards):
     return shlex.quote(ONTARGET["amplicon"])
 
 
+def extra_arguments(text, section):
+    """The words of a config `extra` string, split as a shell would but never run by one: each is
+    passed quoted, as one argument. The output folder belongs to the workflow."""
+    try:
+        words = shlex.split(text or "")
+    except ValueError as error:
+        raise WorkflowError(f"config {section}.extra: {error} in {text!r}")
+    for word in words:
+        if word in ("-o", "--out") or word.startswith(("--out=", "-o")):
+            raise WorkflowError(
+                f"config {section}.extra: {word!r}: the output folder is set by the workflow"
+            )
+    return words
+
+
 def get_quantify_options(wildcards):
     """The design and analysis options of `editcheck quantify`, from the config."""
     options = ["-g", ONTARGET["guide"], "--cut-offset", ONTARGET["cut_offset"]]
@@ -165,9 +197,8 @@ def get_quantify_options(wildcards):
             ONTARGET["target_protospacer_position"],
         ]
     options += ["--min-base-quality", ONTARGET["min_base_quality"]]
-    return " ".join(
-        [*(shlex.quote(str(option)) for option in options), ONTARGET["extra"]]
-    )
+    options += extra_arguments(ONTARGET["extra"], "ontarget")
+    return " ".join(shlex.quote(str(option)) for option in options)
 
 
 def get_site_sheet(wildcards):
@@ -190,9 +221,8 @@ def get_offtarget_options(wildcards):
         "--min-base-quality", OFFTARGET["min_base_quality"], "--min-site-reads", OFFTARGET["min_site_reads"],
         "--min-effect", OFFTARGET["min_effect"], "--q-threshold", OFFTARGET["q_threshold"],
     ]  # fmt: skip
-    return " ".join(
-        [*(shlex.quote(str(option)) for option in options), OFFTARGET["extra"]]
-    )
+    options += extra_arguments(OFFTARGET["extra"], "offtarget")
+    return " ".join(shlex.quote(str(option)) for option in options)
 
 
 def get_report_inputs(wildcards):
@@ -225,7 +255,8 @@ def get_report_options(wildcards):
     )
     ontarget = config.get("ontarget") or {}
     samples = ["--samples", shlex.quote(str(ontarget["samples"]))] if ontarget else []
-    return " ".join([*title, *samples, settings["extra"]])
+    extra = [shlex.quote(option) for option in extra_arguments(settings["extra"], "report")]
+    return " ".join([*title, *samples, *extra])
 
 
 def get_output_folder(wildcards, output):

@@ -21,7 +21,8 @@ from editcheck.errors import DesignError, InputFormatError
 from editcheck.offtarget.significance import CallSettings, Replicate, SiteCall, call_sites, methods_text
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
-from editcheck.pooled import PoolResult, quantify_pool, write_pool_outputs
+from editcheck.folders import output_folder, safe_names
+from editcheck.pooled import PoolResult, check_distinct_amplicons, quantify_pool, write_pool_tables
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.sheets import read_sheet
@@ -88,6 +89,8 @@ def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None,
         except (DesignError, ValueError) as error:
             raise InputFormatError(path, f"site {site_id}: {error}", number) from None
         sites.append(PanelSite(site_id, design, flag in TRUE_WORDS, editor, locus))
+    safe_names([site.site_id for site in sites], "site", path)
+    check_distinct_amplicons([site.design for site in sites], [site.site_id for site in sites], path, "site")
     return sites
 
 
@@ -112,6 +115,7 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
             if reads is not None and not reads.exists():
                 raise InputFormatError(path, f"reads file {reads} not found", number)
         samples.append(PanelSample(name, condition, row.get("replicate") or str(number), r1, r2, bam))
+    safe_names([sample.sample for sample in samples], "sample", path)
     conditions = {sample.condition for sample in samples}
     if conditions != set(CONDITIONS):
         raise InputFormatError(path, "the panel needs at least one treated and one control sample")
@@ -205,12 +209,18 @@ CALL_COLUMNS = [
 
 
 def write_panel_outputs(result: PanelResult, out_dir: str | Path) -> None:
+    """The result folder ``out_dir`` of a panel, all or nothing (see :func:`editcheck.folders.output_folder`)."""
+    with output_folder(out_dir) as staging:
+        write_panel_tables(result, staging)
+
+
+def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
     """offtarget_calls.tsv and .json (every number behind each call, settings, methods), and the
-    per-sample site quantifications under samples/<sample>/."""
-    out_dir = Path(out_dir)
+    per-sample site quantifications under samples/<sample folder>/ (see :func:`editcheck.folders.safe_name`)."""
     editors = {site.site_id: site.editor for site in result.sites}
+    folders = safe_names(list(result.per_sample), "sample")
     for sample, pool in result.per_sample.items():
-        write_pool_outputs(pool, out_dir / "samples" / sample)
+        write_pool_tables(pool, out_dir / "samples" / folders[sample])
     rows = []
     for call in result.calls:
         rows.append([
@@ -235,7 +245,7 @@ def write_panel_outputs(result: PanelResult, out_dir: str | Path) -> None:
             "samples": [
                 {"sample": s.sample, "condition": s.condition, "replicate": s.replicate,
                  "r1": str(s.r1) if s.r1 else None, "r2": str(s.r2) if s.r2 else None,
-                 "bam": str(s.bam) if s.bam else None}  # fmt: skip
+                 "bam": str(s.bam) if s.bam else None, "folder": f"samples/{folders[s.sample]}"}  # fmt: skip
                 for s in result.samples
             ],
             "sites": [

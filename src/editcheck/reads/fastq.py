@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import lzma
 import os
+import stat
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,14 @@ def _head(path: str | Path, size: int, decompress: bool) -> bytes:
         return b""
 
 
+def _is_stream(path: str | Path) -> bool:
+    """True for a pipe or terminal (e.g. /dev/stdin), which can be read only once."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _first_non_ascii_line(path: str | Path) -> int | None:
     """0-based number of the first line containing a non-ASCII byte. Error paths only."""
     try:
@@ -102,6 +111,8 @@ def _format_error(path: str | Path, error: dnaio.exceptions.FileFormatError, rea
     line = getattr(error, "line", None)
     if line is None and "Non-ASCII" in message:
         # dnaio checks whole buffers, so its position is not the record's: find the line ourselves.
+        if reads_so_far == 0 and _is_stream(path):
+            return InputFormatError(path, "not a FASTQ file: the content is binary or not text (read from a stream)")
         line = _first_non_ascii_line(path)
         if line is None:
             record = reads_so_far + 1
@@ -113,12 +124,16 @@ def _format_error(path: str | Path, error: dnaio.exceptions.FileFormatError, rea
     if line is None:
         return InputFormatError(path, f"malformed FASTQ record: {_one_line(message)}", reads_so_far + 1)
     record = line // 4 + 1
+    if record == 1 and _is_stream(path):  # a pipe cannot be read again to look at the first bytes
+        return InputFormatError(path, "not FASTQ text: the first record read from the stream is incomplete or binary", 1)
     if record == 1 and (problem := _not_fastq_problem(path)) is not None:
         return InputFormatError(path, problem)
     if message.startswith("Premature end of file"):
         rest = message.partition("was: ")[2].strip("'\"")
         if rest and not rest.replace("\\n", "").replace("\\r", "").replace("\\t", "").strip():
             problem = "blank lines at the end of the file instead of a record"
+        elif "\\x" in rest or "\\u" in rest:  # dnaio shows the unreadable record with escapes
+            problem = f"not FASTQ text: binary data in the record at line {line + 1}"
         else:
             problem = f"file ends in the middle of a record at line {line + 1} (truncated file?)"
     elif message.startswith("Length of sequence and qualities differ"):
@@ -144,6 +159,8 @@ def _compression_error(path: str | Path, error: Exception) -> InputFormatError:
     No record number: the decompressor reads ahead, so the reads already yielded say little about where
     the damage is.
     """
+    if _is_stream(path):  # a pipe cannot be read again to tell truncated from corrupt or binary data
+        return InputFormatError(path, f"not readable as compressed data (corrupt, truncated or binary input on a stream: {_one_line(str(error)) or type(error).__name__})")
     is_gzip = _head(path, 2, decompress=False) == _GZIP_MAGIC
     kind = "gzip" if is_gzip else "compressed"
     if isinstance(error, EOFError):

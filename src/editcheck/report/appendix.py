@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from editcheck import __version__
-from editcheck.errors import InputFormatError
+from editcheck.errors import InputFormatError, ParameterError
+from editcheck.folders import MARKER, output_folder, safe_name
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.provenance import build_manifest, dependency_versions, now, sha256
 from editcheck.report import plots
@@ -44,9 +46,58 @@ class OnTargetSample:
         return str(self.summary["sample"])
 
 
+NUMBER = (int, float)
+PROPORTION = {"reads": NUMBER, "total": NUMBER, "percent": NUMBER, "ci95_low": NUMBER, "ci95_high": NUMBER}
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "sample": str, "inputs": list, "method": str, "settings": dict, "outcomes": dict, "edited": PROPORTION,
+    "edit_types": {"deletion": PROPORTION},
+    "design": {"amplicon_name": str, "amplicon": str, "guides": list},
+    "reads": {"input": NUMBER, "classified": NUMBER},
+}  # fmt: skip
+CALLS_SCHEMA: dict[str, Any] = {"samples": list, "sites": list, "methods": str, "settings": dict}
+CALLS_SAMPLE_SCHEMA: dict[str, Any] = {"sample": str, "condition": str}
+CALLS_SITE_SCHEMA: dict[str, Any] = {
+    "site": str, "on_target": bool, "call": str, "excess_percent": NUMBER, "excess_ci95": list, "lod_percent": NUMBER,
+    "treated": list, "control": list,
+}  # fmt: skip
+ASSIGNMENT_SCHEMA: dict[str, Any] = {"reads_in": NUMBER, "assigned": dict, "unassigned": NUMBER, "ambiguous": NUMBER}
+TSV_COLUMNS = {
+    "alleles.tsv": ("reference", "aligned_sequence", "outcome", "percent_of_aligned"),
+    "positions.tsv": ("reference", "position", "reference_base", "in_window", "A", "C", "G", "T", "N", "deletion",
+                      "insertion_after"),
+    "indel_sizes.tsv": ("kind", "size", "reads"),
+    "base_editing.tsv": ("in_editing_window",),
+}  # fmt: skip
+
+
+def check_document(document: Any, schema: dict[str, Any], path: Path, where: str = "") -> None:
+    """A result file's required fields and their types: one line naming the file and what is missing."""
+    if not isinstance(document, dict):
+        raise InputFormatError(path, f"{repr(where) if where else 'the document'} is not a JSON object (not an editcheck result file?)")
+    for key, expected in schema.items():
+        name = f"{where}.{key}" if where else key
+        if key not in document:
+            raise InputFormatError(path, f"missing {name!r} (not an editcheck result file, or from another version?)")
+        value = document[key]
+        if isinstance(expected, dict):
+            check_document(value, expected, path, name)
+        elif not isinstance(value, expected) or (expected is NUMBER and isinstance(value, bool)):
+            raise InputFormatError(path, f"{name!r} has the wrong type ({type(value).__name__})")
+
+
 def _read_tsv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+    except FileNotFoundError:
+        raise InputFormatError(path, "file not found (is this an editcheck result folder?)") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputFormatError(path, f"not a readable table ({error})") from None
+    columns = rows[0].keys() if rows else ()
+    for column in TSV_COLUMNS.get(path.name, ()):
+        if rows and column not in columns:
+            raise InputFormatError(path, f"missing column {column!r} (not an editcheck result table?)")
+    return rows
 
 
 def _read_json(path: Path) -> Any:
@@ -56,12 +107,17 @@ def _read_json(path: Path) -> Any:
         raise InputFormatError(path, "file not found (is this an editcheck result folder?)") from None
     except json.JSONDecodeError as error:
         raise InputFormatError(path, f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    except UnicodeDecodeError:
+        raise InputFormatError(path, "not a text (JSON) file") from None
 
 
 def load_ontarget(folder: str | Path) -> OnTargetSample:
     """Load one on-target result folder."""
     folder = Path(folder)
     summary = _read_json(folder / "summary.json")
+    check_document(summary, SUMMARY_SCHEMA, folder / "summary.json")
+    for name, value in summary["outcomes"].items():
+        check_document(value, PROPORTION, folder / "summary.json", f"outcomes.{name}")
     base_editing = _read_tsv(folder / "base_editing.tsv") if (folder / "base_editing.tsv").exists() else []
     return OnTargetSample(
         folder, summary, _read_tsv(folder / "alleles.tsv"), _read_tsv(folder / "positions.tsv"),
@@ -181,9 +237,16 @@ def load_offtarget(folder: str | Path) -> dict[str, Any]:
     """Calls and per-sample assignment of one ``editcheck offtarget`` folder."""
     folder = Path(folder)
     document = _read_json(folder / "offtarget_calls.json")
+    check_document(document, CALLS_SCHEMA, folder / "offtarget_calls.json")
+    for number, sample in enumerate(document["samples"]):
+        check_document(sample, CALLS_SAMPLE_SCHEMA, folder / "offtarget_calls.json", f"samples[{number}]")
+    for number, site in enumerate(document["sites"]):
+        check_document(site, CALLS_SITE_SCHEMA, folder / "offtarget_calls.json", f"sites[{number}]")
     assignments = []
     for sample in document["samples"]:
-        assignment = _read_json(folder / "samples" / sample["sample"] / "assignment.json")
+        path = folder / "samples" / safe_name(sample["sample"]) / "assignment.json"
+        assignment = _read_json(path)
+        check_document(assignment, ASSIGNMENT_SCHEMA, path)
         assignments.append({"sample": sample["sample"], "condition": sample["condition"], **assignment})
     document["assignments"] = assignments
     document["folder"] = str(folder)
@@ -245,10 +308,26 @@ def write_report(
     command: list[str] | None = None,
     conditions: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Write report.html, summary.tsv and manifest.json into ``out_dir``; returns their paths."""
+    """Write report.html, summary.tsv and manifest.json as the result folder ``out_dir`` (all or
+    nothing, see :func:`editcheck.folders.output_folder`); returns their paths."""
     started = now()
     out_dir = Path(out_dir)
+    for folder in [*ontarget, *([offtarget] if offtarget is not None else [])]:
+        inside = Path(os.path.abspath(out_dir)), Path(os.path.abspath(folder))
+        if inside[0] == inside[1] or inside[0] in inside[1].parents or inside[1] in inside[0].parents:
+            raise ParameterError(f"{out_dir}: the report folder must not be, hold or sit inside the result folder {folder}")
+    with output_folder(out_dir) as staging:
+        _write_report(ontarget, offtarget, staging, out_dir, title=title, config=config, command=command,
+                      conditions=conditions, started=started)  # fmt: skip
+    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "manifest.json"]
+
+
+def _write_report(
+    ontarget: Sequence[str | Path], offtarget: str | Path | None, staging: Path, out_dir: Path, *, title: str,
+    config: str | Path | None, command: list[str] | None, conditions: dict[str, str] | None, started: str,
+) -> None:  # fmt: skip
     samples = [load_ontarget(folder) for folder in ontarget]
+    _check_sample_names(samples, conditions)
     panel = load_offtarget(offtarget) if offtarget is not None else None
     figures: dict[str, Any] = {"alleles": [], "profiles": []}
     if samples:
@@ -297,13 +376,12 @@ def write_report(
             "command": " ".join(command or []),
         },
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_output(out_dir / "report.html") as handle:
+    with atomic_output(staging / "report.html") as handle:
         handle.write(html)
-    write_tsv(out_dir / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
+    write_tsv(staging / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
     result_files = [path for folder in [*ontarget, *([offtarget] if offtarget else [])]
-                    for path in sorted(Path(folder).rglob("*")) if path.is_file()]  # fmt: skip
-    outputs = [*result_files, out_dir / "report.html", out_dir / "summary.tsv"]
+                    for path in sorted(Path(folder).rglob("*")) if path.is_file() and path.name != MARKER]  # fmt: skip
+    outputs = [*result_files, staging / "report.html", staging / "summary.tsv"]
     manifest = build_manifest(
         command=command or [],
         parameters={
@@ -317,8 +395,22 @@ def write_report(
         started=started,
         config=config,
     )
-    write_json(out_dir / "manifest.json", manifest)
-    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "manifest.json"]
+    for entry in manifest["outputs"]:  # the staged files are named as they will be found: in out_dir
+        if Path(entry["path"]).parent == staging:
+            entry["path"] = str(out_dir / Path(entry["path"]).name)
+    manifest["outputs"].sort(key=lambda entry: entry["path"])
+    write_json(staging / "manifest.json", manifest)
+
+
+def _check_sample_names(samples: Sequence[OnTargetSample], conditions: dict[str, str] | None) -> None:
+    """Every on-target sample once, and in the sample sheet when one gives the conditions."""
+    seen: dict[str, Path] = {}
+    for sample in samples:
+        if sample.name in seen:
+            raise ParameterError(f"sample {sample.name!r} is given twice: {seen[sample.name]} and {sample.folder}")
+        seen[sample.name] = sample.folder
+        if conditions and sample.name not in conditions:
+            raise ParameterError(f"sample {sample.name!r} ({sample.folder}) is not in the --samples sheet")
 
 
 def _inputs(samples: Sequence[OnTargetSample], panel: dict[str, Any] | None) -> list[tuple[str, int | None]]:

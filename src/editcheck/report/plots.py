@@ -23,6 +23,7 @@ matplotlib.rcParams.update(
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
+        "text.parse_math": False,  # sample names and titles are user text: '$' is a dollar sign, not TeX
     }
 )
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -24,6 +20,7 @@ from editcheck.classification.outcomes import (
     WINDOW_NOT_COVERED,
 )
 from editcheck.design import reverse_complement
+from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
 from editcheck.pipeline import SampleResult
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
@@ -188,79 +185,67 @@ def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
             yield [profile.reference, index + 1, base, profile.window[index], covered, *(float(f) for f in fractions), float(inserted)]
 
 
-@contextlib.contextmanager
-def _staging(out_dir: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out_dir``; its files move into ``out_dir`` only on success."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        yield staging
-        out_dir.mkdir(exist_ok=True)
-        for item in sorted(staging.iterdir()):
-            os.replace(item, out_dir / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: Iterator[list[Any]] | None = None) -> list[Path]:
-    """Write every table of one sample into ``out_dir``; nothing appears there unless all succeed."""
-    out_dir = Path(out_dir)
+    """Write every table of one sample as the result folder ``out_dir`` (all or nothing, see
+    :func:`editcheck.folders.output_folder`); returns the paths of the tables."""
+    with output_folder(out_dir) as staging:
+        names = write_sample_tables(result, staging, read_calls)
+    return [Path(out_dir) / name for name in names]
+
+
+def write_sample_tables(result: SampleResult, folder: Path, read_calls: Iterator[list[Any]] | None = None) -> list[str]:
+    """Write every table of one sample into ``folder`` (created if needed); returns the file names."""
+    folder.mkdir(parents=True, exist_ok=True)
     document = summary_document(result)
     names = ["summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "indel_sizes.tsv"]
-    with _staging(out_dir) as staging:
-        write_json(staging / "summary.json", document)
-        write_tsv(
-            staging / "summary.tsv",
-            ["sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high"],
-            _summary_rows(document),
+    write_json(folder / "summary.json", document)
+    write_tsv(
+        folder / "summary.tsv",
+        ["sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high"],
+        _summary_rows(document),
+    )
+    total = result.tally.aligned
+    write_tsv(
+        folder / "alleles.tsv",
+        ["reference", "aligned_sequence", "outcome", "events", "reads", "percent_of_aligned"],
+        [[a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
+         for a in result.tally.alleles],  # fmt: skip
+    )
+    write_tsv(
+        folder / "positions.tsv",
+        ["reference", "position", "reference_base", "in_window", "reads_covering",
+         "A", "C", "G", "T", "N", "deletion", "insertion_after"],  # fmt: skip
+        list(_position_rows(result)),
+    )
+    classified = result.tally.classified
+    size_rows = [
+        [kind, size, reads, 100.0 * reads / classified if classified else 0.0]
+        for kind, sizes in (
+            ("deletion", result.tally.deletion_sizes),
+            ("insertion", result.tally.insertion_sizes),
+            ("large_deletion", result.tally.large_deletion_sizes),
         )
-        total = result.tally.aligned
+        for size, reads in sorted(sizes.items())
+    ]
+    write_tsv(folder / "indel_sizes.tsv", ["kind", "size", "reads", "percent_of_classified"], size_rows)
+    if result.design.base_editor is not None:
+        rows = conversion_table(result.design, result.tally)
         write_tsv(
-            staging / "alleles.tsv",
-            ["reference", "aligned_sequence", "outcome", "events", "reads", "percent_of_aligned"],
-            [[a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
-             for a in result.tally.alleles],  # fmt: skip
+            folder / "base_editing.tsv",
+            ["position", "protospacer_position", "reference_base", "in_editing_window", "is_target",
+             "reads_covering", "converted_reads", "converted_percent_of_reads", "ci95_low", "ci95_high",
+             "from_plus_to_reads", "converted_percent_of_from_plus_to", "ci95_low_from_plus_to",
+             "ci95_high_from_plus_to"],  # fmt: skip
+            [[row.position, row.protospacer_position, row.reference_base, row.in_editing_window, row.is_target,
+              row.converted.total, row.converted.reads, row.converted.percent, *row.converted.interval,
+              row.converted_of_from_plus_to.total, row.converted_of_from_plus_to.percent,
+              *row.converted_of_from_plus_to.interval] for row in rows],  # fmt: skip
         )
-        write_tsv(
-            staging / "positions.tsv",
-            ["reference", "position", "reference_base", "in_window", "reads_covering",
-             "A", "C", "G", "T", "N", "deletion", "insertion_after"],  # fmt: skip
-            list(_position_rows(result)),
-        )
-        classified = result.tally.classified
-        size_rows = [
-            [kind, size, reads, 100.0 * reads / classified if classified else 0.0]
-            for kind, sizes in (
-                ("deletion", result.tally.deletion_sizes),
-                ("insertion", result.tally.insertion_sizes),
-                ("large_deletion", result.tally.large_deletion_sizes),
-            )
-            for size, reads in sorted(sizes.items())
-        ]
-        write_tsv(staging / "indel_sizes.tsv", ["kind", "size", "reads", "percent_of_classified"], size_rows)
-        if result.design.base_editor is not None:
-            rows = conversion_table(result.design, result.tally)
-            write_tsv(
-                staging / "base_editing.tsv",
-                ["position", "protospacer_position", "reference_base", "in_editing_window", "is_target",
-                 "reads_covering", "converted_reads", "converted_percent_of_reads", "ci95_low", "ci95_high",
-                 "from_plus_to_reads", "converted_percent_of_from_plus_to", "ci95_low_from_plus_to",
-                 "ci95_high_from_plus_to"],  # fmt: skip
-                [[row.position, row.protospacer_position, row.reference_base, row.in_editing_window, row.is_target,
-                  row.converted.total, row.converted.reads, row.converted.percent, *row.converted.interval,
-                  row.converted_of_from_plus_to.total, row.converted_of_from_plus_to.percent,
-                  *row.converted_of_from_plus_to.interval] for row in rows],  # fmt: skip
-            )
-            names.append("base_editing.tsv")
-        elif (out_dir / "base_editing.tsv").exists():
-            (out_dir / "base_editing.tsv").unlink()
-        if read_calls is not None:
-            write_tsv_gz(staging / "reads.tsv.gz", ["read_id", "outcome", "events", "base_edit"], read_calls)
-            names.append("reads.tsv.gz")
-        elif (out_dir / "reads.tsv.gz").exists():
-            # A per-read table from an earlier run would no longer match this summary.
-            (out_dir / "reads.tsv.gz").unlink()
-    return [out_dir / name for name in names]
+        names.append("base_editing.tsv")
+    if read_calls is not None:
+        write_tsv_gz(folder / "reads.tsv.gz", ["read_id", "outcome", "events", "base_edit"], read_calls)
+        names.append("reads.tsv.gz")
+    return names
 
 
 def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
@@ -300,4 +285,4 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
         yield [identifier, call.outcome, call.events, call.base_edit]
 
 
-__all__ = ["write_sample_outputs", "summary_document", "iter_read_calls"]
+__all__ = ["write_sample_outputs", "write_sample_tables", "summary_document", "iter_read_calls"]
