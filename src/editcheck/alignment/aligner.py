@@ -257,6 +257,10 @@ class ReadAligner:
             else:
                 reference_end -= length
             last -= 1
+        if begin_free or end_free:
+            first, last, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
+                operations, first, last, read_start, read_end, reference_start, reference_end, begin_free, end_free
+            )
         if first == last:
             return None
         core = operations[first:last]
@@ -317,6 +321,44 @@ class ReadAligner:
             "".join(reference_parts), "".join(read_parts), reference_start, self._cut_boundaries[index]
         )
         return _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
+
+
+def _strip_stray_ends(
+    operations: list[tuple[int, int]], first: int, last: int, read_start: int, read_end: int,
+    reference_start: int, reference_end: int, begin_free: bool, end_free: bool,
+) -> tuple[int, int, int, int, int, int]:  # fmt: skip
+    """A read that starts (or stops) inside the amplicon, as genome-aligned reads do, must leave the amplicon
+    bases before it uncovered; WFA charges them as a deletion anyway and may put a chance match of a few
+    read bases in front of it.  On a free read end, fewer than ``ANCHOR`` aligned bases followed by a
+    deletion are such a stray when the read matches the amplicon for at least ``ANCHOR`` bases on the other
+    side of the deletion: the stray bases are clipped and the deletion becomes uncovered amplicon.  (A read
+    that does not match cleanly there, such as an unrelated sequence, keeps its alignment.)"""
+
+    def aligned_bases(begin: int, stop: int) -> int:
+        return sum(length for code, length in operations[begin:stop] if code in (_MATCH, _MISMATCH))
+
+    def clean(index: int) -> bool:
+        return first <= index < last and operations[index][0] == _MATCH and operations[index][1] >= ANCHOR
+
+    if begin_free:
+        index = first
+        while index < last and operations[index][0] in (_MATCH, _MISMATCH):
+            index += 1
+        stray = aligned_bases(first, index)
+        if first < index < last and stray < ANCHOR and operations[index][0] == _DELETION and clean(index + 1):
+            read_start += stray
+            reference_start += stray + operations[index][1]
+            first = index + 1
+    if end_free:
+        index = last
+        while index > first and operations[index - 1][0] in (_MATCH, _MISMATCH):
+            index -= 1
+        stray = aligned_bases(index, last)
+        if first < index < last and stray < ANCHOR and operations[index - 1][0] == _DELETION and clean(index - 2):
+            read_end -= stray
+            reference_end -= stray + operations[index - 1][1]
+            last = index - 1
+    return first, last, read_start, read_end, reference_start, reference_end
 
 
 MAX_UNGAPPED_MISMATCHES = (2 * (GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY)) // MISMATCH_PENALTY - 1

@@ -78,6 +78,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "merged": reads.merged if reads.paired else None,
             "unmerged": reads.unmerged if reads.paired else None,
             "unmerged_used": result.unmerged_used if reads.paired else None,
+            "lone_mates": reads.lone_mates if reads.paired else None,
             "unique_sequences": len(reads.sequences) + len(reads.unmerged_pairs),
             "aligned": tally.aligned,
             "not_aligned": tally.outcomes[NOT_ALIGNED],
