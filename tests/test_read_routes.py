@@ -162,3 +162,23 @@ def test_bam_mates_come_back_as_sequenced_and_paired(tmp_path: Path, r1_reverse:
     [(name, r1, _, r2, _)] = list(iter_site_fragments(bam, SITE))
     forward, reverse = AMPLICON[:150], reverse_complement(AMPLICON[110:])
     assert (name, r1, r2) == (("q", reverse, forward) if r1_reverse else ("q", forward, reverse))
+
+
+def test_reads_starting_or_stopping_inside_the_amplicon_leave_the_rest_uncovered() -> None:
+    """A chance match of a partial read's first (or last) base to the amplicon's end used to turn the bases
+    the read does not reach into a deletion (and such reads into primer dimers or bogus deletions)."""
+    from editcheck.pipeline import AmpliconWorker, AnalysisSettings
+
+    worker = AmpliconWorker(build_design(AMPLICON, [GUIDE]), AnalysisSettings())
+    for start in range(60, 110):
+        aligned, call = worker(AMPLICON[start:])
+        assert (aligned.start, aligned.end, aligned.deletions, aligned.identity) == (start, 260, (), 100.0), start
+        assert call.outcome == "unmodified"
+    for end in range(150, 200):
+        aligned, call = worker(AMPLICON[:end])
+        assert (aligned.start, aligned.end, aligned.deletions) == (0, end, ()), end
+    aligned, call = worker(AMPLICON[150:])
+    assert (aligned.start, call.outcome) == (150, "window_not_covered")
+    # A real deletion away from the read's ends is kept.
+    aligned, call = worker(AMPLICON[60:124] + AMPLICON[129:])
+    assert (aligned.start, aligned.deletions, call.outcome) == (60, ((124, 5),), "modified")
