@@ -145,6 +145,13 @@ def test_bam_reads_overlapping_the_site_without_covering_the_window_are_counted(
     assert result.tally.outcomes["window_not_covered"] == 2
     summary = summary_document(result)["reads"]
     assert (summary["input"], summary["classified"], summary["window_not_covered"]) == (5, 3, 2)
+    from editcheck.report.appendix import write_report
+
+    write_sample_outputs(result, tmp_path / "q")
+    assert "\treads\twindow_not_covered\t2\t" in (tmp_path / "q" / "summary.tsv").read_text()
+    write_report([tmp_path / "q"], None, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert '<td class="text">reads</td><td>5</td><td>0</td><td>3</td><td>2</td><td>0</td><td>0</td>' in html
 
 
 @pytest.mark.parametrize("r1_reverse", [False, True])

@@ -225,7 +225,9 @@ def quantify(
     progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
-    or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) covering that site.
+    or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
+    merged like FASTQ pairs; reads not covering the window counted as ``window_not_covered``).  A pair
+    that does not merge is classified from one mate, chosen by :func:`choose_mate` on every route.
 
     With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
     analysed; counts are reported per read and per molecule.
