@@ -189,3 +189,60 @@ def test_reads_starting_or_stopping_inside_the_amplicon_leave_the_rest_uncovered
     # A real deletion away from the read's ends is kept.
     aligned, call = worker(AMPLICON[60:124] + AMPLICON[129:])
     assert (aligned.start, aligned.deletions, call.outcome) == (60, ((124, 5),), "modified")
+
+
+NHEJ = (
+    "AATGTCCCCCAATGGGAAGTTCATCTGGCACTGCCCACAGGTGAGGAGGTCATGATCCCCTTCTGGAGCTCCCAACGGGCCGTGGTCTGGTTCATCATCTGTAAGAATGG"
+    "CTTCAAGAGGCTCGGCTGTGGTT"
+)
+
+
+def test_real_pairs_give_identical_tables_on_every_route(crispresso2_inputs: Path, tmp_path: Path) -> None:
+    """The nhej pairs (CRISPResso2's test reads, pre-trimmed to the amplicon) through quantify, a one-amplicon
+    quantify-pool, and a BAM holding the same mates on a contig that is the amplicon."""
+    from editcheck.reads.fastq import iter_paired
+
+    r1, r2 = crispresso2_inputs / "nhej.r1.fastq.gz", crispresso2_inputs / "nhej.r2.fastq.gz"
+    lines = ["@HD\tVN:1.6\tSO:unsorted", f"@SQ\tSN:nhej\tLN:{len(NHEJ)}"]
+    for name, first, first_qualities, second, second_qualities in iter_paired(r1, r2):
+        name = name.split()[0].removesuffix("/1")
+        stored = reverse_complement(second)
+        start2 = max(1, len(NHEJ) - len(stored) + 1)
+        lines.append(f"{name}\t99\tnhej\t1\t60\t{len(first)}M\t=\t{start2}\t0\t{first}\t{first_qualities}")
+        lines.append(f"{name}\t147\tnhej\t{start2}\t60\t{len(stored)}M\t=\t1\t0\t{stored}\t{second_qualities[::-1]}")
+    (tmp_path / "nhej.sam").write_text("\n".join(lines) + "\n")
+    bam = tmp_path / "nhej.bam"
+    pysam.sort("-o", str(bam), str(tmp_path / "nhej.sam"), catch_stdout=False)
+    pysam.index(str(bam))
+    design = build_design(NHEJ, name="NHEJ")
+    expected = _tables(quantify(r1, r2, design=design), tmp_path / "fastq")
+    pooled = _tables(quantify_pool(r1, r2, [design]).samples[0], tmp_path / "pool")
+    # The pool leaves reads without any amplicon k-mer unassigned, so only the reads it aligns compare.
+    for key in ("outcomes", "edited", "edit_types", "indel_sizes.tsv"):
+        assert pooled[key] == expected[key], key
+    assert _tables(quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ))), tmp_path / "bam") == expected
+    outcomes = expected["outcomes"]
+    counts = tuple(outcomes[name]["reads"] for name in ("unmodified", "modified", "large_deletion"))
+    assert counts == (5727, 18970, 83) and outcomes["modified"]["total"] == 24780
+
+
+def test_quantify_and_quantify_pool_commands_write_identical_tables(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    paths = _write_inputs(tmp_path)
+    (tmp_path / "sheet.tsv").write_text(f"name\tamplicon\tguide\namp\t{AMPLICON}\t{GUIDE}\n")
+    runner = CliRunner()
+    single = runner.invoke(main, ["quantify", "--r1", str(paths["r1.fastq"]), "--r2", str(paths["r2.fastq"]),
+                                  "-a", AMPLICON, "-g", GUIDE, "--amplicon-name", "amp", "-o", str(tmp_path / "q")])
+    pooled = runner.invoke(main, ["quantify-pool", "--r1", str(paths["r1.fastq"]), "--r2", str(paths["r2.fastq"]),
+                                  "--amplicons", str(tmp_path / "sheet.tsv"), "-o", str(tmp_path / "p")])
+    assert single.exit_code == 0 and pooled.exit_code == 0, single.output + pooled.output
+    for name in ("alleles.tsv", "positions.tsv", "indel_sizes.tsv"):
+        assert (tmp_path / "q" / name).read_bytes() == (tmp_path / "p" / "amp" / name).read_bytes(), name
+
+    def rows(path: Path) -> list[list[str]]:  # summary.tsv without the sample column (r1 vs r1:amp)
+        return [line.split("\t")[1:] for line in path.read_text().splitlines()]
+
+    assert rows(tmp_path / "q" / "summary.tsv") == rows(tmp_path / "p" / "amp" / "summary.tsv")
