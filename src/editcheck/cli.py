@@ -43,7 +43,11 @@ def _reports_errors(function: F) -> F:
 def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
     """A sequence given inline, or the first record of a FASTA file; returns (sequence, record name)."""
     path = Path(value)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. an inline sequence longer than a file name may be
+        is_file = False
+    if not is_file:
         if path.suffix.lower() in {".fa", ".fasta", ".fna", ".txt"} or "/" in value:
             raise FileNotFoundError(2, "file not found", value)
         return value, None
