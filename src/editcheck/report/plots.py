@@ -150,7 +150,7 @@ def forest_figure(
         if len(groups) > 1:
             axes.set_title("on-target (own scale)" if flags[group[0]] else "off-target sites", fontsize=8, loc="left")
     panels[-1, 0].set_xlabel("excess editing, treated - control (percentage points, 95% CI; | = LOD)")
-    panels[0, 0].legend(fontsize=7, frameon=False, loc="lower right")
+    panels[0, 0].legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.tight_layout()
     return figure
 
