@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -35,6 +36,33 @@ def test_base_editor_outputs(tmp_path: Path) -> None:
     assert engagement["ci95_low"] < engagement["percent"] < engagement["ci95_high"]
     header = (out / "base_editing.tsv").read_text().splitlines()[0].split("\t")
     assert "converted_percent_of_reads" in header and "converted_percent_of_from_plus_to" in header
+
+
+def test_base_editor_headline_leads_with_target_conversion(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="editcheck")
+    design = simulate.random_design(seed=2024, with_donor=False)
+    simulate.simulate(design, 1500, tmp_path / "be.fastq.gz", base_editor=simulate.BaseEditorSpec(), seed=2)
+    out = tmp_path / "out"
+    result = run("quantify", "--r1", tmp_path / "be.fastq.gz", "-a", design.amplicon, "-g", design.guide,
+                 "--base-editor", "ABE", "--target-protospacer-position", 5, "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = summary(out)
+    target, edited = document["base_editing"]["target"], document["edited"]
+    engagement = target["engagement"]
+    assert engagement["percent"] < edited["percent"]  # bystanders and indels are not target conversion
+    message = next(record.getMessage() for record in caplog.records if "classified" in record.getMessage())
+    expected = (f"target conversion A>G at {target['amplicon_position']} {engagement['percent']:.2f}% "
+                f"(95% CI {engagement['ci95_low']:.2f}-{engagement['ci95_high']:.2f}; "
+                f"{engagement['reads']}/{engagement['total']} reads); any change in the window "
+                f"{edited['percent']:.2f}%")  # fmt: skip
+    assert expected in message
+    from editcheck.report.appendix import write_report
+
+    write_report([out], None, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    summary_table = html[html.index('id="summary"') : html.index('id="ontarget"')]
+    assert summary_table.index("target conversion % (95% CI)") < summary_table.index("any change in the window")
+    assert f"<strong>{engagement['percent']:.3g}</strong>" in summary_table
 
 
 def test_target_must_be_the_editors_base(tmp_path: Path) -> None:
@@ -163,7 +191,8 @@ def _bam(tmp_path: Path, name: str, contig: str, reads: list[tuple[int, str, str
     return bam
 
 
-def test_offtarget_panel_from_bam(tmp_path: Path) -> None:
+def test_offtarget_panel_from_bam(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="editcheck")
     generator = random.Random(21)
     contig = "".join(generator.choice("ACGT") for _ in range(2000))
     (tmp_path / "genome.fa").write_text(f">chrP\n{contig}\n")
@@ -194,3 +223,12 @@ def test_offtarget_panel_from_bam(tmp_path: Path) -> None:
     calls = {row.split("\t")[0]: row.split("\t") for row in (out / "offtarget_calls.tsv").read_text().splitlines()[1:]}
     assert calls["A"][2] == "EDITED" and calls["A"][3:5] == ["300", "1200"]
     assert calls["B"][2] == "NOT_DETECTED"
+    # Headlines count off-target sites only; the on-target site A is reported on its own.
+    assert "1 off-target site: 0 EDITED, 1 NOT_DETECTED, 0 INCONCLUSIVE; on-target A: EDITED (excess 25.00 pp" in caplog.text
+    from editcheck.report.appendix import write_report
+
+    write_report([], out, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "Off-target panel: 1 off-target site;" in html
+    assert '<span class="EDITED">0 edited</span>' in html and '<span class="NOT_DETECTED">1 not detected</span>' in html
+    assert 'On-target site A (not counted above): <span class="EDITED">edited</span>, excess 25 pp' in html

@@ -81,3 +81,16 @@ def test_report_loads_in_headless_chromium(results: Path, tmp_path: Path) -> Non
     assert completed.stdout.count("<svg") >= 4
     console_errors = [line for line in completed.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
     assert console_errors == []
+
+
+def test_forest_plot_scale_is_not_set_by_the_on_target_site() -> None:
+    from editcheck.report.plots import forest_figure
+
+    figure = forest_figure(
+        ["on", "off1", "off2"], [(40.0, 38.0, 42.0), (0.3, 0.1, 0.5), (0.0, -0.1, 0.1)],
+        ["EDITED", "EDITED", "NOT_DETECTED"], [0.2, 0.2, 0.2], [True, False, False],
+    )  # fmt: skip
+    off_axes, on_axes = figure.axes
+    assert [label.get_text() for label in off_axes.get_yticklabels()] == ["off1", "off2"]
+    assert [label.get_text() for label in on_axes.get_yticklabels()] == ["on"]
+    assert off_axes.get_xlim()[1] < 1.0 < 40.0 < on_axes.get_xlim()[1]

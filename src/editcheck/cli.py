@@ -206,7 +206,7 @@ def quantify(**options: Any) -> None:
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.reads.umi import UmiSettings
-    from editcheck.report.tables import iter_read_calls, quality_warnings, write_sample_tables
+    from editcheck.report.tables import headline, iter_read_calls, quality_warnings, write_sample_tables
 
     r1, r2 = options["r1"], options["r2"]
     if options["write_reads"] and (options["site"] or options["umi_source"]):
@@ -255,12 +255,8 @@ def quantify(**options: Any) -> None:
         write_sample_tables(result, staging, iter_read_calls(result) if options["write_reads"] else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
-    edited = result.tally.edited
-    low, high = edited.interval
-    logger.info(
-        "%s: %d reads, %d classified, edited %.2f%% (95%% CI %.2f-%.2f) -> %s",
-        result.sample, result.reads.reads_in, result.tally.classified, edited.percent, low, high, out,
-    )  # fmt: skip
+    logger.info("%s: %d reads, %d classified, %s -> %s", result.sample, result.reads.reads_in,
+                result.tally.classified, headline(result), out)  # fmt: skip
 
 
 @main.command("quantify-pool")
@@ -341,7 +337,7 @@ def offtarget(**options: Any) -> None:
     per-sample site tables under samples/ into OUT.
     """
     from editcheck.classification.outcomes import ClassificationSettings
-    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_tables
+    from editcheck.offtarget.panel import panel_headline, read_sample_sheet, read_site_sheet, run_panel, write_panel_tables
     from editcheck.offtarget.significance import CallSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
@@ -362,8 +358,7 @@ def offtarget(**options: Any) -> None:
         result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
                            reference_fasta=options["reference_fasta"])  # fmt: skip
         write_panel_tables(result, staging)
-    counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
-    logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])
+    logger.info("%s -> %s", panel_headline(result.calls), options["out"])
 
 
 @main.command()

@@ -9,15 +9,15 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead, ReadAligner
 from editcheck.classification.outcomes import (
+    CLASSIFIED,
     NOT_ALIGNED,
-    WINDOW_NOT_COVERED,
     ClassificationSettings,
     Classifier,
     ReadCall,
@@ -26,10 +26,10 @@ from editcheck.design import AmpliconDesign
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
 from editcheck.quantification.tally import Tally, tally_reads
-from editcheck.reads.alignments import GenomeSite, iter_site_reads
-from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_paired, collapse_records, collapse_single
+from editcheck.reads.alignments import GenomeSite, iter_site_fragments
+from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_fragments, collapse_paired, collapse_single
 from editcheck.reads.fastq import iter_paired, iter_single
-from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.merge import MergeSettings, merge_pair, reverse_complement
 from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings
 
 CHUNK = 4000
@@ -174,25 +174,42 @@ def align_and_classify(
         return aligner.results()
 
 
-def _classify_unmerged(
-    pairs: dict[tuple[str, str], int], design: AmpliconDesign, settings: AnalysisSettings
+def choose_mate(mates: Sequence[tuple[AlignedRead | None, ReadCall]]) -> int:
+    """Which mate speaks for an unmerged pair: the index into ``mates`` (R1's result first, then R2's).
+
+    The one rule for a pair that did not merge, used by ``quantify`` (FASTQ and BAM/CRAM), ``quantify-pool``
+    and the UMI route: the pair is one fragment, counted once, and classified from one mate.  A mate whose
+    call covers the quantification window (a classified outcome) beats a mate that aligned without
+    covering it (``window_not_covered``, ``primer_dimer``), which beats a mate that did not align; between
+    two mates of the same tier the higher identity over the covered span wins (the mate with fewer
+    sequencing errors); R1 on a tie.
+    """
+
+    def rank(index: int) -> tuple[int, float, int]:
+        aligned, call = mates[index]
+        if aligned is None or call.outcome == NOT_ALIGNED:
+            return (0, 0.0, -index)
+        return (2 if call.outcome in CLASSIFIED else 1, aligned.identity, -index)
+
+    return max(range(len(mates)), key=rank)
+
+
+def classify_unmerged(
+    pairs: Mapping[tuple[str, str], int], worker: Callable[[str], tuple[AlignedRead | None, ReadCall]]
 ) -> list[tuple[str, int, AlignedRead | None, ReadCall]]:
-    """Use an unmerged pair when one mate covers the window: the covering mate with the higher identity."""
-    worker = AmpliconWorker(design, settings)
+    """(``R1 + '+' + R2``, count, alignment, call) for every unmerged pair (R2 reverse-complemented), each
+    pair classified from the mate :func:`choose_mate` picks."""
     results = []
     for (first, second), count in sorted(pairs.items()):
-        best: tuple[AlignedRead | None, ReadCall] = (None, ReadCall(NOT_ALIGNED))
-        for mate in (first, second):
-            aligned, call = worker(mate)
-            if aligned is None:
-                continue
-            current = best[0]
-            covers = call.outcome != WINDOW_NOT_COVERED
-            best_covers = current is not None and best[1].outcome != WINDOW_NOT_COVERED
-            if current is None or (covers and not best_covers) or (covers == best_covers and aligned.identity > current.identity):
-                best = (aligned, call)
-        results.append((first + "+" + second, count, best[0], best[1]))
+        mates = [worker(first), worker(second)]
+        aligned, call = mates[choose_mate(mates)]
+        results.append((first + "+" + second, count, aligned, call))
     return results
+
+
+def unmerged_used(calls: Sequence[tuple[str, int, AlignedRead | None, ReadCall]]) -> int:
+    """Pairs among ``calls`` (from :func:`classify_unmerged`) whose chosen mate covers the window."""
+    return sum(count for _, count, _, call in calls if call.outcome in CLASSIFIED)
 
 
 def quantify(
@@ -210,7 +227,9 @@ def quantify(
     progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
-    or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) covering that site.
+    or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
+    merged like FASTQ pairs; reads not covering the window counted as ``window_not_covered``).  A pair
+    that does not merge is classified from one mate, chosen by :func:`choose_mate` on every route.
 
     With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
     analysed; counts are reported per read and per molecule.
@@ -222,11 +241,13 @@ def quantify(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        if umi is not None or site is not None:
+        if site is not None and r2 is not None:
+            raise ParameterError("BAM/CRAM input takes one file (both mates are read from it)")
+        if umi is not None:
             return _quantify_records(
                 r1, r2, design, settings, sample, threads, keep_calls, site, reference_fasta, umi, progress
             )
-        return _quantify(r1, r2, design, settings, sample, threads, keep_calls, progress)
+        return _quantify(r1, r2, design, settings, sample, threads, keep_calls, progress, site, reference_fasta)
     finally:
         if collecting:
             gc.enable()
@@ -241,9 +262,17 @@ def _quantify(
     threads: int,
     keep_calls: bool,
     progress: Callable[[int], None] | None = None,
+    site: GenomeSite | None = None,
+    reference_fasta: str | Path | None = None,
 ) -> SampleResult:
     with UniqueReadAligner(design, settings, threads) as aligner:
-        if r2 is None:
+        if site is not None:
+            fragments = iter_site_fragments(r1, site, reference_fasta=reference_fasta)
+            reads = collapse_fragments(fragments, settings.merge, settings.quality, on_new=aligner.add, progress=progress)
+            reads.paired = bool(reads.merged or reads.unmerged)
+            if not reads.paired:  # single-end reads in the BAM/CRAM: none of them is a lone mate
+                reads.lone_mates = 0
+        elif r2 is None:
             reads = collapse_single(r1, settings.quality, on_new=aligner.add, progress=progress)
         else:
             reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add, progress=progress)
@@ -252,10 +281,12 @@ def _quantify(
     calls: list[tuple[str, int, AlignedRead | None, ReadCall]] = [
         (sequence, reads.sequences[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)
     ]
-    unmerged = _classify_unmerged(reads.unmerged_pairs, design, settings)
-    unmerged_used = sum(count for _, count, _, call in unmerged if call.outcome not in (NOT_ALIGNED, WINDOW_NOT_COVERED))
+    unmerged = classify_unmerged(reads.unmerged_pairs, AmpliconWorker(design, settings))
     calls.extend(unmerged)
-    return _result(r1, r2, design, settings, sample, reads, calls, keep_calls, unmerged_used=unmerged_used)
+    return _result(
+        r1, r2, design, settings, sample, reads, calls, keep_calls, unmerged_used=unmerged_used(unmerged),
+        site=str(site) if site is not None else None,
+    )  # fmt: skip
 
 
 def _result(
@@ -288,50 +319,62 @@ def _quantify_records(
     keep_calls: bool,
     site: GenomeSite | None,
     reference_fasta: str | Path | None,
-    umi: UmiSettings | None,
+    umi: UmiSettings,
     progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
-    """The BAM/CRAM and UMI routes: reads come from records rather than straight from FASTQ files."""
+    """The UMI route: one consensus read per molecule, from FASTQ or BAM/CRAM reads."""
     if site is not None:
-        if r2 is not None:
-            raise ParameterError("BAM/CRAM input takes one file (both mates are read from it)")
-        records = iter_site_reads(r1, site, reference_fasta=reference_fasta)
+        records = _umi_records(iter_site_fragments(r1, site, reference_fasta=reference_fasta), r1, design, settings, umi)
     elif r2 is None:
-        records = iter_single(r1)
+        records = _umi_records(((name, s, q, None, None) for name, s, q in iter_single(r1)), r1, design, settings, umi)
     else:
-        records = _merged_records(r1, r2, settings)
-    molecules = None
-    if umi is not None:
-        extractor = UmiExtractor(umi, r1)
-        collector = MoleculeCollector(umi)
-        reads_in = 0
-        for number, (name, sequence, qualities) in enumerate(records, 1):
-            reads_in += 1
-            if progress is not None and number % EVERY == 0:
-                progress(number)
-            barcode, sequence, qualities = extractor(number, name, sequence, qualities)
-            collector.add(barcode, sequence, qualities)
-        molecules = collector.consensus()
-        reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=reads_in, paired=r2 is not None)
-    else:
-        reads = collapse_records(records, settings.quality, progress=progress)
-        reads.paired = r2 is not None
+        records = _umi_records(iter_paired(r1, r2), r1, design, settings, umi)
+    collector = MoleculeCollector(umi)
+    reads_in = 0
+    for number, (barcode, sequence, qualities) in enumerate(records, 1):
+        reads_in += 1
+        if progress is not None and number % EVERY == 0:
+            progress(number)
+        collector.add(barcode, sequence, qualities)
+    molecules = collector.consensus()
+    reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=reads_in, paired=r2 is not None)
     sequences = list(reads.sequences)
     results = align_and_classify(sequences, design, settings, threads)
-    weights = molecules.reads_per_sequence if molecules is not None else reads.sequences
-    calls = [(sequence, weights[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)]
-    molecule_tally = None
-    if molecules is not None:
-        per_molecule = [(sequence, molecules.sequences[sequence], aligned, call) for sequence, _, aligned, call in calls]
-        molecule_tally = tally_reads(design, per_molecule)
+    calls = [(sequence, molecules.reads_per_sequence[sequence], aligned, call)
+             for sequence, (aligned, call) in zip(sequences, results)]  # fmt: skip
+    per_molecule = [(sequence, molecules.sequences[sequence], aligned, call) for sequence, _, aligned, call in calls]
     return _result(
-        r1, r2, design, settings, sample, reads, calls, keep_calls, molecules=molecules, molecule_tally=molecule_tally,
-        site=str(site) if site is not None else None,
+        r1, r2, design, settings, sample, reads, calls, keep_calls, molecules=molecules,
+        molecule_tally=tally_reads(design, per_molecule), site=str(site) if site is not None else None,
     )  # fmt: skip
 
 
-def _merged_records(r1: str | Path, r2: str | Path, settings: AnalysisSettings) -> Iterator[tuple[str, str, str]]:
-    """Paired reads as single records: merged when they overlap, else R1 alone (for the UMI route)."""
-    for name, first, first_qualities, second, second_qualities in iter_paired(r1, r2):
+def _umi_records(
+    fragments: Iterator[tuple[str, str, str, str | None, str | None]],
+    path: str | Path,
+    design: AmpliconDesign,
+    settings: AnalysisSettings,
+    umi: UmiSettings,
+) -> Iterator[tuple[str, str, str]]:
+    """``(UMI, sequence, qualities)`` per fragment: the UMI taken from R1 (or the read), then the pair merged
+    when it overlaps, else the mate :func:`choose_mate` picks (decided once per unique pair)."""
+    extractor = UmiExtractor(umi, path)
+    worker: AmpliconWorker | None = None
+    chosen: dict[tuple[str, str], int] = {}
+    for number, (name, first, first_qualities, second, second_qualities) in enumerate(fragments, 1):
+        barcode, first, first_qualities = extractor(number, name, first, first_qualities)
+        if second is None or second_qualities is None:
+            yield barcode, first, first_qualities
+            continue
         merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
-        yield (name, *merged) if merged is not None else (name, first, first_qualities)
+        if merged is not None:
+            yield barcode, *merged
+            continue
+        mate = chosen.get((first, second))
+        if mate is None:
+            worker = worker or AmpliconWorker(design, settings)
+            mate = chosen[(first, second)] = choose_mate([worker(first), worker(reverse_complement(second))])
+        if mate == 0:
+            yield barcode, first, first_qualities
+        else:
+            yield barcode, reverse_complement(second), second_qualities[::-1]

@@ -16,12 +16,12 @@ from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, AmpliconIndex, best_amplicon
-from editcheck.classification.outcomes import ReadCall
+from editcheck.classification.outcomes import NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.folders import output_folder, safe_names
 from editcheck.outputs import write_json, write_tsv
-from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner
+from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner, choose_mate, unmerged_used
 from editcheck.quantification.tally import tally_reads
 from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
 from editcheck.sheets import read_sheet
@@ -131,33 +131,64 @@ def quantify_pool(
                 reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add)
             results = aligner.results()
         worker = PoolWorker(designs, settings)
-        unmerged = []
-        for (first, second), count in sorted(reads.unmerged_pairs.items()):
-            # Assigned by R1, or by R2 (stored reverse-complemented) when R1 finds no amplicon.
-            result = worker(first)
-            unmerged.append((first + "+" + second, count, result if result[0] >= 0 else worker(second)))
+        pairs = sorted(reads.unmerged_pairs.items())
+        unmerged = [(first + "+" + second, count, assign_pair(worker(first), worker(second)))
+                    for (first, second), count in pairs]  # fmt: skip
     finally:
         if collecting:
             gc.enable()
     per_amplicon: list[list[tuple[str, int, AlignedRead | None, ReadCall]]] = [[] for _ in designs]
+    per_amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
     ambiguous = unassigned = 0
     entries = [(sequence, reads.sequences[sequence], result) for sequence, result in zip(reads.sequences, results)]
-    for sequence, count, (amplicon, aligned, call) in entries + unmerged:
+    for number, (sequence, count, (amplicon, aligned, call)) in enumerate(entries + unmerged):
         if amplicon == AMBIGUOUS_AMPLICON:
             ambiguous += count
         elif amplicon == UNASSIGNED:
             unassigned += count
         else:
             per_amplicon[amplicon].append((sequence, count, aligned, call))
+            amplicon_reads = per_amplicon_reads[amplicon]
+            amplicon_reads.reads_in += count
+            if number < len(entries):
+                amplicon_reads.sequences[sequence] = count
+                amplicon_reads.merged += count if reads.paired else 0
+            else:
+                amplicon_reads.unmerged_pairs[pairs[number - len(entries)][0]] = count
+                amplicon_reads.unmerged += count
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
     name = sample or Path(r1).name.split(".")[0]
     samples = []
     assigned: dict[str, int] = {}
-    for design, calls in zip(designs, per_amplicon):
-        assigned[design.name] = sum(count for _, count, _, _ in calls)
-        amplicon_reads = CollapsedReads(reads_in=assigned[design.name], paired=reads.paired)
-        samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads, tally_reads(design, calls)))
+    for design, calls, amplicon_reads in zip(designs, per_amplicon, per_amplicon_reads):
+        assigned[design.name] = amplicon_reads.reads_in
+        pair_calls = calls[len(amplicon_reads.sequences) :]  # merged reads first, then unmerged pairs
+        samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
+                                    tally_reads(design, calls), unmerged_used=unmerged_used(pair_calls)))  # fmt: skip
     return PoolResult(samples, reads, assigned, ambiguous, unassigned)
+
+
+def assign_pair(
+    first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
+) -> tuple[int, AlignedRead | None, ReadCall | None]:
+    """The amplicon, alignment and call of an unmerged pair from its mates' (R1, R2 reverse-complemented).
+
+    A mate that found no amplicon, or could not tell amplicons apart, leaves the pair to the other mate;
+    mates assigned to different amplicons make the pair ambiguous.  Within its amplicon the pair is
+    classified from the mate :func:`editcheck.pipeline.choose_mate` picks, as in ``quantify``.
+    """
+    amplicons = {result[0] for result in (first, second) if result[0] >= 0}
+    if len(amplicons) > 1:
+        return AMBIGUOUS_AMPLICON, None, None
+    if not amplicons:
+        return AMBIGUOUS_AMPLICON if AMBIGUOUS_AMPLICON in (first[0], second[0]) else UNASSIGNED, None, None
+    amplicon = amplicons.pop()
+    mates = [
+        (aligned, call) if number == amplicon and call is not None else (None, ReadCall(NOT_ALIGNED))
+        for number, aligned, call in (first, second)
+    ]
+    aligned, call = mates[choose_mate(mates)]
+    return amplicon, aligned, call
 
 
 def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:

@@ -260,6 +260,10 @@ class ReadAligner:
         if first == last:
             return None
         core = operations[first:last]
+        if begin_free or end_free:
+            core, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
+                text, reference, core, read_start, read_end, reference_start, reference_end, begin_free, end_free
+            )
         penalty = 0
         has_gap = False
         for code, length in core:
@@ -317,6 +321,51 @@ class ReadAligner:
             "".join(reference_parts), "".join(read_parts), reference_start, self._cut_boundaries[index]
         )
         return _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
+
+
+def _strip_stray_ends(
+    read: str, reference: str, core: list[tuple[int, int]], read_start: int, read_end: int,
+    reference_start: int, reference_end: int, begin_free: bool, end_free: bool,
+) -> tuple[list[tuple[int, int]], int, int, int, int]:  # fmt: skip
+    """A read that starts (or stops) inside the amplicon, as genome-aligned reads do, must leave the amplicon
+    bases before it uncovered; WFA charges them as a deletion anyway and may put a chance match of a few
+    read bases in front of it.  On a free read end (no amplicon end found there), an exact match of fewer
+    than ``ANCHOR`` bases followed by a deletion is such a stray when the read matches the amplicon exactly
+    for at least ``ANCHOR`` bases on the other side of the deletion: the deletion becomes uncovered
+    amplicon and the stray bases are clipped, less those that match the amplicon next to the clean match.
+    A stray with a mismatch, or without a clean match beyond the deletion (an unrelated read), keeps its
+    alignment.  Returns the new core operations and spans."""
+
+    def stray(index: int) -> bool:
+        return 0 <= index < len(core) and core[index][0] == _MATCH and core[index][1] < ANCHOR
+
+    def clean(index: int) -> bool:
+        return 0 <= index < len(core) and core[index][0] == _MATCH and core[index][1] >= ANCHOR
+
+    def deletion(index: int) -> bool:
+        return 0 <= index < len(core) and core[index][0] == _DELETION
+
+    if begin_free and stray(0) and deletion(1) and clean(2):
+        read_start += core[0][1]
+        reference_start += core[0][1] + core[1][1]
+        extend = 0
+        limit = min(read_start, reference_start)
+        while extend < limit and read[read_start - extend - 1] == reference[reference_start - extend - 1]:
+            extend += 1
+        read_start -= extend
+        reference_start -= extend
+        core = [(_MATCH, core[2][1] + extend), *core[3:]]
+    if end_free and stray(len(core) - 1) and deletion(len(core) - 2) and clean(len(core) - 3):
+        read_end -= core[-1][1]
+        reference_end -= core[-1][1] + core[-2][1]
+        extend = 0
+        limit = min(len(read) - read_end, len(reference) - reference_end)
+        while extend < limit and read[read_end + extend] == reference[reference_end + extend]:
+            extend += 1
+        read_end += extend
+        reference_end += extend
+        core = [*core[:-3], (_MATCH, core[-3][1] + extend)]
+    return core, read_start, read_end, reference_start, reference_end
 
 
 MAX_UNGAPPED_MISMATCHES = (2 * (GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY)) // MISMATCH_PENALTY - 1

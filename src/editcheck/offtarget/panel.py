@@ -19,6 +19,7 @@ from editcheck import __version__
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError
 from editcheck.offtarget.significance import CallSettings, Replicate, SiteCall, call_sites, methods_text
+from editcheck.offtarget.significance import EDITED, INCONCLUSIVE, NOT_DETECTED
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
 from editcheck.folders import output_folder, safe_names
@@ -198,6 +199,20 @@ def _quantify_bam_sites(
     assigned = {site.site_id: result.reads.reads_in for site, result in zip(sites, results)}
     reads = CollapsedReads(reads_in=sum(assigned.values()))
     return PoolResult(results, reads, assigned, 0, 0)
+
+
+def panel_headline(calls: Sequence[SiteCall]) -> str:
+    """The panel in one line: calls counted over off-target sites only, each on-target site on its own."""
+    off_target = [call for call in calls if not call.on_target]
+    counts = ", ".join(
+        f"{sum(1 for call in off_target if call.call == name)} {name}" for name in (EDITED, NOT_DETECTED, INCONCLUSIVE)
+    )
+    text = f"{len(off_target)} off-target site{'' if len(off_target) == 1 else 's'}: {counts}"
+    for call in calls:
+        if call.on_target:
+            low, high = call.excess_ci95
+            text += f"; on-target {call.site}: {call.call} (excess {call.excess_percent:.2f} pp, 95% CI {low:.2f}-{high:.2f})"
+    return text
 
 
 CALL_COLUMNS = [

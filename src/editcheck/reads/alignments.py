@@ -23,9 +23,16 @@ What is yielded
     (``*``) gets ``I`` (Q40) for every base.
 
 Paired reads
-    Both mates are yielded, separately, as single reads named ``NAME/1`` and ``NAME/2``; they are not
-    merged.  Each mate that passes the filters is yielded even when the other one does not, and when
-    both mates cover the site the fragment is counted twice.
+    :func:`iter_site_reads` yields both mates, separately, as single reads named ``NAME/1`` and
+    ``NAME/2``.  :func:`iter_site_fragments` (what ``quantify --site`` reads) yields each fragment once:
+    both mates as sequenced (a reverse-strand mate reverse-complemented back) when both are taken at
+    the site, so that the caller merges them exactly as it merges a FASTQ pair; a mate whose partner is
+    not taken (elsewhere, filtered, or missing) alone.
+
+Overlap, not span
+    ``quantify --site`` takes every read that overlaps the site (``require_span=False``): a read that
+    does not reach across the quantification window is then counted as ``window_not_covered`` by the
+    engine rather than dropped unseen.
 
 Errors
     Problems the user can fix raise :class:`~editcheck.errors.InputFormatError` naming the file: a
@@ -50,7 +57,7 @@ import pysam
 
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 
-__all__ = ["GenomeSite", "count_site_reads", "iter_site_reads", "site_amplicon"]
+__all__ = ["GenomeSite", "count_site_reads", "iter_site_fragments", "iter_site_reads", "site_amplicon"]
 
 _CRAM_MAGIC = b"CRAM"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -359,30 +366,84 @@ def iter_site_reads(
     MarkDuplicates.  Paired mates are yielded as separate reads named ``NAME/1`` and ``NAME/2``.
     """
     for segment in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates):
-        name = segment.query_name or ""
-        if segment.is_paired:
-            first, second = segment.is_read1, segment.is_read2
-            suffix = "/1" if first and not second else "/2" if second and not first else ""
-            if suffix and not name.endswith(suffix):
-                name += suffix
-        sequence = segment.query_sequence
-        if not sequence:
-            raise InputFormatError(
-                path,
-                f"read {name!r} at {segment.reference_name}:{segment.reference_start + 1} has no stored sequence "
-                "(SEQ '*'); primary alignments must carry the read sequence",
-            )
-        sequence = sequence.translate(_TO_ACGTN)
-        if "=" in sequence:
-            raise InputFormatError(
-                path,
-                f"read {name!r} stores bases as '=' (meaning 'same as the reference'), which is not supported; "
-                "the file must hold the read bases themselves",
-            )
-        qualities = segment.query_qualities_str
-        if qualities is None:
-            qualities = "I" * len(sequence)
-        yield name, sequence, qualities
+        yield _record(path, segment)
+
+
+def _mate_number(segment: pysam.AlignedSegment) -> int:
+    """1 or 2 for a mate of a pair, 0 for a single-end read (or a record flagged as both or neither)."""
+    if not segment.is_paired or segment.is_read1 == segment.is_read2:
+        return 0
+    return 1 if segment.is_read1 else 2
+
+
+def _record(path: str | Path, segment: pysam.AlignedSegment) -> tuple[str, str, str]:
+    """``(name, sequence, qualities)`` of one alignment record, as stored (mates named NAME/1, NAME/2)."""
+    name = segment.query_name or ""
+    number = _mate_number(segment)
+    if number and not name.endswith(f"/{number}"):
+        name += f"/{number}"
+    sequence = segment.query_sequence
+    if not sequence:
+        raise InputFormatError(
+            path,
+            f"read {name!r} at {segment.reference_name}:{segment.reference_start + 1} has no stored sequence "
+            "(SEQ '*'); primary alignments must carry the read sequence",
+        )
+    sequence = sequence.translate(_TO_ACGTN)
+    if "=" in sequence:
+        raise InputFormatError(
+            path,
+            f"read {name!r} stores bases as '=' (meaning 'same as the reference'), which is not supported; "
+            "the file must hold the read bases themselves",
+        )
+    qualities = segment.query_qualities_str
+    if qualities is None:
+        qualities = "I" * len(sequence)
+    return name, sequence, qualities
+
+
+def iter_site_fragments(
+    path: str | Path,
+    site: GenomeSite,
+    *,
+    reference_fasta: str | Path | None = None,
+    min_mapping_quality: int = 0,
+    require_span: bool = False,
+    skip_duplicates: bool = True,
+) -> Iterator[tuple[str, str, str, str | None, str | None]]:
+    """Yield each fragment at ``site`` once, as ``(name, R1, R1 qualities, R2, R2 qualities)``.
+
+    Both mates come as sequenced (like a FASTQ pair) when both are taken at the site; a single-end
+    read, or a mate whose partner is not taken, comes as ``(name, sequence, qualities, None, None)``
+    after all pairs, in file order.  The options are those of :func:`iter_site_reads`; by default every
+    read overlapping the site is taken (``require_span=False``).
+    """
+    from editcheck.reads.merge import reverse_complement
+
+    waiting: dict[str, tuple[int, str, str, str]] = {}
+    singles: list[tuple[str, str, str, None, None]] = []
+    for segment in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates):
+        name, sequence, qualities = _record(path, segment)
+        number = _mate_number(segment)
+        if not number:
+            singles.append((name, sequence, qualities, None, None))
+            continue
+        if segment.is_reverse:
+            sequence, qualities = reverse_complement(sequence), qualities[::-1]
+        key = segment.query_name or ""
+        mate = waiting.pop(key, None)
+        if mate is None:
+            waiting[key] = (number, name, sequence, qualities)
+        elif mate[0] == number:  # the same mate twice: nothing to pair, keep both as they are
+            singles.append((mate[1], mate[2], mate[3], None, None))
+            waiting[key] = (number, name, sequence, qualities)
+        elif number == 2:
+            yield key, mate[2], mate[3], sequence, qualities
+        else:
+            yield key, sequence, qualities, mate[2], mate[3]
+    for _, name, sequence, qualities in waiting.values():
+        singles.append((name, sequence, qualities, None, None))
+    yield from singles
 
 
 def count_site_reads(

@@ -43,6 +43,8 @@ class CollapsedReads:
     unmerged: int = 0
     paired: bool = False
     unique_pairs: int = 0
+    lone_mates: int = 0
+    """Paired BAM/CRAM input: mates whose partner was not taken at the site, analysed alone."""
 
 
 def _masker(threshold: int) -> Callable[[str, str], str]:
@@ -130,17 +132,27 @@ def collapse_records(
 
 def iter_pair_keys(
     path1: str | Path, path2: str | Path, quality: QualitySettings
-) -> Iterator[tuple[str, str, str, str] | None]:
+) -> Iterator[tuple[str, str, str | None, str | None] | None]:
     """Yield (seq1, qual1, seq2, qual2) after quality filtering and masking; None for a filtered pair."""
+    return filter_fragments(iter_paired(path1, path2), quality)
+
+
+def filter_fragments(
+    fragments: Iterable[tuple[str, str, str, str | None, str | None]], quality: QualitySettings
+) -> Iterator[tuple[str, str, str | None, str | None] | None]:
+    """Quality filtering and masking of ``(name, seq1, qual1, seq2, qual2)`` fragments (``seq2`` None for a
+    lone read): yields ``(seq1, qual1, seq2, qual2)``, or None for a filtered fragment (a pair is dropped
+    when either mate fails the mean quality)."""
     keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
     mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
-    for _name, sequence1, qualities1, sequence2, qualities2 in iter_paired(path1, path2):
-        if keep is not None and not (keep(qualities1) and keep(qualities2)):
+    for _name, sequence1, qualities1, sequence2, qualities2 in fragments:
+        if keep is not None and not (keep(qualities1) and (qualities2 is None or keep(qualities2))):
             yield None
             continue
         if mask is not None:
             sequence1 = mask(sequence1, qualities1)
-            sequence2 = mask(sequence2, qualities2)
+            if sequence2 is not None and qualities2 is not None:
+                sequence2 = mask(sequence2, qualities2)
         yield sequence1, qualities1, sequence2, qualities2
 
 
@@ -152,10 +164,24 @@ def collapse_paired(
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
+    """Count unique pairs of a paired FASTQ set (see :func:`collapse_fragments`)."""
+    return collapse_fragments(iter_paired(path1, path2), merge, quality, on_new, progress)
+
+
+def collapse_fragments(
+    fragments: Iterable[tuple[str, str, str, str | None, str | None]],
+    merge: MergeSettings = MergeSettings(),
+    quality: QualitySettings = QualitySettings(),
+    on_new: Callable[[str], None] = _ignore,
+    progress: Callable[[int], None] | None = None,
+) -> CollapsedReads:
     """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
-    Identical pairs share the qualities of the first one seen, which decide the overlap consensus.
-    ``on_new`` is called with each merged sequence when first seen.
+    ``fragments`` are ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
+    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a fragment
+    with ``R2`` None is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
+    share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
+    with each merged sequence when first seen.
     """
     from editcheck.design import reverse_complement
 
@@ -164,21 +190,27 @@ def collapse_paired(
     sequences = collapsed.sequences
     unmerged_pairs = collapsed.unmerged_pairs
     every = EVERY - 1 if progress is not None else -1
-    for item in iter_pair_keys(path1, path2, quality):
+    for item in filter_fragments(fragments, quality):
         collapsed.reads_in += 1
         if collapsed.reads_in & every == 0 and progress is not None:
             progress(collapsed.reads_in)
         if item is None:
             collapsed.quality_filtered += 1
             continue
-        key = (item[0], item[2])
-        outcome = pairs.get(key)
-        if outcome is None:
-            merged = merge_pair(item[0], item[1], item[2], item[3], merge)
-            outcome = merged[0] if merged is not None else (item[0], reverse_complement(item[2]))
-            pairs[key] = outcome
+        if item[2] is None or item[3] is None:
+            collapsed.lone_mates += 1
+            outcome: str | tuple[str, str] = item[0]
+        else:
+            key = (item[0], item[2])
+            found = pairs.get(key)
+            if found is None:
+                merged = merge_pair(item[0], item[1], item[2], item[3], merge)
+                found = merged[0] if merged is not None else (item[0], reverse_complement(item[2]))
+                pairs[key] = found
+            outcome = found
+            if isinstance(outcome, str):
+                collapsed.merged += 1
         if isinstance(outcome, str):
-            collapsed.merged += 1
             seen = sequences.get(outcome)
             if seen is None:
                 sequences[outcome] = 1

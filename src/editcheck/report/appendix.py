@@ -350,6 +350,7 @@ def _write_report(
             [(site["excess_percent"], *site["excess_ci95"]) for site in panel["sites"]],
             [site["call"] for site in panel["sites"]],
             [site["lod_percent"] for site in panel["sites"]],
+            [bool(site["on_target"]) for site in panel["sites"]],
         )
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                               keep_trailing_newline=True)  # fmt: skip

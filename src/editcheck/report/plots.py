@@ -122,20 +122,53 @@ def allele_plot(reference: str, alleles: Sequence[tuple[str, float]], start: int
     return _svg(figure)
 
 
-def forest_plot(sites: Sequence[str], excess: Sequence[tuple[float, float, float]], calls: Sequence[str], lods: Sequence[float]) -> str:
-    """Off-target excess editing with 95% CI per site, coloured by call, with each site's LOD."""
-    colours = {"EDITED": "#d7301f", "NOT_DETECTED": "#2b8cbe", "INCONCLUSIVE": "#969696"}
-    figure, axes = plt.subplots(figsize=(7, 0.4 * len(sites) + 1.2))
+def forest_plot(
+    sites: Sequence[str], excess: Sequence[tuple[float, float, float]], calls: Sequence[str], lods: Sequence[float],
+    on_target: Sequence[bool] | None = None,
+) -> str:
+    """Off-target excess editing with 95% CI per site, coloured by call, with each site's LOD.
+
+    On-target sites (``on_target``) get a panel of their own below, so that their large excess does not set
+    the scale on which the off-target sites are read."""
+    return _svg(forest_figure(sites, excess, calls, lods, on_target))
+
+
+def forest_figure(
+    sites: Sequence[str], excess: Sequence[tuple[float, float, float]], calls: Sequence[str], lods: Sequence[float],
+    on_target: Sequence[bool] | None = None,
+) -> Figure:
+    """The figure behind :func:`forest_plot`: one axes for the off-target sites, one for on-target sites."""
+    flags = list(on_target) if on_target is not None else [False] * len(sites)
+    groups = [[i for i, flag in enumerate(flags) if not flag], [i for i, flag in enumerate(flags) if flag]]
+    groups = [group for group in groups if group]
+    figure, panels = plt.subplots(
+        len(groups), 1, figsize=(7, 0.4 * len(sites) + 1.2 + 0.6 * (len(groups) - 1)), squeeze=False,
+        gridspec_kw={"height_ratios": [len(group) + 0.5 for group in groups]},
+    )  # fmt: skip
+    for axes, group in zip(panels[:, 0], groups):
+        _forest_panel(axes, [sites[i] for i in group], [excess[i] for i in group], [calls[i] for i in group],
+                      [lods[i] for i in group])  # fmt: skip
+        if len(groups) > 1:
+            axes.set_title("on-target (own scale)" if flags[group[0]] else "off-target sites", fontsize=8, loc="left")
+    panels[-1, 0].set_xlabel("excess editing, treated - control (percentage points, 95% CI; | = LOD)")
+    panels[0, 0].legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+    return figure
+
+
+_CALL_COLOURS = {"EDITED": "#d7301f", "NOT_DETECTED": "#2b8cbe", "INCONCLUSIVE": "#969696"}
+
+
+def _forest_panel(axes: plt.Axes, sites: Sequence[str], excess: Sequence[tuple[float, float, float]],
+                  calls: Sequence[str], lods: Sequence[float]) -> None:  # fmt: skip
+    colours = _CALL_COLOURS
     for row, ((value, low, high), call, lod) in enumerate(zip(excess, calls, lods)):
         axes.plot([low, high], [row, row], color=colours.get(call, "#000000"), linewidth=1.5)
         axes.plot([value], [row], "o", color=colours.get(call, "#000000"))
         axes.plot([lod], [row], "|", color="#555555", markersize=9)
     axes.axvline(0, color="#999999", linewidth=0.8)
     axes.set_yticks(range(len(sites)), labels=list(sites))
-    axes.invert_yaxis()
+    axes.set_ylim(len(sites) - 0.5, -0.5)
     axes.set_xscale("symlog", linthresh=0.1)
-    axes.set_xlabel("excess editing, treated - control (percentage points, 95% CI; | = LOD)")
     for call, colour in colours.items():
         axes.plot([], [], "o", color=colour, label=call.replace("_", " ").lower())
-    axes.legend(fontsize=7, frameon=False, loc="lower right")
-    return _svg(figure)

@@ -75,6 +75,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "merged": reads.merged if reads.paired else None,
             "unmerged": reads.unmerged if reads.paired else None,
             "unmerged_used": result.unmerged_used if reads.paired else None,
+            "lone_mates": reads.lone_mates if reads.paired else None,
             "unique_sequences": len(reads.sequences) + len(reads.unmerged_pairs),
             "aligned": tally.aligned,
             "not_aligned": tally.outcomes[NOT_ALIGNED],
@@ -118,6 +119,24 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "splice_site": Proportion(tally.splice_sites, edited_total).as_dict(),
         }
     return document
+
+
+def headline(result: SampleResult) -> str:
+    """The answer to the question asked, first: with a base editor and a target base, the target's conversion
+    with its 95% CI (then any change in the window); otherwise the edited reads."""
+    edited = result.tally.edited
+    low, high = edited.interval
+    text = f"edited {edited.percent:.2f}% (95% CI {low:.2f}-{high:.2f})"
+    editing = base_editing_summary(result.design, result.tally)
+    target = (editing or {}).get("target")
+    if not editing or not target:
+        return text
+    engagement = target["engagement"]
+    return (
+        f"target conversion {editing['conversion_amplicon_strand']} at {target['amplicon_position']} "
+        f"{engagement['percent']:.2f}% (95% CI {engagement['ci95_low']:.2f}-{engagement['ci95_high']:.2f}; "
+        f"{engagement['reads']}/{engagement['total']} reads); any change in the window {text.removeprefix('edited ')}"
+    )
 
 
 MIN_CLASSIFIED_READS = 1000
@@ -285,4 +304,4 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
         yield [identifier, call.outcome, call.events, call.base_edit]
 
 
-__all__ = ["write_sample_outputs", "write_sample_tables", "summary_document", "iter_read_calls"]
+__all__ = ["headline", "write_sample_outputs", "write_sample_tables", "summary_document", "iter_read_calls"]
