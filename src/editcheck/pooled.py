@@ -19,6 +19,7 @@ from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, Ampli
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
+from editcheck.naming import sample_name_from_path
 from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner
 from editcheck.quantification.tally import tally_reads
@@ -130,7 +131,7 @@ def quantify_pool(
         else:
             per_amplicon[amplicon].append((sequence, count, aligned, call))
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
-    name = sample or Path(r1).name.split(".")[0]
+    name = sample or sample_name_from_path(r1)
     samples = []
     assigned: dict[str, int] = {}
     for design, calls in zip(designs, per_amplicon):

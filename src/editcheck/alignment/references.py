@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.aligner import wfa_aligner
-from editcheck.design import HDR_KIND, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
+from editcheck.design import HDR_KIND, DonorChange, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
 from editcheck.errors import DesignError
 
 _MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
@@ -67,12 +67,15 @@ def map_positions(source: str, target: str) -> list[int | None]:
     return mapping
 
 
-def project_reference(reference: Reference, name: str, sequence: str, kind: str = HDR_KIND) -> Reference:
+def project_reference(
+    reference: Reference, name: str, sequence: str, kind: str = HDR_KIND, notes: list[str] | None = None
+) -> Reference:
     """A new reference whose cut points and window are carried over from ``reference`` by alignment.
 
     A window position deleted in the new sequence contributes the two bases that flank the
     deletion junction, so a window that falls inside a donor deletion still exists on the HDR
-    reference.
+    reference. Bases of ``sequence`` beyond the amplicon's ends are trimmed, and the trimming is
+    stated in ``notes``.
     """
     mapping = map_positions(reference.sequence, sequence)
     mapped = [target for target in mapping if target is not None]
@@ -82,6 +85,12 @@ def project_reference(reference: Reference, name: str, sequence: str, kind: str 
     # span the same stretch of genome.
     trim_left, trim_right = mapped[0], mapped[-1] + 1
     if trim_left or trim_right < len(sequence):
+        if notes is not None:
+            ends = [f"{count} bp at the {end} end" for count, end in ((trim_left, "5'"), (len(sequence) - trim_right, "3'")) if count]
+            notes.append(
+                f"the {name} sequence ({len(sequence)} bp) extends beyond the amplicon's ends: it was aligned to the "
+                f"amplicon and {' and '.join(ends)} were trimmed, so both references span the same bases"
+            )
         sequence = sequence[trim_left:trim_right]
         mapping = [None if target is None else target - trim_left for target in mapping]
 
@@ -106,6 +115,33 @@ def project_reference(reference: Reference, name: str, sequence: str, kind: str 
                     inside[flank] = True
     cut_points = tuple(sorted({max(0, nearest_left(cut)) for cut in reference.cut_points}))
     return Reference(name, sequence, cut_points, tuple(inside), kind)
+
+
+def donor_changes(amplicon: str, hdr: str) -> tuple[DonorChange, ...]:
+    """The donor-specific changes that turn the amplicon into the HDR outcome (same span, after trimming).
+
+    Every mismatched base is one change; every run of inserted or deleted bases is one change, placed
+    where the end-to-end alignment of the two sequences puts it.
+    """
+    aligner = _penalties()
+    aligner.wavefront_align(hdr, amplicon)
+    changes: list[DonorChange] = []
+    a = h = 0
+    for code, length in aligner.cigartuples:
+        if code == _MATCH:
+            a, h = a + length, h + length
+        elif code == _MISMATCH:
+            for offset in range(length):
+                changes.append(DonorChange(a + offset, a + offset + 1, h + offset, h + offset + 1,
+                                           amplicon[a + offset], hdr[h + offset]))  # fmt: skip
+            a, h = a + length, h + length
+        elif code == _INSERTION:  # bases of the HDR outcome absent from the amplicon
+            changes.append(DonorChange(a, a, h, h + length, "", hdr[h : h + length]))
+            h += length
+        else:
+            changes.append(DonorChange(a, a + length, h, h, amplicon[a : a + length], ""))
+            a += length
+    return tuple(changes)
 
 
 def _place(amplicon: str, insert: str) -> tuple[int, int, int, int]:

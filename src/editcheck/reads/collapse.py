@@ -14,12 +14,17 @@ from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair
 
 
+DEFAULT_MIN_BASE_QUALITY = 20
+"""Bases below Phred 20 (1% error) are masked to N: the default of the library, the CLI and the workflow."""
+
+
 @dataclass(frozen=True)
 class QualitySettings:
-    """Optional read filters: drop reads by mean Phred quality; mask low-quality bases to N."""
+    """Read filters: drop reads by mean Phred quality (off by default); mask bases below
+    ``min_base_quality`` to N, so a low-quality base is never a substitution (Q20 by default)."""
 
     min_mean_quality: float = 0.0
-    min_base_quality: int = 0
+    min_base_quality: int = DEFAULT_MIN_BASE_QUALITY
 
     def __post_init__(self) -> None:
         from editcheck.errors import ParameterError
