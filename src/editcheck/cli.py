@@ -144,7 +144,7 @@ def _protospacer_range(text: str | None) -> tuple[int, int] | None:
 @_read_options
 @click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --site: taken from --reference).")
 @click.option("--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference'].")
-@click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM) on either strand; repeat for several guides.")
+@click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM; a 23-nt guide ending in NGG is taken as guide + PAM, with a note) on either strand; repeat for several guides.")
 @click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut position, in nt 5' of the PAM (SpCas9: 3).")
 @click.option("-w", "--window", default=None, help="Quantification window as 1-based inclusive ranges, e.g. 90-96 or 90-96,120-125.")
 @click.option("--window-flank", default=3, show_default=True, type=click.IntRange(0, 100), help="Without --window: bases either side of each cut counted.")
