@@ -120,6 +120,10 @@ def test_nhej_deletion_over_the_donor_sites_is_not_hdr():
     assert call.outcome == "modified"  # ... but the read is NHEJ, described against the amplicon
     assert aligned.reference == 0 and aligned.deletions == ((109, 40),)
     assert _classify(design, hdr).outcome == "hdr"
+    # The same rule in a pooled run.
+    from editcheck.pooled import PoolWorker
+
+    assert PoolWorker([design], AnalysisSettings())(read)[2].outcome == "modified"
 
 
 def test_expected_hdr_amplicon_with_longer_ends_is_aligned_and_noted():

@@ -83,7 +83,10 @@ class AmpliconWorker:
         self.classifier = Classifier(design, settings.classification)
 
     def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
-        aligned = self.aligner.align(sequence)
+        return self.classify_aligned(sequence, self.aligner.align(sequence))
+
+    def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> tuple[AlignedRead | None, ReadCall]:
+        """Classify a read's best alignment (realigned to the amplicon when it is HDR-free, see below)."""
         if aligned is not None and aligned.reference != 0 and self.classifier.needs_amplicon(aligned):
             # A read fitting the HDR outcome best without any donor-specific base (an NHEJ deletion that
             # removed the donor's sites) is not HDR: its edits are described against the amplicon.

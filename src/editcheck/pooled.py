@@ -75,7 +75,8 @@ class PoolWorker:
         amplicon, aligned = best_amplicon(results)
         if amplicon < 0:
             return amplicon, None, None
-        return amplicon, aligned, self.workers[amplicon].classifier.classify(aligned)
+        aligned, call = self.workers[amplicon].classify_aligned(sequence, aligned)
+        return amplicon, aligned, call
 
 
 @dataclass

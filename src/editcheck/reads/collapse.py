@@ -51,15 +51,28 @@ class CollapsedReads:
 
 
 def _masker(threshold: int) -> Callable[[str, str], str]:
-    """Function masking bases with quality below ``threshold`` (Phred+33) to N."""
+    """Function masking bases with quality below ``threshold`` (Phred+33) to N.
+
+    Low-quality bases are usually few per read: they are found with ``str.find`` on the translated
+    qualities and the sequence is rebuilt from slices, not base by base.
+    """
     low = "".join(chr(code) for code in range(33, 33 + threshold))
     table = str.maketrans({character: "\0" for character in low})
 
     def mask(sequence: str, qualities: str) -> str:
         flags = qualities.translate(table)
-        if "\0" not in flags:
+        index = flags.find("\0")
+        if index == -1:
             return sequence
-        return "".join("N" if flag == "\0" else base for base, flag in zip(sequence, flags))
+        parts = []
+        previous = 0
+        while index != -1:
+            parts.append(sequence[previous:index])
+            parts.append("N")
+            previous = index + 1
+            index = flags.find("\0", previous)
+        parts.append(sequence[previous:])
+        return "".join(parts)
 
     return mask
 
