@@ -72,3 +72,16 @@ def test_threads_default_to_the_cores_available():
     for command in ("quantify", "quantify-pool", "offtarget"):
         option = _option(command, "threads")
         assert callable(option.default) and option.default() == len(os.sched_getaffinity(0))
+
+
+def test_methods_text_states_the_threshold_and_the_substitution_rule(tmp_path):
+    from editcheck.classification.outcomes import ClassificationSettings
+    from editcheck.pipeline import AnalysisSettings
+    from editcheck.report.tables import summary_document
+
+    reads = _fastq(tmp_path / "r.fastq", [(AMPLICON, "I" * len(AMPLICON))])
+    method = summary_document(quantify(reads, design=build_design(AMPLICON, [GUIDE])))["method"]
+    assert method.endswith("This run: base-quality threshold Q20; substitutions reported, not counted as edits.")
+    counting = AnalysisSettings(classification=ClassificationSettings(count_substitutions=True))
+    method = summary_document(quantify(reads, design=build_design(AMPLICON, [GUIDE]), settings=counting))["method"]
+    assert "every substitution in the window counted as an edit (--count-substitutions)" in method

@@ -80,7 +80,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "exons": [f"{start + 1}-{end}" for start, end in design.exons],
         },
         "settings": settings,
-        "method": METHOD,
+        "method": f"{METHOD} {_counting_rule(result)}",
         "reads": {
             "input": reads.reads_in,
             "paired": reads.paired,
@@ -145,6 +145,20 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "splice_site": Proportion(tally.splice_sites, edited_total).as_dict(),
         }
     return document
+
+
+def _counting_rule(result: SampleResult) -> str:
+    """The thresholds and substitution rule this run used, in words for the methods text."""
+    classification = result.settings.classification
+    if classification.count_substitutions:
+        rule = "every substitution in the window counted as an edit (--count-substitutions)"
+    elif classification.ignore_substitutions:
+        rule = "no substitution counted as an edit (--ignore-substitutions)"
+    elif result.design.base_editor is not None:
+        rule = f"only the {result.design.base_editor.name} conversion counted among substitutions"
+    else:
+        rule = "substitutions reported, not counted as edits"
+    return f"This run: base-quality threshold Q{result.settings.quality.min_base_quality}; {rule}."
 
 
 MIN_CLASSIFIED_READS = 1000
