@@ -138,6 +138,16 @@ def test_expected_hdr_amplicon_with_longer_ends_is_aligned_and_noted():
     ]
 
 
+def test_expected_hdr_amplicon_with_shorter_ends_is_completed_and_noted():
+    design = build_design(AMPLICON, [GUIDE], expected_hdr_amplicon=HDR_AMPLICON[3:-2])
+    assert design.hdr.sequence == HDR_AMPLICON
+    assert design.notes == (
+        "the HDR sequence (255 bp) does not reach the amplicon's ends: the amplicon's own 3 bp at the 5' end and "
+        "2 bp at the 3' end were added to it (a donor does not change the primers)",
+    )
+    assert len(design.donor_changes) == len(DONOR_SITES)
+
+
 # ------------------------------------------------------------------------------------------- guide + PAM
 
 

@@ -401,9 +401,18 @@ def build_design(
     if expected_hdr_amplicon is not None:
         from editcheck.alignment.references import project_reference
 
+        from editcheck.alignment.references import amplicon_ends_missing
         from editcheck.alignment.references import donor_changes as find_donor_changes
 
         hdr_sequence = clean_sequence(expected_hdr_amplicon, "expected HDR amplicon")
+        missing_left, missing_right = amplicon_ends_missing(sequence, hdr_sequence)
+        if missing_left or missing_right:
+            ends = [f"{count} bp at the {end} end" for count, end in ((missing_left, "5'"), (missing_right, "3'")) if count]
+            notes.append(
+                f"the HDR sequence ({len(hdr_sequence)} bp) does not reach the amplicon's ends: the amplicon's own "
+                f"{' and '.join(ends)} were added to it (a donor does not change the primers)"
+            )
+            hdr_sequence = sequence[:missing_left] + hdr_sequence + sequence[len(sequence) - missing_right :]
         if hdr_sequence == sequence:
             raise DesignError("the HDR outcome is identical to the amplicon; the donor makes no change")
         hdr = project_reference(reference, "HDR", hdr_sequence, HDR_KIND, notes)

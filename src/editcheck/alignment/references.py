@@ -117,6 +117,24 @@ def project_reference(
     return Reference(name, sequence, cut_points, tuple(inside), kind)
 
 
+MAX_END_OVERHANG = 50
+"""Longest end overhang between the amplicon and an outcome sequence that is looked for."""
+
+
+def amplicon_ends_missing(amplicon: str, other: str) -> tuple[int, int]:
+    """Bases at the amplicon's 5' and 3' ends that ``other`` (an outcome sequence) does not reach,
+    from an alignment where either sequence may overhang the other for free."""
+    free_amplicon, free_other = min(len(amplicon) // 4, MAX_END_OVERHANG), min(len(other) // 4, MAX_END_OVERHANG)
+    aligner = _penalties(
+        pattern_begin_free=free_amplicon, pattern_end_free=free_amplicon, text_begin_free=free_other, text_end_free=free_other
+    )
+    aligner.wavefront_align(other, amplicon)  # text, pattern
+    amplicon_start, amplicon_end, other_start, other_end = aligner.locations
+    missing_left = amplicon_start if other_start == 0 else 0
+    missing_right = len(amplicon) - amplicon_end if other_end == len(other) else 0
+    return missing_left, missing_right
+
+
 def donor_changes(amplicon: str, hdr: str) -> tuple[DonorChange, ...]:
     """The donor-specific changes that turn the amplicon into the HDR outcome (same span, after trimming).
 
