@@ -360,7 +360,7 @@ def test_quantify_writes_all_outputs(tmp_path: Path, sim: tuple[Path, dict]) -> 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["reads"]["input"] == 200
     assert summary["reads"]["paired"] is False
-    assert summary["sample"] == "sim_R1"
+    assert summary["sample"] == "sim"
     assert summary["editcheck_version"] == __version__
     header = (out / "summary.tsv").read_text().splitlines()[0]
     assert header.split("\t") == ["sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high"]

@@ -15,6 +15,8 @@ import click
 from editcheck import __version__
 from editcheck.errors import EditcheckError
 from editcheck.folders import check_file_name, output_folder
+from editcheck.naming import available_cores
+from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
 
 logger = logging.getLogger("editcheck")
 OUT_HELP = (
@@ -118,7 +120,8 @@ _read_options = _options(
 )
 
 _analysis_options = _options(
-    click.option("--ignore-substitutions", is_flag=True, help="Substitutions never make a read modified."),
+    click.option("--count-substitutions", is_flag=True, help="Every substitution in the window makes a read modified, as CRISPResso2 counts (for comparisons; with --min-base-quality 0 to match it fully). Default: substitutions are reported; only a base editor's conversions and HDR/prime-edit bases decide."),
+    click.option("--ignore-substitutions", is_flag=True, help="No substitution makes a read modified, not even a base editor's conversions."),
     click.option("--ignore-insertions", is_flag=True, help="Insertions never make a read modified."),
     click.option("--ignore-deletions", is_flag=True, help="Deletions never make a read modified."),
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span for a read to count as aligned."),
@@ -127,9 +130,9 @@ _analysis_options = _options(
     click.option("--min-overlap", default=10, show_default=True, type=click.IntRange(5, 1000), help="Minimum overlap to merge a read pair."),
     click.option("--max-mismatch-rate", default=0.1, show_default=True, type=click.FloatRange(0, 0.5, max_open=True), help="Maximum mismatch rate in the overlap of a merged pair."),
     click.option("--min-mean-quality", default=0.0, show_default=True, type=click.FloatRange(0, 60), help="Drop reads (pairs) with a lower mean Phred quality."),
-    click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (never a substitution)."),
-    click.option("--sample", default=None, help="Sample name in outputs [R1 file name]."),
-    click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
+    click.option("--min-base-quality", default=DEFAULT_MIN_BASE_QUALITY, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N: a low-quality base is never a substitution (0 = off)."),
+    click.option("--sample", default=None, help="Sample name in outputs [R1 file name less extensions and _R1/_1/_S1_L001_R1_001]."),
+    click.option("-t", "--threads", default=available_cores, show_default="cores available to the process", type=click.IntRange(1, 256), help="Worker processes for alignment."),
     click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 )
 
@@ -144,7 +147,7 @@ def _settings(options: dict[str, Any]) -> Any:
         classification=ClassificationSettings(
             options["ignore_substitutions"], options["ignore_insertions"], options["ignore_deletions"],
             large_deletion_min=options["large_deletion_min"], min_anchor=options["min_anchor"],
-            min_identity=options["min_identity"],
+            min_identity=options["min_identity"], count_substitutions=options["count_substitutions"],
         ),
         quality=QualitySettings(options["min_mean_quality"], options["min_base_quality"]),
         merge=MergeSettings(options["min_overlap"], options["max_mismatch_rate"]),
@@ -171,7 +174,7 @@ def _protospacer_range(text: str | None) -> tuple[int, int] | None:
 @_read_options
 @click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --site: taken from --reference).")
 @click.option("--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference'].")
-@click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM) on either strand; repeat for several guides.")
+@click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM; a 23-nt guide ending in NGG is taken as guide + PAM, with a note) on either strand; repeat for several guides.")
 @click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut position, in nt 5' of the PAM (SpCas9: 3).")
 @click.option("-w", "--window", default=None, help="Quantification window as 1-based inclusive ranges, e.g. 90-96 or 90-96,120-125.")
 @click.option("--window-flank", default=3, show_default=True, type=click.IntRange(0, 100), help="Without --window: bases either side of each cut counted.")
@@ -238,6 +241,8 @@ def quantify(**options: Any) -> None:
         pegrnas=list(zip(spacers, extensions)), nicking_guides=options["nicking_guides"],
         scaffold=options["pegrna_scaffold"], coding_sequences=options["coding_sequences"], exons=options["exons"],
     )  # fmt: skip
+    for note in design.notes:
+        click.echo(f"editcheck: note: {note}", err=True)
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
     out = options["out"]
     sources = [r1, r2, options["reference_fasta"], options["amplicon"], options["donor"], options["expected_hdr_amplicon"]]
@@ -325,8 +330,8 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
 @_options(*[option for option in [
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
-    click.option("--min-base-quality", default=0, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N."),
-    click.option("-t", "--threads", default=1, show_default=True, type=click.IntRange(1, 256), help="Worker processes for alignment."),
+    click.option("--min-base-quality", default=DEFAULT_MIN_BASE_QUALITY, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (0 = off)."),
+    click.option("-t", "--threads", default=available_cores, show_default="cores available to the process", type=click.IntRange(1, 256), help="Worker processes for alignment."),
     click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 ]])
 @_reports_errors

@@ -87,6 +87,27 @@ def locate_guide(amplicon: str, guide: str, cut_offset: int = DEFAULT_CUT_OFFSET
     return GuideSite(guide, start, strand, cut_point)
 
 
+PROTOSPACER_LENGTH = 20
+SPCAS9_PAM = re.compile(r"[ACGT]GG")
+
+
+def without_pam(guide: str, what: str, notes: list[str]) -> str:
+    """A guide given with its PAM (20 nt + NGG, 23 nt) becomes its 20-nt protospacer, with a note.
+
+    The cut is placed from the protospacer's 3' end, so a PAM left on the guide would move it 3 bp.
+    Only the unmistakable case is recognised: 23 nt ending in an SpCas9 PAM (NGG).
+    """
+    cleaned = clean_sequence(guide, what)
+    if len(cleaned) == PROTOSPACER_LENGTH + 3 and SPCAS9_PAM.fullmatch(cleaned[-3:]):
+        protospacer = cleaned[:PROTOSPACER_LENGTH]
+        notes.append(
+            f"{what} {cleaned} is 23 nt ending in the PAM {cleaned[-3:]}: its first 20 nt {protospacer} were used as "
+            "the protospacer (give the guide without its PAM to silence this note)"
+        )
+        return protospacer
+    return cleaned
+
+
 def parse_window(text: str, amplicon_length: int, what: str = "window") -> tuple[tuple[int, int], ...]:
     """Parse ``"90-96,120-125"`` (1-based inclusive) into 0-based half-open ranges; ``what`` names the
     option in messages (window, exons)."""
@@ -176,6 +197,33 @@ class PrimeEdit:
 
 
 @dataclass(frozen=True)
+class DonorChange:
+    """One donor-specific change: amplicon[amplicon_start:amplicon_end] becomes hdr[hdr_start:hdr_end].
+
+    A substitution spans one base on both; a donor insertion is empty on the amplicon, a donor
+    deletion empty on the HDR outcome.
+    """
+
+    amplicon_start: int
+    amplicon_end: int
+    hdr_start: int
+    hdr_end: int
+    amplicon_bases: str
+    hdr_bases: str
+
+    @property
+    def label(self) -> str:
+        """1-based on the amplicon, e.g. ``97C>T``, ``120_121insGAATTC``, ``130_133del``."""
+        if len(self.amplicon_bases) == 1 and len(self.hdr_bases) == 1:
+            return f"{self.amplicon_start + 1}{self.amplicon_bases}>{self.hdr_bases}"
+        if not self.amplicon_bases:
+            return f"{self.amplicon_start}_{self.amplicon_start + 1}ins{self.hdr_bases}"
+        if self.amplicon_end - self.amplicon_start == 1:
+            return f"{self.amplicon_start + 1}del"
+        return f"{self.amplicon_start + 1}_{self.amplicon_end}del"
+
+
+@dataclass(frozen=True)
 class AmpliconDesign:
     """An amplicon with its guides, window and the outcome references (HDR, prime edit)."""
 
@@ -190,6 +238,10 @@ class AmpliconDesign:
     prime_edit: PrimeEdit | None = None
     exons: tuple[tuple[int, int], ...] = ()
     """Coding stretches as 0-based half-open amplicon ranges."""
+    donor_changes: tuple[DonorChange, ...] = ()
+    """With an HDR outcome: the donor-specific changes that tell an HDR read from the amplicon."""
+    notes: tuple[str, ...] = ()
+    """What was done to the user's input on the way (trimmed sequences, guide PAMs removed), stated for the user."""
 
     @property
     def references(self) -> tuple[Reference, ...]:
@@ -289,9 +341,14 @@ def build_design(
         raise DesignError(f"amplicon is {len(sequence)} bp; at least 20 bp are needed")
     if cut_offset < 0 or window_flank < 0 or exclude_ends < 0:
         raise DesignError("cut offset, window flank and excluded ends must not be negative")
-    sites = tuple(locate_guide(sequence, guide, cut_offset) for guide in guides)
-    prime_sites = tuple(locate_guide(sequence, spacer, cut_offset) for spacer, _ in pegrnas)
-    nicking_sites = tuple(locate_guide(sequence, guide, cut_offset) for guide in nicking_guides)
+    notes: list[str] = []
+    sites = tuple(locate_guide(sequence, without_pam(guide, "guide", notes), cut_offset) for guide in guides)
+    prime_sites = tuple(
+        locate_guide(sequence, without_pam(spacer, "pegRNA spacer", notes), cut_offset) for spacer, _ in pegrnas
+    )
+    nicking_sites = tuple(
+        locate_guide(sequence, without_pam(guide, "nicking guide", notes), cut_offset) for guide in nicking_guides
+    )
     all_sites = sites + prime_sites + nicking_sites
     cut_points = tuple(sorted({site.cut_point for site in all_sites}))
     inside = [False] * len(sequence)
@@ -343,6 +400,7 @@ def build_design(
         raise DesignError("the quantification window is empty")
     reference = Reference(name, sequence, cut_points, tuple(inside))
     hdr = None
+    changes: tuple[DonorChange, ...] = ()
     if donor is not None and expected_hdr_amplicon is not None:
         raise DesignError("give either a donor template or the expected HDR amplicon, not both")
     if donor is not None:
@@ -352,19 +410,34 @@ def build_design(
     if expected_hdr_amplicon is not None:
         from editcheck.alignment.references import project_reference
 
+        from editcheck.alignment.references import amplicon_ends_missing
+        from editcheck.alignment.references import donor_changes as find_donor_changes
+
         hdr_sequence = clean_sequence(expected_hdr_amplicon, "expected HDR amplicon")
+        missing_left, missing_right = amplicon_ends_missing(sequence, hdr_sequence)
+        if missing_left or missing_right:
+            ends = [f"{count} bp at the {end} end" for count, end in ((missing_left, "5'"), (missing_right, "3'")) if count]
+            notes.append(
+                f"the HDR sequence ({len(hdr_sequence)} bp) does not reach the amplicon's ends: the amplicon's own "
+                f"{' and '.join(ends)} were added to it (a donor does not change the primers)"
+            )
+            hdr_sequence = sequence[:missing_left] + hdr_sequence + sequence[len(sequence) - missing_right :]
         if hdr_sequence == sequence:
             raise DesignError("the HDR outcome is identical to the amplicon; the donor makes no change")
-        hdr = project_reference(reference, "HDR", hdr_sequence, HDR_KIND)
+        hdr = project_reference(reference, "HDR", hdr_sequence, HDR_KIND, notes)
+        if hdr.sequence == sequence:
+            raise DesignError("the HDR outcome differs from the amplicon only beyond the amplicon's ends; the donor makes no change inside it")
+        changes = find_donor_changes(sequence, hdr.sequence)
     prime_edited = None
     if prime_sequence is not None:
         from editcheck.alignment.references import project_reference
 
-        prime_edited = project_reference(reference, "Prime-edited", prime_sequence, PRIME_EDIT_KIND)
+        prime_edited = project_reference(reference, "Prime-edited", prime_sequence, PRIME_EDIT_KIND, notes)
     exon_ranges = _exon_ranges(sequence, coding_sequences, exons)
     return AmpliconDesign(
-        name, reference, sites, hdr, cut_offset, description, editor, prime_edited, prime_edit, exon_ranges
-    )
+        name, reference, sites, hdr, cut_offset, description, editor, prime_edited, prime_edit, exon_ranges,
+        changes, tuple(notes),
+    )  # fmt: skip
 
 
 def _exon_ranges(sequence: str, coding_sequences: Sequence[str], exons: str | None) -> tuple[tuple[int, int], ...]:

@@ -24,6 +24,7 @@ from editcheck.classification.outcomes import (
 )
 from editcheck.design import AmpliconDesign
 from editcheck.errors import ParameterError
+from editcheck.naming import sample_name_from_path
 from editcheck.progress import EVERY
 from editcheck.quantification.tally import Tally, tally_reads
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
@@ -82,7 +83,16 @@ class AmpliconWorker:
         self.classifier = Classifier(design, settings.classification)
 
     def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
-        aligned = self.aligner.align(sequence)
+        return self.classify_aligned(sequence, self.aligner.align(sequence))
+
+    def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> tuple[AlignedRead | None, ReadCall]:
+        """Classify a read's best alignment (realigned to the amplicon when it is HDR-free, see below)."""
+        if aligned is not None and aligned.reference != 0 and self.classifier.needs_amplicon(aligned):
+            # A read fitting the HDR outcome best without any donor-specific base (an NHEJ deletion that
+            # removed the donor's sites) is not HDR: its edits are described against the amplicon.
+            on_amplicon = self.aligner.align(sequence, only=0)
+            if on_amplicon is not None:
+                aligned = on_amplicon
         return aligned, self.classifier.classify(aligned)
 
 
@@ -302,7 +312,7 @@ def _result(
 ) -> SampleResult:
     """Tally the calls into a SampleResult named after the sample (or R1's file name)."""
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
-    name = sample or Path(r1).name.split(".")[0]
+    name = sample or sample_name_from_path(r1)
     result = SampleResult(name, design, settings, inputs, reads, tally_reads(design, calls), **extra)
     if keep_calls:
         result.calls = {sequence: call for sequence, _, _, call in calls}

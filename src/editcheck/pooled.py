@@ -20,6 +20,7 @@ from editcheck.classification.outcomes import NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.folders import output_folder, safe_names
+from editcheck.naming import sample_name_from_path
 from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner, choose_mate, unmerged_used
 from editcheck.quantification.tally import tally_reads
@@ -94,7 +95,8 @@ class PoolWorker:
         amplicon, aligned = best_amplicon(results)
         if amplicon < 0:
             return amplicon, None, None
-        return amplicon, aligned, self.workers[amplicon].classifier.classify(aligned)
+        aligned, call = self.workers[amplicon].classify_aligned(sequence, aligned)
+        return amplicon, aligned, call
 
 
 @dataclass
@@ -157,7 +159,7 @@ def quantify_pool(
                 amplicon_reads.unmerged_pairs[pairs[number - len(entries)][0]] = count
                 amplicon_reads.unmerged += count
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
-    name = sample or Path(r1).name.split(".")[0]
+    name = sample or sample_name_from_path(r1)
     samples = []
     assigned: dict[str, int] = {}
     for design, calls, amplicon_reads in zip(designs, per_amplicon, per_amplicon_reads):

@@ -168,9 +168,10 @@ class ReadAligner:
             return (True,)
         return (False, True)
 
-    def align(self, read: str) -> AlignedRead | None:
+    def align(self, read: str, only: int | None = None) -> AlignedRead | None:
         """Align one read; ``None`` if no reference reaches the identity threshold (reads with a large
-        deletion are returned whatever their identity: the classifier judges them by their anchors)."""
+        deletion are returned whatever their identity: the classifier judges them by their anchors).
+        ``only`` restricts the alignment to one reference (by index)."""
         if len(read) < MIN_READ_LENGTH:
             return None
         best: tuple | None = None
@@ -178,7 +179,7 @@ class ReadAligner:
         tie = False
         for reverse in self.orientations(read):
             sequence = reverse_complement(read) if reverse else read
-            for index in self.candidates(sequence):
+            for index in self.candidates(sequence) if only is None else (only,):
                 result = self._align_to(index, sequence, reverse)
                 if result is None:
                     continue

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.aligner import wfa_aligner
-from editcheck.design import HDR_KIND, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
+from editcheck.design import HDR_KIND, DonorChange, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
 from editcheck.errors import DesignError
 
 _MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
@@ -67,12 +67,15 @@ def map_positions(source: str, target: str) -> list[int | None]:
     return mapping
 
 
-def project_reference(reference: Reference, name: str, sequence: str, kind: str = HDR_KIND) -> Reference:
+def project_reference(
+    reference: Reference, name: str, sequence: str, kind: str = HDR_KIND, notes: list[str] | None = None
+) -> Reference:
     """A new reference whose cut points and window are carried over from ``reference`` by alignment.
 
     A window position deleted in the new sequence contributes the two bases that flank the
     deletion junction, so a window that falls inside a donor deletion still exists on the HDR
-    reference.
+    reference. Bases of ``sequence`` beyond the amplicon's ends are trimmed, and the trimming is
+    stated in ``notes``.
     """
     mapping = map_positions(reference.sequence, sequence)
     mapped = [target for target in mapping if target is not None]
@@ -82,6 +85,12 @@ def project_reference(reference: Reference, name: str, sequence: str, kind: str 
     # span the same stretch of genome.
     trim_left, trim_right = mapped[0], mapped[-1] + 1
     if trim_left or trim_right < len(sequence):
+        if notes is not None:
+            ends = [f"{count} bp at the {end} end" for count, end in ((trim_left, "5'"), (len(sequence) - trim_right, "3'")) if count]
+            notes.append(
+                f"the {name} sequence ({len(sequence)} bp) extends beyond the amplicon's ends: it was aligned to the "
+                f"amplicon and {' and '.join(ends)} were trimmed, so both references span the same bases"
+            )
         sequence = sequence[trim_left:trim_right]
         mapping = [None if target is None else target - trim_left for target in mapping]
 
@@ -106,6 +115,51 @@ def project_reference(reference: Reference, name: str, sequence: str, kind: str 
                     inside[flank] = True
     cut_points = tuple(sorted({max(0, nearest_left(cut)) for cut in reference.cut_points}))
     return Reference(name, sequence, cut_points, tuple(inside), kind)
+
+
+MAX_END_OVERHANG = 50
+"""Longest end overhang between the amplicon and an outcome sequence that is looked for."""
+
+
+def amplicon_ends_missing(amplicon: str, other: str) -> tuple[int, int]:
+    """Bases at the amplicon's 5' and 3' ends that ``other`` (an outcome sequence) does not reach,
+    from an alignment where either sequence may overhang the other for free."""
+    free_amplicon, free_other = min(len(amplicon) // 4, MAX_END_OVERHANG), min(len(other) // 4, MAX_END_OVERHANG)
+    aligner = _penalties(
+        pattern_begin_free=free_amplicon, pattern_end_free=free_amplicon, text_begin_free=free_other, text_end_free=free_other
+    )
+    aligner.wavefront_align(other, amplicon)  # text, pattern
+    amplicon_start, amplicon_end, other_start, other_end = aligner.locations
+    missing_left = amplicon_start if other_start == 0 else 0
+    missing_right = len(amplicon) - amplicon_end if other_end == len(other) else 0
+    return missing_left, missing_right
+
+
+def donor_changes(amplicon: str, hdr: str) -> tuple[DonorChange, ...]:
+    """The donor-specific changes that turn the amplicon into the HDR outcome (same span, after trimming).
+
+    Every mismatched base is one change; every run of inserted or deleted bases is one change, placed
+    where the end-to-end alignment of the two sequences puts it.
+    """
+    aligner = _penalties()
+    aligner.wavefront_align(hdr, amplicon)
+    changes: list[DonorChange] = []
+    a = h = 0
+    for code, length in aligner.cigartuples:
+        if code == _MATCH:
+            a, h = a + length, h + length
+        elif code == _MISMATCH:
+            for offset in range(length):
+                changes.append(DonorChange(a + offset, a + offset + 1, h + offset, h + offset + 1,
+                                           amplicon[a + offset], hdr[h + offset]))  # fmt: skip
+            a, h = a + length, h + length
+        elif code == _INSERTION:  # bases of the HDR outcome absent from the amplicon
+            changes.append(DonorChange(a, a, h, h + length, "", hdr[h : h + length]))
+            h += length
+        else:
+            changes.append(DonorChange(a, a + length, h, h, amplicon[a : a + length], ""))
+            a += length
+    return tuple(changes)
 
 
 def _place(amplicon: str, insert: str) -> tuple[int, int, int, int]:
@@ -134,59 +188,131 @@ def _place(amplicon: str, insert: str) -> tuple[int, int, int, int]:
     return -int(alignment.score), start, end, matches
 
 
+MIN_PBS = 6
+"""Shortest primer-binding site accepted: the extension's 3' bases that must pair with the protospacer
+ending at the nick."""
+MIN_HOMOLOGY = 5
+"""Bases at the 3' end of the RT template's copy that must match the amplicon after an insertion or deletion."""
+MAX_RT_REPLACED = 200
+"""Furthest a templated flap may reach past the nick on the amplicon (bases replaced by the edit)."""
+
+
+def templated_allele(amplicon: str, nick: int, flap: str) -> tuple[int, int, str, str]:
+    """The amplicon after one flap, on the spacer's strand: ``(pbs, replaced, new, note)``: the flap's
+    first ``pbs`` bases pair with the protospacer ending at ``nick``, its remaining bases ``new`` (the RT
+    template's copy) replace ``amplicon[nick : nick + replaced]``.
+
+    The PBS is the longest flap prefix (at least ``MIN_PBS``) that matches the amplicon up to the nick.
+    The copy's 3' end is homologous to the amplicon after the edit: the span replaced is the one whose
+    end shares the longest suffix with the copy (at least ``MIN_HOMOLOGY`` bases; ties go to the
+    smallest change in length), so substitutions, deletions and insertions of any size are placed.
+    Without such homology the copy replaces as many bases as it has (substitutions), which ``note``
+    states. Raises DesignError when the PBS does not pair at the nick.
+    """
+    longest = min(len(flap) - 1, nick)
+    pbs = next((length for length in range(longest, MIN_PBS - 1, -1) if flap[:length] == amplicon[nick - length : nick]), 0)
+    if not pbs:
+        raise DesignError(
+            f"the extension's PBS (its 3' end, read as DNA of the nicked strand: {flap[:13]}) does not pair with "
+            f"{MIN_PBS} or more protospacer bases ending at the nick ({amplicon[max(0, nick - 13) : nick]})"
+        )
+    new = flap[pbs:]
+    after = amplicon[nick:]
+    same_length = len(new)
+
+    def shared_suffix(replaced: int) -> int:
+        length = 0
+        while length < min(len(new), replaced) and new[-1 - length] == after[replaced - 1 - length]:
+            length += 1
+        return length
+
+    candidates = range(0, min(len(after), len(new) + MAX_RT_REPLACED) + 1)
+    best = max(candidates, key=lambda replaced: (shared_suffix(replaced), -abs(replaced - same_length)))
+    if shared_suffix(best) >= MIN_HOMOLOGY and shared_suffix(best) > shared_suffix(min(same_length, len(after))):
+        return pbs, best, new, ""
+    replaced = min(same_length, len(after))
+    note = "" if shared_suffix(replaced) >= MIN_HOMOLOGY else (
+        f"the RT template's copy ({new}) has no 3' homology to the amplicon after the nick: it replaces as many "
+        "bases as it has"
+    )  # fmt: skip
+    return pbs, replaced, new, note
+
+
 def build_prime_edit(
     amplicon: str, spacers: Sequence[GuideSite], extensions: Sequence[str], scaffold: str | None
 ) -> tuple[str, PrimeEdit]:
-    """The intended prime-edited amplicon: each pegRNA's templated flap replaces the stretch it anneals to.
+    """The intended prime-edited amplicon, built from each pegRNA's PBS match at its nick and its RT template.
 
     The 3' extension (RTT + PBS, 5'->3' on the pegRNA) is copied into DNA that continues the nicked
-    strand, so on the spacer's strand the new sequence is the reverse complement of the extension,
-    starting with the PBS-bound protospacer stretch that ends at the nick. The extension may also be
-    given as DNA of the edited strand; the orientation whose PBS sits at the nick is used, and a
-    design where neither does is refused.
+    strand, so on the spacer's strand the new sequence is the reverse complement of the extension:
+    the PBS-bound protospacer stretch that ends at the nick, then the RT template's copy, whose 3'
+    homology places the edit (a substitution, deletion or insertion of any size). The extension may
+    also be given as DNA of the edited strand; the orientation whose PBS pairs at the nick is used,
+    and a design where neither does is refused with the reason. Twin pegRNAs that each template the
+    same allele give that allele; otherwise their flaps are applied one after the other.
     """
-    edited = amplicon
-    flaps: list[tuple[int, int, str]] = []
-    notes: list[str] = []
-    scaffold_position = scaffold_sequence = None
-    scaffold_strand = "+"
+    alleles: list[tuple[str, tuple[int, int, str], str]] = []
     for index, (site, raw_extension) in enumerate(zip(spacers, extensions), 1):
         extension = clean_sequence(raw_extension, f"pegRNA {index} extension")
-        # The flap on the spacer strand, written 5'->3', then on the forward strand.
-        options = [("as given (RNA 5'->3')", reverse_complement(extension)), ("reverse-complemented", extension)]
-        best = None
-        for label, flap in options:
-            forward = flap if site.strand == "+" else reverse_complement(flap)
-            penalty, start, end, matches = _place(edited, forward)
-            nick_boundary = site.cut_point + 1
-            # The flap must span the nick with its PBS end matching the protospacer next to it,
-            # and most flap bases must align.
-            anchored = start <= nick_boundary <= end
-            pbs_ok = _pbs_at_nick(edited, forward, start, end, nick_boundary, site.strand)
-            if anchored and pbs_ok and matches >= 0.5 * len(forward):
-                if best is None or penalty < best[0]:
-                    best = (penalty, label, forward, start, end)
-        if best is None:
-            raise DesignError(
-                f"pegRNA {index}: the extension's PBS does not anneal next to the nick of spacer {site.sequence} "
-                "in either orientation; give the 3' extension (RTT + PBS) 5'->3' as on the pegRNA"
-            )
-        _, label, forward, start, end = best
-        if label != options[0][0]:
-            notes.append(f"pegRNA {index}: extension used {label} (its PBS anneals at the nick only that way)")
-        else:
-            notes.append(f"pegRNA {index}: extension used as given (RNA 5'->3')")
-        edited = edited[:start] + forward + edited[end:]
-        flaps.append((start, end, forward))
-        if scaffold is not None and index == 1:
-            scaffold_dna = reverse_complement(clean_sequence(scaffold, "pegRNA scaffold"))
-            if site.strand == "+":
-                scaffold_position, scaffold_sequence, scaffold_strand = start + len(forward), scaffold_dna, "+"
-            else:
-                scaffold_position, scaffold_sequence, scaffold_strand = start, reverse_complement(scaffold_dna), "-"
+        reasons: list[str] = []
+        built = None
+        for label, flap in (("as given (RNA 5'->3')", reverse_complement(extension)), ("reverse-complemented", extension)):
+            strand_amplicon = amplicon if site.strand == "+" else reverse_complement(amplicon)
+            nick = site.cut_point + 1 if site.strand == "+" else len(amplicon) - site.cut_point - 1
+            try:
+                pbs, replaced, new, homology_note = templated_allele(strand_amplicon, nick, flap)
+            except DesignError as error:
+                reasons.append(f"{label}: {error}")
+                continue
+            allele = strand_amplicon[:nick] + new + strand_amplicon[nick + replaced :]
+            start, end, forward = nick - pbs, nick + replaced, flap
+            if site.strand == "-":
+                allele = reverse_complement(allele)
+                start, end, forward = len(amplicon) - end, len(amplicon) - start, reverse_complement(flap)
+            note = f"pegRNA {index}: extension used {label}" + (
+                " (its PBS pairs at the nick only that way)" if label.startswith("reverse") else "")  # fmt: skip
+            if homology_note:
+                note += f"; {homology_note}"
+            built = (allele, (start, end, forward), note)
+            break
+        if built is None:
+            raise DesignError(f"pegRNA {index} (spacer {site.sequence}): " + "; ".join(reasons))
+        alleles.append(built)
+    if len({allele for allele, _, _ in alleles}) == 1:
+        edited = alleles[0][0]
+        flaps = [flap for _, flap, _ in alleles]
+    else:
+        edited, flaps = _apply_flaps(amplicon, spacers, [flap for _, flap, _ in alleles])
+    notes = [note for _, _, note in alleles]
     if edited == amplicon:
         raise DesignError("the pegRNA flaps make no change to the amplicon")
+    scaffold_position = scaffold_sequence = None
+    scaffold_strand = "+"
+    if scaffold is not None:
+        start, _, forward = flaps[0]
+        scaffold_dna = reverse_complement(clean_sequence(scaffold, "pegRNA scaffold"))
+        if spacers[0].strand == "+":
+            scaffold_position, scaffold_sequence, scaffold_strand = start + len(forward), scaffold_dna, "+"
+        else:
+            scaffold_position, scaffold_sequence, scaffold_strand = start, reverse_complement(scaffold_dna), "-"
     return edited, PrimeEdit(tuple(flaps), tuple(notes), scaffold_position, scaffold_sequence, scaffold_strand)
+
+
+def _apply_flaps(
+    amplicon: str, spacers: Sequence[GuideSite], flaps: Sequence[tuple[int, int, str]]
+) -> tuple[str, list[tuple[int, int, str]]]:
+    """Flaps that template different alleles, applied one after the other, each placed by alignment to
+    the sequence edited so far next to its nick."""
+    edited = amplicon
+    placed: list[tuple[int, int, str]] = []
+    for index, (site, (_, _, forward)) in enumerate(zip(spacers, flaps), 1):
+        _, start, end, _ = _place(edited, forward)
+        nick_boundary = site.cut_point + 1
+        if not (start <= nick_boundary <= end and _pbs_at_nick(edited, forward, start, end, nick_boundary, site.strand)):
+            raise DesignError(f"pegRNA {index}: its flap does not fit next to its nick once the other pegRNAs' edits are made")
+        edited = edited[:start] + forward + edited[end:]
+        placed.append((start, end, forward))
+    return edited, placed
 
 
 def _pbs_at_nick(amplicon: str, flap: str, start: int, end: int, nick: int, strand: str, pbs: int = 8) -> bool:

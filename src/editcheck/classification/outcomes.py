@@ -19,6 +19,10 @@ PRIME_EDIT_WITH_CHANGES = "prime_edit_with_changes"
 SCAFFOLD_INSERTION = "scaffold_insertion"
 AMBIGUOUS = "ambiguous"
 WINDOW_NOT_COVERED = "window_not_covered"
+EDITABLE_BASE_MASKED = "editable_base_masked"
+"""With a base editor: a base the editor can convert, in its window, is masked to N (low quality), so the
+read does not show its editing state. Such reads are left out of every percentage; masking does not
+depend on the edit, so the rest are an unbiased sample."""
 PRIMER_DIMER = "primer_dimer"
 NOT_ALIGNED = "not_aligned"
 
@@ -31,15 +35,16 @@ EDITED = (MODIFIED, LARGE_DELETION, HDR, IMPERFECT_HDR, PRIME_EDIT, PRIME_EDIT_W
 
 CLASS_LABELS = {
     UNMODIFIED: "Unmodified",
-    MODIFIED: "Modified (indel or substitution in window; NHEJ when a donor is given)",
+    MODIFIED: "Modified (indel in the window, or a base editor's conversion; NHEJ when a donor is given)",
     LARGE_DELETION: "Large deletion (at least the large-deletion size, overlapping the window)",
-    HDR: "Perfect HDR",
-    IMPERFECT_HDR: "Imperfect HDR (HDR outcome with a further edit in the window)",
+    HDR: "Perfect HDR (every donor-specific change present, no other edit in the window)",
+    IMPERFECT_HDR: "Imperfect HDR (some donor-specific changes present, others missing or another edit in the window)",
     PRIME_EDIT: "Precise prime edit",
     PRIME_EDIT_WITH_CHANGES: "Prime edit with another change in the window",
     SCAFFOLD_INSERTION: "Prime edit with pegRNA scaffold-derived insertion",
     AMBIGUOUS: "Ambiguous (fits two outcome references equally)",
     WINDOW_NOT_COVERED: "Aligned but not covering the whole window",
+    EDITABLE_BASE_MASKED: "Aligned, but a base the editor can convert is masked to N (low quality)",
     PRIMER_DIMER: "Primer dimer or short fragment (only the amplicon ends, too short to call a deletion)",
     NOT_ALIGNED: "Not aligned (below the identity threshold)",
 }
@@ -61,7 +66,15 @@ NONCODING = "noncoding"
 
 @dataclass(frozen=True)
 class ClassificationSettings:
-    """Which event types make a read modified, and what counts as a large deletion."""
+    """Which event types make a read modified, and what counts as a large deletion.
+
+    By default the biology decides which substitutions make a read edited: with a base editor, its
+    conversions (from-base to to-base at a from-base in the window); with an HDR or prime-edit
+    outcome, the outcome-specific bases; for a nuclease, none (nucleases make indels; an isolated
+    substitution in the window is far more often a sequencing error). Substitutions are always
+    reported. ``count_substitutions`` makes every substitution in the window an edit, as the field's
+    reference tool (CRISPResso2) counts; ``ignore_substitutions`` makes none an edit.
+    """
 
     ignore_substitutions: bool = False
     ignore_insertions: bool = False
@@ -72,6 +85,14 @@ class ClassificationSettings:
     """Aligned amplicon bases needed on each side of a large deletion (fewer: primer dimer)."""
     min_identity: float = 60.0
     """Percent identity a read needs; for a large deletion, computed without the deletion."""
+    count_substitutions: bool = False
+    """Every substitution in the window makes a read modified (CRISPResso2's counting)."""
+
+    def __post_init__(self) -> None:
+        if self.ignore_substitutions and self.count_substitutions:
+            from editcheck.errors import ParameterError
+
+            raise ParameterError("give --count-substitutions or --ignore-substitutions, not both")
 
 
 class ReadCall(NamedTuple):
@@ -94,6 +115,12 @@ class ReadCall(NamedTuple):
     splice_site: bool = False
     large_deletion: int = 0
     """Length of the largest deletion when the read is a large deletion."""
+    other_substitutions: int = 0
+    """Substitutions in the window that are not the editor's conversions or donor bases (reported only)."""
+    donor_missing: int = 0
+    """With an HDR outcome: bit i set when donor change i is absent from the read (HDR classes only)."""
+    hdr_other_edit: bool = False
+    """An HDR read with an edit besides the donor's changes in the window."""
 
 
 class _WindowIndex:
@@ -122,9 +149,42 @@ class Classifier:
         self._references = design.references
         self._windows = [_WindowIndex(reference) for reference in self._references]
         self._editing = frozenset(design.base_editor.positions) if design.base_editor else frozenset()
+        editor = design.base_editor
+        self._editable = tuple(
+            position for position in sorted(self._editing) if design.amplicon.sequence[position] == editor.forward_conversion[0]
+        ) if editor else ()  # fmt: skip
         self._exons = design.exons
         self._scaffold_probe = _scaffold_probe(design)
         self._scaffold_junction = _scaffold_junction(design, self._scaffold_probe)
+        self._donor_changes = design.donor_changes if design.hdr is not None else ()
+        self._donor_positions = [
+            frozenset(
+                position
+                for change in self._donor_changes
+                for position in (
+                    range(change.hdr_start, change.hdr_end) if reference.kind == HDR_KIND
+                    else range(change.amplicon_start, change.amplicon_end)
+                )
+            )
+            for reference in self._references
+        ]  # fmt: skip
+        # Indels that are a donor change itself (present on the amplicon, or absent on the HDR outcome)
+        # are judged as donor changes, not as further edits.
+        self._donor_indels: list[tuple[frozenset, frozenset]] = []
+        for reference in self._references:
+            on_hdr = reference.kind == HDR_KIND
+            insertions = frozenset(
+                (change.hdr_start, change.amplicon_bases) if on_hdr else (change.amplicon_start, change.hdr_bases)
+                for change in self._donor_changes
+                if (on_hdr and not change.hdr_bases) or (not on_hdr and not change.amplicon_bases)
+            )
+            deletions = frozenset(
+                (change.hdr_start, change.hdr_end - change.hdr_start) if on_hdr
+                else (change.amplicon_start, change.amplicon_end - change.amplicon_start)
+                for change in self._donor_changes
+                if (on_hdr and not change.amplicon_bases) or (not on_hdr and not change.hdr_bases)
+            )  # fmt: skip
+            self._donor_indels.append((insertions, deletions))
 
     def classify(self, aligned: AlignedRead | None) -> ReadCall:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
@@ -141,31 +201,51 @@ class Classifier:
         window = self._windows[aligned.reference]
         if aligned.start > window.first or aligned.end <= window.last:
             return ReadCall(WINDOW_NOT_COVERED, events=describe_events(aligned, sequence))
-        insertion_bases = deletion_bases = substitutions = 0
-        indel_in_window = False
+        if self._editable and reference.kind == AMPLICON and any(aligned.projection[p] == "N" for p in self._editable):
+            return ReadCall(EDITABLE_BASE_MASKED, events=describe_events(aligned, sequence))
+        insertion_bases = deletion_bases = 0
+        donor_insertions, donor_deletions = self._donor_indels[aligned.reference] if self._donor_changes else ((), ())
         if not settings.ignore_insertions:
             for position, bases in aligned.insertions:
-                if window.contains_insertion(position):
+                if window.contains_insertion(position) and (position, bases) not in donor_insertions:
                     insertion_bases += len(bases)
         if not settings.ignore_deletions:
             for start, length in aligned.deletions:
-                if window.overlaps(start, length):
+                if window.overlaps(start, length) and (start, length) not in donor_deletions:
                     deletion_bases += length
         indel_in_window = bool(insertion_bases or deletion_bases)
-        if not settings.ignore_substitutions:
-            inside = window.inside
-            substitutions = sum(1 for position, _ in aligned.substitutions if inside[position])
-        edited = insertion_bases or deletion_bases or substitutions
-        large = largest[1] if largest[1] >= settings.large_deletion_min and window.overlaps(*largest) else 0
+        inside = window.inside
+        in_window = [(position, base) for position, base in aligned.substitutions if inside[position]]
         kind = reference.kind
+        donor_present = donor_missing = 0
+        if self._donor_changes:
+            donor_present, donor_missing = self._donor_state(aligned)
+            donor_positions = self._donor_positions[aligned.reference]
+            in_window = [(position, base) for position, base in in_window if position not in donor_positions]
+        conversions = self._conversions(in_window, sequence) if kind == AMPLICON else 0
+        other_substitutions = len(in_window) - conversions
+        if settings.count_substitutions:
+            counted_substitutions = len(in_window)
+        elif settings.ignore_substitutions:
+            counted_substitutions = 0
+        else:
+            counted_substitutions = conversions
+        edited = indel_in_window or counted_substitutions
+        large = largest[1] if largest[1] >= settings.large_deletion_min and window.overlaps(*largest) else 0
+        hdr_other_edit = False
         # A read that fits the amplicon and an outcome reference equally well shows no outcome-specific
         # base, so it is not evidence of that outcome: the aligner resolves such ties to the amplicon.
         if aligned.ambiguous and aligned.reference != 0:
             outcome = AMBIGUOUS
-        elif kind == AMPLICON:
+        elif self._donor_changes and donor_present:
+            # HDR is decided by the donor-specific bases the read shows, whichever reference it fits best.
+            hdr_other_edit = bool(edited)
+            outcome = IMPERFECT_HDR if donor_missing or hdr_other_edit else HDR
+        elif kind == AMPLICON or kind == HDR_KIND:
+            # No donor-specific base: not HDR, whatever reference the read fits (the worker realigns such
+            # reads to the amplicon; this is the fallback).
             outcome = LARGE_DELETION if large else MODIFIED if edited else UNMODIFIED
-        elif kind == HDR_KIND:
-            outcome = IMPERFECT_HDR if edited else HDR
+            donor_missing = 0
         elif self._has_scaffold_insertion(aligned):
             outcome = SCAFFOLD_INSERTION
         else:
@@ -175,9 +255,60 @@ class Classifier:
         if self._exons and kind == AMPLICON and outcome in (MODIFIED, LARGE_DELETION):
             coding, splice = self._coding_effect(aligned, window)
         return ReadCall(
-            outcome, insertion_bases, deletion_bases, substitutions, describe_events(aligned, sequence),
-            base_edit, target_converted, coding, splice, large,
+            outcome, insertion_bases, deletion_bases, len(in_window), describe_events(aligned, sequence),
+            base_edit, target_converted, coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
         )  # fmt: skip
+
+    def needs_amplicon(self, aligned: AlignedRead) -> bool:
+        """A read on the HDR outcome that carries none of the donor-specific changes."""
+        return (
+            bool(self._donor_changes) and self._references[aligned.reference].kind == HDR_KIND
+            and self._donor_state(aligned)[0] == 0
+        )  # fmt: skip
+
+    def _conversions(self, substitutions: list[tuple[int, str]], sequence: str) -> int:
+        """Substitutions that are the base editor's conversion: its from-base read as its to-base."""
+        editor = self.design.base_editor
+        if editor is None:
+            return 0
+        from_base, to_base = editor.forward_conversion
+        return sum(1 for position, base in substitutions if base == to_base and sequence[position] == from_base)
+
+    def _donor_state(self, aligned: AlignedRead) -> tuple[int, int]:
+        """Bit masks of the donor changes the read shows and of those it lacks (deleted, wild-type,
+        another base or not covered); a donor base masked to N is in neither.
+
+        A donor substitution is shown by its base. A donor insertion or deletion is shown only with
+        ``DONOR_INDEL_FLANK`` intact bases either side and no other indel there: a longer NHEJ deletion
+        that happens to remove the same bases carries no donor-specific junction.
+        """
+        present = missing = 0
+        on_hdr = self._references[aligned.reference].kind == HDR_KIND
+        projection = aligned.projection
+        insertions = dict(aligned.insertions)
+        for index, change in enumerate(self._donor_changes):
+            if len(change.amplicon_bases) == 1 and len(change.hdr_bases) == 1:
+                position = change.hdr_start if on_hdr else change.amplicon_start
+                if projection[position] == "N":
+                    continue  # a masked base is no evidence either way
+                shown = projection[position] == change.hdr_bases
+            elif on_hdr:
+                start, end = change.hdr_start, change.hdr_end
+                # A donor insertion: its bases read through; a donor deletion: nothing inserted at the junction.
+                shown = projection[start:end] == change.hdr_bases and _intact_flanks(projection, insertions, start, end)
+            else:
+                start, end = change.amplicon_start, change.amplicon_end
+                if change.hdr_bases:  # a donor insertion: the same bases inserted at its junction
+                    shown = insertions.get(start) == change.hdr_bases and _intact_flanks(
+                        projection, {at: bases for at, bases in insertions.items() if at != start}, start, start
+                    )
+                else:  # a donor deletion: exactly its bases deleted
+                    shown = set(projection[start:end]) == {"-"} and _intact_flanks(projection, insertions, start, end)
+            if shown:
+                present |= 1 << index
+            else:
+                missing |= 1 << index
+        return present, missing
 
     def _low_identity_fate(self, aligned: AlignedRead, largest: tuple[int, int], length: int) -> str:
         """A read below the identity threshold: a large deletion with good anchors, a primer dimer, or junk."""
@@ -202,8 +333,12 @@ class Classifier:
             return "", False
         if indel_in_window:
             return INDEL, False
-        to_base = editor.forward_conversion[1]
-        converted = [position for position, base in aligned.substitutions if base == to_base and position in self._editing]
+        from_base, to_base = editor.forward_conversion
+        sequence = self._references[aligned.reference].sequence
+        converted = [
+            position for position, base in aligned.substitutions
+            if base == to_base and position in self._editing and sequence[position] == from_base
+        ]  # fmt: skip
         if editor.target is None:
             return (CONVERTED if converted else UNEDITED), False
         target = editor.target in converted
@@ -269,8 +404,23 @@ class Classifier:
         return preceding.endswith(probe)
 
 
+DONOR_INDEL_FLANK = 5
+"""Intact read bases needed either side of a donor insertion or deletion for the read to show it."""
+
 LARGE_DELETION_MIN_FLANK_IDENTITY = 85.0
 """Outside a large deletion, a read must match this well: short anchors of junk do not qualify."""
+
+
+def _intact_flanks(projection: str, insertions: dict[int, str], start: int, end: int) -> bool:
+    """``DONOR_INDEL_FLANK`` covered, undeleted bases before ``start`` and from ``end``, and no insertion
+    from ``start - flank + 1`` to ``end + flank - 1`` (so none at the junction itself either)."""
+    flank = DONOR_INDEL_FLANK
+    if start - flank < 0 or end + flank > len(projection):
+        return False
+    around = projection[start - flank : start] + projection[end : end + flank]
+    if "-" in around or "." in around:
+        return False
+    return not any(start - flank < at < end + flank for at in insertions)
 
 
 def _touches_splice_site(start: int, end: int, exon_start: int, exon_end: int) -> bool:

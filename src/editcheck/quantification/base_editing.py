@@ -21,7 +21,7 @@ class ConversionRow:
     is_target: bool
     reference_base: str
     converted: Proportion
-    """Reads showing the to-base / all reads covering the position."""
+    """Reads showing the to-base / reads covering the position, less those with the base masked to N."""
     converted_of_from_plus_to: Proportion
     """Reads showing the to-base / reads showing the from- or the to-base."""
 
@@ -34,7 +34,7 @@ def conversion_table(design: AmpliconDesign, tally: Tally) -> list[ConversionRow
     profile = tally.positions[0]
     from_base, to_base = editor.forward_conversion
     from_column, to_column = POSITION_SYMBOLS.index(from_base), POSITION_SYMBOLS.index(to_base)
-    coverage = profile.coverage
+    coverage = profile.coverage - profile.counts[:, POSITION_SYMBOLS.index("N")]
     window = set(editor.positions)
     rows = []
     for position, base in enumerate(profile.sequence):
@@ -75,7 +75,8 @@ def base_editing_summary(design: AmpliconDesign, tally: Tally) -> dict | None:
         "amplicon_window": [position + 1 for position in editor.positions],
         "target": target,
         "read_classes": classes,
-        "read_class_denominator": "reads assigned to the amplicon that cover the window",
+        "read_class_denominator": "reads assigned to the amplicon that cover the window and show every editable base "
+                                  "of the editing window (none masked to N)",
         "window_conversion_percent_of_reads": {
             str(row.position): row.converted.as_dict() for row in rows if row.in_editing_window
         },

@@ -12,6 +12,7 @@ from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import (
     AMBIGUOUS,
     CLASSIFIED,
+    EDITABLE_BASE_MASKED,
     EDITED,
     HDR,
     IMPERFECT_HDR,
@@ -113,6 +114,15 @@ class Tally:
     with_insertion: int = 0
     with_deletion: int = 0
     with_substitution: int = 0
+    """Reads with a substitution in the window (reported whether or not it makes the read edited)."""
+    with_other_substitution: int = 0
+    """Reads with a substitution in the window that is neither a base editor's conversion nor a donor base."""
+    donor_change_missing: Counter[int] = field(default_factory=Counter)
+    """HDR-class reads lacking donor change i (index into the design's donor changes)."""
+    imperfect_hdr_missing: int = 0
+    """Imperfect-HDR reads that lack at least one donor change."""
+    imperfect_hdr_other_edit: int = 0
+    """Imperfect-HDR reads with an edit besides the donor's changes in the window."""
     deletion_sizes: Counter[int] = field(default_factory=Counter)
     insertion_sizes: Counter[int] = field(default_factory=Counter)
     alleles: list[Allele] = field(default_factory=list)
@@ -124,7 +134,10 @@ class Tally:
 
     @property
     def aligned(self) -> int:
-        return self.classified + self.outcomes[WINDOW_NOT_COVERED] + self.outcomes[PRIMER_DIMER]
+        return (
+            self.classified + self.outcomes[WINDOW_NOT_COVERED] + self.outcomes[PRIMER_DIMER]
+            + self.outcomes[EDITABLE_BASE_MASKED]
+        )  # fmt: skip
 
     def proportion(self, *outcomes: str) -> Proportion:
         return Proportion(sum(self.outcomes[outcome] for outcome in outcomes), self.classified)
@@ -166,6 +179,17 @@ def tally_reads(
                 tally.deletion_sizes[call.deletion_bases] += count
             if call.substitutions:
                 tally.with_substitution += count
+            if call.other_substitutions:
+                tally.with_other_substitution += count
+            if outcome == IMPERFECT_HDR:
+                if call.donor_missing:
+                    tally.imperfect_hdr_missing += count
+                if call.hdr_other_edit:
+                    tally.imperfect_hdr_other_edit += count
+            if call.donor_missing and outcome in (HDR, IMPERFECT_HDR):
+                for index in range(call.donor_missing.bit_length()):
+                    if call.donor_missing >> index & 1:
+                        tally.donor_change_missing[index] += count
             if call.large_deletion:
                 tally.large_deletion_sizes[call.large_deletion] += count
             if call.base_edit:

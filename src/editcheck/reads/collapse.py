@@ -14,12 +14,17 @@ from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair
 
 
+DEFAULT_MIN_BASE_QUALITY = 20
+"""Bases below Phred 20 (1% error) are masked to N: the default of the library, the CLI and the workflow."""
+
+
 @dataclass(frozen=True)
 class QualitySettings:
-    """Optional read filters: drop reads by mean Phred quality; mask low-quality bases to N."""
+    """Read filters: drop reads by mean Phred quality (off by default); mask bases below
+    ``min_base_quality`` to N, so a low-quality base is never a substitution (Q20 by default)."""
 
     min_mean_quality: float = 0.0
-    min_base_quality: int = 0
+    min_base_quality: int = DEFAULT_MIN_BASE_QUALITY
 
     def __post_init__(self) -> None:
         from editcheck.errors import ParameterError
@@ -48,15 +53,28 @@ class CollapsedReads:
 
 
 def _masker(threshold: int) -> Callable[[str, str], str]:
-    """Function masking bases with quality below ``threshold`` (Phred+33) to N."""
+    """Function masking bases with quality below ``threshold`` (Phred+33) to N.
+
+    Low-quality bases are usually few per read: they are found with ``str.find`` on the translated
+    qualities and the sequence is rebuilt from slices, not base by base.
+    """
     low = "".join(chr(code) for code in range(33, 33 + threshold))
     table = str.maketrans({character: "\0" for character in low})
 
     def mask(sequence: str, qualities: str) -> str:
         flags = qualities.translate(table)
-        if "\0" not in flags:
+        index = flags.find("\0")
+        if index == -1:
             return sequence
-        return "".join("N" if flag == "\0" else base for base, flag in zip(sequence, flags))
+        parts = []
+        previous = 0
+        while index != -1:
+            parts.append(sequence[previous:index])
+            parts.append("N")
+            previous = index + 1
+            index = flags.find("\0", previous)
+        parts.append(sequence[previous:])
+        return "".join(parts)
 
     return mask
 

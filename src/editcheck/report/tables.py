@@ -10,7 +10,10 @@ from typing import Any
 from editcheck import __version__
 from editcheck.classification.outcomes import (
     CLASS_LABELS,
+    EDITABLE_BASE_MASKED,
     FRAMESHIFT,
+    HDR,
+    IMPERFECT_HDR,
     IN_FRAME,
     LARGE_DELETION,
     MODIFIED,
@@ -23,6 +26,7 @@ from editcheck.design import reverse_complement
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
 from editcheck.pipeline import SampleResult
+from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
 
@@ -30,9 +34,14 @@ SCHEMA_VERSION = 1
 METHOD = (
     "Reads collapsed to unique sequences; each aligned end to end to the amplicon (and HDR outcome) with WFA2 "
     "(affine gaps: match 0, mismatch 18, gap open 36, extend 9, i.e. +5/-4/-20/-2 scores), read overhang clipped; "
-    "indels moved within equal-scoring placements to the cut site when possible, else leftmost; a read is modified "
-    "when a deletion overlaps the window, an insertion lies inside it, or a non-N substitution falls in it. "
-    "Percentages over reads covering the window, with Wilson 95% confidence intervals."
+    "indels moved within equal-scoring placements to the cut site when possible, else leftmost; bases below the "
+    "base-quality threshold are masked to N and are never substitutions; a read is modified when a deletion "
+    "overlaps the window or an insertion lies inside it, or (with a base editor) the editor's conversion falls in "
+    "it; other substitutions in the window are reported, not counted as edits, unless substitutions are counted "
+    "(--count-substitutions, CRISPResso2's rule). HDR reads are called by the donor-specific changes they show: "
+    "all and no other edit, hdr; some, imperfect_hdr; none, not HDR. The substitution background is the median "
+    "per-base substitution rate at positions outside the window. Percentages over reads covering the window, "
+    "with Wilson 95% confidence intervals."
 )
 
 
@@ -64,10 +73,11 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "hdr_amplicon": design.hdr.sequence if design.hdr else None,
             "prime_edited_amplicon": design.prime_edited.sequence if design.prime_edited else None,
             "prime_edit_notes": list(design.prime_edit.notes) if design.prime_edit else [],
+            "notes": list(design.notes),
             "exons": [f"{start + 1}-{end}" for start, end in design.exons],
         },
         "settings": settings,
-        "method": METHOD,
+        "method": f"{METHOD} {_counting_rule(result)}",
         "reads": {
             "input": reads.reads_in,
             "paired": reads.paired,
@@ -80,6 +90,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "aligned": tally.aligned,
             "not_aligned": tally.outcomes[NOT_ALIGNED],
             "window_not_covered": tally.outcomes[WINDOW_NOT_COVERED],
+            "editable_base_masked": tally.outcomes[EDITABLE_BASE_MASKED],
             "primer_dimer": tally.outcomes[PRIMER_DIMER],
             "classified": tally.classified,
             "outcome_ties_resolved_to_amplicon": tally.reference_ties,
@@ -91,8 +102,21 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "insertion": Proportion(tally.with_insertion, tally.classified).as_dict(),
             "deletion": Proportion(tally.with_deletion, tally.classified).as_dict(),
             "substitution": Proportion(tally.with_substitution, tally.classified).as_dict(),
+            "other_substitution": Proportion(tally.with_other_substitution, tally.classified).as_dict(),
         },
+        "substitution_background": substitution_background(tally),
     }
+    if design.hdr is not None:
+        hdr_reads = tally.outcomes[HDR] + tally.outcomes[IMPERFECT_HDR]
+        document["hdr"] = {
+            "donor_changes": [change.label for change in design.donor_changes],
+            "imperfect_hdr_missing_donor_changes": Proportion(tally.imperfect_hdr_missing, tally.classified).as_dict(),
+            "imperfect_hdr_with_other_edit": Proportion(tally.imperfect_hdr_other_edit, tally.classified).as_dict(),
+            "reads_lacking_each_donor_change": {
+                change.label: Proportion(tally.donor_change_missing[index], hdr_reads).as_dict()
+                for index, change in enumerate(design.donor_changes)
+            },
+        }
     if result.site is not None:
         document["design"]["genome_site"] = result.site
     if result.molecules is not None and result.molecule_tally is not None:
@@ -137,6 +161,20 @@ def headline(result: SampleResult) -> str:
         f"{engagement['percent']:.2f}% (95% CI {engagement['ci95_low']:.2f}-{engagement['ci95_high']:.2f}; "
         f"{engagement['reads']}/{engagement['total']} reads); any change in the window {text.removeprefix('edited ')}"
     )
+
+
+def _counting_rule(result: SampleResult) -> str:
+    """The thresholds and substitution rule this run used, in words for the methods text."""
+    classification = result.settings.classification
+    if classification.count_substitutions:
+        rule = "every substitution in the window counted as an edit (--count-substitutions)"
+    elif classification.ignore_substitutions:
+        rule = "no substitution counted as an edit (--ignore-substitutions)"
+    elif result.design.base_editor is not None:
+        rule = f"only the {result.design.base_editor.name} conversion counted among substitutions"
+    else:
+        rule = "substitutions reported, not counted as edits"
+    return f"This run: base-quality threshold Q{result.settings.quality.min_base_quality}; {rule}."
 
 
 MIN_CLASSIFIED_READS = 1000
