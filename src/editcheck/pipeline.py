@@ -109,6 +109,7 @@ def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: t
     the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
     _init_worker(factory, arguments)
 
 
@@ -116,6 +117,21 @@ def _process_chunk(sequences: Sequence[str]) -> list[Any]:
     assert _worker is not None
     worker = _worker
     return [worker(sequence) for sequence in sequences]
+
+
+_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple) -> Any:
+    """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
+    handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
+    during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+    try:
+        context = multiprocessing.get_context("fork")
+        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class UniqueReadAligner:
@@ -134,8 +150,7 @@ class UniqueReadAligner:
         self._pool = None
         arguments = (design, settings) if arguments is None else arguments
         if threads > 1:
-            context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments))
+            self._pool = _start_pool(threads, worker, arguments)
         else:
             _init_worker(worker, arguments)
 
