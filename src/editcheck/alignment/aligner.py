@@ -6,6 +6,14 @@ match +5, mismatch -4, gap -(18 + 2 L) that amplicon tools in this field use. Te
 not edits: read bases beyond the amplicon ends (primer/adapter overhang) are clipped and
 amplicon bases before the read's first or after its last aligned base are *not covered*.
 Indels are then placed by :mod:`editcheck.alignment.placement`.
+
+A read that starts or ends inside the amplicon (a short read on a long amplicon, an unmerged mate)
+is first located by exact k-mer seeds unique in the reference; it is aligned to that stretch only,
+with the uncovered amplicon ends free, so its cost does not grow with the amplicon's length and
+a chance match at a far amplicon end cannot turn the uncovered part into a "deletion".
+Large alignment problems run in WFA2's bidirectional (BiWFA) mode, whose memory grows with the
+alignment score rather than its square, and reads longer than :func:`max_read_length` are not
+aligned at all (the classifier reports them as ``too_long``).
 """
 
 from __future__ import annotations
@@ -28,6 +36,29 @@ MIN_READ_LENGTH = 10
 """Exact matches to the amplicon's first and last bases locate primer-anchored read ends quickly."""
 DEFAULT_MIN_IDENTITY = 60.0
 """Reads whose best alignment has a lower percent identity are counted as not aligned."""
+SEED = 12
+SEED_STRIDE = 4
+"""Read k-mers looked up (every SEED_STRIDE-th) among the reference's unique SEED-mers."""
+MAX_END_MISMATCH_FRACTION = 0.2
+"""Read bases between a read end and its nearest seed may differ this much from the reference."""
+SEED_MARGIN = 32
+"""Reference bases aligned beyond the seeded span of a read that starts or ends inside the amplicon:
+room for an indel before the read's first (or after its last) seed."""
+HIGH_MEMORY_MAX_LENGTH = 3000
+"""Alignments of a longer read + reference run in a low-memory mode: BiWFA (memory linear in the
+score) end to end, WFA2's ``low`` mode with free ends. The default mode stores every wavefront:
+about 100 MB at this size, gigabytes for a 13-kb read."""
+MAX_ALIGNMENT_MEMORY = 1 << 30
+"""A low-memory alignment needing more bytes than this is abandoned (the read is not aligned)."""
+DEFAULT_MAX_LENGTH_FACTOR = 2.0
+MAX_LENGTH_SLACK = 500
+"""A read may be this many bases longer than DEFAULT_MAX_LENGTH_FACTOR x the longest reference."""
+
+
+def max_read_length(references: Sequence[Reference], factor: float = DEFAULT_MAX_LENGTH_FACTOR) -> int:
+    """Longest read aligned: ``factor`` x the longest reference + MAX_LENGTH_SLACK bases (room for
+    long insertions and primer/adapter overhang); longer reads are ``too_long``, not aligned."""
+    return int(factor * max(len(reference.sequence) for reference in references)) + MAX_LENGTH_SLACK
 
 _MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
 
@@ -98,12 +129,13 @@ def _common_prefix(first: str, second: str) -> int:
     return length
 
 
-def wfa_aligner(reference: str | None, span: str, **free: int) -> WavefrontAligner:
+def wfa_aligner(reference: str | None, span: str, memory_mode: str = "high", **free: int) -> WavefrontAligner:
     """An exact (no heuristic) affine WFA aligner with editcheck's penalties."""
     return WavefrontAligner(
         reference,
         span=span,
         distance="affine",
+        memory_mode=memory_mode,
         mismatch=MISMATCH_PENALTY,
         gap_opening=GAP_OPEN_PENALTY,
         gap_extension=GAP_EXTEND_PENALTY,
@@ -112,17 +144,77 @@ def wfa_aligner(reference: str | None, span: str, **free: int) -> WavefrontAlign
     )
 
 
+def _unique_seeds(sequence: str) -> dict[str, int]:
+    """SEED-mers occurring once in ``sequence`` -> their position."""
+    positions: dict[str, int] = {}
+    repeated: set[str] = set()
+    for start in range(len(sequence) - SEED + 1):
+        kmer = sequence[start : start + SEED]
+        if kmer in positions:
+            repeated.add(kmer)
+        else:
+            positions[kmer] = start
+    for kmer in repeated:
+        del positions[kmer]
+    return positions
+
+
+def locate(seeds: dict[str, int], reference: str, read: str) -> tuple[int | None, int | None]:
+    """Where ``read`` starts and ends on ``reference``, from its exact seed matches: the reference
+    position of the read's first base on the diagonal of its first seed, and of the base after its
+    last on the diagonal of its last seed. Only seeds on diagonals hit twice or more count (a chance
+    12-mer match says nothing). An end is ``None`` unless the read bases beyond its seed match the
+    reference on that diagonal but for sequencing errors (an indel, junk or adapter there leaves
+    the read's end unknown)."""
+    hits: list[tuple[int, int]] = []
+    votes: dict[int, int] = {}
+    get = seeds.get
+    for start in range(0, len(read) - SEED + 1, SEED_STRIDE):
+        position = get(read[start : start + SEED])
+        if position is not None:
+            diagonal = position - start
+            hits.append((start, diagonal))
+            votes[diagonal] = votes.get(diagonal, 0) + 1
+    hits = [(start, diagonal) for start, diagonal in hits if votes[diagonal] > 1]
+    if not hits:
+        return None, None
+    begin = end = None
+    first, diagonal = hits[0]
+    if diagonal >= 0 and _close(reference[diagonal : diagonal + first], read[:first]):
+        begin = diagonal
+    last, diagonal = hits[-1]
+    tail = last + SEED
+    if _close(reference[diagonal + tail : diagonal + len(read)], read[tail:]):
+        end = diagonal + len(read)
+    return begin, end
+
+
+def _close(reference: str, read: str) -> bool:
+    """Equal lengths and at most 2 + MAX_END_MISMATCH_FRACTION of the bases differing (N never counts)."""
+    if len(reference) != len(read):
+        return False
+    found: list[tuple[int, str]] = []
+    _mismatches(reference, read, 0, found)
+    return len(found) <= 2 + MAX_END_MISMATCH_FRACTION * len(read)
+
+
 class ReadAligner:
     """Aligns reads to one or more references and returns an :class:`AlignedRead` or ``None``."""
 
     def __init__(
-        self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY, large_deletion_min: int = 50
-    ) -> None:
+        self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY, large_deletion_min: int = 50,
+        max_length_factor: float = DEFAULT_MAX_LENGTH_FACTOR,
+    ) -> None:  # fmt: skip
         self.references = tuple(references)
         self.min_identity = min_identity
         self.large_deletion_min = large_deletion_min
+        self.max_read_length = max_read_length(self.references, max_length_factor)
         self._end_to_end = [wfa_aligner(reference.sequence, "end-to-end") for reference in self.references]
         self._ends_free = [wfa_aligner(reference.sequence, "ends-free") for reference in self.references]
+        self._sliced = wfa_aligner(None, "ends-free")
+        self._low_memory_end_to_end = wfa_aligner(None, "end-to-end", "biwfa", max_memory=MAX_ALIGNMENT_MEMORY)
+        self._low_memory_ends_free = wfa_aligner(None, "ends-free", "low", max_memory=MAX_ALIGNMENT_MEMORY)
+        self._seeds = [_unique_seeds(reference.sequence) for reference in self.references]
         self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
         self._cut_boundaries = [tuple(cut + 1 for cut in reference.cut_points) for reference in self.references]
         forward: set[str] = set()
@@ -168,10 +260,15 @@ class ReadAligner:
             return (True,)
         return (False, True)
 
+    def too_long(self, read: str) -> bool:
+        """True for a read longer than :attr:`max_read_length`, which :meth:`align` does not align."""
+        return len(read) > self.max_read_length
+
     def align(self, read: str) -> AlignedRead | None:
         """Align one read; ``None`` if no reference reaches the identity threshold (reads with a large
-        deletion are returned whatever their identity: the classifier judges them by their anchors)."""
-        if len(read) < MIN_READ_LENGTH:
+        deletion are returned whatever their identity: the classifier judges them by their anchors)
+        or the read is shorter than MIN_READ_LENGTH or :meth:`too_long`."""
+        if len(read) < MIN_READ_LENGTH or len(read) > self.max_read_length:
             return None
         best: tuple | None = None
         best_penalty = 0
@@ -230,19 +327,28 @@ class ReadAligner:
             ungapped = _ungapped(index, reverse, reference, text)
             if ungapped is not None:
                 return ungapped[0], index, ungapped[1]
+        low, high = 0, len(reference)
+        pattern_begin = pattern_end = 0
         if begin_free or end_free:
-            aligner = self._ends_free[index]
-            aligner.text_begin_free = len(text) if begin_free else 0
-            aligner.text_end_free = len(text) if end_free else 0
-        else:
-            aligner = self._end_to_end[index]
-        aligner.wavefront_align(text)
+            # A read end that seeds place well inside the amplicon: align to the seeded stretch only,
+            # with the amplicon bases beyond it free (they are not covered, not deleted). Reads ending
+            # near an amplicon end keep the end-to-end alignment of that end.
+            start, stop = locate(self._seeds[index], reference, text)
+            if start is not None or stop is not None:
+                if begin_free and start is not None and start > SEED_MARGIN:
+                    low = max(0, start - SEED_MARGIN)
+                    pattern_begin, begin_free = start - low + SEED_MARGIN, 0
+                if end_free and stop is not None and stop < len(reference) - SEED_MARGIN:
+                    high = min(len(reference), stop + SEED_MARGIN)
+                    pattern_end, end_free = high - stop + SEED_MARGIN, 0
+                pattern_begin, pattern_end = min(pattern_begin, high - low), min(pattern_end, high - low)
+        aligner = self._run(index, text, low, high, pattern_begin, pattern_end, begin_free, end_free)
         if aligner.status != 0:
             return None
         operations = aligner.cigartuples
         first, last = 0, len(operations)
-        read_start = reference_start = 0
-        read_end, reference_end = len(text), len(reference)
+        read_start, reference_start = 0, low
+        read_end, reference_end = len(text), high
         while first < last and operations[first][0] in (_INSERTION, _DELETION):
             code, length = operations[first]
             if code == _INSERTION:
@@ -269,6 +375,32 @@ class ReadAligner:
                 penalty += GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY * length
                 has_gap = True
         return penalty, index, reverse, text, core, read_start, read_end, reference_start, reference_end, has_gap
+
+    def _run(
+        self, index: int, text: str, low: int, high: int, pattern_begin: int, pattern_end: int, begin_free: int,
+        end_free: int,
+    ) -> WavefrontAligner:  # fmt: skip
+        """Align ``text`` to reference[low:high] with the given free ends; returns the aligner (status, CIGAR)."""
+        reference = self.references[index].sequence
+        pattern: str | None = None
+        free = pattern_begin or pattern_end or begin_free or end_free
+        if (high - low) + len(text) > HIGH_MEMORY_MAX_LENGTH:
+            aligner = self._low_memory_ends_free if free else self._low_memory_end_to_end
+            pattern = reference[low:high]
+        elif low == 0 and high == len(reference):
+            aligner = self._ends_free[index] if free else self._end_to_end[index]
+        else:
+            aligner, pattern = self._sliced, reference[low:high]
+        if free:
+            aligner.pattern_begin_free = pattern_begin
+            aligner.pattern_end_free = pattern_end
+            aligner.text_begin_free = len(text) if begin_free else 0
+            aligner.text_end_free = len(text) if end_free else 0
+        if pattern is None:
+            aligner.wavefront_align(text)
+        else:
+            aligner.wavefront_align(text, pattern)
+        return aligner
 
     def _build(
         self, index: int, reverse: bool, read: str, core: list[tuple[int, int]], read_start: int, read_end: int,
