@@ -77,3 +77,104 @@ def test_a_read_with_a_large_deletion_ending_inside_the_amplicon_keeps_its_delet
     assert (aligned.start, aligned.end) == (1300, 2050)
     assert [length for _, length in aligned.deletions] == [400]
     assert Classifier(design).classify(aligned).outcome == "large_deletion"
+
+
+def fastq(path, reads):
+    path.write_text("".join(f"@r{index}\n{read}\n+\n{'I' * len(read)}\n" for index, read in enumerate(reads)))
+    return path
+
+
+def test_reads_longer_than_the_limit_are_counted_too_long_and_reported(tmp_path):
+    from editcheck.pipeline import quantify
+    from editcheck.report.tables import summary_document, write_sample_outputs
+
+    design, generator = random_design(250, seed=6)
+    amplicon = design.amplicon.sequence
+    assert ReadAligner(design.references).max_read_length == 2 * 250 + 500
+    concatemer = amplicon * 5  # 1,250 bases: over the limit
+    at_limit = (amplicon * 4)[:1000]
+    reads = [amplicon] * 50 + [concatemer] * 3 + [at_limit] + [concatemer[:1001]]
+    result = quantify(fastq(tmp_path / "reads.fastq", reads), design=design)
+    assert result.tally.outcomes["too_long"] == 4  # the read at the limit is aligned (its extra copies are overhang)
+    assert result.tally.outcomes["unmodified"] == 51
+    assert result.tally.outcomes["too_long"] + result.tally.outcomes["not_aligned"] + result.tally.aligned == 55
+    document = summary_document(result)
+    assert document["reads"]["too_long"] == 4
+    assert document["settings"]["max_read_length"] == 1000
+    assert any("4 reads" in warning and "longer than 1000 bases" in warning for warning in document["warnings"])
+    write_sample_outputs(result, tmp_path / "out")
+    rows = (tmp_path / "out" / "summary.tsv").read_text().splitlines()
+    assert "\t".join([result.sample, "reads", "too_long", "4", "", "", "", ""]) in rows
+
+
+def test_too_long_reads_in_a_pool_are_counted(tmp_path):
+    from editcheck.pooled import quantify_pool
+
+    first, _ = random_design(250, seed=9)
+    second, _ = random_design(300, seed=10)
+    reads = [first.amplicon.sequence] * 5 + [second.amplicon.sequence * 4] * 2  # 1,200 > 2 x 300 + 500
+    result = quantify_pool(fastq(tmp_path / "pool.fastq", reads), None, [first, second])
+    assert result.too_long == 2
+    assert result.assigned == {first.name: 5, second.name: 0} or sum(result.assigned.values()) == 5
+
+
+def test_a_50_kb_read_under_a_2_gb_address_space_limit(tmp_path):
+    # A 13-kb tandem-repeat read took 1 GB and a 26-kb one 4 GB (quadratic); under a memory limit the
+    # process died with SIGSEGV and no message.
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    design, _ = random_design(250, seed=12)
+    amplicon = design.amplicon.sequence
+    reads = [amplicon] * 20 + [(amplicon * 200)[:length] for length in (13_000, 26_000, 50_000)]
+    reads_file = fastq(tmp_path / "long.fastq", reads)
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2_000_000 * 1024, 2_000_000 * 1024))  # ulimit -v 2000000
+
+    command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads_file), "-a", amplicon,
+               "-g", design.guides[0].sequence, "-o", str(tmp_path / "out")]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300, preexec_fn=limit_memory)
+    assert finished.returncode == 0, finished.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["reads"]["too_long"] == 3
+    assert summary["outcomes"]["unmodified"]["reads"] == 20
+
+
+LONG_READS_SCRIPT = """
+import random, resource, sys
+sys.path.insert(0, sys.argv[1])
+from test_bounded_alignment import random_design
+from editcheck.alignment.aligner import ReadAligner
+from editcheck.classification.outcomes import Classifier
+
+design, generator = random_design(2000, seed=13)
+amplicon = design.amplicon.sequence
+aligner = ReadAligner(design.references)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+concatemer = aligner.align((amplicon * 3)[:4500])
+insertion = amplicon[:1000] + (amplicon[::-1] * 2)[:2500] + amplicon[1000:]
+inserted = ReadAligner(design.references, min_identity=0).align(insertion)
+junk = aligner.align("".join(generator.choice("ACGT") for _ in range(4500)))
+grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024
+print(concatemer.start, concatemer.end, concatemer.identity, [len(bases) for _, bases in inserted.insertions],
+      Classifier(design).classify(junk).outcome, grown)
+"""
+
+
+def test_long_reads_within_the_limit_align_in_bounded_memory():
+    # A 2-kb amplicon allows 4.5-kb reads: they align in WFA2's low-memory modes (a read with a 2.5-kb
+    # insertion took ~220 MB in the default mode, a 13-kb one 1 GB). A fresh process measures the peak.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    finished = subprocess.run([sys.executable, "-c", LONG_READS_SCRIPT, str(Path(__file__).parent)],
+                              capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    start, end, identity, insertions, junk, grown_mb = finished.stdout.split(maxsplit=5)
+    assert (start, end, identity) == ("0", "2000", "100.0")  # the extra copies are overhang
+    assert insertions == "[2500]"
+    assert junk == "not_aligned"
+    assert int(grown_mb) < 60

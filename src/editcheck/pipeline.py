@@ -17,6 +17,7 @@ from typing import Any
 from editcheck.alignment.aligner import AlignedRead, ReadAligner
 from editcheck.classification.outcomes import (
     NOT_ALIGNED,
+    TOO_LONG,
     WINDOW_NOT_COVERED,
     ClassificationSettings,
     Classifier,
@@ -47,10 +48,16 @@ class AnalysisSettings:
     def __post_init__(self) -> None:
         if not 0 <= self.classification.min_identity <= 100:
             raise ParameterError(f"minimum identity {self.classification.min_identity} must be between 0 and 100")
+        if not 1 <= self.classification.max_length_factor <= 100:
+            raise ParameterError(f"maximum read length factor {self.classification.max_length_factor} must be between 1 and 100")
 
     def aligner(self, design: AmpliconDesign) -> ReadAligner:
         """The read aligner these settings call for."""
-        return ReadAligner(design.references, self.classification.min_identity, self.classification.large_deletion_min)
+        classification = self.classification
+        return ReadAligner(
+            design.references, classification.min_identity, classification.large_deletion_min,
+            classification.max_length_factor,
+        )  # fmt: skip
 
 
 @dataclass
@@ -82,6 +89,8 @@ class AmpliconWorker:
         self.classifier = Classifier(design, settings.classification)
 
     def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
+        if self.aligner.too_long(sequence):
+            return None, ReadCall(TOO_LONG)
         aligned = self.aligner.align(sequence)
         return aligned, self.classifier.classify(aligned)
 
@@ -183,6 +192,8 @@ def _classify_unmerged(
         for mate in (first, second):
             aligned, call = worker(mate)
             if aligned is None:
+                if call.outcome == TOO_LONG and best[0] is None:
+                    best = (None, call)
                 continue
             current = best[0]
             covers = call.outcome != WINDOW_NOT_COVERED
@@ -251,7 +262,9 @@ def _quantify(
         (sequence, reads.sequences[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)
     ]
     unmerged = _classify_unmerged(reads.unmerged_pairs, design, settings)
-    unmerged_used = sum(count for _, count, _, call in unmerged if call.outcome not in (NOT_ALIGNED, WINDOW_NOT_COVERED))
+    unmerged_used = sum(
+        count for _, count, _, call in unmerged if call.outcome not in (NOT_ALIGNED, TOO_LONG, WINDOW_NOT_COVERED)
+    )
     calls.extend(unmerged)
     return _result(r1, r2, design, settings, sample, reads, calls, keep_calls, unmerged_used=unmerged_used)
 

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
-from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, AmpliconIndex, best_amplicon
+from editcheck.alignment.assignment import (
+    AMBIGUOUS_AMPLICON,
+    TOO_LONG_AMPLICON,
+    UNASSIGNED,
+    AmpliconIndex,
+    best_amplicon,
+)
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
@@ -67,7 +73,10 @@ class PoolWorker:
 
     def __call__(self, sequence: str) -> tuple[int, AlignedRead | None, ReadCall | None]:
         results = []
-        for amplicon in self.index.candidates(sequence):
+        candidates = self.index.candidates(sequence)
+        if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
+            return TOO_LONG_AMPLICON, None, None
+        for amplicon in candidates:
             aligned = self.workers[amplicon].aligner.align(sequence)
             if aligned is not None:
                 results.append((amplicon, aligned))
@@ -86,6 +95,8 @@ class PoolResult:
     assigned: dict[str, int] = field(default_factory=dict)
     ambiguous: int = 0
     unassigned: int = 0
+    too_long: int = 0
+    """Reads longer than the maximum read length of their best candidate amplicon (not aligned)."""
 
 
 def quantify_pool(
@@ -120,13 +131,15 @@ def quantify_pool(
         if collecting:
             gc.enable()
     per_amplicon: list[list[tuple[str, int, AlignedRead | None, ReadCall]]] = [[] for _ in designs]
-    ambiguous = unassigned = 0
+    ambiguous = unassigned = too_long = 0
     entries = [(sequence, reads.sequences[sequence], result) for sequence, result in zip(reads.sequences, results)]
     for sequence, count, (amplicon, aligned, call) in entries + unmerged:
         if amplicon == AMBIGUOUS_AMPLICON:
             ambiguous += count
         elif amplicon == UNASSIGNED:
             unassigned += count
+        elif amplicon == TOO_LONG_AMPLICON:
+            too_long += count
         else:
             per_amplicon[amplicon].append((sequence, count, aligned, call))
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
@@ -137,7 +150,7 @@ def quantify_pool(
         assigned[design.name] = sum(count for _, count, _, _ in calls)
         amplicon_reads = CollapsedReads(reads_in=assigned[design.name], paired=reads.paired)
         samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads, tally_reads(design, calls)))
-    return PoolResult(samples, reads, assigned, ambiguous, unassigned)
+    return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
 
 
 def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
@@ -160,8 +173,9 @@ def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
             "assigned": result.assigned,
             "ambiguous": result.ambiguous,
             "unassigned": result.unassigned,
+            "too_long": result.too_long,
             "method": "k-mer candidates (k=12, both strands), then alignment score over the covered span; "
-            "ties are ambiguous",
+            "ties are ambiguous; reads longer than the best candidate's maximum read length are too_long",
         },
     )
     write_tsv(

@@ -52,7 +52,7 @@ MAX_ALIGNMENT_MEMORY = 1 << 30
 """A low-memory alignment needing more bytes than this is abandoned (the read is not aligned)."""
 DEFAULT_MAX_LENGTH_FACTOR = 2.0
 MAX_LENGTH_SLACK = 500
-"""A read may be this many bases longer than DEFAULT_MAX_LENGTH_FACTOR x the longest reference."""
+"""A read may be this many bases longer than the factor x the longest reference (short amplicons)."""
 
 
 def max_read_length(references: Sequence[Reference], factor: float = DEFAULT_MAX_LENGTH_FACTOR) -> int:

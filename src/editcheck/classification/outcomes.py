@@ -21,6 +21,7 @@ AMBIGUOUS = "ambiguous"
 WINDOW_NOT_COVERED = "window_not_covered"
 PRIMER_DIMER = "primer_dimer"
 NOT_ALIGNED = "not_aligned"
+TOO_LONG = "too_long"
 
 CLASSIFIED = (
     UNMODIFIED, MODIFIED, LARGE_DELETION, HDR, IMPERFECT_HDR, PRIME_EDIT, PRIME_EDIT_WITH_CHANGES, SCAFFOLD_INSERTION,
@@ -42,6 +43,7 @@ CLASS_LABELS = {
     WINDOW_NOT_COVERED: "Aligned but not covering the whole window",
     PRIMER_DIMER: "Primer dimer or short fragment (only the amplicon ends, too short to call a deletion)",
     NOT_ALIGNED: "Not aligned (below the identity threshold)",
+    TOO_LONG: "Too long to align (longer than the maximum read length)",
 }
 
 # Per-read base-editing classes (with a base editor).
@@ -72,6 +74,8 @@ class ClassificationSettings:
     """Aligned amplicon bases needed on each side of a large deletion (fewer: primer dimer)."""
     min_identity: float = 60.0
     """Percent identity a read needs; for a large deletion, computed without the deletion."""
+    max_length_factor: float = 2.0
+    """Reads longer than this x the longest reference + 500 bases are ``too_long``: not aligned, counted."""
 
 
 class ReadCall(NamedTuple):
