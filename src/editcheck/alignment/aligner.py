@@ -11,9 +11,9 @@ A read that starts or ends inside the amplicon (a short read on a long amplicon,
 is first located by exact k-mer seeds unique in the reference; it is aligned to that stretch only,
 with the uncovered amplicon ends free, so its cost does not grow with the amplicon's length and
 a chance match at a far amplicon end cannot turn the uncovered part into a "deletion".
-Large alignment problems run in WFA2's bidirectional (BiWFA) mode, whose memory grows with the
-alignment score rather than its square, and reads longer than :func:`max_read_length` are not
-aligned at all (the classifier reports them as ``too_long``).
+Large alignment problems run in WFA2's low-memory modes (bidirectional BiWFA end to end, whose
+memory grows with the alignment score rather than its square; ``low`` with free ends), and reads
+longer than :func:`max_read_length` are not aligned at all (they are counted as ``too_long``).
 """
 
 from __future__ import annotations
@@ -334,14 +334,13 @@ class ReadAligner:
             # with the amplicon bases beyond it free (they are not covered, not deleted). Reads ending
             # near an amplicon end keep the end-to-end alignment of that end.
             start, stop = locate(self._seeds[index], reference, text)
-            if start is not None or stop is not None:
-                if begin_free and start is not None and start > SEED_MARGIN:
-                    low = max(0, start - SEED_MARGIN)
-                    pattern_begin, begin_free = start - low + SEED_MARGIN, 0
-                if end_free and stop is not None and stop < len(reference) - SEED_MARGIN:
-                    high = min(len(reference), stop + SEED_MARGIN)
-                    pattern_end, end_free = high - stop + SEED_MARGIN, 0
-                pattern_begin, pattern_end = min(pattern_begin, high - low), min(pattern_end, high - low)
+            if begin_free and start is not None and start > SEED_MARGIN:
+                low = start - SEED_MARGIN
+                pattern_begin, begin_free = 2 * SEED_MARGIN, 0
+            if end_free and stop is not None and stop < len(reference) - SEED_MARGIN:
+                high = stop + SEED_MARGIN
+                pattern_end, end_free = 2 * SEED_MARGIN, 0
+            pattern_begin, pattern_end = min(pattern_begin, high - low), min(pattern_end, high - low)
         aligner = self._run(index, text, low, high, pattern_begin, pattern_end, begin_free, end_free)
         if aligner.status != 0:
             return None
