@@ -159,34 +159,30 @@ def _unique_seeds(sequence: str) -> dict[str, int]:
     return positions
 
 
-def locate(seeds: dict[str, int], reference: str, read: str) -> tuple[int | None, int | None]:
-    """Where ``read`` starts and ends on ``reference``, from its exact seed matches: the reference
-    position of the read's first base on the diagonal of its first seed, and of the base after its
-    last on the diagonal of its last seed. Only seeds on diagonals hit twice or more count (a chance
-    12-mer match says nothing). An end is ``None`` unless the read bases beyond its seed match the
-    reference on that diagonal but for sequencing errors (an indel, junk or adapter there leaves
+def locate(seeds: dict[str, int], reference: str, read: str, from_end: bool = False) -> int | None:
+    """Where ``read`` starts on ``reference`` (with ``from_end``: where its last base ends), from exact
+    seed matches scanned from that end of the read: the first seed whose diagonal another seed
+    confirms (a chance 12-mer match says nothing) places the read's end on that diagonal. ``None``
+    when no seed is confirmed or the read bases between the end and that seed do not match the
+    reference on the diagonal but for sequencing errors (an indel, junk or adapter there leaves
     the read's end unknown)."""
-    hits: list[tuple[int, int]] = []
-    votes: dict[int, int] = {}
+    starts = range(0, len(read) - SEED + 1, SEED_STRIDE)
+    first_hit: dict[int, int] = {}
     get = seeds.get
-    for start in range(0, len(read) - SEED + 1, SEED_STRIDE):
+    for start in reversed(starts) if from_end else starts:
         position = get(read[start : start + SEED])
-        if position is not None:
-            diagonal = position - start
-            hits.append((start, diagonal))
-            votes[diagonal] = votes.get(diagonal, 0) + 1
-    hits = [(start, diagonal) for start, diagonal in hits if votes[diagonal] > 1]
-    if not hits:
-        return None, None
-    begin = end = None
-    first, diagonal = hits[0]
-    if diagonal >= 0 and _close(reference[diagonal : diagonal + first], read[:first]):
-        begin = diagonal
-    last, diagonal = hits[-1]
-    tail = last + SEED
-    if _close(reference[diagonal + tail : diagonal + len(read)], read[tail:]):
-        end = diagonal + len(read)
-    return begin, end
+        if position is None:
+            continue
+        diagonal = position - start
+        if diagonal not in first_hit:
+            first_hit[diagonal] = start
+            continue
+        start = first_hit[diagonal]  # the confirmed seed nearest the end
+        if from_end:
+            tail = start + SEED
+            return diagonal + len(read) if _close(reference[diagonal + tail : diagonal + len(read)], read[tail:]) else None
+        return diagonal if diagonal >= 0 and _close(reference[diagonal : diagonal + start], read[:start]) else None
+    return None
 
 
 def _close(reference: str, read: str) -> bool:
@@ -329,15 +325,17 @@ class ReadAligner:
                 return ungapped[0], index, ungapped[1]
         low, high = 0, len(reference)
         pattern_begin = pattern_end = 0
-        if begin_free or end_free:
+        if (begin_free or end_free) and len(text) < len(reference) - SEED_MARGIN:
             # A read end that seeds place well inside the amplicon: align to the seeded stretch only,
-            # with the amplicon bases beyond it free (they are not covered, not deleted). Reads ending
-            # near an amplicon end keep the end-to-end alignment of that end.
-            start, stop = locate(self._seeds[index], reference, text)
-            if begin_free and start is not None and start > SEED_MARGIN:
+            # with the amplicon bases beyond it free (they are not covered, not deleted). Reads about
+            # as long as the amplicon, and read ends near an amplicon end, keep the end-to-end alignment.
+            seeds = self._seeds[index]
+            start = locate(seeds, reference, text) if begin_free else None
+            if start is not None and start > SEED_MARGIN:
                 low = start - SEED_MARGIN
                 pattern_begin, begin_free = 2 * SEED_MARGIN, 0
-            if end_free and stop is not None and stop < len(reference) - SEED_MARGIN:
+            stop = locate(seeds, reference, text, from_end=True) if end_free else None
+            if stop is not None and stop < len(reference) - SEED_MARGIN:
                 high = stop + SEED_MARGIN
                 pattern_end, end_free = 2 * SEED_MARGIN, 0
             pattern_begin, pattern_end = min(pattern_begin, high - low), min(pattern_end, high - low)
