@@ -12,12 +12,12 @@ from editcheck.classification.outcomes import Classifier
 from editcheck.design import build_design, reverse_complement
 
 
-def random_design(length: int, seed: int):
+def random_design(length: int, seed: int, name: str = "Reference"):
     generator = random.Random(seed)
     amplicon = "".join(generator.choice("ACGT") for _ in range(length))
     middle = length // 2
     amplicon = amplicon[: middle + 21] + "GG" + amplicon[middle + 23 :]  # NGG PAM after the guide
-    return build_design(amplicon, [amplicon[middle : middle + 20]]), generator
+    return build_design(amplicon, [amplicon[middle : middle + 20]], name=name), generator
 
 
 def substrings(amplicon: str, generator: random.Random, count: int, length: int, error_rate: float):
@@ -105,17 +105,27 @@ def test_reads_longer_than_the_limit_are_counted_too_long_and_reported(tmp_path)
     write_sample_outputs(result, tmp_path / "out")
     rows = (tmp_path / "out" / "summary.tsv").read_text().splitlines()
     assert "\t".join([result.sample, "reads", "too_long", "4", "", "", "", ""]) in rows
+    from editcheck.report.appendix import write_report
+
+    write_report([tmp_path / "out"], None, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "longer than 1000 bases and were not aligned" in html  # the warning
+    assert "too long" in html  # the read-fate plot's legend
 
 
 def test_too_long_reads_in_a_pool_are_counted(tmp_path):
-    from editcheck.pooled import quantify_pool
+    import json
 
-    first, _ = random_design(250, seed=9)
-    second, _ = random_design(300, seed=10)
+    from editcheck.pooled import quantify_pool, write_pool_outputs
+
+    first, _ = random_design(250, seed=9, name="first")
+    second, _ = random_design(300, seed=10, name="second")
     reads = [first.amplicon.sequence] * 5 + [second.amplicon.sequence * 4] * 2  # 1,200 > 2 x 300 + 500
     result = quantify_pool(fastq(tmp_path / "pool.fastq", reads), None, [first, second])
-    assert result.too_long == 2
-    assert result.assigned == {first.name: 5, second.name: 0} or sum(result.assigned.values()) == 5
+    assert (result.too_long, result.unassigned, result.ambiguous) == (2, 0, 0)
+    assert result.assigned == {"first": 5, "second": 0}
+    write_pool_outputs(result, tmp_path / "out")
+    assert json.loads((tmp_path / "out" / "assignment.json").read_text())["too_long"] == 2
 
 
 def test_a_50_kb_read_under_a_2_gb_address_space_limit(tmp_path):
