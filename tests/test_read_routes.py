@@ -11,10 +11,12 @@ from pathlib import Path
 import pysam
 import pytest
 
+from editcheck.classification.outcomes import ClassificationSettings
 from editcheck.design import build_design, reverse_complement
-from editcheck.pipeline import choose_mate, quantify
+from editcheck.pipeline import AnalysisSettings, choose_mate, quantify
 from editcheck.pooled import quantify_pool
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
+from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.umi import UmiSettings
 from editcheck.report.tables import summary_document, write_sample_outputs
 
@@ -28,6 +30,10 @@ SITE = GenomeSite("chrA", 100, 360)
 DELETED = AMPLICON[:124] + AMPLICON[129:]  # 5-bp deletion at the cut
 INSERTED = AMPLICON[:127] + "TT" + AMPLICON[127:]
 SUBSTITUTED = AMPLICON[:126] + ("A" if AMPLICON[126] != "A" else "C") + AMPLICON[127:]
+
+CRISPRESSO2 = AnalysisSettings(
+    classification=ClassificationSettings(count_substitutions=True), quality=QualitySettings(min_base_quality=0)
+)
 
 
 def _umi(index: int) -> str:
@@ -98,8 +104,10 @@ def test_fastq_pool_and_bam_give_identical_tables(tmp_path: Path) -> None:
     assert (reads["input"], reads["merged"], reads["unmerged"], reads["unmerged_used"]) == (67, 52, 15, 13)
     assert (reads["classified"], reads["window_not_covered"]) == (65, 2)
     outcomes = expected["outcomes"]
-    assert (outcomes["unmodified"]["reads"], outcomes["modified"]["reads"]) == (35, 30)
+    # The 4 substitution reads are reported but not edited (a nuclease's substitutions are not edits).
+    assert (outcomes["unmodified"]["reads"], outcomes["modified"]["reads"]) == (39, 26)
     assert (expected["edit_types"]["deletion"]["reads"], expected["edit_types"]["insertion"]["reads"]) == (20, 6)
+    assert expected["edit_types"]["substitution"]["reads"] == 4
 
 
 def test_umi_route_uses_the_same_mate(tmp_path: Path) -> None:
@@ -215,12 +223,16 @@ def test_real_pairs_give_identical_tables_on_every_route(crispresso2_inputs: Pat
     pysam.sort("-o", str(bam), str(tmp_path / "nhej.sam"), catch_stdout=False)
     pysam.index(str(bam))
     design = build_design(NHEJ, name="NHEJ")
-    expected = _tables(quantify(r1, r2, design=design), tmp_path / "fastq")
-    pooled = _tables(quantify_pool(r1, r2, [design]).samples[0], tmp_path / "pool")
-    # The pool leaves reads without any amplicon k-mer unassigned, so only the reads it aligns compare.
+    # CRISPResso2's counting (no masking, substitutions counted), to compare with the numbers it published.
+    # Unmasked, because the pool leaves reads without any amplicon k-mer unassigned (masked low-quality
+    # reads among them), so that only the reads it aligns compare.
+    settings = CRISPRESSO2
+    expected = _tables(quantify(r1, r2, design=design, settings=settings), tmp_path / "fastq")
+    pooled = _tables(quantify_pool(r1, r2, [design], settings=settings).samples[0], tmp_path / "pool")
     for key in ("outcomes", "edited", "edit_types", "indel_sizes.tsv"):
         assert pooled[key] == expected[key], key
-    assert _tables(quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ))), tmp_path / "bam") == expected
+    from_bam = quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ)), settings=settings)
+    assert _tables(from_bam, tmp_path / "bam") == expected
     outcomes = expected["outcomes"]
     counts = tuple(outcomes[name]["reads"] for name in ("unmodified", "modified", "large_deletion"))
     assert counts == (5727, 18970, 83) and outcomes["modified"]["total"] == 24780

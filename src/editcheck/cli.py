@@ -284,9 +284,9 @@ def quantify_pool(**options: Any) -> None:
                           threads=options["threads"])  # fmt: skip
         write_pool_tables(result, staging)
     logger.info(
-        "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned -> %s",
+        "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
         result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
-        options["out"],
+        result.too_long, options["out"],
     )  # fmt: skip
 
 

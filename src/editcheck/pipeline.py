@@ -18,6 +18,8 @@ from editcheck.alignment.aligner import AlignedRead, ReadAligner
 from editcheck.classification.outcomes import (
     CLASSIFIED,
     NOT_ALIGNED,
+    TOO_LONG,
+    WINDOW_NOT_COVERED,
     ClassificationSettings,
     Classifier,
     ReadCall,
@@ -48,10 +50,16 @@ class AnalysisSettings:
     def __post_init__(self) -> None:
         if not 0 <= self.classification.min_identity <= 100:
             raise ParameterError(f"minimum identity {self.classification.min_identity} must be between 0 and 100")
+        if not 1 <= self.classification.max_length_factor <= 100:
+            raise ParameterError(f"maximum read length factor {self.classification.max_length_factor} must be between 1 and 100")
 
     def aligner(self, design: AmpliconDesign) -> ReadAligner:
         """The read aligner these settings call for."""
-        return ReadAligner(design.references, self.classification.min_identity, self.classification.large_deletion_min)
+        classification = self.classification
+        return ReadAligner(
+            design.references, classification.min_identity, classification.large_deletion_min,
+            classification.max_length_factor,
+        )  # fmt: skip
 
 
 @dataclass
@@ -83,6 +91,8 @@ class AmpliconWorker:
         self.classifier = Classifier(design, settings.classification)
 
     def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
+        if self.aligner.too_long(sequence):
+            return None, ReadCall(TOO_LONG)
         return self.classify_aligned(sequence, self.aligner.align(sequence))
 
     def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> tuple[AlignedRead | None, ReadCall]:
@@ -205,16 +215,16 @@ def choose_mate(mates: Sequence[tuple[AlignedRead | None, ReadCall]]) -> int:
     The one rule for a pair that did not merge, used by ``quantify`` (FASTQ and BAM/CRAM), ``quantify-pool``
     and the UMI route: the pair is one fragment, counted once, and classified from one mate.  A mate whose
     call covers the quantification window (a classified outcome) beats a mate that aligned without
-    covering it (``window_not_covered``, ``primer_dimer``), which beats a mate that did not align; between
-    two mates of the same tier the higher identity over the covered span wins (the mate with fewer
-    sequencing errors); R1 on a tie.
+    covering it (``window_not_covered``, ``primer_dimer``), which beats a mate too long to align
+    (``too_long``), which beats a mate that did not align; between two mates of the same tier the higher
+    identity over the covered span wins (the mate with fewer sequencing errors); R1 on a tie.
     """
 
     def rank(index: int) -> tuple[int, float, int]:
         aligned, call = mates[index]
         if aligned is None or call.outcome == NOT_ALIGNED:
-            return (0, 0.0, -index)
-        return (2 if call.outcome in CLASSIFIED else 1, aligned.identity, -index)
+            return (1 if call.outcome == TOO_LONG else 0, 0.0, -index)
+        return (3 if call.outcome in CLASSIFIED else 2, aligned.identity, -index)
 
     return max(range(len(mates)), key=rank)
 

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
-from editcheck.alignment.assignment import AMBIGUOUS_AMPLICON, UNASSIGNED, AmpliconIndex, best_amplicon
+from editcheck.alignment.assignment import (
+    AMBIGUOUS_AMPLICON,
+    TOO_LONG_AMPLICON,
+    UNASSIGNED,
+    AmpliconIndex,
+    best_amplicon,
+)
 from editcheck.classification.outcomes import NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
@@ -88,7 +94,10 @@ class PoolWorker:
 
     def __call__(self, sequence: str) -> tuple[int, AlignedRead | None, ReadCall | None]:
         results = []
-        for amplicon in self.index.candidates(sequence):
+        candidates = self.index.candidates(sequence)
+        if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
+            return TOO_LONG_AMPLICON, None, None
+        for amplicon in candidates:
             aligned = self.workers[amplicon].aligner.align(sequence)
             if aligned is not None:
                 results.append((amplicon, aligned))
@@ -108,6 +117,8 @@ class PoolResult:
     assigned: dict[str, int] = field(default_factory=dict)
     ambiguous: int = 0
     unassigned: int = 0
+    too_long: int = 0
+    """Reads longer than the maximum read length of their best candidate amplicon (not aligned)."""
 
 
 def quantify_pool(
@@ -141,13 +152,15 @@ def quantify_pool(
             gc.enable()
     per_amplicon: list[list[tuple[str, int, AlignedRead | None, ReadCall]]] = [[] for _ in designs]
     per_amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
-    ambiguous = unassigned = 0
+    ambiguous = unassigned = too_long = 0
     entries = [(sequence, reads.sequences[sequence], result) for sequence, result in zip(reads.sequences, results)]
     for number, (sequence, count, (amplicon, aligned, call)) in enumerate(entries + unmerged):
         if amplicon == AMBIGUOUS_AMPLICON:
             ambiguous += count
         elif amplicon == UNASSIGNED:
             unassigned += count
+        elif amplicon == TOO_LONG_AMPLICON:
+            too_long += count
         else:
             per_amplicon[amplicon].append((sequence, count, aligned, call))
             amplicon_reads = per_amplicon_reads[amplicon]
@@ -167,7 +180,7 @@ def quantify_pool(
         pair_calls = calls[len(amplicon_reads.sequences) :]  # merged reads first, then unmerged pairs
         samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
                                     tally_reads(design, calls), unmerged_used=unmerged_used(pair_calls)))  # fmt: skip
-    return PoolResult(samples, reads, assigned, ambiguous, unassigned)
+    return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
 
 
 def assign_pair(
@@ -183,7 +196,10 @@ def assign_pair(
     if len(amplicons) > 1:
         return AMBIGUOUS_AMPLICON, None, None
     if not amplicons:
-        return AMBIGUOUS_AMPLICON if AMBIGUOUS_AMPLICON in (first[0], second[0]) else UNASSIGNED, None, None
+        for status in (AMBIGUOUS_AMPLICON, TOO_LONG_AMPLICON):
+            if status in (first[0], second[0]):
+                return status, None, None
+        return UNASSIGNED, None, None
     amplicon = amplicons.pop()
     mates = [
         (aligned, call) if number == amplicon and call is not None else (None, ReadCall(NOT_ALIGNED))
@@ -222,8 +238,9 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
             "ambiguous": result.ambiguous,
             "unassigned": result.unassigned,
             "folders": folders,
+            "too_long": result.too_long,
             "method": "k-mer candidates (k=12, both strands), then alignment score over the covered span; "
-            "ties are ambiguous",
+            "ties are ambiguous; reads longer than the best candidate's maximum read length are too_long",
         },
     )
     write_tsv(

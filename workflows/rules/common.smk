@@ -262,3 +262,39 @@ def get_report_options(wildcards):
 def get_output_folder(wildcards, output):
     """The folder of a rule's first output: `editcheck` commands write a folder of files."""
     return shlex.quote(os.path.dirname(output[0]))
+
+
+# Memory requests that follow the input: editcheck keeps every unique read (about 6 KB each with
+# its alignment and call; 200,000 unique reads took 1.2 GB) until the sample is counted.
+MEM_BASE_MB = 500
+MEM_PER_UNIQUE_READ_KB = 6
+FASTQ_BYTES_PER_READ = 550  # a 250-bp FASTQ record, uncompressed
+GZIP_RATIO = 4  # FASTQ.gz holds about 4x its size in FASTQ
+UNIQUE_FRACTION = 0.35  # unique / all reads at 0.5% sequencing error (about 0.12 at 0.2%)
+
+
+def reads_mem_mb(paths, floor_mb, attempt=1):
+    """MB to request for analysing the reads files `paths` together: room for the unique reads their
+    size allows (never below `floor_mb`), doubled on each retry of a job that ran out of memory."""
+    uncompressed = sum(
+        os.path.getsize(path) * (GZIP_RATIO if str(path).endswith(".gz") else 1)
+        for path in paths
+    )
+    unique_reads = UNIQUE_FRACTION * uncompressed / FASTQ_BYTES_PER_READ
+    estimate = MEM_BASE_MB + int(unique_reads * MEM_PER_UNIQUE_READ_KB / 1024 + 0.999)
+    return max(floor_mb, estimate) * attempt
+
+
+def get_ontarget_mem_mb(wildcards, input, attempt):
+    """Memory of one on-target sample: its R1 and R2 together."""
+    return reads_mem_mb([input.r1, *([input.r2] if "r2" in input.keys() else [])], 2000, attempt)
+
+
+def get_panel_mem_mb(wildcards, attempt):
+    """Memory of the off-target panel: its samples are analysed one after another, so the largest decides."""
+    columns = [column for column in ("r1", "r2") if column in PANEL_SAMPLES.columns]
+    largest = max(
+        reads_mem_mb([sample[column] for column in columns if not pd.isna(sample[column])], 4000)
+        for _, sample in PANEL_SAMPLES.iterrows()
+    )
+    return largest * attempt

@@ -23,7 +23,7 @@ rule offtarget_panel:
         "../envs/editcheck.yaml"
     threads: 4
     resources:
-        mem_mb=4000,
+        mem_mb=get_panel_mem_mb,
     params:
         options=get_offtarget_options,
         outdir=get_output_folder,

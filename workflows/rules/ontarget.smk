@@ -19,7 +19,7 @@ rule quantify_ontarget:
         "../envs/editcheck.yaml"
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=get_ontarget_mem_mb,
     params:
         r2=get_r2_option,
         amplicon=get_amplicon_option,

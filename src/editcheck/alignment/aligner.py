@@ -6,6 +6,14 @@ match +5, mismatch -4, gap -(18 + 2 L) that amplicon tools in this field use. Te
 not edits: read bases beyond the amplicon ends (primer/adapter overhang) are clipped and
 amplicon bases before the read's first or after its last aligned base are *not covered*.
 Indels are then placed by :mod:`editcheck.alignment.placement`.
+
+A read that starts or ends inside the amplicon (a short read on a long amplicon, an unmerged mate)
+is first located by exact k-mer seeds unique in the reference; it is aligned to that stretch only,
+with the uncovered amplicon ends free, so its cost does not grow with the amplicon's length and
+a chance match at a far amplicon end cannot turn the uncovered part into a "deletion".
+Large alignment problems run in WFA2's low-memory modes (bidirectional BiWFA end to end, whose
+memory grows with the alignment score rather than its square; ``low`` with free ends), and reads
+longer than :func:`max_read_length` are not aligned at all (they are counted as ``too_long``).
 """
 
 from __future__ import annotations
@@ -28,6 +36,29 @@ MIN_READ_LENGTH = 10
 """Exact matches to the amplicon's first and last bases locate primer-anchored read ends quickly."""
 DEFAULT_MIN_IDENTITY = 60.0
 """Reads whose best alignment has a lower percent identity are counted as not aligned."""
+SEED = 12
+SEED_STRIDE = 4
+"""Read k-mers looked up (every SEED_STRIDE-th) among the reference's unique SEED-mers."""
+MAX_END_MISMATCH_FRACTION = 0.2
+"""Read bases between a read end and its nearest seed may differ this much from the reference."""
+SEED_MARGIN = 32
+"""Reference bases aligned beyond the seeded span of a read that starts or ends inside the amplicon:
+room for an indel before the read's first (or after its last) seed."""
+HIGH_MEMORY_MAX_LENGTH = 3000
+"""Alignments of a longer read + reference run in a low-memory mode: BiWFA (memory linear in the
+score) end to end, WFA2's ``low`` mode with free ends. The default mode stores every wavefront:
+about 100 MB at this size, gigabytes for a 13-kb read."""
+MAX_ALIGNMENT_MEMORY = 1 << 30
+"""A low-memory alignment needing more bytes than this is abandoned (the read is not aligned)."""
+DEFAULT_MAX_LENGTH_FACTOR = 2.0
+MAX_LENGTH_SLACK = 500
+"""A read may be this many bases longer than the factor x the longest reference (short amplicons)."""
+
+
+def max_read_length(references: Sequence[Reference], factor: float = DEFAULT_MAX_LENGTH_FACTOR) -> int:
+    """Longest read aligned: ``factor`` x the longest reference + MAX_LENGTH_SLACK bases (room for
+    long insertions and primer/adapter overhang); longer reads are ``too_long``, not aligned."""
+    return int(factor * max(len(reference.sequence) for reference in references)) + MAX_LENGTH_SLACK
 
 _MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
 
@@ -98,12 +129,13 @@ def _common_prefix(first: str, second: str) -> int:
     return length
 
 
-def wfa_aligner(reference: str | None, span: str, **free: int) -> WavefrontAligner:
+def wfa_aligner(reference: str | None, span: str, memory_mode: str = "high", **free: int) -> WavefrontAligner:
     """An exact (no heuristic) affine WFA aligner with editcheck's penalties."""
     return WavefrontAligner(
         reference,
         span=span,
         distance="affine",
+        memory_mode=memory_mode,
         mismatch=MISMATCH_PENALTY,
         gap_opening=GAP_OPEN_PENALTY,
         gap_extension=GAP_EXTEND_PENALTY,
@@ -112,17 +144,73 @@ def wfa_aligner(reference: str | None, span: str, **free: int) -> WavefrontAlign
     )
 
 
+def _unique_seeds(sequence: str) -> dict[str, int]:
+    """SEED-mers occurring once in ``sequence`` -> their position."""
+    positions: dict[str, int] = {}
+    repeated: set[str] = set()
+    for start in range(len(sequence) - SEED + 1):
+        kmer = sequence[start : start + SEED]
+        if kmer in positions:
+            repeated.add(kmer)
+        else:
+            positions[kmer] = start
+    for kmer in repeated:
+        del positions[kmer]
+    return positions
+
+
+def locate(seeds: dict[str, int], reference: str, read: str, from_end: bool = False) -> int | None:
+    """Where ``read`` starts on ``reference`` (with ``from_end``: where its last base ends), from exact
+    seed matches scanned from that end of the read: the first seed whose diagonal another seed
+    confirms (a chance 12-mer match says nothing) places the read's end on that diagonal. ``None``
+    when no seed is confirmed or the read bases between the end and that seed do not match the
+    reference on the diagonal but for sequencing errors (an indel, junk or adapter there leaves
+    the read's end unknown)."""
+    starts = range(0, len(read) - SEED + 1, SEED_STRIDE)
+    first_hit: dict[int, int] = {}
+    get = seeds.get
+    for start in reversed(starts) if from_end else starts:
+        position = get(read[start : start + SEED])
+        if position is None:
+            continue
+        diagonal = position - start
+        if diagonal not in first_hit:
+            first_hit[diagonal] = start
+            continue
+        start = first_hit[diagonal]  # the confirmed seed nearest the end
+        if from_end:
+            tail = start + SEED
+            return diagonal + len(read) if _close(reference[diagonal + tail : diagonal + len(read)], read[tail:]) else None
+        return diagonal if diagonal >= 0 and _close(reference[diagonal : diagonal + start], read[:start]) else None
+    return None
+
+
+def _close(reference: str, read: str) -> bool:
+    """Equal lengths and at most 2 + MAX_END_MISMATCH_FRACTION of the bases differing (N never counts)."""
+    if len(reference) != len(read):
+        return False
+    found: list[tuple[int, str]] = []
+    _mismatches(reference, read, 0, found)
+    return len(found) <= 2 + MAX_END_MISMATCH_FRACTION * len(read)
+
+
 class ReadAligner:
     """Aligns reads to one or more references and returns an :class:`AlignedRead` or ``None``."""
 
     def __init__(
-        self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY, large_deletion_min: int = 50
-    ) -> None:
+        self, references: Sequence[Reference], min_identity: float = DEFAULT_MIN_IDENTITY, large_deletion_min: int = 50,
+        max_length_factor: float = DEFAULT_MAX_LENGTH_FACTOR,
+    ) -> None:  # fmt: skip
         self.references = tuple(references)
         self.min_identity = min_identity
         self.large_deletion_min = large_deletion_min
+        self.max_read_length = max_read_length(self.references, max_length_factor)
         self._end_to_end = [wfa_aligner(reference.sequence, "end-to-end") for reference in self.references]
         self._ends_free = [wfa_aligner(reference.sequence, "ends-free") for reference in self.references]
+        self._sliced = wfa_aligner(None, "ends-free")
+        self._low_memory_end_to_end = wfa_aligner(None, "end-to-end", "biwfa", max_memory=MAX_ALIGNMENT_MEMORY)
+        self._low_memory_ends_free = wfa_aligner(None, "ends-free", "low", max_memory=MAX_ALIGNMENT_MEMORY)
+        self._seeds = [_unique_seeds(reference.sequence) for reference in self.references]
         self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
         self._cut_boundaries = [tuple(cut + 1 for cut in reference.cut_points) for reference in self.references]
         forward: set[str] = set()
@@ -168,11 +256,16 @@ class ReadAligner:
             return (True,)
         return (False, True)
 
+    def too_long(self, read: str) -> bool:
+        """True for a read longer than :attr:`max_read_length`, which :meth:`align` does not align."""
+        return len(read) > self.max_read_length
+
     def align(self, read: str, only: int | None = None) -> AlignedRead | None:
         """Align one read; ``None`` if no reference reaches the identity threshold (reads with a large
-        deletion are returned whatever their identity: the classifier judges them by their anchors).
-        ``only`` restricts the alignment to one reference (by index)."""
-        if len(read) < MIN_READ_LENGTH:
+        deletion are returned whatever their identity: the classifier judges them by their anchors)
+        or the read is shorter than MIN_READ_LENGTH or :meth:`too_long`. ``only`` restricts the
+        alignment to one reference (by index)."""
+        if len(read) < MIN_READ_LENGTH or len(read) > self.max_read_length:
             return None
         best: tuple | None = None
         best_penalty = 0
@@ -231,19 +324,29 @@ class ReadAligner:
             ungapped = _ungapped(index, reverse, reference, text)
             if ungapped is not None:
                 return ungapped[0], index, ungapped[1]
-        if begin_free or end_free:
-            aligner = self._ends_free[index]
-            aligner.text_begin_free = len(text) if begin_free else 0
-            aligner.text_end_free = len(text) if end_free else 0
-        else:
-            aligner = self._end_to_end[index]
-        aligner.wavefront_align(text)
+        low, high = 0, len(reference)
+        pattern_begin = pattern_end = 0
+        if (begin_free or end_free) and len(text) < len(reference) - SEED_MARGIN:
+            # A read end that seeds place well inside the amplicon: align to the seeded stretch only,
+            # with the amplicon bases beyond it free (they are not covered, not deleted). Reads about
+            # as long as the amplicon, and read ends near an amplicon end, keep the end-to-end alignment.
+            seeds = self._seeds[index]
+            start = locate(seeds, reference, text) if begin_free else None
+            if start is not None and start > SEED_MARGIN:
+                low = start - SEED_MARGIN
+                pattern_begin, begin_free = 2 * SEED_MARGIN, 0
+            stop = locate(seeds, reference, text, from_end=True) if end_free else None
+            if stop is not None and stop < len(reference) - SEED_MARGIN:
+                high = stop + SEED_MARGIN
+                pattern_end, end_free = 2 * SEED_MARGIN, 0
+            pattern_begin, pattern_end = min(pattern_begin, high - low), min(pattern_end, high - low)
+        aligner = self._run(index, text, low, high, pattern_begin, pattern_end, begin_free, end_free)
         if aligner.status != 0:
             return None
         operations = aligner.cigartuples
         first, last = 0, len(operations)
-        read_start = reference_start = 0
-        read_end, reference_end = len(text), len(reference)
+        read_start, reference_start = 0, low
+        read_end, reference_end = len(text), high
         while first < last and operations[first][0] in (_INSERTION, _DELETION):
             code, length = operations[first]
             if code == _INSERTION:
@@ -274,6 +377,32 @@ class ReadAligner:
                 penalty += GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY * length
                 has_gap = True
         return penalty, index, reverse, text, core, read_start, read_end, reference_start, reference_end, has_gap
+
+    def _run(
+        self, index: int, text: str, low: int, high: int, pattern_begin: int, pattern_end: int, begin_free: int,
+        end_free: int,
+    ) -> WavefrontAligner:  # fmt: skip
+        """Align ``text`` to reference[low:high] with the given free ends; returns the aligner (status, CIGAR)."""
+        reference = self.references[index].sequence
+        pattern: str | None = None
+        free = pattern_begin or pattern_end or begin_free or end_free
+        if (high - low) + len(text) > HIGH_MEMORY_MAX_LENGTH:
+            aligner = self._low_memory_ends_free if free else self._low_memory_end_to_end
+            pattern = reference[low:high]
+        elif low == 0 and high == len(reference):
+            aligner = self._ends_free[index] if free else self._end_to_end[index]
+        else:
+            aligner, pattern = self._sliced, reference[low:high]
+        if free:
+            aligner.pattern_begin_free = pattern_begin
+            aligner.pattern_end_free = pattern_end
+            aligner.text_begin_free = len(text) if begin_free else 0
+            aligner.text_end_free = len(text) if end_free else 0
+        if pattern is None:
+            aligner.wavefront_align(text)
+        else:
+            aligner.wavefront_align(text, pattern)
+        return aligner
 
     def _build(
         self, index: int, reverse: bool, read: str, core: list[tuple[int, int]], read_start: int, read_end: int,

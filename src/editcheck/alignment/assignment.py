@@ -4,7 +4,8 @@ Every amplicon's k-mers (both strands) are indexed. A read's k-mers vote for the
 contain them; amplicons within a few votes of the best are aligned, and the one with the lowest
 alignment penalty over the read's covered span wins. Near-identical amplicons therefore never swap
 reads on k-mers alone: the alignment sees every differing base. Equal penalties leave the read
-*ambiguous*; reads that no amplicon explains are *unassigned*.
+*ambiguous*; reads that no amplicon explains are *unassigned*; reads longer than the maximum read
+length of their best k-mer candidate are *too long* and not aligned.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ CANDIDATE_MARGIN = 0.5
 
 UNASSIGNED = -1
 AMBIGUOUS_AMPLICON = -2
+TOO_LONG_AMPLICON = -3
+"""The read is longer than the maximum read length of its best k-mer candidate: not aligned."""
 
 
 class AmpliconIndex:

@@ -25,6 +25,7 @@ read does not show its editing state. Such reads are left out of every percentag
 depend on the edit, so the rest are an unbiased sample."""
 PRIMER_DIMER = "primer_dimer"
 NOT_ALIGNED = "not_aligned"
+TOO_LONG = "too_long"
 
 CLASSIFIED = (
     UNMODIFIED, MODIFIED, LARGE_DELETION, HDR, IMPERFECT_HDR, PRIME_EDIT, PRIME_EDIT_WITH_CHANGES, SCAFFOLD_INSERTION,
@@ -47,6 +48,7 @@ CLASS_LABELS = {
     EDITABLE_BASE_MASKED: "Aligned, but a base the editor can convert is masked to N (low quality)",
     PRIMER_DIMER: "Primer dimer or short fragment (only the amplicon ends, too short to call a deletion)",
     NOT_ALIGNED: "Not aligned (below the identity threshold)",
+    TOO_LONG: "Too long to align (longer than the maximum read length)",
 }
 
 # Per-read base-editing classes (with a base editor).
@@ -85,6 +87,9 @@ class ClassificationSettings:
     """Aligned amplicon bases needed on each side of a large deletion (fewer: primer dimer)."""
     min_identity: float = 60.0
     """Percent identity a read needs; for a large deletion, computed without the deletion."""
+    max_length_factor: float = 2.0
+    """Reads longer than this x the longest reference + 500 bases are ``too_long``: not aligned, counted."""
+
     count_substitutions: bool = False
     """Every substitution in the window makes a read modified (CRISPResso2's counting)."""
 

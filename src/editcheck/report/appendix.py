@@ -217,7 +217,9 @@ def _indel_plot(samples: Sequence[OnTargetSample]) -> str:
 
 def _qc_plot(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None) -> str:
     names: list[str] = []
-    fates: dict[str, list[int]] = {"classified": [], "window_not_covered": [], "primer_dimer": [], "not_aligned": []}
+    fates: dict[str, list[int]] = {
+        "classified": [], "window_not_covered": [], "primer_dimer": [], "not_aligned": [], "too_long": [],
+    }  # fmt: skip
     for sample in samples:
         reads = sample.summary["reads"]
         names.append(sample.name)
@@ -230,6 +232,7 @@ def _qc_plot(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None
             fates["window_not_covered"].append(0)
             fates["primer_dimer"].append(0)
             fates["not_aligned"].append(entry["unassigned"] + entry["ambiguous"])
+            fates["too_long"].append(entry.get("too_long", 0))
     return plots.read_qc(names, fates)
 
 

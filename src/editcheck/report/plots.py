@@ -32,7 +32,7 @@ OUTCOME_COLOURS = {
     "unmodified": "#bdbdbd", "modified": "#d95f02", "large_deletion": "#7570b3", "hdr": "#1b9e77",
     "imperfect_hdr": "#66a61e", "prime_edit": "#1b9e77", "prime_edit_with_changes": "#66a61e",
     "scaffold_insertion": "#e7298a", "ambiguous": "#a6761d", "window_not_covered": "#e6ab02",
-    "primer_dimer": "#666666", "not_aligned": "#000000",
+    "primer_dimer": "#666666", "not_aligned": "#000000", "too_long": "#7a0177",
 }  # fmt: skip
 
 

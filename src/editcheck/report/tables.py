@@ -20,8 +20,10 @@ from editcheck.classification.outcomes import (
     NONCODING,
     NOT_ALIGNED,
     PRIMER_DIMER,
+    TOO_LONG,
     WINDOW_NOT_COVERED,
 )
+from editcheck.alignment.aligner import max_read_length
 from editcheck.design import reverse_complement
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
@@ -53,6 +55,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
     applicable = applicable_outcomes(design)
     outcomes = {outcome: tally.proportion(outcome).as_dict() for outcome in applicable}
     settings = asdict(result.settings)
+    settings["max_read_length"] = max_read_length(design.references, result.settings.classification.max_length_factor)
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": "editcheck",
@@ -89,6 +92,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "unique_sequences": len(reads.sequences) + len(reads.unmerged_pairs),
             "aligned": tally.aligned,
             "not_aligned": tally.outcomes[NOT_ALIGNED],
+            "too_long": tally.outcomes[TOO_LONG],
             "window_not_covered": tally.outcomes[WINDOW_NOT_COVERED],
             "editable_base_masked": tally.outcomes[EDITABLE_BASE_MASKED],
             "primer_dimer": tally.outcomes[PRIMER_DIMER],
@@ -190,10 +194,17 @@ def quality_warnings(result: SampleResult) -> list[str]:
     warnings = []
     if tally.classified < MIN_CLASSIFIED_READS:
         warnings.append(f"only {tally.classified} reads cover the window (fewer than {MIN_CLASSIFIED_READS}): wide intervals")
-    if analysed and tally.aligned < MIN_ALIGNED_FRACTION * analysed and reads.sequences:
+    too_long = tally.outcomes[TOO_LONG]
+    if analysed and tally.aligned + too_long < MIN_ALIGNED_FRACTION * analysed and reads.sequences:
         warnings.append(
-            f"{100 * (1 - tally.aligned / analysed):.1f}% of reads did not align to the amplicon (wrong amplicon, "
-            "contamination or primer dimers?)"
+            f"{100 * (1 - (tally.aligned + too_long) / analysed):.1f}% of reads did not align to the amplicon (wrong "
+            "amplicon, contamination or primer dimers?)"
+        )
+    if too_long:
+        limit = max_read_length(result.design.references, result.settings.classification.max_length_factor)
+        warnings.append(
+            f"{too_long} reads ({100 * too_long / max(1, analysed):.2f}%) are longer than {limit} bases and were not "
+            "aligned (too_long: concatemers or long insertions?)"
         )
     if tally.aligned and tally.outcomes[WINDOW_NOT_COVERED] > MAX_NOT_COVERING_FRACTION * tally.aligned:
         warnings.append(
