@@ -291,8 +291,10 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--min-effect", default=0.1, show_default=True, type=click.FloatRange(0, 100), help="Minimum excess editing (percentage points) for EDITED.")
 @click.option("--min-site-reads", default=1000, show_default=True, type=click.IntRange(0), help="Fewer reads in treated or control: INCONCLUSIVE.")
 @click.option("--max-background", default=5.0, show_default=True, type=click.FloatRange(0, 100, min_open=True), help="Control editing (percent) above which a site is INCONCLUSIVE.")
-@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Significance level of the per-site limit of detection.")
-@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power of the per-site limit of detection.")
+@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power at which the per-site limit of detection (of the whole decision rule) is stated.")
+@click.option("--test", "test", default="random-effects", show_default=True, type=click.Choice(["random-effects", "exact"]), help="random-effects: replicates as the unit, between-replicate variance from the panel; exact: every read an independent draw (Fisher / exact CMH by declared pair).")
+@click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of each site per sample (caps the effective depth) for samples whose sheet gives no input_copies/input_ng.")
+@click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
 @_options(*[option for option in [
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
@@ -308,7 +310,13 @@ def offtarget(**options: Any) -> None:
     per-sample site tables under samples/ into OUT.
     """
     from editcheck.classification.outcomes import ClassificationSettings
-    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+    from editcheck.offtarget.panel import (
+        COPIES_PER_NG,
+        read_sample_sheet,
+        read_site_sheet,
+        run_panel,
+        write_panel_outputs,
+    )
     from editcheck.offtarget.significance import CallSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
@@ -321,10 +329,13 @@ def offtarget(**options: Any) -> None:
     )
     call_settings = CallSettings(
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
-        max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
+        max_background=options["max_background"] / 100, power=options["power"], test=options["test"],
     )  # fmt: skip
+    if options["input_copies"] is not None and options["input_ng"] is not None:
+        raise click.UsageError("give --input-copies or --input-ng, not both")
+    input_copies = options["input_copies"] or (options["input_ng"] * COPIES_PER_NG if options["input_ng"] else None)
     result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                       reference_fasta=options["reference_fasta"])  # fmt: skip
+                       reference_fasta=options["reference_fasta"], input_copies=input_copies)  # fmt: skip
     write_panel_outputs(result, options["out"])
     counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
     logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])
