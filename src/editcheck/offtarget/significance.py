@@ -158,6 +158,18 @@ def _exact_strata(treated: Sequence[Replicate], control: Sequence[Replicate]) ->
     return strata
 
 
+def _condition_rate(counts: list[tuple[float, float]], on_target: bool, tau2: float) -> tuple[float, float, float, str]:
+    """A condition's rate and 95% CI with the replicate as the unit: at off-target sites from the panel's
+    random-effects model (tau2 borrowed from all off-target sites, so two replicates give a usable
+    interval); at the on-target site, whose variation the off-target panel does not describe, a t
+    interval on its own replicates (:func:`replicate_interval`)."""
+    if on_target or not counts:
+        estimate = replicate_interval(counts)
+        return estimate.proportion, estimate.low, estimate.high, estimate.basis
+    mean = condition_mean(counts, tau2)
+    return mean.proportion, *mean.interval(), f"random-effects model ({len(counts)} replicates, panel tau2)"
+
+
 def estimate_dispersion(sites: Sequence[tuple[str, bool, Sequence[Replicate], Sequence[Replicate]]]) -> Dispersion:
     """tau2 from the off-target sites: replicate groups when there are any, else the empirical null."""
     off_target = [(_effective(treated), _effective(control)) for _, on_target, treated, control in sites if not on_target]
@@ -196,10 +208,10 @@ def call_panel(
         treated_counts, control_counts = _effective(treated), _effective(control)
         call.replicates_treated, call.replicates_control = len(treated_counts), len(control_counts)
         for prefix, counts in (("treated", treated_counts), ("control", control_counts)):
-            estimate = replicate_interval(counts)
-            setattr(call, f"{prefix}_percent", 100 * estimate.proportion)
-            setattr(call, f"{prefix}_ci95", (100 * estimate.low, 100 * estimate.high))
-            setattr(call, f"{prefix}_ci_basis", estimate.basis)
+            proportion, low, high, basis = _condition_rate(counts, on_target, tau2)
+            setattr(call, f"{prefix}_percent", 100 * proportion)
+            setattr(call, f"{prefix}_ci95", (100 * low, 100 * high))
+            setattr(call, f"{prefix}_ci_basis", basis)
         if treated_counts and control_counts:
             excess, low, high = excess_interval(treated_counts, control_counts, tau2)
             call.excess_percent, call.excess_ci95 = 100 * excess, (100 * low, 100 * high)
@@ -304,8 +316,10 @@ def methods_text(
         f"Unit counted: {unit}. {test}. P-values of the off-target sites of this run were adjusted with "
         f"Benjamini-Hochberg (one family per `editcheck offtarget` run: a study of several guides or panels "
         f"controls the FDR within each panel, not across them); the on-target site is a single pre-specified "
-        f"test. Treated and control rates are pooled over replicates with a t interval on the replicate logits "
-        f"(a Wilson interval, read sampling only, when a condition has one replicate); the excess (treated "
+        f"test. Treated and control rates at off-target sites are the model's condition means with their 95% "
+        f"intervals; at the on-target site (whose replicate variation the off-target panel does not describe) a "
+        f"t interval on its own replicate logits (a Wilson interval, read sampling only, when a condition has one "
+        f"replicate); the excess (treated "
         f"minus control) and its 95% interval come from the same model as the test (MOVER combination of each "
         f"condition's interval). A site was called EDITED when q < {settings.q_threshold} and the excess was at "
         f"least {100 * settings.min_effect:.3g} percentage points; INCONCLUSIVE when treated or control had fewer "
