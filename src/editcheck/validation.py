@@ -132,8 +132,9 @@ PANEL_GRID = [
     PanelDesign("3x10k vs 3x10k from 1,000 molecules, input given", (10_000,) * 3, (10_000,) * 3, 0.003, 0.0, 1000),
     PanelDesign("3x20k vs 3x20k, bg 0.05%, SD 0", (20_000,) * 3, (20_000,) * 3, 0.0005, 0.0),
 ]
-SIZES = {"small": (400, 25, 60), "full": (2000, 100, 300)}
-"""Trials per grid: (on-target replicate series, null panels, panels per detection rate)."""
+SIZES = {"smoke": (20, 1, 2), "small": (400, 25, 60), "full": (2000, 100, 300)}
+"""Trials per grid: (on-target replicate series, null panels, panels per detection rate). ``smoke`` only
+checks that the command runs (too few trials for conclusions)."""
 
 
 def validation_table(grid: str = "small", seed: int = 1) -> list[dict[str, str]]:
@@ -152,7 +153,7 @@ def validation_table(grid: str = "small", seed: int = 1) -> list[dict[str, str]]
         rows.append({"check": "null sites: P(p < 0.05) / EDITED", "scenario": design.label,
                      "measured": f"{100 * significant:.1f}% / {100 * edited:.2f}%", "target": "<= 7% / <= 5%"})  # fmt: skip
     for design in PANEL_GRID:
-        lod = reported_lod(rng, design)
+        lod = reported_lod(rng, design, panels=min(5, null_panels))
         rates = [detection_rate(rng, design, multiple * lod, detection_panels) for multiple in (1, 2)]
         rows.append({"check": "EDITED at 1x / 2x reported LOD (40-site panel)",
                      "scenario": f"{design.label}; LOD {100 * lod:.3g} pp",
