@@ -170,3 +170,18 @@ def test_validate_command_prints_the_table():
     assert lines[0] == "check\tscenario\tmeasured\ttarget"
     assert any(line.startswith("on-target pooled 95% CI coverage") for line in lines)
     assert any(line.startswith("EDITED at 1x / 2x reported LOD") for line in lines)
+
+
+def test_sample_sheet_input_amount(tmp_path):
+    from editcheck.errors import InputFormatError
+    from editcheck.offtarget.panel import read_sample_sheet
+
+    (tmp_path / "r.fastq").write_text("@r\nACGT\n+\nIIII\n")
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\tcondition\tpair\tinput_ng\tinput_copies\tr1\nT1\ttreated\t1\t10\t\tr.fastq\n"
+                     "C1\tcontrol\t1\t\t5000\tr.fastq\nC2\tcontrol\t\t\t\tr.fastq\n")  # fmt: skip
+    samples = read_sample_sheet(sheet)
+    assert [(s.pair, s.input_copies) for s in samples] == [("1", 3300.0), ("1", 5000.0), (None, None)]
+    sheet.write_text("sample\tcondition\tinput_ng\tr1\nT1\ttreated\tlots\tr.fastq\nC1\tcontrol\t1\tr.fastq\n")
+    with pytest.raises(InputFormatError, match="input_ng must be a positive number"):
+        read_sample_sheet(sheet)

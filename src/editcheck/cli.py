@@ -234,6 +234,8 @@ def quantify(**options: Any) -> None:
 @main.command("quantify-pool")
 @_read_options
 @click.option("--amplicons", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.")
+@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse each amplicon's reads by UMI (from the read header or the read's first bases) and count molecules.")
+@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @_analysis_options
 @_reports_errors
 def quantify_pool(**options: Any) -> None:
@@ -246,8 +248,11 @@ def quantify_pool(**options: Any) -> None:
 
     _check_inputs(options["r1"], options["r2"])
     designs = read_amplicon_sheet(options["amplicons"])
+    from editcheck.reads.umi import UmiSettings
+
+    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
     result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
-                      threads=options["threads"])  # fmt: skip
+                      threads=options["threads"], umi=umi)  # fmt: skip
     write_pool_outputs(result, options["out"])
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned -> %s",
@@ -294,6 +299,8 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power at which the per-site limit of detection (of the whole decision rule) is stated.")
 @click.option("--test", "test", default="random-effects", show_default=True, type=click.Choice(["random-effects", "exact"]), help="random-effects: replicates as the unit, between-replicate variance from the panel; exact: every read an independent draw (Fisher / exact CMH by declared pair).")
 @click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of each site per sample (caps the effective depth) for samples whose sheet gives no input_copies/input_ng.")
+@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Samples carry UMIs (in the read header or the read's first bases): molecules, not reads, drive the statistics.")
+@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
 @_options(*[option for option in [
@@ -334,8 +341,11 @@ def offtarget(**options: Any) -> None:
     if options["input_copies"] is not None and options["input_ng"] is not None:
         raise click.UsageError("give --input-copies or --input-ng, not both")
     input_copies = options["input_copies"] or (options["input_ng"] * COPIES_PER_NG if options["input_ng"] else None)
+    from editcheck.reads.umi import UmiSettings
+
+    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
     result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                       reference_fasta=options["reference_fasta"], input_copies=input_copies)  # fmt: skip
+                       reference_fasta=options["reference_fasta"], input_copies=input_copies, umi=umi)  # fmt: skip
     write_panel_outputs(result, options["out"])
     counts = {call: sum(1 for site in result.calls if site.call == call) for call in ("EDITED", "NOT_DETECTED", "INCONCLUSIVE")}
     logger.info("%d sites: %s -> %s", len(result.calls), ", ".join(f"{n} {call}" for call, n in counts.items()), options["out"])

@@ -297,7 +297,7 @@ def _quantify_records(
     elif r2 is None:
         records = iter_single(r1)
     else:
-        records = _merged_records(r1, r2, settings)
+        records = merged_records(r1, r2, settings)
     molecules = None
     if umi is not None:
         extractor = UmiExtractor(umi, r1)
@@ -328,7 +328,7 @@ def _quantify_records(
     )  # fmt: skip
 
 
-def _merged_records(r1: str | Path, r2: str | Path, settings: AnalysisSettings) -> Iterator[tuple[str, str, str]]:
+def merged_records(r1: str | Path, r2: str | Path, settings: AnalysisSettings) -> Iterator[tuple[str, str, str]]:
     """Paired reads as single records: merged when they overlap, else R1 alone (for the UMI route)."""
     for name, first, first_qualities, second, second_qualities in iter_paired(r1, r2):
         merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)

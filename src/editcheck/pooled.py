@@ -20,9 +20,18 @@ from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.outputs import write_json, write_tsv
-from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner
+from editcheck.pipeline import (
+    AmpliconWorker,
+    AnalysisSettings,
+    SampleResult,
+    UniqueReadAligner,
+    align_and_classify,
+    merged_records,
+)
 from editcheck.quantification.tally import tally_reads
 from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
+from editcheck.reads.fastq import iter_single
+from editcheck.reads.umi import MoleculeCollector, UmiExtractor, UmiSettings
 from editcheck.sheets import read_sheet
 
 SHEET_COLUMNS = ("name", "amplicon", "guide", "donor", "expected_hdr_amplicon", "base_editor", "target_position", "window")
@@ -96,11 +105,18 @@ def quantify_pool(
     settings: AnalysisSettings = AnalysisSettings(),
     sample: str | None = None,
     threads: int = 1,
+    umi: UmiSettings | None = None,
 ) -> PoolResult:
-    """Assign and quantify the reads of a pooled run (single-end or paired-end FASTQ)."""
+    """Assign and quantify the reads of a pooled run (single-end or paired-end FASTQ).
+
+    With ``umi``, every read is assigned to its amplicon first, reads are then grouped by (amplicon, UMI)
+    into molecules (a UMI shared by chance by two amplicons is two molecules), and each amplicon is
+    quantified per read and per molecule, as ``quantify`` does for one amplicon."""
     if not designs:
         raise ParameterError("a pooled run needs at least one amplicon")
     threads = max(1, min(threads, os.cpu_count() or 1))
+    if umi is not None:
+        return _quantify_pool_molecules(r1, r2, designs, settings, sample, threads, umi)
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -140,6 +156,47 @@ def quantify_pool(
     return PoolResult(samples, reads, assigned, ambiguous, unassigned)
 
 
+def _quantify_pool_molecules(
+    r1: str | Path, r2: str | Path | None, designs: Sequence[AmpliconDesign], settings: AnalysisSettings,
+    sample: str | None, threads: int, umi: UmiSettings,
+) -> PoolResult:  # fmt: skip
+    """The UMI route of :func:`quantify_pool` (paired reads are merged, else R1 is used, as in ``quantify``)."""
+    records = iter_single(r1) if r2 is None else merged_records(r1, r2, settings)
+    extractor = UmiExtractor(umi, r1)
+    worker = PoolWorker(designs, settings)
+    amplicon_of: dict[str, int] = {}
+    collectors = [MoleculeCollector(umi) for _ in designs]
+    reads_in = ambiguous = unassigned = 0
+    for number, (name, sequence, qualities) in enumerate(records, 1):
+        reads_in += 1
+        barcode, sequence, qualities = extractor(number, name, sequence, qualities)
+        amplicon = amplicon_of.get(sequence)
+        if amplicon is None:
+            amplicon = amplicon_of[sequence] = worker(sequence)[0]
+        if amplicon == AMBIGUOUS_AMPLICON:
+            ambiguous += 1
+        elif amplicon == UNASSIGNED:
+            unassigned += 1
+        else:
+            collectors[amplicon].add(barcode, sequence, qualities)
+    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
+    name = sample or Path(r1).name.split(".")[0]
+    samples, assigned = [], {}
+    for design, collector in zip(designs, collectors):
+        molecules = collector.consensus()
+        sequences = list(molecules.sequences)
+        results = align_and_classify(sequences, design, settings, threads)
+        per_read = [(seq, molecules.reads_per_sequence[seq], aligned, call) for seq, (aligned, call) in zip(sequences, results)]
+        per_molecule = [(seq, molecules.sequences[seq], aligned, call) for seq, _, aligned, call in per_read]
+        assigned[design.name] = molecules.reads_in_molecules + molecules.reads_dropped
+        amplicon_reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=assigned[design.name], paired=r2 is not None)
+        samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
+                                    tally_reads(design, per_read), molecules=molecules,
+                                    molecule_tally=tally_reads(design, per_molecule)))  # fmt: skip
+    reads = CollapsedReads(reads_in=reads_in, paired=r2 is not None)
+    return PoolResult(samples, reads, assigned, ambiguous, unassigned)
+
+
 def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
     """One folder of tables per amplicon, plus pool_summary.tsv and assignment.json."""
     from editcheck.report.tables import write_sample_outputs
@@ -150,8 +207,11 @@ def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
         write_sample_outputs(sample, out_dir / sample.design.name)
         edited = sample.tally.edited
         low, high = edited.interval
+        per_molecule = sample.molecule_tally
+        molecules = ["", "", ""] if per_molecule is None else [
+            per_molecule.classified, per_molecule.edited.reads, per_molecule.edited.percent]  # fmt: skip
         rows.append([sample.design.name, result.assigned[sample.design.name], sample.tally.classified, edited.reads,
-                     edited.percent, low, high])  # fmt: skip
+                     edited.percent, low, high, *molecules])  # fmt: skip
     write_json(
         out_dir / "assignment.json",
         {
@@ -166,6 +226,7 @@ def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
     )
     write_tsv(
         out_dir / "pool_summary.tsv",
-        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high"],
+        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high",
+         "molecules_classified", "edited_molecules", "edited_molecules_percent"],  # fmt: skip
         rows,
     )

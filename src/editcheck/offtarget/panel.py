@@ -26,6 +26,7 @@ from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
 from editcheck.pooled import PoolResult, quantify_pool, write_pool_outputs
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
+from editcheck.reads.umi import UmiSettings
 from editcheck.sheets import read_sheet
 
 SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus")
@@ -153,8 +154,8 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
 def edited_reads(result: SampleResult) -> tuple[int, int]:
     """Edited reads and reads classified at one site: indels in the window, and for a base editor
     also reads carrying its conversion in the editing window (substitutions of other kinds are
-    sequencing noise here and are not counted)."""
-    tally = result.tally
+    sequencing noise here and are not counted). With UMIs: edited and classified *molecules*."""
+    tally = result.molecule_tally if result.molecule_tally is not None else result.tally
     if result.design.base_editor is not None:
         edited = sum(count for name, count in tally.base_edit_classes.items() if name != "unedited")
     else:
@@ -183,23 +184,28 @@ def run_panel(
     threads: int = 1,
     reference_fasta: str | Path | None = None,
     input_copies: float | None = None,
+    umi: UmiSettings | None = None,
 ) -> PanelResult:
     """Quantify every site in every sample and call each site.
 
-    ``input_copies`` is the template amount of samples whose sheet row gives none."""
+    ``input_copies`` is the template amount of samples whose sheet row gives none. With ``umi`` every
+    sample's reads are collapsed into molecules and molecule counts drive the statistics (an input
+    amount is then not needed and not applied)."""
     designs = [site.design for site in sites]
     counts: dict[str, dict[str, Replicate]] = {site.site_id: {} for site in sites}
     per_sample = {}
     for sample in samples:
         if sample.bam is not None:
-            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta)
+            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta, umi)
         else:
             assert sample.r1 is not None
-            pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads)
+            pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads,
+                                 umi=umi)  # fmt: skip
         per_sample[sample.sample] = pool
         for site, result in zip(sites, pool.samples):
             edited, classified = edited_reads(result)
             molecules = sample.input_copies if sample.input_copies is not None else input_copies
+            molecules = None if umi is not None else molecules
             counts[site.site_id][sample.sample] = Replicate(sample.sample, edited, classified, molecules, sample.pair)
     treated = [sample for sample in samples if sample.condition == "treated"]
     control = [sample for sample in samples if sample.condition == "control"]
@@ -215,11 +221,14 @@ def run_panel(
         call_settings,
     )
     return PanelResult(list(sites), list(samples), calls, call_settings, per_sample, dispersion,
-                       _unit(samples, input_copies))  # fmt: skip
+                       _unit(samples, input_copies, umi))  # fmt: skip
 
 
-def _unit(samples: Sequence[PanelSample], input_copies: float | None) -> str:
+def _unit(samples: Sequence[PanelSample], input_copies: float | None, umi: UmiSettings | None) -> str:
     """What the statistics counted, for methods.txt."""
+    if umi is not None:
+        return (f"molecules: reads collapsed by UMI ({umi.source}) into one consensus per molecule; edited and "
+                "classified molecules drive every test, interval and limit of detection")  # fmt: skip
     capped = [s.sample for s in samples if s.input_copies is not None or input_copies is not None]
     if not capped:
         return ""
@@ -231,7 +240,7 @@ def _unit(samples: Sequence[PanelSample], input_copies: float | None) -> str:
 
 def _quantify_bam_sites(
     sample: PanelSample, sites: Sequence[PanelSite], settings: AnalysisSettings, threads: int,
-    reference_fasta: str | Path | None,
+    reference_fasta: str | Path | None, umi: UmiSettings | None = None,
 ) -> PoolResult:  # fmt: skip
     """A genome-aligned sample: the reads covering each site's locus, quantified at that site."""
     assert sample.bam is not None
@@ -241,7 +250,7 @@ def _quantify_bam_sites(
             raise InputFormatError(sample.bam, f"site {site.site_id} has no locus, needed for BAM/CRAM samples")
         results.append(
             quantify(sample.bam, design=site.design, settings=settings, sample=f"{sample.sample}:{site.site_id}",
-                     threads=threads, site=GenomeSite.parse(site.locus), reference_fasta=reference_fasta)  # fmt: skip
+                     threads=threads, site=GenomeSite.parse(site.locus), reference_fasta=reference_fasta, umi=umi)  # fmt: skip
         )
     assigned = {site.site_id: result.reads.reads_in for site, result in zip(sites, results)}
     reads = CollapsedReads(reads_in=sum(assigned.values()))
