@@ -35,7 +35,11 @@ METHOD = (
     "(affine gaps: match 0, mismatch 18, gap open 36, extend 9, i.e. +5/-4/-20/-2 scores), read overhang clipped; "
     "indels moved within equal-scoring placements to the cut site when possible, else leftmost; a read is modified "
     "when a deletion overlaps the window, an insertion lies inside it, or a non-N substitution falls in it. "
-    "Percentages over reads covering the window, with Wilson 95% confidence intervals."
+    "Percentages over reads covering the window, with Wilson 95% confidence intervals. These intervals describe "
+    "read sampling only: they treat every read as an independent draw, so they neither include the variation "
+    "between biological replicates nor the PCR duplication of a limited number of template molecules (with "
+    "--umi, the per-molecule intervals do the latter). Pool replicates with `editcheck report --samples`, which "
+    "takes the replicate as the unit."
 )
 
 
