@@ -316,8 +316,9 @@ def methods_text(
         f"Unit counted: {unit}. {test}. P-values of the off-target sites of this run were adjusted with "
         f"Benjamini-Hochberg (one family per `editcheck offtarget` run: a study of several guides or panels "
         f"controls the FDR within each panel, not across them); the on-target site is a single pre-specified "
-        f"test. Treated and control rates at off-target sites are the model's condition means with their 95% "
-        f"intervals; at the on-target site (whose replicate variation the off-target panel does not describe) a "
+        f"test. Treated and control rates at off-target sites are the replicate proportions averaged with the "
+        f"model's weights, with Wilson 95% intervals at the model's effective sample size (all reads when tau^2 = "
+        f"0, fewer as tau^2 grows); at the on-target site (whose replicate variation the off-target panel does not describe) a "
         f"t interval on its own replicate logits (a Wilson interval, read sampling only, when a condition has one "
         f"replicate); the excess (treated "
         f"minus control) and its 95% interval come from the same model as the test (MOVER combination of each "
@@ -329,5 +330,5 @@ def methods_text(
         f"Benjamini-Hochberg threshold for the panel's number of off-target sites and its other EDITED sites, "
         f"and the minimum effect) calls EDITED with {100 * settings.power:.0f}% power at the site's effective "
         f"depths, control background (floored at 0.5/control depth) and the panel's tau^2 (normal approximation "
-        f"on the logit scale, solved by bisection)."
+        f"on the logit scale for the test and the delta method for the excess, solved numerically)."
     )

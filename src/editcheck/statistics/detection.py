@@ -10,7 +10,7 @@ between-replicate variance tau2.
 at most ``alpha_site = q (R + 1) / m`` (the site-level threshold of the panel as it is; 0.05/40 for a
 40-site panel with no other hit). For the on-target site (a single pre-specified test) it is q itself.
 
-(2) The test statistic D = mu_T - mu_C (logit scale) and the excess E = expit(mu_T) - expit(mu_C)
+(2) The test statistic D = mu_T - mu_C (logit scale) and the excess E = p_T - p_C
 (probability scale) are approximately bivariate normal:
 
     D ~ N(delta, SE_alt^2),  delta = logit(p0 + d) - logit(p0),  SE_alt^2 = V_T + V_C
