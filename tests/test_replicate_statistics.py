@@ -185,3 +185,25 @@ def test_sample_sheet_input_amount(tmp_path):
     sheet.write_text("sample\tcondition\tinput_ng\tr1\nT1\ttreated\tlots\tr.fastq\nC1\tcontrol\t1\tr.fastq\n")
     with pytest.raises(InputFormatError, match="input_ng must be a positive number"):
         read_sample_sheet(sheet)
+
+
+def test_offtarget_command_states_test_and_unit(tmp_path):
+    import json
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    config = Path(__file__).resolve().parents[1] / "config"
+    base = ["offtarget", "--sites", str(config / "sites.tsv"), "--samples", str(config / "panel_samples.tsv")]
+    result = CliRunner().invoke(main, [*base, "--test", "exact", "--input-ng", "10", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "out" / "offtarget_calls.json").read_text())
+    assert document["settings"]["test"] == "exact"
+    methods = (tmp_path / "out" / "methods.txt").read_text()
+    assert "capped by its template input" in methods and "exact conditional test" in methods
+    assert {site["site"]: site["call"] for site in document["sites"]}["OT2"] == EDITED
+    result = CliRunner().invoke(main, [*base, "--input-ng", "1", "--input-copies", "5", "-o", str(tmp_path / "bad")])
+    assert result.exit_code != 0 and "not both" in result.output
+    assert not (tmp_path / "bad").exists()

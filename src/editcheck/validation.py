@@ -132,7 +132,7 @@ PANEL_GRID = [
     PanelDesign("3x10k vs 3x10k from 1,000 molecules, input given", (10_000,) * 3, (10_000,) * 3, 0.003, 0.0, 1000),
     PanelDesign("3x20k vs 3x20k, bg 0.05%, SD 0", (20_000,) * 3, (20_000,) * 3, 0.0005, 0.0),
 ]
-SIZES = {"smoke": (20, 1, 2), "small": (400, 25, 60), "full": (2000, 100, 300)}
+SIZES = {"smoke": (20, 1, 2), "small": (400, 25, 100), "full": (2000, 100, 400)}
 """Trials per grid: (on-target replicate series, null panels, panels per detection rate). ``smoke`` only
 checks that the command runs (too few trials for conclusions)."""
 
