@@ -56,6 +56,8 @@ def test_on_target_pooled_ci_covers_with_replicate_variation(sd):
         trials += 1
     assert 0.93 <= covered / trials <= 0.97
     assert call.treated_ci_basis == "replicates"
+    # The excess of the on-target site rests on the same replicate intervals: never narrower than the rate's.
+    assert call.excess_ci95[1] - call.excess_ci95[0] >= call.treated_ci95[1] - call.treated_ci95[0]
 
 
 @pytest.mark.parametrize(

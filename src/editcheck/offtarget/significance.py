@@ -170,6 +170,15 @@ def _condition_rate(counts: list[tuple[float, float]], on_target: bool, tau2: fl
     return mean.proportion, *mean.interval(), f"random-effects model ({len(counts)} replicates, panel tau2)"
 
 
+def _replicate_excess(treated: list[tuple[float, float]], control: list[tuple[float, float]], confidence: float) -> tuple[float, float, float]:
+    """Treated minus control rate from each condition's replicate interval, with the MOVER interval."""
+    t, c = replicate_interval(treated, confidence), replicate_interval(control, confidence)
+    excess = t.proportion - c.proportion
+    low = excess - ((t.proportion - t.low) ** 2 + (c.high - c.proportion) ** 2) ** 0.5
+    high = excess + ((t.high - t.proportion) ** 2 + (c.proportion - c.low) ** 2) ** 0.5
+    return excess, max(-1.0, low), min(1.0, high)
+
+
 def estimate_dispersion(sites: Sequence[tuple[str, bool, Sequence[Replicate], Sequence[Replicate]]]) -> Dispersion:
     """tau2 from the off-target sites: replicate groups when there are any, else the empirical null."""
     off_target = [(_effective(treated), _effective(control)) for _, on_target, treated, control in sites if not on_target]
@@ -213,9 +222,14 @@ def call_panel(
             setattr(call, f"{prefix}_ci95", (100 * low, 100 * high))
             setattr(call, f"{prefix}_ci_basis", basis)
         if treated_counts and control_counts:
-            excess, low, high = excess_interval(treated_counts, control_counts, tau2)
+            if on_target:  # the rates' own replicate intervals, combined (MOVER), as its rates are shown
+                excess, low, high = _replicate_excess(treated_counts, control_counts, 0.95)
+                upper = _replicate_excess(treated_counts, control_counts, 0.90)[2]
+            else:
+                excess, low, high = excess_interval(treated_counts, control_counts, tau2)
+                upper = excess_upper_bound(treated_counts, control_counts, tau2)
             call.excess_percent, call.excess_ci95 = 100 * excess, (100 * low, 100 * high)
-            call.excess_upper95_percent = 100 * excess_upper_bound(treated_counts, control_counts, tau2)
+            call.excess_upper95_percent = 100 * upper
             if settings.test == "random-effects":
                 call.p_value = random_effects_test(treated_counts, control_counts, tau2)
             else:
@@ -321,8 +335,8 @@ def methods_text(
         f"0, fewer as tau^2 grows); at the on-target site (whose replicate variation the off-target panel does not describe) a "
         f"t interval on its own replicate logits (a Wilson interval, read sampling only, when a condition has one "
         f"replicate); the excess (treated "
-        f"minus control) and its 95% interval come from the same model as the test (MOVER combination of each "
-        f"condition's interval). A site was called EDITED when q < {settings.q_threshold} and the excess was at "
+        f"minus control) and its 95% interval combine the two conditions' intervals (MOVER), so at off-target sites "
+        f"they come from the same model as the test. A site was called EDITED when q < {settings.q_threshold} and the excess was at "
         f"least {100 * settings.min_effect:.3g} percentage points; INCONCLUSIVE when treated or control had fewer "
         f"than {settings.min_reads} reads or the control background exceeded {100 * settings.max_background:.3g}%; "
         f"otherwise NOT DETECTED, reported with the one-sided 95% upper bound on the excess. The per-site limit "
