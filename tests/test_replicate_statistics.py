@@ -209,3 +209,22 @@ def test_offtarget_command_states_test_and_unit(tmp_path):
     result = CliRunner().invoke(main, [*base, "--input-ng", "1", "--input-copies", "5", "-o", str(tmp_path / "bad")])
     assert result.exit_code != 0 and "not both" in result.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_empirical_null_with_one_sample_per_condition():
+    # One treated and one control sample per site: tau2 comes from the spread across sites. It must find
+    # the between-sample variance (log-scale SD 0.2 on both sides: tau2 about 0.04), and a minority of
+    # strongly edited sites must not inflate it.
+    from editcheck.offtarget.significance import estimate_dispersion
+
+    rng = np.random.default_rng(51)
+    estimates, with_edited = [], []
+    for _ in range(20):
+        panel = null_panel(rng, (30_000,), (30_000,), sd=0.2)
+        estimates.append(estimate_dispersion(panel).tau2)
+        edited = panel[:6] + null_panel(rng, (30_000,), (30_000,), sd=0.2, sites=34)
+        edited[:6] = [(site, False, [Replicate("T", t[0].edited + 600, t[0].reads)], c) for site, _, t, c in edited[:6]]
+        with_edited.append(estimate_dispersion(edited).tau2)
+    assert 0.03 < np.mean(estimates) < 0.05
+    assert np.mean(with_edited) < 0.06
+    assert estimate_dispersion(panel).method.startswith("empirical null")

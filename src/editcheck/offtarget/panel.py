@@ -12,6 +12,7 @@ engine as a single amplicon; edited reads per site are then compared between con
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,7 +295,8 @@ def write_panel_outputs(result: PanelResult, out_dir: str | Path) -> None:
                 "power": result.settings.power, "test": result.settings.test,
             },  # fmt: skip
             "dispersion": (
-                {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units}
+                {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units,
+                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees}
                 if result.dispersion is not None else None
             ),  # fmt: skip
             "methods": methods,

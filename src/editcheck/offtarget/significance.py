@@ -21,6 +21,7 @@ The call is one of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -93,6 +94,9 @@ class Dispersion:
     method: str
     units: int
     """Replicate groups (or sites, for the empirical null) it was estimated from."""
+    degrees: float = math.inf
+    """Degrees of freedom of the estimate: the test and the LOD use a t reference with them (the
+    replicates' sum of k - 1, or the sites of the empirical null); infinite when tau2 is not estimated."""
 
 
 @dataclass
@@ -185,10 +189,12 @@ def estimate_dispersion(sites: Sequence[tuple[str, bool, Sequence[Replicate], Se
     groups = [group for pair in off_target for group in pair]
     tau2, used = between_replicate_variance(groups)
     if used:
-        return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used)
+        degrees = sum(len([m for _, m in group if m > 0]) - 1 for group in groups if len([m for _, m in group if m > 0]) > 1)
+        return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used, degrees)
     tau2, used = empirical_null_variance(off_target)
-    if used >= 8:
-        return Dispersion(tau2, "empirical null (spread of treated-control logits over off-target sites)", used)
+    if used:
+        return Dispersion(tau2, "empirical null (off-target sites whose treated-control logit difference is below 0)",
+                          used, used)  # fmt: skip
     return Dispersion(0.0, "not estimable (no replicated condition and too few sites): reads assumed independent", used)
 
 
@@ -207,6 +213,7 @@ def call_panel(
     """Calls for every site, and the panel's between-replicate variance they rest on."""
     dispersion = estimate_dispersion(sites)
     tau2 = dispersion.tau2 if settings.test == "random-effects" else 0.0
+    degrees = dispersion.degrees if settings.test == "random-effects" else math.inf
     calls: list[SiteCall] = []
     for site, on_target, treated, control in sites:
         call = SiteCall(site, on_target, list(treated), list(control))
@@ -231,7 +238,7 @@ def call_panel(
             call.excess_percent, call.excess_ci95 = 100 * excess, (100 * low, 100 * high)
             call.excess_upper95_percent = 100 * upper
             if settings.test == "random-effects":
-                call.p_value = random_effects_test(treated_counts, control_counts, tau2)
+                call.p_value = random_effects_test(treated_counts, control_counts, tau2, degrees)
             else:
                 strata = _exact_strata(treated, control)
                 call.p_value = stratified_exact_test(strata) if strata else 1.0
@@ -245,11 +252,13 @@ def call_panel(
         _decide(call, settings)
     discoveries = sum(call.call == EDITED for call in off_target)
     for call in calls:
-        _detection_limit(call, settings, tau2, len(off_target), discoveries)
+        _detection_limit(call, settings, tau2, degrees, len(off_target), discoveries)
     return calls, dispersion
 
 
-def _detection_limit(call: SiteCall, settings: CallSettings, tau2: float, sites: int, discoveries: int) -> None:
+def _detection_limit(
+    call: SiteCall, settings: CallSettings, tau2: float, degrees: float, sites: int, discoveries: int
+) -> None:
     treated_counts, control_counts = _effective(call.treated), _effective(call.control)
     if not treated_counts or not control_counts:
         return
@@ -260,7 +269,7 @@ def _detection_limit(call: SiteCall, settings: CallSettings, tau2: float, sites:
     background = condition_mean(control_counts, tau2).proportion
     call.lod_percent = 100 * decision_rule_lod(
         [m for _, m in treated_counts], [m for _, m in control_counts], background, tau2=tau2,
-        alpha_site=alpha_site, min_effect=settings.min_effect, power=settings.power,
+        alpha_site=alpha_site, min_effect=settings.min_effect, power=settings.power, degrees=degrees,
     )  # fmt: skip
     if call.call == NOT_DETECTED:
         call.reason = (
@@ -308,12 +317,13 @@ def methods_text(
             "Treated editing above control was tested one-sided with a random-effects model on the logit scale "
             "that takes the biological replicate, not the read, as the unit of evidence: each replicate's "
             "empirical logit has variance 1/(m p (1-p)) + tau^2, m being its effective depth, and the condition "
-            f"means are inverse-variance weighted; {tau}. A random-effects (logit-normal) model was chosen over a "
+            f"means are inverse-variance weighted; {tau}; the one-sided p-value refers the standardised "
+            f"difference to a t distribution with the estimate's degrees of freedom. A random-effects (logit-normal) model was chosen over a "
             "beta-binomial likelihood because it is closed-form, stays finite with one replicate, zero counts "
             "and 100% editing, and lets the panel's many sites estimate the one variance that a site's two or "
-            "three replicates cannot (with one sample per condition the variance comes from the spread of "
-            "treated-minus-control logits across off-target sites, an empirical null robust to a minority of "
-            "edited sites). With tau^2 = 0 it reduces to a test of two binomial proportions. Replicates are not "
+            "three replicates cannot (with one sample per condition the variance comes from an empirical null: "
+            "the spread of the treated-minus-control logits of the off-target sites where it is below 0, which "
+            "editing cannot reach). With tau^2 = 0 it reduces to a test of two binomial proportions. Replicates are not "
             "paired in this test; samples are compared by condition"
         )
     else:

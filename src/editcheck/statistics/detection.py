@@ -19,7 +19,7 @@ at most ``alpha_site = q (R + 1) / m`` (the site-level threshold of the panel as
 
 with ``V_c = 1 / sum_c w(m, p_c)``, ``w(m, p) = 1 / (1/(m p (1-p)) + tau2)``, p1 = p0 + d. Then
 
-    P(EDITED) = P(D >= z(1 - alpha_site) SE_null,  E >= e)
+    P(EDITED) = P(D >= t(1 - alpha_site; df) SE_null,  E >= e)
 
 a bivariate normal orthant probability (SE_null with the read-weighted pooled proportion in both
 conditions, as the test uses; ``e`` the minimum effect), computed by Gauss-Legendre quadrature of
@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 
 GRID = 40
@@ -62,7 +62,7 @@ def bh_site_threshold(q_threshold: float, sites: int, other_discoveries: int) ->
 
 def probability_called(
     excess: np.ndarray | float, treated_depths: Sequence[float], control_depths: Sequence[float],
-    background: float, tau2: float, alpha_site: float, min_effect: float,
+    background: float, tau2: float, alpha_site: float, min_effect: float, degrees: float = np.inf,
 ) -> np.ndarray:  # fmt: skip
     """P(EDITED) at true excesses (an array) under the normal approximation in the module docstring."""
     treated, control = np.asarray(treated_depths, float), np.asarray(control_depths, float)
@@ -75,7 +75,8 @@ def probability_called(
     se_alt = np.sqrt(variance_t + variance_c)
     se_excess = np.sqrt(slope_t**2 * variance_t + slope_c**2 * variance_c)
     correlation = (slope_t * variance_t + slope_c * variance_c) / (se_alt * se_excess)
-    test_margin = (_logit(p1) - _logit(p0) - special.ndtri(1.0 - alpha_site) * se_null) / se_alt
+    critical = special.ndtri(1.0 - alpha_site) if np.isinf(degrees) else stats.t.isf(alpha_site, degrees)
+    test_margin = (_logit(p1) - _logit(p0) - critical * se_null) / se_alt
     effect_margin = (p1 - p0 - min_effect) / se_excess if min_effect > 0 else np.full_like(p1, np.inf)
     return bivariate_normal_cdf(test_margin, effect_margin, correlation)
 
@@ -103,7 +104,7 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.nd
 
 def decision_rule_lod(
     treated_depths: Sequence[float], control_depths: Sequence[float], background: float, *, tau2: float,
-    alpha_site: float, min_effect: float, power: float = 0.8,
+    alpha_site: float, min_effect: float, power: float = 0.8, degrees: float = np.inf,
 ) -> float:  # fmt: skip
     """Smallest true excess (a proportion) called EDITED with probability ``power``."""
     treated_depths = [m for m in treated_depths if m > 0]
@@ -111,7 +112,7 @@ def decision_rule_lod(
     if not treated_depths or not control_depths:
         return 1.0
     p0 = min(max(background, 0.5 / sum(control_depths)), 1.0 - 1e-6)
-    args = (treated_depths, control_depths, p0, tau2, alpha_site, min_effect)
+    args = (treated_depths, control_depths, p0, tau2, alpha_site, min_effect, degrees)
     top = 1.0 - p0 - 1e-9
     if top <= 1e-7:
         return 1.0 - p0

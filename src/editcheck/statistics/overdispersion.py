@@ -18,13 +18,16 @@ weighted mean  mu_c = sum(w y) / sum(w),  w = 1 / (v + tau2),  Var(mu_c) = 1 / s
   DerSimonian-Laird moment estimator pooled over every (site, condition) with two or more replicates,
   ``tau2 = max(0, (sum Q - sum (k - 1)) / sum (S1 - S2/S1))`` with ``Q = sum w0 (y - ybar_w0)^2``,
   ``w0 = 1/v``, ``S1 = sum w0``, ``S2 = sum w0^2``. With no replicated condition (one treated and one
-  control sample) it comes from an empirical null: with ``d_s = ybar_T - ybar_C`` per off-target site,
-  the tau2 that makes the median of ``(d_s - median d)^2 / (v_T + v_C + 2 tau2)`` equal to the
-  chi-square(1) median 0.455 (a robust spread: a minority of edited sites does not inflate it, and a
-  panel edited everywhere by the same amount does not hide its editing); with fewer than ``MIN_SITES_EMPIRICAL`` sites it
-  cannot be estimated and is 0 (stated as such).
-- **Test.** One-sided  z = (mu_T - mu_C) / sqrt(Var(mu_T) + Var(mu_C)),  p = 1 - Phi(z), with the
-  weights of the null (both conditions' reads pooled for p). With tau2 = 0 and m = N this is the
+  control sample) it comes from an empirical null. Under the null hypothesis a site's
+  ``d_s = ybar_T - ybar_C`` is N(0, v_T + v_C + 2 tau2), symmetric about 0, while editing only pushes d
+  up; so tau2 solves ``mean over sites with d_s < 0 of d_s^2 / (v_T + v_C + 2 tau2) = 1`` (the lower
+  half-sample moment: edited sites, however many, do not inflate it, and a panel edited everywhere
+  leaves too few such sites and is not mistaken for noise). With fewer than ``MIN_SITES_EMPIRICAL``
+  sites, or fewer than half that below 0, it cannot be estimated and is 0 (stated as such).
+- **Test.** One-sided  z = (mu_T - mu_C) / sqrt(Var(mu_T) + Var(mu_C)),  p = P(T_df > z), with the
+  weights of the null (both conditions' reads pooled for p) and df the degrees of freedom of tau2
+  (sum of k - 1 over the replicate groups, or the sites of the empirical null): with one sample per
+  condition tau2 rests on about half the sites, and the t reference keeps the false-call rate. With tau2 = 0 and m = N this is the
   ordinary test of two binomial proportions on the logit scale.
 - **Rates, excess and CI** from the same model: each condition's rate is the mean of its replicate
   proportions with the same weights w, ``p_c = sum(w x/m) / sum(w)``, with a Wilson interval at the
@@ -48,7 +51,6 @@ Counts = Sequence[tuple[float, float]]
 """(edited, reads) per replicate, possibly fractional after the effective-sample-size scaling."""
 
 MIN_SITES_EMPIRICAL = 8
-CHI2_1_MEDIAN = 0.454936423119572
 
 
 def effective_counts(edited: int, reads: int, molecules: float | None) -> tuple[float, float]:
@@ -93,7 +95,7 @@ def between_replicate_variance(groups: Sequence[Counts]) -> tuple[float, int]:
 
 
 def empirical_null_variance(sites: Sequence[tuple[Counts, Counts]]) -> tuple[float, int]:
-    """tau2 from the spread of treated-minus-control logits across sites; returns (tau2, sites used)."""
+    """tau2 from treated-minus-control logits across sites; returns (tau2, sites below 0 it rests on)."""
     terms = []
     for treated, control in sites:
         treated = [(x, m) for x, m in treated if m > 0]
@@ -106,32 +108,27 @@ def empirical_null_variance(sites: Sequence[tuple[Counts, Counts]]) -> tuple[flo
         difference = empirical_logit(t_x, t_m) - empirical_logit(c_x, c_m)
         terms.append((difference, _sampling_variance(t_m, proportion) + _sampling_variance(c_m, proportion)))
     if len(terms) < MIN_SITES_EMPIRICAL:
-        return 0.0, len(terms)
+        return 0.0, 0
 
-    centre = _median([difference for difference, _ in terms])
+    below = [(difference, variance) for difference, variance in terms if difference < 0]
+    if len(below) < MIN_SITES_EMPIRICAL // 2:
+        return 0.0, 0
 
-    def median_statistic(tau2: float) -> float:
-        return _median([(difference - centre) ** 2 / (variance + 2 * tau2) for difference, variance in terms])
+    def mean_square(tau2: float) -> float:
+        return sum(difference**2 / (variance + 2 * tau2) for difference, variance in below) / len(below)
 
-    if median_statistic(0.0) <= CHI2_1_MEDIAN:
-
-        return 0.0, len(terms)
+    if mean_square(0.0) <= 1.0:
+        return 0.0, len(below)
     low, high = 0.0, 1.0
-    while median_statistic(high) > CHI2_1_MEDIAN and high < 1e6:
+    while mean_square(high) > 1.0 and high < 1e6:
         high *= 2
     for _ in range(60):
         middle = (low + high) / 2
-        if median_statistic(middle) > CHI2_1_MEDIAN:
+        if mean_square(middle) > 1.0:
             low = middle
         else:
             high = middle
-    return high, len(terms)
-
-
-def _median(values: list[float]) -> float:
-    values = sorted(values)
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return high, len(below)
 
 
 @dataclass(frozen=True)
@@ -177,8 +174,10 @@ def condition_mean(counts: Counts, tau2: float, proportion: float | None = None)
     return ConditionMean(mean, 1.0 / total, rate, total / (proportion * (1.0 - proportion)))
 
 
-def random_effects_test(treated: Counts, control: Counts, tau2: float) -> float:
-    """One-sided p-value that treated editing exceeds control under the random-effects model."""
+def random_effects_test(treated: Counts, control: Counts, tau2: float, degrees: float = math.inf) -> float:
+    """One-sided p-value that treated editing exceeds control under the random-effects model; the
+    statistic is referred to a t distribution with the ``degrees`` of freedom of the tau2 estimate
+    (normal when infinite)."""
     treated = [(x, m) for x, m in treated if m > 0]
     control = [(x, m) for x, m in control if m > 0]
     if not treated or not control:
@@ -186,7 +185,8 @@ def random_effects_test(treated: Counts, control: Counts, tau2: float) -> float:
     null = pooled_proportion([*treated, *control])
     treated_mean, control_mean = condition_mean(treated, tau2, null), condition_mean(control, tau2, null)
     z = (treated_mean.logit - control_mean.logit) / math.sqrt(treated_mean.variance + control_mean.variance)
-    return float(stats.norm.sf(z))  # the upper tail directly: exact far beyond 1 - cdf's underflow
+    # The upper tail directly: exact far beyond 1 - cdf's underflow.
+    return float(stats.norm.sf(z) if math.isinf(degrees) else stats.t.sf(z, degrees))
 
 
 def excess_interval(treated: Counts, control: Counts, tau2: float, confidence: float = 0.95) -> tuple[float, float, float]:
