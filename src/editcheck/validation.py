@@ -153,7 +153,7 @@ def validation_table(grid: str = "small", seed: int = 1) -> list[dict[str, str]]
         rows.append({"check": "null sites: P(p < 0.05) / EDITED", "scenario": design.label,
                      "measured": f"{100 * significant:.1f}% / {100 * edited:.2f}%", "target": "<= 7% / <= 5%"})  # fmt: skip
     for design in PANEL_GRID:
-        lod = reported_lod(rng, design, panels=min(5, null_panels))
+        lod = reported_lod(rng, design, panels=min(10, null_panels))
         rates = [detection_rate(rng, design, multiple * lod, detection_panels) for multiple in (1, 2)]
         rows.append({"check": "EDITED at 1x / 2x reported LOD (40-site panel)",
                      "scenario": f"{design.label}; LOD {100 * lod:.3g} pp",

@@ -144,6 +144,11 @@ def _effective(replicates: Sequence[Replicate]) -> list[tuple[float, float]]:
     return [replicate.effective() for replicate in replicates if replicate.reads > 0]
 
 
+def _summed(replicates: Sequence[Replicate]) -> tuple[float, float]:
+    counts = _effective(replicates)
+    return sum(x for x, _ in counts), sum(m for _, m in counts)
+
+
 def _exact_strata(treated: Sequence[Replicate], control: Sequence[Replicate]) -> list[tuple[int, int, int, int]]:
     """One stratum per declared pair holding both conditions (each side's samples pooled); without
     declared pairs, one stratum of all reads. A control is never reused across strata."""
@@ -155,8 +160,8 @@ def _exact_strata(treated: Sequence[Replicate], control: Sequence[Replicate]) ->
     strata = []
     for pair in sorted(groups):
         treated_group, control_group = groups[pair]
-        t_x, t_m = (sum(v) for v in zip(*_effective(treated_group))) if _effective(treated_group) else (0.0, 0.0)
-        c_x, c_m = (sum(v) for v in zip(*_effective(control_group))) if _effective(control_group) else (0.0, 0.0)
+        t_x, t_m = _summed(treated_group)
+        c_x, c_m = _summed(control_group)
         if round(t_m) and round(c_m):
             strata.append((round(t_x), round(t_m), round(c_x), round(c_m)))
     return strata
