@@ -64,3 +64,24 @@ def test_offtarget_with_umis_tests_molecules(umi_pool, tmp_path):
     assert site0.treated[0].edited == molecules["modified"]
     assert site0.treated[0].reads == molecules["unmodified"] + molecules["modified"]
     assert "molecules" in result.unit
+
+
+def test_quantify_pool_command_with_umis(umi_pool, tmp_path):
+    import csv
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    _, designs, truths, pooled = umi_pool
+    sheet = tmp_path / "amplicons.tsv"
+    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"amp{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["quantify-pool", "--r1", str(pooled), "--amplicons", str(sheet), "--umi", "header",
+                                       "--umi-length", "12", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with open(out / "pool_summary.tsv", newline="") as handle:
+        rows = {row["amplicon"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    molecules = truths[0]["molecules"]["expected_classification"]
+    assert int(rows["amp0"]["edited_molecules"]) == molecules["modified"]
+    assert int(rows["amp0"]["molecules_classified"]) == molecules["modified"] + molecules["unmodified"]
