@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from editcheck.offtarget.significance import EDITED, INCONCLUSIVE, NOT_DETECTED, CallSettings, Replicate, call_sites
-from editcheck.statistics.tests import benjamini_hochberg, detection_limit, stratified_exact_test
+from editcheck.statistics.detection import decision_rule_lod
+from editcheck.statistics.tests import benjamini_hochberg, stratified_exact_test
 
 
 def simulated_sites(rng, count, excess, background=0.001, depth=(5000, 20001), replicates=1):
@@ -34,13 +35,13 @@ def test_half_percent_excess_at_10k_reads_is_found():
 
 
 def test_excess_interval_coverage():
-    # The excess interval reported with each call (Newcombe's hybrid score interval).
-    from editcheck.statistics.tests import newcombe_interval
+    # The excess interval reported with each call (the model's MOVER interval; tau2 = 0 for binomial reads).
+    from editcheck.statistics.overdispersion import excess_interval
 
     rng = np.random.default_rng(3)
     covered = 0
     for _, _, (treated,), (control,) in simulated_sites(rng, 1000, 0.005):
-        low, high = newcombe_interval(treated.edited, treated.reads, control.edited, control.reads)
+        _, low, high = excess_interval([treated.effective()], [control.effective()], 0.0)
         covered += low <= 0.005 <= high
     assert 930 <= covered <= 970
 
@@ -81,8 +82,14 @@ def test_inconclusive_and_not_detected():
 
 
 def test_detection_limit_shrinks_with_depth_and_grows_with_background():
-    assert detection_limit(100_000, 100_000, 0.001) < detection_limit(10_000, 10_000, 0.001)
-    assert detection_limit(10_000, 10_000, 0.005) > detection_limit(10_000, 10_000, 0.001)
+    def lod(depth, background, tau2=0.0, alpha_site=0.05 / 40):
+        return decision_rule_lod([depth] * 3, [depth] * 3, background, tau2=tau2, alpha_site=alpha_site, min_effect=0.001)
+
+    assert lod(100_000, 0.001) < lod(10_000, 0.001)
+    assert lod(10_000, 0.005) > lod(10_000, 0.001)
+    assert lod(10_000, 0.001, tau2=0.04) > lod(10_000, 0.001)  # between-replicate variation costs sensitivity
+    assert lod(10_000, 0.001, alpha_site=0.05) < lod(10_000, 0.001)  # so does the panel's multiplicity
+    assert lod(1_000_000, 0.0001) >= 0.001  # never below the minimum effect
 
 
 def test_benjamini_hochberg_known_values():
@@ -124,3 +131,37 @@ def test_panel_end_to_end(tmp_path):
     document = json.loads((out / "offtarget_calls.json").read_text())
     assert "Benjamini-Hochberg" in document["methods"]
     assert len((out / "offtarget_calls.tsv").read_text().splitlines()) == 6
+
+
+def test_singleplex_panel_reports_the_replicates_holding_each_site(tmp_path):
+    # Issue #10 item 7: one treated/control pair of singleplex files per site; each site must report
+    # the one pair that carries its reads (not the whole sheet's 3 + 3), and every NOT DETECTED site
+    # its upper bound.
+    import csv
+
+    from editcheck import simulate
+    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+
+    designs = simulate.random_pool(3, seed=41, near_identical_pairs=0)
+    rows = ["site_id\tamplicon\tprotospacer\ton_target"]
+    rows += [f"site{i}\t{d.amplicon}\t{d.guide}\tno" for i, d in enumerate(designs)]
+    (tmp_path / "sites.tsv").write_text("\n".join(rows) + "\n")
+    samples = ["sample\tcondition\treplicate\tr1"]
+    for index, design in enumerate(designs):
+        for condition, seed in (("treated", 1), ("control", 2)):
+            rate = 0.03 if (index == 0 and condition == "treated") else 0.0
+            mix = simulate.OutcomeMix(unmodified=1 - rate, deletion=rate, insertion=0.0, substitution=0.0, hdr=0.0)
+            name = f"{condition[0].upper()}{index}"
+            simulate.simulate(design, 1500, tmp_path / f"{name}.fastq.gz", mix=mix, seed=10 * index + seed)
+            samples.append(f"{name}\t{condition}\t{index + 1}\t{name}.fastq.gz")
+    (tmp_path / "samples.tsv").write_text("\n".join(samples) + "\n")
+    result = run_panel(read_site_sheet(tmp_path / "sites.tsv"), read_sample_sheet(tmp_path / "samples.tsv"))
+    write_panel_outputs(result, tmp_path / "out")
+    with open(tmp_path / "out" / "offtarget_calls.tsv", newline="") as handle:
+        table = {row["site_id"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    assert [(table[s]["replicates_treated"], table[s]["replicates_control"]) for s in sorted(table)] == [("1", "1")] * 3
+    assert table["site0"]["call"] == EDITED
+    for site in ("site1", "site2"):
+        assert table[site]["call"] == NOT_DETECTED
+        assert 0 < float(table[site]["excess_upper95_percent"]) < 1.0
+        assert float(table[site]["lod_percent"]) > float(table[site]["excess_upper95_percent"]) > 0

@@ -94,3 +94,29 @@ def test_forest_plot_scale_is_not_set_by_the_on_target_site() -> None:
     assert [label.get_text() for label in off_axes.get_yticklabels()] == ["off1", "off2"]
     assert [label.get_text() for label in on_axes.get_yticklabels()] == ["on"]
     assert off_axes.get_xlim()[1] < 1.0 < 40.0 < on_axes.get_xlim()[1]
+
+
+def test_conditions_pool_replicates_not_reads() -> None:
+    # Three treated replicates at 40/45/35% of 1,000 reads: the pooled interval is a t interval on the
+    # replicate logits (4.30 x SD / sqrt 3), far wider than the Wilson interval of the 3,000 pooled reads.
+    import math
+
+    from scipy import stats
+
+    from editcheck.report.appendix import OnTargetSample, _condition_rows
+
+    def sample(name: str, edited: int) -> OnTargetSample:
+        summary = {"sample": name, "design": {"amplicon_name": "amp"}, "edited": {"reads": edited, "total": 1000}}
+        return OnTargetSample(Path(name), summary, [], [], [])
+
+    samples = [sample("T1", 400), sample("T2", 450), sample("T3", 350), sample("M1", 2)]
+    rows = _condition_rows(samples, {"T1": "treated", "T2": "treated", "T3": "treated", "M1": "control"})
+    control, treated = rows
+    logits = [math.log((x + 0.5) / (1000 - x + 0.5)) for x in (400, 450, 350)]
+    mean, sd = sum(logits) / 3, stats.tstd(logits)
+    half = stats.t.ppf(0.975, 2) * sd / math.sqrt(3)
+    expit = lambda value: 100 / (1 + math.exp(-value))  # noqa: E731
+    assert treated["edited"]["ci95_low"] == pytest.approx(expit(mean - half))
+    assert treated["edited"]["ci95_high"] == pytest.approx(expit(mean + half))
+    assert treated["edited"]["ci95_high"] - treated["edited"]["ci95_low"] > 15  # Wilson on 3,000 reads: ~3.5 pp
+    assert control["edited"]["basis"].startswith("read sampling only")

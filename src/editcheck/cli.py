@@ -267,6 +267,8 @@ def quantify(**options: Any) -> None:
 @main.command("quantify-pool")
 @_read_options
 @click.option("--amplicons", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.")
+@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse each amplicon's reads by UMI (from the read header or the read's first bases) and count molecules.")
+@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @_analysis_options
 @_reports_errors
 def quantify_pool(**options: Any) -> None:
@@ -279,9 +281,12 @@ def quantify_pool(**options: Any) -> None:
 
     _check_inputs(options["r1"], options["r2"])
     designs = read_amplicon_sheet(options["amplicons"])
+    from editcheck.reads.umi import UmiSettings
+
+    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
     with output_folder(options["out"], [options["r1"], options["r2"], options["amplicons"]]) as staging:
         result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
-                          threads=options["threads"])  # fmt: skip
+                          threads=options["threads"], umi=umi)  # fmt: skip
         write_pool_tables(result, staging)
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
@@ -325,8 +330,12 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--min-effect", default=0.1, show_default=True, type=click.FloatRange(0, 100), help="Minimum excess editing (percentage points) for EDITED.")
 @click.option("--min-site-reads", default=1000, show_default=True, type=click.IntRange(0), help="Fewer reads in treated or control: INCONCLUSIVE.")
 @click.option("--max-background", default=5.0, show_default=True, type=click.FloatRange(0, 100, min_open=True), help="Control editing (percent) above which a site is INCONCLUSIVE.")
-@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Significance level of the per-site limit of detection.")
-@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power of the per-site limit of detection.")
+@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power at which the per-site limit of detection (of the whole decision rule) is stated.")
+@click.option("--test", "test", default="random-effects", show_default=True, type=click.Choice(["random-effects", "exact"]), help="random-effects: replicates as the unit, between-replicate variance from the panel; exact: every read an independent draw (Fisher / exact CMH by declared pair).")
+@click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of each site per sample (caps the effective depth) for samples whose sheet gives no input_copies/input_ng.")
+@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Samples carry UMIs (in the read header or the read's first bases): molecules, not reads, drive the statistics.")
+@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
+@click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
 @_options(*[option for option in [
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
@@ -342,7 +351,14 @@ def offtarget(**options: Any) -> None:
     per-sample site tables under samples/ into OUT.
     """
     from editcheck.classification.outcomes import ClassificationSettings
-    from editcheck.offtarget.panel import panel_headline, read_sample_sheet, read_site_sheet, run_panel, write_panel_tables
+    from editcheck.offtarget.panel import (
+        COPIES_PER_NG,
+        panel_headline,
+        read_sample_sheet,
+        read_site_sheet,
+        run_panel,
+        write_panel_tables,
+    )
     from editcheck.offtarget.significance import CallSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
@@ -355,13 +371,19 @@ def offtarget(**options: Any) -> None:
     )
     call_settings = CallSettings(
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
-        max_background=options["max_background"] / 100, alpha=options["alpha"], power=options["power"],
+        max_background=options["max_background"] / 100, power=options["power"], test=options["test"],
     )  # fmt: skip
+    if options["input_copies"] is not None and options["input_ng"] is not None:
+        raise click.UsageError("give --input-copies or --input-ng, not both")
+    input_copies = options["input_copies"] or (options["input_ng"] * COPIES_PER_NG if options["input_ng"] else None)
+    from editcheck.reads.umi import UmiSettings
+
+    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
     sources = [options["sites"], options["samples"], options["reference_fasta"]]
     sources += [path for sample in samples for path in (sample.r1, sample.r2, sample.bam)]
     with output_folder(options["out"], sources) as staging:
         result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                           reference_fasta=options["reference_fasta"])  # fmt: skip
+                           reference_fasta=options["reference_fasta"], input_copies=input_copies, umi=umi)  # fmt: skip
         write_panel_tables(result, staging)
     logger.info("%s -> %s", panel_headline(result.calls), options["out"])
 
@@ -419,6 +441,28 @@ def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: fl
                 handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
     logger.info("wrote %d %s to %s (guide %s)", n_reads, "pairs" if paired else "reads", out, design.guide)
 
+
+
+@main.command()
+@click.option("--grid", default="small", show_default=True, type=click.Choice(["smoke", "small", "full"]), help="small: about a minute on one core; full: about five times the trials; smoke: seconds, too few trials for conclusions.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed of the simulations.")
+@click.option("-o", "--out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Also write the table to this TSV file.")
+@_reports_errors
+def validate(grid: str, seed: int, out: Path | None) -> None:
+    """Print the analytical-validation table of editcheck's statistics on simulated truth.
+
+    Replicate series and 40-site off-target panels are simulated with between-replicate variation,
+    template-molecule bottlenecks and PCR jackpotting; the table gives the on-target pooled CI coverage,
+    the false-call rate on null sites, and the EDITED rate at 1x and 2x the reported limit of detection.
+    """
+    from editcheck.outputs import atomic_output
+    from editcheck.validation import format_table, validation_table
+
+    table = format_table(validation_table(grid, seed))
+    if out is not None:
+        with atomic_output(out) as handle:
+            handle.write(table)
+    click.echo(table, nl=False)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

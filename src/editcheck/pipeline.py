@@ -9,7 +9,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,11 +359,12 @@ def _quantify_records(
 ) -> SampleResult:
     """The UMI route: one consensus read per molecule, from FASTQ or BAM/CRAM reads."""
     if site is not None:
-        records = _umi_records(iter_site_fragments(r1, site, reference_fasta=reference_fasta), r1, design, settings, umi)
+        fragments = iter_site_fragments(r1, site, reference_fasta=reference_fasta)
     elif r2 is None:
-        records = _umi_records(((name, s, q, None, None) for name, s, q in iter_single(r1)), r1, design, settings, umi)
+        fragments = ((name, s, q, None, None) for name, s, q in iter_single(r1))
     else:
-        records = _umi_records(iter_paired(r1, r2), r1, design, settings, umi)
+        fragments = iter_paired(r1, r2)
+    records = umi_records(fragments, r1, settings, umi, amplicon_mate_chooser(design, settings))
     collector = MoleculeCollector(umi)
     reads_in = 0
     for number, (barcode, sequence, qualities) in enumerate(records, 1):
@@ -384,17 +385,29 @@ def _quantify_records(
     )  # fmt: skip
 
 
-def _umi_records(
-    fragments: Iterator[tuple[str, str, str, str | None, str | None]],
+def amplicon_mate_chooser(design: AmpliconDesign, settings: AnalysisSettings) -> Callable[[str, str], int]:
+    """``choose(R1, R2 reverse-complemented)`` -> the mate :func:`choose_mate` picks against one amplicon."""
+    worker: AmpliconWorker | None = None
+
+    def choose(first: str, second: str) -> int:
+        nonlocal worker
+        worker = worker or AmpliconWorker(design, settings)
+        return choose_mate([worker(first), worker(second)])
+
+    return choose
+
+
+def umi_records(
+    fragments: Iterable[tuple[str, str, str, str | None, str | None]],
     path: str | Path,
-    design: AmpliconDesign,
     settings: AnalysisSettings,
     umi: UmiSettings,
+    choose: Callable[[str, str], int],
 ) -> Iterator[tuple[str, str, str]]:
     """``(UMI, sequence, qualities)`` per fragment: the UMI taken from R1 (or the read), then the pair merged
-    when it overlaps, else the mate :func:`choose_mate` picks (decided once per unique pair)."""
+    when it overlaps, else the mate ``choose(R1, R2 reverse-complemented)`` picks (the one rule of
+    :func:`choose_mate`, decided once per unique pair)."""
     extractor = UmiExtractor(umi, path)
-    worker: AmpliconWorker | None = None
     chosen: dict[tuple[str, str], int] = {}
     for number, (name, first, first_qualities, second, second_qualities) in enumerate(fragments, 1):
         barcode, first, first_qualities = extractor(number, name, first, first_qualities)
@@ -407,8 +420,7 @@ def _umi_records(
             continue
         mate = chosen.get((first, second))
         if mate is None:
-            worker = worker or AmpliconWorker(design, settings)
-            mate = chosen[(first, second)] = choose_mate([worker(first), worker(reverse_complement(second))])
+            mate = chosen[(first, second)] = choose(first, reverse_complement(second))
         if mate == 0:
             yield barcode, first, first_qualities
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,20 @@ from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.folders import output_folder, safe_names
 from editcheck.naming import sample_name_from_path
 from editcheck.outputs import write_json, write_tsv
-from editcheck.pipeline import AmpliconWorker, AnalysisSettings, SampleResult, UniqueReadAligner, choose_mate, unmerged_used
+from editcheck.pipeline import (
+    AmpliconWorker,
+    AnalysisSettings,
+    SampleResult,
+    UniqueReadAligner,
+    align_and_classify,
+    choose_mate,
+    umi_records,
+    unmerged_used,
+)
 from editcheck.quantification.tally import tally_reads
 from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
+from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.reads.umi import MoleculeCollector, UmiSettings
 from editcheck.sheets import read_sheet
 
 SHEET_COLUMNS = ("name", "amplicon", "guide", "donor", "expected_hdr_amplicon", "base_editor", "target_position", "window")
@@ -129,11 +140,18 @@ def quantify_pool(
     settings: AnalysisSettings = AnalysisSettings(),
     sample: str | None = None,
     threads: int = 1,
+    umi: UmiSettings | None = None,
 ) -> PoolResult:
-    """Assign and quantify the reads of a pooled run (single-end or paired-end FASTQ)."""
+    """Assign and quantify the reads of a pooled run (single-end or paired-end FASTQ).
+
+    With ``umi``, every read is assigned to its amplicon first, reads are then grouped by (amplicon, UMI)
+    into molecules (a UMI shared by chance by two amplicons is two molecules), and each amplicon is
+    quantified per read and per molecule, as ``quantify`` does for one amplicon."""
     if not designs:
         raise ParameterError("a pooled run needs at least one amplicon")
     threads = max(1, min(threads, os.cpu_count() or 1))
+    if umi is not None:
+        return _quantify_pool_molecules(r1, r2, designs, settings, sample, threads, umi)
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -209,6 +227,63 @@ def assign_pair(
     return amplicon, aligned, call
 
 
+def _quantify_pool_molecules(
+    r1: str | Path, r2: str | Path | None, designs: Sequence[AmpliconDesign], settings: AnalysisSettings,
+    sample: str | None, threads: int, umi: UmiSettings,
+) -> PoolResult:  # fmt: skip
+    """The UMI route of :func:`quantify_pool`: pairs merged when they overlap, else the mate the one rule
+    (:func:`editcheck.pipeline.choose_mate`) picks, as in ``quantify``."""
+    worker = PoolWorker(designs, settings)
+    fragments = ((n, s, q, None, None) for n, s, q in iter_single(r1)) if r2 is None else iter_paired(r1, r2)
+    records = umi_records(fragments, r1, settings, umi, _pool_mate_chooser(worker))
+    amplicon_of: dict[str, int] = {}
+    collectors = [MoleculeCollector(umi) for _ in designs]
+    reads_in = ambiguous = unassigned = too_long = 0
+    for barcode, sequence, qualities in records:
+        reads_in += 1
+        amplicon = amplicon_of.get(sequence)
+        if amplicon is None:
+            amplicon = amplicon_of[sequence] = worker(sequence)[0]
+        if amplicon == AMBIGUOUS_AMPLICON:
+            ambiguous += 1
+        elif amplicon == UNASSIGNED:
+            unassigned += 1
+        elif amplicon == TOO_LONG_AMPLICON:
+            too_long += 1
+        else:
+            collectors[amplicon].add(barcode, sequence, qualities)
+    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
+    name = sample or sample_name_from_path(r1)
+    samples, assigned = [], {}
+    for design, collector in zip(designs, collectors):
+        molecules = collector.consensus()
+        sequences = list(molecules.sequences)
+        results = align_and_classify(sequences, design, settings, threads)
+        per_read = [(seq, molecules.reads_per_sequence[seq], aligned, call) for seq, (aligned, call) in zip(sequences, results)]
+        per_molecule = [(seq, molecules.sequences[seq], aligned, call) for seq, _, aligned, call in per_read]
+        assigned[design.name] = molecules.reads_in_molecules + molecules.reads_dropped
+        amplicon_reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=assigned[design.name], paired=r2 is not None)
+        samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
+                                    tally_reads(design, per_read), molecules=molecules,
+                                    molecule_tally=tally_reads(design, per_molecule)))  # fmt: skip
+    reads = CollapsedReads(reads_in=reads_in, paired=r2 is not None)
+    return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
+
+
+def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], int]:
+    """``choose(R1, R2 reverse-complemented)`` -> the mate :func:`choose_mate` picks, each mate judged on the
+    amplicon it is assigned to (a mate with no amplicon counts as not aligned)."""
+
+    def choose(first: str, second: str) -> int:
+        mates = [
+            (aligned, call) if amplicon >= 0 and call is not None else (None, ReadCall(NOT_ALIGNED))
+            for amplicon, aligned, call in (worker(first), worker(second))
+        ]
+        return choose_mate(mates)
+
+    return choose
+
+
 def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
     """The result folder ``out_dir`` of a pooled run, all or nothing (see
     :func:`editcheck.folders.output_folder`)."""
@@ -227,8 +302,11 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
         write_sample_tables(sample, folder / folders[sample.design.name])
         edited = sample.tally.edited
         low, high = edited.interval
+        per_molecule = sample.molecule_tally
+        molecules = ["", "", ""] if per_molecule is None else [
+            per_molecule.classified, per_molecule.edited.reads, per_molecule.edited.percent]  # fmt: skip
         rows.append([sample.design.name, result.assigned[sample.design.name], sample.tally.classified, edited.reads,
-                     edited.percent, low, high, folders[sample.design.name]])  # fmt: skip
+                     edited.percent, low, high, *molecules, folders[sample.design.name]])  # fmt: skip
     write_json(
         folder / "assignment.json",
         {
@@ -245,6 +323,7 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
     )
     write_tsv(
         folder / "pool_summary.tsv",
-        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high", "folder"],
+        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high",
+         "molecules_classified", "edited_molecules", "edited_molecules_percent", "folder"],  # fmt: skip
         rows,
     )

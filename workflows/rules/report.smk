@@ -32,6 +32,7 @@ rule build_report:
             caption="../report/summary.rst",
             category="Evidence report",
         ),
+        conditions="results/report/conditions.tsv",
         manifest="results/report/manifest.json",
     log:
         "results/logs/build_report/build_report.log",

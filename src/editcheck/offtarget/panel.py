@@ -3,13 +3,16 @@
 A *site sheet* (TSV) lists the sites: ``site_id``, ``amplicon``, ``protospacer`` (as found at the site,
 without PAM), and optionally ``cut_offset``, ``editor`` (nuclease, ABE, CBE), ``on_target`` (yes/no),
 ``window``. A *sample sheet* (TSV) lists the samples: ``sample``, ``condition`` (treated/control),
-optionally ``replicate``, and ``r1`` (+ ``r2``) FASTQ paths; relative paths are read from the sheet's
-folder. Every sample's reads are assigned to the sites (as a pooled run) and quantified by the same
+optionally ``replicate`` (a label), ``pair`` (a pair/batch shared by a treated and a control sample: the
+exact test stratifies by it), ``input_copies`` or ``input_ng`` (template amount: copies of the site, or ng
+of human genomic DNA at ~330 haploid copies per ng, which cap the sample's effective depth), and ``r1``
+(+ ``r2``) FASTQ paths; relative paths are read from the sheet's folder. Every sample's reads are assigned to the sites (as a pooled run) and quantified by the same
 engine as a single amplicon; edited reads per site are then compared between conditions.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +21,30 @@ from typing import Any
 from editcheck import __version__
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError
-from editcheck.offtarget.significance import CallSettings, Replicate, SiteCall, call_sites, methods_text
-from editcheck.offtarget.significance import EDITED, INCONCLUSIVE, NOT_DETECTED
+from editcheck.offtarget.significance import (
+    EDITED,
+    INCONCLUSIVE,
+    NOT_DETECTED,
+    CallSettings,
+    Dispersion,
+    Replicate,
+    SiteCall,
+    call_panel,
+    methods_text,
+)
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
 from editcheck.folders import output_folder, safe_names
 from editcheck.pooled import PoolResult, check_distinct_amplicons, quantify_pool, write_pool_tables
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
+from editcheck.reads.umi import UmiSettings
 from editcheck.sheets import read_sheet
 
 SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus")
-SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam")
+SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam", "pair", "input_copies", "input_ng")
+COPIES_PER_NG = 330.0
+"""Haploid human genome copies in 1 ng of genomic DNA (3.3 pg per haploid genome)."""
 CONDITIONS = ("treated", "control")
 TRUE_WORDS = {"yes", "true", "1", "on", "on-target", "on_target"}
 FALSE_WORDS = {"no", "false", "0", "off", "", "off-target", "off_target"}
@@ -55,6 +70,33 @@ class PanelSample:
     r1: Path | None
     r2: Path | None
     bam: Path | None = None
+    pair: str | None = None
+    input_copies: float | None = None
+    """Template copies of each site in the sample (from ``input_copies`` or ``input_ng``)."""
+
+
+def replicate_order(label: str) -> tuple[int, float, str]:
+    """Sort key of replicate labels: numbers as numbers ("2" before "10"), then text."""
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _input_copies(path: Path, row: dict[str, str], number: int) -> float | None:
+    copies, ng = row.get("input_copies") or "", row.get("input_ng") or ""
+    if copies and ng:
+        raise InputFormatError(path, "give input_copies or input_ng, not both", number)
+    text, scale, column = (copies, 1.0, "input_copies") if copies else (ng, COPIES_PER_NG, "input_ng")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise InputFormatError(path, f"{column} must be a positive number, not {text!r}", number)
+    return value * scale
 
 
 def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None, **design_options: Any) -> list[PanelSite]:
@@ -115,7 +157,8 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
         for reads in (r1, r2, bam):
             if reads is not None and not reads.exists():
                 raise InputFormatError(path, f"reads file {reads} not found", number)
-        samples.append(PanelSample(name, condition, row.get("replicate") or str(number), r1, r2, bam))
+        samples.append(PanelSample(name, condition, row.get("replicate") or str(number), r1, r2, bam,
+                                   row.get("pair") or None, _input_copies(path, row, number)))  # fmt: skip
     safe_names([sample.sample for sample in samples], "sample", path)
     conditions = {sample.condition for sample in samples}
     if conditions != set(CONDITIONS):
@@ -126,8 +169,8 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
 def edited_reads(result: SampleResult) -> tuple[int, int]:
     """Edited reads and reads classified at one site: indels in the window, and for a base editor
     also reads carrying its conversion in the editing window (substitutions of other kinds are
-    sequencing noise here and are not counted)."""
-    tally = result.tally
+    sequencing noise here and are not counted). With UMIs: edited and classified *molecules*."""
+    tally = result.molecule_tally if result.molecule_tally is not None else result.tally
     if result.design.base_editor is not None:
         edited = sum(count for name, count in tally.base_edit_classes.items() if name != "unedited")
     else:
@@ -142,6 +185,9 @@ class PanelResult:
     calls: list[SiteCall]
     settings: CallSettings
     per_sample: dict[str, Any] = field(default_factory=dict, repr=False)
+    dispersion: Dispersion | None = None
+    unit: str = ""
+    """What the statistics counted (reads, reads capped by the input amount, molecules)."""
 
 
 def run_panel(
@@ -152,25 +198,35 @@ def run_panel(
     call_settings: CallSettings = CallSettings(),
     threads: int = 1,
     reference_fasta: str | Path | None = None,
+    input_copies: float | None = None,
+    umi: UmiSettings | None = None,
 ) -> PanelResult:
-    """Quantify every site in every sample and call each site."""
+    """Quantify every site in every sample and call each site.
+
+    ``input_copies`` is the template amount of samples whose sheet row gives none. With ``umi`` every
+    sample's reads are collapsed into molecules and molecule counts drive the statistics (an input
+    amount is then not needed and not applied)."""
     designs = [site.design for site in sites]
     counts: dict[str, dict[str, Replicate]] = {site.site_id: {} for site in sites}
     per_sample = {}
     for sample in samples:
         if sample.bam is not None:
-            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta)
+            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta, umi)
         else:
             assert sample.r1 is not None
-            pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads)
+            pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads,
+                                 umi=umi)  # fmt: skip
         per_sample[sample.sample] = pool
         for site, result in zip(sites, pool.samples):
             edited, classified = edited_reads(result)
-            counts[site.site_id][sample.sample] = Replicate(sample.sample, edited, classified)
+            molecules = sample.input_copies if sample.input_copies is not None else input_copies
+            molecules = None if umi is not None else molecules
+            counts[site.site_id][sample.sample] = Replicate(sample.sample, edited, classified, molecules, sample.pair)
     treated = [sample for sample in samples if sample.condition == "treated"]
     control = [sample for sample in samples if sample.condition == "control"]
-    by_replicate = sorted(treated, key=lambda s: s.replicate), sorted(control, key=lambda s: s.replicate)
-    calls = call_sites(
+    order = lambda s: (replicate_order(s.replicate), s.sample)  # noqa: E731
+    by_replicate = sorted(treated, key=order), sorted(control, key=order)
+    calls, dispersion = call_panel(
         [
             (site.site_id, site.on_target,
              [counts[site.site_id][s.sample] for s in by_replicate[0]],
@@ -179,12 +235,27 @@ def run_panel(
         ],
         call_settings,
     )
-    return PanelResult(list(sites), list(samples), calls, call_settings, per_sample)
+    return PanelResult(list(sites), list(samples), calls, call_settings, per_sample, dispersion,
+                       _unit(samples, input_copies, umi))  # fmt: skip
+
+
+def _unit(samples: Sequence[PanelSample], input_copies: float | None, umi: UmiSettings | None) -> str:
+    """What the statistics counted, for methods.txt."""
+    if umi is not None:
+        return (f"molecules: reads collapsed by UMI ({umi.source}) into one consensus per molecule; edited and "
+                "classified molecules drive every test, interval and limit of detection")  # fmt: skip
+    capped = [s.sample for s in samples if s.input_copies is not None or input_copies is not None]
+    if not capped:
+        return ""
+    text = "reads, with each sample's effective depth capped by its template input (1/(1/reads + 1/copies))"
+    if len(capped) < len(samples):
+        text += f" for {', '.join(capped)}; reads of the other samples assumed independent draws"
+    return text
 
 
 def _quantify_bam_sites(
     sample: PanelSample, sites: Sequence[PanelSite], settings: AnalysisSettings, threads: int,
-    reference_fasta: str | Path | None,
+    reference_fasta: str | Path | None, umi: UmiSettings | None = None,
 ) -> PoolResult:  # fmt: skip
     """A genome-aligned sample: the reads covering each site's locus, quantified at that site."""
     assert sample.bam is not None
@@ -194,7 +265,7 @@ def _quantify_bam_sites(
             raise InputFormatError(sample.bam, f"site {site.site_id} has no locus, needed for BAM/CRAM samples")
         results.append(
             quantify(sample.bam, design=site.design, settings=settings, sample=f"{sample.sample}:{site.site_id}",
-                     threads=threads, site=GenomeSite.parse(site.locus), reference_fasta=reference_fasta)  # fmt: skip
+                     threads=threads, site=GenomeSite.parse(site.locus), reference_fasta=reference_fasta, umi=umi)  # fmt: skip
         )
     assigned = {site.site_id: result.reads.reads_in for site, result in zip(sites, results)}
     reads = CollapsedReads(reads_in=sum(assigned.values()))
@@ -218,8 +289,8 @@ def panel_headline(calls: Sequence[SiteCall]) -> str:
 CALL_COLUMNS = [
     "site_id", "on_target", "call", "treated_edited", "treated_reads", "treated_percent", "treated_ci95_low",
     "treated_ci95_high", "control_edited", "control_reads", "control_percent", "control_ci95_low", "control_ci95_high",
-    "excess_percent", "excess_ci95_low", "excess_ci95_high", "p_value", "q_value", "lod_percent",
-    "treated_upper_if_none_percent", "replicates_treated", "replicates_control", "editor", "reason",
+    "excess_percent", "excess_ci95_low", "excess_ci95_high", "excess_upper95_percent", "p_value", "q_value",
+    "lod_percent", "replicates_treated", "replicates_control", "editor", "reason",
 ]  # fmt: skip
 
 
@@ -241,10 +312,11 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
         rows.append([
             call.site, call.on_target, call.call, call.treated_edited, call.treated_reads, call.treated_percent,
             *call.treated_ci95, call.control_edited, call.control_reads, call.control_percent, *call.control_ci95,
-            call.excess_percent, *call.excess_ci95, call.p_value, call.q_value, call.lod_percent,
-            call.treated_upper_if_none_percent, len(call.treated), len(call.control), editors[call.site], call.reason,
+            call.excess_percent, *call.excess_ci95, call.excess_upper95_percent, call.p_value, call.q_value,
+            call.lod_percent, call.replicates_treated, call.replicates_control, editors[call.site], call.reason,
         ])  # fmt: skip
-    methods = methods_text(result.settings, [editor for editor in editors.values() if editor != "NUCLEASE"])
+    methods = methods_text(result.settings, [editor for editor in editors.values() if editor != "NUCLEASE"],
+                           result.dispersion, result.unit)  # fmt: skip
     write_json(
         out_dir / "offtarget_calls.json",
         {
@@ -254,11 +326,17 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
             "settings": {
                 "q_threshold": result.settings.q_threshold, "min_effect_percent": 100 * result.settings.min_effect,
                 "min_reads": result.settings.min_reads, "max_background_percent": 100 * result.settings.max_background,
-                "alpha": result.settings.alpha, "power": result.settings.power,
+                "power": result.settings.power, "test": result.settings.test,
             },  # fmt: skip
+            "dispersion": (
+                {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units,
+                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees}
+                if result.dispersion is not None else None
+            ),  # fmt: skip
             "methods": methods,
             "samples": [
-                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate,
+                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate, "pair": s.pair,
+                 "input_copies": s.input_copies,
                  "r1": str(s.r1) if s.r1 else None, "r2": str(s.r2) if s.r2 else None,
                  "bam": str(s.bam) if s.bam else None, "folder": f"samples/{folders[s.sample]}"}  # fmt: skip
                 for s in result.samples

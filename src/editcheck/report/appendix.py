@@ -24,6 +24,7 @@ from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.provenance import build_manifest, dependency_versions, now, sha256
 from editcheck.report import plots
 from editcheck.statistics.intervals import wilson_interval
+from editcheck.statistics.replicates import replicate_interval
 
 TEMPLATES = Path(__file__).parent / "templates"
 ALLELE_PLOT_ALLELES = 12
@@ -157,6 +158,35 @@ def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
     return rows
 
 
+def _condition_rows(samples: Sequence[OnTargetSample], conditions: dict[str, str] | None) -> list[dict[str, Any]]:
+    """Per amplicon and condition, the editing rate pooled over replicates with the replicate as the unit
+    (:func:`editcheck.statistics.replicates.replicate_interval`); molecule counts when UMIs were used.
+    Samples without a condition are left out (a pooled estimate needs the sample sheet)."""
+    groups: dict[tuple[str, str], list[OnTargetSample]] = {}
+    for sample in samples:
+        condition = (conditions or {}).get(sample.name)
+        if condition:
+            groups.setdefault((sample.summary["design"]["amplicon_name"], condition), []).append(sample)
+    rows = []
+    for (amplicon, condition), members in sorted(groups.items()):
+        members = sorted(members, key=lambda member: member.name)
+        unit = "molecules" if all("molecules" in member.summary for member in members) else "reads"
+        edited = [(member.summary["molecules"] if unit == "molecules" else member.summary)["edited"] for member in members]
+        targets = [((member.summary.get("base_editing") or {}).get("target") or {}).get("engagement") for member in members]
+        row: dict[str, Any] = {"amplicon": amplicon, "condition": condition, "samples": [m.name for m in members],
+                               "unit": unit, "edited": _pooled([(e["reads"], e["total"]) for e in edited]), "target": None}  # fmt: skip
+        if unit == "reads" and all(targets):
+            row["target"] = _pooled([(t["reads"], t["total"]) for t in targets])
+        rows.append(row)
+    return rows
+
+
+def _pooled(counts: list[tuple[int, int]]) -> dict[str, Any]:
+    estimate = replicate_interval(counts)
+    return {"percent": 100 * estimate.proportion, "ci95_low": 100 * estimate.low, "ci95_high": 100 * estimate.high,
+            "replicates": estimate.replicates, "basis": estimate.basis}  # fmt: skip
+
+
 def _allele_plot(sample: OnTargetSample) -> str:
     design = sample.summary["design"]
     reference = design["amplicon"]
@@ -277,7 +307,7 @@ def _summary_rows(
             sample.name, "on_target", summary["design"]["amplicon_name"], (conditions or {}).get(sample.name, ""),
             summary["reads"]["input"],
             summary["reads"]["classified"], edited["reads"], edited["percent"], edited["ci95_low"], edited["ci95_high"],
-            target.get("percent", ""), target.get("ci95_low", ""), target.get("ci95_high", ""), "", "", "", "",
+            target.get("percent", ""), target.get("ci95_low", ""), target.get("ci95_high", ""), "", "", "", "", "",
         ])  # fmt: skip
     if offtarget is not None:
         conditions = {entry["sample"]: entry["condition"] for entry in offtarget["assignments"]}
@@ -289,6 +319,7 @@ def _summary_rows(
                     replicate["sample"], "off_target_panel", site["site"], conditions.get(replicate["sample"], ""), "",
                     reads, edited, 100 * edited / reads if reads else 0.0, 100 * low, 100 * high, "", "", "",
                     site["call"], site["q_value"], site["lod_percent"], site["excess_percent"],
+                    site.get("excess_upper95_percent", ""),
                 ])  # fmt: skip
     rows.sort(key=lambda row: (row[1], str(row[2]), str(row[0])))
     return rows
@@ -297,8 +328,24 @@ def _summary_rows(
 SUMMARY_COLUMNS = [
     "sample", "assay", "site", "condition", "reads_in", "reads_classified", "edited_reads", "edited_percent",
     "edited_ci95_low", "edited_ci95_high", "target_engagement_percent", "target_ci95_low", "target_ci95_high",
-    "site_call", "site_q_value", "site_lod_percent", "site_excess_percent",
+    "site_call", "site_q_value", "site_lod_percent", "site_excess_percent", "site_excess_upper95_percent",
 ]  # fmt: skip
+CONDITION_COLUMNS = [
+    "amplicon", "condition", "replicates", "samples", "unit", "edited_percent", "edited_ci95_low", "edited_ci95_high",
+    "target_engagement_percent", "target_ci95_low", "target_ci95_high", "interval_basis",
+]  # fmt: skip
+
+
+def _condition_table(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    table = []
+    for row in rows:
+        target = row["target"] or {}
+        table.append([
+            row["amplicon"], row["condition"], row["edited"]["replicates"], ",".join(row["samples"]), row["unit"],
+            row["edited"]["percent"], row["edited"]["ci95_low"], row["edited"]["ci95_high"], target.get("percent", ""),
+            target.get("ci95_low", ""), target.get("ci95_high", ""), row["edited"]["basis"],
+        ])  # fmt: skip
+    return table
 
 
 def write_report(
@@ -311,8 +358,9 @@ def write_report(
     command: list[str] | None = None,
     conditions: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Write report.html, summary.tsv and manifest.json as the result folder ``out_dir`` (all or
-    nothing, see :func:`editcheck.folders.output_folder`); returns their paths."""
+    """Write report.html, summary.tsv, conditions.tsv (on-target rates pooled per condition, replicates
+    as the unit) and manifest.json as the result folder ``out_dir`` (all or nothing, see
+    :func:`editcheck.folders.output_folder`); returns their paths."""
     started = now()
     out_dir = Path(out_dir)
     for folder in [*ontarget, *([offtarget] if offtarget is not None else [])]:
@@ -322,7 +370,7 @@ def write_report(
     with output_folder(out_dir) as staging:
         _write_report(ontarget, offtarget, staging, out_dir, title=title, config=config, command=command,
                       conditions=conditions, started=started)  # fmt: skip
-    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "manifest.json"]
+    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "conditions.tsv", out_dir / "manifest.json"]
 
 
 def _write_report(
@@ -360,6 +408,7 @@ def _write_report(
     environment.filters["pct"] = lambda value: "" if value is None or value == "" else f"{float(value):.3g}"
     environment.filters["sci"] = lambda value: "" if value is None else f"{float(value):.3g}"
     ontarget_rows = _ontarget_rows(samples)
+    condition_rows = _condition_rows(samples, conditions)
     bystanders = _bystander_rows(samples)
     inputs = _inputs(samples, panel)
     checksums = {path: (sha256(path) if Path(path).is_file() else None) for path, _ in inputs}
@@ -368,6 +417,7 @@ def _write_report(
         version=__version__,
         samples=samples,
         ontarget_rows=ontarget_rows,
+        condition_rows=condition_rows,
         bystanders=bystanders,
         panel=panel,
         figures=figures,
@@ -383,9 +433,10 @@ def _write_report(
     with atomic_output(staging / "report.html") as handle:
         handle.write(html)
     write_tsv(staging / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
+    write_tsv(staging / "conditions.tsv", CONDITION_COLUMNS, _condition_table(condition_rows))
     result_files = [path for folder in [*ontarget, *([offtarget] if offtarget else [])]
                     for path in sorted(Path(folder).rglob("*")) if path.is_file() and path.name != MARKER]  # fmt: skip
-    outputs = [*result_files, staging / "report.html", staging / "summary.tsv"]
+    outputs = [*result_files, staging / "report.html", staging / "summary.tsv", staging / "conditions.tsv"]
     manifest = build_manifest(
         command=command or [],
         parameters={

@@ -43,7 +43,10 @@ METHOD = (
     "(--count-substitutions, CRISPResso2's rule). HDR reads are called by the donor-specific changes they show: "
     "all and no other edit, hdr; some, imperfect_hdr; none, not HDR. The substitution background is the median "
     "per-base substitution rate at positions outside the window. Percentages over reads covering the window, "
-    "with Wilson 95% confidence intervals."
+    "with Wilson 95% confidence intervals. These intervals describe read sampling only: they treat every read as "
+    "an independent draw, so they neither include the variation between biological replicates nor the PCR "
+    "duplication of a limited number of template molecules (with --umi, the per-molecule intervals do the "
+    "latter). Pool replicates with `editcheck report --samples`, which takes the replicate as the unit."
 )
 
 
