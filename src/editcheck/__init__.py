@@ -1,6 +1,7 @@
 """editcheck: evidence that a gene-editing therapy hit its target, from sequencing reads."""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("editcheck")
@@ -10,7 +11,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 __all__ = ["__version__", "quantify", "SampleResult"]
 
 
-def __getattr__(name: str):  # lazy: keep `import editcheck` and `editcheck --help` fast
+def __getattr__(name: str) -> Any:  # lazy: keep `import editcheck` and `editcheck --help` fast
     if name in ("quantify", "SampleResult"):
         from editcheck import pipeline
 

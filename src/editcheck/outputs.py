@@ -43,7 +43,7 @@ def format_value(value: Any) -> str:
     """Format one table cell: floats with fixed precision so reruns give the same bytes."""
     kind = type(value)
     if kind is str:
-        return value
+        return str(value)
     if kind is int:
         return str(value)
     if value is None:

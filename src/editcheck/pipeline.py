@@ -109,12 +109,12 @@ class AmpliconWorker:
 _worker: Callable[[str], Any] | None = None
 
 
-def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
+def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
     global _worker
     _worker = factory(*arguments)
 
 
-def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
+def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
     """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
     the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -132,7 +132,7 @@ def _process_chunk(sequences: Sequence[str]) -> list[Any]:
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple) -> Any:
+def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> Any:
     """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
     handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
     during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
@@ -153,7 +153,7 @@ class UniqueReadAligner:
 
     def __init__(
         self, design: AmpliconDesign, settings: AnalysisSettings, threads: int,
-        worker: Callable[..., Callable[[str], Any]] = AmpliconWorker, arguments: tuple | None = None,
+        worker: Callable[..., Callable[[str], Any]] = AmpliconWorker, arguments: tuple[Any, ...] | None = None,
     ) -> None:  # fmt: skip
         self._pending: list[str] = []
         self._parts: list[Any] = []

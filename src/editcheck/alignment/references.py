@@ -17,7 +17,7 @@ MIN_DONOR_IDENTITY = 0.7
 
 def _penalties(**free: int) -> WavefrontAligner:
     """A WFA aligner with the read aligner's penalties; free end lengths make it ends-free."""
-    return wfa_aligner(None, "ends-free" if free else "end-to-end", **free)
+    return wfa_aligner(None, "ends-free" if free else "end-to-end", "high", **free)
 
 
 def place_donor(amplicon: str, donor: str) -> str:

@@ -175,7 +175,7 @@ class Classifier:
         ]  # fmt: skip
         # Indels that are a donor change itself (present on the amplicon, or absent on the HDR outcome)
         # are judged as donor changes, not as further edits.
-        self._donor_indels: list[tuple[frozenset, frozenset]] = []
+        self._donor_indels: list[tuple[frozenset[tuple[int, str]], frozenset[tuple[int, int]]]] = []
         for reference in self._references:
             on_hdr = reference.kind == HDR_KIND
             insertions = frozenset(
