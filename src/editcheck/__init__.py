@@ -8,7 +8,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "quantify", "SampleResult"]
+__all__ = ["SampleResult", "__version__", "quantify"]
 
 
 def __getattr__(name: str) -> Any:  # lazy: keep `import editcheck` and `editcheck --help` fast

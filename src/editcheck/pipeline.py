@@ -19,7 +19,6 @@ from editcheck.classification.outcomes import (
     CLASSIFIED,
     NOT_ALIGNED,
     TOO_LONG,
-    WINDOW_NOT_COVERED,
     ClassificationSettings,
     Classifier,
     ReadCall,
@@ -30,7 +29,13 @@ from editcheck.naming import sample_name_from_path
 from editcheck.progress import EVERY
 from editcheck.quantification.tally import Tally, tally_reads
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
-from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_fragments, collapse_paired, collapse_single
+from editcheck.reads.collapse import (
+    CollapsedReads,
+    QualitySettings,
+    collapse_fragments,
+    collapse_paired,
+    collapse_single,
+)
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair, reverse_complement
 from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings

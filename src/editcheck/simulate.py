@@ -599,7 +599,7 @@ def _base_editing_truth(
 def _exact_counts(n_reads: int, fractions: dict[str, float]) -> dict[str, int]:
     """Largest-remainder rounding of ``n_reads * fraction`` so the counts sum to ``n_reads`` exactly."""
     raw = {name: n_reads * value for name, value in fractions.items()}
-    counts = {name: int(math.floor(value)) for name, value in raw.items()}
+    counts = {name: math.floor(value) for name, value in raw.items()}
     remainder = n_reads - sum(counts.values())
     by_remainder = sorted(fractions, key=lambda name: (-(raw[name] - counts[name]), ALL_CLASSES.index(name)))
     for name in by_remainder[:remainder]:

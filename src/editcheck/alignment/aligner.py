@@ -434,7 +434,7 @@ class ReadAligner:
         read_parts: list[str] = []
         reference_position, read_position = reference_start, read_start
         for code, length in core:
-            if code == _MATCH or code == _MISMATCH:
+            if code in (_MATCH, _MISMATCH):
                 reference_parts.append(reference[reference_position : reference_position + length])
                 read_parts.append(read[read_position : read_position + length])
                 reference_position += length

@@ -193,7 +193,7 @@ class _ByteReader(Protocol):
 def _open_binary(path: Path) -> Iterator[_ByteReader]:
     """The file's bytes, decompressed when it starts with the gzip magic number."""
     try:
-        raw = open(path, "rb")
+        raw = open(path, "rb")  # noqa: SIM115 - opened apart to translate open errors; closed by `with raw` below
     except FileNotFoundError:
         raise InputFormatError(path, "file not found") from None
     except IsADirectoryError:

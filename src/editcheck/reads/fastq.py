@@ -64,7 +64,7 @@ def _head(path: str | Path, size: int, decompress: bool) -> bytes:
                 return handle.read(size)
         with open(path, "rb") as handle:
             return handle.read(size)
-    except Exception:  # noqa: BLE001 - only used to improve an error message that is raised anyway
+    except Exception:  # broad on purpose: only used to improve an error message that is raised anyway
         return b""
 
 
@@ -83,7 +83,7 @@ def _first_non_ascii_line(path: str | Path) -> int | None:
             for number, line in enumerate(handle):
                 if not line.isascii():
                     return number
-    except Exception:  # noqa: BLE001 - a damaged file may fail again; the caller has a fallback
+    except Exception:  # broad on purpose: a damaged file may fail again; the caller has a fallback
         return None
     return None
 

@@ -39,7 +39,6 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special, stats
 
-
 GRID = 40
 REFINEMENTS = 4
 _GAUSS_LEGENDRE = np.polynomial.legendre.leggauss(48)
