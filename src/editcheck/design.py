@@ -259,11 +259,13 @@ def resolve_base_editor(
     if not sites:
         raise DesignError("base editing needs the guide (-g) that positions the editing window")
     preset = BASE_EDITOR_PRESETS.get(editor.upper())
-    if preset is None and conversion is None:
-        raise DesignError(f"unknown base editor {editor!r}: use ABE, CBE, or give the conversion (e.g. A>G)")
-    from_base, to_base, default_window = preset if preset else (*conversion, (4, 8))  # type: ignore[misc]
     if conversion is not None:
         from_base, to_base = conversion
+        default_window = preset[2] if preset else (4, 8)
+    elif preset is not None:
+        from_base, to_base, default_window = preset
+    else:
+        raise DesignError(f"unknown base editor {editor!r}: use ABE, CBE, or give the conversion (e.g. A>G)")
     if from_base not in "ACGT" or to_base not in "ACGT" or from_base == to_base:
         raise DesignError(f"base conversion {from_base}>{to_base} must change one of A, C, G, T into another")
     first, last = window or default_window

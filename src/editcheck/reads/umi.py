@@ -224,8 +224,8 @@ class MoleculeResult:
 _LANE_READS = 65535 // 126
 Sums = str | int | np.ndarray
 # A pair's entry in a family: its read count, or [count, Sums] once it has qualities.  The per-read code
-# branches on ``value.__class__`` (the fastest test); mypy narrows it only positively, hence the few
-# ``type: ignore`` comments below (typed records replace these entries in #11).
+# (MoleculeCollector.add) branches on ``value.__class__``, the fastest test, which mypy narrows only where it
+# holds: two ``type: ignore`` comments there.  Code run once per family or molecule uses isinstance.
 Entry = int | list[Any]
 Family = dict[str, Entry]
 
@@ -235,7 +235,7 @@ def _lanes(qualities: str) -> int:
 
 
 def _as_lanes(sums: str | int) -> int:
-    return _lanes(sums) if sums.__class__ is str else sums  # type: ignore[return-value]
+    return _lanes(sums) if isinstance(sums, str) else sums
 
 
 def _as_array(sums: Sums, length: int) -> np.ndarray:
@@ -261,12 +261,12 @@ def _add_qualities(value: list[Any], count: int, qualities: str | None, length: 
 
 
 def _count(value: Entry) -> int:
-    return value if value.__class__ is int else value[0]  # type: ignore[index]
+    return value if isinstance(value, int) else value[0]
 
 
 def _size(family: Family) -> int:
     """Reads of a family (sequence -> count or [count, sums])."""
-    return sum([value if value.__class__ is int else value[0] for value in family.values()])  # type: ignore[index, misc]
+    return sum([value if isinstance(value, int) else value[0] for value in family.values()])
 
 
 def _combine(into: Family, family: Family) -> None:
@@ -274,14 +274,14 @@ def _combine(into: Family, family: Family) -> None:
     for sequence, value in family.items():
         mine = into.get(sequence)
         if mine is None:
-            into[sequence] = value if value.__class__ is int else [value[0], value[1]]  # type: ignore[index]
+            into[sequence] = value if isinstance(value, int) else [value[0], value[1]]
             continue
         count = _count(mine) + _count(value)
         if mine.__class__ is int and value.__class__ is int:
             into[sequence] = count
             continue
-        sums_a = 0 if mine.__class__ is int else mine[1]  # type: ignore[index]
-        sums_b = 0 if value.__class__ is int else value[1]  # type: ignore[index]
+        sums_a = 0 if isinstance(mine, int) else mine[1]
+        sums_b = 0 if isinstance(value, int) else value[1]
         if count <= _LANE_READS and not isinstance(sums_a, np.ndarray) and not isinstance(sums_b, np.ndarray):
             into[sequence] = [count, _as_lanes(sums_a) + _as_lanes(sums_b)]
         else:
@@ -290,11 +290,11 @@ def _combine(into: Family, family: Family) -> None:
 
 def _quality_at(sums: Sums, position: int) -> int:
     """The summed quality codes of a pair's reads at ``position``."""
-    if sums.__class__ is int:
+    if isinstance(sums, int):
         return (sums >> (16 * position)) & 0xFFFF
-    if sums.__class__ is str:
+    if isinstance(sums, str):
         return ord(sums[position])
-    return int(sums[position])  # type: ignore[index]
+    return int(sums[position])
 
 
 _PREFERENCE = {"A": 3, "C": 2, "G": 1, "T": 0}
@@ -319,11 +319,11 @@ def _vote(family: Family, sequences: list[str], length: int) -> str:
             entry = tally.get(base)
             if entry is None:
                 entry = tally[base] = [0, 0, _PREFERENCE[base]]
-            if value.__class__ is int:
+            if isinstance(value, int):
                 entry[0] += value
             else:
-                entry[0] += value[0]  # type: ignore[index]
-                entry[1] += _quality_at(value[1], column)  # type: ignore[index]
+                entry[0] += value[0]
+                entry[1] += _quality_at(value[1], column)
         consensus[column] = max(tally.items(), key=lambda item: item[1])[0] if tally else "N"
     return "".join(consensus)
 
@@ -332,7 +332,7 @@ def _consensus(family: Family) -> str:
     """The consensus of one molecule's reads (a dict sequence -> count or [count, sums])."""
     if len(family) == 1:
         return next(iter(family))
-    items = [(sequence, value if value.__class__ is int else value[0]) for sequence, value in family.items()]  # type: ignore[index]
+    items = [(sequence, value if isinstance(value, int) else value[0]) for sequence, value in family.items()]
     length = len(items[0][0])
     if any(len(sequence) != length for sequence, _ in items):
         by_length: dict[int, list[tuple[str, int]]] = {}
