@@ -43,7 +43,8 @@ def format_value(value: Any) -> str:
     """Format one table cell: floats with fixed precision so reruns give the same bytes."""
     kind = type(value)
     if kind is str:
-        return str(value)
+        text: str = value  # (no str() call: this runs for every cell of the per-read table)
+        return text
     if kind is int:
         return str(value)
     if value is None:
