@@ -88,7 +88,7 @@ def test_reads_longer_than_the_limit_are_counted_too_long_and_reported(tmp_path)
     from editcheck.pipeline import quantify
     from editcheck.report.tables import summary_document, write_sample_outputs
 
-    design, generator = random_design(250, seed=6)
+    design, _ = random_design(250, seed=6)
     amplicon = design.amplicon.sequence
     assert ReadAligner(design.references).max_read_length == 2 * 250 + 500
     concatemer = amplicon * 5  # 1,250 bases: over the limit

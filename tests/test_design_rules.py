@@ -8,7 +8,6 @@ import random
 import pytest
 
 from editcheck.alignment.aligner import ReadAligner
-from editcheck.classification.outcomes import Classifier
 from editcheck.design import build_design, reverse_complement
 from editcheck.errors import DesignError
 from editcheck.pipeline import AmpliconWorker, AnalysisSettings

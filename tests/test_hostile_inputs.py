@@ -26,8 +26,8 @@ from click.testing import CliRunner, Result
 
 from editcheck import simulate
 from editcheck.cli import main
-from editcheck.folders import MARKER, output_folder, safe_name, safe_names
 from editcheck.errors import ParameterError
+from editcheck.folders import MARKER, output_folder, safe_name, safe_names
 
 FIRST = simulate.random_design(seed=1, with_donor=False)
 SECOND = simulate.random_design(seed=2, with_donor=False)
@@ -647,11 +647,9 @@ def test_errors_inside_the_staging_folder_name_the_real_path(tmp_path: Path) -> 
     from editcheck.folders import OutputFolderError
 
     out = tmp_path / "out"
-    with pytest.raises(OutputFolderError) as caught:
-        with output_folder(out) as staging:
-            raise PermissionError(errno.EACCES, "Permission denied", str(staging / "FANC" / "summary.json"))
+    with pytest.raises(OutputFolderError) as caught, output_folder(out) as staging:
+        raise PermissionError(errno.EACCES, "Permission denied", str(staging / "FANC" / "summary.json"))
     assert str(caught.value) == f"{out}/FANC/summary.json: cannot write the result: Permission denied"
-    with pytest.raises(OutputFolderError, match="file system root"):
-        with output_folder("/"):
-            pass
+    with pytest.raises(OutputFolderError, match="file system root"), output_folder("/"):
+        pass
     assert list(tmp_path.iterdir()) == []

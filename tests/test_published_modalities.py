@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from editcheck.classification.outcomes import ClassificationSettings
 from editcheck.design import build_design
 from editcheck.errors import DesignError
-from editcheck.classification.outcomes import ClassificationSettings
 from editcheck.pipeline import AnalysisSettings, quantify
+from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.reads.collapse import QualitySettings
 
 CRISPRESSO2 = AnalysisSettings(
     classification=ClassificationSettings(count_substitutions=True), quality=QualitySettings(min_base_quality=0)
 )
 """CRISPResso2's counting: every substitution in the window is an edit, and no base is masked."""
-from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 
 FANC = (
     "CGGATGTTCCAATCAGTACGCAGAGAGTCGCCGTCTCCAAGGTGAAAGCGGAAGTAGGGCCTTCGCGCACCTCATGGAATCCCTTCTGCAGCACCTGGATCGCTTTTCC"
@@ -88,5 +88,5 @@ def test_prime_edit_orientation_is_stated_and_checked():
     design = build_design(FANC, pegrnas=[(FANC_GUIDE, reversed_extension)])
     assert "reverse-complemented" in design.prime_edit.notes[0]
     assert design.prime_edited.sequence[79:102] == "TCCCTTCTGCAGCCGATCCAGAT"
-    with pytest.raises(DesignError, match="PBS .* does not pair with 6 or more protospacer bases ending at the nick"):
+    with pytest.raises(DesignError, match=r"PBS .* does not pair with 6 or more protospacer bases ending at the nick"):
         build_design(FANC, pegrnas=[(FANC_GUIDE, "ACGTTGCAACGTTGCAACGTTGCA")])

@@ -360,8 +360,8 @@ def test_consensus_can_be_called_again() -> None:
 def test_tie_broken_by_summed_quality_of_repeated_reads() -> None:
     # Two reads of each sequence: the sums of both reads' qualities at the differing position decide.
     a_reads = [("U", "GGAG", "II5I"), ("U", "GGAG", "II5I")]  # 2 x 53 = 106
-    assert collect(a_reads + [("U", "GGTG", "II#I"), ("U", "GGTG", "IIII")]).sequences == {"GGTG": 1}  # 35 + 73
-    assert collect(a_reads + [("U", "GGTG", "II#I"), ("U", "GGTG", "IIFI")]).sequences == {"GGAG": 1}  # 35 + 70
+    assert collect([*a_reads, ("U", "GGTG", "II#I"), ("U", "GGTG", "IIII")]).sequences == {"GGTG": 1}  # 35 + 73
+    assert collect([*a_reads, ("U", "GGTG", "II#I"), ("U", "GGTG", "IIFI")]).sequences == {"GGAG": 1}  # 35 + 70
 
 
 def test_merging_long_umis() -> None:

@@ -78,10 +78,7 @@ def locate_guide(amplicon: str, guide: str, cut_offset: int = DEFAULT_CUT_OFFSET
         places = ", ".join(f"{start + 1}{strand}" for start, strand in hits)
         raise DesignError(f"guide {guide} occurs {len(hits)} times in the amplicon (at {places}); it must be unique")
     start, strand = hits[0]
-    if strand == "+":
-        cut_point = start + len(guide) - 1 - cut_offset
-    else:
-        cut_point = start + cut_offset - 1
+    cut_point = start + len(guide) - 1 - cut_offset if strand == "+" else start + cut_offset - 1
     if not 0 <= cut_point < len(amplicon) - 1:
         raise DesignError(f"guide {guide}: cut site at offset {cut_offset} falls outside the amplicon")
     return GuideSite(guide, start, strand, cut_point)
@@ -262,11 +259,13 @@ def resolve_base_editor(
     if not sites:
         raise DesignError("base editing needs the guide (-g) that positions the editing window")
     preset = BASE_EDITOR_PRESETS.get(editor.upper())
-    if preset is None and conversion is None:
-        raise DesignError(f"unknown base editor {editor!r}: use ABE, CBE, or give the conversion (e.g. A>G)")
-    from_base, to_base, default_window = preset if preset else (*conversion, (4, 8))  # type: ignore[misc]
     if conversion is not None:
         from_base, to_base = conversion
+        default_window = preset[2] if preset else (4, 8)
+    elif preset is not None:
+        from_base, to_base, default_window = preset
+    else:
+        raise DesignError(f"unknown base editor {editor!r}: use ABE, CBE, or give the conversion (e.g. A>G)")
     if from_base not in "ACGT" or to_base not in "ACGT" or from_base == to_base:
         raise DesignError(f"base conversion {from_base}>{to_base} must change one of A, C, G, T into another")
     first, last = window or default_window
@@ -408,9 +407,7 @@ def build_design(
 
         expected_hdr_amplicon = place_donor(sequence, clean_sequence(donor, "donor"))
     if expected_hdr_amplicon is not None:
-        from editcheck.alignment.references import project_reference
-
-        from editcheck.alignment.references import amplicon_ends_missing
+        from editcheck.alignment.references import amplicon_ends_missing, project_reference
         from editcheck.alignment.references import donor_changes as find_donor_changes
 
         hdr_sequence = clean_sequence(expected_hdr_amplicon, "expected HDR amplicon")

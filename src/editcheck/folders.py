@@ -243,4 +243,4 @@ def _move_in(staging: Path, resolved: Path, shown: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["output_folder", "safe_name", "safe_names", "check_file_name", "OutputFolderError", "MARKER"]
+__all__ = ["MARKER", "OutputFolderError", "check_file_name", "output_folder", "safe_name", "safe_names"]

@@ -43,7 +43,8 @@ def format_value(value: Any) -> str:
     """Format one table cell: floats with fixed precision so reruns give the same bytes."""
     kind = type(value)
     if kind is str:
-        return value
+        text: str = value  # (no str() call: this runs for every cell of the per-read table)
+        return text
     if kind is int:
         return str(value)
     if value is None:
@@ -64,11 +65,13 @@ def write_tsv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence[A
 
 def write_tsv_gz(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
     """Write a gzip-compressed table atomically, with a fixed gzip header (no timestamp)."""
-    with atomic_output(path, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as compressed:
-            compressed.write(("\t".join(header) + "\n").encode())
-            for row in rows:
-                compressed.write(("\t".join(format_value(value) for value in row) + "\n").encode())
+    with (
+        atomic_output(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as compressed,
+    ):
+        compressed.write(("\t".join(header) + "\n").encode())
+        for row in rows:
+            compressed.write(("\t".join(format_value(value) for value in row) + "\n").encode())
 
 
 def write_json(path: str | Path, document: Any) -> None:

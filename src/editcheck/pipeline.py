@@ -19,7 +19,6 @@ from editcheck.classification.outcomes import (
     CLASSIFIED,
     NOT_ALIGNED,
     TOO_LONG,
-    WINDOW_NOT_COVERED,
     ClassificationSettings,
     Classifier,
     ReadCall,
@@ -30,7 +29,13 @@ from editcheck.naming import sample_name_from_path
 from editcheck.progress import EVERY
 from editcheck.quantification.tally import Tally, tally_reads
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
-from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_fragments, collapse_paired, collapse_single
+from editcheck.reads.collapse import (
+    CollapsedReads,
+    QualitySettings,
+    collapse_fragments,
+    collapse_paired,
+    collapse_single,
+)
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair, reverse_complement
 from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings
@@ -109,12 +114,12 @@ class AmpliconWorker:
 _worker: Callable[[str], Any] | None = None
 
 
-def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
+def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
     global _worker
     _worker = factory(*arguments)
 
 
-def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple) -> None:
+def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
     """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
     the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -132,7 +137,7 @@ def _process_chunk(sequences: Sequence[str]) -> list[Any]:
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple) -> Any:
+def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> Any:
     """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
     handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
     during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
@@ -153,7 +158,7 @@ class UniqueReadAligner:
 
     def __init__(
         self, design: AmpliconDesign, settings: AnalysisSettings, threads: int,
-        worker: Callable[..., Callable[[str], Any]] = AmpliconWorker, arguments: tuple | None = None,
+        worker: Callable[..., Callable[[str], Any]] = AmpliconWorker, arguments: tuple[Any, ...] | None = None,
     ) -> None:  # fmt: skip
         self._pending: list[str] = []
         self._parts: list[Any] = []

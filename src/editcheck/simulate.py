@@ -16,9 +16,10 @@ import gzip
 import math
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from editcheck.errors import DesignError, ParameterError
 from editcheck.outputs import atomic_output, write_json
 
+_fast_gzip: ModuleType | None
 try:  # ISA-L gzip is several times faster than zlib; it ships with xopen (a dnaio dependency).
     from isal import igzip as _fast_gzip
 except ImportError:  # pragma: no cover - depends on the platform
@@ -287,7 +289,8 @@ def _substitution_events(reference: str, allele: str) -> list[dict[str, Any]]:
 
 def _zipf_weights(count: int) -> np.ndarray:
     weights = 1.0 / np.arange(1, count + 1, dtype=float)
-    return weights / weights.sum()
+    normalised: np.ndarray = weights / weights.sum()
+    return normalised
 
 
 def _draw_alleles(design: SimulationDesign, pool_size: int, rng: np.random.Generator) -> dict[str, list[_Allele]]:
@@ -596,7 +599,7 @@ def _base_editing_truth(
 def _exact_counts(n_reads: int, fractions: dict[str, float]) -> dict[str, int]:
     """Largest-remainder rounding of ``n_reads * fraction`` so the counts sum to ``n_reads`` exactly."""
     raw = {name: n_reads * value for name, value in fractions.items()}
-    counts = {name: int(math.floor(value)) for name, value in raw.items()}
+    counts = {name: math.floor(value) for name, value in raw.items()}
     remainder = n_reads - sum(counts.values())
     by_remainder = sorted(fractions, key=lambda name: (-(raw[name] - counts[name]), ALL_CLASSES.index(name)))
     for name in by_remainder[:remainder]:
@@ -610,7 +613,8 @@ def _cycle_profile(read_length: int) -> np.ndarray:
     ramp_start = 0.9 * read_length
     span = max(read_length - 1 - ramp_start, 1e-9)
     profile = np.where(cycles < ramp_start, 1.0, 1.0 + 2.0 * (cycles - ramp_start) / span)
-    return profile / profile.mean()
+    normalised: np.ndarray = profile / profile.mean()
+    return normalised
 
 
 def _quality_table() -> np.ndarray:
@@ -737,8 +741,8 @@ def _write_reads(
     paired = len(paths) == 2
     suffixes = [b" 1:N:0\n", b" 2:N:0\n"] if paired else [b"\n"]
     writers = [_ReadWriter(t, read_length, error_rate, rng) for t in templates]
-    with _open_fastq(paths[0]) as first, (_open_fastq(paths[1]) if paired else _nothing()) as second:
-        handles = [first, second] if paired else [first]
+    with ExitStack() as stack:
+        handles = [stack.enter_context(_open_fastq(path)) for path in paths]
         for begin in range(0, assignment.size, _CHUNK_READS):
             chunk = assignment[begin : begin + _CHUNK_READS]
             names = stems(begin, chunk)
@@ -1171,8 +1175,3 @@ def simulate_pool(
     if truth_path is not None:
         write_json(truth_path, truth)
     return truth
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield None

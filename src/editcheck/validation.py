@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -73,10 +74,12 @@ class PanelDesign:
     """Whether the statistics are told the molecule count (as the input amount)."""
 
 
-def simulate_panel(rng: np.random.Generator, design: PanelDesign, excess: Sequence[float]) -> list:
+def simulate_panel(
+    rng: np.random.Generator, design: PanelDesign, excess: Sequence[float]
+) -> list[tuple[str, bool, list[Replicate], list[Replicate]]]:
     """One panel: a site per entry of ``excess`` (0 for null sites), as ``call_panel`` input."""
     told = design.molecules if design.input_given else None
-    sites = []
+    sites: list[tuple[str, bool, list[Replicate], list[Replicate]]] = []
     for index, extra in enumerate(excess):
         treated_rates = replicate_rates(rng, design.background + extra, design.sd, len(design.treated_reads), "log")
         control_rates = replicate_rates(rng, design.background, design.sd, len(design.control_reads), "log")
@@ -122,7 +125,12 @@ def detection_rate(
     return hits / panels
 
 
-ONTARGET_GRID = [
+class _OnTargetScenario(TypedDict, total=False):
+    sd: float
+    molecules: int
+
+
+ONTARGET_GRID: list[_OnTargetScenario] = [
     {"sd": 0.0}, {"sd": 0.1}, {"sd": 0.2}, {"sd": 0.1, "molecules": 1000},
 ]  # fmt: skip
 PANEL_GRID = [

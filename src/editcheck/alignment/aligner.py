@@ -19,7 +19,7 @@ longer than :func:`max_read_length` are not aligned at all (they are counted as 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pywfa import WavefrontAligner
 
@@ -267,7 +267,7 @@ class ReadAligner:
         alignment to one reference (by index)."""
         if len(read) < MIN_READ_LENGTH or len(read) > self.max_read_length:
             return None
-        best: tuple | None = None
+        best: tuple[Any, ...] | None = None
         best_penalty = 0
         tie = False
         for reverse in self.orientations(read):
@@ -293,7 +293,7 @@ class ReadAligner:
             best = best._replace(ambiguous=True)
         return best
 
-    def _align_to(self, index: int, read: str, reverse: bool) -> tuple | None:
+    def _align_to(self, index: int, read: str, reverse: bool) -> tuple[Any, ...] | None:
         """Align to one reference: ``(penalty, index, AlignedRead)`` for the ungapped shortcut,
         else ``(penalty, index, reverse, text, core operations, read_start, read_end,
         reference_start, reference_end, has_gap)`` for :meth:`_build`.
@@ -366,7 +366,7 @@ class ReadAligner:
         core = operations[first:last]
         if begin_free or end_free:
             core, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
-                text, reference, core, read_start, read_end, reference_start, reference_end, begin_free, end_free
+                text, reference, core, read_start, read_end, reference_start, reference_end, begin_free > 0, end_free > 0
             )
         penalty = 0
         has_gap = False
@@ -434,7 +434,7 @@ class ReadAligner:
         read_parts: list[str] = []
         reference_position, read_position = reference_start, read_start
         for code, length in core:
-            if code == _MATCH or code == _MISMATCH:
+            if code in (_MATCH, _MISMATCH):
                 reference_parts.append(reference[reference_position : reference_position + length])
                 read_parts.append(read[read_position : read_position + length])
                 reference_position += length

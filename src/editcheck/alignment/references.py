@@ -17,7 +17,7 @@ MIN_DONOR_IDENTITY = 0.7
 
 def _penalties(**free: int) -> WavefrontAligner:
     """A WFA aligner with the read aligner's penalties; free end lengths make it ends-free."""
-    return wfa_aligner(None, "ends-free" if free else "end-to-end", **free)
+    return wfa_aligner(None, "ends-free" if free else "end-to-end", "high", **free)
 
 
 def place_donor(amplicon: str, donor: str) -> str:
@@ -95,14 +95,20 @@ def project_reference(
         mapping = [None if target is None else target - trim_left for target in mapping]
 
     def nearest_left(position: int) -> int:
-        while position >= 0 and mapping[position] is None:
+        while position >= 0:
+            target = mapping[position]
+            if target is not None:
+                return target
             position -= 1
-        return -1 if position < 0 else mapping[position]  # type: ignore[return-value]
+        return -1
 
     def nearest_right(position: int) -> int:
-        while position < len(mapping) and mapping[position] is None:
+        while position < len(mapping):
+            target = mapping[position]
+            if target is not None:
+                return target
             position += 1
-        return len(sequence) if position >= len(mapping) else mapping[position]  # type: ignore[return-value]
+        return len(sequence)
 
     inside = [False] * len(sequence)
     for position in reference.window_positions:

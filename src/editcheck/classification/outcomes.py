@@ -175,7 +175,7 @@ class Classifier:
         ]  # fmt: skip
         # Indels that are a donor change itself (present on the amplicon, or absent on the HDR outcome)
         # are judged as donor changes, not as further edits.
-        self._donor_indels: list[tuple[frozenset, frozenset]] = []
+        self._donor_indels: list[tuple[frozenset[tuple[int, str]], frozenset[tuple[int, int]]]] = []
         for reference in self._references:
             on_hdr = reference.kind == HDR_KIND
             insertions = frozenset(
@@ -246,7 +246,7 @@ class Classifier:
             # HDR is decided by the donor-specific bases the read shows, whichever reference it fits best.
             hdr_other_edit = bool(edited)
             outcome = IMPERFECT_HDR if donor_missing or hdr_other_edit else HDR
-        elif kind == AMPLICON or kind == HDR_KIND:
+        elif kind in (AMPLICON, HDR_KIND):
             # No donor-specific base: not HDR, whatever reference the read fits (the worker realigns such
             # reads to the amplicon; this is the fallback).
             outcome = LARGE_DELETION if large else MODIFIED if edited else UNMODIFIED
@@ -396,11 +396,14 @@ class Classifier:
             return False
         position = prime.scaffold_position
         flap_start = position - len(prime.flaps[0][2]) if prime.scaffold_strand == "+" else position
-        if self._scaffold_junction and any(flap_start <= at <= position + len(bases) for at, bases in aligned.insertions):
-            # An insertion that repeats part of the flap can sit at several equivalent positions:
-            # look for the flap end joined to the scaffold bases in the read itself.
-            if self._scaffold_junction in aligned_sequence(aligned).upper().replace("-", "").replace(".", ""):
-                return True
+        # An insertion that repeats part of the flap can sit at several equivalent positions:
+        # look for the flap end joined to the scaffold bases in the read itself.
+        if (
+            self._scaffold_junction
+            and any(flap_start <= at <= position + len(bases) for at, bases in aligned.insertions)
+            and self._scaffold_junction in aligned_sequence(aligned).upper().replace("-", "").replace(".", "")
+        ):
+            return True
         inserted = "".join(bases for at, bases in aligned.insertions if at == position)
         if prime.scaffold_strand == "+":
             following = inserted + aligned.projection[position : position + len(probe) + 1].replace("-", "")

@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gzip
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 import numpy as np
 
@@ -182,11 +183,17 @@ class Site:
 # FASTA input
 
 
+class _ByteReader(Protocol):
+    """A binary file, plain or decompressing: only ``read`` is used."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 @contextlib.contextmanager
-def _open_binary(path: Path) -> Iterator[IO[bytes]]:
+def _open_binary(path: Path) -> Iterator[_ByteReader]:
     """The file's bytes, decompressed when it starts with the gzip magic number."""
     try:
-        raw = open(path, "rb")
+        raw = open(path, "rb")  # noqa: SIM115 - opened apart to translate open errors; closed by `with raw` below
     except FileNotFoundError:
         raise InputFormatError(path, "file not found") from None
     except IsADirectoryError:
@@ -199,15 +206,18 @@ def _open_binary(path: Path) -> Iterator[IO[bytes]]:
             yield raw
             return
         raw.seek(0)
+        stream: gzip.GzipFile
         try:
-            from isal.igzip import IGzipFile as Reader  # ISA-L inflate, several times faster than zlib
+            from isal.igzip import IGzipFile  # ISA-L inflate, several times faster than zlib
+
+            stream = IGzipFile(fileobj=raw, mode="rb")
         except ImportError:  # pragma: no cover - isal comes with dnaio
-            from gzip import GzipFile as Reader
-        with Reader(fileobj=raw, mode="rb") as stream:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        with stream:
             yield stream
 
 
-def _chunks(handle: IO[bytes], path: Path) -> Iterator[bytes]:
+def _chunks(handle: _ByteReader, path: Path) -> Iterator[bytes]:
     """The file's bytes in large chunks; decompression errors become InputFormatError."""
     while True:
         try:
@@ -219,7 +229,7 @@ def _chunks(handle: IO[bytes], path: Path) -> Iterator[bytes]:
         yield chunk
 
 
-def _line_blocks(path: Path, handle: IO[bytes]) -> Iterator[bytes]:
+def _line_blocks(path: Path, handle: _ByteReader) -> Iterator[bytes]:
     """Blocks of whole lines from the first '>' on (the last block may lack its final newline)."""
     chunks = _chunks(handle, path)
     pending = b""

@@ -21,6 +21,7 @@ from typing import Any
 from editcheck import __version__
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError
+from editcheck.folders import output_folder, safe_names
 from editcheck.offtarget.significance import (
     EDITED,
     INCONCLUSIVE,
@@ -34,7 +35,6 @@ from editcheck.offtarget.significance import (
 )
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
-from editcheck.folders import output_folder, safe_names
 from editcheck.pooled import PoolResult, check_distinct_amplicons, quantify_pool, write_pool_tables
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads

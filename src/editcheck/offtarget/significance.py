@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from editcheck.errors import ParameterError
 from editcheck.statistics.detection import bh_site_threshold, decision_rule_lod
@@ -132,7 +133,7 @@ class SiteCall:
     reason: str = ""
     annotations: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         document = asdict(self)
         document["treated_ci95"] = list(self.treated_ci95)
         document["control_ci95"] = list(self.control_ci95)
@@ -156,7 +157,7 @@ def _exact_strata(treated: Sequence[Replicate], control: Sequence[Replicate]) ->
     if None in pairs or len(pairs) < 2:
         groups = {"all": (list(treated), list(control))}
     else:
-        groups = {pair: ([r for r in treated if r.pair == pair], [r for r in control if r.pair == pair]) for pair in pairs}
+        groups = {pair: ([r for r in treated if r.pair == pair], [r for r in control if r.pair == pair]) for pair in pairs if pair is not None}
     strata = []
     for pair in sorted(groups):
         treated_group, control_group = groups[pair]

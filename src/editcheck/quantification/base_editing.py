@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from editcheck.classification.outcomes import BASE_EDIT_CLASSES
 from editcheck.design import AmpliconDesign
@@ -51,7 +52,7 @@ def conversion_table(design: AmpliconDesign, tally: Tally) -> list[ConversionRow
     return rows
 
 
-def base_editing_summary(design: AmpliconDesign, tally: Tally) -> dict | None:
+def base_editing_summary(design: AmpliconDesign, tally: Tally) -> dict[str, Any] | None:
     """Editor, window, target engagement and per-read class proportions, for summary.json."""
     editor = design.base_editor
     if editor is None:

@@ -94,7 +94,8 @@ class PositionProfile:
 
     @property
     def coverage(self) -> np.ndarray:
-        return self.counts.sum(axis=1)
+        coverage: np.ndarray = self.counts.sum(axis=1)
+        return coverage
 
 
 @dataclass

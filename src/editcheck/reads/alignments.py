@@ -48,7 +48,7 @@ import gzip
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,14 +161,14 @@ def _check_exists(path: str | Path, kind: str) -> None:
         raise InputFormatError(path, "permission denied")
 
 
-def _contig_list(names: tuple[str, ...] | list[str]) -> str:
+def _contig_list(names: Sequence[str]) -> str:
     shown = ", ".join(names[:_SHOWN_CONTIGS])
     if len(names) > _SHOWN_CONTIGS:
         shown += f", ... ({len(names)} in all)"
     return shown or "none"
 
 
-def _unknown_contig(path: str | Path, contig: str, names: tuple[str, ...] | list[str], where: str) -> InputFormatError:
+def _unknown_contig(path: str | Path, contig: str, names: Sequence[str], where: str) -> InputFormatError:
     problem = f"contig {contig!r} is not in the {where}; its contigs are: {_contig_list(names)}"
     alternative = contig[3:] if contig.startswith("chr") else "chr" + contig
     if alternative in names:
@@ -334,7 +334,8 @@ def _site_segments(
                     if not cigar:
                         continue
                     leading, trailing = _soft_clips(cigar)
-                    if segment.reference_start - leading > site.start or segment.reference_end + trailing < site.end:
+                    end = segment.reference_end  # never None for a mapped segment with a CIGAR
+                    if end is None or segment.reference_start - leading > site.start or end + trailing < site.end:
                         continue
                 yield segment
         except OSError as error:

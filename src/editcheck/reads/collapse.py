@@ -13,7 +13,6 @@ from editcheck.progress import EVERY
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair
 
-
 DEFAULT_MIN_BASE_QUALITY = 20
 """Bases below Phred 20 (1% error) are masked to N: the default of the library, the CLI and the workflow."""
 

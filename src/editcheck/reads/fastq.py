@@ -19,6 +19,8 @@ import stat
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
+from typing import Protocol, cast
 
 import dnaio
 from xopen import xopen
@@ -39,13 +41,13 @@ def _decompression_errors() -> tuple[type[Exception], ...]:
     try:
         from isal.igzip_lib import IsalError
 
-        errors.append(IsalError)
+        errors.append(cast(type[Exception], IsalError))  # isal's stub declares the class as an instance
     except ImportError:  # pragma: no cover - isal is optional in xopen on some platforms
         pass
     try:
         from zlib_ng.zlib_ng import error as ZlibNgError
 
-        errors.append(ZlibNgError)
+        errors.append(cast(type[Exception], ZlibNgError))  # as above
     except ImportError:  # pragma: no cover
         pass
     return tuple(errors)
@@ -62,7 +64,7 @@ def _head(path: str | Path, size: int, decompress: bool) -> bytes:
                 return handle.read(size)
         with open(path, "rb") as handle:
             return handle.read(size)
-    except Exception:  # noqa: BLE001 - only used to improve an error message that is raised anyway
+    except Exception:  # broad on purpose: only used to improve an error message that is raised anyway
         return b""
 
 
@@ -81,7 +83,7 @@ def _first_non_ascii_line(path: str | Path) -> int | None:
             for number, line in enumerate(handle):
                 if not line.isascii():
                     return number
-    except Exception:  # noqa: BLE001 - a damaged file may fail again; the caller has a fallback
+    except Exception:  # broad on purpose: a damaged file may fail again; the caller has a fallback
         return None
     return None
 
@@ -215,9 +217,35 @@ def _translate(path: str | Path, error: BaseException, reads_so_far: int) -> Inp
     return None
 
 
-def _open(path: str | Path) -> dnaio.SingleEndReader:
+class _FastqRecord(Protocol):
+    """A dnaio record read from a FASTQ file, where (unlike FASTA) the qualities are always present."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def sequence(self) -> str: ...
+    @property
+    def qualities(self) -> str: ...
+
+
+class _FastqReader(Protocol):
+    """The part of dnaio's single-end reader used here, typed for FASTQ records."""
+
+    @property
+    def number_of_records(self) -> int: ...
+    def __iter__(self) -> Iterator[_FastqRecord]: ...
+    def __enter__(self) -> _FastqReader: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
+
+
+def _open(path: str | Path) -> _FastqReader:
     try:
-        return dnaio.open(path, open_threads=0, fileformat="fastq")
+        # fileformat="fastq": dnaio's records then always carry qualities (its types allow None for FASTA).
+        return cast(_FastqReader, dnaio.open(path, open_threads=0, fileformat="fastq"))
     except _READ_ERRORS as error:
         translated = _translate(path, error, 0)
         if translated is None:  # pragma: no cover - every _READ_ERRORS member is translated

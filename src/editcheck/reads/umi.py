@@ -74,6 +74,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -222,6 +223,11 @@ class MoleculeResult:
 # int holding one 16-bit lane per base while it has at most _LANE_READS reads; past that an int64 numpy array.
 _LANE_READS = 65535 // 126
 Sums = str | int | np.ndarray
+# A pair's entry in a family: its read count, or [count, Sums] once it has qualities.  The per-read code
+# (MoleculeCollector.add) branches on ``value.__class__``, the fastest test, which mypy narrows only where it
+# holds: two ``type: ignore`` comments there.  Code run once per family or molecule uses isinstance.
+Entry = int | list[Any]
+Family = dict[str, Entry]
 
 
 def _lanes(qualities: str) -> int:
@@ -229,7 +235,7 @@ def _lanes(qualities: str) -> int:
 
 
 def _as_lanes(sums: str | int) -> int:
-    return _lanes(sums) if sums.__class__ is str else sums  # type: ignore[arg-type,return-value]
+    return _lanes(sums) if isinstance(sums, str) else sums
 
 
 def _as_array(sums: Sums, length: int) -> np.ndarray:
@@ -240,7 +246,7 @@ def _as_array(sums: Sums, length: int) -> np.ndarray:
     return np.frombuffer(sums.to_bytes(2 * length, "little"), dtype="<u2").astype(np.int64)
 
 
-def _add_qualities(value: list, count: int, qualities: str | None, length: int) -> None:
+def _add_qualities(value: list[Any], count: int, qualities: str | None, length: int) -> None:
     """Add one read (``qualities`` may be None) to a ``[count, sums]`` pair entry now holding ``count`` reads."""
     sums = value[1]
     value[0] = count + 1
@@ -254,28 +260,28 @@ def _add_qualities(value: list, count: int, qualities: str | None, length: int) 
         value[1] = _as_lanes(sums) + _lanes(qualities)
 
 
-def _count(value: int | list) -> int:
-    return value if value.__class__ is int else value[0]  # type: ignore[union-attr,return-value]
+def _count(value: Entry) -> int:
+    return value if isinstance(value, int) else value[0]
 
 
-def _size(family: dict) -> int:
+def _size(family: Family) -> int:
     """Reads of a family (sequence -> count or [count, sums])."""
-    return sum([value if value.__class__ is int else value[0] for value in family.values()])
+    return sum([value if isinstance(value, int) else value[0] for value in family.values()])
 
 
-def _combine(into: dict, family: dict) -> None:
+def _combine(into: Family, family: Family) -> None:
     """Add the (sequence -> count or [count, sums]) entries of ``family`` to ``into``."""
     for sequence, value in family.items():
         mine = into.get(sequence)
         if mine is None:
-            into[sequence] = value if value.__class__ is int else [value[0], value[1]]
+            into[sequence] = value if isinstance(value, int) else [value[0], value[1]]
             continue
         count = _count(mine) + _count(value)
         if mine.__class__ is int and value.__class__ is int:
             into[sequence] = count
             continue
-        sums_a = 0 if mine.__class__ is int else mine[1]
-        sums_b = 0 if value.__class__ is int else value[1]
+        sums_a = 0 if isinstance(mine, int) else mine[1]
+        sums_b = 0 if isinstance(value, int) else value[1]
         if count <= _LANE_READS and not isinstance(sums_a, np.ndarray) and not isinstance(sums_b, np.ndarray):
             into[sequence] = [count, _as_lanes(sums_a) + _as_lanes(sums_b)]
         else:
@@ -284,17 +290,17 @@ def _combine(into: dict, family: dict) -> None:
 
 def _quality_at(sums: Sums, position: int) -> int:
     """The summed quality codes of a pair's reads at ``position``."""
-    if sums.__class__ is int:
-        return (sums >> (16 * position)) & 0xFFFF  # type: ignore[operator,no-any-return]
-    if sums.__class__ is str:
-        return ord(sums[position])  # type: ignore[index]
-    return int(sums[position])  # type: ignore[index]
+    if isinstance(sums, int):
+        return (sums >> (16 * position)) & 0xFFFF
+    if isinstance(sums, str):
+        return ord(sums[position])
+    return int(sums[position])
 
 
 _PREFERENCE = {"A": 3, "C": 2, "G": 1, "T": 0}
 
 
-def _vote(family: dict, sequences: list[str], length: int) -> str:
+def _vote(family: Family, sequences: list[str], length: int) -> str:
     """Per-position plurality of the ``sequences`` (distinct, all of ``length``) of a family; see the module docstring.
 
     Only the positions where the sequences differ are voted on; elsewhere every read has the same base.
@@ -313,7 +319,7 @@ def _vote(family: dict, sequences: list[str], length: int) -> str:
             entry = tally.get(base)
             if entry is None:
                 entry = tally[base] = [0, 0, _PREFERENCE[base]]
-            if value.__class__ is int:
+            if isinstance(value, int):
                 entry[0] += value
             else:
                 entry[0] += value[0]
@@ -322,11 +328,11 @@ def _vote(family: dict, sequences: list[str], length: int) -> str:
     return "".join(consensus)
 
 
-def _consensus(family: dict) -> str:
+def _consensus(family: Family) -> str:
     """The consensus of one molecule's reads (a dict sequence -> count or [count, sums])."""
     if len(family) == 1:
         return next(iter(family))
-    items = [(sequence, value if value.__class__ is int else value[0]) for sequence, value in family.items()]
+    items = [(sequence, value if isinstance(value, int) else value[0]) for sequence, value in family.items()]
     length = len(items[0][0])
     if any(len(sequence) != length for sequence, _ in items):
         by_length: dict[int, list[tuple[str, int]]] = {}
@@ -407,7 +413,7 @@ class MoleculeCollector:
 
     def __init__(self, settings: UmiSettings = UmiSettings()) -> None:
         self.settings = settings
-        self._families: dict[str, dict[str, int | list]] = {}
+        self._families: dict[str, Family] = {}
         self._sequences: dict[str, str] = {}
         self.reads = 0
         """Reads added."""
@@ -428,7 +434,7 @@ class MoleculeCollector:
             if value is None:
                 family[self._sequences.setdefault(sequence, sequence)] = 1
             elif value.__class__ is int:
-                family[sequence] = value + 1  # type: ignore[operator]
+                family[sequence] = value + 1
             else:
                 _add_qualities(value, value[0], None, len(sequence))  # type: ignore[index,arg-type]
             return
@@ -442,17 +448,17 @@ class MoleculeCollector:
         if value is None:
             # A pair's first read keeps its quality string; sums start with the second.
             family[self._sequences.setdefault(sequence, sequence)] = [1, qualities]
-        elif value.__class__ is list and value[1].__class__ is int and value[0] < _LANE_READS:  # type: ignore[index]
-            value[0] += 1  # type: ignore[index]
-            value[1] += int.from_bytes(qualities.encode("utf-16-le"), "little")  # type: ignore[index]
+        elif value.__class__ is list and value[1].__class__ is int and value[0] < _LANE_READS:
+            value[0] += 1
+            value[1] += int.from_bytes(qualities.encode("utf-16-le"), "little")
         elif value.__class__ is int:
             entry = [value, 0]
-            _add_qualities(entry, value, qualities, len(sequence))  # type: ignore[arg-type]
+            _add_qualities(entry, value, qualities, len(sequence))
             family[sequence] = entry
         else:
             _add_qualities(value, value[0], qualities, len(sequence))  # type: ignore[index,arg-type]
 
-    def _groups(self) -> tuple[list[tuple[dict, int]], int]:
+    def _groups(self) -> tuple[list[tuple[Family, int]], int]:
         """(family, reads) per molecule in order of first appearance of its UMI, and the UMIs merged away."""
         families = self._families
         sizes = {umi: _size(family) for umi, family in families.items()}
@@ -480,7 +486,7 @@ class MoleculeCollector:
                     if child not in root_of:
                         root_of[child] = root
                         queue.append(child)
-        merged: dict[str, dict] = {}
+        merged: dict[str, Family] = {}
         for umi, root in root_of.items():
             if root != umi:
                 if root not in merged:

@@ -176,7 +176,7 @@ def _condition_rows(samples: Sequence[OnTargetSample], conditions: dict[str, str
         row: dict[str, Any] = {"amplicon": amplicon, "condition": condition, "samples": [m.name for m in members],
                                "unit": unit, "edited": _pooled([(e["reads"], e["total"]) for e in edited]), "target": None}  # fmt: skip
         if unit == "reads" and all(targets):
-            row["target"] = _pooled([(t["reads"], t["total"]) for t in targets])
+            row["target"] = _pooled([(t["reads"], t["total"]) for t in targets if t is not None])
         rows.append(row)
     return rows
 
@@ -269,7 +269,7 @@ def _qc_plot(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None
 def load_offtarget(folder: str | Path) -> dict[str, Any]:
     """Calls and per-sample assignment of one ``editcheck offtarget`` folder."""
     folder = Path(folder)
-    document = _read_json(folder / "offtarget_calls.json")
+    document: dict[str, Any] = _read_json(folder / "offtarget_calls.json")
     check_document(document, CALLS_SCHEMA, folder / "offtarget_calls.json")
     for number, sample in enumerate(document["samples"]):
         check_document(sample, CALLS_SAMPLE_SCHEMA, folder / "offtarget_calls.json", f"samples[{number}]")

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 matplotlib.rcParams.update(
     {
@@ -159,7 +160,7 @@ def forest_figure(
 _CALL_COLOURS = {"EDITED": "#d7301f", "NOT_DETECTED": "#2b8cbe", "INCONCLUSIVE": "#969696"}
 
 
-def _forest_panel(axes: plt.Axes, sites: Sequence[str], excess: Sequence[tuple[float, float, float]],
+def _forest_panel(axes: Axes, sites: Sequence[str], excess: Sequence[tuple[float, float, float]],
                   calls: Sequence[str], lods: Sequence[float]) -> None:  # fmt: skip
     colours = _CALL_COLOURS
     for row, ((value, low, high), call, lod) in enumerate(zip(excess, calls, lods)):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from editcheck import __version__
+from editcheck.alignment.aligner import max_read_length
 from editcheck.classification.outcomes import (
     CLASS_LABELS,
     EDITABLE_BASE_MASKED,
@@ -23,7 +24,6 @@ from editcheck.classification.outcomes import (
     TOO_LONG,
     WINDOW_NOT_COVERED,
 )
-from editcheck.alignment.aligner import max_read_length
 from editcheck.design import reverse_complement
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
@@ -356,4 +356,4 @@ def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
         yield [identifier, call.outcome, call.events, call.base_edit]
 
 
-__all__ = ["headline", "write_sample_outputs", "write_sample_tables", "summary_document", "iter_read_calls"]
+__all__ = ["headline", "iter_read_calls", "summary_document", "write_sample_outputs", "write_sample_tables"]

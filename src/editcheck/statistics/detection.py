@@ -39,20 +39,21 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special, stats
 
-
 GRID = 40
 REFINEMENTS = 4
 _GAUSS_LEGENDRE = np.polynomial.legendre.leggauss(48)
 
 
 def _logit(value: np.ndarray | float) -> np.ndarray:
-    return np.log(value) - np.log1p(-np.asarray(value))
+    logit: np.ndarray = np.log(value) - np.log1p(-np.asarray(value))
+    return logit
 
 
 def _weight_sum(depths: np.ndarray, proportion: np.ndarray, tau2: float) -> np.ndarray:
     """sum over replicates of 1 / (1/(m p (1-p)) + tau2), for every proportion in an array."""
     information = depths[None, :] * (proportion * (1.0 - proportion))[:, None]
-    return (information / (1.0 + tau2 * information)).sum(axis=1)
+    weights: np.ndarray = (information / (1.0 + tau2 * information)).sum(axis=1)
+    return weights
 
 
 def bh_site_threshold(q_threshold: float, sites: int, other_discoveries: int) -> float:
@@ -99,7 +100,8 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.nd
         integrand = np.exp(-(hf[:, None] ** 2 + kf[:, None] ** 2 - 2 * hf[:, None] * kf[:, None] * sine) / (2 * cosine2))
         integral = (integrand * weights[None, :]).sum(axis=1) * upper / 2.0
         result[finite] = special.ndtr(hf) * special.ndtr(kf) + integral / (2 * np.pi)
-    return np.clip(result, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(result, 0.0, 1.0)
+    return clipped
 
 
 def decision_rule_lod(
