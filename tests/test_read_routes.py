@@ -223,19 +223,21 @@ def test_real_pairs_give_identical_tables_on_every_route(crispresso2_inputs: Pat
     pysam.sort("-o", str(bam), str(tmp_path / "nhej.sam"), catch_stdout=False)
     pysam.index(str(bam))
     design = build_design(NHEJ, name="NHEJ")
-    # CRISPResso2's counting (no masking, substitutions counted), to compare with the numbers it published.
-    # Unmasked, because the pool leaves reads without any amplicon k-mer unassigned (masked low-quality
-    # reads among them), so that only the reads it aligns compare.
-    settings = CRISPRESSO2
-    expected = _tables(quantify(r1, r2, design=design, settings=settings), tmp_path / "fastq")
-    pooled = _tables(quantify_pool(r1, r2, [design], settings=settings).samples[0], tmp_path / "pool")
-    for key in ("outcomes", "edited", "edit_types", "indel_sizes.tsv"):
-        assert pooled[key] == expected[key], key
-    from_bam = quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ)), settings=settings)
-    assert _tables(from_bam, tmp_path / "bam") == expected
-    outcomes = expected["outcomes"]
-    counts = tuple(outcomes[name]["reads"] for name in ("unmodified", "modified", "large_deletion"))
-    assert counts == (5727, 18970, 83) and outcomes["modified"]["total"] == 24780
+    for settings in (CRISPRESSO2, AnalysisSettings()):  # CRISPResso2's counting, then editcheck's defaults
+        folder = tmp_path / ("crispresso2" if settings is CRISPRESSO2 else "defaults")
+        expected = _tables(quantify(r1, r2, design=design, settings=settings), folder / "fastq")
+        pooled = _tables(quantify_pool(r1, r2, [design], settings=settings).samples[0], folder / "pool")
+        for key in expected:
+            assert pooled[key] == expected[key], key
+        from_bam = quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ)), settings=settings)
+        assert _tables(from_bam, folder / "bam") == expected
+        outcomes, reads = expected["outcomes"], expected["reads"]
+        counts = tuple(outcomes[name]["reads"] for name in ("unmodified", "modified", "large_deletion"))
+        fates = tuple(reads[name] for name in ("input", "not_aligned", "primer_dimer", "window_not_covered"))
+        if settings is CRISPRESSO2:  # the numbers CRISPResso2 published
+            assert counts == (5727, 18970, 83) and outcomes["modified"]["total"] == 24780
+        else:  # low-quality bases masked (Q20), substitutions not counted as edits
+            assert counts == (6257, 17712, 82) and fates == (25000, 709, 116, 124)
 
 
 def test_quantify_and_quantify_pool_commands_write_identical_tables(tmp_path: Path) -> None:

@@ -97,13 +97,19 @@ def check_distinct_amplicons(designs: Sequence[AmpliconDesign], names: Sequence[
 
 
 class PoolWorker:
-    """Assigns one unique read to an amplicon and classifies it there."""
+    """Assigns one unique read to an amplicon and classifies it there.
+
+    In a pool of one amplicon every read belongs to it: a read that does not align, or is too long, gets
+    the call ``quantify`` gives it (``not_aligned``, ``too_long``) in that amplicon's tables."""
 
     def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
         self.index = AmpliconIndex(designs)
         self.workers = [AmpliconWorker(design, settings) for design in designs]
 
     def __call__(self, sequence: str) -> tuple[int, AlignedRead | None, ReadCall | None]:
+        if len(self.workers) == 1:
+            aligned, call = self.workers[0](sequence)
+            return 0, aligned, call
         results = []
         candidates = self.index.candidates(sequence)
         if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
@@ -189,6 +195,9 @@ def quantify_pool(
             else:
                 amplicon_reads.unmerged_pairs[pairs[number - len(entries)][0]] = count
                 amplicon_reads.unmerged += count
+    if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
+        per_amplicon_reads[0].quality_filtered = reads.quality_filtered
+        per_amplicon_reads[0].reads_in += reads.quality_filtered
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
     name = sample or sample_name_from_path(r1)
     samples = []
