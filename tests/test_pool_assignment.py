@@ -7,10 +7,11 @@ import random
 from pathlib import Path
 
 from editcheck.alignment.assignment import STRIDE, AmpliconIndex
-from editcheck.design import build_design
+from editcheck.design import build_design, reverse_complement
 from editcheck.pipeline import AnalysisSettings, quantify
 from editcheck.pooled import quantify_pool
 from editcheck.reads.collapse import QualitySettings
+from editcheck.reads.umi import UmiSettings
 
 _rng = random.Random(1012)
 FIRST, SECOND = ("".join(_rng.choice("ACGT") for _ in range(240)) for _ in range(2))
@@ -68,3 +69,34 @@ def test_a_pool_of_one_amplicon_gives_every_read_the_fate_quantify_gives_it(tmp_
     pooled_reads = quantify_pool(fastq, None, [design], settings=strict).samples[0].reads
     assert (pooled_reads.reads_in, pooled_reads.quality_filtered) == (single_reads.reads_in, single_reads.quality_filtered)
     assert single_reads.quality_filtered == 1
+
+
+def _umi_pairs(folder: Path, pairs: list[tuple[str, str]]) -> tuple[Path, Path]:
+    """Paired FASTQ (R2 given on the amplicon's strand, written reverse-complemented), one UMI per pair."""
+    first, second = [], []
+    for number, (read1, read2) in enumerate(pairs):
+        umi = "".join("ACGT"[(number >> (2 * k)) & 3] * 2 for k in range(4))  # 2+ substitutions apart
+        for records, read in ((first, read1), (second, reverse_complement(read2))):
+            records.append(f"@p{number}_{umi}\n{read}\n+\n{'I' * len(read)}\n")
+    paths = folder / "u1.fastq", folder / "u2.fastq"
+    for path, records in zip(paths, (first, second)):
+        path.write_text("".join(records))
+    return paths
+
+
+def test_the_pools_umi_route_counts_pairs_and_assigns_them_like_the_route_without_umis(tmp_path: Path) -> None:
+    """Merged and unmerged pairs, unmerged pairs classified from a mate covering the window, and pairs whose
+    mates come from different amplicons (ambiguous) are counted alike with and without UMIs."""
+    designs = [build_design(FIRST, [FIRST[100:120]], name="first"), build_design(SECOND, [SECOND[90:110]], name="second")]
+    pairs = [(FIRST[:150], FIRST[-150:])] * 6  # overlapping: merged
+    pairs += [(SECOND[:130], SECOND[150:])] * 4  # no overlap; R1 covers the window
+    pairs += [(SECOND[:60], SECOND[180:])] * 1  # no overlap; neither mate reaches the window
+    pairs += [(FIRST[:130], SECOND[150:])] * 2  # mates of two amplicons: ambiguous
+    r1, r2 = _umi_pairs(tmp_path, pairs)
+    plain = quantify_pool(r1, r2, designs)
+    with_umis = quantify_pool(r1, r2, designs, umi=UmiSettings("header"))
+    for result in (plain, with_umis):
+        assert (result.assigned, result.ambiguous, result.unassigned) == ({"first": 6, "second": 5}, 2, 0)
+        counts = [(s.reads.reads_in, s.reads.merged, s.reads.unmerged, s.unmerged_used) for s in result.samples]
+        assert counts == [(6, 6, 0, 0), (5, 0, 5, 4)]
+    assert [s.molecules.molecules for s in with_umis.samples if s.molecules] == [6, 5]

@@ -118,6 +118,12 @@ def test_umi_route_uses_the_same_mate(tmp_path: Path) -> None:
     assert with_umis.molecules is not None and with_umis.molecules.molecules == 67
     assert with_umis.tally.outcomes == plain.tally.outcomes
     assert with_umis.tally.deletion_sizes == plain.tally.deletion_sizes == {5: 20}
+    # The pairs are counted as without UMIs: merged, unmerged, and unmerged classified from a covering mate.
+    pooled = quantify_pool(paths["u1.fastq"], paths["u2.fastq"], [design], umi=UmiSettings("header")).samples[0]
+    keys = ("input", "merged", "unmerged", "unmerged_used", "lone_mates")
+    for result in (plain, with_umis, pooled):
+        reads = summary_document(result)["reads"]
+        assert [reads[key] for key in keys] == [67, 52, 15, 13, 0]
 
 
 def test_choose_mate_prefers_coverage_then_identity_then_r1() -> None:
