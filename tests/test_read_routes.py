@@ -120,8 +120,19 @@ def test_umi_route_uses_the_same_mate(tmp_path: Path) -> None:
     assert with_umis.tally.deletion_sizes == plain.tally.deletion_sizes == {5: 20}
     # The pairs are counted as without UMIs: merged, unmerged, and unmerged classified from a covering mate.
     pooled = quantify_pool(paths["u1.fastq"], paths["u2.fastq"], [design], umi=UmiSettings("header")).samples[0]
+    named = []
+    for line in paths["reads.sam"].read_text().splitlines():  # the same mates in a BAM, named with their UMIs
+        if not line.startswith("@"):
+            name, rest = line.split("\t", 1)
+            line = f"{name}_{_umi(int(name[1:]))}\t{rest}"
+        named.append(line)
+    (tmp_path / "umi.sam").write_text("\n".join(named) + "\n")
+    pysam.sort("-o", str(tmp_path / "umi.bam"), str(tmp_path / "umi.sam"), catch_stdout=False)
+    pysam.index(str(tmp_path / "umi.bam"))
+    from_bam = quantify(tmp_path / "umi.bam", design=design, site=SITE, umi=UmiSettings("header"))
+    assert from_bam.molecules is not None and from_bam.molecules.molecules == 67
     keys = ("input", "merged", "unmerged", "unmerged_used", "lone_mates")
-    for result in (plain, with_umis, pooled):
+    for result in (from_bam, plain, with_umis, pooled):
         reads = summary_document(result)["reads"]
         assert [reads[key] for key in keys] == [67, 52, 15, 13, 0]
 
