@@ -339,8 +339,10 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
             "unassigned": result.unassigned,
             "folders": folders,
             "too_long": result.too_long,
-            "method": "k-mer candidates (k=12, both strands), then alignment score over the covered span; "
-            "ties are ambiguous; reads longer than the best candidate's maximum read length are too_long",
+            "method": "k-mer candidates (k=12, both strands; every N-free k-mer of a read whose sampled k-mers "
+            "hold masked bases), then alignment score over the covered span; ties are ambiguous; reads longer "
+            "than the best candidate's maximum read length are too_long; with one amplicon every read is "
+            "counted in its tables, as quantify counts it",
         },
     )
     write_tsv(
