@@ -118,6 +118,23 @@ def test_umi_route_uses_the_same_mate(tmp_path: Path) -> None:
     assert with_umis.molecules is not None and with_umis.molecules.molecules == 67
     assert with_umis.tally.outcomes == plain.tally.outcomes
     assert with_umis.tally.deletion_sizes == plain.tally.deletion_sizes == {5: 20}
+    # The pairs are counted as without UMIs: merged, unmerged, and unmerged classified from a covering mate.
+    pooled = quantify_pool(paths["u1.fastq"], paths["u2.fastq"], [design], umi=UmiSettings("header")).samples[0]
+    named = []
+    for line in paths["reads.sam"].read_text().splitlines():  # the same mates in a BAM, named with their UMIs
+        if not line.startswith("@"):
+            name, rest = line.split("\t", 1)
+            line = f"{name}_{_umi(int(name[1:]))}\t{rest}"
+        named.append(line)
+    (tmp_path / "umi.sam").write_text("\n".join(named) + "\n")
+    pysam.sort("-o", str(tmp_path / "umi.bam"), str(tmp_path / "umi.sam"), catch_stdout=False)
+    pysam.index(str(tmp_path / "umi.bam"))
+    from_bam = quantify(tmp_path / "umi.bam", design=design, site=SITE, umi=UmiSettings("header"))
+    assert from_bam.molecules is not None and from_bam.molecules.molecules == 67
+    keys = ("input", "merged", "unmerged", "unmerged_used", "lone_mates")
+    for result in (from_bam, plain, with_umis, pooled):
+        reads = summary_document(result)["reads"]
+        assert [reads[key] for key in keys] == [67, 52, 15, 13, 0]
 
 
 def test_choose_mate_prefers_coverage_then_identity_then_r1() -> None:
@@ -223,19 +240,21 @@ def test_real_pairs_give_identical_tables_on_every_route(crispresso2_inputs: Pat
     pysam.sort("-o", str(bam), str(tmp_path / "nhej.sam"), catch_stdout=False)
     pysam.index(str(bam))
     design = build_design(NHEJ, name="NHEJ")
-    # CRISPResso2's counting (no masking, substitutions counted), to compare with the numbers it published.
-    # Unmasked, because the pool leaves reads without any amplicon k-mer unassigned (masked low-quality
-    # reads among them), so that only the reads it aligns compare.
-    settings = CRISPRESSO2
-    expected = _tables(quantify(r1, r2, design=design, settings=settings), tmp_path / "fastq")
-    pooled = _tables(quantify_pool(r1, r2, [design], settings=settings).samples[0], tmp_path / "pool")
-    for key in ("outcomes", "edited", "edit_types", "indel_sizes.tsv"):
-        assert pooled[key] == expected[key], key
-    from_bam = quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ)), settings=settings)
-    assert _tables(from_bam, tmp_path / "bam") == expected
-    outcomes = expected["outcomes"]
-    counts = tuple(outcomes[name]["reads"] for name in ("unmodified", "modified", "large_deletion"))
-    assert counts == (5727, 18970, 83) and outcomes["modified"]["total"] == 24780
+    for settings in (CRISPRESSO2, AnalysisSettings()):  # CRISPResso2's counting, then editcheck's defaults
+        folder = tmp_path / ("crispresso2" if settings is CRISPRESSO2 else "defaults")
+        expected = _tables(quantify(r1, r2, design=design, settings=settings), folder / "fastq")
+        pooled = _tables(quantify_pool(r1, r2, [design], settings=settings).samples[0], folder / "pool")
+        for key in expected:
+            assert pooled[key] == expected[key], key
+        from_bam = quantify(bam, design=design, site=GenomeSite("nhej", 0, len(NHEJ)), settings=settings)
+        assert _tables(from_bam, folder / "bam") == expected
+        outcomes, reads = expected["outcomes"], expected["reads"]
+        counts = tuple(outcomes[name]["reads"] for name in ("unmodified", "modified", "large_deletion"))
+        fates = tuple(reads[name] for name in ("input", "not_aligned", "primer_dimer", "window_not_covered"))
+        if settings is CRISPRESSO2:  # the numbers CRISPResso2 published
+            assert counts == (5727, 18970, 83) and outcomes["modified"]["total"] == 24780
+        else:  # low-quality bases masked (Q20), substitutions not counted as edits
+            assert counts == (6257, 17712, 82) and fates == (25000, 709, 116, 124)
 
 
 def test_quantify_and_quantify_pool_commands_write_identical_tables(tmp_path: Path) -> None:

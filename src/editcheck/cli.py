@@ -274,7 +274,10 @@ def quantify(**options: Any) -> None:
 def quantify_pool(**options: Any) -> None:
     """Assign the reads of a pooled run to their amplicons and quantify each one.
 
-    Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT.
+    Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT. Reads that no
+    amplicon explains (not aligned, no k-mer of any amplicon) are counted as unassigned, reads too long to
+    align as too_long, in assignment.json; with a single amplicon every read is counted in its tables, as
+    `editcheck quantify` counts it.
     """
     from editcheck.pooled import quantify_pool as run_pool
     from editcheck.pooled import read_amplicon_sheet, write_pool_tables

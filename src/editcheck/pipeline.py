@@ -12,7 +12,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead, ReadAligner
 from editcheck.classification.outcomes import (
@@ -371,14 +371,19 @@ def _quantify_records(
         fragments = iter_paired(r1, r2)
     records = umi_records(fragments, r1, settings, umi, amplicon_mate_chooser(design, settings))
     collector = MoleculeCollector(umi)
-    reads_in = 0
-    for number, (barcode, sequence, qualities) in enumerate(records, 1):
-        reads_in += 1
+    reads = CollapsedReads(paired=r2 is not None)
+    unmerged_used_reads = 0
+    for number, (barcode, sequence, qualities, kind, choice) in enumerate(records, 1):
         if progress is not None and number % EVERY == 0:
             progress(number)
+        unmerged_used_reads += count_fragment(reads, kind, choice)
         collector.add(barcode, sequence, qualities)
     molecules = collector.consensus()
-    reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=reads_in, paired=r2 is not None)
+    reads.sequences = dict(molecules.sequences)
+    if site is not None:  # as without UMIs: a BAM/CRAM of single-end reads is not paired, has no lone mates
+        reads.paired = bool(reads.merged or reads.unmerged)
+    if not reads.paired:
+        reads.lone_mates = 0
     sequences = list(reads.sequences)
     results = align_and_classify(sequences, design, settings, threads)
     calls = [(sequence, molecules.reads_per_sequence[sequence], aligned, call)
@@ -387,19 +392,52 @@ def _quantify_records(
     return _result(
         r1, r2, design, settings, sample, reads, calls, keep_calls, molecules=molecules,
         molecule_tally=tally_reads(design, per_molecule), site=str(site) if site is not None else None,
+        unmerged_used=unmerged_used_reads,
     )  # fmt: skip
 
 
-def amplicon_mate_chooser(design: AmpliconDesign, settings: AnalysisSettings) -> Callable[[str, str], int]:
+class MateChoice(NamedTuple):
+    """How an unmerged pair is read on the UMI route."""
+
+    mate: int
+    """The mate :func:`choose_mate` picks: 0 for R1, 1 for R2."""
+    used: bool
+    """The chosen mate's call covers the window (a classified outcome): counted in ``unmerged_used``."""
+    amplicon: int = 0
+    """The pair's amplicon in a pool (or a negative status of :mod:`editcheck.alignment.assignment`)."""
+
+
+SINGLE, MERGED, UNMERGED = "single", "merged", "unmerged"
+"""How a UMI-route record was read: a single-end read (or a BAM/CRAM mate without its partner), a merged
+pair, or an unmerged pair represented by one mate."""
+
+
+def amplicon_mate_chooser(design: AmpliconDesign, settings: AnalysisSettings) -> Callable[[str, str], MateChoice]:
     """``choose(R1, R2 reverse-complemented)`` -> the mate :func:`choose_mate` picks against one amplicon."""
     worker: AmpliconWorker | None = None
 
-    def choose(first: str, second: str) -> int:
+    def choose(first: str, second: str) -> MateChoice:
         nonlocal worker
         worker = worker or AmpliconWorker(design, settings)
-        return choose_mate([worker(first), worker(second)])
+        mates = [worker(first), worker(second)]
+        mate = choose_mate(mates)
+        return MateChoice(mate, mates[mate][1].outcome in CLASSIFIED)
 
     return choose
+
+
+def count_fragment(reads: CollapsedReads, kind: str, choice: MateChoice | None) -> int:
+    """Count one UMI-route record in ``reads`` (input, merged, unmerged, lone mates) as the route without
+    UMIs counts it; 1 when it is an unmerged pair whose chosen mate covers the window, else 0."""
+    reads.reads_in += 1
+    if kind == MERGED:
+        reads.merged += 1
+    elif kind == UNMERGED:
+        reads.unmerged += 1
+        return int(choice is not None and choice.used)
+    else:  # a read without its mate: a lone mate when the input turns out to be paired (the caller decides)
+        reads.lone_mates += 1
+    return 0
 
 
 def umi_records(
@@ -407,26 +445,28 @@ def umi_records(
     path: str | Path,
     settings: AnalysisSettings,
     umi: UmiSettings,
-    choose: Callable[[str, str], int],
-) -> Iterator[tuple[str, str, str]]:
-    """``(UMI, sequence, qualities)`` per fragment: the UMI taken from R1 (or the read), then the pair merged
-    when it overlaps, else the mate ``choose(R1, R2 reverse-complemented)`` picks (the one rule of
-    :func:`choose_mate`, decided once per unique pair)."""
+    choose: Callable[[str, str], MateChoice],
+) -> Iterator[tuple[str, str, str, str, MateChoice | None]]:
+    """``(UMI, sequence, qualities, kind, choice)`` per fragment: the UMI taken from R1 (or the read), then the
+    pair merged when it overlaps (kind ``merged``), else the mate ``choose(R1, R2 reverse-complemented)`` picks
+    (kind ``unmerged``, with that choice: the one rule of :func:`choose_mate`, decided once per unique pair);
+    a fragment without R2 is ``single``.  Unmerged pairs count in ``unmerged_used`` by their chosen read's
+    own call, before the molecule's consensus."""
     extractor = UmiExtractor(umi, path)
-    chosen: dict[tuple[str, str], int] = {}
+    chosen: dict[tuple[str, str], MateChoice] = {}
     for number, (name, first, first_qualities, second, second_qualities) in enumerate(fragments, 1):
         barcode, first, first_qualities = extractor(number, name, first, first_qualities)
         if second is None or second_qualities is None:
-            yield barcode, first, first_qualities
+            yield barcode, first, first_qualities, SINGLE, None
             continue
         merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
         if merged is not None:
-            yield barcode, *merged
+            yield barcode, *merged, MERGED, None
             continue
-        mate = chosen.get((first, second))
-        if mate is None:
-            mate = chosen[(first, second)] = choose(first, reverse_complement(second))
-        if mate == 0:
-            yield barcode, first, first_qualities
+        choice = chosen.get((first, second))
+        if choice is None:
+            choice = chosen[(first, second)] = choose(first, reverse_complement(second))
+        if choice.mate == 0:
+            yield barcode, first, first_qualities, UNMERGED, choice
         else:
-            yield barcode, reverse_complement(second), second_qualities[::-1]
+            yield barcode, reverse_complement(second), second_qualities[::-1], UNMERGED, choice

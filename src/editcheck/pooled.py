@@ -22,7 +22,7 @@ from editcheck.alignment.assignment import (
     AmpliconIndex,
     best_amplicon,
 )
-from editcheck.classification.outcomes import NOT_ALIGNED, ReadCall
+from editcheck.classification.outcomes import CLASSIFIED, NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.folders import output_folder, safe_names
@@ -31,10 +31,12 @@ from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import (
     AmpliconWorker,
     AnalysisSettings,
+    MateChoice,
     SampleResult,
     UniqueReadAligner,
     align_and_classify,
     choose_mate,
+    count_fragment,
     umi_records,
     unmerged_used,
 )
@@ -97,13 +99,19 @@ def check_distinct_amplicons(designs: Sequence[AmpliconDesign], names: Sequence[
 
 
 class PoolWorker:
-    """Assigns one unique read to an amplicon and classifies it there."""
+    """Assigns one unique read to an amplicon and classifies it there.
+
+    In a pool of one amplicon every read belongs to it: a read that does not align, or is too long, gets
+    the call ``quantify`` gives it (``not_aligned``, ``too_long``) in that amplicon's tables."""
 
     def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
         self.index = AmpliconIndex(designs)
         self.workers = [AmpliconWorker(design, settings) for design in designs]
 
     def __call__(self, sequence: str) -> tuple[int, AlignedRead | None, ReadCall | None]:
+        if len(self.workers) == 1:
+            aligned, call = self.workers[0](sequence)
+            return 0, aligned, call
         results = []
         candidates = self.index.candidates(sequence)
         if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
@@ -189,6 +197,9 @@ def quantify_pool(
             else:
                 amplicon_reads.unmerged_pairs[pairs[number - len(entries)][0]] = count
                 amplicon_reads.unmerged += count
+    if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
+        per_amplicon_reads[0].quality_filtered = reads.quality_filtered
+        per_amplicon_reads[0].reads_in += reads.quality_filtered
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
     name = sample or sample_name_from_path(r1)
     samples = []
@@ -231,18 +242,24 @@ def _quantify_pool_molecules(
     r1: str | Path, r2: str | Path | None, designs: Sequence[AmpliconDesign], settings: AnalysisSettings,
     sample: str | None, threads: int, umi: UmiSettings,
 ) -> PoolResult:  # fmt: skip
-    """The UMI route of :func:`quantify_pool`: pairs merged when they overlap, else the mate the one rule
-    (:func:`editcheck.pipeline.choose_mate`) picks, as in ``quantify``."""
+    """The UMI route of :func:`quantify_pool`: pairs merged when they overlap, else assigned by both mates
+    (:func:`assign_pair`) and read from the mate the one rule (:func:`editcheck.pipeline.choose_mate`) picks;
+    merged, unmerged and unmerged-used pairs are counted per amplicon, as without UMIs."""
     worker = PoolWorker(designs, settings)
     fragments = ((n, s, q, None, None) for n, s, q in iter_single(r1)) if r2 is None else iter_paired(r1, r2)
     records = umi_records(fragments, r1, settings, umi, _pool_mate_chooser(worker))
     amplicon_of: dict[str, int] = {}
     collectors = [MoleculeCollector(umi) for _ in designs]
+    per_amplicon_reads = [CollapsedReads(paired=r2 is not None) for _ in designs]
+    used = [0 for _ in designs]
     reads_in = ambiguous = unassigned = too_long = 0
-    for barcode, sequence, qualities in records:
+    for barcode, sequence, qualities, kind, choice in records:
         reads_in += 1
-        amplicon = amplicon_of.get(sequence)
-        if amplicon is None:
+        if choice is not None:  # an unmerged pair: assigned by both mates, as without UMIs
+            amplicon = choice.amplicon
+        elif sequence in amplicon_of:
+            amplicon = amplicon_of[sequence]
+        else:
             amplicon = amplicon_of[sequence] = worker(sequence)[0]
         if amplicon == AMBIGUOUS_AMPLICON:
             ambiguous += 1
@@ -252,34 +269,39 @@ def _quantify_pool_molecules(
             too_long += 1
         else:
             collectors[amplicon].add(barcode, sequence, qualities)
+            used[amplicon] += count_fragment(per_amplicon_reads[amplicon], kind, choice)
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
     name = sample or sample_name_from_path(r1)
     samples, assigned = [], {}
-    for design, collector in zip(designs, collectors):
+    for design, collector, amplicon_reads, amplicon_used in zip(designs, collectors, per_amplicon_reads, used):
         molecules = collector.consensus()
         sequences = list(molecules.sequences)
         results = align_and_classify(sequences, design, settings, threads)
         per_read = [(seq, molecules.reads_per_sequence[seq], aligned, call) for seq, (aligned, call) in zip(sequences, results)]
         per_molecule = [(seq, molecules.sequences[seq], aligned, call) for seq, _, aligned, call in per_read]
-        assigned[design.name] = molecules.reads_in_molecules + molecules.reads_dropped
-        amplicon_reads = CollapsedReads(sequences=dict(molecules.sequences), reads_in=assigned[design.name], paired=r2 is not None)
+        assigned[design.name] = amplicon_reads.reads_in
+        amplicon_reads.sequences = dict(molecules.sequences)
+        amplicon_reads.lone_mates = 0  # FASTQ input: every R1 has its R2
         samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
-                                    tally_reads(design, per_read), molecules=molecules,
+                                    tally_reads(design, per_read), unmerged_used=amplicon_used, molecules=molecules,
                                     molecule_tally=tally_reads(design, per_molecule)))  # fmt: skip
     reads = CollapsedReads(reads_in=reads_in, paired=r2 is not None)
     return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
 
 
-def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], int]:
-    """``choose(R1, R2 reverse-complemented)`` -> the mate :func:`choose_mate` picks, each mate judged on the
-    amplicon it is assigned to (a mate with no amplicon counts as not aligned)."""
+def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], MateChoice]:
+    """``choose(R1, R2 reverse-complemented)`` -> the pair's amplicon (:func:`assign_pair`: mates assigned to
+    different amplicons make it ambiguous) and the mate :func:`choose_mate` picks there, as without UMIs."""
 
-    def choose(first: str, second: str) -> int:
+    def choose(first: str, second: str) -> MateChoice:
+        results = (worker(first), worker(second))
+        amplicon = assign_pair(*results)[0]
         mates = [
-            (aligned, call) if amplicon >= 0 and call is not None else (None, ReadCall(NOT_ALIGNED))
-            for amplicon, aligned, call in (worker(first), worker(second))
+            (aligned, call) if number == amplicon and call is not None else (None, ReadCall(NOT_ALIGNED))
+            for number, aligned, call in results
         ]
-        return choose_mate(mates)
+        mate = choose_mate(mates)
+        return MateChoice(mate, mates[mate][1].outcome in CLASSIFIED, amplicon)
 
     return choose
 
@@ -317,8 +339,10 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
             "unassigned": result.unassigned,
             "folders": folders,
             "too_long": result.too_long,
-            "method": "k-mer candidates (k=12, both strands), then alignment score over the covered span; "
-            "ties are ambiguous; reads longer than the best candidate's maximum read length are too_long",
+            "method": "k-mer candidates (k=12, both strands; every N-free k-mer of a read whose sampled k-mers "
+            "hold masked bases), then alignment score over the covered span; ties are ambiguous; reads longer "
+            "than the best candidate's maximum read length are too_long; with one amplicon every read is "
+            "counted in its tables, as quantify counts it",
         },
     )
     write_tsv(

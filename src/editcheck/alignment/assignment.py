@@ -40,19 +40,30 @@ class AmpliconIndex:
         self._index = {kmer: tuple(sorted(owners)) for kmer, owners in index.items()}
 
     def candidates(self, read: str) -> list[int]:
-        """Amplicons worth aligning the read to, best vote first."""
+        """Amplicons worth aligning the read to, best vote first.
+
+        Every STRIDE-th k-mer votes; a read with bases masked to N none of whose sampled k-mers is found
+        (an N in each of them) is looked up again at every position, which finds any N-free k-mer it
+        shares with an amplicon."""
+        votes = self._votes(read, STRIDE)
+        if not votes and "N" in read:
+            votes = self._votes(read, 1)
+        if not votes:
+            return []
+        best = max(votes.values())
+        return sorted((owner for owner, count in votes.items() if count >= CANDIDATE_MARGIN * best), key=lambda o: (-votes[o], o))
+
+    def _votes(self, read: str, stride: int) -> dict[int, int]:
+        """Amplicon -> number of the read's k-mers (every ``stride``-th) it contains."""
         votes: dict[int, int] = {}
         index = self._index
-        for start in range(0, len(read) - KMER + 1, STRIDE):
+        for start in range(0, len(read) - KMER + 1, stride):
             owners = index.get(read[start : start + KMER])
             if owners is None:
                 continue
             for owner in owners:
                 votes[owner] = votes.get(owner, 0) + 1
-        if not votes:
-            return []
-        best = max(votes.values())
-        return sorted((owner for owner, count in votes.items() if count >= CANDIDATE_MARGIN * best), key=lambda o: (-votes[o], o))
+        return votes
 
 
 def alignment_score(aligned: AlignedRead) -> int:
