@@ -18,7 +18,9 @@ AMPLICON = "GGATCACAGTCTACACTGCTCACTCCAACCCCGGCCCCTGAGTCCGAGGATGGGGTGCTTCAGAGTAT
 GUIDE = "CCGGCCCCTGAGTCCGAGGA"
 
 
-@pytest.mark.parametrize(("text", "expected"), [("4-8", (4, 8)), ("5", (5, 5)), (" 3 - 9 ", (3, 9)), ("12-12", (12, 12))])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("4-8", (4, 8)), ("5", (5, 5)), (" 3 - 9 ", (3, 9)), ("12-12", (12, 12))]
+)
 def test_protospacer_range(text: str, expected: tuple[int, int]) -> None:
     assert parse_protospacer_range(text) == expected
 
