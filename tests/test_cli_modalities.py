@@ -117,7 +117,10 @@ def test_pool_sheet_unknown_column(tmp_path: Path) -> None:
     assert "amplicons.tsv: unknown column 'colour'" in result.stderr
 
 
-def test_bam_site_cli(tmp_path: Path) -> None:
+@pytest.fixture
+def site_bam(tmp_path: Path) -> tuple[Path, Path, str, str]:
+    """A coordinate-sorted, indexed BAM at a 600-bp contig: 20 reads of the reference and 10 with a 4-bp
+    deletion at the cut, all spanning the site; returns (BAM, genome FASTA, site, guide)."""
     generator = random.Random(3)
     contig = "".join(generator.choice("ACGT") for _ in range(600))
     fasta = tmp_path / "genome.fa"
@@ -136,13 +139,48 @@ def test_bam_site_cli(tmp_path: Path) -> None:
     bam = tmp_path / "reads.bam"
     pysam.sort("-o", str(bam), str(sam), catch_stdout=False)
     pysam.index(str(bam))
+    return bam, fasta, f"chrS:{site_start + 1}-{site_end}", guide
+
+
+def test_bam_site_cli(tmp_path: Path, site_bam: tuple[Path, Path, str, str]) -> None:
+    bam, fasta, site, guide = site_bam
     out = tmp_path / "out"
-    result = run("quantify", "--r1", bam, "--site", f"chrS:{site_start + 1}-{site_end}", "--reference", fasta,
-                 "-g", guide, "-o", out)  # fmt: skip
+    result = run("quantify", "--bam", bam, "--site", site, "--reference", fasta, "-g", guide, "-o", out)
     assert result.exit_code == 0, result.output
     document = summary(out)
     assert document["outcomes"]["modified"]["reads"] == 10
     assert document["outcomes"]["unmodified"]["reads"] == 20
+    assert document["sample"] == "reads"
+    assert "deprecated" not in result.stderr
+
+
+def test_bam_as_r1_still_works_with_a_deprecation_warning(tmp_path: Path, site_bam: tuple[Path, Path, str, str]) -> None:
+    bam, fasta, site, guide = site_bam
+    run("quantify", "--bam", bam, "--site", site, "--reference", fasta, "-g", guide, "-o", tmp_path / "new")
+    result = run("quantify", "--r1", bam, "--site", site, "--reference", fasta, "-g", guide, "-o", tmp_path / "old")
+    assert result.exit_code == 0, result.output
+    assert "--r1 with --site is deprecated" in result.stderr and "--bam" in result.stderr
+    for table in ("summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "indel_sizes.tsv"):
+        assert (tmp_path / "old" / table).read_bytes() == (tmp_path / "new" / table).read_bytes(), table
+
+
+@pytest.mark.parametrize(
+    ("reads", "message"),
+    [(["--bam", "{bam}", "--r1", "{bam}", "--site", "{site}"], "give --bam or --r1/--r2, not both"),
+     (["--bam", "{bam}", "--r2", "{bam}", "--site", "{site}"], "give --bam or --r1/--r2, not both"),
+     (["--bam", "{bam}"], "--bam needs --site chr:start-end"),
+     (["--site", "{site}"], "--site needs --bam"),
+     (["--r1", "{bam}", "--r2", "{bam}", "--site", "{site}"], "give it as --bam, without --r2"),
+     ([], "give the reads: --r1 (and --r2) FASTQ, or --bam with --site")],
+)  # fmt: skip
+def test_bam_option_errors(tmp_path: Path, site_bam: tuple[Path, Path, str, str], reads: list[str], message: str) -> None:
+    bam, fasta, site, guide = site_bam
+    arguments = [word.format(bam=bam, site=site) for word in reads]
+    result = run("quantify", *arguments, "--reference", fasta, "-g", guide, "-o", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_umi_cli(tmp_path: Path) -> None:

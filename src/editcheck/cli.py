@@ -8,15 +8,19 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from editcheck import __version__
-from editcheck.errors import EditcheckError
+from editcheck.errors import EditcheckError, ParameterError
 from editcheck.folders import check_file_name, output_folder
 from editcheck.naming import available_cores
 from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
+
+if TYPE_CHECKING:
+    from editcheck.pipeline import AnalysisSettings
+    from editcheck.reads.umi import UmiSettings
 
 logger = logging.getLogger("editcheck")
 OUT_HELP = (
@@ -50,45 +54,6 @@ def _reports_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _is_file(path: Path) -> bool:
-    """Whether ``path`` names an existing file; a value too long to be a file name (a sequence) is not one."""
-    try:
-        return path.is_file()
-    except OSError:  # ENAMETOOLONG: an inline sequence over 255 characters
-        return False
-
-
-def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
-    """A sequence given inline, or a file holding it: FASTA (first and only record) or the plain
-    sequence on one or more lines; returns (sequence, record name or None)."""
-    path = Path(value)
-    if not _is_file(path):
-        if path.suffix.lower() in {".fa", ".fasta", ".fna", ".txt"} or "/" in value:
-            raise FileNotFoundError(2, "file not found", value)
-        return value, None
-    from editcheck.errors import InputFormatError
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputFormatError(path, f"not a FASTA or sequence text file (binary content) for the {what}") from None
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise InputFormatError(path, f"empty file: no {what} sequence")
-    if not lines[0].startswith(">"):
-        if any(line.startswith(">") for line in lines):
-            raise InputFormatError(path, "not a FASTA file: text before the first '>' header line")
-        return "".join(lines), None  # a plain sequence file (checked as a sequence by the design)
-    headers = [number for number, line in enumerate(lines) if line.startswith(">")]
-    if len(headers) > 1:
-        raise InputFormatError(path, f"{len(headers)} FASTA records; give one {what} per file")
-    sequence = "".join(lines[1:])
-    if not sequence:
-        raise InputFormatError(path, f"the FASTA record {lines[0][1:].split()[0] if lines[0][1:].split() else ''!r} has no sequence", 1)
-    name = lines[0][1:].split()[0] if lines[0][1:].split() else None
-    return sequence, name
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="editcheck")
 @click.option("--debug", is_flag=True, help="Log debug messages and show tracebacks.")
@@ -114,12 +79,13 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+_fastq_help = "Reads (FASTQ or FASTQ.gz); R1 when paired."
 _read_options = _options(
-    click.option("--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Reads (FASTQ or FASTQ.gz); R1 when paired; a BAM/CRAM with --site."),
+    click.option("--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help),
     click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged."),
 )
 
-_analysis_options = _options(
+_analysis_option_group = _options(
     click.option("--count-substitutions", is_flag=True, help="Every substitution in the window makes a read modified, as CRISPResso2 counts (for comparisons; with --min-base-quality 0 to match it fully). Default: substitutions are reported; only a base editor's conversions and HDR/prime-edit bases decide."),
     click.option("--ignore-substitutions", is_flag=True, help="No substitution makes a read modified, not even a base editor's conversions."),
     click.option("--ignore-insertions", is_flag=True, help="Insertions never make a read modified."),
@@ -137,7 +103,34 @@ _analysis_options = _options(
 )
 
 
-def _settings(options: dict[str, Any]) -> Any:
+def _analysis_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the read-processing and classification options; the command receives them as one ``settings``
+    (:class:`~editcheck.pipeline.AnalysisSettings`) beside ``sample``, ``threads`` and ``out``."""
+
+    @functools.wraps(command)
+    def with_settings(
+        *, count_substitutions: bool, ignore_substitutions: bool, ignore_insertions: bool, ignore_deletions: bool,
+        min_identity: float, large_deletion_min: int, min_anchor: int, min_overlap: int, max_mismatch_rate: float,
+        min_mean_quality: float, min_base_quality: int, **others: Any,
+    ) -> Any:  # fmt: skip
+        settings = _settings(
+            count_substitutions=count_substitutions, ignore_substitutions=ignore_substitutions,
+            ignore_insertions=ignore_insertions, ignore_deletions=ignore_deletions, min_identity=min_identity,
+            large_deletion_min=large_deletion_min, min_anchor=min_anchor, min_overlap=min_overlap,
+            max_mismatch_rate=max_mismatch_rate, min_mean_quality=min_mean_quality, min_base_quality=min_base_quality,
+        )  # fmt: skip
+        return command(settings=settings, **others)
+
+    return _analysis_option_group(with_settings)
+
+
+@_reports_errors
+def _settings(
+    *, count_substitutions: bool, ignore_substitutions: bool, ignore_insertions: bool, ignore_deletions: bool,
+    min_identity: float, large_deletion_min: int, min_anchor: int, min_overlap: int, max_mismatch_rate: float,
+    min_mean_quality: float, min_base_quality: int,
+) -> AnalysisSettings:  # fmt: skip
+    """The analysis settings of the options (a contradiction, e.g. counting and ignoring substitutions, is an error)."""
     from editcheck.classification.outcomes import ClassificationSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
@@ -145,12 +138,11 @@ def _settings(options: dict[str, Any]) -> Any:
 
     return AnalysisSettings(
         classification=ClassificationSettings(
-            options["ignore_substitutions"], options["ignore_insertions"], options["ignore_deletions"],
-            large_deletion_min=options["large_deletion_min"], min_anchor=options["min_anchor"],
-            min_identity=options["min_identity"], count_substitutions=options["count_substitutions"],
+            ignore_substitutions, ignore_insertions, ignore_deletions, large_deletion_min=large_deletion_min,
+            min_anchor=min_anchor, min_identity=min_identity, count_substitutions=count_substitutions,
         ),
-        quality=QualitySettings(options["min_mean_quality"], options["min_base_quality"]),
-        merge=MergeSettings(options["min_overlap"], options["max_mismatch_rate"]),
+        quality=QualitySettings(min_mean_quality, min_base_quality),
+        merge=MergeSettings(min_overlap, max_mismatch_rate),
     )  # fmt: skip
 
 
@@ -160,19 +152,39 @@ def _check_inputs(*paths: Path | None) -> None:
             raise FileNotFoundError(2, "file not found", str(path))
 
 
-def _protospacer_range(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    first, _, last = text.partition("-")
-    try:
-        return int(first), int(last or first)
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: expected protospacer positions like 4-8") from None
+def _umi_settings(umi_source: str | None, umi_length: int) -> UmiSettings | None:
+    from editcheck.reads.umi import UmiSettings
+
+    return UmiSettings(umi_source, umi_length) if umi_source else None
+
+
+def _reads_input(r1: Path | None, r2: Path | None, bam: Path | None, site: str | None) -> tuple[Path, Path | None]:
+    """The reads of `quantify`: FASTQ (``--r1``/``--r2``), or a genome-aligned BAM/CRAM (``--bam``) read at
+    ``--site``; a BAM/CRAM given as ``--r1`` with ``--site`` still works this release, with a warning."""
+    if bam is not None:
+        if r1 is not None or r2 is not None:
+            raise ParameterError("--bam is the whole input (both mates are read from it): give --bam or --r1/--r2, not both")
+        if site is None:
+            raise ParameterError("--bam needs --site chr:start-end, the genome site whose reads are quantified")
+        return bam, None
+    if site is not None:
+        if r1 is None:
+            raise ParameterError("--site needs --bam, the genome-aligned BAM/CRAM read at the site")
+        if r2 is not None:
+            raise ParameterError("--site reads one BAM/CRAM (both mates are read from it): give it as --bam, without --r2")
+        click.echo("editcheck: warning: a BAM/CRAM given as --r1 with --site is deprecated and will stop working "
+                   "in the next release: give it as --bam", err=True)  # fmt: skip
+        return r1, None
+    if r1 is None:
+        raise ParameterError("give the reads: --r1 (and --r2) FASTQ, or --bam with --site")
+    return r1, r2
 
 
 @main.command()
-@_read_options
-@click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --site: taken from --reference).")
+@click.option("--r1", "--fastq-r1", "r1", default=None, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help)
+@click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged.")
+@click.option("--bam", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome-aligned reads (BAM or CRAM, indexed) instead of FASTQ: the reads overlapping --site are quantified.")
+@click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --bam: taken from --reference at --site).")
 @click.option("--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference'].")
 @click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM; a 23-nt guide ending in NGG is taken as guide + PAM, with a note) on either strand; repeat for several guides.")
 @click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut position, in nt 5' of the PAM (SpCas9: 3).")
@@ -191,73 +203,77 @@ def _protospacer_range(text: str | None) -> tuple[int, int] | None:
 @click.option("--pegrna-scaffold", default=None, help="pegRNA scaffold sequence, to detect scaffold-derived insertions.")
 @click.option("--coding-sequence", "coding_sequences", multiple=True, help="Exon sequence inside the amplicon (repeatable): frameshift / in-frame calls.")
 @click.option("--exons", default=None, help="Exons as 1-based amplicon ranges, e.g. 40-180.")
-@click.option("--site", default=None, help="Genome site chr:start-end (1-based) of a BAM/CRAM given as --r1.")
+@click.option("--site", default=None, help="Genome site chr:start-end (1-based) of the --bam reads to quantify.")
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA: the amplicon at --site, and the reference of a CRAM.")
 @click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse reads by UMI: from the read header or the read's first bases.")
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
 @_analysis_options
 @_reports_errors
-def quantify(**options: Any) -> None:
+def quantify(
+    *, r1: Path | None, r2: Path | None, bam: Path | None, amplicon: str | None, amplicon_name: str | None,
+    guides: tuple[str, ...], cut_offset: int, window: str | None, window_flank: int, exclude_ends: int,
+    donor: str | None, expected_hdr_amplicon: str | None, base_editor: str | None, editing_window: str | None,
+    target_position: int | None, target_protospacer_position: int | None, pegrna_spacers: tuple[str, ...],
+    pegrna_extensions: tuple[str, ...], nicking_guides: tuple[str, ...], pegrna_scaffold: str | None,
+    coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
+    umi_source: str | None, umi_length: int, write_reads: bool, settings: AnalysisSettings, sample: str | None,
+    threads: int, out: Path,
+) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
     Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv (and
     base_editing.tsv with a base editor) into OUT.
     """
-    from editcheck.design import build_design
+    from editcheck.design import build_design, parse_base_editor, parse_protospacer_range
     from editcheck.pipeline import quantify as run_quantify
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
-    from editcheck.reads.umi import UmiSettings
     from editcheck.report.tables import headline, iter_read_calls, quality_warnings, write_sample_tables
+    from editcheck.sequence_input import names_a_file, read_sequence_argument
 
-    r1, r2 = options["r1"], options["r2"]
-    if options["write_reads"] and (options["site"] or options["umi_source"]):
-        raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --site or --umi)")
-    _check_inputs(r1, r2, options["reference_fasta"])
-    site = GenomeSite.parse(options["site"]) if options["site"] else None
+    reads, r2 = _reads_input(r1, r2, bam, site)
+    if write_reads and (site or umi_source):
+        raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --bam or --umi)")
+    _check_inputs(reads, r2, reference_fasta)
+    genome_site = GenomeSite.parse(site) if site else None
     record_name = None
-    if options["amplicon"]:
-        amplicon_sequence, record_name = _read_sequence_argument(options["amplicon"], "amplicon")
-    elif site is not None and options["reference_fasta"] is not None:
-        amplicon_sequence, record_name = site_amplicon(options["reference_fasta"], site), str(site)
+    if amplicon:
+        amplicon_sequence, record_name = read_sequence_argument(amplicon, "amplicon")
+    elif genome_site is not None and reference_fasta is not None:
+        amplicon_sequence, record_name = site_amplicon(reference_fasta, genome_site), str(genome_site)
     else:
-        raise click.UsageError("give the amplicon (-a), or a BAM/CRAM --site with the genome --reference")
-    spacers, extensions = options["pegrna_spacers"], options["pegrna_extensions"]
-    if len(spacers) != len(extensions):
+        raise click.UsageError("give the amplicon (-a), or a --bam --site with the genome --reference")
+    if len(pegrna_spacers) != len(pegrna_extensions):
         raise click.UsageError("give one --pegrna-extension for every --pegrna-spacer")
-    editor, conversion = options["base_editor"], None
-    if editor and ">" in editor:
-        conversion, editor = tuple(editor.upper().split(">", 1)), None
+    editor, conversion = parse_base_editor(base_editor) if base_editor else (None, None)
     design = build_design(
-        amplicon_sequence, options["guides"], name=options["amplicon_name"] or record_name or "Reference",
-        cut_offset=options["cut_offset"], window=options["window"], window_flank=options["window_flank"],
-        exclude_ends=options["exclude_ends"],
-        donor=_read_sequence_argument(options["donor"], "donor")[0] if options["donor"] else None,
-        expected_hdr_amplicon=_read_sequence_argument(options["expected_hdr_amplicon"], "HDR amplicon")[0]
-        if options["expected_hdr_amplicon"] else None,
-        base_editor=editor, conversion=conversion, editing_window=_protospacer_range(options["editing_window"]),
-        target=options["target_position"], target_in_protospacer=options["target_protospacer_position"],
-        pegrnas=list(zip(spacers, extensions)), nicking_guides=options["nicking_guides"],
-        scaffold=options["pegrna_scaffold"], coding_sequences=options["coding_sequences"], exons=options["exons"],
+        amplicon_sequence, guides, name=amplicon_name or record_name or "Reference", cut_offset=cut_offset,
+        window=window, window_flank=window_flank, exclude_ends=exclude_ends,
+        donor=read_sequence_argument(donor, "donor")[0] if donor else None,
+        expected_hdr_amplicon=read_sequence_argument(expected_hdr_amplicon, "HDR amplicon")[0]
+        if expected_hdr_amplicon else None,
+        base_editor=editor, conversion=conversion,
+        editing_window=parse_protospacer_range(editing_window) if editing_window else None,
+        target=target_position, target_in_protospacer=target_protospacer_position,
+        pegrnas=list(zip(pegrna_spacers, pegrna_extensions)), nicking_guides=nicking_guides, scaffold=pegrna_scaffold,
+        coding_sequences=coding_sequences, exons=exons,
     )  # fmt: skip
     for note in design.notes:
         click.echo(f"editcheck: note: {note}", err=True)
-    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
-    out = options["out"]
-    sources = [r1, r2, options["reference_fasta"], options["amplicon"], options["donor"], options["expected_hdr_amplicon"]]
-    with output_folder(out, [source for source in sources if source is not None and _is_file(Path(source))]) as staging:
+    umi = _umi_settings(umi_source, umi_length)
+    sources = [reads, r2, reference_fasta, amplicon, donor, expected_hdr_amplicon]
+    with output_folder(out, [source for source in sources if source is not None and names_a_file(source)]) as staging:
         progress = terminal_progress("pairs" if r2 else "reads")
         try:
             result = run_quantify(
-                r1, r2, design=design, settings=_settings(options), sample=options["sample"], threads=options["threads"],
-                keep_calls=options["write_reads"], site=site, reference_fasta=options["reference_fasta"], umi=umi,
-                progress=progress,
+                reads, r2, design=design, settings=settings, sample=sample, threads=threads, keep_calls=write_reads,
+                site=genome_site, reference_fasta=reference_fasta, umi=umi, progress=progress,
             )  # fmt: skip
         finally:
             if progress is not None:
                 progress.close()
-        write_sample_tables(result, staging, iter_read_calls(result) if options["write_reads"] else None)
+        write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     logger.info("%s: %d reads, %d classified, %s -> %s", result.sample, result.reads.reads_in,
@@ -271,7 +287,10 @@ def quantify(**options: Any) -> None:
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @_analysis_options
 @_reports_errors
-def quantify_pool(**options: Any) -> None:
+def quantify_pool(
+    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int, settings: AnalysisSettings,
+    sample: str | None, threads: int, out: Path,
+) -> None:  # fmt: skip
     """Assign the reads of a pooled run to their amplicons and quantify each one.
 
     Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT. Reads that no
@@ -282,19 +301,16 @@ def quantify_pool(**options: Any) -> None:
     from editcheck.pooled import quantify_pool as run_pool
     from editcheck.pooled import read_amplicon_sheet, write_pool_tables
 
-    _check_inputs(options["r1"], options["r2"])
-    designs = read_amplicon_sheet(options["amplicons"])
-    from editcheck.reads.umi import UmiSettings
-
-    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
-    with output_folder(options["out"], [options["r1"], options["r2"], options["amplicons"]]) as staging:
-        result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
-                          threads=options["threads"], umi=umi)  # fmt: skip
+    _check_inputs(r1, r2)
+    designs = read_amplicon_sheet(amplicons)
+    umi = _umi_settings(umi_source, umi_length)
+    with output_folder(out, [r1, r2, amplicons]) as staging:
+        result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi)
         write_pool_tables(result, staging)
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
         result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
-        result.too_long, options["out"],
+        result.too_long, out,
     )  # fmt: skip
 
 
@@ -347,7 +363,12 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
     click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 ]])
 @_reports_errors
-def offtarget(**options: Any) -> None:
+def offtarget(
+    *, sites: Path, samples: Path, q_threshold: float, min_effect: float, min_site_reads: int, max_background: float,
+    power: float, test: str, input_copies: float | None, umi_source: str | None, umi_length: int,
+    input_ng: float | None, reference_fasta: Path | None, min_identity: float, min_base_quality: int, threads: int,
+    out: Path,
+) -> None:  # fmt: skip
     """Quantify candidate off-target sites in treated and control samples and call each site.
 
     Writes offtarget_calls.tsv/.json (excess editing with 95% CI, p, BH q, LOD, call), methods.txt and
@@ -366,29 +387,27 @@ def offtarget(**options: Any) -> None:
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
 
-    sites = read_site_sheet(options["sites"], options["reference_fasta"])
-    samples = read_sample_sheet(options["samples"])
+    panel_sites = read_site_sheet(sites, reference_fasta)
+    panel_samples = read_sample_sheet(samples)
     settings = AnalysisSettings(
-        classification=ClassificationSettings(min_identity=options["min_identity"]),
-        quality=QualitySettings(min_base_quality=options["min_base_quality"]),
+        classification=ClassificationSettings(min_identity=min_identity),
+        quality=QualitySettings(min_base_quality=min_base_quality),
     )
     call_settings = CallSettings(
-        q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
-        max_background=options["max_background"] / 100, power=options["power"], test=options["test"],
+        q_threshold=q_threshold, min_effect=min_effect / 100, min_reads=min_site_reads,
+        max_background=max_background / 100, power=power, test=test,
     )  # fmt: skip
-    if options["input_copies"] is not None and options["input_ng"] is not None:
+    if input_copies is not None and input_ng is not None:
         raise click.UsageError("give --input-copies or --input-ng, not both")
-    input_copies = options["input_copies"] or (options["input_ng"] * COPIES_PER_NG if options["input_ng"] else None)
-    from editcheck.reads.umi import UmiSettings
-
-    umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
-    sources = [options["sites"], options["samples"], options["reference_fasta"]]
-    sources += [path for sample in samples for path in (sample.r1, sample.r2, sample.bam)]
-    with output_folder(options["out"], sources) as staging:
-        result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                           reference_fasta=options["reference_fasta"], input_copies=input_copies, umi=umi)  # fmt: skip
+    copies = input_copies or (input_ng * COPIES_PER_NG if input_ng else None)
+    umi = _umi_settings(umi_source, umi_length)
+    sources = [sites, samples, reference_fasta]
+    sources += [path for sample in panel_samples for path in (sample.r1, sample.r2, sample.bam)]
+    with output_folder(out, sources) as staging:
+        result = run_panel(panel_sites, panel_samples, settings=settings, call_settings=call_settings, threads=threads,
+                           reference_fasta=reference_fasta, input_copies=copies, umi=umi)  # fmt: skip
         write_panel_tables(result, staging)
-    logger.info("%s -> %s", panel_headline(result.calls), options["out"])
+    logger.info("%s -> %s", panel_headline(result.calls), out)
 
 
 @main.command()

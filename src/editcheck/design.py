@@ -17,6 +17,9 @@ VALID_AMPLICON = re.compile(r"^[ACGTN]+$")
 VALID_GUIDE = re.compile(r"^[ACGTN]+$")
 COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
+BASES = frozenset("ACGT")
+"""The four bases a base editor converts from and to."""
+
 DEFAULT_CUT_OFFSET = 3
 """SpCas9 cuts 3 nt 5' of the PAM, between protospacer nucleotides 17 and 18."""
 
@@ -119,6 +122,32 @@ def parse_window(text: str, amplicon_length: int, what: str = "window") -> tuple
             raise DesignError(f"{what} range {part} is outside the amplicon (1-{amplicon_length}) or reversed")
         ranges.append((first - 1, last))
     return tuple(ranges)
+
+
+def parse_protospacer_range(text: str, what: str = "editing window") -> tuple[int, int]:
+    """Parse ``"4-8"`` (or ``"5"``), 1-based inclusive protospacer positions (1 = PAM-distal end), into
+    (first, last); order and length are checked against the guide by :func:`resolve_base_editor`."""
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", "".join(text.split()))
+    if not match:
+        raise DesignError(f"{what} {text!r}: expected protospacer positions like 4-8")
+    first = int(match.group(1))
+    return first, int(match.group(2) or first)
+
+
+def parse_conversion(text: str) -> tuple[str, str]:
+    """Parse a base conversion on the guide strand, ``"C>G"`` (any case), into ("C", "G")."""
+    from_base, _, to_base = "".join(text.split()).upper().partition(">")
+    if from_base not in BASES or to_base not in BASES or from_base == to_base:
+        raise DesignError(f"base conversion {text!r}: expected one of A, C, G, T changed into another, e.g. C>G")
+    return from_base, to_base
+
+
+def parse_base_editor(text: str) -> tuple[str | None, tuple[str, str] | None]:
+    """A base editor as a user writes it: a preset name (``ABE``, ``CBE``; checked by
+    :func:`resolve_base_editor`) gives (name, None); a conversion such as ``C>G`` gives (None, ("C", "G"))."""
+    if ">" in text:
+        return None, parse_conversion(text)
+    return text, None
 
 
 AMPLICON, HDR_KIND, PRIME_EDIT_KIND = "amplicon", "hdr", "prime_edit"
@@ -266,7 +295,7 @@ def resolve_base_editor(
         from_base, to_base, default_window = preset
     else:
         raise DesignError(f"unknown base editor {editor!r}: use ABE, CBE, or give the conversion (e.g. A>G)")
-    if from_base not in "ACGT" or to_base not in "ACGT" or from_base == to_base:
+    if from_base not in BASES or to_base not in BASES or from_base == to_base:
         raise DesignError(f"base conversion {from_base}>{to_base} must change one of A, C, G, T into another")
     first, last = window or default_window
     guide = sites[0]
