@@ -47,18 +47,11 @@ import numpy as np
 
 from editcheck.errors import InputFormatError, ParameterError
 from editcheck.outputs import atomic_output, write_tsv
+from editcheck.sequences import BASES, IUPAC, reverse_complement
 
-IUPAC: dict[str, str] = {
-    "A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT",
-    "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
-}  # fmt: skip
-"""IUPAC nucleotide codes and the bases each stands for."""
-
-BASES = "ACGT"
 _BASE_BIT = {base: 1 << index for index, base in enumerate(BASES)}
 _MASK = {code: sum(_BASE_BIT[base] for base in bases) for code, bases in IUPAC.items()}
 _ALL = 0b1111
-_COMPLEMENT_TEXT = str.maketrans("ACGTacgtNn-", "TGCAtgcaNn-")
 
 MAX_BULGE = 2
 MAX_MISMATCHES = 8
@@ -545,16 +538,12 @@ def _guide_split(scanner: _Scanner, variant: _Variant) -> int:
     return scanner.g - variant.split - (variant.size if variant.kind == 2 else 0)
 
 
-def _reverse_complement(sequence: str) -> str:
-    return sequence.translate(_COMPLEMENT_TEXT)[::-1]
-
-
 def _describe(contig: str, sequence: bytearray, spec: SearchSpec, start: int, end: int, minus: bool,
               kind: int, size: int, split: int) -> Site:  # fmt: skip
     """A Site from its coordinates and variant; mismatches are recounted from the sequences."""
     found = sequence[start:end].decode("ascii").upper()
     if minus:
-        found = _reverse_complement(found)
+        found = reverse_complement(found)
     m = len(spec.pam)
     pam, protospacer = (found[:m], found[m:]) if spec.pam_5prime else (found[-m:], found[:-m])
     guide = spec.guide

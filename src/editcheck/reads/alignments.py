@@ -56,6 +56,7 @@ from pathlib import Path
 import pysam
 
 from editcheck.errors import DesignError, InputFormatError, ParameterError
+from editcheck.sequences import CIGAR_HARD_CLIP, CIGAR_SOFT_CLIP, reverse_complement
 
 __all__ = ["GenomeSite", "count_site_reads", "iter_site_fragments", "iter_site_reads", "site_amplicon"]
 
@@ -74,9 +75,6 @@ _SECONDARY = 0x100
 _QCFAIL = 0x200
 _DUPLICATE = 0x400
 _SUPPLEMENTARY = 0x800
-
-_SOFT_CLIP = 4  # pysam CIGAR operation codes for S and H
-_HARD_CLIP = 5
 
 _REGION = re.compile(r"^(?P<contig>.+):(?P<start>[0-9][0-9,]*)-(?P<end>[0-9][0-9,]*)$")
 
@@ -289,16 +287,16 @@ def _soft_clips(cigar: list[tuple[int, int]]) -> tuple[int, int]:
     """Soft-clipped bases at the start and end of a CIGAR (inside any hard clips)."""
     leading = trailing = 0
     for operation, length in cigar:
-        if operation == _SOFT_CLIP:
+        if operation == CIGAR_SOFT_CLIP:
             leading = length
             break
-        if operation != _HARD_CLIP:
+        if operation != CIGAR_HARD_CLIP:
             break
     for operation, length in reversed(cigar):
-        if operation == _SOFT_CLIP:
+        if operation == CIGAR_SOFT_CLIP:
             trailing = length
             break
-        if operation != _HARD_CLIP:
+        if operation != CIGAR_HARD_CLIP:
             break
     return leading, trailing
 
@@ -419,7 +417,6 @@ def iter_site_fragments(
     after all pairs, in file order.  The options are those of :func:`iter_site_reads`; by default every
     read overlapping the site is taken (``require_span=False``).
     """
-    from editcheck.reads.merge import reverse_complement
 
     waiting: dict[str, tuple[int, str, str, str]] = {}
     singles: list[tuple[str, str, str, None, None]] = []
