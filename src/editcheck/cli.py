@@ -66,27 +66,9 @@ def _read_sequence_argument(value: str, what: str) -> tuple[str, str | None]:
         if path.suffix.lower() in {".fa", ".fasta", ".fna", ".txt"} or "/" in value:
             raise FileNotFoundError(2, "file not found", value)
         return value, None
-    from editcheck.errors import InputFormatError
+    from editcheck.io.fasta import read_sequence_file
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputFormatError(path, f"not a FASTA or sequence text file (binary content) for the {what}") from None
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise InputFormatError(path, f"empty file: no {what} sequence")
-    if not lines[0].startswith(">"):
-        if any(line.startswith(">") for line in lines):
-            raise InputFormatError(path, "not a FASTA file: text before the first '>' header line")
-        return "".join(lines), None  # a plain sequence file (checked as a sequence by the design)
-    headers = [number for number, line in enumerate(lines) if line.startswith(">")]
-    if len(headers) > 1:
-        raise InputFormatError(path, f"{len(headers)} FASTA records; give one {what} per file")
-    sequence = "".join(lines[1:])
-    if not sequence:
-        raise InputFormatError(path, f"the FASTA record {lines[0][1:].split()[0] if lines[0][1:].split() else ''!r} has no sequence", 1)
-    name = lines[0][1:].split()[0] if lines[0][1:].split() else None
-    return sequence, name
+    return read_sequence_file(path, what)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
