@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pysam
@@ -14,10 +15,10 @@ from editcheck.io.fasta import iter_fasta, open_indexed_fasta, read_sequence_fil
 from editcheck.io.formats import GZIP_MAGIC, head, is_gzip, open_binary
 
 
-def error_text(function, *args) -> str:  # type: ignore[no-untyped-def]
+def error_text(function: Callable[..., object], *args: object) -> str:
     with pytest.raises(InputFormatError) as caught:
         result = function(*args)
-        if not isinstance(result, tuple):
+        if isinstance(result, Iterator):
             list(result)
     message = str(caught.value)
     assert "\n" not in message
