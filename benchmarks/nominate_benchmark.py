@@ -60,13 +60,14 @@ def make_genome(path: Path, size_mb: float, contigs: int, guide: str, seed: int 
 
 def child(genome: Path, guide: str, dna: int, rna: int) -> None:
     """Run one nomination in this process and print what it found as JSON."""
-    from editcheck.offtarget.nominate import SearchSpec, _iter_fasta_bytes, nominate
+    from editcheck.io.fasta import iter_fasta_bytes
+    from editcheck.offtarget.nominate import SearchSpec, nominate
 
     spec = SearchSpec(guide, "NGG", max_mismatches=4, max_dna_bulge=dna, max_rna_bulge=rna)
     start = time.perf_counter()
     sites = nominate(genome, spec)
     seconds = time.perf_counter() - start
-    bases = sum(len(sequence) for _, sequence in _iter_fasta_bytes(genome)) if dna == rna == 0 else None
+    bases = sum(len(sequence) for _, sequence in iter_fasta_bytes(genome)) if dna == rna == 0 else None
     print(json.dumps({"sites": len(sites), "in_process_s": round(seconds, 2), "bases": bases}), flush=True)
 
 

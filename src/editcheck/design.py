@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from editcheck.errors import DesignError
+from editcheck.sequences import complement, reverse_complement
 
 VALID_AMPLICON = re.compile(r"^[ACGTN]+$")
 VALID_GUIDE = re.compile(r"^[ACGTN]+$")
-COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 BASES = frozenset("ACGT")
 """The four bases a base editor converts from and to."""
@@ -31,11 +31,6 @@ FLAP_JUNCTION_FLANK = 5
 
 DEFAULT_EXCLUDE_ENDS = 15
 """Without a guide, the window is the amplicon less this many bases at each end (primer sequence)."""
-
-
-def reverse_complement(sequence: str) -> str:
-    """Reverse complement of an ACGTN sequence."""
-    return sequence.translate(COMPLEMENT)[::-1]
 
 
 def clean_sequence(sequence: str, what: str) -> str:
@@ -309,8 +304,7 @@ def resolve_base_editor(
         forward = (from_base, to_base)
     else:
         positions = [guide.end - p for p in range(first, last + 1)]
-        complement = str.maketrans("ACGT", "TGCA")
-        forward = (from_base.translate(complement), to_base.translate(complement))
+        forward = (complement(from_base), complement(to_base))
     positions = sorted(p for p in positions if 0 <= p < len(sequence))
     target_position = None
     if target is not None and target_in_protospacer is not None:

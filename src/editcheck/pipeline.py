@@ -37,8 +37,9 @@ from editcheck.reads.collapse import (
     collapse_single,
 )
 from editcheck.reads.fastq import iter_paired, iter_single
-from editcheck.reads.merge import MergeSettings, merge_pair, reverse_complement
+from editcheck.reads.merge import MergeSettings, merge_pair
 from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings
+from editcheck.sequences import reverse_complement
 
 CHUNK = 4000
 """Unique reads sent to a worker at a time."""

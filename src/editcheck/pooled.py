@@ -44,6 +44,7 @@ from editcheck.quantification.tally import tally_reads
 from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
+from editcheck.sequences import reverse_complement
 from editcheck.sheets import read_sheet
 
 SHEET_COLUMNS = ("name", "amplicon", "guide", "donor", "expected_hdr_amplicon", "base_editor", "target_position", "window")
@@ -83,7 +84,6 @@ def read_amplicon_sheet(path: str | Path, **design_options: Any) -> list[Amplico
 
 def check_distinct_amplicons(designs: Sequence[AmpliconDesign], names: Sequence[str], path: Path, what: str) -> None:
     """Two rows with the same amplicon (on either strand) would leave every read of it ambiguous."""
-    from editcheck.design import reverse_complement
 
     seen: dict[str, tuple[int, str]] = {}
     for number, (design, name) in enumerate(zip(designs, names), 1):

@@ -48,6 +48,8 @@ EXTRA_CLASSES = ("large_deletion", "base_edit")  # reported only when their frac
 ALL_CLASSES = CLASSES + EXTRA_CLASSES
 INDEL_CLASSES = ("deletion", "insertion", "large_deletion")
 BASE_EDIT_CLASSES = ("intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel")
+# The simulator is the test oracle: it keeps its own deliberately independent primitives (bases, complement,
+# reverse complement) instead of editcheck.sequences, so an error there cannot hide by being repeated here.
 _BASES = "ACGT"
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 _MAX_DELETION = 30

@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.placement import place_indels
-from editcheck.design import Reference, reverse_complement
+from editcheck.design import Reference
+from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH, reverse_complement
 
 MISMATCH_PENALTY = 18
 GAP_OPEN_PENALTY = 36
@@ -59,8 +60,6 @@ def max_read_length(references: Sequence[Reference], factor: float = DEFAULT_MAX
     """Longest read aligned: ``factor`` x the longest reference + MAX_LENGTH_SLACK bases (room for
     long insertions and primer/adapter overhang); longer reads are ``too_long``, not aligned."""
     return int(factor * max(len(reference.sequence) for reference in references)) + MAX_LENGTH_SLACK
-
-_MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
 
 
 class AlignedRead(NamedTuple):
@@ -347,16 +346,16 @@ class ReadAligner:
         first, last = 0, len(operations)
         read_start, reference_start = 0, low
         read_end, reference_end = len(text), high
-        while first < last and operations[first][0] in (_INSERTION, _DELETION):
+        while first < last and operations[first][0] in (CIGAR_INSERTION, CIGAR_DELETION):
             code, length = operations[first]
-            if code == _INSERTION:
+            if code == CIGAR_INSERTION:
                 read_start += length
             else:
                 reference_start += length
             first += 1
-        while last > first and operations[last - 1][0] in (_INSERTION, _DELETION):
+        while last > first and operations[last - 1][0] in (CIGAR_INSERTION, CIGAR_DELETION):
             code, length = operations[last - 1]
-            if code == _INSERTION:
+            if code == CIGAR_INSERTION:
                 read_end -= length
             else:
                 reference_end -= length
@@ -371,9 +370,9 @@ class ReadAligner:
         penalty = 0
         has_gap = False
         for code, length in core:
-            if code == _MISMATCH:
+            if code == CIGAR_MISMATCH:
                 penalty += MISMATCH_PENALTY * length
-            elif code != _MATCH:
+            elif code != CIGAR_MATCH:
                 penalty += GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY * length
                 has_gap = True
         return penalty, index, reverse, text, core, read_start, read_end, reference_start, reference_end, has_gap
@@ -416,7 +415,7 @@ class ReadAligner:
             mismatched = 0
             position = 0
             for code, length in core:
-                if code == _MISMATCH:
+                if code == CIGAR_MISMATCH:
                     mismatched += length
                     for column in range(position, position + length):
                         base = covered_read[column]
@@ -434,12 +433,12 @@ class ReadAligner:
         read_parts: list[str] = []
         reference_position, read_position = reference_start, read_start
         for code, length in core:
-            if code in (_MATCH, _MISMATCH):
+            if code in (CIGAR_MATCH, CIGAR_MISMATCH):
                 reference_parts.append(reference[reference_position : reference_position + length])
                 read_parts.append(read[read_position : read_position + length])
                 reference_position += length
                 read_position += length
-            elif code == _INSERTION:
+            elif code == CIGAR_INSERTION:
                 reference_parts.append("-" * length)
                 read_parts.append(read[read_position : read_position + length])
                 read_position += length
@@ -467,13 +466,13 @@ def _strip_stray_ends(
     alignment.  Returns the new core operations and spans."""
 
     def stray(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == _MATCH and core[index][1] < ANCHOR
+        return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] < ANCHOR
 
     def clean(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == _MATCH and core[index][1] >= ANCHOR
+        return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] >= ANCHOR
 
     def deletion(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == _DELETION
+        return 0 <= index < len(core) and core[index][0] == CIGAR_DELETION
 
     if begin_free and stray(0) and deletion(1) and clean(2):
         read_start += core[0][1]
@@ -484,7 +483,7 @@ def _strip_stray_ends(
             extend += 1
         read_start -= extend
         reference_start -= extend
-        core = [(_MATCH, core[2][1] + extend), *core[3:]]
+        core = [(CIGAR_MATCH, core[2][1] + extend), *core[3:]]
     if end_free and stray(len(core) - 1) and deletion(len(core) - 2) and clean(len(core) - 3):
         read_end -= core[-1][1]
         reference_end -= core[-1][1] + core[-2][1]
@@ -494,7 +493,7 @@ def _strip_stray_ends(
             extend += 1
         read_end += extend
         reference_end += extend
-        core = [*core[:-3], (_MATCH, core[-3][1] + extend)]
+        core = [*core[:-3], (CIGAR_MATCH, core[-3][1] + extend)]
     return core, read_start, read_end, reference_start, reference_end
 
 

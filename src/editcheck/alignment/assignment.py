@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from editcheck.alignment.aligner import AlignedRead
-from editcheck.design import AmpliconDesign, reverse_complement
+from editcheck.design import AmpliconDesign
+from editcheck.sequences import reverse_complement
 
 KMER = 12
 STRIDE = 6

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.aligner import wfa_aligner
-from editcheck.design import HDR_KIND, DonorChange, GuideSite, PrimeEdit, Reference, clean_sequence, reverse_complement
+from editcheck.design import HDR_KIND, DonorChange, GuideSite, PrimeEdit, Reference, clean_sequence
 from editcheck.errors import DesignError
+from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH, reverse_complement
 
-_MATCH, _INSERTION, _DELETION, _MISMATCH = 0, 1, 2, 8
 MIN_DONOR_IDENTITY = 0.7
 
 
@@ -32,7 +32,7 @@ def place_donor(amplicon: str, donor: str) -> str:
         )
         aligner.wavefront_align(candidate, amplicon)
         pattern_start, pattern_end, _, _ = aligner.locations
-        matches = sum(length for code, length in aligner.cigartuples if code == _MATCH)
+        matches = sum(length for code, length in aligner.cigartuples if code == CIGAR_MATCH)
         if matches < MIN_DONOR_IDENTITY * len(candidate):
             continue
         expected = amplicon[:pattern_start] + candidate + amplicon[pattern_end:]
@@ -57,10 +57,10 @@ def map_positions(source: str, target: str) -> list[int | None]:
     mapping: list[int | None] = []
     target_position = 0
     for code, length in aligner.cigartuples:
-        if code in (_MATCH, _MISMATCH):
+        if code in (CIGAR_MATCH, CIGAR_MISMATCH):
             mapping.extend(range(target_position, target_position + length))
             target_position += length
-        elif code == _DELETION:
+        elif code == CIGAR_DELETION:
             mapping.extend([None] * length)
         else:
             target_position += length
@@ -152,14 +152,14 @@ def donor_changes(amplicon: str, hdr: str) -> tuple[DonorChange, ...]:
     changes: list[DonorChange] = []
     a = h = 0
     for code, length in aligner.cigartuples:
-        if code == _MATCH:
+        if code == CIGAR_MATCH:
             a, h = a + length, h + length
-        elif code == _MISMATCH:
+        elif code == CIGAR_MISMATCH:
             for offset in range(length):
                 changes.append(DonorChange(a + offset, a + offset + 1, h + offset, h + offset + 1,
                                            amplicon[a + offset], hdr[h + offset]))  # fmt: skip
             a, h = a + length, h + length
-        elif code == _INSERTION:  # bases of the HDR outcome absent from the amplicon
+        elif code == CIGAR_INSERTION:  # bases of the HDR outcome absent from the amplicon
             changes.append(DonorChange(a, a, h, h + length, "", hdr[h : h + length]))
             h += length
         else:

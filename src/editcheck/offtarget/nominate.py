@@ -34,31 +34,22 @@ Coordinates are 0-based half-open on the + strand in :class:`Site`; the TSV writ
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gzip
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from editcheck.errors import InputFormatError, ParameterError
+from editcheck.io.fasta import FASTA_SUFFIXES, iter_fasta, iter_fasta_bytes
 from editcheck.outputs import atomic_output, write_tsv
+from editcheck.sequences import BASES, IUPAC, reverse_complement
 
-IUPAC: dict[str, str] = {
-    "A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT",
-    "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
-}  # fmt: skip
-"""IUPAC nucleotide codes and the bases each stands for."""
-
-BASES = "ACGT"
 _BASE_BIT = {base: 1 << index for index, base in enumerate(BASES)}
 _MASK = {code: sum(_BASE_BIT[base] for base in bases) for code, bases in IUPAC.items()}
 _ALL = 0b1111
-_COMPLEMENT_TEXT = str.maketrans("ACGTacgtNn-", "TGCAtgcaNn-")
 
 MAX_BULGE = 2
 MAX_MISMATCHES = 8
@@ -76,9 +67,6 @@ for _index, _base in enumerate(BASES):
     _CODE[ord(_base)] = _CODE[ord(_base.lower())] = _index
 _COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)[_CODE]
 
-_SEQUENCE_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1)) + b"*-"
-_WHITESPACE = b" \t\r\n\v\f"
-_READ_CHUNK = 1 << 24
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,136 +165,6 @@ class Site:
     def protospacer(self) -> str:
         """The protospacer as found: upper case, no PAM, no bulge dashes (what the site sheet needs)."""
         return self.site_sequence.replace("-", "").upper()
-
-
-# ----------------------------------------------------------------------------------------------
-# FASTA input
-
-
-class _ByteReader(Protocol):
-    """A binary file, plain or decompressing: only ``read`` is used."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-@contextlib.contextmanager
-def _open_binary(path: Path) -> Iterator[_ByteReader]:
-    """The file's bytes, decompressed when it starts with the gzip magic number."""
-    try:
-        raw = open(path, "rb")  # noqa: SIM115 - opened apart to translate open errors; closed by `with raw` below
-    except FileNotFoundError:
-        raise InputFormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputFormatError(path, "is a directory, not a FASTA file") from None
-    except OSError as error:
-        raise InputFormatError(path, f"cannot be read: {error.strerror or error}") from None
-    with raw:
-        if raw.read(2) != b"\x1f\x8b":
-            raw.seek(0)
-            yield raw
-            return
-        raw.seek(0)
-        stream: gzip.GzipFile
-        try:
-            from isal.igzip import IGzipFile  # ISA-L inflate, several times faster than zlib
-
-            stream = IGzipFile(fileobj=raw, mode="rb")
-        except ImportError:  # pragma: no cover - isal comes with dnaio
-            stream = gzip.GzipFile(fileobj=raw, mode="rb")
-        with stream:
-            yield stream
-
-
-def _chunks(handle: _ByteReader, path: Path) -> Iterator[bytes]:
-    """The file's bytes in large chunks; decompression errors become InputFormatError."""
-    while True:
-        try:
-            chunk = handle.read(_READ_CHUNK)
-        except Exception as error:  # zlib.error, isal's IsalError, EOFError, BadGzipFile (OSError)
-            raise InputFormatError(path, f"truncated or corrupt gzip data ({error})") from None
-        if not chunk:
-            return
-        yield chunk
-
-
-def _line_blocks(path: Path, handle: _ByteReader) -> Iterator[bytes]:
-    """Blocks of whole lines from the first '>' on (the last block may lack its final newline)."""
-    chunks = _chunks(handle, path)
-    pending = b""
-    for chunk in chunks:
-        pending = chunk.lstrip(_WHITESPACE)
-        if pending:
-            break
-    if not pending:
-        raise InputFormatError(path, "empty file: no FASTA records")
-    if pending[:1] != b">":
-        shown = pending[:30].split(b"\n")[0].decode("utf-8", "replace")
-        raise InputFormatError(
-            path, f"not a FASTA file: expected '>' at the start of the first record, found {shown!r}"
-        )
-    for chunk in chunks:
-        data = pending + chunk
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            yield data[:cut]
-            pending = data[cut:]
-        else:
-            pending = data
-    if pending:
-        yield pending
-
-
-def _iter_fasta_bytes(path: str | Path) -> Iterator[tuple[str, bytearray]]:
-    """(name, sequence) per record in file order, sequences as bytearrays without line breaks."""
-    path = Path(path)
-    names: set[str] = set()
-    record = 0
-    name: str | None = None
-    sequence = bytearray()
-    with _open_binary(path) as handle:
-        for data in _line_blocks(path, handle):
-            position = 0
-            while position < len(data):
-                if data[position] == 62:  # '>' at a line start: a header
-                    line_end = data.find(b"\n", position)
-                    line_end = len(data) if line_end < 0 else line_end
-                    if name is not None:
-                        yield name, sequence
-                    record += 1
-                    fields = data[position + 1 : line_end].decode("utf-8", "replace").split()
-                    if not fields:
-                        raise InputFormatError(path, "FASTA header without a name", record)
-                    name = fields[0]
-                    if name in names:
-                        raise InputFormatError(path, f"contig name {name!r} appears twice", record)
-                    names.add(name)
-                    sequence = bytearray()
-                    position = line_end + 1
-                    continue
-                next_header = data.find(b"\n>", position)
-                stop = len(data) if next_header < 0 else next_header + 1
-                letters = data[position:stop].translate(None, _WHITESPACE)
-                other = letters.translate(None, _SEQUENCE_LETTERS)
-                if other:
-                    raise InputFormatError(
-                        path, f"contig {name}: sequence contains {other[:1].decode('latin-1')!r}, "
-                        "which is not a nucleotide letter", record,
-                    )  # fmt: skip
-                sequence += letters
-                position = stop
-    if name is not None:
-        yield name, sequence
-
-
-def iter_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
-    """(name, sequence) for each record of a FASTA or gzip-compressed FASTA file, in file order.
-
-    The name is the first word of the header. Missing, empty and non-FASTA files, nameless or
-    repeated contigs and non-letter characters in sequences raise
-    :class:`~editcheck.errors.InputFormatError` naming the file and the record.
-    """
-    for name, sequence in _iter_fasta_bytes(path):
-        yield name, sequence.decode("ascii")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -545,16 +403,12 @@ def _guide_split(scanner: _Scanner, variant: _Variant) -> int:
     return scanner.g - variant.split - (variant.size if variant.kind == 2 else 0)
 
 
-def _reverse_complement(sequence: str) -> str:
-    return sequence.translate(_COMPLEMENT_TEXT)[::-1]
-
-
 def _describe(contig: str, sequence: bytearray, spec: SearchSpec, start: int, end: int, minus: bool,
               kind: int, size: int, split: int) -> Site:  # fmt: skip
     """A Site from its coordinates and variant; mismatches are recounted from the sequences."""
     found = sequence[start:end].decode("ascii").upper()
     if minus:
-        found = _reverse_complement(found)
+        found = reverse_complement(found)
     m = len(spec.pam)
     pam, protospacer = (found[:m], found[m:]) if spec.pam_5prime else (found[-m:], found[:-m])
     guide = spec.guide
@@ -608,7 +462,7 @@ def nominate(genome_fasta: str | Path, spec: SearchSpec, *, flank: int = 0, bloc
         raise ParameterError(f"block must be a positive whole number, not {block!r}")
     scanner = _Scanner(spec)
     sites: list[Site] = []
-    for contig, sequence in _iter_fasta_bytes(genome_fasta):
+    for contig, sequence in iter_fasta_bytes(genome_fasta):
         found = _scan_contig(sequence, scanner, block)
         for start, end, minus, variant in zip(
             found["start"].tolist(), found["end"].tolist(), found["minus"].tolist(), found["variant"].tolist()
@@ -631,7 +485,6 @@ SITE_COLUMNS = (
     "bulge_type", "bulge_size",
 )  # fmt: skip
 SHEET_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset")
-FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 
 
 def site_id(number: int, site: Site) -> str:
@@ -711,7 +564,7 @@ def _attach_amplicons(sites: list[Site], genome_fasta: str | Path | None, flank:
     for index, site in enumerate(sites):
         wanted.setdefault(site.contig, []).append(index)
     result = list(sites)
-    for contig, sequence in _iter_fasta_bytes(genome_fasta):
+    for contig, sequence in iter_fasta_bytes(genome_fasta):
         for index in wanted.pop(contig, ()):
             if result[index].end > len(sequence):
                 raise InputFormatError(genome_fasta, f"contig {contig} is shorter than site end {result[index].end}")
@@ -726,7 +579,7 @@ def _attach_amplicons(sites: list[Site], genome_fasta: str | Path | None, flank:
 
 def read_fasta_names(path: str | Path) -> list[str]:  # pragma: no cover - convenience for callers
     """Contig names in file order."""
-    return [name for name, _ in _iter_fasta_bytes(path)]
+    return [name for name, _ in iter_fasta_bytes(path)]
 
 
 __all__ = ["SearchSpec", "Site", "iter_fasta", "nominate", "site_id", "write_sites"]

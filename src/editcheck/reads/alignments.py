@@ -44,23 +44,21 @@ Errors
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
-import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
 
 from editcheck.errors import DesignError, InputFormatError, ParameterError
+from editcheck.io.fasta import open_indexed_fasta
+from editcheck.io.formats import BAM_MAGIC, CRAM_MAGIC, check_readable, head, quiet_htslib
+from editcheck.sequences import CIGAR_HARD_CLIP, CIGAR_SOFT_CLIP, reverse_complement
 
 __all__ = ["GenomeSite", "count_site_reads", "iter_site_fragments", "iter_site_reads", "site_amplicon"]
 
-_CRAM_MAGIC = b"CRAM"
-_GZIP_MAGIC = b"\x1f\x8b"
 _HEADER_RECORD_TYPES = (b"@HD", b"@SQ", b"@RG", b"@PG", b"@CO")
 _SHOWN_CONTIGS = 5
 
@@ -74,9 +72,6 @@ _SECONDARY = 0x100
 _QCFAIL = 0x200
 _DUPLICATE = 0x400
 _SUPPLEMENTARY = 0x800
-
-_SOFT_CLIP = 4  # pysam CIGAR operation codes for S and H
-_HARD_CLIP = 5
 
 _REGION = re.compile(r"^(?P<contig>.+):(?P<start>[0-9][0-9,]*)-(?P<end>[0-9][0-9,]*)$")
 
@@ -129,38 +124,6 @@ class GenomeSite:
         return f"{self.contig}:{self.start + 1}-{self.end}"
 
 
-@contextmanager
-def _quiet_htslib() -> Iterator[None]:
-    """Silence htslib's own stderr messages while opening files: the errors raised here replace them."""
-    previous = pysam.set_verbosity(0)
-    try:
-        yield
-    finally:
-        pysam.set_verbosity(previous)
-
-
-def _head(path: str | Path, size: int, decompress: bool = False) -> bytes:
-    """First ``size`` bytes of the file (of its gzip/BGZF content if asked); empty when unreadable."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(size)
-        if decompress and head.startswith(_GZIP_MAGIC):
-            with gzip.open(path, "rb") as handle:
-                return handle.read(size)
-        return head
-    except (OSError, EOFError, zlib.error):
-        return b""
-
-
-def _check_exists(path: str | Path, kind: str) -> None:
-    if not os.path.exists(path):
-        raise InputFormatError(path, "file not found")
-    if os.path.isdir(path):
-        raise InputFormatError(path, f"is a directory, not a {kind} file")
-    if not os.access(path, os.R_OK):
-        raise InputFormatError(path, "permission denied")
-
-
 def _contig_list(names: Sequence[str]) -> str:
     shown = ", ".join(names[:_SHOWN_CONTIGS])
     if len(names) > _SHOWN_CONTIGS:
@@ -176,33 +139,6 @@ def _unknown_contig(path: str | Path, contig: str, names: Sequence[str], where: 
     return InputFormatError(path, problem)
 
 
-def _open_fasta(path: str | Path) -> pysam.FastaFile:
-    """Open an indexed FASTA, letting pysam create the .fai when it is missing and the folder is writable."""
-    _check_exists(path, "FASTA")
-    path = str(path)
-    hint = f"create the index with: samtools faidx {path}"
-    if not os.path.exists(path + ".fai"):
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.access(folder, os.W_OK):
-            raise InputFormatError(
-                path, f"the FASTA has no index ({path}.fai) and its folder is not writable; {hint}"
-            )
-    try:
-        with _quiet_htslib():
-            return pysam.FastaFile(path)
-    except (OSError, ValueError) as error:
-        if _head(path, 2) == _GZIP_MAGIC:
-            problem = (
-                "cannot index or read this compressed FASTA; it must be bgzip-compressed (not plain gzip) "
-                f"with .fai and .gzi indexes: bgzip the uncompressed file, then {hint}"
-            )
-        elif not _head(path, 1).startswith(b">"):
-            problem = "not a FASTA file (the first line does not start with '>')"
-        else:
-            problem = f"cannot index or read the FASTA ({error}); {hint}"
-        raise InputFormatError(path, problem) from None
-
-
 def site_amplicon(reference_fasta: str | Path, site: GenomeSite) -> str:
     """The reference sequence of ``site`` (uppercase) from an indexed genome FASTA.
 
@@ -211,7 +147,7 @@ def site_amplicon(reference_fasta: str | Path, site: GenomeSite) -> str:
     a contig the FASTA does not have, or a site reaching past the contig's end.  Ambiguity codes in
     the reference are returned as they are.
     """
-    with _open_fasta(reference_fasta) as fasta:
+    with open_indexed_fasta(reference_fasta) as fasta:
         if site.contig not in fasta.references:
             raise _unknown_contig(reference_fasta, site.contig, fasta.references, "FASTA")
         length = fasta.get_reference_length(site.contig)
@@ -231,14 +167,14 @@ def site_amplicon(reference_fasta: str | Path, site: GenomeSite) -> str:
 
 def _not_alignments_problem(path: str | Path) -> str:
     """Why an existing file could not be opened as SAM/BAM/CRAM, from its first bytes. Error paths only."""
-    head = _head(path, 4, decompress=True)
-    if head.startswith(b"BAM\x01"):
+    first = head(path, 4, decompress=True)
+    if first.startswith(BAM_MAGIC):
         return "the BAM header lists no reference sequences (@SQ lines): is it an unaligned BAM?"
-    if head.startswith(b">"):
+    if first.startswith(b">"):
         return "not a BAM/CRAM file: it looks like FASTA (starts with '>')"
-    if head.startswith(b"@") and not head.startswith(_HEADER_RECORD_TYPES):
+    if first.startswith(b"@") and not first.startswith(_HEADER_RECORD_TYPES):
         return "not a BAM/CRAM file: it looks like FASTQ (starts with '@' but not a SAM header line)"
-    if not head:
+    if not first:
         return "not a BAM/CRAM file: the file is empty"
     return "not a BAM/CRAM file, or its header lists no reference sequences (@SQ lines)"
 
@@ -247,8 +183,8 @@ def _open_alignments(
     path: str | Path, reference_fasta: str | Path | None
 ) -> tuple[pysam.AlignmentFile, bool]:
     """Open an indexed BAM/CRAM for region queries; also say whether it is CRAM."""
-    _check_exists(path, "BAM/CRAM")
-    is_cram = _head(path, 4) == _CRAM_MAGIC
+    check_readable(path, "BAM/CRAM")
+    is_cram = head(path, len(CRAM_MAGIC)) == CRAM_MAGIC
     reference: str | None = None
     if is_cram:
         if reference_fasta is None:
@@ -257,11 +193,11 @@ def _open_alignments(
                 "is a CRAM file, which can only be decoded with the genome it was compressed against; "
                 "pass that genome FASTA with --reference",
             )
-        _open_fasta(reference_fasta).close()  # clear errors for a missing FASTA or index, before htslib's
-        reference = str(reference_fasta)
+        open_indexed_fasta(reference_fasta).close()  # clear errors for a missing FASTA or index, before htslib's
+        reference = os.fspath(reference_fasta)
     try:
-        with _quiet_htslib():
-            alignments = pysam.AlignmentFile(str(path), "r", reference_filename=reference)
+        with quiet_htslib():
+            alignments = pysam.AlignmentFile(os.fspath(path), "r", reference_filename=reference)
     except PermissionError:
         raise InputFormatError(path, "permission denied") from None
     except (OSError, ValueError):
@@ -289,16 +225,16 @@ def _soft_clips(cigar: list[tuple[int, int]]) -> tuple[int, int]:
     """Soft-clipped bases at the start and end of a CIGAR (inside any hard clips)."""
     leading = trailing = 0
     for operation, length in cigar:
-        if operation == _SOFT_CLIP:
+        if operation == CIGAR_SOFT_CLIP:
             leading = length
             break
-        if operation != _HARD_CLIP:
+        if operation != CIGAR_HARD_CLIP:
             break
     for operation, length in reversed(cigar):
-        if operation == _SOFT_CLIP:
+        if operation == CIGAR_SOFT_CLIP:
             trailing = length
             break
-        if operation != _HARD_CLIP:
+        if operation != CIGAR_HARD_CLIP:
             break
     return leading, trailing
 
@@ -419,7 +355,6 @@ def iter_site_fragments(
     after all pairs, in file order.  The options are those of :func:`iter_site_reads`; by default every
     read overlapping the site is taken (``require_span=False``).
     """
-    from editcheck.reads.merge import reverse_complement
 
     waiting: dict[str, tuple[int, str, str, str]] = {}
     singles: list[tuple[str, str, str, None, None]] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.sequences import reverse_complement
 
 DEFAULT_MIN_BASE_QUALITY = 20
 """Bases below Phred 20 (1% error) are masked to N: the default of the library, the CLI and the workflow."""
@@ -200,7 +201,6 @@ def collapse_fragments(
     share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
     with each merged sequence when first seen.
     """
-    from editcheck.design import reverse_complement
 
     collapsed = CollapsedReads(paired=True)
     pairs: dict[tuple[str, str], str | tuple[str, str]] = {}

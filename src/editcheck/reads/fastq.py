@@ -26,13 +26,13 @@ import dnaio
 from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
+from editcheck.io.formats import head, is_gzip
 
 __all__ = ["iter_paired", "iter_single"]
 
 _BASES = b"ACGTN"
 _PRINTABLE_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
 _NORMALISE = str.maketrans("acgtn.", "ACGTNN")
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _decompression_errors() -> tuple[type[Exception], ...]:
@@ -54,18 +54,6 @@ def _decompression_errors() -> tuple[type[Exception], ...]:
 
 
 _DECOMPRESSION_ERRORS = _decompression_errors()
-
-
-def _head(path: str | Path, size: int, decompress: bool) -> bytes:
-    """First ``size`` bytes of the file (decompressed if asked); empty when unreadable. Error paths only."""
-    try:
-        if decompress:
-            with xopen(path, "rb", threads=0) as handle:
-                return handle.read(size)
-        with open(path, "rb") as handle:
-            return handle.read(size)
-    except Exception:  # broad on purpose: only used to improve an error message that is raised anyway
-        return b""
 
 
 def _is_stream(path: str | Path) -> bool:
@@ -90,7 +78,7 @@ def _first_non_ascii_line(path: str | Path) -> int | None:
 
 def _not_fastq_problem(path: str | Path) -> str | None:
     """A 'this is not FASTQ at all' message when the first byte shows it, else None. Error paths only."""
-    first = _head(path, 1, decompress=True)
+    first = head(path, 1, decompress=True)
     if not first or first == b"@":
         return None
     if first.isspace():
@@ -163,11 +151,11 @@ def _compression_error(path: str | Path, error: Exception) -> InputFormatError:
     """
     if _is_stream(path):  # a pipe cannot be read again to tell truncated from corrupt or binary data
         return InputFormatError(path, f"not readable as compressed data (corrupt, truncated or binary input on a stream: {_one_line(str(error)) or type(error).__name__})")
-    is_gzip = _head(path, 2, decompress=False) == _GZIP_MAGIC
-    kind = "gzip" if is_gzip else "compressed"
+    gzip = is_gzip(path)
+    kind = "gzip" if gzip else "compressed"
     if isinstance(error, EOFError):
         problem = f"truncated {kind} file (compressed stream ended early)"
-    elif not is_gzip and str(path).lower().endswith(".gz"):
+    elif not gzip and str(path).lower().endswith(".gz"):
         problem = "not a gzip file, although the name ends in .gz"
     else:
         problem = f"corrupt {kind} data: {_one_line(str(error))}"

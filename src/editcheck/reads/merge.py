@@ -47,10 +47,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from editcheck.errors import ParameterError
+from editcheck.sequences import COMPLEMENT, reverse_complement
 
 __all__ = ["MergeSettings", "merge_pair", "reverse_complement"]
 
-_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 _SEED = 12
 """Seed length: a chance 12-mer hit in a 150-base read happens about once in 10^5 seeds."""
@@ -84,11 +84,6 @@ class MergeSettings:
         rate = self.max_mismatch_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 0.5:
             raise ParameterError(f"max_mismatch_rate must be at least 0 and below 0.5, not {rate!r}")
-
-
-def reverse_complement(sequence: str) -> str:
-    """Reverse complement of a DNA sequence (A, C, G, T, N in either case; other characters kept)."""
-    return sequence.translate(_COMPLEMENT)[::-1]
 
 
 # Byte-parallel ("SWAR") arithmetic on Python integers holding ASCII strings, one byte per character.
@@ -300,7 +295,7 @@ def merge_pair(
         raise ValueError("each read needs as many quality characters as bases")
     min_overlap = settings.min_overlap
     max_rate = settings.max_mismatch_rate
-    rc2 = seq2.translate(_COMPLEMENT)[::-1]
+    rc2 = seq2.translate(COMPLEMENT)[::-1]
     lowest = min_overlap - length2  # offsets outside [lowest, highest] overlap by fewer than min_overlap
     highest = length1 - min_overlap
     if highest < lowest:
