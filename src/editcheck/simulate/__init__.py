@@ -10,8 +10,9 @@ PCR duplicates (``simulate(umi_length=...)``) and pooled amplicons (``random_poo
 environment; runs that use none of the extras are byte-identical to earlier versions.
 
 The simulator is the test oracle of editcheck, so it keeps its own, deliberately independent
-primitives (reverse complement, pattern search, FASTQ writing; see ``primitives``) instead of
-importing the library's: a bug shared by the oracle and the code under test would go unseen.
+primitives (reverse complement and pattern search in ``primitives``, its own FASTQ writer in
+``fastq``) instead of importing the library's: a bug shared by the oracle and the code under test
+would go unseen.
 It imports from the library only the error types and the atomic output writers.
 
 The public API is the names below, imported from ``editcheck.simulate``; the modules are internal:
