@@ -25,11 +25,9 @@ from pywfa import WavefrontAligner
 
 from editcheck.alignment.placement import place_indels
 from editcheck.design import Reference
+from editcheck.scoring import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY, wfa_aligner
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH, reverse_complement
 
-MISMATCH_PENALTY = 18
-GAP_OPEN_PENALTY = 36
-GAP_EXTEND_PENALTY = 9
 KMER = 10
 ANCHOR = 12
 MIN_READ_LENGTH = 10
@@ -126,21 +124,6 @@ def _common_prefix(first: str, second: str) -> int:
             break
         length += 1
     return length
-
-
-def wfa_aligner(reference: str | None, span: str, memory_mode: str = "high", **free: int) -> WavefrontAligner:
-    """An exact (no heuristic) affine WFA aligner with editcheck's penalties."""
-    return WavefrontAligner(
-        reference,
-        span=span,
-        distance="affine",
-        memory_mode=memory_mode,
-        mismatch=MISMATCH_PENALTY,
-        gap_opening=GAP_OPEN_PENALTY,
-        gap_extension=GAP_EXTEND_PENALTY,
-        heuristic=None,
-        **free,
-    )
 
 
 def _unique_seeds(sequence: str) -> dict[str, int]:
