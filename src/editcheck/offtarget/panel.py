@@ -330,7 +330,8 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
             },  # fmt: skip
             "dispersion": (
                 {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units,
-                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees}
+                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees,
+                 "unit_sampling_variance": result.dispersion.sampling}
                 if result.dispersion is not None else None
             ),  # fmt: skip
             "methods": methods,

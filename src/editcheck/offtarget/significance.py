@@ -97,6 +97,9 @@ class Dispersion:
     degrees: float = math.inf
     """Degrees of freedom of the estimate: the test and the LOD use a t reference with them (the
     replicates' sum of k - 1, or the sites of the empirical null); infinite when tau2 is not estimated."""
+    sampling: float = 0.0
+    """Sampling variance of the units tau2 was estimated from (logit scale): with ``degrees`` it gives the
+    estimate's spread, which the LOD integrates over (:func:`editcheck.statistics.overdispersion.tau2_draws`)."""
 
 
 @dataclass
@@ -192,14 +195,15 @@ def estimate_dispersion(sites: Sequence[tuple[str, bool, Sequence[Replicate], Se
     """tau2 from the off-target sites: replicate groups when there are any, else the empirical null."""
     off_target = [(_effective(treated), _effective(control)) for _, on_target, treated, control in sites if not on_target]
     groups = [group for pair in off_target for group in pair]
-    tau2, used = between_replicate_variance(groups)
+    tau2, used, sampling = between_replicate_variance(groups)
     if used:
         degrees = sum(len([m for _, m in group if m > 0]) - 1 for group in groups if len([m for _, m in group if m > 0]) > 1)
-        return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used, degrees)
-    tau2, used = empirical_null_variance(off_target)
+        return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used, degrees,
+                          sampling)  # fmt: skip
+    tau2, used, sampling = empirical_null_variance(off_target)
     if used:
         return Dispersion(tau2, "empirical null (off-target sites whose treated-control logit difference is below 0)",
-                          used, used)  # fmt: skip
+                          used, used, sampling)  # fmt: skip
     return Dispersion(0.0, "not estimable (no replicated condition and too few sites): reads assumed independent", used)
 
 
@@ -219,6 +223,7 @@ def call_panel(
     dispersion = estimate_dispersion(sites)
     tau2 = dispersion.tau2 if settings.test == "random-effects" else 0.0
     degrees = dispersion.degrees if settings.test == "random-effects" else math.inf
+    sampling = dispersion.sampling if settings.test == "random-effects" else 0.0
     calls: list[SiteCall] = []
     for site, on_target, treated, control in sites:
         call = SiteCall(site, on_target, list(treated), list(control))
@@ -257,13 +262,15 @@ def call_panel(
         _decide(call, settings)
     discoveries = sum(call.call == EDITED for call in off_target)
     for call in calls:
-        _detection_limit(call, settings, tau2, degrees, len(off_target), discoveries)
+        _detection_limit(call, settings, (tau2, degrees, sampling), len(off_target), discoveries)
     return calls, dispersion
 
 
 def _detection_limit(
-    call: SiteCall, settings: CallSettings, tau2: float, degrees: float, sites: int, discoveries: int
+    call: SiteCall, settings: CallSettings, spread: tuple[float, float, float], sites: int, discoveries: int
 ) -> None:
+    """The site's LOD; ``spread`` is (tau2, its degrees of freedom, its units' sampling variance)."""
+    tau2, degrees, sampling = spread
     treated_counts, control_counts = _effective(call.treated), _effective(call.control)
     if not treated_counts or not control_counts:
         return
@@ -275,6 +282,7 @@ def _detection_limit(
     call.lod_percent = 100 * decision_rule_lod(
         [m for _, m in treated_counts], [m for _, m in control_counts], background, tau2=tau2,
         alpha_site=alpha_site, min_effect=settings.min_effect, power=settings.power, degrees=degrees,
+        sampling=sampling,
     )  # fmt: skip
     if call.call == NOT_DETECTED:
         call.reason = (
@@ -358,6 +366,8 @@ def methods_text(
         f"of detection is the smallest true excess that this whole decision rule (the test above at the "
         f"Benjamini-Hochberg threshold for the panel's number of off-target sites and its other EDITED sites, "
         f"and the minimum effect) calls EDITED with {100 * settings.power:.0f}% power at the site's effective "
-        f"depths, control background (floored at 0.5/control depth) and the panel's tau^2 (normal approximation "
-        f"on the logit scale for the test and the delta method for the excess, solved numerically)."
+        f"depths, control background (floored at 0.5/control depth) and the panel's tau^2, averaged over the "
+        f"uncertainty of the tau^2 estimate (the true tau^2 it allows and the estimate the test then uses, from "
+        f"its degrees of freedom) (normal approximation on the logit scale for the test and the delta method for "
+        f"the excess, solved numerically)."
     )
