@@ -242,3 +242,103 @@ def test_empirical_null_with_one_sample_per_condition():
     assert 0.03 < np.mean(estimates) < 0.05
     assert np.mean(with_edited) < 0.06
     assert estimate_dispersion(panel).method.startswith("empirical null")
+
+
+def pcr_reads_edited(rng, reads, rate, molecules, cycles=10, efficiency=0.8):
+    """Edited reads among ``reads`` sequenced from the PCR copies of ``molecules`` template molecules: each
+    cycle every copy is duplicated with probability ``efficiency`` (a branching process)."""
+    edited = rng.random(molecules) < rate
+    family = np.ones(molecules, dtype=np.int64)
+    for _ in range(cycles):
+        family += rng.binomial(family, efficiency)
+    return int(rng.binomial(reads, family[edited].sum() / family.sum()))
+
+
+def test_input_amount_caps_the_on_target_interval():
+    # 10,000 reads copied by PCR from 1,000 template molecules at 40% editing: the read-counted Wilson
+    # interval covers the true rate ~40% of the time; at the effective depth 1/(1/reads + 1/copies) 93-97%.
+    from editcheck.report.tables import capped
+    from editcheck.statistics.intervals import wilson_interval
+
+    rng = np.random.default_rng(61)
+    covered_reads = covered_capped = 0
+    trials = 1000
+    for _ in range(trials):
+        edited = pcr_reads_edited(rng, 10_000, 0.4, 1000)
+        low, high = wilson_interval(edited, 10_000)
+        covered_reads += low <= 0.4 <= high
+        interval = capped({"reads": edited, "total": 10_000, "percent": edited / 100}, 1000)
+        covered_capped += interval["ci95_low"] <= 40.0 <= interval["ci95_high"]
+    assert covered_reads / trials < 0.5
+    assert 0.93 <= covered_capped / trials <= 0.97
+    assert interval["effective_total"] == pytest.approx(1 / (1 / 10_000 + 1 / 1000), abs=1e-3)
+
+
+def test_quantify_records_the_input_amount(tmp_path):
+    import json
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    base = ["--r1", str(root / "test_data/demo/ontarget/T1.fastq.gz"), "-a", str(root / "test_data/demo/ontarget/amplicon.fa"),
+            "-g", "CTGCAGACTCGCGTTCGTCA", "--base-editor", "ABE", "--target-protospacer-position", "5", "-t", "1"]  # fmt: skip
+    plain = CliRunner().invoke(main, ["quantify", *base, "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    capped_run = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--sample", "T1capped", "-o", str(tmp_path / "capped")])
+    assert capped_run.exit_code == 0, capped_run.output
+    plain_doc = json.loads((tmp_path / "plain" / "summary.json").read_text())
+    document = json.loads((tmp_path / "capped" / "summary.json").read_text())
+    assert plain_doc["sampling"]["input_copies"] is None and "independent" in plain_doc["sampling"]["unit"]
+    assert document["sampling"]["input_copies"] == 660.0
+    classified = document["reads"]["classified"]
+    depth = 1 / (1 / classified + 1 / 660)
+    assert document["sampling"]["effective_classified"] == pytest.approx(depth, abs=1e-3)
+    for doc_path in (("edited",), ("base_editing", "target", "engagement")):
+        value, before = document, plain_doc
+        for key in doc_path:
+            value, before = value[key], before[key]
+        assert value["percent"] == before["percent"]
+        # the interval widens by about sqrt(reads / effective depth)
+        ratio = (value["ci95_high"] - value["ci95_low"]) / (before["ci95_high"] - before["ci95_low"])
+        assert ratio == pytest.approx((value["total"] / value["effective_total"]) ** 0.5, rel=0.1)
+    assert "Template input: 660 copies" in document["method"]
+    rows = (tmp_path / "capped" / "summary.tsv").read_text().splitlines()
+    engagement = next(row.split("\t") for row in rows if "\ttarget_engagement\t" in row)
+    assert float(engagement[-2]) == pytest.approx(document["base_editing"]["target"]["engagement"]["ci95_low"])
+    report = CliRunner().invoke(main, ["report", "--ontarget", str(tmp_path / "plain"), "--ontarget", str(tmp_path / "capped"),
+                                       "-o", str(tmp_path / "report")])  # fmt: skip
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "at the effective depth 1/(1/reads + 1/copies): T1capped 660 copies" in html
+    both = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--input-copies", "5", "-o", str(tmp_path / "bad")])
+    assert both.exit_code != 0 and "not both" in both.output and not (tmp_path / "bad").exists()
+
+
+def test_quantify_pool_records_the_input_amount(tmp_path):
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from editcheck import simulate
+    from editcheck.cli import main
+
+    designs = simulate.random_pool(2, seed=11, near_identical_pairs=0)
+    simulate.simulate_pool(designs, 2000, tmp_path / "pool.fastq.gz", seed=1)
+    sheet = tmp_path / "amplicons.tsv"
+    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    result = CliRunner().invoke(main, ["quantify-pool", "--r1", str(tmp_path / "pool.fastq.gz"), "--amplicons", str(sheet),
+                                       "--input-copies", "300", "-t", "1", "-o", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out" / "pool_summary.tsv") as handle:
+        rows = {row["amplicon"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    for name in ("a0", "a1"):
+        document = json.loads((tmp_path / "out" / name / "summary.json").read_text())
+        edited = document["edited"]
+        assert document["sampling"]["input_copies"] == 300
+        assert edited["effective_total"] == pytest.approx(1 / (1 / edited["total"] + 1 / 300), abs=1e-3)
+        assert float(rows[name]["ci95_low"]) == pytest.approx(edited["ci95_low"], abs=1e-3)
+        assert float(rows[name]["ci95_high"]) == pytest.approx(edited["ci95_high"], abs=1e-3)

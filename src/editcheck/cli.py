@@ -170,6 +170,23 @@ def _protospacer_range(text: str | None) -> tuple[int, int] | None:
         raise click.BadParameter(f"{text!r}: expected protospacer positions like 4-8") from None
 
 
+def _input_options(function: Any) -> Any:
+    """--input-copies / --input-ng: the template input behind one sample's reads."""
+    function = click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")(function)
+    return click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of the amplicon behind the reads: the edited % and target engagement intervals use the effective depth 1/(1/reads + 1/copies).")(function)
+
+
+def _input_copies(options: dict[str, Any]) -> float | None:
+    """Template copies from --input-copies or --input-ng (one of them), or None."""
+    from editcheck.offtarget.panel import COPIES_PER_NG
+
+    if options["input_copies"] is not None and options["input_ng"] is not None:
+        raise click.UsageError("give --input-copies or --input-ng, not both")
+    if options["input_ng"] is not None:
+        return float(options["input_ng"] * COPIES_PER_NG)
+    return options["input_copies"]
+
+
 @main.command()
 @_read_options
 @click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --site: taken from --reference).")
@@ -196,6 +213,7 @@ def _protospacer_range(text: str | None) -> tuple[int, int] | None:
 @click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse reads by UMI: from the read header or the read's first bases.")
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
+@_input_options
 @_analysis_options
 @_reports_errors
 def quantify(**options: Any) -> None:
@@ -215,6 +233,7 @@ def quantify(**options: Any) -> None:
     if options["write_reads"] and (options["site"] or options["umi_source"]):
         raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --site or --umi)")
     _check_inputs(r1, r2, options["reference_fasta"])
+    input_copies = _input_copies(options)
     site = GenomeSite.parse(options["site"]) if options["site"] else None
     record_name = None
     if options["amplicon"]:
@@ -257,6 +276,7 @@ def quantify(**options: Any) -> None:
         finally:
             if progress is not None:
                 progress.close()
+        result.input_copies = input_copies
         write_sample_tables(result, staging, iter_read_calls(result) if options["write_reads"] else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
@@ -269,6 +289,7 @@ def quantify(**options: Any) -> None:
 @click.option("--amplicons", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.")
 @click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse each amplicon's reads by UMI (from the read header or the read's first bases) and count molecules.")
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
+@_input_options
 @_analysis_options
 @_reports_errors
 def quantify_pool(**options: Any) -> None:
@@ -280,6 +301,7 @@ def quantify_pool(**options: Any) -> None:
     from editcheck.pooled import read_amplicon_sheet, write_pool_tables
 
     _check_inputs(options["r1"], options["r2"])
+    input_copies = _input_copies(options)
     designs = read_amplicon_sheet(options["amplicons"])
     from editcheck.reads.umi import UmiSettings
 
@@ -287,6 +309,8 @@ def quantify_pool(**options: Any) -> None:
     with output_folder(options["out"], [options["r1"], options["r2"], options["amplicons"]]) as staging:
         result = run_pool(options["r1"], options["r2"], designs, settings=_settings(options), sample=options["sample"],
                           threads=options["threads"], umi=umi)  # fmt: skip
+        for sample in result.samples:
+            sample.input_copies = input_copies
         write_pool_tables(result, staging)
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
@@ -352,7 +376,6 @@ def offtarget(**options: Any) -> None:
     """
     from editcheck.classification.outcomes import ClassificationSettings
     from editcheck.offtarget.panel import (
-        COPIES_PER_NG,
         panel_headline,
         read_sample_sheet,
         read_site_sheet,
@@ -373,9 +396,7 @@ def offtarget(**options: Any) -> None:
         q_threshold=options["q_threshold"], min_effect=options["min_effect"] / 100, min_reads=options["min_site_reads"],
         max_background=options["max_background"] / 100, power=options["power"], test=options["test"],
     )  # fmt: skip
-    if options["input_copies"] is not None and options["input_ng"] is not None:
-        raise click.UsageError("give --input-copies or --input-ng, not both")
-    input_copies = options["input_copies"] or (options["input_ng"] * COPIES_PER_NG if options["input_ng"] else None)
+    input_copies = _input_copies(options)
     from editcheck.reads.umi import UmiSettings
 
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None

@@ -147,6 +147,7 @@ def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
                 "reads": summary["reads"]["input"],
                 "classified": summary["reads"]["classified"],
                 "edited": summary["edited"],
+                "input_copies": (summary.get("sampling") or {}).get("input_copies"),
                 "target": target,
                 "intended_only": classes.get("intended_only"),
                 "intended_and_bystander": classes.get("intended_and_bystander"),
