@@ -342,3 +342,56 @@ def test_quantify_pool_records_the_input_amount(tmp_path):
         assert edited["effective_total"] == pytest.approx(1 / (1 / edited["total"] + 1 / 300), abs=1e-3)
         assert float(rows[name]["ci95_low"]) == pytest.approx(edited["ci95_low"], abs=1e-3)
         assert float(rows[name]["ci95_high"]) == pytest.approx(edited["ci95_high"], abs=1e-3)
+
+
+def test_study_wide_fdr_family_spans_other_panels():
+    # One panel alone calls its strongly edited site EDITED; in a study whose other panels hold 190 null
+    # sites, the same p-value faces BH over 200 sites: q = p * 200 / rank, and the LOD grows.
+    rng = np.random.default_rng(71)
+    panel = null_panel(rng, (10_000,) * 3, (10_000,) * 3, sites=10, first_excess=0.0025)
+    alone, _ = call_panel(panel)
+    study, _ = call_panel(panel, other_p_values=[0.5] * 190)
+    site = alone[0]
+    assert site.call == EDITED and study[0].p_value == site.p_value
+    assert site.q_value == pytest.approx(site.p_value * 10)
+    assert study[0].q_value == pytest.approx(site.p_value * 200)
+    assert study[0].call == NOT_DETECTED
+    assert study[0].lod_percent > 1.3 * site.lod_percent
+
+
+def test_offtarget_fdr_with_other_panels_and_report(tmp_path):
+    import json
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    config = Path(__file__).resolve().parents[1] / "config"
+    base = ["offtarget", "--sites", str(config / "sites.tsv"), "--samples", str(config / "panel_samples.tsv"), "-t", "1"]
+    first = CliRunner().invoke(main, [*base, "-o", str(tmp_path / "first")])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(main, [*base, "--fdr-with", str(tmp_path / "first"), "-o", str(tmp_path / "second")])
+    assert second.exit_code == 0, second.output
+    alone = json.loads((tmp_path / "first" / "offtarget_calls.json").read_text())
+    study = json.loads((tmp_path / "second" / "offtarget_calls.json").read_text())
+    assert alone["fdr_family"] == {"off_target_sites": 4, "other_panels": []}
+    assert study["fdr_family"]["off_target_sites"] == 8
+    from editcheck.statistics.tests import benjamini_hochberg
+
+    p_values = [site["p_value"] for site in alone["sites"] if not site["on_target"]]
+    expected = benjamini_hochberg(p_values + p_values)[:4]
+    assert [site["q_value"] for site in study["sites"] if not site["on_target"]] == pytest.approx(expected)
+    assert "one family with the 4 off-target sites of 1 other panel(s)" in (tmp_path / "second" / "methods.txt").read_text()
+    report = CliRunner().invoke(main, ["report", "--offtarget", str(tmp_path / "second"), "-o", str(tmp_path / "report")])
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "the FDR family spans the study: this panel&#39;s 4 off-target sites and the 4 of 1 other panel(s) (first)" in html
+    alone_report = CliRunner().invoke(main, ["report", "--offtarget", str(tmp_path / "first"), "-o", str(tmp_path / "r1")])
+    assert alone_report.exit_code == 0
+    assert "the FDR family is this report&#39;s off-target panel: its 4 off-target sites" in (tmp_path / "r1" / "report.html").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"tool": "editcheck", "sites": [{"site": "X", "on_target": False, "p_value": "low"}]}))
+    result = CliRunner().invoke(main, [*base, "--fdr-with", str(bad), "-o", str(tmp_path / "bad")])
+    assert result.exit_code != 0 and not (tmp_path / "bad").exists()
+    assert f"{bad}: record 1: site 'X': p_value must be a number in [0, 1], not 'low'" in result.output

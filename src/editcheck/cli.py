@@ -361,6 +361,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
+@click.option("--fdr-with", "fdr_with", multiple=True, type=click.Path(path_type=Path), help="Another panel's offtarget_calls.json (or its result folder); repeatable: one Benjamini-Hochberg family spans their off-target sites and this panel's (study-wide FDR).")
 @_options(*[option for option in [
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
     click.option("--min-base-quality", default=DEFAULT_MIN_BASE_QUALITY, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (0 = off)."),
@@ -377,6 +378,7 @@ def offtarget(**options: Any) -> None:
     from editcheck.classification.outcomes import ClassificationSettings
     from editcheck.offtarget.panel import (
         panel_headline,
+        read_other_panel,
         read_sample_sheet,
         read_site_sheet,
         run_panel,
@@ -397,6 +399,7 @@ def offtarget(**options: Any) -> None:
         max_background=options["max_background"] / 100, power=options["power"], test=options["test"],
     )  # fmt: skip
     input_copies = _input_copies(options)
+    other_panels = [read_other_panel(path) for path in options["fdr_with"]]
     from editcheck.reads.umi import UmiSettings
 
     umi = UmiSettings(options["umi_source"], options["umi_length"]) if options["umi_source"] else None
@@ -404,7 +407,8 @@ def offtarget(**options: Any) -> None:
     sources += [path for sample in samples for path in (sample.r1, sample.r2, sample.bam)]
     with output_folder(options["out"], sources) as staging:
         result = run_panel(sites, samples, settings=settings, call_settings=call_settings, threads=options["threads"],
-                           reference_fasta=options["reference_fasta"], input_copies=input_copies, umi=umi)  # fmt: skip
+                           reference_fasta=options["reference_fasta"], input_copies=input_copies, umi=umi,
+                           other_panels=other_panels)  # fmt: skip
         write_panel_tables(result, staging)
     logger.info("%s -> %s", panel_headline(result.calls), options["out"])
 

@@ -218,8 +218,13 @@ def call_sites(
 def call_panel(
     sites: Sequence[tuple[str, bool, Sequence[Replicate], Sequence[Replicate]]],
     settings: CallSettings = CallSettings(),
+    other_p_values: Sequence[float] = (),
 ) -> tuple[list[SiteCall], Dispersion]:
-    """Calls for every site, and the panel's between-replicate variance they rest on."""
+    """Calls for every site, and the panel's between-replicate variance they rest on.
+
+    ``other_p_values`` are the off-target p-values of other panels of the same study: one
+    Benjamini-Hochberg family then spans them and this panel's off-target sites (study-wide FDR), and
+    the LOD uses that family's size and rejections."""
     dispersion = estimate_dispersion(sites)
     tau2 = dispersion.tau2 if settings.test == "random-effects" else 0.0
     degrees = dispersion.degrees if settings.test == "random-effects" else math.inf
@@ -254,15 +259,17 @@ def call_panel(
                 call.p_value = stratified_exact_test(strata) if strata else 1.0
         calls.append(call)
     off_target = [call for call in calls if not call.on_target]
-    for call, q_value in zip(off_target, benjamini_hochberg([call.p_value for call in off_target])):
+    family = benjamini_hochberg([call.p_value for call in off_target] + list(other_p_values))
+    for call, q_value in zip(off_target, family):
         call.q_value = q_value
+    other_rejections = sum(q_value < settings.q_threshold for q_value in family[len(off_target):])
     for call in calls:
         if call.on_target:
             call.q_value = call.p_value  # a single pre-specified test: no adjustment
         _decide(call, settings)
-    discoveries = sum(call.call == EDITED for call in off_target)
+    discoveries = sum(call.call == EDITED for call in off_target) + other_rejections
     for call in calls:
-        _detection_limit(call, settings, (tau2, degrees, sampling), len(off_target), discoveries)
+        _detection_limit(call, settings, (tau2, degrees, sampling), len(family), discoveries)
     return calls, dispersion
 
 
@@ -310,11 +317,25 @@ def _decide(call: SiteCall, settings: CallSettings) -> None:
 
 
 def methods_text(
-    settings: CallSettings, editors: Sequence[str] = (), dispersion: Dispersion | None = None, unit: str = ""
+    settings: CallSettings, editors: Sequence[str] = (), dispersion: Dispersion | None = None, unit: str = "",
+    other_panels: tuple[int, int] = (0, 0),
 ) -> str:
     """The statistical method, generated from the parameters used (for reports and appendices).
 
-    ``unit`` says what was counted: UMI molecules, reads capped by a template input, or plain reads."""
+    ``unit`` says what was counted: UMI molecules, reads capped by a template input, or plain reads;
+    ``other_panels`` (panels, off-target sites) of the study sharing this panel's FDR family."""
+    if other_panels[0]:
+        family = (
+            f"adjusted with Benjamini-Hochberg in one family with the {other_panels[1]} off-target sites of "
+            f"{other_panels[0]} other panel(s) of the study (study-wide FDR; their p-values from their own "
+            f"offtarget_calls.json)"
+        )
+    else:
+        family = (
+            "adjusted with Benjamini-Hochberg (one family per `editcheck offtarget` run: a study of several guides "
+            "or panels controls the FDR within each panel, not across them, unless the panels are run with "
+            "--fdr-with)"
+        )
     editing = ", ".join(sorted(set(editors))) or "nuclease"
     unit = unit or (
         "reads, each assumed an independent draw (no UMIs and no input amount were given; with few template "
@@ -350,10 +371,9 @@ def methods_text(
         f"Each candidate site was quantified in treated and control samples with the same alignment and "
         f"classification engine (edits counted: {editing}; a read is edited when it carries an indel overlapping "
         f"the quantification window or, for base editors, the editor's conversion in its editing window). "
-        f"Unit counted: {unit}. {test}. P-values of the off-target sites of this run were adjusted with "
-        f"Benjamini-Hochberg (one family per `editcheck offtarget` run: a study of several guides or panels "
-        f"controls the FDR within each panel, not across them); the on-target site is a single pre-specified "
-        f"test. Treated and control rates at off-target sites are the replicate proportions averaged with the "
+        f"Unit counted: {unit}. {test}. P-values of the off-target sites of this run were {family}; the "
+        f"on-target site is a single pre-specified test. Treated and control rates at off-target sites are the "
+        f"replicate proportions averaged with the "
         f"model's weights, with Wilson 95% intervals at the model's effective sample size (all reads when tau^2 = "
         f"0, fewer as tau^2 grows); at the on-target site (whose replicate variation the off-target panel does not describe) a "
         f"t interval on its own replicate logits (a Wilson interval, read sampling only, when a condition has one "
@@ -364,7 +384,7 @@ def methods_text(
         f"than {settings.min_reads} reads or the control background exceeded {100 * settings.max_background:.3g}%; "
         f"otherwise NOT DETECTED, reported with the one-sided 95% upper bound on the excess. The per-site limit "
         f"of detection is the smallest true excess that this whole decision rule (the test above at the "
-        f"Benjamini-Hochberg threshold for the panel's number of off-target sites and its other EDITED sites, "
+        f"Benjamini-Hochberg threshold for the family's number of off-target sites and its other rejections, "
         f"and the minimum effect) calls EDITED with {100 * settings.power:.0f}% power at the site's effective "
         f"depths, control background (floored at 0.5/control depth) and the panel's tau^2, averaged over the "
         f"uncertainty of the tau^2 estimate (the true tau^2 it allows and the estimate the test then uses, from "
