@@ -30,8 +30,10 @@ only the t quantile for its uncertainty, was not enough: with one sample per con
 ~20 sites of an empirical null) a site at that LOD was called EDITED 65% of the time, not 80%. (Treating the minimum effect on the logit scale instead is wrong: the control's
 logit is far noisier than its proportion, and the LOD came out 15% too large.) The background p0 is floored at 0.5 / control depth. P(EDITED) is not monotone in d all the way to 1 - p0
 (near 100% the logit's sampling variance grows again), so the smallest d is bracketed on a geometric
-grid of ``GRID`` excesses from 1e-7 to 1 - p0 (the first passing one) and then solved inside that
-bracket by Brent's method to a relative 1e-6: deterministic, closed forms vectorised with numpy. It returns 1 - p0 when no excess is detected with the
+grid of ``GRID`` excesses from 1e-7 to 1 - p0 (the first passing one, found with the estimate taken as
+the truth and then moved along the grid to where the integrated probability passes) and then solved
+inside that bracket by Brent's method to a relative 1e-6: deterministic, closed forms vectorised with
+numpy. It returns 1 - p0 when no excess is detected with the
 stated power.
 """
 
@@ -77,16 +79,16 @@ def bh_site_threshold(q_threshold: float, sites: int, other_discoveries: int) ->
 def probability_called(
     excess: np.ndarray | float, treated_depths: Sequence[float], control_depths: Sequence[float],
     background: float, tau2: float, alpha_site: float, min_effect: float, degrees: float = np.inf,
-    sampling: float = 0.0,
+    sampling: float = 0.0, integrate: bool = True,
 ) -> np.ndarray:  # fmt: skip
     """P(EDITED) at true excesses (an array) under the normal approximation in the module docstring,
     averaged over the true tau2 and the estimate the test uses (``tau2_draws`` with ``degrees`` and
-    ``sampling``)."""
+    ``sampling``; with ``integrate`` false the estimate is taken as the truth, a cheap first guess)."""
     treated, control = np.asarray(treated_depths, float), np.asarray(control_depths, float)
     p0 = np.full(np.shape(np.atleast_1d(excess)), background)
     p1 = np.minimum(p0 + np.atleast_1d(excess), 1.0 - 1e-12)
     pooled = (treated.sum() * p1 + control.sum() * p0) / (treated.sum() + control.sum())
-    truths, estimates, weights = tau2_draws(tau2, sampling, degrees)
+    truths, estimates, weights = tau2_draws(tau2, sampling, degrees if integrate else np.inf)
     se_null = np.sqrt(1.0 / _weight_sum(treated, pooled, estimates) + 1.0 / _weight_sum(control, pooled, estimates))
     variance_t, variance_c = 1.0 / _weight_sum(treated, p1, truths), 1.0 / _weight_sum(control, p0, truths)
     slope_t, slope_c = (p1 * (1.0 - p1))[:, None], (p0 * (1.0 - p0))[:, None]
@@ -137,14 +139,20 @@ def decision_rule_lod(
     if top <= 1e-7:
         return 1.0 - p0
     grid = np.geomspace(1e-7, top, GRID)
-    shortfall = probability_called(grid, *args) - power
-    passing = np.flatnonzero(shortfall >= 0)
-    if passing.size == 0:
+    passing = np.flatnonzero(probability_called(grid, *args, integrate=False) >= power)
+    index = int(passing[0]) if passing.size else GRID - 1
+
+    def shortfall(excess: float) -> float:
+        return float(probability_called(excess, *args)[0]) - power
+
+    while index < GRID and shortfall(grid[index]) < 0:  # from the plug-in's bracket to the integrated one
+        index += 1
+    if index == GRID:
         return 1.0 - p0
-    index = int(passing[0])
+    while index > 0 and shortfall(grid[index - 1]) >= 0:
+        index -= 1
     if index == 0:
         return float(grid[0])
-    return float(optimize.brentq(lambda d: float(probability_called(d, *args)[0]) - power, grid[index - 1], grid[index],
-                                 xtol=1e-12, rtol=1e-6))  # fmt: skip
+    return float(optimize.brentq(shortfall, grid[index - 1], grid[index], xtol=1e-12, rtol=1e-6))
 
 __all__ = ["bh_site_threshold", "bivariate_normal_cdf", "decision_rule_lod", "probability_called"]
