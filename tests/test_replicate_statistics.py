@@ -80,18 +80,32 @@ def test_null_sites_false_call_rate(design):
     assert calls_edited / len(p_values) <= 0.05
 
 
-def test_edited_rate_at_reported_lod_in_a_40_site_panel():
-    # The LOD must be that of the whole rule (BH over 40 sites, minimum effect 0.1 pp): 70-90% EDITED
-    # at an excess equal to it (the old single-test LOD gave 20-58%).
+ONE_VS_ONE = {"treated_reads": (30_000,), "control_reads": (30_000,), "sd": 0.2}
+
+
+@pytest.mark.parametrize(
+    "design, lod_range, null_panels, panels",
+    [
+        ({"treated_reads": (10_000,) * 3, "control_reads": (10_000,) * 3, "sd": 0.2}, (0.002, 0.006), 8, 120),
+        # One sample per condition: tau2 from the ~20 sites of an empirical null.
+        (ONE_VS_ONE, (0.006, 0.012), 8, 120),
+        # ... from ~8 sites in a 16-site panel: with the estimate plugged in as the truth (and only the t
+        # quantile for its uncertainty) the LOD was 0.83 pp and a site at it was called 68% of the time.
+        ({**ONE_VS_ONE, "sites": 16}, (0.009, 0.016), 20, 200),
+    ],
+    ids=["3v3-sd0.2", "1v1-sd0.2", "1v1-sd0.2-16-sites"],
+)
+def test_edited_rate_at_reported_lod_in_a_40_site_panel(design, lod_range, null_panels, panels):
+    # The LOD must be that of the whole rule (BH over the panel, minimum effect 0.1 pp, the uncertainty of
+    # the panel's tau2): 70-90% EDITED at an excess equal to it (the old single-test LOD gave 20-58%).
     rng = np.random.default_rng(31)
-    design = {"treated_reads": (10_000,) * 3, "control_reads": (10_000,) * 3, "sd": 0.2}
     # The reported LOD of this design: a panel's LOD rests on its own tau2 estimate, so take the median
     # over several null panels.
-    lods = [call.lod_percent for _ in range(8) for call in call_panel(null_panel(rng, **design))[0]]
+    lods = [call.lod_percent for _ in range(null_panels) for call in call_panel(null_panel(rng, **design))[0]]
     lod = float(np.median(lods)) / 100
-    assert 0.002 < lod < 0.006
-    hits = sum(call_panel(null_panel(rng, first_excess=lod, **design))[0][0].call == EDITED for _ in range(120))
-    assert 0.70 <= hits / 120 <= 0.90
+    assert lod_range[0] < lod < lod_range[1]
+    hits = sum(call_panel(null_panel(rng, first_excess=lod, **design))[0][0].call == EDITED for _ in range(panels))
+    assert 0.70 <= hits / panels <= 0.90
 
 
 def test_three_treated_one_control_never_reuses_the_control():
@@ -228,3 +242,156 @@ def test_empirical_null_with_one_sample_per_condition():
     assert 0.03 < np.mean(estimates) < 0.05
     assert np.mean(with_edited) < 0.06
     assert estimate_dispersion(panel).method.startswith("empirical null")
+
+
+def pcr_reads_edited(rng, reads, rate, molecules, cycles=10, efficiency=0.8):
+    """Edited reads among ``reads`` sequenced from the PCR copies of ``molecules`` template molecules: each
+    cycle every copy is duplicated with probability ``efficiency`` (a branching process)."""
+    edited = rng.random(molecules) < rate
+    family = np.ones(molecules, dtype=np.int64)
+    for _ in range(cycles):
+        family += rng.binomial(family, efficiency)
+    return int(rng.binomial(reads, family[edited].sum() / family.sum()))
+
+
+def test_input_amount_caps_the_on_target_interval():
+    # 10,000 reads copied by PCR from 1,000 template molecules at 40% editing: the read-counted Wilson
+    # interval covers the true rate ~40% of the time; at the effective depth 1/(1/reads + 1/copies) 93-97%.
+    from editcheck.report.tables import capped
+    from editcheck.statistics.intervals import wilson_interval
+
+    rng = np.random.default_rng(61)
+    covered_reads = covered_capped = 0
+    trials = 1000
+    for _ in range(trials):
+        edited = pcr_reads_edited(rng, 10_000, 0.4, 1000)
+        low, high = wilson_interval(edited, 10_000)
+        covered_reads += low <= 0.4 <= high
+        interval = capped({"reads": edited, "total": 10_000, "percent": edited / 100}, 1000)
+        covered_capped += interval["ci95_low"] <= 40.0 <= interval["ci95_high"]
+    assert covered_reads / trials < 0.5
+    assert 0.93 <= covered_capped / trials <= 0.97
+    assert interval["effective_total"] == pytest.approx(1 / (1 / 10_000 + 1 / 1000), abs=1e-3)
+
+
+def test_quantify_records_the_input_amount(tmp_path):
+    import json
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    base = ["--r1", str(root / "test_data/demo/ontarget/T1.fastq.gz"), "-a", str(root / "test_data/demo/ontarget/amplicon.fa"),
+            "-g", "CTGCAGACTCGCGTTCGTCA", "--base-editor", "ABE", "--target-protospacer-position", "5", "-t", "1"]  # fmt: skip
+    plain = CliRunner().invoke(main, ["quantify", *base, "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    capped_run = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--sample", "T1capped", "-o", str(tmp_path / "capped")])
+    assert capped_run.exit_code == 0, capped_run.output
+    plain_doc = json.loads((tmp_path / "plain" / "summary.json").read_text())
+    document = json.loads((tmp_path / "capped" / "summary.json").read_text())
+    assert plain_doc["sampling"]["input_copies"] is None and "independent" in plain_doc["sampling"]["unit"]
+    assert document["sampling"]["input_copies"] == 660.0
+    classified = document["reads"]["classified"]
+    depth = 1 / (1 / classified + 1 / 660)
+    assert document["sampling"]["effective_classified"] == pytest.approx(depth, abs=1e-3)
+    for doc_path in (("edited",), ("base_editing", "target", "engagement")):
+        value, before = document, plain_doc
+        for key in doc_path:
+            value, before = value[key], before[key]
+        assert value["percent"] == before["percent"]
+        # the interval widens by about sqrt(reads / effective depth)
+        ratio = (value["ci95_high"] - value["ci95_low"]) / (before["ci95_high"] - before["ci95_low"])
+        assert ratio == pytest.approx((value["total"] / value["effective_total"]) ** 0.5, rel=0.1)
+    assert "Template input: 660 copies" in document["method"]
+    rows = (tmp_path / "capped" / "summary.tsv").read_text().splitlines()
+    engagement = next(row.split("\t") for row in rows if "\ttarget_engagement\t" in row)
+    assert float(engagement[-2]) == pytest.approx(document["base_editing"]["target"]["engagement"]["ci95_low"])
+    report = CliRunner().invoke(main, ["report", "--ontarget", str(tmp_path / "plain"), "--ontarget", str(tmp_path / "capped"),
+                                       "-o", str(tmp_path / "report")])  # fmt: skip
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "at the effective depth 1/(1/reads + 1/copies): T1capped 660 copies" in html
+    both = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--input-copies", "5", "-o", str(tmp_path / "bad")])
+    assert both.exit_code != 0 and "not both" in both.output and not (tmp_path / "bad").exists()
+
+
+def test_quantify_pool_records_the_input_amount(tmp_path):
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from editcheck import simulate
+    from editcheck.cli import main
+
+    designs = simulate.random_pool(2, seed=11, near_identical_pairs=0)
+    simulate.simulate_pool(designs, 2000, tmp_path / "pool.fastq.gz", seed=1)
+    sheet = tmp_path / "amplicons.tsv"
+    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    result = CliRunner().invoke(main, ["quantify-pool", "--r1", str(tmp_path / "pool.fastq.gz"), "--amplicons", str(sheet),
+                                       "--input-copies", "300", "-t", "1", "-o", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out" / "pool_summary.tsv") as handle:
+        rows = {row["amplicon"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    for name in ("a0", "a1"):
+        document = json.loads((tmp_path / "out" / name / "summary.json").read_text())
+        edited = document["edited"]
+        assert document["sampling"]["input_copies"] == 300
+        assert edited["effective_total"] == pytest.approx(1 / (1 / edited["total"] + 1 / 300), abs=1e-3)
+        assert float(rows[name]["ci95_low"]) == pytest.approx(edited["ci95_low"], abs=1e-3)
+        assert float(rows[name]["ci95_high"]) == pytest.approx(edited["ci95_high"], abs=1e-3)
+
+
+def test_study_wide_fdr_family_spans_other_panels():
+    # One panel alone calls its strongly edited site EDITED; in a study whose other panels hold 190 null
+    # sites, the same p-value faces BH over 200 sites: q = p * 200 / rank, and the LOD grows.
+    rng = np.random.default_rng(71)
+    panel = null_panel(rng, (10_000,) * 3, (10_000,) * 3, sites=10, first_excess=0.0025)
+    alone, _ = call_panel(panel)
+    study, _ = call_panel(panel, other_p_values=[0.5] * 190)
+    site = alone[0]
+    assert site.call == EDITED and study[0].p_value == site.p_value
+    assert site.q_value == pytest.approx(site.p_value * 10)
+    assert study[0].q_value == pytest.approx(site.p_value * 200)
+    assert study[0].call == NOT_DETECTED
+    assert study[0].lod_percent > 1.3 * site.lod_percent
+
+
+def test_offtarget_fdr_with_other_panels_and_report(tmp_path):
+    import json
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    config = Path(__file__).resolve().parents[1] / "config"
+    base = ["offtarget", "--sites", str(config / "sites.tsv"), "--samples", str(config / "panel_samples.tsv"), "-t", "1"]
+    first = CliRunner().invoke(main, [*base, "-o", str(tmp_path / "first")])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(main, [*base, "--fdr-with", str(tmp_path / "first"), "-o", str(tmp_path / "second")])
+    assert second.exit_code == 0, second.output
+    alone = json.loads((tmp_path / "first" / "offtarget_calls.json").read_text())
+    study = json.loads((tmp_path / "second" / "offtarget_calls.json").read_text())
+    assert alone["fdr_family"] == {"off_target_sites": 4, "other_panels": []}
+    assert study["fdr_family"]["off_target_sites"] == 8
+    from editcheck.statistics.tests import benjamini_hochberg
+
+    p_values = [site["p_value"] for site in alone["sites"] if not site["on_target"]]
+    expected = benjamini_hochberg(p_values + p_values)[:4]
+    assert [site["q_value"] for site in study["sites"] if not site["on_target"]] == pytest.approx(expected)
+    assert "one family with the 4 off-target sites of 1 other panel(s)" in (tmp_path / "second" / "methods.txt").read_text()
+    report = CliRunner().invoke(main, ["report", "--offtarget", str(tmp_path / "second"), "-o", str(tmp_path / "report")])
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "the FDR family spans the study: this panel&#39;s 4 off-target sites and the 4 of 1 other panel(s) (first)" in html
+    alone_report = CliRunner().invoke(main, ["report", "--offtarget", str(tmp_path / "first"), "-o", str(tmp_path / "r1")])
+    assert alone_report.exit_code == 0
+    assert "the FDR family is this report&#39;s off-target panel: its 4 off-target sites" in (tmp_path / "r1" / "report.html").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"tool": "editcheck", "sites": [{"site": "X", "on_target": False, "p_value": "low"}]}))
+    result = CliRunner().invoke(main, [*base, "--fdr-with", str(bad), "-o", str(tmp_path / "bad")])
+    assert result.exit_code != 0 and not (tmp_path / "bad").exists()
+    assert f"{bad}: record 1: site 'X': p_value must be a number in [0, 1], not 'low'" in result.output

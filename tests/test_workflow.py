@@ -173,7 +173,7 @@ def test_offtarget_part_is_optional(tmp_path: Path) -> None:
     ("header", "row", "message"),
     [
         (["sample", "condition", "reads"], ["T1", "treated", "{r1}"],
-         "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, r1, r2"),
+         "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, pair, input_copies, input_ng, r1, r2"),
         (["sample", "condition", "r1"], ["T 1", "treated", "{r1}"],
          "samples.tsv: row 1: sample 'T 1' must not start with '.' and may only contain letters, digits, '_', '.' and '-'"),
         (["sample", "condition", "r1"], ["T1", "mock", "{r1}"],
@@ -315,3 +315,24 @@ def test_empty_sample_sheet_and_bom(tmp_path: Path) -> None:
     result = run_snakemake(workdir, "--dry-run")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "results/ontarget/T1/summary.json" in result.stdout
+
+
+@needs_snakemake
+def test_ontarget_sheet_input_amount_reaches_quantify(tmp_path: Path) -> None:
+    """The on-target sheet's input_copies / input_ng become quantify's --input-copies / --input-ng (#9)."""
+    workdir = make_workdir(tmp_path, offtarget=False)
+    rows = read_tsv(workdir / "samples.tsv")
+    for row in rows:
+        row["input_ng"] = "20" if row["sample"] == "T1" else ""
+        row["input_copies"] = "5000" if row["sample"] == "T2" else ""
+    write_tsv(workdir / "samples.tsv", rows)
+    result = run_snakemake(workdir, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
+    assert "--input-ng 20" in commands["T1"] and "--input-copies 5000" in commands["T2"]
+    assert "--input" not in commands["T3"]
+    rows[0]["input_copies"] = "5000"
+    write_tsv(workdir / "samples.tsv", rows)
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert "give input_copies or input_ng, not both" in result.stdout + result.stderr

@@ -180,6 +180,23 @@ def _reads_input(r1: Path | None, r2: Path | None, bam: Path | None, site: str |
     return r1, r2
 
 
+def _input_options(function: Any) -> Any:
+    """--input-copies / --input-ng: the template input behind one sample's reads."""
+    function = click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")(function)
+    return click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of the amplicon behind the reads: the edited % and target engagement intervals use the effective depth 1/(1/reads + 1/copies).")(function)
+
+
+def _input_copies(input_copies: float | None, input_ng: float | None) -> float | None:
+    """Template copies from --input-copies or --input-ng (one of them), or None."""
+    from editcheck.offtarget.panel import COPIES_PER_NG
+
+    if input_copies is not None and input_ng is not None:
+        raise click.UsageError("give --input-copies or --input-ng, not both")
+    if input_ng is not None:
+        return float(input_ng * COPIES_PER_NG)
+    return input_copies
+
+
 @main.command()
 @click.option("--r1", "--fastq-r1", "r1", default=None, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help)
 @click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged.")
@@ -208,6 +225,7 @@ def _reads_input(r1: Path | None, r2: Path | None, bam: Path | None, site: str |
 @click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse reads by UMI: from the read header or the read's first bases.")
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
+@_input_options
 @_analysis_options
 @_reports_errors
 def quantify(
@@ -217,8 +235,8 @@ def quantify(
     target_position: int | None, target_protospacer_position: int | None, pegrna_spacers: tuple[str, ...],
     pegrna_extensions: tuple[str, ...], nicking_guides: tuple[str, ...], pegrna_scaffold: str | None,
     coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
-    umi_source: str | None, umi_length: int, write_reads: bool, settings: AnalysisSettings, sample: str | None,
-    threads: int, out: Path,
+    umi_source: str | None, umi_length: int, write_reads: bool, input_copies: float | None, input_ng: float | None,
+    settings: AnalysisSettings, sample: str | None, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
@@ -237,6 +255,7 @@ def quantify(
         raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --bam or --umi)")
     _check_inputs(reads, r2, reference_fasta)
     genome_site = GenomeSite.parse(site) if site else None
+    copies = _input_copies(input_copies, input_ng)
     record_name = None
     if amplicon:
         amplicon_sequence, record_name = read_sequence_argument(amplicon, "amplicon")
@@ -273,6 +292,7 @@ def quantify(
         finally:
             if progress is not None:
                 progress.close()
+        result.input_copies = copies
         write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
@@ -285,11 +305,13 @@ def quantify(
 @click.option("--amplicons", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.")
 @click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse each amplicon's reads by UMI (from the read header or the read's first bases) and count molecules.")
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
+@_input_options
 @_analysis_options
 @_reports_errors
 def quantify_pool(
-    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int, settings: AnalysisSettings,
-    sample: str | None, threads: int, out: Path,
+    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int,
+    input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int,
+    out: Path,
 ) -> None:  # fmt: skip
     """Assign the reads of a pooled run to their amplicons and quantify each one.
 
@@ -302,10 +324,13 @@ def quantify_pool(
     from editcheck.pooled import read_amplicon_sheet, write_pool_tables
 
     _check_inputs(r1, r2)
+    copies = _input_copies(input_copies, input_ng)
     designs = read_amplicon_sheet(amplicons)
     umi = _umi_settings(umi_source, umi_length)
     with output_folder(out, [r1, r2, amplicons]) as staging:
         result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi)
+        for pooled_sample in result.samples:
+            pooled_sample.input_copies = copies
         write_pool_tables(result, staging)
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
@@ -356,6 +381,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")
 @click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
+@click.option("--fdr-with", "fdr_with", multiple=True, type=click.Path(path_type=Path), help="Another panel's offtarget_calls.json (or its result folder); repeatable: one Benjamini-Hochberg family spans their off-target sites and this panel's (study-wide FDR).")
 @_options(*[option for option in [
     click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
     click.option("--min-base-quality", default=DEFAULT_MIN_BASE_QUALITY, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (0 = off)."),
@@ -366,8 +392,8 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 def offtarget(
     *, sites: Path, samples: Path, q_threshold: float, min_effect: float, min_site_reads: int, max_background: float,
     power: float, test: str, input_copies: float | None, umi_source: str | None, umi_length: int,
-    input_ng: float | None, reference_fasta: Path | None, min_identity: float, min_base_quality: int, threads: int,
-    out: Path,
+    input_ng: float | None, fdr_with: tuple[Path, ...], reference_fasta: Path | None, min_identity: float,
+    min_base_quality: int, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Quantify candidate off-target sites in treated and control samples and call each site.
 
@@ -376,8 +402,8 @@ def offtarget(
     """
     from editcheck.classification.outcomes import ClassificationSettings
     from editcheck.offtarget.panel import (
-        COPIES_PER_NG,
         panel_headline,
+        read_other_panel,
         read_sample_sheet,
         read_site_sheet,
         run_panel,
@@ -397,15 +423,15 @@ def offtarget(
         q_threshold=q_threshold, min_effect=min_effect / 100, min_reads=min_site_reads,
         max_background=max_background / 100, power=power, test=test,
     )  # fmt: skip
-    if input_copies is not None and input_ng is not None:
-        raise click.UsageError("give --input-copies or --input-ng, not both")
-    copies = input_copies or (input_ng * COPIES_PER_NG if input_ng else None)
+    copies = _input_copies(input_copies, input_ng)
+    other_panels = [read_other_panel(path) for path in fdr_with]
     umi = _umi_settings(umi_source, umi_length)
     sources = [sites, samples, reference_fasta]
     sources += [path for sample in panel_samples for path in (sample.r1, sample.r2, sample.bam)]
     with output_folder(out, sources) as staging:
         result = run_panel(panel_sites, panel_samples, settings=settings, call_settings=call_settings, threads=threads,
-                           reference_fasta=reference_fasta, input_copies=copies, umi=umi)  # fmt: skip
+                           reference_fasta=reference_fasta, input_copies=copies, umi=umi,
+                           other_panels=other_panels)  # fmt: skip
         write_panel_tables(result, staging)
     logger.info("%s -> %s", panel_headline(result.calls), out)
 

@@ -85,6 +85,9 @@ class SampleResult:
     """With UMIs: the same counts, one per molecule instead of one per read."""
     site: str | None = None
     """With BAM/CRAM input: the genome site quantified."""
+    input_copies: float | None = None
+    """Template copies behind the reads, when the user gave the input amount: the edited % and target
+    engagement intervals then use the effective depth 1/(1/reads + 1/copies)."""
     calls: dict[str, ReadCall] = field(default_factory=dict, repr=False)
     """Unique read (or ``R1 + '+' + R2`` for unmerged pairs) -> its call; used for per-read output."""
 

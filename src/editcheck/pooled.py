@@ -316,14 +316,15 @@ def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
 def write_pool_tables(result: PoolResult, folder: Path) -> None:
     """One folder of tables per amplicon (named by :func:`editcheck.folders.safe_name`), plus
     pool_summary.tsv and assignment.json (both with the original amplicon names) into ``folder``."""
-    from editcheck.report.tables import write_sample_tables
+    from editcheck.report.tables import capped, write_sample_tables
 
     folders = safe_names([sample.design.name for sample in result.samples], "amplicon")
     rows = []
     for sample in result.samples:
         write_sample_tables(sample, folder / folders[sample.design.name])
         edited = sample.tally.edited
-        low, high = edited.interval
+        interval = capped(edited.as_dict(), sample.input_copies)
+        low, high = interval["ci95_low"], interval["ci95_high"]
         per_molecule = sample.molecule_tally
         molecules = ["", "", ""] if per_molecule is None else [
             per_molecule.classified, per_molecule.edited.reads, per_molecule.edited.percent]  # fmt: skip

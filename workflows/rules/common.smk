@@ -17,7 +17,7 @@ if "offtarget" in config and config["offtarget"] is None:
     del config["offtarget"]
 validate(config, schema="../schemas/config.schema.yaml")
 
-SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2")
+SAMPLE_COLUMNS = ("sample", "condition", "replicate", "pair", "input_copies", "input_ng", "r1", "r2")
 SITE_COLUMNS = (
     "site_id",
     "amplicon",
@@ -184,6 +184,18 @@ def extra_arguments(text, section):
     return words
 
 
+def input_amount_options(sample, sheet):
+    """--input-copies or --input-ng from a sample's sheet row (the schema checked the numbers)."""
+    copies, ng = sample.get("input_copies"), sample.get("input_ng")
+    if not pd.isna(copies) and not pd.isna(ng):
+        raise sheet_error(sheet, f"sample {sample['sample']}: give input_copies or input_ng, not both")
+    if not pd.isna(copies):
+        return ["--input-copies", copies]
+    if not pd.isna(ng):
+        return ["--input-ng", ng]
+    return []
+
+
 def get_quantify_options(wildcards):
     """The design and analysis options of `editcheck quantify`, from the config."""
     options = ["-g", ONTARGET["guide"], "--cut-offset", ONTARGET["cut_offset"]]
@@ -197,6 +209,7 @@ def get_quantify_options(wildcards):
             ONTARGET["target_protospacer_position"],
         ]
     options += ["--min-base-quality", ONTARGET["min_base_quality"]]
+    options += input_amount_options(SAMPLES.loc[wildcards.sample], ONTARGET["samples"])
     options += extra_arguments(ONTARGET["extra"], "ontarget")
     return " ".join(shlex.quote(str(option)) for option in options)
 

@@ -188,6 +188,43 @@ class PanelResult:
     dispersion: Dispersion | None = None
     unit: str = ""
     """What the statistics counted (reads, reads capped by the input amount, molecules)."""
+    other_panels: list[OtherPanel] = field(default_factory=list)
+    """Other panels of the study in this panel's FDR family (``--fdr-with``)."""
+
+
+@dataclass(frozen=True)
+class OtherPanel:
+    """Another panel's off-target p-values, from its offtarget_calls.json, for a study-wide FDR family."""
+
+    path: str
+    p_values: tuple[float, ...]
+
+
+def read_other_panel(path: str | Path) -> OtherPanel:
+    """The off-target sites' p-values of an ``editcheck offtarget`` result (its offtarget_calls.json, or the
+    folder holding it); a file that is not one is an :class:`InputFormatError` naming it and the site."""
+    import json
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "offtarget_calls.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputFormatError(path, f"not a readable offtarget_calls.json ({type(error).__name__})") from error
+    if not isinstance(document, dict) or document.get("tool") != "editcheck" or not isinstance(document.get("sites"), list):
+        raise InputFormatError(path, "not an editcheck offtarget_calls.json (no 'sites' list)")
+    p_values = []
+    for number, site in enumerate(document["sites"], 1):
+        if not isinstance(site, dict) or not isinstance(site.get("on_target"), bool):
+            raise InputFormatError(path, "site without an on_target flag", number)
+        if site["on_target"]:
+            continue
+        value = site.get("p_value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise InputFormatError(path, f"site {site.get('site')!r}: p_value must be a number in [0, 1], not {value!r}", number)
+        p_values.append(float(value))
+    return OtherPanel(str(path), tuple(p_values))
 
 
 def run_panel(
@@ -200,8 +237,9 @@ def run_panel(
     reference_fasta: str | Path | None = None,
     input_copies: float | None = None,
     umi: UmiSettings | None = None,
+    other_panels: Sequence[OtherPanel] = (),
 ) -> PanelResult:
-    """Quantify every site in every sample and call each site.
+    """Quantify every site in every sample and call each site (in one FDR family with ``other_panels``).
 
     ``input_copies`` is the template amount of samples whose sheet row gives none. With ``umi`` every
     sample's reads are collapsed into molecules and molecule counts drive the statistics (an input
@@ -234,9 +272,10 @@ def run_panel(
             for site in sites
         ],
         call_settings,
+        [value for panel in other_panels for value in panel.p_values],
     )
     return PanelResult(list(sites), list(samples), calls, call_settings, per_sample, dispersion,
-                       _unit(samples, input_copies, umi))  # fmt: skip
+                       _unit(samples, input_copies, umi), list(other_panels))  # fmt: skip
 
 
 def _unit(samples: Sequence[PanelSample], input_copies: float | None, umi: UmiSettings | None) -> str:
@@ -315,8 +354,9 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
             call.excess_percent, *call.excess_ci95, call.excess_upper95_percent, call.p_value, call.q_value,
             call.lod_percent, call.replicates_treated, call.replicates_control, editors[call.site], call.reason,
         ])  # fmt: skip
+    other_sites = sum(len(panel.p_values) for panel in result.other_panels)
     methods = methods_text(result.settings, [editor for editor in editors.values() if editor != "NUCLEASE"],
-                           result.dispersion, result.unit)  # fmt: skip
+                           result.dispersion, result.unit, (len(result.other_panels), other_sites))  # fmt: skip
     write_json(
         out_dir / "offtarget_calls.json",
         {
@@ -330,10 +370,17 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
             },  # fmt: skip
             "dispersion": (
                 {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units,
-                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees}
+                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees,
+                 "unit_sampling_variance": result.dispersion.sampling}
                 if result.dispersion is not None else None
             ),  # fmt: skip
             "methods": methods,
+            "fdr_family": {
+                "off_target_sites": sum(not call.on_target for call in result.calls) + other_sites,
+                "other_panels": [
+                    {"calls": panel.path, "off_target_sites": len(panel.p_values)} for panel in result.other_panels
+                ],
+            },
             "samples": [
                 {"sample": s.sample, "condition": s.condition, "replicate": s.replicate, "pair": s.pair,
                  "input_copies": s.input_copies,

@@ -98,6 +98,9 @@ class Dispersion:
     degrees: float = math.inf
     """Degrees of freedom of the estimate: the test and the LOD use a t reference with them (the
     replicates' sum of k - 1, or the sites of the empirical null); infinite when tau2 is not estimated."""
+    sampling: float = 0.0
+    """Sampling variance of the units tau2 was estimated from (logit scale): with ``degrees`` it gives the
+    estimate's spread, which the LOD integrates over (:func:`editcheck.statistics.overdispersion.tau2_draws`)."""
 
 
 @dataclass
@@ -193,14 +196,15 @@ def estimate_dispersion(sites: Sequence[tuple[str, bool, Sequence[Replicate], Se
     """tau2 from the off-target sites: replicate groups when there are any, else the empirical null."""
     off_target = [(_effective(treated), _effective(control)) for _, on_target, treated, control in sites if not on_target]
     groups = [group for pair in off_target for group in pair]
-    tau2, used = between_replicate_variance(groups)
+    tau2, used, sampling = between_replicate_variance(groups)
     if used:
         degrees = sum(len([m for _, m in group if m > 0]) - 1 for group in groups if len([m for _, m in group if m > 0]) > 1)
-        return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used, degrees)
-    tau2, used = empirical_null_variance(off_target)
+        return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used, degrees,
+                          sampling)  # fmt: skip
+    tau2, used, sampling = empirical_null_variance(off_target)
     if used:
         return Dispersion(tau2, "empirical null (off-target sites whose treated-control logit difference is below 0)",
-                          used, used)  # fmt: skip
+                          used, used, sampling)  # fmt: skip
     return Dispersion(0.0, "not estimable (no replicated condition and too few sites): reads assumed independent", used)
 
 
@@ -215,11 +219,17 @@ def call_sites(
 def call_panel(
     sites: Sequence[tuple[str, bool, Sequence[Replicate], Sequence[Replicate]]],
     settings: CallSettings = CallSettings(),
+    other_p_values: Sequence[float] = (),
 ) -> tuple[list[SiteCall], Dispersion]:
-    """Calls for every site, and the panel's between-replicate variance they rest on."""
+    """Calls for every site, and the panel's between-replicate variance they rest on.
+
+    ``other_p_values`` are the off-target p-values of other panels of the same study: one
+    Benjamini-Hochberg family then spans them and this panel's off-target sites (study-wide FDR), and
+    the LOD uses that family's size and rejections."""
     dispersion = estimate_dispersion(sites)
     tau2 = dispersion.tau2 if settings.test == "random-effects" else 0.0
     degrees = dispersion.degrees if settings.test == "random-effects" else math.inf
+    sampling = dispersion.sampling if settings.test == "random-effects" else 0.0
     calls: list[SiteCall] = []
     for site, on_target, treated, control in sites:
         call = SiteCall(site, on_target, list(treated), list(control))
@@ -250,21 +260,25 @@ def call_panel(
                 call.p_value = stratified_exact_test(strata) if strata else 1.0
         calls.append(call)
     off_target = [call for call in calls if not call.on_target]
-    for call, q_value in zip(off_target, benjamini_hochberg([call.p_value for call in off_target])):
+    family = benjamini_hochberg([call.p_value for call in off_target] + list(other_p_values))
+    for call, q_value in zip(off_target, family):
         call.q_value = q_value
+    other_rejections = sum(q_value < settings.q_threshold for q_value in family[len(off_target):])
     for call in calls:
         if call.on_target:
             call.q_value = call.p_value  # a single pre-specified test: no adjustment
         _decide(call, settings)
-    discoveries = sum(call.call == EDITED for call in off_target)
+    discoveries = sum(call.call == EDITED for call in off_target) + other_rejections
     for call in calls:
-        _detection_limit(call, settings, tau2, degrees, len(off_target), discoveries)
+        _detection_limit(call, settings, (tau2, degrees, sampling), len(family), discoveries)
     return calls, dispersion
 
 
 def _detection_limit(
-    call: SiteCall, settings: CallSettings, tau2: float, degrees: float, sites: int, discoveries: int
+    call: SiteCall, settings: CallSettings, spread: tuple[float, float, float], sites: int, discoveries: int
 ) -> None:
+    """The site's LOD; ``spread`` is (tau2, its degrees of freedom, its units' sampling variance)."""
+    tau2, degrees, sampling = spread
     treated_counts, control_counts = _effective(call.treated), _effective(call.control)
     if not treated_counts or not control_counts:
         return
@@ -276,6 +290,7 @@ def _detection_limit(
     call.lod_percent = 100 * decision_rule_lod(
         [m for _, m in treated_counts], [m for _, m in control_counts], background, tau2=tau2,
         alpha_site=alpha_site, min_effect=settings.min_effect, power=settings.power, degrees=degrees,
+        sampling=sampling,
     )  # fmt: skip
     if call.call == NOT_DETECTED:
         call.reason = (
@@ -303,11 +318,25 @@ def _decide(call: SiteCall, settings: CallSettings) -> None:
 
 
 def methods_text(
-    settings: CallSettings, editors: Sequence[str] = (), dispersion: Dispersion | None = None, unit: str = ""
+    settings: CallSettings, editors: Sequence[str] = (), dispersion: Dispersion | None = None, unit: str = "",
+    other_panels: tuple[int, int] = (0, 0),
 ) -> str:
     """The statistical method, generated from the parameters used (for reports and appendices).
 
-    ``unit`` says what was counted: UMI molecules, reads capped by a template input, or plain reads."""
+    ``unit`` says what was counted: UMI molecules, reads capped by a template input, or plain reads;
+    ``other_panels`` (panels, off-target sites) of the study sharing this panel's FDR family."""
+    if other_panels[0]:
+        family = (
+            f"adjusted with Benjamini-Hochberg in one family with the {other_panels[1]} off-target sites of "
+            f"{other_panels[0]} other panel(s) of the study (study-wide FDR; their p-values from their own "
+            f"offtarget_calls.json)"
+        )
+    else:
+        family = (
+            "adjusted with Benjamini-Hochberg (one family per `editcheck offtarget` run: a study of several guides "
+            "or panels controls the FDR within each panel, not across them, unless the panels are run with "
+            "--fdr-with)"
+        )
     editing = ", ".join(sorted(set(editors))) or "nuclease"
     unit = unit or (
         "reads, each assumed an independent draw (no UMIs and no input amount were given; with few template "
@@ -343,10 +372,9 @@ def methods_text(
         f"Each candidate site was quantified in treated and control samples with the same alignment and "
         f"classification engine (edits counted: {editing}; a read is edited when it carries an indel overlapping "
         f"the quantification window or, for base editors, the editor's conversion in its editing window). "
-        f"Unit counted: {unit}. {test}. P-values of the off-target sites of this run were adjusted with "
-        f"Benjamini-Hochberg (one family per `editcheck offtarget` run: a study of several guides or panels "
-        f"controls the FDR within each panel, not across them); the on-target site is a single pre-specified "
-        f"test. Treated and control rates at off-target sites are the replicate proportions averaged with the "
+        f"Unit counted: {unit}. {test}. P-values of the off-target sites of this run were {family}; the "
+        f"on-target site is a single pre-specified test. Treated and control rates at off-target sites are the "
+        f"replicate proportions averaged with the "
         f"model's weights, with Wilson 95% intervals at the model's effective sample size (all reads when tau^2 = "
         f"0, fewer as tau^2 grows); at the on-target site (whose replicate variation the off-target panel does not describe) a "
         f"t interval on its own replicate logits (a Wilson interval, read sampling only, when a condition has one "
@@ -357,8 +385,10 @@ def methods_text(
         f"than {settings.min_reads} reads or the control background exceeded {100 * settings.max_background:.3g}%; "
         f"otherwise NOT DETECTED, reported with the one-sided 95% upper bound on the excess. The per-site limit "
         f"of detection is the smallest true excess that this whole decision rule (the test above at the "
-        f"Benjamini-Hochberg threshold for the panel's number of off-target sites and its other EDITED sites, "
+        f"Benjamini-Hochberg threshold for the family's number of off-target sites and its other rejections, "
         f"and the minimum effect) calls EDITED with {100 * settings.power:.0f}% power at the site's effective "
-        f"depths, control background (floored at 0.5/control depth) and the panel's tau^2 (normal approximation "
-        f"on the logit scale for the test and the delta method for the excess, solved numerically)."
+        f"depths, control background (floored at 0.5/control depth) and the panel's tau^2, averaged over the "
+        f"uncertainty of the tau^2 estimate (the true tau^2 it allows and the estimate the test then uses, from "
+        f"its degrees of freedom) (normal approximation on the logit scale for the test and the delta method for "
+        f"the excess, solved numerically)."
     )

@@ -147,6 +147,7 @@ def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
                 "reads": summary["reads"]["input"],
                 "classified": summary["reads"]["classified"],
                 "edited": summary["edited"],
+                "input_copies": (summary.get("sampling") or {}).get("input_copies"),
                 "target": target,
                 "intended_only": classes.get("intended_only"),
                 "intended_and_bystander": classes.get("intended_and_bystander"),
@@ -294,6 +295,40 @@ def read_conditions(path: str | Path) -> dict[str, str]:
     return {row["sample"]: row["condition"] for row in read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples")}
 
 
+def multiplicity_statement(samples: Sequence[OnTargetSample], panel: dict[str, Any] | None) -> str:
+    """The report's family for false-discovery control, in words: what was adjusted and what was not."""
+    ontarget = (
+        "The on-target editing rates (per sample, and per condition with the replicate as the unit) are "
+        "estimates with 95% intervals, not tests, and are not adjusted for multiplicity."
+        if samples else ""
+    )  # fmt: skip
+    if panel is None:
+        return f"Multiplicity: {ontarget} No off-target panel is part of this report."
+    off_target = [site for site in panel["sites"] if not site["on_target"]]
+    q = (panel.get("settings") or {}).get("q_threshold", 0.05)
+    others = (panel.get("fdr_family") or {}).get("other_panels") or []
+    if others:
+        family = (
+            f"Multiplicity: the FDR family spans the study: this panel's {len(off_target)} off-target sites and the "
+            f"{sum(other['off_target_sites'] for other in others)} of {len(others)} other panel(s) "
+            f"({', '.join(Path(other['calls']).parent.name or other['calls'] for other in others)}) were adjusted "
+            f"together by Benjamini-Hochberg and called EDITED at q < {q:g}"
+        )
+        scope = ("Panels of the study not named here are outside this family.")
+    else:
+        family = (
+            f"Multiplicity: the FDR family is this report's off-target panel: its {len(off_target)} off-target "
+            f"sites were adjusted together by Benjamini-Hochberg and called EDITED at q < {q:g}"
+        )
+        scope = (
+            "A study of several guides, panels or time points controls the FDR within each panel, not across the "
+            "study (across panels the false calls add up), unless the panels are run with `editcheck offtarget "
+            "--fdr-with`."
+        )
+    parts = [f"{family}; the panel's on-target site is a single pre-specified test, outside the family.", ontarget, scope]
+    return " ".join(part for part in parts if part)
+
+
 def _summary_rows(
     samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None, conditions: dict[str, str] | None = None
 ) -> list[list[Any]]:
@@ -422,6 +457,7 @@ def _write_report(
         panel=panel,
         figures=figures,
         methods=[sample.summary["method"] for sample in samples[:1]],
+        multiplicity=multiplicity_statement(samples, panel),
         settings=samples[0].summary["settings"] if samples else None,
         design=samples[0].summary["design"] if samples else None,
         provenance={

@@ -31,6 +31,7 @@ from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
 from editcheck.sequences import reverse_complement
+from editcheck.statistics.overdispersion import effective_counts, wilson_bounds
 
 SCHEMA_VERSION = 1
 METHOD = (
@@ -48,6 +49,41 @@ METHOD = (
     "duplication of a limited number of template molecules (with --umi, the per-molecule intervals do the "
     "latter). Pool replicates with `editcheck report --samples`, which takes the replicate as the unit."
 )
+
+
+INDEPENDENT_READS = (
+    "reads, each assumed an independent draw (no template input given: with few template molecules behind "
+    "the reads the intervals are too narrow; give --input-copies or --input-ng, or use UMIs)"
+)
+
+
+def capped(value: dict[str, Any], copies: float | None) -> dict[str, Any]:
+    """A proportion (as :meth:`Proportion.as_dict` writes it) with its Wilson 95% interval at the effective
+    depth 1/(1/reads + 1/copies): N reads copied from M template molecules carry at most that information."""
+    if copies is None or not value["total"]:
+        return value
+    _, depth = effective_counts(value["reads"], value["total"], copies)
+    low, high = wilson_bounds(value["reads"] / value["total"], depth)
+    return {**value, "ci95_low": round(100 * low, 6), "ci95_high": round(100 * high, 6), "effective_total": round(depth, 3)}
+
+
+def _input_method(result: SampleResult) -> str:
+    if result.input_copies is None:
+        return ""
+    return (
+        f" Template input: {result.input_copies:g} copies; the intervals of the edited % and of target engagement "
+        "use the effective depth 1/(1/reads + 1/copies) (reads are copies of a limited number of template "
+        "molecules), other intervals read sampling only."
+    )
+
+
+def _sampling(result: SampleResult) -> dict[str, Any]:
+    """What the per-sample intervals count, for summary.json."""
+    if result.input_copies is None:
+        return {"unit": INDEPENDENT_READS, "input_copies": None, "effective_classified": None}
+    _, depth = effective_counts(0, result.tally.classified, result.input_copies)
+    return {"unit": "reads capped by the template input at the effective depth 1/(1/reads + 1/copies)",
+            "input_copies": result.input_copies, "effective_classified": round(depth, 3)}  # fmt: skip
 
 
 def summary_document(result: SampleResult) -> dict[str, Any]:
@@ -83,7 +119,8 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "exons": [f"{start + 1}-{end}" for start, end in design.exons],
         },
         "settings": settings,
-        "method": f"{METHOD} {_counting_rule(result)}",
+        "method": f"{METHOD}{_input_method(result)} {_counting_rule(result)}",
+        "sampling": _sampling(result),
         "reads": {
             "input": reads.reads_in,
             "paired": reads.paired,
@@ -104,7 +141,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
         },
         "outcomes": outcomes,
         "outcome_labels": {outcome: CLASS_LABELS[outcome] for outcome in applicable},
-        "edited": tally.edited.as_dict(),
+        "edited": capped(tally.edited.as_dict(), result.input_copies),
         "edit_types": {
             "insertion": Proportion(tally.with_insertion, tally.classified).as_dict(),
             "deletion": Proportion(tally.with_deletion, tally.classified).as_dict(),
@@ -139,7 +176,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "edited": per_molecule.edited.as_dict(),
         }
     document["warnings"] = quality_warnings(result)
-    base_editing = base_editing_summary(design, tally)
+    base_editing = _base_editing(result)
     if base_editing is not None:
         document["base_editing"] = base_editing
     if design.exons:
@@ -152,13 +189,21 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
     return document
 
 
+def _base_editing(result: SampleResult) -> dict[str, Any] | None:
+    """The base-editing summary, its target engagement interval at the effective depth of the input."""
+    editing = base_editing_summary(result.design, result.tally)
+    if editing and editing.get("target"):
+        editing["target"]["engagement"] = capped(editing["target"]["engagement"], result.input_copies)
+    return editing
+
+
 def headline(result: SampleResult) -> str:
     """The answer to the question asked, first: with a base editor and a target base, the target's conversion
     with its 95% CI (then any change in the window); otherwise the edited reads."""
-    edited = result.tally.edited
-    low, high = edited.interval
-    text = f"edited {edited.percent:.2f}% (95% CI {low:.2f}-{high:.2f})"
-    editing = base_editing_summary(result.design, result.tally)
+    edited = capped(result.tally.edited.as_dict(), result.input_copies)
+    low, high = edited["ci95_low"], edited["ci95_high"]
+    text = f"edited {edited['percent']:.2f}% (95% CI {low:.2f}-{high:.2f})"
+    editing = _base_editing(result)
     target = (editing or {}).get("target")
     if not editing or not target:
         return text

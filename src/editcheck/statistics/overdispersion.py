@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+import numpy as np
 from scipy import stats
 
 from editcheck.statistics.replicates import empirical_logit
@@ -51,6 +52,8 @@ Counts = Sequence[tuple[float, float]]
 """(edited, reads) per replicate, possibly fractional after the effective-sample-size scaling."""
 
 MIN_SITES_EMPIRICAL = 8
+TAU2_NODES = 6
+_HERMITE = np.polynomial.hermite_e.hermegauss(TAU2_NODES)
 
 
 def effective_counts(edited: int, reads: int, molecules: float | None) -> tuple[float, float]:
@@ -72,8 +75,9 @@ def _sampling_variance(reads: float, proportion: float) -> float:
     return 1.0 / (reads * proportion * (1.0 - proportion))
 
 
-def between_replicate_variance(groups: Sequence[Counts]) -> tuple[float, int]:
-    """DerSimonian-Laird tau2 pooled over groups of replicates; returns (tau2, groups used)."""
+def between_replicate_variance(groups: Sequence[Counts]) -> tuple[float, int, float]:
+    """DerSimonian-Laird tau2 pooled over groups of replicates; returns (tau2, groups used, the
+    sampling variance its units carry: degrees of freedom / scale, see :func:`tau2_draws`)."""
     q_total = degrees = scale = 0.0
     used = 0
     for group in groups:
@@ -90,12 +94,13 @@ def between_replicate_variance(groups: Sequence[Counts]) -> tuple[float, int]:
         scale += total - sum(w * w for w in weights) / total
         used += 1
     if used == 0 or scale <= 0:
-        return 0.0, used
-    return max(0.0, (q_total - degrees) / scale), used
+        return 0.0, used, 0.0
+    return max(0.0, (q_total - degrees) / scale), used, degrees / scale
 
 
-def empirical_null_variance(sites: Sequence[tuple[Counts, Counts]]) -> tuple[float, int]:
-    """tau2 from treated-minus-control logits across sites; returns (tau2, sites below 0 it rests on)."""
+def empirical_null_variance(sites: Sequence[tuple[Counts, Counts]]) -> tuple[float, int, float]:
+    """tau2 from treated-minus-control logits across sites; returns (tau2, sites below 0 it rests on,
+    half their mean sampling variance: the sampling variance per unit of tau2, see :func:`tau2_draws`)."""
     terms = []
     for treated, control in sites:
         treated = [(x, m) for x, m in treated if m > 0]
@@ -108,17 +113,18 @@ def empirical_null_variance(sites: Sequence[tuple[Counts, Counts]]) -> tuple[flo
         difference = empirical_logit(t_x, t_m) - empirical_logit(c_x, c_m)
         terms.append((difference, _sampling_variance(t_m, proportion) + _sampling_variance(c_m, proportion)))
     if len(terms) < MIN_SITES_EMPIRICAL:
-        return 0.0, 0
+        return 0.0, 0, 0.0
 
     below = [(difference, variance) for difference, variance in terms if difference < 0]
     if len(below) < MIN_SITES_EMPIRICAL // 2:
-        return 0.0, 0
+        return 0.0, 0, 0.0
+    sampling = sum(variance for _, variance in below) / (2 * len(below))
 
     def mean_square(tau2: float) -> float:
         return sum(difference**2 / (variance + 2 * tau2) for difference, variance in below) / len(below)
 
     if mean_square(0.0) <= 1.0:
-        return 0.0, len(below)
+        return 0.0, len(below), sampling
     low, high = 0.0, 1.0
     while mean_square(high) > 1.0 and high < 1e6:
         high *= 2
@@ -128,7 +134,31 @@ def empirical_null_variance(sites: Sequence[tuple[Counts, Counts]]) -> tuple[flo
             low = middle
         else:
             high = middle
-    return high, len(below)
+    return high, len(below), sampling
+
+
+def tau2_draws(tau2: float, sampling: float, degrees: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the panel's tau2 estimate leaves open, for the limit of detection: pairs (true tau2, the
+    estimate a test would use) as quadrature nodes, with weights summing to 1.
+
+    Both estimators are moments of units whose variance is ``sampling + tau2`` (DerSimonian-Laird:
+    replicate logits, ``sampling`` = degrees / scale; the empirical null: half the treated-minus-control
+    logit differences, ``sampling`` = half their mean sampling variance), so an estimate is
+    ``max(0, (tau2 + sampling) u - sampling)`` with ``u ~ chi2(degrees) / degrees``. Given the panel's
+    estimate ``tau2``, the truth is ``(tau2 + sampling) / u - sampling`` (the pivot inverted) and the
+    estimate a site's test then meets ``(truth + sampling) u' - sampling`` with an independent u'. u by
+    the Wilson-Hilferty cube of a normal, each integrated by Gauss-Hermite quadrature with
+    ``TAU2_NODES`` nodes (mean and variance of u within 0.2% from 4 degrees of freedom, the mean of
+    1/u from 20). Infinite degrees (tau2 not estimated): the one pair (tau2, tau2)."""
+    if math.isinf(degrees) or degrees <= 0:
+        return np.array([tau2]), np.array([tau2]), np.array([1.0])
+    normal, weights = _HERMITE
+    spread = 2.0 / (9.0 * degrees)
+    u = np.maximum(1e-3, 1.0 - spread + normal * math.sqrt(spread)) ** 3
+    truths = np.repeat(np.maximum(0.0, (tau2 + sampling) / u - sampling), len(u))
+    estimates = np.maximum(0.0, (tau2 + sampling) * np.outer(1.0 / u, u).ravel() - sampling)
+    pair_weights = np.outer(weights, weights).ravel()
+    return truths, estimates, pair_weights / pair_weights.sum()
 
 
 @dataclass(frozen=True)
@@ -218,4 +248,5 @@ __all__ = [
     "excess_interval",
     "excess_upper_bound",
     "random_effects_test",
+    "tau2_draws",
 ]
