@@ -2,7 +2,8 @@
 
 ``read_amplicon_sheet`` loads the designs, ``quantify_pool`` assigns every unique read to an amplicon
 (k-mer candidates, then alignment; see :mod:`editcheck.alignment.assignment`) and quantifies each
-amplicon with the same classifier as a single-amplicon run.
+amplicon with the same classifier as a single-amplicon run; :mod:`editcheck.results.pool` writes and reads
+its result folder.
 """
 
 from __future__ import annotations

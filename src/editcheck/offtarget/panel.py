@@ -8,6 +8,7 @@ exact test stratifies by it), ``input_copies`` or ``input_ng`` (template amount:
 of human genomic DNA at ~330 haploid copies per ng, which cap the sample's effective depth), and ``r1``
 (+ ``r2``) FASTQ paths; relative paths are read from the sheet's folder. Every sample's reads are assigned to the sites (as a pooled run) and quantified by the same
 engine as a single amplicon; edited reads per site are then compared between conditions.
+:mod:`editcheck.results.offtarget` writes and reads the panel's result folder.
 """
 
 from __future__ import annotations
