@@ -86,7 +86,7 @@ def fastq(path, reads):
 
 def test_reads_longer_than_the_limit_are_counted_too_long_and_reported(tmp_path):
     from editcheck.pipeline import quantify
-    from editcheck.report.tables import summary_document, write_sample_outputs
+    from editcheck.results.sample import summary_document, write_sample_outputs
 
     design, _ = random_design(250, seed=6)
     amplicon = design.amplicon.sequence
@@ -116,7 +116,8 @@ def test_reads_longer_than_the_limit_are_counted_too_long_and_reported(tmp_path)
 def test_too_long_reads_in_a_pool_are_counted(tmp_path):
     import json
 
-    from editcheck.pooled import quantify_pool, write_pool_outputs
+    from editcheck.pooled import quantify_pool
+    from editcheck.results.pool import write_pool_outputs
 
     first, _ = random_design(250, seed=9, name="first")
     second, _ = random_design(300, seed=10, name="second")

@@ -77,7 +77,7 @@ def test_threads_default_to_the_cores_available():
 def test_methods_text_states_the_threshold_and_the_substitution_rule(tmp_path):
     from editcheck.classification.outcomes import ClassificationSettings
     from editcheck.pipeline import AnalysisSettings
-    from editcheck.report.tables import summary_document
+    from editcheck.results.sample import summary_document
 
     reads = _fastq(tmp_path / "r.fastq", [(AMPLICON, "I" * len(AMPLICON))])
     method = summary_document(quantify(reads, design=build_design(AMPLICON, [GUIDE])))["method"]

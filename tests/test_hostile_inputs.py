@@ -207,14 +207,14 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 def test_pool_disk_full_midway_leaves_the_previous_result_untouched(tmp_path: Path, pool_reads: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    from editcheck import pooled
+    from editcheck.results import pool as pool_results
 
     sheet = pool_sheet(tmp_path / "amplicons.tsv", ["first", "second"])
     out = tmp_path / "out"
     assert run("quantify-pool", "--r1", pool_reads, "--amplicons", sheet, "-o", out).exit_code == 0
     previous = tree(out)
     other = fastq(tmp_path / "other.fastq", [SECOND.amplicon] * 3)
-    _failing_write(monkeypatch, pooled, "write_tsv", "pool_summary.tsv")
+    _failing_write(monkeypatch, pool_results, "write_tsv", "pool_summary.tsv")
     line = one_line_error(run("quantify-pool", "--r1", other, "--amplicons", sheet, "-o", out), "No space left on device")
     assert line == f"Error: {out}: cannot write the result: No space left on device"  # not "None: ..."
     assert tree(out) == previous  # no amplicon folder of the failed run mixed into the old result
@@ -222,10 +222,10 @@ def test_pool_disk_full_midway_leaves_the_previous_result_untouched(tmp_path: Pa
 
 
 def test_offtarget_disk_full_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from editcheck.offtarget import panel
+    from editcheck.results import offtarget as panel_results
 
     sites, samples = panel_inputs(tmp_path / "in", ["T1", "C1"], ["ON", "OT1"])
-    _failing_write(monkeypatch, panel, "write_tsv", "offtarget_calls.tsv")
+    _failing_write(monkeypatch, panel_results, "write_tsv", "offtarget_calls.tsv")
     out = tmp_path / "panel"
     one_line_error(run("offtarget", "--sites", sites, "--samples", samples, "-o", out), f"{out}: cannot write the result")
     assert not out.exists()  # no per-sample folders that look complete

@@ -98,7 +98,8 @@ def test_benjamini_hochberg_known_values():
 
 def test_panel_end_to_end(tmp_path):
     from editcheck import simulate
-    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel
+    from editcheck.results.offtarget import write_panel_outputs
 
     designs = simulate.random_pool(5, seed=31, near_identical_pairs=0)
     # site0: on-target 40% indels; site1: off-target 2% indels; the rest: clean.
@@ -140,7 +141,8 @@ def test_singleplex_panel_reports_the_replicates_holding_each_site(tmp_path):
     import csv
 
     from editcheck import simulate
-    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel, write_panel_outputs
+    from editcheck.offtarget.panel import read_sample_sheet, read_site_sheet, run_panel
+    from editcheck.results.offtarget import write_panel_outputs
 
     designs = simulate.random_pool(3, seed=41, near_identical_pairs=0)
     rows = ["site_id\tamplicon\tprotospacer\ton_target"]

@@ -18,7 +18,7 @@ from editcheck.pooled import quantify_pool
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
 from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.umi import UmiSettings
-from editcheck.report.tables import summary_document, write_sample_outputs
+from editcheck.results.sample import summary_document, write_sample_outputs
 
 _rng = random.Random(1010)
 AMPLICON = "".join(_rng.choice("ACGT") for _ in range(260))

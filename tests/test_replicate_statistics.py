@@ -257,7 +257,7 @@ def pcr_reads_edited(rng, reads, rate, molecules, cycles=10, efficiency=0.8):
 def test_input_amount_caps_the_on_target_interval():
     # 10,000 reads copied by PCR from 1,000 template molecules at 40% editing: the read-counted Wilson
     # interval covers the true rate ~40% of the time; at the effective depth 1/(1/reads + 1/copies) 93-97%.
-    from editcheck.report.tables import capped
+    from editcheck.results.sample import capped
     from editcheck.statistics.intervals import wilson_interval
 
     rng = np.random.default_rng(61)

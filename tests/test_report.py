@@ -13,7 +13,7 @@ from editcheck import simulate
 from editcheck.design import build_design
 from editcheck.pipeline import quantify
 from editcheck.report.appendix import write_report
-from editcheck.report.tables import write_sample_outputs
+from editcheck.results.sample import write_sample_outputs
 
 HOSTILE_NAME = "<script>alert('x')</script>&T1"
 
@@ -103,7 +103,8 @@ def test_conditions_pool_replicates_not_reads() -> None:
 
     from scipy import stats
 
-    from editcheck.report.appendix import OnTargetSample, _condition_rows
+    from editcheck.report.appendix import _condition_rows
+    from editcheck.results.sample_reader import OnTargetSample
 
     def sample(name: str, edited: int) -> OnTargetSample:
         summary = {"sample": name, "design": {"amplicon_name": "amp"}, "edited": {"reads": edited, "total": 1000}}

@@ -247,7 +247,7 @@ def quantify(
     from editcheck.pipeline import quantify as run_quantify
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
-    from editcheck.report.tables import headline, iter_read_calls, quality_warnings, write_sample_tables
+    from editcheck.results.sample import headline, iter_read_calls, quality_warnings, write_sample_tables
     from editcheck.sequence_input import names_a_file, read_sequence_argument
 
     reads, r2 = _reads_input(r1, r2, bam, site)
@@ -321,7 +321,8 @@ def quantify_pool(
     `editcheck quantify` counts it.
     """
     from editcheck.pooled import quantify_pool as run_pool
-    from editcheck.pooled import read_amplicon_sheet, write_pool_tables
+    from editcheck.pooled import read_amplicon_sheet
+    from editcheck.results.pool import write_pool_tables
 
     _check_inputs(r1, r2)
     copies = _input_copies(input_copies, input_ng)
@@ -407,11 +408,11 @@ def offtarget(
         read_sample_sheet,
         read_site_sheet,
         run_panel,
-        write_panel_tables,
     )
     from editcheck.offtarget.significance import CallSettings
     from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.collapse import QualitySettings
+    from editcheck.results.offtarget import write_panel_tables
 
     panel_sites = read_site_sheet(sites, reference_fasta)
     panel_samples = read_sample_sheet(samples)
@@ -447,7 +448,8 @@ def offtarget(
 def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, samples: Path | None, title: str,
            out: Path) -> None:  # fmt: skip
     """Write the evidence appendix: report.html (self-contained), summary.tsv and manifest.json."""
-    from editcheck.report.appendix import read_conditions, write_report
+    from editcheck.offtarget.panel import read_conditions
+    from editcheck.report.appendix import write_report
 
     if not ontarget and offtarget is None:
         raise click.UsageError("give at least one --ontarget folder or an --offtarget folder")

@@ -2,7 +2,8 @@
 
 ``read_amplicon_sheet`` loads the designs, ``quantify_pool`` assigns every unique read to an amplicon
 (k-mer candidates, then alignment; see :mod:`editcheck.alignment.assignment`) and quantifies each
-amplicon with the same classifier as a single-amplicon run.
+amplicon with the same classifier as a single-amplicon run; :mod:`editcheck.results.pool` writes and reads
+its result folder.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from editcheck.alignment.assignment import (
 from editcheck.classification.outcomes import CLASSIFIED, NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
-from editcheck.folders import output_folder, safe_names
+from editcheck.folders import safe_names
 from editcheck.naming import sample_name_from_path
-from editcheck.outputs import write_json, write_tsv
 from editcheck.pipeline import (
     AmpliconWorker,
     AnalysisSettings,
@@ -304,51 +304,3 @@ def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], MateChoice]:
         return MateChoice(mate, mates[mate][1].outcome in CLASSIFIED, amplicon)
 
     return choose
-
-
-def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:
-    """The result folder ``out_dir`` of a pooled run, all or nothing (see
-    :func:`editcheck.folders.output_folder`)."""
-    with output_folder(out_dir) as staging:
-        write_pool_tables(result, staging)
-
-
-def write_pool_tables(result: PoolResult, folder: Path) -> None:
-    """One folder of tables per amplicon (named by :func:`editcheck.folders.safe_name`), plus
-    pool_summary.tsv and assignment.json (both with the original amplicon names) into ``folder``."""
-    from editcheck.report.tables import capped, write_sample_tables
-
-    folders = safe_names([sample.design.name for sample in result.samples], "amplicon")
-    rows = []
-    for sample in result.samples:
-        write_sample_tables(sample, folder / folders[sample.design.name])
-        edited = sample.tally.edited
-        interval = capped(edited.as_dict(), sample.input_copies)
-        low, high = interval["ci95_low"], interval["ci95_high"]
-        per_molecule = sample.molecule_tally
-        molecules = ["", "", ""] if per_molecule is None else [
-            per_molecule.classified, per_molecule.edited.reads, per_molecule.edited.percent]  # fmt: skip
-        rows.append([sample.design.name, result.assigned[sample.design.name], sample.tally.classified, edited.reads,
-                     edited.percent, low, high, *molecules, folders[sample.design.name]])  # fmt: skip
-    write_json(
-        folder / "assignment.json",
-        {
-            "reads_in": result.reads.reads_in,
-            "unique_sequences": len(result.reads.sequences) + len(result.reads.unmerged_pairs),
-            "assigned": result.assigned,
-            "ambiguous": result.ambiguous,
-            "unassigned": result.unassigned,
-            "folders": folders,
-            "too_long": result.too_long,
-            "method": "k-mer candidates (k=12, both strands; every N-free k-mer of a read whose sampled k-mers "
-            "hold masked bases), then alignment score over the covered span; ties are ambiguous; reads longer "
-            "than the best candidate's maximum read length are too_long; with one amplicon every read is "
-            "counted in its tables, as quantify counts it",
-        },
-    )
-    write_tsv(
-        folder / "pool_summary.tsv",
-        ["amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high",
-         "molecules_classified", "edited_molecules", "edited_molecules_percent", "folder"],  # fmt: skip
-        rows,
-    )

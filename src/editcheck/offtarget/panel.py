@@ -8,20 +8,19 @@ exact test stratifies by it), ``input_copies`` or ``input_ng`` (template amount:
 of human genomic DNA at ~330 haploid copies per ng, which cap the sample's effective depth), and ``r1``
 (+ ``r2``) FASTQ paths; relative paths are read from the sheet's folder. Every sample's reads are assigned to the sites (as a pooled run) and quantified by the same
 engine as a single amplicon; edited reads per site are then compared between conditions.
+:mod:`editcheck.results.offtarget` writes and reads the panel's result folder.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editcheck import __version__
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError
-from editcheck.folders import output_folder, safe_names
+from editcheck.folders import safe_names
 from editcheck.offtarget.significance import (
     EDITED,
     INCONCLUSIVE,
@@ -31,11 +30,9 @@ from editcheck.offtarget.significance import (
     Replicate,
     SiteCall,
     call_panel,
-    methods_text,
 )
-from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
-from editcheck.pooled import PoolResult, check_distinct_amplicons, quantify_pool, write_pool_tables
+from editcheck.pooled import PoolResult, check_distinct_amplicons, quantify_pool
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.umi import UmiSettings
@@ -164,6 +161,11 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
     if conditions != set(CONDITIONS):
         raise InputFormatError(path, "the panel needs at least one treated and one control sample")
     return samples
+
+
+def read_conditions(path: str | Path) -> dict[str, str]:
+    """sample -> condition from a sample sheet (TSV with at least ``sample`` and ``condition``)."""
+    return {row["sample"]: row["condition"] for row in read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples")}
 
 
 def edited_reads(result: SampleResult) -> tuple[int, int]:
@@ -323,78 +325,3 @@ def panel_headline(calls: Sequence[SiteCall]) -> str:
             low, high = call.excess_ci95
             text += f"; on-target {call.site}: {call.call} (excess {call.excess_percent:.2f} pp, 95% CI {low:.2f}-{high:.2f})"
     return text
-
-
-CALL_COLUMNS = [
-    "site_id", "on_target", "call", "treated_edited", "treated_reads", "treated_percent", "treated_ci95_low",
-    "treated_ci95_high", "control_edited", "control_reads", "control_percent", "control_ci95_low", "control_ci95_high",
-    "excess_percent", "excess_ci95_low", "excess_ci95_high", "excess_upper95_percent", "p_value", "q_value",
-    "lod_percent", "replicates_treated", "replicates_control", "editor", "reason",
-]  # fmt: skip
-
-
-def write_panel_outputs(result: PanelResult, out_dir: str | Path) -> None:
-    """The result folder ``out_dir`` of a panel, all or nothing (see :func:`editcheck.folders.output_folder`)."""
-    with output_folder(out_dir) as staging:
-        write_panel_tables(result, staging)
-
-
-def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
-    """offtarget_calls.tsv and .json (every number behind each call, settings, methods), and the
-    per-sample site quantifications under samples/<sample folder>/ (see :func:`editcheck.folders.safe_name`)."""
-    editors = {site.site_id: site.editor for site in result.sites}
-    folders = safe_names(list(result.per_sample), "sample")
-    for sample, pool in result.per_sample.items():
-        write_pool_tables(pool, out_dir / "samples" / folders[sample])
-    rows = []
-    for call in result.calls:
-        rows.append([
-            call.site, call.on_target, call.call, call.treated_edited, call.treated_reads, call.treated_percent,
-            *call.treated_ci95, call.control_edited, call.control_reads, call.control_percent, *call.control_ci95,
-            call.excess_percent, *call.excess_ci95, call.excess_upper95_percent, call.p_value, call.q_value,
-            call.lod_percent, call.replicates_treated, call.replicates_control, editors[call.site], call.reason,
-        ])  # fmt: skip
-    other_sites = sum(len(panel.p_values) for panel in result.other_panels)
-    methods = methods_text(result.settings, [editor for editor in editors.values() if editor != "NUCLEASE"],
-                           result.dispersion, result.unit, (len(result.other_panels), other_sites))  # fmt: skip
-    write_json(
-        out_dir / "offtarget_calls.json",
-        {
-            "schema_version": 1,
-            "tool": "editcheck",
-            "editcheck_version": __version__,
-            "settings": {
-                "q_threshold": result.settings.q_threshold, "min_effect_percent": 100 * result.settings.min_effect,
-                "min_reads": result.settings.min_reads, "max_background_percent": 100 * result.settings.max_background,
-                "power": result.settings.power, "test": result.settings.test,
-            },  # fmt: skip
-            "dispersion": (
-                {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units,
-                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees,
-                 "unit_sampling_variance": result.dispersion.sampling}
-                if result.dispersion is not None else None
-            ),  # fmt: skip
-            "methods": methods,
-            "fdr_family": {
-                "off_target_sites": sum(not call.on_target for call in result.calls) + other_sites,
-                "other_panels": [
-                    {"calls": panel.path, "off_target_sites": len(panel.p_values)} for panel in result.other_panels
-                ],
-            },
-            "samples": [
-                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate, "pair": s.pair,
-                 "input_copies": s.input_copies,
-                 "r1": str(s.r1) if s.r1 else None, "r2": str(s.r2) if s.r2 else None,
-                 "bam": str(s.bam) if s.bam else None, "folder": f"samples/{folders[s.sample]}"}  # fmt: skip
-                for s in result.samples
-            ],
-            "sites": [
-                {**call.as_dict(), "editor": editors[call.site],
-                 "amplicon": next(site.design.amplicon.sequence for site in result.sites if site.site_id == call.site)}
-                for call in result.calls
-            ],  # fmt: skip
-        },
-    )
-    write_tsv(out_dir / "offtarget_calls.tsv", CALL_COLUMNS, rows)
-    with atomic_output(out_dir / "methods.txt") as handle:
-        handle.write(methods + "\n")

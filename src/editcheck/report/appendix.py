@@ -7,123 +7,27 @@ text are HTML-escaped by the template engine.
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from editcheck import __version__
-from editcheck.errors import InputFormatError, ParameterError
-from editcheck.folders import MARKER, output_folder, safe_name
+from editcheck.errors import ParameterError
+from editcheck.folders import MARKER, output_folder
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.provenance import build_manifest, dependency_versions, now, sha256
 from editcheck.report import plots
+from editcheck.results.offtarget import load_offtarget
+from editcheck.results.sample_reader import OnTargetSample, load_ontarget
 from editcheck.statistics.intervals import wilson_interval
 from editcheck.statistics.replicates import replicate_interval
 
 TEMPLATES = Path(__file__).parent / "templates"
 ALLELE_PLOT_ALLELES = 12
 PLOT_FLANK = 20
-
-
-@dataclass
-class OnTargetSample:
-    """What the report needs from one ``editcheck quantify`` folder."""
-
-    folder: Path
-    summary: dict[str, Any]
-    alleles: list[dict[str, str]]
-    positions: list[dict[str, str]]
-    indel_sizes: list[dict[str, str]]
-    base_editing: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return str(self.summary["sample"])
-
-
-NUMBER = (int, float)
-PROPORTION = {"reads": NUMBER, "total": NUMBER, "percent": NUMBER, "ci95_low": NUMBER, "ci95_high": NUMBER}
-SUMMARY_SCHEMA: dict[str, Any] = {
-    "sample": str, "inputs": list, "method": str, "settings": dict, "outcomes": dict, "edited": PROPORTION,
-    "edit_types": {"deletion": PROPORTION},
-    "design": {"amplicon_name": str, "amplicon": str, "guides": list},
-    "reads": {"input": NUMBER, "classified": NUMBER},
-}  # fmt: skip
-CALLS_SCHEMA: dict[str, Any] = {"samples": list, "sites": list, "methods": str, "settings": dict}
-CALLS_SAMPLE_SCHEMA: dict[str, Any] = {"sample": str, "condition": str}
-CALLS_SITE_SCHEMA: dict[str, Any] = {
-    "site": str, "on_target": bool, "call": str, "excess_percent": NUMBER, "excess_ci95": list, "lod_percent": NUMBER,
-    "treated": list, "control": list,
-}  # fmt: skip
-ASSIGNMENT_SCHEMA: dict[str, Any] = {"reads_in": NUMBER, "assigned": dict, "unassigned": NUMBER, "ambiguous": NUMBER}
-TSV_COLUMNS = {
-    "alleles.tsv": ("reference", "aligned_sequence", "outcome", "percent_of_aligned"),
-    "positions.tsv": ("reference", "position", "reference_base", "in_window", "A", "C", "G", "T", "N", "deletion",
-                      "insertion_after"),
-    "indel_sizes.tsv": ("kind", "size", "reads"),
-    "base_editing.tsv": ("in_editing_window",),
-}  # fmt: skip
-
-
-def check_document(document: Any, schema: dict[str, Any], path: Path, where: str = "") -> None:
-    """A result file's required fields and their types: one line naming the file and what is missing."""
-    if not isinstance(document, dict):
-        raise InputFormatError(path, f"{repr(where) if where else 'the document'} is not a JSON object (not an editcheck result file?)")
-    for key, expected in schema.items():
-        name = f"{where}.{key}" if where else key
-        if key not in document:
-            raise InputFormatError(path, f"missing {name!r} (not an editcheck result file, or from another version?)")
-        value = document[key]
-        if isinstance(expected, dict):
-            check_document(value, expected, path, name)
-        elif not isinstance(value, expected) or (expected is NUMBER and isinstance(value, bool)):
-            raise InputFormatError(path, f"{name!r} has the wrong type ({type(value).__name__})")
-
-
-def _read_tsv(path: Path) -> list[dict[str, str]]:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
-    except FileNotFoundError:
-        raise InputFormatError(path, "file not found (is this an editcheck result folder?)") from None
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise InputFormatError(path, f"not a readable table ({error})") from None
-    columns = rows[0].keys() if rows else ()
-    for column in TSV_COLUMNS.get(path.name, ()):
-        if rows and column not in columns:
-            raise InputFormatError(path, f"missing column {column!r} (not an editcheck result table?)")
-    return rows
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFormatError(path, "file not found (is this an editcheck result folder?)") from None
-    except json.JSONDecodeError as error:
-        raise InputFormatError(path, f"not valid JSON ({error.msg} at line {error.lineno})") from None
-    except UnicodeDecodeError:
-        raise InputFormatError(path, "not a text (JSON) file") from None
-
-
-def load_ontarget(folder: str | Path) -> OnTargetSample:
-    """Load one on-target result folder."""
-    folder = Path(folder)
-    summary = _read_json(folder / "summary.json")
-    check_document(summary, SUMMARY_SCHEMA, folder / "summary.json")
-    for name, value in summary["outcomes"].items():
-        check_document(value, PROPORTION, folder / "summary.json", f"outcomes.{name}")
-    base_editing = _read_tsv(folder / "base_editing.tsv") if (folder / "base_editing.tsv").exists() else []
-    return OnTargetSample(
-        folder, summary, _read_tsv(folder / "alleles.tsv"), _read_tsv(folder / "positions.tsv"),
-        _read_tsv(folder / "indel_sizes.tsv"), base_editing,
-    )  # fmt: skip
 
 
 def _outcome_rank(name: str) -> tuple[int, str]:
@@ -265,34 +169,6 @@ def _qc_plot(samples: Sequence[OnTargetSample], offtarget: dict[str, Any] | None
             fates["not_aligned"].append(entry["unassigned"] + entry["ambiguous"])
             fates["too_long"].append(entry.get("too_long", 0))
     return plots.read_qc(names, fates)
-
-
-def load_offtarget(folder: str | Path) -> dict[str, Any]:
-    """Calls and per-sample assignment of one ``editcheck offtarget`` folder."""
-    folder = Path(folder)
-    document: dict[str, Any] = _read_json(folder / "offtarget_calls.json")
-    check_document(document, CALLS_SCHEMA, folder / "offtarget_calls.json")
-    for number, sample in enumerate(document["samples"]):
-        check_document(sample, CALLS_SAMPLE_SCHEMA, folder / "offtarget_calls.json", f"samples[{number}]")
-    for number, site in enumerate(document["sites"]):
-        check_document(site, CALLS_SITE_SCHEMA, folder / "offtarget_calls.json", f"sites[{number}]")
-    assignments = []
-    for sample in document["samples"]:
-        path = folder / "samples" / safe_name(sample["sample"]) / "assignment.json"
-        assignment = _read_json(path)
-        check_document(assignment, ASSIGNMENT_SCHEMA, path)
-        assignments.append({"sample": sample["sample"], "condition": sample["condition"], **assignment})
-    document["assignments"] = assignments
-    document["folder"] = str(folder)
-    return document
-
-
-def read_conditions(path: str | Path) -> dict[str, str]:
-    """sample -> condition from a sample sheet (TSV with at least ``sample`` and ``condition``)."""
-    from editcheck.offtarget.panel import SAMPLE_COLUMNS
-    from editcheck.sheets import read_sheet
-
-    return {row["sample"]: row["condition"] for row in read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples")}
 
 
 def multiplicity_statement(samples: Sequence[OnTargetSample], panel: dict[str, Any] | None) -> str:

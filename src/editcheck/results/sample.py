@@ -1,4 +1,5 @@
-"""Machine-readable outputs of one sample: summary.tsv/.json, alleles, positions, indel sizes, per-read calls."""
+"""Writer of one sample's on-target result folder: summary.tsv/.json, alleles, positions, indel sizes, base
+editing, per-read calls (the reader is :mod:`editcheck.results.sample_reader`; the column lists are here)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ from editcheck.sequences import reverse_complement
 from editcheck.statistics.overdispersion import effective_counts, wilson_bounds
 
 SCHEMA_VERSION = 1
+SUMMARY_COLUMNS = ("sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high")
+ALLELE_COLUMNS = ("reference", "aligned_sequence", "outcome", "events", "reads", "percent_of_aligned")
+POSITION_COLUMNS = ("reference", "position", "reference_base", "in_window", "reads_covering",
+                    "A", "C", "G", "T", "N", "deletion", "insertion_after")  # fmt: skip
+INDEL_SIZE_COLUMNS = ("kind", "size", "reads", "percent_of_classified")
+BASE_EDITING_COLUMNS = (
+    "position", "protospacer_position", "reference_base", "in_editing_window", "is_target",
+    "reads_covering", "converted_reads", "converted_percent_of_reads", "ci95_low", "ci95_high",
+    "from_plus_to_reads", "converted_percent_of_from_plus_to", "ci95_low_from_plus_to",
+    "ci95_high_from_plus_to",
+)  # fmt: skip
+READ_CALL_COLUMNS = ("read_id", "outcome", "events", "base_edit")
 METHOD = (
     "Reads collapsed to unique sequences; each aligned end to end to the amplicon (and HDR outcome) with WFA2 "
     "(affine gaps: match 0, mismatch 18, gap open 36, extend 9, i.e. +5/-4/-20/-2 scores), read overhang clipped; "
@@ -315,22 +328,17 @@ def write_sample_tables(result: SampleResult, folder: Path, read_calls: Iterator
     document = summary_document(result)
     names = ["summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "indel_sizes.tsv"]
     write_json(folder / "summary.json", document)
-    write_tsv(
-        folder / "summary.tsv",
-        ["sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high"],
-        _summary_rows(document),
-    )
+    write_tsv(folder / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(document))
     total = result.tally.aligned
     write_tsv(
         folder / "alleles.tsv",
-        ["reference", "aligned_sequence", "outcome", "events", "reads", "percent_of_aligned"],
+        ALLELE_COLUMNS,
         [[a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
          for a in result.tally.alleles],  # fmt: skip
     )
     write_tsv(
         folder / "positions.tsv",
-        ["reference", "position", "reference_base", "in_window", "reads_covering",
-         "A", "C", "G", "T", "N", "deletion", "insertion_after"],  # fmt: skip
+        POSITION_COLUMNS,
         list(_position_rows(result)),
     )
     classified = result.tally.classified
@@ -343,15 +351,12 @@ def write_sample_tables(result: SampleResult, folder: Path, read_calls: Iterator
         )
         for size, reads in sorted(sizes.items())
     ]
-    write_tsv(folder / "indel_sizes.tsv", ["kind", "size", "reads", "percent_of_classified"], size_rows)
+    write_tsv(folder / "indel_sizes.tsv", INDEL_SIZE_COLUMNS, size_rows)
     if result.design.base_editor is not None:
         rows = conversion_table(result.design, result.tally)
         write_tsv(
             folder / "base_editing.tsv",
-            ["position", "protospacer_position", "reference_base", "in_editing_window", "is_target",
-             "reads_covering", "converted_reads", "converted_percent_of_reads", "ci95_low", "ci95_high",
-             "from_plus_to_reads", "converted_percent_of_from_plus_to", "ci95_low_from_plus_to",
-             "ci95_high_from_plus_to"],  # fmt: skip
+            BASE_EDITING_COLUMNS,
             [[row.position, row.protospacer_position, row.reference_base, row.in_editing_window, row.is_target,
               row.converted.total, row.converted.reads, row.converted.percent, *row.converted.interval,
               row.converted_of_from_plus_to.total, row.converted_of_from_plus_to.percent,
@@ -359,7 +364,7 @@ def write_sample_tables(result: SampleResult, folder: Path, read_calls: Iterator
         )
         names.append("base_editing.tsv")
     if read_calls is not None:
-        write_tsv_gz(folder / "reads.tsv.gz", ["read_id", "outcome", "events", "base_edit"], read_calls)
+        write_tsv_gz(folder / "reads.tsv.gz", READ_CALL_COLUMNS, read_calls)
         names.append("reads.tsv.gz")
     return names
 
