@@ -38,7 +38,7 @@ def test_runtime_dependencies_leave_out_test_tools_and_workflow_needs() -> None:
     assert not runtime & NOT_RUNTIME
     extras = project["optional-dependencies"]
     assert {"pandas", "snakemake"} <= _names(extras["workflow"])
-    assert {"pytest", "mypy", "ruff", "editcheck"} <= _names(extras["test"])
+    assert {"pytest", "mypy", "ruff", "import-linter", "editcheck"} <= _names(extras["test"])
     # Every tool CI runs is pinned to a range: an unbounded linter release could fail CI on unchanged code.
     for requirement in extras["test"]:
         if not requirement.startswith("editcheck"):
