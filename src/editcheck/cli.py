@@ -188,13 +188,13 @@ def _input_options(function: Any) -> Any:
 
 def _input_copies(input_copies: float | None, input_ng: float | None) -> float | None:
     """Template copies from --input-copies or --input-ng (one of them), or None."""
-    from editcheck.offtarget.panel import COPIES_PER_NG
-
     if input_copies is not None and input_ng is not None:
         raise click.UsageError("give --input-copies or --input-ng, not both")
-    if input_ng is not None:
-        return float(input_ng * COPIES_PER_NG)
-    return input_copies
+    if input_ng is None:
+        return input_copies
+    from editcheck.offtarget.panel import COPIES_PER_NG  # imports scipy: only when it is needed
+
+    return float(input_ng * COPIES_PER_NG)
 
 
 @main.command()

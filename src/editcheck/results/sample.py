@@ -32,7 +32,7 @@ from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
 from editcheck.sequences import reverse_complement
-from editcheck.statistics.overdispersion import effective_counts, wilson_bounds
+from editcheck.statistics.intervals import effective_counts, wilson_bounds
 
 SCHEMA_VERSION = 1
 SUMMARY_COLUMNS = ("sample", "group", "name", "reads", "total", "percent", "ci95_low", "ci95_high")

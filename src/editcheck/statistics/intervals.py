@@ -25,3 +25,24 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     low = 0.0 if successes == 0 else max(0.0, centre - half_width)
     high = 1.0 if successes == trials else min(1.0, centre + half_width)
     return low, high
+
+
+def effective_counts(edited: int, reads: int, molecules: float | None) -> tuple[float, float]:
+    """(edited, reads) scaled to the effective sample size ``1 / (1/reads + 1/molecules)``."""
+    if molecules is None or reads <= 0:
+        return float(edited), float(reads)
+    if molecules <= 0:
+        return 0.0, 0.0
+    effective = 1.0 / (1.0 / reads + 1.0 / molecules)
+    return edited * effective / reads, effective
+
+
+def wilson_bounds(proportion: float, reads: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion observed over a (possibly fractional) sample size."""
+    if reads <= 0:
+        return 0.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    denominator = 1 + z * z / reads
+    centre = (proportion + z * z / (2 * reads)) / denominator
+    half = z * math.sqrt(max(0.0, proportion * (1 - proportion)) / reads + z * z / (4 * reads * reads)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)

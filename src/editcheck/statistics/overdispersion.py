@@ -41,11 +41,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 from scipy import stats
 
+from editcheck.statistics.intervals import effective_counts, wilson_bounds
 from editcheck.statistics.replicates import empirical_logit
 
 Counts = Sequence[tuple[float, float]]
@@ -54,16 +54,6 @@ Counts = Sequence[tuple[float, float]]
 MIN_SITES_EMPIRICAL = 8
 TAU2_NODES = 6
 _HERMITE = np.polynomial.hermite_e.hermegauss(TAU2_NODES)
-
-
-def effective_counts(edited: int, reads: int, molecules: float | None) -> tuple[float, float]:
-    """(edited, reads) scaled to the effective sample size ``1 / (1/reads + 1/molecules)``."""
-    if molecules is None or reads <= 0:
-        return float(edited), float(reads)
-    if molecules <= 0:
-        return 0.0, 0.0
-    effective = 1.0 / (1.0 / reads + 1.0 / molecules)
-    return edited * effective / reads, effective
 
 
 def pooled_proportion(counts: Counts) -> float:
@@ -178,17 +168,6 @@ class ConditionMean:
         (a Wald interval on the logit scale is not: with no edited read it reached 0.45% at 2,200
         reads where the rule of three gives 0.14%)."""
         return wilson_bounds(self.proportion, self.effective_reads, confidence)
-
-
-def wilson_bounds(proportion: float, reads: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion observed over a (possibly fractional) sample size."""
-    if reads <= 0:
-        return 0.0, 1.0
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    denominator = 1 + z * z / reads
-    centre = (proportion + z * z / (2 * reads)) / denominator
-    half = z * math.sqrt(max(0.0, proportion * (1 - proportion)) / reads + z * z / (4 * reads * reads)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def condition_mean(counts: Counts, tau2: float, proportion: float | None = None) -> ConditionMean:
