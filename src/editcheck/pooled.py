@@ -215,7 +215,16 @@ def quantify_pool(
 def assign_pair(
     first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
 ) -> tuple[int, AlignedRead | None, ReadCall | None]:
-    """The amplicon, alignment and call of an unmerged pair from its mates' (R1, R2 reverse-complemented).
+    """The amplicon, alignment and call of an unmerged pair from its mates' (R1, R2 reverse-complemented);
+    see :func:`pair_assignment`."""
+    amplicon, _, (aligned, call) = pair_assignment(first, second)
+    return (amplicon, aligned, call) if amplicon >= 0 else (amplicon, None, None)
+
+
+def pair_assignment(
+    first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
+) -> tuple[int, int, tuple[AlignedRead | None, ReadCall]]:
+    """(amplicon or negative status, the mate that speaks (0 = R1), its alignment and call) for an unmerged pair.
 
     A mate that found no amplicon, or could not tell amplicons apart, leaves the pair to the other mate;
     mates assigned to different amplicons make the pair ambiguous.  Within its amplicon the pair is
@@ -223,19 +232,18 @@ def assign_pair(
     """
     amplicons = {result[0] for result in (first, second) if result[0] >= 0}
     if len(amplicons) > 1:
-        return AMBIGUOUS_AMPLICON, None, None
-    if not amplicons:
-        for status in (AMBIGUOUS_AMPLICON, TOO_LONG_AMPLICON):
-            if status in (first[0], second[0]):
-                return status, None, None
-        return UNASSIGNED, None, None
-    amplicon = amplicons.pop()
+        amplicon = AMBIGUOUS_AMPLICON
+    elif amplicons:
+        amplicon = amplicons.pop()
+    else:
+        statuses = (first[0], second[0])
+        amplicon = next((s for s in (AMBIGUOUS_AMPLICON, TOO_LONG_AMPLICON) if s in statuses), UNASSIGNED)
     mates = [
-        (aligned, call) if number == amplicon and call is not None else (None, ReadCall(NOT_ALIGNED))
+        (aligned, call) if number == amplicon >= 0 and call is not None else (None, ReadCall(NOT_ALIGNED))
         for number, aligned, call in (first, second)
     ]
-    aligned, call = mates[choose_mate(mates)]
-    return amplicon, aligned, call
+    mate = choose_mate(mates)
+    return amplicon, mate, mates[mate]
 
 
 def _quantify_pool_molecules(
@@ -291,16 +299,11 @@ def _quantify_pool_molecules(
 
 def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], MateChoice]:
     """``choose(R1, R2 reverse-complemented)`` -> the pair's amplicon (:func:`assign_pair`: mates assigned to
-    different amplicons make it ambiguous) and the mate :func:`choose_mate` picks there, as without UMIs."""
+    different amplicons make it ambiguous) and the mate :func:`choose_mate` picks there (:func:`pair_assignment`,
+    as without UMIs)."""
 
     def choose(first: str, second: str) -> MateChoice:
-        results = (worker(first), worker(second))
-        amplicon = assign_pair(*results)[0]
-        mates = [
-            (aligned, call) if number == amplicon and call is not None else (None, ReadCall(NOT_ALIGNED))
-            for number, aligned, call in results
-        ]
-        mate = choose_mate(mates)
-        return MateChoice(mate, mates[mate][1].outcome in CLASSIFIED, amplicon)
+        amplicon, mate, (_, call) = pair_assignment(worker(first), worker(second))
+        return MateChoice(mate, call.outcome in CLASSIFIED, amplicon)
 
     return choose
