@@ -14,6 +14,9 @@ a chance match at a far amplicon end cannot turn the uncovered part into a "dele
 Large alignment problems run in WFA2's low-memory modes (bidirectional BiWFA end to end, whose
 memory grows with the alignment score rather than its square; ``low`` with free ends), and reads
 longer than :func:`max_read_length` are not aligned at all (they are counted as ``too_long``).
+
+Over 500 lines by choice: the seeded covered-span search, the WFA2 memory modes and the CIGAR walk all
+work on one alignment state; indel placement and classification already live in their own modules.
 """
 
 from __future__ import annotations

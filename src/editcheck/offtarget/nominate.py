@@ -30,6 +30,9 @@ bulge nearest the guide's 5' end is kept.
 
 Coordinates are 0-based half-open on the + strand in :class:`Site`; the TSV written by
 :func:`write_sites` gives 1-based starts, as people count, and the BED file 0-based starts.
+
+Over 500 lines by choice: the block scan, the bulge shifts and the site records share the coded-plane
+layout described above; split apart, each piece would need that layout as a public interface.
 """
 
 from __future__ import annotations

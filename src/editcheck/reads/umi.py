@@ -65,6 +65,9 @@ base.  The sums are needed for exact, order-independent tie-breaks, which may in
 molecule had a second distinct sequence.  This dominates memory: 1M 250-bp reads in 100k molecules with a
 0.2% error rate (~500k pairs, most of them one read with a sequencing error) take ~25 MB without qualities
 and ~240 MB with them.  Pass no qualities to skip it (ties then go by base order).
+
+Over 500 lines by choice: extraction, the per-molecule quality sums and the consensus vote share one
+family representation, and keeping them together keeps that packed layout private to this module.
 """
 
 from __future__ import annotations
