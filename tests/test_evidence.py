@@ -216,7 +216,9 @@ def test_end_to_end_from_quantify_and_offtarget_folders(tmp_path):
         reads = tmp_path / f"{name}.fastq.gz"
         spec = simulate.BaseEditorSpec(target_rate=rate, bystander_rate=0.1 if rate else 0.0)
         truths[name] = simulate.simulate(design, 1200, reads, base_editor=spec, seed=seed)["base_editing"]
-        write_sample_outputs(quantify(reads, design=built, sample=name), tmp_path / name)
+        result = quantify(reads, design=built, sample=name)
+        result.input_copies = 200.0 if name == "T2" else None  # as `quantify --input-copies 200` records it
+        write_sample_outputs(result, tmp_path / name)
         folders.append(tmp_path / name)
     metadata = {
         "T1": SampleMetadata("A", "treated", "1", "mouse1", "animal model", "liver", 28.0, "4 wk"),
@@ -229,6 +231,10 @@ def test_end_to_end_from_quantify_and_offtarget_folders(tmp_path):
         assert estimate.target_engagement is not None
         assert abs(estimate.target_engagement.edited - truths[estimate.sample]["target_converted_reads"]) <= 3
         assert 1190 <= estimate.target_engagement.total <= 1200  # reads with the target base masked are not counted
+    engagement = samples[2].target_engagement
+    assert engagement.effective_total == pytest.approx(1 / (1 / engagement.total + 1 / 200), abs=1e-3)
+    assert samples[2].edited.effective_total == pytest.approx(1 / (1 / samples[2].edited.total + 1 / 200), abs=1e-3)
+    assert samples[1].target_engagement.effective_total is None
     groups = group_estimates(samples)
     treated = next(g for g in groups if g.condition == "treated")
     assert treated.headline.low <= 40.0 <= treated.headline.high and treated.headline.replicates == 2
