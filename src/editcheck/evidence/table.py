@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from editcheck.errors import ParameterError
 from editcheck.evidence.groups import GroupEstimate, pooled
-from editcheck.evidence.records import PanelSummary, SampleEstimate
+from editcheck.evidence.records import TREATED, PanelSummary, SampleEstimate
 from editcheck.evidence.series import DurabilitySeries, edited_offtarget_sites
 from editcheck.statistics.durability import PointEstimate
 
@@ -136,7 +136,7 @@ def evidence_table(groups: Sequence[GroupEstimate], samples: Sequence[SampleEsti
     """One row per treated group (in the groups' order). The control estimate is shown with either rule."""
     rows = []
     for group in groups:
-        if group.condition != "treated":
+        if group.condition != TREATED:
             continue
         control, source = control_estimate(samples, group.design_id, group.tissue, group.measure)
         result, threshold = judge(group, rule, control)
