@@ -201,7 +201,8 @@ def test_genome_aligned_input_gives_genome_coordinates(simulated, tmp_path, exte
 def test_workflow_option_write_vcf_passes_the_flag(tmp_path):
     """config ontarget.write_vcf (off by default) adds --write-vcf to every quantify job."""
     import yaml
-    from test_workflow import make_workdir, needs_snakemake, run_snakemake
+
+    from test_workflow import make_workdir, needs_snakemake, run_snakemake  # the workflow tests' demo helpers
 
     if needs_snakemake.args[0]:
         pytest.skip(needs_snakemake.kwargs["reason"])
