@@ -12,7 +12,8 @@ with ``--site``) on the genome: the site's contig, the amplicon's first base at 
 REF/ALT are left-normalised as bcftools expects: an indel in a repeat is shifted to its leftmost
 equivalent position on the amplicon and written with the base before it (the base after it when it
 starts at the amplicon's first base). editcheck's own, cut-placed representation of the event (the
-``events`` notation of alleles.tsv, 1-based on the amplicon, e.g. ``92_94del``) is kept in INFO/EVENT.
+``events`` notation of alleles.tsv, 1-based on the amplicon, e.g. ``92_94del``) is kept in INFO/EVENT. On the genome the shift stops at the amplicon's first base (the bases
+before it are not known here): ``bcftools norm -f genome.fa`` may move such a rare indel further left.
 
 The header has no date (reruns give the same bytes) and the editcheck version in ``##source``.
 Per-sample files merge into a study VCF with ``bcftools merge`` (per-sample values are also in FORMAT).
