@@ -117,3 +117,16 @@ def test_multiqc_shows_the_editcheck_sections_with_the_result_numbers(report_fol
     assert {row["call"] for row in sites.values()} == {"EDITED", "NOT_DETECTED"}
     html = (out / "multiqc_report.html").read_text()
     assert "On-target editing" in html and "Read fates" in html and "Off-target panel" in html
+
+
+def test_without_a_target_base_the_table_has_no_target_columns(report_folder: Path, tmp_path: Path) -> None:
+    from editcheck.report.multiqc import SUMMARY_NAME, write_multiqc
+    from editcheck.results.sample_reader import load_ontarget
+
+    sample = load_ontarget(report_folder / "T1")
+    del sample.summary["base_editing"]  # as a nuclease's summary
+    assert write_multiqc([sample], None, tmp_path) == [SUMMARY_NAME, "editcheck_read_fates_mqc.json"]
+    lines = [line for line in (tmp_path / SUMMARY_NAME).read_text().splitlines() if not line.startswith("#")]
+    assert lines[0].split("\t") == ["Sample", "amplicon", "reads", "aligned_percent", "classified", "edited_percent",
+                                    "edited_ci95_low", "edited_ci95_high"]  # fmt: skip
+    assert lines[1].split("\t")[:3] == ["T1", "demo_ABE_site", "1500"]

@@ -217,3 +217,24 @@ def test_workflow_option_write_vcf_passes_the_flag(tmp_path):
     assert with_vcf.returncode == 0, with_vcf.stderr[-2000:]
     commands = [line for line in with_vcf.stdout.splitlines() if "editcheck quantify" in line]
     assert commands and all("--write-vcf" in line for line in commands)
+
+
+def test_user_names_in_the_vcf(simulated, tmp_path, external_tool):
+    """An amplicon name that is no valid contig ID becomes a safe one (also in amplicon.fa); a sample name that
+    cannot be a VCF column is a one-line error and nothing is written."""
+    reads, truth = simulated
+    amplicon = truth["design"]["amplicon"]
+    out = tmp_path / "named"
+    code, output = _cli("quantify", "--r1", reads, "-a", amplicon, "--amplicon-name", "EMX1 site <1>", "-g",
+                        truth["design"]["guide"], "--sample", "#S 1", "--write-vcf", "-o", out)  # fmt: skip
+    assert code == 0, output
+    meta, records = read_vcf(out / "edits.vcf.gz")
+    contig = records[0]["#CHROM"]
+    assert contig.startswith("EMX1_site__1__") and f"##contig=<ID={contig},length={len(amplicon)}>" in meta
+    assert (out / "amplicon.fa").read_text() == f">{contig}\n{amplicon}\n"
+    check_with_bcftools(external_tool, out / "edits.vcf.gz", out / "amplicon.fa")
+    bad = tmp_path / "bad"
+    result = CliRunner().invoke(main, ["quantify", "--r1", str(reads), "-a", amplicon, "--sample", "S\t1",
+                                       "--write-vcf", "-o", str(bad)])  # fmt: skip
+    assert result.exit_code == 1 and "cannot name a VCF sample column" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not bad.exists()

@@ -87,7 +87,8 @@ def _write_table(path: Path, config: dict[str, Any], first: str, rows: Sequence[
 
 
 def summary_rows(samples: Sequence[OnTargetSample]) -> list[list[Any]]:
-    """One row per sample, in the columns of :data:`SUMMARY_HEADERS` (empty without a target base)."""
+    """One row per sample, in the columns of :data:`SUMMARY_HEADERS` (the last three, target engagement,
+    empty without a target base)."""
     rows = []
     for sample in sorted(samples, key=lambda sample: sample.name):
         summary = sample.summary
@@ -131,6 +132,11 @@ def write_multiqc(samples: Sequence[OnTargetSample], panel: dict[str, Any] | Non
     """Write the MultiQC custom-content files into ``folder``; returns their names."""
     names = []
     if samples:
+        rows = summary_rows(samples)
+        headers = dict(SUMMARY_HEADERS)
+        if all(row[-3] == "" for row in rows):  # no target base in any sample: no target columns
+            rows = [row[:-3] for row in rows]
+            headers = {key: value for key, value in headers.items() if not key.startswith("target_")}
         _write_table(folder / SUMMARY_NAME, {
             "id": "editcheck_summary", "section_name": "On-target editing",
             "description": "Per sample: reads, aligned %, edited % and (with a base editor) target engagement, with "
@@ -138,8 +144,8 @@ def write_multiqc(samples: Sequence[OnTargetSample], panel: dict[str, Any] | Non
             "plot_type": "table", **PARENT,
             "pconfig": {"id": "editcheck_summary_table", "title": "editcheck: on-target editing", "namespace": "editcheck",
                         "col1_header": "Sample"},
-            "headers": SUMMARY_HEADERS,
-        }, "Sample", summary_rows(samples))  # fmt: skip
+            "headers": headers,
+        }, "Sample", rows)  # fmt: skip
         write_json(folder / FATES_NAME, {
             "id": "editcheck_read_fates", "section_name": "Read fates",
             "description": "What became of every sample's reads: classified (edited or not), or why not.",
