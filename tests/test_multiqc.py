@@ -78,7 +78,7 @@ def test_multiqc_shows_the_editcheck_sections_with_the_result_numbers(report_fol
     _multiqc()
     out = tmp_path / "multiqc"
     command = [sys.executable, "-m", "multiqc", str(report_folder / "report"), "-o", str(out), "--strict",
-               "--no-version-check", "--no-ai"]  # fmt: skip
+               "--no-version-check"]  # fmt: skip
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
     data = json.loads((out / "multiqc_data" / "multiqc_data.json").read_text())["report_saved_raw_data"]
