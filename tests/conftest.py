@@ -28,3 +28,26 @@ def simulated_100k(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     design = simulate.random_design(seed=2024)
     truth = simulate.simulate(design, 100_000, folder / "r1.fastq.gz", error_rate=0.002, seed=7)
     return folder / "r1.fastq.gz", truth
+
+
+REQUIRE_TOOLS = "EDITCHECK_REQUIRE_TOOLS"
+"""Set by .ci/run after installing bcftools and samtools: a missing tool then fails the test instead of skipping it."""
+
+
+@pytest.fixture(scope="session")
+def external_tool():
+    """``external_tool(name)``: the path of a command-line tool (bcftools, samtools); skips with the reason
+    when it is missing, or fails when $EDITCHECK_REQUIRE_TOOLS is set (CI installs them)."""
+    import os
+    import shutil
+
+    def find(name: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            message = f"{name} is not installed (Debian: apt-get install -y {name})"
+            if os.environ.get(REQUIRE_TOOLS):
+                pytest.fail(f"{message}, and ${REQUIRE_TOOLS} says CI installed it")
+            pytest.skip(message)
+        return path
+
+    return find

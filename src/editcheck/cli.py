@@ -23,7 +23,8 @@ from editcheck.naming import available_cores
 from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
 
 if TYPE_CHECKING:
-    from editcheck.pipeline import AnalysisSettings
+    from editcheck.pipeline import AnalysisSettings, SampleResult
+    from editcheck.reads.alignments import GenomeSite
     from editcheck.reads.umi import UmiSettings
 
 logger = logging.getLogger("editcheck")
@@ -229,6 +230,8 @@ def _input_copies(input_copies: float | None, input_ng: float | None) -> float |
 @click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse reads by UMI: from the read header or the read's first bases.")
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
+@click.option("--write-vcf", is_flag=True, help="Also write edits.vcf.gz (+ .tbi): every event with its reads and allele fraction, left-normalised; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.")
+@click.option("--vcf-min-reads", default=1, show_default=True, type=click.IntRange(1), help="With --write-vcf: events seen in fewer reads are left out.")
 @_input_options
 @_analysis_options
 @_reports_errors
@@ -239,13 +242,14 @@ def quantify(
     target_position: int | None, target_protospacer_position: int | None, pegrna_spacers: tuple[str, ...],
     pegrna_extensions: tuple[str, ...], nicking_guides: tuple[str, ...], pegrna_scaffold: str | None,
     coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
-    umi_source: str | None, umi_length: int, write_reads: bool, input_copies: float | None, input_ng: float | None,
-    settings: AnalysisSettings, sample: str | None, threads: int, out: Path,
+    umi_source: str | None, umi_length: int, write_reads: bool, write_vcf: bool, vcf_min_reads: int,
+    input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int,
+    out: Path,
 ) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
     Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv (and
-    base_editing.tsv with a base editor) into OUT.
+    base_editing.tsv with a base editor, edits.vcf.gz with --write-vcf) into OUT.
     """
     from editcheck.design import build_design, parse_base_editor, parse_protospacer_range
     from editcheck.pipeline import quantify as run_quantify
@@ -298,10 +302,27 @@ def quantify(
                 progress.close()
         result.input_copies = copies
         write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None)
+        if write_vcf:
+            _write_vcf(result, staging, vcf_min_reads, reads, genome_site, reference_fasta)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     logger.info("%s: %d reads, %d classified, %s -> %s", result.sample, result.reads.reads_in,
                 result.tally.classified, headline(result), out)  # fmt: skip
+
+
+def _write_vcf(
+    result: SampleResult, folder: Path, min_reads: int, reads: Path, site: GenomeSite | None, reference_fasta: Path | None
+) -> None:
+    """edits.vcf.gz of `quantify --write-vcf`: in genome coordinates for --bam --site input."""
+    from editcheck.reads.alignments import contig_length, site_amplicon
+    from editcheck.results.vcf import GenomePlacement, write_vcf
+
+    genome = None
+    if site is not None:
+        length = contig_length(reads, site.contig, reference_fasta=reference_fasta)
+        sequence = site_amplicon(reference_fasta, site) if reference_fasta is not None else None
+        genome = GenomePlacement(site.contig, site.start, length, sequence)
+    write_vcf(result, folder, min_reads=min_reads, genome=genome)
 
 
 @main.command("quantify-pool")

@@ -24,7 +24,8 @@ rule quantify_ontarget:
         r2=get_r2_option,
         amplicon=get_amplicon_option,
         options=get_quantify_options,
+        vcf="--write-vcf" if ONTARGET.get("write_vcf") else "",
         outdir=get_output_folder,
     shell:
-        "editcheck quantify --r1 {input.r1:q} {params.r2} -a {params.amplicon} {params.options}"
+        "editcheck quantify --r1 {input.r1:q} {params.r2} -a {params.amplicon} {params.options} {params.vcf}"
         " --sample {wildcards.sample:q} -t {threads} -o {params.outdir} > {log:q} 2>&1"

@@ -57,7 +57,7 @@ from editcheck.io.fasta import open_indexed_fasta
 from editcheck.io.formats import BAM_MAGIC, CRAM_MAGIC, check_readable, head, quiet_htslib
 from editcheck.sequences import CIGAR_HARD_CLIP, CIGAR_SOFT_CLIP, reverse_complement
 
-__all__ = ["GenomeSite", "count_site_reads", "iter_site_fragments", "iter_site_reads", "site_amplicon"]
+__all__ = ["GenomeSite", "contig_length", "count_site_reads", "iter_site_fragments", "iter_site_reads", "site_amplicon"]
 
 _HEADER_RECORD_TYPES = (b"@HD", b"@SQ", b"@RG", b"@PG", b"@CO")
 _SHOWN_CONTIGS = 5
@@ -395,3 +395,13 @@ def count_site_reads(
     return sum(
         1 for _ in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates)
     )
+
+
+def contig_length(path: str | Path, contig: str, *, reference_fasta: str | Path | None = None) -> int:
+    """The length of ``contig`` in the header of a BAM/CRAM (errors as for :func:`iter_site_reads`)."""
+    alignments, _ = _open_alignments(path, reference_fasta)
+    with alignments:
+        names = list(alignments.references)
+        if contig not in names:
+            raise _unknown_contig(path, contig, names, "BAM/CRAM header")
+        return int(alignments.get_reference_length(contig))

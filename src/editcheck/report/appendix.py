@@ -20,6 +20,7 @@ from editcheck.folders import MARKER, output_folder
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.provenance import build_manifest, dependency_versions, now, sha256
 from editcheck.report import plots
+from editcheck.report.multiqc import write_multiqc
 from editcheck.results.offtarget import load_offtarget
 from editcheck.results.sample_reader import OnTargetSample, load_ontarget
 from editcheck.statistics.intervals import wilson_interval
@@ -270,8 +271,9 @@ def write_report(
     conditions: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write report.html, summary.tsv, conditions.tsv (on-target rates pooled per condition, replicates
-    as the unit) and manifest.json as the result folder ``out_dir`` (all or nothing, see
-    :func:`editcheck.folders.output_folder`); returns their paths."""
+    as the unit), manifest.json and the MultiQC custom-content files (:mod:`editcheck.report.multiqc`) as
+    the result folder ``out_dir`` (all or nothing, see :func:`editcheck.folders.output_folder`); returns
+    their paths."""
     started = now()
     out_dir = Path(out_dir)
     for folder in [*ontarget, *([offtarget] if offtarget is not None else [])]:
@@ -279,15 +281,17 @@ def write_report(
         if inside[0] == inside[1] or inside[0] in inside[1].parents or inside[1] in inside[0].parents:
             raise ParameterError(f"{out_dir}: the report folder must not be, hold or sit inside the result folder {folder}")
     with output_folder(out_dir) as staging:
-        _write_report(ontarget, offtarget, staging, out_dir, title=title, config=config, command=command,
-                      conditions=conditions, started=started)  # fmt: skip
-    return [out_dir / "report.html", out_dir / "summary.tsv", out_dir / "conditions.tsv", out_dir / "manifest.json"]
+        multiqc = _write_report(ontarget, offtarget, staging, out_dir, title=title, config=config, command=command,
+                                conditions=conditions, started=started)  # fmt: skip
+    names = ["report.html", "summary.tsv", "conditions.tsv", "manifest.json", *multiqc]
+    return [out_dir / name for name in names]
 
 
 def _write_report(
     ontarget: Sequence[str | Path], offtarget: str | Path | None, staging: Path, out_dir: Path, *, title: str,
     config: str | Path | None, command: list[str] | None, conditions: dict[str, str] | None, started: str,
-) -> None:  # fmt: skip
+) -> list[str]:  # fmt: skip
+    """Write the report's files into ``staging``; returns the names of the MultiQC files among them."""
     samples = [load_ontarget(folder) for folder in ontarget]
     _check_sample_names(samples, conditions)
     panel = load_offtarget(offtarget) if offtarget is not None else None
@@ -346,9 +350,11 @@ def _write_report(
         handle.write(html)
     write_tsv(staging / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(samples, panel, conditions))
     write_tsv(staging / "conditions.tsv", CONDITION_COLUMNS, _condition_table(condition_rows))
+    multiqc = write_multiqc(samples, panel, staging)
     result_files = [path for folder in [*ontarget, *([offtarget] if offtarget else [])]
                     for path in sorted(Path(folder).rglob("*")) if path.is_file() and path.name != MARKER]  # fmt: skip
-    outputs = [*result_files, staging / "report.html", staging / "summary.tsv", staging / "conditions.tsv"]
+    outputs = [*result_files, staging / "report.html", staging / "summary.tsv", staging / "conditions.tsv",
+               *(staging / name for name in multiqc)]  # fmt: skip
     manifest = build_manifest(
         command=command or [],
         parameters={
@@ -367,6 +373,7 @@ def _write_report(
             entry["path"] = str(out_dir / Path(entry["path"]).name)
     manifest["outputs"].sort(key=lambda entry: entry["path"])
     write_json(staging / "manifest.json", manifest)
+    return multiqc
 
 
 def _check_sample_names(samples: Sequence[OnTargetSample], conditions: dict[str, str] | None) -> None:
