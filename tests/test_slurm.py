@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -156,7 +156,12 @@ def run_on_slurm(workdir: Path) -> tuple[float, str, list[str]]:
 @needs_snakemake
 @pytest.mark.slow
 @pytest.mark.slurm
-def test_demo_runs_on_a_slurm_cluster(slurm_cluster: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_on_a_slurm_cluster(
+    slurm_cluster: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    record_property: Callable[[str, object], None],
+) -> None:
     local = make_workdir(tmp_path / "local")
     start = time.monotonic()
     result = run_snakemake(local, "--cores", "2")
@@ -173,6 +178,8 @@ def test_demo_runs_on_a_slurm_cluster(slurm_cluster: None, tmp_path: Path, capsy
     run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)  # type: ignore[union-attr]
     states = dict(line.split("|") for line in squeue("--states=all", "--name", run_id, "--format=%i|%T"))
     assert states == dict.fromkeys(submitted, "COMPLETED")
+    record_property("slurm_jobs", len(submitted))
+    record_property("slurm_wall_seconds", round(seconds))
     with capsys.disabled():
         print(
             f"\nSlurm demo run: {len(submitted)} Slurm jobs, {seconds:.0f} s wall (local --cores 2: {local_seconds:.0f} s)"
