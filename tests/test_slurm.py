@@ -84,8 +84,9 @@ def slurm_unavailable() -> str | None:
         return "snakemake-executor-plugin-slurm is not installed (pip install 'editcheck[workflow]')"
     if os.geteuid() != 0:
         return "not root: starting munged, slurmctld and slurmd for a local Slurm cluster needs root"
-    if shutil.which("slurmctld") is None and not Path("/usr/sbin/slurmctld").exists():
-        return "slurmctld is not installed (Debian: apt-get install -y slurm-wlm munge)"
+    for daemon in ("slurmctld", "slurmd", "munged"):
+        if shutil.which(daemon) is None and not Path("/usr/sbin", daemon).exists():
+            return f"{daemon} is not installed (Debian: apt-get install -y slurm-wlm munge)"
     return None
 
 
