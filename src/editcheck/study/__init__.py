@@ -11,8 +11,8 @@ Two tab-separated sheets describe it:
   are carried into every output as written).
 
 :func:`read_study` reads and checks both; every problem is one line naming the sheet, the row and the
-problem. :mod:`~editcheck.study.panels` writes a design's panel samples as `editcheck offtarget` reads
-them; :mod:`~editcheck.study.metadata` checks ``--metadata KEY=VALUE`` of the CLI.
+problem. :mod:`~editcheck.study.panels` writes samples (e.g. a design's panel) as the plain sample sheet
+`editcheck offtarget` reads; :mod:`~editcheck.study.metadata` checks ``--metadata KEY=VALUE`` of the CLI.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from editcheck.study.designs import DESIGN_COLUMNS, DESIGN_REQUIRED, StudyDesign, design_from_sheet, read_design_sheet
 from editcheck.study.metadata import parse_metadata
-from editcheck.study.panels import PANEL_SHEET_COLUMNS, panel_samples, write_panel_sheet
+from editcheck.study.panels import PANEL_SHEET_COLUMNS, panel_samples, write_sample_sheet
 from editcheck.study.samples import (
     ASSAYS,
     CONDITIONS,
@@ -42,7 +42,7 @@ __all__ = [
     "ASSAYS", "CONDITIONS", "DAYS_PER_UNIT", "DESIGN_COLUMNS", "DESIGN_REQUIRED", "METADATA_EXCLUDED", "MODELS",
     "OFF_TARGET_PANEL", "ON_TARGET", "PANEL_SHEET_COLUMNS", "SAMPLE_COLUMNS", "SAMPLE_REQUIRED", "Study",
     "StudyDesign", "StudySample", "TimePoint", "design_from_sheet", "panel_samples", "parse_metadata",
-    "parse_time_point", "read_design_sheet", "read_sample_sheet", "read_study", "write_panel_sheet",
+    "parse_time_point", "read_design_sheet", "read_sample_sheet", "read_study", "write_sample_sheet",
 ]  # fmt: skip
 
 
