@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import editcheck
 from editcheck import simulate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,7 +76,106 @@ def make_study(folder: Path, reads: int = 300, panel: bool = False) -> Path:
 
 
 def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # Snakemake's Python imports editcheck to read a study: the editcheck under test, whatever the working folder.
+    source = str(Path(editcheck.__file__).resolve().parents[1])
+    python_path = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": python_path}
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
     command += ["--configfile", str(workdir / "config.yaml"), *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def quantify(*args: object) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    result = CliRunner().invoke(main, ["quantify", *(str(arg) for arg in args)], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_metadata_columns_appear_unchanged_in_summary(tmp_path: Path) -> None:
+    """--metadata (a study sheet's columns) become summary.tsv columns and summary.json's metadata, as written."""
+    folder = make_study(tmp_path / "study", reads=200)
+    metadata = [("design_id", "A"), ("subject", "P1"), ("time_point", "28 d"), ("tissue", ""), ("dose", "1e13 vg/kg"),
+                ("Zelltyp (Ärztin)", "Hepatozyt; 2 = zwei")]  # fmt: skip
+    options = [word for key, value in metadata for word in ("--metadata", f"{key}={value}")]
+    code, output = quantify("--r1", folder / "reads" / "P1_28d.fastq.gz", "--design-sheet", folder / "designs.tsv",
+                            "--design", "A", *options, "-t", 1, "-o", tmp_path / "out")  # fmt: skip
+    assert code == 0, output
+    table = read_tsv(tmp_path / "out" / "summary.tsv")
+    assert list(table[0])[-len(metadata) :] == [key for key, _ in metadata]
+    assert all([row[key] for key, _ in metadata] == [value for _, value in metadata] for row in table)
+    edited = next(row for row in table if row["name"] == "edited")
+    assert (edited["reads"], edited["total"]) == ("80", "200")  # 40% of 200 simulated reads
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["metadata"] == dict(metadata) and summary["metadata_columns"] == [key for key, _ in metadata]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["-g", "ACGTACGTACGTACGTACGT"], "the design comes from --design-sheet; leave out --guide"),
+     (["--cut-offset", "3"], "leave out --cut-offset"),
+     (["--metadata", "sample=X"], "metadata column 'sample' is a column of summary.tsv; rename it"),
+     (["--metadata", "novalue"], "--metadata 'novalue': give KEY=VALUE")],
+)  # fmt: skip
+def test_design_sheet_replaces_the_design_options(tmp_path: Path, args: list[str], message: str) -> None:
+    folder = make_study(tmp_path / "study", reads=50)
+    code, output = quantify("--r1", folder / "reads" / "P1_28d.fastq.gz", "--design-sheet", folder / "designs.tsv",
+                            "--design", "A", *args, "-t", 1, "-o", tmp_path / "out")  # fmt: skip
+    assert code != 0 and message in output, output
+    assert not (tmp_path / "out").exists()
+
+
+@needs_snakemake
+def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> None:
+    """2 designs, 2 subjects x 3 time points, a mock each, a panel each: 8 quantify jobs, 2 panels, 2 reports."""
+    folder = make_study(tmp_path, reads=20, panel=True)
+    result = run_snakemake(folder, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    counts = {}
+    for line in result.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].isdigit() and not fields[0].endswith(":"):
+            counts[fields[0]] = int(fields[1])
+    assert counts == {"quantify_ontarget": 8, "study_sample_sheet": 4, "offtarget_panel": 2, "build_report": 2,
+                      "record_config": 1, "all": 1, "total": 18}  # fmt: skip
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
+    assert sorted(commands) == sorted(truth)
+    for sample, line in commands.items():
+        assert f"--design-sheet {folder / 'designs.tsv'} --design {truth[sample]['design']} " in line
+        assert f"--metadata design_id={truth[sample]['design']} " in line and "--metadata batch=lot-" in line
+    assert "--metadata 'time_point=84 d'" in commands["P1_84d"] and "--metadata 'time_point=6 mo'" in commands["P2_6mo"]
+    for design in ("A", "B"):
+        assert f"--samples results/study/{design}/panel_samples.tsv" in result.stdout
+        assert f"-o results/report/{design} " in result.stdout
+
+
+@needs_snakemake
+def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) -> None:
+    folder = make_study(tmp_path, reads=200)
+    result = run_snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    sheet = {row["sample"]: row for row in read_tsv(folder / "samples.tsv")}
+    for sample, expected in truth.items():
+        summary = json.loads((folder / "results" / "ontarget" / sample / "summary.json").read_text(encoding="utf-8"))
+        assert summary["design"]["amplicon"] == expected["amplicon"]
+        assert summary["design"]["amplicon_name"] == expected["design"]
+        assert summary["reads"]["classified"] == 200
+        assert abs(summary["edited"]["percent"] - 100 * expected["edited"]) < 1.0
+        table = read_tsv(folder / "results" / "ontarget" / sample / "summary.tsv")
+        columns = [column for column in sheet[sample] if column not in ("sample", "r1")]
+        assert list(table[0])[-len(columns) :] == columns
+        assert all(row[column] == sheet[sample][column] for row in table for column in columns)
+    for design in ("A", "B"):  # one report per design: its samples only
+        report = read_tsv(folder / "results" / "report" / design / "summary.tsv")
+        assert {row["sample"] for row in report} == {name for name, entry in truth.items() if entry["design"] == design}
+        conditions = read_tsv(folder / "results" / "report" / design / "conditions.tsv")
+        assert {row["condition"] for row in conditions} == {"treated", "control"}

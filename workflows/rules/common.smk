@@ -12,9 +12,6 @@ import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from editcheck import study as study_model  # the study sheets: read, checked and their columns, by the library
-from editcheck.errors import EditcheckError
-
 if "offtarget" in config and config["offtarget"] is None:
     # `offtarget: null` (documented: no panel) - the schema's defaults cannot be filled into null.
     del config["offtarget"]
@@ -24,6 +21,11 @@ if "study" in config and "ontarget" in config:
         "started from the repository root, add --replace-workflow-config to leave out config/config.yaml"
     )
 if "study" in config:
+    # The study sheets are read and checked by the library (its column lists, its one-line errors), so a
+    # study needs editcheck importable by Snakemake's Python (`pip install -e ".[workflow]"` gives both).
+    from editcheck import study as study_model
+    from editcheck.errors import EditcheckError
+
     config.setdefault("offtarget", {})  # a study's panels take their settings (defaults) from here
 validate(config, schema="../schemas/config.schema.yaml")
 
