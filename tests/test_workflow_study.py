@@ -75,13 +75,13 @@ def make_study(folder: Path, reads: int = 300, panel: bool = False) -> Path:
     return folder
 
 
-def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_snakemake(workdir: Path, *args: str, configfile: Path | None = None) -> subprocess.CompletedProcess[str]:
     # Snakemake's Python imports editcheck to read a study: the editcheck under test, whatever the working folder.
     source = str(Path(editcheck.__file__).resolve().parents[1])
     python_path = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": python_path}
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
-    command += ["--configfile", str(workdir / "config.yaml"), *args]
+    command += ["--configfile", str(configfile or workdir / "config.yaml"), *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
@@ -179,3 +179,15 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
         assert {row["sample"] for row in report} == {name for name, entry in truth.items() if entry["design"] == design}
         conditions = read_tsv(folder / "results" / "report" / design / "conditions.tsv")
         assert {row["condition"] for row in conditions} == {"treated", "control"}
+
+
+@needs_snakemake
+def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
+    """config/study/ (the demo as a one-design study) as documented: its sheets' relative paths resolve."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    (tmp_path / "test_data").symlink_to(REPO / "test_data")
+    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "study" / "config.yaml")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "results/report/ABE1/report.html" in result.stdout and "results/offtarget/ABE1/offtarget_calls.json" in result.stdout
+    for sample in ("T1", "T2", "T3", "M1"):
+        assert f"results/ontarget/{sample}/summary.json" in result.stdout

@@ -201,8 +201,8 @@ else:
 
 
 wildcard_constraints:
-    sample="|".join(re.escape(str(name)) for name in list(ONTARGET_SAMPLES.keys())) or "(?!)",
-    part="|".join(re.escape(part) for part in PARTS) or "(?!)",
+    sample="|".join(re.escape(name) for part in PARTS.values() for name in part["samples"]) or "(?!)",
+    part="(" + "|".join(re.escape(part) for part in PARTS) + ")",  # may be empty: "()" for one design
     design="|".join(re.escape(part["design"]) for part in PARTS.values() if part["design"]) or "(?!)",
 
 
