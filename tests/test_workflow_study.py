@@ -183,7 +183,8 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
 
 @needs_snakemake
 def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
-    """config/study/ (the demo as a one-design study) as documented: its sheets' relative paths resolve."""
+    """config/study/ (the demo as a one-design study) as documented: its sheets' relative paths resolve, and the
+    demo's one-design settings that Snakemake merges in from config/config.yaml are set aside with a note."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     (tmp_path / "test_data").symlink_to(REPO / "test_data")
     result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "study" / "config.yaml")
@@ -191,3 +192,4 @@ def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
     assert "results/report/ABE1/report.html" in result.stdout and "results/offtarget/ABE1/offtarget_calls.json" in result.stdout
     for sample in ("T1", "T2", "T3", "M1"):
         assert f"results/ontarget/{sample}/summary.json" in result.stdout
+    assert "ignoring ontarget, offtarget.sites, offtarget.samples of the config" in result.stderr

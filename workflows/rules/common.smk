@@ -7,6 +7,7 @@
 import os
 import re
 import shlex
+import sys
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
@@ -15,12 +16,19 @@ from snakemake.utils import validate
 if "offtarget" in config and config["offtarget"] is None:
     # `offtarget: null` (documented: no panel) - the schema's defaults cannot be filled into null.
     del config["offtarget"]
-if "study" in config and "ontarget" in config:
-    raise WorkflowError(
-        "config: give either study (designs and samples sheets) or ontarget (one design), not both; "
-        "started from the repository root, add --replace-workflow-config to leave out config/config.yaml"
-    )
 if "study" in config:
+    # A study's designs and samples come from its sheets. Started from the repository root with
+    # --configfile, Snakemake merges the demo's config/config.yaml under the study's config (and jobs of
+    # `run:` rules re-read the config without --replace-workflow-config), so the demo's one-design settings
+    # are dropped here, with a note, rather than refused.
+    ignored = ["ontarget"] if config.pop("ontarget", None) is not None else []
+    for key in ("sites", "samples"):
+        if (config.get("offtarget") or {}).pop(key, None) is not None:
+            ignored.append(f"offtarget.{key}")
+    if ignored:
+        print(f"editcheck workflow: a study takes its designs and samples from its sheets; ignoring "
+              f"{', '.join(ignored)} of the config (e.g. config/config.yaml, merged under --configfile)",
+              file=sys.stderr)  # fmt: skip
     # The study sheets are read and checked by the library (its column lists, its one-line errors), so a
     # study needs editcheck importable by Snakemake's Python (`pip install -e ".[workflow]"` gives both).
     from editcheck import study as study_model
@@ -145,11 +153,6 @@ def validate_study_sheet(path, schema):
 def read_study(settings):
     """The study of the config's study block, read and checked by the library (one-line errors), then each
     sheet validated by its JSON schema."""
-    if OFFTARGET.get("sites") or OFFTARGET.get("samples"):
-        raise WorkflowError(
-            "config offtarget: in a study the sites come from the designs sheet (offtarget_sites) and the panel "
-            "samples from the samples sheet (assay off_target_panel); leave out offtarget.sites and .samples"
-        )
     try:
         study = study_model.read_study(settings["designs"], settings["samples"])
     except EditcheckError as error:
