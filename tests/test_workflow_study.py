@@ -182,6 +182,28 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
 
 
 @needs_snakemake
+@pytest.mark.parametrize(
+    ("sheet", "column", "value", "message"),
+    [("samples.tsv", "design_id", "C", "samples.tsv: record 1: sample P1_28d: unknown design_id 'C' (designs: A, B)"),
+     ("samples.tsv", "time_point", "28", "samples.tsv: record 1: sample P1_28d: time_point '28' has no unit"),
+     ("samples.tsv", "batch", None, "samples.tsv: column 'percent' is a column of summary.tsv"),
+     ("designs.tsv", "guide", "ACGTACGTACGTACGTACGA", "designs.tsv: record 1: design A: guide ACGTACGTACGTACGTACGA is not in the amplicon")],
+)  # fmt: skip
+def test_a_bad_study_sheet_stops_the_workflow_with_one_line(tmp_path: Path, sheet: str, column: str, value: str | None, message: str) -> None:
+    folder = make_study(tmp_path, reads=20)
+    table = read_tsv(folder / sheet)
+    if value is None:
+        table = [{("percent" if key == column else key): cell for key, cell in row.items()} for row in table]
+    else:
+        table[0][column] = value
+    write_tsv(folder / sheet, list(table[0]), [list(row.values()) for row in table])
+    result = run_snakemake(folder, "--dry-run")
+    assert result.returncode != 0
+    assert f"{folder}/{message}" in result.stdout + result.stderr, (result.stdout + result.stderr)[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@needs_snakemake
 def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
     """config/study/ (the demo as a one-design study) as documented: its sheets' relative paths resolve, and the
     demo's one-design settings that Snakemake merges in from config/config.yaml are set aside with a note."""

@@ -153,10 +153,16 @@ def validate_study_sheet(path, schema):
 def read_study(settings):
     """The study of the config's study block, read and checked by the library (one-line errors), then each
     sheet validated by its JSON schema."""
+    from editcheck.results.sample import SUMMARY_COLUMNS
+
     try:
         study = study_model.read_study(settings["designs"], settings["samples"])
     except EditcheckError as error:
         raise WorkflowError(str(error)) from None
+    for column, _ in study.samples[0].metadata:  # every sample has the sheet's metadata columns
+        if column in SUMMARY_COLUMNS:
+            raise sheet_error(settings["samples"], f"column {column!r} is a column of summary.tsv, where the "
+                              "metadata columns are written; rename it")  # fmt: skip
     validate_study_sheet(settings["designs"], "../schemas/designs.schema.yaml")
     validate_study_sheet(settings["samples"], "../schemas/study_samples.schema.yaml")
     return study
