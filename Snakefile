@@ -22,6 +22,4 @@ include: "workflows/rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/report/report.html",
-        "results/report/summary.tsv",
-        "results/report/manifest.json",
+        get_final_outputs,

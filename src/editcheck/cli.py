@@ -202,6 +202,14 @@ def _input_copies(input_copies: float | None, input_ng: float | None) -> float |
     return float(input_ng * COPIES_PER_NG)
 
 
+_DESIGN_OPTIONS = (
+    "amplicon", "amplicon_name", "guides", "cut_offset", "window", "window_flank", "exclude_ends", "donor",
+    "expected_hdr_amplicon", "base_editor", "editing_window", "target_position", "target_protospacer_position",
+    "pegrna_spacers", "pegrna_extensions", "nicking_guides", "pegrna_scaffold", "coding_sequences", "exons",
+)  # fmt: skip
+"""The `quantify` options a --design-sheet row replaces."""
+
+
 @main.command()
 @click.option("--r1", "--fastq-r1", "r1", default=None, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help)
 @click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged.")
@@ -232,6 +240,9 @@ def _input_copies(input_copies: float | None, input_ng: float | None) -> float |
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
 @click.option("--write-vcf", is_flag=True, help="Also write edits.vcf.gz (+ .tbi): every event with its reads and allele fraction, left-normalised; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.")
 @click.option("--vcf-min-reads", default=1, show_default=True, type=click.IntRange(1), help="With --write-vcf: events seen in fewer reads are left out.")
+@click.option("--design-sheet", default=None, type=click.Path(dir_okay=False, path_type=Path), help="A study's designs sheet (TSV): the design is its --design row, instead of -a, -g and the other design options.")
+@click.option("--design", "design_id", default=None, help="The design_id of the --design-sheet row to quantify against.")
+@click.option("--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Metadata written as given into summary.json and as a column of summary.tsv (e.g. subject=P1); repeatable, kept in order.")
 @_input_options
 @_analysis_options
 @_reports_errors
@@ -243,13 +254,14 @@ def quantify(
     pegrna_extensions: tuple[str, ...], nicking_guides: tuple[str, ...], pegrna_scaffold: str | None,
     coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
     umi_source: str | None, umi_length: int, write_reads: bool, write_vcf: bool, vcf_min_reads: int,
-    input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int,
-    out: Path,
+    design_sheet: Path | None, design_id: str | None, metadata: tuple[str, ...], input_copies: float | None,
+    input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
     Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv (and
-    base_editing.tsv with a base editor, edits.vcf.gz with --write-vcf) into OUT.
+    base_editing.tsv with a base editor, edits.vcf.gz with --write-vcf) into OUT. The design is given by -a,
+    -g and the design options, or by one row of a study's designs sheet (--design-sheet with --design).
     """
     from editcheck.design import build_design, parse_base_editor, parse_protospacer_range
     from editcheck.pipeline import quantify as run_quantify
@@ -257,7 +269,21 @@ def quantify(
     from editcheck.reads.alignments import GenomeSite, site_amplicon
     from editcheck.results.sample import headline, iter_read_calls, quality_warnings, write_sample_tables
     from editcheck.sequence_input import names_a_file, read_sequence_argument
+    from editcheck.study import design_from_sheet, parse_metadata
 
+    metadata_pairs = parse_metadata(metadata)
+    sheet_design = None
+    if design_sheet is not None or design_id is not None:
+        if design_sheet is None or design_id is None:
+            raise click.UsageError("--design-sheet and --design go together: the sheet and the design_id of its row")
+        context = click.get_current_context()
+        given = [max(parameter.opts, key=len) for parameter in context.command.params if parameter.name in _DESIGN_OPTIONS
+                 and context.get_parameter_source(parameter.name) is click.core.ParameterSource.COMMANDLINE]  # fmt: skip
+        if given:
+            raise click.UsageError(f"the design comes from --design-sheet; leave out {', '.join(given)}")
+        _check_inputs(design_sheet)
+        sheet_design = design_from_sheet(design_sheet, design_id)
+        reference_fasta = reference_fasta or sheet_design.reference
     reads, r2 = _reads_input(r1, r2, bam, site)
     if write_reads and (site or umi_source):
         raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --bam or --umi)")
@@ -265,7 +291,9 @@ def quantify(
     genome_site = GenomeSite.parse(site) if site else None
     copies = _input_copies(input_copies, input_ng)
     record_name = None
-    if amplicon:
+    if sheet_design is not None:
+        amplicon_sequence = ""
+    elif amplicon:
         amplicon_sequence, record_name = read_sequence_argument(amplicon, "amplicon")
     elif genome_site is not None and reference_fasta is not None:
         amplicon_sequence, record_name = site_amplicon(reference_fasta, genome_site), str(genome_site)
@@ -274,7 +302,7 @@ def quantify(
     if len(pegrna_spacers) != len(pegrna_extensions):
         raise click.UsageError("give one --pegrna-extension for every --pegrna-spacer")
     editor, conversion = parse_base_editor(base_editor) if base_editor else (None, None)
-    design = build_design(
+    design = sheet_design.design if sheet_design is not None else build_design(
         amplicon_sequence, guides, name=amplicon_name or record_name or "Reference", cut_offset=cut_offset,
         window=window, window_flank=window_flank, exclude_ends=exclude_ends,
         donor=read_sequence_argument(donor, "donor")[0] if donor else None,
@@ -289,7 +317,7 @@ def quantify(
     for note in design.notes:
         click.echo(f"editcheck: note: {note}", err=True)
     umi = _umi_settings(umi_source, umi_length)
-    sources = [reads, r2, reference_fasta, amplicon, donor, expected_hdr_amplicon]
+    sources = [reads, r2, reference_fasta, amplicon, donor, expected_hdr_amplicon, design_sheet]
     with output_folder(out, [source for source in sources if source is not None and names_a_file(source)]) as staging:
         progress = terminal_progress("pairs" if r2 else "reads")
         try:
@@ -301,7 +329,7 @@ def quantify(
             if progress is not None:
                 progress.close()
         result.input_copies = copies
-        write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None)
+        write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None, metadata_pairs)
         if write_vcf:
             _write_vcf(result, staging, vcf_min_reads, reads, genome_site, reference_fasta)
     for warning in quality_warnings(result):

@@ -9,9 +9,12 @@ from pathlib import Path
 from editcheck.errors import InputFormatError
 
 
-def read_sheet(path: str | Path, allowed: Sequence[str], required: Sequence[str], what: str = "rows") -> list[dict[str, str]]:
-    """Rows of a TSV sheet as dicts of stripped strings; '#' lines are comments. Unknown or missing
-    columns and an empty sheet are errors naming the file."""
+def read_sheet(
+    path: str | Path, allowed: Sequence[str], required: Sequence[str], what: str = "rows", *, free_columns: bool = False
+) -> list[dict[str, str]]:
+    """Rows of a TSV sheet as dicts of stripped strings, keys in the header's order; '#' lines are comments.
+    Unknown columns (unless ``free_columns``: then any further column is kept, and a repeated one is an error),
+    missing columns and an empty sheet are errors naming the file."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:  # a spreadsheet's byte-order mark is dropped
@@ -27,10 +30,24 @@ def read_sheet(path: str | Path, allowed: Sequence[str], required: Sequence[str]
     if not rows:
         raise InputFormatError(path, f"no {what}: the sheet needs a header line and at least one row")
     columns = [column for column in rows[0] if column is not None]
+    if free_columns:  # a repeated free column would silently keep only its last cell
+        header = next(csv.reader([_header_line(path)], delimiter="\t"))
+        for column in header:
+            if header.count(column) > 1:
+                raise InputFormatError(path, f"column {column!r} appears more than once in the header")
     for column in columns:
-        if column not in allowed:
+        if column not in allowed and not free_columns:
             raise InputFormatError(path, f"unknown column {column!r}; columns are: {', '.join(allowed)}")
     for column in required:
         if column not in columns:
             raise InputFormatError(path, f"missing column {column!r}")
     return [{key: (value or "").strip() for key, value in row.items() if key is not None} for row in rows]
+
+
+def _header_line(path: Path) -> str:
+    """The first line that is not a comment (the header), without its line ending."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                return line.rstrip("\r\n")
+    return ""

@@ -7,6 +7,7 @@
 import os
 import re
 import shlex
+import sys
 
 import pandas as pd
 from snakemake.exceptions import WorkflowError
@@ -15,6 +16,25 @@ from snakemake.utils import validate
 if "offtarget" in config and config["offtarget"] is None:
     # `offtarget: null` (documented: no panel) - the schema's defaults cannot be filled into null.
     del config["offtarget"]
+if "study" in config:
+    # A study's designs and samples come from its sheets. Started from the repository root with
+    # --configfile, Snakemake merges the demo's config/config.yaml under the study's config (and jobs of
+    # `run:` rules re-read the config without --replace-workflow-config), so the demo's one-design settings
+    # are dropped here, with a note, rather than refused.
+    ignored = ["ontarget"] if config.pop("ontarget", None) is not None else []
+    for key in ("sites", "samples"):
+        if (config.get("offtarget") or {}).pop(key, None) is not None:
+            ignored.append(f"offtarget.{key}")
+    if ignored:
+        print(f"editcheck workflow: a study takes its designs and samples from its sheets; ignoring "
+              f"{', '.join(ignored)} of the config (e.g. config/config.yaml, merged under --configfile)",
+              file=sys.stderr)  # fmt: skip
+    # The study sheets are read and checked by the library (its column lists, its one-line errors), so a
+    # study needs editcheck importable by Snakemake's Python (`pip install -e ".[workflow]"` gives both).
+    from editcheck import study as study_model
+    from editcheck.errors import EditcheckError
+
+    config.setdefault("offtarget", {})  # a study's panels take their settings (defaults) from here
 validate(config, schema="../schemas/config.schema.yaml")
 
 SAMPLE_COLUMNS = ("sample", "condition", "replicate", "pair", "input_copies", "input_ng", "r1", "r2")
@@ -123,50 +143,116 @@ def read_sample_sheet(path):
     return samples
 
 
-ONTARGET = config["ontarget"]
-SAMPLES = read_sample_sheet(ONTARGET["samples"])
+def validate_study_sheet(path, schema):
+    """Each row of a study sheet against its JSON schema (empty cells left out), after the library checked it."""
+    sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#", keep_default_na=False, na_values=[""],
+                        encoding="utf-8-sig")  # fmt: skip
+    validate(sheet.apply(lambda values: values.str.strip()), schema=schema)
 
+
+def read_study(settings):
+    """The study of the config's study block, read and checked by the library (one-line errors), then each
+    sheet validated by its JSON schema."""
+    from editcheck.results.sample import SUMMARY_COLUMNS
+
+    try:
+        study = study_model.read_study(settings["designs"], settings["samples"])
+    except EditcheckError as error:
+        raise WorkflowError(str(error)) from None
+    for column, _ in study.samples[0].metadata:  # every sample has the sheet's metadata columns
+        if column in SUMMARY_COLUMNS:
+            raise sheet_error(settings["samples"], f"column {column!r} is a column of summary.tsv, where the "
+                              "metadata columns are written; rename it")  # fmt: skip
+    validate_study_sheet(settings["designs"], "../schemas/designs.schema.yaml")
+    validate_study_sheet(settings["samples"], "../schemas/study_samples.schema.yaml")
+    return study
+
+
+# Every on-target sample (name -> its reads, design options and metadata) and every report ("" for a
+# one-design config, "<design>/" per design of a study) with its on-target samples and panel, in both modes.
 OFFTARGET = config.get("offtarget")
-if OFFTARGET is not None:
-    SITES = read_sheet(
-        OFFTARGET["sites"],
-        SITE_COLUMNS,
-        ("site_id", "amplicon", "protospacer"),
-        "../schemas/sites.schema.yaml",
-    )
-    PANEL_SAMPLES = read_sample_sheet(OFFTARGET["samples"])
-    if set(PANEL_SAMPLES["condition"]) != {"treated", "control"}:
-        raise sheet_error(
-            OFFTARGET["samples"],
-            "the panel needs at least one treated and one control sample",
+STUDY_SETTINGS = config.get("study")
+if STUDY_SETTINGS is not None:
+    STUDY = read_study(STUDY_SETTINGS)
+    ONTARGET = None
+    ONTARGET_SAMPLES = {
+        sample.sample: sample for sample in STUDY.samples if sample.assay == study_model.ON_TARGET
+    }
+    PARTS = {
+        f"{design_id}/": {
+            "design": design_id,
+            "samples": [sample.sample for sample in STUDY.samples_of(design_id)],
+            "panel": bool(STUDY.samples_of(design_id, study_model.OFF_TARGET_PANEL)),
+        }
+        for design_id in STUDY.designs
+        if any(sample.design_id == design_id for sample in STUDY.samples)
+    }
+else:
+    STUDY = None
+    ONTARGET = config["ontarget"]
+    if OFFTARGET is not None and not (OFFTARGET.get("sites") and OFFTARGET.get("samples")):
+        raise WorkflowError("config offtarget: give the sites and samples sheets of the panel (or leave offtarget out)")
+    ONTARGET_SAMPLES = read_sample_sheet(ONTARGET["samples"])
+    if OFFTARGET is not None:
+        SITES = read_sheet(
+            OFFTARGET["sites"],
+            SITE_COLUMNS,
+            ("site_id", "amplicon", "protospacer"),
+            "../schemas/sites.schema.yaml",
         )
+        PANEL_SAMPLES = read_sample_sheet(OFFTARGET["samples"])
+        if set(PANEL_SAMPLES["condition"]) != {"treated", "control"}:
+            raise sheet_error(
+                OFFTARGET["samples"],
+                "the panel needs at least one treated and one control sample",
+            )
+    PARTS = {"": {"design": None, "samples": list(ONTARGET_SAMPLES.index), "panel": OFFTARGET is not None}}
 
 
 wildcard_constraints:
-    sample="|".join(re.escape(name) for name in SAMPLES.index),
+    sample="|".join(re.escape(name) for part in PARTS.values() for name in part["samples"]) or "(?!)",
+    part="(" + "|".join(re.escape(part) for part in PARTS) + ")",  # may be empty: "()" for one design
+    design="|".join(re.escape(part["design"]) for part in PARTS.values() if part["design"]) or "(?!)",
+
+
+def get_final_outputs(wildcards):
+    """Every report: results/report/ for one design, results/report/<design>/ per design of a study."""
+    return [
+        f"results/report/{part}{name}"
+        for part in PARTS
+        for name in ("report.html", "summary.tsv", "manifest.json")
+    ]
 
 
 def get_ontarget_reads(wildcards):
-    """R1 (and R2, if given) of one on-target sample."""
-    sample = SAMPLES.loc[wildcards.sample]
+    """R1 (and R2, if given), or the BAM, of one on-target sample."""
+    if STUDY is not None:
+        sample = ONTARGET_SAMPLES[wildcards.sample]
+        files = {"r1": sample.r1, "r2": sample.r2, "bam": sample.bam}
+        return {key: str(path) for key, path in files.items() if path is not None}
+    sample = ONTARGET_SAMPLES.loc[wildcards.sample]
     reads = {"r1": sample["r1"]}
     if not pd.isna(sample.get("r2")):
         reads["r2"] = sample["r2"]
     return reads
 
 
-def get_r2_option(wildcards, input):
-    return f"--r2 {shlex.quote(input.r2)}" if "r2" in input.keys() else ""
+def get_reads_option(wildcards, input):
+    """--r1 (and --r2), or --bam with its --site, of one on-target sample."""
+    if "bam" in input.keys():
+        locus = ONTARGET_SAMPLES[wildcards.sample].locus
+        return f"--bam {shlex.quote(input.bam)} --site {shlex.quote(locus)}"
+    r2 = f" --r2 {shlex.quote(input.r2)}" if "r2" in input.keys() else ""
+    return f"--r1 {shlex.quote(input.r1)}{r2}"
 
 
-def get_amplicon_file(wildcards):
-    """The amplicon FASTA as an input file, or nothing when the config gives the sequence itself."""
+def get_design_files(wildcards):
+    """The design's files: the designs sheet of a study, or the amplicon FASTA of a one-design config
+    (nothing when the config gives the sequence itself)."""
+    if STUDY is not None:
+        return [str(STUDY.designs_sheet)]
     amplicon = ONTARGET["amplicon"]
     return [amplicon] if not re.fullmatch(r"[ACGTNacgtn]+", amplicon) else []
-
-
-def get_amplicon_option(wildcards):
-    return shlex.quote(ONTARGET["amplicon"])
 
 
 def extra_arguments(text, section):
@@ -197,8 +283,18 @@ def input_amount_options(sample, sheet):
 
 
 def get_quantify_options(wildcards):
-    """The design and analysis options of `editcheck quantify`, from the config."""
-    options = ["-g", ONTARGET["guide"], "--cut-offset", ONTARGET["cut_offset"]]
+    """The design and analysis options of `editcheck quantify`: in a study, the sample's row of the designs
+    sheet and its metadata; else from the config."""
+    if STUDY is not None:
+        sample = ONTARGET_SAMPLES[wildcards.sample]
+        options = ["--design-sheet", STUDY.designs_sheet, "--design", sample.design_id]
+        options += [word for key, value in sample.metadata for word in ("--metadata", f"{key}={value}")]
+        options += ["--min-base-quality", STUDY_SETTINGS["min_base_quality"]]
+        options += [word for column in ("input_copies", "input_ng") if getattr(sample, column)
+                    for word in (f"--{column.replace('_', '-')}", getattr(sample, column))]  # fmt: skip
+        options += extra_arguments(STUDY_SETTINGS["extra"], "study")
+        return " ".join(shlex.quote(str(option)) for option in options)
+    options = ["-a", ONTARGET["amplicon"], "-g", ONTARGET["guide"], "--cut-offset", ONTARGET["cut_offset"]]
     if ONTARGET["base_editor"] is not None:
         options += ["--base-editor", ONTARGET["base_editor"]]
     if ONTARGET["editing_window"] is not None:
@@ -209,23 +305,46 @@ def get_quantify_options(wildcards):
             ONTARGET["target_protospacer_position"],
         ]
     options += ["--min-base-quality", ONTARGET["min_base_quality"]]
-    options += input_amount_options(SAMPLES.loc[wildcards.sample], ONTARGET["samples"])
+    options += input_amount_options(ONTARGET_SAMPLES.loc[wildcards.sample], ONTARGET["samples"])
     options += extra_arguments(ONTARGET["extra"], "ontarget")
     return " ".join(shlex.quote(str(option)) for option in options)
 
 
+def panel_samples(part):
+    """The panel samples of one report part, as (name, [reads files]) pairs."""
+    if STUDY is not None:
+        samples = STUDY.samples_of(PARTS[part]["design"], study_model.OFF_TARGET_PANEL)
+        return [(sample.sample, [str(path) for path in (sample.r1, sample.r2, sample.bam) if path is not None])
+                for sample in samples]  # fmt: skip
+    columns = [column for column in ("r1", "r2") if column in PANEL_SAMPLES.columns]
+    return [(name, [sample[column] for column in columns if not pd.isna(sample[column])])
+            for name, sample in PANEL_SAMPLES.iterrows()]  # fmt: skip
+
+
 def get_site_sheet(wildcards):
+    if STUDY is not None:
+        return str(STUDY.designs[PARTS[wildcards.part]["design"]].offtarget_sites)
     return OFFTARGET["sites"]
 
 
 def get_panel_sheet(wildcards):
+    """The panel's sample sheet: the config's, or the one written from a study's samples sheet."""
+    if STUDY is not None:
+        return f"results/study/{PARTS[wildcards.part]['design']}/panel_samples.tsv"
     return OFFTARGET["samples"]
 
 
 def get_panel_reads(wildcards):
-    """Every reads file of the panel sample sheet (so a changed FASTQ reruns the panel)."""
-    columns = [column for column in ("r1", "r2") if column in PANEL_SAMPLES.columns]
-    return sorted(path for column in columns for path in PANEL_SAMPLES[column].dropna())
+    """Every reads file of the panel samples (so a changed FASTQ reruns the panel)."""
+    return sorted(path for _, paths in panel_samples(wildcards.part) for path in paths)
+
+
+def get_reference_option(wildcards):
+    """--reference of a study design's genome FASTA (BAM/CRAM panel samples), if the designs sheet gives one."""
+    if STUDY is None:
+        return ""
+    reference = STUDY.designs[PARTS[wildcards.part]["design"]].reference
+    return "" if reference is None else f"--reference {shlex.quote(str(reference))}"
 
 
 def get_offtarget_options(wildcards):
@@ -239,14 +358,14 @@ def get_offtarget_options(wildcards):
 
 
 def get_report_inputs(wildcards):
-    """Per-sample on-target summaries, and the off-target calls when the config has a panel."""
-    inputs = {
-        "ontarget": expand(
-            "results/ontarget/{sample}/summary.json", sample=SAMPLES.index
-        )
-    }
-    if OFFTARGET is not None:
-        inputs["offtarget"] = "results/offtarget/offtarget_calls.json"
+    """The on-target summaries of one report's samples, its off-target calls when it has a panel, and (in a
+    study) the sheet that gives its samples' conditions."""
+    part = PARTS[wildcards.part]
+    inputs = {"ontarget": expand("results/ontarget/{sample}/summary.json", sample=part["samples"])}
+    if part["panel"]:
+        inputs["offtarget"] = f"results/offtarget/{wildcards.part}offtarget_calls.json"
+    if STUDY is not None:
+        inputs["conditions"] = f"results/study/{part['design']}/ontarget_samples.tsv"
     return inputs
 
 
@@ -260,14 +379,17 @@ def get_report_sources(wildcards, input):
     return " ".join(folders)
 
 
-def get_report_options(wildcards):
-    """The title and further options of `editcheck report`, from the config."""
+def get_report_options(wildcards, input):
+    """The title and further options of `editcheck report`, from the config (in a study, the title names
+    the design)."""
     settings = config["report"]
-    title = (
-        [] if settings["title"] is None else ["--title", shlex.quote(settings["title"])]
-    )
-    ontarget = config.get("ontarget") or {}
-    samples = ["--samples", shlex.quote(str(ontarget["samples"]))] if ontarget else []
+    title = settings["title"]
+    if STUDY is not None:
+        design = PARTS[wildcards.part]["design"]
+        title = f"{title}: design {design}" if title else f"editcheck evidence appendix: design {design}"
+    title = [] if title is None else ["--title", shlex.quote(title)]
+    sheet = input.conditions if STUDY is not None else (ONTARGET or {}).get("samples")
+    samples = ["--samples", shlex.quote(str(sheet))] if sheet else []
     extra = [shlex.quote(option) for option in extra_arguments(settings["extra"], "report")]
     return " ".join([*title, *samples, *extra])
 
@@ -299,15 +421,13 @@ def reads_mem_mb(paths, floor_mb, attempt=1):
 
 
 def get_ontarget_mem_mb(wildcards, input, attempt):
-    """Memory of one on-target sample: its R1 and R2 together."""
+    """Memory of one on-target sample: its R1 and R2 together (a BAM site: the floor)."""
+    if "bam" in input.keys():
+        return reads_mem_mb([], 2000, attempt)
     return reads_mem_mb([input.r1, *([input.r2] if "r2" in input.keys() else [])], 2000, attempt)
 
 
 def get_panel_mem_mb(wildcards, attempt):
     """Memory of the off-target panel: its samples are analysed one after another, so the largest decides."""
-    columns = [column for column in ("r1", "r2") if column in PANEL_SAMPLES.columns]
-    largest = max(
-        reads_mem_mb([sample[column] for column in columns if not pd.isna(sample[column])], 4000)
-        for _, sample in PANEL_SAMPLES.iterrows()
-    )
+    largest = max(reads_mem_mb(paths, 4000) for _, paths in panel_samples(wildcards.part))
     return largest * attempt

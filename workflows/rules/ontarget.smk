@@ -1,10 +1,11 @@
-# On-target quantification: one `editcheck quantify` job per sample of config/samples.tsv.
+# On-target quantification: one `editcheck quantify` job per on-target sample (config/samples.tsv, or the
+# on_target samples of a study, each against its own design of the designs sheet).
 
 
 rule quantify_ontarget:
     input:
         unpack(get_ontarget_reads),
-        amplicon=get_amplicon_file,
+        design=get_design_files,
     output:
         summary_json="results/ontarget/{sample}/summary.json",
         summary_tsv="results/ontarget/{sample}/summary.tsv",
@@ -21,11 +22,10 @@ rule quantify_ontarget:
     resources:
         mem_mb=get_ontarget_mem_mb,
     params:
-        r2=get_r2_option,
-        amplicon=get_amplicon_option,
+        reads=get_reads_option,
         options=get_quantify_options,
-        vcf="--write-vcf" if ONTARGET.get("write_vcf") else "",
+        vcf="--write-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") else "",
         outdir=get_output_folder,
     shell:
-        "editcheck quantify --r1 {input.r1:q} {params.r2} -a {params.amplicon} {params.options} {params.vcf}"
+        "editcheck quantify {params.reads} {params.options} {params.vcf}"
         " --sample {wildcards.sample:q} -t {threads} -o {params.outdir} > {log:q} 2>&1"

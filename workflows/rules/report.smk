@@ -1,5 +1,6 @@
 # The evidence report: per-sample on-target results and the off-target calls in one HTML page,
-# a summary table and a provenance manifest (`editcheck report`).
+# a summary table and a provenance manifest (`editcheck report`).  {part} is empty for a one-design config
+# (results/report/), "<design>/" in a study: one report per design, so designs are never mixed in a table.
 
 
 rule record_config:
@@ -23,21 +24,21 @@ rule build_report:
         config="results/config.yaml",
     output:
         html=report(
-            "results/report/report.html",
+            "results/report/{part}report.html",
             caption="../report/report.rst",
             category="Evidence report",
         ),
         summary=report(
-            "results/report/summary.tsv",
+            "results/report/{part}summary.tsv",
             caption="../report/summary.rst",
             category="Evidence report",
         ),
-        conditions="results/report/conditions.tsv",
-        manifest="results/report/manifest.json",
+        conditions="results/report/{part}conditions.tsv",
+        manifest="results/report/{part}manifest.json",
     log:
-        "results/logs/build_report/build_report.log",
+        "results/logs/build_report/{part}build_report.log",
     benchmark:
-        "results/benchmarks/build_report/build_report.tsv"
+        "results/benchmarks/build_report/{part}build_report.tsv"
     conda:
         "../envs/editcheck.yaml"
     threads: 1

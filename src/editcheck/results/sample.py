@@ -3,7 +3,7 @@ editing, per-read calls (the reader is :mod:`editcheck.results.sample_reader`; t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from editcheck.classification.outcomes import (
     TOO_LONG,
     WINDOW_NOT_COVERED,
 )
+from editcheck.errors import ParameterError
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
 from editcheck.pipeline import SampleResult
@@ -322,13 +323,28 @@ def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: 
     return [Path(out_dir) / name for name in names]
 
 
-def write_sample_tables(result: SampleResult, folder: Path, read_calls: Iterator[list[Any]] | None = None) -> list[str]:
-    """Write every table of one sample into ``folder`` (created if needed); returns the file names."""
+def write_sample_tables(
+    result: SampleResult, folder: Path, read_calls: Iterator[list[Any]] | None = None,
+    metadata: Sequence[tuple[str, str]] = (),
+) -> list[str]:  # fmt: skip
+    """Write every table of one sample into ``folder`` (created if needed); returns the file names.
+
+    ``metadata`` (column, value) pairs, e.g. a study's subject, tissue and time point, are written as given:
+    into summary.json (``metadata``, and ``metadata_columns`` in their order) and as further columns of
+    summary.tsv, the value repeated on every row."""
+    for key, _ in metadata:
+        if key in SUMMARY_COLUMNS:
+            raise ParameterError(f"metadata column {key!r} is a column of summary.tsv; rename it")
     folder.mkdir(parents=True, exist_ok=True)
     document = summary_document(result)
+    if metadata:
+        document["metadata"] = dict(metadata)
+        document["metadata_columns"] = [key for key, _ in metadata]
     names = ["summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "indel_sizes.tsv"]
     write_json(folder / "summary.json", document)
-    write_tsv(folder / "summary.tsv", SUMMARY_COLUMNS, _summary_rows(document))
+    values = [value for _, value in metadata]
+    write_tsv(folder / "summary.tsv", [*SUMMARY_COLUMNS, *(key for key, _ in metadata)],
+              [row + values for row in _summary_rows(document)])  # fmt: skip
     total = result.tally.aligned
     write_tsv(
         folder / "alleles.tsv",

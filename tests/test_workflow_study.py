@@ -1,0 +1,217 @@
+"""The workflow runs a whole study (#12 item 2): several designs, subjects and time points in one run, each
+sample quantified against its own design, a panel per design, one report per design."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import editcheck
+from editcheck import simulate
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+needs_snakemake = pytest.mark.skipif(
+    shutil.which("snakemake", path=str(BIN)) is None and not (BIN / "snakemake").exists(),
+    reason="snakemake is not installed: pip install -e '.[workflow]' to test the workflow",
+)
+DESIGN_SEEDS = {"A": 11, "B": 12}
+# design -> (subject, edited fraction per time point); a mock per design.
+SERIES = {"A": ("P1", {"28 d": 0.40, "84 d": 0.35, "182 d": 0.30}), "B": ("P2", {"1 mo": 0.20, "3 mo": 0.15, "6 mo": 0.10})}
+
+
+def write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def make_study(folder: Path, reads: int = 300, panel: bool = False) -> Path:
+    """A working folder with a 2-design, 2-subject, 3-time-point study (config.yaml, designs.tsv, samples.tsv)
+    and simulated reads (nuclease edits at known rates); truth.json maps each sample to its design and rate."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reads").mkdir(exist_ok=True)
+    designs, samples, truth = [], [], {}
+    for design_id, seed in DESIGN_SEEDS.items():
+        design = simulate.random_design(seed=seed, with_donor=False)
+        sites = ""
+        if panel:
+            sites = f"sites_{design_id}.tsv"
+            write_tsv(folder / sites, ["site_id", "amplicon", "protospacer"], [[f"ON_{design_id}", design.amplicon, design.guide]])
+        designs.append([design_id, design.amplicon, design.guide, sites])
+        subject, points = SERIES[design_id]
+        runs = [(f"{subject}_{point.replace(' ', '')}", "treated", subject, point, rate) for point, rate in points.items()]
+        runs.append((f"mock_{design_id}", "control", "", "", 0.0))
+        for number, (name, condition, who, point, rate) in enumerate(runs):
+            mix = simulate.OutcomeMix(unmodified=1 - rate, deletion=rate, insertion=0.0, substitution=0.0, hdr=0.0)
+            path = folder / "reads" / f"{name}.fastq.gz"
+            simulate.simulate(design, reads, path, mix=mix, error_rate=0.001, seed=100 * seed + number)
+            model = "clinical" if who else "cell_line"
+            samples.append([name, design_id, condition, "1", "", f"reads/{name}.fastq.gz", who, model, "liver", point, "1e13 vg/kg", f"lot-{design_id}"])
+            truth[name] = {"design": design_id, "amplicon": design.amplicon, "edited": rate}
+        if panel:
+            for condition in ("treated", "control"):
+                samples.append([f"panel_{design_id}_{condition}", design_id, condition, "1", "off_target_panel",
+                                f"reads/{runs[0][0]}.fastq.gz", "", "", "", "", "", ""])  # fmt: skip
+    write_tsv(folder / "designs.tsv", ["design_id", "amplicon", "guide", "offtarget_sites"], designs)
+    header = ["sample", "design_id", "condition", "replicate", "assay", "r1", "subject", "model", "tissue", "time_point", "dose", "batch"]
+    write_tsv(folder / "samples.tsv", header, samples)
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    config = {"study": {"designs": str(folder / "designs.tsv"), "samples": str(folder / "samples.tsv")},
+              "report": {"title": "study test"}}  # fmt: skip
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def run_snakemake(workdir: Path, *args: str, configfile: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # Snakemake's Python imports editcheck to read a study: the editcheck under test, whatever the working folder.
+    source = str(Path(editcheck.__file__).resolve().parents[1])
+    python_path = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": python_path}
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    command += ["--configfile", str(configfile or workdir / "config.yaml"), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def quantify(*args: object) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    result = CliRunner().invoke(main, ["quantify", *(str(arg) for arg in args)], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_metadata_columns_appear_unchanged_in_summary(tmp_path: Path) -> None:
+    """--metadata (a study sheet's columns) become summary.tsv columns and summary.json's metadata, as written."""
+    folder = make_study(tmp_path / "study", reads=200)
+    metadata = [("design_id", "A"), ("subject", "P1"), ("time_point", "28 d"), ("tissue", ""), ("dose", "1e13 vg/kg"),
+                ("Zelltyp (Ärztin)", "Hepatozyt; 2 = zwei")]  # fmt: skip
+    options = [word for key, value in metadata for word in ("--metadata", f"{key}={value}")]
+    code, output = quantify("--r1", folder / "reads" / "P1_28d.fastq.gz", "--design-sheet", folder / "designs.tsv",
+                            "--design", "A", *options, "-t", 1, "-o", tmp_path / "out")  # fmt: skip
+    assert code == 0, output
+    table = read_tsv(tmp_path / "out" / "summary.tsv")
+    assert list(table[0])[-len(metadata) :] == [key for key, _ in metadata]
+    assert all([row[key] for key, _ in metadata] == [value for _, value in metadata] for row in table)
+    edited = next(row for row in table if row["name"] == "edited")
+    assert (edited["reads"], edited["total"]) == ("80", "200")  # 40% of 200 simulated reads
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["metadata"] == dict(metadata) and summary["metadata_columns"] == [key for key, _ in metadata]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["-g", "ACGTACGTACGTACGTACGT"], "the design comes from --design-sheet; leave out --guide"),
+     (["--cut-offset", "3"], "leave out --cut-offset"),
+     (["--metadata", "sample=X"], "metadata column 'sample' is a column of summary.tsv; rename it"),
+     (["--metadata", "novalue"], "--metadata 'novalue': give KEY=VALUE")],
+)  # fmt: skip
+def test_design_sheet_replaces_the_design_options(tmp_path: Path, args: list[str], message: str) -> None:
+    folder = make_study(tmp_path / "study", reads=50)
+    code, output = quantify("--r1", folder / "reads" / "P1_28d.fastq.gz", "--design-sheet", folder / "designs.tsv",
+                            "--design", "A", *args, "-t", 1, "-o", tmp_path / "out")  # fmt: skip
+    assert code != 0 and message in output, output
+    assert not (tmp_path / "out").exists()
+
+
+@needs_snakemake
+def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> None:
+    """2 designs, 2 subjects x 3 time points, a mock each, a panel each: 8 quantify jobs, 2 panels, 2 reports."""
+    folder = make_study(tmp_path, reads=20, panel=True)
+    result = run_snakemake(folder, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    counts = {}
+    for line in result.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].isdigit() and not fields[0].endswith(":"):
+            counts[fields[0]] = int(fields[1])
+    assert counts == {"quantify_ontarget": 8, "study_sample_sheet": 4, "offtarget_panel": 2, "build_report": 2,
+                      "record_config": 1, "all": 1, "total": 18}  # fmt: skip
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
+    assert sorted(commands) == sorted(truth)
+    for sample, line in commands.items():
+        assert f"--design-sheet {folder / 'designs.tsv'} --design {truth[sample]['design']} " in line
+        assert f"--metadata design_id={truth[sample]['design']} " in line and "--metadata batch=lot-" in line
+    assert "--metadata 'time_point=84 d'" in commands["P1_84d"] and "--metadata 'time_point=6 mo'" in commands["P2_6mo"]
+    for design in ("A", "B"):
+        assert f"--samples results/study/{design}/panel_samples.tsv" in result.stdout
+        assert f"-o results/report/{design} " in result.stdout
+
+
+@needs_snakemake
+def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) -> None:
+    folder = make_study(tmp_path, reads=200)
+    result = run_snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    sheet = {row["sample"]: row for row in read_tsv(folder / "samples.tsv")}
+    for sample, expected in truth.items():
+        summary = json.loads((folder / "results" / "ontarget" / sample / "summary.json").read_text(encoding="utf-8"))
+        assert summary["design"]["amplicon"] == expected["amplicon"]
+        assert summary["design"]["amplicon_name"] == expected["design"]
+        assert summary["reads"]["classified"] == 200
+        assert abs(summary["edited"]["percent"] - 100 * expected["edited"]) < 1.0
+        table = read_tsv(folder / "results" / "ontarget" / sample / "summary.tsv")
+        columns = [column for column in sheet[sample] if column not in ("sample", "r1")]
+        assert list(table[0])[-len(columns) :] == columns
+        assert all(row[column] == sheet[sample][column] for row in table for column in columns)
+    for design in ("A", "B"):  # one report per design: its samples only
+        report = read_tsv(folder / "results" / "report" / design / "summary.tsv")
+        assert {row["sample"] for row in report} == {name for name, entry in truth.items() if entry["design"] == design}
+        conditions = read_tsv(folder / "results" / "report" / design / "conditions.tsv")
+        assert {row["condition"] for row in conditions} == {"treated", "control"}
+
+
+@needs_snakemake
+@pytest.mark.parametrize(
+    ("sheet", "column", "value", "message"),
+    [("samples.tsv", "design_id", "C", "samples.tsv: record 1: sample P1_28d: unknown design_id 'C' (designs: A, B)"),
+     ("samples.tsv", "time_point", "28", "samples.tsv: record 1: sample P1_28d: time_point '28' has no unit"),
+     ("samples.tsv", "batch", None, "samples.tsv: column 'percent' is a column of summary.tsv"),
+     ("designs.tsv", "guide", "ACGTACGTACGTACGTACGA", "designs.tsv: record 1: design A: guide ACGTACGTACGTACGTACGA is not in the amplicon")],
+)  # fmt: skip
+def test_a_bad_study_sheet_stops_the_workflow_with_one_line(tmp_path: Path, sheet: str, column: str, value: str | None, message: str) -> None:
+    folder = make_study(tmp_path, reads=20)
+    table = read_tsv(folder / sheet)
+    if value is None:
+        table = [{("percent" if key == column else key): cell for key, cell in row.items()} for row in table]
+    else:
+        table[0][column] = value
+    write_tsv(folder / sheet, list(table[0]), [list(row.values()) for row in table])
+    result = run_snakemake(folder, "--dry-run")
+    assert result.returncode != 0
+    assert f"{folder}/{message}" in result.stdout + result.stderr, (result.stdout + result.stderr)[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@needs_snakemake
+def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
+    """config/study/ (the demo as a one-design study) as documented: its sheets' relative paths resolve, and the
+    demo's one-design settings that Snakemake merges in from config/config.yaml are set aside with a note."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    (tmp_path / "test_data").symlink_to(REPO / "test_data")
+    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "study" / "config.yaml")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "results/report/ABE1/report.html" in result.stdout and "results/offtarget/ABE1/offtarget_calls.json" in result.stdout
+    for sample in ("T1", "T2", "T3", "M1"):
+        assert f"results/ontarget/{sample}/summary.json" in result.stdout
+    assert "ignoring ontarget, offtarget.sites, offtarget.samples of the config" in result.stderr
