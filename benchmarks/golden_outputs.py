@@ -143,9 +143,9 @@ def _route_cases(paths: dict[str, Path]) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def _editcheck(*arguments: str) -> None:
+def _editcheck(*arguments: str, cwd: Path | None = None) -> None:
     command = [sys.executable, "-m", "editcheck", *arguments]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     if completed.returncode != 0:
         raise SystemExit(f"failed ({completed.returncode}): {' '.join(command)}\n{completed.stderr}")
 
@@ -211,9 +211,11 @@ def main() -> int:
         for name, case in SHARED_CASES.items():
             case = [str(SHARED / a) if a.endswith((".fastq", ".fastq.gz")) else a for a in case]
             _editcheck("quantify", *case, "--sample", name, "-o", str(out / "shared" / name))
-        for name, case in _route_cases(_write_derived_inputs(out / "inputs")).items():
+        # Run from ``out`` with relative paths: the inputs' paths recorded in the outputs are the same every run.
+        derived = {key: path.relative_to(out) for key, path in _write_derived_inputs(out / "inputs").items()}
+        for name, case in _route_cases(derived).items():
             named = ["--sample", name] if case[0] != "offtarget" else []
-            _editcheck(*case, *named, "-o", str(out / "routes" / name))
+            _editcheck(*case, *named, "-o", str(Path("routes") / name), cwd=out)
     else:
         print(f"shared cases skipped: {SHARED} is absent")
     table = fingerprints(out)
