@@ -11,10 +11,13 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead, ReadAligner
+from editcheck.alignment.assignment import Assignment
+from editcheck.classification.called import CalledRead, Classified, classified_reads
 from editcheck.classification.outcomes import (
     CLASSIFIED,
     NOT_ALIGNED,
@@ -38,6 +41,7 @@ from editcheck.reads.collapse import (
 )
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.records import Fragment, Read, pair_key
 from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings
 from editcheck.sequences import reverse_complement
 
@@ -89,7 +93,8 @@ class SampleResult:
     """Template copies behind the reads, when the user gave the input amount: the edited % and target
     engagement intervals then use the effective depth 1/(1/reads + 1/copies)."""
     calls: dict[str, ReadCall] = field(default_factory=dict, repr=False)
-    """Unique read (or ``R1 + '+' + R2`` for unmerged pairs) -> its call; used for per-read output."""
+    """Unique read (or :func:`~editcheck.reads.records.pair_key` for unmerged pairs) -> its call; used for
+    per-read output."""
 
 
 class AmpliconWorker:
@@ -99,12 +104,12 @@ class AmpliconWorker:
         self.aligner = settings.aligner(design)
         self.classifier = Classifier(design, settings.classification)
 
-    def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
+    def __call__(self, sequence: str) -> Classified:
         if self.aligner.too_long(sequence):
-            return None, ReadCall(TOO_LONG)
+            return Classified(None, ReadCall(TOO_LONG))
         return self.classify_aligned(sequence, self.aligner.align(sequence))
 
-    def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> tuple[AlignedRead | None, ReadCall]:
+    def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> Classified:
         """Classify a read's best alignment (realigned to the amplicon when it is HDR-free, see below)."""
         if aligned is not None and aligned.reference != 0 and self.classifier.needs_amplicon(aligned):
             # A read fitting the HDR outcome best without any donor-specific base (an NHEJ deletion that
@@ -112,7 +117,7 @@ class AmpliconWorker:
             on_amplicon = self.aligner.align(sequence, only=0)
             if on_amplicon is not None:
                 aligned = on_amplicon
-        return aligned, self.classifier.classify(aligned)
+        return Classified(aligned, self.classifier.classify(aligned))
 
 
 _worker: Callable[[str], Any] | None = None
@@ -210,7 +215,7 @@ class UniqueReadAligner:
 
 def align_and_classify(
     sequences: Sequence[str], design: AmpliconDesign, settings: AnalysisSettings, threads: int = 1
-) -> list[tuple[AlignedRead | None, ReadCall]]:
+) -> list[Classified]:
     """Align and classify unique reads, in order; with ``threads`` > 1 in worker processes."""
     with UniqueReadAligner(design, settings, threads) as aligner:
         for sequence in sequences:
@@ -218,7 +223,7 @@ def align_and_classify(
         return aligner.results()
 
 
-def choose_mate(mates: Sequence[tuple[AlignedRead | None, ReadCall]]) -> int:
+def choose_mate(mates: Sequence[Classified]) -> int:
     """Which mate speaks for an unmerged pair: the index into ``mates`` (R1's result first, then R2's).
 
     The one rule for a pair that did not merge, used by ``quantify`` (FASTQ and BAM/CRAM), ``quantify-pool``
@@ -238,22 +243,20 @@ def choose_mate(mates: Sequence[tuple[AlignedRead | None, ReadCall]]) -> int:
     return max(range(len(mates)), key=rank)
 
 
-def classify_unmerged(
-    pairs: Mapping[tuple[str, str], int], worker: Callable[[str], tuple[AlignedRead | None, ReadCall]]
-) -> list[tuple[str, int, AlignedRead | None, ReadCall]]:
-    """(``R1 + '+' + R2``, count, alignment, call) for every unmerged pair (R2 reverse-complemented), each
-    pair classified from the mate :func:`choose_mate` picks."""
+def classify_unmerged(pairs: Mapping[tuple[str, str], int], worker: Callable[[str], Classified]) -> list[CalledRead]:
+    """A :class:`CalledRead` keyed by :func:`pair_key` for every unmerged pair (R2 reverse-complemented),
+    each pair classified from the mate :func:`choose_mate` picks."""
     results = []
     for (first, second), count in sorted(pairs.items()):
         mates = [worker(first), worker(second)]
         aligned, call = mates[choose_mate(mates)]
-        results.append((first + "+" + second, count, aligned, call))
+        results.append(CalledRead(pair_key(first, second), count, aligned, call))
     return results
 
 
-def unmerged_used(calls: Sequence[tuple[str, int, AlignedRead | None, ReadCall]]) -> int:
+def unmerged_used(calls: list[CalledRead]) -> int:
     """Pairs among ``calls`` (from :func:`classify_unmerged`) whose chosen mate covers the window."""
-    return sum(count for _, count, _, call in calls if call.outcome in CLASSIFIED)
+    return classified_reads(calls)
 
 
 def quantify(
@@ -322,8 +325,8 @@ def _quantify(
             reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add, progress=progress)
         results = aligner.results()
     sequences = list(reads.sequences)  # first-seen order, the order sequences were added above
-    calls: list[tuple[str, int, AlignedRead | None, ReadCall]] = [
-        (sequence, reads.sequences[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)
+    calls = [
+        CalledRead(sequence, reads.sequences[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)
     ]
     unmerged = classify_unmerged(reads.unmerged_pairs, AmpliconWorker(design, settings))
     calls.extend(unmerged)
@@ -340,7 +343,7 @@ def _result(
     settings: AnalysisSettings,
     sample: str | None,
     reads: CollapsedReads,
-    calls: list[tuple[str, int, AlignedRead | None, ReadCall]],
+    calls: list[CalledRead],
     keep_calls: bool,
     **extra: Any,
 ) -> SampleResult:
@@ -349,7 +352,7 @@ def _result(
     name = sample or sample_name_from_path(r1)
     result = SampleResult(name, design, settings, inputs, reads, tally_reads(design, calls), **extra)
     if keep_calls:
-        result.calls = {sequence: call for sequence, _, _, call in calls}
+        result.calls = {called.key: called.call for called in calls}
     return result
 
 
@@ -367,10 +370,11 @@ def _quantify_records(
     progress: Callable[[int], None] | None = None,
 ) -> SampleResult:
     """The UMI route: one consensus read per molecule, from FASTQ or BAM/CRAM reads."""
+    fragments: Iterable[Fragment]
     if site is not None:
         fragments = iter_site_fragments(r1, site, reference_fasta=reference_fasta)
     elif r2 is None:
-        fragments = ((name, s, q, None, None) for name, s, q in iter_single(r1))
+        fragments = iter_single(r1)
     else:
         fragments = iter_paired(r1, r2)
     records = umi_records(fragments, r1, settings, umi, amplicon_mate_chooser(design, settings))
@@ -390,9 +394,9 @@ def _quantify_records(
         reads.lone_mates = 0
     sequences = list(reads.sequences)
     results = align_and_classify(sequences, design, settings, threads)
-    calls = [(sequence, molecules.reads_per_sequence[sequence], aligned, call)
+    calls = [CalledRead(sequence, molecules.reads_per_sequence[sequence], aligned, call)
              for sequence, (aligned, call) in zip(sequences, results)]  # fmt: skip
-    per_molecule = [(sequence, molecules.sequences[sequence], aligned, call) for sequence, _, aligned, call in calls]
+    per_molecule = [called._replace(reads=molecules.sequences[called.key]) for called in calls]
     return _result(
         r1, r2, design, settings, sample, reads, calls, keep_calls, molecules=molecules,
         molecule_tally=tally_reads(design, per_molecule), site=str(site) if site is not None else None,
@@ -407,13 +411,35 @@ class MateChoice(NamedTuple):
     """The mate :func:`choose_mate` picks: 0 for R1, 1 for R2."""
     used: bool
     """The chosen mate's call covers the window (a classified outcome): counted in ``unmerged_used``."""
-    amplicon: int = 0
-    """The pair's amplicon in a pool (or a negative status of :mod:`editcheck.alignment.assignment`)."""
+    status: Assignment = Assignment.ASSIGNED
+    """The pair's assignment in a pool."""
+    amplicon: int | None = 0
+    """The pair's amplicon in a pool, when assigned."""
 
 
-SINGLE, MERGED, UNMERGED = "single", "merged", "unmerged"
-"""How a UMI-route record was read: a single-end read (or a BAM/CRAM mate without its partner), a merged
-pair, or an unmerged pair represented by one mate."""
+class Kind(Enum):
+    """How a UMI-route record was read."""
+
+    SINGLE = "single"
+    """A single-end read (or a BAM/CRAM mate without its partner)."""
+    MERGED = "merged"
+    """A pair merged into one read."""
+    UNMERGED = "unmerged"
+    """An unmerged pair, represented by one mate."""
+
+
+SINGLE, MERGED, UNMERGED = Kind.SINGLE, Kind.MERGED, Kind.UNMERGED
+
+
+class UmiRead(NamedTuple):
+    """One fragment on the UMI route: its UMI, the read that represents it, how it was read, and for an
+    unmerged pair the mate choice."""
+
+    umi: str
+    sequence: str
+    qualities: str
+    kind: Kind
+    choice: MateChoice | None = None
 
 
 def amplicon_mate_chooser(design: AmpliconDesign, settings: AnalysisSettings) -> Callable[[str, str], MateChoice]:
@@ -430,7 +456,7 @@ def amplicon_mate_chooser(design: AmpliconDesign, settings: AnalysisSettings) ->
     return choose
 
 
-def count_fragment(reads: CollapsedReads, kind: str, choice: MateChoice | None) -> int:
+def count_fragment(reads: CollapsedReads, kind: Kind, choice: MateChoice | None) -> int:
     """Count one UMI-route record in ``reads`` (input, merged, unmerged, lone mates) as the route without
     UMIs counts it; 1 when it is an unmerged pair whose chosen mate covers the window, else 0."""
     reads.reads_in += 1
@@ -445,32 +471,33 @@ def count_fragment(reads: CollapsedReads, kind: str, choice: MateChoice | None) 
 
 
 def umi_records(
-    fragments: Iterable[tuple[str, str, str, str | None, str | None]],
+    fragments: Iterable[Fragment],
     path: str | Path,
     settings: AnalysisSettings,
     umi: UmiSettings,
     choose: Callable[[str, str], MateChoice],
-) -> Iterator[tuple[str, str, str, str, MateChoice | None]]:
-    """``(UMI, sequence, qualities, kind, choice)`` per fragment: the UMI taken from R1 (or the read), then the
+) -> Iterator[UmiRead]:
+    """A :class:`UmiRead` ``(UMI, sequence, qualities, kind, choice)`` per fragment: the UMI taken from R1 (or the read), then the
     pair merged when it overlaps (kind ``merged``), else the mate ``choose(R1, R2 reverse-complemented)`` picks
     (kind ``unmerged``, with that choice: the one rule of :func:`choose_mate`, decided once per unique pair);
     a fragment without R2 is ``single``.  Unmerged pairs count in ``unmerged_used`` by their chosen read's
     own call, before the molecule's consensus."""
     extractor = UmiExtractor(umi, path)
     chosen: dict[tuple[str, str], MateChoice] = {}
-    for number, (name, first, first_qualities, second, second_qualities) in enumerate(fragments, 1):
-        barcode, first, first_qualities = extractor(number, name, first, first_qualities)
-        if second is None or second_qualities is None:
-            yield barcode, first, first_qualities, SINGLE, None
+    for number, fragment in enumerate(fragments, 1):
+        if isinstance(fragment, Read):
+            yield UmiRead(*extractor(number, *fragment), SINGLE)
             continue
+        name, first, first_qualities, second, second_qualities = fragment
+        barcode, first, first_qualities = extractor(number, name, first, first_qualities)
         merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
         if merged is not None:
-            yield barcode, *merged, MERGED, None
+            yield UmiRead(barcode, *merged, MERGED)
             continue
         choice = chosen.get((first, second))
         if choice is None:
             choice = chosen[(first, second)] = choose(first, reverse_complement(second))
         if choice.mate == 0:
-            yield barcode, first, first_qualities, UNMERGED, choice
+            yield UmiRead(barcode, first, first_qualities, UNMERGED, choice)
         else:
-            yield barcode, reverse_complement(second), second_qualities[::-1], UNMERGED, choice
+            yield UmiRead(barcode, reverse_complement(second), second_qualities[::-1], UNMERGED, choice)

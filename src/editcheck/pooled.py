@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead
-from editcheck.alignment.assignment import (
-    AMBIGUOUS_AMPLICON,
-    TOO_LONG_AMPLICON,
-    UNASSIGNED,
-    AmpliconIndex,
-    best_amplicon,
-)
+from editcheck.alignment.assignment import AmpliconIndex, Assignment, best_amplicon
+from editcheck.classification.called import CalledRead, Classified
 from editcheck.classification.outcomes import CLASSIFIED, NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.errors import DesignError, InputFormatError, ParameterError
@@ -43,6 +38,7 @@ from editcheck.pipeline import (
 from editcheck.quantification.tally import tally_reads
 from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
 from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.reads.records import Fragment, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 from editcheck.sequences import reverse_complement
 from editcheck.sheets import read_sheet
@@ -98,6 +94,16 @@ def check_distinct_amplicons(designs: Sequence[AmpliconDesign], names: Sequence[
         seen[sequence] = (number, name)
 
 
+class PooledCall(NamedTuple):
+    """A read of a pooled run: its assignment, and when assigned its amplicon (index into the designs),
+    alignment and call there."""
+
+    status: Assignment
+    amplicon: int | None = None
+    alignment: AlignedRead | None = None
+    call: ReadCall | None = None
+
+
 class PoolWorker:
     """Assigns one unique read to an amplicon and classifies it there.
 
@@ -108,23 +114,23 @@ class PoolWorker:
         self.index = AmpliconIndex(designs)
         self.workers = [AmpliconWorker(design, settings) for design in designs]
 
-    def __call__(self, sequence: str) -> tuple[int, AlignedRead | None, ReadCall | None]:
+    def __call__(self, sequence: str) -> PooledCall:
         if len(self.workers) == 1:
             aligned, call = self.workers[0](sequence)
-            return 0, aligned, call
+            return PooledCall(Assignment.ASSIGNED, 0, aligned, call)
         results = []
         candidates = self.index.candidates(sequence)
         if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
-            return TOO_LONG_AMPLICON, None, None
-        for amplicon in candidates:
-            aligned = self.workers[amplicon].aligner.align(sequence)
+            return PooledCall(Assignment.TOO_LONG)
+        for candidate in candidates:
+            aligned = self.workers[candidate].aligner.align(sequence)
             if aligned is not None:
-                results.append((amplicon, aligned))
-        amplicon, aligned = best_amplicon(results)
-        if amplicon < 0:
-            return amplicon, None, None
+                results.append((candidate, aligned))
+        status, amplicon, aligned = best_amplicon(results)
+        if amplicon is None:
+            return PooledCall(status)
         aligned, call = self.workers[amplicon].classify_aligned(sequence, aligned)
-        return amplicon, aligned, call
+        return PooledCall(status, amplicon, aligned, call)
 
 
 @dataclass
@@ -171,24 +177,25 @@ def quantify_pool(
             results = aligner.results()
         worker = PoolWorker(designs, settings)
         pairs = sorted(reads.unmerged_pairs.items())
-        unmerged = [(first + "+" + second, count, assign_pair(worker(first), worker(second)))
+        unmerged = [(pair_key(first, second), count, assign_pair(worker(first), worker(second)))
                     for (first, second), count in pairs]  # fmt: skip
     finally:
         if collecting:
             gc.enable()
-    per_amplicon: list[list[tuple[str, int, AlignedRead | None, ReadCall]]] = [[] for _ in designs]
+    per_amplicon: list[list[CalledRead]] = [[] for _ in designs]
     per_amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
     ambiguous = unassigned = too_long = 0
     entries = [(sequence, reads.sequences[sequence], result) for sequence, result in zip(reads.sequences, results)]
-    for number, (sequence, count, (amplicon, aligned, call)) in enumerate(entries + unmerged):
-        if amplicon == AMBIGUOUS_AMPLICON:
+    for number, (sequence, count, (status, amplicon, aligned, call)) in enumerate(entries + unmerged):
+        if status is Assignment.AMBIGUOUS:
             ambiguous += count
-        elif amplicon == UNASSIGNED:
+        elif status is Assignment.UNASSIGNED:
             unassigned += count
-        elif amplicon == TOO_LONG_AMPLICON:
+        elif status is Assignment.TOO_LONG:
             too_long += count
         else:
-            per_amplicon[amplicon].append((sequence, count, aligned, call))
+            assert amplicon is not None and call is not None
+            per_amplicon[amplicon].append(CalledRead(sequence, count, aligned, call))
             amplicon_reads = per_amplicon_reads[amplicon]
             amplicon_reads.reads_in += count
             if number < len(entries):
@@ -212,38 +219,37 @@ def quantify_pool(
     return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
 
 
-def assign_pair(
-    first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
-) -> tuple[int, AlignedRead | None, ReadCall | None]:
-    """The amplicon, alignment and call of an unmerged pair from its mates' (R1, R2 reverse-complemented);
+def assign_pair(first: PooledCall, second: PooledCall) -> PooledCall:
+    """The assignment, alignment and call of an unmerged pair from its mates' (R1, R2 reverse-complemented);
     see :func:`pair_assignment`."""
-    amplicon, _, (aligned, call) = pair_assignment(first, second)
-    return (amplicon, aligned, call) if amplicon >= 0 else (amplicon, None, None)
+    status, amplicon, _, (aligned, call) = pair_assignment(first, second)
+    return PooledCall(status, amplicon, aligned, call) if amplicon is not None else PooledCall(status)
 
 
-def pair_assignment(
-    first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
-) -> tuple[int, int, tuple[AlignedRead | None, ReadCall]]:
-    """(amplicon or negative status, the mate that speaks (0 = R1), its alignment and call) for an unmerged pair.
+def pair_assignment(first: PooledCall, second: PooledCall) -> tuple[Assignment, int | None, int, Classified]:
+    """(assignment, amplicon when assigned, the mate that speaks (0 = R1), its alignment and call) for an
+    unmerged pair.
 
     A mate that found no amplicon, or could not tell amplicons apart, leaves the pair to the other mate;
     mates assigned to different amplicons make the pair ambiguous.  Within its amplicon the pair is
     classified from the mate :func:`editcheck.pipeline.choose_mate` picks, as in ``quantify``.
     """
-    amplicons = {result[0] for result in (first, second) if result[0] >= 0}
+    amplicons = {result.amplicon for result in (first, second) if result.amplicon is not None}
+    amplicon: int | None = None
     if len(amplicons) > 1:
-        amplicon = AMBIGUOUS_AMPLICON
+        status = Assignment.AMBIGUOUS
     elif amplicons:
-        amplicon = amplicons.pop()
+        status, amplicon = Assignment.ASSIGNED, amplicons.pop()
     else:
-        statuses = (first[0], second[0])
-        amplicon = next((s for s in (AMBIGUOUS_AMPLICON, TOO_LONG_AMPLICON) if s in statuses), UNASSIGNED)
+        statuses = (first.status, second.status)
+        status = next((s for s in (Assignment.AMBIGUOUS, Assignment.TOO_LONG) if s in statuses), Assignment.UNASSIGNED)
     mates = [
-        (aligned, call) if number == amplicon >= 0 and call is not None else (None, ReadCall(NOT_ALIGNED))
-        for number, aligned, call in (first, second)
-    ]
+        Classified(mate.alignment, mate.call)
+        if mate.amplicon == amplicon is not None and mate.call is not None else Classified(None, ReadCall(NOT_ALIGNED))
+        for mate in (first, second)
+    ]  # fmt: skip
     mate = choose_mate(mates)
-    return amplicon, mate, mates[mate]
+    return status, amplicon, mate, mates[mate]
 
 
 def _quantify_pool_molecules(
@@ -254,9 +260,9 @@ def _quantify_pool_molecules(
     (:func:`assign_pair`) and read from the mate the one rule (:func:`editcheck.pipeline.choose_mate`) picks;
     merged, unmerged and unmerged-used pairs are counted per amplicon, as without UMIs."""
     worker = PoolWorker(designs, settings)
-    fragments = ((n, s, q, None, None) for n, s, q in iter_single(r1)) if r2 is None else iter_paired(r1, r2)
+    fragments: Iterable[Fragment] = iter_single(r1) if r2 is None else iter_paired(r1, r2)
     records = umi_records(fragments, r1, settings, umi, _pool_mate_chooser(worker))
-    amplicon_of: dict[str, int] = {}
+    amplicon_of: dict[str, tuple[Assignment, int | None]] = {}
     collectors = [MoleculeCollector(umi) for _ in designs]
     per_amplicon_reads = [CollapsedReads(paired=r2 is not None) for _ in designs]
     used = [0 for _ in designs]
@@ -264,18 +270,20 @@ def _quantify_pool_molecules(
     for barcode, sequence, qualities, kind, choice in records:
         reads_in += 1
         if choice is not None:  # an unmerged pair: assigned by both mates, as without UMIs
-            amplicon = choice.amplicon
+            status, amplicon = choice.status, choice.amplicon
         elif sequence in amplicon_of:
-            amplicon = amplicon_of[sequence]
+            status, amplicon = amplicon_of[sequence]
         else:
-            amplicon = amplicon_of[sequence] = worker(sequence)[0]
-        if amplicon == AMBIGUOUS_AMPLICON:
+            assigned_read = worker(sequence)
+            status, amplicon = amplicon_of[sequence] = assigned_read.status, assigned_read.amplicon
+        if status is Assignment.AMBIGUOUS:
             ambiguous += 1
-        elif amplicon == UNASSIGNED:
+        elif status is Assignment.UNASSIGNED:
             unassigned += 1
-        elif amplicon == TOO_LONG_AMPLICON:
+        elif status is Assignment.TOO_LONG:
             too_long += 1
         else:
+            assert amplicon is not None
             collectors[amplicon].add(barcode, sequence, qualities)
             used[amplicon] += count_fragment(per_amplicon_reads[amplicon], kind, choice)
     inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
@@ -285,8 +293,8 @@ def _quantify_pool_molecules(
         molecules = collector.consensus()
         sequences = list(molecules.sequences)
         results = align_and_classify(sequences, design, settings, threads)
-        per_read = [(seq, molecules.reads_per_sequence[seq], aligned, call) for seq, (aligned, call) in zip(sequences, results)]
-        per_molecule = [(seq, molecules.sequences[seq], aligned, call) for seq, _, aligned, call in per_read]
+        per_read = [CalledRead(seq, molecules.reads_per_sequence[seq], aligned, call) for seq, (aligned, call) in zip(sequences, results)]
+        per_molecule = [called._replace(reads=molecules.sequences[called.key]) for called in per_read]
         assigned[design.name] = amplicon_reads.reads_in
         amplicon_reads.sequences = dict(molecules.sequences)
         amplicon_reads.lone_mates = 0  # FASTQ input: every R1 has its R2
@@ -303,7 +311,7 @@ def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], MateChoice]:
     as without UMIs)."""
 
     def choose(first: str, second: str) -> MateChoice:
-        amplicon, mate, (_, call) = pair_assignment(worker(first), worker(second))
-        return MateChoice(mate, call.outcome in CLASSIFIED, amplicon)
+        status, amplicon, mate, (_, call) = pair_assignment(worker(first), worker(second))
+        return MateChoice(mate, call.outcome in CLASSIFIED, status, amplicon)
 
     return choose

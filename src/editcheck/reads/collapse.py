@@ -12,6 +12,7 @@ from pathlib import Path
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import iter_paired, iter_single
 from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.records import Fragment, Read
 from editcheck.sequences import reverse_complement
 
 DEFAULT_MIN_BASE_QUALITY = 20
@@ -103,12 +104,12 @@ def collapse_single(
 
 
 def collapse_records(
-    records: Iterable[tuple[str, str, str]],
+    records: Iterable[Read],
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
-    """Count unique reads from (name, sequence, qualities) records (FASTQ, BAM/CRAM or UMI consensus);
+    """Count unique reads from :class:`Read` records (FASTQ, or BAM/CRAM reads);
     ``progress`` is called with the number of reads read so far every 65,536 reads."""
     collapsed = CollapsedReads()
     every = EVERY - 1 if progress is not None else -1
@@ -156,14 +157,21 @@ def iter_pair_keys(
 
 
 def filter_fragments(
-    fragments: Iterable[tuple[str, str, str, str | None, str | None]], quality: QualitySettings
+    fragments: Iterable[Fragment], quality: QualitySettings
 ) -> Iterator[tuple[str, str, str | None, str | None] | None]:
-    """Quality filtering and masking of ``(name, seq1, qual1, seq2, qual2)`` fragments (``seq2`` None for a
-    lone read): yields ``(seq1, qual1, seq2, qual2)``, or None for a filtered fragment (a pair is dropped
-    when either mate fails the mean quality)."""
+    """Quality filtering and masking of pairs and lone reads: yields ``(seq1, qual1, seq2, qual2)`` (``seq2``
+    and ``qual2`` None for a lone :class:`Read`), or None for a filtered fragment (a pair is dropped when
+    either mate fails the mean quality)."""
     keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
     mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
-    for _name, sequence1, qualities1, sequence2, qualities2 in fragments:
+    for fragment in fragments:
+        sequence2: str | None
+        qualities2: str | None
+        if isinstance(fragment, Read):
+            _name, sequence1, qualities1 = fragment
+            sequence2 = qualities2 = None
+        else:
+            _name, sequence1, qualities1, sequence2, qualities2 = fragment
         if keep is not None and not (keep(qualities1) and (qualities2 is None or keep(qualities2))):
             yield None
             continue
@@ -187,7 +195,7 @@ def collapse_paired(
 
 
 def collapse_fragments(
-    fragments: Iterable[tuple[str, str, str, str | None, str | None]],
+    fragments: Iterable[Fragment],
     merge: MergeSettings = MergeSettings(),
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
@@ -195,9 +203,9 @@ def collapse_fragments(
 ) -> CollapsedReads:
     """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
-    ``fragments`` are ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
-    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a fragment
-    with ``R2`` None is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
+    ``fragments`` are :class:`~editcheck.reads.records.ReadPair` records with both mates as sequenced (FASTQ
+    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone
+    :class:`~editcheck.reads.records.Read` is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
     share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
     with each merged sequence when first seen.
     """
