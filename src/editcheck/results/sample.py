@@ -25,9 +25,9 @@ from editcheck.classification.outcomes import (
     TOO_LONG,
     WINDOW_NOT_COVERED,
 )
+from editcheck.engine import SampleResult
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
-from editcheck.pipeline import SampleResult
 from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
