@@ -124,3 +124,60 @@ def test_resolve_unmerged_is_the_one_rule_for_pairs() -> None:
     assert (ambiguous.status, ambiguous.amplicon, ambiguous.chosen.call.outcome) == (Assignment.AMBIGUOUS, None, "not_aligned")
     assert resolve_unmerged(unassigned, PooledCall(Assignment.TOO_LONG)).status is Assignment.TOO_LONG
     assert pair_key("AC", "GT") == "AC+GT"
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_per_read_calls_name_every_quality_filtered_read(tmp_path: Path, paired: bool) -> None:
+    """A read dropped by the mean-quality filter whose (masked) sequence equals a kept read's was given the kept
+    read's call in reads.tsv.gz (the second pass looked calls up by sequence); now reads.tsv.gz and
+    summary.json agree."""
+    import gzip
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    first, second = AMPLICON_A[:120], reverse_complement(AMPLICON_A[80:])  # overlapping: merged
+    deleted = AMPLICON_A[:95] + AMPLICON_A[99:]
+    records = [("kept", "I"), ("dropped", "5"), ("edited", "I")]  # '5' = Q20: not masked, mean 20 < 30
+    r1, r2 = [], []
+    for name, quality in records:
+        read1 = deleted[:120] if name == "edited" else first
+        read2 = reverse_complement(deleted[80:]) if name == "edited" else second
+        if not paired:
+            read1 = deleted if name == "edited" else AMPLICON_A
+        r1.append(f"@{name}\n{read1}\n+\n{quality * len(read1)}\n")
+        r2.append(f"@{name}\n{read2}\n+\n{quality * len(read2)}\n")
+    (tmp_path / "r1.fastq").write_text("".join(r1))
+    (tmp_path / "r2.fastq").write_text("".join(r2))
+    arguments = ["quantify", "--r1", str(tmp_path / "r1.fastq"), "-a", AMPLICON_A, "-w", "90-110",
+                 "--min-mean-quality", "30", "--write-reads", "-o", str(tmp_path / "out")]  # fmt: skip
+    if paired:
+        arguments[3:3] = ["--r2", str(tmp_path / "r2.fastq")]
+    outcome = CliRunner().invoke(main, arguments)
+    assert outcome.exit_code == 0, outcome.output
+    with gzip.open(tmp_path / "out" / "reads.tsv.gz", "rt") as handle:
+        rows = [line.rstrip("\n").split("\t") for line in handle][1:]
+    assert rows == [["kept", "unmodified", "", ""], ["dropped", "quality_filtered", "", ""],
+                    ["edited", "modified", "96_99del", ""]]  # fmt: skip
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["reads"]["quality_filtered"] == 1
+    assert sorted((tmp_path / "out").iterdir()) == sorted(
+        tmp_path / "out" / name for name in (
+            "alleles.tsv", "indel_sizes.tsv", "positions.tsv", "reads.tsv.gz", "summary.json", "summary.tsv",
+            ".editcheck-result", "manifest.json",
+        ) if (tmp_path / "out" / name).exists()
+    )  # fmt: skip
+    assert not any(path.name.endswith("spool.gz") for path in (tmp_path / "out").iterdir())
+
+
+def test_per_read_calls_come_from_the_run_not_a_second_reading(tmp_path: Path) -> None:
+    from editcheck.results.read_calls import ReadCallSpool
+
+    reads = tmp_path / "reads.fastq"
+    reads.write_text(f"@a x\n{AMPLICON_A}\n+\n{'I' * 200}\n@b\n{AMPLICON_A[:95] + AMPLICON_A[99:]}\n+\n{'I' * 196}\n")
+    spool = ReadCallSpool(tmp_path / "spool.gz")
+    quantify(reads, design=build_design(AMPLICON_A, window="90-110"), read_sink=spool)
+    reads.write_text("")  # the input is gone: the rows come from the spool
+    assert list(spool.rows()) == [["a", "unmodified", "", ""], ["b", "modified", "96_99del", ""]]
+    assert not (tmp_path / "spool.gz").exists()

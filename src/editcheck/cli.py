@@ -247,7 +247,8 @@ def quantify(
     from editcheck.pipeline import quantify as run_quantify
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
-    from editcheck.results.sample import headline, iter_read_calls, quality_warnings, write_sample_tables
+    from editcheck.results.read_calls import ReadCallSpool
+    from editcheck.results.sample import headline, quality_warnings, write_sample_tables
     from editcheck.sequence_input import names_a_file, read_sequence_argument
 
     reads, r2 = _reads_input(r1, r2, bam, site)
@@ -284,16 +285,21 @@ def quantify(
     sources = [reads, r2, reference_fasta, amplicon, donor, expected_hdr_amplicon]
     with output_folder(out, [source for source in sources if source is not None and names_a_file(source)]) as staging:
         progress = terminal_progress("pairs" if r2 else "reads")
+        spool = ReadCallSpool(staging / ".reads.spool.gz") if write_reads else None
         try:
             result = run_quantify(
-                reads, r2, design=design, settings=settings, sample=sample, threads=threads, keep_calls=write_reads,
-                site=genome_site, reference_fasta=reference_fasta, umi=umi, progress=progress,
+                reads, r2, design=design, settings=settings, sample=sample, threads=threads, site=genome_site,
+                reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool,
             )  # fmt: skip
+        except BaseException:
+            if spool is not None:
+                spool.discard()
+            raise
         finally:
             if progress is not None:
                 progress.close()
         result.input_copies = copies
-        write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None)
+        write_sample_tables(result, staging, spool.rows() if spool is not None else None)
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     logger.info("%s: %d reads, %d classified, %s -> %s", result.sample, result.reads.reads_in,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from editcheck.design import AmpliconDesign
-from editcheck.engine import AnalysisSettings, SampleResult, read_source, run
+from editcheck.engine import AnalysisSettings, ReadSink, SampleResult, read_source, run
 from editcheck.engine.pairs import MateChoice, choose_mate, resolve_unmerged
 from editcheck.engine.workers import AmpliconWorker, UniqueReadAligner, align_and_classify
 from editcheck.errors import ParameterError
@@ -38,6 +38,7 @@ def quantify(
     reference_fasta: str | Path | None = None,
     umi: UmiSettings | None = None,
     progress: Callable[[int], None] | None = None,
+    read_sink: ReadSink | None = None,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
     or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
@@ -45,7 +46,8 @@ def quantify(
     that does not merge is classified from one mate, chosen by :func:`choose_mate` on every route.
 
     With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
-    analysed; counts are reported per read and per molecule.
+    analysed; counts are reported per read and per molecule.  Without UMIs, ``read_sink`` is told every
+    read's call during the run (``quantify --write-reads``).
     """
     if threads < 1:
         raise ParameterError("threads must be at least 1")
@@ -55,5 +57,6 @@ def quantify(
     name = sample or sample_name_from_path(r1)
     threads = min(threads, os.cpu_count() or 1)
     return run(
-        source, [design], [name], settings=settings, threads=threads, umi=umi, progress=progress, keep_calls=keep_calls
+        source, [design], [name], settings=settings, threads=threads, umi=umi, progress=progress, keep_calls=keep_calls,
+        sink=read_sink,
     ).samples[0]

@@ -28,8 +28,10 @@ from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult
 from editcheck.engine.settings import AnalysisSettings
+from editcheck.engine.sinks import ReadSink
 from editcheck.engine.sources import ReadSource
 from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, align_and_classify
+from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import CollapsedReads, collapse_fragments, collapse_records
 from editcheck.reads.records import Read, UniqueRead, pair_key
@@ -48,15 +50,19 @@ def run(
     umi: UmiSettings | None = None,
     progress: Callable[[int], None] | None = None,
     keep_calls: bool = False,
+    sink: ReadSink | None = None,
 ) -> PoolResult:
-    """Quantify every amplicon of ``designs`` (results named ``names``) in the reads of ``source``."""
+    """Quantify every amplicon of ``designs`` (results named ``names``) in the reads of ``source``; with
+    ``sink``, tell it every read's call (one design, without UMIs: a molecule's reads have no call of their own)."""
+    if sink is not None and (umi is not None or len(designs) != 1):
+        raise ParameterError("per-read calls are written for one amplicon without UMIs")
     # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.
     collecting = gc.isenabled()
     gc.disable()
     try:
         if umi is not None:
             return _run_molecules(source, designs, names, settings, threads, umi, progress, keep_calls)
-        return _run_reads(source, designs, names, settings, threads, progress, keep_calls)
+        return _run_reads(source, designs, names, settings, threads, progress, keep_calls, sink)
     finally:
         if collecting:
             gc.enable()
@@ -64,12 +70,13 @@ def run(
 
 def _collapse(
     source: ReadSource, settings: AnalysisSettings, on_new: Callable[[str], None],
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
 ) -> CollapsedReads:  # fmt: skip
     if source.paired is False:  # single reads only: the faster loop
-        reads = collapse_records(cast(Iterator[Read], source.fragments()), settings.quality, on_new, progress)
+        records = cast(Iterator[Read], source.fragments())
+        reads = collapse_records(records, settings.quality, on_new, progress, on_read)
     else:
-        reads = collapse_fragments(source.fragments(), settings.merge, settings.quality, on_new, progress)
+        reads = collapse_fragments(source.fragments(), settings.merge, settings.quality, on_new, progress, on_read)
     _settle_pairing(source, reads)
     return reads
 
@@ -84,10 +91,10 @@ def _settle_pairing(source: ReadSource, reads: CollapsedReads) -> None:
 
 def _run_reads(
     source: ReadSource, designs: Sequence[AmpliconDesign], names: Sequence[str], settings: AnalysisSettings,
-    threads: int, progress: Callable[[int], None] | None, keep_calls: bool,
+    threads: int, progress: Callable[[int], None] | None, keep_calls: bool, sink: ReadSink | None,
 ) -> PoolResult:  # fmt: skip
     with UniqueReadAligner(threads, (designs, settings)) as aligner:
-        reads = _collapse(source, settings, aligner.add, progress)
+        reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
         results: list[PooledCall] = aligner.results()
     unique = [(UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)]
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
@@ -121,6 +128,9 @@ def _run_reads(
             counted.reads_in += count
             counted.unmerged_pairs[mates] = count
             counted.unmerged += count
+    if sink is not None:  # one design: every unique read has its call
+        pair_calls_of = {mates: pair.chosen.call for _, mates, pair in pairs}
+        sink.calls([called.call for called in calls[0]], [pair_calls_of[mates] for mates in reads.unmerged_pairs])
     site = str(source.site) if source.site is not None else None
     samples = [
         SampleResult.from_calls(
