@@ -291,10 +291,6 @@ def quantify(
                 reads, r2, design=design, settings=settings, sample=sample, threads=threads, site=genome_site,
                 reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool,
             )  # fmt: skip
-        except BaseException:
-            if spool is not None:
-                spool.discard()
-            raise
         finally:
             if progress is not None:
                 progress.close()

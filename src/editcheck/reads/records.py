@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import NamedTuple, TypeAlias
 
-from editcheck.sequences import reverse_complement
-
 __all__ = ["Fragment", "Read", "ReadPair", "UniqueRead", "pair_key"]
 
 
@@ -53,8 +51,3 @@ PAIR_SEPARATOR = "+"
 def pair_key(first: str, second_reverse_complemented: str) -> str:
     """The key of an unmerged pair in tables and per-read calls: ``R1 + '+' + reverse-complemented R2``."""
     return first + PAIR_SEPARATOR + second_reverse_complemented
-
-
-def unmerged_pair_key(first: str, second: str) -> str:
-    """:func:`pair_key` of a pair with R2 as sequenced."""
-    return pair_key(first, reverse_complement(second))
