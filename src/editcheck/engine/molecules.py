@@ -16,7 +16,7 @@ from editcheck.engine.pairs import MateChoice
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.merge import merge_pair
-from editcheck.reads.records import Fragment, Read
+from editcheck.reads.records import FragmentTuple
 from editcheck.reads.umi import UmiExtractor, UmiSettings
 from editcheck.sequences import reverse_complement
 
@@ -60,7 +60,7 @@ def count_fragment(reads: CollapsedReads, kind: Kind, choice: MateChoice | None)
 
 
 def umi_records(
-    fragments: Iterable[Fragment],
+    fragments: Iterable[FragmentTuple],
     path: str | Path,
     settings: AnalysisSettings,
     umi: UmiSettings,
@@ -71,7 +71,7 @@ def umi_records(
     extractor = UmiExtractor(umi, path)
     chosen: dict[tuple[str, str], MateChoice] = {}
     for number, fragment in enumerate(fragments, 1):
-        if isinstance(fragment, Read):
+        if len(fragment) == 3:
             yield UmiRead(*extractor(number, *fragment), Kind.SINGLE)
             continue
         name, first, first_qualities, second, second_qualities = fragment

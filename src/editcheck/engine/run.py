@@ -34,7 +34,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, 
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import CollapsedReads, collapse_fragments, collapse_records
-from editcheck.reads.records import Read, UniqueRead, pair_key
+from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
 __all__ = ["run"]
@@ -73,7 +73,7 @@ def _collapse(
     progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
 ) -> CollapsedReads:  # fmt: skip
     if source.paired is False:  # single reads only: the faster loop
-        records = cast(Iterator[Read], source.fragments())
+        records = cast(Iterator[ReadTuple], source.fragments())
         reads = collapse_records(records, settings.quality, on_new, progress, on_read)
     else:
         reads = collapse_fragments(source.fragments(), settings.merge, settings.quality, on_new, progress, on_read)

@@ -1,7 +1,9 @@
 """Where reads come from: the :class:`ReadSource` protocol and its implementations.
 
-A source yields fragments (:class:`~editcheck.reads.records.Read` or
-:class:`~editcheck.reads.records.ReadPair`) and says what the outputs need to know about its input.  A new
+A source yields fragments (reads and pairs: :class:`~editcheck.reads.records.Read` and
+:class:`~editcheck.reads.records.ReadPair`, or the same as plain tuples,
+:data:`~editcheck.reads.records.FragmentTuple`, which the FASTQ sources yield for speed) and says what the
+outputs need to know about its input.  A new
 input type is a reader in :mod:`editcheck.reads` and a source here; the engine (:mod:`editcheck.engine.run`)
 takes any source, alone or pooled, with or without UMIs.
 """
@@ -14,8 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
-from editcheck.reads.fastq import iter_paired, iter_single
-from editcheck.reads.records import Fragment, Read, ReadPair
+from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
+from editcheck.reads.records import FragmentTuple, PairTuple, ReadTuple
 
 __all__ = ["BamSite", "FastqPaired", "FastqSingle", "ReadSource", "read_source"]
 
@@ -39,7 +41,7 @@ class ReadSource(Protocol):
     def site(self) -> GenomeSite | None:
         """The genome site read, for genome-aligned input."""
 
-    def fragments(self) -> Iterator[Fragment]:
+    def fragments(self) -> Iterator[FragmentTuple]:
         """Every fragment, in input order."""
 
 
@@ -55,8 +57,8 @@ class FastqSingle:
     def inputs(self) -> tuple[str, ...]:
         return (str(self.path),)
 
-    def fragments(self) -> Iterator[Read]:
-        return iter_single(self.path)
+    def fragments(self) -> Iterator[ReadTuple]:
+        return iter_single_tuples(self.path)
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,8 @@ class FastqPaired:
     def inputs(self) -> tuple[str, ...]:
         return (str(self.path), str(self.r2))
 
-    def fragments(self) -> Iterator[ReadPair]:
-        return iter_paired(self.path, self.r2)
+    def fragments(self) -> Iterator[PairTuple]:
+        return iter_paired_tuples(self.path, self.r2)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class BamSite:
     def inputs(self) -> tuple[str, ...]:
         return (str(self.path),)
 
-    def fragments(self) -> Iterator[Fragment]:
+    def fragments(self) -> Iterator[FragmentTuple]:
         return iter_site_fragments(self.path, self.genome_site, reference_fasta=self.reference_fasta)
 
 

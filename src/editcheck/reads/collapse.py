@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from editcheck.progress import EVERY
-from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
 from editcheck.reads.merge import MergeSettings, merge_pair
-from editcheck.reads.records import Fragment, Read
+from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
 
 DEFAULT_MIN_BASE_QUALITY = 20
@@ -114,17 +114,17 @@ def collapse_single(
     progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique single-end reads; ``on_new`` is called with each sequence when first seen."""
-    return collapse_records(iter_single(path), quality, on_new, progress)
+    return collapse_records(iter_single_tuples(path), quality, on_new, progress)
 
 
 def collapse_records(
-    records: Iterable[Read],
+    records: Iterable[ReadTuple],
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
     on_read: Callable[[str, int], None] | None = None,
 ) -> CollapsedReads:
-    """Count unique reads from :class:`Read` records (FASTQ, or BAM/CRAM reads);
+    """Count unique reads from ``(name, sequence, qualities)`` records (FASTQ, or BAM/CRAM reads);
     ``progress`` is called with the number of reads read so far every 65,536 reads; ``on_read`` as in the
     module docstring."""
     if on_read is not None:
@@ -168,7 +168,7 @@ def collapse_records(
 
 
 def _collapse_noting_reads(
-    records: Iterable[Read], quality: QualitySettings, on_new: Callable[[str], None],
+    records: Iterable[ReadTuple], quality: QualitySettings, on_new: Callable[[str], None],
     progress: Callable[[int], None] | None, on_read: Callable[[str, int], None],
 ) -> CollapsedReads:  # fmt: skip
     """:func:`collapse_records` telling ``on_read`` what became of every read (a loop of its own, so that the
@@ -204,21 +204,21 @@ def iter_pair_keys(
     path1: str | Path, path2: str | Path, quality: QualitySettings
 ) -> Iterator[tuple[str, str, str | None, str | None] | None]:
     """Yield (seq1, qual1, seq2, qual2) after quality filtering and masking; None for a filtered pair."""
-    return (item for _, item in filter_fragments(iter_paired(path1, path2), quality))
+    return (item for _, item in filter_fragments(iter_paired_tuples(path1, path2), quality))
 
 
 def filter_fragments(
-    fragments: Iterable[Fragment], quality: QualitySettings
+    fragments: Iterable[FragmentTuple], quality: QualitySettings
 ) -> Iterator[tuple[str, tuple[str, str, str | None, str | None] | None]]:
     """Quality filtering and masking of pairs and lone reads: yields ``(name, (seq1, qual1, seq2, qual2))``
-    (``seq2`` and ``qual2`` None for a lone :class:`Read`), or ``(name, None)`` for a filtered fragment (a pair
+    (``seq2`` and ``qual2`` None for a lone read), or ``(name, None)`` for a filtered fragment (a pair
     is dropped when either mate fails the mean quality)."""
     keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
     mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
     for fragment in fragments:
         sequence2: str | None
         qualities2: str | None
-        if isinstance(fragment, Read):
+        if len(fragment) == 3:
             name, sequence1, qualities1 = fragment
             sequence2 = qualities2 = None
         else:
@@ -242,11 +242,11 @@ def collapse_paired(
     progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique pairs of a paired FASTQ set (see :func:`collapse_fragments`)."""
-    return collapse_fragments(iter_paired(path1, path2), merge, quality, on_new, progress)
+    return collapse_fragments(iter_paired_tuples(path1, path2), merge, quality, on_new, progress)
 
 
 def collapse_fragments(
-    fragments: Iterable[Fragment],
+    fragments: Iterable[FragmentTuple],
     merge: MergeSettings = MergeSettings(),
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
@@ -255,9 +255,9 @@ def collapse_fragments(
 ) -> CollapsedReads:
     """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
-    ``fragments`` are :class:`~editcheck.reads.records.ReadPair` records with both mates as sequenced (FASTQ
-    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone
-    :class:`~editcheck.reads.records.Read` is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
+    ``fragments`` are pairs ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
+    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone read
+    ``(name, sequence, qualities)`` is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
     share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
     with each merged sequence when first seen; ``on_read`` as in the module docstring.
     """
