@@ -181,3 +181,31 @@ def test_per_read_calls_come_from_the_run_not_a_second_reading(tmp_path: Path) -
     reads.write_text("")  # the input is gone: the rows come from the spool
     assert list(spool.rows()) == [["a", "unmodified", "", ""], ["b", "modified", "96_99del", ""]]
     assert not (tmp_path / "spool.gz").exists()
+
+
+def test_per_read_calls_of_a_bam_site_equal_those_of_the_same_reads_in_fastq(simulated, tmp_path: Path) -> None:
+    """--write-reads was refused with --bam (the second reading only knew FASTQ); the engine's sink serves any source."""
+    import gzip
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    fastq, truth, bam = simulated
+    amplicon = truth["design"]["amplicon"]
+    common = ["-a", amplicon, "-g", truth["design"]["guide"], "--write-reads"]
+    runner = CliRunner()
+    from_fastq = runner.invoke(main, ["quantify", "--r1", str(fastq), *common, "-o", str(tmp_path / "fastq")])
+    from_bam = runner.invoke(main, ["quantify", "--bam", str(bam), "--site", f"amp:1-{len(amplicon)}", *common,
+                                    "-o", str(tmp_path / "bam")])  # fmt: skip
+    assert from_fastq.exit_code == 0 and from_bam.exit_code == 0, from_fastq.output + from_bam.output
+
+    def rows(folder: Path) -> list[str]:
+        with gzip.open(folder / "reads.tsv.gz", "rt") as handle:
+            return sorted(handle.read().splitlines()[1:])
+
+    expected = rows(tmp_path / "fastq")
+    assert len(expected) == 3000 and rows(tmp_path / "bam") == expected
+    outcomes = [row.split("\t")[1] for row in expected]
+    summary = json.loads((tmp_path / "fastq" / "summary.json").read_text())
+    assert outcomes.count("modified") == summary["outcomes"]["modified"]["reads"] > 0

@@ -252,8 +252,8 @@ def quantify(
     from editcheck.sequence_input import names_a_file, read_sequence_argument
 
     reads, r2 = _reads_input(r1, r2, bam, site)
-    if write_reads and (site or umi_source):
-        raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --bam or --umi)")
+    if write_reads and umi_source:
+        raise click.UsageError("--write-reads is not available with --umi: with UMIs molecules are called, not reads")
     _check_inputs(reads, r2, reference_fasta)
     genome_site = GenomeSite.parse(site) if site else None
     copies = _input_copies(input_copies, input_ng)
