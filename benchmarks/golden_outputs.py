@@ -8,6 +8,13 @@ Used to prove that a change which must not alter results (a refactor, a faster c
 Every output file is listed with its SHA-256; ``manifest.json`` is fingerprinted without its times and
 absolute paths (the only parts allowed to differ between runs). The shared cases are skipped, with a line
 saying so, when ``../shared`` is not beside the repository. Exit status 1 when ``--compare`` finds a difference.
+
+Besides the published cases as CRISPResso2 ran them, the shared reads are also run through every other input
+route, from inputs this script derives from them deterministically (``inputs/``, not fingerprinted): per-read
+calls (``--write-reads``, single-end and paired, with a mean-quality filter), UMIs (single-end prefix, paired
+header), pooled runs (one amplicon paired, two amplicons single-end and paired, with and without UMIs), the
+same pairs as a genome-aligned BAM (``--bam --site``, with and without UMIs) and an off-target panel of BAM
+samples.
 """
 
 from __future__ import annotations
@@ -43,12 +50,102 @@ SHARED_CASES: dict[str, list[str]] = {
         "--pegrna-spacer", FANC_GUIDE, "--pegrna-extension", "ATCTGGATCGGCTGCAGAAGGGA",
     ],
     "nhej_pairs": ["--r1", "nhej.r1.fastq.gz", "--r2", "nhej.r2.fastq.gz", "-a", NHEJ, "-t", "2"],
+    "fanc_reads": ["--r1", "FANC.Cas9.fastq", "-a", FANC, "-g", FANC_GUIDE, "-w", "92-93", "--write-reads",
+                   "--min-mean-quality", "30", "-t", "2"],
+    "nhej_reads": ["--r1", "nhej.r1.fastq.gz", "--r2", "nhej.r2.fastq.gz", "-a", NHEJ, "--write-reads",
+                   "--min-mean-quality", "25"],
+    "fanc_umi_prefix": ["--r1", "FANC.Cas9.fastq", "-a", FANC[8:], "-g", FANC_GUIDE, "--umi", "prefix",
+                        "--umi-length", "8", "-t", "2"],
 }  # fmt: skip
 
 
-def _editcheck(*arguments: str) -> None:
+def _write_derived_inputs(folder: Path) -> dict[str, Path]:
+    """Inputs for the UMI, pooled and BAM routes, derived from the shared reads (same bytes on every run)."""
+    import random
+
+    import pysam
+
+    from editcheck.reads.fastq import iter_paired, iter_single
+    from editcheck.sequences import reverse_complement
+
+    folder.mkdir(parents=True)
+    paths = {name: folder / name for name in (
+        "umi.r1.fastq", "umi.r2.fastq", "pool.fastq", "pool.r1.fastq", "pool.r2.fastq", "nhej.sam", "umi.sam",
+        "amplicons.tsv", "nhej_amplicon.tsv", "sites.tsv", "samples.tsv",
+    )}  # fmt: skip
+    rng = random.Random(11)
+    umis = ["".join(rng.choice("ACGT") for _ in range(8)) for _ in range(3000)]
+    umi1, umi2, pool, pool1, pool2 = [], [], [], [], []
+    sam = ["@HD\tVN:1.6\tSO:unsorted", f"@SQ\tSN:nhej\tLN:{len(NHEJ)}"]
+    umi_sam = list(sam)
+    for name, first, first_qualities, second, second_qualities in iter_paired(SHARED / "nhej.r1.fastq.gz",
+                                                                               SHARED / "nhej.r2.fastq.gz"):  # fmt: skip
+        name = name.split()[0].removesuffix("/1")
+        umi = rng.choice(umis)
+        umi1.append(f"@{name}_{umi}\n{first}\n+\n{first_qualities}\n")
+        umi2.append(f"@{name}_{umi}\n{second}\n+\n{second_qualities}\n")
+        pool1.append(f"@{name}\n{first}\n+\n{first_qualities}\n")
+        pool2.append(f"@{name}\n{second}\n+\n{second_qualities}\n")
+        stored = reverse_complement(second)
+        start2 = max(1, len(NHEJ) - len(stored) + 1)
+        for lines, read in ((sam, name), (umi_sam, f"{name}_{umi}")):
+            lines.append(f"{read}\t99\tnhej\t1\t60\t{len(first)}M\t=\t{start2}\t0\t{first}\t{first_qualities}")
+            lines.append(f"{read}\t147\tnhej\t{start2}\t60\t{len(stored)}M\t=\t1\t0\t{stored}\t{second_qualities[::-1]}")
+    for source in ("FANC.Cas9.fastq", "HEK3.Cas9.fastq"):
+        for number, (name, sequence, qualities) in enumerate(iter_single(SHARED / source)):
+            name = f"{source[:4]}{number}"
+            pool.append(f"@{name}\n{sequence}\n+\n{qualities}\n")
+            if len(sequence) >= 120:  # as pairs: the read's first and last 100 bases, not overlapping
+                pool1.append(f"@{name}\n{sequence[:100]}\n+\n{qualities[:100]}\n")
+                pool2.append(f"@{name}\n{reverse_complement(sequence[-100:])}\n+\n{qualities[-100:][::-1]}\n")
+    for key, lines in (("umi.r1.fastq", umi1), ("umi.r2.fastq", umi2), ("pool.fastq", pool),
+                       ("pool.r1.fastq", pool1), ("pool.r2.fastq", pool2)):  # fmt: skip
+        paths[key].write_text("".join(lines))
+    for key, lines in (("nhej.sam", sam), ("umi.sam", umi_sam)):
+        paths[key].write_text("\n".join(lines) + "\n")
+        bam = paths[key].with_suffix(".bam")
+        pysam.sort("-o", str(bam), str(paths[key]), catch_stdout=False)
+        pysam.index(str(bam))
+        paths[bam.name] = bam
+    paths["amplicons.tsv"].write_text(
+        f"name\tamplicon\tguide\twindow\nFANC\t{FANC}\t{FANC_GUIDE}\t92-93\nHEK3\t{HEK3}\t{HEK3_GUIDE}\t\n"
+        f"NHEJ\t{NHEJ}\t\t\n"
+    )
+    paths["nhej_amplicon.tsv"].write_text(f"name\tamplicon\nNHEJ\t{NHEJ}\n")
+    paths["sites.tsv"].write_text(
+        f"site_id\tamplicon\tprotospacer\twindow\tlocus\nnhej\t{NHEJ}\t{NHEJ[80:100]}\t90-110\tnhej:1-{len(NHEJ)}\n"
+    )
+    paths["samples.tsv"].write_text("sample\tcondition\tbam\nT\ttreated\tnhej.bam\nC\tcontrol\tumi.bam\n")
+    return paths
+
+
+def _route_cases(paths: dict[str, Path]) -> dict[str, list[str]]:
+    """name -> editcheck arguments (command first) of the runs over the derived inputs."""
+    nhej_site = f"nhej:1-{len(NHEJ)}"
+    pairs = ["--r1", str(paths["umi.r1.fastq"]), "--r2", str(paths["umi.r2.fastq"])]
+    return {
+        "nhej_umi_pairs": ["quantify", *pairs, "-a", NHEJ, "--umi", "header", "-t", "2"],
+        "nhej_bam": ["quantify", "--bam", str(paths["nhej.bam"]), "--site", nhej_site, "-a", NHEJ, "-t", "2"],
+        "nhej_bam_umi": ["quantify", "--bam", str(paths["umi.bam"]), "--site", nhej_site, "-a", NHEJ, "--umi", "header"],
+        "pool_one_paired": ["quantify-pool", "--r1", str(SHARED / "nhej.r1.fastq.gz"), "--r2",
+                            str(SHARED / "nhej.r2.fastq.gz"), "--amplicons", str(paths["nhej_amplicon.tsv"])],
+        "pool_one_umi": ["quantify-pool", *pairs, "--amplicons", str(paths["nhej_amplicon.tsv"]), "--umi", "header"],
+        "pool_single": ["quantify-pool", "--r1", str(paths["pool.fastq"]), "--amplicons", str(paths["amplicons.tsv"]),
+                        "-t", "2"],
+        "pool_single_umi": ["quantify-pool", "--r1", str(paths["pool.fastq"]), "--amplicons",
+                            str(paths["amplicons.tsv"]), "--umi", "prefix", "--umi-length", "6"],
+        "pool_paired": ["quantify-pool", "--r1", str(paths["pool.r1.fastq"]), "--r2", str(paths["pool.r2.fastq"]),
+                        "--amplicons", str(paths["amplicons.tsv"]), "-t", "2"],
+        "pool_paired_umi": ["quantify-pool", "--r1", str(paths["pool.r1.fastq"]), "--r2", str(paths["pool.r2.fastq"]),
+                            "--amplicons", str(paths["amplicons.tsv"]), "--umi", "prefix", "--umi-length", "6"],
+        "panel_bam": ["offtarget", "--sites", str(paths["sites.tsv"]), "--samples", str(paths["samples.tsv"]),
+                      "--min-site-reads", "10"],
+    }  # fmt: skip
+
+
+def _editcheck(*arguments: str, cwd: Path | None = None) -> None:
     command = [sys.executable, "-m", "editcheck", *arguments]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     if completed.returncode != 0:
         raise SystemExit(f"failed ({completed.returncode}): {' '.join(command)}\n{completed.stderr}")
 
@@ -91,7 +188,7 @@ def _fingerprint(path: Path) -> str:
 
 def fingerprints(out: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every result file under ``out`` (logs, benchmarks and Snakemake state excluded)."""
-    skipped = {".snakemake", "logs", "benchmarks", "config", "test_data"}
+    skipped = {".snakemake", "logs", "benchmarks", "config", "test_data", "inputs"}
     table = {}
     for path in sorted(out.rglob("*")):
         relative = path.relative_to(out)
@@ -114,6 +211,11 @@ def main() -> int:
         for name, case in SHARED_CASES.items():
             case = [str(SHARED / a) if a.endswith((".fastq", ".fastq.gz")) else a for a in case]
             _editcheck("quantify", *case, "--sample", name, "-o", str(out / "shared" / name))
+        # Run from ``out`` with relative paths: the inputs' paths recorded in the outputs are the same every run.
+        derived = {key: path.relative_to(out) for key, path in _write_derived_inputs(out / "inputs").items()}
+        for name, case in _route_cases(derived).items():
+            named = ["--sample", name] if case[0] != "offtarget" else []
+            _editcheck(*case, *named, "-o", str(Path("routes") / name), cwd=out)
     else:
         print(f"shared cases skipped: {SHARED} is absent")
     table = fingerprints(out)

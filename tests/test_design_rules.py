@@ -122,7 +122,7 @@ def test_nhej_deletion_over_the_donor_sites_is_not_hdr():
     # The same rule in a pooled run.
     from editcheck.pooled import PoolWorker
 
-    assert PoolWorker([design], AnalysisSettings())(read)[2].outcome == "modified"
+    assert PoolWorker([design], AnalysisSettings())(read).call.outcome == "modified"
 
 
 def test_expected_hdr_amplicon_with_longer_ends_is_aligned_and_noted():

@@ -89,7 +89,7 @@ def test_pool_of_20_amplicons_assigns_reads(tmp_path):
     with dnaio.open(tmp_path / "pool.fastq.gz") as reader:
         for record in reader:
             total += 1
-            correct += worker(record.sequence)[0] == int(record.name.split(":")[1])
+            correct += worker(record.sequence).amplicon == int(record.name.split(":")[1])
             if total == 5000:
                 break
     assert correct >= 0.995 * total

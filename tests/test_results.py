@@ -64,15 +64,19 @@ def _text(rows: Any) -> list[list[str]]:
 
 def test_sample_folder_round_trip(tmp_path: Path) -> None:
     from editcheck.quantification.base_editing import conversion_table
-    from editcheck.results.sample import iter_read_calls, summary_document, write_sample_outputs
+    from editcheck.results.read_calls import ReadCallSpool
+    from editcheck.results.sample import summary_document, write_sample_outputs
     from editcheck.results.sample_reader import load_ontarget, read_summary, read_table
 
     design = simulate.random_design(seed=77, with_donor=False)
     simulate.simulate(design, 400, tmp_path / "be.fastq.gz", base_editor=simulate.BaseEditorSpec(), seed=5)
     built = build_design(design.amplicon, [design.guide], base_editor="ABE", target_in_protospacer=5)
-    result = quantify(tmp_path / "be.fastq.gz", design=built, sample="S1", keep_calls=True)
+    spool = ReadCallSpool(tmp_path / "spool.gz")
+    result = quantify(tmp_path / "be.fastq.gz", design=built, sample="S1", read_sink=spool)
+    read_calls = list(spool.rows())
+    assert not (tmp_path / "spool.gz").exists()
     folder = tmp_path / "S1"
-    write_sample_outputs(result, folder, iter_read_calls(result))
+    write_sample_outputs(result, folder, iter(read_calls))
     tally = result.tally
 
     assert read_summary(folder) == json.loads(json.dumps(summary_document(result)))
@@ -100,7 +104,7 @@ def test_sample_folder_round_trip(tmp_path: Path) -> None:
     ]
     assert any(int(r["converted_reads"]) > 0 for r in conversions)
     calls = read_table(folder, "reads.tsv.gz")
-    assert [list(row.values()) for row in calls] == _text(iter_read_calls(result))
+    assert [list(row.values()) for row in calls] == _text(read_calls)
     assert len(calls) == 400
     loaded = load_ontarget(folder)
     assert loaded.name == "S1" and loaded.alleles == alleles and loaded.base_editing == conversions

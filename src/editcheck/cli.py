@@ -267,7 +267,8 @@ def quantify(
     from editcheck.pipeline import quantify as run_quantify
     from editcheck.progress import terminal_progress
     from editcheck.reads.alignments import GenomeSite, site_amplicon
-    from editcheck.results.sample import headline, iter_read_calls, quality_warnings, write_sample_tables
+    from editcheck.results.read_calls import ReadCallSpool
+    from editcheck.results.sample import headline, quality_warnings, write_sample_tables
     from editcheck.sequence_input import names_a_file, read_sequence_argument
     from editcheck.study import design_from_sheet, parse_metadata
 
@@ -285,8 +286,8 @@ def quantify(
         sheet_design = design_from_sheet(design_sheet, design_id)
         reference_fasta = reference_fasta or sheet_design.reference
     reads, r2 = _reads_input(r1, r2, bam, site)
-    if write_reads and (site or umi_source):
-        raise click.UsageError("--write-reads works on FASTQ input without UMIs (not with --bam or --umi)")
+    if write_reads and umi_source:
+        raise click.UsageError("--write-reads is not available with --umi: with UMIs molecules are called, not reads")
     _check_inputs(reads, r2, reference_fasta)
     genome_site = GenomeSite.parse(site) if site else None
     copies = _input_copies(input_copies, input_ng)
@@ -320,16 +321,17 @@ def quantify(
     sources = [reads, r2, reference_fasta, amplicon, donor, expected_hdr_amplicon, design_sheet]
     with output_folder(out, [source for source in sources if source is not None and names_a_file(source)]) as staging:
         progress = terminal_progress("pairs" if r2 else "reads")
+        spool = ReadCallSpool(staging / ".reads.spool.gz") if write_reads else None
         try:
             result = run_quantify(
-                reads, r2, design=design, settings=settings, sample=sample, threads=threads, keep_calls=write_reads,
-                site=genome_site, reference_fasta=reference_fasta, umi=umi, progress=progress,
+                reads, r2, design=design, settings=settings, sample=sample, threads=threads, site=genome_site,
+                reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool,
             )  # fmt: skip
         finally:
             if progress is not None:
                 progress.close()
         result.input_copies = copies
-        write_sample_tables(result, staging, iter_read_calls(result) if write_reads else None, metadata_pairs)
+        write_sample_tables(result, staging, spool.rows() if spool is not None else None, metadata_pairs)
         if write_vcf:
             _write_vcf(result, staging, vcf_min_reads, reads, genome_site, reference_fasta)
     for warning in quality_warnings(result):

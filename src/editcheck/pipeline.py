@@ -1,259 +1,28 @@
-"""Orchestration: reads -> unique reads -> alignment -> classification -> counts.
+"""One sample end to end: ``quantify``, the library entry point that the CLI and the workflow call.
 
-``quantify`` is the library entry point that the CLI and the workflow call.
+A composition over the engine (:mod:`editcheck.engine`): the reads' source, one design, one result.  The
+names below :func:`quantify` are re-exported from the engine for library users.
 """
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
-import signal
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from editcheck.alignment.aligner import AlignedRead, ReadAligner
-from editcheck.classification.outcomes import (
-    CLASSIFIED,
-    NOT_ALIGNED,
-    TOO_LONG,
-    ClassificationSettings,
-    Classifier,
-    ReadCall,
-)
 from editcheck.design import AmpliconDesign
+from editcheck.engine import AnalysisSettings, ReadSink, SampleResult, read_source, run
+from editcheck.engine.pairs import MateChoice, choose_mate, resolve_unmerged
+from editcheck.engine.workers import AmpliconWorker, UniqueReadAligner, align_and_classify
 from editcheck.errors import ParameterError
 from editcheck.naming import sample_name_from_path
-from editcheck.progress import EVERY
-from editcheck.quantification.tally import Tally, tally_reads
-from editcheck.reads.alignments import GenomeSite, iter_site_fragments
-from editcheck.reads.collapse import (
-    CollapsedReads,
-    QualitySettings,
-    collapse_fragments,
-    collapse_paired,
-    collapse_single,
-)
-from editcheck.reads.fastq import iter_paired, iter_single
-from editcheck.reads.merge import MergeSettings, merge_pair
-from editcheck.reads.umi import MoleculeCollector, MoleculeResult, UmiExtractor, UmiSettings
-from editcheck.sequences import reverse_complement
+from editcheck.reads.alignments import GenomeSite
+from editcheck.reads.umi import UmiSettings
 
-CHUNK = 4000
-"""Unique reads sent to a worker at a time."""
-
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """Every parameter that can change a result (recorded in summary.json)."""
-
-    classification: ClassificationSettings = ClassificationSettings()
-    quality: QualitySettings = QualitySettings()
-    merge: MergeSettings = MergeSettings()
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.classification.min_identity <= 100:
-            raise ParameterError(f"minimum identity {self.classification.min_identity} must be between 0 and 100")
-        if not 1 <= self.classification.max_length_factor <= 100:
-            raise ParameterError(f"maximum read length factor {self.classification.max_length_factor} must be between 1 and 100")
-
-    def aligner(self, design: AmpliconDesign) -> ReadAligner:
-        """The read aligner these settings call for."""
-        classification = self.classification
-        return ReadAligner(
-            design.references, classification.min_identity, classification.large_deletion_min,
-            classification.max_length_factor,
-        )  # fmt: skip
-
-
-@dataclass
-class SampleResult:
-    """Everything editcheck learned about one sample."""
-
-    sample: str
-    design: AmpliconDesign
-    settings: AnalysisSettings
-    inputs: tuple[str, ...]
-    reads: CollapsedReads
-    tally: Tally
-    unmerged_used: int = 0
-    molecules: MoleculeResult | None = None
-    """With UMIs: the molecules behind the reads."""
-    molecule_tally: Tally | None = None
-    """With UMIs: the same counts, one per molecule instead of one per read."""
-    site: str | None = None
-    """With BAM/CRAM input: the genome site quantified."""
-    input_copies: float | None = None
-    """Template copies behind the reads, when the user gave the input amount: the edited % and target
-    engagement intervals then use the effective depth 1/(1/reads + 1/copies)."""
-    calls: dict[str, ReadCall] = field(default_factory=dict, repr=False)
-    """Unique read (or ``R1 + '+' + R2`` for unmerged pairs) -> its call; used for per-read output."""
-
-
-class AmpliconWorker:
-    """Aligns and classifies one unique read against one design."""
-
-    def __init__(self, design: AmpliconDesign, settings: AnalysisSettings) -> None:
-        self.aligner = settings.aligner(design)
-        self.classifier = Classifier(design, settings.classification)
-
-    def __call__(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
-        if self.aligner.too_long(sequence):
-            return None, ReadCall(TOO_LONG)
-        return self.classify_aligned(sequence, self.aligner.align(sequence))
-
-    def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> tuple[AlignedRead | None, ReadCall]:
-        """Classify a read's best alignment (realigned to the amplicon when it is HDR-free, see below)."""
-        if aligned is not None and aligned.reference != 0 and self.classifier.needs_amplicon(aligned):
-            # A read fitting the HDR outcome best without any donor-specific base (an NHEJ deletion that
-            # removed the donor's sites) is not HDR: its edits are described against the amplicon.
-            on_amplicon = self.aligner.align(sequence, only=0)
-            if on_amplicon is not None:
-                aligned = on_amplicon
-        return aligned, self.classifier.classify(aligned)
-
-
-_worker: Callable[[str], Any] | None = None
-
-
-def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
-    global _worker
-    _worker = factory(*arguments)
-
-
-def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
-    """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
-    the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
-    _init_worker(factory, arguments)
-
-
-def _process_chunk(sequences: Sequence[str]) -> list[Any]:
-    assert _worker is not None
-    worker = _worker
-    return [worker(sequence) for sequence in sequences]
-
-
-_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> Any:
-    """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
-    handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
-    during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
-    try:
-        context = multiprocessing.get_context("fork")
-        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments))
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-class UniqueReadAligner:
-    """Aligns and classifies unique reads as they are found, in worker processes when threads > 1.
-
-    Reading goes on in the calling process while workers align earlier chunks; results come back
-    in submission order, so the output does not depend on the number of workers.
-    """
-
-    def __init__(
-        self, design: AmpliconDesign, settings: AnalysisSettings, threads: int,
-        worker: Callable[..., Callable[[str], Any]] = AmpliconWorker, arguments: tuple[Any, ...] | None = None,
-    ) -> None:  # fmt: skip
-        self._pending: list[str] = []
-        self._parts: list[Any] = []
-        self._pool = None
-        arguments = (design, settings) if arguments is None else arguments
-        if threads > 1:
-            self._pool = _start_pool(threads, worker, arguments)
-        else:
-            _init_worker(worker, arguments)
-
-    def add(self, sequence: str) -> None:
-        self._pending.append(sequence)
-        if len(self._pending) >= CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        if self._pool is None:
-            self._parts.append(_process_chunk(self._pending))
-        else:
-            self._parts.append(self._pool.apply_async(_process_chunk, (self._pending,)))
-        self._pending = []
-
-    def results(self) -> list[Any]:
-        """All results, in the order the sequences were added."""
-        self._flush()
-        results: list[Any] = []
-        for part in self._parts:
-            results.extend(part if self._pool is None else part.get())
-        self.close()
-        return results
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
-
-    def __enter__(self) -> UniqueReadAligner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def align_and_classify(
-    sequences: Sequence[str], design: AmpliconDesign, settings: AnalysisSettings, threads: int = 1
-) -> list[tuple[AlignedRead | None, ReadCall]]:
-    """Align and classify unique reads, in order; with ``threads`` > 1 in worker processes."""
-    with UniqueReadAligner(design, settings, threads) as aligner:
-        for sequence in sequences:
-            aligner.add(sequence)
-        return aligner.results()
-
-
-def choose_mate(mates: Sequence[tuple[AlignedRead | None, ReadCall]]) -> int:
-    """Which mate speaks for an unmerged pair: the index into ``mates`` (R1's result first, then R2's).
-
-    The one rule for a pair that did not merge, used by ``quantify`` (FASTQ and BAM/CRAM), ``quantify-pool``
-    and the UMI route: the pair is one fragment, counted once, and classified from one mate.  A mate whose
-    call covers the quantification window (a classified outcome) beats a mate that aligned without
-    covering it (``window_not_covered``, ``primer_dimer``), which beats a mate too long to align
-    (``too_long``), which beats a mate that did not align; between two mates of the same tier the higher
-    identity over the covered span wins (the mate with fewer sequencing errors); R1 on a tie.
-    """
-
-    def rank(index: int) -> tuple[int, float, int]:
-        aligned, call = mates[index]
-        if aligned is None or call.outcome == NOT_ALIGNED:
-            return (1 if call.outcome == TOO_LONG else 0, 0.0, -index)
-        return (3 if call.outcome in CLASSIFIED else 2, aligned.identity, -index)
-
-    return max(range(len(mates)), key=rank)
-
-
-def classify_unmerged(
-    pairs: Mapping[tuple[str, str], int], worker: Callable[[str], tuple[AlignedRead | None, ReadCall]]
-) -> list[tuple[str, int, AlignedRead | None, ReadCall]]:
-    """(``R1 + '+' + R2``, count, alignment, call) for every unmerged pair (R2 reverse-complemented), each
-    pair classified from the mate :func:`choose_mate` picks."""
-    results = []
-    for (first, second), count in sorted(pairs.items()):
-        mates = [worker(first), worker(second)]
-        aligned, call = mates[choose_mate(mates)]
-        results.append((first + "+" + second, count, aligned, call))
-    return results
-
-
-def unmerged_used(calls: Sequence[tuple[str, int, AlignedRead | None, ReadCall]]) -> int:
-    """Pairs among ``calls`` (from :func:`classify_unmerged`) whose chosen mate covers the window."""
-    return sum(count for _, count, _, call in calls if call.outcome in CLASSIFIED)
+__all__ = [
+    "AmpliconWorker", "AnalysisSettings", "MateChoice", "SampleResult", "UniqueReadAligner", "align_and_classify",
+    "choose_mate", "quantify", "resolve_unmerged",
+]  # fmt: skip
 
 
 def quantify(
@@ -269,6 +38,7 @@ def quantify(
     reference_fasta: str | Path | None = None,
     umi: UmiSettings | None = None,
     progress: Callable[[int], None] | None = None,
+    read_sink: ReadSink | None = None,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
     or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
@@ -276,201 +46,17 @@ def quantify(
     that does not merge is classified from one mate, chosen by :func:`choose_mate` on every route.
 
     With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
-    analysed; counts are reported per read and per molecule.
+    analysed; counts are reported per read and per molecule.  Without UMIs, ``read_sink`` is told every
+    read's call during the run (``quantify --write-reads``).
     """
     if threads < 1:
         raise ParameterError("threads must be at least 1")
-    threads = min(threads, os.cpu_count() or 1)
-    # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        if site is not None and r2 is not None:
-            raise ParameterError("BAM/CRAM input takes one file (both mates are read from it)")
-        if umi is not None:
-            return _quantify_records(
-                r1, r2, design, settings, sample, threads, keep_calls, site, reference_fasta, umi, progress
-            )
-        return _quantify(r1, r2, design, settings, sample, threads, keep_calls, progress, site, reference_fasta)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _quantify(
-    r1: str | Path,
-    r2: str | Path | None,
-    design: AmpliconDesign,
-    settings: AnalysisSettings,
-    sample: str | None,
-    threads: int,
-    keep_calls: bool,
-    progress: Callable[[int], None] | None = None,
-    site: GenomeSite | None = None,
-    reference_fasta: str | Path | None = None,
-) -> SampleResult:
-    with UniqueReadAligner(design, settings, threads) as aligner:
-        if site is not None:
-            fragments = iter_site_fragments(r1, site, reference_fasta=reference_fasta)
-            reads = collapse_fragments(fragments, settings.merge, settings.quality, on_new=aligner.add, progress=progress)
-            reads.paired = bool(reads.merged or reads.unmerged)
-            if not reads.paired:  # single-end reads in the BAM/CRAM: none of them is a lone mate
-                reads.lone_mates = 0
-        elif r2 is None:
-            reads = collapse_single(r1, settings.quality, on_new=aligner.add, progress=progress)
-        else:
-            reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add, progress=progress)
-        results = aligner.results()
-    sequences = list(reads.sequences)  # first-seen order, the order sequences were added above
-    calls: list[tuple[str, int, AlignedRead | None, ReadCall]] = [
-        (sequence, reads.sequences[sequence], aligned, call) for sequence, (aligned, call) in zip(sequences, results)
-    ]
-    unmerged = classify_unmerged(reads.unmerged_pairs, AmpliconWorker(design, settings))
-    calls.extend(unmerged)
-    return _result(
-        r1, r2, design, settings, sample, reads, calls, keep_calls, unmerged_used=unmerged_used(unmerged),
-        site=str(site) if site is not None else None,
-    )  # fmt: skip
-
-
-def _result(
-    r1: str | Path,
-    r2: str | Path | None,
-    design: AmpliconDesign,
-    settings: AnalysisSettings,
-    sample: str | None,
-    reads: CollapsedReads,
-    calls: list[tuple[str, int, AlignedRead | None, ReadCall]],
-    keep_calls: bool,
-    **extra: Any,
-) -> SampleResult:
-    """Tally the calls into a SampleResult named after the sample (or R1's file name)."""
-    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
+    if site is not None and r2 is not None:
+        raise ParameterError("BAM/CRAM input takes one file (both mates are read from it)")
+    source = read_source(r1, r2, site, reference_fasta)
     name = sample or sample_name_from_path(r1)
-    result = SampleResult(name, design, settings, inputs, reads, tally_reads(design, calls), **extra)
-    if keep_calls:
-        result.calls = {sequence: call for sequence, _, _, call in calls}
-    return result
-
-
-def _quantify_records(
-    r1: str | Path,
-    r2: str | Path | None,
-    design: AmpliconDesign,
-    settings: AnalysisSettings,
-    sample: str | None,
-    threads: int,
-    keep_calls: bool,
-    site: GenomeSite | None,
-    reference_fasta: str | Path | None,
-    umi: UmiSettings,
-    progress: Callable[[int], None] | None = None,
-) -> SampleResult:
-    """The UMI route: one consensus read per molecule, from FASTQ or BAM/CRAM reads."""
-    if site is not None:
-        fragments = iter_site_fragments(r1, site, reference_fasta=reference_fasta)
-    elif r2 is None:
-        fragments = ((name, s, q, None, None) for name, s, q in iter_single(r1))
-    else:
-        fragments = iter_paired(r1, r2)
-    records = umi_records(fragments, r1, settings, umi, amplicon_mate_chooser(design, settings))
-    collector = MoleculeCollector(umi)
-    reads = CollapsedReads(paired=r2 is not None)
-    unmerged_used_reads = 0
-    for number, (barcode, sequence, qualities, kind, choice) in enumerate(records, 1):
-        if progress is not None and number % EVERY == 0:
-            progress(number)
-        unmerged_used_reads += count_fragment(reads, kind, choice)
-        collector.add(barcode, sequence, qualities)
-    molecules = collector.consensus()
-    reads.sequences = dict(molecules.sequences)
-    if site is not None:  # as without UMIs: a BAM/CRAM of single-end reads is not paired, has no lone mates
-        reads.paired = bool(reads.merged or reads.unmerged)
-    if not reads.paired:
-        reads.lone_mates = 0
-    sequences = list(reads.sequences)
-    results = align_and_classify(sequences, design, settings, threads)
-    calls = [(sequence, molecules.reads_per_sequence[sequence], aligned, call)
-             for sequence, (aligned, call) in zip(sequences, results)]  # fmt: skip
-    per_molecule = [(sequence, molecules.sequences[sequence], aligned, call) for sequence, _, aligned, call in calls]
-    return _result(
-        r1, r2, design, settings, sample, reads, calls, keep_calls, molecules=molecules,
-        molecule_tally=tally_reads(design, per_molecule), site=str(site) if site is not None else None,
-        unmerged_used=unmerged_used_reads,
-    )  # fmt: skip
-
-
-class MateChoice(NamedTuple):
-    """How an unmerged pair is read on the UMI route."""
-
-    mate: int
-    """The mate :func:`choose_mate` picks: 0 for R1, 1 for R2."""
-    used: bool
-    """The chosen mate's call covers the window (a classified outcome): counted in ``unmerged_used``."""
-    amplicon: int = 0
-    """The pair's amplicon in a pool (or a negative status of :mod:`editcheck.alignment.assignment`)."""
-
-
-SINGLE, MERGED, UNMERGED = "single", "merged", "unmerged"
-"""How a UMI-route record was read: a single-end read (or a BAM/CRAM mate without its partner), a merged
-pair, or an unmerged pair represented by one mate."""
-
-
-def amplicon_mate_chooser(design: AmpliconDesign, settings: AnalysisSettings) -> Callable[[str, str], MateChoice]:
-    """``choose(R1, R2 reverse-complemented)`` -> the mate :func:`choose_mate` picks against one amplicon."""
-    worker: AmpliconWorker | None = None
-
-    def choose(first: str, second: str) -> MateChoice:
-        nonlocal worker
-        worker = worker or AmpliconWorker(design, settings)
-        mates = [worker(first), worker(second)]
-        mate = choose_mate(mates)
-        return MateChoice(mate, mates[mate][1].outcome in CLASSIFIED)
-
-    return choose
-
-
-def count_fragment(reads: CollapsedReads, kind: str, choice: MateChoice | None) -> int:
-    """Count one UMI-route record in ``reads`` (input, merged, unmerged, lone mates) as the route without
-    UMIs counts it; 1 when it is an unmerged pair whose chosen mate covers the window, else 0."""
-    reads.reads_in += 1
-    if kind == MERGED:
-        reads.merged += 1
-    elif kind == UNMERGED:
-        reads.unmerged += 1
-        return int(choice is not None and choice.used)
-    else:  # a read without its mate: a lone mate when the input turns out to be paired (the caller decides)
-        reads.lone_mates += 1
-    return 0
-
-
-def umi_records(
-    fragments: Iterable[tuple[str, str, str, str | None, str | None]],
-    path: str | Path,
-    settings: AnalysisSettings,
-    umi: UmiSettings,
-    choose: Callable[[str, str], MateChoice],
-) -> Iterator[tuple[str, str, str, str, MateChoice | None]]:
-    """``(UMI, sequence, qualities, kind, choice)`` per fragment: the UMI taken from R1 (or the read), then the
-    pair merged when it overlaps (kind ``merged``), else the mate ``choose(R1, R2 reverse-complemented)`` picks
-    (kind ``unmerged``, with that choice: the one rule of :func:`choose_mate`, decided once per unique pair);
-    a fragment without R2 is ``single``.  Unmerged pairs count in ``unmerged_used`` by their chosen read's
-    own call, before the molecule's consensus."""
-    extractor = UmiExtractor(umi, path)
-    chosen: dict[tuple[str, str], MateChoice] = {}
-    for number, (name, first, first_qualities, second, second_qualities) in enumerate(fragments, 1):
-        barcode, first, first_qualities = extractor(number, name, first, first_qualities)
-        if second is None or second_qualities is None:
-            yield barcode, first, first_qualities, SINGLE, None
-            continue
-        merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
-        if merged is not None:
-            yield barcode, *merged, MERGED, None
-            continue
-        choice = chosen.get((first, second))
-        if choice is None:
-            choice = chosen[(first, second)] = choose(first, reverse_complement(second))
-        if choice.mate == 0:
-            yield barcode, first, first_qualities, UNMERGED, choice
-        else:
-            yield barcode, reverse_complement(second), second_qualities[::-1], UNMERGED, choice
+    threads = min(threads, os.cpu_count() or 1)
+    return run(
+        source, [design], [name], settings=settings, threads=threads, umi=umi, progress=progress, keep_calls=keep_calls,
+        sink=read_sink,
+    ).samples[0]

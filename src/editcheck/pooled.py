@@ -1,51 +1,31 @@
 """Pooled amplicons: one FASTQ set holding reads of many amplicons, each read assigned then quantified.
 
-``read_amplicon_sheet`` loads the designs, ``quantify_pool`` assigns every unique read to an amplicon
-(k-mer candidates, then alignment; see :mod:`editcheck.alignment.assignment`) and quantifies each
-amplicon with the same classifier as a single-amplicon run; :mod:`editcheck.results.pool` writes and reads
-its result folder.
+``read_amplicon_sheet`` loads the designs; ``quantify_pool`` runs the engine (:mod:`editcheck.engine`) over
+them: every unique read is assigned to an amplicon (k-mer candidates, then alignment; see
+:mod:`editcheck.alignment.assignment`) and quantified with the same classifier as a single-amplicon run;
+:mod:`editcheck.results.pool` writes and reads its result folder.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from editcheck.alignment.aligner import AlignedRead
-from editcheck.alignment.assignment import (
-    AMBIGUOUS_AMPLICON,
-    TOO_LONG_AMPLICON,
-    UNASSIGNED,
-    AmpliconIndex,
-    best_amplicon,
-)
-from editcheck.classification.outcomes import CLASSIFIED, NOT_ALIGNED, ReadCall
 from editcheck.design import AmpliconDesign, build_design
+from editcheck.engine import AnalysisSettings, PoolResult, read_source, run
+from editcheck.engine.workers import PooledCall, PoolWorker
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.folders import safe_names
 from editcheck.naming import sample_name_from_path
-from editcheck.pipeline import (
-    AmpliconWorker,
-    AnalysisSettings,
-    MateChoice,
-    SampleResult,
-    UniqueReadAligner,
-    align_and_classify,
-    choose_mate,
-    count_fragment,
-    umi_records,
-    unmerged_used,
-)
-from editcheck.quantification.tally import tally_reads
-from editcheck.reads.collapse import CollapsedReads, collapse_paired, collapse_single
-from editcheck.reads.fastq import iter_paired, iter_single
-from editcheck.reads.umi import MoleculeCollector, UmiSettings
+from editcheck.reads.umi import UmiSettings
 from editcheck.sequences import reverse_complement
 from editcheck.sheets import read_sheet
+
+__all__ = [
+    "PoolResult", "PoolWorker", "PooledCall", "check_distinct_amplicons", "quantify_pool", "read_amplicon_sheet",
+]  # fmt: skip
 
 SHEET_COLUMNS = ("name", "amplicon", "guide", "donor", "expected_hdr_amplicon", "base_editor", "target_position", "window")
 REQUIRED_COLUMNS = ("name", "amplicon")
@@ -98,48 +78,6 @@ def check_distinct_amplicons(designs: Sequence[AmpliconDesign], names: Sequence[
         seen[sequence] = (number, name)
 
 
-class PoolWorker:
-    """Assigns one unique read to an amplicon and classifies it there.
-
-    In a pool of one amplicon every read belongs to it: a read that does not align, or is too long, gets
-    the call ``quantify`` gives it (``not_aligned``, ``too_long``) in that amplicon's tables."""
-
-    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
-        self.index = AmpliconIndex(designs)
-        self.workers = [AmpliconWorker(design, settings) for design in designs]
-
-    def __call__(self, sequence: str) -> tuple[int, AlignedRead | None, ReadCall | None]:
-        if len(self.workers) == 1:
-            aligned, call = self.workers[0](sequence)
-            return 0, aligned, call
-        results = []
-        candidates = self.index.candidates(sequence)
-        if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
-            return TOO_LONG_AMPLICON, None, None
-        for amplicon in candidates:
-            aligned = self.workers[amplicon].aligner.align(sequence)
-            if aligned is not None:
-                results.append((amplicon, aligned))
-        amplicon, aligned = best_amplicon(results)
-        if amplicon < 0:
-            return amplicon, None, None
-        aligned, call = self.workers[amplicon].classify_aligned(sequence, aligned)
-        return amplicon, aligned, call
-
-
-@dataclass
-class PoolResult:
-    """Per-amplicon results of a pooled run and how reads were assigned."""
-
-    samples: list[SampleResult]
-    reads: CollapsedReads
-    assigned: dict[str, int] = field(default_factory=dict)
-    ambiguous: int = 0
-    unassigned: int = 0
-    too_long: int = 0
-    """Reads longer than the maximum read length of their best candidate amplicon (not aligned)."""
-
-
 def quantify_pool(
     r1: str | Path,
     r2: str | Path | None,
@@ -158,152 +96,6 @@ def quantify_pool(
     if not designs:
         raise ParameterError("a pooled run needs at least one amplicon")
     threads = max(1, min(threads, os.cpu_count() or 1))
-    if umi is not None:
-        return _quantify_pool_molecules(r1, r2, designs, settings, sample, threads, umi)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with UniqueReadAligner(designs[0], settings, threads, PoolWorker, (designs, settings)) as aligner:
-            if r2 is None:
-                reads = collapse_single(r1, settings.quality, on_new=aligner.add)
-            else:
-                reads = collapse_paired(r1, r2, settings.merge, settings.quality, on_new=aligner.add)
-            results = aligner.results()
-        worker = PoolWorker(designs, settings)
-        pairs = sorted(reads.unmerged_pairs.items())
-        unmerged = [(first + "+" + second, count, assign_pair(worker(first), worker(second)))
-                    for (first, second), count in pairs]  # fmt: skip
-    finally:
-        if collecting:
-            gc.enable()
-    per_amplicon: list[list[tuple[str, int, AlignedRead | None, ReadCall]]] = [[] for _ in designs]
-    per_amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
-    ambiguous = unassigned = too_long = 0
-    entries = [(sequence, reads.sequences[sequence], result) for sequence, result in zip(reads.sequences, results)]
-    for number, (sequence, count, (amplicon, aligned, call)) in enumerate(entries + unmerged):
-        if amplicon == AMBIGUOUS_AMPLICON:
-            ambiguous += count
-        elif amplicon == UNASSIGNED:
-            unassigned += count
-        elif amplicon == TOO_LONG_AMPLICON:
-            too_long += count
-        else:
-            per_amplicon[amplicon].append((sequence, count, aligned, call))
-            amplicon_reads = per_amplicon_reads[amplicon]
-            amplicon_reads.reads_in += count
-            if number < len(entries):
-                amplicon_reads.sequences[sequence] = count
-                amplicon_reads.merged += count if reads.paired else 0
-            else:
-                amplicon_reads.unmerged_pairs[pairs[number - len(entries)][0]] = count
-                amplicon_reads.unmerged += count
-    if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
-        per_amplicon_reads[0].quality_filtered = reads.quality_filtered
-        per_amplicon_reads[0].reads_in += reads.quality_filtered
-    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
     name = sample or sample_name_from_path(r1)
-    samples = []
-    assigned: dict[str, int] = {}
-    for design, calls, amplicon_reads in zip(designs, per_amplicon, per_amplicon_reads):
-        assigned[design.name] = amplicon_reads.reads_in
-        pair_calls = calls[len(amplicon_reads.sequences) :]  # merged reads first, then unmerged pairs
-        samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
-                                    tally_reads(design, calls), unmerged_used=unmerged_used(pair_calls)))  # fmt: skip
-    return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
-
-
-def assign_pair(
-    first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
-) -> tuple[int, AlignedRead | None, ReadCall | None]:
-    """The amplicon, alignment and call of an unmerged pair from its mates' (R1, R2 reverse-complemented);
-    see :func:`pair_assignment`."""
-    amplicon, _, (aligned, call) = pair_assignment(first, second)
-    return (amplicon, aligned, call) if amplicon >= 0 else (amplicon, None, None)
-
-
-def pair_assignment(
-    first: tuple[int, AlignedRead | None, ReadCall | None], second: tuple[int, AlignedRead | None, ReadCall | None]
-) -> tuple[int, int, tuple[AlignedRead | None, ReadCall]]:
-    """(amplicon or negative status, the mate that speaks (0 = R1), its alignment and call) for an unmerged pair.
-
-    A mate that found no amplicon, or could not tell amplicons apart, leaves the pair to the other mate;
-    mates assigned to different amplicons make the pair ambiguous.  Within its amplicon the pair is
-    classified from the mate :func:`editcheck.pipeline.choose_mate` picks, as in ``quantify``.
-    """
-    amplicons = {result[0] for result in (first, second) if result[0] >= 0}
-    if len(amplicons) > 1:
-        amplicon = AMBIGUOUS_AMPLICON
-    elif amplicons:
-        amplicon = amplicons.pop()
-    else:
-        statuses = (first[0], second[0])
-        amplicon = next((s for s in (AMBIGUOUS_AMPLICON, TOO_LONG_AMPLICON) if s in statuses), UNASSIGNED)
-    mates = [
-        (aligned, call) if number == amplicon >= 0 and call is not None else (None, ReadCall(NOT_ALIGNED))
-        for number, aligned, call in (first, second)
-    ]
-    mate = choose_mate(mates)
-    return amplicon, mate, mates[mate]
-
-
-def _quantify_pool_molecules(
-    r1: str | Path, r2: str | Path | None, designs: Sequence[AmpliconDesign], settings: AnalysisSettings,
-    sample: str | None, threads: int, umi: UmiSettings,
-) -> PoolResult:  # fmt: skip
-    """The UMI route of :func:`quantify_pool`: pairs merged when they overlap, else assigned by both mates
-    (:func:`assign_pair`) and read from the mate the one rule (:func:`editcheck.pipeline.choose_mate`) picks;
-    merged, unmerged and unmerged-used pairs are counted per amplicon, as without UMIs."""
-    worker = PoolWorker(designs, settings)
-    fragments = ((n, s, q, None, None) for n, s, q in iter_single(r1)) if r2 is None else iter_paired(r1, r2)
-    records = umi_records(fragments, r1, settings, umi, _pool_mate_chooser(worker))
-    amplicon_of: dict[str, int] = {}
-    collectors = [MoleculeCollector(umi) for _ in designs]
-    per_amplicon_reads = [CollapsedReads(paired=r2 is not None) for _ in designs]
-    used = [0 for _ in designs]
-    reads_in = ambiguous = unassigned = too_long = 0
-    for barcode, sequence, qualities, kind, choice in records:
-        reads_in += 1
-        if choice is not None:  # an unmerged pair: assigned by both mates, as without UMIs
-            amplicon = choice.amplicon
-        elif sequence in amplicon_of:
-            amplicon = amplicon_of[sequence]
-        else:
-            amplicon = amplicon_of[sequence] = worker(sequence)[0]
-        if amplicon == AMBIGUOUS_AMPLICON:
-            ambiguous += 1
-        elif amplicon == UNASSIGNED:
-            unassigned += 1
-        elif amplicon == TOO_LONG_AMPLICON:
-            too_long += 1
-        else:
-            collectors[amplicon].add(barcode, sequence, qualities)
-            used[amplicon] += count_fragment(per_amplicon_reads[amplicon], kind, choice)
-    inputs = (str(r1),) if r2 is None else (str(r1), str(r2))
-    name = sample or sample_name_from_path(r1)
-    samples, assigned = [], {}
-    for design, collector, amplicon_reads, amplicon_used in zip(designs, collectors, per_amplicon_reads, used):
-        molecules = collector.consensus()
-        sequences = list(molecules.sequences)
-        results = align_and_classify(sequences, design, settings, threads)
-        per_read = [(seq, molecules.reads_per_sequence[seq], aligned, call) for seq, (aligned, call) in zip(sequences, results)]
-        per_molecule = [(seq, molecules.sequences[seq], aligned, call) for seq, _, aligned, call in per_read]
-        assigned[design.name] = amplicon_reads.reads_in
-        amplicon_reads.sequences = dict(molecules.sequences)
-        amplicon_reads.lone_mates = 0  # FASTQ input: every R1 has its R2
-        samples.append(SampleResult(f"{name}:{design.name}", design, settings, inputs, amplicon_reads,
-                                    tally_reads(design, per_read), unmerged_used=amplicon_used, molecules=molecules,
-                                    molecule_tally=tally_reads(design, per_molecule)))  # fmt: skip
-    reads = CollapsedReads(reads_in=reads_in, paired=r2 is not None)
-    return PoolResult(samples, reads, assigned, ambiguous, unassigned, too_long)
-
-
-def _pool_mate_chooser(worker: PoolWorker) -> Callable[[str, str], MateChoice]:
-    """``choose(R1, R2 reverse-complemented)`` -> the pair's amplicon (:func:`assign_pair`: mates assigned to
-    different amplicons make it ambiguous) and the mate :func:`choose_mate` picks there (:func:`pair_assignment`,
-    as without UMIs)."""
-
-    def choose(first: str, second: str) -> MateChoice:
-        amplicon, mate, (_, call) = pair_assignment(worker(first), worker(second))
-        return MateChoice(mate, call.outcome in CLASSIFIED, amplicon)
-
-    return choose
+    names = [f"{name}:{design.name}" for design in designs]
+    return run(read_source(r1, r2), designs, names, settings=settings, threads=threads, umi=umi)

@@ -11,6 +11,8 @@ length of their best k-mer candidate are *too long* and not aligned.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
+from typing import NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.design import AmpliconDesign
@@ -21,10 +23,27 @@ STRIDE = 6
 CANDIDATE_MARGIN = 0.5
 """Amplicons with at least this share of the best vote count are aligned."""
 
-UNASSIGNED = -1
-AMBIGUOUS_AMPLICON = -2
-TOO_LONG_AMPLICON = -3
-"""The read is longer than the maximum read length of its best k-mer candidate: not aligned."""
+
+
+class Assignment(Enum):
+    """What became of a read of a pooled run."""
+
+    ASSIGNED = "assigned"
+    """One amplicon explains it best."""
+    UNASSIGNED = "unassigned"
+    """No amplicon explains it (no k-mer candidate, or no candidate aligned)."""
+    AMBIGUOUS = "ambiguous"
+    """Two amplicons explain it equally well (or an unmerged pair's mates went to different amplicons)."""
+    TOO_LONG = "too_long"
+    """Longer than the maximum read length of its best k-mer candidate: not aligned."""
+
+
+class Placement(NamedTuple):
+    """A read's assignment, with its amplicon (an index into the designs) and alignment when assigned."""
+
+    status: Assignment
+    amplicon: int | None = None
+    alignment: AlignedRead | None = None
 
 
 class AmpliconIndex:
@@ -81,13 +100,13 @@ def alignment_score(aligned: AlignedRead) -> int:
     return 5 * matches - 4 * mismatches - 18 * gaps - 2 * (inserted + deleted)
 
 
-def best_amplicon(results: Sequence[tuple[int, AlignedRead]]) -> tuple[int, AlignedRead | None]:
-    """From (amplicon, alignment) candidates: the amplicon whose alignment scores highest,
-    ``AMBIGUOUS_AMPLICON`` on a tie, ``UNASSIGNED`` when there is none."""
+def best_amplicon(results: Sequence[tuple[int, AlignedRead]]) -> Placement:
+    """From (amplicon, alignment) candidates: the amplicon whose alignment scores highest; ambiguous on a
+    tie, unassigned when there is none."""
     if not results:
-        return UNASSIGNED, None
+        return Placement(Assignment.UNASSIGNED)
     ranked = sorted(((alignment_score(aligned), amplicon, aligned) for amplicon, aligned in results),
                     key=lambda item: (-item[0], item[1]))  # fmt: skip
     if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
-        return AMBIGUOUS_AMPLICON, None
-    return ranked[0][1], ranked[0][2]
+        return Placement(Assignment.AMBIGUOUS)
+    return Placement(Assignment.ASSIGNED, ranked[0][1], ranked[0][2])

@@ -13,12 +13,14 @@ engine as a single amplicon; edited reads per site are then compared between con
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from editcheck.design import AmpliconDesign, build_design
+from editcheck.engine import AnalysisSettings, BamSite, PoolResult, SampleResult, run
 from editcheck.errors import DesignError, InputFormatError
 from editcheck.folders import safe_names
 from editcheck.offtarget.significance import (
@@ -31,8 +33,7 @@ from editcheck.offtarget.significance import (
     SiteCall,
     call_panel,
 )
-from editcheck.pipeline import AnalysisSettings, SampleResult, quantify
-from editcheck.pooled import PoolResult, check_distinct_amplicons, quantify_pool
+from editcheck.pooled import check_distinct_amplicons, quantify_pool
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.umi import UmiSettings
@@ -300,14 +301,14 @@ def _quantify_bam_sites(
 ) -> PoolResult:  # fmt: skip
     """A genome-aligned sample: the reads covering each site's locus, quantified at that site."""
     assert sample.bam is not None
+    threads = max(1, min(threads, os.cpu_count() or 1))
     results = []
     for site in sites:
         if site.locus is None:
             raise InputFormatError(sample.bam, f"site {site.site_id} has no locus, needed for BAM/CRAM samples")
-        results.append(
-            quantify(sample.bam, design=site.design, settings=settings, sample=f"{sample.sample}:{site.site_id}",
-                     threads=threads, site=GenomeSite.parse(site.locus), reference_fasta=reference_fasta, umi=umi)  # fmt: skip
-        )
+        source = BamSite(sample.bam, GenomeSite.parse(site.locus), reference_fasta)
+        names = [f"{sample.sample}:{site.site_id}"]
+        results.append(run(source, [site.design], names, settings=settings, threads=threads, umi=umi).samples[0])
     assigned = {site.site_id: result.reads.reads_in for site, result in zip(sites, results)}
     reads = CollapsedReads(reads_in=sum(assigned.values()))
     return PoolResult(results, reads, assigned, 0, 0)

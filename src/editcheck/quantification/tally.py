@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from editcheck.alignment.aligner import AlignedRead
+from editcheck.classification.called import CalledRead
 from editcheck.classification.outcomes import (
     AMBIGUOUS,
     CLASSIFIED,
@@ -25,7 +26,6 @@ from editcheck.classification.outcomes import (
     SCAFFOLD_INSERTION,
     UNMODIFIED,
     WINDOW_NOT_COVERED,
-    ReadCall,
     aligned_sequence,
 )
 from editcheck.design import AmpliconDesign
@@ -148,12 +148,10 @@ class Tally:
         return self.proportion(*EDITED)
 
 
-def tally_reads(
-    design: AmpliconDesign, calls: list[tuple[str, int, AlignedRead | None, ReadCall]]
-) -> Tally:
+def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
     """Count classified unique reads, each weighted by its number of reads.
 
-    ``calls`` holds (sequence, count, alignment, call) for every unique read or unmerged pair.
+    ``calls`` holds a :class:`CalledRead` for every unique read or unmerged pair.
     """
     tally = Tally()
     references = design.references

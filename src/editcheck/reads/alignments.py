@@ -3,7 +3,7 @@
 Amplicon data is sometimes delivered already aligned to the genome.  This module turns such a file back
 into plain reads for the amplicon engine: :func:`site_amplicon` cuts the site's reference sequence from
 the genome FASTA (it becomes the amplicon), and :func:`iter_site_reads` yields the reads at the site as
-``(name, sequence, qualities)`` tuples, like :func:`editcheck.reads.fastq.iter_single`.
+:class:`~editcheck.reads.records.Read` records, like :func:`editcheck.reads.fastq.iter_single`.
 
 Which reads
     Mapped, primary (neither secondary nor supplementary), not QC-failed and not duplicate-marked
@@ -55,6 +55,7 @@ import pysam
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.io.fasta import open_indexed_fasta
 from editcheck.io.formats import BAM_MAGIC, CRAM_MAGIC, check_readable, head, quiet_htslib
+from editcheck.reads.records import Fragment, Read, ReadPair
 from editcheck.sequences import CIGAR_HARD_CLIP, CIGAR_SOFT_CLIP, reverse_complement
 
 __all__ = ["GenomeSite", "contig_length", "count_site_reads", "iter_site_fragments", "iter_site_reads", "site_amplicon"]
@@ -293,8 +294,8 @@ def iter_site_reads(
     min_mapping_quality: int = 0,
     require_span: bool = True,
     skip_duplicates: bool = True,
-) -> Iterator[tuple[str, str, str]]:
-    """Yield ``(name, sequence, qualities)`` for the reads at ``site`` in an indexed BAM or CRAM file.
+) -> Iterator[Read]:
+    """Yield a :class:`Read` ``(name, sequence, qualities)`` for each read at ``site`` in an indexed BAM or CRAM file.
 
     See the module documentation for which reads are taken and what is yielded.  ``reference_fasta`` is
     needed for CRAM (and ignored for BAM).  ``skip_duplicates=False`` keeps duplicate-marked reads:
@@ -313,7 +314,7 @@ def _mate_number(segment: pysam.AlignedSegment) -> int:
     return 1 if segment.is_read1 else 2
 
 
-def _record(path: str | Path, segment: pysam.AlignedSegment) -> tuple[str, str, str]:
+def _record(path: str | Path, segment: pysam.AlignedSegment) -> Read:
     """``(name, sequence, qualities)`` of one alignment record, as stored (mates named NAME/1, NAME/2)."""
     name = segment.query_name or ""
     number = _mate_number(segment)
@@ -336,7 +337,7 @@ def _record(path: str | Path, segment: pysam.AlignedSegment) -> tuple[str, str, 
     qualities = segment.query_qualities_str
     if qualities is None:
         qualities = "I" * len(sequence)
-    return name, sequence, qualities
+    return Read(name, sequence, qualities)
 
 
 def iter_site_fragments(
@@ -347,22 +348,20 @@ def iter_site_fragments(
     min_mapping_quality: int = 0,
     require_span: bool = False,
     skip_duplicates: bool = True,
-) -> Iterator[tuple[str, str, str, str | None, str | None]]:
-    """Yield each fragment at ``site`` once, as ``(name, R1, R1 qualities, R2, R2 qualities)``.
-
-    Both mates come as sequenced (like a FASTQ pair) when both are taken at the site; a single-end
-    read, or a mate whose partner is not taken, comes as ``(name, sequence, qualities, None, None)``
-    after all pairs, in file order.  The options are those of :func:`iter_site_reads`; by default every
+) -> Iterator[Fragment]:
+    """Yield each fragment at ``site`` once: a :class:`ReadPair` ``(name, R1, R1 qualities, R2, R2 qualities)``
+    with both mates as sequenced (like a FASTQ pair) when both are taken at the site; a single-end read, or
+    a mate whose partner is not taken, as a :class:`Read`, after all pairs, in file order.  The options are those of :func:`iter_site_reads`; by default every
     read overlapping the site is taken (``require_span=False``).
     """
 
     waiting: dict[str, tuple[int, str, str, str]] = {}
-    singles: list[tuple[str, str, str, None, None]] = []
+    singles: list[Read] = []
     for segment in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates):
         name, sequence, qualities = _record(path, segment)
         number = _mate_number(segment)
         if not number:
-            singles.append((name, sequence, qualities, None, None))
+            singles.append(Read(name, sequence, qualities))
             continue
         if segment.is_reverse:
             sequence, qualities = reverse_complement(sequence), qualities[::-1]
@@ -371,14 +370,14 @@ def iter_site_fragments(
         if mate is None:
             waiting[key] = (number, name, sequence, qualities)
         elif mate[0] == number:  # the same mate twice: nothing to pair, keep both as they are
-            singles.append((mate[1], mate[2], mate[3], None, None))
+            singles.append(Read(mate[1], mate[2], mate[3]))
             waiting[key] = (number, name, sequence, qualities)
         elif number == 2:
-            yield key, mate[2], mate[3], sequence, qualities
+            yield ReadPair(key, mate[2], mate[3], sequence, qualities)
         else:
-            yield key, sequence, qualities, mate[2], mate[3]
+            yield ReadPair(key, sequence, qualities, mate[2], mate[3])
     for _, name, sequence, qualities in waiting.values():
-        singles.append((name, sequence, qualities, None, None))
+        singles.append(Read(name, sequence, qualities))
     yield from singles
 
 

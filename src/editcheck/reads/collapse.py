@@ -1,6 +1,11 @@
 """Collapsing reads into unique sequences with counts, after optional quality filters and pair merging.
 
 Memory grows with the number of *unique* sequences (or unique pairs), never with the number of reads.
+
+Per-read output: given ``on_read``, the collapse calls ``on_read(name, unique)`` for every read as it reads it,
+``unique`` saying which unique read it became (an index, so that a caller can spool it compactly): its
+position among ``sequences`` in first-seen order (0, 1, ...), :data:`QUALITY_FILTERED` for a read dropped by
+the quality filter, or ``pair_index(j)`` for the unmerged pair at position ``j`` of ``unmerged_pairs``.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from editcheck.progress import EVERY
-from editcheck.reads.fastq import iter_paired, iter_single
+from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
 from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
 
 DEFAULT_MIN_BASE_QUALITY = 20
@@ -92,6 +98,15 @@ def _ignore(sequence: str) -> None:
     return None
 
 
+QUALITY_FILTERED = -1
+"""``on_read``'s index of a read dropped by the quality filter."""
+
+
+def pair_index(position: int) -> int:
+    """``on_read``'s index of the unmerged pair at ``position`` of ``unmerged_pairs`` (-2, -3, ...); its own inverse."""
+    return -2 - position
+
+
 def collapse_single(
     path: str | Path,
     quality: QualitySettings = QualitySettings(),
@@ -99,17 +114,21 @@ def collapse_single(
     progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique single-end reads; ``on_new`` is called with each sequence when first seen."""
-    return collapse_records(iter_single(path), quality, on_new, progress)
+    return collapse_records(iter_single_tuples(path), quality, on_new, progress)
 
 
 def collapse_records(
-    records: Iterable[tuple[str, str, str]],
+    records: Iterable[ReadTuple],
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
+    on_read: Callable[[str, int], None] | None = None,
 ) -> CollapsedReads:
-    """Count unique reads from (name, sequence, qualities) records (FASTQ, BAM/CRAM or UMI consensus);
-    ``progress`` is called with the number of reads read so far every 65,536 reads."""
+    """Count unique reads from ``(name, sequence, qualities)`` records (FASTQ, or BAM/CRAM reads);
+    ``progress`` is called with the number of reads read so far every 65,536 reads; ``on_read`` as in the
+    module docstring."""
+    if on_read is not None:
+        return _collapse_noting_reads(records, quality, on_new, progress, on_read)
     collapsed = CollapsedReads()
     every = EVERY - 1 if progress is not None else -1
     counts = collapsed.sequences
@@ -148,30 +167,70 @@ def collapse_records(
     return collapsed
 
 
+def _collapse_noting_reads(
+    records: Iterable[ReadTuple], quality: QualitySettings, on_new: Callable[[str], None],
+    progress: Callable[[int], None] | None, on_read: Callable[[str, int], None],
+) -> CollapsedReads:  # fmt: skip
+    """:func:`collapse_records` telling ``on_read`` what became of every read (a loop of its own, so that the
+    usual path pays nothing for it)."""
+    collapsed = CollapsedReads()
+    every = EVERY - 1 if progress is not None else -1
+    counts = collapsed.sequences
+    positions: dict[str, int] = {}
+    keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
+    mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
+    for name, sequence, qualities in records:
+        collapsed.reads_in += 1
+        if collapsed.reads_in & every == 0 and progress is not None:
+            progress(collapsed.reads_in)
+        if keep is not None and not keep(qualities):
+            collapsed.quality_filtered += 1
+            on_read(name, QUALITY_FILTERED)
+            continue
+        if mask is not None:
+            sequence = mask(sequence, qualities)
+        position = positions.get(sequence)
+        if position is None:
+            position = positions[sequence] = len(positions)
+            counts[sequence] = 1
+            on_new(sequence)
+        else:
+            counts[sequence] += 1
+        on_read(name, position)
+    return collapsed
+
+
 def iter_pair_keys(
     path1: str | Path, path2: str | Path, quality: QualitySettings
 ) -> Iterator[tuple[str, str, str | None, str | None] | None]:
     """Yield (seq1, qual1, seq2, qual2) after quality filtering and masking; None for a filtered pair."""
-    return filter_fragments(iter_paired(path1, path2), quality)
+    return (item for _, item in filter_fragments(iter_paired_tuples(path1, path2), quality))
 
 
 def filter_fragments(
-    fragments: Iterable[tuple[str, str, str, str | None, str | None]], quality: QualitySettings
-) -> Iterator[tuple[str, str, str | None, str | None] | None]:
-    """Quality filtering and masking of ``(name, seq1, qual1, seq2, qual2)`` fragments (``seq2`` None for a
-    lone read): yields ``(seq1, qual1, seq2, qual2)``, or None for a filtered fragment (a pair is dropped
-    when either mate fails the mean quality)."""
+    fragments: Iterable[FragmentTuple], quality: QualitySettings
+) -> Iterator[tuple[str, tuple[str, str, str | None, str | None] | None]]:
+    """Quality filtering and masking of pairs and lone reads: yields ``(name, (seq1, qual1, seq2, qual2))``
+    (``seq2`` and ``qual2`` None for a lone read), or ``(name, None)`` for a filtered fragment (a pair
+    is dropped when either mate fails the mean quality)."""
     keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
     mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
-    for _name, sequence1, qualities1, sequence2, qualities2 in fragments:
+    for fragment in fragments:
+        sequence2: str | None
+        qualities2: str | None
+        if len(fragment) == 3:
+            name, sequence1, qualities1 = fragment
+            sequence2 = qualities2 = None
+        else:
+            name, sequence1, qualities1, sequence2, qualities2 = fragment
         if keep is not None and not (keep(qualities1) and (qualities2 is None or keep(qualities2))):
-            yield None
+            yield name, None
             continue
         if mask is not None:
             sequence1 = mask(sequence1, qualities1)
             if sequence2 is not None and qualities2 is not None:
                 sequence2 = mask(sequence2, qualities2)
-        yield sequence1, qualities1, sequence2, qualities2
+        yield name, (sequence1, qualities1, sequence2, qualities2)
 
 
 def collapse_paired(
@@ -183,23 +242,24 @@ def collapse_paired(
     progress: Callable[[int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique pairs of a paired FASTQ set (see :func:`collapse_fragments`)."""
-    return collapse_fragments(iter_paired(path1, path2), merge, quality, on_new, progress)
+    return collapse_fragments(iter_paired_tuples(path1, path2), merge, quality, on_new, progress)
 
 
 def collapse_fragments(
-    fragments: Iterable[tuple[str, str, str, str | None, str | None]],
+    fragments: Iterable[FragmentTuple],
     merge: MergeSettings = MergeSettings(),
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
+    on_read: Callable[[str, int], None] | None = None,
 ) -> CollapsedReads:
     """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
-    ``fragments`` are ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
-    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a fragment
-    with ``R2`` None is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
+    ``fragments`` are pairs ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
+    pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone read
+    ``(name, sequence, qualities)`` is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
     share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
-    with each merged sequence when first seen.
+    with each merged sequence when first seen; ``on_read`` as in the module docstring.
     """
 
     collapsed = CollapsedReads(paired=True)
@@ -207,12 +267,16 @@ def collapse_fragments(
     sequences = collapsed.sequences
     unmerged_pairs = collapsed.unmerged_pairs
     every = EVERY - 1 if progress is not None else -1
-    for item in filter_fragments(fragments, quality):
+    positions: dict[str, int] = {}
+    pair_positions: dict[tuple[str, str], int] = {}
+    for name, item in filter_fragments(fragments, quality):
         collapsed.reads_in += 1
         if collapsed.reads_in & every == 0 and progress is not None:
             progress(collapsed.reads_in)
         if item is None:
             collapsed.quality_filtered += 1
+            if on_read is not None:
+                on_read(name, QUALITY_FILTERED)
             continue
         if item[2] is None or item[3] is None:
             collapsed.lone_mates += 1
@@ -234,8 +298,12 @@ def collapse_fragments(
                 on_new(outcome)
             else:
                 sequences[outcome] = seen + 1
+            if on_read is not None:
+                on_read(name, positions.setdefault(outcome, len(positions)))
         else:
             collapsed.unmerged += 1
             unmerged_pairs[outcome] = unmerged_pairs.get(outcome, 0) + 1
+            if on_read is not None:
+                on_read(name, pair_index(pair_positions.setdefault(outcome, len(pair_positions))))
     collapsed.unique_pairs = len(pairs)
     return collapsed

@@ -27,12 +27,15 @@ from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
+from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
-__all__ = ["iter_paired", "iter_single"]
+__all__ = ["iter_paired", "iter_paired_tuples", "iter_single", "iter_single_tuples"]
 
 _BASES = b"ACGTN"
 _PRINTABLE_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
 _NORMALISE = str.maketrans("acgtn.", "ACGTNN")
+_new = tuple.__new__
+"""Builds the records without their generated constructor (about half its cost on the per-read path)."""
 
 
 def _decompression_errors() -> tuple[type[Exception], ...]:
@@ -251,13 +254,23 @@ def _checked(path: str | Path, record: int, sequence: str, qualities: str) -> st
     return sequence
 
 
-def iter_single(path: str | Path) -> Iterator[tuple[str, str, str]]:
-    """Yield ``(name, sequence, qualities)`` for every read of a FASTQ file (plain, .gz, .bz2, .xz, .zst).
+def iter_single(path: str | Path) -> Iterator[Read]:
+    """Yield a :class:`Read` ``(name, sequence, qualities)`` for every read of a FASTQ file (plain, .gz, .bz2, .xz, .zst).
 
     ``name`` is the whole header line without ``@``; ``sequence`` is uppercase ACGTN.  Raises
     :class:`InputFormatError` (naming the file, the record when known, and the problem) for a missing,
     empty, truncated or malformed file, as the reader reaches the problem.
     """
+    return cast(Iterator[Read], _single(path, True))
+
+
+def iter_single_tuples(path: str | Path) -> Iterator[ReadTuple]:
+    """:func:`iter_single` yielding plain tuples (for the engine's per-read loop, see
+    :data:`~editcheck.reads.records.FragmentTuple`)."""
+    return _single(path, False)
+
+
+def _single(path: str | Path, typed: bool) -> Iterator[ReadTuple]:
     reader = _open(path)
     bases = _BASES
     printable = _PRINTABLE_QUALITIES
@@ -269,7 +282,7 @@ def iter_single(path: str | Path) -> Iterator[tuple[str, str, str]]:
                 # One C-level pass over each; the slow path runs only for lowercase, '.' or bad data.
                 if sequence.encode().translate(None, bases) or qualities.encode().translate(None, printable):
                     sequence = _checked(path, reader.number_of_records, sequence, qualities)
-                yield record.name, sequence, qualities
+                yield _new(Read, (record.name, sequence, qualities)) if typed else (record.name, sequence, qualities)
         except _READ_ERRORS as error:
             translated = _translate(path, error, reader.number_of_records)
             if translated is None:  # pragma: no cover
@@ -291,13 +304,23 @@ def _same_file(path1: str | Path, path2: str | Path) -> bool:
         return False
 
 
-def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[tuple[str, str, str, str, str]]:
-    """Yield ``(name, sequence1, qualities1, sequence2, qualities2)`` for each pair of R1/R2 reads.
+def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[ReadPair]:
+    """Yield a :class:`ReadPair` ``(name, sequence1, qualities1, sequence2, qualities2)`` for each pair of R1/R2 reads.
 
     ``name`` is R1's header.  Each file is validated as in :func:`iter_single`; in addition the files
     must hold the same number of reads, and mates must have the same ID (the name up to the first
     whitespace, ignoring a trailing ``/1`` or ``/2``), otherwise :class:`PairingError` is raised.
     """
+    return cast(Iterator[ReadPair], _paired(path1, path2, True))
+
+
+def iter_paired_tuples(path1: str | Path, path2: str | Path) -> Iterator[PairTuple]:
+    """:func:`iter_paired` yielding plain tuples (for the engine's per-read loop, see
+    :data:`~editcheck.reads.records.FragmentTuple`)."""
+    return _paired(path1, path2, False)
+
+
+def _paired(path1: str | Path, path2: str | Path, typed: bool) -> Iterator[PairTuple]:
     if _same_file(path1, path2):
         raise PairingError(path2, f"R2 is the same file as R1 ({path1})")
     bases = _BASES
@@ -327,7 +350,8 @@ def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[tuple[str, str
                             "R1 and R2 must list the same reads in the same order",
                             reader1.number_of_records,
                         )
-                    yield record1.name, sequence1, qualities1, sequence2, qualities2
+                    pair = (record1.name, sequence1, qualities1, sequence2, qualities2)
+                    yield _new(ReadPair, pair) if typed else pair
             except _READ_ERRORS as error:
                 # zip reads R1 first: when R1 is ahead of R2, the error came from R2.
                 count1 = reader1.number_of_records

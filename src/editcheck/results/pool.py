@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from editcheck.engine import PoolResult
 from editcheck.folders import output_folder, safe_names
 from editcheck.outputs import write_json, write_tsv
-from editcheck.pooled import PoolResult
 from editcheck.results.files import NUMBER, check_document, read_json, read_tsv
 from editcheck.results.sample import capped, write_sample_tables
 

@@ -1,5 +1,6 @@
 """Writer of one sample's on-target result folder: summary.tsv/.json, alleles, positions, indel sizes, base
-editing, per-read calls (the reader is :mod:`editcheck.results.sample_reader`; the column lists are here)."""
+editing, per-read calls (their rows from :mod:`editcheck.results.read_calls`; the reader is
+:mod:`editcheck.results.sample_reader`; the column lists are here)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,12 @@ from editcheck.classification.outcomes import (
     WINDOW_NOT_COVERED,
 )
 from editcheck.errors import ParameterError
+from editcheck.engine import SampleResult
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
-from editcheck.pipeline import SampleResult
 from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
-from editcheck.sequences import reverse_complement
 from editcheck.statistics.intervals import effective_counts, wilson_bounds
 
 SCHEMA_VERSION = 1
@@ -385,41 +385,4 @@ def write_sample_tables(
     return names
 
 
-def iter_read_calls(result: SampleResult) -> Iterator[list[Any]]:
-    """Second pass over the input: one row per read with its outcome (requires ``keep_calls``)."""
-    from editcheck.reads.collapse import _masker
-    from editcheck.reads.fastq import iter_paired, iter_single
-    from editcheck.reads.merge import merge_pair
-
-    settings = result.settings
-    mask = _masker(settings.quality.min_base_quality) if settings.quality.min_base_quality else None
-
-    if len(result.inputs) == 1:
-        for name, sequence, qualities in iter_single(result.inputs[0]):
-            if mask is not None:
-                sequence = mask(sequence, qualities)
-            call = result.calls.get(sequence)
-            identifier = name.split()[0]
-            if call is None:
-                yield [identifier, "quality_filtered", "", ""]
-            else:
-                yield [identifier, call.outcome, call.events, call.base_edit]
-        return
-    merged_cache: dict[tuple[str, str], str] = {}
-    for name, first, first_qualities, second, second_qualities in iter_paired(*result.inputs):
-        identifier = name.split()[0]
-        if mask is not None:
-            first, second = mask(first, first_qualities), mask(second, second_qualities)
-        key = merged_cache.get((first, second))
-        if key is None:
-            merged = merge_pair(first, first_qualities, second, second_qualities, settings.merge)
-            key = merged[0] if merged else first + "+" + reverse_complement(second)
-            merged_cache[(first, second)] = key
-        call = result.calls.get(key)
-        if call is None:
-            yield [identifier, "quality_filtered", "", ""]
-            continue
-        yield [identifier, call.outcome, call.events, call.base_edit]
-
-
-__all__ = ["headline", "iter_read_calls", "summary_document", "write_sample_outputs", "write_sample_tables"]
+__all__ = ["headline", "summary_document", "write_sample_outputs", "write_sample_tables"]

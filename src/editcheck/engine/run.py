@@ -1,0 +1,202 @@
+"""The one engine: any :class:`~editcheck.engine.sources.ReadSource`, one amplicon or a pool, reads or molecules.
+
+Reads (:func:`run`, without UMIs)
+    Identical reads are collapsed as they are read (pairs merged once per distinct pair), each new unique
+    read is sent at once to the worker pool (:class:`~editcheck.engine.workers.PoolWorker`: assigned to an
+    amplicon when there are several, aligned and classified), unmerged pairs are resolved by the one rule
+    (:func:`~editcheck.engine.pairs.resolve_unmerged`), and each amplicon's calls are tallied into its
+    :class:`~editcheck.engine.result.SampleResult`.  With one design every read belongs to it, so the
+    amplicon's read counts are the input's.
+
+Molecules (with ``umi``)
+    Each fragment becomes one read with its UMI (:mod:`editcheck.engine.molecules`), is assigned to its
+    amplicon (with one design, at once), and is grouped with its amplicon's reads into molecules; each
+    amplicon's consensus reads are then aligned and classified, and counted per read and per molecule.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from typing import cast
+
+from editcheck.alignment.assignment import Assignment
+from editcheck.classification.called import CalledRead, classified_reads
+from editcheck.design import AmpliconDesign
+from editcheck.engine.molecules import count_fragment, umi_records
+from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
+from editcheck.engine.result import PoolResult, SampleResult
+from editcheck.engine.settings import AnalysisSettings
+from editcheck.engine.sinks import ReadSink
+from editcheck.engine.sources import ReadSource
+from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, align_and_classify
+from editcheck.errors import ParameterError
+from editcheck.progress import EVERY
+from editcheck.reads.collapse import CollapsedReads, collapse_fragments, collapse_records
+from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
+from editcheck.reads.umi import MoleculeCollector, UmiSettings
+
+__all__ = ["run"]
+
+
+def run(
+    source: ReadSource,
+    designs: Sequence[AmpliconDesign],
+    names: Sequence[str],
+    *,
+    settings: AnalysisSettings = AnalysisSettings(),
+    threads: int = 1,
+    umi: UmiSettings | None = None,
+    progress: Callable[[int], None] | None = None,
+    keep_calls: bool = False,
+    sink: ReadSink | None = None,
+) -> PoolResult:
+    """Quantify every amplicon of ``designs`` (results named ``names``) in the reads of ``source``; with
+    ``sink``, tell it every read's call (one design, without UMIs: a molecule's reads have no call of their own)."""
+    if sink is not None and (umi is not None or len(designs) != 1):
+        raise ParameterError("per-read calls are written for one amplicon without UMIs")
+    # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if umi is not None:
+            return _run_molecules(source, designs, names, settings, threads, umi, progress, keep_calls)
+        return _run_reads(source, designs, names, settings, threads, progress, keep_calls, sink)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _collapse(
+    source: ReadSource, settings: AnalysisSettings, on_new: Callable[[str], None],
+    progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
+) -> CollapsedReads:  # fmt: skip
+    if source.paired is False:  # single reads only: the faster loop
+        records = cast(Iterator[ReadTuple], source.fragments())
+        reads = collapse_records(records, settings.quality, on_new, progress, on_read)
+    else:
+        reads = collapse_fragments(source.fragments(), settings.merge, settings.quality, on_new, progress, on_read)
+    _settle_pairing(source, reads)
+    return reads
+
+
+def _settle_pairing(source: ReadSource, reads: CollapsedReads) -> None:
+    """A BAM/CRAM is paired when any pair was read; reads of an input that is not paired are no lone mates."""
+    if source.paired is None:
+        reads.paired = bool(reads.merged or reads.unmerged)
+    if not reads.paired:
+        reads.lone_mates = 0
+
+
+def _run_reads(
+    source: ReadSource, designs: Sequence[AmpliconDesign], names: Sequence[str], settings: AnalysisSettings,
+    threads: int, progress: Callable[[int], None] | None, keep_calls: bool, sink: ReadSink | None,
+) -> PoolResult:  # fmt: skip
+    with UniqueReadAligner(threads, (designs, settings)) as aligner:
+        reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
+        results: list[PooledCall] = aligner.results()
+    unique = [(UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)]
+    worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
+    pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
+    for (first, second), count in sorted(reads.unmerged_pairs.items()):
+        assert worker is not None
+        pairs.append((UniqueRead(pair_key(first, second), count), (first, second), resolve_unmerged(worker(first), worker(second))))
+    fates: Counter[Assignment] = Counter()
+    if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
+        amplicon_reads = [reads]
+        calls: list[list[CalledRead]] = [[CalledRead(key, count, r.alignment, r.call) for (key, count), r in unique if r.call is not None]]
+        pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
+    else:
+        amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
+        calls, pair_calls = [[] for _ in designs], [[] for _ in designs]
+        for (key, count), result in unique:
+            if result.amplicon is None or result.call is None:
+                fates[result.status] += count
+                continue
+            calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
+            counted = amplicon_reads[result.amplicon]
+            counted.reads_in += count
+            counted.sequences[key] = count
+            counted.merged += count if reads.paired else 0
+        for (key, count), mates, pair in pairs:
+            if pair.amplicon is None:
+                fates[pair.status] += count
+                continue
+            pair_calls[pair.amplicon].append(CalledRead(key, count, *pair.chosen))
+            counted = amplicon_reads[pair.amplicon]
+            counted.reads_in += count
+            counted.unmerged_pairs[mates] = count
+            counted.unmerged += count
+    if sink is not None:  # one design: every unique read has its call
+        pair_calls_of = {mates: pair.chosen.call for _, mates, pair in pairs}
+        sink.calls([called.call for called in calls[0]], [pair_calls_of[mates] for mates in reads.unmerged_pairs])
+    site = str(source.site) if source.site is not None else None
+    samples = [
+        SampleResult.from_calls(
+            name, design, settings, source.inputs, counted, single + paired, unmerged_used=classified_reads(paired),
+            site=site, keep_calls=keep_calls,
+        )  # fmt: skip
+        for name, design, counted, single, paired in zip(names, designs, amplicon_reads, calls, pair_calls)
+    ]
+    assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
+    return PoolResult(samples, reads, assigned, *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)))
+
+
+def _run_molecules(
+    source: ReadSource, designs: Sequence[AmpliconDesign], names: Sequence[str], settings: AnalysisSettings,
+    threads: int, umi: UmiSettings, progress: Callable[[int], None] | None, keep_calls: bool,
+) -> PoolResult:  # fmt: skip
+    worker: PoolWorker | None = None
+
+    def pool_worker() -> PoolWorker:
+        nonlocal worker
+        worker = worker or PoolWorker(designs, settings)
+        return worker
+
+    def choose(first: str, second: str) -> MateChoice:
+        return MateChoice.of(resolve_unmerged(pool_worker()(first), pool_worker()(second)))
+
+    placed: dict[str, tuple[Assignment, int | None]] = {}
+    collectors = [MoleculeCollector(umi) for _ in designs]
+    amplicon_reads = [CollapsedReads(paired=source.paired is True) for _ in designs]
+    used = [0 for _ in designs]
+    fates: Counter[Assignment] = Counter()
+    reads_in = 0
+    for reads_in, (barcode, sequence, qualities, kind, choice) in enumerate(
+        umi_records(source.fragments(), source.path, settings, umi, choose), 1
+    ):
+        if progress is not None and reads_in % EVERY == 0:
+            progress(reads_in)
+        if choice is not None:  # an unmerged pair: assigned by both mates, as without UMIs
+            status, amplicon = choice.status, choice.amplicon
+        elif len(designs) == 1:
+            status, amplicon = Assignment.ASSIGNED, 0
+        elif sequence in placed:
+            status, amplicon = placed[sequence]
+        else:
+            result = pool_worker()(sequence)
+            status, amplicon = placed[sequence] = result.status, result.amplicon
+        if amplicon is None:
+            fates[status] += 1
+            continue
+        collectors[amplicon].add(barcode, sequence, qualities)
+        used[amplicon] += count_fragment(amplicon_reads[amplicon], kind, choice)
+    site = str(source.site) if source.site is not None else None
+    samples = []
+    for name, design, collector, counted, amplicon_used in zip(names, designs, collectors, amplicon_reads, used):
+        molecules = collector.consensus()
+        counted.sequences = dict(molecules.sequences)
+        _settle_pairing(source, counted)
+        sequences = list(molecules.sequences)
+        results = align_and_classify(sequences, design, settings, threads)
+        per_read = [CalledRead(sequence, molecules.reads_per_sequence[sequence], aligned, call)
+                    for sequence, (aligned, call) in zip(sequences, results)]  # fmt: skip
+        per_molecule = [called._replace(reads=molecules.sequences[called.key]) for called in per_read]
+        samples.append(SampleResult.from_calls(
+            name, design, settings, source.inputs, counted, per_read, unmerged_used=amplicon_used,
+            molecules=molecules, molecule_calls=per_molecule, site=site, keep_calls=keep_calls,
+        ))  # fmt: skip
+    assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
+    reads = CollapsedReads(reads_in=reads_in, paired=source.paired is True)
+    return PoolResult(samples, reads, assigned, *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)))

@@ -1,0 +1,191 @@
+"""Aligning and classifying unique reads: one amplicon's worker, a pool's worker, and the worker processes.
+
+:class:`PoolWorker` is the engine's one worker: it assigns a unique read to one of the designs (k-mer
+candidates, then alignment; :mod:`editcheck.alignment.assignment`) and classifies it there.  With one design
+every read belongs to it and the assignment step is skipped, so a single-amplicon run and a pool of one give
+the same calls.  :class:`UniqueReadAligner` runs a worker over unique reads as they are found, in forked
+worker processes when threads > 1, and returns the results in submission order (thread-invariant output).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from editcheck.alignment.aligner import AlignedRead
+from editcheck.alignment.assignment import AmpliconIndex, Assignment, best_amplicon
+from editcheck.classification.called import Classified
+from editcheck.classification.outcomes import TOO_LONG, Classifier, ReadCall
+from editcheck.design import AmpliconDesign
+from editcheck.engine.settings import AnalysisSettings
+
+__all__ = ["CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "UniqueReadAligner", "align_and_classify"]
+
+CHUNK = 4000
+"""Unique reads sent to a worker at a time."""
+
+
+class AmpliconWorker:
+    """Aligns and classifies one unique read against one design."""
+
+    def __init__(self, design: AmpliconDesign, settings: AnalysisSettings) -> None:
+        self.aligner = settings.aligner(design)
+        self.classifier = Classifier(design, settings.classification)
+
+    def __call__(self, sequence: str) -> Classified:
+        if self.aligner.too_long(sequence):
+            return Classified(None, ReadCall(TOO_LONG))
+        return self.classify_aligned(sequence, self.aligner.align(sequence))
+
+    def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> Classified:
+        """Classify a read's best alignment (realigned to the amplicon when it is HDR-free, see below)."""
+        if aligned is not None and aligned.reference != 0 and self.classifier.needs_amplicon(aligned):
+            # A read fitting the HDR outcome best without any donor-specific base (an NHEJ deletion that
+            # removed the donor's sites) is not HDR: its edits are described against the amplicon.
+            on_amplicon = self.aligner.align(sequence, only=0)
+            if on_amplicon is not None:
+                aligned = on_amplicon
+        return Classified(aligned, self.classifier.classify(aligned))
+
+
+class PooledCall(NamedTuple):
+    """A unique read's assignment, and when assigned its amplicon (index into the designs), alignment and
+    call there."""
+
+    status: Assignment
+    amplicon: int | None = None
+    alignment: AlignedRead | None = None
+    call: ReadCall | None = None
+
+
+class PoolWorker:
+    """Assigns one unique read to an amplicon and classifies it there.
+
+    With one design every read belongs to it: a read that does not align, or is too long, gets the call
+    ``quantify`` gives it (``not_aligned``, ``too_long``) in that amplicon's tables."""
+
+    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
+        self.workers = [AmpliconWorker(design, settings) for design in designs]
+        self.index = AmpliconIndex(designs) if len(designs) > 1 else None
+
+    def __call__(self, sequence: str) -> PooledCall:
+        if self.index is None:
+            aligned, call = self.workers[0](sequence)
+            return PooledCall(Assignment.ASSIGNED, 0, aligned, call)
+        results = []
+        candidates = self.index.candidates(sequence)
+        if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
+            return PooledCall(Assignment.TOO_LONG)
+        for candidate in candidates:
+            aligned = self.workers[candidate].aligner.align(sequence)
+            if aligned is not None:
+                results.append((candidate, aligned))
+        status, amplicon, aligned = best_amplicon(results)
+        if amplicon is None:
+            return PooledCall(status)
+        aligned, call = self.workers[amplicon].classify_aligned(sequence, aligned)
+        return PooledCall(status, amplicon, aligned, call)
+
+
+_worker: Callable[[str], Any] | None = None
+
+
+def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
+    global _worker
+    _worker = factory(*arguments)
+
+
+def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
+    """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
+    the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
+    _init_worker(factory, arguments)
+
+
+def _process_chunk(sequences: Sequence[str]) -> list[Any]:
+    assert _worker is not None
+    worker = _worker
+    return [worker(sequence) for sequence in sequences]
+
+
+_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> Any:
+    """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
+    handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
+    during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+    try:
+        context = multiprocessing.get_context("fork")
+        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class UniqueReadAligner:
+    """Runs a worker (``worker(*arguments)``, by default a :class:`PoolWorker`) over unique reads as they are
+    found, in worker processes when threads > 1.
+
+    Reading goes on in the calling process while workers align earlier chunks; results come back
+    in submission order, so the output does not depend on the number of workers.
+    """
+
+    def __init__(
+        self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[[str], Any]] = PoolWorker,
+    ) -> None:  # fmt: skip
+        self._pending: list[str] = []
+        self._parts: list[Any] = []
+        self._pool = None
+        if threads > 1:
+            self._pool = _start_pool(threads, worker, arguments)
+        else:
+            _init_worker(worker, arguments)
+
+    def add(self, sequence: str) -> None:
+        self._pending.append(sequence)
+        if len(self._pending) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        if self._pool is None:
+            self._parts.append(_process_chunk(self._pending))
+        else:
+            self._parts.append(self._pool.apply_async(_process_chunk, (self._pending,)))
+        self._pending = []
+
+    def results(self) -> list[Any]:
+        """All results, in the order the sequences were added."""
+        self._flush()
+        results: list[Any] = []
+        for part in self._parts:
+            results.extend(part if self._pool is None else part.get())
+        self.close()
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+
+    def __enter__(self) -> UniqueReadAligner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def align_and_classify(
+    sequences: Sequence[str], design: AmpliconDesign, settings: AnalysisSettings, threads: int = 1
+) -> list[Classified]:
+    """Align and classify unique reads against one design, in order; with ``threads`` > 1 in worker processes."""
+    with UniqueReadAligner(threads, (design, settings), AmpliconWorker) as aligner:
+        for sequence in sequences:
+            aligner.add(sequence)
+        return aligner.results()
