@@ -26,8 +26,8 @@ from editcheck.classification.outcomes import (
     TOO_LONG,
     WINDOW_NOT_COVERED,
 )
-from editcheck.errors import ParameterError
 from editcheck.engine import SampleResult
+from editcheck.errors import ParameterError
 from editcheck.folders import output_folder
 from editcheck.outputs import write_json, write_tsv, write_tsv_gz
 from editcheck.quantification.background import substitution_background
