@@ -122,7 +122,10 @@ def run_on_slurm(workdir: Path) -> tuple[float, str, list[str]]:
     """
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), "--workflow-profile", str(PROFILE)]  # fmt: skip
+               "--configfile", str(workdir / "config.yaml"), "--workflow-profile", str(PROFILE),
+               # The shipped profile as it is, except the plugin's first status check (40 s by default, kind to a
+               # busy controller) and the interval between checks: a one-node test cluster answers at once.
+               "--slurm-init-seconds-before-status-checks", "5", "--seconds-between-status-checks", "5"]  # fmt: skip
     log_path = workdir / "snakemake.log"
     run_id = None
     start = time.monotonic()
