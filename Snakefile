@@ -25,3 +25,4 @@ rule all:
         "results/report/report.html",
         "results/report/summary.tsv",
         "results/report/manifest.json",
+        "results/package.tar.gz",

@@ -272,6 +272,22 @@ def get_report_options(wildcards):
     return " ".join([*title, *samples, *extra])
 
 
+def get_package_sources(wildcards, input):
+    """The result folders of the package: the report, every on-target sample and the panel."""
+    paths = [input.report, *input.ontarget]
+    if "offtarget" in input.keys():
+        paths.append(input.offtarget)
+    return " ".join(shlex.quote(os.path.dirname(path)) for path in paths)
+
+
+def get_package_sheets(wildcards):
+    """--sheet for every sheet and the amplicon file of the config: their checksums go into the manifest."""
+    sheets = [ONTARGET["samples"], ONTARGET.get("amplicon")]
+    if OFFTARGET is not None:
+        sheets += [OFFTARGET["samples"], OFFTARGET["sites"]]
+    return " ".join(f"--sheet {shlex.quote(str(path))}" for path in sheets if path and os.path.isfile(path))
+
+
 def get_output_folder(wildcards, output):
     """The folder of a rule's first output: `editcheck` commands write a folder of files."""
     return shlex.quote(os.path.dirname(output[0]))
