@@ -212,3 +212,14 @@ def test_bad_results_are_one_line_and_leave_nothing(demo: Path, tmp_path: Path) 
     for name in ("p1", "p2", "p3"):
         assert not (tmp_path / name).exists() and not (tmp_path / f"{name}.tar.gz").exists()
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
+
+
+def test_without_a_report_the_inputs_come_from_the_result_folders(demo: Path, tmp_path: Path) -> None:
+    """Each panel sample's read file with the reads of its whole input (assignment.json), hashed at export."""
+    _export(demo / "panel", demo / "pool", "-o", tmp_path / "package")
+    manifest = json.loads((tmp_path / "package" / "manifest.json").read_text(encoding="utf-8"))
+    expected = [{"path": f"{name}.fastq.gz", "kind": "reads", "reads": 5500,
+                 "sha256": hashlib.sha256((DEMO / "panel" / f"{name}.fastq.gz").read_bytes()).hexdigest()}
+                for name in ("PC1", "PC2", "PT1", "PT2")]  # fmt: skip
+    assert manifest["inputs"] == expected
+    assert [source["kind"] for source in manifest["sources"]] == ["offtarget", "pool"]

@@ -213,21 +213,37 @@ def _copy(source: Path, target: Path, folders: Sequence[str], documents: dict[Pa
                 handle.write(block)
 
 
-def _input_entries(documents: dict[Path, Any], sheets: Sequence[Path], folders: Sequence[str]) -> list[dict[str, Any]]:
-    """Every read file and sheet behind the results with its SHA-256: from the report's manifest when one
-    recorded it, else hashed now when the file is still where the result says (else null)."""
+def _read_files(source: Source, documents: dict[Path, Any]) -> list[tuple[str, int | None]]:
+    """The read files a result folder records, with the reads (pairs) each sample's input held."""
+    folder = source.folder
+    if source.kind == "sample":
+        summary = documents[folder / "summary.json"]
+        return [(path, summary["reads"]["input"]) for path in summary["inputs"]]
+    if source.kind == "pool":
+        summaries = [document for path, document in documents.items() if path.name == "summary.json" and path.parent.parent == folder]
+        reads = documents[folder / "assignment.json"]["reads_in"]
+        return sorted({(path, reads) for summary in summaries for path in summary["inputs"]})
+    if source.kind == "offtarget":
+        files = []
+        for sample in documents[folder / "offtarget_calls.json"]["samples"]:
+            assignment = documents.get(folder / sample["folder"] / "assignment.json") or {}
+            files += [(sample[key], assignment.get("reads_in")) for key in ("r1", "r2", "bam") if sample.get(key)]
+        return files
+    return []
+
+
+def _input_entries(
+    sources: Sequence[Source], documents: dict[Path, Any], sheets: Sequence[Path], folders: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every read file and sheet behind the results with its SHA-256: as the report's manifest recorded it,
+    else hashed now when the file is at the path the result records (else null)."""
     recorded: dict[str, dict[str, Any]] = {}
-    for path, document in documents.items():
-        if path.name == "manifest.json":
-            for entry in document.get("inputs", []):
+    for source in sources:
+        if source.kind == "report":
+            for entry in documents[source.folder / "manifest.json"].get("inputs", []):
                 recorded[entry["path"]] = {"reads": entry.get("reads"), "sha256": entry.get("sha256"), "kind": "reads"}
-    for path, document in documents.items():
-        paths: list[tuple[str, int | None]] = []
-        if path.name == "summary.json":
-            paths = [(name, document["reads"]["input"]) for name in document["inputs"]]
-        elif path.name == "offtarget_calls.json":
-            paths = [(sample[key], None) for sample in document["samples"] for key in ("r1", "r2", "bam") if sample.get(key)]
-        for name, reads in paths:
+    for source in sources:
+        for name, reads in _read_files(source, documents):
             if name not in recorded:
                 digest = sha256(name) if Path(name).is_file() else None
                 recorded[name] = {"reads": reads, "sha256": digest, "kind": "reads"}
@@ -348,7 +364,7 @@ def package_manifest(
         "command": command,
         "parameters": {"results": [source.target for source in sources], "with_bam_vcf": with_bam_vcf},
         "config": config,
-        "inputs": _input_entries(documents, sheets, folders),
+        "inputs": _input_entries(sources, documents, sheets, folders),
         "outputs": outputs,
         "schemas": {"schema_version": SCHEMA_VERSION, "columns": f"schemas/{COLUMNS}"},
         "sources": _source_times(sources, documents),
