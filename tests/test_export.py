@@ -160,8 +160,13 @@ def test_rerun_and_copy_elsewhere_give_the_same_bytes_apart_from_manifest_times(
     # With the clock fixed, the archive itself is byte-identical.
     monkeypatch.setattr(export, "now", lambda: "2026-01-01T00:00:00+00:00")
     for target in ("one", "two"):
-        export.write_package([demo / name for name in RESULTS], tmp_path / target / "package")
+        command = ["editcheck", "export", "-o", str(tmp_path / "out" / "package")]
+        export.write_package([demo / name for name in RESULTS], tmp_path / "out" / "package", command=command)
+        shutil.move(tmp_path / "out", tmp_path / target)
     assert (tmp_path / "one" / "package.tar.gz").read_bytes() == (tmp_path / "two" / "package.tar.gz").read_bytes()
+    # The package folder's own path is cut too (the command names it).
+    manifest = json.loads((tmp_path / "one" / "package" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == ["editcheck", "export", "-o", "package"]
 
 
 def test_with_bam_vcf_adds_the_vcf_and_amplicon(demo: Path, tmp_path: Path) -> None:

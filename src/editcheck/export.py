@@ -143,7 +143,8 @@ def _strings(value: Any) -> Iterator[str]:
 
 def private_folders(sources: Sequence[Source], documents: dict[Path, Any], extra: Sequence[Path]) -> list[str]:
     """Absolute folders of the analyst's machine that outputs may name, longest first: the folder of every
-    absolute path a document records, the result folders and their parents, the working folder and $HOME."""
+    absolute path a document records, the result folders and their parents, the folder of each of ``extra``
+    (sheets, the package), the working folder and $HOME."""
     folders = {os.getcwd(), os.path.expanduser("~")}
     for source in sources:
         place = os.path.abspath(source.folder)
@@ -295,7 +296,7 @@ def write_package(
                 check_document(path, documents[path])
             elif path.name.endswith((".tsv", ".tsv.gz")):
                 check_table(path)
-    folders = private_folders(sources, documents, sheet_paths)
+    folders = private_folders(sources, documents, [*sheet_paths, resolved])
     temporary: Path | None = None
     try:
         with output_folder(out, [*results, *sheet_paths]) as staging:
@@ -330,6 +331,7 @@ def _write_staging(
                                 with_bam_vcf=with_bam_vcf, started=started)  # fmt: skip
     write_json(staging / "manifest.json", manifest)
     check_document(staging / "manifest.json", manifest)
+    _check_no_leak(staging / "manifest.json", str(out / "manifest.json"), folders)
     archive = archive_path(out)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".tmp", dir=archive.parent)
     os.close(descriptor)
