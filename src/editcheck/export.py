@@ -420,7 +420,7 @@ def readme(sources: Sequence[Source], files: dict[Source, list[Path]], with_bam_
         "",
         "Tables are tab-separated UTF-8 with one header line (`.tsv.gz`: gzip-compressed); an empty cell is a missing "
         "value. `schemas/columns.json` is the machine-readable column dictionary; `schemas/*.schema.json` are JSON "
-        "Schemas (draft 2020-12) of the JSON documents, e.g. `python -m jsonschema` or any draft 2020-12 validator. "
+        "Schemas (draft 2020-12) of the JSON documents, for any draft 2020-12 validator (e.g. Python's `jsonschema`). "
         "Only `manifest.json` records times; every other file is byte-identical when the same results are exported "
         "again.",
         "", "## Contents", "",
@@ -447,8 +447,12 @@ def readme(sources: Sequence[Source], files: dict[Source, list[Path]], with_bam_
     lines += ["## JSON documents", ""]
     for document, schema in schema_of.items():
         if document in present:
-            lines.append(f"- `{document}` ({len(present[document])} files, e.g. `{present[document][0]}`): `schemas/{schema}`")
+            lines.append(f"- `{document}` ({len(present[document])} file(s), e.g. `{present[document][0]}`): `schemas/{schema}`")
     lines += ["- `manifest.json` (this package's): `schemas/manifest.schema.json`", ""]
+    others = sorted({f"{source.target}/{name.as_posix()}" for source, names in files.items() for name in names
+                     if name.name not in schema_of and not name.name.endswith((".tsv", ".tsv.gz"))})  # fmt: skip
+    if others:
+        lines += ["## Other files", "", *(f"- `{name}`: {_other_file(name)}" for name in others), ""]
     lines += ["## Tables", ""]
     order = [table["id"] for table in column_dictionary()["tables"]]
     for table_id in sorted(tables, key=order.index):
@@ -464,6 +468,26 @@ def readme(sources: Sequence[Source], files: dict[Source, list[Path]], with_bam_
             lines.append(f"| (further columns) | {extra['type']} |  | {extra['meaning']} |")
         lines.append("")
     return "\n".join(lines)
+
+
+OTHER_FILES = (
+    ("report.html", "the evidence appendix: one self-contained HTML page (figures inline)"),
+    ("report.pdf", "the evidence appendix as PDF"),
+    ("_mqc.json", "MultiQC custom content (`multiqc report/` shows an editcheck section)"),
+    ("methods.txt", "the methods of the off-target calls, in words"),
+    (".bed", "the candidate sites as BED (0-based starts)"),
+    (".vcf.gz", "the edits as VCF (bgzipped; INFO fields described in its header)"),
+    (".tbi", "tabix index of the VCF"),
+    (".fa", "the amplicon as FASTA (the VCF's contig)"),
+    (".fai", "FASTA index"),
+    (".bam", "aligned reads"),
+    (".bai", "BAM index"),
+    (".csi", "BAM index"),
+)
+
+
+def _other_file(name: str) -> str:
+    return next((meaning for ending, meaning in OTHER_FILES if name.endswith(ending)), "result file")
 
 
 __all__ = ["archive_path", "folder_kind", "readme", "scrub", "sources_of", "write_archive", "write_package"]
