@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from editcheck import export, schemas
 from editcheck.cli import main
+from editcheck.folders import OutputFolderError
 from test_schemas import demo_results
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,6 +189,8 @@ def test_readme_describes_every_table_from_the_dictionary(package: Path) -> None
         for column in table["columns"]:
             assert f"| `{column['name']}` | {column['type']} | {column['unit']} | {column['meaning']} |" in readme
     assert "`summary.json` (" in readme and "`schemas/summary.schema.json`" in readme
+    assert "- `report/report.html`: the evidence appendix" in readme
+    assert "- `results/panel/methods.txt`: the methods of the off-target calls" in readme
 
 
 def test_refuses_to_write_into_or_around_an_input(demo: Path, tmp_path: Path) -> None:
@@ -228,3 +231,24 @@ def test_without_a_report_the_inputs_come_from_the_result_folders(demo: Path, tm
                 for name in ("PC1", "PC2", "PT1", "PT2")]  # fmt: skip
     assert manifest["inputs"] == expected
     assert [source["kind"] for source in manifest["sources"]] == ["offtarget", "pool"]
+
+
+def test_a_failure_while_packaging_leaves_the_earlier_package_and_no_temporary_files(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _export(demo / "T1", "-o", tmp_path / "package")
+    before = {**_files(tmp_path / "package"), "archive": (tmp_path / "package.tar.gz").read_bytes()}
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_archive", full_disk)
+    with pytest.raises(OutputFolderError, match="package: cannot write the result: No space left on device"):
+        export.write_package([demo / "T1", demo / "M1"], tmp_path / "package")
+    assert {**_files(tmp_path / "package"), "archive": (tmp_path / "package.tar.gz").read_bytes()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["package", "package.tar.gz"]
+    monkeypatch.undo()
+    _export(demo / "T1", demo / "M1", "-o", tmp_path / "package")  # an earlier package is replaced as a whole
+    assert "results/M1/summary.json" in _files(tmp_path / "package")
+    _, archived = _archive(tmp_path / "package.tar.gz")
+    assert "package/results/M1/summary.json" in archived

@@ -300,8 +300,11 @@ def write_package(
     temporary: Path | None = None
     try:
         with output_folder(out, [*results, *sheet_paths]) as staging:
-            temporary = _write_staging(staging, out, sources, files, documents, folders, sheet_paths, with_bam_vcf,
-                                       command, started)  # fmt: skip
+            descriptor, temporary_name = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".tmp", dir=archive.parent)
+            os.close(descriptor)
+            temporary = Path(temporary_name)
+            _write_staging(staging, out, temporary, sources, files, documents, folders, sheet_paths, with_bam_vcf,
+                           command, started)  # fmt: skip
         os.replace(temporary, archive)  # after the folder is in place: the archive never precedes its folder
     finally:
         if temporary is not None:
@@ -310,11 +313,11 @@ def write_package(
 
 
 def _write_staging(
-    staging: Path, out: Path, sources: Sequence[Source], files: dict[Source, list[Path]], documents: dict[Path, Any],
+    staging: Path, out: Path, archive: Path, sources: Sequence[Source], files: dict[Source, list[Path]], documents: dict[Path, Any],
     folders: Sequence[str], sheet_paths: Sequence[Path], with_bam_vcf: bool, command: Sequence[str], started: str,
-) -> Path:  # fmt: skip
-    """Every file of the package into ``staging``, and the archive of it into a hidden temporary file beside
-    the archive's final place; returns that file."""
+) -> None:  # fmt: skip
+    """Every file of the package into ``staging``, and the archive of it into ``archive`` (a hidden
+    temporary file beside the archive's final place)."""
     for source, names in files.items():
         for name in names:
             _copy(source.folder / name, staging / source.target / name, folders, documents)
@@ -332,12 +335,8 @@ def _write_staging(
     write_json(staging / "manifest.json", manifest)
     check_document(staging / "manifest.json", manifest)
     _check_no_leak(staging / "manifest.json", str(out / "manifest.json"), folders)
-    archive = archive_path(out)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{archive.name}.", suffix=".tmp", dir=archive.parent)
-    os.close(descriptor)
-    os.chmod(temporary, 0o666 & ~_UMASK)
-    write_archive(staging, archive.name.removesuffix(ARCHIVE_SUFFIX), Path(temporary))
-    return Path(temporary)
+    os.chmod(archive, 0o666 & ~_UMASK)
+    write_archive(staging, Path(os.path.abspath(out)).name, archive)
 
 
 def package_manifest(
