@@ -227,7 +227,8 @@ def test_study_metadata_is_an_object_of_strings_with_one_column_each(demo: Path,
     """The study sheet's metadata (#14 study work): summary.json `metadata` (strings) and one extra
     column per key after summary.tsv's columns."""
     document = json.loads((demo / "T1" / "summary.json").read_text(encoding="utf-8"))
-    schemas.check_document(tmp_path / "summary.json", {**document, "metadata": {"subject": "P1", "tissue": "liver"}})
+    metadata = {"metadata": {"subject": "P1", "tissue": "liver"}, "metadata_columns": ["subject", "tissue"]}
+    schemas.check_document(tmp_path / "summary.json", {**document, **metadata})
     with pytest.raises(InputFormatError, match=r"at metadata\.day: 30 is not of type 'string'"):
         schemas.check_document(tmp_path / "summary.json", {**document, "metadata": {"day": 30}})
     lines = (demo / "T1" / "summary.tsv").read_text(encoding="utf-8").splitlines()
