@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "test_data" / "demo"
 TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
 BIN = Path(sys.executable).parent
-RULES = ("quantify_ontarget", "offtarget_panel", "build_report")
+RULES = ("quantify_ontarget", "offtarget_panel", "build_report", "export_package")
 
 needs_snakemake = pytest.mark.skipif(
     importlib.util.find_spec("snakemake") is None
@@ -101,6 +101,29 @@ def test_demo_outputs_and_logs(demo_run: Path) -> None:
     for path in ("offtarget/offtarget_calls.json", "offtarget/methods.txt", "config.yaml",
                  "report/report.html", "report/summary.tsv", "report/manifest.json"):  # fmt: skip
         assert (demo_run / "results" / path).stat().st_size > 0, path
+
+
+@needs_snakemake
+@pytest.mark.slow
+def test_demo_ends_with_the_shareable_package(demo_run: Path) -> None:
+    """The workflow's last rule exports the report, every sample and the panel with the sheets' checksums,
+    as results/package/ and results/package.tar.gz, naming no folder of this machine."""
+    import hashlib
+    import tarfile
+
+    package = demo_run / "results" / "package"
+    manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["results"] == ["report", *(f"results/{name}" for name in sorted(TRUTH["ontarget"]["samples"])), "results/offtarget"]
+    sheets = {entry["path"]: entry["sha256"] for entry in manifest["inputs"] if entry["kind"] == "sheet"}
+    for name in ("samples.tsv", "panel_samples.tsv", "sites.tsv"):
+        assert sheets[name] == hashlib.sha256((demo_run / name).read_bytes()).hexdigest(), name
+    with tarfile.open(demo_run / "results" / "package.tar.gz", "r:gz") as archive:
+        names = archive.getnames()
+        for member in archive.getmembers():
+            if member.isfile():
+                data = archive.extractfile(member).read()  # type: ignore[union-attr]
+                assert str(demo_run).encode() not in data and str(REPO).encode() not in data, member.name
+    assert "package/report/report.html" in names and "package/results/offtarget/offtarget_calls.json" in names
 
 
 @needs_snakemake
@@ -238,14 +261,21 @@ def test_rerun_elsewhere_gives_identical_bytes(demo_run: Path, tmp_path: Path) -
 
     first_files, second_files = outputs(demo_run), outputs(second)
     assert sorted(first_files) == sorted(second_files)
-    manifest = "results/report/manifest.json"
+    # The manifests record times (the package holds its own and the report's), and so does the archive of it.
+    manifests = ("results/report/manifest.json", "results/package/manifest.json", "results/package/report/manifest.json")
     for name in first_files:
-        if name != manifest:
+        if name not in (*manifests, "results/package.tar.gz"):
             assert first_files[name] == second_files[name], name
-    manifests = [json.loads(files[manifest]) for files in (first_files, second_files)]
-    for document in manifests:
-        assert document.pop("started") and document.pop("finished")
-    assert manifests[0] == manifests[1]
+    for manifest in manifests:
+        documents = [json.loads(files[manifest]) for files in (first_files, second_files)]
+        for document in documents:
+            assert document.pop("started") and document.pop("finished")
+            for source in document.get("sources", []):
+                source.pop("started", None), source.pop("finished", None)
+            for output in document["outputs"]:  # the checksum of the packaged report manifest, with its times
+                if output["path"] == "report/manifest.json":
+                    output.pop("sha256")
+        assert documents[0] == documents[1], manifest
 
 
 @needs_snakemake

@@ -134,7 +134,8 @@ def test_design_sheet_replaces_the_design_options(tmp_path: Path, args: list[str
 
 @needs_snakemake
 def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> None:
-    """2 designs, 2 subjects x 3 time points, a mock each, a panel each: 8 quantify jobs, 2 panels, 2 reports."""
+    """2 designs, 2 subjects x 3 time points, a mock each, a panel each: 8 quantify jobs, 2 panels, 2 reports,
+    2 packages."""
     folder = make_study(tmp_path, reads=20, panel=True)
     result = run_snakemake(folder, "--dry-run", "--printshellcmds")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
@@ -144,7 +145,7 @@ def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> No
         if len(fields) == 2 and fields[1].isdigit() and not fields[0].endswith(":"):
             counts[fields[0]] = int(fields[1])
     assert counts == {"quantify_ontarget": 8, "study_sample_sheet": 4, "offtarget_panel": 2, "build_report": 2,
-                      "record_config": 1, "all": 1, "total": 18}  # fmt: skip
+                      "export_package": 2, "record_config": 1, "all": 1, "total": 20}  # fmt: skip
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
     assert sorted(commands) == sorted(truth)

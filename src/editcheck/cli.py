@@ -515,6 +515,26 @@ def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | No
 
 
 @main.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--sheet", "sheets", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="A sample or site sheet behind the results, listed in the manifest with its SHA-256 (its contents are not packaged); repeatable.")
+@click.option("--with-bam-vcf", is_flag=True, help="Also package the VCF (edits.vcf.gz + .tbi, amplicon.fa) and BAM files of the results.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP.replace("Output folder", "Package folder (the archive OUT.tar.gz is written beside it)", 1))
+@_reports_errors
+def export(results: tuple[Path, ...], sheets: tuple[Path, ...], with_bam_vcf: bool, out: Path) -> None:
+    """Package result folders (RESULTS: a report, quantify, quantify-pool, offtarget or evidence folders) for a
+    reviewer, without the raw reads.
+
+    Writes the folder OUT and OUT.tar.gz: the report, every table and JSON document (checked against the
+    schemas), the schemas and column dictionary, manifest.json with the SHA-256 of every input, and README.md.
+    """
+    from editcheck.export import write_package
+
+    written = write_package(list(results), out, sheets=list(sheets), with_bam_vcf=with_bam_vcf,
+                            command=["editcheck", *sys.argv[1:]])  # fmt: skip
+    logger.info("wrote %s", ", ".join(str(path) for path in written))
+
+
+@main.command()
 @click.option("-n", "--reads", "n_reads", default=10000, show_default=True, type=click.IntRange(1), help="Reads (or pairs) to simulate.")
 @click.option("--paired", is_flag=True, help="Write R1 and R2 (2 x read length, overlapping).")
 @click.option("--read-length", default=None, type=click.IntRange(20), help="Read length [250 single-end, 150 paired].")

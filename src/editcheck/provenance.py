@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from editcheck import __version__
+from editcheck.schemas import SCHEMA_VERSION
 
 DEPENDENCIES = (
     "biopython", "click", "dnaio", "jinja2", "matplotlib", "numpy", "pandas", "pysam", "pywfa", "scipy",
@@ -67,7 +68,7 @@ def build_manifest(
         entry["sha256"] = sha256(path) if Path(path).is_file() else None
         input_entries.append(entry)
     return {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "tool": "editcheck",
         "editcheck_version": __version__,
         "dependencies": dependency_versions(),

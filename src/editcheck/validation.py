@@ -140,6 +140,8 @@ PANEL_GRID = [
     PanelDesign("3x10k vs 3x10k from 1,000 molecules, input given", (10_000,) * 3, (10_000,) * 3, 0.003, 0.0, 1000),
     PanelDesign("3x20k vs 3x20k, bg 0.05%, SD 0", (20_000,) * 3, (20_000,) * 3, 0.0005, 0.0),
 ]
+VALIDATION_COLUMNS = ("check", "scenario", "measured", "target")
+"""Columns of the table :func:`format_table` writes (`editcheck validate -o`)."""
 SIZES = {"smoke": (20, 1, 2), "small": (400, 25, 100), "full": (2000, 100, 400)}
 """Trials per grid: (on-target replicate series, null panels, panels per detection rate). ``smoke`` only
 checks that the command runs (too few trials for conclusions)."""
@@ -171,11 +173,11 @@ def validation_table(grid: str = "small", seed: int = 1) -> list[dict[str, str]]
 
 def format_table(rows: Sequence[dict[str, str]]) -> str:
     """Tab-separated table with a header line."""
-    columns = ["check", "scenario", "measured", "target"]
-    return "\n".join(["\t".join(columns), *("\t".join(row[column] for column in columns) for row in rows)]) + "\n"
+    return "\n".join(["\t".join(VALIDATION_COLUMNS), *("\t".join(row[column] for column in VALIDATION_COLUMNS) for row in rows)]) + "\n"
 
 
 __all__ = [
+    "VALIDATION_COLUMNS",
     "PanelDesign",
     "detection_rate",
     "format_table",

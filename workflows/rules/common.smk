@@ -221,7 +221,7 @@ def get_final_outputs(wildcards):
         f"results/report/{part}{name}"
         for part in PARTS
         for name in ("report.html", "summary.tsv", "manifest.json")
-    ]
+    ] + [f"results/{part}package.tar.gz" for part in PARTS]
 
 
 def get_ontarget_reads(wildcards):
@@ -392,6 +392,25 @@ def get_report_options(wildcards, input):
     samples = ["--samples", shlex.quote(str(sheet))] if sheet else []
     extra = [shlex.quote(option) for option in extra_arguments(settings["extra"], "report")]
     return " ".join([*title, *samples, *extra])
+
+
+def get_package_sources(wildcards, input):
+    """The result folders of the package: the report, every on-target sample and the panel."""
+    paths = [input.report, *input.ontarget]
+    if "offtarget" in input.keys():
+        paths.append(input.offtarget)
+    return " ".join(shlex.quote(os.path.dirname(path)) for path in paths)
+
+
+def get_package_sheets(wildcards):
+    """--sheet for every sheet and the amplicon file of the config: their checksums go into the manifest."""
+    if STUDY is not None:
+        sheets = [STUDY_SETTINGS["designs"], STUDY_SETTINGS["samples"]]
+    else:
+        sheets = [ONTARGET["samples"], ONTARGET.get("amplicon")]
+        if OFFTARGET is not None:
+            sheets += [OFFTARGET["samples"], OFFTARGET["sites"]]
+    return " ".join(f"--sheet {shlex.quote(str(path))}" for path in sheets if path and os.path.isfile(path))
 
 
 def get_output_folder(wildcards, output):

@@ -51,3 +51,28 @@ rule build_report:
     shell:
         "editcheck report {params.sources} --config {input.config:q} {params.options}"
         " -o {params.outdir} > {log:q} 2>&1"
+
+
+# The shareable evidence package (`editcheck export`): the report, every table, the schemas and a manifest
+# with the inputs' checksums, as results/package/ and results/package.tar.gz, without the raw reads.
+rule export_package:
+    input:
+        unpack(get_report_inputs),
+        report="results/report/{part}manifest.json",
+    output:
+        manifest="results/{part}package/manifest.json",
+        archive="results/{part}package.tar.gz",
+    log:
+        "results/logs/export_package/{part}export_package.log",
+    conda:
+        "../envs/editcheck.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        sources=get_package_sources,
+        sheets=get_package_sheets,
+        vcf="--with-bam-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") else "",
+        outdir=get_output_folder,
+    shell:
+        "editcheck export {params.sources} {params.sheets} {params.vcf} -o {params.outdir} > {log:q} 2>&1"

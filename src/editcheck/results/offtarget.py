@@ -15,6 +15,7 @@ from editcheck.offtarget.significance import methods_text
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.results.files import NUMBER, check_document, read_json, read_tsv
 from editcheck.results.pool import read_assignment, write_pool_tables
+from editcheck.schemas import SCHEMA_VERSION
 
 CALL_COLUMNS = (
     "site_id", "on_target", "call", "treated_edited", "treated_reads", "treated_percent", "treated_ci95_low",
@@ -51,7 +52,7 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
     write_json(
         out_dir / "offtarget_calls.json",
         {
-            "schema_version": 1,
+            "schema_version": SCHEMA_VERSION,
             "tool": "editcheck",
             "editcheck_version": __version__,
             "settings": {

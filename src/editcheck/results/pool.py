@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from editcheck import __version__
 from editcheck.engine import PoolResult
 from editcheck.folders import output_folder, safe_names
 from editcheck.outputs import write_json, write_tsv
 from editcheck.results.files import NUMBER, check_document, read_json, read_tsv
 from editcheck.results.sample import capped, write_sample_tables
+from editcheck.schemas import SCHEMA_VERSION
 
 POOL_SUMMARY_COLUMNS = (
     "amplicon", "reads_assigned", "classified", "edited_reads", "edited_percent", "ci95_low", "ci95_high",
@@ -44,6 +46,9 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
     write_json(
         folder / "assignment.json",
         {
+            "schema_version": SCHEMA_VERSION,
+            "tool": "editcheck",
+            "editcheck_version": __version__,
             "reads_in": result.reads.reads_in,
             "unique_sequences": len(result.reads.sequences) + len(result.reads.unmerged_pairs),
             "assigned": result.assigned,
