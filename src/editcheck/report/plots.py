@@ -173,3 +173,51 @@ def _forest_panel(axes: Axes, sites: Sequence[str], excess: Sequence[tuple[float
     axes.set_xscale("symlog", linthresh=0.1)
     for call, colour in colours.items():
         axes.plot([], [], "o", color=colour, label=call.replace("_", " ").lower())
+
+
+def conversion_heatmap(samples: Sequence[str], positions: Sequence[int], values: Sequence[Sequence[float]],
+                       label: str, marks: Mapping[int, str] | None = None) -> str:  # fmt: skip
+    """Percent per amplicon position (columns) x sample (rows) as a heatmap with each cell's value written in
+    it; ``marks`` labels columns (e.g. the target base) under the axis."""
+    figure, axes = plt.subplots(figsize=(max(4.0, 0.42 * len(positions) + 2.4), 0.32 * len(samples) + 1.4))
+    top = max((value for row in values for value in row), default=0.0)
+    image = axes.imshow([list(row) for row in values], aspect="auto", cmap="Oranges", vmin=0.0, vmax=max(top, 1.0),
+                        interpolation="nearest")  # fmt: skip
+    for row, series in enumerate(values):
+        for column, value in enumerate(series):
+            axes.text(column, row, f"{value:.1f}", ha="center", va="center", fontsize=6,
+                      color="white" if value > 0.6 * max(top, 1.0) else "black")  # fmt: skip
+    axes.set_yticks(range(len(samples)), labels=list(samples), fontsize=7)
+    ticks = [f"{position}\n{(marks or {}).get(position, '')}".rstrip() for position in positions]
+    axes.set_xticks(range(len(positions)), labels=ticks, fontsize=7)
+    axes.set_xlabel("amplicon position (1-based)")
+    figure.colorbar(image, ax=axes, label=label, fraction=0.04, pad=0.02)
+    return _svg(figure)
+
+
+def indel_size_panels(samples: Sequence[str], sizes: Sequence[tuple[dict[int, int], dict[int, int], int]],
+                      columns: int = 4) -> str:  # fmt: skip
+    """One small indel-size histogram per sample (deletions < 0 < insertions, % of classified reads), each
+    panel titled with its sample and its reads; panels share the size axis so samples compare at a glance."""
+    count = len(samples)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    figure, panels = plt.subplots(rows, columns, figsize=(2.3 * columns, 1.7 * rows), squeeze=False, sharex=True)
+    extent = max((size for deletions, insertions, _ in sizes for size in [*deletions, *insertions]), default=1)
+    for index, axes in enumerate(panels.flat):
+        if index >= count:
+            axes.set_visible(False)
+            continue
+        deletions, insertions, total = sizes[index]
+        xs = [-size for size in deletions] + list(insertions)
+        ys = [100.0 * reads / total if total else 0.0 for reads in [*deletions.values(), *insertions.values()]]
+        if xs:
+            axes.bar(xs, ys, color=["#d95f02"] * len(deletions) + ["#7570b3"] * len(insertions), width=0.8)
+        axes.axvline(0, color="#999999", linewidth=0.6)
+        axes.set_xlim(-extent - 1, extent + 1)
+        axes.set_title(f"{samples[index]} ({total:,} reads)", fontsize=7)
+        axes.tick_params(labelsize=6)
+    figure.supxlabel("indel size (bp; deletions < 0 < insertions)", fontsize=8)
+    figure.supylabel("% of classified reads", fontsize=8)
+    figure.tight_layout()
+    return _svg(figure)

@@ -34,6 +34,7 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
     """offtarget_calls.tsv and .json (every number behind each call, settings, methods), and the
     per-sample site quantifications under samples/<sample folder>/ (see :func:`editcheck.folders.safe_name`)."""
     editors = {site.site_id: site.editor for site in result.sites}
+    sites = {site.site_id: site for site in result.sites}
     folders = safe_names(list(result.per_sample), "sample")
     for sample, pool in result.per_sample.items():
         write_pool_tables(pool, out_dir / "samples" / folders[sample])
@@ -80,8 +81,9 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
                 for s in result.samples
             ],
             "sites": [
-                {**call.as_dict(), "editor": editors[call.site],
-                 "amplicon": next(site.design.amplicon.sequence for site in result.sites if site.site_id == call.site)}
+                {**call.as_dict(), "editor": editors[call.site], "amplicon": sites[call.site].design.amplicon.sequence,
+                 "protospacer": sites[call.site].design.guides[0].sequence if sites[call.site].design.guides else None,
+                 "locus": sites[call.site].locus}
                 for call in result.calls
             ],  # fmt: skip
         },
