@@ -37,8 +37,16 @@ def study_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("study_report")
     (folder / "reads").mkdir()
     designs = {design_id: simulate.random_design(seed=seed, with_donor=False) for design_id, seed in DESIGN_SEEDS.items()}
-    write_tsv(folder / "designs.tsv", ["design_id", "amplicon", "guide"],
-              [[design_id, design.amplicon, design.guide] for design_id, design in designs.items()])  # fmt: skip
+    # Design A's off-target panel: its on-target site with the genome columns `editcheck nominate` writes, and a
+    # candidate site without them (its mismatches to the on-target protospacer are counted by the report).
+    other = simulate.random_design(seed=14, with_donor=False)
+    write_tsv(folder / "sites_A.tsv", ["site_id", "amplicon", "protospacer", "on_target", "contig", "start", "end", "strand",
+                                       "mismatches", "bulge_type", "bulge_size"],
+              [["ON_A", designs["A"].amplicon, designs["A"].guide, "yes", "chr7", "1001", "1023", "+", "0", "none", "0"],
+               ["OT_A", other.amplicon, other.guide, "no", "", "", "", "", "", "", ""]])  # fmt: skip
+    write_tsv(folder / "designs.tsv", ["design_id", "amplicon", "guide", "offtarget_sites"],
+              [[design_id, design.amplicon, design.guide, "sites_A.tsv" if design_id == "A" else ""]
+               for design_id, design in designs.items()])  # fmt: skip
     rows = []
     for number, (name, design_id, condition, subject, time_point, rate) in enumerate(RUNS):
         mix = simulate.OutcomeMix(unmodified=1 - rate, deletion=rate, insertion=0.0, substitution=0.0, hdr=0.0)
@@ -46,10 +54,22 @@ def study_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                           seed=500 + number)  # fmt: skip
         model = "clinical" if subject else "cell_line"
         rows.append([name, design_id, condition, "1", f"reads/{name}.fastq.gz", subject, model, "liver", time_point])
+    panel = [["panel_T", "A", "treated", "1", "reads/P1_28d.fastq.gz", "", "", "", ""],
+             ["panel_C", "A", "control", "1", "reads/mock_A.fastq.gz", "", "", "", ""]]  # fmt: skip
     write_tsv(folder / "samples.tsv", ["sample", "design_id", "condition", "replicate", "r1", "subject", "model",
-                                       "tissue", "time_point"], rows)  # fmt: skip
+                                       "tissue", "time_point", "assay"],
+              [*(row + ["on_target"] for row in rows), *(row + ["off_target_panel"] for row in panel)])  # fmt: skip
+    write_tsv(folder / "panel_samples.tsv", ["sample", "condition", "r1"], [[row[0], row[2], row[4]] for row in panel])
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    result = CliRunner().invoke(main, ["offtarget", "--sites", str(folder / "sites_A.tsv"), "--samples",
+                                       str(folder / "panel_samples.tsv"), "--min-site-reads", "1", "-o",
+                                       str(folder / "panels" / "A")])  # fmt: skip
+    assert result.exit_code == 0, result.output
     study = read_study(folder / "designs.tsv", folder / "samples.tsv")
-    for sample in study.samples:
+    for sample in study.samples_of("A") + study.samples_of("B"):
         result = quantify(sample.r1, design=study.designs[sample.design_id].design, sample=sample.sample)
         write_sample_outputs(result, folder / "results" / sample.sample)
     return folder
@@ -57,7 +77,7 @@ def study_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _report(folder: Path, out: Path, pdf: bool | None = False) -> list[Path]:
     study = read_study(folder / "designs.tsv", folder / "samples.tsv")
-    return write_report(sorted((folder / "results").iterdir()), None, out, title="study", study=study, pdf=pdf,
+    return write_report(sorted((folder / "results").iterdir()), [folder / "panels" / "A"], out, title="study", study=study, pdf=pdf,
                         command=["editcheck", "report"])  # fmt: skip
 
 
@@ -95,12 +115,20 @@ def test_study_report_has_the_evidence_durability_and_every_samples_alleles(stud
     p1 = p1[: p1.index("</table>")]
     assert f"{READS:,} aligned reads" in p1 and "<td class=\"label\">unmodified</td>" in p1
     # No table mixes designs: each tagged table names only samples of its design.
-    design_of = {name: design for name, design, *_ in RUNS}
+    design_of = {name: design for name, design, *_ in RUNS} | {"panel_T": "A", "panel_C": "A"}
     tables = _tables(html)
     assert {design for design, _ in tables} == {"A", "B"}
     for design, body in tables:
         names = set(re.findall(r'<td class="text sample">([^<]+)</td>', body))
         assert all(design_of[name] == design for name in names), (design, names)
+    # Design A's off-target sites with their locus and mismatches; design B has no panel.
+    sites = [body for design, body in tables if "ON_A" in body]
+    assert len(sites) == 1 and html.index("ON_A (on-target)") < html.index('id="design-B"')
+    on, off = (re.search(rf"<tr><td class=\"text\">{name}.*?</tr>", sites[0], flags=re.S).group(0) for name in ("ON_A", "OT_A"))
+    assert '<td class="text mono">chr7:1001-1023 (+)</td><td>0</td>' in on
+    guide_a, guide_other = simulate.random_design(seed=DESIGN_SEEDS["A"], with_donor=False).guide, simulate.random_design(seed=14, with_donor=False).guide
+    expected = sum(a != b for a, b in zip(guide_a, guide_other))
+    assert f'<td class="text mono">-</td><td>{expected}</td>' in off and expected > 5
     # Numbers with fixed decimals, and one indel histogram per sample (panels titled with the sample).
     assert re.search(r"<strong>\d+\.\d\d</strong> \(\d+\.\d\d&ndash;\d+\.\d\d\)", html)
     section_a = html[html.index('id="design-A"') : html.index('id="design-B"')]

@@ -46,6 +46,14 @@ SITE_COLUMNS = (
     "editor",
     "on_target",
     "window",
+    # where the site is, as `editcheck nominate` writes its site sheet (optional; shown in the report)
+    "contig",
+    "start",
+    "end",
+    "strand",
+    "mismatches",
+    "bulge_type",
+    "bulge_size",
 )
 # Names become folder names under results: no slash, not hidden (so never . or ..).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")

@@ -170,15 +170,23 @@ def _mismatches(first: str, second: str) -> int | None:
 
 
 def _panel_sites(panel: dict[str, Any], guides: Sequence[str]) -> list[dict[str, Any]]:
-    """The panel's sites with their locus and their mismatches to the design's guide (the on-target site's
-    protospacer when the panel has one)."""
+    """The panel's sites with their genome locus and mismatches: as the site sheet gives them (`editcheck
+    nominate` writes contig, start, end, strand, mismatches and bulge), else the BAM locus and the mismatches of
+    the site's protospacer to the on-target one (the panel's on-target site, else the design's guide)."""
     on_target = [str(site.get("protospacer") or "") for site in panel["sites"] if site["on_target"]]
     reference = next((guide for guide in [*on_target, *guides] if guide), "")
     sites = []
     for site in panel["sites"]:
         protospacer = str(site.get("protospacer") or "")
-        mismatches = _mismatches(protospacer, reference) if protospacer and reference else None
-        sites.append({**site, "locus": site.get("locus") or "", "protospacer": protospacer, "mismatches": mismatches})
+        locus = str(site.get("locus") or "")
+        if site.get("contig"):
+            span = f":{site['start']}-{site['end']}" if site.get("start") and site.get("end") else ""
+            locus = f"{site['contig']}{span}" + (f" ({site['strand']})" if site.get("strand") else "")
+        mismatches: Any = site.get("mismatches")
+        if mismatches in (None, ""):
+            mismatches = _mismatches(protospacer, reference) if protospacer and reference else None
+        bulge = f"{site['bulge_type']} {site.get('bulge_size') or ''}".strip() if site.get("bulge_type") not in (None, "", "none") else ""
+        sites.append({**site, "locus": locus, "protospacer": protospacer, "mismatches": mismatches, "bulge": bulge})
     return sites
 
 
