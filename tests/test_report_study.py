@@ -58,7 +58,7 @@ def study_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
              ["panel_C", "A", "control", "1", "reads/mock_A.fastq.gz", "", "", "", ""]]  # fmt: skip
     write_tsv(folder / "samples.tsv", ["sample", "design_id", "condition", "replicate", "r1", "subject", "model",
                                        "tissue", "time_point", "assay"],
-              [*(row + ["on_target"] for row in rows), *(row + ["off_target_panel"] for row in panel)])  # fmt: skip
+              [*([*row, "on_target"] for row in rows), *([*row, "off_target_panel"] for row in panel)])  # fmt: skip
     write_tsv(folder / "panel_samples.tsv", ["sample", "condition", "r1"], [[row[0], row[2], row[4]] for row in panel])
     from click.testing import CliRunner
 

@@ -35,8 +35,6 @@ from editcheck.statistics.replicates import replicate_interval
 from editcheck.study import Study
 
 TEMPLATES = Path(__file__).parent / "templates"
-PANELS_PER_FIGURE = 24
-"""Per-sample panels (indel sizes) per figure; more samples are paged over several figures."""
 HEATMAP_ROWS = 40
 """Samples per heatmap figure."""
 ROWS_PER_FIGURE = 40
@@ -106,7 +104,7 @@ def _pooled(counts: list[tuple[int, int]]) -> dict[str, Any]:
 
 
 def _indel_figures(samples: Sequence[OnTargetSample]) -> list[str]:
-    """Indel-size histograms, one panel per sample (never pooled), paged :data:`PANELS_PER_FIGURE` at a time."""
+    """An indel-size histogram per sample (never pooled), all on one scale (sizes and % of classified reads)."""
     sizes = []
     for sample in samples:
         deletions: dict[int, int] = {}
@@ -115,11 +113,13 @@ def _indel_figures(samples: Sequence[OnTargetSample]) -> list[str]:
             target = deletions if row["kind"] == "deletion" else insertions if row["kind"] == "insertion" else None
             if target is not None:
                 target[int(row["size"])] = target.get(int(row["size"]), 0) + int(row["reads"])
-        sizes.append((dict(sorted(deletions.items())), dict(sorted(insertions.items())),
-                      int(sample.summary["reads"]["classified"])))  # fmt: skip
-    names = [sample.name for sample in samples]
-    return [plots.indel_size_panels(names[i : i + PANELS_PER_FIGURE], sizes[i : i + PANELS_PER_FIGURE])
-            for i in range(0, len(samples), PANELS_PER_FIGURE)]  # fmt: skip
+        sizes.append((deletions, insertions, int(sample.summary["reads"]["classified"])))
+    extent = max([1, *(size for deletions, insertions, _ in sizes for size in [*deletions, *insertions])])
+    top = max([0.0, *(100.0 * reads / total for deletions, insertions, total in sizes if total
+                      for reads in [*deletions.values(), *insertions.values()])])  # fmt: skip
+    top = max(1.0, top)
+    return [plots.indel_histogram(sample.name, deletions, insertions, total, extent, top)
+            for sample, (deletions, insertions, total) in zip(samples, sizes)]  # fmt: skip
 
 
 def _heatmap_figures(samples: Sequence[OnTargetSample]) -> list[str]:
