@@ -186,6 +186,9 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
     assert {(row["design_id"], row["subject"], row["result"]) for row in evidence} == {("A", "P1", "PASS"), ("B", "P2", "PASS")}
     html = (folder / "results" / "report" / "report.html").read_text(encoding="utf-8")
     assert html.count('class="allele-view"') == len(truth) and 'id="design-A"' in html and 'id="design-B"' in html
+    from editcheck.report.pdf import find_chromium
+
+    assert (folder / "results" / "report" / "report.pdf").is_file() == (find_chromium() is not None)
 
 
 @needs_snakemake

@@ -314,15 +314,15 @@ def write_report(
     conditions: dict[str, str] | None = None,
     study: Study | None = None,
     rule: ThresholdRule = ThresholdRule(),
-    pdf: bool | None = None,
+    pdf: bool | None = False,
 ) -> list[Path]:
     """Write one report for a study (or one design) as the result folder ``out_dir`` (all or nothing, see
     :func:`editcheck.folders.output_folder`): report.html, summary.tsv, conditions.tsv (on-target rates pooled
     per design and condition, replicates as the unit), the study's evidence tables (groups, durability, trends,
     evidence, platform .tsv and evidence.json; when a study or the conditions say which samples are treated),
-    manifest.json, the MultiQC custom-content files (:mod:`editcheck.report.multiqc`) and report.pdf (printed by
-    headless Chromium: ``pdf=None`` when one is installed, ``True`` requires one). ``offtarget``: one or several
-    ``editcheck offtarget`` folders. Results of several designs need ``study`` (see
+    manifest.json, the MultiQC custom-content files (:mod:`editcheck.report.multiqc`) and report.pdf, printed by
+    headless Chromium (``pdf=None``: when one is installed, as the CLI does; ``True`` requires one).
+    ``offtarget``: one or several ``editcheck offtarget`` folders. Results of several designs need ``study`` (see
     :mod:`editcheck.report.designs`). Returns the paths written."""
     started = now()
     out_dir = Path(out_dir)

@@ -29,7 +29,6 @@ matplotlib.rcParams.update(
     }
 )
 
-BASE_COLOURS = {"A": "#4daf4a", "C": "#377eb8", "G": "#ff7f00", "T": "#e41a1c", "N": "#999999", "-": "#ffffff"}
 OUTCOME_COLOURS = {
     "unmodified": "#bdbdbd", "modified": "#d95f02", "large_deletion": "#7570b3", "hdr": "#1b9e77",
     "imperfect_hdr": "#66a61e", "prime_edit": "#1b9e77", "prime_edit_with_changes": "#66a61e",
@@ -73,54 +72,6 @@ def editing_by_sample(samples: Sequence[str], values: Sequence[tuple[float, floa
     axes.invert_yaxis()
     axes.set_xlabel(f"{label} (%), 95% CI")
     axes.set_xlim(left=0)
-    return _svg(figure)
-
-
-def position_profile(positions: Sequence[int], series: Mapping[str, Sequence[float]], window: Sequence[int], title: str) -> str:
-    """Per-position percentages (conversion, deletion, insertion) along the amplicon."""
-    figure, axes = plt.subplots(figsize=(8, 2.6))
-    if window:
-        axes.axvspan(min(window) - 0.5, max(window) + 0.5, color="#fee8c8", label="window")
-    for name, values in series.items():
-        axes.plot(positions, values, linewidth=1.2, label=name)
-    axes.set_xlabel("amplicon position (1-based)")
-    axes.set_ylabel("% of reads")
-    axes.set_title(title, fontsize=9)
-    axes.legend(fontsize=7, frameon=False)
-    return _svg(figure)
-
-
-def indel_sizes(deletions: dict[int, int], insertions: dict[int, int], total: int) -> str:
-    """Histogram of in-window indel sizes (deletions negative, insertions positive)."""
-    figure, axes = plt.subplots(figsize=(7, 2.4))
-    sizes = [-size for size in deletions] + list(insertions)
-    counts = [100.0 * count / total if total else 0.0 for count in list(deletions.values()) + list(insertions.values())]
-    colours = ["#d95f02"] * len(deletions) + ["#7570b3"] * len(insertions)
-    if sizes:
-        axes.bar(sizes, counts, color=colours, width=0.8)
-    axes.axvline(0, color="#999999", linewidth=0.8)
-    axes.set_xlabel("indel size (bp; deletions < 0 < insertions)")
-    axes.set_ylabel("% of reads")
-    return _svg(figure)
-
-
-def allele_plot(reference: str, alleles: Sequence[tuple[str, float]], start: int, end: int, title: str) -> str:
-    """The most frequent alleles around the guide as coloured bases; differences stand out."""
-    window = reference[start:end]
-    rows = len(alleles) + 1
-    figure, axes = plt.subplots(figsize=(max(6, 0.16 * len(window) + 2), 0.3 * rows + 0.6))
-    for row, (label, sequence) in enumerate([("reference", window)] + [(f"{percent:.2f}%", seq) for seq, percent in alleles]):
-        for column, base in enumerate(sequence):
-            same = row > 0 and base == window[column]
-            colour = "#f0f0f0" if same else BASE_COLOURS.get(base.upper(), "#cccccc")
-            axes.add_patch(matplotlib.patches.Rectangle((column, rows - row - 1), 1, 0.9, color=colour, linewidth=0))
-            axes.text(column + 0.5, rows - row - 0.55, base, ha="center", va="center", fontsize=6,
-                      color="#555555" if same else "#000000")  # fmt: skip
-        axes.text(-0.5, rows - row - 0.55, label, ha="right", va="center", fontsize=7)
-    axes.set_xlim(-0.2, len(window))
-    axes.set_ylim(0, rows)
-    axes.axis("off")
-    axes.set_title(title, fontsize=9)
     return _svg(figure)
 
 
