@@ -205,3 +205,27 @@ def _outline_titles(outline: list) -> list[str]:  # type: ignore[type-arg]
         else:
             titles.append(entry.title)
     return titles
+
+
+def test_frameshift_summary_of_a_design_with_exons(tmp_path: Path) -> None:
+    """Hand-made reads: 3 with a 1-bp deletion at the cut (frameshift), 1 with a 3-bp deletion (in frame), 4
+    unmodified; the exon spans the amplicon. The report's frameshift table: 75.00% and 25.00% of 4 modified reads."""
+    from editcheck.design import build_design
+
+    design = simulate.random_design(seed=21, with_donor=False)
+    built = build_design(design.amplicon, [design.guide], exons=f"1-{len(design.amplicon)}")
+    cut = built.guides[0].cut_point + 1
+    amplicon = design.amplicon
+    reads = [amplicon[:cut] + amplicon[cut + 1 :]] * 3 + [amplicon[:cut] + amplicon[cut + 3 :]] + [amplicon] * 4
+    fastq = "".join(f"@r{number}\n{read}\n+\n{'I' * len(read)}\n" for number, read in enumerate(reads))
+    (tmp_path / "reads.fastq").write_text(fastq)
+    write_sample_outputs(quantify(tmp_path / "reads.fastq", design=built, sample="S1"), tmp_path / "S1")
+    write_report([tmp_path / "S1"], None, tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    table = html[html.index("<h3>Frameshift summary") :]
+    table = table[: table.index("</table>")]
+    row = re.search(r'<td class="text sample">S1</td>(.*?)</tr>', table, flags=re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[0].startswith("75.00 (") and cells[0].endswith("&middot; 3/4")
+    assert cells[1].startswith("25.00 (") and cells[1].endswith("&middot; 1/4")
