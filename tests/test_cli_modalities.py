@@ -60,9 +60,9 @@ def test_base_editor_headline_leads_with_target_conversion(tmp_path: Path, caplo
 
     write_report([out], None, tmp_path / "report")
     html = (tmp_path / "report" / "report.html").read_text()
-    summary_table = html[html.index('id="summary"') : html.index('id="ontarget"')]
+    summary_table = html[html.index("<h3>Per sample</h3>") : html.index("<h3>Outcomes</h3>")]
     assert summary_table.index("target conversion % (95% CI)") < summary_table.index("any change in the window")
-    assert f"<strong>{engagement['percent']:.3g}</strong>" in summary_table
+    assert f"<strong>{engagement['percent']:.2f}</strong>" in summary_table
 
 
 def test_target_must_be_the_editors_base(tmp_path: Path) -> None:
@@ -267,6 +267,6 @@ def test_offtarget_panel_from_bam(tmp_path: Path, caplog: pytest.LogCaptureFixtu
 
     write_report([], out, tmp_path / "report")
     html = (tmp_path / "report" / "report.html").read_text()
-    assert "Off-target panel: 1 off-target site;" in html
+    assert "<p>1 off-target site;" in html
     assert '<span class="EDITED">0 edited</span>' in html and '<span class="NOT_DETECTED">1 not detected</span>' in html
-    assert 'On-target site A (not counted above): <span class="EDITED">edited</span>, excess 25 pp' in html
+    assert 'On-target site A (not counted above): <span class="EDITED">edited</span>, excess 25.00 pp' in html

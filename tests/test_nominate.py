@@ -392,8 +392,12 @@ def test_write_sites(tmp_path: Path, planted: tuple[Genome, Path]) -> None:
         found = amplicon if site.strand == "+" else revcomp(amplicon)
         assert site.protospacer in found and "-" not in site.protospacer
     sheet = [line.split("\t") for line in (tmp_path / "sheet.tsv").read_text().splitlines()]
-    assert sheet[0] == ["site_id", "amplicon", "protospacer", "cut_offset"]
+    assert sheet[0] == ["site_id", "amplicon", "protospacer", "cut_offset", "contig", "start", "end", "strand",
+                        "mismatches", "bulge_type", "bulge_size"]  # fmt: skip
     assert [row[0] for row in sheet[1:]] == [row[3] for row in bed]
+    for row, site in zip(sheet[1:], sites):  # where each site is: the sites TSV's locus, mismatches and bulge
+        assert row[4:] == [site.contig, str(site.start + 1), str(site.end), site.strand, str(site.mismatches),
+                           site.bulge_type, str(site.bulge_size)]  # fmt: skip
     fasta = list(iter_fasta(tmp_path / "amp.fa"))
     assert [name for name, _ in fasta] == [row[3] for row in bed]
     assert [sequence for _, sequence in fasta] == [row[1] for row in sheet[1:]]
@@ -413,3 +417,6 @@ def test_site_sheet_feeds_the_panel(tmp_path: Path, planted: tuple[Genome, Path]
         guide_site = design.design.guides[0]
         assert guide_site.strand == site.strand
         assert guide_site.start == site.amplicon_offset + (0 if site.strand == "+" else len(site.pam_sequence))
+        genome = dict(design.genome)  # carried into the panel's calls and report
+        assert (genome["contig"], int(genome["start"]), genome["strand"], int(genome["mismatches"])) == (
+            site.contig, site.start + 1, site.strand, site.mismatches)

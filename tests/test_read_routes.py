@@ -176,7 +176,7 @@ def test_bam_reads_overlapping_the_site_without_covering_the_window_are_counted(
     assert "\treads\twindow_not_covered\t2\t" in (tmp_path / "q" / "summary.tsv").read_text()
     write_report([tmp_path / "q"], None, tmp_path / "report")
     html = (tmp_path / "report" / "report.html").read_text()
-    assert '<td class="text">reads</td><td>5</td><td>0</td><td>3</td><td>2</td><td>0</td><td>0</td>' in html
+    assert '<td class="text sample">reads</td><td>5</td><td>0</td><td>3</td><td>2</td><td>0</td><td>0</td>' in html
 
 
 @pytest.mark.parametrize("r1_reverse", [False, True])

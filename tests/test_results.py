@@ -180,7 +180,9 @@ def test_offtarget_folder_round_trip(tmp_path: Path) -> None:
     assert read_methods(out) == methods_text(result.settings, editors, result.dispersion, result.unit)
     document = load_offtarget(out)
     assert document["sites"] == [
-        {**call.as_dict(), "editor": site.editor, "amplicon": site.design.amplicon.sequence}
+        {**call.as_dict(), "editor": site.editor, "amplicon": site.design.amplicon.sequence,
+         "protospacer": site.design.guides[0].sequence, "locus": None,
+         **dict.fromkeys(("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size"))}
         for call, site in zip(result.calls, result.sites, strict=True)
     ]
     assert [(s["sample"], s["condition"]) for s in document["samples"]] == [("T1", "treated"), ("C1", "control")]

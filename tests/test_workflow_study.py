@@ -1,5 +1,5 @@
 """The workflow runs a whole study (#12 item 2): several designs, subjects and time points in one run, each
-sample quantified against its own design, a panel per design, one report per design."""
+sample quantified against its own design, a panel per design, one report for the whole study."""
 
 from __future__ import annotations
 
@@ -134,8 +134,8 @@ def test_design_sheet_replaces_the_design_options(tmp_path: Path, args: list[str
 
 @needs_snakemake
 def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> None:
-    """2 designs, 2 subjects x 3 time points, a mock each, a panel each: 8 quantify jobs, 2 panels, 2 reports,
-    2 packages."""
+    """2 designs, 2 subjects x 3 time points, a mock each, a panel each: 8 quantify jobs, 2 panels, 1 report,
+    1 package."""
     folder = make_study(tmp_path, reads=20, panel=True)
     result = run_snakemake(folder, "--dry-run", "--printshellcmds")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
@@ -144,8 +144,8 @@ def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> No
         fields = line.split()
         if len(fields) == 2 and fields[1].isdigit() and not fields[0].endswith(":"):
             counts[fields[0]] = int(fields[1])
-    assert counts == {"quantify_ontarget": 8, "study_sample_sheet": 4, "offtarget_panel": 2, "build_report": 2,
-                      "export_package": 2, "record_config": 1, "all": 1, "total": 20}  # fmt: skip
+    assert counts == {"quantify_ontarget": 8, "study_sample_sheet": 2, "offtarget_panel": 2, "build_report": 1,
+                      "export_package": 1, "record_config": 1, "all": 1, "total": 16}  # fmt: skip
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
     assert sorted(commands) == sorted(truth)
@@ -155,7 +155,10 @@ def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> No
     assert "--metadata 'time_point=84 d'" in commands["P1_84d"] and "--metadata 'time_point=6 mo'" in commands["P2_6mo"]
     for design in ("A", "B"):
         assert f"--samples results/study/{design}/panel_samples.tsv" in result.stdout
-        assert f"-o results/report/{design} " in result.stdout
+        assert f"--offtarget results/offtarget/{design} " in result.stdout
+    report = next(line for line in result.stdout.splitlines() if "editcheck report" in line)
+    assert f"--study-designs {folder / 'designs.tsv'} --study-samples {folder / 'samples.tsv'}" in report
+    assert "-o results/report " in report and report.count("--ontarget ") == 8
 
 
 @needs_snakemake
@@ -175,11 +178,18 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
         columns = [column for column in sheet[sample] if column not in ("sample", "r1")]
         assert list(table[0])[-len(columns) :] == columns
         assert all(row[column] == sheet[sample][column] for row in table for column in columns)
-    for design in ("A", "B"):  # one report per design: its samples only
-        report = read_tsv(folder / "results" / "report" / design / "summary.tsv")
-        assert {row["sample"] for row in report} == {name for name, entry in truth.items() if entry["design"] == design}
-        conditions = read_tsv(folder / "results" / "report" / design / "conditions.tsv")
-        assert {row["condition"] for row in conditions} == {"treated", "control"}
+    # One report for the study: every sample, each design's conditions pooled apart, the evidence per subject.
+    report = read_tsv(folder / "results" / "report" / "summary.tsv")
+    assert {row["sample"] for row in report} == set(truth)
+    conditions = read_tsv(folder / "results" / "report" / "conditions.tsv")
+    assert {(row["amplicon"], row["condition"]) for row in conditions} == {(d, c) for d in "AB" for c in ("treated", "control")}
+    evidence = read_tsv(folder / "results" / "report" / "evidence.tsv")
+    assert {(row["design_id"], row["subject"], row["result"]) for row in evidence} == {("A", "P1", "PASS"), ("B", "P2", "PASS")}
+    html = (folder / "results" / "report" / "report.html").read_text(encoding="utf-8")
+    assert html.count('class="allele-view"') == len(truth) and 'id="design-A"' in html and 'id="design-B"' in html
+    from editcheck.report.pdf import find_chromium
+
+    assert (folder / "results" / "report" / "report.pdf").is_file() == (find_chromium() is not None)
 
 
 @needs_snakemake
@@ -212,7 +222,7 @@ def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
     (tmp_path / "test_data").symlink_to(REPO / "test_data")
     result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "study" / "config.yaml")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert "results/report/ABE1/report.html" in result.stdout and "results/offtarget/ABE1/offtarget_calls.json" in result.stdout
+    assert "results/report/report.html" in result.stdout and "results/offtarget/ABE1/offtarget_calls.json" in result.stdout
     for sample in ("T1", "T2", "T3", "M1"):
         assert f"results/ontarget/{sample}/summary.json" in result.stdout
     assert "ignoring ontarget, offtarget.sites, offtarget.samples of the config" in result.stderr

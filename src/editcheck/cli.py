@@ -494,23 +494,37 @@ def offtarget(
 
 @main.command()
 @click.option("--ontarget", "ontarget", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck quantify` output folder; repeat for every sample.")
-@click.option("--offtarget", default=None, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck offtarget` output folder.")
+@click.option("--offtarget", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck offtarget` output folder; repeat for every panel of a study.")
 @click.option("--config", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Workflow configuration to record in the manifest.")
-@click.option("--samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition.")
+@click.option("--samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition (one design).")
+@click.option("--study-designs", default=None, type=click.Path(dir_okay=False, path_type=Path), help="The study's designs sheet (with --study-samples): one report for the study, a section per design.")
+@click.option("--study-samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="The study's samples sheet: each sample's design, condition and metadata (subject, model, tissue, time point).")
+@click.option("--threshold-percent", default=None, type=float, help="Evidence rule: the treated estimate's lower 95% bound must exceed this percentage. Default: the upper bound of the design's control estimate.")
+@click.option("--pdf/--no-pdf", default=None, help="Print report.pdf with headless Chromium. Default: when one is installed.")
 @click.option("--title", default="editcheck evidence appendix", show_default=True, help="Report title.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @_reports_errors
-def report(ontarget: tuple[Path, ...], offtarget: Path | None, config: Path | None, samples: Path | None, title: str,
-           out: Path) -> None:  # fmt: skip
-    """Write the evidence appendix: report.html (self-contained), summary.tsv and manifest.json."""
+def report(ontarget: tuple[Path, ...], offtarget: tuple[Path, ...], config: Path | None, samples: Path | None,
+           study_designs: Path | None, study_samples: Path | None, threshold_percent: float | None, pdf: bool | None,
+           title: str, out: Path) -> None:  # fmt: skip
+    """Write the evidence report of a study (or one design): report.html (self-contained), report.pdf, summary.tsv,
+    the evidence tables and manifest.json."""
+    from editcheck.evidence.table import CONTROL_RULE, FIXED_RULE, ThresholdRule
     from editcheck.offtarget.panel import read_conditions
     from editcheck.report.appendix import write_report
+    from editcheck.study import read_study
 
-    if not ontarget and offtarget is None:
+    if not ontarget and not offtarget:
         raise click.UsageError("give at least one --ontarget folder or an --offtarget folder")
+    if (study_designs is None) != (study_samples is None):
+        raise click.UsageError("give both --study-designs and --study-samples, or neither")
+    if samples is not None and study_samples is not None:
+        raise click.UsageError("--samples and --study-samples both give the conditions: give one")
+    study = read_study(study_designs, study_samples) if study_designs and study_samples else None
     conditions = read_conditions(samples) if samples else {}
-    written = write_report(list(ontarget), offtarget, out, title=title, config=config, conditions=conditions,
-                           command=["editcheck", *sys.argv[1:]])  # fmt: skip
+    rule = ThresholdRule(FIXED_RULE, threshold_percent) if threshold_percent is not None else ThresholdRule(CONTROL_RULE)
+    written = write_report(list(ontarget), list(offtarget), out, title=title, config=config, conditions=conditions,
+                           study=study, rule=rule, pdf=pdf, command=["editcheck", *sys.argv[1:]])  # fmt: skip
     logger.info("wrote %s", ", ".join(str(path) for path in written))
 
 

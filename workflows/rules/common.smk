@@ -46,6 +46,14 @@ SITE_COLUMNS = (
     "editor",
     "on_target",
     "window",
+    # where the site is, as `editcheck nominate` writes its site sheet (optional; shown in the report)
+    "contig",
+    "start",
+    "end",
+    "strand",
+    "mismatches",
+    "bulge_type",
+    "bulge_size",
 )
 # Names become folder names under results: no slash, not hidden (so never . or ..).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -168,8 +176,9 @@ def read_study(settings):
     return study
 
 
-# Every on-target sample (name -> its reads, design options and metadata) and every report ("" for a
-# one-design config, "<design>/" per design of a study) with its on-target samples and panel, in both modes.
+# Every on-target sample (name -> its reads, design options and metadata) and every part of the run ("" for
+# a one-design config, "<design>/" per design of a study) with its on-target samples and panel, in both
+# modes: a part's panel is results/offtarget/<part>; the one report covers every part.
 OFFTARGET = config.get("offtarget")
 STUDY_SETTINGS = config.get("study")
 if STUDY_SETTINGS is not None:
@@ -216,12 +225,10 @@ wildcard_constraints:
 
 
 def get_final_outputs(wildcards):
-    """Every report: results/report/ for one design, results/report/<design>/ per design of a study."""
-    return [
-        f"results/report/{part}{name}"
-        for part in PARTS
-        for name in ("report.html", "summary.tsv", "manifest.json")
-    ] + [f"results/{part}package.tar.gz" for part in PARTS]
+    """The one report of the run (results/report/), for one design or a whole study, and its shareable package."""
+    return [f"results/report/{name}" for name in ("report.html", "summary.tsv", "manifest.json")] + [
+        "results/package.tar.gz"
+    ]
 
 
 def get_ontarget_reads(wildcards):
@@ -358,47 +365,41 @@ def get_offtarget_options(wildcards):
 
 
 def get_report_inputs(wildcards):
-    """The on-target summaries of one report's samples, its off-target calls when it has a panel, and (in a
-    study) the sheet that gives its samples' conditions."""
-    part = PARTS[wildcards.part]
-    inputs = {"ontarget": expand("results/ontarget/{sample}/summary.json", sample=part["samples"])}
-    if part["panel"]:
-        inputs["offtarget"] = f"results/offtarget/{wildcards.part}offtarget_calls.json"
+    """The on-target summaries of every sample, the off-target calls of every panel and (in a study) the study's
+    two sheets, which say which design each sample belongs to."""
+    inputs = {
+        "ontarget": expand("results/ontarget/{sample}/summary.json", sample=[name for part in PARTS.values() for name in part["samples"]]),
+        "offtarget": [f"results/offtarget/{name}offtarget_calls.json" for name, part in PARTS.items() if part["panel"]],
+    }  # fmt: skip
     if STUDY is not None:
-        inputs["conditions"] = f"results/study/{part['design']}/ontarget_samples.tsv"
+        inputs["designs"] = str(STUDY.designs_sheet)
+        inputs["samples"] = str(STUDY.samples_sheet)
     return inputs
 
 
 def get_report_sources(wildcards, input):
-    """--ontarget DIR for every sample, and --offtarget DIR, taken from the input files' folders."""
-    folders = [
-        f"--ontarget {shlex.quote(os.path.dirname(path))}" for path in input.ontarget
-    ]
-    if "offtarget" in input.keys():
-        folders.append(f"--offtarget {shlex.quote(os.path.dirname(input.offtarget))}")
+    """--ontarget DIR for every sample, and --offtarget DIR for every panel, taken from the input files' folders."""
+    folders = [f"--ontarget {shlex.quote(os.path.dirname(path))}" for path in input.ontarget]
+    folders += [f"--offtarget {shlex.quote(os.path.dirname(path))}" for path in input.offtarget]
     return " ".join(folders)
 
 
 def get_report_options(wildcards, input):
-    """The title and further options of `editcheck report`, from the config (in a study, the title names
-    the design)."""
+    """The title, the sheets that give each sample's design and condition (a study's two sheets, or the
+    one-design sample sheet) and further options of `editcheck report`, from the config."""
     settings = config["report"]
-    title = settings["title"]
+    title = [] if settings["title"] is None else ["--title", shlex.quote(settings["title"])]
     if STUDY is not None:
-        design = PARTS[wildcards.part]["design"]
-        title = f"{title}: design {design}" if title else f"editcheck evidence appendix: design {design}"
-    title = [] if title is None else ["--title", shlex.quote(title)]
-    sheet = input.conditions if STUDY is not None else (ONTARGET or {}).get("samples")
-    samples = ["--samples", shlex.quote(str(sheet))] if sheet else []
+        sheets = ["--study-designs", shlex.quote(input.designs), "--study-samples", shlex.quote(input.samples)]
+    else:
+        sheets = ["--samples", shlex.quote(str(ONTARGET["samples"]))]
     extra = [shlex.quote(option) for option in extra_arguments(settings["extra"], "report")]
-    return " ".join([*title, *samples, *extra])
+    return " ".join([*title, *sheets, *extra])
 
 
 def get_package_sources(wildcards, input):
     """The result folders of the package: the report, every on-target sample and the panel."""
-    paths = [input.report, *input.ontarget]
-    if "offtarget" in input.keys():
-        paths.append(input.offtarget)
+    paths = [input.report, *input.ontarget, *input.offtarget]
     return " ".join(shlex.quote(os.path.dirname(path)) for path in paths)
 
 

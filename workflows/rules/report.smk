@@ -1,6 +1,8 @@
-# The evidence report: per-sample on-target results and the off-target calls in one HTML page,
-# a summary table and a provenance manifest (`editcheck report`).  {part} is empty for a one-design config
-# (results/report/), "<design>/" in a study: one report per design, so designs are never mixed in a table.
+# The evidence report (`editcheck report`): ONE report for the whole run in results/report/: for a study,
+# every design's samples and panels with the study's sheets (an overview of the evidence per design and
+# subject, durability, then a section per design: designs are never mixed in a table or a plot); for a
+# one-design config, its samples, panel and sample sheet. report.pdf is written beside report.html when a
+# headless Chromium is installed (not a declared output: it depends on the machine).
 
 
 rule record_config:
@@ -24,21 +26,22 @@ rule build_report:
         config="results/config.yaml",
     output:
         html=report(
-            "results/report/{part}report.html",
+            "results/report/report.html",
             caption="../report/report.rst",
             category="Evidence report",
         ),
         summary=report(
-            "results/report/{part}summary.tsv",
+            "results/report/summary.tsv",
             caption="../report/summary.rst",
             category="Evidence report",
         ),
-        conditions="results/report/{part}conditions.tsv",
-        manifest="results/report/{part}manifest.json",
+        conditions="results/report/conditions.tsv",
+        evidence="results/report/evidence.tsv",
+        manifest="results/report/manifest.json",
     log:
-        "results/logs/build_report/{part}build_report.log",
+        "results/logs/build_report/build_report.log",
     benchmark:
-        "results/benchmarks/build_report/{part}build_report.tsv"
+        "results/benchmarks/build_report/build_report.tsv"
     conda:
         "../envs/editcheck.yaml"
     threads: 1
@@ -58,12 +61,12 @@ rule build_report:
 rule export_package:
     input:
         unpack(get_report_inputs),
-        report="results/report/{part}manifest.json",
+        report="results/report/manifest.json",
     output:
-        manifest="results/{part}package/manifest.json",
-        archive="results/{part}package.tar.gz",
+        manifest="results/package/manifest.json",
+        archive="results/package.tar.gz",
     log:
-        "results/logs/export_package/{part}export_package.log",
+        "results/logs/export_package/export_package.log",
     conda:
         "../envs/editcheck.yaml"
     threads: 1

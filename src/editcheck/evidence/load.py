@@ -15,6 +15,7 @@ from editcheck.offtarget.significance import EDITED, INCONCLUSIVE, NOT_DETECTED
 from editcheck.results.offtarget import load_offtarget
 from editcheck.results.sample_reader import read_summary
 from editcheck.statistics.durability import ReplicateCounts
+from editcheck.study.samples import ON_TARGET, StudySample
 
 
 def _number(value: Any) -> float | None:
@@ -116,3 +117,19 @@ def panel_summary(
         design_id, subject, time_days, time_label, tuple(sorted(sites)), counts[EDITED], counts[NOT_DETECTED],
         counts[INCONCLUSIVE], max(lods) if lods else None, tuple(sorted(edited_sites)), str(folder),
     )  # fmt: skip
+
+
+def study_metadata(samples: Iterable[StudySample]) -> dict[str, SampleMetadata]:
+    """sample name -> :class:`SampleMetadata` of every on-target sample of a study's samples sheet (the
+    sheet's free columns, dose included, carried in ``extra`` as written)."""
+    known = {"design_id", "condition", "replicate", "assay", "subject", "model", "tissue", "time_point", "pair"}
+    return {
+        sample.sample: SampleMetadata(
+            sample.design_id, sample.condition, sample.replicate, sample.subject, sample.model, sample.tissue,
+            None if sample.time_point is None else sample.time_point.days,
+            "" if sample.time_point is None else sample.time_point.text,
+            tuple((column, value) for column, value in sample.metadata if column not in known),
+        )  # fmt: skip
+        for sample in samples
+        if sample.assay == ON_TARGET
+    }

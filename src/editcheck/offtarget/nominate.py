@@ -487,7 +487,12 @@ SITE_COLUMNS = (
     "contig", "start", "end", "strand", "site_sequence", "pam", "mismatches", "mismatch_positions",
     "bulge_type", "bulge_size",
 )  # fmt: skip
-SHEET_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset")
+SHEET_COLUMNS = (
+    "site_id", "amplicon", "protospacer", "cut_offset", "contig", "start", "end", "strand", "mismatches",
+    "bulge_type", "bulge_size",
+)  # fmt: skip
+"""The site sheet of `editcheck offtarget`: each site's amplicon and protospacer, and where it is in the genome
+(1-based start, as in the sites TSV) with its mismatches and bulge, carried into the panel's calls and report."""
 
 
 def site_id(number: int, site: Site) -> str:
@@ -512,8 +517,8 @@ def write_sites(
     ``flank`` > 0 the amplicon of each site is ``[start - flank, end + flank)`` on the + strand
     (clipped to the contig; non-ACGT bases as N), read from ``genome_fasta`` or, without it, taken
     from the sites (nominated with the same flank). ``amplicons_path`` ending in .fa/.fasta is
-    written as FASTA; otherwise as a site sheet for ``editcheck offtarget`` (site_id, amplicon,
-    protospacer, cut_offset). ``cut_offset`` is the nuclease's cut position in nt from the 3' end of
+    written as FASTA; otherwise as a site sheet for ``editcheck offtarget`` (:data:`SHEET_COLUMNS`: site_id,
+    amplicon, protospacer, cut_offset and the site's contig, start, end, strand, mismatches and bulge). ``cut_offset`` is the nuclease's cut position in nt from the 3' end of
     the protospacer (3 for SpCas9 and SaCas9).
     """
     if not isinstance(flank, int) or flank < 0:
@@ -549,7 +554,8 @@ def write_sites(
                         f"protospacer={site.protospacer} cut_offset={cut_offset}\n{site.amplicon}\n"
                     )
         else:
-            sheet = [(name, site.amplicon, site.protospacer, cut_offset) for name, site in zip(names, sites)]
+            sheet = [(name, site.amplicon, site.protospacer, cut_offset, site.contig, site.start + 1, site.end, site.strand,
+                      site.mismatches, site.bulge_type, site.bulge_size) for name, site in zip(names, sites)]  # fmt: skip
             write_tsv(amplicons_path, SHEET_COLUMNS, sheet)
 
 

@@ -39,7 +39,10 @@ from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.umi import UmiSettings
 from editcheck.sheets import read_sheet
 
-SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus")
+GENOME_COLUMNS = ("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size")
+"""Optional: where a site is in the genome, its mismatches and bulge (as `editcheck nominate` writes them); carried
+as written into the calls."""
+SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus", *GENOME_COLUMNS)
 SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam", "pair", "input_copies", "input_ng")
 COPIES_PER_NG = 330.0
 """Haploid human genome copies in 1 ng of genomic DNA (3.3 pg per haploid genome)."""
@@ -58,6 +61,8 @@ class PanelSite:
     editor: str
     locus: str | None = None
     """Genome site (chr:start-end, 1-based) for genome-aligned BAM/CRAM samples."""
+    genome: tuple[tuple[str, str], ...] = ()
+    """(column, value) of the :data:`GENOME_COLUMNS` the sheet gives (checked: whole numbers, strand + or -)."""
 
 
 @dataclass(frozen=True)
@@ -129,10 +134,21 @@ def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None,
             )  # fmt: skip
         except (DesignError, ValueError) as error:
             raise InputFormatError(path, f"site {site_id}: {error}", number) from None
-        sites.append(PanelSite(site_id, design, flag in TRUE_WORDS, editor, locus))
+        sites.append(PanelSite(site_id, design, flag in TRUE_WORDS, editor, locus, _genome(path, row, number)))
     safe_names([site.site_id for site in sites], "site", path)
     check_distinct_amplicons([site.design for site in sites], [site.site_id for site in sites], path, "site")
     return sites
+
+
+def _genome(path: Path, row: dict[str, str], number: int) -> tuple[tuple[str, str], ...]:
+    """The site's genome columns that are given, each checked."""
+    given = tuple((column, row[column]) for column in GENOME_COLUMNS if row.get(column))
+    for column, value in given:
+        if column in ("start", "end", "mismatches", "bulge_size") and not value.isdigit():
+            raise InputFormatError(path, f"site {row['site_id']}: {column} must be a whole number, not {value!r}", number)
+        if column == "strand" and value not in ("+", "-"):
+            raise InputFormatError(path, f"site {row['site_id']}: strand must be + or -, not {value!r}", number)
+    return given
 
 
 def read_sample_sheet(path: str | Path) -> list[PanelSample]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
+from html import escape
 
 import matplotlib
 
@@ -28,7 +29,6 @@ matplotlib.rcParams.update(
     }
 )
 
-BASE_COLOURS = {"A": "#4daf4a", "C": "#377eb8", "G": "#ff7f00", "T": "#e41a1c", "N": "#999999", "-": "#ffffff"}
 OUTCOME_COLOURS = {
     "unmodified": "#bdbdbd", "modified": "#d95f02", "large_deletion": "#7570b3", "hdr": "#1b9e77",
     "imperfect_hdr": "#66a61e", "prime_edit": "#1b9e77", "prime_edit_with_changes": "#66a61e",
@@ -72,54 +72,6 @@ def editing_by_sample(samples: Sequence[str], values: Sequence[tuple[float, floa
     axes.invert_yaxis()
     axes.set_xlabel(f"{label} (%), 95% CI")
     axes.set_xlim(left=0)
-    return _svg(figure)
-
-
-def position_profile(positions: Sequence[int], series: Mapping[str, Sequence[float]], window: Sequence[int], title: str) -> str:
-    """Per-position percentages (conversion, deletion, insertion) along the amplicon."""
-    figure, axes = plt.subplots(figsize=(8, 2.6))
-    if window:
-        axes.axvspan(min(window) - 0.5, max(window) + 0.5, color="#fee8c8", label="window")
-    for name, values in series.items():
-        axes.plot(positions, values, linewidth=1.2, label=name)
-    axes.set_xlabel("amplicon position (1-based)")
-    axes.set_ylabel("% of reads")
-    axes.set_title(title, fontsize=9)
-    axes.legend(fontsize=7, frameon=False)
-    return _svg(figure)
-
-
-def indel_sizes(deletions: dict[int, int], insertions: dict[int, int], total: int) -> str:
-    """Histogram of in-window indel sizes (deletions negative, insertions positive)."""
-    figure, axes = plt.subplots(figsize=(7, 2.4))
-    sizes = [-size for size in deletions] + list(insertions)
-    counts = [100.0 * count / total if total else 0.0 for count in list(deletions.values()) + list(insertions.values())]
-    colours = ["#d95f02"] * len(deletions) + ["#7570b3"] * len(insertions)
-    if sizes:
-        axes.bar(sizes, counts, color=colours, width=0.8)
-    axes.axvline(0, color="#999999", linewidth=0.8)
-    axes.set_xlabel("indel size (bp; deletions < 0 < insertions)")
-    axes.set_ylabel("% of reads")
-    return _svg(figure)
-
-
-def allele_plot(reference: str, alleles: Sequence[tuple[str, float]], start: int, end: int, title: str) -> str:
-    """The most frequent alleles around the guide as coloured bases; differences stand out."""
-    window = reference[start:end]
-    rows = len(alleles) + 1
-    figure, axes = plt.subplots(figsize=(max(6, 0.16 * len(window) + 2), 0.3 * rows + 0.6))
-    for row, (label, sequence) in enumerate([("reference", window)] + [(f"{percent:.2f}%", seq) for seq, percent in alleles]):
-        for column, base in enumerate(sequence):
-            same = row > 0 and base == window[column]
-            colour = "#f0f0f0" if same else BASE_COLOURS.get(base.upper(), "#cccccc")
-            axes.add_patch(matplotlib.patches.Rectangle((column, rows - row - 1), 1, 0.9, color=colour, linewidth=0))
-            axes.text(column + 0.5, rows - row - 0.55, base, ha="center", va="center", fontsize=6,
-                      color="#555555" if same else "#000000")  # fmt: skip
-        axes.text(-0.5, rows - row - 0.55, label, ha="right", va="center", fontsize=7)
-    axes.set_xlim(-0.2, len(window))
-    axes.set_ylim(0, rows)
-    axes.axis("off")
-    axes.set_title(title, fontsize=9)
     return _svg(figure)
 
 
@@ -173,3 +125,56 @@ def _forest_panel(axes: Axes, sites: Sequence[str], excess: Sequence[tuple[float
     axes.set_xscale("symlog", linthresh=0.1)
     for call, colour in colours.items():
         axes.plot([], [], "o", color=colour, label=call.replace("_", " ").lower())
+
+
+def conversion_heatmap(samples: Sequence[str], positions: Sequence[int], values: Sequence[Sequence[float]],
+                       label: str, marks: Mapping[int, str] | None = None) -> str:  # fmt: skip
+    """Percent per amplicon position (columns) x sample (rows) as a heatmap with each cell's value written in
+    it; ``marks`` labels columns (e.g. the target base) under the axis."""
+    figure, axes = plt.subplots(figsize=(max(4.0, 0.42 * len(positions) + 2.4), 0.32 * len(samples) + 1.4))
+    top = max((value for row in values for value in row), default=0.0)
+    image = axes.imshow([list(row) for row in values], aspect="auto", cmap="Oranges", vmin=0.0, vmax=max(top, 1.0),
+                        interpolation="nearest")  # fmt: skip
+    for row, series in enumerate(values):
+        for column, value in enumerate(series):
+            axes.text(column, row, f"{value:.1f}", ha="center", va="center", fontsize=6,
+                      color="white" if value > 0.6 * max(top, 1.0) else "black")  # fmt: skip
+    axes.set_yticks(range(len(samples)), labels=list(samples), fontsize=7)
+    ticks = [f"{position}\n{(marks or {}).get(position, '')}".rstrip() for position in positions]
+    axes.set_xticks(range(len(positions)), labels=ticks, fontsize=7)
+    axes.set_xlabel("amplicon position (1-based)")
+    figure.colorbar(image, ax=axes, label=label, fraction=0.04, pad=0.02)
+    return _svg(figure)
+
+
+def indel_histogram(sample: str, deletions: Mapping[int, int], insertions: Mapping[int, int], total: int,
+                    extent: int, top: float) -> str:
+    """One sample's indel sizes as a small SVG bar chart written directly (no matplotlib: hundreds of samples
+    stay fast): deletions left of 0, insertions right, as % of classified reads on a y axis up to ``top`` %,
+    sizes from -``extent`` to +``extent`` so that every sample of a design shares the scale."""
+    width, height, left, bottom, top_margin = 260, 112, 34, 24, 18
+    plot_w, plot_h = width - left - 8, height - bottom - top_margin
+    step = plot_w / (2 * extent + 1)
+    scale = plot_h / top if top > 0 else 0.0
+
+    def x(size: int) -> float:
+        return left + (size + extent) * step
+
+    parts = [f'<svg class="indels" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
+             f"<title>{escape(sample)}: indel sizes</title>",
+             f'<text x="{left}" y="12" font-size="10">{escape(sample)} ({total:,} reads)</text>',
+             f'<line x1="{left}" y1="{top_margin + plot_h}" x2="{left + plot_w}" y2="{top_margin + plot_h}" stroke="#999"/>',
+             f'<line x1="{x(0) + step / 2:.2f}" y1="{top_margin}" x2="{x(0) + step / 2:.2f}" y2="{top_margin + plot_h}" stroke="#ccc"/>']  # fmt: skip
+    for sizes, sign, colour in ((deletions, -1, "#d95f02"), (insertions, 1, "#7570b3")):
+        for size, reads in sorted(sizes.items()):
+            percent = 100.0 * reads / total if total else 0.0
+            bar = percent * scale
+            parts.append(f'<rect x="{x(sign * size) + 0.1 * step:.2f}" y="{top_margin + plot_h - bar:.2f}" '
+                         f'width="{0.8 * step:.2f}" height="{bar:.2f}" fill="{colour}"><title>{"deletion" if sign < 0 else "insertion"} '
+                         f'{size} bp: {reads:,} reads, {percent:.2f}%</title></rect>')  # fmt: skip
+    for size in (-extent, 0, extent):
+        parts.append(f'<text x="{x(size) + step / 2:.2f}" y="{height - 10}" font-size="9" text-anchor="middle">{size}</text>')
+    parts.append(f'<text x="{left - 3}" y="{top_margin + 4}" font-size="9" text-anchor="end">{top:.1f}%</text>')
+    parts.append(f'<text x="{left - 3}" y="{top_margin + plot_h}" font-size="9" text-anchor="end">0</text>')
+    parts.append("</svg>")
+    return "".join(parts)
