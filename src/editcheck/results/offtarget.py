@@ -10,7 +10,8 @@ from typing import Any
 from editcheck import __version__
 from editcheck.errors import InputFormatError
 from editcheck.folders import output_folder, safe_name, safe_names
-from editcheck.offtarget.panel import GENOME_COLUMNS, PanelResult
+from editcheck.offtarget.panel import GENOME_COLUMNS as SITE_GENOME_FIELDS
+from editcheck.offtarget.panel import PanelResult
 from editcheck.offtarget.significance import methods_text
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.results.files import NUMBER, check_document, read_json, read_tsv
@@ -21,7 +22,7 @@ CALL_COLUMNS = (
     "site_id", "on_target", "call", "treated_edited", "treated_reads", "treated_percent", "treated_ci95_low",
     "treated_ci95_high", "control_edited", "control_reads", "control_percent", "control_ci95_low", "control_ci95_high",
     "excess_percent", "excess_ci95_low", "excess_ci95_high", "excess_upper95_percent", "p_value", "q_value",
-    "lod_percent", "replicates_treated", "replicates_control", "editor", "reason", *GENOME_COLUMNS,
+    "lod_percent", "replicates_treated", "replicates_control", "editor", "reason", *SITE_GENOME_FIELDS,
 )  # fmt: skip
 
 
@@ -46,7 +47,7 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
             *call.treated_ci95, call.control_edited, call.control_reads, call.control_percent, *call.control_ci95,
             call.excess_percent, *call.excess_ci95, call.excess_upper95_percent, call.p_value, call.q_value,
             call.lod_percent, call.replicates_treated, call.replicates_control, editors[call.site], call.reason,
-            *(dict(sites[call.site].genome).get(column, "") for column in GENOME_COLUMNS),
+            *(dict(sites[call.site].genome).get(column, "") for column in SITE_GENOME_FIELDS),
         ])  # fmt: skip
     other_sites = sum(len(panel.p_values) for panel in result.other_panels)
     methods = methods_text(result.settings, [editor for editor in editors.values() if editor != "NUCLEASE"],
@@ -86,7 +87,7 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
                 {**call.as_dict(), "editor": editors[call.site], "amplicon": sites[call.site].design.amplicon.sequence,
                  "protospacer": sites[call.site].design.guides[0].sequence if sites[call.site].design.guides else None,
                  "locus": sites[call.site].locus, **{column: dict(sites[call.site].genome).get(column)
-                                                      for column in GENOME_COLUMNS}}  # fmt: skip
+                                                      for column in SITE_GENOME_FIELDS}}  # fmt: skip
                 for call in result.calls
             ],  # fmt: skip
         },
