@@ -64,18 +64,18 @@ def test_profile_jobs_fit_a_two_cpu_node_and_grow_with_max_threads(tmp_path: Pat
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     jobs = planned_jobs(result.stdout)
     assert set(jobs) == {*(f"quantify_ontarget/{name}" for name in TRUTH["ontarget"]["samples"]),
-                         "offtarget_panel", "build_report"}  # fmt: skip
+                         "offtarget_panel", "build_report", "export_package"}  # fmt: skip
     # As shipped: no job asks more than 2 CPUs (a larger request pends for ever with reason PartitionConfig)
     # and none more memory than a small node has (the reads-based floors: 2,000 MB per sample, 4,000 for the panel).
     assert {name: job["threads"] for name, job in jobs.items()} == {
-        name: 1 if name == "build_report" else 2 for name in jobs
+        name: 1 if name in ("build_report", "export_package") else 2 for name in jobs
     }
     assert max(job["mem_mb"] for job in jobs.values()) == 4000
     # On larger nodes one value, max-threads, gives each rule the threads the profile sets for it.
     result = run_snakemake(workdir, *DRY_RUN, "--max-threads", "16")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     threads = {name: job["threads"] for name, job in planned_jobs(result.stdout).items()}
-    assert threads == {name: {"build_report": 1, "offtarget_panel": 8}.get(name, 4) for name in jobs}
+    assert threads == {name: {"build_report": 1, "export_package": 1, "offtarget_panel": 8}.get(name, 4) for name in jobs}
 
 
 def slurm_unavailable() -> str | None:
@@ -175,10 +175,10 @@ def test_demo_runs_on_a_slurm_cluster(
     cluster = make_workdir(tmp_path / "slurm")
     seconds, log, submitted = run_on_slurm(cluster)
 
-    # One Slurm job per sample, the panel and the report (record_config runs locally); squeue still lists them
+    # One Slurm job per sample, the panel, the report and the package (record_config runs locally); squeue lists them
     # (MinJobAge), every one COMPLETED.
     samples = TRUTH["ontarget"]["samples"]
-    assert len(submitted) == len(samples) + 2, log[-3000:]
+    assert len(submitted) == len(samples) + 3, log[-3000:]  # the samples, the panel, the report, the package
     run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)  # type: ignore[union-attr]
     states = dict(line.split("|") for line in squeue("--states=all", "--name", run_id, "--format=%i|%T"))
     assert states == dict.fromkeys(submitted, "COMPLETED")
