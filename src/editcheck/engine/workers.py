@@ -5,6 +5,11 @@ candidates, then alignment; :mod:`editcheck.alignment.assignment`) and classifie
 every read belongs to it and the assignment step is skipped, so a single-amplicon run and a pool of one give
 the same calls.  :class:`UniqueReadAligner` runs a worker over unique reads as they are found, in forked
 worker processes when threads > 1, and returns the results in submission order (thread-invariant output).
+
+Worker processes send each chunk's results back compact (:func:`pack_result` / :func:`unpack_result`):
+plain tuples instead of named tuples and enums (nothing to look up or call per object when unpickled), and
+an alignment's projection left out when it is the read itself (the parent holds that string already, so
+it is neither pickled nor kept twice).  With 1 thread the results never leave the process and stay objects.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from editcheck.classification.outcomes import TOO_LONG, Classifier, ReadCall
 from editcheck.design import AmpliconDesign
 from editcheck.engine.settings import AnalysisSettings
 
-__all__ = ["CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "UniqueReadAligner", "align_and_classify"]
+__all__ = [
+    "CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "UniqueReadAligner", "align_and_classify", "pack_result",
+    "unpack_result",
+]  # fmt: skip
 
 CHUNK = 4000
 """Unique reads sent to a worker at a time."""
@@ -89,40 +97,85 @@ class PoolWorker:
         return PooledCall(status, amplicon, aligned, call)
 
 
+_new = tuple.__new__
+_PROJECTION = AlignedRead._fields.index("projection")
+_ASSIGNMENTS = {assignment.value: assignment for assignment in Assignment}
+
+
+def _pack_alignment(sequence: str, aligned: AlignedRead | None) -> tuple[Any, ...] | None:
+    if aligned is None:
+        return None
+    if aligned.projection == sequence:
+        return (*aligned[:_PROJECTION], None, *aligned[_PROJECTION + 1 :])
+    return tuple(aligned)
+
+
+def _unpack_alignment(sequence: str, packed: tuple[Any, ...] | None) -> AlignedRead | None:
+    if packed is None:
+        return None
+    if packed[_PROJECTION] is None:
+        packed = (*packed[:_PROJECTION], sequence, *packed[_PROJECTION + 1 :])
+    return _new(AlignedRead, packed)
+
+
+def pack_result(sequence: str, result: PooledCall | Classified) -> tuple[Any, ...]:
+    """A :class:`PoolWorker` or :class:`AmpliconWorker` result for ``sequence`` as plain tuples (see the module
+    docstring)."""
+    if isinstance(result, PooledCall):
+        status, amplicon, aligned, call = result
+        return (status.value, amplicon, _pack_alignment(sequence, aligned), None if call is None else tuple(call))
+    return (_pack_alignment(sequence, result.alignment), tuple(result.call))
+
+
+def unpack_result(sequence: str, packed: tuple[Any, ...]) -> PooledCall | Classified:
+    """The result :func:`pack_result` packed, equal to the original."""
+    if len(packed) == 4:
+        status, amplicon, aligned, call = packed
+        return _new(PooledCall, (
+            _ASSIGNMENTS[status], amplicon, _unpack_alignment(sequence, aligned), None if call is None else _new(ReadCall, call),
+        ))  # fmt: skip
+    aligned, call = packed
+    return _new(Classified, (_unpack_alignment(sequence, aligned), _new(ReadCall, call)))
+
+
 _worker: Callable[[str], Any] | None = None
+_packing = False
 
 
-def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
-    global _worker
+def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool = False) -> None:
+    global _worker, _packing
     _worker = factory(*arguments)
+    _packing = packing
 
 
-def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> None:
+def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool) -> None:
     """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
     the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
-    _init_worker(factory, arguments)
+    _init_worker(factory, arguments, packing)
 
 
 def _process_chunk(sequences: Sequence[str]) -> list[Any]:
     assert _worker is not None
     worker = _worker
+    if _packing:
+        return [pack_result(sequence, worker(sequence)) for sequence in sequences]
     return [worker(sequence) for sequence in sequences]
 
 
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...]) -> Any:
+def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool) -> Any:
     """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
     handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
     during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
         context = multiprocessing.get_context("fork")
-        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments))
+        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, packing))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
@@ -139,10 +192,11 @@ class UniqueReadAligner:
         self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[[str], Any]] = PoolWorker,
     ) -> None:  # fmt: skip
         self._pending: list[str] = []
-        self._parts: list[Any] = []
+        self._parts: list[tuple[Any, list[str]]] = []
         self._pool = None
+        self._packing = worker in (PoolWorker, AmpliconWorker)  # results of other workers travel as they are
         if threads > 1:
-            self._pool = _start_pool(threads, worker, arguments)
+            self._pool = _start_pool(threads, worker, arguments, self._packing)
         else:
             _init_worker(worker, arguments)
 
@@ -155,17 +209,21 @@ class UniqueReadAligner:
         if not self._pending:
             return
         if self._pool is None:
-            self._parts.append(_process_chunk(self._pending))
+            self._parts.append((_process_chunk(self._pending), self._pending))
         else:
-            self._parts.append(self._pool.apply_async(_process_chunk, (self._pending,)))
+            self._parts.append((self._pool.apply_async(_process_chunk, (self._pending,)), self._pending))
         self._pending = []
 
     def results(self) -> list[Any]:
         """All results, in the order the sequences were added."""
         self._flush()
         results: list[Any] = []
-        for part in self._parts:
-            results.extend(part if self._pool is None else part.get())
+        for part, sequences in self._parts:
+            if self._pool is None or not self._packing:
+                results.extend(part if self._pool is None else part.get())
+            else:
+                results.extend(map(unpack_result, sequences, part.get()))
+        self._parts = []
         self.close()
         return results
 

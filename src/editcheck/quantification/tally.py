@@ -155,7 +155,7 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
     """
     tally = Tally()
     references = design.references
-    allele_counts: dict[str, int] = {}
+    allele_counts: dict[tuple[str, str, str, str], int] = {}
     per_reference: list[tuple[list[str], list[int], np.ndarray]] = [
         ([], [], np.zeros(len(reference.sequence), dtype=np.int64)) for reference in references
     ]
@@ -199,7 +199,7 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
                 tally.coding[call.coding] += count
             if call.splice_site:
                 tally.splice_sites += count
-        key = f"{reference.name}\t{aligned_sequence(aligned)}\t{outcome}\t{call.events}"
+        key = (reference.name, aligned_sequence(aligned), outcome, call.events)
         allele_counts[key] = allele_counts.get(key, 0) + count
         if outcome not in (AMBIGUOUS, PRIMER_DIMER):
             projections, weights, insertions = per_reference[aligned.reference]
@@ -214,17 +214,20 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
     return tally
 
 
-def _sorted_alleles(allele_counts: dict[str, int]) -> list[Allele]:
-    """Alleles by decreasing read count, ties by reference, sequence, outcome and events."""
-    by_count: dict[int, list[str]] = {}
+def _sorted_alleles(allele_counts: dict[tuple[str, str, str, str], int]) -> list[Allele]:
+    """Alleles by decreasing read count, ties by reference, sequence, outcome and events.
+
+    The keys are tuples of the tally's own strings (an aligned sequence is the read's projection itself when
+    it has no insertion), not one joined string split again: two fewer copies of every unique read's
+    sequence at the run's peak of memory."""
+    by_count: dict[int, list[tuple[str, str, str, str]]] = {}
     for key, reads in allele_counts.items():
         by_count.setdefault(reads, []).append(key)
     alleles: list[Allele] = []
     for reads in sorted(by_count, reverse=True):
         keys = by_count[reads]
         keys.sort()
-        for key in keys:
-            reference, sequence, outcome, events = key.split("\t")
+        for reference, sequence, outcome, events in keys:
             alleles.append(Allele(reference, sequence, outcome, events, reads))
     return alleles
 
@@ -245,7 +248,7 @@ def _profile(
     # Most unique reads are seen once: count those without weights, the rest with their counts.
     singles = [projection for projection, weight in zip(projections, weights) if weight == 1]
     repeated = [(projection, weight) for projection, weight in zip(projections, weights) if weight != 1]
-    chunk = 8192
+    chunk = 2048  # projections per bincount: the int64 codes of a block (chunk x length x 8 bytes) are transient memory
     for begin in range(0, len(singles), chunk):
         block = "".join(singles[begin : begin + chunk]).encode("ascii")
         codes = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, length) + offsets

@@ -1,0 +1,182 @@
+"""Throughput and memory of `editcheck quantify` at scale, against `gzip -dc` of the same file (prints figures; not a test).
+
+Simulates (seeded, with `editcheck simulate`; cached in --work) 1M single-end reads (250 bp, 0.2% errors, every
+outcome class) and 1M 2x150 pairs, plus the --reads N single-end input when asked (e.g. --reads 10000000), then
+runs `editcheck quantify` (default settings) in a child process for every combination of:
+
+- code path: this checkout's `src/`, and with --compare-code PATH another checkout's source folder (its
+  PYTHONPATH: the "previous release" column);
+- workers: `-t 2` and `-t 1`;
+- base-quality masking: `--min-base-quality 20` (the default) and `0`.
+
+Each row prints wall and CPU seconds (the child and the worker processes it reaped), reads/s (wall), the peak
+RSS (the largest single process of the run, from the child's `wait4` rusage: the parent and each worker are
+separate processes), the unique sequences (summary.json), the peak RSS per unique sequence, and the ratio of the
+wall time to `gzip -dc` of the same input measured in the same run (both files for pairs, one after the other).
+The 1-minute load average is printed beside every row: the machine may be shared, so compare ratios and CPU
+seconds rather than absolute wall times. Usage:
+
+    python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--compare-code ../main/src]
+                               [--only-single] [--threads 2 1] [--min-base-quality 20 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SEED = 11
+BASE_READS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Input:
+    """A simulated input: its reads (one file, or R1 and R2), its design files and its size."""
+
+    label: str
+    folder: Path
+    reads: int
+    paired: bool
+
+    @property
+    def files(self) -> list[Path]:
+        names = ["sim_R1.fastq.gz", "sim_R2.fastq.gz"] if self.paired else ["sim_R1.fastq.gz"]
+        return [self.folder / name for name in names]
+
+
+def simulate(work: Path, reads: int, paired: bool) -> Input:
+    """The seeded simulated input (made once, then reused from ``work``)."""
+    folder = work / f"{'pe' if paired else 'se'}_{reads}"
+    if not (folder / "sim.truth.json").exists():
+        command = [
+            sys.executable,
+            "-m",
+            "editcheck",
+            "simulate",
+            "-n",
+            str(reads),
+            "-o",
+            str(folder),
+            "--seed",
+            str(SEED),
+        ]
+        if paired:
+            command.append("--paired")
+        subprocess.run(command, check=True, env=_environment(REPOSITORY / "src"))
+    kind = "2x150 pairs" if paired else "single-end"
+    return Input(f"{reads / 1e6:g}M {kind}", folder, reads, paired)
+
+
+def _environment(code: Path) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = str(code)
+    return environment
+
+
+def _measure(
+    command: list[str], env: dict[str, str] | None = None, stdout: int | None = None
+) -> tuple[float, float, int]:
+    """Run ``command``; its wall seconds, CPU seconds (with the children it reaped) and peak RSS in bytes."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.DEVNULL if stdout is None else None)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(command)}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def gzip_seconds(data: Input) -> tuple[float, float]:
+    """Wall and CPU seconds of ``gzip -dc`` of every file of the input, to /dev/null."""
+    wall = cpu = 0.0
+    for path in data.files:
+        with open(os.devnull, "wb") as sink:
+            start = time.perf_counter()
+            process = subprocess.Popen(["gzip", "-dc", str(path)], stdout=sink)
+            _, status, usage = os.wait4(process.pid, 0)
+            wall += time.perf_counter() - start
+            cpu += usage.ru_utime + usage.ru_stime
+        if status != 0:
+            raise SystemExit(f"gzip -dc {path} failed")
+    return wall, cpu
+
+
+def quantify(data: Input, code: Path, threads: int, min_base_quality: int, out: Path) -> dict[str, float]:
+    """One `editcheck quantify` run with ``code`` first on the path."""
+    truth = json.loads((data.folder / "sim.truth.json").read_text())
+    command = [
+        sys.executable, "-m", "editcheck", "quantify", "--r1", str(data.files[0]),
+        "-a", str(data.folder / "sim.amplicon.fa"), "-g", truth["design"]["guide"],
+        "-e", str(data.folder / "sim.hdr_amplicon.fa"), "-t", str(threads), "-o", str(out),
+        "--min-base-quality", str(min_base_quality),
+    ]  # fmt: skip
+    if data.paired:
+        command += ["--r2", str(data.files[1])]
+    wall, cpu, rss = _measure(command, env=_environment(code))
+    summary = json.loads((out / "summary.json").read_text())
+    unique = summary["reads"]["unique_sequences"]
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss": rss, "unique": unique}
+
+
+HEADER = (
+    f"{'input':<22} {'code':<9} {'-t':>2} {'minBQ':>5} {'wall s':>7} {'CPU s':>7} {'reads/s':>9} {'peak RSS':>9} "
+    f"{'unique':>9} {'B/unique':>9} {'x gzip':>7} {'load':>5}"
+)
+
+
+def _row(data: Input, code: str, threads: int, quality: int, figures: dict[str, float], gzip_wall: float) -> str:
+    return (
+        f"{data.label:<22} {code:<9} {threads:>2} {quality:>5} {figures['wall_s']:>7.2f} {figures['cpu_s']:>7.2f} "
+        f"{data.reads / figures['wall_s']:>9,.0f} {figures['peak_rss'] / 2**20:>6.0f} MiB {figures['unique']:>9,} "
+        f"{figures['peak_rss'] / max(1, figures['unique']):>9,.0f} {figures['wall_s'] / gzip_wall:>7.2f} "
+        f"{os.getloadavg()[0]:>5.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/editcheck-scale"), help="Cache of inputs and outputs.")
+    parser.add_argument("--reads", type=int, default=BASE_READS, help="Also a single-end input of this many reads.")
+    parser.add_argument("--compare-code", type=Path, help="Another checkout's source folder (PYTHONPATH), run alike.")
+    parser.add_argument("--threads", type=int, nargs="+", default=[2, 1])
+    parser.add_argument("--min-base-quality", type=int, nargs="+", default=[20, 0])
+    parser.add_argument("--only-single", action="store_true", help="Skip the paired-end input.")
+    parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    inputs = [simulate(args.work, BASE_READS, paired=False)]
+    if args.reads != BASE_READS:
+        inputs.append(simulate(args.work, args.reads, paired=False))
+    if not args.only_single:
+        inputs.append(simulate(args.work, BASE_READS, paired=True))
+    codes = [("this", REPOSITORY / "src")]
+    if args.compare_code is not None:
+        codes.append(("compared", args.compare_code.resolve()))
+    print(f"cores: {os.cpu_count()}; load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(HEADER, flush=True)
+    for data in inputs:
+        gzip_wall, gzip_cpu = gzip_seconds(data)
+        print(f"{data.label:<22} gzip -dc: {gzip_wall:.2f} s wall, {gzip_cpu:.2f} s CPU", flush=True)
+        for quality in args.min_base_quality:
+            for threads in args.threads:
+                for code, path in codes:
+                    figures = quantify(
+                        data, path, threads, quality, args.work / "out" / f"{code}_t{threads}_q{quality}"
+                    )
+                    print(_row(data, code, threads, quality, figures, gzip_wall), flush=True)
+                    if args.jsonl is not None:
+                        record = {"input": data.label, "code": code, "threads": threads, "min_base_quality": quality,
+                                  **figures, "gzip_wall_s": gzip_wall, "load": os.getloadavg()[0]}  # fmt: skip
+                        with args.jsonl.open("a") as handle:
+                            handle.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
