@@ -560,8 +560,10 @@ def simulate_study(seed: int, n_reads: int, out: Path) -> None:
     replicates, two patients' biopsies at three time points (one declining, one stable), mocks and pre-dose
     biopsies, and product A's 5-site off-target panel with one site truly edited at a low level. Noise as in
     real runs: between-replicate variation (logit-normal), PCR duplicates of few template molecules,
-    sequencing errors. Run it with `snakemake --cores 2 --config study="{designs: DIR/designs.tsv, samples:
-    DIR/samples.tsv}"` or `editcheck quantify --design-sheet DIR/designs.tsv --design A ...`.
+    sequencing errors. Run it with the workflow, from the folder holding DIR: a config.yaml saying
+    `study: {designs: DIR/designs.tsv, samples: DIR/samples.tsv}` and `snakemake --snakefile
+    <editcheck>/Snakefile --configfile config.yaml --cores 2`; or one sample with `editcheck quantify
+    --design-sheet DIR/designs.tsv --design A --r1 DIR/ontarget/T1.fastq.gz -o T1`.
     """
     from editcheck.simulate.study import StudySpec
     from editcheck.simulate.study import simulate_study as write_study
