@@ -33,7 +33,6 @@ import gzip
 import math
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,94 +44,26 @@ from editcheck.simulate.amplicon import simulate
 from editcheck.simulate.designs import SimulationDesign, random_design
 from editcheck.simulate.outcomes import BaseEditorSpec, OutcomeMix
 from editcheck.simulate.primitives import BASES, reverse_complement
-
-DAYS = {"d": 1.0, "mo": 30.4375}
-AMPLICON_LENGTH, PANEL_LENGTH = 160, 100
-INDEL_RATE = 0.04
-"""Product A: share of reads with an indel at the nick (the rest are exposed to the editor)."""
-BYSTANDER_RATE = 0.3
-DECLINE_PER_MONTH = (math.log(0.26 / 0.74) - math.log(0.45 / 0.55)) / 11
-"""P01: log-odds change per month (45% at 1 month to 26% at 12 months)."""
-
-
-@dataclass(frozen=True)
-class Group:
-    """Samples of one design, subject, model, tissue, time point and condition."""
-
-    design_id: str
-    subject: str
-    model: str
-    tissue: str
-    time_point: str
-    condition: str
-    names: tuple[str, ...]
-    level: float
-    """True rate: target engagement (A) or edited reads (B) as a fraction of reads; at 1 month for a series."""
-    dose: str = ""
-    assay: str = "on_target"
-
-
-def _series(subject: str, level: float, replicates: int, slope: float) -> list[Group]:
-    groups = []
-    for months in (1, 6, 12):
-        logit = math.log(level / (1 - level)) + slope * (months - 1)
-        names = tuple(f"{subject}_{months}mo_{r}" for r in range(1, replicates + 1))
-        groups.append(Group("A", subject, "clinical", "liver", f"{months} mo", "treated", names,
-                            1 / (1 + math.exp(-logit)), "1 mg/kg"))  # fmt: skip
-    return groups
-
-
-GROUPS: tuple[Group, ...] = (
-    Group("A", "M01", "animal", "liver", "28 d", "treated", ("T1", "T2", "T3"), 0.42, "1e13 vg/kg"),
-    Group("A", "", "animal", "liver", "28 d", "control", ("M1",), 0.0),
-    *_series("P01", 0.45, 3, DECLINE_PER_MONTH),
-    *_series("P02", 0.40, 2, 0.0),
-    Group("B", "P03", "non_animal", "hepatocytes", "7 d", "treated", ("B_T1", "B_T2"), 0.30, "MOI 10"),
-    Group("B", "", "non_animal", "hepatocytes", "7 d", "control", ("B_M1",), 0.0),
-    Group("A", "M01", "animal", "liver", "28 d", "treated", ("PT1", "PT2"), 0.42, "1e13 vg/kg", "off_target_panel"),
-    Group("A", "", "animal", "liver", "28 d", "control", ("PC1", "PC2"), 0.0, "", "off_target_panel"),
+from editcheck.simulate.study_plan import (
+    AMPLICON_LENGTH,
+    BYSTANDER_RATE,
+    DECLINE_PER_MONTH,
+    EDITED_SITE,
+    GROUPS,
+    INDEL_RATE,
+    LOW_BYSTANDER,
+    LOW_INDELS,
+    LOW_TARGET,
+    OFF_TARGETS,
+    ON_TARGET_SITE,
+    PANEL_LENGTH,
+    SERIES,
+    Group,
+    StudySpec,
+    days,
 )
-SERIES = {"P01": "decline", "P02": "stable"}
 
-#: Off-target sites of product A: protospacer positions (1-based) that differ from the guide, and the strand.
-OFF_TARGETS = {"OT1": ((2, 13, 18), "+"), "OT2": ((1, 11, 16), "+"), "OT3": ((3, 10, 14, 19), "-"),
-               "OT4": ((9, 12, 17), "+")}  # fmt: skip
-EDITED_SITE, ON_TARGET_SITE = "OT2", "ON1"
-#: The weakly edited site: 0.4% indels; A>G at its target base in 1.5% and at each other A of its window in
-#: 0.3% of reads (times the treated replicate's lognormal multiplier).
-LOW_INDELS, LOW_TARGET, LOW_BYSTANDER = 0.004, 0.015, 0.003
-
-
-@dataclass(frozen=True)
-class StudySpec:
-    """The knobs of the simulated study (defaults: the bundled demo's)."""
-
-    seed: int = 1
-    reads: int = 2000
-    """Reads per on-target sample."""
-    panel_reads_per_site: int = 1100
-    molecules: int = 3000
-    """Template molecules behind each on-target sample (and each site of a panel sample: ``panel_molecules``)."""
-    panel_molecules: int = 5000
-    pcr_cycles: int = 12
-    replicate_sd: float = 0.1
-    offtarget_sd: float = 0.2
-    error_rate: float = 0.002
-
-    def __post_init__(self) -> None:
-        for name in ("reads", "panel_reads_per_site", "molecules", "panel_molecules"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 10**7:
-                raise ParameterError(f"{name} must be an integer between 100 and 10,000,000, got {value!r}")
-        for name in ("replicate_sd", "offtarget_sd"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value <= 2):
-                raise ParameterError(f"{name} must be between 0 and 2, got {value!r}")
-
-
-def _days(label: str) -> float:
-    number, unit = label.split()
-    return float(number) * DAYS[unit]
+__all__ = ["StudySpec", "simulate_study"]
 
 
 def _random_bases(rng: np.random.Generator, n: int) -> str:
@@ -322,7 +253,7 @@ def _sheets(writer: _Writer, out: Path, sheet_folder: Path, samples: dict[str, A
 def _group_truth(group: Group) -> dict[str, Any]:
     return {
         "design_id": group.design_id, "subject": group.subject, "model": group.model, "tissue": group.tissue,
-        "time_point": group.time_point, "time_days": _days(group.time_point), "condition": group.condition,
+        "time_point": group.time_point, "time_days": days(group.time_point), "condition": group.condition,
         "assay": group.assay, "samples": list(group.names), "level_percent": round(100 * group.level, 4),
     }  # fmt: skip
 
@@ -360,11 +291,12 @@ def _offtarget_truth(writer: _Writer, panels: dict[str, dict[str, Any]]) -> dict
     }  # fmt: skip
 
 
-def simulate_study(out: str | Path, spec: StudySpec = StudySpec(), sheet_folder: str | Path | None = None,
+def simulate_study(out: str | Path, spec: StudySpec | None = None, sheet_folder: str | Path | None = None,
                    samples_sheet: str = "samples.tsv") -> dict[str, Any]:  # fmt: skip
     """Write the study (see the module docstring) into ``out`` (its sheets into ``sheet_folder``, default
     ``out``; the samples sheet named ``samples_sheet``) and return its truth, also written as
-    ``out/truth.json``."""
+    ``out/truth.json``. ``spec`` defaults to ``StudySpec()``."""
+    spec = spec if spec is not None else StudySpec()
     out = Path(out)
     sheets = Path(sheet_folder) if sheet_folder is not None else out
     for folder in (out / "ontarget", out / "panel", out / "designs", sheets):
@@ -376,7 +308,7 @@ def simulate_study(out: str | Path, spec: StudySpec = StudySpec(), sheet_folder:
         for replicate, name in enumerate(group.names, 1):
             meta = {"design_id": group.design_id, "condition": group.condition, "replicate": replicate,
                     "assay": group.assay, "subject": group.subject, "model": group.model, "tissue": group.tissue,
-                    "time_point": group.time_point, "time_days": _days(group.time_point), "dose": group.dose,
+                    "time_point": group.time_point, "time_days": days(group.time_point), "dose": group.dose,
                     "level_percent": round(100 * group.level, 4)}  # fmt: skip
             if group.assay == "on_target":
                 samples[name] = {**meta, **writer.ontarget(group, name)}
@@ -402,6 +334,7 @@ def simulate_study(out: str | Path, spec: StudySpec = StudySpec(), sheet_folder:
             }
             for subject, direction in SERIES.items()
         },  # fmt: skip
+        # Every treated group's true level (26% or more) lies far above its mocks' (0%): each must pass.
         "evidence": {
             f"{group.design_id}/{group.subject}/{group.time_point}": "PASS"
             for group in GROUPS
