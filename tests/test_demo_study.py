@@ -79,9 +79,9 @@ def test_every_sample_matches_its_truth(demo_study: Path) -> None:
         observed = _headline(summary, truth["design_id"])
         assert summary["reads"]["input"] == truth["reads"], name
         if truth["reads"] >= 2000:
-            assert observed["percent"] == pytest.approx(truth["observed_percent"], abs=1.0), name
+            assert observed["percent"] == pytest.approx(truth["read_level_percent"], abs=1.0), name
         else:
-            assert observed["ci95_low"] <= truth["observed_percent"] <= observed["ci95_high"], name
+            assert observed["ci95_low"] <= truth["read_level_percent"] <= observed["ci95_high"], name
     for design_id in TRUTH["designs"]:
         rows = read_tsv(demo_study / "results" / "report" / design_id / "summary.tsv")
         samples = {name for name, truth in TRUTH["samples"].items() if truth["design_id"] == design_id}

@@ -138,7 +138,7 @@ def test_simulate_study_writes_a_readable_study_with_its_truth(tmp_path: Path) -
             assert sample["replicate_percent"] != sample["level_percent"]  # between-replicate variation
             assert 0 < sample["duplicate_reads_percent"] < 15  # 300 reads of 3,000 molecules: a few duplicates
         else:
-            assert sample["observed_percent"] == 0
+            assert sample["read_level_percent"] == 0
     assert truth["offtarget"]["sites"]["OT2"]["expected_call"] == "EDITED"
     assert 0 < truth["offtarget"]["sites"]["OT2"]["treated_edited_percent"] < 10
     again = tmp_path / "again"

@@ -195,6 +195,6 @@ def test_demo_runs_on_a_slurm_cluster(
             if row["assay"] == "on_target"}  # fmt: skip
     for name in samples:
         observed = float(rows[name]["target_engagement_percent"])
-        assert observed == pytest.approx(TRUTH["samples"][name]["observed_percent"], abs=1.0), name
+        assert observed == pytest.approx(TRUTH["samples"][name]["read_level_percent"], abs=1.0), name
         summary = json.loads((cluster / "results" / "ontarget" / name / "summary.json").read_text(encoding="utf-8"))
         assert summary["base_editing"]["target"]["engagement"]["percent"] == pytest.approx(observed, abs=0.01)

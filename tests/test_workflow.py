@@ -111,7 +111,7 @@ def test_demo_outputs_and_logs(demo_run: Path) -> None:
 @needs_snakemake
 @pytest.mark.slow
 def test_demo_target_conversion_matches_truth(demo_run: Path) -> None:
-    expected = {name: TRUTH["samples"][name]["observed_percent"] for name in ONTARGET_SAMPLES}
+    expected = {name: TRUTH["samples"][name]["read_level_percent"] for name in ONTARGET_SAMPLES}
     for name, percent in expected.items():
         summary = json.loads((demo_run / "results" / "ontarget" / name / "summary.json").read_text(encoding="utf-8"))
         observed = summary["base_editing"]["target"]["engagement"]["percent"]

@@ -121,9 +121,9 @@ def _read_level(design_id: str, truth: dict[str, Any]) -> dict[str, Any]:
     if design_id == "A":
         converted = truth["base_editing"]["target_converted_reads"] if "base_editing" in truth else 0
         figures["target_converted_reads"] = converted
-        figures["observed_percent"] = round(100 * converted / n, 4)
+        figures["read_level_percent"] = round(100 * converted / n, 4)
     else:
-        figures["observed_percent"] = round(100 * indels / n, 4)
+        figures["read_level_percent"] = round(100 * indels / n, 4)
     figures["duplicate_reads_percent"] = round(truth["template_molecules"]["duplicate_reads_percent"], 4)
     return figures
 
