@@ -537,15 +537,17 @@ def simulate(*, out: Path, prefix: str, **options: Any) -> None:
 
     The truth JSON's quantify_options are the `editcheck quantify` options that analyse the reads.
     """
+    import shlex
+
     from editcheck.simulate.command import ReadRequest, simulate_reads
 
     check_file_name(prefix, "--prefix")
     request = ReadRequest(**options)
     with output_folder(out) as staging:
         truth = simulate_reads(request, staging, prefix)
-    logger.info("wrote %d %s to %s; analyse with: editcheck quantify --r1 %s_R1.fastq.gz%s %s", request.n_reads,
+    logger.info("wrote %d %s to %s; in that folder, analyse them with: editcheck quantify --r1 %s_R1.fastq.gz%s %s", request.n_reads,
                 "pairs" if request.paired else "reads", out, prefix, f" --r2 {prefix}_R2.fastq.gz" if request.paired else "",
-                " ".join(truth["quantify_options"]))  # fmt: skip
+                shlex.join(truth["quantify_options"]))  # fmt: skip
 
 
 @main.command("simulate-study")
