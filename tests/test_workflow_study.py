@@ -207,14 +207,12 @@ def test_a_bad_study_sheet_stops_the_workflow_with_one_line(tmp_path: Path, shee
 @needs_snakemake
 def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
     """config/config.yaml (the demo study) as README runs it: its sheets' relative paths resolve; every sample
-    of both designs is quantified, product A gets its panel, each design its report."""
+    of both designs is quantified, product A gets its panel, and the study its report."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     (tmp_path / "test_data").symlink_to(REPO / "test_data")
     result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "config.yaml")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    for design in ("A", "B"):
-        assert f"results/report/{design}/report.html" in result.stdout
-    assert "results/offtarget/A/offtarget_calls.json" in result.stdout
+    assert "report.html" in result.stdout and "results/offtarget/A/offtarget_calls.json" in result.stdout
     assert "results/offtarget/B/" not in result.stdout
     for sample in ("T1", "M1", "P01_1mo_1", "P02_12mo_2", "B_T1", "B_M1"):
         assert f"results/ontarget/{sample}/summary.json" in result.stdout
