@@ -50,6 +50,8 @@ def test_min_base_quality_is_twenty_in_library_cli_and_workflow():
         option = _option(command, "min_base_quality")
         assert option.default == 20 and option.show_default
     config = yaml.safe_load((REPOSITORY / "config" / "config.yaml").read_text())
+    assert config["study"]["min_base_quality"] == config["offtarget"]["min_base_quality"] == 20
+    config = yaml.safe_load((REPOSITORY / "config" / "single_design.yaml").read_text())
     assert config["ontarget"]["min_base_quality"] == config["offtarget"]["min_base_quality"] == 20
     schema = yaml.safe_load((REPOSITORY / "workflows" / "schemas" / "config.schema.yaml").read_text())
     for section in ("ontarget", "offtarget"):

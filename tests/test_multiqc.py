@@ -18,7 +18,7 @@ from editcheck.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "test_data" / "demo"
-GUIDE = "CTGCAGACTCGCGTTCGTCA"
+GUIDE = "GCTAACAACTAAAACGTAAC"  # product A of the demo study
 CONTROL = "#M1"  # a name MultiQC would take for a comment line unless the writer guards it
 
 
@@ -32,7 +32,7 @@ def report_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's on-target samples T1 and M1 and its off-target panel, quantified and reported."""
     folder = tmp_path_factory.mktemp("multiqc")
     for sample, name in (("T1", "T1"), ("M1", CONTROL)):
-        _cli("quantify", "--r1", DEMO / "ontarget" / f"{sample}.fastq.gz", "-a", DEMO / "ontarget" / "amplicon.fa",
+        _cli("quantify", "--r1", DEMO / "ontarget" / f"{sample}.fastq.gz", "-a", DEMO / "designs" / "A.fa",
              "-g", GUIDE, "--base-editor", "ABE", "--editing-window", "4-8", "--target-protospacer-position", 5,
              "--sample", name, "-t", 1, "-o", folder / sample)  # fmt: skip
     with open(REPO / "config" / "panel_samples.tsv", encoding="utf-8", newline="") as handle:
@@ -90,7 +90,7 @@ def test_multiqc_shows_the_editcheck_sections_with_the_result_numbers(report_fol
     for sample, name in (("T1", "T1"), ("M1", CONTROL)):
         summary = json.loads((report_folder / sample / "summary.json").read_text())
         row, reads = table[name], summary["reads"]
-        assert row["reads"] == reads["input"] == 1500 and row["classified"] == reads["classified"]
+        assert row["reads"] == reads["input"] == 2000 and row["classified"] == reads["classified"]
         assert row["aligned_percent"] == pytest.approx(100 * reads["aligned"] / reads["input"], rel=1e-5)
         for column, key in (("edited_percent", "percent"), ("edited_ci95_low", "ci95_low"), ("edited_ci95_high", "ci95_high")):
             assert row[column] == pytest.approx(summary["edited"][key], rel=1e-5, abs=1e-9), column
@@ -102,7 +102,8 @@ def test_multiqc_shows_the_editcheck_sections_with_the_result_numbers(report_fol
         assert fates["edited"] == summary["edited"]["reads"]
         assert fates["unedited"] == reads["classified"] - summary["edited"]["reads"]
         assert fates["editable_base_masked"] == reads["editable_base_masked"]
-    assert table["T1"]["target_engagement_percent"] == pytest.approx(44.2809, abs=1e-4)  # the demo's known result
+    # The demo's known result (its truth: 40.9% of T1's reads carry the target conversion).
+    assert table["T1"]["target_engagement_percent"] == pytest.approx(40.9778, abs=1e-4)
 
     calls = json.loads((report_folder / "panel" / "offtarget_calls.json").read_text())["sites"]
     sites = data["multiqc_editcheck_offtarget_table"]
@@ -129,4 +130,4 @@ def test_without_a_target_base_the_table_has_no_target_columns(report_folder: Pa
     lines = [line for line in (tmp_path / SUMMARY_NAME).read_text().splitlines() if not line.startswith("#")]
     assert lines[0].split("\t") == ["Sample", "amplicon", "reads", "aligned_percent", "classified", "edited_percent",
                                     "edited_ci95_low", "edited_ci95_high"]  # fmt: skip
-    assert lines[1].split("\t")[:3] == ["T1", "demo_ABE_site", "1500"]
+    assert lines[1].split("\t")[:3] == ["T1", "product_A", "2000"]

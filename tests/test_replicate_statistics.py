@@ -283,8 +283,8 @@ def test_quantify_records_the_input_amount(tmp_path):
     from editcheck.cli import main
 
     root = Path(__file__).resolve().parents[1]
-    base = ["--r1", str(root / "test_data/demo/ontarget/T1.fastq.gz"), "-a", str(root / "test_data/demo/ontarget/amplicon.fa"),
-            "-g", "CTGCAGACTCGCGTTCGTCA", "--base-editor", "ABE", "--target-protospacer-position", "5", "-t", "1"]  # fmt: skip
+    base = ["--r1", str(root / "test_data/demo/ontarget/T1.fastq.gz"), "-a", str(root / "test_data/demo/designs/A.fa"),
+            "-g", "GCTAACAACTAAAACGTAAC", "--base-editor", "ABE", "--target-protospacer-position", "5", "-t", "1"]  # fmt: skip
     plain = CliRunner().invoke(main, ["quantify", *base, "-o", str(tmp_path / "plain")])
     assert plain.exit_code == 0, plain.output
     capped_run = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--sample", "T1capped", "-o", str(tmp_path / "capped")])

@@ -1,4 +1,6 @@
-"""The Snakemake workflow on the bundled demo: end to end, lint, SLURM dry run, sheet errors, demo data.
+"""The Snakemake workflow on the bundled demo's one-design config (config/single_design.yaml: product A's
+animal samples and its panel): end to end, lint, SLURM dry run, sheet errors, demo data. The demo as a whole
+study (config/config.yaml) is tests/test_demo_study.py.
 
 The workflow runs in a temporary folder (``--directory``) with a config and sheets that use
 absolute paths, so nothing is written into the repository.
@@ -21,6 +23,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "test_data" / "demo"
 TRUTH = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
+SINGLE_DESIGN = REPO / "config" / "single_design.yaml"
+#: The samples of the one-design sample sheet (product A in the animal model).
+ONTARGET_SAMPLES = ("T1", "T2", "T3", "M1")
 BIN = Path(sys.executable).parent
 RULES = ("quantify_ontarget", "offtarget_panel", "build_report", "export_package")
 
@@ -67,7 +72,7 @@ def make_workdir(folder: Path, *, offtarget: bool = True) -> Path:
     import yaml
 
     folder.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load(SINGLE_DESIGN.read_text(encoding="utf-8"))
     config["ontarget"]["samples"] = str(absolute_sheet(REPO / "config" / "samples.tsv", folder / "samples.tsv"))
     config["ontarget"]["amplicon"] = str(REPO / config["ontarget"]["amplicon"])
     if offtarget:
@@ -93,7 +98,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @needs_snakemake
 @pytest.mark.slow
 def test_demo_outputs_and_logs(demo_run: Path) -> None:
-    for name in TRUTH["ontarget"]["samples"]:
+    for name in ONTARGET_SAMPLES:
         for table in ("summary.json", "summary.tsv", "alleles.tsv", "positions.tsv", "base_editing.tsv"):
             assert (demo_run / "results" / "ontarget" / name / table).stat().st_size > 0
         assert (demo_run / "results" / "logs" / "quantify_ontarget" / f"{name}.log").exists()
@@ -113,7 +118,7 @@ def test_demo_ends_with_the_shareable_package(demo_run: Path) -> None:
 
     package = demo_run / "results" / "package"
     manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["parameters"]["results"] == ["report", *(f"results/{name}" for name in sorted(TRUTH["ontarget"]["samples"])), "results/offtarget"]
+    assert manifest["parameters"]["results"] == ["report", *(f"results/{name}" for name in sorted(ONTARGET_SAMPLES)), "results/offtarget"]
     sheets = {entry["path"]: entry["sha256"] for entry in manifest["inputs"] if entry["kind"] == "sheet"}
     for name in ("samples.tsv", "panel_samples.tsv", "sites.tsv"):
         assert sheets[name] == hashlib.sha256((demo_run / name).read_bytes()).hexdigest(), name
@@ -129,7 +134,7 @@ def test_demo_ends_with_the_shareable_package(demo_run: Path) -> None:
 @needs_snakemake
 @pytest.mark.slow
 def test_demo_target_conversion_matches_truth(demo_run: Path) -> None:
-    expected = {name: sample["target_conversion_percent"] for name, sample in TRUTH["ontarget"]["samples"].items()}
+    expected = {name: TRUTH["samples"][name]["read_level_percent"] for name in ONTARGET_SAMPLES}
     for name, percent in expected.items():
         summary = json.loads((demo_run / "results" / "ontarget" / name / "summary.json").read_text(encoding="utf-8"))
         observed = summary["base_editing"]["target"]["engagement"]["percent"]
@@ -229,16 +234,21 @@ def test_demo_data_is_reproducible(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr
-    for path in sorted(DEMO.rglob("*.fastq.gz")):
+    committed = sorted(DEMO.rglob("*.fastq.gz"))
+    assert len(committed) == 26
+    assert sorted(path.relative_to(tmp_path / "demo") for path in (tmp_path / "demo").rglob("*.fastq.gz")) == [
+        path.relative_to(DEMO) for path in committed
+    ]
+    for path in committed:
         fresh = tmp_path / "demo" / path.relative_to(DEMO)
         assert gzip.decompress(fresh.read_bytes()) == gzip.decompress(path.read_bytes()), path.name
-    for name in ("truth.json", "ontarget/amplicon.fa"):
+    for name in ("truth.json", "designs/A.fa", "designs/B.fa"):
         assert (tmp_path / "demo" / name).read_text() == (DEMO / name).read_text(), name
-    for name in ("samples.tsv", "panel_samples.tsv", "sites.tsv"):
+    for name in ("samples.tsv", "panel_samples.tsv", "sites.tsv", "designs.tsv", "study_samples.tsv"):
         fresh = (tmp_path / "config" / name).read_text().replace("../demo/", "../test_data/demo/")
         assert fresh == (REPO / "config" / name).read_text(), name
     sizes = sum(path.stat().st_size for path in DEMO.rglob("*") if path.is_file())
-    assert sizes < 3_000_000
+    assert sizes < 6_000_000
 
 
 @needs_snakemake

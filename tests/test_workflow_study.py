@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import editcheck
 from editcheck import simulate
@@ -216,13 +217,39 @@ def test_a_bad_study_sheet_stops_the_workflow_with_one_line(tmp_path: Path, shee
 
 @needs_snakemake
 def test_the_bundled_demo_study_config_plans_its_jobs(tmp_path: Path) -> None:
-    """config/study/ (the demo as a one-design study) as documented: its sheets' relative paths resolve, and the
-    demo's one-design settings that Snakemake merges in from config/config.yaml are set aside with a note."""
+    """config/config.yaml (the demo study) as README runs it: its sheets' relative paths resolve; every sample
+    of both designs is quantified, product A gets its panel, and the study its report."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     (tmp_path / "test_data").symlink_to(REPO / "test_data")
-    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "study" / "config.yaml")
+    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "config.yaml")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert "results/report/report.html" in result.stdout and "results/offtarget/ABE1/offtarget_calls.json" in result.stdout
-    for sample in ("T1", "T2", "T3", "M1"):
+    assert "report.html" in result.stdout and "results/offtarget/A/offtarget_calls.json" in result.stdout
+    assert "results/offtarget/B/" not in result.stdout
+    for sample in ("T1", "M1", "P01_1mo_1", "P02_12mo_2", "B_T1", "B_M1"):
         assert f"results/ontarget/{sample}/summary.json" in result.stdout
-    assert "ignoring ontarget, offtarget.sites, offtarget.samples of the config" in result.stderr
+
+
+@needs_snakemake
+def test_the_single_design_config_sets_the_demo_study_aside(tmp_path: Path) -> None:
+    """config/single_design.yaml, given with --configfile from the repository root: Snakemake merges the study of
+    config/config.yaml under it; the one-design run wins (study: null). A config giving both is refused."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    (tmp_path / "test_data").symlink_to(REPO / "test_data")
+    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "config" / "single_design.yaml")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "results/report/report.html" in result.stdout and "results/offtarget/offtarget_calls.json" in result.stdout
+    assert "P01_1mo_1" not in result.stdout and "results/report/A/" not in result.stdout
+    both = yaml.safe_load((tmp_path / "config" / "single_design.yaml").read_text(encoding="utf-8"))
+    both["study"] = {"designs": "config/designs.tsv", "samples": "config/study_samples.tsv"}
+    (tmp_path / "both.yaml").write_text(yaml.safe_dump(both), encoding="utf-8")
+    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "both.yaml")
+    assert result.returncode != 0
+    assert "config: give study (a whole study) or ontarget (one design), not both" in result.stdout + result.stderr
+    without = yaml.safe_load((tmp_path / "config" / "single_design.yaml").read_text(encoding="utf-8"))
+    del without["study"], without["offtarget"]  # a one-design config of before: its ontarget wins, with a note
+
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(without), encoding="utf-8")
+    result = run_snakemake(tmp_path, "--dry-run", configfile=tmp_path / "old.yaml")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "a one-design run (ontarget); ignoring the study of config/config.yaml" in result.stderr
+    assert "results/report/report.html" in result.stdout and "offtarget_panel" not in result.stdout

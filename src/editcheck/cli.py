@@ -556,30 +556,59 @@ def export(results: tuple[Path, ...], sheets: tuple[Path, ...], with_bam_vcf: bo
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed for reads.")
 @click.option("--design-seed", default=2024, show_default=True, type=int, help="Random seed for the amplicon design.")
 @click.option("--no-donor", is_flag=True, help="Simulate without HDR reads.")
+@click.option("--base-editor", default=None, type=click.Choice(["ABE", "CBE"]), help="Base-editor reads (A>G or C>T on the guide strand) instead of nuclease/HDR reads.")
+@click.option("--target-position", default=None, type=click.IntRange(1, 20), help="Base editor: protospacer position of the target base (1 = PAM-distal) [5 ABE, 6 CBE].")
+@click.option("--editing-window", default="4-8", show_default=True, help="Base editor: editing window, protospacer positions.")
+@click.option("--target-rate", default=0.42, show_default=True, type=float, help="Base editor: intended (target base) conversion rate of the reads without an indel.")
+@click.option("--bystander-rate", default=0.3, show_default=True, type=float, help="Base editor: conversion rate of every other editable base in the window.")
+@click.option("--indel-rate", default=0.04, show_default=True, type=float, help="Base or prime editor: share of reads with an indel at the nick.")
+@click.option("--prime-edit", default=None, type=click.Choice(["substitution", "insertion", "deletion"]), help="Prime-editor reads: the pegRNA writes a 1-bp transversion, a 3-bp insertion or a 3-bp deletion 3' of the nick.")
+@click.option("--prime-edit-rate", default=0.4, show_default=True, type=float, help="Prime editor: share of reads with the intended edit.")
+@click.option("--template-molecules", default=0, show_default=True, type=click.IntRange(0), help="Template molecules behind the reads (PCR duplicates of few molecules); 0 = every read its own molecule.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @click.option("--prefix", default="sim", show_default=True, help="File name prefix.")
 @_reports_errors
-def simulate(n_reads: int, paired: bool, read_length: int | None, error_rate: float, seed: int, design_seed: int,
-             no_donor: bool, out: Path, prefix: str) -> None:  # fmt: skip
-    """Write simulated amplicon reads with known truth (FASTQ.gz, amplicon FASTA, truth JSON)."""
-    from editcheck import simulate as simulation
-    from editcheck.outputs import atomic_output
+def simulate(*, out: Path, prefix: str, **options: Any) -> None:
+    """Write simulated amplicon reads with known truth (FASTQ.gz, amplicon FASTA, truth JSON).
+
+    The truth JSON's quantify_options are the `editcheck quantify` options that analyse the reads.
+    """
+    import shlex
+
+    from editcheck.simulate.command import ReadRequest, simulate_reads
 
     check_file_name(prefix, "--prefix")
-    design = simulation.random_design(seed=design_seed, with_donor=not no_donor)
+    request = ReadRequest(**options)
     with output_folder(out) as staging:
-        r1 = staging / f"{prefix}_R1.fastq.gz"
-        r2 = staging / f"{prefix}_R2.fastq.gz" if paired else None
-        length = read_length or (150 if paired else 250)
-        simulation.simulate(design, n_reads, r1, r2, error_rate=error_rate, read_length=length, seed=seed,
-                            truth_path=staging / f"{prefix}.truth.json")  # fmt: skip
-        with atomic_output(staging / f"{prefix}.amplicon.fa") as handle:
-            handle.write(f">{prefix}_amplicon\n{design.amplicon}\n")
-        if design.donor_amplicon:
-            with atomic_output(staging / f"{prefix}.hdr_amplicon.fa") as handle:
-                handle.write(f">{prefix}_hdr_amplicon\n{design.donor_amplicon}\n")
-    logger.info("wrote %d %s to %s (guide %s)", n_reads, "pairs" if paired else "reads", out, design.guide)
+        truth = simulate_reads(request, staging, prefix)
+    logger.info("wrote %d %s to %s; in that folder, analyse them with: editcheck quantify --r1 %s_R1.fastq.gz%s %s", request.n_reads,
+                "pairs" if request.paired else "reads", out, prefix, f" --r2 {prefix}_R2.fastq.gz" if request.paired else "",
+                shlex.join(truth["quantify_options"]))  # fmt: skip
 
+
+@main.command("simulate-study")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed of the designs, the biology and the reads.")
+@click.option("--reads", "n_reads", default=2000, show_default=True, type=click.IntRange(200, 10**6), help="Reads per on-target sample (per site in the panel samples).")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
+@_reports_errors
+def simulate_study(seed: int, n_reads: int, out: Path) -> None:
+    """Write a small simulated study with its truth: designs.tsv, samples.tsv, sites.tsv, reads and truth.json.
+
+    Two products (A: an adenine base editor with a target base; B: a nuclease), an animal model with three
+    replicates, two patients' biopsies at three time points (one declining, one stable), mocks and pre-dose
+    biopsies, and product A's 5-site off-target panel with one site truly edited at a low level. Noise as in
+    real runs: between-replicate variation (logit-normal), PCR duplicates of few template molecules,
+    sequencing errors. Run it with the workflow, from the folder holding DIR: a config.yaml saying
+    `study: {designs: DIR/designs.tsv, samples: DIR/samples.tsv}` and `snakemake --snakefile
+    <editcheck>/Snakefile --configfile config.yaml --cores 2`; or one sample with `editcheck quantify
+    --design-sheet DIR/designs.tsv --design A --r1 DIR/ontarget/T1.fastq.gz -o T1`.
+    """
+    from editcheck.simulate.study import StudySpec
+    from editcheck.simulate.study import simulate_study as write_study
+
+    with output_folder(out) as staging:
+        truth = write_study(staging, StudySpec(seed=seed, reads=n_reads))
+    logger.info("wrote a study of %d samples (%d designs) to %s", len(truth["samples"]), len(truth["designs"]), out)
 
 
 @main.command()

@@ -16,6 +16,21 @@ from snakemake.utils import validate
 if "offtarget" in config and config["offtarget"] is None:
     # `offtarget: null` (documented: no panel) - the schema's defaults cannot be filled into null.
     del config["offtarget"]
+if "study" in config and config["study"] is None:
+    # `study: null` (config/single_design.yaml): a one-design run.
+    del config["study"]
+if "study" in config and "ontarget" in config:
+    # Started from the repository root with --configfile, Snakemake merges the demo's config/config.yaml (a
+    # study) under the given config: the block the command line gives wins; both from it is an error.
+    given = workflow.config_settings.overwrite_config or {}
+    if "ontarget" in given and given.get("study") is None:
+        print("editcheck workflow: a one-design run (ontarget); ignoring the study of config/config.yaml, merged "
+              "under --configfile", file=sys.stderr)  # fmt: skip
+        del config["study"]
+        if "offtarget" not in given:  # the study's panel settings, without sites: no panel for this design
+            config.pop("offtarget", None)
+    elif "study" not in given or "ontarget" in given:
+        raise WorkflowError("config: give study (a whole study) or ontarget (one design), not both")
 if "study" in config:
     # A study's designs and samples come from its sheets. Started from the repository root with
     # --configfile, Snakemake merges the demo's config/config.yaml under the study's config (and jobs of

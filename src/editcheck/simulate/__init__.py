@@ -5,8 +5,9 @@ substitution, HDR and, optionally, large deletions and base-editor conversions),
 numbers of reads to each class, and writes FASTQ reads with substitution-only sequencing errors
 whose qualities are low, so a Q<20 mask removes nearly all of them.  The truth (alleles, their
 events and read counts) is returned and optionally written as JSON.  Optional extras: UMIs with
-PCR duplicates (``simulate(umi_length=...)``) and pooled amplicons (``random_pool`` and
-``simulate_pool``).  Same design, parameters and seed give byte-identical files in the same
+PCR duplicates (``simulate(umi_length=...)``), PCR copies of few template molecules without UMIs
+(``simulate(template_molecules=...)``), prime edits (``simulate(prime_editor=...)``), pooled amplicons
+(``random_pool`` and ``simulate_pool``) and whole studies (``simulate.study``).  Same design, parameters and seed give byte-identical files in the same
 environment; runs that use none of the extras are byte-identical to earlier versions.
 
 The simulator is the test oracle of editcheck, so it keeps its own, deliberately independent
@@ -25,6 +26,10 @@ The public API is the names below, imported from ``editcheck.simulate``; the mod
 * ``molecules`` -- UMIs and PCR duplicates;
 * ``truth`` -- the truth document;
 * ``amplicon`` and ``pool`` -- the entry points ``simulate`` and ``simulate_pool``;
+* ``prime`` -- a prime edit, its allele and the pegRNA that writes it;
+* ``study`` -- ``simulate_study``: a small study with its sheets and truth (``editcheck simulate-study``,
+  the bundled demo);
+* ``command`` -- what ``editcheck simulate`` writes (nuclease/HDR, base-editor or prime-editor reads);
 * ``parameters`` and ``primitives`` -- parameter checks and the independent sequence primitives.
 """
 

@@ -206,12 +206,25 @@ def _draw_large_deletions(design: SimulationDesign, pool_size: int, rng: np.rand
 
 
 def draw_pools(
-    design: SimulationDesign, mix: OutcomeMix, pool_size: int, rng: np.random.Generator
+    design: SimulationDesign,
+    mix: OutcomeMix,
+    pool_size: int,
+    rng: np.random.Generator,
+    prime_edited: tuple[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, list[Allele]]:
-    """Allele pools of every class (the base-edit pool is filled later, from the drawn conversions)."""
+    """Allele pools of every class (the base-edit pool is filled later, from the drawn conversions).
+
+    ``prime_edited`` (sequence, events) is the one allele of the ``prime_edit`` class; it draws nothing
+    from ``rng``, and an allele of another pool identical to it is an error (its class would be ambiguous).
+    """
     pools = _draw_alleles(design, pool_size, rng)
     if mix.large_deletion > 0:
         pools["large_deletion"] = _draw_large_deletions(design, pool_size, rng)
+    if mix.prime_edit > 0 and prime_edited is not None:
+        sequence, events = prime_edited
+        if any(allele.sequence == sequence for pool in pools.values() for allele in pool):
+            raise ParameterError("the prime edit recreates an allele of another outcome class; choose another edit")
+        pools["prime_edit"] = [Allele("pe", "prime_edit", sequence, events, size=0)]
     return pools
 
 

@@ -12,13 +12,20 @@ from typing import Any
 
 import numpy as np
 
+from editcheck.errors import ParameterError
 from editcheck.outputs import write_json
 from editcheck.simulate.alleles import Allele, assign_units, check_pools, draw_pools
 from editcheck.simulate.designs import SimulationDesign, design_truth
 from editcheck.simulate.fastq import ReadNames, output_paths, read_templates, write_reads
-from editcheck.simulate.molecules import molecule_sizes, molecule_truth, shuffled_molecule_reads
+from editcheck.simulate.molecules import (
+    molecule_sizes,
+    molecule_truth,
+    pcr_reads_per_molecule,
+    shuffled_molecule_reads,
+)
 from editcheck.simulate.outcomes import BaseEditorSpec, OutcomeMix, exact_counts, resolve_mix
 from editcheck.simulate.parameters import check_read_parameters, check_umi_parameters
+from editcheck.simulate.prime import PrimeEdit, PrimeEditSpec, prime_edit, prime_edit_truth
 from editcheck.simulate.truth import allele_truth, outcome_truth
 
 
@@ -31,6 +38,34 @@ def _shuffled_reads(alleles: list[Allele], units: np.ndarray, rng: np.random.Gen
         return [b"@sim%07d:%s" % (begin + k, ids[a]) for k, a in enumerate(chunk.tolist())]
 
     return assignment, names
+
+
+def _prime_edit(design: SimulationDesign, mix: OutcomeMix, spec: PrimeEditSpec | None) -> PrimeEdit | None:
+    """The prime edit of the run; a prime_edit share without a spec (or a spec without one) is an error."""
+    if mix.prime_edit > 0 and spec is None:
+        raise ParameterError("the outcome mix has a prime_edit fraction but no prime_editor was given")
+    if spec is not None and mix.prime_edit == 0:
+        raise ParameterError("a prime_editor was given but the outcome mix has no prime_edit fraction")
+    return prime_edit(design, spec) if spec is not None else None
+
+
+def _bottleneck_truth(
+    alleles: list[Allele], units: np.ndarray, per_molecule: np.ndarray, counts: dict[str, int], cycles: int
+) -> dict[str, Any]:
+    """The molecules behind the reads of a bottlenecked run: how many, how many were read, per class."""
+    sequenced = per_molecule > 0
+    read_classes: dict[str, int] = dict.fromkeys(counts, 0)
+    for unit in units[sequenced].tolist():
+        read_classes[alleles[unit].cls] += 1
+    reads = int(per_molecule.sum())
+    return {
+        "n": int(units.size),
+        "sequenced": int(sequenced.sum()),
+        "pcr_cycles": cycles,
+        "duplicate_reads_percent": 100 * (1 - int(sequenced.sum()) / reads) if reads else 0.0,
+        "class_counts": counts,
+        "sequenced_class_counts": read_classes,
+    }
 
 
 def simulate(
@@ -48,6 +83,9 @@ def simulate(
     base_editor: BaseEditorSpec | None = None,
     umi_length: int = 0,
     reads_per_molecule: float = 0,
+    prime_editor: PrimeEditSpec | None = None,
+    template_molecules: int = 0,
+    pcr_cycles: int = 12,
 ) -> dict[str, Any]:
     """Write simulated reads (single-end, or paired-end when ``out_r2`` is given) and return the truth.
 
@@ -64,20 +102,43 @@ def simulate(
     random UMI and yielding max(1, Poisson(``reads_per_molecule``)) reads (PCR duplicates with
     independent sequencing errors; the last molecule is trimmed so there are exactly ``n_reads``
     reads, shuffled).  Names become ``sim{i:07d}:{allele_id}_{UMI}``.
+
+    ``prime_editor`` (see ``editcheck.simulate.prime``) gives the reads of the mix's ``prime_edit``
+    share its one intended allele (the mix defaults to 40% prime-edited, 60% unmodified); the truth's
+    ``prime_editing`` names the pegRNA spacer and extension that write it.
+
+    ``template_molecules > 0`` (without UMIs) is a molecule bottleneck: each of that many template molecules
+    draws its outcome class from the mix (a multinomial draw, not exact counts), each is amplified by PCR over ``pcr_cycles`` cycles with its own efficiency, and
+    the reads are drawn from the copies (``pcr_reads_per_molecule``), so read counts are PCR duplicates
+    of few molecules; the truth's counts are of reads, its ``template_molecules`` section of molecules.
     """
     check_read_parameters(n_reads, read_length, error_rate, alleles_per_class)
     check_umi_parameters(umi_length, reads_per_molecule)
+    if template_molecules and umi_length:
+        raise ParameterError("template_molecules and umi_length are two ways of making molecules; give one")
+    if mix is None and prime_editor is not None:
+        mix = OutcomeMix(unmodified=0.6, deletion=0.0, insertion=0.0, substitution=0.0, hdr=0.0, prime_edit=0.4)
     mix, sites = resolve_mix(design, mix, base_editor)
+    edit = _prime_edit(design, mix, prime_editor)
     paths = output_paths(out_r1, out_r2)
     paired = len(paths) == 2
 
     rng = np.random.default_rng(seed)
-    pools = draw_pools(design, mix, alleles_per_class, rng)
+    prime_allele = (edit.edited_amplicon, edit.events) if edit is not None else None
+    pools = draw_pools(design, mix, alleles_per_class, rng, prime_allele)
     sizes = molecule_sizes(n_reads, float(reads_per_molecule), rng) if umi_length else None
-    counts = exact_counts(n_reads if sizes is None else int(sizes.size), mix.fractions())
+    if template_molecules:  # each molecule's outcome is drawn once: the bottleneck samples the mix
+        fractions = mix.fractions()
+        shares = np.array(list(fractions.values()))
+        counts = dict(zip(fractions, (int(v) for v in rng.multinomial(template_molecules, shares / shares.sum())), strict=True))
+    else:
+        counts = exact_counts(n_reads if sizes is None else int(sizes.size), mix.fractions())
     check_pools(pools, counts)
     alleles, units = assign_units(design, pools, counts, rng, sites)
-    if sizes is None:
+    if template_molecules:
+        per_molecule = pcr_reads_per_molecule(template_molecules, n_reads, pcr_cycles, rng)
+        assignment, names = _shuffled_reads(alleles, np.repeat(units, per_molecule), rng)
+    elif sizes is None:
         assignment, names = _shuffled_reads(alleles, units, rng)
     else:
         assignment, names = shuffled_molecule_reads(alleles, units, sizes, umi_length, rng)
@@ -99,6 +160,10 @@ def simulate(
         "mix": mix.fractions(),
         **outcome_truth(design, mix, alleles, sites),
     }
+    if edit is not None:
+        truth["prime_editing"] = prime_edit_truth(edit, sum(a.reads for a in alleles if a.cls == "prime_edit"))
+    if template_molecules:
+        truth["template_molecules"] = _bottleneck_truth(alleles, units, per_molecule, counts, pcr_cycles)
     molecules: list[int] | None = None
     if sizes is not None:
         truth["molecules"], molecules = molecule_truth(

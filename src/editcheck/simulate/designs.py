@@ -69,21 +69,30 @@ def to_amplicon(design: SimulationDesign, position: int) -> int:
 
 
 def random_design(
-    seed: int = 2024, length: int = 250, guide_start: int = 105, with_donor: bool = True
+    seed: int = 2024,
+    length: int = 250,
+    guide_start: int = 105,
+    with_donor: bool = True,
+    editable: dict[int, str] | None = None,
 ) -> SimulationDesign:
     """A random amplicon with a forward 20-nt protospacer at ``guide_start`` (0-based) and an NGG PAM.
 
-    Protospacer positions 5 and 7 (1-based) are 'A' (base-editor targets).  The donor amplicon
+    Protospacer positions 5 and 7 (1-based) are 'A' (base-editor targets); ``editable`` (1-based
+    protospacer position -> base, e.g. ``{6: "C", 4: "C"}`` for a cytosine base editor) sets other
+    bases instead, from the same random draws.  The donor amplicon
     carries the PAM's second G -> C plus SNVs at protospacer positions 13 and 15 (5 and 3 nt
     5' of the cut): three substitutions, all within 10 bp of the cut.
     """
     if guide_start < 0 or guide_start + 23 > length:
         raise ParameterError(f"guide_start {guide_start} leaves no room for a 20-nt guide and PAM in {length} bp")
+    fixed = {5: "A", 7: "A"} if editable is None else dict(editable)
+    if any(not 1 <= position <= 20 or base not in BASES for position, base in fixed.items()):
+        raise ParameterError(f"editable bases must map protospacer positions 1-20 to A/C/G/T, got {fixed!r}")
     rng = np.random.default_rng(seed)
     for _ in range(1000):
         bases = list("".join(rng.choice(list(BASES), size=length)))
-        bases[guide_start + 4] = "A"
-        bases[guide_start + 6] = "A"
+        for position, base in fixed.items():
+            bases[guide_start + position - 1] = base
         bases[guide_start + 21] = "G"
         bases[guide_start + 22] = "G"
         amplicon = "".join(bases)

@@ -104,3 +104,25 @@ def molecule_truth(
     if sites is not None:
         truth["base_editing"] = base_editing_counts(alleles, molecules, sites)
     return truth, molecules
+
+
+def pcr_reads_per_molecule(
+    n_molecules: int, n_reads: int, cycles: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Reads of each of ``n_molecules`` template molecules after PCR (no UMIs): a molecule bottleneck.
+
+    Each molecule is amplified for ``cycles`` cycles with its own efficiency e ~ Beta(16, 4) (copies
+    grow by Binomial(copies, e) per cycle: branching, so early luck is amplified: jackpots), then the
+    ``n_reads`` reads are a multinomial draw over all copies. Molecules with no read are not sequenced;
+    with reads near or above the molecules, read counts vary far more than binomial(reads, p).
+    """
+    if isinstance(n_molecules, bool) or not isinstance(n_molecules, int) or n_molecules < 1:
+        raise ParameterError(f"template_molecules must be a positive integer, got {n_molecules!r}")
+    if isinstance(cycles, bool) or not isinstance(cycles, int) or not 1 <= cycles <= 30:
+        raise ParameterError(f"pcr_cycles must be an integer in 1-30, got {cycles!r}")
+    efficiency = rng.beta(16.0, 4.0, size=n_molecules)
+    copies = np.ones(n_molecules, dtype=np.int64)
+    for _ in range(cycles):
+        copies += rng.binomial(copies, efficiency)
+    reads: np.ndarray = rng.multinomial(n_reads, copies / copies.sum()).astype(np.int64)
+    return reads

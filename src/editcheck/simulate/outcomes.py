@@ -14,7 +14,7 @@ from editcheck.simulate.designs import SimulationDesign, to_amplicon
 from editcheck.simulate.primitives import BASES, complement
 
 CLASSES = ("unmodified", "deletion", "insertion", "substitution", "hdr")  # always reported
-EXTRA_CLASSES = ("large_deletion", "base_edit")  # reported only when their fraction is > 0
+EXTRA_CLASSES = ("large_deletion", "base_edit", "prime_edit")  # reported only when their fraction is > 0
 ALL_CLASSES = CLASSES + EXTRA_CLASSES
 INDEL_CLASSES = ("deletion", "insertion", "large_deletion")
 BASE_EDIT_CLASSES = ("intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel")
@@ -24,8 +24,9 @@ BASE_EDIT_CLASSES = ("intended_only", "intended_and_bystander", "bystander_only"
 class OutcomeMix:
     """Fractions of reads per outcome class; they must be non-negative and sum to 1.
 
-    ``large_deletion`` (50-150 bp across the cut) and ``base_edit`` (reads exposed to the base
-    editor, see ``BaseEditorSpec``) default to 0, which leaves the classic five-class mix unchanged.
+    ``large_deletion`` (50-150 bp across the cut), ``base_edit`` (reads exposed to the base
+    editor, see ``BaseEditorSpec``) and ``prime_edit`` (reads carrying the intended prime edit, see
+    ``editcheck.simulate.prime``) default to 0, which leaves the classic five-class mix unchanged.
     """
 
     unmodified: float = 0.55
@@ -35,6 +36,7 @@ class OutcomeMix:
     hdr: float = 0.08
     large_deletion: float = 0.0
     base_edit: float = 0.0
+    prime_edit: float = 0.0
 
     def __post_init__(self) -> None:
         values = [getattr(self, item.name) for item in fields(self)]
@@ -46,8 +48,8 @@ class OutcomeMix:
     def fractions(self) -> dict[str, float]:
         """The fractions keyed by class name, in the fixed class order.
 
-        The five classic classes are always present; ``large_deletion`` and ``base_edit`` only
-        when non-zero (so truth files of classic mixes keep their former keys).
+        The five classic classes are always present; ``large_deletion``, ``base_edit`` and
+        ``prime_edit`` only when non-zero (so truth files of classic mixes keep their former keys).
         """
         values = {name: float(getattr(self, name)) for name in CLASSES}
         values.update({name: float(getattr(self, name)) for name in EXTRA_CLASSES if getattr(self, name) > 0})

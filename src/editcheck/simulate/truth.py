@@ -22,13 +22,16 @@ def _class_totals(alleles: list[Allele], weights: list[int], classes: list[str])
 
 
 def expected_classification(alleles: list[Allele], weights: list[int], amplicon: str) -> dict[str, int]:
-    """What a classifier should report: base-edit reads without a conversion count as unmodified."""
+    """What a classifier should report: base-edit reads without a conversion count as unmodified; with
+    prime-edited alleles, their reads under ``prime_edit``."""
     result = {"unmodified": 0, "modified": 0, "hdr": 0}
+    if any(allele.cls == "prime_edit" for allele in alleles):
+        result["prime_edit"] = 0
     for allele, weight in zip(alleles, weights, strict=True):
         if allele.cls == "unmodified" or (allele.cls == "base_edit" and allele.sequence == amplicon):
             result["unmodified"] += weight
-        elif allele.cls == "hdr":
-            result["hdr"] += weight
+        elif allele.cls in ("hdr", "prime_edit"):
+            result[allele.cls] += weight
         else:
             result["modified"] += weight
     return result
