@@ -123,6 +123,9 @@ stop() {
     grep -qx slurmctld "$STATE/started" && stop_pid slurmctld "$STATE/slurmctld.pid"
     grep -qx munged "$STATE/started" && stop_pid munged /run/munge/munged.pid
     rm -f "$STATE/started"
+    # Our slurm.conf goes too: with it and no controller, every `scontrol` (the Slurm executor plugin runs one
+    # each time Snakemake starts, also for local runs) waits ~9 s for the controller before giving up.
+    if [[ -f "$CONF" ]] && grep -qF "$MARK" "$CONF"; then rm -f "$CONF"; fi
 }
 
 status() {
