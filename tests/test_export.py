@@ -85,13 +85,21 @@ def test_package_holds_report_tables_schemas_manifest_and_readme(demo: Path, pac
             schemas.check_document(package / name, json.loads(data))
 
 
+def _truth_reads(sample: str) -> int:
+    """Reads of a demo sample by the demo's truth: an on-target sample's reads, a panel sample's reads over its sites."""
+    truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
+    if sample in truth["samples"]:
+        return int(truth["samples"][sample]["reads"])
+    return sum(int(site["reads"]) for site in truth["offtarget"]["samples"][sample]["sites"].values())
+
+
 def test_manifest_lists_inputs_with_their_checksums_and_every_file(demo: Path, package: Path) -> None:
     manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
     inputs = {entry["path"]: entry for entry in manifest["inputs"]}
     for name, folder in (("T1", "ontarget"), ("M1", "ontarget"), ("PT1", "panel"), ("PC2", "panel")):
         digest = hashlib.sha256((DEMO / folder / f"{name}.fastq.gz").read_bytes()).hexdigest()
         assert inputs[f"{name}.fastq.gz"] == {"path": f"{name}.fastq.gz", "kind": "reads", "sha256": digest,
-                                              "reads": 1500 if folder == "ontarget" else 5500}  # fmt: skip
+                                              "reads": _truth_reads(name)}  # fmt: skip
     sheet = hashlib.sha256((demo / "panel_samples.tsv").read_bytes()).hexdigest()
     assert inputs["panel_samples.tsv"] == {"path": "panel_samples.tsv", "kind": "sheet", "sha256": sheet, "reads": None}
     listed = {entry["path"]: entry["sha256"] for entry in manifest["outputs"]}

@@ -27,7 +27,7 @@ from editcheck.validation import VALIDATION_COLUMNS
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "test_data" / "demo"
 SCHEMAS = REPO / "src" / "editcheck" / "schemas"
-GUIDE = "CTGCAGACTCGCGTTCGTCA"
+GUIDE = "GCTAACAACTAAAACGTAAC"  # product A of the demo study
 
 WRITER_COLUMNS = {
     "sample_summary": sample.SUMMARY_COLUMNS,
@@ -124,7 +124,7 @@ def _write_sheet(path: Path, rows: list[dict[str, str]]) -> Path:
 def demo_results(folder: Path) -> dict[str, Path]:
     """Every kind of output of the demo: two quantify folders (reads and VCF written), a pooled folder,
     the off-target panel, the report with conditions, nominate's candidates, study evidence, validate -o."""
-    amplicon = DEMO / "ontarget" / "amplicon.fa"
+    amplicon = DEMO / "designs" / "A.fa"
     for name in ("T1", "M1"):
         _cli("quantify", "--r1", DEMO / "ontarget" / f"{name}.fastq.gz", "-a", amplicon, "-g", GUIDE,
              "--base-editor", "ABE", "--editing-window", "4-8", "--target-protospacer-position", 5, "--write-reads",
