@@ -252,3 +252,22 @@ def test_workflow_option_write_bam_passes_the_flag(tmp_path):
     assert with_bam.returncode == 0, with_bam.stderr[-2000:]
     commands = [line for line in with_bam.stdout.splitlines() if "editcheck quantify" in line]
     assert commands and all("--write-bam" in line for line in commands)
+
+
+def test_export_with_bam_vcf_packages_the_bam(simulated, tmp_path):
+    reads, truth = simulated
+    out = tmp_path / "S1"
+    code, output = _cli("quantify", "--r1", reads, "-a", truth["design"]["amplicon"], *_design_options(truth),
+                        "--write-bam", "-o", out)  # fmt: skip
+    assert code == 0, output
+    plain = tmp_path / "plain"
+    code, output = _cli("export", out, "-o", plain)
+    assert code == 0, output
+    assert not list(plain.rglob("reads.bam*"))
+    package = tmp_path / "package"
+    code, output = _cli("export", out, "--with-bam-vcf", "-o", package)
+    assert code == 0, output
+    for name in ("reads.bam", "reads.bam.bai", "amplicon.fa", "amplicon.fa.fai"):
+        assert (package / "results" / "S1" / name).read_bytes() == (out / name).read_bytes(), name
+    readme = (package / "README.md").read_text(encoding="utf-8")
+    assert "aligned reads as BAM: one record per unique read" in readme
