@@ -131,6 +131,18 @@ def test_bam_holds_every_unique_read_as_called(simulated, tmp_path, external_too
     hdr = [r for r in mapped if r["tags"]["XO"] == "hdr"]
     assert {r["tags"]["XR"] for r in hdr} == {"HDR"} and all(r["cigar"] == f"{len(amplicon)}M" for r in hdr)
 
+    # every placement agrees with its sequence: NM recomputed from SEQ, CIGAR and the amplicon equals the tag
+    with pysam.AlignmentFile(str(bam)) as handle:
+        for segment in handle.fetch(until_eof=True):
+            if segment.is_unmapped:
+                continue
+            read = segment.query_sequence
+            distance = sum(length for code, length in segment.cigartuples if code in (1, 2))
+            distance += sum(
+                1 for q, r in segment.get_aligned_pairs() if q is not None and r is not None and read[q] != amplicon[r]
+            )
+            assert distance == segment.get_tag("NM"), segment.query_name
+
     # a known deletion sits where the simulator put it (within its equivalent positions; exact when unique)
     by_sequence = {sequence: record for record, sequence in zip(records, written)}
     checked = exact = 0
