@@ -4,6 +4,7 @@ it, checked against the simulator's truth, the alleles table, samtools and pysam
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import shutil
 import subprocess
@@ -283,3 +284,19 @@ def test_export_with_bam_vcf_packages_the_bam(simulated, tmp_path):
         assert (package / "results" / "S1" / name).read_bytes() == (out / name).read_bytes(), name
     readme = (package / "README.md").read_text(encoding="utf-8")
     assert "aligned reads as BAM: one record per unique read" in readme
+
+
+def test_umi_consensus_reads_carry_their_reads_and_molecules(tmp_path, external_tool):
+    """With UMIs each record is a molecule consensus: XC its reads, XM its molecules, summing to the run's."""
+    samtools = external_tool("samtools")
+    design = simulate.random_design(seed=2024, with_donor=False)
+    simulate.simulate(design, 1500, tmp_path / "umi.fastq.gz", umi_length=10, reads_per_molecule=4, seed=8)
+    out = tmp_path / "umi"
+    code, output = _cli("quantify", "--r1", tmp_path / "umi.fastq.gz", "-a", design.amplicon, "-g", design.guide,
+                        "--umi", "header", "--umi-length", 10, "--write-bam", "-o", out)  # fmt: skip
+    assert code == 0, output
+    subprocess.run([samtools, "quickcheck", "-v", str(out / "reads.bam")], check=True)
+    _, records = read_bam(out / "reads.bam")
+    molecules = json.loads((out / "summary.json").read_text())["molecules"]
+    assert sum(r["tags"]["XM"] for r in records) == molecules["molecules"] > 0
+    assert sum(r["tags"]["XC"] for r in records) == molecules["reads_in_molecules"]
