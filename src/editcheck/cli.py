@@ -23,9 +23,10 @@ from editcheck.naming import available_cores
 from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
 
 if TYPE_CHECKING:
-    from editcheck.pipeline import AnalysisSettings, SampleResult
+    from editcheck.pipeline import AnalysisSettings
     from editcheck.reads.alignments import GenomeSite
     from editcheck.reads.umi import UmiSettings
+    from editcheck.results.vcf import GenomePlacement
 
 logger = logging.getLogger("editcheck")
 OUT_HELP = (
@@ -239,6 +240,7 @@ _DESIGN_OPTIONS = (
 @click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
 @click.option("--write-vcf", is_flag=True, help="Also write edits.vcf.gz (+ .tbi): every event with its reads and allele fraction, left-normalised; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.")
+@click.option("--write-bam", is_flag=True, help="Also write reads.bam (+ .bai): one record per unique read as editcheck aligned it, its reads in XC, class in XO, events in XE; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.")
 @click.option("--vcf-min-reads", default=1, show_default=True, type=click.IntRange(1), help="With --write-vcf: events seen in fewer reads are left out.")
 @click.option("--design-sheet", default=None, type=click.Path(dir_okay=False, path_type=Path), help="A study's designs sheet (TSV): the design is its --design row, instead of -a, -g and the other design options.")
 @click.option("--design", "design_id", default=None, help="The design_id of the --design-sheet row to quantify against.")
@@ -253,14 +255,14 @@ def quantify(
     target_position: int | None, target_protospacer_position: int | None, pegrna_spacers: tuple[str, ...],
     pegrna_extensions: tuple[str, ...], nicking_guides: tuple[str, ...], pegrna_scaffold: str | None,
     coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
-    umi_source: str | None, umi_length: int, write_reads: bool, write_vcf: bool, vcf_min_reads: int,
-    design_sheet: Path | None, design_id: str | None, metadata: tuple[str, ...], input_copies: float | None,
+    umi_source: str | None, umi_length: int, write_reads: bool, write_vcf: bool, write_bam: bool,
+    vcf_min_reads: int, design_sheet: Path | None, design_id: str | None, metadata: tuple[str, ...], input_copies: float | None,
     input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
     Writes summary.tsv, summary.json, alleles.tsv, positions.tsv and indel_sizes.tsv (and
-    base_editing.tsv with a base editor, edits.vcf.gz with --write-vcf) into OUT. The design is given by -a,
+    base_editing.tsv with a base editor, edits.vcf.gz with --write-vcf, reads.bam with --write-bam) into OUT. The design is given by -a,
     -g and the design options, or by one row of a study's designs sheet (--design-sheet with --design).
     """
     from editcheck.design import build_design, parse_base_editor, parse_protospacer_range
@@ -325,34 +327,56 @@ def quantify(
         try:
             result = run_quantify(
                 reads, r2, design=design, settings=settings, sample=sample, threads=threads, site=genome_site,
-                reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool,
+                reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool, keep_alignments=write_bam,
             )  # fmt: skip
         finally:
             if progress is not None:
                 progress.close()
         result.input_copies = copies
         write_sample_tables(result, staging, spool.rows() if spool is not None else None, metadata_pairs)
+        genome = _genome_placement(reads, genome_site, reference_fasta) if write_vcf or write_bam else None
         if write_vcf:
-            _write_vcf(result, staging, vcf_min_reads, reads, genome_site, reference_fasta)
+            from editcheck.results.vcf import write_vcf as write_vcf_file
+
+            write_vcf_file(result, staging, min_reads=vcf_min_reads, genome=genome)
+        if write_bam:
+            from editcheck.results.bam import write_bam as write_bam_file
+
+            write_bam_file(result, staging, genome=genome, command=_command_line(click.get_current_context()))
     for warning in quality_warnings(result):
         click.echo(f"editcheck: warning: {result.sample}: {warning}", err=True)
     logger.info("%s: %d reads, %d classified, %s -> %s", result.sample, result.reads.reads_in,
                 result.tally.classified, headline(result), out)  # fmt: skip
 
 
-def _write_vcf(
-    result: SampleResult, folder: Path, min_reads: int, reads: Path, site: GenomeSite | None, reference_fasta: Path | None
-) -> None:
-    """edits.vcf.gz of `quantify --write-vcf`: in genome coordinates for --bam --site input."""
+def _genome_placement(reads: Path, site: GenomeSite | None, reference_fasta: Path | None) -> GenomePlacement | None:
+    """Where the VCF and BAM of `quantify` are placed: the genome for --bam --site input, else the amplicon (None)."""
     from editcheck.reads.alignments import contig_length, site_amplicon
-    from editcheck.results.vcf import GenomePlacement, write_vcf
+    from editcheck.results.vcf import GenomePlacement
 
-    genome = None
-    if site is not None:
-        length = contig_length(reads, site.contig, reference_fasta=reference_fasta)
-        sequence = site_amplicon(reference_fasta, site) if reference_fasta is not None else None
-        genome = GenomePlacement(site.contig, site.start, length, sequence)
-    write_vcf(result, folder, min_reads=min_reads, genome=genome)
+    if site is None:
+        return None
+    length = contig_length(reads, site.contig, reference_fasta=reference_fasta)
+    sequence = site_amplicon(reference_fasta, site) if reference_fasta is not None else None
+    return GenomePlacement(site.contig, site.start, length, sequence)
+
+
+def _command_line(context: click.Context) -> str:
+    """The command as given (options from the command line only), files by their name without directories:
+    the @PG line of the BAM, the same on every machine."""
+    words = ["editcheck", context.info_name or "quantify"]
+    for parameter in context.command.params:
+        if parameter.name is None or context.get_parameter_source(parameter.name) is not click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = context.params.get(parameter.name)
+        option = max(parameter.opts, key=len)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, bool):
+                words += [option] if item else []
+                continue
+            text = Path(item).name if isinstance(item, Path) or "/" in str(item) else str(item)
+            words += [option, text]
+    return " ".join(words)
 
 
 @main.command("quantify-pool")

@@ -477,9 +477,9 @@ OTHER_FILES = (
     (".bed", "the candidate sites as BED (0-based starts)"),
     (".vcf.gz", "the edits as VCF (bgzipped; INFO fields described in its header)"),
     (".tbi", "tabix index of the VCF"),
-    (".fa", "the amplicon as FASTA (the VCF's contig)"),
+    (".fa", "the amplicon as FASTA (the contig of the VCF and BAM)"),
     (".fai", "FASTA index"),
-    (".bam", "aligned reads"),
+    (".bam", "aligned reads as BAM: one record per unique read (XC:i its reads, XO:Z class, XE:Z events; see its @CO lines)"),
     (".bai", "BAM index"),
     (".csi", "BAM index"),
 )

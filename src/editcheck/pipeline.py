@@ -39,6 +39,7 @@ def quantify(
     umi: UmiSettings | None = None,
     progress: Callable[[int], None] | None = None,
     read_sink: ReadSink | None = None,
+    keep_alignments: bool = False,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
     or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
@@ -47,7 +48,8 @@ def quantify(
 
     With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
     analysed; counts are reported per read and per molecule.  Without UMIs, ``read_sink`` is told every
-    read's call during the run (``quantify --write-reads``).
+    read's call during the run (``quantify --write-reads``); with ``keep_alignments`` the result keeps every unique
+    read's alignment (``quantify --write-bam``).
     """
     if threads < 1:
         raise ParameterError("threads must be at least 1")
@@ -58,5 +60,5 @@ def quantify(
     threads = min(threads, os.cpu_count() or 1)
     return run(
         source, [design], [name], settings=settings, threads=threads, umi=umi, progress=progress, keep_calls=keep_calls,
-        sink=read_sink,
+        sink=read_sink, keep_alignments=keep_alignments,
     ).samples[0]

@@ -25,7 +25,8 @@ rule quantify_ontarget:
         reads=get_reads_option,
         options=get_quantify_options,
         vcf="--write-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") else "",
+        bam="--write-bam" if (STUDY_SETTINGS or ONTARGET).get("write_bam") else "",
         outdir=get_output_folder,
     shell:
-        "editcheck quantify {params.reads} {params.options} {params.vcf}"
+        "editcheck quantify {params.reads} {params.options} {params.vcf} {params.bam}"
         " --sample {wildcards.sample:q} -t {threads} -o {params.outdir} > {log:q} 2>&1"

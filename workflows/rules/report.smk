@@ -75,7 +75,7 @@ rule export_package:
     params:
         sources=get_package_sources,
         sheets=get_package_sheets,
-        vcf="--with-bam-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") else "",
+        vcf="--with-bam-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") or (STUDY_SETTINGS or ONTARGET).get("write_bam") else "",
         outdir=get_output_folder,
     shell:
         "editcheck export {params.sources} {params.sheets} {params.vcf} -o {params.outdir} > {log:q} 2>&1"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.called import CalledRead
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign
@@ -14,7 +16,23 @@ from editcheck.quantification.tally import Tally, tally_reads
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.umi import MoleculeResult
 
-__all__ = ["PoolResult", "SampleResult"]
+__all__ = ["PoolResult", "SampleResult", "UniqueAlignment"]
+
+
+class UniqueAlignment(NamedTuple):
+    """A unique read (or unmerged pair) as it was aligned, kept on request (``keep_alignments``: the BAM output)."""
+
+    key: str
+    """The unique read's key (an unmerged pair's :func:`~editcheck.reads.records.pair_key`)."""
+    sequence: str
+    """The sequence aligned: the unique read, or the mate that speaks for an unmerged pair (R2 reverse-complemented)."""
+    reads: int
+    alignment: AlignedRead | None
+    call: ReadCall
+    mate: int | None = None
+    """For an unmerged pair, the mate that speaks: 0 for R1, 1 for R2."""
+    molecules: int | None = None
+    """With UMIs: the molecules whose consensus this read is."""
 
 
 @dataclass
@@ -40,21 +58,27 @@ class SampleResult:
     calls: dict[str, ReadCall] = field(default_factory=dict, repr=False)
     """Unique read (or :func:`~editcheck.reads.records.pair_key` for unmerged pairs) -> its call; kept on
     request (``keep_calls``)."""
+    alignments: list[UniqueAlignment] = field(default_factory=list, repr=False)
+    """Every unique read (and unmerged pair) with its alignment, in first-seen order; kept on request
+    (``keep_alignments``)."""
 
     @classmethod
     def from_calls(
         cls, sample: str, design: AmpliconDesign, settings: AnalysisSettings, inputs: tuple[str, ...],
         reads: CollapsedReads, calls: Sequence[CalledRead], *, unmerged_used: int,
         molecules: MoleculeResult | None = None, molecule_calls: Sequence[CalledRead] | None = None,
-        site: str | None = None, keep_calls: bool = False,
+        site: str | None = None, keep_calls: bool = False, alignments: Sequence[UniqueAlignment] | None = None,
     ) -> SampleResult:  # fmt: skip
-        """Tally the calls of one amplicon's unique reads (and, with UMIs, of its molecules) into its result."""
+        """Tally the calls of one amplicon's unique reads (and, with UMIs, of its molecules) into its result;
+        ``alignments`` (when given) are kept with it."""
         result = cls(
             sample, design, settings, inputs, reads, tally_reads(design, calls), unmerged_used, molecules,
             None if molecule_calls is None else tally_reads(design, molecule_calls), site,
         )  # fmt: skip
         if keep_calls:
             result.calls = {called.key: called.call for called in calls}
+        if alignments is not None:
+            result.alignments = list(alignments)
         return result
 
 

@@ -26,7 +26,7 @@ from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.design import AmpliconDesign
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
-from editcheck.engine.result import PoolResult, SampleResult
+from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
 from editcheck.engine.sources import ReadSource
@@ -51,9 +51,11 @@ def run(
     progress: Callable[[int], None] | None = None,
     keep_calls: bool = False,
     sink: ReadSink | None = None,
+    keep_alignments: bool = False,
 ) -> PoolResult:
     """Quantify every amplicon of ``designs`` (results named ``names``) in the reads of ``source``; with
-    ``sink``, tell it every read's call (one design, without UMIs: a molecule's reads have no call of their own)."""
+    ``sink``, tell it every read's call (one design, without UMIs: a molecule's reads have no call of their own);
+    with ``keep_alignments``, each result keeps its unique reads' alignments (the BAM output)."""
     if sink is not None and (umi is not None or len(designs) != 1):
         raise ParameterError("per-read calls are written for one amplicon without UMIs")
     # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.
@@ -61,8 +63,8 @@ def run(
     gc.disable()
     try:
         if umi is not None:
-            return _run_molecules(source, designs, names, settings, threads, umi, progress, keep_calls)
-        return _run_reads(source, designs, names, settings, threads, progress, keep_calls, sink)
+            return _run_molecules(source, designs, names, settings, threads, umi, progress, keep_calls, keep_alignments)
+        return _run_reads(source, designs, names, settings, threads, progress, keep_calls, sink, keep_alignments)
     finally:
         if collecting:
             gc.enable()
@@ -92,6 +94,7 @@ def _settle_pairing(source: ReadSource, reads: CollapsedReads) -> None:
 def _run_reads(
     source: ReadSource, designs: Sequence[AmpliconDesign], names: Sequence[str], settings: AnalysisSettings,
     threads: int, progress: Callable[[int], None] | None, keep_calls: bool, sink: ReadSink | None,
+    keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
     with UniqueReadAligner(threads, (designs, settings)) as aligner:
         reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
@@ -103,6 +106,16 @@ def _run_reads(
         assert worker is not None
         pairs.append((UniqueRead(pair_key(first, second), count), (first, second), resolve_unmerged(worker(first), worker(second))))
     fates: Counter[Assignment] = Counter()
+    kept: list[list[UniqueAlignment]] = [[] for _ in designs]
+    if keep_alignments:  # with one design every read belongs to it, as counted below
+        for (key, count), result in unique:
+            index = 0 if len(designs) == 1 else result.amplicon
+            if index is not None and result.call is not None:
+                kept[index].append(UniqueAlignment(key, key, count, result.alignment, result.call))
+        for (key, count), mates, pair in pairs:
+            index = 0 if len(designs) == 1 else pair.amplicon
+            if index is not None:
+                kept[index].append(UniqueAlignment(key, mates[pair.mate], count, *pair.chosen, pair.mate))
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
         calls: list[list[CalledRead]] = [[CalledRead(key, count, r.alignment, r.call) for (key, count), r in unique if r.call is not None]]
@@ -135,9 +148,9 @@ def _run_reads(
     samples = [
         SampleResult.from_calls(
             name, design, settings, source.inputs, counted, single + paired, unmerged_used=classified_reads(paired),
-            site=site, keep_calls=keep_calls,
+            site=site, keep_calls=keep_calls, alignments=aligned if keep_alignments else None,
         )  # fmt: skip
-        for name, design, counted, single, paired in zip(names, designs, amplicon_reads, calls, pair_calls)
+        for name, design, counted, single, paired, aligned in zip(names, designs, amplicon_reads, calls, pair_calls, kept)
     ]
     assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
     return PoolResult(samples, reads, assigned, *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)))
@@ -146,6 +159,7 @@ def _run_reads(
 def _run_molecules(
     source: ReadSource, designs: Sequence[AmpliconDesign], names: Sequence[str], settings: AnalysisSettings,
     threads: int, umi: UmiSettings, progress: Callable[[int], None] | None, keep_calls: bool,
+    keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
     worker: PoolWorker | None = None
 
@@ -193,9 +207,12 @@ def _run_molecules(
         per_read = [CalledRead(sequence, molecules.reads_per_sequence[sequence], aligned, call)
                     for sequence, (aligned, call) in zip(sequences, results)]  # fmt: skip
         per_molecule = [called._replace(reads=molecules.sequences[called.key]) for called in per_read]
+        aligned = [UniqueAlignment(called.key, called.key, called.reads, called.alignment, called.call,
+                                   molecules=molecules.sequences[called.key]) for called in per_read]  # fmt: skip
         samples.append(SampleResult.from_calls(
             name, design, settings, source.inputs, counted, per_read, unmerged_used=amplicon_used,
             molecules=molecules, molecule_calls=per_molecule, site=site, keep_calls=keep_calls,
+            alignments=aligned if keep_alignments else None,
         ))  # fmt: skip
     assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
     reads = CollapsedReads(reads_in=reads_in, paired=source.paired is True)

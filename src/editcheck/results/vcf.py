@@ -218,7 +218,8 @@ def _check_sample(sample: str) -> str:
     return sample
 
 
-def _check_genome(result: SampleResult, genome: GenomePlacement) -> None:
+def check_genome(result: SampleResult, genome: GenomePlacement) -> None:
+    """The amplicon fits on the genome contig and is its forward-strand sequence there (VCF and BAM)."""
     amplicon = result.design.amplicon.sequence
     if not _CONTIG.fullmatch(genome.contig):
         raise ParameterError(f"genome contig {genome.contig!r} is not a valid VCF contig name")
@@ -227,7 +228,7 @@ def _check_genome(result: SampleResult, genome: GenomePlacement) -> None:
                              f"{genome.contig} ({genome.contig_length} bp)")  # fmt: skip
     if genome.sequence is not None and genome.sequence.upper() != amplicon:
         raise ParameterError(f"the amplicon is not the genome's sequence at {genome.contig}:{genome.start + 1}-"
-                             f"{genome.start + len(genome.sequence)}: a VCF in genome coordinates needs the amplicon "
+                             f"{genome.start + len(genome.sequence)}: output in genome coordinates needs the amplicon "
                              "as it reads on the genome's forward strand (leave out -a to take it from --reference)")  # fmt: skip
 
 
@@ -272,7 +273,7 @@ def write_vcf(result: SampleResult, folder: Path, *, min_reads: int = 1, genome:
     """Write edits.vcf.gz and its .tbi into ``folder`` (and amplicon.fa with its .fai on the amplicon as
     contig); returns the file names."""
     if genome is not None:
-        _check_genome(result, genome)
+        check_genome(result, genome)
     records, unplaced = _records(result, min_reads, genome)
     classified = result.tally.classified
     plain = folder / VCF_NAME.removesuffix(".gz")
@@ -335,4 +336,4 @@ def _parse_info(text: str) -> dict[str, Any]:
     return info
 
 
-__all__ = ["GenomePlacement", "VcfRecord", "normalise", "parse_event", "read_vcf", "vcf_records", "write_vcf"]
+__all__ = ["GenomePlacement", "VcfRecord", "check_genome", "normalise", "parse_event", "read_vcf", "vcf_records", "write_vcf"]
