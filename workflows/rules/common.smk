@@ -52,24 +52,10 @@ if "study" in config:
     config.setdefault("offtarget", {})  # a study's panels take their settings (defaults) from here
 validate(config, schema="../schemas/config.schema.yaml")
 
-SAMPLE_COLUMNS = ("sample", "condition", "replicate", "pair", "input_copies", "input_ng", "r1", "r2")
-SITE_COLUMNS = (
-    "site_id",
-    "amplicon",
-    "protospacer",
-    "cut_offset",
-    "editor",
-    "on_target",
-    "window",
-    # where the site is, as `editcheck nominate` writes its site sheet (optional; shown in the report)
-    "contig",
-    "start",
-    "end",
-    "strand",
-    "mismatches",
-    "bulge_type",
-    "bulge_size",
-)
+# The sheets' columns are the library's (what `editcheck offtarget` and `editcheck report --samples` read), so
+# the workflow and the commands it runs cannot drift apart; the schemas in ../schemas name the same columns
+# (tests/test_workflow_sheets.py).
+from editcheck.offtarget.panel import SAMPLE_COLUMNS, SITE_COLUMNS
 # Names become folder names under results: no slash, not hidden (so never . or ..).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
@@ -153,6 +139,13 @@ def read_sample_sheet(path):
     )
     folder = os.path.dirname(path)
     for row, (name, sample) in enumerate(samples.iterrows(), 1):
+        if not pd.isna(sample.get("bam")):
+            raise sheet_error(
+                path,
+                f"sample {name}: genome-aligned reads (bam) need a study (a samples sheet with bam and locus,"
+                " see config/README.md); a one-design sheet takes FASTQ r1/r2",
+                row,
+            )
         for column in ("r1", "r2"):
             value = sample.get(column)
             if pd.isna(value):
