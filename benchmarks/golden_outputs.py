@@ -90,7 +90,9 @@ def _write_derived_inputs(folder: Path) -> dict[str, Path]:
         start2 = max(1, len(NHEJ) - len(stored) + 1)
         for lines, read in ((sam, name), (umi_sam, f"{name}_{umi}")):
             lines.append(f"{read}\t99\tnhej\t1\t60\t{len(first)}M\t=\t{start2}\t0\t{first}\t{first_qualities}")
-            lines.append(f"{read}\t147\tnhej\t{start2}\t60\t{len(stored)}M\t=\t1\t0\t{stored}\t{second_qualities[::-1]}")
+            lines.append(
+                f"{read}\t147\tnhej\t{start2}\t60\t{len(stored)}M\t=\t1\t0\t{stored}\t{second_qualities[::-1]}"
+            )
     for source in ("FANC.Cas9.fastq", "HEK3.Cas9.fastq"):
         for number, (name, sequence, qualities) in enumerate(iter_single(SHARED / source)):
             name = f"{source[:4]}{number}"

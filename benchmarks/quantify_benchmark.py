@@ -28,7 +28,9 @@ def simulate(work: Path, n_reads: int, paired: bool) -> Path:
     return folder
 
 
-def run_case(label: str, folder: Path, paired: bool, threads: int, n_reads: int, reads_file: str = "sim_R1.fastq.gz") -> dict:
+def run_case(
+    label: str, folder: Path, paired: bool, threads: int, n_reads: int, reads_file: str = "sim_R1.fastq.gz"
+) -> dict:
     truth = json.loads((folder / "sim.truth.json").read_text())
     command = [
         sys.executable, "-m", "editcheck", "quantify", "--r1", str(folder / reads_file),

@@ -56,8 +56,15 @@ def make_study(work: Path, samples: int, reads: int) -> Path:
                 name, condition, subject, point, rate = f"{design_id}_mock{number + 1}", "control", "", "", 0.0
             else:
                 index = number - MOCKS
-                subject, point = f"{design_id}_S{index // len(TIME_POINTS) + 1:02d}", TIME_POINTS[index % len(TIME_POINTS)]
-                name, condition, rate = f"{subject}_{point.replace(' ', '')}", "treated", 0.4 - 0.05 * (index % len(TIME_POINTS))
+                subject, point = (
+                    f"{design_id}_S{index // len(TIME_POINTS) + 1:02d}",
+                    TIME_POINTS[index % len(TIME_POINTS)],
+                )
+                name, condition, rate = (
+                    f"{subject}_{point.replace(' ', '')}",
+                    "treated",
+                    0.4 - 0.05 * (index % len(TIME_POINTS)),
+                )
             path = work / "reads" / f"{name}.fastq.gz"
             if design_id == "ABE":
                 simulate.simulate(design, reads, path, seed=seed, base_editor=simulate.BaseEditorSpec(target_rate=rate))

@@ -27,11 +27,27 @@ def _qualities(length: int, shift: int) -> str:
     return "".join(chr(33 + (7 * i + shift) % 41) for i in range(length))
 
 
-def _read(name: str, flag: int, pos0: int, cigar: str, sequence: str, *, contig: str = "chrT", mapq: int = 60,
-          qualities: str | None = None, mate: tuple[int, int] | None = None) -> dict:
+def _read(
+    name: str,
+    flag: int,
+    pos0: int,
+    cigar: str,
+    sequence: str,
+    *,
+    contig: str = "chrT",
+    mapq: int = 60,
+    qualities: str | None = None,
+    mate: tuple[int, int] | None = None,
+) -> dict:
     return {
-        "name": name, "flag": flag, "contig": contig, "pos0": pos0, "mapq": mapq, "cigar": cigar,
-        "sequence": sequence, "qualities": _qualities(len(sequence), len(name)) if qualities is None else qualities,
+        "name": name,
+        "flag": flag,
+        "contig": contig,
+        "pos0": pos0,
+        "mapq": mapq,
+        "cigar": cigar,
+        "sequence": sequence,
+        "qualities": _qualities(len(sequence), len(name)) if qualities is None else qualities,
         "mate": mate,
     }
 
@@ -61,8 +77,18 @@ READS = [
     _read("other_contig", 0, 10, "100M", CHR_U[10:110], contig="chrU"),
 ]
 
-SPANNING = {"perfect1", "perfect2", "lowmapq", "deletion", "softclip", "reverse", "noqual", "ambiguous",
-            "pair/1", "pair/2"}
+SPANNING = {
+    "perfect1",
+    "perfect2",
+    "lowmapq",
+    "deletion",
+    "softclip",
+    "reverse",
+    "noqual",
+    "ambiguous",
+    "pair/1",
+    "pair/2",
+}
 
 
 def _expected(name: str) -> tuple[str, str]:
@@ -77,10 +103,26 @@ def _sam_text() -> str:
     lines = ["@HD\tVN:1.6\tSO:unsorted", f"@SQ\tSN:chrT\tLN:{len(CHR_T)}", f"@SQ\tSN:chrU\tLN:{len(CHR_U)}"]
     for read in READS:
         mate_pos, template = (read["mate"][0] + 1, read["mate"][1]) if read["mate"] else (0, 0)
-        lines.append("\t".join(map(str, [
-            read["name"], read["flag"], read["contig"], read["pos0"] + 1, read["mapq"], read["cigar"],
-            "=" if read["mate"] else "*", mate_pos, template, read["sequence"], read["qualities"],
-        ])))
+        lines.append(
+            "\t".join(
+                map(
+                    str,
+                    [
+                        read["name"],
+                        read["flag"],
+                        read["contig"],
+                        read["pos0"] + 1,
+                        read["mapq"],
+                        read["cigar"],
+                        "=" if read["mate"] else "*",
+                        mate_pos,
+                        template,
+                        read["sequence"],
+                        read["qualities"],
+                    ],
+                )
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -161,8 +203,9 @@ def test_site_amplicon_errors(files: dict[str, Path], tmp_path: Path) -> None:
         site_amplicon(not_fasta, SITE)
 
 
-def test_site_amplicon_unwritable_folder_without_fai(files: dict[str, Path], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_site_amplicon_unwritable_folder_without_fai(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fasta = tmp_path / "copy.fa"
     shutil.copy(files["fasta"], fasta)
     real_access = alignments.os.access

@@ -331,7 +331,9 @@ def test_tiny_design_counts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["sample"] == "tiny"
-    assert summary["design"]["guides"] == [{"sequence": TINY_GUIDE, "start": 31, "end": 50, "strand": "+", "cut_after": 47}]
+    assert summary["design"]["guides"] == [
+        {"sequence": TINY_GUIDE, "start": 31, "end": 50, "strand": "+", "cut_after": 47}
+    ]
     assert summary["design"]["window"] == ["45-50"]
     assert summary["reads"]["input"] == 6 and summary["reads"]["classified"] == 6
     assert summary["outcomes"]["unmodified"]["reads"] == 4

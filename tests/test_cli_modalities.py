@@ -98,7 +98,9 @@ def test_pool_cli(tmp_path: Path) -> None:
     designs = simulate.random_pool(4, seed=11, near_identical_pairs=1)
     truth = simulate.simulate_pool(designs, 2000, tmp_path / "pool.fastq.gz", seed=1)
     sheet = tmp_path / "amplicons.tsv"
-    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    sheet.write_text(
+        "name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs))
+    )
     out = tmp_path / "out"
     result = run("quantify-pool", "--r1", tmp_path / "pool.fastq.gz", "--amplicons", sheet, "-o", out)
     assert result.exit_code == 0, result.output
@@ -130,7 +132,7 @@ def site_bam(tmp_path: Path) -> tuple[Path, Path, str, str]:
     lines = ["@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chrS\tLN:{len(contig)}"]
     for i in range(20):  # reads span the whole site: they start 185-194 and are 220 bp long
         start = 185 + i % 10
-        lines.append(f"ok{i}\t0\tchrS\t{start + 1}\t60\t220M\t*\t0\t0\t{contig[start:start + 220]}\t*")
+        lines.append(f"ok{i}\t0\tchrS\t{start + 1}\t60\t220M\t*\t0\t0\t{contig[start : start + 220]}\t*")
     for i in range(10):  # 4-bp deletion at the cut (after 0-based 296)
         sequence = contig[190:297] + contig[301:410]
         lines.append(f"del{i}\t16\tchrS\t191\t60\t107M4D109M\t*\t0\t0\t{sequence}\t*")
@@ -154,7 +156,9 @@ def test_bam_site_cli(tmp_path: Path, site_bam: tuple[Path, Path, str, str]) -> 
     assert "deprecated" not in result.stderr
 
 
-def test_bam_as_r1_still_works_with_a_deprecation_warning(tmp_path: Path, site_bam: tuple[Path, Path, str, str]) -> None:
+def test_bam_as_r1_still_works_with_a_deprecation_warning(
+    tmp_path: Path, site_bam: tuple[Path, Path, str, str]
+) -> None:
     bam, fasta, site, guide = site_bam
     run("quantify", "--bam", bam, "--site", site, "--reference", fasta, "-g", guide, "-o", tmp_path / "new")
     result = run("quantify", "--r1", bam, "--site", site, "--reference", fasta, "-g", guide, "-o", tmp_path / "old")
@@ -173,7 +177,9 @@ def test_bam_as_r1_still_works_with_a_deprecation_warning(tmp_path: Path, site_b
      (["--r1", "{bam}", "--r2", "{bam}", "--site", "{site}"], "give it as --bam, without --r2"),
      ([], "give the reads: --r1 (and --r2) FASTQ, or --bam with --site")],
 )  # fmt: skip
-def test_bam_option_errors(tmp_path: Path, site_bam: tuple[Path, Path, str, str], reads: list[str], message: str) -> None:
+def test_bam_option_errors(
+    tmp_path: Path, site_bam: tuple[Path, Path, str, str], reads: list[str], message: str
+) -> None:
     bam, fasta, site, guide = site_bam
     arguments = [word.format(bam=bam, site=site) for word in reads]
     result = run("quantify", *arguments, "--reference", fasta, "-g", guide, "-o", tmp_path / "out")
@@ -193,7 +199,9 @@ def test_umi_cli(tmp_path: Path) -> None:
     molecules = summary(out)["molecules"]
     assert molecules["molecules"] == pytest.approx(truth["molecules"]["n"], abs=5)
     # A nuclease's substitutions are reported, not edits: the simulated substitution molecules are unmodified.
-    expected = truth["molecules"]["expected_classification"]["modified"] - truth["molecules"]["class_counts"]["substitution"]
+    expected = (
+        truth["molecules"]["expected_classification"]["modified"] - truth["molecules"]["class_counts"]["substitution"]
+    )
     assert molecules["outcomes"]["modified"]["reads"] == pytest.approx(expected, abs=5)
 
 
@@ -220,7 +228,10 @@ def test_nominate_cli_feeds_the_site_sheet(tmp_path: Path) -> None:
 def _bam(tmp_path: Path, name: str, contig: str, reads: list[tuple[int, str, str]]) -> Path:
     """A sorted, indexed BAM from (0-based start, CIGAR, sequence) records on chrP."""
     lines = ["@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chrP\tLN:{len(contig)}"]
-    lines += [f"r{i}\t0\tchrP\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{sequence}\t*" for i, (start, cigar, sequence) in enumerate(reads)]
+    lines += [
+        f"r{i}\t0\tchrP\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{sequence}\t*"
+        for i, (start, cigar, sequence) in enumerate(reads)
+    ]
     sam = tmp_path / f"{name}.sam"
     sam.write_text("\n".join(lines) + "\n")
     bam = tmp_path / f"{name}.bam"
@@ -238,8 +249,10 @@ def test_offtarget_panel_from_bam(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     sites = {"A": (300, 380), "B": (1200, 1280)}
     (tmp_path / "sites.tsv").write_text(
         "site_id\tprotospacer\tlocus\ton_target\n"
-        + "".join(f"{name}\t{contig[g:g + 20]}\tchrP:{s + 1}-{s + 200}\t{'yes' if name == 'A' else 'no'}\n"
-                  for name, (s, g) in sites.items())  # fmt: skip
+        + "".join(
+            f"{name}\t{contig[g : g + 20]}\tchrP:{s + 1}-{s + 200}\t{'yes' if name == 'A' else 'no'}\n"
+            for name, (s, g) in sites.items()
+        )
     )
     samples = ["sample\tcondition\tbam"]
     for sample, edited in (("T1", 300), ("C1", 0)):
@@ -251,8 +264,10 @@ def test_offtarget_panel_from_bam(tmp_path: Path, caplog: pytest.LogCaptureFixtu
                     reads.append((start - 10, f"{cut - start + 10}M2D{start + 210 - cut - 2}M",
                                   contig[start - 10:cut] + contig[cut + 2:start + 210]))  # fmt: skip
                 else:
-                    reads.append((start - 10, "220M", contig[start - 10:start + 210]))
-        samples.append(f"{sample}\t{'treated' if sample == 'T1' else 'control'}\t{_bam(tmp_path, sample, contig, reads).name}")
+                    reads.append((start - 10, "220M", contig[start - 10 : start + 210]))
+        samples.append(
+            f"{sample}\t{'treated' if sample == 'T1' else 'control'}\t{_bam(tmp_path, sample, contig, reads).name}"
+        )
     (tmp_path / "samples.tsv").write_text("\n".join(samples) + "\n")
     out = tmp_path / "out"
     result = run("offtarget", "--sites", tmp_path / "sites.tsv", "--samples", tmp_path / "samples.tsv",
@@ -262,7 +277,10 @@ def test_offtarget_panel_from_bam(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     assert calls["A"][2] == "EDITED" and calls["A"][3:5] == ["300", "1200"]
     assert calls["B"][2] == "NOT_DETECTED"
     # Headlines count off-target sites only; the on-target site A is reported on its own.
-    assert "1 off-target site: 0 EDITED, 1 NOT_DETECTED, 0 INCONCLUSIVE; on-target A: EDITED (excess 25.00 pp" in caplog.text
+    assert (
+        "1 off-target site: 0 EDITED, 1 NOT_DETECTED, 0 INCONCLUSIVE; on-target A: EDITED (excess 25.00 pp"
+        in caplog.text
+    )
     from editcheck.report.appendix import write_report
 
     write_report([], out, tmp_path / "report")

@@ -94,4 +94,3 @@ def test_design_from_spec_equals_the_keyword_build() -> None:
     assert by_keywords.exons == ((29, 120),)
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.name = "other"  # type: ignore[misc]
-

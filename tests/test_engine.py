@@ -116,12 +116,21 @@ def test_resolve_unmerged_is_the_one_rule_for_pairs() -> None:
     unassigned = PooledCall(Assignment.UNASSIGNED)
     # One amplicon: both mates belong to it; the mate covering the window speaks.
     pair = resolve_unmerged(short, covering)
-    assert (pair.status, pair.amplicon, pair.mate, pair.chosen.call.outcome) == (Assignment.ASSIGNED, 0, 1, "unmodified")
+    assert (pair.status, pair.amplicon, pair.mate, pair.chosen.call.outcome) == (
+        Assignment.ASSIGNED,
+        0,
+        1,
+        "unmodified",
+    )
     # A mate without an amplicon leaves the pair to the other; mates on different amplicons: ambiguous.
     assert resolve_unmerged(unassigned, covering)[:3] == (Assignment.ASSIGNED, 0, 1)
     elsewhere = PooledCall(Assignment.ASSIGNED, 1, covering.alignment, covering.call)
     ambiguous = resolve_unmerged(covering, elsewhere)
-    assert (ambiguous.status, ambiguous.amplicon, ambiguous.chosen.call.outcome) == (Assignment.AMBIGUOUS, None, "not_aligned")
+    assert (ambiguous.status, ambiguous.amplicon, ambiguous.chosen.call.outcome) == (
+        Assignment.AMBIGUOUS,
+        None,
+        "not_aligned",
+    )
     assert resolve_unmerged(unassigned, PooledCall(Assignment.TOO_LONG)).status is Assignment.TOO_LONG
     assert pair_key("AC", "GT") == "AC+GT"
 

@@ -34,7 +34,9 @@ def sample(name, design="A", condition="treated", edited=4000, total=10_000, sub
            days=None, label="", replicate="1", model="clinical biopsy", engagement=True, effective=None):  # fmt: skip
     counts = ReplicateCounts(edited, total, effective)
     metadata = SampleMetadata(design, condition, replicate, subject, model, tissue, days, label)
-    return SampleEstimate(name, metadata, ReplicateCounts(edited + 50, total, effective), counts if engagement else None)
+    return SampleEstimate(
+        name, metadata, ReplicateCounts(edited + 50, total, effective), counts if engagement else None
+    )
 
 
 def t_interval(rates, t_quantile):
@@ -42,7 +44,11 @@ def t_interval(rates, t_quantile):
     mean = sum(logits) / len(logits)
     sd = math.sqrt(sum((y - mean) ** 2 for y in logits) / (len(logits) - 1))
     expit = lambda x: 100 / (1 + math.exp(-x))  # noqa: E731
-    return expit(mean), expit(mean - t_quantile * sd / math.sqrt(len(logits))), expit(mean + t_quantile * sd / math.sqrt(len(logits)))
+    return (
+        expit(mean),
+        expit(mean - t_quantile * sd / math.sqrt(len(logits))),
+        expit(mean + t_quantile * sd / math.sqrt(len(logits))),
+    )
 
 
 def test_groups_pool_biological_replicates_as_the_unit():
@@ -53,7 +59,9 @@ def test_groups_pool_biological_replicates_as_the_unit():
     liver = groups[1]
     assert liver.measure == TARGET_ENGAGEMENT
     percent, low, high = t_interval([0.40, 0.45, 0.35], 4.302653)
-    assert (liver.headline.percent, liver.headline.low, liver.headline.high) == pytest.approx((percent, low, high), abs=1e-6)
+    assert (liver.headline.percent, liver.headline.low, liver.headline.high) == pytest.approx(
+        (percent, low, high), abs=1e-6
+    )
     assert liver.edited.percent > liver.headline.percent  # edited counts 50 more reads per sample
     assert liver.note == "" and groups[0].note == ONE_REPLICATE_NOTE
     # Wilson of 1,000 of 10,000 reads for the single blood replicate.
@@ -117,7 +125,10 @@ def test_platform_table_one_row_per_product_and_subject():
     panels = [PanelSummary("A", "P1", None, "", ("s1", "s2", "s3"), 1, 2, 0, 0.12, ("s2",)),
               PanelSummary("A", "", None, "", ("s3", "s4"), 0, 1, 1, 0.3, ())]  # fmt: skip
     table = platform_table(rows, panels)
-    assert [(r.design_id, r.subject, r.verdict) for r in table] == [("A", "P1", TARGET_EDITED), ("B", "P2", NOT_EVALUABLE)]
+    assert [(r.design_id, r.subject, r.verdict) for r in table] == [
+        ("A", "P1", TARGET_EDITED),
+        ("B", "P2", NOT_EVALUABLE),
+    ]
     first = table[0]
     assert (first.evidence_rows, first.passing_rows) == (3, 1)
     assert first.best.group.tissue == "liver"

@@ -53,7 +53,9 @@ def package(demo: Path) -> Path:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 def _archive(path: Path) -> tuple[list[tarfile.TarInfo], dict[str, bytes]]:
@@ -129,7 +131,12 @@ def test_no_path_of_the_analysts_machine_inside(demo: Path, package: Path) -> No
     summary = json.loads(everything["results/T1/summary.json"])
     assert summary["inputs"] == ["T1.fastq.gz"]
     calls = json.loads(everything["results/panel/offtarget_calls.json"])
-    assert [sample["r1"] for sample in calls["samples"]] == ["PT1.fastq.gz", "PT2.fastq.gz", "PC1.fastq.gz", "PC2.fastq.gz"]
+    assert [sample["r1"] for sample in calls["samples"]] == [
+        "PT1.fastq.gz",
+        "PT2.fastq.gz",
+        "PC1.fastq.gz",
+        "PC2.fastq.gz",
+    ]
     assert b">T1.fastq.gz<" in everything["report/report.html"]
 
 
@@ -215,7 +222,10 @@ def test_bad_results_are_one_line_and_leave_nothing(demo: Path, tmp_path: Path) 
     reads = tmp_path / "reads"
     reads.mkdir()
     shutil.copy(DEMO / "ontarget" / "T1.fastq.gz", reads)
-    assert _fails(reads, "-o", tmp_path / "p1") == f"Error: {reads}: not an editcheck result folder (no .editcheck-result marker)"
+    assert (
+        _fails(reads, "-o", tmp_path / "p1")
+        == f"Error: {reads}: not an editcheck result folder (no .editcheck-result marker)"
+    )
     broken = tmp_path / "broken" / "T1"
     shutil.copytree(demo / "T1", broken)
     summary = json.loads((broken / "summary.json").read_text(encoding="utf-8"))

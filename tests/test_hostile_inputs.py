@@ -31,7 +31,18 @@ from editcheck.folders import MARKER, output_folder, safe_name, safe_names
 
 FIRST = simulate.random_design(seed=1, with_donor=False)
 SECOND = simulate.random_design(seed=2, with_donor=False)
-HOSTILE_NAMES = ["..", ".", "/abs/x", "../../escape", "a\\b", "two words", "ünïcødé-名前", "$(touch PWNED);rm -rf x|y`z`", ".hidden", "a/b"]
+HOSTILE_NAMES = [
+    "..",
+    ".",
+    "/abs/x",
+    "../../escape",
+    "a\\b",
+    "two words",
+    "ünïcødé-名前",
+    "$(touch PWNED);rm -rf x|y`z`",
+    ".hidden",
+    "a/b",
+]
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -59,7 +70,9 @@ def one_line_error(result: Result, *fragments: str) -> str:
 
 
 def fastq(path: Path, sequences: list[str]) -> Path:
-    path.write_text("".join(f"@r{number}\n{sequence}\n+\n{'I' * len(sequence)}\n" for number, sequence in enumerate(sequences)))
+    path.write_text(
+        "".join(f"@r{number}\n{sequence}\n+\n{'I' * len(sequence)}\n" for number, sequence in enumerate(sequences))
+    )
     return path
 
 
@@ -162,7 +175,7 @@ def test_offtarget_sample_and_site_names_never_escape_and_report_reads_them(tmp_
     assert_only_inside(before, tmp_path, out)
     calls = json.loads((out / "offtarget_calls.json").read_text())
     assert {site["site"] for site in calls["sites"]} == {name, "OT1"}
-    treated = (out / "samples" / safe_name(name))
+    treated = out / "samples" / safe_name(name)
     assert json.loads((treated / "assignment.json").read_text())["assigned"] == {name: 10, "OT1": 6}
     assert (treated / safe_name(name) / "summary.json").is_file()
     # the report finds the per-sample folders by the same mapping
@@ -215,7 +228,9 @@ def test_pool_disk_full_midway_leaves_the_previous_result_untouched(tmp_path: Pa
     previous = tree(out)
     other = fastq(tmp_path / "other.fastq", [SECOND.amplicon] * 3)
     _failing_write(monkeypatch, pool_results, "write_tsv", "pool_summary.tsv")
-    line = one_line_error(run("quantify-pool", "--r1", other, "--amplicons", sheet, "-o", out), "No space left on device")
+    line = one_line_error(
+        run("quantify-pool", "--r1", other, "--amplicons", sheet, "-o", out), "No space left on device"
+    )
     assert line == f"Error: {out}: cannot write the result: No space left on device"  # not "None: ..."
     assert tree(out) == previous  # no amplicon folder of the failed run mixed into the old result
     assert [entry.name for entry in tmp_path.iterdir() if entry.name.startswith(".")] == []
@@ -227,7 +242,9 @@ def test_offtarget_disk_full_midway_leaves_nothing(tmp_path: Path, monkeypatch: 
     sites, samples = panel_inputs(tmp_path / "in", ["T1", "C1"], ["ON", "OT1"])
     _failing_write(monkeypatch, panel_results, "write_tsv", "offtarget_calls.tsv")
     out = tmp_path / "panel"
-    one_line_error(run("offtarget", "--sites", sites, "--samples", samples, "-o", out), f"{out}: cannot write the result")
+    one_line_error(
+        run("offtarget", "--sites", sites, "--samples", samples, "-o", out), f"{out}: cannot write the result"
+    )
     assert not out.exists()  # no per-sample folders that look complete
     assert [entry.name for entry in tmp_path.iterdir() if entry.name.startswith(".")] == []
 
@@ -242,12 +259,16 @@ def test_existing_result_is_replaced_whole_and_other_folders_are_refused(tmp_pat
         result = run("quantify-pool", "--r1", pool_reads, "--amplicons", renamed, "-o", out)
     assert result.exit_code == 0
     assert f"replacing the earlier result in {out}" in caplog.text
-    assert sorted(entry.name for entry in out.iterdir()) == sorted([MARKER, "FANC", "second", "assignment.json", "pool_summary.tsv"])
+    assert sorted(entry.name for entry in out.iterdir()) == sorted(
+        [MARKER, "FANC", "second", "assignment.json", "pool_summary.tsv"]
+    )
     # a folder that is not an editcheck result is never merged into or replaced
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    one_line_error(run(*quantify_args(pool_reads, mine)), f"{mine}: folder exists and is not an editcheck result folder")
+    one_line_error(
+        run(*quantify_args(pool_reads, mine)), f"{mine}: folder exists and is not an editcheck result folder"
+    )
     assert [entry.name for entry in mine.iterdir()] == ["notes.txt"]
     # an empty folder (as Snakemake creates) is fine
     empty = tmp_path / "empty"
@@ -259,7 +280,9 @@ def test_a_second_run_into_a_locked_folder_stops_at_once(tmp_path: Path, pool_re
     out = tmp_path / "out"
     with output_folder(out) as staging:
         (staging / "x").write_text("first run")
-        line = one_line_error(run(*quantify_args(pool_reads, out)), f"{out}: another editcheck run is writing this output folder")
+        line = one_line_error(
+            run(*quantify_args(pool_reads, out)), f"{out}: another editcheck run is writing this output folder"
+        )
         assert line
     assert (out / "x").read_text() == "first run"
     assert run(*quantify_args(pool_reads, out)).exit_code == 0  # the lock is gone with the first run
@@ -315,7 +338,9 @@ def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
     mount.mkdir()
     if shutil.which("mount") is None or os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -382,7 +407,9 @@ def test_inline_sequences_longer_than_a_file_name(tmp_path: Path) -> None:
     reads = fastq(tmp_path / "reads.fastq", [design.amplicon] * 5 + [design.donor_amplicon] * 3)
     for option in ("-e", "-d"):
         donor = design.donor_amplicon if option == "-e" else design.donor_amplicon[20:-20]
-        result = run("quantify", "--r1", reads, "-a", design.amplicon, "-g", design.guide, option, donor, "-o", tmp_path / option)
+        result = run(
+            "quantify", "--r1", reads, "-a", design.amplicon, "-g", design.guide, option, donor, "-o", tmp_path / option
+        )
         assert result.exit_code == 0, result.stderr
         assert json.loads((tmp_path / option / "summary.json").read_text())["outcomes"]["hdr"]["reads"] == 3
 
@@ -396,7 +423,9 @@ def test_inline_sequences_longer_than_a_file_name(tmp_path: Path) -> None:
     (["--editing-window", "4-8"], "an editing window was given without a base editor"),
     (["--base-editor", "ABE", "--editing-window", "15-40"], "editing window 15-40 reaches beyond the 20-nt protospacer"),
 ])  # fmt: skip
-def test_options_that_would_be_ignored_are_errors(tmp_path: Path, pool_reads: Path, options: list[str], message: str) -> None:
+def test_options_that_would_be_ignored_are_errors(
+    tmp_path: Path, pool_reads: Path, options: list[str], message: str
+) -> None:
     one_line_error(run(*quantify_args(pool_reads, tmp_path / "out"), *options), message)
 
 
@@ -409,7 +438,9 @@ def test_same_amplicon_twice_in_a_pool_is_an_error(tmp_path: Path, pool_reads: P
 def test_report_samples_given_twice_or_missing_from_the_sheet(tmp_path: Path, pool_reads: Path) -> None:
     out = tmp_path / "q"
     assert run(*quantify_args(pool_reads, out), "--sample", "T1").exit_code == 0
-    one_line_error(run("report", "--ontarget", out, "--ontarget", out, "-o", tmp_path / "r"), "sample 'T1' is given twice")
+    one_line_error(
+        run("report", "--ontarget", out, "--ontarget", out, "-o", tmp_path / "r"), "sample 'T1' is given twice"
+    )
     sheet = tmp_path / "samples.tsv"
     sheet.write_text("sample\tcondition\nT2\ttreated\n")
     one_line_error(run("report", "--ontarget", out, "--samples", sheet, "-o", tmp_path / "r"),
@@ -508,7 +539,10 @@ BAD_SHEETS = {
     "empty name": (f"name\tamplicon\n\t{FIRST.amplicon}\n", "empty"),
     "repeated name": (f"name\tamplicon\nA\t{FIRST.amplicon}\nA\t{SECOND.amplicon}\n", "repeated"),
     "binary": ("\x00\xff\xfe" * 20, "amplicons.tsv"),
-    "bad target": (f"name\tamplicon\tguide\tbase_editor\ttarget_position\nA\t{FIRST.amplicon}\t{FIRST.guide}\tABE\tx\n", "amplicon A"),
+    "bad target": (
+        f"name\tamplicon\tguide\tbase_editor\ttarget_position\nA\t{FIRST.amplicon}\t{FIRST.guide}\tABE\tx\n",
+        "amplicon A",
+    ),
     "quote": (f'name\tamplicon\n"A\t{FIRST.amplicon}\n', "amplicons.tsv"),
 }
 
@@ -525,12 +559,16 @@ def test_catalogue_bad_sheets(tmp_path: Path, pool_reads: Path, case: str) -> No
 @pytest.mark.parametrize("fault", ["output is a file", "parent is a file", "root", "input is a folder"])
 def test_catalogue_faults(tmp_path: Path, pool_reads: Path, fault: str) -> None:
     (tmp_path / "file").write_text("x")
-    out = {"output is a file": tmp_path / "file", "parent is a file": tmp_path / "file" / "out", "root": Path("/")}.get(fault, tmp_path / "out")
+    out = {"output is a file": tmp_path / "file", "parent is a file": tmp_path / "file" / "out", "root": Path("/")}.get(
+        fault, tmp_path / "out"
+    )
     reads = tmp_path if fault == "input is a folder" else pool_reads
     result = run(*quantify_args(reads, out))
     assert result.exit_code in (1, 2) and "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("Error: ") and (len(lines) == 1 or result.exit_code == 2), result.stderr  # 2: click usage
+    assert lines[-1].startswith("Error: ") and (len(lines) == 1 or result.exit_code == 2), (
+        result.stderr
+    )  # 2: click usage
     assert (tmp_path / "file").read_text() == "x"
 
 
@@ -548,7 +586,9 @@ def test_catalogue_resource_abuse(tmp_path: Path, case: str) -> None:
         fastq(reads, [FIRST.amplicon] * 3)
         rng = random.Random(7)
         amplicons = ["".join(rng.choice("ACGT") for _ in range(150)) for _ in range(200)]
-        (tmp_path / "sheet.tsv").write_text("name\tamplicon\n" + "".join(f"A{i}\t{a}\n" for i, a in enumerate(amplicons)))
+        (tmp_path / "sheet.tsv").write_text(
+            "name\tamplicon\n" + "".join(f"A{i}\t{a}\n" for i, a in enumerate(amplicons))
+        )
         result = run("quantify-pool", "--r1", reads, "--amplicons", tmp_path / "sheet.tsv", "-o", tmp_path / "out")
         assert result.exit_code == 0, result.stderr
         assert len(list((tmp_path / "out").iterdir())) == 203  # 200 folders, two tables, the marker
@@ -570,7 +610,9 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
         elif kind == 1:  # delete a stretch
             del data[position : position + rng.randint(1, 40)]
         elif kind == 2:  # insert random or structural bytes
-            data[position:position] = rng.choice([b"\n", b"@", b"+", b"\t", b"\r\n", b"\x00", b"..", b"/", bytes([rng.randrange(256)])])
+            data[position:position] = rng.choice(
+                [b"\n", b"@", b"+", b"\t", b"\r\n", b"\x00", b"..", b"/", bytes([rng.randrange(256)])]
+            )
         elif kind == 3:  # truncate
             del data[position:]
         elif kind == 4 and data:  # duplicate a stretch

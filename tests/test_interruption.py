@@ -27,7 +27,9 @@ def large_input(tmp_path_factory) -> tuple[Path, str, str]:
     # Ctrl-C reaches the whole process group; `kill PID` and schedulers' SIGTERM reach the main process only.
     [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGKILL, True)],
 )
-def test_interrupted_quantify_leaves_no_complete_looking_output(large_input, tmp_path, signal_number, whole_group) -> None:
+def test_interrupted_quantify_leaves_no_complete_looking_output(
+    large_input, tmp_path, signal_number, whole_group
+) -> None:
     reads, amplicon, guide = large_input
     out = tmp_path / "out"
     command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide,

@@ -21,7 +21,9 @@ def abe_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("abe")
     design = simulate.random_design(seed=2024, with_donor=False)
     mix = simulate.OutcomeMix(unmodified=0.0, deletion=0.06, insertion=0.04, substitution=0.0, hdr=0.0, base_edit=0.9)
-    truth = simulate.simulate(design, 40_000, folder / "abe.fastq.gz", mix=mix, base_editor=simulate.BaseEditorSpec(), seed=5)
+    truth = simulate.simulate(
+        design, 40_000, folder / "abe.fastq.gz", mix=mix, base_editor=simulate.BaseEditorSpec(), seed=5
+    )
     editing = truth["base_editing"]
     built = build_design(design.amplicon, [design.guide], base_editor="ABE", target_in_protospacer=editing["target"])
     return quantify(folder / "abe.fastq.gz", design=built, settings=MASK_ERRORS, threads=2), truth
@@ -56,7 +58,9 @@ def test_abe_per_position_conversion_matches_truth(abe_run):
 
 def test_large_deletions_detected(tmp_path):
     design = simulate.random_design(seed=2024, with_donor=False)
-    mix = simulate.OutcomeMix(unmodified=0.5, deletion=0.0, insertion=0.0, substitution=0.0, hdr=0.0, large_deletion=0.5)
+    mix = simulate.OutcomeMix(
+        unmodified=0.5, deletion=0.0, insertion=0.0, substitution=0.0, hdr=0.0, large_deletion=0.5
+    )
     truth = simulate.simulate(design, 10_000, tmp_path / "ldel.fastq.gz", mix=mix, seed=9)
     built = build_design(design.amplicon, [design.guide])
     tally = quantify(tmp_path / "ldel.fastq.gz", design=built, threads=2).tally

@@ -75,7 +75,9 @@ def test_quantify_pool_command_with_umis(umi_pool, tmp_path):
 
     _, designs, truths, pooled = umi_pool
     sheet = tmp_path / "amplicons.tsv"
-    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"amp{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    sheet.write_text(
+        "name\tamplicon\tguide\n" + "".join(f"amp{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs))
+    )
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["quantify-pool", "--r1", str(pooled), "--amplicons", str(sheet), "--umi", "header",
                                        "--umi-length", "12", "-o", str(out)])  # fmt: skip

@@ -92,7 +92,11 @@ def test_multiqc_shows_the_editcheck_sections_with_the_result_numbers(report_fol
         row, reads = table[name], summary["reads"]
         assert row["reads"] == reads["input"] == 2000 and row["classified"] == reads["classified"]
         assert row["aligned_percent"] == pytest.approx(100 * reads["aligned"] / reads["input"], rel=1e-5)
-        for column, key in (("edited_percent", "percent"), ("edited_ci95_low", "ci95_low"), ("edited_ci95_high", "ci95_high")):
+        for column, key in (
+            ("edited_percent", "percent"),
+            ("edited_ci95_low", "ci95_low"),
+            ("edited_ci95_high", "ci95_high"),
+        ):
             assert row[column] == pytest.approx(summary["edited"][key], rel=1e-5, abs=1e-9), column
         engagement = summary["base_editing"]["target"]["engagement"]
         assert row["target_engagement_percent"] == pytest.approx(engagement["percent"], rel=1e-5, abs=1e-9)
@@ -113,7 +117,9 @@ def test_multiqc_shows_the_editcheck_sections_with_the_result_numbers(report_fol
         assert row["call"] == site["call"]
         assert row["on_target"] == ("yes" if site["on_target"] else "no")
         assert row["excess_percent"] == pytest.approx(site["excess_percent"], rel=1e-5, abs=1e-9)
-        assert (row["excess_ci95_low"], row["excess_ci95_high"]) == pytest.approx(site["excess_ci95"], rel=1e-5, abs=1e-9)
+        assert (row["excess_ci95_low"], row["excess_ci95_high"]) == pytest.approx(
+            site["excess_ci95"], rel=1e-5, abs=1e-9
+        )
         assert row["treated_reads"] == site["treated_reads"] and row["control_reads"] == site["control_reads"]
     assert {row["call"] for row in sites.values()} == {"EDITED", "NOT_DETECTED"}
     html = (out / "multiqc_report.html").read_text()

@@ -419,4 +419,8 @@ def test_site_sheet_feeds_the_panel(tmp_path: Path, planted: tuple[Genome, Path]
         assert guide_site.start == site.amplicon_offset + (0 if site.strand == "+" else len(site.pam_sequence))
         genome = dict(design.genome)  # carried into the panel's calls and report
         assert (genome["contig"], int(genome["start"]), genome["strand"], int(genome["mismatches"])) == (
-            site.contig, site.start + 1, site.strand, site.mismatches)
+            site.contig,
+            site.start + 1,
+            site.strand,
+            site.mismatches,
+        )

@@ -83,7 +83,9 @@ def test_inconclusive_and_not_detected():
 
 def test_detection_limit_shrinks_with_depth_and_grows_with_background():
     def lod(depth, background, tau2=0.0, alpha_site=0.05 / 40):
-        return decision_rule_lod([depth] * 3, [depth] * 3, background, tau2=tau2, alpha_site=alpha_site, min_effect=0.001)
+        return decision_rule_lod(
+            [depth] * 3, [depth] * 3, background, tau2=tau2, alpha_site=alpha_site, min_effect=0.001
+        )
 
     assert lod(100_000, 0.001) < lod(10_000, 0.001)
     assert lod(10_000, 0.005) > lod(10_000, 0.001)
@@ -108,11 +110,18 @@ def test_panel_end_to_end(tmp_path):
     rows += [f"site{i}\t{d.amplicon}\t{d.guide}\t{'yes' if i == 0 else 'no'}" for i, d in enumerate(designs)]
     (tmp_path / "sites.tsv").write_text("\n".join(rows) + "\n")
     samples = ["sample\tcondition\treplicate\tr1"]
-    for name, condition, replicate, seed in (("T1", "treated", 1, 1), ("T2", "treated", 2, 2), ("C1", "control", 1, 3), ("C2", "control", 2, 4)):
+    for name, condition, replicate, seed in (
+        ("T1", "treated", 1, 1),
+        ("T2", "treated", 2, 2),
+        ("C1", "control", 1, 3),
+        ("C2", "control", 2, 4),
+    ):
         parts = []
         for index, design in enumerate(designs):
             rate = editing.get(index, 0.0) if condition == "treated" else 0.0
-            mix = simulate.OutcomeMix(unmodified=1 - rate, deletion=rate * 0.7, insertion=rate * 0.3, substitution=0.0, hdr=0.0)
+            mix = simulate.OutcomeMix(
+                unmodified=1 - rate, deletion=rate * 0.7, insertion=rate * 0.3, substitution=0.0, hdr=0.0
+            )
             path = tmp_path / f"{name}_{index}.fastq.gz"
             simulate.simulate(design, 3000, path, mix=mix, seed=seed * 100 + index)
             parts.append(path.read_bytes())

@@ -43,7 +43,10 @@ def test_masked_reads_find_their_amplicon_by_n_free_kmers() -> None:
 
 
 def test_masked_reads_of_a_pool_are_assigned_and_classified(tmp_path: Path) -> None:
-    designs = [build_design(FIRST, [FIRST[100:120]], name="first"), build_design(SECOND, [SECOND[90:110]], name="second")]
+    designs = [
+        build_design(FIRST, [FIRST[100:120]], name="first"),
+        build_design(SECOND, [SECOND[90:110]], name="second"),
+    ]
     result = quantify_pool(_fastq(tmp_path / "pool.fastq", [FIRST] * 7 + [SECOND] * 4), None, designs)
     assert (result.unassigned, result.ambiguous, result.too_long) == (0, 0, 0)
     assert result.assigned == {"first": 7, "second": 4}
@@ -55,7 +58,9 @@ def test_a_pool_of_one_amplicon_gives_every_read_the_fate_quantify_gives_it(tmp_
     unassigned or counted at the pool level; ``quantify`` counts them in the amplicon's tables."""
     design = build_design(FIRST, [FIRST[100:120]], name="first")
     junk = "".join(random.Random(7).choice("ACGT") for _ in range(200))
-    fastq = _fastq(tmp_path / "reads.fastq", [FIRST] * 3 + [junk] * 2 + ["ACGTTGCA"] + [FIRST * 5])  # 1,200 > 2 x 240 + 500
+    fastq = _fastq(
+        tmp_path / "reads.fastq", [FIRST] * 3 + [junk] * 2 + ["ACGTTGCA"] + [FIRST * 5]
+    )  # 1,200 > 2 x 240 + 500
     single = quantify(fastq, design=design).tally.outcomes
     pool = quantify_pool(fastq, None, [design])
     pooled = pool.samples[0].tally.outcomes
@@ -67,7 +72,10 @@ def test_a_pool_of_one_amplicon_gives_every_read_the_fate_quantify_gives_it(tmp_
     strict = AnalysisSettings(quality=QualitySettings(min_mean_quality=36))
     single_reads = quantify(fastq, design=design, settings=strict).reads
     pooled_reads = quantify_pool(fastq, None, [design], settings=strict).samples[0].reads
-    assert (pooled_reads.reads_in, pooled_reads.quality_filtered) == (single_reads.reads_in, single_reads.quality_filtered)
+    assert (pooled_reads.reads_in, pooled_reads.quality_filtered) == (
+        single_reads.reads_in,
+        single_reads.quality_filtered,
+    )
     assert single_reads.quality_filtered == 1
 
 
@@ -87,7 +95,10 @@ def _umi_pairs(folder: Path, pairs: list[tuple[str, str]]) -> tuple[Path, Path]:
 def test_the_pools_umi_route_counts_pairs_and_assigns_them_like_the_route_without_umis(tmp_path: Path) -> None:
     """Merged and unmerged pairs, unmerged pairs classified from a mate covering the window, and pairs whose
     mates come from different amplicons (ambiguous) are counted alike with and without UMIs."""
-    designs = [build_design(FIRST, [FIRST[100:120]], name="first"), build_design(SECOND, [SECOND[90:110]], name="second")]
+    designs = [
+        build_design(FIRST, [FIRST[100:120]], name="first"),
+        build_design(SECOND, [SECOND[90:110]], name="second"),
+    ]
     pairs = [(FIRST[:150], FIRST[-150:])] * 6  # overlapping: merged
     pairs += [(SECOND[:130], SECOND[150:])] * 4  # no overlap; R1 covers the window
     pairs += [(SECOND[:60], SECOND[180:])] * 1  # no overlap; neither mate reaches the window

@@ -61,7 +61,9 @@ def test_cbe_c_to_t_at_81_82_83(crispresso2_inputs):
 def test_vcf_prime_edit_basic_13_precise(crispresso2_inputs):
     # CRISPResso2: reference 81 (72 unmodified / 9 modified), prime-edited 19 (13 precise / 6 modified).
     design = build_design(FANC, window_flank=1, pegrnas=[(FANC_GUIDE, "ATCTGGATCGGCTGCAGAAGGGA")])
-    outcomes = quantify(crispresso2_inputs / "vcf_prime_edit_basic.fastq", design=design, settings=CRISPRESSO2).tally.outcomes
+    outcomes = quantify(
+        crispresso2_inputs / "vcf_prime_edit_basic.fastq", design=design, settings=CRISPRESSO2
+    ).tally.outcomes
     assert outcomes["prime_edit"] == 13
     assert outcomes["prime_edit_with_changes"] == 6
     assert outcomes["unmodified"] == 72

@@ -56,7 +56,9 @@ def test_fanc_cas9_modified_matches_published(crispresso2_inputs):
 
 def test_fanc_default_flank_one_equals_explicit_window(crispresso2_inputs):
     by_flank = quantify(crispresso2_inputs / "FANC.Cas9.fastq", design=build_design(FANC, [FANC_GUIDE], window_flank=1))
-    by_window = quantify(crispresso2_inputs / "FANC.Cas9.fastq", design=build_design(FANC, [FANC_GUIDE], window="92-93"))
+    by_window = quantify(
+        crispresso2_inputs / "FANC.Cas9.fastq", design=build_design(FANC, [FANC_GUIDE], window="92-93")
+    )
     assert by_flank.tally.outcomes == by_window.tally.outcomes
 
 
@@ -134,7 +136,10 @@ def test_nhej_paired_end_matches_published(crispresso2_inputs, threads):
     # No guide: window = amplicon less 15 bp at each end. CRISPResso2: 77.06% (fastp merge), 76.69% (own merge).
     design = build_design(NHEJ)
     result = quantify(
-        crispresso2_inputs / "nhej.r1.fastq.gz", crispresso2_inputs / "nhej.r2.fastq.gz", design=design, threads=threads,
+        crispresso2_inputs / "nhej.r1.fastq.gz",
+        crispresso2_inputs / "nhej.r2.fastq.gz",
+        design=design,
+        threads=threads,
         settings=CRISPRESSO2,
     )
     assert result.reads.reads_in == 25_000

@@ -163,7 +163,9 @@ def test_bam_reads_overlapping_the_site_without_covering_the_window_are_counted(
     bam = tmp_path / "reads.bam"
     pysam.sort("-o", str(bam), str(tmp_path / "reads.sam"), catch_stdout=False)
     pysam.index(str(bam))
-    assert sorted(fragment[0] for fragment in iter_site_fragments(bam, SITE)) == sorted(name for name, _, _ in reads[:5])
+    assert sorted(fragment[0] for fragment in iter_site_fragments(bam, SITE)) == sorted(
+        name for name, _, _ in reads[:5]
+    )
     result = quantify(bam, design=build_design(AMPLICON, [GUIDE]), site=SITE)
     assert result.reads.reads_in == 5
     assert result.tally.classified == 3
@@ -265,10 +267,38 @@ def test_quantify_and_quantify_pool_commands_write_identical_tables(tmp_path: Pa
     paths = _write_inputs(tmp_path)
     (tmp_path / "sheet.tsv").write_text(f"name\tamplicon\tguide\namp\t{AMPLICON}\t{GUIDE}\n")
     runner = CliRunner()
-    single = runner.invoke(main, ["quantify", "--r1", str(paths["r1.fastq"]), "--r2", str(paths["r2.fastq"]),
-                                  "-a", AMPLICON, "-g", GUIDE, "--amplicon-name", "amp", "-o", str(tmp_path / "q")])
-    pooled = runner.invoke(main, ["quantify-pool", "--r1", str(paths["r1.fastq"]), "--r2", str(paths["r2.fastq"]),
-                                  "--amplicons", str(tmp_path / "sheet.tsv"), "-o", str(tmp_path / "p")])
+    single = runner.invoke(
+        main,
+        [
+            "quantify",
+            "--r1",
+            str(paths["r1.fastq"]),
+            "--r2",
+            str(paths["r2.fastq"]),
+            "-a",
+            AMPLICON,
+            "-g",
+            GUIDE,
+            "--amplicon-name",
+            "amp",
+            "-o",
+            str(tmp_path / "q"),
+        ],
+    )
+    pooled = runner.invoke(
+        main,
+        [
+            "quantify-pool",
+            "--r1",
+            str(paths["r1.fastq"]),
+            "--r2",
+            str(paths["r2.fastq"]),
+            "--amplicons",
+            str(tmp_path / "sheet.tsv"),
+            "-o",
+            str(tmp_path / "p"),
+        ],
+    )
     assert single.exit_code == 0 and pooled.exit_code == 0, single.output + pooled.output
     for name in ("alleles.tsv", "positions.tsv", "indel_sizes.tsv"):
         assert (tmp_path / "q" / name).read_bytes() == (tmp_path / "p" / "amp" / name).read_bytes(), name

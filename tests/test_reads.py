@@ -96,7 +96,12 @@ def check_error(error: InputFormatError, path: Path, problem: str, record: int |
         ("iupac.fq", fastq(("a", "ACGT"), ("b", "ACRT")), "only A, C, G, T and N", 2),
         ("quality.fq", fastq(("a", "ACGT"), ("b", "ACGT", "II I")), "quality character ' '", 2),
         ("control.fq", fastq(("a", "ACGT"), ("b", "ACGT", "II\x01I")), "not valid Phred+33", 2),
-        ("accent.fq", fastq(*[(f"r{i}", "ACGT") for i in range(1, 3000)]) + "@x\nACGÄ\n+\nIIII\n".encode(), "non-ASCII", 3000),
+        (
+            "accent.fq",
+            fastq(*[(f"r{i}", "ACGT") for i in range(1, 3000)]) + "@x\nACGÄ\n+\nIIII\n".encode(),
+            "non-ASCII",
+            3000,
+        ),
         ("plain.fq.gz", GOOD, "not a gzip file", None),
     ],
 )

@@ -31,14 +31,22 @@ def reads_edited(rng, reads, rate, molecules=None):
     return int(rng.binomial(reads, copies[edited].sum() / copies.sum()))
 
 
-def null_panel(rng, treated_reads, control_reads, background=0.003, sd=0.0, molecules=None, told=False, sites=40, first_excess=0.0):
+def null_panel(
+    rng, treated_reads, control_reads, background=0.003, sd=0.0, molecules=None, told=False, sites=40, first_excess=0.0
+):
     panel = []
     for index in range(sites):
         excess = first_excess if index == 0 else 0.0
-        treated = [Replicate(f"T{r}", reads_edited(rng, n, p, molecules), n, molecules if told else None)
-                   for r, (n, p) in enumerate(zip(treated_reads, lognormal_rates(rng, background + excess, sd, len(treated_reads))))]
-        control = [Replicate(f"C{r}", reads_edited(rng, n, p, molecules), n, molecules if told else None)
-                   for r, (n, p) in enumerate(zip(control_reads, lognormal_rates(rng, background, sd, len(control_reads))))]
+        treated = [
+            Replicate(f"T{r}", reads_edited(rng, n, p, molecules), n, molecules if told else None)
+            for r, (n, p) in enumerate(
+                zip(treated_reads, lognormal_rates(rng, background + excess, sd, len(treated_reads)))
+            )
+        ]
+        control = [
+            Replicate(f"C{r}", reads_edited(rng, n, p, molecules), n, molecules if told else None)
+            for r, (n, p) in enumerate(zip(control_reads, lognormal_rates(rng, background, sd, len(control_reads))))
+        ]
         panel.append((f"site{index}", False, treated, control))
     return panel
 
@@ -50,7 +58,10 @@ def test_on_target_pooled_ci_covers_with_replicate_variation(sd):
     rng = np.random.default_rng(11 + int(10 * sd))
     covered = trials = 0
     for _ in range(600):
-        treated = [Replicate(f"T{r}", int(rng.binomial(10_000, p)), 10_000) for r, p in enumerate(logit_normal_rates(rng, 0.4, sd, 3))]
+        treated = [
+            Replicate(f"T{r}", int(rng.binomial(10_000, p)), 10_000)
+            for r, p in enumerate(logit_normal_rates(rng, 0.4, sd, 3))
+        ]
         call = call_sites([("on", True, treated, [Replicate("M1", 5, 10_000)])])[0]
         covered += call.treated_ci95[0] <= 40.0 <= call.treated_ci95[1]
         trials += 1
@@ -156,7 +167,10 @@ def test_small_samples_give_finite_answers(treated, control):
     site = ("s", False, [Replicate(f"T{i}", x, n) for i, (x, n) in enumerate(treated)],
             [Replicate(f"C{i}", x, n) for i, (x, n) in enumerate(control)])  # fmt: skip
     for test in ("random-effects", "exact"):
-        call = call_sites([site, ("other", False, [Replicate("T", 1, 3000)], [Replicate("C", 1, 3000)])], CallSettings(test=test, min_reads=0))[0]
+        call = call_sites(
+            [site, ("other", False, [Replicate("T", 1, 3000)], [Replicate("C", 1, 3000)])],
+            CallSettings(test=test, min_reads=0),
+        )[0]
         numbers = [call.treated_percent, *call.treated_ci95, call.control_percent, *call.control_ci95,
                    call.excess_percent, *call.excess_ci95, call.p_value, call.q_value, call.lod_percent,
                    call.excess_upper95_percent]  # fmt: skip
@@ -287,7 +301,9 @@ def test_quantify_records_the_input_amount(tmp_path):
             "-g", "GCTAACAACTAAAACGTAAC", "--base-editor", "ABE", "--target-protospacer-position", "5", "-t", "1"]  # fmt: skip
     plain = CliRunner().invoke(main, ["quantify", *base, "-o", str(tmp_path / "plain")])
     assert plain.exit_code == 0, plain.output
-    capped_run = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--sample", "T1capped", "-o", str(tmp_path / "capped")])
+    capped_run = CliRunner().invoke(
+        main, ["quantify", *base, "--input-ng", "2", "--sample", "T1capped", "-o", str(tmp_path / "capped")]
+    )
     assert capped_run.exit_code == 0, capped_run.output
     plain_doc = json.loads((tmp_path / "plain" / "summary.json").read_text())
     document = json.loads((tmp_path / "capped" / "summary.json").read_text())
@@ -313,7 +329,9 @@ def test_quantify_records_the_input_amount(tmp_path):
     assert report.exit_code == 0, report.output
     html = (tmp_path / "report" / "report.html").read_text()
     assert "at the effective depth 1/(1/reads + 1/copies): T1capped 660 copies" in html
-    both = CliRunner().invoke(main, ["quantify", *base, "--input-ng", "2", "--input-copies", "5", "-o", str(tmp_path / "bad")])
+    both = CliRunner().invoke(
+        main, ["quantify", *base, "--input-ng", "2", "--input-copies", "5", "-o", str(tmp_path / "bad")]
+    )
     assert both.exit_code != 0 and "not both" in both.output and not (tmp_path / "bad").exists()
 
 
@@ -329,7 +347,9 @@ def test_quantify_pool_records_the_input_amount(tmp_path):
     designs = simulate.random_pool(2, seed=11, near_identical_pairs=0)
     simulate.simulate_pool(designs, 2000, tmp_path / "pool.fastq.gz", seed=1)
     sheet = tmp_path / "amplicons.tsv"
-    sheet.write_text("name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs)))
+    sheet.write_text(
+        "name\tamplicon\tguide\n" + "".join(f"a{i}\t{d.amplicon}\t{d.guide}\n" for i, d in enumerate(designs))
+    )
     result = CliRunner().invoke(main, ["quantify-pool", "--r1", str(tmp_path / "pool.fastq.gz"), "--amplicons", str(sheet),
                                        "--input-copies", "300", "-t", "1", "-o", str(tmp_path / "out")])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -368,7 +388,15 @@ def test_offtarget_fdr_with_other_panels_and_report(tmp_path):
     from editcheck.cli import main
 
     config = Path(__file__).resolve().parents[1] / "config"
-    base = ["offtarget", "--sites", str(config / "sites.tsv"), "--samples", str(config / "panel_samples.tsv"), "-t", "1"]
+    base = [
+        "offtarget",
+        "--sites",
+        str(config / "sites.tsv"),
+        "--samples",
+        str(config / "panel_samples.tsv"),
+        "-t",
+        "1",
+    ]
     first = CliRunner().invoke(main, [*base, "-o", str(tmp_path / "first")])
     assert first.exit_code == 0, first.output
     second = CliRunner().invoke(main, [*base, "--fdr-with", str(tmp_path / "first"), "-o", str(tmp_path / "second")])
@@ -382,14 +410,27 @@ def test_offtarget_fdr_with_other_panels_and_report(tmp_path):
     p_values = [site["p_value"] for site in alone["sites"] if not site["on_target"]]
     expected = benjamini_hochberg(p_values + p_values)[:4]
     assert [site["q_value"] for site in study["sites"] if not site["on_target"]] == pytest.approx(expected)
-    assert "one family with the 4 off-target sites of 1 other panel(s)" in (tmp_path / "second" / "methods.txt").read_text()
-    report = CliRunner().invoke(main, ["report", "--offtarget", str(tmp_path / "second"), "-o", str(tmp_path / "report")])
+    assert (
+        "one family with the 4 off-target sites of 1 other panel(s)"
+        in (tmp_path / "second" / "methods.txt").read_text()
+    )
+    report = CliRunner().invoke(
+        main, ["report", "--offtarget", str(tmp_path / "second"), "-o", str(tmp_path / "report")]
+    )
     assert report.exit_code == 0, report.output
     html = (tmp_path / "report" / "report.html").read_text()
-    assert "the FDR family spans the study: this panel&#39;s 4 off-target sites and the 4 of 1 other panel(s) (first)" in html
-    alone_report = CliRunner().invoke(main, ["report", "--offtarget", str(tmp_path / "first"), "-o", str(tmp_path / "r1")])
+    assert (
+        "the FDR family spans the study: this panel&#39;s 4 off-target sites and the 4 of 1 other panel(s) (first)"
+        in html
+    )
+    alone_report = CliRunner().invoke(
+        main, ["report", "--offtarget", str(tmp_path / "first"), "-o", str(tmp_path / "r1")]
+    )
     assert alone_report.exit_code == 0
-    assert "the FDR family is this report&#39;s off-target panel: its 4 off-target sites" in (tmp_path / "r1" / "report.html").read_text()
+    assert (
+        "the FDR family is this report&#39;s off-target panel: its 4 off-target sites"
+        in (tmp_path / "r1" / "report.html").read_text()
+    )
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"tool": "editcheck", "sites": [{"site": "X", "on_target": False, "p_value": "low"}]}))
     result = CliRunner().invoke(main, [*base, "--fdr-with", str(bad), "-o", str(tmp_path / "bad")])

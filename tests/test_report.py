@@ -43,7 +43,11 @@ def test_report_contents_and_escaping(results: Path) -> None:
     assert len(summary) == 2
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["inputs"][0]["sha256"] and manifest["inputs"][0]["reads"] == 1500
-    assert {entry["path"].split("/")[-1] for entry in manifest["outputs"]} >= {"report.html", "summary.tsv", "summary.json"}
+    assert {entry["path"].split("/")[-1] for entry in manifest["outputs"]} >= {
+        "report.html",
+        "summary.tsv",
+        "summary.json",
+    }
     assert manifest["started"] <= manifest["finished"]
 
 

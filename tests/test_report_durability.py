@@ -44,7 +44,10 @@ def test_time_axis_is_numeric_with_ci_bars_and_the_fitted_trend(series):
     assert axes.get_title() == "A - P1 (clinical biopsy, liver)"
     second = figure.axes[1]
     assert second.get_title() == "A - P3 (clinical biopsy, liver)"
-    assert [round(float(line.get_xdata()[0]), 3) for line in second.get_lines() if line.get_marker() == "o"] == [0.23, 1.971]
+    assert [round(float(line.get_xdata()[0]), 3) for line in second.get_lines() if line.get_marker() == "o"] == [
+        0.23,
+        1.971,
+    ]
     assert "too few time points for a trend" in [text.get_text() for text in second.texts]
 
 

@@ -36,7 +36,9 @@ def study_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The study's sheets, reads and each sample's quantify folder (results/<sample>)."""
     folder = tmp_path_factory.mktemp("study_report")
     (folder / "reads").mkdir()
-    designs = {design_id: simulate.random_design(seed=seed, with_donor=False) for design_id, seed in DESIGN_SEEDS.items()}
+    designs = {
+        design_id: simulate.random_design(seed=seed, with_donor=False) for design_id, seed in DESIGN_SEEDS.items()
+    }
     # Design A's off-target panel: its on-target site with the genome columns `editcheck nominate` writes, and a
     # candidate site without them (its mismatches to the on-target protospacer are counted by the report).
     other = simulate.random_design(seed=14, with_donor=False)
@@ -98,7 +100,10 @@ def test_study_report_has_the_evidence_durability_and_every_samples_alleles(stud
     assert platform == {("A", "P1"): "target edited", ("A", "P3"): "not shown", ("B", "P2"): "target edited"}
     html = (out / "report.html").read_text()
     # The overview comes first: the evidence table, then the platform table, then durability, then the designs.
-    order = [html.index(marker) for marker in ('id="evidence"', 'id="platform"', 'id="durability"', 'id="design-A"', 'id="design-B"')]
+    order = [
+        html.index(marker)
+        for marker in ('id="evidence"', 'id="platform"', 'id="durability"', 'id="design-A"', 'id="design-B"')
+    ]
     assert order == sorted(order)
     assert html.count('<td class="text FAIL">FAIL</td>') == 1 and html.count('<td class="text PASS">PASS</td>') == 4
     # A durability figure for each subject with two time points, with its verdict line.
@@ -113,7 +118,7 @@ def test_study_report_has_the_evidence_durability_and_every_samples_alleles(stud
     # P1 at 28 d: the unmodified allele is the most frequent, with its read count; 40% deleted in all.
     p1 = html[html.index('data-sample="P1_28d"') :]
     p1 = p1[: p1.index("</table>")]
-    assert f"{READS:,} aligned reads" in p1 and "<td class=\"label\">unmodified</td>" in p1
+    assert f"{READS:,} aligned reads" in p1 and '<td class="label">unmodified</td>' in p1
     # No table mixes designs: each tagged table names only samples of its design.
     design_of = {name: design for name, design, *_ in RUNS} | {"panel_T": "A", "panel_C": "A"}
     tables = _tables(html)
@@ -124,9 +129,14 @@ def test_study_report_has_the_evidence_durability_and_every_samples_alleles(stud
     # Design A's off-target sites with their locus and mismatches; design B has no panel.
     sites = [body for design, body in tables if "ON_A" in body]
     assert len(sites) == 1 and html.index("ON_A (on-target)") < html.index('id="design-B"')
-    on, off = (re.search(rf"<tr><td class=\"text\">{name}.*?</tr>", sites[0], flags=re.S).group(0) for name in ("ON_A", "OT_A"))
+    on, off = (
+        re.search(rf"<tr><td class=\"text\">{name}.*?</tr>", sites[0], flags=re.S).group(0) for name in ("ON_A", "OT_A")
+    )
     assert '<td class="text mono">chr7:1001-1023 (+)</td><td>0</td>' in on
-    guide_a, guide_other = simulate.random_design(seed=DESIGN_SEEDS["A"], with_donor=False).guide, simulate.random_design(seed=14, with_donor=False).guide
+    guide_a, guide_other = (
+        simulate.random_design(seed=DESIGN_SEEDS["A"], with_donor=False).guide,
+        simulate.random_design(seed=14, with_donor=False).guide,
+    )
     expected = sum(a != b for a, b in zip(guide_a, guide_other))
     assert f'<td class="text mono">-</td><td>{expected}</td>' in off and expected > 5
     # Numbers with fixed decimals, and one indel histogram per sample (panels titled with the sample).
@@ -137,7 +147,9 @@ def test_study_report_has_the_evidence_durability_and_every_samples_alleles(stud
     assert "Run date: " in html and "thead { display: table-header-group; }" in html and "break-after: avoid" in html
 
 
-def test_rerun_is_byte_identical_except_the_manifest_times(study_results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerun_is_byte_identical_except_the_manifest_times(
+    study_results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
     first, second = study_results / "again1", study_results / "again2"
     _report(study_results, first)
@@ -159,7 +171,12 @@ def test_cli_refuses_results_of_two_designs_without_the_study_sheets(study_resul
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "results are of 2 different designs" in lines[0] and "--study-designs" in lines[0]
     assert not (tmp_path / "mixed").exists()
-    sheets = ["--study-designs", str(study_results / "designs.tsv"), "--study-samples", str(study_results / "samples.tsv")]
+    sheets = [
+        "--study-designs",
+        str(study_results / "designs.tsv"),
+        "--study-samples",
+        str(study_results / "samples.tsv"),
+    ]
     result = CliRunner().invoke(main, ["report", *folders, *sheets, "--no-pdf", "-o", str(tmp_path / "study")])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "study" / "report.html").read_text()
@@ -184,10 +201,16 @@ def test_study_report_pdf_and_html_in_headless_chromium(study_results: Path, tmp
     reader = pypdf.PdfReader(out / "report.pdf")
     # Chromium writes the headings as the PDF's outline (--generate-pdf-document-outline): the title, under it
     # one entry per section (h2), in the report's order; each design's allele views are entries of their own.
-    (title, sections), = [(reader.outline[0].title, reader.outline[1])]
+    ((title, sections),) = [(reader.outline[0].title, reader.outline[1])]
     assert title == "study"
     assert [entry.title for entry in sections if not isinstance(entry, list)] == [
-        "Overview", "Durability", "Design A", "Design B", "Methods", "Provenance"]
+        "Overview",
+        "Durability",
+        "Design A",
+        "Design B",
+        "Methods",
+        "Provenance",
+    ]
     titles = _outline_titles(reader.outline)
     assert sorted(t.split(":")[0] for t in titles if "aligned reads" in t) == sorted(name for name, *_ in RUNS)
     text = "".join(page.extract_text() for page in reader.pages)

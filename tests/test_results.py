@@ -90,7 +90,9 @@ def test_sample_folder_round_trip(tmp_path: Path) -> None:
     positions = read_table(folder, "positions.tsv")
     profile = tally.positions[0]
     assert len(positions) == sum(len(p.sequence) for p in tally.positions)
-    assert [int(row["reads_covering"]) for row in positions[: len(profile.sequence)]] == [int(c) for c in profile.coverage]
+    assert [int(row["reads_covering"]) for row in positions[: len(profile.sequence)]] == [
+        int(c) for c in profile.coverage
+    ]
     sizes = {(row["kind"], int(row["size"])): int(row["reads"]) for row in read_table(folder, "indel_sizes.tsv")}
     assert sizes == {
         **{("deletion", size): reads for size, reads in tally.deletion_sizes.items()},
@@ -180,9 +182,14 @@ def test_offtarget_folder_round_trip(tmp_path: Path) -> None:
     assert read_methods(out) == methods_text(result.settings, editors, result.dispersion, result.unit)
     document = load_offtarget(out)
     assert document["sites"] == [
-        {**call.as_dict(), "editor": site.editor, "amplicon": site.design.amplicon.sequence,
-         "protospacer": site.design.guides[0].sequence, "locus": None,
-         **dict.fromkeys(("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size"))}
+        {
+            **call.as_dict(),
+            "editor": site.editor,
+            "amplicon": site.design.amplicon.sequence,
+            "protospacer": site.design.guides[0].sequence,
+            "locus": None,
+            **dict.fromkeys(("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size")),
+        }
         for call, site in zip(result.calls, result.sites, strict=True)
     ]
     assert [(s["sample"], s["condition"]) for s in document["samples"]] == [("T1", "treated"), ("C1", "control")]

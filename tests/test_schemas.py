@@ -142,7 +142,9 @@ def demo_results(folder: Path) -> dict[str, Path]:
     _write_sheet(folder / "panel_samples.tsv", panel)
     _cli("offtarget", "--sites", REPO / "config" / "sites.tsv", "--samples", folder / "panel_samples.tsv", "-t", 1,
          "-o", folder / "panel")  # fmt: skip
-    _write_sheet(folder / "conditions.tsv", [{"sample": "T1", "condition": "treated"}, {"sample": "M1", "condition": "control"}])
+    _write_sheet(
+        folder / "conditions.tsv", [{"sample": "T1", "condition": "treated"}, {"sample": "M1", "condition": "control"}]
+    )
     _cli("report", "--ontarget", folder / "T1", "--ontarget", folder / "M1", "--offtarget", folder / "panel",
          "--samples", folder / "conditions.tsv", "-o", folder / "report")  # fmt: skip
     (folder / "genome.fa").write_text("".join(f">{site['site_id']}\nACGT{site['amplicon']}TTGCA\n" for site in sites))
@@ -179,7 +181,9 @@ def test_every_json_document_of_the_demo_matches_its_schema(demo: Path) -> None:
             continue
         assert path.name in validators, f"{path}: a JSON output without a schema"
         document = json.loads(path.read_text(encoding="utf-8"))
-        errors = [f"{list(error.absolute_path)}: {error.message}" for error in validators[path.name].iter_errors(document)]
+        errors = [
+            f"{list(error.absolute_path)}: {error.message}" for error in validators[path.name].iter_errors(document)
+        ]
         assert errors == [], path
         assert document["schema_version"] == schemas.SCHEMA_VERSION, path
         seen[path.name] = seen.get(path.name, 0) + 1
@@ -214,9 +218,15 @@ def test_a_document_that_breaks_its_schema_is_one_line_naming_file_and_field(dem
     path = tmp_path / "summary.json"
     schemas.check_document(path, document)
     broken = {**document, "edited": {**document["edited"], "percent": "61%"}}
-    with pytest.raises(InputFormatError, match=r"summary\.json: does not match summary\.schema\.json .* at edited\.percent: '61%' is not of type 'number'"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"summary\.json: does not match summary\.schema\.json .* at edited\.percent: '61%' is not of type 'number'",
+    ):
         schemas.check_document(path, broken)
-    with pytest.raises(InputFormatError, match=r"at the top level: Additional properties are not allowed \('undocumented' was unexpected\)"):
+    with pytest.raises(
+        InputFormatError,
+        match=r"at the top level: Additional properties are not allowed \('undocumented' was unexpected\)",
+    ):
         schemas.check_document(path, {**document, "undocumented": 1})
     with pytest.raises(InputFormatError, match="at schema_version: 1 was expected"):
         schemas.check_document(path, {**document, "schema_version": 2})
@@ -234,10 +244,14 @@ def test_study_metadata_is_an_object_of_strings_with_one_column_each(demo: Path,
         schemas.check_document(tmp_path / "summary.json", {**document, "metadata": {"day": 30}})
     lines = (demo / "T1" / "summary.tsv").read_text(encoding="utf-8").splitlines()
     extended = tmp_path / "summary.tsv"
-    extended.write_text("\n".join(f"{line}\t{'subject' if number == 0 else 'P1'}" for number, line in enumerate(lines)) + "\n")
+    extended.write_text(
+        "\n".join(f"{line}\t{'subject' if number == 0 else 'P1'}" for number, line in enumerate(lines)) + "\n"
+    )
     assert schemas.check_table(extended)["id"] == "sample_summary"
     renamed = tmp_path / "alleles.tsv"
-    renamed.write_text((demo / "T1" / "alleles.tsv").read_text(encoding="utf-8").replace("percent_of_aligned", "share", 1))
+    renamed.write_text(
+        (demo / "T1" / "alleles.tsv").read_text(encoding="utf-8").replace("percent_of_aligned", "share", 1)
+    )
     with pytest.raises(InputFormatError, match=r"alleles\.tsv: columns .* are not the dictionary's"):
         schemas.check_table(renamed)
     extra = tmp_path / "x" / "alleles.tsv"

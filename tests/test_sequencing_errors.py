@@ -73,13 +73,17 @@ def test_adenine_base_editor_every_class_within_0_1_points(tmp_path, error_rate)
     assert determined + masked == READS == tally.aligned
     assert sum(tally.base_edit_classes.values()) == determined
     for name, reads in editing["classes"].items():
-        assert _percent(tally.base_edit_classes[name], determined) == pytest.approx(_percent(reads, READS), abs=TOLERANCE), name
+        assert _percent(tally.base_edit_classes[name], determined) == pytest.approx(
+            _percent(reads, READS), abs=TOLERANCE
+        ), name
     assert _percent(tally.target_converted, determined) == pytest.approx(
         _percent(editing["target_converted_reads"], READS), abs=TOLERANCE
     )
     expected = truth["expected_classification"]
     for name in ("unmodified", "modified"):
-        assert _percent(tally.outcomes[name], determined) == pytest.approx(_percent(expected[name], READS), abs=TOLERANCE), name
+        assert _percent(tally.outcomes[name], determined) == pytest.approx(
+            _percent(expected[name], READS), abs=TOLERANCE
+        ), name
     assert tally.with_other_substitution <= TOLERANCE / 100 * READS
 
 
@@ -105,7 +109,9 @@ def test_crispresso2_counting_is_kept_as_an_option(tmp_path):
         classification=ClassificationSettings(count_substitutions=True), quality=QualitySettings(min_base_quality=0)
     )
     tally = quantify(tmp_path / "r.fastq.gz", design=built, settings=counting).tally
-    counted = truth["expected_classification"]["modified"]  # the simulator's truth counts substitution reads as modified
+    counted = truth["expected_classification"][
+        "modified"
+    ]  # the simulator's truth counts substitution reads as modified
     assert tally.outcomes["modified"] > counted  # plus the reads with an error in the window
     default = quantify(tmp_path / "r.fastq.gz", design=built).tally
     assert default.outcomes["modified"] == pytest.approx(counted - truth["class_counts"]["substitution"], abs=5)

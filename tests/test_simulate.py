@@ -178,9 +178,20 @@ def test_truth_json_matches_return_value(single_end: tuple[Path, dict]) -> None:
     document = json.loads((directory / "truth.json").read_text())
     assert document == json.loads(json.dumps(truth))
     for key in (
-        "schema_version", "generator", "seed", "n_reads", "paired", "read_length", "error_rate",
-        "realised_error_rate", "design", "class_counts", "expected_classification",
-        "deletion_sizes", "insertion_sizes", "alleles",
+        "schema_version",
+        "generator",
+        "seed",
+        "n_reads",
+        "paired",
+        "read_length",
+        "error_rate",
+        "realised_error_rate",
+        "design",
+        "class_counts",
+        "expected_classification",
+        "deletion_sizes",
+        "insertion_sizes",
+        "alleles",
     ):
         assert key in document
     assert document["schema_version"] == 1 and document["paired"] is False

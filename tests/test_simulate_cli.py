@@ -128,7 +128,12 @@ def test_simulate_study_writes_a_readable_study_with_its_truth(tmp_path: Path) -
     assert study.designs["A"].design.base_editor is not None and study.designs["B"].design.base_editor is None
     on_target = [sample for sample in study.samples if sample.assay == study_model.ON_TARGET]
     assert {sample.sample for sample in on_target} == set(truth["samples"])
-    assert {sample.sample for sample in study.samples_of("A", study_model.OFF_TARGET_PANEL)} == {"PT1", "PT2", "PC1", "PC2"}
+    assert {sample.sample for sample in study.samples_of("A", study_model.OFF_TARGET_PANEL)} == {
+        "PT1",
+        "PT2",
+        "PC1",
+        "PC2",
+    }
     assert {sample.subject for sample in on_target} == {"", "M01", "P01", "P02", "P03"}
     assert {sample.time_point.text for sample in on_target if sample.subject == "P01"} == {"1 mo", "6 mo", "12 mo"}
     for name, sample in truth["samples"].items():

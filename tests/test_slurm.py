@@ -75,7 +75,9 @@ def test_profile_jobs_fit_a_two_cpu_node_and_grow_with_max_threads(tmp_path: Pat
     result = run_snakemake(workdir, *DRY_RUN, "--max-threads", "16")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     threads = {name: job["threads"] for name, job in planned_jobs(result.stdout).items()}
-    assert threads == {name: {"build_report": 1, "export_package": 1, "offtarget_panel": 8}.get(name, 4) for name in jobs}
+    assert threads == {
+        name: {"build_report": 1, "export_package": 1, "offtarget_panel": 8}.get(name, 4) for name in jobs
+    }
 
 
 def slurm_unavailable() -> str | None:

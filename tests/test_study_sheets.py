@@ -89,7 +89,9 @@ def test_treated_samples_without_a_control(study: Path) -> None:
 
 
 def test_an_untreated_sample_is_a_control(study: Path) -> None:
-    write_tsv(study / "samples.tsv", HEADER, rows(M1=["M1", "A", "untreated", "1", "m1.fastq.gz", "", "liver", "", "", ""]))
+    write_tsv(
+        study / "samples.tsv", HEADER, rows(M1=["M1", "A", "untreated", "1", "m1.fastq.gz", "", "liver", "", "", ""])
+    )
     assert read_study(study / "designs.tsv", study / "samples.tsv").samples[3].is_control
 
 
@@ -143,10 +145,18 @@ def test_unsafe_sample_names(study: Path, name: str) -> None:
 
 
 def test_unsafe_design_id_and_bad_guide_name_sheet_and_row(study: Path) -> None:
-    write_tsv(study / "designs.tsv", ["design_id", "amplicon", "guide"], [["A", DESIGN.amplicon, DESIGN.guide], ["../B", OTHER.amplicon, OTHER.guide]])
+    write_tsv(
+        study / "designs.tsv",
+        ["design_id", "amplicon", "guide"],
+        [["A", DESIGN.amplicon, DESIGN.guide], ["../B", OTHER.amplicon, OTHER.guide]],
+    )
     with pytest.raises(InputFormatError, match=r"designs.tsv: record 2: design_id '../B' is not a plain name"):
         read_design_sheet(study / "designs.tsv")
-    write_tsv(study / "designs.tsv", ["design_id", "amplicon", "guide"], [["A", DESIGN.amplicon, DESIGN.guide], ["B", OTHER.amplicon, DESIGN.guide]])
+    write_tsv(
+        study / "designs.tsv",
+        ["design_id", "amplicon", "guide"],
+        [["A", DESIGN.amplicon, DESIGN.guide], ["B", OTHER.amplicon, DESIGN.guide]],
+    )
     with pytest.raises(InputFormatError) as caught:
         read_design_sheet(study / "designs.tsv")
     assert str(caught.value).startswith(f"{study / 'designs.tsv'}: record 2: design B: guide")
@@ -157,7 +167,11 @@ def test_design_rows_take_every_quantify_design_option(study: Path) -> None:
     header = ["design_id", "amplicon", "guide", "cut_offset", "window_flank", "base_editor", "editing_window",
               "target_protospacer_position", "exons"]  # fmt: skip
     position = next(index for index in range(3, 10) if DESIGN.guide[index - 1] == "C")
-    write_tsv(study / "designs.tsv", header, [["E", DESIGN.amplicon, DESIGN.guide, "3", "5", "CBE", "3-9", str(position), "20-200"]])
+    write_tsv(
+        study / "designs.tsv",
+        header,
+        [["E", DESIGN.amplicon, DESIGN.guide, "3", "5", "CBE", "3-9", str(position), "20-200"]],
+    )
     design = read_design_sheet(study / "designs.tsv")["E"].design
     assert design.base_editor is not None and design.base_editor.protospacer_window == (3, 9)
     assert design.exons == ((19, 200),)

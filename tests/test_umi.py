@@ -286,6 +286,7 @@ def test_merged_reads_vote_in_the_consensus() -> None:
 
 def random_reads(seed: int, with_qualities: bool) -> list[tuple[str, ...]]:
     rng = random.Random(seed)
+
     def random_bases(length: int) -> str:
         return "".join(rng.choice("ACGT") for _ in range(length))
 

@@ -19,7 +19,9 @@ from editcheck.results.vcf import normalise, parse_event, read_vcf
 from editcheck.statistics.intervals import wilson_interval
 
 N_READS = 3000
-MIX = simulate.OutcomeMix(unmodified=0.5, deletion=0.22, insertion=0.10, substitution=0.05, hdr=0.08, large_deletion=0.05)
+MIX = simulate.OutcomeMix(
+    unmodified=0.5, deletion=0.22, insertion=0.10, substitution=0.05, hdr=0.08, large_deletion=0.05
+)
 
 
 def _cli(*args: object) -> tuple[int, str]:
@@ -81,7 +83,12 @@ def test_amplicon_vcf_matches_truth_and_bcftools_accepts_it(simulated, tmp_path,
                         design["donor_amplicon"], "--sample", "S1", "--write-vcf", "-o", out)  # fmt: skip
     assert code == 0, output
     vcf = out / "edits.vcf.gz"
-    assert {path.name for path in out.iterdir()} >= {"edits.vcf.gz", "edits.vcf.gz.tbi", "amplicon.fa", "amplicon.fa.fai"}
+    assert {path.name for path in out.iterdir()} >= {
+        "edits.vcf.gz",
+        "edits.vcf.gz.tbi",
+        "amplicon.fa",
+        "amplicon.fa.fai",
+    }
     expected = expected_records(truth)
     # the truth holds deletions in repeats (leftmost != rightmost): left-normalisation is exercised
     assert any(event["leftmost_start0"] < event["rightmost_start0"] for allele in truth["alleles"]
@@ -102,7 +109,11 @@ def test_amplicon_vcf_matches_truth_and_bcftools_accepts_it(simulated, tmp_path,
         assert sum(int(n) for n in info["OUTCOME_READS"].split(",")) == carrying
         assert record["sample"] == {"AO": info["READS"], "DP": str(N_READS), "AF": info["AF"]}
         for label in info["EVENT"].split(","):  # the cut-placed event normalises to this record
-            assert normalise(parse_event(label), design["amplicon"]) == (int(record["POS"]), record["REF"], record["ALT"])
+            assert normalise(parse_event(label), design["amplicon"]) == (
+                int(record["POS"]),
+                record["REF"],
+                record["ALT"],
+            )
     hdr = truth["class_counts"]["hdr"]
     donor = [r for r in records if r["info"]["OUTCOMES"] == "hdr"]  # HDR reads re-aligned to the amplicon
     assert donor and all(int(r["info"]["READS"]) == hdr for r in donor)
@@ -130,7 +141,9 @@ def test_amplicon_vcf_matches_truth_and_bcftools_accepts_it(simulated, tmp_path,
     # a study VCF: bcftools merges the per-sample files, each sample's counts kept in FORMAT
     bcftools = external_tool("bcftools")
     merged = tmp_path / "study.vcf"
-    subprocess.run([bcftools, "merge", "-m", "none", "-Ov", "-o", str(merged), str(vcf), str(again / "edits.vcf.gz")], check=True)
+    subprocess.run(
+        [bcftools, "merge", "-m", "none", "-Ov", "-o", str(merged), str(vcf), str(again / "edits.vcf.gz")], check=True
+    )
     lines = [line.split("\t") for line in merged.read_text().splitlines() if not line.startswith("##")]
     assert lines[0][9:] == ["S1", "S2"]
     common = {key for key, reads in expected.items() if reads >= 50}

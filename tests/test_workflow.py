@@ -118,7 +118,11 @@ def test_demo_ends_with_the_shareable_package(demo_run: Path) -> None:
 
     package = demo_run / "results" / "package"
     manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["parameters"]["results"] == ["report", *(f"results/{name}" for name in sorted(ONTARGET_SAMPLES)), "results/offtarget"]
+    assert manifest["parameters"]["results"] == [
+        "report",
+        *(f"results/{name}" for name in sorted(ONTARGET_SAMPLES)),
+        "results/offtarget",
+    ]
     sheets = {entry["path"]: entry["sha256"] for entry in manifest["inputs"] if entry["kind"] == "sheet"}
     for name in ("samples.tsv", "panel_samples.tsv", "sites.tsv"):
         assert sheets[name] == hashlib.sha256((demo_run / name).read_bytes()).hexdigest(), name
@@ -229,9 +233,18 @@ def test_bad_sample_sheet_fails_with_one_line(tmp_path: Path, header: list[str],
 def test_demo_data_is_reproducible(tmp_path: Path) -> None:
     """make_demo.py writes the committed reads (same FASTQ content), truth and sheets."""
     result = subprocess.run(
-        [sys.executable, str(DEMO / "make_demo.py"), "--out", str(tmp_path / "demo"),
-         "--config-dir", str(tmp_path / "config")],  # fmt: skip
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            str(DEMO / "make_demo.py"),
+            "--out",
+            str(tmp_path / "demo"),
+            "--config-dir",
+            str(tmp_path / "config"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     committed = sorted(DEMO.rglob("*.fastq.gz"))
@@ -272,7 +285,11 @@ def test_rerun_elsewhere_gives_identical_bytes(demo_run: Path, tmp_path: Path) -
     first_files, second_files = outputs(demo_run), outputs(second)
     assert sorted(first_files) == sorted(second_files)
     # The manifests record times (the package holds its own and the report's), and so does the archive of it.
-    manifests = ("results/report/manifest.json", "results/package/manifest.json", "results/package/report/manifest.json")
+    manifests = (
+        "results/report/manifest.json",
+        "results/package/manifest.json",
+        "results/package/report/manifest.json",
+    )
     for name in first_files:
         if name not in (*manifests, "results/package.tar.gz"):
             assert first_files[name] == second_files[name], name
@@ -297,7 +314,10 @@ def test_sample_names_that_are_not_folder_names_are_refused(tmp_path: Path, name
     (workdir / "samples.tsv").write_text(f"sample\tcondition\tr1\n{name}\ttreated\t{r1}\n", encoding="utf-8")
     result = run_snakemake(workdir, "--dry-run")
     assert result.returncode != 0
-    assert f"row 1: sample {name!r} must not start with '.' and may only contain letters, digits" in result.stdout + result.stderr
+    assert (
+        f"row 1: sample {name!r} must not start with '.' and may only contain letters, digits"
+        in result.stdout + result.stderr
+    )
 
 
 @needs_snakemake
@@ -368,7 +388,11 @@ def test_ontarget_sheet_input_amount_reaches_quantify(tmp_path: Path) -> None:
     write_tsv(workdir / "samples.tsv", rows)
     result = run_snakemake(workdir, "--dry-run", "--printshellcmds")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
+    commands = {
+        line.split("--sample ")[1].split()[0]: line
+        for line in result.stdout.splitlines()
+        if "editcheck quantify" in line
+    }
     assert "--input-ng 20" in commands["T1"] and "--input-copies 5000" in commands["T2"]
     assert "--input" not in commands["T3"]
     rows[0]["input_copies"] = "5000"

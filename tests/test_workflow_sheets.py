@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_workflow import REPO, make_workdir, needs_snakemake, read_tsv, run_snakemake, write_tsv
 
 from editcheck.offtarget.panel import SAMPLE_COLUMNS, SITE_COLUMNS
+from test_workflow import REPO, make_workdir, needs_snakemake, read_tsv, run_snakemake, write_tsv
 
 SCHEMAS = REPO / "workflows" / "schemas"
 
 
-@pytest.mark.parametrize(("schema", "columns"), [("samples.schema.yaml", SAMPLE_COLUMNS), ("sites.schema.yaml", SITE_COLUMNS)])
+@pytest.mark.parametrize(
+    ("schema", "columns"), [("samples.schema.yaml", SAMPLE_COLUMNS), ("sites.schema.yaml", SITE_COLUMNS)]
+)
 def test_one_design_schemas_name_the_library_columns(schema: str, columns: tuple[str, ...]) -> None:
     document = yaml.safe_load((SCHEMAS / schema).read_text(encoding="utf-8"))
     assert sorted(document["properties"]) == sorted(columns)

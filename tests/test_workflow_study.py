@@ -26,7 +26,10 @@ needs_snakemake = pytest.mark.skipif(
 )
 DESIGN_SEEDS = {"A": 11, "B": 12}
 # design -> (subject, edited fraction per time point); a mock per design.
-SERIES = {"A": ("P1", {"28 d": 0.40, "84 d": 0.35, "182 d": 0.30}), "B": ("P2", {"1 mo": 0.20, "3 mo": 0.15, "6 mo": 0.10})}
+SERIES = {
+    "A": ("P1", {"28 d": 0.40, "84 d": 0.35, "182 d": 0.30}),
+    "B": ("P2", {"1 mo": 0.20, "3 mo": 0.15, "6 mo": 0.10}),
+}
 
 
 def write_tsv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -50,24 +53,58 @@ def make_study(folder: Path, reads: int = 300, panel: bool = False) -> Path:
         sites = ""
         if panel:
             sites = f"sites_{design_id}.tsv"
-            write_tsv(folder / sites, ["site_id", "amplicon", "protospacer"], [[f"ON_{design_id}", design.amplicon, design.guide]])
+            write_tsv(
+                folder / sites,
+                ["site_id", "amplicon", "protospacer"],
+                [[f"ON_{design_id}", design.amplicon, design.guide]],
+            )
         designs.append([design_id, design.amplicon, design.guide, sites])
         subject, points = SERIES[design_id]
-        runs = [(f"{subject}_{point.replace(' ', '')}", "treated", subject, point, rate) for point, rate in points.items()]
+        runs = [
+            (f"{subject}_{point.replace(' ', '')}", "treated", subject, point, rate) for point, rate in points.items()
+        ]
         runs.append((f"mock_{design_id}", "control", "", "", 0.0))
         for number, (name, condition, who, point, rate) in enumerate(runs):
             mix = simulate.OutcomeMix(unmodified=1 - rate, deletion=rate, insertion=0.0, substitution=0.0, hdr=0.0)
             path = folder / "reads" / f"{name}.fastq.gz"
             simulate.simulate(design, reads, path, mix=mix, error_rate=0.001, seed=100 * seed + number)
             model = "clinical" if who else "cell_line"
-            samples.append([name, design_id, condition, "1", "", f"reads/{name}.fastq.gz", who, model, "liver", point, "1e13 vg/kg", f"lot-{design_id}"])
+            samples.append(
+                [
+                    name,
+                    design_id,
+                    condition,
+                    "1",
+                    "",
+                    f"reads/{name}.fastq.gz",
+                    who,
+                    model,
+                    "liver",
+                    point,
+                    "1e13 vg/kg",
+                    f"lot-{design_id}",
+                ]
+            )
             truth[name] = {"design": design_id, "amplicon": design.amplicon, "edited": rate}
         if panel:
             for condition in ("treated", "control"):
                 samples.append([f"panel_{design_id}_{condition}", design_id, condition, "1", "off_target_panel",
                                 f"reads/{runs[0][0]}.fastq.gz", "", "", "", "", "", ""])  # fmt: skip
     write_tsv(folder / "designs.tsv", ["design_id", "amplicon", "guide", "offtarget_sites"], designs)
-    header = ["sample", "design_id", "condition", "replicate", "assay", "r1", "subject", "model", "tissue", "time_point", "dose", "batch"]
+    header = [
+        "sample",
+        "design_id",
+        "condition",
+        "replicate",
+        "assay",
+        "r1",
+        "subject",
+        "model",
+        "tissue",
+        "time_point",
+        "dose",
+        "batch",
+    ]
     write_tsv(folder / "samples.tsv", header, samples)
     (folder / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     config = {"study": {"designs": str(folder / "designs.tsv"), "samples": str(folder / "samples.tsv")},
@@ -148,7 +185,11 @@ def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> No
     assert counts == {"quantify_ontarget": 8, "study_sample_sheet": 2, "offtarget_panel": 2, "build_report": 1,
                       "export_package": 1, "record_config": 1, "all": 1, "total": 16}  # fmt: skip
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
-    commands = {line.split("--sample ")[1].split()[0]: line for line in result.stdout.splitlines() if "editcheck quantify" in line}
+    commands = {
+        line.split("--sample ")[1].split()[0]: line
+        for line in result.stdout.splitlines()
+        if "editcheck quantify" in line
+    }
     assert sorted(commands) == sorted(truth)
     for sample, line in commands.items():
         assert f"--design-sheet {folder / 'designs.tsv'} --design {truth[sample]['design']} " in line
@@ -183,9 +224,14 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
     report = read_tsv(folder / "results" / "report" / "summary.tsv")
     assert {row["sample"] for row in report} == set(truth)
     conditions = read_tsv(folder / "results" / "report" / "conditions.tsv")
-    assert {(row["amplicon"], row["condition"]) for row in conditions} == {(d, c) for d in "AB" for c in ("treated", "control")}
+    assert {(row["amplicon"], row["condition"]) for row in conditions} == {
+        (d, c) for d in "AB" for c in ("treated", "control")
+    }
     evidence = read_tsv(folder / "results" / "report" / "evidence.tsv")
-    assert {(row["design_id"], row["subject"], row["result"]) for row in evidence} == {("A", "P1", "PASS"), ("B", "P2", "PASS")}
+    assert {(row["design_id"], row["subject"], row["result"]) for row in evidence} == {
+        ("A", "P1", "PASS"),
+        ("B", "P2", "PASS"),
+    }
     html = (folder / "results" / "report" / "report.html").read_text(encoding="utf-8")
     assert html.count('class="allele-view"') == len(truth) and 'id="design-A"' in html and 'id="design-B"' in html
     from editcheck.report.pdf import find_chromium
@@ -201,7 +247,9 @@ def test_a_two_design_study_runs_each_sample_against_its_design(tmp_path: Path) 
      ("samples.tsv", "batch", None, "samples.tsv: column 'percent' is a column of summary.tsv"),
      ("designs.tsv", "guide", "ACGTACGTACGTACGTACGA", "designs.tsv: record 1: design A: guide ACGTACGTACGTACGTACGA is not in the amplicon")],
 )  # fmt: skip
-def test_a_bad_study_sheet_stops_the_workflow_with_one_line(tmp_path: Path, sheet: str, column: str, value: str | None, message: str) -> None:
+def test_a_bad_study_sheet_stops_the_workflow_with_one_line(
+    tmp_path: Path, sheet: str, column: str, value: str | None, message: str
+) -> None:
     folder = make_study(tmp_path, reads=20)
     table = read_tsv(folder / sheet)
     if value is None:

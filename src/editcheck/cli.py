@@ -65,7 +65,9 @@ def _reports_errors(function: F) -> F:
 @click.option("--debug", is_flag=True, help="Log debug messages and show tracebacks.")
 def main(debug: bool) -> None:
     """editcheck: evidence that a gene edit hit its target, from amplicon sequencing reads."""
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr
+    )
     signal.signal(signal.SIGTERM, _terminate_like_interrupt)
 
 
@@ -87,24 +89,93 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 _fastq_help = "Reads (FASTQ or FASTQ.gz); R1 when paired."
 _read_options = _options(
-    click.option("--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help),
-    click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged."),
+    click.option(
+        "--r1", "--fastq-r1", "r1", required=True, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help
+    ),
+    click.option(
+        "--r2",
+        "--fastq-r2",
+        "r2",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="R2 reads of a paired-end run; overlapping pairs are merged.",
+    ),
 )
 
 _analysis_option_group = _options(
-    click.option("--count-substitutions", is_flag=True, help="Every substitution in the window makes a read modified, as CRISPResso2 counts (for comparisons; with --min-base-quality 0 to match it fully). Default: substitutions are reported; only a base editor's conversions and HDR/prime-edit bases decide."),
-    click.option("--ignore-substitutions", is_flag=True, help="No substitution makes a read modified, not even a base editor's conversions."),
+    click.option(
+        "--count-substitutions",
+        is_flag=True,
+        help="Every substitution in the window makes a read modified, as CRISPResso2 counts (for comparisons; with --min-base-quality 0 to match it fully). Default: substitutions are reported; only a base editor's conversions and HDR/prime-edit bases decide.",
+    ),
+    click.option(
+        "--ignore-substitutions",
+        is_flag=True,
+        help="No substitution makes a read modified, not even a base editor's conversions.",
+    ),
     click.option("--ignore-insertions", is_flag=True, help="Insertions never make a read modified."),
     click.option("--ignore-deletions", is_flag=True, help="Deletions never make a read modified."),
-    click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span for a read to count as aligned."),
-    click.option("--large-deletion-min", default=50, show_default=True, type=click.IntRange(1), help="Deletions at least this long (overlapping the window) are large deletions, kept whatever the identity."),
-    click.option("--min-anchor", default=25, show_default=True, type=click.IntRange(1), help="Aligned bases needed each side of a large deletion (fewer: primer dimer)."),
-    click.option("--min-overlap", default=10, show_default=True, type=click.IntRange(5, 1000), help="Minimum overlap to merge a read pair."),
-    click.option("--max-mismatch-rate", default=0.1, show_default=True, type=click.FloatRange(0, 0.5, max_open=True), help="Maximum mismatch rate in the overlap of a merged pair."),
-    click.option("--min-mean-quality", default=0.0, show_default=True, type=click.FloatRange(0, 60), help="Drop reads (pairs) with a lower mean Phred quality."),
-    click.option("--min-base-quality", default=DEFAULT_MIN_BASE_QUALITY, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N: a low-quality base is never a substitution (0 = off)."),
-    click.option("--sample", default=None, help="Sample name in outputs [R1 file name less extensions and _R1/_1/_S1_L001_R1_001]."),
-    click.option("-t", "--threads", default=available_cores, show_default="cores available to the process", type=click.IntRange(1, 256), help="Worker processes for alignment."),
+    click.option(
+        "--min-identity",
+        default=60.0,
+        show_default=True,
+        type=click.FloatRange(0, 100),
+        help="Minimum percent identity over the covered span for a read to count as aligned.",
+    ),
+    click.option(
+        "--large-deletion-min",
+        default=50,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Deletions at least this long (overlapping the window) are large deletions, kept whatever the identity.",
+    ),
+    click.option(
+        "--min-anchor",
+        default=25,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Aligned bases needed each side of a large deletion (fewer: primer dimer).",
+    ),
+    click.option(
+        "--min-overlap",
+        default=10,
+        show_default=True,
+        type=click.IntRange(5, 1000),
+        help="Minimum overlap to merge a read pair.",
+    ),
+    click.option(
+        "--max-mismatch-rate",
+        default=0.1,
+        show_default=True,
+        type=click.FloatRange(0, 0.5, max_open=True),
+        help="Maximum mismatch rate in the overlap of a merged pair.",
+    ),
+    click.option(
+        "--min-mean-quality",
+        default=0.0,
+        show_default=True,
+        type=click.FloatRange(0, 60),
+        help="Drop reads (pairs) with a lower mean Phred quality.",
+    ),
+    click.option(
+        "--min-base-quality",
+        default=DEFAULT_MIN_BASE_QUALITY,
+        show_default=True,
+        type=click.IntRange(0, 60),
+        help="Mask bases below this Phred quality to N: a low-quality base is never a substitution (0 = off).",
+    ),
+    click.option(
+        "--sample",
+        default=None,
+        help="Sample name in outputs [R1 file name less extensions and _R1/_1/_S1_L001_R1_001].",
+    ),
+    click.option(
+        "-t",
+        "--threads",
+        default=available_cores,
+        show_default="cores available to the process",
+        type=click.IntRange(1, 256),
+        help="Worker processes for alignment.",
+    ),
     click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
 )
 
@@ -169,7 +240,9 @@ def _reads_input(r1: Path | None, r2: Path | None, bam: Path | None, site: str |
     ``--site``; a BAM/CRAM given as ``--r1`` with ``--site`` still works this release, with a warning."""
     if bam is not None:
         if r1 is not None or r2 is not None:
-            raise ParameterError("--bam is the whole input (both mates are read from it): give --bam or --r1/--r2, not both")
+            raise ParameterError(
+                "--bam is the whole input (both mates are read from it): give --bam or --r1/--r2, not both"
+            )
         if site is None:
             raise ParameterError("--bam needs --site chr:start-end, the genome site whose reads are quantified")
         return bam, None
@@ -177,7 +250,9 @@ def _reads_input(r1: Path | None, r2: Path | None, bam: Path | None, site: str |
         if r1 is None:
             raise ParameterError("--site needs --bam, the genome-aligned BAM/CRAM read at the site")
         if r2 is not None:
-            raise ParameterError("--site reads one BAM/CRAM (both mates are read from it): give it as --bam, without --r2")
+            raise ParameterError(
+                "--site reads one BAM/CRAM (both mates are read from it): give it as --bam, without --r2"
+            )
         click.echo("editcheck: warning: a BAM/CRAM given as --r1 with --site is deprecated and will stop working "
                    "in the next release: give it as --bam", err=True)  # fmt: skip
         return r1, None
@@ -188,8 +263,18 @@ def _reads_input(r1: Path | None, r2: Path | None, bam: Path | None, site: str |
 
 def _input_options(function: Any) -> Any:
     """--input-copies / --input-ng: the template input behind one sample's reads."""
-    function = click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")(function)
-    return click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of the amplicon behind the reads: the edited % and target engagement intervals use the effective depth 1/(1/reads + 1/copies).")(function)
+    function = click.option(
+        "--input-ng",
+        default=None,
+        type=click.FloatRange(0, min_open=True),
+        help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).",
+    )(function)
+    return click.option(
+        "--input-copies",
+        default=None,
+        type=click.FloatRange(0, min_open=True),
+        help="Template copies of the amplicon behind the reads: the edited % and target engagement intervals use the effective depth 1/(1/reads + 1/copies).",
+    )(function)
 
 
 def _input_copies(input_copies: float | None, input_ng: float | None) -> float | None:
@@ -212,39 +297,169 @@ _DESIGN_OPTIONS = (
 
 
 @main.command()
-@click.option("--r1", "--fastq-r1", "r1", default=None, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help)
-@click.option("--r2", "--fastq-r2", "r2", type=click.Path(dir_okay=False, path_type=Path), help="R2 reads of a paired-end run; overlapping pairs are merged.")
-@click.option("--bam", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome-aligned reads (BAM or CRAM, indexed) instead of FASTQ: the reads overlapping --site are quantified.")
-@click.option("-a", "--amplicon", default=None, help="Amplicon sequence, or a FASTA file holding it (with --bam: taken from --reference at --site).")
-@click.option("--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference'].")
-@click.option("-g", "--guide", "guides", multiple=True, help="Guide (protospacer, no PAM; a 23-nt guide ending in NGG is taken as guide + PAM, with a note) on either strand; repeat for several guides.")
-@click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut position, in nt 5' of the PAM (SpCas9: 3).")
-@click.option("-w", "--window", default=None, help="Quantification window as 1-based inclusive ranges, e.g. 90-96 or 90-96,120-125.")
-@click.option("--window-flank", default=3, show_default=True, type=click.IntRange(0, 100), help="Without --window: bases either side of each cut counted.")
-@click.option("--exclude-ends", default=15, show_default=True, type=click.IntRange(0, 1000), help="Without guide or window: bases at each amplicon end left out.")
-@click.option("-d", "--donor", default=None, help="HDR donor template (sequence or FASTA), placed into the amplicon by its homology arms.")
-@click.option("-e", "--expected-hdr-amplicon", default=None, help="Full amplicon expected after perfect HDR (sequence or FASTA).")
+@click.option(
+    "--r1", "--fastq-r1", "r1", default=None, type=click.Path(dir_okay=False, path_type=Path), help=_fastq_help
+)
+@click.option(
+    "--r2",
+    "--fastq-r2",
+    "r2",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="R2 reads of a paired-end run; overlapping pairs are merged.",
+)
+@click.option(
+    "--bam",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Genome-aligned reads (BAM or CRAM, indexed) instead of FASTQ: the reads overlapping --site are quantified.",
+)
+@click.option(
+    "-a",
+    "--amplicon",
+    default=None,
+    help="Amplicon sequence, or a FASTA file holding it (with --bam: taken from --reference at --site).",
+)
+@click.option(
+    "--amplicon-name", default=None, help="Name of the amplicon in outputs [FASTA record name or 'Reference']."
+)
+@click.option(
+    "-g",
+    "--guide",
+    "guides",
+    multiple=True,
+    help="Guide (protospacer, no PAM; a 23-nt guide ending in NGG is taken as guide + PAM, with a note) on either strand; repeat for several guides.",
+)
+@click.option(
+    "--cut-offset",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Cut position, in nt 5' of the PAM (SpCas9: 3).",
+)
+@click.option(
+    "-w",
+    "--window",
+    default=None,
+    help="Quantification window as 1-based inclusive ranges, e.g. 90-96 or 90-96,120-125.",
+)
+@click.option(
+    "--window-flank",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Without --window: bases either side of each cut counted.",
+)
+@click.option(
+    "--exclude-ends",
+    default=15,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Without guide or window: bases at each amplicon end left out.",
+)
+@click.option(
+    "-d",
+    "--donor",
+    default=None,
+    help="HDR donor template (sequence or FASTA), placed into the amplicon by its homology arms.",
+)
+@click.option(
+    "-e", "--expected-hdr-amplicon", default=None, help="Full amplicon expected after perfect HDR (sequence or FASTA)."
+)
 @click.option("--base-editor", default=None, help="Base editor: ABE (A>G), CBE (C>T), or a conversion such as C>G.")
-@click.option("--editing-window", default=None, help="Base-editing window in protospacer positions (1 = PAM-distal end) [4-8].")
-@click.option("--target-position", default=None, type=click.IntRange(1), help="The base the therapy must convert, 1-based on the amplicon.")
-@click.option("--target-protospacer-position", default=None, type=click.IntRange(1), help="The base the therapy must convert, 1-based in the protospacer.")
-@click.option("--pegrna-spacer", "pegrna_spacers", multiple=True, help="pegRNA spacer; repeat with --pegrna-extension for twin prime editing.")
-@click.option("--pegrna-extension", "pegrna_extensions", multiple=True, help="pegRNA 3' extension (RTT + PBS), 5'->3' as on the pegRNA.")
+@click.option(
+    "--editing-window", default=None, help="Base-editing window in protospacer positions (1 = PAM-distal end) [4-8]."
+)
+@click.option(
+    "--target-position",
+    default=None,
+    type=click.IntRange(1),
+    help="The base the therapy must convert, 1-based on the amplicon.",
+)
+@click.option(
+    "--target-protospacer-position",
+    default=None,
+    type=click.IntRange(1),
+    help="The base the therapy must convert, 1-based in the protospacer.",
+)
+@click.option(
+    "--pegrna-spacer",
+    "pegrna_spacers",
+    multiple=True,
+    help="pegRNA spacer; repeat with --pegrna-extension for twin prime editing.",
+)
+@click.option(
+    "--pegrna-extension",
+    "pegrna_extensions",
+    multiple=True,
+    help="pegRNA 3' extension (RTT + PBS), 5'->3' as on the pegRNA.",
+)
 @click.option("--nicking-guide", "nicking_guides", multiple=True, help="Nicking sgRNA spacer (PE3); repeatable.")
-@click.option("--pegrna-scaffold", default=None, help="pegRNA scaffold sequence, to detect scaffold-derived insertions.")
-@click.option("--coding-sequence", "coding_sequences", multiple=True, help="Exon sequence inside the amplicon (repeatable): frameshift / in-frame calls.")
+@click.option(
+    "--pegrna-scaffold", default=None, help="pegRNA scaffold sequence, to detect scaffold-derived insertions."
+)
+@click.option(
+    "--coding-sequence",
+    "coding_sequences",
+    multiple=True,
+    help="Exon sequence inside the amplicon (repeatable): frameshift / in-frame calls.",
+)
 @click.option("--exons", default=None, help="Exons as 1-based amplicon ranges, e.g. 40-180.")
 @click.option("--site", default=None, help="Genome site chr:start-end (1-based) of the --bam reads to quantify.")
-@click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA: the amplicon at --site, and the reference of a CRAM.")
-@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse reads by UMI: from the read header or the read's first bases.")
-@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
+@click.option(
+    "--reference",
+    "reference_fasta",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Genome FASTA: the amplicon at --site, and the reference of a CRAM.",
+)
+@click.option(
+    "--umi",
+    "umi_source",
+    type=click.Choice(["header", "prefix"]),
+    default=None,
+    help="Collapse reads by UMI: from the read header or the read's first bases.",
+)
+@click.option(
+    "--umi-length",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="UMI length (needed with --umi prefix).",
+)
 @click.option("--write-reads", is_flag=True, help="Also write reads.tsv.gz: every read's outcome and events.")
-@click.option("--write-vcf", is_flag=True, help="Also write edits.vcf.gz (+ .tbi): every event with its reads and allele fraction, left-normalised; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.")
-@click.option("--write-bam", is_flag=True, help="Also write reads.bam (+ .bai): one record per unique read as editcheck aligned it, its reads in XC, class in XO, events in XE; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.")
-@click.option("--vcf-min-reads", default=1, show_default=True, type=click.IntRange(1), help="With --write-vcf: events seen in fewer reads are left out.")
-@click.option("--design-sheet", default=None, type=click.Path(dir_okay=False, path_type=Path), help="A study's designs sheet (TSV): the design is its --design row, instead of -a, -g and the other design options.")
-@click.option("--design", "design_id", default=None, help="The design_id of the --design-sheet row to quantify against.")
-@click.option("--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Metadata written as given into summary.json and as a column of summary.tsv (e.g. subject=P1); repeatable, kept in order.")
+@click.option(
+    "--write-vcf",
+    is_flag=True,
+    help="Also write edits.vcf.gz (+ .tbi): every event with its reads and allele fraction, left-normalised; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.",
+)
+@click.option(
+    "--write-bam",
+    is_flag=True,
+    help="Also write reads.bam (+ .bai): one record per unique read as editcheck aligned it, its reads in XC, class in XO, events in XE; on the amplicon (amplicon.fa beside it) or, with --bam, in genome coordinates.",
+)
+@click.option(
+    "--vcf-min-reads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="With --write-vcf: events seen in fewer reads are left out.",
+)
+@click.option(
+    "--design-sheet",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A study's designs sheet (TSV): the design is its --design row, instead of -a, -g and the other design options.",
+)
+@click.option(
+    "--design", "design_id", default=None, help="The design_id of the --design-sheet row to quantify against."
+)
+@click.option(
+    "--metadata",
+    "metadata",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Metadata written as given into summary.json and as a column of summary.tsv (e.g. subject=P1); repeatable, kept in order.",
+)
 @_input_options
 @_analysis_options
 @_reports_errors
@@ -366,7 +581,10 @@ def _command_line(context: click.Context) -> str:
     the @PG line of the BAM, the same on every machine."""
     words = ["editcheck", context.info_name or "quantify"]
     for parameter in context.command.params:
-        if parameter.name is None or context.get_parameter_source(parameter.name) is not click.core.ParameterSource.COMMANDLINE:
+        if (
+            parameter.name is None
+            or context.get_parameter_source(parameter.name) is not click.core.ParameterSource.COMMANDLINE
+        ):
             continue
         value = context.params.get(parameter.name)
         option = max(parameter.opts, key=len)
@@ -381,9 +599,26 @@ def _command_line(context: click.Context) -> str:
 
 @main.command("quantify-pool")
 @_read_options
-@click.option("--amplicons", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.")
-@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Collapse each amplicon's reads by UMI (from the read header or the read's first bases) and count molecules.")
-@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
+@click.option(
+    "--amplicons",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Amplicon sheet (TSV): name, amplicon, and optionally guide, donor, expected_hdr_amplicon, base_editor, target_position, window.",
+)
+@click.option(
+    "--umi",
+    "umi_source",
+    type=click.Choice(["header", "prefix"]),
+    default=None,
+    help="Collapse each amplicon's reads by UMI (from the read header or the read's first bases) and count molecules.",
+)
+@click.option(
+    "--umi-length",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="UMI length (needed with --umi prefix).",
+)
 @_input_options
 @_analysis_options
 @_reports_errors
@@ -420,16 +655,62 @@ def quantify_pool(
 
 
 @main.command()
-@click.option("--genome", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA or FASTA.gz (many contigs).")
+@click.option(
+    "--genome",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Genome FASTA or FASTA.gz (many contigs).",
+)
 @click.option("-g", "--guide", required=True, help="Guide (protospacer without PAM; IUPAC allowed).")
-@click.option("--pam", default="NGG", show_default=True, help="PAM as an IUPAC pattern (NGG, NAG, NG, NRN, NNGRRT, TTTV...).")
+@click.option(
+    "--pam", default="NGG", show_default=True, help="PAM as an IUPAC pattern (NGG, NAG, NG, NRN, NNGRRT, TTTV...)."
+)
 @click.option("--pam-5prime", is_flag=True, help="The PAM lies 5' of the protospacer (Cas12a-style).")
-@click.option("-m", "--mismatches", default=4, show_default=True, type=click.IntRange(0, 8), help="Maximum mismatches to the guide.")
-@click.option("--dna-bulge", default=0, show_default=True, type=click.IntRange(0, 2), help="Maximum DNA bulge (extra genomic bases).")
-@click.option("--rna-bulge", default=0, show_default=True, type=click.IntRange(0, 2), help="Maximum RNA bulge (guide bases missing from the DNA).")
-@click.option("--flank", default=0, show_default=True, type=click.IntRange(0, 2000), help="Write each site's reference amplicon: the site plus this many bases each side (a site sheet for `editcheck offtarget`).")
-@click.option("--cut-offset", default=3, show_default=True, type=click.IntRange(0, 50), help="Cut offset written into the site sheet.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP.replace("Output folder", "Output folder (candidates.tsv, candidates.bed, and site_sheet.tsv with --flank)", 1))
+@click.option(
+    "-m",
+    "--mismatches",
+    default=4,
+    show_default=True,
+    type=click.IntRange(0, 8),
+    help="Maximum mismatches to the guide.",
+)
+@click.option(
+    "--dna-bulge",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2),
+    help="Maximum DNA bulge (extra genomic bases).",
+)
+@click.option(
+    "--rna-bulge",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2),
+    help="Maximum RNA bulge (guide bases missing from the DNA).",
+)
+@click.option(
+    "--flank",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2000),
+    help="Write each site's reference amplicon: the site plus this many bases each side (a site sheet for `editcheck offtarget`).",
+)
+@click.option(
+    "--cut-offset",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Cut offset written into the site sheet.",
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=OUT_HELP.replace(
+        "Output folder", "Output folder (candidates.tsv, candidates.bed, and site_sheet.tsv with --flank)", 1
+    ),
+)
 @_reports_errors
 def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: int, dna_bulge: int, rna_bulge: int,
              flank: int, cut_offset: int, out: Path) -> None:  # fmt: skip
@@ -448,26 +729,131 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
 
 
 @main.command()
-@click.option("--sites", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Site sheet (TSV): site_id, amplicon, protospacer, and optionally cut_offset, editor, on_target, window.")
-@click.option("--samples", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV): sample, condition (treated/control), replicate, r1, r2.")
-@click.option("--q-threshold", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Benjamini-Hochberg q below which a site can be EDITED.")
-@click.option("--min-effect", default=0.1, show_default=True, type=click.FloatRange(0, 100), help="Minimum excess editing (percentage points) for EDITED.")
-@click.option("--min-site-reads", default=1000, show_default=True, type=click.IntRange(0), help="Fewer reads in treated or control: INCONCLUSIVE.")
-@click.option("--max-background", default=5.0, show_default=True, type=click.FloatRange(0, 100, min_open=True), help="Control editing (percent) above which a site is INCONCLUSIVE.")
-@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Power at which the per-site limit of detection (of the whole decision rule) is stated.")
-@click.option("--test", "test", default="random-effects", show_default=True, type=click.Choice(["random-effects", "exact"]), help="random-effects: replicates as the unit, between-replicate variance from the panel; exact: every read an independent draw (Fisher / exact CMH by declared pair).")
-@click.option("--input-copies", default=None, type=click.FloatRange(0, min_open=True), help="Template copies of each site per sample (caps the effective depth) for samples whose sheet gives no input_copies/input_ng.")
-@click.option("--umi", "umi_source", type=click.Choice(["header", "prefix"]), default=None, help="Samples carry UMIs (in the read header or the read's first bases): molecules, not reads, drive the statistics.")
-@click.option("--umi-length", default=0, show_default=True, type=click.IntRange(0, 64), help="UMI length (needed with --umi prefix).")
-@click.option("--input-ng", default=None, type=click.FloatRange(0, min_open=True), help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).")
-@click.option("--reference", "reference_fasta", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).")
-@click.option("--fdr-with", "fdr_with", multiple=True, type=click.Path(path_type=Path), help="Another panel's offtarget_calls.json (or its result folder); repeatable: one Benjamini-Hochberg family spans their off-target sites and this panel's (study-wide FDR).")
-@_options(*[option for option in [
-    click.option("--min-identity", default=60.0, show_default=True, type=click.FloatRange(0, 100), help="Minimum percent identity over the covered span."),
-    click.option("--min-base-quality", default=DEFAULT_MIN_BASE_QUALITY, show_default=True, type=click.IntRange(0, 60), help="Mask bases below this Phred quality to N (0 = off)."),
-    click.option("-t", "--threads", default=available_cores, show_default="cores available to the process", type=click.IntRange(1, 256), help="Worker processes for alignment."),
-    click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
-]])
+@click.option(
+    "--sites",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Site sheet (TSV): site_id, amplicon, protospacer, and optionally cut_offset, editor, on_target, window.",
+)
+@click.option(
+    "--samples",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sample sheet (TSV): sample, condition (treated/control), replicate, r1, r2.",
+)
+@click.option(
+    "--q-threshold",
+    default=0.05,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Benjamini-Hochberg q below which a site can be EDITED.",
+)
+@click.option(
+    "--min-effect",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 100),
+    help="Minimum excess editing (percentage points) for EDITED.",
+)
+@click.option(
+    "--min-site-reads",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Fewer reads in treated or control: INCONCLUSIVE.",
+)
+@click.option(
+    "--max-background",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0, 100, min_open=True),
+    help="Control editing (percent) above which a site is INCONCLUSIVE.",
+)
+@click.option(
+    "--power",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Power at which the per-site limit of detection (of the whole decision rule) is stated.",
+)
+@click.option(
+    "--test",
+    "test",
+    default="random-effects",
+    show_default=True,
+    type=click.Choice(["random-effects", "exact"]),
+    help="random-effects: replicates as the unit, between-replicate variance from the panel; exact: every read an independent draw (Fisher / exact CMH by declared pair).",
+)
+@click.option(
+    "--input-copies",
+    default=None,
+    type=click.FloatRange(0, min_open=True),
+    help="Template copies of each site per sample (caps the effective depth) for samples whose sheet gives no input_copies/input_ng.",
+)
+@click.option(
+    "--umi",
+    "umi_source",
+    type=click.Choice(["header", "prefix"]),
+    default=None,
+    help="Samples carry UMIs (in the read header or the read's first bases): molecules, not reads, drive the statistics.",
+)
+@click.option(
+    "--umi-length",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="UMI length (needed with --umi prefix).",
+)
+@click.option(
+    "--input-ng",
+    default=None,
+    type=click.FloatRange(0, min_open=True),
+    help="As --input-copies, in ng of human genomic DNA (~330 copies per ng).",
+)
+@click.option(
+    "--reference",
+    "reference_fasta",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Genome FASTA for BAM/CRAM samples (site loci, CRAM reference).",
+)
+@click.option(
+    "--fdr-with",
+    "fdr_with",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Another panel's offtarget_calls.json (or its result folder); repeatable: one Benjamini-Hochberg family spans their off-target sites and this panel's (study-wide FDR).",
+)
+@_options(
+    *[
+        option
+        for option in [
+            click.option(
+                "--min-identity",
+                default=60.0,
+                show_default=True,
+                type=click.FloatRange(0, 100),
+                help="Minimum percent identity over the covered span.",
+            ),
+            click.option(
+                "--min-base-quality",
+                default=DEFAULT_MIN_BASE_QUALITY,
+                show_default=True,
+                type=click.IntRange(0, 60),
+                help="Mask bases below this Phred quality to N (0 = off).",
+            ),
+            click.option(
+                "-t",
+                "--threads",
+                default=available_cores,
+                show_default="cores available to the process",
+                type=click.IntRange(1, 256),
+                help="Worker processes for alignment.",
+            ),
+            click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP),
+        ]
+    ]
+)
 @_reports_errors
 def offtarget(
     *, sites: Path, samples: Path, q_threshold: float, min_effect: float, min_site_reads: int, max_background: float,
@@ -517,14 +903,52 @@ def offtarget(
 
 
 @main.command()
-@click.option("--ontarget", "ontarget", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck quantify` output folder; repeat for every sample.")
-@click.option("--offtarget", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="An `editcheck offtarget` output folder; repeat for every panel of a study.")
-@click.option("--config", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Workflow configuration to record in the manifest.")
-@click.option("--samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition (one design).")
-@click.option("--study-designs", default=None, type=click.Path(dir_okay=False, path_type=Path), help="The study's designs sheet (with --study-samples): one report for the study, a section per design.")
-@click.option("--study-samples", default=None, type=click.Path(dir_okay=False, path_type=Path), help="The study's samples sheet: each sample's design, condition and metadata (subject, model, tissue, time point).")
-@click.option("--threshold-percent", default=None, type=float, help="Evidence rule: the treated estimate's lower 95% bound must exceed this percentage. Default: the upper bound of the design's control estimate.")
-@click.option("--pdf/--no-pdf", default=None, help="Print report.pdf with headless Chromium. Default: when one is installed.")
+@click.option(
+    "--ontarget",
+    "ontarget",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An `editcheck quantify` output folder; repeat for every sample.",
+)
+@click.option(
+    "--offtarget",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An `editcheck offtarget` output folder; repeat for every panel of a study.",
+)
+@click.option(
+    "--config",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Workflow configuration to record in the manifest.",
+)
+@click.option(
+    "--samples",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sample sheet (TSV with sample and condition columns) giving each on-target sample's condition (one design).",
+)
+@click.option(
+    "--study-designs",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The study's designs sheet (with --study-samples): one report for the study, a section per design.",
+)
+@click.option(
+    "--study-samples",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The study's samples sheet: each sample's design, condition and metadata (subject, model, tissue, time point).",
+)
+@click.option(
+    "--threshold-percent",
+    default=None,
+    type=float,
+    help="Evidence rule: the treated estimate's lower 95% bound must exceed this percentage. Default: the upper bound of the design's control estimate.",
+)
+@click.option(
+    "--pdf/--no-pdf", default=None, help="Print report.pdf with headless Chromium. Default: when one is installed."
+)
 @click.option("--title", default="editcheck evidence appendix", show_default=True, help="Report title.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @_reports_errors
@@ -546,7 +970,9 @@ def report(ontarget: tuple[Path, ...], offtarget: tuple[Path, ...], config: Path
         raise click.UsageError("--samples and --study-samples both give the conditions: give one")
     study = read_study(study_designs, study_samples) if study_designs and study_samples else None
     conditions = read_conditions(samples) if samples else {}
-    rule = ThresholdRule(FIXED_RULE, threshold_percent) if threshold_percent is not None else ThresholdRule(CONTROL_RULE)
+    rule = (
+        ThresholdRule(FIXED_RULE, threshold_percent) if threshold_percent is not None else ThresholdRule(CONTROL_RULE)
+    )
     written = write_report(list(ontarget), list(offtarget), out, title=title, config=config, conditions=conditions,
                            study=study, rule=rule, pdf=pdf, command=["editcheck", *sys.argv[1:]])  # fmt: skip
     logger.info("wrote %s", ", ".join(str(path) for path in written))
@@ -554,9 +980,25 @@ def report(ontarget: tuple[Path, ...], offtarget: tuple[Path, ...], config: Path
 
 @main.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--sheet", "sheets", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="A sample or site sheet behind the results, listed in the manifest with its SHA-256 (its contents are not packaged); repeatable.")
-@click.option("--with-bam-vcf", is_flag=True, help="Also package the VCF (edits.vcf.gz + .tbi, amplicon.fa) and BAM files of the results.")
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP.replace("Output folder", "Package folder (the archive OUT.tar.gz is written beside it)", 1))
+@click.option(
+    "--sheet",
+    "sheets",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A sample or site sheet behind the results, listed in the manifest with its SHA-256 (its contents are not packaged); repeatable.",
+)
+@click.option(
+    "--with-bam-vcf",
+    is_flag=True,
+    help="Also package the VCF (edits.vcf.gz + .tbi, amplicon.fa) and BAM files of the results.",
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=OUT_HELP.replace("Output folder", "Package folder (the archive OUT.tar.gz is written beside it)", 1),
+)
 @_reports_errors
 def export(results: tuple[Path, ...], sheets: tuple[Path, ...], with_bam_vcf: bool, out: Path) -> None:
     """Package result folders (RESULTS: a report, quantify, quantify-pool, offtarget or evidence folders) for a
@@ -573,22 +1015,83 @@ def export(results: tuple[Path, ...], sheets: tuple[Path, ...], with_bam_vcf: bo
 
 
 @main.command()
-@click.option("-n", "--reads", "n_reads", default=10000, show_default=True, type=click.IntRange(1), help="Reads (or pairs) to simulate.")
+@click.option(
+    "-n",
+    "--reads",
+    "n_reads",
+    default=10000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Reads (or pairs) to simulate.",
+)
 @click.option("--paired", is_flag=True, help="Write R1 and R2 (2 x read length, overlapping).")
 @click.option("--read-length", default=None, type=click.IntRange(20), help="Read length [250 single-end, 150 paired].")
-@click.option("--error-rate", default=0.002, show_default=True, type=click.FloatRange(0, 0.2), help="Mean sequencing substitution rate per base.")
+@click.option(
+    "--error-rate",
+    default=0.002,
+    show_default=True,
+    type=click.FloatRange(0, 0.2),
+    help="Mean sequencing substitution rate per base.",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed for reads.")
 @click.option("--design-seed", default=2024, show_default=True, type=int, help="Random seed for the amplicon design.")
 @click.option("--no-donor", is_flag=True, help="Simulate without HDR reads.")
-@click.option("--base-editor", default=None, type=click.Choice(["ABE", "CBE"]), help="Base-editor reads (A>G or C>T on the guide strand) instead of nuclease/HDR reads.")
-@click.option("--target-position", default=None, type=click.IntRange(1, 20), help="Base editor: protospacer position of the target base (1 = PAM-distal) [5 ABE, 6 CBE].")
-@click.option("--editing-window", default="4-8", show_default=True, help="Base editor: editing window, protospacer positions.")
-@click.option("--target-rate", default=0.42, show_default=True, type=float, help="Base editor: intended (target base) conversion rate of the reads without an indel.")
-@click.option("--bystander-rate", default=0.3, show_default=True, type=float, help="Base editor: conversion rate of every other editable base in the window.")
-@click.option("--indel-rate", default=0.04, show_default=True, type=float, help="Base or prime editor: share of reads with an indel at the nick.")
-@click.option("--prime-edit", default=None, type=click.Choice(["substitution", "insertion", "deletion"]), help="Prime-editor reads: the pegRNA writes a 1-bp transversion, a 3-bp insertion or a 3-bp deletion 3' of the nick.")
-@click.option("--prime-edit-rate", default=0.4, show_default=True, type=float, help="Prime editor: share of reads with the intended edit.")
-@click.option("--template-molecules", default=0, show_default=True, type=click.IntRange(0), help="Template molecules behind the reads (PCR duplicates of few molecules); 0 = every read its own molecule.")
+@click.option(
+    "--base-editor",
+    default=None,
+    type=click.Choice(["ABE", "CBE"]),
+    help="Base-editor reads (A>G or C>T on the guide strand) instead of nuclease/HDR reads.",
+)
+@click.option(
+    "--target-position",
+    default=None,
+    type=click.IntRange(1, 20),
+    help="Base editor: protospacer position of the target base (1 = PAM-distal) [5 ABE, 6 CBE].",
+)
+@click.option(
+    "--editing-window", default="4-8", show_default=True, help="Base editor: editing window, protospacer positions."
+)
+@click.option(
+    "--target-rate",
+    default=0.42,
+    show_default=True,
+    type=float,
+    help="Base editor: intended (target base) conversion rate of the reads without an indel.",
+)
+@click.option(
+    "--bystander-rate",
+    default=0.3,
+    show_default=True,
+    type=float,
+    help="Base editor: conversion rate of every other editable base in the window.",
+)
+@click.option(
+    "--indel-rate",
+    default=0.04,
+    show_default=True,
+    type=float,
+    help="Base or prime editor: share of reads with an indel at the nick.",
+)
+@click.option(
+    "--prime-edit",
+    default=None,
+    type=click.Choice(["substitution", "insertion", "deletion"]),
+    help="Prime-editor reads: the pegRNA writes a 1-bp transversion, a 3-bp insertion or a 3-bp deletion 3' of the nick.",
+)
+@click.option(
+    "--prime-edit-rate",
+    default=0.4,
+    show_default=True,
+    type=float,
+    help="Prime editor: share of reads with the intended edit.",
+)
+@click.option(
+    "--template-molecules",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Template molecules behind the reads (PCR duplicates of few molecules); 0 = every read its own molecule.",
+)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @click.option("--prefix", default="sim", show_default=True, help="File name prefix.")
 @_reports_errors
@@ -611,8 +1114,17 @@ def simulate(*, out: Path, prefix: str, **options: Any) -> None:
 
 
 @main.command("simulate-study")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed of the designs, the biology and the reads.")
-@click.option("--reads", "n_reads", default=2000, show_default=True, type=click.IntRange(200, 10**6), help="Reads per on-target sample (per site in the panel samples).")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Random seed of the designs, the biology and the reads."
+)
+@click.option(
+    "--reads",
+    "n_reads",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(200, 10**6),
+    help="Reads per on-target sample (per site in the panel samples).",
+)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @_reports_errors
 def simulate_study(seed: int, n_reads: int, out: Path) -> None:
@@ -636,9 +1148,21 @@ def simulate_study(seed: int, n_reads: int, out: Path) -> None:
 
 
 @main.command()
-@click.option("--grid", default="small", show_default=True, type=click.Choice(["smoke", "small", "full"]), help="small: about a minute on one core; full: about five times the trials; smoke: seconds, too few trials for conclusions.")
+@click.option(
+    "--grid",
+    default="small",
+    show_default=True,
+    type=click.Choice(["smoke", "small", "full"]),
+    help="small: about a minute on one core; full: about five times the trials; smoke: seconds, too few trials for conclusions.",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed of the simulations.")
-@click.option("-o", "--out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Also write the table to this TSV file.")
+@click.option(
+    "-o",
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the table to this TSV file.",
+)
 @_reports_errors
 def validate(grid: str, seed: int, out: Path | None) -> None:
     """Print the analytical-validation table of editcheck's statistics on simulated truth.
@@ -655,6 +1179,7 @@ def validate(grid: str, seed: int, out: Path | None) -> None:
         with atomic_output(out) as handle:
             handle.write(table)
     click.echo(table, nl=False)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -101,7 +101,11 @@ def sources_of(results: Sequence[str | Path]) -> list[Source]:
         name = safe_name(Path(os.path.abspath(folder)).name)
         target = "report" if kind == "report" else f"results/{name}"
         if target.casefold() in taken:
-            what = "two report folders (give one)" if kind == "report" else f"two result folders named {name!r} (rename one)"
+            what = (
+                "two report folders (give one)"
+                if kind == "report"
+                else f"two result folders named {name!r} (rename one)"
+            )
             raise ParameterError(f"{taken[target.casefold()]} and {folder}: {what}")
         taken[target.casefold()] = folder
         sources.append(Source(folder, kind, target))
@@ -221,7 +225,11 @@ def _read_files(source: Source, documents: dict[Path, Any]) -> list[tuple[str, i
         summary = documents[folder / "summary.json"]
         return [(path, summary["reads"]["input"]) for path in summary["inputs"]]
     if source.kind == "pool":
-        summaries = [document for path, document in documents.items() if path.name == "summary.json" and path.parent.parent == folder]
+        summaries = [
+            document
+            for path, document in documents.items()
+            if path.name == "summary.json" and path.parent.parent == folder
+        ]
         reads = documents[folder / "assignment.json"]["reads_in"]
         return sorted({(path, reads) for summary in summaries for path in summary["inputs"]})
     if source.kind == "offtarget":
@@ -251,7 +259,10 @@ def _input_entries(
     for sheet in sheets:
         recorded[str(sheet)] = {"reads": None, "sha256": sha256(sheet), "kind": "sheet"}
     entries = {(scrub(path, folders), entry["sha256"]): entry for path, entry in recorded.items()}
-    return [{"path": path, **entry} for (path, _), entry in sorted(entries.items(), key=lambda item: (item[0][0], str(item[0][1])))]
+    return [
+        {"path": path, **entry}
+        for (path, _), entry in sorted(entries.items(), key=lambda item: (item[0][0], str(item[0][1])))
+    ]
 
 
 def _source_times(sources: Sequence[Source], documents: dict[Path, Any]) -> list[dict[str, Any]]:
@@ -430,7 +441,10 @@ def readme(sources: Sequence[Source], files: dict[Source, list[Path]], with_bam_
     lines += ["| `schemas/` | JSON Schemas of the documents and the column dictionary of the tables |",
               "| `manifest.json` | Provenance: versions, command, inputs and files with SHA-256, run times |", ""]  # fmt: skip
     if not with_bam_vcf:
-        lines += ["VCF, BAM and amplicon FASTA files of the results are not included (export with `--with-bam-vcf`).", ""]
+        lines += [
+            "VCF, BAM and amplicon FASTA files of the results are not included (export with `--with-bam-vcf`).",
+            "",
+        ]
     schema_of = {document: schema for document, schema in DOCUMENTS.items()}
     present: dict[str, list[str]] = {}
     tables: dict[str, dict[str, Any]] = {}
@@ -446,7 +460,9 @@ def readme(sources: Sequence[Source], files: dict[Source, list[Path]], with_bam_
     lines += ["## JSON documents", ""]
     for document, schema in schema_of.items():
         if document in present:
-            lines.append(f"- `{document}` ({len(present[document])} file(s), e.g. `{present[document][0]}`): `schemas/{schema}`")
+            lines.append(
+                f"- `{document}` ({len(present[document])} file(s), e.g. `{present[document][0]}`): `schemas/{schema}`"
+            )
     lines += ["- `manifest.json` (this package's): `schemas/manifest.schema.json`", ""]
     others = sorted({f"{source.target}/{name.as_posix()}" for source, names in files.items() for name in names
                      if name.name not in schema_of and not name.name.endswith((".tsv", ".tsv.gz"))})  # fmt: skip
@@ -479,7 +495,10 @@ OTHER_FILES = (
     (".tbi", "tabix index of the VCF"),
     (".fa", "the amplicon as FASTA (the contig of the VCF and BAM)"),
     (".fai", "FASTA index"),
-    (".bam", "aligned reads as BAM: one record per unique read (XC:i its reads, XO:Z class, XE:Z events; see its @CO lines)"),
+    (
+        ".bam",
+        "aligned reads as BAM: one record per unique read (XC:i its reads, XO:Z class, XE:Z events; see its @CO lines)",
+    ),
     (".bai", "BAM index"),
     (".csi", "BAM index"),
 )

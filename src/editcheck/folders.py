@@ -82,7 +82,9 @@ def safe_names(names: Iterable[str], what: str, source: str | Path | None = None
         folder = safe_name(name)
         other = owners.get(folder.casefold())
         if other is not None:
-            raise ParameterError(f"{where}{what} names {other!r} and {name!r} would share the output folder {folder!r}; rename one")
+            raise ParameterError(
+                f"{where}{what} names {other!r} and {name!r} would share the output folder {folder!r}; rename one"
+            )
         owners[folder.casefold()] = name
         mapping[name] = folder
     return mapping
@@ -117,7 +119,7 @@ def _remove_stale(parent: Path, name: str) -> None:
         for entry in parent.iterdir():
             if not entry.name.startswith(prefix):
                 continue
-            fields = entry.name[len(prefix):].split(".")
+            fields = entry.name[len(prefix) :].split(".")
             if len(fields) < 3 or fields[0] != host or not fields[1].isdigit():
                 continue
             if int(fields[1]) == os.getpid() or _pid_alive(int(fields[1])):
@@ -192,7 +194,9 @@ def output_folder(out: str | Path, inputs: Iterable[str | Path | None] = ()) -> 
         if source is not None and str(source) != "-":
             place = Path(os.path.abspath(source))
             if place == resolved or resolved in place.parents:
-                raise OutputFolderError(f"{out}: holds the input {source}, which replacing the folder would delete; choose another output folder")
+                raise OutputFolderError(
+                    f"{out}: holds the input {source}, which replacing the folder would delete; choose another output folder"
+                )
     parent, name = resolved.parent, resolved.name
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,14 @@ def quantify(
     name = sample or sample_name_from_path(r1)
     threads = min(threads, os.cpu_count() or 1)
     return run(
-        source, [design], [name], settings=settings, threads=threads, umi=umi, progress=progress, keep_calls=keep_calls,
-        sink=read_sink, keep_alignments=keep_alignments,
+        source,
+        [design],
+        [name],
+        settings=settings,
+        threads=threads,
+        umi=umi,
+        progress=progress,
+        keep_calls=keep_calls,
+        sink=read_sink,
+        keep_alignments=keep_alignments,
     ).samples[0]

@@ -27,7 +27,16 @@ __all__ = [
     "PoolResult", "PoolWorker", "PooledCall", "check_distinct_amplicons", "quantify_pool", "read_amplicon_sheet",
 ]  # fmt: skip
 
-SHEET_COLUMNS = ("name", "amplicon", "guide", "donor", "expected_hdr_amplicon", "base_editor", "target_position", "window")
+SHEET_COLUMNS = (
+    "name",
+    "amplicon",
+    "guide",
+    "donor",
+    "expected_hdr_amplicon",
+    "base_editor",
+    "target_position",
+    "window",
+)
 REQUIRED_COLUMNS = ("name", "amplicon")
 
 
@@ -48,12 +57,16 @@ def read_amplicon_sheet(path: str | Path, **design_options: Any) -> list[Amplico
         try:
             designs.append(
                 build_design(
-                    values["amplicon"], guides, name=name, window=values.get("window") or None,
+                    values["amplicon"],
+                    guides,
+                    name=name,
+                    window=values.get("window") or None,
                     donor=values.get("donor") or None,
                     expected_hdr_amplicon=values.get("expected_hdr_amplicon") or None,
-                    base_editor=values.get("base_editor") or None, target=int(target) if target else None,
+                    base_editor=values.get("base_editor") or None,
+                    target=int(target) if target else None,
                     **design_options,
-                )  # fmt: skip
+                )
             )
         except (DesignError, ValueError) as error:
             raise InputFormatError(path, f"amplicon {name}: {error}", number) from None

@@ -61,7 +61,11 @@ def build_manifest(
     config_entry = None
     if config is not None:
         config_path = Path(config)
-        config_entry = {"path": str(config_path), "sha256": sha256(config_path), "text": config_path.read_text(encoding="utf-8")}
+        config_entry = {
+            "path": str(config_path),
+            "sha256": sha256(config_path),
+            "text": config_path.read_text(encoding="utf-8"),
+        }
     input_entries = []
     for path, reads in sorted(set(inputs)):
         entry: dict[str, Any] = {"path": path, "reads": reads}

@@ -91,7 +91,9 @@ def simulate_panel(
     return sites
 
 
-def null_rates(rng: np.random.Generator, design: PanelDesign, panels: int, settings: CallSettings = CallSettings()) -> tuple[float, float]:
+def null_rates(
+    rng: np.random.Generator, design: PanelDesign, panels: int, settings: CallSettings = CallSettings()
+) -> tuple[float, float]:
     """(P(p < 0.05), EDITED rate) over the sites of ``panels`` all-null panels."""
     significant = edited = total = 0
     for _ in range(panels):
@@ -173,7 +175,12 @@ def validation_table(grid: str = "small", seed: int = 1) -> list[dict[str, str]]
 
 def format_table(rows: Sequence[dict[str, str]]) -> str:
     """Tab-separated table with a header line."""
-    return "\n".join(["\t".join(VALIDATION_COLUMNS), *("\t".join(row[column] for column in VALIDATION_COLUMNS) for row in rows)]) + "\n"
+    return (
+        "\n".join(
+            ["\t".join(VALIDATION_COLUMNS), *("\t".join(row[column] for column in VALIDATION_COLUMNS) for row in rows)]
+        )
+        + "\n"
+    )
 
 
 __all__ = [

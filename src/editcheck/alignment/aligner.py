@@ -165,7 +165,9 @@ def locate(seeds: dict[str, int], reference: str, read: str, from_end: bool = Fa
         start = first_hit[diagonal]  # the confirmed seed nearest the end
         if from_end:
             tail = start + SEED
-            return diagonal + len(read) if _close(reference[diagonal + tail : diagonal + len(read)], read[tail:]) else None
+            return (
+                diagonal + len(read) if _close(reference[diagonal + tail : diagonal + len(read)], read[tail:]) else None
+            )
         return diagonal if diagonal >= 0 and _close(reference[diagonal : diagonal + start], read[:start]) else None
     return None
 
@@ -351,7 +353,15 @@ class ReadAligner:
         core = operations[first:last]
         if begin_free or end_free:
             core, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
-                text, reference, core, read_start, read_end, reference_start, reference_end, begin_free > 0, end_free > 0
+                text,
+                reference,
+                core,
+                read_start,
+                read_end,
+                reference_start,
+                reference_end,
+                begin_free > 0,
+                end_free > 0,
             )
         penalty = 0
         has_gap = False

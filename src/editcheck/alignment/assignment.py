@@ -24,7 +24,6 @@ CANDIDATE_MARGIN = 0.5
 """Amplicons with at least this share of the best vote count are aligned."""
 
 
-
 class Assignment(Enum):
     """What became of a read of a pooled run."""
 
@@ -71,7 +70,9 @@ class AmpliconIndex:
         if not votes:
             return []
         best = max(votes.values())
-        return sorted((owner for owner, count in votes.items() if count >= CANDIDATE_MARGIN * best), key=lambda o: (-votes[o], o))
+        return sorted(
+            (owner for owner, count in votes.items() if count >= CANDIDATE_MARGIN * best), key=lambda o: (-votes[o], o)
+        )
 
     def _votes(self, read: str, stride: int) -> dict[int, int]:
         """Amplicon -> number of the read's k-mers (every ``stride``-th) it contains."""

@@ -216,11 +216,24 @@ def build_design(
     """:func:`design_from_spec` with the :class:`DesignSpec` fields as arguments (see there and the spec)."""
     return design_from_spec(
         DesignSpec(
-            amplicon=amplicon, guides=tuple(guides), name=name, cut_offset=cut_offset, window=window,
-            window_flank=window_flank, exclude_ends=exclude_ends, donor=donor,
-            expected_hdr_amplicon=expected_hdr_amplicon, base_editor=base_editor, editing_window=editing_window,
-            conversion=conversion, target=target, target_in_protospacer=target_in_protospacer,
-            pegrnas=tuple(pegrnas), nicking_guides=tuple(nicking_guides), scaffold=scaffold,
-            coding_sequences=tuple(coding_sequences), exons=exons,
+            amplicon=amplicon,
+            guides=tuple(guides),
+            name=name,
+            cut_offset=cut_offset,
+            window=window,
+            window_flank=window_flank,
+            exclude_ends=exclude_ends,
+            donor=donor,
+            expected_hdr_amplicon=expected_hdr_amplicon,
+            base_editor=base_editor,
+            editing_window=editing_window,
+            conversion=conversion,
+            target=target,
+            target_in_protospacer=target_in_protospacer,
+            pegrnas=tuple(pegrnas),
+            nicking_guides=tuple(nicking_guides),
+            scaffold=scaffold,
+            coding_sequences=tuple(coding_sequences),
+            exons=exons,
         )
     )

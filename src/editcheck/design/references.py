@@ -55,7 +55,9 @@ def map_positions(source: str, target: str) -> list[int | None]:
 
     Bases of ``target`` beyond the ends of ``source`` are free end gaps, so they never map.
     """
-    aligner = _penalties(pattern_begin_free=0, pattern_end_free=0, text_begin_free=len(target), text_end_free=len(target))
+    aligner = _penalties(
+        pattern_begin_free=0, pattern_end_free=0, text_begin_free=len(target), text_end_free=len(target)
+    )
     aligner.wavefront_align(target, source)
     mapping: list[int | None] = []
     target_position = 0
@@ -89,7 +91,11 @@ def project_reference(
     trim_left, trim_right = mapped[0], mapped[-1] + 1
     if trim_left or trim_right < len(sequence):
         if notes is not None:
-            ends = [f"{count} bp at the {end} end" for count, end in ((trim_left, "5'"), (len(sequence) - trim_right, "3'")) if count]
+            ends = [
+                f"{count} bp at the {end} end"
+                for count, end in ((trim_left, "5'"), (len(sequence) - trim_right, "3'"))
+                if count
+            ]
             notes.append(
                 f"the {name} sequence ({len(sequence)} bp) extends beyond the amplicon's ends: it was aligned to the "
                 f"amplicon and {' and '.join(ends)} were trimmed, so both references span the same bases"
@@ -135,7 +141,10 @@ def amplicon_ends_missing(amplicon: str, other: str) -> tuple[int, int]:
     from an alignment where either sequence may overhang the other for free."""
     free_amplicon, free_other = min(len(amplicon) // 4, MAX_END_OVERHANG), min(len(other) // 4, MAX_END_OVERHANG)
     aligner = _penalties(
-        pattern_begin_free=free_amplicon, pattern_end_free=free_amplicon, text_begin_free=free_other, text_end_free=free_other
+        pattern_begin_free=free_amplicon,
+        pattern_end_free=free_amplicon,
+        text_begin_free=free_other,
+        text_end_free=free_other,
     )
     aligner.wavefront_align(other, amplicon)  # text, pattern
     amplicon_start, amplicon_end, other_start, other_end = aligner.locations
@@ -201,7 +210,9 @@ def hdr_reference(
         raise DesignError("the HDR outcome is identical to the amplicon; the donor makes no change")
     hdr = project_reference(amplicon, "HDR", hdr_sequence, HDR_KIND, notes)
     if hdr.sequence == sequence:
-        raise DesignError("the HDR outcome differs from the amplicon only beyond the amplicon's ends; the donor makes no change inside it")
+        raise DesignError(
+            "the HDR outcome differs from the amplicon only beyond the amplicon's ends; the donor makes no change inside it"
+        )
     return hdr, donor_changes(sequence, hdr.sequence)
 
 
@@ -253,7 +264,9 @@ def templated_allele(amplicon: str, nick: int, flap: str) -> tuple[int, int, str
     states. Raises DesignError when the PBS does not pair at the nick.
     """
     longest = min(len(flap) - 1, nick)
-    pbs = next((length for length in range(longest, MIN_PBS - 1, -1) if flap[:length] == amplicon[nick - length : nick]), 0)
+    pbs = next(
+        (length for length in range(longest, MIN_PBS - 1, -1) if flap[:length] == amplicon[nick - length : nick]), 0
+    )
     if not pbs:
         raise DesignError(
             f"the extension's PBS (its 3' end, read as DNA of the nicked strand: {flap[:13]}) does not pair with "
@@ -299,7 +312,10 @@ def build_prime_edit(
         extension = clean_sequence(raw_extension, f"pegRNA {index} extension")
         reasons: list[str] = []
         built = None
-        for label, flap in (("as given (RNA 5'->3')", reverse_complement(extension)), ("reverse-complemented", extension)):
+        for label, flap in (
+            ("as given (RNA 5'->3')", reverse_complement(extension)),
+            ("reverse-complemented", extension),
+        ):
             strand_amplicon = amplicon if site.strand == "+" else reverse_complement(amplicon)
             nick = site.cut_point + 1 if site.strand == "+" else len(amplicon) - site.cut_point - 1
             try:
@@ -351,8 +367,12 @@ def _apply_flaps(
     for index, (site, (_, _, forward)) in enumerate(zip(spacers, flaps), 1):
         _, start, end, _ = _place(edited, forward)
         nick_boundary = site.cut_point + 1
-        if not (start <= nick_boundary <= end and _pbs_at_nick(edited, forward, start, end, nick_boundary, site.strand)):
-            raise DesignError(f"pegRNA {index}: its flap does not fit next to its nick once the other pegRNAs' edits are made")
+        if not (
+            start <= nick_boundary <= end and _pbs_at_nick(edited, forward, start, end, nick_boundary, site.strand)
+        ):
+            raise DesignError(
+                f"pegRNA {index}: its flap does not fit next to its nick once the other pegRNAs' edits are made"
+            )
         edited = edited[:start] + forward + edited[end:]
         placed.append((start, end, forward))
     return edited, placed

@@ -61,7 +61,9 @@ def resolve_base_editor(
     if not 1 <= first <= last:
         raise DesignError(f"editing window {first}-{last} must be 1-based and ordered")
     if last > length:
-        raise DesignError(f"editing window {first}-{last} reaches beyond the {length}-nt protospacer (positions 1-{length})")
+        raise DesignError(
+            f"editing window {first}-{last} reaches beyond the {length}-nt protospacer (positions 1-{length})"
+        )
     if guide.strand == "+":
         positions = [guide.start + p - 1 for p in range(first, last + 1)]
         forward = (from_base, to_base)
@@ -79,7 +81,9 @@ def resolve_base_editor(
     elif target_in_protospacer is not None:
         if not 1 <= target_in_protospacer <= length:
             raise DesignError(f"target protospacer position {target_in_protospacer} is outside the guide (1-{length})")
-        target_position = guide.start + target_in_protospacer - 1 if guide.strand == "+" else guide.end - target_in_protospacer
+        target_position = (
+            guide.start + target_in_protospacer - 1 if guide.strand == "+" else guide.end - target_in_protospacer
+        )
     if target_position is not None and sequence[target_position] != forward[0]:
         raise DesignError(
             f"target position {target_position + 1} is {sequence[target_position]} on the amplicon, not the editor's "

@@ -99,12 +99,20 @@ def _run_reads(
     with UniqueReadAligner(threads, (designs, settings)) as aligner:
         reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
         results: list[PooledCall] = aligner.results()
-    unique = [(UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)]
+    unique = [
+        (UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)
+    ]
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
     for (first, second), count in sorted(reads.unmerged_pairs.items()):
         assert worker is not None
-        pairs.append((UniqueRead(pair_key(first, second), count), (first, second), resolve_unmerged(worker(first), worker(second))))
+        pairs.append(
+            (
+                UniqueRead(pair_key(first, second), count),
+                (first, second),
+                resolve_unmerged(worker(first), worker(second)),
+            )
+        )
     fates: Counter[Assignment] = Counter()
     kept: list[list[UniqueAlignment]] = [[] for _ in designs]
     if keep_alignments:  # with one design every read belongs to it, as counted below
@@ -118,7 +126,9 @@ def _run_reads(
                 kept[index].append(UniqueAlignment(key, mates[pair.mate], count, *pair.chosen, pair.mate))
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
-        calls: list[list[CalledRead]] = [[CalledRead(key, count, r.alignment, r.call) for (key, count), r in unique if r.call is not None]]
+        calls: list[list[CalledRead]] = [
+            [CalledRead(key, count, r.alignment, r.call) for (key, count), r in unique if r.call is not None]
+        ]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
@@ -147,13 +157,28 @@ def _run_reads(
     site = str(source.site) if source.site is not None else None
     samples = [
         SampleResult.from_calls(
-            name, design, settings, source.inputs, counted, single + paired, unmerged_used=classified_reads(paired),
-            site=site, keep_calls=keep_calls, alignments=aligned if keep_alignments else None,
-        )  # fmt: skip
-        for name, design, counted, single, paired, aligned in zip(names, designs, amplicon_reads, calls, pair_calls, kept)
+            name,
+            design,
+            settings,
+            source.inputs,
+            counted,
+            single + paired,
+            unmerged_used=classified_reads(paired),
+            site=site,
+            keep_calls=keep_calls,
+            alignments=aligned if keep_alignments else None,
+        )
+        for name, design, counted, single, paired, aligned in zip(
+            names, designs, amplicon_reads, calls, pair_calls, kept
+        )
     ]
     assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
-    return PoolResult(samples, reads, assigned, *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)))
+    return PoolResult(
+        samples,
+        reads,
+        assigned,
+        *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
+    )
 
 
 def _run_molecules(
@@ -216,4 +241,9 @@ def _run_molecules(
         ))  # fmt: skip
     assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
     reads = CollapsedReads(reads_in=reads_in, paired=source.paired is True)
-    return PoolResult(samples, reads, assigned, *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)))
+    return PoolResult(
+        samples,
+        reads,
+        assigned,
+        *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
+    )

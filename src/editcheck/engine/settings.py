@@ -26,7 +26,9 @@ class AnalysisSettings:
         if not 0 <= self.classification.min_identity <= 100:
             raise ParameterError(f"minimum identity {self.classification.min_identity} must be between 0 and 100")
         if not 1 <= self.classification.max_length_factor <= 100:
-            raise ParameterError(f"maximum read length factor {self.classification.max_length_factor} must be between 1 and 100")
+            raise ParameterError(
+                f"maximum read length factor {self.classification.max_length_factor} must be between 1 and 100"
+            )
 
     def aligner(self, design: AmpliconDesign) -> ReadAligner:
         """The read aligner these settings call for."""

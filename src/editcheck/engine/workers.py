@@ -142,7 +142,9 @@ _worker: Callable[[str], Any] | None = None
 _packing = False
 
 
-def _init_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool = False) -> None:
+def _init_worker(
+    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool = False
+) -> None:
     global _worker, _packing
     _worker = factory(*arguments)
     _packing = packing
@@ -168,7 +170,9 @@ def _process_chunk(sequences: Sequence[str]) -> list[Any]:
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _start_pool(threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool) -> Any:
+def _start_pool(
+    threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool
+) -> Any:
     """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
     handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
     during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""

@@ -39,7 +39,9 @@ def check_metadata(sample: str, metadata: SampleMetadata) -> None:
     if not metadata.design_id:
         raise ParameterError(f"sample {sample!r}: no design_id")
     if metadata.condition not in CONDITIONS:
-        raise ParameterError(f"sample {sample!r}: condition {metadata.condition!r} is not one of {', '.join(CONDITIONS)}")
+        raise ParameterError(
+            f"sample {sample!r}: condition {metadata.condition!r} is not one of {', '.join(CONDITIONS)}"
+        )
     if metadata.time_days is not None and not math.isfinite(metadata.time_days):
         raise ParameterError(f"sample {sample!r}: time point {metadata.time_label!r} is not a finite number of days")
 
@@ -87,7 +89,8 @@ def sample_estimates(folders: Iterable[str | Path], metadata: Mapping[str, Sampl
         known = amplicons.setdefault(estimate.design_id, (amplicon, path))
         if known[0] != amplicon:
             raise InputFormatError(
-                path, f"design {estimate.design_id!r}: quantified against another amplicon than {known[1]} (wrong design_id?)"
+                path,
+                f"design {estimate.design_id!r}: quantified against another amplicon than {known[1]} (wrong design_id?)",
             )
         estimates.append(estimate)
     return sorted(estimates, key=lambda estimate: estimate.sample)
@@ -125,11 +128,16 @@ def study_metadata(samples: Iterable[StudySample]) -> dict[str, SampleMetadata]:
     known = {"design_id", "condition", "replicate", "assay", "subject", "model", "tissue", "time_point", "pair"}
     return {
         sample.sample: SampleMetadata(
-            sample.design_id, sample.condition, sample.replicate, sample.subject, sample.model, sample.tissue,
+            sample.design_id,
+            sample.condition,
+            sample.replicate,
+            sample.subject,
+            sample.model,
+            sample.tissue,
             None if sample.time_point is None else sample.time_point.days,
             "" if sample.time_point is None else sample.time_point.text,
             tuple((column, value) for column, value in sample.metadata if column not in known),
-        )  # fmt: skip
+        )
         for sample in samples
         if sample.assay == ON_TARGET
     }

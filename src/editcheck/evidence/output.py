@@ -157,8 +157,12 @@ def _rounded(value: Any) -> Any:
 
 
 def write_evidence_tables(
-    folder: Path, groups: Sequence[GroupEstimate], series: Sequence[DurabilitySeries], rows: Sequence[EvidenceRow],
-    platform: Sequence[PlatformRow], rule: ThresholdRule = ThresholdRule(),
+    folder: Path,
+    groups: Sequence[GroupEstimate],
+    series: Sequence[DurabilitySeries],
+    rows: Sequence[EvidenceRow],
+    platform: Sequence[PlatformRow],
+    rule: ThresholdRule = ThresholdRule(),
 ) -> list[str]:
     """Write the five tables and evidence.json into ``folder`` (each file atomically); returns the file names."""
     tables = {
@@ -181,8 +185,12 @@ def write_evidence_tables(
 
 
 def write_evidence_outputs(
-    out_dir: str | Path, groups: Sequence[GroupEstimate], series: Sequence[DurabilitySeries],
-    rows: Sequence[EvidenceRow], platform: Sequence[PlatformRow], rule: ThresholdRule = ThresholdRule(),
+    out_dir: str | Path,
+    groups: Sequence[GroupEstimate],
+    series: Sequence[DurabilitySeries],
+    rows: Sequence[EvidenceRow],
+    platform: Sequence[PlatformRow],
+    rule: ThresholdRule = ThresholdRule(),
 ) -> list[Path]:
     """The evidence tables as the result folder ``out_dir``, all or nothing (:func:`editcheck.folders.output_folder`)."""
     with output_folder(out_dir) as staging:

@@ -71,8 +71,12 @@ def durability_series(samples: Sequence[SampleEstimate], panels: Sequence[PanelS
             continue
         measure = TARGET_ENGAGEMENT if engaged[key[0]] else EDITED
         ordered = sorted(times)
-        members = [sorted(times[days], key=lambda sample: (sample.metadata.replicate, sample.sample)) for days in ordered]
-        points = [TimePoint(days, tuple(sample.measure(measure) for sample in group)) for days, group in zip(ordered, members)]
+        members = [
+            sorted(times[days], key=lambda sample: (sample.metadata.replicate, sample.sample)) for days in ordered
+        ]
+        points = [
+            TimePoint(days, tuple(sample.measure(measure) for sample in group)) for days, group in zip(ordered, members)
+        ]
         series.append(DurabilitySeries(
             *key, measure, tuple(group[0].metadata.time_label for group in members),
             tuple(tuple(sample.sample for sample in group) for group in members), durability(points, confidence),

@@ -47,7 +47,9 @@ class ThresholdRule:
     def __post_init__(self) -> None:
         if self.kind not in (CONTROL_RULE, FIXED_RULE):
             raise ParameterError(f"threshold rule must be {CONTROL_RULE!r} or {FIXED_RULE!r}, not {self.kind!r}")
-        if self.kind == FIXED_RULE and (self.percent is None or not 0 <= self.percent < 100 or math.isnan(self.percent)):
+        if self.kind == FIXED_RULE and (
+            self.percent is None or not 0 <= self.percent < 100 or math.isnan(self.percent)
+        ):
             raise ParameterError(f"a fixed threshold needs a percentage in [0, 100), not {self.percent!r}")
         if self.kind == CONTROL_RULE and self.percent is not None:
             raise ParameterError("the control rule takes no percentage (use the fixed rule for one)")
@@ -98,7 +100,9 @@ class PlatformRow:
     """``tissue: verdict`` of each durability series of this design and subject."""
 
 
-def control_estimate(samples: Sequence[SampleEstimate], design_id: str, tissue: str, measure: str) -> tuple[PointEstimate | None, str]:
+def control_estimate(
+    samples: Sequence[SampleEstimate], design_id: str, tissue: str, measure: str
+) -> tuple[PointEstimate | None, str]:
     """The design's control estimate in ``tissue`` (else over all its controls) and which one it is."""
     controls = [sample for sample in samples if sample.design_id == design_id and sample.is_control]
     same = [sample for sample in controls if sample.metadata.tissue == tissue]
@@ -125,7 +129,11 @@ def matching_panel(panels: Sequence[PanelSummary], group: GroupEstimate) -> Pane
 
 def judge(group: GroupEstimate, rule: ThresholdRule, control: PointEstimate | None) -> tuple[str, float | None]:
     """PASS / FAIL / NOT EVALUABLE of a group's lower bound, and the threshold it was held to."""
-    threshold = rule.percent if rule.kind == FIXED_RULE else (control.high if control is not None and control.has_data else None)
+    threshold = (
+        rule.percent
+        if rule.kind == FIXED_RULE
+        else (control.high if control is not None and control.has_data else None)
+    )
     if threshold is None or not group.headline.has_data:
         return NOT_EVALUABLE, threshold
     return (PASS if group.headline.low > threshold else FAIL), threshold

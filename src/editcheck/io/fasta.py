@@ -168,9 +168,7 @@ def open_indexed_fasta(path: str | Path) -> pysam.FastaFile:
     if not os.path.exists(path + ".fai"):
         folder = os.path.dirname(os.path.abspath(path))
         if not os.access(folder, os.W_OK):
-            raise InputFormatError(
-                path, f"the FASTA has no index ({path}.fai) and its folder is not writable; {hint}"
-            )
+            raise InputFormatError(path, f"the FASTA has no index ({path}.fai) and its folder is not writable; {hint}")
     try:
         with quiet_htslib():
             return pysam.FastaFile(path)

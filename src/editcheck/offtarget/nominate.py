@@ -71,7 +71,6 @@ for _index, _base in enumerate(BASES):
 _COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)[_CODE]
 
 
-
 # ----------------------------------------------------------------------------------------------
 # The search specification and the sites found
 

@@ -42,7 +42,17 @@ from editcheck.sheets import read_sheet
 GENOME_COLUMNS = ("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size")
 """Optional: where a site is in the genome, its mismatches and bulge (as `editcheck nominate` writes them); carried
 as written into the calls."""
-SITE_COLUMNS = ("site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus", *GENOME_COLUMNS)
+SITE_COLUMNS = (
+    "site_id",
+    "amplicon",
+    "protospacer",
+    "cut_offset",
+    "editor",
+    "on_target",
+    "window",
+    "locus",
+    *GENOME_COLUMNS,
+)
 SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam", "pair", "input_copies", "input_ng")
 COPIES_PER_NG = 330.0
 """Haploid human genome copies in 1 ng of genomic DNA (3.3 pg per haploid genome)."""
@@ -102,7 +112,9 @@ def _input_copies(path: Path, row: dict[str, str], number: int) -> float | None:
     return value * scale
 
 
-def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None, **design_options: Any) -> list[PanelSite]:
+def read_site_sheet(
+    path: str | Path, reference_fasta: str | Path | None = None, **design_options: Any
+) -> list[PanelSite]:
     """Sites of the panel, each checked as a design (protospacer in the amplicon, window, editor).
 
     A site may give its genome ``locus`` instead of the amplicon; the amplicon is then read from
@@ -116,7 +128,9 @@ def read_site_sheet(path: str | Path, reference_fasta: str | Path | None = None,
         amplicon = row.get("amplicon", "")
         if not amplicon:
             if locus is None or reference_fasta is None:
-                raise InputFormatError(path, f"site {site_id}: give the amplicon, or its locus and the genome --reference", number)
+                raise InputFormatError(
+                    path, f"site {site_id}: give the amplicon, or its locus and the genome --reference", number
+                )
             amplicon = site_amplicon(reference_fasta, GenomeSite.parse(locus))
         if not site_id or site_id in seen:
             raise InputFormatError(path, f"site id {site_id!r} is empty or repeated", number)
@@ -145,7 +159,9 @@ def _genome(path: Path, row: dict[str, str], number: int) -> tuple[tuple[str, st
     given = tuple((column, row[column]) for column in GENOME_COLUMNS if row.get(column))
     for column, value in given:
         if column in ("start", "end", "mismatches", "bulge_size") and not value.isdigit():
-            raise InputFormatError(path, f"site {row['site_id']}: {column} must be a whole number, not {value!r}", number)
+            raise InputFormatError(
+                path, f"site {row['site_id']}: {column} must be a whole number, not {value!r}", number
+            )
         if column == "strand" and value not in ("+", "-"):
             raise InputFormatError(path, f"site {row['site_id']}: strand must be + or -, not {value!r}", number)
     return given
@@ -167,7 +183,9 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
         r2 = (path.parent / row["r2"]) if row.get("r2") else None
         bam = (path.parent / row["bam"]) if row.get("bam") else None
         if (r1 is None) == (bam is None):
-            raise InputFormatError(path, "give either r1 (FASTQ) or bam (genome-aligned BAM/CRAM) for each sample", number)
+            raise InputFormatError(
+                path, "give either r1 (FASTQ) or bam (genome-aligned BAM/CRAM) for each sample", number
+            )
         for reads in (r1, r2, bam):
             if reads is not None and not reads.exists():
                 raise InputFormatError(path, f"reads file {reads} not found", number)
@@ -182,7 +200,9 @@ def read_sample_sheet(path: str | Path) -> list[PanelSample]:
 
 def read_conditions(path: str | Path) -> dict[str, str]:
     """sample -> condition from a sample sheet (TSV with at least ``sample`` and ``condition``)."""
-    return {row["sample"]: row["condition"] for row in read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples")}
+    return {
+        row["sample"]: row["condition"] for row in read_sheet(path, SAMPLE_COLUMNS, ("sample", "condition"), "samples")
+    }
 
 
 def edited_reads(result: SampleResult) -> tuple[int, int]:
@@ -231,7 +251,11 @@ def read_other_panel(path: str | Path) -> OtherPanel:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise InputFormatError(path, f"not a readable offtarget_calls.json ({type(error).__name__})") from error
-    if not isinstance(document, dict) or document.get("tool") != "editcheck" or not isinstance(document.get("sites"), list):
+    if (
+        not isinstance(document, dict)
+        or document.get("tool") != "editcheck"
+        or not isinstance(document.get("sites"), list)
+    ):
         raise InputFormatError(path, "not an editcheck offtarget_calls.json (no 'sites' list)")
     p_values = []
     for number, site in enumerate(document["sites"], 1):
@@ -241,7 +265,9 @@ def read_other_panel(path: str | Path) -> OtherPanel:
             continue
         value = site.get("p_value")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise InputFormatError(path, f"site {site.get('site')!r}: p_value must be a number in [0, 1], not {value!r}", number)
+            raise InputFormatError(
+                path, f"site {site.get('site')!r}: p_value must be a number in [0, 1], not {value!r}", number
+            )
         p_values.append(float(value))
     return OtherPanel(str(path), tuple(p_values))
 
@@ -285,9 +311,12 @@ def run_panel(
     by_replicate = sorted(treated, key=order), sorted(control, key=order)
     calls, dispersion = call_panel(
         [
-            (site.site_id, site.on_target,
-             [counts[site.site_id][s.sample] for s in by_replicate[0]],
-             [counts[site.site_id][s.sample] for s in by_replicate[1]])  # fmt: skip
+            (
+                site.site_id,
+                site.on_target,
+                [counts[site.site_id][s.sample] for s in by_replicate[0]],
+                [counts[site.site_id][s.sample] for s in by_replicate[1]],
+            )
             for site in sites
         ],
         call_settings,

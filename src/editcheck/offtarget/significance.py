@@ -160,7 +160,11 @@ def _exact_strata(treated: Sequence[Replicate], control: Sequence[Replicate]) ->
     if None in pairs or len(pairs) < 2:
         groups = {"all": (list(treated), list(control))}
     else:
-        groups = {pair: ([r for r in treated if r.pair == pair], [r for r in control if r.pair == pair]) for pair in pairs if pair is not None}
+        groups = {
+            pair: ([r for r in treated if r.pair == pair], [r for r in control if r.pair == pair])
+            for pair in pairs
+            if pair is not None
+        }
     strata = []
     for pair in sorted(groups):
         treated_group, control_group = groups[pair]
@@ -183,7 +187,9 @@ def _condition_rate(counts: list[tuple[float, float]], on_target: bool, tau2: fl
     return mean.proportion, *mean.interval(), f"random-effects model ({len(counts)} replicates, panel tau2)"
 
 
-def _replicate_excess(treated: list[tuple[float, float]], control: list[tuple[float, float]], confidence: float) -> tuple[float, float, float]:
+def _replicate_excess(
+    treated: list[tuple[float, float]], control: list[tuple[float, float]], confidence: float
+) -> tuple[float, float, float]:
     """Treated minus control rate from each condition's replicate interval, with the MOVER interval."""
     t, c = replicate_interval(treated, confidence), replicate_interval(control, confidence)
     excess = t.proportion - c.proportion
@@ -194,11 +200,15 @@ def _replicate_excess(treated: list[tuple[float, float]], control: list[tuple[fl
 
 def estimate_dispersion(sites: Sequence[tuple[str, bool, Sequence[Replicate], Sequence[Replicate]]]) -> Dispersion:
     """tau2 from the off-target sites: replicate groups when there are any, else the empirical null."""
-    off_target = [(_effective(treated), _effective(control)) for _, on_target, treated, control in sites if not on_target]
+    off_target = [
+        (_effective(treated), _effective(control)) for _, on_target, treated, control in sites if not on_target
+    ]
     groups = [group for pair in off_target for group in pair]
     tau2, used, sampling = between_replicate_variance(groups)
     if used:
-        degrees = sum(len([m for _, m in group if m > 0]) - 1 for group in groups if len([m for _, m in group if m > 0]) > 1)
+        degrees = sum(
+            len([m for _, m in group if m > 0]) - 1 for group in groups if len([m for _, m in group if m > 0]) > 1
+        )
         return Dispersion(tau2, "replicate groups (DerSimonian-Laird, pooled over off-target sites)", used, degrees,
                           sampling)  # fmt: skip
     tau2, used, sampling = empirical_null_variance(off_target)
@@ -263,7 +273,7 @@ def call_panel(
     family = benjamini_hochberg([call.p_value for call in off_target] + list(other_p_values))
     for call, q_value in zip(off_target, family):
         call.q_value = q_value
-    other_rejections = sum(q_value < settings.q_threshold for q_value in family[len(off_target):])
+    other_rejections = sum(q_value < settings.q_threshold for q_value in family[len(off_target) :])
     for call in calls:
         if call.on_target:
             call.q_value = call.p_value  # a single pre-specified test: no adjustment
@@ -309,16 +319,22 @@ def _decide(call: SiteCall, settings: CallSettings) -> None:
         return
     assert call.q_value is not None
     if call.q_value < settings.q_threshold and call.excess_percent >= 100 * settings.min_effect:
-        call.call, call.reason = EDITED, (
-            f"q = {call.q_value:.3g} < {settings.q_threshold} and excess {call.excess_percent:.3g} pp "
-            f">= {100 * settings.min_effect:.3g} pp"
+        call.call, call.reason = (
+            EDITED,
+            (
+                f"q = {call.q_value:.3g} < {settings.q_threshold} and excess {call.excess_percent:.3g} pp "
+                f">= {100 * settings.min_effect:.3g} pp"
+            ),
         )
     else:
         call.call = NOT_DETECTED
 
 
 def methods_text(
-    settings: CallSettings, editors: Sequence[str] = (), dispersion: Dispersion | None = None, unit: str = "",
+    settings: CallSettings,
+    editors: Sequence[str] = (),
+    dispersion: Dispersion | None = None,
+    unit: str = "",
     other_panels: tuple[int, int] = (0, 0),
 ) -> str:
     """The statistical method, generated from the parameters used (for reports and appendices).

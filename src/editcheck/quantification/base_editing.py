@@ -45,9 +45,14 @@ def conversion_table(design: AmpliconDesign, tally: Tally) -> list[ConversionRow
         from_count = int(profile.counts[position, from_column])
         rows.append(
             ConversionRow(
-                position + 1, editor.protospacer_position(position), position in window, position == editor.target,
-                base, Proportion(to_count, int(coverage[position])), Proportion(to_count, to_count + from_count),
-            )  # fmt: skip
+                position + 1,
+                editor.protospacer_position(position),
+                position in window,
+                position == editor.target,
+                base,
+                Proportion(to_count, int(coverage[position])),
+                Proportion(to_count, to_count + from_count),
+            )
         )
     return rows
 
@@ -77,7 +82,7 @@ def base_editing_summary(design: AmpliconDesign, tally: Tally) -> dict[str, Any]
         "target": target,
         "read_classes": classes,
         "read_class_denominator": "reads assigned to the amplicon that cover the window and show every editable base "
-                                  "of the editing window (none masked to N)",
+        "of the editing window (none masked to N)",
         "window_conversion_percent_of_reads": {
             str(row.position): row.converted.as_dict() for row in rows if row.in_editing_window
         },

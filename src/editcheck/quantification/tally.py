@@ -210,7 +210,9 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
                     insertions[position - 1] += count
     tally.alleles = _sorted_alleles(allele_counts)
     for reference, (projections, weights, insertions) in zip(references, per_reference):
-        tally.positions.append(_profile(reference.name, reference.sequence, reference.window, projections, weights, insertions))
+        tally.positions.append(
+            _profile(reference.name, reference.sequence, reference.window, projections, weights, insertions)
+        )
     return tally
 
 
@@ -238,7 +240,12 @@ for _code, _symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
 
 
 def _profile(
-    name: str, sequence: str, window: tuple[bool, ...], projections: list[str], weights: list[int], insertions: np.ndarray
+    name: str,
+    sequence: str,
+    window: tuple[bool, ...],
+    projections: list[str],
+    weights: list[int],
+    insertions: np.ndarray,
 ) -> PositionProfile:
     """Weighted symbol counts per position: one bincount per block of projections."""
     length = len(sequence)

@@ -105,8 +105,7 @@ class GenomeSite:
         match = _REGION.match(cleaned)
         if match is None:
             raise DesignError(
-                f"genome site {text!r} is not in the form CONTIG:START-END (1-based, inclusive, "
-                "e.g. chr1:1000-1250)"
+                f"genome site {text!r} is not in the form CONTIG:START-END (1-based, inclusive, e.g. chr1:1000-1250)"
             )
         start = int(match["start"].replace(",", ""))
         end = int(match["end"].replace(",", ""))
@@ -180,9 +179,7 @@ def _not_alignments_problem(path: str | Path) -> str:
     return "not a BAM/CRAM file, or its header lists no reference sequences (@SQ lines)"
 
 
-def _open_alignments(
-    path: str | Path, reference_fasta: str | Path | None
-) -> tuple[pysam.AlignmentFile, bool]:
+def _open_alignments(path: str | Path, reference_fasta: str | Path | None) -> tuple[pysam.AlignmentFile, bool]:
     """Open an indexed BAM/CRAM for region queries; also say whether it is CRAM."""
     check_readable(path, "BAM/CRAM")
     is_cram = head(path, len(CRAM_MAGIC)) == CRAM_MAGIC

@@ -113,12 +113,16 @@ def _format_error(path: str | Path, error: dnaio.exceptions.FileFormatError, rea
         record = line // 4 + 1
         if record == 1 and (problem := _not_fastq_problem(path)) is not None:
             return InputFormatError(path, problem)
-        return InputFormatError(path, f"non-ASCII character in line {line + 1} (FASTQ must be plain ASCII text)", record)
+        return InputFormatError(
+            path, f"non-ASCII character in line {line + 1} (FASTQ must be plain ASCII text)", record
+        )
     if line is None:
         return InputFormatError(path, f"malformed FASTQ record: {_one_line(message)}", reads_so_far + 1)
     record = line // 4 + 1
     if record == 1 and _is_stream(path):  # a pipe cannot be read again to look at the first bytes
-        return InputFormatError(path, "not FASTQ text: the first record read from the stream is incomplete or binary", 1)
+        return InputFormatError(
+            path, "not FASTQ text: the first record read from the stream is incomplete or binary", 1
+        )
     if record == 1 and (problem := _not_fastq_problem(path)) is not None:
         return InputFormatError(path, problem)
     if message.startswith("Premature end of file"):
@@ -153,7 +157,10 @@ def _compression_error(path: str | Path, error: Exception) -> InputFormatError:
     the damage is.
     """
     if _is_stream(path):  # a pipe cannot be read again to tell truncated from corrupt or binary data
-        return InputFormatError(path, f"not readable as compressed data (corrupt, truncated or binary input on a stream: {_one_line(str(error)) or type(error).__name__})")
+        return InputFormatError(
+            path,
+            f"not readable as compressed data (corrupt, truncated or binary input on a stream: {_one_line(str(error)) or type(error).__name__})",
+        )
     gzip = is_gzip(path)
     kind = "gzip" if gzip else "compressed"
     if isinstance(error, EOFError):

@@ -165,9 +165,7 @@ def _dense_seed_length(max_rate: float) -> int:
     more than ``_SHORT`` bases at R1's end holds an error-free seed (by pigeonhole: more back-to-back
     seeds than allowed mismatches).  Mismatch rates above about 0.15 get 5, without that guarantee."""
     for length in range(_SEED, 4, -1):
-        if all(
-            overlap // length > int(max_rate * overlap + _EPSILON) for overlap in range(_SHORT + 1, 1001)
-        ):
+        if all(overlap // length > int(max_rate * overlap + _EPSILON) for overlap in range(_SHORT + 1, 1001)):
             return length
     return 5
 

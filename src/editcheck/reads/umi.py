@@ -384,7 +384,7 @@ def _neighbour_pairs(umis: list[str]) -> list[tuple[str, str]]:
             for umi in members:
                 for position, character in enumerate(umi):
                     if character != "+":
-                        masked.setdefault(f"{umi[:position]}.{umi[position + 1:]}", []).append(umi)
+                        masked.setdefault(f"{umi[:position]}.{umi[position + 1 :]}", []).append(umi)
             for group in masked.values():
                 pairs.extend(itertools.combinations(group, 2))
             continue

@@ -68,7 +68,9 @@ def _ontarget_rows(samples: Sequence[OnTargetSample]) -> list[dict[str, Any]]:
                 "intended_and_bystander": classes.get("intended_and_bystander"),
                 "bystander_only": classes.get("bystander_only"),
                 "indel": classes.get("indel") or summary["edit_types"].get("deletion"),
-                "outcomes": {name: summary["outcomes"][name] for name in sorted(summary["outcomes"], key=_outcome_rank)},
+                "outcomes": {
+                    name: summary["outcomes"][name] for name in sorted(summary["outcomes"], key=_outcome_rank)
+                },
             }
         )
     return rows
@@ -87,8 +89,12 @@ def _condition_rows(samples: Sequence[OnTargetSample], conditions: dict[str, str
     for (amplicon, condition), members in sorted(groups.items()):
         members = sorted(members, key=lambda member: member.name)
         unit = "molecules" if all("molecules" in member.summary for member in members) else "reads"
-        edited = [(member.summary["molecules"] if unit == "molecules" else member.summary)["edited"] for member in members]
-        targets = [((member.summary.get("base_editing") or {}).get("target") or {}).get("engagement") for member in members]
+        edited = [
+            (member.summary["molecules"] if unit == "molecules" else member.summary)["edited"] for member in members
+        ]
+        targets = [
+            ((member.summary.get("base_editing") or {}).get("target") or {}).get("engagement") for member in members
+        ]
         row: dict[str, Any] = {"amplicon": amplicon, "condition": condition, "samples": [m.name for m in members],
                                "unit": unit, "edited": _pooled([(e["reads"], e["total"]) for e in edited]), "target": None}  # fmt: skip
         if unit == "reads" and all(targets):
@@ -185,7 +191,11 @@ def _panel_sites(panel: dict[str, Any], guides: Sequence[str]) -> list[dict[str,
         mismatches: Any = site.get("mismatches")
         if mismatches in (None, ""):
             mismatches = _mismatches(protospacer, reference) if protospacer and reference else None
-        bulge = f"{site['bulge_type']} {site.get('bulge_size') or ''}".strip() if site.get("bulge_type") not in (None, "", "none") else ""
+        bulge = (
+            f"{site['bulge_type']} {site.get('bulge_size') or ''}".strip()
+            if site.get("bulge_type") not in (None, "", "none")
+            else ""
+        )
         sites.append({**site, "locus": locus, "protospacer": protospacer, "mismatches": mismatches, "bulge": bulge})
     return sites
 
@@ -234,7 +244,7 @@ def multiplicity_statement(samples: Sequence[OnTargetSample], panel: dict[str, A
             f"({', '.join(Path(other['calls']).parent.name or other['calls'] for other in others)}) were adjusted "
             f"together by Benjamini-Hochberg and called EDITED at q < {q:g}"
         )
-        scope = ("Panels of the study not named here are outside this family.")
+        scope = "Panels of the study not named here are outside this family."
     else:
         family = (
             f"Multiplicity: the FDR family is this report's off-target panel: its {len(off_target)} off-target "
@@ -245,7 +255,11 @@ def multiplicity_statement(samples: Sequence[OnTargetSample], panel: dict[str, A
             "study (across panels the false calls add up), unless the panels are run with `editcheck offtarget "
             "--fdr-with`."
         )
-    parts = [f"{family}; the panel's on-target site is a single pre-specified test, outside the family.", ontarget, scope]
+    parts = [
+        f"{family}; the panel's on-target site is a single pre-specified test, outside the family.",
+        ontarget,
+        scope,
+    ]
     return " ".join(part for part in parts if part)
 
 
@@ -330,7 +344,9 @@ def write_report(
     for folder in [*ontarget, *panels]:
         inside = Path(os.path.abspath(out_dir)), Path(os.path.abspath(folder))
         if inside[0] == inside[1] or inside[0] in inside[1].parents or inside[1] in inside[0].parents:
-            raise ParameterError(f"{out_dir}: the report folder must not be, hold or sit inside the result folder {folder}")
+            raise ParameterError(
+                f"{out_dir}: the report folder must not be, hold or sit inside the result folder {folder}"
+            )
     browser = find_chromium() if pdf is not False else None
     if pdf and browser is None:
         raise ParameterError("--pdf: no headless Chromium found (chromium, chromium-browser or google-chrome on PATH)")
@@ -425,15 +441,18 @@ def _write_report(
         evidence=evidence,
         evidence_records=(
             {"rows": evidence_records(evidence.rows, evidence.rule), "platform": platform_records(evidence.platform)}
-            if evidence else None
-        ),  # fmt: skip
+            if evidence
+            else None
+        ),
         durability=durability,
         methods=_methods(ordered),
         run_date=run_date(started),
         study=study,
         provenance={
             "dependencies": dependency_versions(),
-            "inputs": [{"path": path, "reads": reads, "sha256": checksums[path]} for path, reads in sorted(set(inputs))],
+            "inputs": [
+                {"path": path, "reads": reads, "sha256": checksums[path]} for path, reads in sorted(set(inputs))
+            ],
             "command": " ".join(command or []),
         },
     )
@@ -462,7 +481,9 @@ def _write_report(
             "offtarget": [str(folder) for folder in offtarget],
             "title": title,
             "conditions": conditions or {},
-            "study": None if study is None else {"designs": str(study.designs_sheet), "samples": str(study.samples_sheet)},
+            "study": None
+            if study is None
+            else {"designs": str(study.designs_sheet), "samples": str(study.samples_sheet)},
             "rule": {"kind": rule.kind, "percent": rule.percent},
         },
         inputs=inputs,

@@ -46,7 +46,9 @@ class StudyEvidence:
 
 def _design_key(sample: OnTargetSample) -> tuple[str, tuple[str, ...]]:
     design = sample.summary["design"]
-    return str(design["amplicon"]).upper(), tuple(str(guide["sequence"]).upper() for guide in design.get("guides") or [])
+    return str(design["amplicon"]).upper(), tuple(
+        str(guide["sequence"]).upper() for guide in design.get("guides") or []
+    )
 
 
 def split_by_design(samples: Sequence[OnTargetSample], panels: Sequence[tuple[Path, dict[str, Any]]],
@@ -57,11 +59,15 @@ def split_by_design(samples: Sequence[OnTargetSample], panels: Sequence[tuple[Pa
     if study is None:
         keys = {_design_key(sample): sample for sample in samples}
         if len(keys) > 1:
-            names = ", ".join(f"{sample.folder} ({sample.summary['design']['amplicon_name']})" for sample in keys.values())
+            names = ", ".join(
+                f"{sample.folder} ({sample.summary['design']['amplicon_name']})" for sample in keys.values()
+            )
             raise ParameterError(f"the results are of {len(keys)} different designs ({names}): give the study's sheets "
                                  "(--study-designs and --study-samples) saying which design each sample belongs to")  # fmt: skip
         if len(panels) > 1:
-            raise ParameterError("several off-target panels need the study's sheets saying which design each belongs to")
+            raise ParameterError(
+                "several off-target panels need the study's sheets saying which design each belongs to"
+            )
         name = str(samples[0].summary["design"]["amplicon_name"]) if samples else "panel"
         return [DesignPart(name, sorted(samples, key=lambda sample: sample.name), list(panels))]
     design_of = {sample.sample: sample.design_id for sample in study.samples}
@@ -69,7 +75,9 @@ def split_by_design(samples: Sequence[OnTargetSample], panels: Sequence[tuple[Pa
         parts[design_id] = DesignPart(design_id)
     for sample in samples:
         if sample.name not in design_of:
-            raise ParameterError(f"{sample.folder}: sample {sample.name!r} is not in the study's samples sheet {study.samples_sheet}")
+            raise ParameterError(
+                f"{sample.folder}: sample {sample.name!r} is not in the study's samples sheet {study.samples_sheet}"
+            )
         parts[design_of[sample.name]].samples.append(sample)
     for folder, panel in panels:
         designs = {design_of.get(str(entry["sample"])) for entry in panel["samples"]}

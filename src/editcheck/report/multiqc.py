@@ -108,7 +108,14 @@ def read_fates(sample: OnTargetSample) -> dict[str, int]:
     reads = sample.summary["reads"]
     edited = int(sample.summary["edited"]["reads"])
     fates = {"edited": edited, "unedited": int(reads["classified"]) - edited}
-    for name in ("editable_base_masked", "window_not_covered", "primer_dimer", "not_aligned", "too_long", "quality_filtered"):
+    for name in (
+        "editable_base_masked",
+        "window_not_covered",
+        "primer_dimer",
+        "not_aligned",
+        "too_long",
+        "quality_filtered",
+    ):
         fates[name] = int(reads.get(name) or 0)
     fates["other"] = max(0, int(reads["input"]) - sum(fates.values()))
     return fates

@@ -76,7 +76,10 @@ def editing_by_sample(samples: Sequence[str], values: Sequence[tuple[float, floa
 
 
 def forest_plot(
-    sites: Sequence[str], excess: Sequence[tuple[float, float, float]], calls: Sequence[str], lods: Sequence[float],
+    sites: Sequence[str],
+    excess: Sequence[tuple[float, float, float]],
+    calls: Sequence[str],
+    lods: Sequence[float],
     on_target: Sequence[bool] | None = None,
 ) -> str:
     """Off-target excess editing with 95% CI per site, coloured by call, with each site's LOD.
@@ -87,7 +90,10 @@ def forest_plot(
 
 
 def forest_figure(
-    sites: Sequence[str], excess: Sequence[tuple[float, float, float]], calls: Sequence[str], lods: Sequence[float],
+    sites: Sequence[str],
+    excess: Sequence[tuple[float, float, float]],
+    calls: Sequence[str],
+    lods: Sequence[float],
     on_target: Sequence[bool] | None = None,
 ) -> Figure:
     """The figure behind :func:`forest_plot`: one axes for the off-target sites, one for on-target sites."""
@@ -147,8 +153,9 @@ def conversion_heatmap(samples: Sequence[str], positions: Sequence[int], values:
     return _svg(figure)
 
 
-def indel_histogram(sample: str, deletions: Mapping[int, int], insertions: Mapping[int, int], total: int,
-                    extent: int, top: float) -> str:
+def indel_histogram(
+    sample: str, deletions: Mapping[int, int], insertions: Mapping[int, int], total: int, extent: int, top: float
+) -> str:
     """One sample's indel sizes as a small SVG bar chart written directly (no matplotlib: hundreds of samples
     stay fast): deletions left of 0, insertions right, as % of classified reads on a y axis up to ``top`` %,
     sizes from -``extent`` to +``extent`` so that every sample of a design shares the scale."""
@@ -173,7 +180,9 @@ def indel_histogram(sample: str, deletions: Mapping[int, int], insertions: Mappi
                          f'width="{0.8 * step:.2f}" height="{bar:.2f}" fill="{colour}"><title>{"deletion" if sign < 0 else "insertion"} '
                          f'{size} bp: {reads:,} reads, {percent:.2f}%</title></rect>')  # fmt: skip
     for size in (-extent, 0, extent):
-        parts.append(f'<text x="{x(size) + step / 2:.2f}" y="{height - 10}" font-size="9" text-anchor="middle">{size}</text>')
+        parts.append(
+            f'<text x="{x(size) + step / 2:.2f}" y="{height - 10}" font-size="9" text-anchor="middle">{size}</text>'
+        )
     parts.append(f'<text x="{left - 3}" y="{top_margin + 4}" font-size="9" text-anchor="end">{top:.1f}%</text>')
     parts.append(f'<text x="{left - 3}" y="{top_margin + plot_h}" font-size="9" text-anchor="end">0</text>')
     parts.append("</svg>")

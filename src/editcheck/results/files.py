@@ -19,7 +19,9 @@ PROPORTION = {"reads": NUMBER, "total": NUMBER, "percent": NUMBER, "ci95_low": N
 def check_document(document: Any, schema: dict[str, Any], path: Path, where: str = "") -> None:
     """A result file's required fields and their types: one line naming the file and what is missing."""
     if not isinstance(document, dict):
-        raise InputFormatError(path, f"{repr(where) if where else 'the document'} is not a JSON object (not an editcheck result file?)")
+        raise InputFormatError(
+            path, f"{repr(where) if where else 'the document'} is not a JSON object (not an editcheck result file?)"
+        )
     for key, expected in schema.items():
         name = f"{where}.{key}" if where else key
         if key not in document:

@@ -59,16 +59,24 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
             "tool": "editcheck",
             "editcheck_version": __version__,
             "settings": {
-                "q_threshold": result.settings.q_threshold, "min_effect_percent": 100 * result.settings.min_effect,
-                "min_reads": result.settings.min_reads, "max_background_percent": 100 * result.settings.max_background,
-                "power": result.settings.power, "test": result.settings.test,
-            },  # fmt: skip
+                "q_threshold": result.settings.q_threshold,
+                "min_effect_percent": 100 * result.settings.min_effect,
+                "min_reads": result.settings.min_reads,
+                "max_background_percent": 100 * result.settings.max_background,
+                "power": result.settings.power,
+                "test": result.settings.test,
+            },
             "dispersion": (
-                {"tau2": result.dispersion.tau2, "method": result.dispersion.method, "units": result.dispersion.units,
-                 "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees,
-                 "unit_sampling_variance": result.dispersion.sampling}
-                if result.dispersion is not None else None
-            ),  # fmt: skip
+                {
+                    "tau2": result.dispersion.tau2,
+                    "method": result.dispersion.method,
+                    "units": result.dispersion.units,
+                    "degrees_of_freedom": None if math.isinf(result.dispersion.degrees) else result.dispersion.degrees,
+                    "unit_sampling_variance": result.dispersion.sampling,
+                }
+                if result.dispersion is not None
+                else None
+            ),
             "methods": methods,
             "fdr_family": {
                 "off_target_sites": sum(not call.on_target for call in result.calls) + other_sites,
@@ -77,19 +85,32 @@ def write_panel_tables(result: PanelResult, out_dir: Path) -> None:
                 ],
             },
             "samples": [
-                {"sample": s.sample, "condition": s.condition, "replicate": s.replicate, "pair": s.pair,
-                 "input_copies": s.input_copies,
-                 "r1": str(s.r1) if s.r1 else None, "r2": str(s.r2) if s.r2 else None,
-                 "bam": str(s.bam) if s.bam else None, "folder": f"samples/{folders[s.sample]}"}  # fmt: skip
+                {
+                    "sample": s.sample,
+                    "condition": s.condition,
+                    "replicate": s.replicate,
+                    "pair": s.pair,
+                    "input_copies": s.input_copies,
+                    "r1": str(s.r1) if s.r1 else None,
+                    "r2": str(s.r2) if s.r2 else None,
+                    "bam": str(s.bam) if s.bam else None,
+                    "folder": f"samples/{folders[s.sample]}",
+                }
                 for s in result.samples
             ],
             "sites": [
-                {**call.as_dict(), "editor": editors[call.site], "amplicon": sites[call.site].design.amplicon.sequence,
-                 "protospacer": sites[call.site].design.guides[0].sequence if sites[call.site].design.guides else None,
-                 "locus": sites[call.site].locus, **{column: dict(sites[call.site].genome).get(column)
-                                                      for column in SITE_GENOME_FIELDS}}  # fmt: skip
+                {
+                    **call.as_dict(),
+                    "editor": editors[call.site],
+                    "amplicon": sites[call.site].design.amplicon.sequence,
+                    "protospacer": sites[call.site].design.guides[0].sequence
+                    if sites[call.site].design.guides
+                    else None,
+                    "locus": sites[call.site].locus,
+                    **{column: dict(sites[call.site].genome).get(column) for column in SITE_GENOME_FIELDS},
+                }
                 for call in result.calls
-            ],  # fmt: skip
+            ],
         },
     )
     write_tsv(out_dir / "offtarget_calls.tsv", CALL_COLUMNS, rows)

@@ -42,7 +42,9 @@ class ReadCallSpool:
             self._flush()
 
     def _flush(self) -> None:
-        self._file.write("".join(f"{_identifier(name)}\t{unique}\n" for name, unique in zip(self._names, self._uniques)))
+        self._file.write(
+            "".join(f"{_identifier(name)}\t{unique}\n" for name, unique in zip(self._names, self._uniques))
+        )
         self._names.clear()
         self._uniques.clear()
 

@@ -78,7 +78,12 @@ def capped(value: dict[str, Any], copies: float | None) -> dict[str, Any]:
         return value
     _, depth = effective_counts(value["reads"], value["total"], copies)
     low, high = wilson_bounds(value["reads"] / value["total"], depth)
-    return {**value, "ci95_low": round(100 * low, 6), "ci95_high": round(100 * high, 6), "effective_total": round(depth, 3)}
+    return {
+        **value,
+        "ci95_low": round(100 * low, 6),
+        "ci95_high": round(100 * high, 6),
+        "effective_total": round(depth, 3),
+    }
 
 
 def _input_method(result: SampleResult) -> str:
@@ -119,8 +124,13 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "amplicon_name": design.name,
             "amplicon": design.amplicon.sequence,
             "guides": [
-                {"sequence": site.sequence, "start": site.start + 1, "end": site.end, "strand": site.strand,
-                 "cut_after": site.cut_point + 1}  # fmt: skip
+                {
+                    "sequence": site.sequence,
+                    "start": site.start + 1,
+                    "end": site.end,
+                    "strand": site.strand,
+                    "cut_after": site.cut_point + 1,
+                }
                 for site in design.guides
             ],
             "cut_offset": design.cut_offset,
@@ -185,7 +195,9 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "reads_in_molecules": molecules.reads_in_molecules,
             "umis": molecules.umis,
             "umis_merged": molecules.umis_merged,
-            "family_size_histogram": {str(size): count for size, count in sorted(molecules.family_size_histogram.items())},
+            "family_size_histogram": {
+                str(size): count for size, count in sorted(molecules.family_size_histogram.items())
+            },
             "outcomes": {outcome: per_molecule.proportion(outcome).as_dict() for outcome in applicable},
             "edited": per_molecule.edited.as_dict(),
         }
@@ -197,7 +209,10 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
         edited_total = tally.outcomes[MODIFIED] + tally.outcomes[LARGE_DELETION]
         document["coding"] = {
             "denominator": "modified reads (including large deletions) on the amplicon",
-            **{name: Proportion(tally.coding[name], edited_total).as_dict() for name in (FRAMESHIFT, IN_FRAME, NONCODING)},
+            **{
+                name: Proportion(tally.coding[name], edited_total).as_dict()
+                for name in (FRAMESHIFT, IN_FRAME, NONCODING)
+            },
             "splice_site": Proportion(tally.splice_sites, edited_total).as_dict(),
         }
     return document
@@ -255,7 +270,9 @@ def quality_warnings(result: SampleResult) -> list[str]:
     analysed = reads.reads_in - reads.quality_filtered
     warnings = []
     if tally.classified < MIN_CLASSIFIED_READS:
-        warnings.append(f"only {tally.classified} reads cover the window (fewer than {MIN_CLASSIFIED_READS}): wide intervals")
+        warnings.append(
+            f"only {tally.classified} reads cover the window (fewer than {MIN_CLASSIFIED_READS}): wide intervals"
+        )
     too_long = tally.outcomes[TOO_LONG]
     if analysed and tally.aligned + too_long < MIN_ALIGNED_FRACTION * analysed and reads.sequences:
         warnings.append(
@@ -283,22 +300,79 @@ def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
     sample = document["sample"]
     groups = [("outcome", document["outcomes"]), ("edit_type", document["edit_types"])]
     if "molecules" in document:
-        groups.append(("molecule_outcome", {**document["molecules"]["outcomes"], "edited": document["molecules"]["edited"]}))
+        groups.append(
+            ("molecule_outcome", {**document["molecules"]["outcomes"], "edited": document["molecules"]["edited"]})
+        )
     for group, entries in groups:
         for name, value in entries.items():
-            rows.append([sample, group, name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+            rows.append(
+                [
+                    sample,
+                    group,
+                    name,
+                    value["reads"],
+                    value["total"],
+                    value["percent"],
+                    value["ci95_low"],
+                    value["ci95_high"],
+                ]
+            )
     for name, value in document.get("base_editing", {}).get("read_classes", {}).items():
-        rows.append([sample, "base_edit", name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+        rows.append(
+            [
+                sample,
+                "base_edit",
+                name,
+                value["reads"],
+                value["total"],
+                value["percent"],
+                value["ci95_low"],
+                value["ci95_high"],
+            ]
+        )
     target = (document.get("base_editing") or {}).get("target")
     if target:
         value = target["engagement"]
-        rows.append([sample, "base_edit", "target_engagement", value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+        rows.append(
+            [
+                sample,
+                "base_edit",
+                "target_engagement",
+                value["reads"],
+                value["total"],
+                value["percent"],
+                value["ci95_low"],
+                value["ci95_high"],
+            ]
+        )
     for name in (FRAMESHIFT, IN_FRAME, NONCODING, "splice_site"):
         value = document.get("coding", {}).get(name)
         if value:
-            rows.append([sample, "coding", name, value["reads"], value["total"], value["percent"], value["ci95_low"], value["ci95_high"]])
+            rows.append(
+                [
+                    sample,
+                    "coding",
+                    name,
+                    value["reads"],
+                    value["total"],
+                    value["percent"],
+                    value["ci95_low"],
+                    value["ci95_high"],
+                ]
+            )
     edited = document["edited"]
-    rows.append([sample, "total", "edited", edited["reads"], edited["total"], edited["percent"], edited["ci95_low"], edited["ci95_high"]])
+    rows.append(
+        [
+            sample,
+            "total",
+            "edited",
+            edited["reads"],
+            edited["total"],
+            edited["percent"],
+            edited["ci95_low"],
+            edited["ci95_high"],
+        ]
+    )
     for name, value in document["reads"].items():
         if isinstance(value, int) and not isinstance(value, bool):
             rows.append([sample, "reads", name, value, "", "", "", ""])
@@ -310,12 +384,24 @@ def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
         coverage = profile.coverage
         for index, base in enumerate(profile.sequence):
             covered = int(coverage[index])
-            fractions = [(profile.counts[index, column] / covered) if covered else 0.0 for column in range(len(POSITION_SYMBOLS))]
+            fractions = [
+                (profile.counts[index, column] / covered) if covered else 0.0 for column in range(len(POSITION_SYMBOLS))
+            ]
             inserted = profile.insertions_after[index] / covered if covered else 0.0
-            yield [profile.reference, index + 1, base, profile.window[index], covered, *(float(f) for f in fractions), float(inserted)]
+            yield [
+                profile.reference,
+                index + 1,
+                base,
+                profile.window[index],
+                covered,
+                *(float(f) for f in fractions),
+                float(inserted),
+            ]
 
 
-def write_sample_outputs(result: SampleResult, out_dir: str | Path, read_calls: Iterator[list[Any]] | None = None) -> list[Path]:
+def write_sample_outputs(
+    result: SampleResult, out_dir: str | Path, read_calls: Iterator[list[Any]] | None = None
+) -> list[Path]:
     """Write every table of one sample as the result folder ``out_dir`` (all or nothing, see
     :func:`editcheck.folders.output_folder`); returns the paths of the tables."""
     with output_folder(out_dir) as staging:
@@ -349,8 +435,10 @@ def write_sample_tables(
     write_tsv(
         folder / "alleles.tsv",
         ALLELE_COLUMNS,
-        [[a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
-         for a in result.tally.alleles],  # fmt: skip
+        [
+            [a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
+            for a in result.tally.alleles
+        ],
     )
     write_tsv(
         folder / "positions.tsv",
@@ -373,10 +461,23 @@ def write_sample_tables(
         write_tsv(
             folder / "base_editing.tsv",
             BASE_EDITING_COLUMNS,
-            [[row.position, row.protospacer_position, row.reference_base, row.in_editing_window, row.is_target,
-              row.converted.total, row.converted.reads, row.converted.percent, *row.converted.interval,
-              row.converted_of_from_plus_to.total, row.converted_of_from_plus_to.percent,
-              *row.converted_of_from_plus_to.interval] for row in rows],  # fmt: skip
+            [
+                [
+                    row.position,
+                    row.protospacer_position,
+                    row.reference_base,
+                    row.in_editing_window,
+                    row.is_target,
+                    row.converted.total,
+                    row.converted.reads,
+                    row.converted.percent,
+                    *row.converted.interval,
+                    row.converted_of_from_plus_to.total,
+                    row.converted_of_from_plus_to.percent,
+                    *row.converted_of_from_plus_to.interval,
+                ]
+                for row in rows
+            ],
         )
         names.append("base_editing.tsv")
     if read_calls is not None:

@@ -36,8 +36,20 @@ def _only(columns: tuple[str, ...], *names: str) -> tuple[str, ...]:
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "summary.tsv": SUMMARY_COLUMNS,
     "alleles.tsv": _only(ALLELE_COLUMNS, "reference", "aligned_sequence", "outcome", "percent_of_aligned"),
-    "positions.tsv": _only(POSITION_COLUMNS, "reference", "position", "reference_base", "in_window", "A", "C", "G",
-                           "T", "N", "deletion", "insertion_after"),  # fmt: skip
+    "positions.tsv": _only(
+        POSITION_COLUMNS,
+        "reference",
+        "position",
+        "reference_base",
+        "in_window",
+        "A",
+        "C",
+        "G",
+        "T",
+        "N",
+        "deletion",
+        "insertion_after",
+    ),
     "indel_sizes.tsv": _only(INDEL_SIZE_COLUMNS, "kind", "size", "reads"),
     "base_editing.tsv": _only(BASE_EDITING_COLUMNS, "in_editing_window"),
     "reads.tsv.gz": READ_CALL_COLUMNS,

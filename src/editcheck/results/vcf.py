@@ -191,15 +191,25 @@ def _records(result: SampleResult, min_reads: int, genome: GenomePlacement | Non
         for label in events.split(";") if events else ():
             event = parse_event(label)
             key = normalise(event, reference)
-            entry = merged.setdefault(key, {"kind": event.kind, "events": set(), "reads": 0, "outcomes": {}, "window": False})
+            entry = merged.setdefault(
+                key, {"kind": event.kind, "events": set(), "reads": 0, "outcomes": {}, "window": False}
+            )
             entry["events"].add(label)
             entry["reads"] += allele.reads
             entry["outcomes"][allele.outcome] = entry["outcomes"].get(allele.outcome, 0) + allele.reads
             entry["window"] = entry["window"] or _in_window(event, window)
     records = [
-        VcfRecord(contig, offset + position, ref, alt, entry["kind"], tuple(sorted(entry["events"])), entry["reads"],
-                  tuple(sorted(entry["outcomes"].items(), key=lambda item: (CLASSIFIED.index(item[0]), item[0]))),
-                  entry["window"])  # fmt: skip
+        VcfRecord(
+            contig,
+            offset + position,
+            ref,
+            alt,
+            entry["kind"],
+            tuple(sorted(entry["events"])),
+            entry["reads"],
+            tuple(sorted(entry["outcomes"].items(), key=lambda item: (CLASSIFIED.index(item[0]), item[0]))),
+            entry["window"],
+        )
         for (position, ref, alt), entry in merged.items()
         if entry["reads"] >= min_reads
     ]
@@ -214,7 +224,9 @@ def vcf_contig(name: str) -> str:
 
 def _check_sample(sample: str) -> str:
     if not sample or any(character in sample for character in "\t\n\r") or sample != sample.strip():
-        raise ParameterError(f"sample name {sample!r} cannot name a VCF sample column (empty, tab, newline or edge space)")
+        raise ParameterError(
+            f"sample name {sample!r} cannot name a VCF sample column (empty, tab, newline or edge space)"
+        )
     return sample
 
 
@@ -241,7 +253,9 @@ def header_lines(result: SampleResult, genome: GenomePlacement | None, unplaced:
         lines.append(f"##contig=<ID={vcf_contig(amplicon.name)},length={len(amplicon.sequence)}>")
     else:
         lines.append(f"##contig=<ID={genome.contig},length={genome.contig_length}>")
-        lines.append(f"##editcheck_amplicon=<Contig={genome.contig},Start={genome.start + 1},End={genome.start + len(amplicon.sequence)}>")
+        lines.append(
+            f"##editcheck_amplicon=<Contig={genome.contig},Start={genome.start + 1},End={genome.start + len(amplicon.sequence)}>"
+        )
     for key, number, kind, description in INFO_FIELDS:
         lines.append(f'##INFO=<ID={key},Number={number},Type={kind},Description="{description}">')
     for key, number, kind, description in FORMAT_FIELDS:
@@ -269,7 +283,9 @@ def record_line(record: VcfRecord, classified: int) -> str:
                       "AO:DP:AF", sample])  # fmt: skip
 
 
-def write_vcf(result: SampleResult, folder: Path, *, min_reads: int = 1, genome: GenomePlacement | None = None) -> list[str]:
+def write_vcf(
+    result: SampleResult, folder: Path, *, min_reads: int = 1, genome: GenomePlacement | None = None
+) -> list[str]:
     """Write edits.vcf.gz and its .tbi into ``folder`` (and amplicon.fa with its .fai on the amplicon as
     contig); returns the file names."""
     if genome is not None:
@@ -336,4 +352,13 @@ def _parse_info(text: str) -> dict[str, Any]:
     return info
 
 
-__all__ = ["GenomePlacement", "VcfRecord", "check_genome", "normalise", "parse_event", "read_vcf", "vcf_records", "write_vcf"]
+__all__ = [
+    "GenomePlacement",
+    "VcfRecord",
+    "check_genome",
+    "normalise",
+    "parse_event",
+    "read_vcf",
+    "vcf_records",
+    "write_vcf",
+]

@@ -101,7 +101,9 @@ def expected_columns(table: dict[str, Any], header: list[str]) -> list[str]:
     """The columns a header of this dictionary table may hold: its listed columns less the optional ones
     the header leaves out, then (when the table allows them) the header's additional columns."""
     optional = set(table.get("optional_columns", ()))
-    listed = [column["name"] for column in table["columns"] if column["name"] not in optional or column["name"] in header]
+    listed = [
+        column["name"] for column in table["columns"] if column["name"] not in optional or column["name"] in header
+    ]
     if table.get("additional_columns") and header[: len(listed)] == listed:
         return [*listed, *header[len(listed) :]]
     return listed

@@ -130,7 +130,9 @@ def simulate(
     if template_molecules:  # each molecule's outcome is drawn once: the bottleneck samples the mix
         fractions = mix.fractions()
         shares = np.array(list(fractions.values()))
-        counts = dict(zip(fractions, (int(v) for v in rng.multinomial(template_molecules, shares / shares.sum())), strict=True))
+        counts = dict(
+            zip(fractions, (int(v) for v in rng.multinomial(template_molecules, shares / shares.sum())), strict=True)
+        )
     else:
         counts = exact_counts(n_reads if sizes is None else int(sizes.size), mix.fractions())
     check_pools(pools, counts)

@@ -94,7 +94,9 @@ def quantify_options(design: SimulationDesign, editor: BaseEditorSpec | None, pe
     """The ``editcheck quantify`` options (besides the reads and -o) that analyse the simulated reads."""
     options = ["-a", f"{prefix}.amplicon.fa", "-g", design.guide]
     if editor is not None:
-        name = next((key for key, (conversion, _) in BASE_EDITORS.items() if conversion == editor.conversion), editor.label)
+        name = next(
+            (key for key, (conversion, _) in BASE_EDITORS.items() if conversion == editor.conversion), editor.label
+        )
         options += ["--base-editor", name, "--editing-window", f"{editor.window[0]}-{editor.window[1]}",
                     "--target-protospacer-position", str(editor.target)]  # fmt: skip
     elif pegrna is not None:

@@ -106,9 +106,7 @@ def molecule_truth(
     return truth, molecules
 
 
-def pcr_reads_per_molecule(
-    n_molecules: int, n_reads: int, cycles: int, rng: np.random.Generator
-) -> np.ndarray:
+def pcr_reads_per_molecule(n_molecules: int, n_reads: int, cycles: int, rng: np.random.Generator) -> np.ndarray:
     """Reads of each of ``n_molecules`` template molecules after PCR (no UMIs): a molecule bottleneck.
 
     Each molecule is amplified for ``cycles`` cycles with its own efficiency e ~ Beta(16, 4) (copies

@@ -333,7 +333,7 @@ def simulate_study(out: str | Path, spec: StudySpec | None = None, sheet_folder:
                 "slope_logit_per_month": round(DECLINE_PER_MONTH if direction == "decline" else 0.0, 6),
             }
             for subject, direction in SERIES.items()
-        },  # fmt: skip
+        },
         # Every treated group's true level (26% or more) lies far above its mocks' (0%): each must pass.
         "evidence": {
             f"{group.design_id}/{group.subject}/{group.time_point}": "PASS"

@@ -123,7 +123,9 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.nd
         upper = np.arcsin(rf)
         theta = (nodes[None, :] + 1.0) * upper[:, None] / 2.0
         sine, cosine2 = np.sin(theta), np.cos(theta) ** 2
-        integrand = np.exp(-(hf[:, None] ** 2 + kf[:, None] ** 2 - 2 * hf[:, None] * kf[:, None] * sine) / (2 * cosine2))
+        integrand = np.exp(
+            -(hf[:, None] ** 2 + kf[:, None] ** 2 - 2 * hf[:, None] * kf[:, None] * sine) / (2 * cosine2)
+        )
         integral = (integrand * weights[None, :]).sum(axis=1) * upper / 2.0
         result[finite] = special.ndtr(hf) * special.ndtr(kf) + integral / (2 * np.pi)
     clipped: np.ndarray = np.clip(result, 0.0, 1.0)
@@ -160,5 +162,6 @@ def decision_rule_lod(
     if index == 0:
         return float(grid[0])
     return float(optimize.brentq(shortfall, grid[index - 1], grid[index], xtol=1e-12, rtol=1e-6))
+
 
 __all__ = ["bh_site_threshold", "bivariate_normal_cdf", "decision_rule_lod", "probability_called"]

@@ -159,7 +159,9 @@ def _check(series: Sequence[TimePoint], confidence: float) -> list[TimePoint]:
         if not math.isfinite(point.days):
             raise ParameterError(f"time point {point.days!r} is not a finite number of days")
         if point.days in seen:
-            raise ParameterError(f"two time points at day {point.days:g}: give each time point once, with its replicates")
+            raise ParameterError(
+                f"two time points at day {point.days:g}: give each time point once, with its replicates"
+            )
         seen.add(point.days)
         for replicate in point.replicates:
             if not (0 <= replicate.edited <= replicate.total) or not math.isfinite(replicate.total):

@@ -198,7 +198,9 @@ def random_effects_test(treated: Counts, control: Counts, tau2: float, degrees: 
     return float(stats.norm.sf(z) if math.isinf(degrees) else stats.t.sf(z, degrees))
 
 
-def excess_interval(treated: Counts, control: Counts, tau2: float, confidence: float = 0.95) -> tuple[float, float, float]:
+def excess_interval(
+    treated: Counts, control: Counts, tau2: float, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """Excess editing (difference of the conditions' weighted mean proportions) with its MOVER
     interval (Newcombe's square-and-add of the two Wilson intervals): (excess, low, high)."""
     treated_mean, control_mean = condition_mean(treated, tau2), condition_mean(control, tau2)

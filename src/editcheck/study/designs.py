@@ -122,7 +122,9 @@ def _spec(row: dict[str, str], folder: Path) -> DesignSpec:
     expected = row.get("expected_hdr_amplicon")
     spacers, extensions = _list(row, "pegrna_spacer"), _list(row, "pegrna_extension")
     if len(spacers) != len(extensions):
-        raise ValueError(f"{len(spacers)} pegrna_spacer and {len(extensions)} pegrna_extension: give one extension per spacer")
+        raise ValueError(
+            f"{len(spacers)} pegrna_spacer and {len(extensions)} pegrna_extension: give one extension per spacer"
+        )
     editor, conversion = parse_base_editor(row["base_editor"]) if row.get("base_editor") else (None, None)
     window = row.get("editing_window")
     return DesignSpec(

@@ -97,7 +97,9 @@ class StudySample:
         return self.condition in CONTROL_CONDITIONS
 
 
-def _reads(path: Path, row: dict[str, str], number: int, name: str, assay: str) -> tuple[Path | None, Path | None, Path | None]:
+def _reads(
+    path: Path, row: dict[str, str], number: int, name: str, assay: str
+) -> tuple[Path | None, Path | None, Path | None]:
     """R1, R2 and BAM of a row, each checked to exist; an on-target BAM needs its locus (a panel's BAM is read
     at each site's locus of the site sheet)."""
     files = {column: path.parent / row[column] if row.get(column) else None for column in ("r1", "r2", "bam")}
@@ -106,19 +108,27 @@ def _reads(path: Path, row: dict[str, str], number: int, name: str, assay: str) 
     if files["r2"] is not None and files["r1"] is None:
         raise InputFormatError(path, f"sample {name}: r2 needs r1 (a BAM holds both mates)", number)
     if files["bam"] is not None and assay == ON_TARGET and not _LOCUS.fullmatch(row.get("locus", "")):
-        raise InputFormatError(path, f"sample {name}: bam needs its locus as chr:start-end, not {row.get('locus', '')!r}", number)
+        raise InputFormatError(
+            path, f"sample {name}: bam needs its locus as chr:start-end, not {row.get('locus', '')!r}", number
+        )
     if (files["bam"] is None or assay != ON_TARGET) and row.get("locus"):
-        raise InputFormatError(path, f"sample {name}: locus is the genome site of an on-target bam; this sample has none", number)
+        raise InputFormatError(
+            path, f"sample {name}: locus is the genome site of an on-target bam; this sample has none", number
+        )
     for column, reads in files.items():
         if reads is not None and not reads.is_file():
             raise InputFormatError(path, f"sample {name}: {column} file {reads} not found", number)
     return files["r1"], files["r2"], files["bam"]
 
 
-def _choice(path: Path, row: dict[str, str], column: str, allowed: tuple[str, ...], number: int, default: str = "") -> str:
+def _choice(
+    path: Path, row: dict[str, str], column: str, allowed: tuple[str, ...], number: int, default: str = ""
+) -> str:
     value = row.get(column, "") or default
     if value and value not in allowed:
-        raise InputFormatError(path, f"sample {row['sample']}: {column} must be {', '.join(allowed)}, not {value!r}", number)
+        raise InputFormatError(
+            path, f"sample {row['sample']}: {column} must be {', '.join(allowed)}, not {value!r}", number
+        )
     return value
 
 
@@ -128,7 +138,9 @@ def _input_amount(path: Path, row: dict[str, str], number: int) -> tuple[str | N
         raise InputFormatError(path, f"sample {row['sample']}: give input_copies or input_ng, not both", number)
     for column, value in (("input_copies", copies), ("input_ng", ng)):
         if value is not None and (not _NUMBER.fullmatch(value) or float(value) <= 0):
-            raise InputFormatError(path, f"sample {row['sample']}: {column} must be a positive number, not {value!r}", number)
+            raise InputFormatError(
+                path, f"sample {row['sample']}: {column} must be a positive number, not {value!r}", number
+            )
     return copies, ng
 
 
@@ -146,7 +158,9 @@ def _sample(path: Path, row: dict[str, str], number: int, designs: Mapping[str, 
         raise InputFormatError(path, f"sample {name}: condition is empty (treated, control or untreated)", number)
     assay = _choice(path, row, "assay", ASSAYS, number, default=ON_TARGET)
     if assay == OFF_TARGET_PANEL and designs[design_id].offtarget_sites is None:
-        raise InputFormatError(path, f"sample {name}: assay {OFF_TARGET_PANEL} but design {design_id} has no offtarget_sites sheet", number)
+        raise InputFormatError(
+            path, f"sample {name}: assay {OFF_TARGET_PANEL} but design {design_id} has no offtarget_sites sheet", number
+        )
     r1, r2, bam = _reads(path, row, number, name, assay)
     copies, ng = _input_amount(path, row, number)
     time_point = None
@@ -176,7 +190,11 @@ def read_sample_sheet(path: str | Path, designs: Mapping[str, StudyDesign]) -> l
     for number, row in enumerate(rows, 1):
         sample = _sample(path, row, number, designs)
         if sample.sample.casefold() in seen:
-            raise InputFormatError(path, f"sample name {sample.sample!r} repeats row {seen[sample.sample.casefold()]} (names are folder names: case is ignored)", number)
+            raise InputFormatError(
+                path,
+                f"sample name {sample.sample!r} repeats row {seen[sample.sample.casefold()]} (names are folder names: case is ignored)",
+                number,
+            )
         seen[sample.sample.casefold()] = number
         samples.append(sample)
     _check_duplicates(path, samples)
@@ -224,7 +242,9 @@ def _check_controls(path: Path, samples: list[StudySample]) -> None:
     for sample in samples:
         if sample.condition != "treated":
             continue
-        if not any(other.is_control for other in samples if (other.design_id, other.assay) == (sample.design_id, sample.assay)):
+        if not any(
+            other.is_control for other in samples if (other.design_id, other.assay) == (sample.design_id, sample.assay)
+        ):
             raise InputFormatError(
                 path, f"design {sample.design_id}: treated {sample.assay} samples (first: {sample.sample}) but no "
                 f"control or untreated {sample.assay} sample of that design; add one (e.g. a mock)", sample.row,
