@@ -205,7 +205,7 @@ def test_offtarget_part_is_optional(tmp_path: Path) -> None:
     ("header", "row", "message"),
     [
         (["sample", "condition", "reads"], ["T1", "treated", "{r1}"],
-         "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, pair, input_copies, input_ng, r1, r2"),
+         "samples.tsv: unknown column 'reads'; columns are: sample, condition, replicate, r1, r2, bam, pair, input_copies, input_ng"),
         (["sample", "condition", "r1"], ["T 1", "treated", "{r1}"],
          "samples.tsv: row 1: sample 'T 1' must not start with '.' and may only contain letters, digits, '_', '.' and '-'"),
         (["sample", "condition", "r1"], ["T1", "mock", "{r1}"],
