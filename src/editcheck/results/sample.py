@@ -296,83 +296,29 @@ def quality_warnings(result: SampleResult) -> list[str]:
 
 
 def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
-    rows: list[list[Any]] = []
-    sample = document["sample"]
-    groups = [("outcome", document["outcomes"]), ("edit_type", document["edit_types"])]
+    """summary.tsv's rows: one per (group, name) proportion of summary.json, each with its count, total, percent
+    and 95% CI."""
+    entries: list[tuple[str, str, dict[str, Any]]] = [
+        ("outcome", name, value) for name, value in document["outcomes"].items()
+    ]
+    entries += [("edit_type", name, value) for name, value in document["edit_types"].items()]
     if "molecules" in document:
-        groups.append(
-            ("molecule_outcome", {**document["molecules"]["outcomes"], "edited": document["molecules"]["edited"]})
-        )
-    for group, entries in groups:
-        for name, value in entries.items():
-            rows.append(
-                [
-                    sample,
-                    group,
-                    name,
-                    value["reads"],
-                    value["total"],
-                    value["percent"],
-                    value["ci95_low"],
-                    value["ci95_high"],
-                ]
-            )
-    for name, value in document.get("base_editing", {}).get("read_classes", {}).items():
-        rows.append(
-            [
-                sample,
-                "base_edit",
-                name,
-                value["reads"],
-                value["total"],
-                value["percent"],
-                value["ci95_low"],
-                value["ci95_high"],
-            ]
-        )
-    target = (document.get("base_editing") or {}).get("target")
-    if target:
-        value = target["engagement"]
-        rows.append(
-            [
-                sample,
-                "base_edit",
-                "target_engagement",
-                value["reads"],
-                value["total"],
-                value["percent"],
-                value["ci95_low"],
-                value["ci95_high"],
-            ]
-        )
-    for name in (FRAMESHIFT, IN_FRAME, NONCODING, "splice_site"):
-        value = document.get("coding", {}).get(name)
-        if value:
-            rows.append(
-                [
-                    sample,
-                    "coding",
-                    name,
-                    value["reads"],
-                    value["total"],
-                    value["percent"],
-                    value["ci95_low"],
-                    value["ci95_high"],
-                ]
-            )
-    edited = document["edited"]
-    rows.append(
-        [
-            sample,
-            "total",
-            "edited",
-            edited["reads"],
-            edited["total"],
-            edited["percent"],
-            edited["ci95_low"],
-            edited["ci95_high"],
-        ]
-    )
+        molecules = {**document["molecules"]["outcomes"], "edited": document["molecules"]["edited"]}
+        entries += [("molecule_outcome", name, value) for name, value in molecules.items()]
+    base_editing = document.get("base_editing") or {}
+    entries += [("base_edit", name, value) for name, value in base_editing.get("read_classes", {}).items()]
+    if base_editing.get("target"):
+        entries.append(("base_edit", "target_engagement", base_editing["target"]["engagement"]))
+    coding = document.get("coding", {})
+    entries += [
+        ("coding", name, coding[name]) for name in (FRAMESHIFT, IN_FRAME, NONCODING, "splice_site") if coding.get(name)
+    ]
+    entries.append(("total", "edited", document["edited"]))
+    sample = document["sample"]
+    rows: list[list[Any]] = []
+    for group, name, value in entries:
+        proportion = [value[key] for key in ("reads", "total", "percent", "ci95_low", "ci95_high")]
+        rows.append([sample, group, name, *proportion])
     for name, value in document["reads"].items():
         if isinstance(value, int) and not isinstance(value, bool):
             rows.append([sample, "reads", name, value, "", "", "", ""])
