@@ -21,8 +21,6 @@ import html
 import io
 import json
 import os
-import platform
-import sys
 import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -34,7 +32,7 @@ from editcheck import __version__
 from editcheck.errors import InputFormatError, ParameterError
 from editcheck.folders import MARKER, output_folder, safe_name
 from editcheck.outputs import _UMASK, atomic_output, write_json
-from editcheck.provenance import dependency_versions, now, sha256
+from editcheck.provenance import now, sha256, software
 from editcheck.schemas import (
     COLUMNS,
     DOCUMENTS,
@@ -367,12 +365,7 @@ def package_manifest(
         if path.is_file() and path.name != MARKER and path != staging / "manifest.json"
     ]
     return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": "editcheck",
-        "editcheck_version": __version__,
-        "dependencies": dependency_versions(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
+        **software(),
         "command": command,
         "parameters": {"results": [source.target for source in sources], "with_bam_vcf": with_bam_vcf},
         "config": config,

@@ -43,6 +43,19 @@ def dependency_versions() -> dict[str, str | None]:
     return versions
 
 
+def software() -> dict[str, Any]:
+    """The fields that open every manifest: schema version, tool, editcheck's and its dependencies' versions,
+    Python and platform."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "editcheck",
+        "editcheck_version": __version__,
+        "dependencies": dependency_versions(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
 def now() -> str:
     """The current UTC time, ISO 8601 to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -72,12 +85,7 @@ def build_manifest(
         entry["sha256"] = sha256(path) if Path(path).is_file() else None
         input_entries.append(entry)
     return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": "editcheck",
-        "editcheck_version": __version__,
-        "dependencies": dependency_versions(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
+        **software(),
         "command": command,
         "parameters": parameters,
         "config": config_entry,
