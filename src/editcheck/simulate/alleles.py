@@ -9,6 +9,7 @@ without changing the allele (``leftmost_start0`` .. ``rightmost_start0``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,12 +89,24 @@ def _deletion_pool(design: SimulationDesign, pool_size: int, rng: np.random.Gene
     lengths = np.arange(1, _MAX_DELETION + 1)
     length_p = lengths**-1.1 * np.where(lengths <= 3, 2.0, 1.0)
     length_p /= length_p.sum()
-    deletions: list[Allele] = []
+    return _distinct_deletions(
+        amplicon, pool_size, rng, seen, lambda: int(rng.choice(lengths, p=length_p)),
+        lambda length: (max(0, c - length), min(c, n - length)), "del", "deletion",
+    )  # fmt: skip
+
+
+def _distinct_deletions(
+    amplicon: str, pool_size: int, rng: np.random.Generator, seen: set[str], draw_length: Callable[[], int],
+    starts: Callable[[int], tuple[int, int]], prefix: str, kind: str,
+) -> list[Allele]:  # fmt: skip
+    """Up to ``pool_size`` deletions not in ``seen`` (added to it): a length from ``draw_length``, a start
+    uniform in ``starts(length)`` (inclusive bounds; skipped when empty), 200 draws per allele at most."""
+    alleles: list[Allele] = []
     for _ in range(200 * pool_size):
-        if len(deletions) >= pool_size:
+        if len(alleles) >= pool_size:
             break
-        length = int(rng.choice(lengths, p=length_p))
-        low, high = max(0, c - length), min(c, n - length)
+        length = draw_length()
+        low, high = starts(length)
         if low > high:
             continue
         start = int(rng.integers(low, high + 1))
@@ -102,8 +115,8 @@ def _deletion_pool(design: SimulationDesign, pool_size: int, rng: np.random.Gene
             continue
         seen.add(sequence)
         event = _deletion_event(amplicon, start, length)
-        deletions.append(Allele(f"del{len(deletions) + 1:03d}", "deletion", sequence, [event], size=length))
-    return deletions
+        alleles.append(Allele(f"{prefix}{len(alleles) + 1:03d}", kind, sequence, [event], size=length))
+    return alleles
 
 
 def _insertion_pool(design: SimulationDesign, pool_size: int, rng: np.random.Generator, seen: set[str]) -> list[Allele]:
@@ -188,21 +201,10 @@ def _draw_large_deletions(design: SimulationDesign, pool_size: int, rng: np.rand
     alleles: list[Allele] = []
     if n - 2 * anchor < low_size or not anchor < c < n - anchor:
         return alleles
-    for _ in range(200 * pool_size):
-        if len(alleles) >= pool_size:
-            break
-        length = int(rng.integers(low_size, high_size + 1))
-        low, high = max(anchor, c - length + 1), min(c - 1, n - anchor - length)
-        if low > high:
-            continue
-        start = int(rng.integers(low, high + 1))
-        sequence = amplicon[:start] + amplicon[start + length :]
-        if sequence in seen:
-            continue
-        seen.add(sequence)
-        event = _deletion_event(amplicon, start, length)
-        alleles.append(Allele(f"ldel{len(alleles) + 1:03d}", "large_deletion", sequence, [event], size=length))
-    return alleles
+    return _distinct_deletions(
+        amplicon, pool_size, rng, seen, lambda: int(rng.integers(low_size, high_size + 1)),
+        lambda length: (max(anchor, c - length + 1), min(c - 1, n - anchor - length)), "ldel", "large_deletion",
+    )  # fmt: skip
 
 
 def draw_pools(
