@@ -192,3 +192,18 @@ def test_schemas_and_library_name_the_same_columns(schema: str, columns: tuple[s
     document = yaml.safe_load((REPO / "workflows" / "schemas" / schema).read_text(encoding="utf-8"))
     assert tuple(document["properties"]) == columns
     assert document["required"] == required
+
+
+def test_design_ids_differing_only_in_case_are_one_folder(study: Path) -> None:
+    """Design ids name folders (results/offtarget/<design_id>/): 'a' after 'A' would share one on a
+    case-insensitive file system, as sample names would."""
+    write_tsv(
+        study / "designs.tsv",
+        ["design_id", "amplicon", "guide"],
+        [["A", DESIGN.amplicon, DESIGN.guide], ["a", OTHER.amplicon, OTHER.guide]],
+    )
+    with pytest.raises(InputFormatError) as caught:
+        read_design_sheet(study / "designs.tsv")
+    assert str(caught.value) == (
+        f"{study / 'designs.tsv'}: record 2: design_id 'a' repeats row 1 (names are folder names: case is ignored)"
+    )

@@ -153,8 +153,14 @@ def read_design_sheet(path: str | Path) -> dict[str, StudyDesign]:
         design_id = row["design_id"]
         if not design_id:
             raise InputFormatError(path, "design_id is empty", number)
-        if design_id in designs:
-            raise InputFormatError(path, f"design_id {design_id!r} repeats row {designs[design_id].row}", number)
+        repeated = next(
+            (other for other in designs.values() if other.design_id.casefold() == design_id.casefold()), None
+        )
+        if repeated is not None:  # design ids name folders (results/offtarget/<design_id>/): case is ignored
+            raise InputFormatError(
+                path, f"design_id {design_id!r} repeats row {repeated.row} (names are folder names: case is ignored)",
+                number,
+            )  # fmt: skip
         check_plain_name(path, design_id, "design_id", number)
         try:
             design = design_from_spec(_spec(row, path.parent))
