@@ -24,7 +24,8 @@ def test_one_design_schemas_name_the_library_columns(schema: str, columns: tuple
 
 def test_the_workflow_restates_no_column_list() -> None:
     common = (REPO / "workflows" / "rules" / "common.smk").read_text(encoding="utf-8")
-    assert "from editcheck.offtarget.panel import SAMPLE_COLUMNS, SITE_COLUMNS" in common
+    assert "from editcheck.sheets import PANEL_SAMPLE_COLUMNS as SAMPLE_COLUMNS" in common
+    assert "from editcheck.sheets import PANEL_SITE_COLUMNS as SITE_COLUMNS" in common
     assert "SAMPLE_COLUMNS = (" not in common and "SITE_COLUMNS = (" not in common
 
 

@@ -8,6 +8,18 @@ from pathlib import Path
 
 from editcheck.errors import InputFormatError
 
+SITE_GENOME_COLUMNS = ("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size")
+"""Optional columns of an off-target site sheet: where a site is in the genome, its mismatches and bulge (as
+`editcheck nominate` writes them); carried as written into the panel's calls."""
+PANEL_SITE_COLUMNS = (
+    "site_id", "amplicon", "protospacer", "cut_offset", "editor", "on_target", "window", "locus", *SITE_GENOME_COLUMNS,
+)  # fmt: skip
+"""The columns of an off-target site sheet (`editcheck offtarget --sites`, the workflow's sites sheet)."""
+PANEL_SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam", "pair", "input_copies", "input_ng")
+"""The columns of a panel's samples sheet (`editcheck offtarget --samples`), also read for conditions by
+`editcheck report --samples` and by the one-design workflow for its on-target sheet. Here, with no heavy
+imports, so that the workflow reads them without importing the statistics."""
+
 
 def read_sheet(
     path: str | Path, allowed: Sequence[str], required: Sequence[str], what: str = "rows", *, free_columns: bool = False

@@ -55,7 +55,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 # The sheets' columns are the library's (what `editcheck offtarget` and `editcheck report --samples` read), so
 # the workflow and the commands it runs cannot drift apart; the schemas in ../schemas name the same columns
 # (tests/test_workflow_sheets.py).
-from editcheck.offtarget.panel import SAMPLE_COLUMNS, SITE_COLUMNS
+from editcheck.sheets import PANEL_SAMPLE_COLUMNS as SAMPLE_COLUMNS
+from editcheck.sheets import PANEL_SITE_COLUMNS as SITE_COLUMNS
 # Names become folder names under results: no slash, not hidden (so never . or ..).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 

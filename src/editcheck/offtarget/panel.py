@@ -37,23 +37,11 @@ from editcheck.pooled import check_distinct_amplicons, quantify_pool
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.umi import UmiSettings
+from editcheck.sheets import PANEL_SAMPLE_COLUMNS as SAMPLE_COLUMNS
+from editcheck.sheets import PANEL_SITE_COLUMNS as SITE_COLUMNS
+from editcheck.sheets import SITE_GENOME_COLUMNS as GENOME_COLUMNS
 from editcheck.sheets import read_sheet
 
-GENOME_COLUMNS = ("contig", "start", "end", "strand", "mismatches", "bulge_type", "bulge_size")
-"""Optional: where a site is in the genome, its mismatches and bulge (as `editcheck nominate` writes them); carried
-as written into the calls."""
-SITE_COLUMNS = (
-    "site_id",
-    "amplicon",
-    "protospacer",
-    "cut_offset",
-    "editor",
-    "on_target",
-    "window",
-    "locus",
-    *GENOME_COLUMNS,
-)
-SAMPLE_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam", "pair", "input_copies", "input_ng")
 COPIES_PER_NG = 330.0
 """Haploid human genome copies in 1 ng of genomic DNA (3.3 pg per haploid genome)."""
 CONDITIONS = ("treated", "control")

@@ -10,13 +10,13 @@ from typing import Any
 from editcheck import __version__
 from editcheck.errors import InputFormatError
 from editcheck.folders import output_folder, safe_name, safe_names
-from editcheck.offtarget.panel import GENOME_COLUMNS as SITE_GENOME_FIELDS
 from editcheck.offtarget.panel import PanelResult
 from editcheck.offtarget.significance import methods_text
 from editcheck.outputs import atomic_output, write_json, write_tsv
 from editcheck.results.files import NUMBER, check_document, read_json, read_tsv
 from editcheck.results.pool import read_assignment, write_pool_tables
 from editcheck.schemas import SCHEMA_VERSION
+from editcheck.sheets import SITE_GENOME_COLUMNS as SITE_GENOME_FIELDS
 
 CALL_COLUMNS = (
     "site_id", "on_target", "call", "treated_edited", "treated_reads", "treated_percent", "treated_ci95_low",

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from editcheck.outputs import write_tsv
+from editcheck.sheets import PANEL_SAMPLE_COLUMNS
 from editcheck.study.samples import OFF_TARGET_PANEL, StudySample
 
 __all__ = ["PANEL_SHEET_COLUMNS", "panel_samples", "write_sample_sheet"]
 
-PANEL_SHEET_COLUMNS = ("sample", "condition", "replicate", "r1", "r2", "bam", "pair", "input_copies", "input_ng")
+PANEL_SHEET_COLUMNS = PANEL_SAMPLE_COLUMNS
 """The columns written; the off-target panel's sheet reader accepts each (a test holds the two together)."""
 
 
