@@ -12,7 +12,10 @@ goes end to end through both implementations (aligner and classifier) and must g
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -203,3 +206,35 @@ def test_both_implementations_give_identical_calls_end_to_end(cases, monkeypatch
     assert pure == compiled
     base_edits = {classified.call.base_edit for classified in compiled[1]}
     assert {"intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel"} <= base_edits
+
+
+def _selected(environment: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess[str]:
+    script = prelude + (
+        "from editcheck.alignment import aligner, hotpath\n"
+        "print(hotpath.IMPLEMENTATION, aligner.build_events.__module__)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, **environment}, capture_output=True, text=True, check=True
+    )
+
+
+def test_the_environment_selects_the_pure_python_reference() -> None:
+    selected = _selected({hotpath.PURE_PYTHON_VARIABLE: "1"})
+    assert (selected.stdout, selected.stderr) == ("python editcheck.alignment.events\n", "")
+    selected = _selected({hotpath.PURE_PYTHON_VARIABLE: "0"})
+    assert (selected.stdout, selected.stderr) == ("compiled editcheck.alignment._compiled\n", "")
+
+
+def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line() -> None:
+    block = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'editcheck.alignment._compiled':\n"
+        "            raise ImportError('blocked for the test')\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    selected = _selected({hotpath.PURE_PYTHON_VARIABLE: ""}, block)
+    assert selected.stdout == "python editcheck.alignment.events\n"
+    assert selected.stderr.count("\n") == 1
+    assert selected.stderr.startswith("editcheck: warning: the compiled hot path is not built (blocked for the test)")
