@@ -5,7 +5,9 @@ Each read is aligned end to end with affine gaps and full traceback. The penalti
 match +5, mismatch -4, gap -(18 + 2 L) that amplicon tools in this field use. Terminal gaps are
 not edits: read bases beyond the amplicon ends (primer/adapter overhang) are clipped and
 amplicon bases before the read's first or after its last aligned base are *not covered*.
-Indels are then placed by :mod:`editcheck.alignment.placement`.
+Indels are then placed by :mod:`editcheck.alignment.placement`.  The per-read work after WFA (the
+alignment's core span and penalty, CIGAR to events with indel placement, the ungapped shortcut) runs in the
+kernels :mod:`editcheck.alignment.hotpath` selects: compiled (Cython) or the pure-Python reference.
 
 A read that starts or ends inside the amplicon (a short read on a long amplicon, an unmerged mate)
 is first located by exact k-mer seeds unique in the reference; it is aligned to that stretch only,
@@ -15,8 +17,8 @@ Large alignment problems run in WFA2's low-memory modes (bidirectional BiWFA end
 memory grows with the alignment score rather than its square; ``low`` with free ends), and reads
 longer than :func:`max_read_length` are not aligned at all (they are counted as ``too_long``).
 
-Over 500 lines by choice: the seeded covered-span search, the WFA2 memory modes and the CIGAR walk all
-work on one alignment state; indel placement and classification already live in their own modules.
+The seeded covered-span search and the WFA2 memory modes work on one alignment state, so they stay together;
+the CIGAR walk, indel placement and classification live in their own modules.
 """
 
 from __future__ import annotations
