@@ -5,7 +5,9 @@ Each read is aligned end to end with affine gaps and full traceback. The penalti
 match +5, mismatch -4, gap -(18 + 2 L) that amplicon tools in this field use. Terminal gaps are
 not edits: read bases beyond the amplicon ends (primer/adapter overhang) are clipped and
 amplicon bases before the read's first or after its last aligned base are *not covered*.
-Indels are then placed by :mod:`editcheck.alignment.placement`.
+Indels are then placed by :mod:`editcheck.alignment.placement`.  The per-read work after WFA (the
+alignment's core span and penalty, CIGAR to events with indel placement, the ungapped shortcut) runs in the
+kernels :mod:`editcheck.alignment.hotpath` selects: compiled (Cython) or the pure-Python reference.
 
 A read that starts or ends inside the amplicon (a short read on a long amplicon, an unmerged mate)
 is first located by exact k-mer seeds unique in the reference; it is aligned to that stretch only,
@@ -15,8 +17,8 @@ Large alignment problems run in WFA2's low-memory modes (bidirectional BiWFA end
 memory grows with the alignment score rather than its square; ``low`` with free ends), and reads
 longer than :func:`max_read_length` are not aligned at all (they are counted as ``too_long``).
 
-Over 500 lines by choice: the seeded covered-span search, the WFA2 memory modes and the CIGAR walk all
-work on one alignment state; indel placement and classification already live in their own modules.
+The seeded covered-span search and the WFA2 memory modes work on one alignment state, so they stay together;
+the CIGAR walk, indel placement and classification live in their own modules.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from typing import Any, NamedTuple
 
 from pywfa import WavefrontAligner
 
-from editcheck.alignment.placement import place_indels
+from editcheck.alignment.hotpath import build_events, core_penalty, core_span, mismatches, ungapped_substitutions
 from editcheck.design import Reference
 from editcheck.scoring import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY, wfa_aligner
-from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH, reverse_complement
+from editcheck.sequences import CIGAR_DELETION, CIGAR_MATCH, reverse_complement
 
 KMER = 10
 ANCHOR = 12
@@ -85,22 +87,6 @@ class AlignedRead(NamedTuple):
     """(start, length) of deleted reference stretches."""
     substitutions: tuple[tuple[int, str], ...]
     """(position, read base) where the read differs from the reference (N never counts)."""
-
-
-def _mismatches(reference: str, read: str, offset: int, found: list[tuple[int, str]]) -> None:
-    """Append (offset + i, read[i]) where the equal-length strings differ, skipping N in the read.
-
-    XOR of the two byte strings as integers finds differing bytes in C; the loop runs once per difference.
-    """
-    if reference == read:
-        return
-    difference = int.from_bytes(reference.encode("ascii"), "little") ^ int.from_bytes(read.encode("ascii"), "little")
-    while difference:
-        index = ((difference & -difference).bit_length() - 1) >> 3
-        base = read[index]
-        if base != "N":
-            found.append((offset + index, base))
-        difference &= ~(0xFF << (index << 3))
 
 
 SIGNATURE_FLANK = 10
@@ -177,7 +163,7 @@ def _close(reference: str, read: str) -> bool:
     if len(reference) != len(read):
         return False
     found: list[tuple[int, str]] = []
-    _mismatches(reference, read, 0, found)
+    mismatches(reference, read, 0, found)
     return len(found) <= 2 + MAX_END_MISMATCH_FRACTION * len(read)
 
 
@@ -330,27 +316,10 @@ class ReadAligner:
         aligner = self._run(index, text, low, high, pattern_begin, pattern_end, begin_free, end_free)
         if aligner.status != 0:
             return None
-        operations = aligner.cigartuples
-        first, last = 0, len(operations)
-        read_start, reference_start = 0, low
-        read_end, reference_end = len(text), high
-        while first < last and operations[first][0] in (CIGAR_INSERTION, CIGAR_DELETION):
-            code, length = operations[first]
-            if code == CIGAR_INSERTION:
-                read_start += length
-            else:
-                reference_start += length
-            first += 1
-        while last > first and operations[last - 1][0] in (CIGAR_INSERTION, CIGAR_DELETION):
-            code, length = operations[last - 1]
-            if code == CIGAR_INSERTION:
-                read_end -= length
-            else:
-                reference_end -= length
-            last -= 1
-        if first == last:
+        trimmed = core_span(aligner.cigartuples, len(text), low, high)
+        if trimmed is None:
             return None
-        core = operations[first:last]
+        core, read_start, read_end, reference_start, reference_end = trimmed
         if begin_free or end_free:
             core, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
                 text,
@@ -363,14 +332,7 @@ class ReadAligner:
                 begin_free > 0,
                 end_free > 0,
             )
-        penalty = 0
-        has_gap = False
-        for code, length in core:
-            if code == CIGAR_MISMATCH:
-                penalty += MISMATCH_PENALTY * length
-            elif code != CIGAR_MATCH:
-                penalty += GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY * length
-                has_gap = True
+        penalty, has_gap = core_penalty(core, MISMATCH_PENALTY, GAP_OPEN_PENALTY, GAP_EXTEND_PENALTY)
         return penalty, index, reverse, text, core, read_start, read_end, reference_start, reference_end, has_gap
 
     def _run(
@@ -403,49 +365,17 @@ class ReadAligner:
         self, index: int, reverse: bool, read: str, core: list[tuple[int, int]], read_start: int, read_end: int,
         reference_start: int, reference_end: int, has_gap: bool,
     ) -> AlignedRead:  # fmt: skip
-        """Events, projection and identity of one alignment, with indels placed by the rule."""
+        """Events, projection and identity of one alignment, with indels placed by the rule (the hot path:
+        :mod:`editcheck.alignment.hotpath`)."""
         reference = self.references[index].sequence
-        substitutions: list[tuple[int, str]] = []
-        if not has_gap:
-            covered_read = read[read_start:read_end]
-            mismatched = 0
-            position = 0
-            for code, length in core:
-                if code == CIGAR_MISMATCH:
-                    mismatched += length
-                    for column in range(position, position + length):
-                        base = covered_read[column]
-                        if base != "N":
-                            substitutions.append((reference_start + column, base))
-                position += length
-            columns = reference_end - reference_start
-            identity = 100.0 * (columns - mismatched) / columns
-            projection = "." * reference_start + covered_read + "." * (len(reference) - reference_end)
-            return AlignedRead(
-                index, False, reverse, identity, reference_start, reference_end, projection,
-                (), (), tuple(substitutions),
-            )  # fmt: skip
-        reference_parts: list[str] = []
-        read_parts: list[str] = []
-        reference_position, read_position = reference_start, read_start
-        for code, length in core:
-            if code in (CIGAR_MATCH, CIGAR_MISMATCH):
-                reference_parts.append(reference[reference_position : reference_position + length])
-                read_parts.append(read[read_position : read_position + length])
-                reference_position += length
-                read_position += length
-            elif code == CIGAR_INSERTION:
-                reference_parts.append("-" * length)
-                read_parts.append(read[read_position : read_position + length])
-                read_position += length
-            else:
-                reference_parts.append(reference[reference_position : reference_position + length])
-                read_parts.append("-" * length)
-                reference_position += length
-        reference_aligned, read_aligned = place_indels(
-            "".join(reference_parts), "".join(read_parts), reference_start, self._cut_boundaries[index]
-        )
-        return _from_gapped(index, reverse, reference, reference_aligned, read_aligned, reference_start, reference_end)
+        identity, projection, insertions, deletions, substitutions = build_events(
+            reference, read, core, read_start, read_end, reference_start, reference_end, has_gap,
+            self._cut_boundaries[index],
+        )  # fmt: skip
+        return AlignedRead(
+            index, False, reverse, identity, reference_start, reference_end, projection, insertions, deletions,
+            substitutions,
+        )  # fmt: skip
 
 
 def _strip_stray_ends(
@@ -500,70 +430,10 @@ alignment with gaps needs an insertion and a deletion, costing at least 2 x (ope
 
 def _ungapped(index: int, reverse: bool, reference: str, read: str) -> tuple[int, AlignedRead] | None:
     """Shortcut for reads as long as the reference with few mismatches: no aligner call needed."""
-    if reference == read:
-        return 0, AlignedRead(index, False, reverse, 100.0, 0, len(reference), read, (), (), ())
-    difference = int.from_bytes(reference.encode("ascii"), "little") ^ int.from_bytes(read.encode("ascii"), "little")
-    columns: list[int] = []
-    while difference:
-        column = ((difference & -difference).bit_length() - 1) >> 3
-        columns.append(column)
-        if len(columns) > MAX_UNGAPPED_MISMATCHES:
-            return None
-        difference &= ~(0xFF << (column << 3))
-    substitutions = tuple((column, read[column]) for column in columns if read[column] != "N")
-    identity = 100.0 * (len(reference) - len(columns)) / len(reference)
+    found = ungapped_substitutions(reference, read, MAX_UNGAPPED_MISMATCHES)
+    if found is None:
+        return None
+    differing, substitutions = found
+    identity = 100.0 * (len(reference) - differing) / len(reference)
     aligned = AlignedRead(index, False, reverse, identity, 0, len(reference), read, (), (), substitutions)
-    return MISMATCH_PENALTY * len(columns), aligned
-
-
-def _next_gap(text: str, column: int, length: int) -> int:
-    found = text.find("-", column)
-    return length if found == -1 else found
-
-
-def _gap_end(text: str, column: int, length: int) -> int:
-    stop = column
-    while stop < length and text[stop] == "-":
-        stop += 1
-    return stop
-
-
-def _from_gapped(
-    index: int, reverse: bool, reference: str, reference_aligned: str, read_aligned: str, start: int, end: int
-) -> AlignedRead:
-    """Derive events and the projection from a gapped alignment of the covered span."""
-    insertions: list[tuple[int, str]] = []
-    deletions: list[tuple[int, int]] = []
-    substitutions: list[tuple[int, str]] = []
-    projection_parts = ["." * start]
-    column = 0
-    position = start
-    unmatched = 0
-    length = len(reference_aligned)
-    while column < length:
-        if reference_aligned[column] == "-":
-            stop = _gap_end(reference_aligned, column, length)
-            insertions.append((position, read_aligned[column:stop]))
-        elif read_aligned[column] == "-":
-            stop = _gap_end(read_aligned, column, length)
-            deletions.append((position, stop - column))
-            projection_parts.append("-" * (stop - column))
-            position += stop - column
-        else:
-            stop = min(_next_gap(reference_aligned, column, length), _next_gap(read_aligned, column, length))
-            segment = read_aligned[column:stop]
-            before = len(substitutions)
-            _mismatches(reference_aligned[column:stop], segment, position, substitutions)
-            unmatched += len(substitutions) - before + segment.count("N")
-            projection_parts.append(segment)
-            position += stop - column
-            column = stop
-            continue
-        unmatched += stop - column
-        column = stop
-    projection_parts.append("." * (len(reference) - end))
-    identity = 100.0 * (length - unmatched) / length
-    return AlignedRead(
-        index, False, reverse, identity, start, end, "".join(projection_parts),
-        tuple(insertions), tuple(deletions), tuple(substitutions),
-    )  # fmt: skip
+    return MISMATCH_PENALTY * differing, aligned

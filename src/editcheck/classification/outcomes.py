@@ -7,6 +7,7 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead
+from editcheck.alignment.hotpath import describe_events as _describe
 from editcheck.design import AMPLICON, HDR_KIND, AmpliconDesign, Reference
 
 UNMODIFIED = "unmodified"
@@ -469,16 +470,7 @@ def _scaffold_junction(design: AmpliconDesign, probe: str) -> str:
 
 def describe_events(aligned: AlignedRead, reference: str) -> str:
     """All differences from the reference in 1-based HGVS-like notation, e.g. ``92_94del;95_96insAT;100C>T``."""
-    events: list[tuple[int, str]] = []
-    for start, length in aligned.deletions:
-        label = f"{start + 1}del" if length == 1 else f"{start + 1}_{start + length}del"
-        events.append((start, label))
-    for position, bases in aligned.insertions:
-        events.append((position, f"{position}_{position + 1}ins{bases}"))
-    for position, base in aligned.substitutions:
-        events.append((position, f"{position + 1}{reference[position]}>{base}"))
-    events.sort()
-    return ";".join(label for _, label in events)
+    return _describe(reference, aligned.insertions, aligned.deletions, aligned.substitutions)
 
 
 def aligned_sequence(aligned: AlignedRead) -> str:

@@ -1,0 +1,29 @@
+"""Types of the compiled hot path (_compiled.pyx); the same signatures as editcheck.alignment.events."""
+
+from collections.abc import Sequence
+
+from editcheck.alignment.events import Events, Span
+
+def core_span(operations: list[tuple[int, int]], read_length: int, low: int, high: int) -> Span | None: ...
+def core_penalty(
+    core: Sequence[tuple[int, int]], mismatch: int, gap_open: int, gap_extend: int
+) -> tuple[int, bool]: ...
+def mismatches(reference: str, read: str, offset: int, found: list[tuple[int, str]]) -> None: ...
+def ungapped_substitutions(reference: str, read: str, limit: int) -> tuple[int, tuple[tuple[int, str], ...]] | None: ...
+def build_events(
+    reference: str,
+    read: str,
+    core: Sequence[tuple[int, int]],
+    read_start: int,
+    read_end: int,
+    reference_start: int,
+    reference_end: int,
+    has_gap: bool,
+    cut_boundaries: Sequence[int],
+) -> Events: ...
+def describe_events(
+    reference: str,
+    insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]],
+    substitutions: Sequence[tuple[int, str]],
+) -> str: ...

@@ -1,0 +1,57 @@
+"""Which implementation of the per-unique-read hot path runs: compiled or the pure-Python reference.
+
+The compiled one (:mod:`editcheck.alignment._compiled`, Cython, built by ``pip install``) is used when it is
+built; ``EDITCHECK_PURE_PYTHON=1`` in the environment selects the reference (:mod:`editcheck.alignment.events`)
+instead, and so does a missing extension, with a one-line warning on stderr.  Both give identical results;
+only the speed differs.  The choice is made once, at import, so worker processes inherit it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = [
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "build_events", "core_penalty", "core_span", "describe_events",
+    "mismatches", "ungapped_substitutions",
+]  # fmt: skip
+
+PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
+
+
+def _compiled_wanted() -> bool:
+    """True when the compiled hot path is to run and imports; the one-line warning when it is missing."""
+    if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
+        return False
+    try:
+        from editcheck.alignment import _compiled  # noqa: F401
+    except ImportError as error:
+        sys.stderr.write(
+            f"editcheck: warning: the compiled hot path is not built ({error}); using the pure-Python one "
+            "(same results, slower; `pip install .` builds it)\n"
+        )
+        return False
+    return True
+
+
+IMPLEMENTATION = "compiled" if _compiled_wanted() else "python"
+"""``compiled`` or ``python``."""
+
+if IMPLEMENTATION == "compiled":
+    from editcheck.alignment._compiled import (
+        build_events,
+        core_penalty,
+        core_span,
+        describe_events,
+        mismatches,
+        ungapped_substitutions,
+    )  # fmt: skip
+else:
+    from editcheck.alignment.events import (
+        build_events,
+        core_penalty,
+        core_span,
+        describe_events,
+        mismatches,
+        ungapped_substitutions,
+    )  # fmt: skip

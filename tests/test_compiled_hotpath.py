@@ -1,0 +1,240 @@
+"""The compiled hot path (editcheck.alignment._compiled, Cython) against its pure-Python reference
+(editcheck.alignment.events): identical events, event text and calls on 100k simulated unique reads of every
+outcome class (issue #13).
+
+The reads: error-free alleles of three simulated designs (nuclease with an HDR donor and large deletions; an
+adenine base editor with bystanders; a prime editor, plus scaffold-derived insertions), each varied by
+sequencing substitutions and Ns, partial reads that stop before the window, primer/adapter overhang and the
+reverse strand, and random junk.  Every read is aligned once by the real aligner running the compiled kernels;
+each kernel call's arguments are recorded and the reference run on them must return the same.  A sample also
+goes end to end through both implementations (aligner and classifier) and must get the same calls.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dnaio
+import pytest
+
+from editcheck import simulate
+from editcheck.alignment import _compiled, aligner, events, hotpath
+from editcheck.classification import outcomes
+from editcheck.design import AmpliconDesign, build_design
+from editcheck.engine.settings import AnalysisSettings
+from editcheck.engine.workers import AmpliconWorker
+from editcheck.sequences import reverse_complement
+from editcheck.simulate.prime import PrimeEditSpec
+
+SCAFFOLD = "GTTTTAGAGCTAGAAATAGCAAGTTAAAATAAGGCTAGTCCGTTATCAACTTGAAAAAGTGGCACCGAGTCGGTGC"
+UNIQUE_READS = 100_000
+END_TO_END_READS = 3_000
+KERNELS = ("build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches")
+
+
+def _alleles(folder: Path, design: simulate.SimulationDesign, **options: Any) -> list[str]:
+    """The distinct error-free reads of a small simulated sample: the alleles of every class."""
+    folder.mkdir()
+    truth = simulate.simulate(design, 3000, folder / "reads.fastq", error_rate=0.0, seed=3, **options)
+    with dnaio.open(folder / "reads.fastq") as reads:
+        alleles = sorted({read.sequence for read in reads})
+    return alleles, truth
+
+
+def _scaffold_reads(design: AmpliconDesign) -> list[str]:
+    """Prime-edited alleles whose reverse transcription ran on into the scaffold (6, 12 or 18 scaffold bases)."""
+    prime, edited = design.prime_edit, design.prime_edited
+    assert prime is not None and edited is not None and prime.scaffold_position is not None
+    assert prime.scaffold_sequence is not None
+    position, scaffold, sequence = prime.scaffold_position, prime.scaffold_sequence, edited.sequence
+    reads = []
+    for length in (6, 12, 18):
+        bases = scaffold[:length] if prime.scaffold_strand == "+" else scaffold[-length:]
+        reads.append(sequence[:position] + bases + sequence[position:])
+    return reads
+
+
+def _variants(alleles: list[str], amplicon: str, window_first: int, count: int, seed: int) -> list[str]:
+    """``count`` distinct reads varied from the alleles (see the module docstring), in a seeded order."""
+    generator = random.Random(seed)
+    found: set[str] = set()
+    reads: list[str] = []
+    while len(reads) < count:
+        read = list(generator.choice(alleles))
+        for _ in range(generator.choice((0, 0, 0, 1, 1, 1, 2, 3))):
+            read[generator.randrange(len(read))] = "N" if generator.random() < 0.05 else generator.choice("ACGT")
+        sequence = "".join(read)
+        shape = generator.random()
+        if shape < 0.06:  # a partial read, stopping before the window
+            sequence = sequence[: generator.randint(20, max(21, window_first - 2))]
+        elif shape < 0.09:  # a read starting inside the amplicon
+            sequence = sequence[generator.randint(10, 60) :]
+        elif shape < 0.14:  # primer or adapter overhang
+            sequence = "".join(generator.choice("ACGT") for _ in range(generator.randint(3, 15))) + sequence
+            sequence += "".join(generator.choice("ACGT") for _ in range(generator.randint(0, 15)))
+        elif shape < 0.148:  # junk: random bases, or a primer dimer of the amplicon ends
+            if generator.random() < 0.3:
+                sequence = "".join(generator.choice("ACGT") for _ in range(generator.randint(30, 100)))
+            else:
+                sequence = amplicon[: generator.randint(20, 40)] + amplicon[-generator.randint(20, 40) :]
+        if generator.random() < 0.2:
+            sequence = reverse_complement(sequence)
+        if sequence not in found:
+            found.add(sequence)
+            reads.append(sequence)
+    return reads
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[AmpliconDesign, list[str]]]:
+    """(design, unique reads) for the three designs, 100k unique reads in all."""
+    folder = tmp_path_factory.mktemp("hotpath")
+    nuclease = simulate.random_design(seed=2024)
+    mix = simulate.OutcomeMix(
+        unmodified=0.2, deletion=0.3, insertion=0.2, substitution=0.1, hdr=0.15, large_deletion=0.05
+    )
+    nuclease_alleles, _ = _alleles(folder / "nuclease", nuclease, mix=mix, alleles_per_class=30)
+    # Large deletions cost the aligner most (its cost grows with the penalty): five of them are enough.
+    large = [allele for allele in nuclease_alleles if len(allele) < len(nuclease.amplicon) - 40]
+    nuclease_alleles = [allele for allele in nuclease_alleles if allele not in large[5:]]
+    nuclease_design = build_design(nuclease.amplicon, [nuclease.guide], expected_hdr_amplicon=nuclease.donor_amplicon)
+
+    editor = simulate.random_design(seed=2024, with_donor=False)
+    editor_mix = simulate.OutcomeMix(
+        unmodified=0.1, deletion=0.06, insertion=0.04, substitution=0.0, hdr=0.0, base_edit=0.8
+    )
+    editor_alleles, truth = _alleles(
+        folder / "abe", editor, mix=editor_mix, base_editor=simulate.BaseEditorSpec(), alleles_per_class=30
+    )
+    editor_design = build_design(
+        editor.amplicon, [editor.guide], base_editor="ABE", target_in_protospacer=truth["base_editing"]["target"]
+    )
+
+    prime = simulate.random_design(seed=7, with_donor=False)
+    prime_alleles, truth = _alleles(folder / "prime", prime, prime_editor=PrimeEditSpec.named("insertion"))
+    editing = truth["prime_editing"]
+    prime_design = build_design(
+        prime.amplicon, pegrnas=[(editing["pegrna_spacer"], editing["pegrna_extension"])], scaffold=SCAFFOLD
+    )
+    prime_alleles += _scaffold_reads(prime_design)
+
+    shares = ((nuclease_design, nuclease_alleles, 0.4), (editor_design, editor_alleles, 0.3),
+              (prime_design, prime_alleles, 0.3))  # fmt: skip
+    return [
+        (design, _variants(alleles, design.amplicon.sequence, design.amplicon.window_positions[0],
+                           int(UNIQUE_READS * share), seed))
+        for seed, (design, alleles, share) in enumerate(shares)
+    ]  # fmt: skip
+
+
+def test_the_compiled_hot_path_is_built_and_selected() -> None:
+    # `pip install` builds it (setup.py); EDITCHECK_PURE_PYTHON=1 would select the reference instead.
+    assert hotpath.IMPLEMENTATION == "compiled"
+    assert aligner.build_events is _compiled.build_events
+    assert outcomes._describe is _compiled.describe_events
+
+
+def _recorder(name: str, function: Callable[..., Any], calls: list[tuple[str, tuple[Any, ...], Any]]) -> Any:
+    if name == "mismatches":  # appends to its last argument: record what it appended
+
+        def record_appended(reference: str, read: str, offset: int, found: list[tuple[int, str]]) -> None:
+            before = len(found)
+            function(reference, read, offset, found)
+            calls.append((name, (reference, read, offset), found[before:]))
+
+        return record_appended
+
+    def record(*arguments: Any) -> Any:
+        result = function(*arguments)
+        calls.append((name, arguments, result))
+        return result
+
+    return record
+
+
+@pytest.mark.slow
+def test_compiled_kernels_equal_the_reference_on_100k_unique_reads(cases, monkeypatch) -> None:
+    calls: list[tuple[str, tuple[Any, ...], Any]] = []
+    for name in KERNELS:
+        monkeypatch.setattr(aligner, name, _recorder(name, getattr(_compiled, name), calls))
+    monkeypatch.setattr(outcomes, "_describe", _recorder("describe_events", _compiled.describe_events, calls))
+    called: dict[str, int] = {}
+    for design, reads in cases:
+        worker = AmpliconWorker(design, AnalysisSettings())
+        for read in reads:
+            outcome = worker(read).call.outcome
+            called[outcome] = called.get(outcome, 0) + 1
+    assert sum(called.values()) == UNIQUE_READS
+    # Every outcome class the three designs can give is among the calls compared.
+    assert {
+        "unmodified", "modified", "large_deletion", "hdr", "imperfect_hdr", "prime_edit", "prime_edit_with_changes",
+        "scaffold_insertion", "window_not_covered", "primer_dimer", "not_aligned",
+    } <= set(called), called  # fmt: skip
+    differing = []
+    used = set()
+    for name, arguments, result in calls:
+        used.add(name)
+        if name == "mismatches":
+            expected: Any = []
+            events.mismatches(*arguments, expected)
+        else:
+            expected = getattr(events, name)(*arguments)
+        if expected != result:
+            differing.append((name, arguments, result, expected))
+    assert used == {*KERNELS, "describe_events"}
+    assert len(calls) > 4 * UNIQUE_READS
+    assert differing[:3] == []
+
+
+def _calls(design: AmpliconDesign, reads: list[str]) -> list[Any]:
+    worker = AmpliconWorker(design, AnalysisSettings())
+    return [worker(read) for read in reads]
+
+
+def test_both_implementations_give_identical_calls_end_to_end(cases, monkeypatch) -> None:
+    compiled = [_calls(design, reads[:END_TO_END_READS]) for design, reads in cases]
+    for name in KERNELS:
+        monkeypatch.setattr(aligner, name, getattr(events, name))
+    monkeypatch.setattr(outcomes, "_describe", events.describe_events)
+    pure = [_calls(design, reads[:END_TO_END_READS]) for design, reads in cases]
+    assert pure == compiled
+    base_edits = {classified.call.base_edit for classified in compiled[1]}
+    assert {"intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel"} <= base_edits
+
+
+def _selected(environment: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess[str]:
+    script = prelude + (
+        "from editcheck.alignment import aligner, hotpath\n"
+        "print(hotpath.IMPLEMENTATION, aligner.build_events.__module__)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, **environment}, capture_output=True, text=True, check=True
+    )
+
+
+def test_the_environment_selects_the_pure_python_reference() -> None:
+    selected = _selected({hotpath.PURE_PYTHON_VARIABLE: "1"})
+    assert (selected.stdout, selected.stderr) == ("python editcheck.alignment.events\n", "")
+    selected = _selected({hotpath.PURE_PYTHON_VARIABLE: "0"})
+    assert (selected.stdout, selected.stderr) == ("compiled editcheck.alignment._compiled\n", "")
+
+
+def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line() -> None:
+    block = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'editcheck.alignment._compiled':\n"
+        "            raise ImportError('blocked for the test')\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    selected = _selected({hotpath.PURE_PYTHON_VARIABLE: ""}, block)
+    assert selected.stdout == "python editcheck.alignment.events\n"
+    assert selected.stderr.count("\n") == 1
+    assert selected.stderr.startswith("editcheck: warning: the compiled hot path is not built (blocked for the test)")
