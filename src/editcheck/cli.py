@@ -1014,6 +1014,25 @@ def export(results: tuple[Path, ...], sheets: tuple[Path, ...], with_bam_vcf: bo
     logger.info("wrote %s", ", ".join(str(path) for path in written))
 
 
+@main.command("merge-vcf")
+@click.argument("vcfs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
+@_reports_errors
+def merge_vcf(vcfs: tuple[Path, ...], out: Path) -> None:
+    """Merge per-sample VCFs of ONE design (VCFS: edits.vcf.gz files or `quantify --write-vcf` result folders)
+    into OUT/edits.vcf.gz (+ .tbi; amplicon.fa beside it on the amplicon as contig), one sample column each.
+
+    Records merge as `bcftools merge -m none` merges them (one line per POS, REF and ALT; each sample's AO, DP
+    and AF in FORMAT, missing where the sample lacks the event); INFO sums READS over the samples and adds NS.
+    Files of different designs (contigs, lengths, amplicon sequences) or a sample given twice are refused.
+    """
+    from editcheck.results.vcf_merge import merge_vcfs, vcf_path
+
+    with output_folder(out, [vcf_path(path) for path in vcfs]) as staging:
+        written = merge_vcfs(list(vcfs), staging)
+    logger.info("merged %d VCF(s) into %s (%s)", len(vcfs), out, ", ".join(written))
+
+
 @main.command()
 @click.option(
     "-n",
