@@ -619,11 +619,16 @@ def _command_line(context: click.Context) -> str:
     type=click.IntRange(0, 64),
     help="UMI length (needed with --umi prefix).",
 )
+@click.option(
+    "--write-bam",
+    is_flag=True,
+    help="Also write reads.bam (+ .bai, amplicon.fa) into each amplicon's folder: one record per unique read assigned to that amplicon as editcheck aligned it, its reads in XC, class in XO, events in XE.",
+)
 @_input_options
 @_analysis_options
 @_reports_errors
 def quantify_pool(
-    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int,
+    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int, write_bam: bool,
     input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int,
     out: Path,
 ) -> None:  # fmt: skip
@@ -632,7 +637,8 @@ def quantify_pool(
     Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT. Reads that no
     amplicon explains (not aligned, no k-mer of any amplicon) are counted as unassigned, reads too long to
     align as too_long, in assignment.json; with a single amplicon every read is counted in its tables, as
-    `editcheck quantify` counts it.
+    `editcheck quantify` counts it. With --write-bam, one BAM per amplicon, in its folder, with the amplicon
+    as contig (reads assigned to no amplicon are in none).
     """
     from editcheck.pooled import quantify_pool as run_pool
     from editcheck.pooled import read_amplicon_sheet
@@ -643,10 +649,15 @@ def quantify_pool(
     designs = read_amplicon_sheet(amplicons)
     umi = _umi_settings(umi_source, umi_length)
     with output_folder(out, [r1, r2, amplicons]) as staging:
-        result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi)
+        result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi,
+                          keep_alignments=write_bam)  # fmt: skip
         for pooled_sample in result.samples:
             pooled_sample.input_copies = copies
         write_pool_tables(result, staging)
+        if write_bam:
+            from editcheck.results.pool import write_pool_bams
+
+            write_pool_bams(result, staging, _command_line(click.get_current_context()))
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
         result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
