@@ -979,7 +979,8 @@ def report(ontarget: tuple[Path, ...], offtarget: tuple[Path, ...], config: Path
         raise click.UsageError("give both --study-designs and --study-samples, or neither")
     if samples is not None and study_samples is not None:
         raise click.UsageError("--samples and --study-samples both give the conditions: give one")
-    study = read_study(study_designs, study_samples) if study_designs and study_samples else None
+    # The report reads the sheets' metadata only: the reads files need not be at hand.
+    study = read_study(study_designs, study_samples, check_files=False) if study_designs and study_samples else None
     conditions = read_conditions(samples) if samples else {}
     rule = (
         ThresholdRule(FIXED_RULE, threshold_percent) if threshold_percent is not None else ThresholdRule(CONTROL_RULE)
