@@ -164,3 +164,21 @@ def test_evidence_table_per_subject(
     assert {(row.design_id, row.subject): row.verdict for row in platform} == {
         ("A", "M01"): TARGET_EDITED, ("A", "P01"): TARGET_EDITED, ("A", "P02"): TARGET_EDITED, ("B", "P03"): TARGET_EDITED,
     }  # fmt: skip
+
+
+def test_the_animal_panel_is_flagged_for_the_animal_only(demo_study: Path) -> None:
+    """Product A's panel samples are the animal M01's (28 d): the report's evidence gives OT2 EDITED to M01's
+    row, not to the patients P01 and P02, whose biopsies had no off-target panel; their durability series flag
+    no off-target site."""
+    report = demo_study / "results" / "report"
+    rows = read_tsv(report / "evidence.tsv")
+    (animal,) = [row for row in rows if (row["design_id"], row["subject"]) == ("A", "M01")]
+    assert animal["offtarget_edited_sites"] == TRUTH["offtarget"]["edited_site"]
+    assert animal["offtarget_sites_tested"] == "4"
+    patients = [row for row in rows if row["subject"] in ("P01", "P02")]
+    assert len(patients) == 6 and all(row["offtarget_sites_tested"] == "" for row in patients)
+    trends = {row["subject"]: row for row in read_tsv(report / "trends.tsv")}
+    assert trends["P01"]["offtarget_edited"] == trends["P02"]["offtarget_edited"] == ""
+    platform = {(row["design_id"], row["subject"]): row for row in read_tsv(report / "platform.tsv")}
+    assert platform[("A", "M01")]["offtarget_edited_sites"] == f"{TRUTH['offtarget']['edited_site']} (28 d)"
+    assert platform[("A", "P01")]["offtarget_panels"] == "0"

@@ -313,3 +313,32 @@ def test_end_to_end_from_quantify_and_offtarget_folders(tmp_path):
                          tmp_path / "O1")  # fmt: skip
     with pytest.raises(InputFormatError, match="design 'A': quantified against another amplicon"):
         sample_estimates([*folders, tmp_path / "O1"], {**metadata, "O1": SampleMetadata("A", "treated", "3", "mouse1")})
+
+
+def _panel_sample(name: str, condition: str, subject: str, time_point: str):
+    from editcheck.study.samples import OFF_TARGET_PANEL, StudySample
+    from editcheck.study.time_points import parse_time_point
+
+    when = parse_time_point(time_point) if time_point else None
+    return StudySample(name, "A", condition, "1", OFF_TARGET_PANEL, None, None, None, None, None, None, None, subject,
+                       "", "liver", when, "", (), 1)  # fmt: skip
+
+
+def test_a_panel_of_one_subjects_samples_speaks_for_that_subject_only():
+    """Panel samples carrying a subject: the panel's EDITED sites are flagged for that subject (and time point),
+    not for every subject of the design; a panel over several subjects (or none) stays design-wide."""
+    from editcheck.evidence.load import panel_scope
+
+    samples = [_panel_sample("T1", "treated", "M1", "28 d"), _panel_sample("T2", "treated", "M1", "28 d"),
+               _panel_sample("C1", "control", "", "28 d"), _panel_sample("U1", "treated", "P1", "1 mo"),
+               _panel_sample("U2", "treated", "P1", "6 mo"), _panel_sample("X1", "treated", "", "")]  # fmt: skip
+    assert panel_scope(["T1", "T2", "C1"], samples) == ("M1", 28.0, "28 d")
+    assert panel_scope(["U1", "U2", "C1"], samples) == ("P1", None, "")  # one subject, two time points
+    assert panel_scope(["T1", "U1", "C1"], samples) == ("", None, "")  # two subjects: the design's panel
+    assert panel_scope(["X1", "C1"], samples) == ("", None, "")  # no subject
+    # Flagged per subject: M1's panel marks M1's series, not P1's.
+    panels = [PanelSummary("A", "M1", 28.0, "28 d", ("s1", "s2"), 1, 1, 0, 0.1, ("s2",))]
+    series = durability_series(series_samples(), panels)
+    assert series[0].subject == "P1" and series[0].offtarget_edited == ()
+    design_wide = [PanelSummary("A", "", 28.0, "28 d", ("s1", "s2"), 1, 1, 0, 0.1, ("s2",))]
+    assert durability_series(series_samples(), design_wide)[0].offtarget_edited == (("s2", "28 d"),)
