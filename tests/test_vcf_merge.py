@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 from pathlib import Path
 
@@ -118,3 +119,14 @@ def test_merge_refuses_other_designs_and_repeated_samples_in_one_line(samples, t
     assert code != 0 and "sample 'S1' is also in" in output and not out.exists()
     code, output = _cli("merge-vcf", folder, "-o", out)  # a folder without a VCF
     assert code != 0 and "no edits.vcf.gz in this folder" in output and not out.exists()
+
+
+def test_merge_refuses_a_vcf_that_editcheck_did_not_write(samples, tmp_path):
+    _, outs = samples
+    foreign = tmp_path / "foreign.vcf"
+    with gzip.open(outs["S1"] / "edits.vcf.gz", "rt") as handle:
+        meta = [line for line in handle.read().splitlines() if line.startswith("#")]
+    foreign.write_text("\n".join([*meta, "Reference\t5\t.\tA\tC\t.\tPASS\tDP=9\tAO:DP:AF\t1:9:0.1"]) + "\n")
+    code, output = _cli("merge-vcf", outs["S2"], foreign, "-o", tmp_path / "merged")
+    assert code != 0 and f"{foreign}: Reference:5: not an editcheck record (INFO EVENT" in output
+    assert not (tmp_path / "merged").exists()

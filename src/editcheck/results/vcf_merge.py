@@ -26,6 +26,7 @@ from typing import Any
 import pysam
 
 from editcheck import __version__
+from editcheck.classification.outcomes import CLASSIFIED
 from editcheck.errors import InputFormatError, ParameterError
 from editcheck.io.fasta import iter_fasta
 from editcheck.outputs import atomic_output
@@ -53,6 +54,8 @@ MERGED_INFO = (
 _SHARED_META = ("##reference=", "##contig=", "##editcheck_amplicon=")
 """Meta lines that say which design (amplicon, placement) a file belongs to: equal in every input."""
 _UNPLACED = "##editcheck_reads_not_placed_on_amplicon"
+_READ_INFO = ("EVENT", "EVENT_TYPE", "READS", "OUTCOMES", "OUTCOME_READS")
+"""The per-sample INFO fields the merge reads."""
 
 
 @dataclass
@@ -90,9 +93,12 @@ def _read(path: Path) -> _Input:
     if not samples:
         raise InputFormatError(path, "no sample column (not a per-sample editcheck VCF)")
     for record in records:
+        where = f"{record['#CHROM']}:{record['POS']}"
         if record["FORMAT"] != FORMAT:
-            raise InputFormatError(path, f"{record['#CHROM']}:{record['POS']}: FORMAT {record['FORMAT']!r}, "
-                                         f"not editcheck's {FORMAT!r}")  # fmt: skip
+            raise InputFormatError(path, f"{where}: FORMAT {record['FORMAT']!r}, not editcheck's {FORMAT!r}")
+        missing = [key for key in _READ_INFO if key not in record["info"]]
+        if missing or not record["POS"].isdigit() or not str(record["info"]["READS"]).isdigit():
+            raise InputFormatError(path, f"{where}: not an editcheck record (INFO {', '.join(missing) or 'READS'})")
     return _Input(path, meta, samples, records)
 
 
@@ -155,11 +161,10 @@ def _merge_records(inputs: Sequence[_Input]) -> dict[tuple[int, str, str, str], 
     return merged
 
 
-def _line(key: tuple[int, str, str, str], entry: _Merged, samples: Sequence[str], order: Sequence[str]) -> str:
+def _line(key: tuple[int, str, str, str], entry: _Merged, samples: Sequence[str]) -> str:
     position, ref, alt, contig = key
-    outcomes = sorted(
-        entry.outcomes.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])
-    )
+    order = {name: index for index, name in enumerate(CLASSIFIED)}  # as the per-sample writer orders them
+    outcomes = sorted(entry.outcomes.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
     info = [f"NS={len(entry.samples)}", f"EVENT={','.join(sorted(entry.events))}", f"EVENT_TYPE={entry.kind}",
             f"READS={entry.reads}", f"OUTCOMES={','.join(name for name, _ in outcomes)}",
             f"OUTCOME_READS={','.join(str(reads) for _, reads in outcomes)}"]  # fmt: skip
@@ -182,10 +187,6 @@ def merge_vcfs(given: Sequence[str | Path], folder: Path) -> list[str]:
     ]
     merged = _merge_records(inputs)
     keys = sorted(merged, key=lambda key: (contigs.index(key[3]) if key[3] in contigs else len(contigs), key))
-    outcome_order = [
-        name for source in inputs for record in source.records for name in record["info"]["OUTCOMES"].split(",")
-    ]
-    order = list(dict.fromkeys(outcome_order))
     header = [f"##fileformat={FILE_FORMAT}", f"##source=editcheck {__version__}", *_design_lines(inputs[0])]
     header += [
         f'##INFO=<ID={key},Number={number},Type={kind},Description="{text}">' for key, number, kind, text in MERGED_INFO
@@ -200,7 +201,7 @@ def merge_vcfs(given: Sequence[str | Path], folder: Path) -> list[str]:
     plain = folder / VCF_NAME.removesuffix(".gz")
     with atomic_output(plain) as handle:
         handle.writelines(line + "\n" for line in header)
-        handle.writelines(_line(key, merged[key], samples, order) + "\n" for key in keys)
+        handle.writelines(_line(key, merged[key], samples) + "\n" for key in keys)
     pysam.tabix_index(str(plain), preset="vcf", force=True)
     names = [VCF_NAME, VCF_NAME + ".tbi"]
     on_amplicon = any(line.startswith("##reference=") for line in _design_lines(inputs[0]))

@@ -46,7 +46,7 @@ of template molecules, each replicate's effective depth ``1 / (1/reads + 1/molec
   - two: the change alone, at 95%;
   - the words never contradict the intervals shown (95%): when the slope's or the change's interval lies
     below 0 but nothing is detected at the verdict's level, the line says "possible decline, not
-    significant over both tests" rather than "no decline detected".
+    significant at the verdict's level" rather than "no decline detected".
 
 Proven on seeded simulations (``tests/test_durability.py``: logit-normal replicates, SD 0.2-0.4; 200 template
 molecules behind 20,000 reads with PCR jackpotting; 1-3 replicates at nine or three time points over 12
@@ -84,7 +84,7 @@ TIME_POINT_MODEL, REPLICATE_MODEL = "time points", "replicates"
 DECLINE, INCREASE, NO_DECLINE, TOO_FEW = (
     "decline detected", "increase detected", "no decline detected", "too few time points for a trend",
 )  # fmt: skip
-POSSIBLE_DECLINE = "possible decline, not significant over both tests"
+POSSIBLE_DECLINE = "possible decline, not significant at the verdict's level"
 UNCLEAR = "change detected, direction unclear"
 BORROWED_BASIS = "one replicate; between-replicate variance from the series"
 
