@@ -21,7 +21,7 @@ from editcheck.evidence.load import panel_summary, sample_estimates
 from editcheck.evidence.records import SampleEstimate, SampleMetadata
 from editcheck.evidence.series import durability_series
 from editcheck.evidence.table import PASS, TARGET_EDITED, evidence_table, platform_table
-from editcheck.statistics.durability import NO_DECLINE
+from editcheck.statistics.durability import DECLINE, NO_DECLINE
 from test_workflow import REPO, needs_snakemake, read_tsv, run_snakemake
 
 DEMO = REPO / "test_data" / "demo"
@@ -114,19 +114,21 @@ def test_pooled_time_point_intervals_cover_the_true_levels(groups: list[GroupEst
 
 
 def test_decline_detected_and_stable_subject_not_flagged(estimates: list[SampleEstimate]) -> None:
-    """P01 declines from 45% to 26% over 11 months: the fitted slope is negative and the change from the first
-    to the last time point has its whole 95% CI below 0. P02 is stable at 40%: no decline or increase verdict
-    and every change's CI contains 0. (With three time points the trend's CI has one degree of freedom,
-    t = 12.7: its verdict alone detects this decline in about half of such series; the change's CI in >99%.)"""
+    """P01 declines from 45% to 26% over 11 months (three time points, three replicates each): its verdict says
+    "decline detected" with a negative slope and a first-to-last change whose whole 95% CI is below 0 (with
+    three time points the trend is fitted over the replicates and judged with the change, each at 97.5%).
+    P02 is stable at 40%: "no decline detected", the slope's and every change's CI contain 0."""
     series = {entry.subject: entry for entry in durability_series(estimates)}
     assert set(series) == set(TRUTH["series"])
     declining, stable = series["P01"].result, series["P02"].result
     assert TRUTH["series"]["P01"]["direction"] == "decline" and TRUTH["series"]["P02"]["direction"] == "stable"
+    assert declining.verdict.startswith(DECLINE + " (slope -"), declining.verdict
     assert declining.trend is not None and declining.trend.slope < 0 and declining.trend.pp_per_month < 0
+    assert declining.trend.model == "replicates" and declining.trend.degrees_of_freedom == 7
     assert declining.trend.low < TRUTH["series"]["P01"]["slope_logit_per_month"] < declining.trend.high
     assert declining.changes[-1].high < 0
     assert declining.changes[-1].change == pytest.approx(26.0 - 45.0, abs=6.0)
-    assert stable.verdict.startswith(NO_DECLINE)
+    assert stable.verdict.startswith(NO_DECLINE + " ("), stable.verdict
     assert stable.trend is not None and stable.trend.low < 0 < stable.trend.high
     assert all(change.low < 0 < change.high for change in stable.changes)
 
@@ -162,3 +164,21 @@ def test_evidence_table_per_subject(
     assert {(row.design_id, row.subject): row.verdict for row in platform} == {
         ("A", "M01"): TARGET_EDITED, ("A", "P01"): TARGET_EDITED, ("A", "P02"): TARGET_EDITED, ("B", "P03"): TARGET_EDITED,
     }  # fmt: skip
+
+
+def test_the_animal_panel_is_flagged_for_the_animal_only(demo_study: Path) -> None:
+    """Product A's panel samples are the animal M01's (28 d): the report's evidence gives OT2 EDITED to M01's
+    row, not to the patients P01 and P02, whose biopsies had no off-target panel; their durability series flag
+    no off-target site."""
+    report = demo_study / "results" / "report"
+    rows = read_tsv(report / "evidence.tsv")
+    (animal,) = [row for row in rows if (row["design_id"], row["subject"]) == ("A", "M01")]
+    assert animal["offtarget_edited_sites"] == TRUTH["offtarget"]["edited_site"]
+    assert animal["offtarget_sites_tested"] == "4"
+    patients = [row for row in rows if row["subject"] in ("P01", "P02")]
+    assert len(patients) == 6 and all(row["offtarget_sites_tested"] == "" for row in patients)
+    trends = {row["subject"]: row for row in read_tsv(report / "trends.tsv")}
+    assert trends["P01"]["offtarget_edited"] == trends["P02"]["offtarget_edited"] == ""
+    platform = {(row["design_id"], row["subject"]): row for row in read_tsv(report / "platform.tsv")}
+    assert platform[("A", "M01")]["offtarget_edited_sites"] == f"{TRUTH['offtarget']['edited_site']} (28 d)"
+    assert platform[("A", "P01")]["offtarget_panels"] == "0"

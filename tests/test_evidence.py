@@ -10,7 +10,7 @@ import math
 import pytest
 
 from editcheck.errors import InputFormatError, ParameterError
-from editcheck.evidence.groups import ONE_REPLICATE_NOTE, group_estimates
+from editcheck.evidence.groups import BORROWED_NOTE, ONE_REPLICATE_NOTE, group_estimates
 from editcheck.evidence.load import panel_summary, sample_estimates
 from editcheck.evidence.output import EVIDENCE_COLUMNS, PLATFORM_COLUMNS, write_evidence_outputs
 from editcheck.evidence.records import TARGET_ENGAGEMENT, PanelSummary, SampleEstimate, SampleMetadata
@@ -66,6 +66,30 @@ def test_groups_pool_biological_replicates_as_the_unit():
     assert liver.note == "" and groups[0].note == ONE_REPLICATE_NOTE
     # Wilson of 1,000 of 10,000 reads for the single blood replicate.
     assert (groups[0].headline.low, groups[0].headline.high) == pytest.approx((9.42, 10.61), abs=0.01)
+
+
+def test_single_replicate_group_borrows_its_series_between_replicate_variance():
+    """P1's month-1 biopsy has three replicates (40/45/35%), its month-3 biopsy one (45%): the month-3 interval
+    adds the month-1 replicates' scatter to its own read sampling (t with their 2 degrees of freedom), and says
+    so; P2's lone biopsy has nothing to borrow from and keeps its read-sampling interval and note."""
+    month = 30.4375
+    samples = [sample(f"T{r}", edited=e, days=month, label="1 mo", replicate=str(r))
+               for r, e in ((1, 4000), (2, 4500), (3, 3500))]  # fmt: skip
+    samples += [
+        sample("M3", edited=4500, days=3 * month, label="3 mo"),
+        sample("Q1", subject="P2", days=month, label="1 mo"),
+    ]
+    groups = {(g.subject, g.time_label): g for g in group_estimates(samples)}
+    single = groups[("P1", "3 mo")]
+    logits = [math.log(r / (1 - r)) for r in (0.40, 0.45, 0.35)]
+    within = sum((y - sum(logits) / 3) ** 2 for y in logits) / 2
+    half = 4.302653 * math.sqrt(within - 1 / (10_000 * 0.4 * 0.6) + 1 / (10_000 * 0.45 * 0.55))
+    expected = [100 / (1 + math.exp(-(math.log(0.45 / 0.55) + sign * half))) for sign in (-1, 1)]
+    assert (single.headline.low, single.headline.high) == pytest.approx(expected, abs=0.02)
+    assert single.headline.high - single.headline.low > 20  # read sampling alone: 2 pp wide
+    assert single.note == BORROWED_NOTE
+    lone = groups[("P2", "1 mo")]
+    assert lone.note == ONE_REPLICATE_NOTE and lone.headline.high - lone.headline.low < 2.5
 
 
 def test_duplicate_replicate_in_a_group_is_an_error():
@@ -161,7 +185,11 @@ def test_durability_series_per_subject_and_design_flags_edited_offtarget_sites()
     assert entry.time_labels == ("1 mo", "3 mo", "6 mo", "12 mo")
     assert [p.replicates for p in entry.result.points] == [2, 1, 1, 3]
     assert entry.result.points[1].single_replicate
-    assert entry.result.verdict == "decline detected (slope -1.0 pp/mo, 95% CI -1.3 to -0.8)"
+    # Four time points: the trend over the replicates and the first-to-last change, each judged at 97.5%.
+    assert entry.result.verdict == (
+        "decline detected (slope -1.0 pp/mo, 95% CI -1.2 to -0.9; change -11.5 pp, 95% CI -18.4 to -4.8)"
+    )
+    assert entry.result.trend.model == "replicates" and entry.result.trend.degrees_of_freedom == 5  # 7 replicates
     assert -1.2 < entry.result.trend.pp_per_month < -0.9  # 42% -> 30% in 11 months, about 1.1 pp/month
     assert entry.result.changes[-1].change == pytest.approx(30.0 - 41.5, abs=0.05)  # month 1: 41% and 42%
     assert entry.offtarget_edited == (("s2", "12 mo"),)
@@ -285,3 +313,32 @@ def test_end_to_end_from_quantify_and_offtarget_folders(tmp_path):
                          tmp_path / "O1")  # fmt: skip
     with pytest.raises(InputFormatError, match="design 'A': quantified against another amplicon"):
         sample_estimates([*folders, tmp_path / "O1"], {**metadata, "O1": SampleMetadata("A", "treated", "3", "mouse1")})
+
+
+def _panel_sample(name: str, condition: str, subject: str, time_point: str):
+    from editcheck.study.samples import OFF_TARGET_PANEL, StudySample
+    from editcheck.study.time_points import parse_time_point
+
+    when = parse_time_point(time_point) if time_point else None
+    return StudySample(name, "A", condition, "1", OFF_TARGET_PANEL, None, None, None, None, None, None, None, subject,
+                       "", "liver", when, "", (), 1)  # fmt: skip
+
+
+def test_a_panel_of_one_subjects_samples_speaks_for_that_subject_only():
+    """Panel samples carrying a subject: the panel's EDITED sites are flagged for that subject (and time point),
+    not for every subject of the design; a panel over several subjects (or none) stays design-wide."""
+    from editcheck.evidence.load import panel_scope
+
+    samples = [_panel_sample("T1", "treated", "M1", "28 d"), _panel_sample("T2", "treated", "M1", "28 d"),
+               _panel_sample("C1", "control", "", "28 d"), _panel_sample("U1", "treated", "P1", "1 mo"),
+               _panel_sample("U2", "treated", "P1", "6 mo"), _panel_sample("X1", "treated", "", "")]  # fmt: skip
+    assert panel_scope(["T1", "T2", "C1"], samples) == ("M1", 28.0, "28 d")
+    assert panel_scope(["U1", "U2", "C1"], samples) == ("P1", None, "")  # one subject, two time points
+    assert panel_scope(["T1", "U1", "C1"], samples) == ("", None, "")  # two subjects: the design's panel
+    assert panel_scope(["X1", "C1"], samples) == ("", None, "")  # no subject
+    # Flagged per subject: M1's panel marks M1's series, not P1's.
+    panels = [PanelSummary("A", "M1", 28.0, "28 d", ("s1", "s2"), 1, 1, 0, 0.1, ("s2",))]
+    series = durability_series(series_samples(), panels)
+    assert series[0].subject == "P1" and series[0].offtarget_edited == ()
+    design_wide = [PanelSummary("A", "", 28.0, "28 d", ("s1", "s2"), 1, 1, 0, 0.1, ("s2",))]
+    assert durability_series(series_samples(), design_wide)[0].offtarget_edited == (("s2", "28 d"),)

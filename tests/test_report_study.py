@@ -183,6 +183,27 @@ def test_cli_refuses_results_of_two_designs_without_the_study_sheets(study_resul
     assert 'id="design-A"' in html and 'id="design-B"' in html
 
 
+def test_cli_report_needs_the_study_sheets_but_not_the_reads(study_results: Path, tmp_path: Path) -> None:
+    """The sheets copied where the reads are not (a reviewer's machine): the report reads their metadata only."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from editcheck.cli import main
+
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    for name in ("designs.tsv", "samples.tsv", "sites_A.tsv"):
+        shutil.copy(study_results / name, sheets / name)
+    assert not (sheets / "reads").exists()
+    folders = [f"--ontarget={study_results / 'results' / name}" for name in ("P1_28d", "P1_84d", "P2_1mo")]
+    result = CliRunner().invoke(main, ["report", *folders, "--study-designs", str(sheets / "designs.tsv"),
+                                       "--study-samples", str(sheets / "samples.tsv"), "--no-pdf", "-o",
+                                       str(tmp_path / "report")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert 'id="design-A"' in (tmp_path / "report" / "report.html").read_text()
+
+
 @pytest.mark.skipif(find_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
 def test_study_report_pdf_and_html_in_headless_chromium(study_results: Path, tmp_path: Path) -> None:
     pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDF's outline (pip install -e '.[test]')")

@@ -301,3 +301,35 @@ def test_the_single_design_config_sets_the_demo_study_aside(tmp_path: Path) -> N
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "a one-design run (ontarget); ignoring the study of config/config.yaml" in result.stderr
     assert "results/report/report.html" in result.stdout and "offtarget_panel" not in result.stdout
+
+
+@needs_snakemake
+def test_write_vcf_merges_each_designs_samples_into_a_study_vcf(tmp_path: Path, external_tool) -> None:
+    """study: write_vcf: each design's on-target samples' edits.vcf.gz merged into results/merged_vcf/vcf_<design>/
+    (one sample column per sample, in the sheet's order, each as in its own file), packaged with the VCFs."""
+    from editcheck.results.vcf import read_vcf_samples
+
+    folder = make_study(tmp_path, reads=200)
+    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    config["study"]["write_vcf"] = True
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    result = run_snakemake(folder, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    sheet = read_tsv(folder / "samples.tsv")
+    bcftools = external_tool("bcftools")
+    for design in ("A", "B"):
+        merged = folder / "results" / "merged_vcf" / f"vcf_{design}"
+        _, names, records = read_vcf_samples(merged / "edits.vcf.gz")
+        assert names == [
+            row["sample"] for row in sheet if row["design_id"] == design and row["assay"] != "off_target_panel"
+        ]
+        assert records and (merged / "edits.vcf.gz.tbi").is_file() and (merged / "amplicon.fa").is_file()
+        by_key = {(r["POS"], r["REF"], r["ALT"]): r["sample_columns"] for r in records}
+        for index, name in enumerate(names):
+            _, _, own = read_vcf_samples(folder / "results" / "ontarget" / name / "edits.vcf.gz")
+            for record in own:
+                assert by_key[(record["POS"], record["REF"], record["ALT"])][index] == record["sample_columns"][0]
+            assert sum(not set(columns[index]) <= {".", ":"} for columns in by_key.values()) == len(own)
+        subprocess.run([bcftools, "view", "-H", str(merged / "edits.vcf.gz")], check=True, capture_output=True)
+        packaged = folder / "results" / "package" / "results" / f"vcf_{design}" / "edits.vcf.gz"
+        assert packaged.read_bytes() == (merged / "edits.vcf.gz").read_bytes()

@@ -619,11 +619,16 @@ def _command_line(context: click.Context) -> str:
     type=click.IntRange(0, 64),
     help="UMI length (needed with --umi prefix).",
 )
+@click.option(
+    "--write-bam",
+    is_flag=True,
+    help="Also write reads.bam (+ .bai, amplicon.fa) into each amplicon's folder: one record per unique read assigned to that amplicon as editcheck aligned it, its reads in XC, class in XO, events in XE.",
+)
 @_input_options
 @_analysis_options
 @_reports_errors
 def quantify_pool(
-    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int,
+    *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int, write_bam: bool,
     input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int,
     out: Path,
 ) -> None:  # fmt: skip
@@ -632,7 +637,8 @@ def quantify_pool(
     Writes one folder of tables per amplicon, pool_summary.tsv and assignment.json into OUT. Reads that no
     amplicon explains (not aligned, no k-mer of any amplicon) are counted as unassigned, reads too long to
     align as too_long, in assignment.json; with a single amplicon every read is counted in its tables, as
-    `editcheck quantify` counts it.
+    `editcheck quantify` counts it. With --write-bam, one BAM per amplicon, in its folder, with the amplicon
+    as contig (reads assigned to no amplicon are in none).
     """
     from editcheck.pooled import quantify_pool as run_pool
     from editcheck.pooled import read_amplicon_sheet
@@ -643,10 +649,15 @@ def quantify_pool(
     designs = read_amplicon_sheet(amplicons)
     umi = _umi_settings(umi_source, umi_length)
     with output_folder(out, [r1, r2, amplicons]) as staging:
-        result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi)
+        result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi,
+                          keep_alignments=write_bam)  # fmt: skip
         for pooled_sample in result.samples:
             pooled_sample.input_copies = copies
         write_pool_tables(result, staging)
+        if write_bam:
+            from editcheck.results.pool import write_pool_bams
+
+            write_pool_bams(result, staging, _command_line(click.get_current_context()))
     logger.info(
         "%d reads: %d assigned to %d amplicons, %d ambiguous, %d unassigned, %d too long -> %s",
         result.reads.reads_in, sum(result.assigned.values()), len(designs), result.ambiguous, result.unassigned,
@@ -968,7 +979,8 @@ def report(ontarget: tuple[Path, ...], offtarget: tuple[Path, ...], config: Path
         raise click.UsageError("give both --study-designs and --study-samples, or neither")
     if samples is not None and study_samples is not None:
         raise click.UsageError("--samples and --study-samples both give the conditions: give one")
-    study = read_study(study_designs, study_samples) if study_designs and study_samples else None
+    # The report reads the sheets' metadata only: the reads files need not be at hand.
+    study = read_study(study_designs, study_samples, check_files=False) if study_designs and study_samples else None
     conditions = read_conditions(samples) if samples else {}
     rule = (
         ThresholdRule(FIXED_RULE, threshold_percent) if threshold_percent is not None else ThresholdRule(CONTROL_RULE)
@@ -1012,6 +1024,25 @@ def export(results: tuple[Path, ...], sheets: tuple[Path, ...], with_bam_vcf: bo
     written = write_package(list(results), out, sheets=list(sheets), with_bam_vcf=with_bam_vcf,
                             command=["editcheck", *sys.argv[1:]])  # fmt: skip
     logger.info("wrote %s", ", ".join(str(path) for path in written))
+
+
+@main.command("merge-vcf")
+@click.argument("vcfs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
+@_reports_errors
+def merge_vcf(vcfs: tuple[Path, ...], out: Path) -> None:
+    """Merge per-sample VCFs of ONE design (VCFS: edits.vcf.gz files or `quantify --write-vcf` result folders)
+    into OUT/edits.vcf.gz (+ .tbi; amplicon.fa beside it on the amplicon as contig), one sample column each.
+
+    Records merge as `bcftools merge -m none` merges them (one line per POS, REF and ALT; each sample's AO, DP
+    and AF in FORMAT, missing where the sample lacks the event); INFO sums READS over the samples and adds NS.
+    Files of different designs (contigs, lengths, amplicon sequences) or a sample given twice are refused.
+    """
+    from editcheck.results.vcf_merge import merge_vcfs, vcf_path
+
+    with output_folder(out, [vcf_path(path) for path in vcfs]) as staging:
+        written = merge_vcfs(list(vcfs), staging)
+    logger.info("merged %d VCF(s) into %s (%s)", len(vcfs), out, ", ".join(written))
 
 
 @main.command()

@@ -1,5 +1,5 @@
 """A shareable evidence package (``editcheck export``): result folders (report, samples, pools, off-target
-panels, study evidence) copied into one folder and one ``.tar.gz`` for a collaborator or a reviewer, without
+panels, study evidence, merged study VCFs) copied into one folder and one ``.tar.gz`` for a collaborator or a reviewer, without
 the raw reads: the report, every table and JSON document, the schemas and column dictionary they follow
 (:mod:`editcheck.schemas`), a manifest with the SHA-256 of every input read file and sheet, and a README
 describing the contents, generated from the column dictionary.
@@ -56,6 +56,7 @@ KINDS = (
     ("evidence", ("evidence.json",), "study evidence tables"),
     ("sample", ("summary.json",), "on-target sample (`editcheck quantify`)"),
     ("nominate", ("candidates.tsv",), "candidate off-target sites (`editcheck nominate`)"),
+    ("vcf", ("edits.vcf.gz",), "study VCF: one design's samples in one file (`editcheck merge-vcf`)"),
 )
 """Kinds of result folder, told apart by the files they hold (first match wins), with their description."""
 ARCHIVE_SUFFIX = ".tar.gz"

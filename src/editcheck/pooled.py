@@ -100,15 +100,18 @@ def quantify_pool(
     sample: str | None = None,
     threads: int = 1,
     umi: UmiSettings | None = None,
+    keep_alignments: bool = False,
 ) -> PoolResult:
     """Assign and quantify the reads of a pooled run (single-end or paired-end FASTQ).
 
     With ``umi``, every read is assigned to its amplicon first, reads are then grouped by (amplicon, UMI)
     into molecules (a UMI shared by chance by two amplicons is two molecules), and each amplicon is
-    quantified per read and per molecule, as ``quantify`` does for one amplicon."""
+    quantified per read and per molecule, as ``quantify`` does for one amplicon. With ``keep_alignments``
+    each amplicon's result keeps the alignments of its unique reads (the BAM output)."""
     if not designs:
         raise ParameterError("a pooled run needs at least one amplicon")
     threads = max(1, min(threads, os.cpu_count() or 1))
     name = sample or sample_name_from_path(r1)
     names = [f"{name}:{design.name}" for design in designs]
-    return run(read_source(r1, r2), designs, names, settings=settings, threads=threads, umi=umi)
+    return run(read_source(r1, r2), designs, names, settings=settings, threads=threads, umi=umi,
+               keep_alignments=keep_alignments)  # fmt: skip

@@ -227,7 +227,19 @@ else:
     PARTS = {"": {"design": None, "samples": list(ONTARGET_SAMPLES.index), "panel": OFFTARGET is not None}}
 
 
+# With write_vcf, one study VCF per part (design): its on-target samples' edits.vcf.gz merged by
+# `editcheck merge-vcf` into results/merged_vcf/<folder>/ ("vcf" for a one-design config, "vcf_<design>" per
+# design of a study: distinct from the sample and panel folder names in the package).
+WRITE_VCF = bool((STUDY_SETTINGS or ONTARGET).get("write_vcf"))
+MERGED_VCF = {
+    (f"vcf_{part['design']}" if part["design"] else "vcf"): name
+    for name, part in PARTS.items()
+    if WRITE_VCF and part["samples"]
+}
+
+
 wildcard_constraints:
+    vcf_folder="|".join(re.escape(name) for name in MERGED_VCF) or "(?!)",
     sample="|".join(re.escape(name) for part in PARTS.values() for name in part["samples"]) or "(?!)",
     part="(" + "|".join(re.escape(part) for part in PARTS) + ")",  # may be empty: "()" for one design
     design="|".join(re.escape(part["design"]) for part in PARTS.values() if part["design"]) or "(?!)",
@@ -237,7 +249,23 @@ def get_final_outputs(wildcards):
     """The one report of the run (results/report/), for one design or a whole study, and its shareable package."""
     return [f"results/report/{name}" for name in ("report.html", "summary.tsv", "manifest.json")] + [
         "results/package.tar.gz"
-    ]
+    ] + get_merged_vcfs(wildcards)
+
+
+def get_merged_vcfs(wildcards):
+    """The study VCF of every part when write_vcf is set (else none)."""
+    return [f"results/merged_vcf/{folder}/edits.vcf.gz" for folder in sorted(MERGED_VCF)]
+
+
+def get_merge_vcf_inputs(wildcards):
+    """The summaries of the part's on-target samples: their folders hold the edits.vcf.gz to merge."""
+    samples = PARTS[MERGED_VCF[wildcards.vcf_folder]]["samples"]
+    return [f"results/ontarget/{sample}/summary.json" for sample in samples]
+
+
+def get_merge_vcf_sources(wildcards, input):
+    """The on-target sample folders of the part, in the sheet's order (the VCF's sample columns)."""
+    return " ".join(shlex.quote(os.path.dirname(path)) for path in input)
 
 
 def get_ontarget_reads(wildcards):
@@ -407,8 +435,8 @@ def get_report_options(wildcards, input):
 
 
 def get_package_sources(wildcards, input):
-    """The result folders of the package: the report, every on-target sample and the panel."""
-    paths = [input.report, *input.ontarget, *input.offtarget]
+    """The result folders of the package: the report, every on-target sample, the panels and the study VCFs."""
+    paths = [input.report, *input.ontarget, *input.offtarget, *input.merged_vcf]
     return " ".join(shlex.quote(os.path.dirname(path)) for path in paths)
 
 

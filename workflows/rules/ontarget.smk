@@ -30,3 +30,25 @@ rule quantify_ontarget:
     shell:
         "editcheck quantify {params.reads} {params.options} {params.vcf} {params.bam}"
         " --sample {wildcards.sample:q} -t {threads} -o {params.outdir} > {log:q} 2>&1"
+
+
+# With write_vcf: the study VCF of each design (`editcheck merge-vcf`): its on-target samples' edits.vcf.gz in
+# one multi-sample file, merged as `bcftools merge -m none` merges them.
+rule merge_vcf:
+    input:
+        get_merge_vcf_inputs,
+    output:
+        vcf="results/merged_vcf/{vcf_folder}/edits.vcf.gz",
+        index="results/merged_vcf/{vcf_folder}/edits.vcf.gz.tbi",
+    log:
+        "results/logs/merge_vcf/{vcf_folder}.log",
+    conda:
+        "../envs/editcheck.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        sources=get_merge_vcf_sources,
+        outdir=get_output_folder,
+    shell:
+        "editcheck merge-vcf {params.sources} -o {params.outdir} > {log:q} 2>&1"

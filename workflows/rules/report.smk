@@ -62,6 +62,7 @@ rule export_package:
     input:
         unpack(get_report_inputs),
         report="results/report/manifest.json",
+        merged_vcf=get_merged_vcfs,
     output:
         manifest="results/package/manifest.json",
         archive="results/package.tar.gz",

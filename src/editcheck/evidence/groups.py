@@ -1,7 +1,8 @@
 """Estimates per (design, subject, model, tissue, time point, condition), pooled over biological replicates
-with the replicate as the unit (issue #12 item 3): :func:`editcheck.statistics.durability.point_estimate`
-(a t interval on the replicates' empirical logits at their effective depths; one replicate: its own
-interval, noted as read sampling only)."""
+with the replicate as the unit (issue #12 item 3): :func:`editcheck.statistics.durability.point_estimates`
+(a t interval on the replicates' empirical logits at their effective depths). One replicate: when the same
+(design, subject, model, tissue, condition) has other time points with replicates, their between-replicate
+variance is borrowed (noted); otherwise its own interval, noted as read sampling only."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 
 from editcheck.errors import ParameterError
 from editcheck.evidence.records import EDITED, TARGET_ENGAGEMENT, SampleEstimate
-from editcheck.statistics.durability import PointEstimate, TimePoint, point_estimate
+from editcheck.statistics.durability import BORROWED_BASIS, PointEstimate, TimePoint, point_estimate, point_estimates
 
 ONE_REPLICATE_NOTE = "one replicate: the interval is read sampling only (no between-replicate variation)"
+BORROWED_NOTE = "one replicate: between-replicate variance borrowed from the subject's other time points"
 
 GroupKey = tuple[str, str, str, str, float | None, str]
 """(design_id, subject, model, tissue, time in days or None, condition)."""
@@ -46,7 +48,9 @@ class GroupEstimate:
 
     @property
     def note(self) -> str:
-        return ONE_REPLICATE_NOTE if self.headline.single_replicate else ""
+        if not self.headline.single_replicate:
+            return ""
+        return BORROWED_NOTE if self.headline.basis == BORROWED_BASIS else ONE_REPLICATE_NOTE
 
 
 def group_key(sample: SampleEstimate) -> GroupKey:
@@ -77,23 +81,40 @@ def _check_replicates(key: GroupKey, members: Sequence[SampleEstimate]) -> None:
         labels[label] = member.sample
 
 
+def _series_estimates(groups: dict[GroupKey, list[SampleEstimate]], measure: str) -> dict[GroupKey, PointEstimate]:
+    """``measure`` pooled per group, each group's single replicate borrowing from its series: the groups
+    sharing its design, subject, model, tissue and condition."""
+    series: dict[tuple[str, str, str, str, str], list[GroupKey]] = {}
+    for key in sorted(groups, key=sort_key):
+        series.setdefault((*key[:4], key[5]), []).append(key)
+    estimates: dict[GroupKey, PointEstimate] = {}
+    for keys in series.values():
+        points = [TimePoint(key[4] or 0.0, tuple(member.measure(measure) for member in groups[key])) for key in keys]
+        estimates.update(zip(keys, point_estimates(points)))
+    return estimates
+
+
 def group_estimates(samples: Sequence[SampleEstimate]) -> list[GroupEstimate]:
     """One :class:`GroupEstimate` per group of samples, in :func:`sort_key` order. Target engagement is pooled
-    when every sample of the group has it."""
+    when every sample of the group has it (and borrows only from groups that have it too)."""
     groups: dict[GroupKey, list[SampleEstimate]] = {}
     for sample in samples:
         groups.setdefault(group_key(sample), []).append(sample)
+    for key in groups:
+        groups[key].sort(key=lambda member: (member.metadata.replicate, member.sample))
+        _check_replicates(key, groups[key])
+    engaged_groups = {key: members for key, members in groups.items()
+                      if all(member.target_engagement is not None for member in members)}  # fmt: skip
+    edited = _series_estimates(groups, EDITED)
+    engagement = _series_estimates(engaged_groups, TARGET_ENGAGEMENT)
     estimates = []
     for key in sorted(groups, key=sort_key):
-        members = sorted(groups[key], key=lambda member: (member.metadata.replicate, member.sample))
-        _check_replicates(key, members)
+        members = groups[key]
         design, subject, model, tissue, days, condition = key
-        engaged = all(member.target_engagement is not None for member in members)
         units = {member.unit for member in members}
         estimates.append(GroupEstimate(
             design, subject, model, tissue, days, members[0].metadata.time_label, condition,
             tuple(member.sample for member in members), units.pop() if len(units) == 1 else "mixed",
-            pooled(members, EDITED, days or 0.0),
-            pooled(members, TARGET_ENGAGEMENT, days or 0.0) if engaged else None,
+            edited[key], engagement.get(key),
         ))  # fmt: skip
     return estimates

@@ -5,7 +5,7 @@ from an ``editcheck offtarget`` folder (:mod:`editcheck.results.offtarget`)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,22 @@ def panel_summary(
         design_id, subject, time_days, time_label, tuple(sorted(sites)), counts[EDITED], counts[NOT_DETECTED],
         counts[INCONCLUSIVE], max(lods) if lods else None, tuple(sorted(edited_sites)), str(folder),
     )  # fmt: skip
+
+
+def panel_scope(panel_samples: Sequence[str], study_samples: Iterable[StudySample]) -> tuple[str, float | None, str]:
+    """Whom an off-target panel speaks for: (subject, time point in days, time point as written) when every
+    treated sample of the panel (by name, as the samples sheet gives them) names one subject, the time point
+    too when they share one; ("", None, "") otherwise: a design-wide panel, whose EDITED sites are flagged for
+    every subject of the design. Controls (mocks) carry no subject and are not counted."""
+    by_name = {sample.sample: sample for sample in study_samples}
+    treated = [by_name[name] for name in panel_samples if name in by_name and not by_name[name].is_control]
+    subjects = {sample.subject for sample in treated}
+    if len(subjects) != 1 or "" in subjects:
+        return "", None, ""
+    times = {None if sample.time_point is None else (sample.time_point.days, sample.time_point.text)
+             for sample in treated}  # fmt: skip
+    time = times.pop() if len(times) == 1 else None
+    return subjects.pop(), None if time is None else time[0], "" if time is None else time[1]
 
 
 def study_metadata(samples: Iterable[StudySample]) -> dict[str, SampleMetadata]:

@@ -29,7 +29,7 @@ DURABILITY_COLUMNS = (
 TREND_COLUMNS = (
     "design_id", "subject", "model", "tissue", "measure", "time_points", "slope_logit_per_month",
     "slope_ci95_low", "slope_ci95_high", "slope_pp_per_month", "slope_pp_ci95_low", "slope_pp_ci95_high",
-    "mean_level_percent", "degrees_of_freedom", "dispersion", "tau2", "verdict", "offtarget_edited",
+    "mean_level_percent", "degrees_of_freedom", "dispersion", "tau2", "trend_fit", "verdict", "offtarget_edited",
 )  # fmt: skip
 EVIDENCE_COLUMNS = (
     "design_id", "subject", "model", "tissue", "time_days", "time_point", "measure", "replicates", "percent",
@@ -103,7 +103,7 @@ def trend_records(series: Sequence[DurabilitySeries]) -> list[dict[str, Any]]:
         records.append({
             "design_id": entry.design_id, "subject": entry.subject, "model": entry.model, "tissue": entry.tissue,
             "measure": entry.measure, "time_points": sum(point.has_data for point in entry.result.points), **numbers,
-            "verdict": entry.result.verdict,
+            "trend_fit": trend.model if trend is not None else None, "verdict": entry.result.verdict,
             "offtarget_edited": ",".join(f"{site} ({label})" for site, label in entry.offtarget_edited),
         })  # fmt: skip
     return records

@@ -10,7 +10,8 @@ bound against the rule in :class:`ThresholdRule`:
 - ``fixed``: the lower bound exceeds a fixed percentage.
 
 Each row also carries the off-target result of the most specific panel for it (same subject and time point,
-then same subject, then the design's panel at that time point, then the design's panel) and its evidence
+then same subject, then the design's panel at that time point, then the design's panel; another subject's
+panel never: see :func:`editcheck.evidence.load.panel_scope` for whom a panel speaks) and its evidence
 source (model, tissue, time point).
 
 **Platform table**: one row per product (design) and subject: the strongest evidence (highest lower bound),

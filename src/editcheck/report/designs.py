@@ -16,7 +16,7 @@ from typing import Any
 
 from editcheck.errors import ParameterError
 from editcheck.evidence.groups import GroupEstimate, group_estimates
-from editcheck.evidence.load import panel_summary, sample_estimates, study_metadata
+from editcheck.evidence.load import panel_scope, panel_summary, sample_estimates, study_metadata
 from editcheck.evidence.records import CONDITIONS, SampleMetadata
 from editcheck.evidence.series import DurabilitySeries, durability_series
 from editcheck.evidence.table import EvidenceRow, PlatformRow, ThresholdRule, evidence_table, platform_table
@@ -108,7 +108,14 @@ def study_evidence(parts: Sequence[DesignPart], study: Study | None, conditions:
     if not folders:
         return None
     estimates = sample_estimates(folders, metadata)
-    summaries = [panel_summary(folder, part.design_id) for part in parts for folder, _ in part.panels]
+    # A panel whose treated samples are one subject's speaks for that subject (and time point), else for the design.
+    summaries = [
+        panel_summary(folder, part.design_id, *(
+            panel_scope([str(entry["sample"]) for entry in panel["samples"]], study.samples) if study else ("", None, "")
+        ))
+        for part in parts
+        for folder, panel in part.panels
+    ]  # fmt: skip
     groups = group_estimates(estimates)
     series = durability_series(estimates, summaries)
     rows = evidence_table(groups, estimates, summaries, rule)

@@ -1,7 +1,8 @@
 """Durability figure: one panel per subject and design (and model/tissue), time on a true numeric axis.
 
 Each panel shows the level at every time point with its 95% CI (a hollow marker where one replicate holds
-the estimate: read sampling only), the fitted log-odds trend drawn as a curve over the observed time span,
+the estimate: its interval borrows the series' between-replicate variance when other time points have
+replicates, else read sampling only), the fitted log-odds trend drawn as a curve over the observed time span,
 and the verdict line. Output is byte-stable: SVG through :func:`editcheck.report.plots._svg` (fixed hash
 salt, no date), PNG without the software/date metadata.
 """
@@ -62,7 +63,7 @@ def durability_figure(series: Sequence[DurabilitySeries], columns: int = 2) -> F
         if index == 0:
             axes.plot([], [], "o", color="#d95f02", markersize=5, label="replicates pooled")
             axes.plot([], [], "o", color="#d95f02", markersize=5, markerfacecolor="white",
-                      label="one replicate (read sampling only)")  # fmt: skip
+                      label="one replicate")  # fmt: skip
             axes.legend(fontsize=7, frameon=False, loc="upper right")
         top = max((point.high for point in points), default=100.0)
         axes.set_ylim(0, min(100.0, top * 1.15 + 1.0))

@@ -1,5 +1,6 @@
 """A pooled result folder (``quantify-pool``, and each sample of an off-target panel): one sample folder per
-amplicon (:mod:`editcheck.results.sample`), pool_summary.tsv and assignment.json; writer and reader."""
+amplicon (:mod:`editcheck.results.sample`), pool_summary.tsv and assignment.json; writer and reader. With
+``quantify-pool --write-bam`` each amplicon's folder also holds its reads.bam (:func:`write_pool_bams`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from editcheck import __version__
 from editcheck.engine import PoolResult
 from editcheck.folders import output_folder, safe_names
 from editcheck.outputs import write_json, write_tsv
+from editcheck.results.bam import write_bam
 from editcheck.results.files import NUMBER, check_document, read_json, read_tsv
 from editcheck.results.sample import capped, write_sample_tables
 from editcheck.schemas import SCHEMA_VERSION
@@ -19,6 +21,19 @@ POOL_SUMMARY_COLUMNS = (
     "molecules_classified", "edited_molecules", "edited_molecules_percent", "folder",
 )  # fmt: skip
 ASSIGNMENT_SCHEMA: dict[str, Any] = {"reads_in": NUMBER, "assigned": dict, "unassigned": NUMBER, "ambiguous": NUMBER}
+
+
+def write_pool_bams(result: PoolResult, folder: Path, command: str = "editcheck quantify-pool") -> list[str]:
+    """One reads.bam (+ .bai, amplicon.fa + .fai) in each amplicon's folder of a pooled result (the folders of
+    :func:`write_pool_tables`): the unique reads assigned to that amplicon, on it as contig, tagged as
+    :mod:`editcheck.results.bam` says (reads assigned to no amplicon are in none). ``result`` must hold its
+    alignments (``quantify_pool(..., keep_alignments=True)``). Returns the files written, relative to ``folder``."""
+    folders = safe_names([sample.design.name for sample in result.samples], "amplicon")
+    written = []
+    for sample in result.samples:
+        name = folders[sample.design.name]
+        written += [f"{name}/{file}" for file in write_bam(sample, folder / name, command=command)]
+    return written
 
 
 def write_pool_outputs(result: PoolResult, out_dir: str | Path) -> None:

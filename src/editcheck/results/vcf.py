@@ -16,7 +16,8 @@ starts at the amplicon's first base). editcheck's own, cut-placed representation
 before it are not known here): ``bcftools norm -f genome.fa`` may move such a rare indel further left.
 
 The header has no date (reruns give the same bytes) and the editcheck version in ``##source``.
-Per-sample files merge into a study VCF with ``bcftools merge`` (per-sample values are also in FORMAT).
+Per-sample files of one design merge into a study VCF (:mod:`editcheck.results.vcf_merge`, ``editcheck
+merge-vcf``; ``bcftools merge -m none`` gives the same records and FORMAT columns).
 """
 
 from __future__ import annotations
@@ -314,7 +315,14 @@ def write_fasta(folder: Path, name: str, sequence: str) -> list[str]:
 
 def read_vcf(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     """An editcheck VCF (plain or gzip/bgzip): its meta-information lines and its records as dicts of the
-    columns, INFO parsed into ``info`` (flags as True) and the sample's FORMAT values into ``sample``."""
+    columns, INFO parsed into ``info`` (flags as True) and the first sample's FORMAT values into ``sample``."""
+    meta, _, records = read_vcf_samples(path)
+    return meta, records
+
+
+def read_vcf_samples(path: str | Path) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """As :func:`read_vcf`, with the sample names of the header and each record's sample columns as written
+    (``sample_columns``)."""
     path = Path(path)
     try:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as handle:
@@ -338,10 +346,11 @@ def read_vcf(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
             raise InputFormatError(path, f"line {number}: {len(fields)} columns, the header has {len(columns)}")
         record: dict[str, Any] = dict(zip(columns, fields))
         record["info"] = _parse_info(record["INFO"])
+        record["sample_columns"] = fields[len(VCF_COLUMNS) :]
         if len(columns) > len(VCF_COLUMNS):
             record["sample"] = dict(zip(record["FORMAT"].split(":"), fields[len(VCF_COLUMNS)].split(":")))
         records.append(record)
-    return meta, records
+    return meta, columns[len(VCF_COLUMNS) :], records
 
 
 def _parse_info(text: str) -> dict[str, Any]:
@@ -359,6 +368,7 @@ __all__ = [
     "normalise",
     "parse_event",
     "read_vcf",
+    "read_vcf_samples",
     "vcf_records",
     "write_vcf",
 ]

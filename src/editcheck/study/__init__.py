@@ -64,8 +64,9 @@ class Study:
         return [design_id for design_id in self.designs if self.samples_of(design_id, OFF_TARGET_PANEL)]
 
 
-def read_study(designs_sheet: str | Path, samples_sheet: str | Path) -> Study:
-    """Read and check a study's designs and samples sheets."""
+def read_study(designs_sheet: str | Path, samples_sheet: str | Path, *, check_files: bool = True) -> Study:
+    """Read and check a study's designs and samples sheets; without ``check_files`` the samples' reads files
+    need not exist (for the report, which reads only the metadata)."""
     designs = read_design_sheet(designs_sheet)
-    samples = read_sample_sheet(samples_sheet, designs)
+    samples = read_sample_sheet(samples_sheet, designs, check_files=check_files)
     return Study(Path(designs_sheet), Path(samples_sheet), designs, samples)

@@ -98,10 +98,10 @@ class StudySample:
 
 
 def _reads(
-    path: Path, row: dict[str, str], number: int, name: str, assay: str
+    path: Path, row: dict[str, str], number: int, name: str, assay: str, check_files: bool = True
 ) -> tuple[Path | None, Path | None, Path | None]:
-    """R1, R2 and BAM of a row, each checked to exist; an on-target BAM needs its locus (a panel's BAM is read
-    at each site's locus of the site sheet)."""
+    """R1, R2 and BAM of a row, each checked to exist (unless ``check_files`` is off); an on-target BAM needs its
+    locus (a panel's BAM is read at each site's locus of the site sheet)."""
     files = {column: path.parent / row[column] if row.get(column) else None for column in ("r1", "r2", "bam")}
     if (files["r1"] is None) == (files["bam"] is None):
         raise InputFormatError(path, f"sample {name}: give r1 (FASTQ, with r2 if paired) or bam with its locus", number)
@@ -116,7 +116,7 @@ def _reads(
             path, f"sample {name}: locus is the genome site of an on-target bam; this sample has none", number
         )
     for column, reads in files.items():
-        if reads is not None and not reads.is_file():
+        if check_files and reads is not None and not reads.is_file():
             raise InputFormatError(path, f"sample {name}: {column} file {reads} not found", number)
     return files["r1"], files["r2"], files["bam"]
 
@@ -144,7 +144,9 @@ def _input_amount(path: Path, row: dict[str, str], number: int) -> tuple[str | N
     return copies, ng
 
 
-def _sample(path: Path, row: dict[str, str], number: int, designs: Mapping[str, StudyDesign]) -> StudySample:
+def _sample(
+    path: Path, row: dict[str, str], number: int, designs: Mapping[str, StudyDesign], check_files: bool = True
+) -> StudySample:
     name = row["sample"]
     if not name:
         raise InputFormatError(path, "sample name is empty", number)
@@ -161,7 +163,7 @@ def _sample(path: Path, row: dict[str, str], number: int, designs: Mapping[str, 
         raise InputFormatError(
             path, f"sample {name}: assay {OFF_TARGET_PANEL} but design {design_id} has no offtarget_sites sheet", number
         )
-    r1, r2, bam = _reads(path, row, number, name, assay)
+    r1, r2, bam = _reads(path, row, number, name, assay, check_files)
     copies, ng = _input_amount(path, row, number)
     time_point = None
     if row.get("time_point"):
@@ -177,9 +179,12 @@ def _sample(path: Path, row: dict[str, str], number: int, designs: Mapping[str, 
     )  # fmt: skip
 
 
-def read_sample_sheet(path: str | Path, designs: Mapping[str, StudyDesign]) -> list[StudySample]:
+def read_sample_sheet(
+    path: str | Path, designs: Mapping[str, StudyDesign], *, check_files: bool = True
+) -> list[StudySample]:
     """Every row of a samples sheet as a :class:`StudySample`, checked against ``designs`` and each other
-    (see the module docstring); the first problem is an :class:`~editcheck.errors.InputFormatError`."""
+    (see the module docstring); the first problem is an :class:`~editcheck.errors.InputFormatError`. Without
+    ``check_files`` the reads files need not exist (the metadata alone is read, as ``editcheck report`` does)."""
     path = Path(path)
     rows = read_sheet(path, SAMPLE_COLUMNS, SAMPLE_REQUIRED, "samples", free_columns=True)
     for column in rows[0]:
@@ -188,7 +193,7 @@ def read_sample_sheet(path: str | Path, designs: Mapping[str, StudyDesign]) -> l
     samples: list[StudySample] = []
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, 1):
-        sample = _sample(path, row, number, designs)
+        sample = _sample(path, row, number, designs, check_files)
         if sample.sample.casefold() in seen:
             raise InputFormatError(
                 path,
