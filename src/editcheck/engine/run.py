@@ -23,6 +23,8 @@ from typing import cast
 
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
+from editcheck.classification.outcomes import Classifier, ReadCall
+from editcheck.classification.quality import QualitySite, masked_alignment, masked_sequence, quality_sites
 from editcheck.design import AmpliconDesign
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
@@ -33,7 +35,7 @@ from editcheck.engine.sources import ReadSource
 from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, align_and_classify
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
-from editcheck.reads.collapse import CollapsedReads, collapse_fragments, collapse_records
+from editcheck.reads.collapse import CollapsedReads, QualityMasks, collapse_fragments, collapse_records
 from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
@@ -73,12 +75,15 @@ def run(
 def _collapse(
     source: ReadSource, settings: AnalysisSettings, on_new: Callable[[str], None],
     progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
+    masks: QualityMasks | None = None,
 ) -> CollapsedReads:  # fmt: skip
     if source.paired is False:  # single reads only: the faster loop
         records = cast(Iterator[ReadTuple], source.fragments())
-        reads = collapse_records(records, settings.quality, on_new, progress, on_read)
+        reads = collapse_records(records, settings.quality, on_new, progress, on_read, masks)
     else:
-        reads = collapse_fragments(source.fragments(), settings.merge, settings.quality, on_new, progress, on_read)
+        reads = collapse_fragments(
+            source.fragments(), settings.merge, settings.quality, on_new, progress, on_read, masks
+        )
     _settle_pairing(source, reads)
     return reads
 
@@ -96,12 +101,20 @@ def _run_reads(
     threads: int, progress: Callable[[int], None] | None, keep_calls: bool, sink: ReadSink | None,
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
-    with UniqueReadAligner(threads, (designs, settings)) as aligner:
-        reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
+    # Single reads (and the lone reads of a BAM/CRAM) are collapsed raw; pairs are masked before merging.
+    masking = _QualityMasking(designs, settings) if settings.quality.min_base_quality and source.paired is not True else None
+    on_result = masking.settle if masking is not None else None
+    with UniqueReadAligner(threads, (designs, settings), on_result=on_result) as aligner:
+        on_read = None if sink is None else sink.read
+        reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks if masking else None)
         results: list[PooledCall] = aligner.results()
-    unique = [
-        (UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)
+    # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
+    unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
+        (UniqueRead(sequence, count), result, count)
+        for (sequence, count), result in zip(reads.sequences.items(), results)
     ]
+    if masking is not None:
+        unique = masking.expand(unique)
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
     for (first, second), count in sorted(reads.unmerged_pairs.items()):
@@ -116,9 +129,9 @@ def _run_reads(
     fates: Counter[Assignment] = Counter()
     kept: list[list[UniqueAlignment]] = [[] for _ in designs]
     if keep_alignments:  # with one design every read belongs to it, as counted below
-        for (key, count), result in unique:
+        for (key, count), result, _ in unique:
             index = 0 if len(designs) == 1 else result.amplicon
-            if index is not None and result.call is not None:
+            if index is not None and result.call is not None and count:
                 kept[index].append(UniqueAlignment(key, key, count, result.alignment, result.call))
         for (key, count), mates, pair in pairs:
             index = 0 if len(designs) == 1 else pair.amplicon
@@ -127,20 +140,22 @@ def _run_reads(
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
         calls: list[list[CalledRead]] = [
-            [CalledRead(key, count, r.alignment, r.call) for (key, count), r in unique if r.call is not None]
+            [CalledRead(key, count, r.alignment, r.call) for (key, count), r, _ in unique if r.call is not None and count]
         ]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
         calls, pair_calls = [[] for _ in designs], [[] for _ in designs]
-        for (key, count), result in unique:
+        for (key, count), result, collapsed in unique:
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
-            calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
+            if count:
+                calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
             counted = amplicon_reads[result.amplicon]
             counted.reads_in += count
-            counted.sequences[key] = count
+            if collapsed is not None:
+                counted.sequences[key] = collapsed
             counted.merged += count if reads.paired else 0
         for (key, count), mates, pair in pairs:
             if pair.amplicon is None:
@@ -153,7 +168,9 @@ def _run_reads(
             counted.unmerged += count
     if sink is not None:  # one design: every unique read has its call
         pair_calls_of = {mates: pair.chosen.call for _, mates, pair in pairs}
-        sink.calls([called.call for called in calls[0]], [pair_calls_of[mates] for mates in reads.unmerged_pairs])
+        unique_calls: list[ReadCall] = [result.call for result in results if result.call is not None]
+        masked_calls = masking.entry_calls(unique_calls) if masking is not None else []
+        sink.calls(unique_calls, [pair_calls_of[mates] for mates in reads.unmerged_pairs], masked_calls)
     site = str(source.site) if source.site is not None else None
     samples = [
         SampleResult.from_calls(
@@ -179,6 +196,62 @@ def _run_reads(
         assigned,
         *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
     )
+
+
+class _QualityMasking:
+    """Base qualities of single-end reads judged after collapsing (:class:`~editcheck.reads.collapse.QualityMasks`,
+    :mod:`editcheck.classification.quality`): each unique sequence's quality sites are settled as its result
+    comes back, and each (sequence, non-empty mask) becomes a read of its own: the sequence with N at the
+    masked positions, its alignment masked there and called again from its events (not aligned again)."""
+
+    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
+        self.masks = QualityMasks(settings.quality.min_base_quality)
+        self.classifiers = [Classifier(design, settings.classification) for design in designs]
+        self.decisive = [
+            [classifier.quality_positions(reference) for reference in range(len(design.references))]
+            for classifier, design in zip(self.classifiers, designs)
+        ]
+        self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
+
+    def sites(self, sequence: str, result: PooledCall) -> tuple[QualitySite, ...]:
+        if result.alignment is None or result.amplicon is None or result.call is None:
+            return ()
+        aligned = result.alignment
+        return quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
+
+    def settle(self, index: int, sequence: str, result: PooledCall) -> None:
+        self.masks.settle(index, tuple(site[0] for site in self.sites(sequence, result)))
+
+    def expand(
+        self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
+    ) -> list[tuple[UniqueRead, PooledCall, int | None]]:
+        """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
+        mask (in mask order)."""
+        expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
+        for index, (read, result, collapsed) in enumerate(unique):
+            masks = self.masks.masks.get(index)
+            if not masks:
+                expanded.append((read, result, collapsed))
+                continue
+            expanded.append((UniqueRead(read.key, read.reads - sum(masks.values())), result, collapsed))
+            sites = self.sites(read.key, result)
+            assert result.alignment is not None and result.amplicon is not None
+            for mask in sorted(masks):
+                chosen = set(mask)
+                aligned = masked_alignment(result.alignment, [site for site in sites if site[0] in chosen])
+                call = self.classifiers[result.amplicon].classify(aligned)
+                self._calls[(index, mask)] = call
+                masked = result._replace(alignment=aligned, call=call)
+                expanded.append((UniqueRead(masked_sequence(read.key, mask), masks[mask]), masked, None))
+        return expanded
+
+    def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
+        """The call of every per-read mask entry (:meth:`QualityMasks.entry`), after :meth:`expand`."""
+        calls = []
+        for k in range(self.masks.entries):
+            index, mask = self.masks.entry(k)
+            calls.append(self._calls[(index, mask)] if mask else unique_calls[index])
+        return calls
 
 
 def _run_molecules(
