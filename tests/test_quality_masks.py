@@ -17,7 +17,7 @@ import pytest
 
 from editcheck import simulate
 from editcheck.classification.outcomes import ClassificationSettings
-from editcheck.classification.quality import quality_sites
+from editcheck.classification.quality import masked_alignment, masked_call, quality_sites
 from editcheck.design import build_design, reverse_complement
 from editcheck.engine.workers import AmpliconWorker
 from editcheck.pipeline import AnalysisSettings, quantify
@@ -204,3 +204,32 @@ def test_one_and_two_workers_agree_read_by_read(abe, tmp_path: Path) -> None:
         assert per_read == {name: reads for name, reads in result.tally.outcomes.items() if reads}
         results.append((rows, result.tally.alleles, dict(result.tally.outcomes)))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("editor", [False, True])
+def test_the_masked_call_is_the_classifiers_call_of_the_masked_alignment(tmp_path: Path, editor: bool) -> None:
+    """The shortcut (only the events change when every masked base is a substitution outside the window and
+    not decisive) gives what the classifier gives, for every single site and for all sites at once."""
+    design = simulate.random_design(seed=31, with_donor=not editor)
+    truth = simulate.simulate(design, 3000, tmp_path / "r.fastq.gz", error_rate=0.01, seed=7,
+                              base_editor=simulate.BaseEditorSpec() if editor else None)  # fmt: skip
+    if editor:
+        built = build_design(design.amplicon, [design.guide], base_editor="ABE",
+                             target_in_protospacer=truth["base_editing"]["target"])  # fmt: skip
+    else:
+        built = build_design(design.amplicon, [design.guide], expected_hdr_amplicon=design.donor_amplicon)
+    worker = AmpliconWorker(built, Q20)
+    checked = shortcut = 0
+    for sequence in sorted({sequence for _, sequence, _ in iter_single(tmp_path / "r.fastq.gz")})[:800]:
+        aligned, call = worker(sequence)
+        if aligned is None:
+            continue
+        decisive = worker.classifier.quality_positions(aligned.reference)
+        sites = quality_sites(sequence, aligned, decisive)
+        for chosen in [[site] for site in sites] + ([list(sites)] if len(sites) > 1 else []):
+            masked = masked_alignment(aligned, chosen)
+            expected = worker.classifier.classify(masked)
+            assert masked_call(worker.classifier, aligned, call, chosen, decisive) == (masked, expected)
+            checked += 1
+            shortcut += expected.outcome == call.outcome and expected.events != call.events
+    assert checked > 500 and shortcut > 100

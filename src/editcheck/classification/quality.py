@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from editcheck.alignment.aligner import AlignedRead
+from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.sequences import reverse_complement
 
-__all__ = ["QualitySite", "masked_alignment", "masked_sequence", "quality_sites"]
+__all__ = ["QualitySite", "masked_alignment", "masked_call", "masked_sequence", "quality_sites"]
 
 QualitySite = tuple[int, int, int]
 """(read position, reference position, inserted-base index): the index is -1 for the base aligned at the
@@ -34,9 +35,10 @@ def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int]
     no overhang starts it at 0, another one where the run is first found; empty when it is not found
     (never for an alignment of this read)."""
     start, end = aligned.start, aligned.end
-    inserted = sum(len(bases) for _, bases in aligned.insertions)
-    deleted = sum(length for _, length in aligned.deletions)
-    covered = end - start - deleted + inserted
+    insertions, deletions = aligned.insertions, aligned.deletions
+    covered = end - start
+    if insertions or deletions:
+        covered += sum(len(bases) for _, bases in insertions) - sum(length for _, length in deletions)
     oriented_length = len(sequence)
     if covered == oriented_length:
         offset = 0
@@ -46,14 +48,21 @@ def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int]
             return ()
     projection = aligned.projection
     positions = {position for position, _ in aligned.substitutions}
-    positions.update(p for p in decisive if start <= p < end and projection[p] not in "-.N")
+    for position in decisive:
+        if start <= position < end and projection[position] not in "-.N":
+            positions.add(position)
     sites: list[QualitySite]
-    if not aligned.insertions and not aligned.deletions:  # most reads: read and reference run in step
+    if not insertions and not deletions:  # most reads: read and reference run in step
         shift = offset - start
-        sites = [(position + shift, position, -1) for position in positions]
-    else:
-        sites = [(_read_position(aligned, offset, position, True), position, -1) for position in positions]
-    for position, bases in aligned.insertions:
+        if aligned.reverse:
+            shift = oriented_length - 1 - shift
+            sites = [(shift - position, position, -1) for position in positions]
+        else:
+            sites = [(position + shift, position, -1) for position in positions]
+        sites.sort()
+        return tuple(sites)
+    sites = [(_read_position(aligned, offset, position, True), position, -1) for position in positions]
+    for position, bases in insertions:
         before = _read_position(aligned, offset, position, False)
         sites.extend((before + k, position, k) for k in range(len(bases)) if bases[k] != "N")
     if aligned.reverse:
@@ -100,24 +109,48 @@ def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> Alig
             at_reference.add(position)
         else:
             in_insertions.setdefault(position, set()).add(k)
-    projection = aligned.projection
-    if at_reference:
-        characters = list(projection)
-        for position in at_reference:
-            characters[position] = "N"
-        projection = "".join(characters)
-    insertions = tuple(
-        (position, "".join("N" if k in in_insertions[position] else base for k, base in enumerate(bases)))
-        if position in in_insertions else (position, bases)
-        for position, bases in aligned.insertions
-    )  # fmt: skip
+    projection = masked_sequence(aligned.projection, at_reference) if at_reference else aligned.projection
+    insertions = aligned.insertions
+    if in_insertions:
+        insertions = tuple(
+            (position, masked_sequence(bases, in_insertions[position])) if position in in_insertions
+            else (position, bases)
+            for position, bases in insertions
+        )  # fmt: skip
     substitutions = tuple((position, base) for position, base in aligned.substitutions if position not in at_reference)
     return aligned._replace(projection=projection, insertions=insertions, substitutions=substitutions)
 
 
 def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
-    """``sequence`` with N at ``read_positions``."""
-    characters = list(sequence)
-    for position in read_positions:
-        characters[position] = "N"
-    return "".join(characters)
+    """``sequence`` with N at ``read_positions`` (rebuilt from slices: the positions are few)."""
+    parts = []
+    previous = 0
+    for position in sorted(read_positions):
+        parts.append(sequence[previous:position])
+        previous = position + 1
+    parts.append(sequence[previous:])
+    return "N".join(parts)
+
+
+def masked_call(
+    classifier: Classifier, aligned: AlignedRead, call: ReadCall, sites: Collection[QualitySite],
+    decisive: Collection[int] = (),
+) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
+    """The alignment and call of a read that is the sequence of ``aligned`` and ``call`` with N at ``sites``
+    (some of its :func:`quality_sites`): the alignment through :func:`masked_alignment`; when every masked
+    site is a substitution outside the window and not ``decisive``, only the call's events change (their
+    labels dropped: the classifier decides nothing else from such a base), else the classifier calls the
+    masked alignment again.  Equal to ``classifier.classify`` of it either way (tests/test_quality_masks.py)."""
+    masked = masked_alignment(aligned, sites)
+    reference = classifier.design.references[aligned.reference]
+    window = reference.window
+    if (
+        call.events
+        and classifier.design.prime_edit is None  # the scaffold junction is read from the sequence itself
+        and all(k < 0 and not window[position] and position not in decisive for _, position, k in sites)
+    ):
+        sequence, projection = reference.sequence, aligned.projection
+        dropped = {f"{position + 1}{sequence[position]}>{projection[position]}" for _, position, _ in sites}
+        events = ";".join(label for label in call.events.split(";") if label not in dropped)
+        return masked, call._replace(events=events)
+    return masked, classifier.classify(masked)

@@ -24,7 +24,7 @@ from typing import cast
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import Classifier, ReadCall
-from editcheck.classification.quality import QualitySite, masked_alignment, masked_sequence, quality_sites
+from editcheck.classification.quality import QualitySite, masked_call, masked_sequence, quality_sites
 from editcheck.design import AmpliconDesign
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
@@ -102,7 +102,11 @@ def _run_reads(
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
     # Single reads (and the lone reads of a BAM/CRAM) are collapsed raw; pairs are masked before merging.
-    masking = _QualityMasking(designs, settings) if settings.quality.min_base_quality and source.paired is not True else None
+    masking = (
+        _QualityMasking(designs, settings, keep_entries=sink is not None)
+        if settings.quality.min_base_quality and source.paired is not True
+        else None
+    )
     on_result = masking.settle if masking is not None else None
     with UniqueReadAligner(threads, (designs, settings), on_result=on_result) as aligner:
         on_read = None if sink is None else sink.read
@@ -204,14 +208,18 @@ class _QualityMasking:
     comes back, and each (sequence, non-empty mask) becomes a read of its own: the sequence with N at the
     masked positions, its alignment masked there and called again from its events (not aligned again)."""
 
-    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
+    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool) -> None:
         self.masks = QualityMasks(settings.quality.min_base_quality)
+        self.keep_entries = keep_entries
+        """Keep each masked read's call for the per-read output (:meth:`entry_calls`)."""
         self.classifiers = [Classifier(design, settings.classification) for design in designs]
         self.decisive = [
             [classifier.quality_positions(reference) for reference in range(len(design.references))]
             for classifier, design in zip(self.classifiers, designs)
         ]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
+        self._sites: dict[int, tuple[QualitySite, ...]] = {}
+        """The sites of the unique reads that have some, kept from :meth:`settle` for :meth:`expand`."""
 
     def sites(self, sequence: str, result: PooledCall) -> tuple[QualitySite, ...]:
         if result.alignment is None or result.amplicon is None or result.call is None:
@@ -220,7 +228,10 @@ class _QualityMasking:
         return quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
 
     def settle(self, index: int, sequence: str, result: PooledCall) -> None:
-        self.masks.settle(index, tuple(site[0] for site in self.sites(sequence, result)))
+        sites = self.sites(sequence, result)
+        if sites:
+            self._sites[index] = sites
+        self.masks.settle(index, tuple(site[0] for site in sites))
 
     def expand(
         self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
@@ -234,15 +245,19 @@ class _QualityMasking:
                 expanded.append((read, result, collapsed))
                 continue
             expanded.append((UniqueRead(read.key, read.reads - sum(masks.values())), result, collapsed))
-            sites = self.sites(read.key, result)
-            assert result.alignment is not None and result.amplicon is not None
+            sites = self._sites[index]
+            assert result.alignment is not None and result.amplicon is not None and result.call is not None
+            classifier = self.classifiers[result.amplicon]
+            decisive = self.decisive[result.amplicon][result.alignment.reference]
             for mask in sorted(masks):
                 chosen = set(mask)
-                aligned = masked_alignment(result.alignment, [site for site in sites if site[0] in chosen])
-                call = self.classifiers[result.amplicon].classify(aligned)
-                self._calls[(index, mask)] = call
+                masked_sites = [site for site in sites if site[0] in chosen]
+                aligned, call = masked_call(classifier, result.alignment, result.call, masked_sites, decisive)
+                if self.keep_entries:
+                    self._calls[(index, mask)] = call
                 masked = result._replace(alignment=aligned, call=call)
                 expanded.append((UniqueRead(masked_sequence(read.key, mask), masks[mask]), masked, None))
+        self._sites.clear()
         return expanded
 
     def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
