@@ -14,12 +14,17 @@ aligned; a low-quality base elsewhere, agreeing with the reference, counts as th
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import Classifier, ReadCall
+from editcheck.design import Reference
 from editcheck.sequences import reverse_complement
 
 __all__ = ["QualitySite", "masked_alignment", "masked_call", "masked_sequence", "quality_sites"]
+
+_EVENTS = ReadCall._fields.index("events")
+_new: Any = tuple.__new__
 
 QualitySite = tuple[int, int, int]
 """(read position, reference position, inserted-base index): the index is -1 for the base aligned at the
@@ -118,7 +123,8 @@ def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> Alig
             for position, bases in insertions
         )  # fmt: skip
     substitutions = tuple((position, base) for position, base in aligned.substitutions if position not in at_reference)
-    return aligned._replace(projection=projection, insertions=insertions, substitutions=substitutions)
+    reference, ambiguous, reverse, identity, start, end, _, _, deletions, _ = aligned
+    return AlignedRead(reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions)
 
 
 def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
@@ -134,15 +140,17 @@ def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
 
 def masked_call(
     classifier: Classifier, aligned: AlignedRead, call: ReadCall, sites: Collection[QualitySite],
-    decisive: Collection[int] = (),
+    decisive: Collection[int] = (), reference: Reference | None = None,
 ) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
     """The alignment and call of a read that is the sequence of ``aligned`` and ``call`` with N at ``sites``
     (some of its :func:`quality_sites`): the alignment through :func:`masked_alignment`; when every masked
     site is a substitution outside the window and not ``decisive``, only the call's events change (their
     labels dropped: the classifier decides nothing else from such a base), else the classifier calls the
-    masked alignment again.  Equal to ``classifier.classify`` of it either way (tests/test_quality_masks.py)."""
+    masked alignment again.  Equal to ``classifier.classify`` of it either way (tests/test_quality_masks.py).
+    ``reference``: the alignment's reference, when the caller has it at hand."""
     masked = masked_alignment(aligned, sites)
-    reference = classifier.design.references[aligned.reference]
+    if reference is None:
+        reference = classifier.design.references[aligned.reference]
     window = reference.window
     if (
         call.events
@@ -152,5 +160,5 @@ def masked_call(
         sequence, projection = reference.sequence, aligned.projection
         dropped = {f"{position + 1}{sequence[position]}>{projection[position]}" for _, position, _ in sites}
         events = ";".join(label for label in call.events.split(";") if label not in dropped)
-        return masked, call._replace(events=events)
+        return masked, _new(ReadCall, (*call[:_EVENTS], events, *call[_EVENTS + 1 :]))
     return masked, classifier.classify(masked)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from typing import cast
+from typing import Any, cast
 
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
@@ -32,7 +32,14 @@ from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
 from editcheck.engine.sources import ReadSource
-from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, align_and_classify
+from editcheck.engine.workers import (
+    PooledCall,
+    PoolWorker,
+    UniqueReadAligner,
+    align_and_classify,
+    pack_result,
+    unpack_result,
+)  # fmt: skip
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import CollapsedReads, QualityMasks, collapse_fragments, collapse_records
@@ -103,15 +110,22 @@ def _run_reads(
 ) -> PoolResult:  # fmt: skip
     # Single reads (and the lone reads of a BAM/CRAM) are collapsed raw; pairs are masked before merging.
     masking = (
-        _QualityMasking(designs, settings, keep_entries=sink is not None)
+        _QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=keep_calls or keep_alignments)
         if settings.quality.min_base_quality and source.paired is not True
         else None
     )
-    on_result = masking.settle if masking is not None else None
-    with UniqueReadAligner(threads, (designs, settings), on_result=on_result) as aligner:
-        on_read = None if sink is None else sink.read
-        reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks if masking else None)
-        results: list[PooledCall] = aligner.results()
+    on_read = None if sink is None else sink.read
+    if masking is None:
+        with UniqueReadAligner(threads, (designs, settings)) as aligner:
+            reads = _collapse(source, settings, aligner.add, progress, on_read)
+            results: list[PooledCall] = aligner.results()
+    else:
+        with UniqueReadAligner(threads, (designs, settings), _SitesWorker, masking.settle) as aligner:
+            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
+            results = [
+                cast(PooledCall, unpack_result(sequence, packed))
+                for sequence, (packed, _) in zip(reads.sequences, aligner.results())
+            ]
     # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
     unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
         (UniqueRead(sequence, count), result, count)
@@ -202,33 +216,56 @@ def _run_reads(
     )
 
 
+def _decisive(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
+    """Per amplicon and reference: the positions whose base decides a call whatever it reads."""
+    return [
+        [classifier.quality_positions(reference) for reference in range(len(classifier.design.references))]
+        for classifier in classifiers
+    ]
+
+
+class _SitesWorker:
+    """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
+    (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes): ``(packed result,
+    sites)``, the result packed as the pool packs it."""
+
+    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
+        self.worker = PoolWorker(designs, settings)
+        self.decisive = _decisive([worker.classifier for worker in self.worker.workers])
+
+    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], tuple[QualitySite, ...]]:
+        result = self.worker(sequence)
+        sites: tuple[QualitySite, ...] = ()
+        aligned = result.alignment
+        if aligned is not None and result.amplicon is not None and result.call is not None:
+            sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
+        return pack_result(sequence, result), sites
+
+
 class _QualityMasking:
     """Base qualities of single-end reads judged after collapsing (:class:`~editcheck.reads.collapse.QualityMasks`,
     :mod:`editcheck.classification.quality`): each unique sequence's quality sites are settled as its result
     comes back, and each (sequence, non-empty mask) becomes a read of its own: the sequence with N at the
     masked positions, its alignment masked there and called again from its events (not aligned again)."""
 
-    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool) -> None:
+    def __init__(
+        self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool, keep_keys: bool
+    ) -> None:
         self.masks = QualityMasks(settings.quality.min_base_quality)
         self.keep_entries = keep_entries
         """Keep each masked read's call for the per-read output (:meth:`entry_calls`)."""
+        self.keep_keys = keep_keys
+        """Key a masked read by its own sequence (N at its mask; kept calls, BAM), else by the unique read's."""
         self.classifiers = [Classifier(design, settings.classification) for design in designs]
-        self.decisive = [
-            [classifier.quality_positions(reference) for reference in range(len(design.references))]
-            for classifier, design in zip(self.classifiers, designs)
-        ]
+        self.decisive = _decisive(self.classifiers)
+        self.references = [design.references for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
         self._sites: dict[int, tuple[QualitySite, ...]] = {}
         """The sites of the unique reads that have some, kept from :meth:`settle` for :meth:`expand`."""
 
-    def sites(self, sequence: str, result: PooledCall) -> tuple[QualitySite, ...]:
-        if result.alignment is None or result.amplicon is None or result.call is None:
-            return ()
-        aligned = result.alignment
-        return quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
-
-    def settle(self, index: int, sequence: str, result: PooledCall) -> None:
-        sites = self.sites(sequence, result)
+    def settle(self, index: int, sequence: str, result: tuple[Any, tuple[QualitySite, ...]]) -> None:
+        """A :class:`_SitesWorker` result is back: the unique read's sites are known."""
+        sites = result[1]
         if sites:
             self._sites[index] = sites
         self.masks.settle(index, tuple(site[0] for site in sites))
@@ -249,14 +286,18 @@ class _QualityMasking:
             assert result.alignment is not None and result.amplicon is not None and result.call is not None
             classifier = self.classifiers[result.amplicon]
             decisive = self.decisive[result.amplicon][result.alignment.reference]
+            reference = self.references[result.amplicon][result.alignment.reference]
             for mask in sorted(masks):
                 chosen = set(mask)
                 masked_sites = [site for site in sites if site[0] in chosen]
-                aligned, call = masked_call(classifier, result.alignment, result.call, masked_sites, decisive)
+                aligned, call = masked_call(
+                    classifier, result.alignment, result.call, masked_sites, decisive, reference
+                )
                 if self.keep_entries:
                     self._calls[(index, mask)] = call
-                masked = result._replace(alignment=aligned, call=call)
-                expanded.append((UniqueRead(masked_sequence(read.key, mask), masks[mask]), masked, None))
+                masked = PooledCall(result.status, result.amplicon, aligned, call)
+                key = masked_sequence(read.key, mask) if self.keep_keys else read.key
+                expanded.append((UniqueRead(key, masks[mask]), masked, None))
         self._sites.clear()
         return expanded
 
