@@ -276,18 +276,22 @@ class _QualityMasking:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order)."""
         expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
+        by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+        for (index, mask), reads in sorted(self.masks.masks.items()):
+            by_index.setdefault(index, []).append((mask, reads))
+        self.masks.masks.clear()
         for index, (read, result, collapsed) in enumerate(unique):
-            masks = self.masks.masks.get(index)
+            masks = by_index.pop(index, None)
             if not masks:
                 expanded.append((read, result, collapsed))
                 continue
-            expanded.append((UniqueRead(read.key, read.reads - sum(masks.values())), result, collapsed))
-            sites = self._sites[index]
+            expanded.append((UniqueRead(read.key, read.reads - sum(reads for _, reads in masks)), result, collapsed))
+            sites = self._sites.pop(index)
             assert result.alignment is not None and result.amplicon is not None and result.call is not None
             classifier = self.classifiers[result.amplicon]
             decisive = self.decisive[result.amplicon][result.alignment.reference]
             reference = self.references[result.amplicon][result.alignment.reference]
-            for mask in sorted(masks):
+            for mask, reads in masks:
                 chosen = set(mask)
                 masked_sites = [site for site in sites if site[0] in chosen]
                 aligned, call = masked_call(
@@ -297,7 +301,7 @@ class _QualityMasking:
                     self._calls[(index, mask)] = call
                 masked = PooledCall(result.status, result.amplicon, aligned, call)
                 key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                expanded.append((UniqueRead(key, masks[mask]), masked, None))
+                expanded.append((UniqueRead(key, reads), masked, None))
         self._sites.clear()
         return expanded
 

@@ -116,8 +116,8 @@ class QualityMasks:
         self._table = bytes(0 if 33 <= code < 33 + threshold else 1 for code in range(256))
         self.sites: list[tuple[tuple[int, ...], Callable[[str], Any]] | None] = []
         """Per unique sequence: its sites' read positions and a getter of their qualities; None while in flight."""
-        self.masks: dict[int, dict[tuple[int, ...], int]] = {}
-        """Unique sequence -> non-empty mask -> reads."""
+        self.masks: dict[tuple[int, tuple[int, ...]], int] = {}
+        """(unique sequence, non-empty mask) -> reads (one dict: most sequences have one mask or none)."""
         self._pending: dict[int, dict[tuple[int, ...], int]] = {}
         self._entries: list[tuple[int, tuple[int, ...]]] = []
         self._entry_of: dict[tuple[int, tuple[int, ...]], int] = {}
@@ -144,13 +144,12 @@ class QualityMasks:
             return
         relevant = set(positions)
         if pending:
-            masks = self.masks.setdefault(index, {})
+            masks = self.masks
             for low, reads in pending.items():
                 projected = tuple(p for p in low if p in relevant)
                 if projected:
-                    masks[projected] = masks.get(projected, 0) + reads
-            if not masks:
-                del self.masks[index]
+                    key = (index, projected)
+                    masks[key] = masks.get(key, 0) + reads
         for k, low in tickets:
             self._entries[k] = (index, tuple(p for p in low if p in relevant))
 
@@ -171,8 +170,8 @@ class QualityMasks:
             return ()
         limit = self.limit
         mask = tuple(p for p in positions if qualities[p] < limit)
-        masks = self.masks.setdefault(index, {})
-        masks[mask] = masks.get(mask, 0) + 1
+        key = (index, mask)
+        self.masks[key] = self.masks.get(key, 0) + 1
         return mask
 
     def add_noting(self, index: int, qualities: str) -> int:
