@@ -124,7 +124,9 @@ def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> Alig
         )  # fmt: skip
     substitutions = tuple((position, base) for position, base in aligned.substitutions if position not in at_reference)
     reference, ambiguous, reverse, identity, start, end, _, _, deletions, _ = aligned
-    return AlignedRead(reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions)
+    return AlignedRead(
+        reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions
+    )
 
 
 def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
