@@ -274,12 +274,14 @@ class _QualityMasking:
         self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
     ) -> list[tuple[UniqueRead, PooledCall, int | None]]:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
-        mask (in mask order)."""
+        mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
+        sequencing errors at one position) are one masked read, where its first one would be."""
         expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in sorted(self.masks.masks.items()):
             by_index.setdefault(index, []).append((mask, reads))
         self.masks.masks.clear()
+        first: dict[tuple[Any, ...], int] = {}
         for index, (read, result, collapsed) in enumerate(unique):
             masks = by_index.pop(index, None)
             if not masks:
@@ -299,9 +301,15 @@ class _QualityMasking:
                 )
                 if self.keep_entries:
                     self._calls[(index, mask)] = call
-                masked = PooledCall(result.status, result.amplicon, aligned, call)
                 key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                expanded.append((UniqueRead(key, reads), masked, None))
+                same = (result.amplicon, key if self.keep_keys else None, aligned, call)
+                earlier = first.get(same)
+                if earlier is not None:  # another sequence that reads the same once masked: one read of both
+                    found, masked, _ = expanded[earlier]
+                    expanded[earlier] = (UniqueRead(found.key, found.reads + reads), masked, None)
+                    continue
+                first[same] = len(expanded)
+                expanded.append((UniqueRead(key, reads), PooledCall(result.status, result.amplicon, aligned, call), None))
         self._sites.clear()
         return expanded
 
