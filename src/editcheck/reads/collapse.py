@@ -303,6 +303,7 @@ def _collapse_raw(
     sites = masks.sites
     add = masks.add if on_read is None else masks.add_noting
     limit = masks.limit
+    counted = masks.masks
     reads = 0
     for name, sequence, qualities in records:
         reads += 1
@@ -322,7 +323,11 @@ def _collapse_raw(
             tallies[index] += 1
         if on_read is None and index < len(sites):  # settled: most reads end here
             settled = sites[index]
-            if settled is not None and (not settled[0] or min(settled[1](qualities)) >= limit):
+            if settled is not None:
+                spots = settled[0]
+                if spots and min(settled[1](qualities)) < limit:  # QualityMasks.add, inlined
+                    key = (index, tuple([p for p in spots if qualities[p] < limit]))
+                    counted[key] = counted.get(key, 0) + 1
                 continue
         noted = add(index, qualities)
         if on_read is not None:
