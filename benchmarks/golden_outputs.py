@@ -152,11 +152,15 @@ def _editcheck(*arguments: str, cwd: Path | None = None) -> None:
         raise SystemExit(f"failed ({completed.returncode}): {' '.join(command)}\n{completed.stderr}")
 
 
-def _run_demo(out: Path) -> None:
+def _run_demo(out: Path, min_base_quality: int | None) -> None:
     workdir = out / "demo"
     workdir.mkdir(parents=True)
     for item in ("config", "test_data"):
         shutil.copytree(REPOSITORY / item, workdir / item)
+    if min_base_quality is not None:
+        config = workdir / "config" / "config.yaml"
+        text = config.read_text().replace("min_base_quality: 20", f"min_base_quality: {min_base_quality}")
+        config.write_text(text)
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(REPOSITORY / "Snakefile"), "--directory", str(workdir),
         "--cores", "2", "--quiet",
@@ -203,21 +207,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="new folder for the outputs and golden.json")
     parser.add_argument("--compare", type=Path, help="an earlier golden.json to compare with")
+    parser.add_argument(
+        "--min-base-quality", type=int, help="run every command (and the demo workflow) with this threshold"
+    )
     arguments = parser.parse_args()
+    quality = [] if arguments.min_base_quality is None else ["--min-base-quality", str(arguments.min_base_quality)]
     out: Path = arguments.out
     if out.exists():
         raise SystemExit(f"{out}: already exists; give a new folder")
     out.mkdir(parents=True)
-    _run_demo(out)
+    _run_demo(out, arguments.min_base_quality)
     if SHARED.is_dir():
         for name, case in SHARED_CASES.items():
             case = [str(SHARED / a) if a.endswith((".fastq", ".fastq.gz")) else a for a in case]
-            _editcheck("quantify", *case, "--sample", name, "-o", str(out / "shared" / name))
+            _editcheck("quantify", *case, *quality, "--sample", name, "-o", str(out / "shared" / name))
         # Run from ``out`` with relative paths: the inputs' paths recorded in the outputs are the same every run.
         derived = {key: path.relative_to(out) for key, path in _write_derived_inputs(out / "inputs").items()}
         for name, case in _route_cases(derived).items():
             named = ["--sample", name] if case[0] != "offtarget" else []
-            _editcheck(*case, *named, "-o", str(Path("routes") / name), cwd=out)
+            _editcheck(*case, *quality, *named, "-o", str(Path("routes") / name), cwd=out)
     else:
         print(f"shared cases skipped: {SHARED} is absent")
     table = fingerprints(out)

@@ -1,90 +1,109 @@
-"""What base-quality masking changes, read by read (prints figures; not a test).
+"""Base-quality masking: unique sequences, cost and accuracy against the simulated truth (prints figures; not a test).
 
-Collapsing on the raw sequence and looking at qualities "only where the call depends on them" would be exact
-only if a read's masked sequence gave the raw sequence's alignment with N in place of the masked bases.  This
-script measures how often that holds: for every distinct (raw sequence, masked sequence) of a single-end FASTQ
-with low-quality bases, it aligns and classifies both (as ``quantify`` does) and counts the reads whose
+Simulates (seeded, with `editcheck simulate`; cached in --work) single-end reads whose sequencing errors carry
+low qualities and whose correct bases are below Q20 at ``--low-quality-rate`` (as on a real sequencer), for a
+nuclease with an HDR donor and for an adenine base editor, then runs `editcheck quantify` on each:
 
-- alignment differs (indels, reference, covered span: an N is a mismatch to WFA, so masked bases move indels,
-  shorten the covered span at an N-rich read end, or sink the identity below the threshold),
-- alignment is the same but the call differs (outcome, or substitutions / events: the masking's purpose),
-- alignment and call are the same (the allele row and the position profile still differ by their N letters).
+- this checkout at Q20 (reads collapsed as sequenced, qualities judged where the call depends on them) and Q0;
+- with --compare-code PATH, another checkout's source folder at Q20 (e.g. the previous code path, which
+  masked every low-quality base to N before collapsing).
 
-Usage (the CRISPResso2 FANC case of the shared data, as the golden outputs run it):
+Each row prints the unique sequences, wall and CPU seconds, peak RSS and, per outcome class, the difference from
+the truth in percentage points of the reads that show it (the base editor: its per-read classes and the target
+conversion, over the reads whose editable bases are all called). Usage:
 
-    python benchmarks/quality_masking.py --r1 FANC.Cas9.fastq -a AMPLICON -g GUIDE --window 92-93
+    python benchmarks/quality_masking.py [--reads 200000] [--low-quality-rate 0.01] [--compare-code ../main/src]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+import subprocess
+import sys
 from pathlib import Path
 
-from editcheck.design import build_design
-from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.workers import AmpliconWorker
-from editcheck.io.fasta import iter_fasta
-from editcheck.reads.collapse import _masker
-from editcheck.reads.fastq import iter_single_tuples
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import REPOSITORY, _environment, _measure
+
+SEED = 13
 
 
-def _sequence(text: str) -> str:
-    return next(iter(iter_fasta(text)))[1] if Path(text).is_file() else text
+def _simulate(folder: Path, reads: int, rate: float, editor: bool) -> dict:
+    if not (folder / "sim.truth.json").exists():
+        command = [
+            sys.executable, "-m", "editcheck", "simulate", "-n", str(reads), "-o", str(folder), "--seed", str(SEED),
+            "--error-rate", "0.005", "--low-quality-rate", str(rate),
+        ] + (["--base-editor", "ABE"] if editor else [])  # fmt: skip
+        subprocess.run(command, check=True, env=_environment(REPOSITORY / "src"), stdout=subprocess.DEVNULL)
+    truth: dict = json.loads((folder / "sim.truth.json").read_text())
+    return truth
+
+
+def _quantify(folder: Path, truth: dict, code: Path, quality: int, out: Path) -> tuple[dict, float, float, int]:
+    options = [str(folder / o) if o.endswith(".fa") else o for o in truth["quantify_options"]]
+    command = [
+        sys.executable, "-m", "editcheck", "quantify", "--r1", str(folder / "sim_R1.fastq.gz"), *options,
+        "--min-base-quality", str(quality), "-t", "2", "-o", str(out),
+    ]  # fmt: skip
+    wall, cpu, rss = _measure(command, env=_environment(code))
+    return json.loads((out / "summary.json").read_text()), wall, cpu, rss
+
+
+def _errors(summary: dict, truth: dict) -> dict[str, float]:
+    """Per class: observed minus true percentage points."""
+    outcomes = summary["outcomes"]
+    reads = truth["n_reads"]
+
+    def count(name: str) -> int:
+        return int(outcomes.get(name, {}).get("reads", 0))
+
+    if "base_editing" in truth:
+        editing = truth["base_editing"]
+        classes = summary["base_editing"]["read_classes"]
+        errors = {name: classes[name]["percent"] - 100 * true / reads for name, true in editing["classes"].items()}
+        engagement = summary["base_editing"]["target"]["engagement"]["percent"]
+        errors["target_converted"] = engagement - 100 * editing["target_converted_reads"] / reads
+        return errors
+    counts = truth["class_counts"]
+    observed = {
+        "unmodified": count("unmodified"),
+        "modified": count("modified") + count("large_deletion"),
+        "hdr": count("hdr") + count("imperfect_hdr"),
+    }
+    expected = {
+        "unmodified": counts["unmodified"] + counts["substitution"],
+        "modified": counts["deletion"] + counts["insertion"],
+        "hdr": counts["hdr"],
+    }
+    return {name: 100 * (observed[name] - expected[name]) / reads for name in expected}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--r1", type=Path, required=True)
-    parser.add_argument("-a", "--amplicon", required=True, help="Sequence or FASTA file.")
-    parser.add_argument("-g", "--guide", action="append", default=[])
-    parser.add_argument("-e", "--expected-hdr-amplicon", help="Sequence or FASTA file.")
-    parser.add_argument("-w", "--window")
-    parser.add_argument("--base-editor")
-    parser.add_argument("--min-base-quality", type=int, default=20)
-    parser.add_argument("--reads", type=int, default=200_000, help="Reads looked at (from the start).")
+    parser.add_argument(
+        "--work", type=Path, default=Path("/tmp/editcheck-quality"), help="Cache of inputs and outputs."
+    )
+    parser.add_argument("--reads", type=int, default=200_000)
+    parser.add_argument("--low-quality-rate", type=float, default=0.01)
+    parser.add_argument("--compare-code", type=Path, help="Another checkout's source folder (PYTHONPATH), at Q20.")
     args = parser.parse_args()
-    design = build_design(
-        _sequence(args.amplicon), args.guide, window=args.window, base_editor=args.base_editor,
-        expected_hdr_amplicon=None if args.expected_hdr_amplicon is None else _sequence(args.expected_hdr_amplicon),
-    )  # fmt: skip
-    worker = AmpliconWorker(design, AnalysisSettings())
-    mask = _masker(args.min_base_quality)
-    pairs: Counter[tuple[str, str]] = Counter()
-    for index, (_name, sequence, qualities) in enumerate(iter_single_tuples(args.r1)):
-        if index == args.reads:
-            break
-        pairs[sequence, mask(sequence, qualities)] += 1
-    kinds: Counter[str] = Counter()
-    for (raw, masked), reads in pairs.items():
-        if raw == masked:
-            continue
-        (raw_aligned, raw_call), (masked_aligned, masked_call) = worker(raw), worker(masked)
-        if raw_aligned is None or masked_aligned is None:
-            kinds["aligned in one form only" if raw_aligned is not masked_aligned else "aligned in neither form"] += (
-                reads
+    runs = [("this", REPOSITORY / "src", 20), ("this", REPOSITORY / "src", 0)]
+    if args.compare_code is not None:
+        runs.append(("compared", args.compare_code.resolve(), 20))
+    for label, editor in (("nuclease+HDR", False), ("ABE", True)):
+        folder = args.work / f"{'abe' if editor else 'nuclease'}_{args.reads}_lq{args.low_quality_rate:g}"
+        truth = _simulate(folder, args.reads, args.low_quality_rate, editor)
+        print(f"{label}: {args.reads:,} reads, error rate 0.005, low-quality rate {args.low_quality_rate:g}")
+        for code, path, quality in runs:
+            out = args.work / "out" / f"{folder.name}_{code}_q{quality}"
+            summary, wall, cpu, rss = _quantify(folder, truth, path, quality, out)
+            errors = " ".join(f"{name} {value:+.3f}" for name, value in _errors(summary, truth).items())
+            print(
+                f"  {code:<8} Q{quality:<2} unique {summary['reads']['unique_sequences']:>8,} wall {wall:6.2f} s "
+                f"CPU {cpu:6.2f} s RSS {rss / 2**20:5.0f} MiB | points from truth: {errors}",
+                flush=True,
             )
-            continue
-        where = ("reference", "start", "end", "insertions", "deletions")
-        if any(getattr(raw_aligned, field) != getattr(masked_aligned, field) for field in where):
-            same = "same outcome" if raw_call.outcome == masked_call.outcome else "outcome differs"
-            kinds[f"alignment differs ({same})"] += reads
-        elif raw_call == masked_call:
-            kinds["same alignment and call (N letters only)"] += reads
-        elif raw_call.outcome != masked_call.outcome:
-            kinds[f"same alignment, outcome {raw_call.outcome} -> {masked_call.outcome}"] += reads
-        else:
-            fields = "+".join(f for f in raw_call._fields if getattr(raw_call, f) != getattr(masked_call, f))
-            kinds[f"same alignment and outcome, differs in {fields}"] += reads
-    figures = {
-        "reads": sum(pairs.values()), "raw_unique": len({raw for raw, _ in pairs}),
-        "masked_unique": len({masked for _, masked in pairs}),
-        "reads_with_masked_bases": sum(reads for (raw, masked), reads in pairs.items() if raw != masked),
-    }  # fmt: skip
-    print(json.dumps(figures))
-    for kind, reads in kinds.most_common():
-        print(f"{reads:>9,}  {kind}")
 
 
 if __name__ == "__main__":

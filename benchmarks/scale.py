@@ -17,7 +17,7 @@ The 1-minute load average is printed beside every row: the machine may be shared
 seconds rather than absolute wall times. Usage:
 
     python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--compare-code ../main/src]
-                               [--only-single] [--threads 2 1] [--min-base-quality 20 0]
+                               [--only-single] [--threads 2 1] [--min-base-quality 20 0] [--low-quality-rate 0.01]
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ class Input:
         return [self.folder / name for name in names]
 
 
-def simulate(work: Path, reads: int, paired: bool) -> Input:
-    """The seeded simulated input (made once, then reused from ``work``)."""
-    folder = work / f"{'pe' if paired else 'se'}_{reads}"
+def simulate(work: Path, reads: int, paired: bool, low_quality_rate: float = 0.0) -> Input:
+    """The seeded simulated input (made once, then reused from ``work``); ``low_quality_rate``: the share of
+    correct bases with a quality below Q20 (``editcheck simulate --low-quality-rate``)."""
+    folder = work / f"{'pe' if paired else 'se'}_{reads}{f'_lq{low_quality_rate:g}' if low_quality_rate else ''}"
     if not (folder / "sim.truth.json").exists():
         command = [
             sys.executable,
@@ -69,6 +70,8 @@ def simulate(work: Path, reads: int, paired: bool) -> Input:
         ]
         if paired:
             command.append("--paired")
+        if low_quality_rate:
+            command += ["--low-quality-rate", str(low_quality_rate)]
         subprocess.run(command, check=True, env=_environment(REPOSITORY / "src"))
     kind = "2x150 pairs" if paired else "single-end"
     return Input(f"{reads / 1e6:g}M {kind}", folder, reads, paired)
@@ -149,13 +152,18 @@ def main() -> None:
     parser.add_argument("--min-base-quality", type=int, nargs="+", default=[20, 0])
     parser.add_argument("--only-single", action="store_true", help="Skip the paired-end input.")
     parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
+    parser.add_argument(
+        "--low-quality-rate", type=float, default=0.0,
+        help="Share of correct bases simulated below Q20 (as on a real sequencer; errors always are).",
+    )  # fmt: skip
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    inputs = [simulate(args.work, BASE_READS, paired=False)]
+    rate = args.low_quality_rate
+    inputs = [simulate(args.work, BASE_READS, paired=False, low_quality_rate=rate)]
     if args.reads != BASE_READS:
-        inputs.append(simulate(args.work, args.reads, paired=False))
+        inputs.append(simulate(args.work, args.reads, paired=False, low_quality_rate=rate))
     if not args.only_single:
-        inputs.append(simulate(args.work, BASE_READS, paired=True))
+        inputs.append(simulate(args.work, BASE_READS, paired=True, low_quality_rate=rate))
     codes = [("this", REPOSITORY / "src")]
     if args.compare_code is not None:
         codes.append(("compared", args.compare_code.resolve()))

@@ -83,7 +83,11 @@ def test_methods_text_states_the_threshold_and_the_substitution_rule(tmp_path):
 
     reads = _fastq(tmp_path / "r.fastq", [(AMPLICON, "I" * len(AMPLICON))])
     method = summary_document(quantify(reads, design=build_design(AMPLICON, [GUIDE])))["method"]
-    assert method.endswith("This run: base-quality threshold Q20; substitutions reported, not counted as edits.")
+    assert method.endswith(
+        "This run: base-quality threshold Q20 (reads collapsed as sequenced; a base below it is N where the read "
+        "differs from its reference or at a base editor's editable base or a donor change, and counts as read "
+        "elsewhere; indels as aligned); substitutions reported, not counted as edits."
+    )
     counting = AnalysisSettings(classification=ClassificationSettings(count_substitutions=True))
     method = summary_document(quantify(reads, design=build_design(AMPLICON, [GUIDE]), settings=counting))["method"]
     assert "every substitution in the window counted as an edit (--count-substitutions)" in method

@@ -1123,6 +1123,13 @@ def merge_vcf(vcfs: tuple[Path, ...], out: Path) -> None:
     type=click.IntRange(0),
     help="Template molecules behind the reads (PCR duplicates of few molecules); 0 = every read its own molecule.",
 )
+@click.option(
+    "--low-quality-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of all bases, correct ones too, given a quality below Q20 (errors always have one).",
+)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP)
 @click.option("--prefix", default="sim", show_default=True, help="File name prefix.")
 @_reports_errors

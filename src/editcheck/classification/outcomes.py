@@ -265,6 +265,13 @@ class Classifier:
             base_edit, target_converted, coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
         )  # fmt: skip
 
+    def quality_positions(self, reference: int) -> frozenset[int]:
+        """Positions of reference ``reference`` whose read base decides a call whatever it reads: the base
+        editor's editable bases (on the amplicon) and the donor's changes (see :mod:`.quality`)."""
+        editable = self._editable if self._references[reference].kind == AMPLICON else ()
+        donor = self._donor_positions[reference] if self._donor_changes else frozenset()
+        return frozenset(editable) | donor
+
     def needs_amplicon(self, aligned: AlignedRead) -> bool:
         """A read on the HDR outcome that carries none of the donor-specific changes."""
         return (

@@ -19,10 +19,12 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from typing import cast
+from typing import Any, cast
 
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
+from editcheck.classification.outcomes import Classifier, ReadCall
+from editcheck.classification.quality import QualitySite, masked_call, masked_sequence, quality_sites
 from editcheck.design import AmpliconDesign
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
@@ -30,10 +32,17 @@ from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
 from editcheck.engine.sources import ReadSource
-from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, align_and_classify
+from editcheck.engine.workers import (
+    PooledCall,
+    PoolWorker,
+    UniqueReadAligner,
+    align_and_classify,
+    pack_result,
+    unpack_result,
+)  # fmt: skip
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
-from editcheck.reads.collapse import CollapsedReads, collapse_fragments, collapse_records
+from editcheck.reads.collapse import CollapsedReads, QualityMasks, collapse_fragments, collapse_records
 from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
@@ -73,12 +82,15 @@ def run(
 def _collapse(
     source: ReadSource, settings: AnalysisSettings, on_new: Callable[[str], None],
     progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
+    masks: QualityMasks | None = None,
 ) -> CollapsedReads:  # fmt: skip
     if source.paired is False:  # single reads only: the faster loop
         records = cast(Iterator[ReadTuple], source.fragments())
-        reads = collapse_records(records, settings.quality, on_new, progress, on_read)
+        reads = collapse_records(records, settings.quality, on_new, progress, on_read, masks)
     else:
-        reads = collapse_fragments(source.fragments(), settings.merge, settings.quality, on_new, progress, on_read)
+        reads = collapse_fragments(
+            source.fragments(), settings.merge, settings.quality, on_new, progress, on_read, masks
+        )
     _settle_pairing(source, reads)
     return reads
 
@@ -96,12 +108,31 @@ def _run_reads(
     threads: int, progress: Callable[[int], None] | None, keep_calls: bool, sink: ReadSink | None,
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
-    with UniqueReadAligner(threads, (designs, settings)) as aligner:
-        reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
-        results: list[PooledCall] = aligner.results()
-    unique = [
-        (UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)
+    # Single reads (and the lone reads of a BAM/CRAM) are collapsed raw; pairs are masked before merging.
+    masking = (
+        _QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=keep_calls or keep_alignments)
+        if settings.quality.min_base_quality and source.paired is not True
+        else None
+    )
+    on_read = None if sink is None else sink.read
+    if masking is None:
+        with UniqueReadAligner(threads, (designs, settings)) as aligner:
+            reads = _collapse(source, settings, aligner.add, progress, on_read)
+            results: list[PooledCall] = aligner.results()
+    else:
+        with UniqueReadAligner(threads, (designs, settings), _SitesWorker, masking.settle) as aligner:
+            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
+            results = [
+                cast(PooledCall, unpack_result(sequence, packed))
+                for sequence, (packed, _) in zip(reads.sequences, aligner.results())
+            ]
+    # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
+    unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
+        (UniqueRead(sequence, count), result, count)
+        for (sequence, count), result in zip(reads.sequences.items(), results)
     ]
+    if masking is not None:
+        unique = masking.expand(unique)
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
     for (first, second), count in sorted(reads.unmerged_pairs.items()):
@@ -116,9 +147,9 @@ def _run_reads(
     fates: Counter[Assignment] = Counter()
     kept: list[list[UniqueAlignment]] = [[] for _ in designs]
     if keep_alignments:  # with one design every read belongs to it, as counted below
-        for (key, count), result in unique:
+        for (key, count), result, _ in unique:
             index = 0 if len(designs) == 1 else result.amplicon
-            if index is not None and result.call is not None:
+            if index is not None and result.call is not None and count:
                 kept[index].append(UniqueAlignment(key, key, count, result.alignment, result.call))
         for (key, count), mates, pair in pairs:
             index = 0 if len(designs) == 1 else pair.amplicon
@@ -127,20 +158,22 @@ def _run_reads(
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
         calls: list[list[CalledRead]] = [
-            [CalledRead(key, count, r.alignment, r.call) for (key, count), r in unique if r.call is not None]
+            [CalledRead(key, count, r.alignment, r.call) for (key, count), r, _ in unique if r.call is not None and count]
         ]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
         calls, pair_calls = [[] for _ in designs], [[] for _ in designs]
-        for (key, count), result in unique:
+        for (key, count), result, collapsed in unique:
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
-            calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
+            if count:
+                calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
             counted = amplicon_reads[result.amplicon]
             counted.reads_in += count
-            counted.sequences[key] = count
+            if collapsed is not None:
+                counted.sequences[key] = collapsed
             counted.merged += count if reads.paired else 0
         for (key, count), mates, pair in pairs:
             if pair.amplicon is None:
@@ -153,7 +186,9 @@ def _run_reads(
             counted.unmerged += count
     if sink is not None:  # one design: every unique read has its call
         pair_calls_of = {mates: pair.chosen.call for _, mates, pair in pairs}
-        sink.calls([called.call for called in calls[0]], [pair_calls_of[mates] for mates in reads.unmerged_pairs])
+        unique_calls: list[ReadCall] = [result.call for result in results if result.call is not None]
+        masked_calls = masking.entry_calls(unique_calls) if masking is not None else []
+        sink.calls(unique_calls, [pair_calls_of[mates] for mates in reads.unmerged_pairs], masked_calls)
     site = str(source.site) if source.site is not None else None
     samples = [
         SampleResult.from_calls(
@@ -179,6 +214,112 @@ def _run_reads(
         assigned,
         *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
     )
+
+
+def _decisive(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
+    """Per amplicon and reference: the positions whose base decides a call whatever it reads."""
+    return [
+        [classifier.quality_positions(reference) for reference in range(len(classifier.design.references))]
+        for classifier in classifiers
+    ]
+
+
+class _SitesWorker:
+    """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
+    (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes): ``(packed result,
+    sites)``, the result packed as the pool packs it."""
+
+    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
+        self.worker = PoolWorker(designs, settings)
+        self.decisive = _decisive([worker.classifier for worker in self.worker.workers])
+
+    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], tuple[QualitySite, ...]]:
+        result = self.worker(sequence)
+        sites: tuple[QualitySite, ...] = ()
+        aligned = result.alignment
+        if aligned is not None and result.amplicon is not None and result.call is not None:
+            sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
+        return pack_result(sequence, result), sites
+
+
+class _QualityMasking:
+    """Base qualities of single-end reads judged after collapsing (:class:`~editcheck.reads.collapse.QualityMasks`,
+    :mod:`editcheck.classification.quality`): each unique sequence's quality sites are settled as its result
+    comes back, and each (sequence, non-empty mask) becomes a read of its own: the sequence with N at the
+    masked positions, its alignment masked there and called again from its events (not aligned again)."""
+
+    def __init__(
+        self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool, keep_keys: bool
+    ) -> None:
+        self.masks = QualityMasks(settings.quality.min_base_quality)
+        self.keep_entries = keep_entries
+        """Keep each masked read's call for the per-read output (:meth:`entry_calls`)."""
+        self.keep_keys = keep_keys
+        """Key a masked read by its own sequence (N at its mask; kept calls, BAM), else by the unique read's."""
+        self.classifiers = [Classifier(design, settings.classification) for design in designs]
+        self.decisive = _decisive(self.classifiers)
+        self.references = [design.references for design in designs]
+        self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
+        self._sites: dict[int, tuple[QualitySite, ...]] = {}
+        """The sites of the unique reads that have some, kept from :meth:`settle` for :meth:`expand`."""
+
+    def settle(self, index: int, sequence: str, result: tuple[Any, tuple[QualitySite, ...]]) -> None:
+        """A :class:`_SitesWorker` result is back: the unique read's sites are known."""
+        sites = result[1]
+        if sites:
+            self._sites[index] = sites
+        self.masks.settle(index, tuple(site[0] for site in sites))
+
+    def expand(
+        self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
+    ) -> list[tuple[UniqueRead, PooledCall, int | None]]:
+        """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
+        mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
+        sequencing errors at one position) are one masked read, where its first one would be."""
+        expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
+        by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+        for (index, mask), reads in sorted(self.masks.masks.items()):
+            by_index.setdefault(index, []).append((mask, reads))
+        self.masks.masks.clear()
+        first: dict[tuple[Any, ...], int] = {}
+        for index, (read, result, collapsed) in enumerate(unique):
+            masks = by_index.pop(index, None)
+            if not masks:
+                expanded.append((read, result, collapsed))
+                continue
+            expanded.append((UniqueRead(read.key, read.reads - sum(reads for _, reads in masks)), result, collapsed))
+            sites = self._sites.pop(index)
+            assert result.alignment is not None and result.amplicon is not None and result.call is not None
+            classifier = self.classifiers[result.amplicon]
+            decisive = self.decisive[result.amplicon][result.alignment.reference]
+            reference = self.references[result.amplicon][result.alignment.reference]
+            for mask, reads in masks:
+                chosen = set(mask)
+                masked_sites = [site for site in sites if site[0] in chosen]
+                aligned, call = masked_call(
+                    classifier, result.alignment, result.call, masked_sites, decisive, reference
+                )
+                if self.keep_entries:
+                    self._calls[(index, mask)] = call
+                key = masked_sequence(read.key, mask) if self.keep_keys else read.key
+                same = (result.amplicon, key if self.keep_keys else None, aligned, call)
+                earlier = first.get(same)
+                if earlier is not None:  # another sequence that reads the same once masked: one read of both
+                    found, masked, _ = expanded[earlier]
+                    expanded[earlier] = (UniqueRead(found.key, found.reads + reads), masked, None)
+                    continue
+                first[same] = len(expanded)
+                expanded.append((UniqueRead(key, reads), PooledCall(result.status, result.amplicon, aligned, call), None))
+        self._sites.clear()
+        return expanded
+
+    def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
+        """The call of every per-read mask entry (:meth:`QualityMasks.entry`), after :meth:`expand`."""
+        calls = []
+        for k in range(self.masks.entries):
+            index, mask = self.masks.entry(k)
+            calls.append(self._calls[(index, mask)] if mask else unique_calls[index])
+        return calls
 
 
 def _run_molecules(

@@ -18,5 +18,6 @@ class ReadSink(Protocol):
     def read(self, name: str, unique: int) -> None:
         """A read (its header line) and its unique read: an index as described in :mod:`editcheck.reads.collapse`."""
 
-    def calls(self, sequences: Sequence[ReadCall], pairs: Sequence[ReadCall]) -> None:
-        """The calls of the unique reads (in first-seen order) and of the unmerged pairs (in first-seen order)."""
+    def calls(self, sequences: Sequence[ReadCall], pairs: Sequence[ReadCall], masked: Sequence[ReadCall] = ()) -> None:
+        """The calls of the unique reads (in first-seen order), of the unmerged pairs (in first-seen order) and of
+        the reads told a quality-mask entry (:data:`~editcheck.reads.collapse.MASKED` + k: ``masked[k]``)."""

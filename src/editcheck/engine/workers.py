@@ -194,10 +194,16 @@ class UniqueReadAligner:
 
     def __init__(
         self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[[str], Any]] = PoolWorker,
+        on_result: Callable[[int, str, Any], None] | None = None,
     ) -> None:  # fmt: skip
+        """``on_result(index, sequence, result)``, when given, is called for every result in submission order
+        as soon as its chunk is back (checked whenever a chunk is sent, and at the end)."""
         self._pending: list[str] = []
         self._parts: list[tuple[Any, list[str]]] = []
         self._pool = None
+        self._on_result = on_result
+        self._done: list[Any] = []
+        self._delivered = 0
         self._packing = worker in (PoolWorker, AmpliconWorker)  # results of other workers travel as they are
         if threads > 1:
             self._pool = _start_pool(threads, worker, arguments, self._packing)
@@ -217,17 +223,33 @@ class UniqueReadAligner:
         else:
             self._parts.append((self._pool.apply_async(_process_chunk, (self._pending,)), self._pending))
         self._pending = []
+        if self._on_result is not None:
+            self._collect(wait=False)
+
+    def _collect(self, wait: bool) -> None:
+        """Move the chunks that are back (all of them when ``wait``), in order, to the finished results."""
+        finished = 0
+        for part, sequences in self._parts:
+            if self._pool is not None and not wait and not part.ready():
+                break
+            if self._pool is None or not self._packing:
+                results = part if self._pool is None else part.get()
+            else:
+                results = list(map(unpack_result, sequences, part.get()))
+            self._done.extend(results)
+            if self._on_result is not None:
+                on_result = self._on_result
+                for index, (sequence, result) in enumerate(zip(sequences, results), self._delivered):
+                    on_result(index, sequence, result)
+                self._delivered += len(results)
+            finished += 1
+        del self._parts[:finished]
 
     def results(self) -> list[Any]:
         """All results, in the order the sequences were added."""
         self._flush()
-        results: list[Any] = []
-        for part, sequences in self._parts:
-            if self._pool is None or not self._packing:
-                results.extend(part if self._pool is None else part.get())
-            else:
-                results.extend(map(unpack_result, sequences, part.get()))
-        self._parts = []
+        self._collect(wait=True)
+        results, self._done = self._done, []
         self.close()
         return results
 

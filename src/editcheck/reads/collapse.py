@@ -2,6 +2,13 @@
 
 Memory grows with the number of *unique* sequences (or unique pairs), never with the number of reads.
 
+Base qualities (single-end reads, given a :class:`QualityMasks`): reads are collapsed on their raw sequence;
+a read's low-quality bases matter only at its unique sequence's quality sites (where it differs from its
+reference, or a base that decides its call: :mod:`editcheck.classification.quality`), known once the
+sequence is aligned.  :class:`QualityMasks` counts, per unique sequence, the reads by their *mask*: the tuple
+of its sites that are below the threshold (empty for nearly every read).  Without it (pairs, whose mates are
+merged once per distinct pair) low-quality bases are masked to N before collapsing.
+
 Per-read output: given ``on_read``, the collapse calls ``on_read(name, unique)`` for every read as it reads it,
 ``unique`` saying which unique read it became (an index, so that a caller can spool it compactly): its
 position among ``sequences`` in first-seen order (0, 1, ...), :data:`QUALITY_FILTERED` for a read dropped by
@@ -12,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
@@ -85,6 +94,115 @@ def _masker(threshold: int) -> Callable[[str, str], str]:
     return mask
 
 
+MASKED = 1 << 48
+"""``on_read``'s indices from ``MASKED`` on are a :class:`QualityMasks` entry (``MASKED + k``: entry ``k``)."""
+
+
+class QualityMasks:
+    """Low-quality read positions per unique sequence, counted by mask (see the module docstring).
+
+    The engine tells it each unique sequence's quality sites (:meth:`settle`, by first-seen index) as soon as
+    its alignment comes back.  A read of a settled sequence costs one look at the qualities of those few read
+    positions (none when it has none); a read of a sequence still being aligned keeps its low-quality
+    positions (all of them, a compact tuple, counted per distinct tuple) until the sequence is settled, when
+    they are projected onto its sites.  Memory so stays bounded by the unique sequences and those in flight.
+
+    With ``on_read`` (per-read calls), a read with a non-empty mask is told an entry index (``MASKED + k``):
+    :meth:`entry` says which unique sequence and mask entry ``k`` became.
+    """
+
+    def __init__(self, threshold: int) -> None:
+        self.limit = chr(33 + threshold)
+        self._table = bytes(0 if 33 <= code < 33 + threshold else 1 for code in range(256))
+        self.sites: list[tuple[tuple[int, ...], Callable[[str], Any]] | None] = []
+        """Per unique sequence: its sites' read positions and a getter of their qualities; None while in flight."""
+        self.masks: dict[tuple[int, tuple[int, ...]], int] = {}
+        """(unique sequence, non-empty mask) -> reads (one dict: most sequences have one mask or none)."""
+        self._pending: dict[int, dict[tuple[int, ...], int]] = {}
+        self._entries: list[tuple[int, tuple[int, ...]]] = []
+        self._entry_of: dict[tuple[int, tuple[int, ...]], int] = {}
+        self._tickets: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+
+    def low(self, qualities: str) -> tuple[int, ...]:
+        """Every position of ``qualities`` below the threshold (one ``bytes.translate`` in C)."""
+        flags = qualities.encode("ascii").translate(self._table)
+        index = flags.find(0)
+        found = []
+        while index != -1:
+            found.append(index)
+            index = flags.find(0, index + 1)
+        return tuple(found)
+
+    def settle(self, index: int, positions: tuple[int, ...]) -> None:
+        """Unique sequence ``index`` (first-seen order) has quality sites at read ``positions`` (sorted)."""
+        while len(self.sites) <= index:
+            self.sites.append(None)
+        self.sites[index] = (positions, itemgetter(*positions)) if positions else ((), _nothing)
+        pending = self._pending.pop(index, None)
+        tickets = self._tickets.pop(index, ())
+        if pending is None and not tickets:
+            return
+        relevant = set(positions)
+        if pending:
+            masks = self.masks
+            for low, reads in pending.items():
+                projected = tuple(p for p in low if p in relevant)
+                if projected:
+                    key = (index, projected)
+                    masks[key] = masks.get(key, 0) + reads
+        for k, low in tickets:
+            self._entries[k] = (index, tuple(p for p in low if p in relevant))
+
+    def add(self, index: int, qualities: str) -> tuple[int, ...]:
+        """Count one read of unique sequence ``index``; its mask (its low-quality positions, all of them when
+        the sequence is still in flight)."""
+        while len(self.sites) <= index:
+            self.sites.append(None)
+        sites = self.sites[index]
+        if sites is None:
+            low = self.low(qualities)
+            if low:
+                pending = self._pending.setdefault(index, {})
+                pending[low] = pending.get(low, 0) + 1
+            return low
+        positions, getter = sites
+        if not positions or min(getter(qualities)) >= self.limit:
+            return ()
+        limit = self.limit
+        mask = tuple(p for p in positions if qualities[p] < limit)
+        key = (index, mask)
+        self.masks[key] = self.masks.get(key, 0) + 1
+        return mask
+
+    def add_noting(self, index: int, qualities: str) -> int:
+        """:meth:`add`, returning the ``on_read`` index of the read."""
+        settled = index < len(self.sites) and self.sites[index] is not None
+        mask = self.add(index, qualities)
+        if not mask:
+            return index
+        key = (index, mask) if settled else (-1 - index, mask)
+        k = self._entry_of.get(key)
+        if k is None:
+            k = self._entry_of[key] = len(self._entries)
+            self._entries.append((index, mask))
+            if not settled:
+                self._tickets.setdefault(index, []).append((k, mask))
+        return MASKED + k
+
+    def entry(self, k: int) -> tuple[int, tuple[int, ...]]:
+        """(unique sequence, mask) of ``on_read`` index ``MASKED + k``, once the sequence is settled (the mask
+        may then be empty: that read is the sequence itself)."""
+        return self._entries[k]
+
+    @property
+    def entries(self) -> int:
+        return len(self._entries)
+
+
+def _nothing(qualities: str) -> str:
+    return "~"
+
+
 def _mean_quality_ok(threshold: float) -> Callable[[str], bool]:
     offset = 33 + threshold
 
@@ -123,10 +241,14 @@ def collapse_records(
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
     on_read: Callable[[str, int], None] | None = None,
+    masks: QualityMasks | None = None,
 ) -> CollapsedReads:
     """Count unique reads from ``(name, sequence, qualities)`` records (FASTQ, or BAM/CRAM reads);
     ``progress`` is called with the number of reads read so far every 65,536 reads; ``on_read`` as in the
-    module docstring."""
+    module docstring.  With ``masks`` (and a base-quality threshold) reads are collapsed on their raw sequence
+    and ``masks`` counts their low-quality positions; without it low-quality bases are masked to N first."""
+    if masks is not None and quality.min_base_quality:
+        return _collapse_raw(records, quality, on_new, progress, on_read, masks)
     if on_read is not None:
         return _collapse_noting_reads(records, quality, on_new, progress, on_read)
     collapsed = CollapsedReads()
@@ -164,6 +286,54 @@ def collapse_records(
         else:
             counts[sequence] = seen + 1
     collapsed.reads_in = reads
+    return collapsed
+
+
+def _collapse_raw(
+    records: Iterable[ReadTuple], quality: QualitySettings, on_new: Callable[[str], None],
+    progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None, masks: QualityMasks,
+) -> CollapsedReads:  # fmt: skip
+    """:func:`collapse_records` on raw sequences, counting low-quality positions in ``masks``; ``on_new`` may
+    settle earlier sequences in ``masks`` (the engine does when their alignments come back)."""
+    collapsed = CollapsedReads()
+    every = EVERY - 1 if progress is not None else -1
+    keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
+    positions: dict[str, int] = {}
+    tallies: list[int] = []
+    sites = masks.sites
+    add = masks.add if on_read is None else masks.add_noting
+    limit = masks.limit
+    counted = masks.masks
+    reads = 0
+    for name, sequence, qualities in records:
+        reads += 1
+        if reads & every == 0 and progress is not None:
+            progress(reads)
+        if keep is not None and not keep(qualities):
+            collapsed.quality_filtered += 1
+            if on_read is not None:
+                on_read(name, QUALITY_FILTERED)
+            continue
+        index = positions.get(sequence)
+        if index is None:
+            index = positions[sequence] = len(tallies)
+            tallies.append(1)
+            on_new(sequence)
+        else:
+            tallies[index] += 1
+        if on_read is None and index < len(sites):  # settled: most reads end here
+            settled = sites[index]
+            if settled is not None:
+                spots = settled[0]
+                if spots and min(settled[1](qualities)) < limit:  # QualityMasks.add, inlined
+                    key = (index, tuple([p for p in spots if qualities[p] < limit]))
+                    counted[key] = counted.get(key, 0) + 1
+                continue
+        noted = add(index, qualities)
+        if on_read is not None:
+            on_read(name, noted if isinstance(noted, int) else index)
+    collapsed.reads_in = reads
+    collapsed.sequences = dict(zip(positions, tallies))
     return collapsed
 
 
@@ -208,11 +378,11 @@ def iter_pair_keys(
 
 
 def filter_fragments(
-    fragments: Iterable[FragmentTuple], quality: QualitySettings
+    fragments: Iterable[FragmentTuple], quality: QualitySettings, mask_lone: bool = True
 ) -> Iterator[tuple[str, tuple[str, str, str | None, str | None] | None]]:
     """Quality filtering and masking of pairs and lone reads: yields ``(name, (seq1, qual1, seq2, qual2))``
     (``seq2`` and ``qual2`` None for a lone read), or ``(name, None)`` for a filtered fragment (a pair
-    is dropped when either mate fails the mean quality)."""
+    is dropped when either mate fails the mean quality); lone reads are left unmasked unless ``mask_lone``."""
     keep = _mean_quality_ok(quality.min_mean_quality) if quality.min_mean_quality else None
     mask = _masker(quality.min_base_quality) if quality.min_base_quality else None
     for fragment in fragments:
@@ -226,7 +396,7 @@ def filter_fragments(
         if keep is not None and not (keep(qualities1) and (qualities2 is None or keep(qualities2))):
             yield name, None
             continue
-        if mask is not None:
+        if mask is not None and (mask_lone or sequence2 is not None):
             sequence1 = mask(sequence1, qualities1)
             if sequence2 is not None and qualities2 is not None:
                 sequence2 = mask(sequence2, qualities2)
@@ -252,6 +422,7 @@ def collapse_fragments(
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
     on_read: Callable[[str, int], None] | None = None,
+    masks: QualityMasks | None = None,
 ) -> CollapsedReads:
     """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
 
@@ -259,8 +430,12 @@ def collapse_fragments(
     pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone read
     ``(name, sequence, qualities)`` is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
     share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
-    with each merged sequence when first seen; ``on_read`` as in the module docstring.
+    with each merged sequence when first seen; ``on_read`` as in the module docstring.  With ``masks`` (and a
+    base-quality threshold) lone reads are collapsed on their raw sequence and their low-quality positions
+    counted there, as single-end reads are; the mates of pairs are masked before merging.
     """
+    if masks is not None and not quality.min_base_quality:
+        masks = None
 
     collapsed = CollapsedReads(paired=True)
     pairs: dict[tuple[str, str], str | tuple[str, str]] = {}
@@ -269,7 +444,7 @@ def collapse_fragments(
     every = EVERY - 1 if progress is not None else -1
     positions: dict[str, int] = {}
     pair_positions: dict[tuple[str, str], int] = {}
-    for name, item in filter_fragments(fragments, quality):
+    for name, item in filter_fragments(fragments, quality, mask_lone=masks is None):
         collapsed.reads_in += 1
         if collapsed.reads_in & every == 0 and progress is not None:
             progress(collapsed.reads_in)
@@ -298,8 +473,16 @@ def collapse_fragments(
                 on_new(outcome)
             else:
                 sequences[outcome] = seen + 1
-            if on_read is not None:
-                on_read(name, positions.setdefault(outcome, len(positions)))
+            if masks is not None or on_read is not None:
+                index = positions.setdefault(outcome, len(positions))
+                noted = index
+                if masks is not None and item[2] is None:  # a lone read: its qualities are its own
+                    if on_read is None:
+                        masks.add(index, item[1])
+                    else:
+                        noted = masks.add_noting(index, item[1])
+                if on_read is not None:
+                    on_read(name, noted)
         else:
             collapsed.unmerged += 1
             unmerged_pairs[outcome] = unmerged_pairs.get(outcome, 0) + 1

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from editcheck.classification.outcomes import ReadCall
-from editcheck.reads.collapse import QUALITY_FILTERED, pair_index
+from editcheck.reads.collapse import MASKED, QUALITY_FILTERED, pair_index
 
 __all__ = ["ReadCallSpool"]
 
@@ -34,6 +34,7 @@ class ReadCallSpool:
         self._uniques: list[int] = []
         self._sequences: Sequence[ReadCall] = ()
         self._pairs: Sequence[ReadCall] = ()
+        self._masked: Sequence[ReadCall] = ()
 
     def read(self, name: str, unique: int) -> None:
         self._names.append(name)
@@ -48,15 +49,15 @@ class ReadCallSpool:
         self._names.clear()
         self._uniques.clear()
 
-    def calls(self, sequences: Sequence[ReadCall], pairs: Sequence[ReadCall]) -> None:
-        self._sequences, self._pairs = sequences, pairs
+    def calls(self, sequences: Sequence[ReadCall], pairs: Sequence[ReadCall], masked: Sequence[ReadCall] = ()) -> None:
+        self._sequences, self._pairs, self._masked = sequences, pairs, masked
 
     def rows(self) -> Iterator[list[str]]:
         """The rows of reads.tsv.gz (``read_id, outcome, events, base_edit``) per read in input order (``quality_filtered`` for reads the
         quality filter dropped); the spool is removed once read, or when the rows are abandoned."""
         self._flush()
         self._file.close()
-        sequences, pairs = self._sequences, self._pairs
+        sequences, pairs, masked = self._sequences, self._pairs, self._masked
         try:
             with gzip.open(self.path, "rt", encoding="utf-8") as spool:
                 for line in spool:
@@ -65,7 +66,10 @@ class ReadCallSpool:
                     if unique == QUALITY_FILTERED:
                         yield [identifier, "quality_filtered", "", ""]
                         continue
-                    call = sequences[unique] if unique >= 0 else pairs[pair_index(unique)]
+                    if unique >= MASKED:
+                        call = masked[unique - MASKED]
+                    else:
+                        call = sequences[unique] if unique >= 0 else pairs[pair_index(unique)]
                     yield [identifier, call.outcome, call.events, call.base_edit]
         finally:
             self.discard()

@@ -255,7 +255,15 @@ def _counting_rule(result: SampleResult) -> str:
         rule = f"only the {result.design.base_editor.name} conversion counted among substitutions"
     else:
         rule = "substitutions reported, not counted as edits"
-    return f"This run: base-quality threshold Q{result.settings.quality.min_base_quality}; {rule}."
+    threshold = result.settings.quality.min_base_quality
+    masking = (
+        f"base-quality threshold Q{threshold}"
+        if not threshold or result.reads.paired or result.molecules is not None
+        else f"base-quality threshold Q{threshold} (reads collapsed as sequenced; a base below it is N where the "
+        "read differs from its reference or at a base editor's editable base or a donor change, and counts as read "
+        "elsewhere; indels as aligned)"
+    )
+    return f"This run: {masking}; {rule}."
 
 
 MIN_CLASSIFIED_READS = 1000

@@ -86,6 +86,7 @@ def simulate(
     prime_editor: PrimeEditSpec | None = None,
     template_molecules: int = 0,
     pcr_cycles: int = 12,
+    low_quality_rate: float = 0.0,
 ) -> dict[str, Any]:
     """Write simulated reads (single-end, or paired-end when ``out_r2`` is given) and return the truth.
 
@@ -111,7 +112,12 @@ def simulate(
     draws its outcome class from the mix (a multinomial draw, not exact counts), each is amplified by PCR over ``pcr_cycles`` cycles with its own efficiency, and
     the reads are drawn from the copies (``pcr_reads_per_molecule``), so read counts are PCR duplicates
     of few molecules; the truth's counts are of reads, its ``template_molecules`` section of molecules.
+
+    ``low_quality_rate`` gives that share of all bases, correct ones too, a quality below Q20 (the
+    truth records it when not 0; see :mod:`editcheck.simulate.sequencer`).
     """
+    if not 0.0 <= low_quality_rate <= 1.0:
+        raise ParameterError(f"low_quality_rate must be between 0 and 1, got {low_quality_rate!r}")
     check_read_parameters(n_reads, read_length, error_rate, alleles_per_class)
     check_umi_parameters(umi_length, reads_per_molecule)
     if template_molecules and umi_length:
@@ -147,7 +153,7 @@ def simulate(
     for index, reads in enumerate(np.bincount(assignment, minlength=len(alleles))):
         alleles[index].reads = int(reads)
     templates = read_templates(alleles, read_length, paired)
-    errors, bases = write_reads(paths, templates, assignment, names, read_length, error_rate, rng)
+    errors, bases = write_reads(paths, templates, assignment, names, read_length, error_rate, rng, low_quality_rate)
 
     truth: dict[str, Any] = {
         "schema_version": 1,
@@ -158,6 +164,7 @@ def simulate(
         "read_length": read_length,
         "error_rate": float(error_rate),
         "realised_error_rate": errors / bases if bases else 0.0,
+        **({"low_quality_rate": float(low_quality_rate)} if low_quality_rate else {}),
         "design": design_truth(design),
         "mix": mix.fractions(),
         **outcome_truth(design, mix, alleles, sites),

@@ -38,6 +38,7 @@ class ReadRequest:
     prime_edit: str | None = None
     prime_edit_rate: float = 0.4
     template_molecules: int = 0
+    low_quality_rate: float = 0.0
 
 
 def parse_window(text: str) -> tuple[int, int]:
@@ -125,7 +126,8 @@ def simulate_reads(request: ReadRequest, folder: Path, prefix: str) -> dict[str,
     length = request.read_length or (150 if request.paired else 250)
     truth = simulate(design, request.n_reads, r1, r2, mix=mix, error_rate=request.error_rate, read_length=length,
                      seed=request.seed, base_editor=editor, prime_editor=prime,
-                     template_molecules=request.template_molecules)  # fmt: skip
+                     template_molecules=request.template_molecules,
+                     low_quality_rate=request.low_quality_rate)  # fmt: skip
     truth["quantify_options"] = quantify_options(design, editor, truth.get("prime_editing"), prefix)
     write_json(folder / f"{prefix}.truth.json", truth)
     with atomic_output(folder / f"{prefix}.amplicon.fa") as handle:

@@ -103,6 +103,7 @@ def write_reads(
     read_length: int,
     error_rate: float,
     rng: np.random.Generator,
+    low_quality_rate: float = 0.0,
 ) -> tuple[int, int]:
     """Write read ``i`` from template ``assignment[i]`` of each file, chunk by chunk, named by ``names``.
 
@@ -110,7 +111,7 @@ def write_reads(
     """
     paired = len(paths) == 2
     suffixes = [b" 1:N:0\n", b" 2:N:0\n"] if paired else [b"\n"]
-    sequencers = [Sequencer(t, read_length, error_rate, rng) for t in templates]
+    sequencers = [Sequencer(t, read_length, error_rate, rng, low_quality_rate) for t in templates]
     with ExitStack() as stack:
         handles = [stack.enter_context(_open_fastq(path)) for path in paths]
         for begin in range(0, assignment.size, _CHUNK_READS):

@@ -3,7 +3,8 @@
 Errors are substitutions (3% of them written as 'N') at a per-base rate of ``error_rate`` times a
 cycle profile (flat, rising to 3x over the last 10% of cycles; mean 1) times a per-read lognormal
 multiplier (mean 1).  Correct bases get qualities around Q36 (Q30-Q40), erroneous ones Q5-Q15, so a
-Q<20 mask removes nearly all errors.
+Q<20 mask removes nearly all errors.  With ``low_quality_rate``, that share of all bases (correct ones
+included, as on a real sequencer) gets a low quality (Q5-Q19) instead: the base stays what it is.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ class Sequencer:
     Counts the errors and bases it has produced (``errors``, ``bases``).
     """
 
-    def __init__(self, templates: list[str], read_length: int, error_rate: float, rng: np.random.Generator) -> None:
+    def __init__(
+        self, templates: list[str], read_length: int, error_rate: float, rng: np.random.Generator,
+        low_quality_rate: float = 0.0,
+    ) -> None:  # fmt: skip
         self.lengths = np.array([len(t) for t in templates], dtype=np.int64)
         width = max(int(self.lengths.max()), 1)
         self.matrix = np.zeros((len(templates), width), dtype=np.uint8)
@@ -57,6 +61,7 @@ class Sequencer:
         profile[: min(width, read_length)] = _cycle_profile(read_length)[:width]
         self.cycle_rate = (profile * error_rate).astype(np.float32)
         self.rng = rng
+        self.low_quality_rate = low_quality_rate
         self.quality_table = _quality_table()
         self.errors = 0
         self.bases = 0
@@ -81,6 +86,9 @@ class Sequencer:
             new[rng.random(error.size) < _N_FRACTION] = ord("N")
             sequence[error] = new
             quality[error] = rng.integers(5 + 33, 16 + 33, size=error.size, dtype=np.uint8)
+        if self.low_quality_rate:
+            low = np.flatnonzero(rng.random(total, dtype=np.float32) < self.low_quality_rate)
+            quality[low] = rng.integers(5 + 33, 20 + 33, size=low.size, dtype=np.uint8)
         self.errors += int(error.size)
         self.bases += int(total)
         return sequence, quality, lengths

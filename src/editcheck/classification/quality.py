@@ -1,0 +1,166 @@
+"""Low-quality bases of one read, judged only where its call depends on them (pure functions, no alignment).
+
+Reads are collapsed on their raw sequence and each unique sequence is aligned and classified once.  A base
+below the quality threshold then matters only at the sequence's *quality sites*: the read positions where it
+differs from its reference (a substitution, or an inserted base) and the reference positions whose base
+decides the call whatever it reads (:meth:`~editcheck.classification.outcomes.Classifier.quality_positions`:
+a base editor's editable bases, the donor's changes).  A read whose bases at some of those sites are below
+the threshold is that sequence with N there: :func:`masked_alignment` turns the sequence's alignment into
+that read's alignment (the base is N in its projection, and no substitution; an inserted base is N in the
+insertion) and the classifier calls it again from those events, without aligning again.  Indels stay as
+aligned; a low-quality base elsewhere, agreeing with the reference, counts as that base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from editcheck.alignment.aligner import AlignedRead
+from editcheck.classification.outcomes import Classifier, ReadCall
+from editcheck.design import Reference
+from editcheck.sequences import reverse_complement
+
+__all__ = ["QualitySite", "masked_alignment", "masked_call", "masked_sequence", "quality_sites"]
+
+_EVENTS = ReadCall._fields.index("events")
+_new: Any = tuple.__new__
+
+QualitySite = tuple[int, int, int]
+"""(read position, reference position, inserted-base index): the index is -1 for the base aligned at the
+reference position, k for the k-th base inserted before it.  Read positions count on the read as given
+(before any reverse complement), so they index its quality string."""
+
+
+def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int] = ()) -> tuple[QualitySite, ...]:
+    """The read positions of ``sequence`` whose quality can change its call, sorted by read position: every
+    substitution, every inserted base and every ``decisive`` reference position the read covers with a base.
+
+    The aligned bases are a run of the read's bases (overhang beyond the amplicon is clipped): a read with
+    no overhang starts it at 0, another one where the run is first found; empty when it is not found
+    (never for an alignment of this read)."""
+    start, end = aligned.start, aligned.end
+    insertions, deletions = aligned.insertions, aligned.deletions
+    covered = end - start
+    if insertions or deletions:
+        covered += sum(len(bases) for _, bases in insertions) - sum(length for _, length in deletions)
+    oriented_length = len(sequence)
+    if covered == oriented_length:
+        offset = 0
+    else:
+        offset = _aligned_offset(sequence, aligned)
+        if offset < 0:
+            return ()
+    projection = aligned.projection
+    positions = {position for position, _ in aligned.substitutions}
+    for position in decisive:
+        if start <= position < end and projection[position] not in "-.N":
+            positions.add(position)
+    sites: list[QualitySite]
+    if not insertions and not deletions:  # most reads: read and reference run in step
+        shift = offset - start
+        if aligned.reverse:
+            shift = oriented_length - 1 - shift
+            sites = [(shift - position, position, -1) for position in positions]
+        else:
+            sites = [(position + shift, position, -1) for position in positions]
+        sites.sort()
+        return tuple(sites)
+    sites = [(_read_position(aligned, offset, position, True), position, -1) for position in positions]
+    for position, bases in insertions:
+        before = _read_position(aligned, offset, position, False)
+        sites.extend((before + k, position, k) for k in range(len(bases)) if bases[k] != "N")
+    if aligned.reverse:
+        sites = [(oriented_length - 1 - read, position, k) for read, position, k in sites]
+    sites.sort()
+    return tuple(sites)
+
+
+def _read_position(aligned: AlignedRead, offset: int, position: int, inclusive: bool) -> int:
+    """Read position (on the aligned orientation) of the base at reference ``position`` (``inclusive``), or of
+    the first base inserted before it."""
+    shift = sum(
+        len(bases) for at, bases in aligned.insertions if aligned.start <= at and (at <= position if inclusive else at < position)
+    )  # fmt: skip
+    shift -= sum(min(length, position - begin) for begin, length in aligned.deletions if begin < position)
+    return offset + position - aligned.start + shift
+
+
+def _aligned_offset(sequence: str, aligned: AlignedRead) -> int:
+    """Where the aligned bases start in the read as aligned (-1 when they are not in it)."""
+    inserted = dict(aligned.insertions)
+    parts: list[str] = []
+    projection = aligned.projection
+    previous = aligned.start
+    for position in sorted(inserted):
+        if aligned.start <= position <= aligned.end:
+            parts.append(projection[previous:position])
+            parts.append(inserted[position])
+            previous = position
+    parts.append(projection[previous : aligned.end])
+    bases = "".join(parts).replace("-", "")
+    if aligned.reverse:
+        sequence = reverse_complement(sequence)
+    return sequence.find(bases)
+
+
+def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> AlignedRead:
+    """``aligned`` with N at ``sites`` (some of :func:`quality_sites`): no substitution there, N in the
+    projection and in inserted bases; the covered span, indels and identity are the sequence's."""
+    at_reference = set()
+    in_insertions: dict[int, set[int]] = {}
+    for _, position, k in sites:
+        if k < 0:
+            at_reference.add(position)
+        else:
+            in_insertions.setdefault(position, set()).add(k)
+    projection = masked_sequence(aligned.projection, at_reference) if at_reference else aligned.projection
+    insertions = aligned.insertions
+    if in_insertions:
+        insertions = tuple(
+            (position, masked_sequence(bases, in_insertions[position])) if position in in_insertions
+            else (position, bases)
+            for position, bases in insertions
+        )  # fmt: skip
+    substitutions = tuple((position, base) for position, base in aligned.substitutions if position not in at_reference)
+    reference, ambiguous, reverse, identity, start, end, _, _, deletions, _ = aligned
+    return AlignedRead(
+        reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions
+    )
+
+
+def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
+    """``sequence`` with N at ``read_positions`` (rebuilt from slices: the positions are few)."""
+    parts = []
+    previous = 0
+    for position in sorted(read_positions):
+        parts.append(sequence[previous:position])
+        previous = position + 1
+    parts.append(sequence[previous:])
+    return "N".join(parts)
+
+
+def masked_call(
+    classifier: Classifier, aligned: AlignedRead, call: ReadCall, sites: Collection[QualitySite],
+    decisive: Collection[int] = (), reference: Reference | None = None,
+) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
+    """The alignment and call of a read that is the sequence of ``aligned`` and ``call`` with N at ``sites``
+    (some of its :func:`quality_sites`): the alignment through :func:`masked_alignment`; when every masked
+    site is a substitution outside the window and not ``decisive``, only the call's events change (their
+    labels dropped: the classifier decides nothing else from such a base), else the classifier calls the
+    masked alignment again.  Equal to ``classifier.classify`` of it either way (tests/test_quality_masks.py).
+    ``reference``: the alignment's reference, when the caller has it at hand."""
+    masked = masked_alignment(aligned, sites)
+    if reference is None:
+        reference = classifier.design.references[aligned.reference]
+    window = reference.window
+    if (
+        call.events
+        and classifier.design.prime_edit is None  # the scaffold junction is read from the sequence itself
+        and all(k < 0 and not window[position] and position not in decisive for _, position, k in sites)
+    ):
+        sequence, projection = reference.sequence, aligned.projection
+        dropped = {f"{position + 1}{sequence[position]}>{projection[position]}" for _, position, _ in sites}
+        events = ";".join(label for label in call.events.split(";") if label not in dropped)
+        return masked, _new(ReadCall, (*call[:_EVENTS], events, *call[_EVENTS + 1 :]))
+    return masked, classifier.classify(masked)
