@@ -158,7 +158,11 @@ def _run_reads(
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
         calls: list[list[CalledRead]] = [
-            [CalledRead(key, count, r.alignment, r.call) for (key, count), r, _ in unique if r.call is not None and count]
+            [
+                CalledRead(key, count, r.alignment, r.call)
+                for (key, count), r, _ in unique
+                if r.call is not None and count
+            ]
         ]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
@@ -309,7 +313,9 @@ class _QualityMasking:
                     expanded[earlier] = (UniqueRead(found.key, found.reads + reads), masked, None)
                     continue
                 first[same] = len(expanded)
-                expanded.append((UniqueRead(key, reads), PooledCall(result.status, result.amplicon, aligned, call), None))
+                expanded.append(
+                    (UniqueRead(key, reads), PooledCall(result.status, result.amplicon, aligned, call), None)
+                )
         self._sites.clear()
         return expanded
 
