@@ -19,17 +19,18 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from typing import cast
+from typing import TypeGuard, cast
 
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.design import AmpliconDesign
+from editcheck.engine.chunked import collapse_pair_files
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
-from editcheck.engine.sources import ReadSource
+from editcheck.engine.sources import FastqPaired, ReadSource
 from editcheck.engine.workers import PooledCall, PoolWorker, UniqueReadAligner, align_and_classify
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
@@ -83,6 +84,11 @@ def _collapse(
     return reads
 
 
+def _chunkable(source: ReadSource, sink: ReadSink | None) -> TypeGuard[FastqPaired]:
+    """Paired FASTQ files without per-read output: collapsed chunk by chunk in the workers."""
+    return sink is None and isinstance(source, FastqPaired)
+
+
 def _settle_pairing(source: ReadSource, reads: CollapsedReads) -> None:
     """A BAM/CRAM is paired when any pair was read; reads of an input that is not paired are no lone mates."""
     if source.paired is None:
@@ -97,7 +103,10 @@ def _run_reads(
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
     with UniqueReadAligner(threads, (designs, settings)) as aligner:
-        reads = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
+        chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
+        if chunked is None:
+            chunked = _collapse(source, settings, aligner.add, progress, None if sink is None else sink.read)
+        reads = chunked
         results: list[PooledCall] = aligner.results()
     unique = [
         (UniqueRead(sequence, count), result) for (sequence, count), result in zip(reads.sequences.items(), results)
