@@ -18,7 +18,15 @@ from editcheck.engine.sources import FastqPaired
 from editcheck.engine.workers import UniqueReadAligner
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import CollapsedReads
-from editcheck.reads.pair_chunks import READ_ERRORS, ChunkCounts, PairTally, count_pair_chunk, read_pair_chunks, usable
+from editcheck.reads.pair_chunks import (
+    READ_ERRORS,
+    ChunkCounts,
+    PairTally,
+    count_pair_chunk,
+    forget_merged,
+    read_pair_chunks,
+    usable,
+)
 
 __all__ = ["collapse_pair_files"]
 
@@ -66,11 +74,14 @@ def collapse_pair_files(
             while len(pending) > limit:
                 if not fold():
                     return None
+        while pending:
+            if not fold():
+                return None
     except READ_ERRORS:  # damaged or unusual input: the per-read loop names the problem
         return None
-    while pending:
-        if not fold():
-            return None
+    finally:
+        if not aligner.processes:
+            forget_merged()
     if not tally.collapsed.reads_in:
         return None  # empty files: the per-read loop's error
     for sequence in new:

@@ -42,7 +42,8 @@ from editcheck.reads.merge import MergeSettings, merge_pair
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "PairTally", "count_pair_chunk", "read_pair_chunks", "usable",
+    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "PairTally", "count_pair_chunk", "forget_merged", "read_pair_chunks",
+    "usable",
 ]  # fmt: skip
 
 CHUNK_BYTES = 4 * 1024**2
@@ -117,8 +118,12 @@ def _read_id(header: bytes) -> bytes:
 
 
 def _same_reads(headers1: list[bytes], headers2: list[bytes]) -> bool:
-    """Whether mates have the same IDs; the usual case (equal names up to the first space) is settled in C."""
+    """Whether mates have the same IDs; the usual cases are settled on whole chunks, in C."""
     if headers1 == headers2:
+        return True
+    # Illumina's comments: " 1:N:..." in R1, " 2:N:..." in R2.  The replaced text starts with a space, after the
+    # ID, so equal headers after the replacement have equal IDs.
+    if b"\n".join(headers1).replace(b" 1:", b" 2:") == b"\n".join(headers2):
         return True
     if list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers1))) == list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers2))):
         return True  # equal up to a space, so equal up to a space or tab
@@ -129,17 +134,23 @@ def _masked(sequences: list[bytes], qualities: list[bytes], threshold: int) -> l
     """Sequences with every base of quality below ``threshold`` (Phred) masked to N, all at once."""
     if not threshold:
         return sequences
-    joined = b"\n".join(sequences)
-    bases = np.frombuffer(joined, dtype=np.uint8)
     scores = np.frombuffer(b"\n".join(qualities), dtype=np.uint8) - np.uint8(33)  # line breaks wrap to 233
-    low = scores < threshold
-    if not low.any():
+    low = np.flatnonzero(scores < threshold)
+    if not len(low):
         return sequences
-    return np.where(low, np.uint8(ord("N")), bases).tobytes().split(b"\n")
+    joined = bytearray(b"\n".join(sequences))
+    np.frombuffer(joined, dtype=np.uint8)[low] = ord("N")
+    return bytes(joined).split(b"\n")
 
 
 _merged_here: tuple[object, set[int]] = (None, set())
 """The run this process last counted chunks for, and the hashes of the pairs it merged for that run."""
+
+
+def forget_merged() -> None:
+    """Drop this process's memory of merged pairs (after a run counted in the calling process)."""
+    global _merged_here
+    _merged_here = (None, set())
 
 
 def count_pair_chunk(
