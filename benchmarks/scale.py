@@ -17,7 +17,7 @@ The 1-minute load average is printed beside every row: the machine may be shared
 seconds rather than absolute wall times. Usage:
 
     python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--compare-code ../main/src]
-                               [--only-single] [--threads 2 1] [--min-base-quality 20 0]
+                               [--only-single | --only-paired] [--threads 2 1] [--min-base-quality 20 0]
 """
 
 from __future__ import annotations
@@ -148,11 +148,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1])
     parser.add_argument("--min-base-quality", type=int, nargs="+", default=[20, 0])
     parser.add_argument("--only-single", action="store_true", help="Skip the paired-end input.")
+    parser.add_argument("--only-paired", action="store_true", help="Only the 1M 2x150 pairs (reads/s = pairs/s).")
     parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    inputs = [simulate(args.work, BASE_READS, paired=False)]
-    if args.reads != BASE_READS:
+    if args.only_single and args.only_paired:
+        parser.error("--only-single and --only-paired exclude each other")
+    inputs = [] if args.only_paired else [simulate(args.work, BASE_READS, paired=False)]
+    if args.reads != BASE_READS and not args.only_paired:
         inputs.append(simulate(args.work, args.reads, paired=False))
     if not args.only_single:
         inputs.append(simulate(args.work, BASE_READS, paired=True))
@@ -168,7 +171,7 @@ def main() -> None:
             for threads in args.threads:
                 for code, path in codes:
                     figures = quantify(
-                        data, path, threads, quality, args.work / "out" / f"{code}_t{threads}_q{quality}"
+                        data, path, threads, quality, args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
                     )
                     print(_row(data, code, threads, quality, figures, gzip_wall), flush=True)
                     if args.jsonl is not None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 import dnaio
 import numpy as np
@@ -49,9 +49,8 @@ __all__ = [
 CHUNK_BYTES = 4 * 1024**2
 """Largest chunk of each file (about 12,000 2x150 pairs)."""
 
-_BASES = b"ACGTN"
-_PRINTABLE = bytes(range(ord("!"), ord("~") + 1))
-_STARTS_WITH_AT = methodcaller("startswith", b"@")
+_BASES = b"ACGTN\n"
+_PRINTABLE = bytes(range(ord("!"), ord("~") + 1)) + b"\n"
 _SPLIT_AT_SPACE = methodcaller("partition", b" ")
 _FIRST_WORD = itemgetter(0)
 
@@ -86,8 +85,19 @@ def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[byt
             yield bytes(chunk1), bytes(chunk2)
 
 
-def _records(chunk: bytes) -> tuple[list[bytes], list[bytes], list[bytes]] | None:
-    """Headers (with ``@``), sequences and qualities of a chunk of plain, valid FASTQ; None otherwise."""
+class _Records(NamedTuple):
+    """A chunk's records: headers (with ``@``), sequences and qualities, and each list joined by line breaks."""
+
+    headers: list[bytes]
+    sequences: list[bytes]
+    qualities: list[bytes]
+    joined_headers: bytes
+    joined_sequences: bytes
+    joined_qualities: bytes
+
+
+def _records(chunk: bytes) -> _Records | None:
+    """The records of a chunk of plain, valid FASTQ; None otherwise."""
     if b"\r" in chunk:
         return None
     if chunk and not chunk.endswith(b"\n"):
@@ -97,18 +107,23 @@ def _records(chunk: bytes) -> tuple[list[bytes], list[bytes], list[bytes]] | Non
     if len(lines) % 4:
         return None
     headers = lines[0::4]
-    sequences = lines[1::4]
     separators = lines[2::4]
+    if separators.count(b"+") != len(separators):
+        return None
+    joined_headers = b"\n".join(headers)
+    if not joined_headers.isascii() or joined_headers.count(b"\n@") != len(headers) - 1:
+        return None
+    if headers and not joined_headers.startswith(b"@"):
+        return None
+    sequences = lines[1::4]
     qualities = lines[3::4]
-    if separators.count(b"+") != len(separators) or not all(map(_STARTS_WITH_AT, headers)):
-        return None
-    if not b"".join(headers).isascii():
-        return None
-    if b"".join(sequences).translate(None, _BASES) or b"".join(qualities).translate(None, _PRINTABLE):
+    joined_sequences = b"\n".join(sequences)
+    joined_qualities = b"\n".join(qualities)
+    if joined_sequences.translate(None, _BASES) or joined_qualities.translate(None, _PRINTABLE):
         return None
     if list(map(len, sequences)) != list(map(len, qualities)):
         return None
-    return headers, sequences, qualities
+    return _Records(headers, sequences, qualities, joined_headers, joined_sequences, joined_qualities)
 
 
 def _read_id(header: bytes) -> bytes:
@@ -117,28 +132,31 @@ def _read_id(header: bytes) -> bytes:
     return identifier[:-2] if identifier[-2:] in (b"/1", b"/2") else identifier
 
 
-def _same_reads(headers1: list[bytes], headers2: list[bytes]) -> bool:
+def _same_reads(records1: _Records, records2: _Records) -> bool:
     """Whether mates have the same IDs; the usual cases are settled on whole chunks, in C."""
-    if headers1 == headers2:
+    if len(records1.headers) != len(records2.headers):
+        return False
+    if records1.joined_headers == records2.joined_headers:
         return True
     # Illumina's comments: " 1:N:..." in R1, " 2:N:..." in R2.  The replaced text starts with a space, after the
     # ID, so equal headers after the replacement have equal IDs.
-    if b"\n".join(headers1).replace(b" 1:", b" 2:") == b"\n".join(headers2):
+    if records1.joined_headers.replace(b" 1:", b" 2:") == records2.joined_headers:
         return True
+    headers1, headers2 = records1.headers, records2.headers
     if list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers1))) == list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers2))):
         return True  # equal up to a space, so equal up to a space or tab
     return list(map(_read_id, headers1)) == list(map(_read_id, headers2))
 
 
-def _masked(sequences: list[bytes], qualities: list[bytes], threshold: int) -> list[bytes]:
+def _masked(records: _Records, threshold: int) -> list[bytes]:
     """Sequences with every base of quality below ``threshold`` (Phred) masked to N, all at once."""
     if not threshold:
-        return sequences
-    scores = np.frombuffer(b"\n".join(qualities), dtype=np.uint8) - np.uint8(33)  # line breaks wrap to 233
+        return records.sequences
+    scores = np.frombuffer(records.joined_qualities, dtype=np.uint8) - np.uint8(33)  # line breaks wrap to 233
     low = np.flatnonzero(scores < threshold)
     if not len(low):
-        return sequences
-    joined = bytearray(b"\n".join(sequences))
+        return records.sequences
+    joined = bytearray(records.joined_sequences)
     np.frombuffer(joined, dtype=np.uint8)[low] = ord("N")
     return bytes(joined).split(b"\n")
 
@@ -173,11 +191,11 @@ def count_pair_chunk(
     records2 = _records(chunk2)
     if records1 is None or records2 is None:
         return None
-    headers1, sequences1, qualities1 = records1
-    headers2, sequences2, qualities2 = records2
-    if len(headers1) != len(headers2) or not _same_reads(headers1, headers2):
+    if not _same_reads(records1, records2):
         return None
-    keys = list(zip(_masked(sequences1, qualities1, min_base_quality), _masked(sequences2, qualities2, min_base_quality)))
+    qualities1 = records1.qualities
+    qualities2 = records2.qualities
+    keys = list(zip(_masked(records1, min_base_quality), _masked(records2, min_base_quality)))
     counts = Counter(keys)
     reads = len(keys)
     first = dict(zip(reversed(keys), range(reads - 1, -1, -1)))  # the last assignment is the first read
