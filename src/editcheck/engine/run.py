@@ -1,8 +1,9 @@
 """The one engine: any :class:`~editcheck.engine.sources.ReadSource`, one amplicon or a pool, reads or molecules.
 
 Reads (:func:`run`, without UMIs)
-    Identical reads are collapsed as they are read (pairs merged once per distinct pair), each new unique
-    read is sent at once to the worker pool (:class:`~editcheck.engine.workers.PoolWorker`: assigned to an
+    Identical reads are collapsed as they are read (pairs merged once per distinct pair; paired FASTQ files
+    chunk by chunk in the worker processes, :mod:`editcheck.engine.chunked`), each new unique read is sent to
+    the worker pool (:class:`~editcheck.engine.workers.PoolWorker`: assigned to an
     amplicon when there are several, aligned and classified), unmerged pairs are resolved by the one rule
     (:func:`~editcheck.engine.pairs.resolve_unmerged`), and each amplicon's calls are tallied into its
     :class:`~editcheck.engine.result.SampleResult`.  With one design every read belongs to it, so the
