@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
 from pathlib import Path
@@ -215,12 +214,11 @@ def count_pair_chunk(
     return reads, entries
 
 
-@dataclass
 class PairTally:
-    """Folds chunk counts, in file order, into :class:`~editcheck.reads.collapse.CollapsedReads`; the merged
-    reads are listed in :attr:`new` as they are first seen (for the aligner)."""
+    """Folds chunk counts, in file order, into :attr:`collapsed` (what the per-read loop builds); :attr:`outcomes`
+    holds every distinct pair's outcome."""
 
-    def __post_init__(self) -> None:
+    def __init__(self) -> None:
         self.collapsed = CollapsedReads(paired=True)
         self.outcomes: dict[tuple[bytes, bytes], Outcome] = {}
 
