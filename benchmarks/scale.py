@@ -170,9 +170,8 @@ def main() -> None:
         for quality in args.min_base_quality:
             for threads in args.threads:
                 for code, path in codes:
-                    figures = quantify(
-                        data, path, threads, quality, args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
-                    )
+                    out = args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
+                    figures = quantify(data, path, threads, quality, out)
                     print(_row(data, code, threads, quality, figures, gzip_wall), flush=True)
                     if args.jsonl is not None:
                         record = {"input": data.label, "code": code, "threads": threads, "min_base_quality": quality,

@@ -76,12 +76,16 @@ def _pairs(count: int, seed: int) -> list[tuple[str, str, str, str]]:
             qualities1 = qualities1[:-1] + rng.choice("#5I")
         read1 = (fragment + ADAPTER + "A" * 150)[:length1] if clean else _sequenced(rng, fragment, length1, qualities1)
         template2 = _reverse_complement(fragment)
-        read2 = (template2 + ADAPTER + "A" * 150)[:length2] if clean else _sequenced(rng, template2, length2, qualities2)
+        read2 = (
+            (template2 + ADAPTER + "A" * 150)[:length2] if clean else _sequenced(rng, template2, length2, qualities2)
+        )
         pairs.append((read1, qualities1, read2, qualities2))
     return pairs
 
 
-def _write(folder: Path, pairs: list[tuple[str, str, str, str]], names: tuple[str, str] = ("{} 1:N:0", "{} 2:N:0")) -> FastqPaired:
+def _write(
+    folder: Path, pairs: list[tuple[str, str, str, str]], names: tuple[str, str] = ("{} 1:N:0", "{} 2:N:0")
+) -> FastqPaired:
     folder.mkdir(parents=True, exist_ok=True)
     for mate, name in enumerate(names):
         lines = []
@@ -128,7 +132,9 @@ def test_chunked_collapse_is_the_per_read_collapse(
         assert sum("N" in sequence for sequence in reference.sequences) > 100
 
 
-def test_first_seen_qualities_decide_the_consensus_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_seen_qualities_decide_the_consensus_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same pair twice with a mismatch in the overlap: the first pair's qualities pick the base, even when
     the second copy opens a chunk and is merged there first by another worker."""
     monkeypatch.setattr(pair_chunks, "CHUNK_BYTES", 1024)
@@ -229,7 +235,9 @@ def test_quantify_pairs_same_tables_chunked_or_per_read_and_for_one_or_two_worke
                           expected_hdr_amplicon=truth["design"]["donor_amplicon"])  # fmt: skip
     settings = AnalysisSettings(quality=QualitySettings(min_base_quality=20))
     calls = []
-    monkeypatch.setattr(run_module, "collapse_pair_files", lambda *a: calls.append(1) or chunked_module.collapse_pair_files(*a))
+    monkeypatch.setattr(
+        run_module, "collapse_pair_files", lambda *a: calls.append(1) or chunked_module.collapse_pair_files(*a)
+    )
 
     def tables(threads: int, label: str) -> dict[str, str]:
         result = run(FastqPaired(r1, r2), [design], ["s"], settings=settings, threads=threads).samples[0]

@@ -80,7 +80,9 @@ def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[byt
     process with ISA-L.  Raises whatever dnaio or the decompressor raise (the caller then takes the per-read
     loop, whose errors name the file and record)."""
     with xopen(path1, "rb", threads=0) as file1, xopen(path2, "rb", threads=0) as file2:
-        for chunk1, chunk2 in dnaio.read_paired_chunks(cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES):
+        for chunk1, chunk2 in dnaio.read_paired_chunks(
+            cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES
+        ):
             yield bytes(chunk1), bytes(chunk2)
 
 
