@@ -17,7 +17,8 @@ The 1-minute load average is printed beside every row: the machine may be shared
 seconds rather than absolute wall times. Usage:
 
     python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--compare-code ../main/src]
-                               [--only-single] [--threads 2 1] [--min-base-quality 20 0] [--low-quality-rate 0.01]
+                               [--only-single | --only-paired] [--threads 2 1] [--min-base-quality 20 0]
+                               [--low-quality-rate 0.01]
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1])
     parser.add_argument("--min-base-quality", type=int, nargs="+", default=[20, 0])
     parser.add_argument("--only-single", action="store_true", help="Skip the paired-end input.")
+    parser.add_argument("--only-paired", action="store_true", help="Only the 1M 2x150 pairs (reads/s = pairs/s).")
     parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
     parser.add_argument(
         "--low-quality-rate", type=float, default=0.0,
@@ -159,8 +161,10 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rate = args.low_quality_rate
-    inputs = [simulate(args.work, BASE_READS, paired=False, low_quality_rate=rate)]
-    if args.reads != BASE_READS:
+    if args.only_single and args.only_paired:
+        parser.error("--only-single and --only-paired exclude each other")
+    inputs = [] if args.only_paired else [simulate(args.work, BASE_READS, paired=False, low_quality_rate=rate)]
+    if args.reads != BASE_READS and not args.only_paired:
         inputs.append(simulate(args.work, args.reads, paired=False, low_quality_rate=rate))
     if not args.only_single:
         inputs.append(simulate(args.work, BASE_READS, paired=True, low_quality_rate=rate))
@@ -175,9 +179,8 @@ def main() -> None:
         for quality in args.min_base_quality:
             for threads in args.threads:
                 for code, path in codes:
-                    figures = quantify(
-                        data, path, threads, quality, args.work / "out" / f"{code}_t{threads}_q{quality}"
-                    )
+                    out = args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
+                    figures = quantify(data, path, threads, quality, out)
                     print(_row(data, code, threads, quality, figures, gzip_wall), flush=True)
                     if args.jsonl is not None:
                         record = {"input": data.label, "code": code, "threads": threads, "min_base_quality": quality,

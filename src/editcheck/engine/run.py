@@ -1,8 +1,9 @@
 """The one engine: any :class:`~editcheck.engine.sources.ReadSource`, one amplicon or a pool, reads or molecules.
 
 Reads (:func:`run`, without UMIs)
-    Identical reads are collapsed as they are read (pairs merged once per distinct pair), each new unique
-    read is sent at once to the worker pool (:class:`~editcheck.engine.workers.PoolWorker`: assigned to an
+    Identical reads are collapsed as they are read (pairs merged once per distinct pair; paired FASTQ files
+    chunk by chunk in the worker processes, :mod:`editcheck.engine.chunked`), each new unique read is sent to
+    the worker pool (:class:`~editcheck.engine.workers.PoolWorker`: assigned to an
     amplicon when there are several, aligned and classified), unmerged pairs are resolved by the one rule
     (:func:`~editcheck.engine.pairs.resolve_unmerged`), and each amplicon's calls are tallied into its
     :class:`~editcheck.engine.result.SampleResult`.  With one design every read belongs to it, so the
@@ -19,19 +20,20 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import QualitySite, masked_call, masked_sequence, quality_sites
 from editcheck.design import AmpliconDesign
+from editcheck.engine.chunked import collapse_pair_files
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
-from editcheck.engine.sources import ReadSource
+from editcheck.engine.sources import FastqPaired, ReadSource
 from editcheck.engine.workers import (
     PooledCall,
     PoolWorker,
@@ -95,6 +97,11 @@ def _collapse(
     return reads
 
 
+def _chunkable(source: ReadSource, sink: ReadSink | None) -> TypeGuard[FastqPaired]:
+    """Paired FASTQ files without per-read output: collapsed chunk by chunk in the workers."""
+    return sink is None and isinstance(source, FastqPaired)
+
+
 def _settle_pairing(source: ReadSource, reads: CollapsedReads) -> None:
     """A BAM/CRAM is paired when any pair was read; reads of an input that is not paired are no lone mates."""
     if source.paired is None:
@@ -117,7 +124,8 @@ def _run_reads(
     on_read = None if sink is None else sink.read
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings)) as aligner:
-            reads = _collapse(source, settings, aligner.add, progress, on_read)
+            chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
+            reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
             results: list[PooledCall] = aligner.results()
     else:
         with UniqueReadAligner(threads, (designs, settings), _SitesWorker, masking.settle) as aligner:

@@ -205,10 +205,24 @@ class UniqueReadAligner:
         self._done: list[Any] = []
         self._delivered = 0
         self._packing = worker in (PoolWorker, AmpliconWorker)  # results of other workers travel as they are
+        self._processes = threads if threads > 1 else 0
         if threads > 1:
             self._pool = _start_pool(threads, worker, arguments, self._packing)
         else:
             _init_worker(worker, arguments)
+
+    @property
+    def processes(self) -> int:
+        """Worker processes (0: the work runs in the calling process)."""
+        return self._processes
+
+    def submit(self, function: Callable[..., Any], *arguments: Any) -> Callable[[], Any]:
+        """Run another task, ``function(*arguments)``, in a worker process (in this one with 1 thread); the
+        returned callable gives its result.  The function must be importable by name (it is sent by name)."""
+        if self._pool is None:
+            result = function(*arguments)
+            return lambda: result
+        return self._pool.apply_async(function, arguments).get  # type: ignore[no-any-return]
 
     def add(self, sequence: str) -> None:
         self._pending.append(sequence)

@@ -1,0 +1,89 @@
+"""Paired FASTQ files collapsed chunk by chunk in the worker processes (:mod:`editcheck.reads.pair_chunks`).
+
+The calling process decompresses R1 and R2 and hands out chunks; the workers check, mask, count and merge
+them; the calling process folds their counts in file order and only then sends the new merged reads to be
+aligned, so that nothing has been sent when a chunk turns out unusual and the per-read loop starts again.
+The result is the per-read loop's, byte for byte (see :mod:`editcheck.reads.pair_chunks`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import deque
+from collections.abc import Callable
+
+from editcheck.engine.settings import AnalysisSettings
+from editcheck.engine.sources import FastqPaired
+from editcheck.engine.workers import UniqueReadAligner
+from editcheck.progress import EVERY
+from editcheck.reads.collapse import CollapsedReads
+from editcheck.reads.pair_chunks import (
+    READ_ERRORS,
+    ChunkCounts,
+    PairTally,
+    count_pair_chunk,
+    forget_merged,
+    read_pair_chunks,
+    usable,
+)
+
+__all__ = ["collapse_pair_files"]
+
+_RUNS = itertools.count()
+"""Numbers the runs of this process (the workers' memory of merged pairs is per run)."""
+
+_IN_FLIGHT = 2
+"""Chunks waiting or being counted per worker process: enough to keep them busy, few enough to bound memory."""
+
+
+def collapse_pair_files(
+    source: FastqPaired, settings: AnalysisSettings, aligner: UniqueReadAligner,
+    progress: Callable[[int], None] | None = None,
+) -> CollapsedReads | None:  # fmt: skip
+    """Collapse the pairs of ``source`` chunk by chunk and send the merged reads to ``aligner`` in first-seen
+    order; None (nothing sent) when the chunked route does not apply or a chunk is unusual: the caller then
+    takes the per-read loop, which gives its result or its error message."""
+    if not usable(source.path, source.r2, settings.quality):
+        return None
+    tally = PairTally()
+    new: list[str] = []
+    pending: deque[Callable[[], ChunkCounts | None]] = deque()
+    limit = _IN_FLIGHT * max(1, aligner.processes)
+    threshold = settings.quality.min_base_quality
+    shown = 0
+    run = (os.getpid(), next(_RUNS))
+
+    def fold() -> bool:
+        nonlocal shown
+        counts = pending.popleft()()
+        if counts is None:
+            return False
+        added = tally.add(counts)
+        if added is None:
+            return False
+        new.extend(added)
+        if progress is not None and tally.collapsed.reads_in // EVERY > shown:
+            shown = tally.collapsed.reads_in // EVERY
+            progress(tally.collapsed.reads_in)
+        return True
+
+    try:
+        for chunk1, chunk2 in read_pair_chunks(source.path, source.r2):
+            pending.append(aligner.submit(count_pair_chunk, chunk1, chunk2, threshold, settings.merge, run))
+            while len(pending) > limit:
+                if not fold():
+                    return None
+        while pending:
+            if not fold():
+                return None
+    except READ_ERRORS:  # damaged or unusual input: the per-read loop names the problem
+        return None
+    finally:
+        if not aligner.processes:
+            forget_merged()
+    if not tally.collapsed.reads_in:
+        return None  # empty files: the per-read loop's error
+    for sequence in new:
+        aligner.add(sequence)
+    return tally.collapsed

@@ -1,0 +1,258 @@
+"""Collapsing paired FASTQ files chunk by chunk: the fast route of :func:`editcheck.reads.collapse.collapse_fragments`.
+
+The reading process only decompresses R1 and R2 and cuts them into chunks holding the same reads
+(:func:`read_pair_chunks`); each chunk is counted on its own, in a worker process when there are several
+(:func:`count_pair_chunk`): its records are checked all at once (C-level bytes operations), low-quality bases
+are masked over the whole chunk (numpy), identical masked pairs are counted, and every pair distinct within the
+chunk is merged once, with the qualities of its first read in the chunk.  :class:`PairTally` then folds the
+chunks, in file order, into the same :class:`~editcheck.reads.collapse.CollapsedReads` the per-read loop
+builds, byte for byte:
+
+* a pair seen for the first time in the whole input is first seen in its chunk, so the chunk's merge used the
+  qualities of the input's first such pair, as the per-read loop does; later chunks' merges of that pair are
+  ignored;
+* taking each chunk's distinct pairs in the order of their first read, chunks in file order, meets every
+  merged read (and unmerged pair) first at the same read as the per-read loop, so the unique reads keep their
+  first-seen order.
+
+The route is strict: a chunk with anything the per-read reader would normalise or refuse (lowercase or ``.``
+bases, characters outside ``ACGTN``, qualities outside ``!``-``~``, a ``+`` line repeating the name, carriage
+returns, non-ASCII or mismatched names, R1 and R2 out of step) is not counted (:func:`count_pair_chunk`
+returns None), and the caller starts again with the per-read loop, which gives the usual result or the usual
+error message.  Memory grows with the distinct pairs, not with the reads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from io import BufferedIOBase
+from operator import itemgetter, methodcaller
+from pathlib import Path
+from typing import NamedTuple, cast
+
+import dnaio
+import numpy as np
+from xopen import xopen
+
+from editcheck.reads.collapse import CollapsedReads, QualitySettings
+from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
+from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.sequences import reverse_complement
+
+__all__ = [
+    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "PairTally", "count_pair_chunk", "forget_merged", "read_pair_chunks",
+    "usable",
+]  # fmt: skip
+
+CHUNK_BYTES = 4 * 1024**2
+"""Largest chunk of each file (about 12,000 2x150 pairs)."""
+
+_BASES = b"ACGTN\n"
+_PRINTABLE = bytes(range(ord("!"), ord("~") + 1)) + b"\n"
+_SPLIT_AT_SPACE = methodcaller("partition", b" ")
+_FIRST_WORD = itemgetter(0)
+
+Outcome = str | tuple[str, str]
+"""A pair's fate: its merged read, or (R1, reverse-complemented R2) when it did not merge."""
+
+ChunkCounts = tuple[int, list[tuple[tuple[bytes, bytes], int, Outcome | None]]]
+"""A chunk's reads, and its distinct masked pairs (R1, R2 as sequenced), each with its number of reads and the
+outcome of merging it with the qualities of its first read in the chunk (None: not merged, see
+:func:`count_pair_chunk`), in the order of those first reads."""
+
+
+READ_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
+"""What reading a damaged or missing file raises (the per-read loop turns each into its message; ValueError:
+a record longer than a chunk)."""
+
+
+def usable(path1: str | Path, path2: str | Path, quality: QualitySettings) -> bool:
+    """Whether the chunked route applies: two different files that can be read twice (not pipes: the per-read
+    loop may have to start again), without the mean-quality filter (which takes the per-read loop)."""
+    if quality.min_mean_quality or _same_file(path1, path2):
+        return False
+    return not _is_stream(path1) and not _is_stream(path2)
+
+
+def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[bytes, bytes]]:
+    """Chunks of R1 and R2 holding the same number of FASTQ records (as counted by lines), decompressed in this
+    process with ISA-L.  Raises whatever dnaio or the decompressor raise (the caller then takes the per-read
+    loop, whose errors name the file and record)."""
+    with xopen(path1, "rb", threads=0) as file1, xopen(path2, "rb", threads=0) as file2:
+        for chunk1, chunk2 in dnaio.read_paired_chunks(
+            cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES
+        ):
+            yield bytes(chunk1), bytes(chunk2)
+
+
+class _Records(NamedTuple):
+    """A chunk's records: headers (with ``@``), sequences and qualities, and each list joined by line breaks."""
+
+    headers: list[bytes]
+    sequences: list[bytes]
+    qualities: list[bytes]
+    joined_headers: bytes
+    joined_sequences: bytes
+    joined_qualities: bytes
+
+
+def _records(chunk: bytes) -> _Records | None:
+    """The records of a chunk of plain, valid FASTQ; None otherwise."""
+    if b"\r" in chunk:
+        return None
+    if chunk and not chunk.endswith(b"\n"):
+        chunk += b"\n"  # the file's last line without its line break
+    lines = chunk.split(b"\n")
+    lines.pop()  # after the last line break
+    if len(lines) % 4:
+        return None
+    headers = lines[0::4]
+    separators = lines[2::4]
+    if separators.count(b"+") != len(separators):
+        return None
+    joined_headers = b"\n".join(headers)
+    if not joined_headers.isascii() or joined_headers.count(b"\n@") != len(headers) - 1:
+        return None
+    if headers and not joined_headers.startswith(b"@"):
+        return None
+    sequences = lines[1::4]
+    qualities = lines[3::4]
+    joined_sequences = b"\n".join(sequences)
+    joined_qualities = b"\n".join(qualities)
+    if joined_sequences.translate(None, _BASES) or joined_qualities.translate(None, _PRINTABLE):
+        return None
+    if list(map(len, sequences)) != list(map(len, qualities)):
+        return None
+    return _Records(headers, sequences, qualities, joined_headers, joined_sequences, joined_qualities)
+
+
+def _read_id(header: bytes) -> bytes:
+    """The ID matching mates (as :mod:`editcheck.reads.fastq`): the name up to a space or tab, without /1 or /2."""
+    identifier = header[1:].split(b" ", 1)[0].split(b"\t", 1)[0]
+    return identifier[:-2] if identifier[-2:] in (b"/1", b"/2") else identifier
+
+
+def _same_reads(records1: _Records, records2: _Records) -> bool:
+    """Whether mates have the same IDs; the usual cases are settled on whole chunks, in C."""
+    if len(records1.headers) != len(records2.headers):
+        return False
+    if records1.joined_headers == records2.joined_headers:
+        return True
+    # Illumina's comments: " 1:N:..." in R1, " 2:N:..." in R2.  The replaced text starts with a space, after the
+    # ID, so equal headers after the replacement have equal IDs.
+    if records1.joined_headers.replace(b" 1:", b" 2:") == records2.joined_headers:
+        return True
+    headers1, headers2 = records1.headers, records2.headers
+    if list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers1))) == list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers2))):
+        return True  # equal up to a space, so equal up to a space or tab
+    return list(map(_read_id, headers1)) == list(map(_read_id, headers2))
+
+
+def _masked(records: _Records, threshold: int) -> list[bytes]:
+    """Sequences with every base of quality below ``threshold`` (Phred) masked to N, all at once."""
+    if not threshold:
+        return records.sequences
+    scores = np.frombuffer(records.joined_qualities, dtype=np.uint8) - np.uint8(33)  # line breaks wrap to 233
+    low = np.flatnonzero(scores < threshold)
+    if not len(low):
+        return records.sequences
+    joined = bytearray(records.joined_sequences)
+    np.frombuffer(joined, dtype=np.uint8)[low] = ord("N")
+    return bytes(joined).split(b"\n")
+
+
+_merged_here: tuple[object, set[int]] = (None, set())
+"""The run this process last counted chunks for, and the hashes of the pairs it merged for that run."""
+
+
+def forget_merged() -> None:
+    """Drop this process's memory of merged pairs (after a run counted in the calling process)."""
+    global _merged_here
+    _merged_here = (None, set())
+
+
+def count_pair_chunk(
+    chunk1: bytes, chunk2: bytes, min_base_quality: int, merge: MergeSettings, run: object = None
+) -> ChunkCounts | None:
+    """Count and merge one chunk's pairs (see the module docstring); None when the chunk is not plain, valid
+    FASTQ with R1 and R2 in step.
+
+    Given a ``run`` token (equal for the chunks of one input, different between inputs), a process merges
+    a pair only the first time it meets it in that run and gives None as the outcome afterwards: the pair
+    was in an earlier chunk, so this chunk's merge would be ignored anyway.  The pairs are remembered by
+    hash; two pairs with one hash leave a pair seen first in the input without an outcome, which
+    :meth:`PairTally.add` reports.
+    """
+    global _merged_here
+    if run is None or _merged_here[0] != run:
+        _merged_here = (run, set())
+    merged_here = _merged_here[1] if run is not None else None
+    records1 = _records(chunk1)
+    records2 = _records(chunk2)
+    if records1 is None or records2 is None:
+        return None
+    if not _same_reads(records1, records2):
+        return None
+    qualities1 = records1.qualities
+    qualities2 = records2.qualities
+    keys = list(zip(_masked(records1, min_base_quality), _masked(records2, min_base_quality)))
+    counts = Counter(keys)
+    reads = len(keys)
+    first = dict(zip(reversed(keys), range(reads - 1, -1, -1)))  # the last assignment is the first read
+    entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
+    for key, count in counts.items():
+        if merged_here is not None:
+            hashed = hash(key)
+            if hashed in merged_here:
+                entries.append((key, count, None))
+                continue
+            merged_here.add(hashed)
+        index = first[key]
+        sequence1 = key[0].decode()
+        sequence2 = key[1].decode()
+        merged = merge_pair(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
+        entries.append((key, count, merged[0] if merged is not None else (sequence1, reverse_complement(sequence2))))
+    return reads, entries
+
+
+class PairTally:
+    """Folds chunk counts, in file order, into :attr:`collapsed` (what the per-read loop builds); :attr:`outcomes`
+    holds every distinct pair's outcome."""
+
+    def __init__(self) -> None:
+        self.collapsed = CollapsedReads(paired=True)
+        self.outcomes: dict[tuple[bytes, bytes], Outcome] = {}
+
+    def add(self, counts: ChunkCounts) -> list[str] | None:
+        """Fold one chunk's counts; the merged reads first seen in it, in first-seen order.  None when a pair
+        first seen in the input came without its outcome (a hash shared with an earlier pair, see
+        :func:`count_pair_chunk`): the tally is then unusable."""
+        reads, entries = counts
+        collapsed = self.collapsed
+        collapsed.reads_in += reads
+        outcomes = self.outcomes
+        sequences = collapsed.sequences
+        unmerged_pairs = collapsed.unmerged_pairs
+        new: list[str] = []
+        merged = 0
+        for key, count, outcome in entries:
+            found = outcomes.get(key)
+            if found is None:
+                if outcome is None:
+                    return None
+                found = outcomes[key] = outcome
+            if isinstance(found, str):
+                merged += count
+                seen = sequences.get(found)
+                if seen is None:
+                    sequences[found] = count
+                    new.append(found)
+                else:
+                    sequences[found] = seen + count
+            else:
+                unmerged_pairs[found] = unmerged_pairs.get(found, 0) + count
+        collapsed.merged += merged
+        collapsed.unmerged = collapsed.reads_in - collapsed.merged
+        collapsed.unique_pairs = len(outcomes)
+        return new
