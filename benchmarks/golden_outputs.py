@@ -3,11 +3,17 @@
 Used to prove that a change which must not alter results (a refactor, a faster code path) does not:
 
     python benchmarks/golden_outputs.py --out /tmp/before            # on the old commit
-    python benchmarks/golden_outputs.py --out /tmp/after --compare /tmp/before/golden.json
+    python benchmarks/golden_outputs.py --out /tmp/after --compare /tmp/before
+    python benchmarks/golden_outputs.py --out /tmp/after --compare /tmp/before --no-run   # compare again only
 
-Every output file is listed with its SHA-256; ``manifest.json`` is fingerprinted without its times and
-absolute paths (the only parts allowed to differ between runs). The shared cases are skipped, with a line
-saying so, when ``../shared`` is not beside the repository. Exit status 1 when ``--compare`` finds a difference.
+Every output file is listed with its SHA-256, normalised so that two ``--out`` folders compare whatever their
+paths and run times (:class:`Normaliser`; the script prints what it normalised): the ``--out`` folder's own
+path in the text of any output (results record their inputs' absolute paths: provenance), manifest.json's
+times, command and working folder, and each ``.tar.gz`` (the export package) member by member. ``--compare``
+takes an earlier ``--out`` folder (or its golden.json, whose folder is then fingerprinted again, normalised
+as now). The report states its run date: runs on different days differ there unless both set the same
+``SOURCE_DATE_EPOCH``. The shared cases are skipped, with a line saying so, when ``../shared`` is not beside
+the repository. Exit status 1 when ``--compare`` finds a difference.
 
 Besides the published cases as CRISPResso2 ran them, the shared reads are also run through every other input
 route, from inputs this script derives from them deterministically (``inputs/``, not fingerprinted): per-read
@@ -26,6 +32,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -172,51 +179,159 @@ def _run_demo(out: Path, min_base_quality: int | None) -> None:
 
 
 _VARYING = {"started", "finished", "command", "cwd"}
-"""manifest.json keys that differ between runs by design."""
+"""manifest.json keys that differ between runs by design (at any depth: the package manifest repeats the
+report's times under ``sources``)."""
+OUT_MARK = "<OUT>"
+"""What the ``--out`` folder's absolute path becomes in the text of every output (provenance records it)."""
+TEXT_SUFFIXES = (".tsv", ".json", ".txt", ".html", ".md", ".bed", ".fa", ".fai", ".yaml", ".csv", ".svg")
+SKIPPED = {".snakemake", "logs", "benchmarks", "config", "test_data", "inputs"}
 
 
-def _fingerprint(path: Path) -> str:
-    if path.name == "manifest.json":
-        document = json.loads(path.read_text())
+class Normaliser:
+    """Fingerprints of one ``--out`` folder's files with what differs between two runs of the same code taken
+    out, counting what it took out: the folder's own path (in the text of any output), manifest.json's times,
+    command and working folder, and the checksum and size a manifest lists for another manifest.json (itself
+    compared normalised); a ``.tar.gz`` is fingerprinted member by member (its own bytes hold the manifest's
+    times)."""
 
+    def __init__(self, out: Path) -> None:
+        self.paths = sorted({str(out), os.path.abspath(out), str(out.resolve())}, key=len, reverse=True)
+        self.counts: dict[str, int] = {}
+
+    def _count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    def _text(self, data: bytes) -> bytes:
+        normalised = data
+        for path in self.paths:
+            normalised = normalised.replace(path.encode(), OUT_MARK.encode())
+        if normalised != data:
+            self._count("files naming the --out folder (path replaced by <OUT>)")
+        return normalised
+
+    def _manifest(self, data: bytes) -> bytes:
         def strip(value: object) -> object:
             if isinstance(value, dict):
-                return {k: strip(v) for k, v in value.items() if k not in _VARYING}
+                for key in _VARYING.intersection(value):
+                    self._count(f"manifest.json {key!r} fields removed")
+                kept = {k: strip(v) for k, v in value.items() if k not in _VARYING}
+                if str(kept.get("path", "")).endswith("manifest.json") and {"sha256", "bytes"} & set(kept):
+                    self._count("checksums/sizes of a manifest.json listed in a manifest removed")
+                    kept = {k: v for k, v in kept.items() if k not in ("sha256", "bytes")}
+                return kept
             if isinstance(value, list):
                 return [strip(v) for v in value]
             return value
 
-        data = json.dumps(strip(document), sort_keys=True).encode()
-    else:
-        data = path.read_bytes()
-    return hashlib.sha256(data).hexdigest()
+        return json.dumps(strip(json.loads(data)), sort_keys=True).encode()
+
+    def fingerprint(self, name: str, data: bytes) -> str:
+        """SHA-256 of one file's bytes, normalised (``name`` tells its kind)."""
+        if name.endswith(TEXT_SUFFIXES):
+            data = self._text(data)
+        if name.rsplit("/", 1)[-1] == "manifest.json":
+            data = self._manifest(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def archive(self, relative: str, path: Path) -> dict[str, str]:
+        """``relative!member`` -> fingerprint of every file in a .tar.gz (member times, owners and modes aside)."""
+        self._count("tarballs compared member by member (member metadata and the gzip header aside)")
+        table = {}
+        with tarfile.open(path, "r:gz") as archive:
+            for member in archive.getmembers():
+                handle = archive.extractfile(member) if member.isfile() else None
+                if handle is not None:
+                    table[f"{relative}!{member.name}"] = self.fingerprint(member.name, handle.read())
+        return table
+
+    def table(self) -> dict[str, str]:
+        """Relative path -> fingerprint of every result file under the folder (logs, benchmarks, Snakemake state
+        and the derived inputs excluded)."""
+        out = Path(self.paths[-1])
+        table: dict[str, str] = {}
+        for path in sorted(out.rglob("*")):
+            relative = path.relative_to(out)
+            if not path.is_file() or SKIPPED.intersection(relative.parts) or relative.name == "golden.json":
+                continue
+            if path.name.endswith(".tar.gz"):
+                table.update(self.archive(relative.as_posix(), path))
+            else:
+                table[relative.as_posix()] = self.fingerprint(relative.as_posix(), path.read_bytes())
+        return table
 
 
 def fingerprints(out: Path) -> dict[str, str]:
-    """Relative path -> SHA-256 of every result file under ``out`` (logs, benchmarks and Snakemake state excluded)."""
-    skipped = {".snakemake", "logs", "benchmarks", "config", "test_data", "inputs"}
-    table = {}
-    for path in sorted(out.rglob("*")):
-        relative = path.relative_to(out)
-        if path.is_file() and not skipped.intersection(relative.parts) and relative.name != "golden.json":
-            table[relative.as_posix()] = _fingerprint(path)
-    return table
+    """Relative path -> normalised SHA-256 of every result file under ``out`` (see :class:`Normaliser`)."""
+    return Normaliser(out).table()
+
+
+def earlier_table(given: Path) -> tuple[dict[str, str], str]:
+    """The fingerprints to compare with: an earlier ``--out`` folder (or the golden.json inside one) is
+    fingerprinted again, normalised as now whichever version wrote its golden.json; a golden.json away from its
+    outputs is taken as stored. Returns the table and a line saying which."""
+    folder = given if given.is_dir() else given.parent
+    if any(path.name != "golden.json" for path in folder.iterdir()):
+        normaliser = Normaliser(folder)
+        table = normaliser.table()
+        return table, f"fingerprinted {folder} again ({_counted(normaliser)})"
+    return json.loads(given.read_text()), f"{given} as stored (its outputs are not beside it)"
+
+
+def _counted(normaliser: Normaliser) -> str:
+    return "; ".join(f"{count} {what}" for what, count in sorted(normaliser.counts.items())) or "nothing normalised"
+
+
+def compare(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """One line per file that differs between two fingerprint tables (missing now, new, differs)."""
+    lines = []
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            state = "missing now" if name not in after else "new" if name not in before else "differs"
+            lines.append(f"  {state}: {name}")
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="new folder for the outputs and golden.json")
-    parser.add_argument("--compare", type=Path, help="an earlier golden.json to compare with")
+    parser.add_argument(
+        "--compare", type=Path, help="an earlier --out folder (or its golden.json) to compare with"
+    )
+    parser.add_argument("--no-run", action="store_true", help="compare the existing --out folder without running")
     parser.add_argument(
         "--min-base-quality", type=int, help="run every command (and the demo workflow) with this threshold"
     )
     arguments = parser.parse_args()
-    quality = [] if arguments.min_base_quality is None else ["--min-base-quality", str(arguments.min_base_quality)]
     out: Path = arguments.out
+    if arguments.no_run:
+        if not out.is_dir() or arguments.compare is None:
+            raise SystemExit(f"--no-run: give an existing --out folder ({out}) and --compare")
+    else:
+        _run_all(out, arguments.min_base_quality)
+    normaliser = Normaliser(out)
+    table = normaliser.table()
+    if not arguments.no_run:
+        (out / "golden.json").write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+        print(f"{len(table)} output files fingerprinted in {out / 'golden.json'}")
+    print(f"normalised in {out}: {_counted(normaliser)}")
+    if arguments.compare is None:
+        return 0
+    before, how = earlier_table(arguments.compare)
+    print(f"compared with: {how}")
+    differ = compare(before, table)
+    for line in differ:
+        print(line)
+    identical = sum(before.get(name) == fingerprint for name, fingerprint in table.items())
+    print(f"{identical} identical, {len(differ)} different")
+    return 1 if differ else 0
+
+
+def _run_all(out: Path, min_base_quality: int | None) -> None:
+    quality = [] if min_base_quality is None else ["--min-base-quality", str(min_base_quality)]
     if out.exists():
         raise SystemExit(f"{out}: already exists; give a new folder")
     out.mkdir(parents=True)
-    _run_demo(out, arguments.min_base_quality)
+    _run_demo(out, min_base_quality)
     if SHARED.is_dir():
         for name, case in SHARED_CASES.items():
             case = [str(SHARED / a) if a.endswith((".fastq", ".fastq.gz")) else a for a in case]
@@ -228,18 +343,6 @@ def main() -> int:
             _editcheck(*case, *quality, *named, "-o", str(Path("routes") / name), cwd=out)
     else:
         print(f"shared cases skipped: {SHARED} is absent")
-    table = fingerprints(out)
-    (out / "golden.json").write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
-    print(f"{len(table)} output files fingerprinted in {out / 'golden.json'}")
-    if arguments.compare is None:
-        return 0
-    before = json.loads(arguments.compare.read_text())
-    differ = sorted(name for name in set(before) | set(table) if before.get(name) != table.get(name))
-    for name in differ:
-        state = "missing now" if name not in table else "new" if name not in before else "differs"
-        print(f"  {state}: {name}")
-    print(f"{len(table) - len(differ)} identical, {len(differ)} different")
-    return 1 if differ else 0
 
 
 if __name__ == "__main__":

@@ -138,6 +138,15 @@ def test_no_path_of_the_analysts_machine_inside(demo: Path, package: Path) -> No
         "PC2.fastq.gz",
     ]
     assert b">T1.fastq.gz<" in everything["report/report.html"]
+    # The panel's per-site sample summaries record each read file's absolute path in the results (provenance);
+    # every one is packaged, in the folder and the archive, with the path cut to the file name.
+    sites = sorted(path.relative_to(demo).as_posix() for path in (demo / "panel" / "samples").glob("*/*/summary.json"))
+    assert len(sites) == 4 * 5  # 4 panel samples x 5 sites of config/sites.tsv
+    for name in sites:
+        recorded = json.loads((demo / name).read_text())["inputs"]
+        assert len(recorded) == 1 and os.path.isabs(recorded[0]), name
+        for packaged in (f"results/{name}", f"tar:package/results/{name}"):
+            assert json.loads(everything[packaged])["inputs"] == [Path(recorded[0]).name], packaged
 
 
 def test_archive_is_the_folder_with_fixed_metadata(package: Path) -> None:

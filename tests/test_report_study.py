@@ -5,9 +5,11 @@ sheets; the print stylesheet and the PDF from headless Chromium."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 from editcheck import simulate
 from editcheck.pipeline import quantify
 from editcheck.report.appendix import write_report
-from editcheck.report.pdf import find_chromium
+from editcheck.report.pdf import find_chromium, fixed_ids, print_pdf
 from editcheck.results.sample import write_sample_outputs
 from editcheck.study import read_study
 from test_workflow_study import DESIGN_SEEDS, write_tsv
@@ -239,6 +241,35 @@ def test_study_report_pdf_and_html_in_headless_chromium(study_results: Path, tmp
     again = study_results / "pdf_again"
     _report(study_results, again, pdf=True)
     assert (again / "report.pdf").read_bytes() == (out / "report.pdf").read_bytes()
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
+def test_the_pdf_is_printed_once_the_page_has_settled(tmp_path: Path) -> None:
+    """A page whose text changes 3 s (of page time) after its load event is printed with the settled text: the
+    print waits for pending work on a virtual clock instead of racing it (before: "early", and on a busy
+    machine whatever had run by then), and the wait costs no wall-clock time."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDF's text (pip install -e '.[test]')")
+    html = tmp_path / "late.html"
+    html.write_text('<!doctype html><html><head><title>t</title></head><body><p id="x">early</p><script>'
+                    "setTimeout(function () { document.getElementById('x').textContent = 'settled'; }, 3000);"
+                    "</script></body></html>")  # fmt: skip
+    started = time.monotonic()
+    print_pdf(str(find_chromium()), html, tmp_path / "late.pdf", "2026-01-01")
+    assert time.monotonic() - started < 60
+    assert pypdf.PdfReader(tmp_path / "late.pdf").pages[0].extract_text().strip() == "settled"
+
+
+def test_a_pdf_file_identifier_follows_the_content_not_the_clock() -> None:
+    """Two prints of one document differing only in their clock-derived /ID get the same identifier, a digest of
+    the document, at the same byte offsets (the spacing and the xref stay valid); a document without one is kept."""
+    trailer = b"%%PDF-1.4\n1 0 obj\n<</A 1>>\nendobj\ntrailer\n<</Size 2 /ID [<%s> <%s>]>>\nstartxref\n9\n%%%%EOF\n"
+    first = trailer % (b"0A1B2C3D4E5F60718293A4B5C6D7E8F9", b"0A1B2C3D4E5F60718293A4B5C6D7E8F9")
+    second = trailer % (b"FFEEDDCCBBAA99887766554433221100", b"00112233445566778899AABBCCDDEEFF")
+    assert fixed_ids(first) == fixed_ids(second) != first
+    assert len(fixed_ids(first)) == len(first)
+    (identifier,) = re.findall(rb"/ID \[<([0-9A-F]{32})> <\1>\]", fixed_ids(first))
+    assert identifier == hashlib.sha256(trailer % (b"0" * 32, b"0" * 32)).hexdigest().upper()[:32].encode()
+    assert fixed_ids(first.replace(b"/ID", b"/XX")) == first.replace(b"/ID", b"/XX")
 
 
 def _outline_titles(outline: list) -> list[str]:  # type: ignore[type-arg]

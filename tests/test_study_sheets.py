@@ -10,6 +10,7 @@ import yaml
 
 from editcheck import simulate
 from editcheck.errors import InputFormatError
+from editcheck.folders import safe_name
 from editcheck.study import (
     DESIGN_COLUMNS,
     SAMPLE_COLUMNS,
@@ -207,3 +208,27 @@ def test_design_ids_differing_only_in_case_are_one_folder(study: Path) -> None:
     assert str(caught.value) == (
         f"{study / 'designs.tsv'}: record 2: design_id 'a' repeats row 1 (names are folder names: case is ignored)"
     )
+
+
+def test_coordinate_groups_split_a_design_by_the_coordinates_of_its_vcfs(study: Path) -> None:
+    """The study VCFs of a design: FASTQ samples on the amplicon; BAM samples on the genome, one group per locus
+    (a locus written with thousands separators is the same locus); design B has none of either."""
+    for name in ("b1", "b2", "b3"):
+        (study / f"{name}.bam").write_bytes(b"")
+    header = ["sample", "design_id", "condition", "replicate", "r1", "bam", "locus"]
+    sheet = [["T1", "A", "treated", "1", "t1.fastq.gz", "", ""], ["M1", "A", "control", "1", "m1.fastq.gz", "", ""],
+             ["B1", "A", "treated", "2", "", "b1.bam", "chr1:1000-1250"],
+             ["B2", "A", "treated", "3", "", "b2.bam", "chr1:1,000-1,250"]]  # fmt: skip
+    write_tsv(study / "samples.tsv", header, sheet)
+    groups = read_study(study / "designs.tsv", study / "samples.tsv").coordinate_groups("A")
+    assert {key: [sample.sample for sample in members] for key, members in groups.items()} == {
+        "amplicon": ["T1", "M1"], "genome": ["B1", "B2"]
+    }
+    write_tsv(study / "samples.tsv", header, [*sheet, ["B3", "A", "treated", "4", "", "b3.bam", "chr2:5-255"]])
+    study_read = read_study(study / "designs.tsv", study / "samples.tsv")
+    groups = study_read.coordinate_groups("A")
+    assert {key: [sample.sample for sample in members] for key, members in groups.items()} == {
+        "amplicon": ["T1", "M1"], f"genome_{safe_name('chr1:1000-1250')}": ["B1", "B2"],
+        f"genome_{safe_name('chr2:5-255')}": ["B3"],
+    }  # fmt: skip
+    assert study_read.coordinate_groups("B") == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -333,3 +334,69 @@ def test_write_vcf_merges_each_designs_samples_into_a_study_vcf(tmp_path: Path, 
         subprocess.run([bcftools, "view", "-H", str(merged / "edits.vcf.gz")], check=True, capture_output=True)
         packaged = folder / "results" / "package" / "results" / f"vcf_{design}" / "edits.vcf.gz"
         assert packaged.read_bytes() == (merged / "edits.vcf.gz").read_bytes()
+
+
+def _genome_bam(path: Path, reads: Path, contig: str, genome: str, offset: int) -> None:
+    """The FASTQ reads as a coordinate-sorted, indexed BAM on ``contig``, every read placed at ``offset``."""
+    import gzip
+
+    import pysam
+
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": contig, "LN": len(genome)}]}
+    with pysam.AlignmentFile(str(path), "wb", header=header) as bam, gzip.open(reads, "rt") as handle:
+        lines = handle.read().splitlines()
+        for index in range(0, len(lines), 4):
+            segment = pysam.AlignedSegment()
+            segment.query_name = lines[index][1:].split()[0]
+            segment.query_sequence = lines[index + 1]
+            segment.flag, segment.reference_id, segment.reference_start = 0, 0, offset
+            segment.mapping_quality = 60
+            segment.cigartuples = [(0, len(lines[index + 1]))]
+            segment.query_qualities = pysam.qualitystring_to_array(lines[index + 3])
+            bam.write(segment)
+    pysam.index(str(path))
+
+
+@needs_snakemake
+def test_write_vcf_merges_a_design_mixing_fastq_and_bam_per_coordinate_system(tmp_path: Path, external_tool) -> None:
+    """A design with FASTQ samples (VCF on the amplicon) and a genome-aligned BAM sample (VCF on chrG) gets two
+    study VCFs, results/merged_vcf/vcf_A_amplicon (the FASTQ samples) and vcf_A_genome (the BAM sample), instead
+    of a merge that refuses files of two coordinate systems and stops the workflow; both are packaged."""
+    from editcheck.results.vcf import read_vcf_samples
+
+    design = simulate.random_design(seed=DESIGN_SEEDS["A"], with_donor=False)
+    (tmp_path / "reads").mkdir()
+    rows = []
+    for number, (name, condition, rate) in enumerate([("T1", "treated", 0.4), ("mock", "control", 0.0),
+                                                      ("T2", "treated", 0.3)]):  # fmt: skip
+        mix = simulate.OutcomeMix(unmodified=1 - rate, deletion=rate, insertion=0.0, substitution=0.0, hdr=0.0)
+        simulate.simulate(design, 150, tmp_path / "reads" / f"{name}.fastq.gz", mix=mix, error_rate=0.001,
+                          read_length=len(design.amplicon), seed=700 + number)  # fmt: skip
+        rows.append([name, "A", condition, str(number + 1), f"reads/{name}.fastq.gz", "", ""])
+    generator = random.Random(5)
+    flank = "".join(generator.choice("ACGT") for _ in range(300))
+    genome, offset = flank + design.amplicon + flank, len(flank)
+    _genome_bam(tmp_path / "reads" / "T2.bam", tmp_path / "reads" / "T2.fastq.gz", "chrG", genome, offset)
+    rows[2][4:] = ["", "reads/T2.bam", f"chrG:{offset + 1}-{offset + len(design.amplicon)}"]
+    write_tsv(tmp_path / "designs.tsv", ["design_id", "amplicon", "guide"], [["A", design.amplicon, design.guide]])
+    write_tsv(tmp_path / "samples.tsv", ["sample", "design_id", "condition", "replicate", "r1", "bam", "locus"], rows)
+    config = {"study": {"designs": str(tmp_path / "designs.tsv"), "samples": str(tmp_path / "samples.tsv"),
+                        "write_vcf": True}}  # fmt: skip
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    result = run_snakemake(tmp_path, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    merged = tmp_path / "results" / "merged_vcf"
+    assert sorted(path.name for path in merged.iterdir()) == ["vcf_A_amplicon", "vcf_A_genome"]
+    bcftools = external_tool("bcftools")
+    for folder, names, contig in (("vcf_A_amplicon", ["T1", "mock"], "A"), ("vcf_A_genome", ["T2"], "chrG")):
+        _, merged_names, records = read_vcf_samples(merged / folder / "edits.vcf.gz")
+        assert merged_names == names
+        assert records and {record["#CHROM"] for record in records} == {contig}
+        for index, name in enumerate(names):
+            _, _, own = read_vcf_samples(tmp_path / "results" / "ontarget" / name / "edits.vcf.gz")
+            by_key = {(r["POS"], r["REF"], r["ALT"]): r["sample_columns"][index] for r in records}
+            assert {(r["POS"], r["REF"], r["ALT"]): r["sample_columns"][0] for r in own}.items() <= by_key.items()
+        subprocess.run([bcftools, "view", "-H", str(merged / folder / "edits.vcf.gz")], check=True, capture_output=True)
+        packaged = tmp_path / "results" / "package" / "results" / folder / "edits.vcf.gz"
+        assert packaged.read_bytes() == (merged / folder / "edits.vcf.gz").read_bytes()
+    assert (merged / "vcf_A_amplicon" / "amplicon.fa").is_file() and not (merged / "vcf_A_genome" / "amplicon.fa").exists()

@@ -227,16 +227,25 @@ else:
     PARTS = {"": {"design": None, "samples": list(ONTARGET_SAMPLES.index), "panel": OFFTARGET is not None}}
 
 
-# With write_vcf, one study VCF per part (design): its on-target samples' edits.vcf.gz merged by
-# `editcheck merge-vcf` into results/merged_vcf/<folder>/ ("vcf" for a one-design config, "vcf_<design>" per
-# design of a study: distinct from the sample and panel folder names in the package).
+# With write_vcf, one study VCF per part (design) and coordinate system: its on-target samples' edits.vcf.gz
+# merged by `editcheck merge-vcf` into results/merged_vcf/<folder>/ ("vcf" for a one-design config,
+# "vcf_<design>" per design of a study: distinct from the sample and panel folder names in the package). A
+# design whose samples mix FASTQ reads (VCF on the amplicon) and genome-aligned BAMs (VCF on the genome) gets
+# one per coordinate system (Study.coordinate_groups): vcf_<design>_amplicon and vcf_<design>_genome (or
+# vcf_<design>_genome_<locus> per locus when its BAM samples name several loci).
 WRITE_VCF = bool((STUDY_SETTINGS or ONTARGET).get("write_vcf"))
-MERGED_VCF = {
-    (f"vcf_{part['design']}" if part["design"] else "vcf"): name
-    for name, part in PARTS.items()
-    if WRITE_VCF and part["samples"]
-}
-
+MERGED_VCF = {}  # folder -> the on-target samples merged into it, in the sheet's order
+if WRITE_VCF and STUDY is None:
+    MERGED_VCF = {"vcf": PARTS[""]["samples"]} if PARTS[""]["samples"] else {}
+elif WRITE_VCF:
+    for design_id in STUDY.designs:
+        groups = STUDY.coordinate_groups(design_id)
+        for coordinates, members in groups.items():
+            folder = f"vcf_{design_id}" if len(groups) == 1 else f"vcf_{design_id}_{coordinates}"
+            if folder in MERGED_VCF:
+                raise WorkflowError(f"{STUDY.designs_sheet}: the merged VCF folder {folder!r} of design {design_id!r} "
+                                    "is also another design's (write_vcf); rename one of the designs")  # fmt: skip
+            MERGED_VCF[folder] = [sample.sample for sample in members]
 
 wildcard_constraints:
     vcf_folder="|".join(re.escape(name) for name in MERGED_VCF) or "(?!)",
@@ -259,7 +268,7 @@ def get_merged_vcfs(wildcards):
 
 def get_merge_vcf_inputs(wildcards):
     """The summaries of the part's on-target samples: their folders hold the edits.vcf.gz to merge."""
-    samples = PARTS[MERGED_VCF[wildcards.vcf_folder]]["samples"]
+    samples = MERGED_VCF[wildcards.vcf_folder]
     return [f"results/ontarget/{sample}/summary.json" for sample in samples]
 
 

@@ -32,8 +32,9 @@ rule quantify_ontarget:
         " --sample {wildcards.sample:q} -t {threads} -o {params.outdir} > {log:q} 2>&1"
 
 
-# With write_vcf: the study VCF of each design (`editcheck merge-vcf`): its on-target samples' edits.vcf.gz in
-# one multi-sample file, merged as `bcftools merge -m none` merges them.
+# With write_vcf: the study VCF of each design and coordinate system (`editcheck merge-vcf`; MERGED_VCF in
+# common.smk): its on-target samples' edits.vcf.gz in one multi-sample file, merged as `bcftools merge -m none`
+# merges them.
 rule merge_vcf:
     input:
         get_merge_vcf_inputs,

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from editcheck.folders import safe_name
 from editcheck.study.designs import DESIGN_COLUMNS, DESIGN_REQUIRED, StudyDesign, design_from_sheet, read_design_sheet
 from editcheck.study.metadata import parse_metadata
 from editcheck.study.panels import PANEL_SHEET_COLUMNS, panel_samples, write_sample_sheet
@@ -58,6 +59,23 @@ class Study:
     def samples_of(self, design_id: str, assay: str = ON_TARGET) -> list[StudySample]:
         """The samples of one design and assay, in the sheet's order."""
         return [sample for sample in self.samples if sample.design_id == design_id and sample.assay == assay]
+
+    def coordinate_groups(self, design_id: str) -> dict[str, list[StudySample]]:
+        """The on-target samples of one design grouped by the coordinates their VCFs are written in (the files
+        that can merge into one), in the sheet's order: ``amplicon`` for FASTQ reads, ``genome`` for
+        genome-aligned BAM/CRAM at one locus (``genome_<locus>`` for each locus when they name several)."""
+        groups: dict[str, list[StudySample]] = {}
+        loci: dict[str, list[StudySample]] = {}
+        for sample in self.samples_of(design_id):
+            if sample.bam is None:
+                groups.setdefault("amplicon", []).append(sample)
+            else:
+                loci.setdefault((sample.locus or "").replace(",", ""), []).append(sample)
+        if len(loci) == 1:
+            groups["genome"] = next(iter(loci.values()))
+        else:
+            groups.update((f"genome_{safe_name(locus)}", members) for locus, members in loci.items())
+        return groups
 
     def panel_designs(self) -> list[str]:
         """The designs with off-target panel samples, in the designs sheet's order."""
