@@ -294,9 +294,7 @@ def compare(before: dict[str, str], after: dict[str, str]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="new folder for the outputs and golden.json")
-    parser.add_argument(
-        "--compare", type=Path, help="an earlier --out folder (or its golden.json) to compare with"
-    )
+    parser.add_argument("--compare", type=Path, help="an earlier --out folder (or its golden.json) to compare with")
     parser.add_argument("--no-run", action="store_true", help="compare the existing --out folder without running")
     parser.add_argument(
         "--min-base-quality", type=int, help="run every command (and the demo workflow) with this threshold"

@@ -222,7 +222,8 @@ def test_coordinate_groups_split_a_design_by_the_coordinates_of_its_vcfs(study: 
     write_tsv(study / "samples.tsv", header, sheet)
     groups = read_study(study / "designs.tsv", study / "samples.tsv").coordinate_groups("A")
     assert {key: [sample.sample for sample in members] for key, members in groups.items()} == {
-        "amplicon": ["T1", "M1"], "genome": ["B1", "B2"]
+        "amplicon": ["T1", "M1"],
+        "genome": ["B1", "B2"],
     }
     write_tsv(study / "samples.tsv", header, [*sheet, ["B3", "A", "treated", "4", "", "b3.bam", "chr2:5-255"]])
     study_read = read_study(study / "designs.tsv", study / "samples.tsv")

@@ -399,4 +399,6 @@ def test_write_vcf_merges_a_design_mixing_fastq_and_bam_per_coordinate_system(tm
         subprocess.run([bcftools, "view", "-H", str(merged / folder / "edits.vcf.gz")], check=True, capture_output=True)
         packaged = tmp_path / "results" / "package" / "results" / folder / "edits.vcf.gz"
         assert packaged.read_bytes() == (merged / folder / "edits.vcf.gz").read_bytes()
-    assert (merged / "vcf_A_amplicon" / "amplicon.fa").is_file() and not (merged / "vcf_A_genome" / "amplicon.fa").exists()
+    assert (merged / "vcf_A_amplicon" / "amplicon.fa").is_file() and not (
+        merged / "vcf_A_genome" / "amplicon.fa"
+    ).exists()
