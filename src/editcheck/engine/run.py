@@ -25,7 +25,14 @@ from typing import Any, TypeGuard, cast
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import Classifier, ReadCall
-from editcheck.classification.quality import QualitySite, masked_call, masked_sequence, quality_sites
+from editcheck.classification.quality import (
+    masked_call,
+    masked_sequence,
+    pack_sites,
+    quality_sites,
+    site_positions,
+    unpack_sites,
+)  # fmt: skip
 from editcheck.design import AmpliconDesign
 from editcheck.engine.chunked import collapse_pair_files
 from editcheck.engine.molecules import count_fragment, umi_records
@@ -239,18 +246,19 @@ def _decisive(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
 class _SitesWorker:
     """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
     (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes): ``(packed result,
-    sites)``, the result packed as the pool packs it."""
+    packed sites)``, the result packed as the pool packs it, the sites by
+    :func:`~editcheck.classification.quality.pack_sites`."""
 
     def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
         self.worker = PoolWorker(designs, settings)
         self.decisive = _decisive([worker.classifier for worker in self.worker.workers])
 
-    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], tuple[QualitySite, ...]]:
+    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], bytes]:
         result = self.worker(sequence)
-        sites: tuple[QualitySite, ...] = ()
+        sites = b""
         aligned = result.alignment
         if aligned is not None and result.amplicon is not None and result.call is not None:
-            sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
+            sites = pack_sites(quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference]))
         return pack_result(sequence, result), sites
 
 
@@ -272,15 +280,17 @@ class _QualityMasking:
         self.decisive = _decisive(self.classifiers)
         self.references = [design.references for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
-        self._sites: dict[int, tuple[QualitySite, ...]] = {}
-        """The sites of the unique reads that have some, kept from :meth:`settle` for :meth:`expand`."""
+        self._sites: dict[int, bytes] = {}
+        """The sites of the unique reads that have some (packed), kept from :meth:`settle` for :meth:`expand`."""
 
-    def settle(self, index: int, sequence: str, result: tuple[Any, tuple[QualitySite, ...]]) -> None:
+    def settle(self, index: int, sequence: str, result: tuple[Any, bytes]) -> None:
         """A :class:`_SitesWorker` result is back: the unique read's sites are known."""
         sites = result[1]
         if sites:
             self._sites[index] = sites
-        self.masks.settle(index, tuple(site[0] for site in sites))
+            self.masks.settle(index, site_positions(sites))
+        else:
+            self.masks.settle(index, ())
 
     def expand(
         self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
@@ -290,8 +300,12 @@ class _QualityMasking:
         sequencing errors at one position) are one masked read, where its first one would be."""
         expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
-        for (index, mask), reads in sorted(self.masks.masks.items()):
-            by_index.setdefault(index, []).append((mask, reads))
+        for (index, mask), reads in self.masks.masks.items():
+            listed = by_index.get(index)
+            if listed is None:
+                by_index[index] = [(mask, reads)]
+            else:
+                listed.append((mask, reads))
         self.masks.masks.clear()
         first: dict[tuple[Any, ...], int] = {}
         for index, (read, result, collapsed) in enumerate(unique):
@@ -299,8 +313,10 @@ class _QualityMasking:
             if not masks:
                 expanded.append((read, result, collapsed))
                 continue
+            if len(masks) > 1:
+                masks.sort()  # in mask order (one mask per sequence is the rule)
             expanded.append((UniqueRead(read.key, read.reads - sum(reads for _, reads in masks)), result, collapsed))
-            sites = self._sites.pop(index)
+            sites = unpack_sites(self._sites.pop(index))
             assert result.alignment is not None and result.amplicon is not None and result.call is not None
             classifier = self.classifiers[result.amplicon]
             decisive = self.decisive[result.amplicon][result.alignment.reference]
