@@ -139,23 +139,28 @@ def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> Alig
             at_reference.add(position)
         else:
             in_insertions.setdefault(position, set()).add(k)
-    projection = masked_sequence(aligned.projection, at_reference) if at_reference else aligned.projection
-    insertions = aligned.insertions
+    reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = aligned
+    if at_reference:
+        projection = masked_sequence(projection, at_reference)
     if in_insertions:
         insertions = tuple(
             (position, masked_sequence(bases, in_insertions[position])) if position in in_insertions
             else (position, bases)
             for position, bases in insertions
         )  # fmt: skip
-    substitutions = tuple((position, base) for position, base in aligned.substitutions if position not in at_reference)
-    reference, ambiguous, reverse, identity, start, end, _, _, deletions, _ = aligned
-    return AlignedRead(
-        reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions
-    )
+    if substitutions and at_reference:
+        substitutions = tuple((position, base) for position, base in substitutions if position not in at_reference)
+    masked: AlignedRead = _new(AlignedRead, (
+        reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions,
+    ))  # fmt: skip
+    return masked
 
 
-def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
+def masked_sequence(sequence: str, read_positions: Collection[int]) -> str:
     """``sequence`` with N at ``read_positions`` (rebuilt from slices: the positions are few)."""
+    if len(read_positions) == 1:  # the usual mask: one base
+        (position,) = read_positions
+        return f"{sequence[:position]}N{sequence[position + 1 :]}"
     parts = []
     previous = 0
     for position in sorted(read_positions):

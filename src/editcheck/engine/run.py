@@ -235,6 +235,9 @@ def _run_reads(
     )
 
 
+_new: Any = tuple.__new__
+
+
 def _decisive(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
     """Per amplicon and reference: the positions whose base decides a call whatever it reads."""
     return [
@@ -315,15 +318,20 @@ class _QualityMasking:
                 continue
             if len(masks) > 1:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
-            expanded.append((UniqueRead(read.key, read.reads - sum(reads for _, reads in masks)), result, collapsed))
+            left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
+            expanded.append((_new(UniqueRead, (read.key, left)), result, collapsed))
             sites = unpack_sites(self._sites.pop(index))
             assert result.alignment is not None and result.amplicon is not None and result.call is not None
             classifier = self.classifiers[result.amplicon]
             decisive = self.decisive[result.amplicon][result.alignment.reference]
             reference = self.references[result.amplicon][result.alignment.reference]
             for mask, reads in masks:
-                chosen = set(mask)
-                masked_sites = [site for site in sites if site[0] in chosen]
+                if len(mask) == 1:
+                    (only,) = mask
+                    masked_sites = [site for site in sites if site[0] == only]
+                else:
+                    chosen = set(mask)
+                    masked_sites = [site for site in sites if site[0] in chosen]
                 aligned, call = masked_call(
                     classifier, result.alignment, result.call, masked_sites, decisive, reference
                 )
@@ -334,12 +342,11 @@ class _QualityMasking:
                 earlier = first.get(same)
                 if earlier is not None:  # another sequence that reads the same once masked: one read of both
                     found, masked, _ = expanded[earlier]
-                    expanded[earlier] = (UniqueRead(found.key, found.reads + reads), masked, None)
+                    expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), masked, None)
                     continue
                 first[same] = len(expanded)
-                expanded.append(
-                    (UniqueRead(key, reads), PooledCall(result.status, result.amplicon, aligned, call), None)
-                )
+                pooled = _new(PooledCall, (result.status, result.amplicon, aligned, call))
+                expanded.append((_new(UniqueRead, (key, reads)), pooled, None))
         self._sites.clear()
         return expanded
 

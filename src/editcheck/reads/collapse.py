@@ -314,12 +314,14 @@ def _collapse_raw(
         if index is None:
             index = positions[sequence] = len(tallies)
             tallies.append(1)
+            if len(sites) == index:
+                sites.append(None)  # in flight (on_new may settle earlier sequences, never this one)
             on_new(sequence)
         else:
             tallies[index] += 1
-        if on_read is None and index < len(sites):  # settled: most reads end here
+        if on_read is None:
             spots = sites[index]
-            if spots is not None:  # QualityMasks.add, inlined
+            if spots is not None:  # settled: most reads end here (QualityMasks.add, inlined)
                 for spot in spots:
                     if qualities[spot] < limit:
                         key = (index, tuple([p for p in spots if qualities[p] < limit]))
