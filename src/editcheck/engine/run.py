@@ -137,10 +137,9 @@ def _run_reads(
     else:
         with UniqueReadAligner(threads, (designs, settings), _SitesWorker, masking.settle) as aligner:
             reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            results = [
-                cast(PooledCall, unpack_result(sequence, packed))
-                for sequence, (packed, _) in zip(reads.sequences, aligner.results())
-            ]
+            results = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
+            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
+                results[position] = cast(PooledCall, unpack_result(sequence, packed))
     # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
     unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
         (UniqueRead(sequence, count), result, count)
