@@ -13,6 +13,7 @@ aligned; a low-quality base elsewhere, agreeing with the reference, counts as th
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -21,7 +22,10 @@ from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.design import Reference
 from editcheck.sequences import reverse_complement
 
-__all__ = ["QualitySite", "masked_alignment", "masked_call", "masked_sequence", "quality_sites"]
+__all__ = [
+    "QualitySite", "masked_alignment", "masked_call", "masked_sequence", "pack_sites", "quality_sites", "site_positions",
+    "unpack_sites",
+]  # fmt: skip
 
 _EVENTS = ReadCall._fields.index("events")
 _new: Any = tuple.__new__
@@ -76,6 +80,27 @@ def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int]
     return tuple(sites)
 
 
+def pack_sites(sites: Iterable[QualitySite]) -> bytes:
+    """``sites`` as one compact bytes object (three 64-bit integers a site; empty for none): a unique
+    sequence's sites are kept, and sent between processes, this way rather than as a tuple of tuples
+    (~30 bytes a site instead of ~80, one object to pickle)."""
+    return array("q", [value for site in sites for value in site]).tobytes()
+
+
+def unpack_sites(packed: bytes) -> tuple[QualitySite, ...]:
+    """The sites :func:`pack_sites` packed, as they were."""
+    values = array("q")
+    values.frombytes(packed)
+    return tuple(zip(values[0::3], values[1::3], values[2::3]))
+
+
+def site_positions(packed: bytes) -> tuple[int, ...]:
+    """The read positions of the sites :func:`pack_sites` packed, in their order."""
+    values = array("q")
+    values.frombytes(packed)
+    return tuple(values[0::3])
+
+
 def _read_position(aligned: AlignedRead, offset: int, position: int, inclusive: bool) -> int:
     """Read position (on the aligned orientation) of the base at reference ``position`` (``inclusive``), or of
     the first base inserted before it."""
@@ -114,23 +139,28 @@ def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> Alig
             at_reference.add(position)
         else:
             in_insertions.setdefault(position, set()).add(k)
-    projection = masked_sequence(aligned.projection, at_reference) if at_reference else aligned.projection
-    insertions = aligned.insertions
+    reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = aligned
+    if at_reference:
+        projection = masked_sequence(projection, at_reference)
     if in_insertions:
         insertions = tuple(
             (position, masked_sequence(bases, in_insertions[position])) if position in in_insertions
             else (position, bases)
             for position, bases in insertions
         )  # fmt: skip
-    substitutions = tuple((position, base) for position, base in aligned.substitutions if position not in at_reference)
-    reference, ambiguous, reverse, identity, start, end, _, _, deletions, _ = aligned
-    return AlignedRead(
-        reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions
-    )
+    if substitutions and at_reference:
+        substitutions = tuple((position, base) for position, base in substitutions if position not in at_reference)
+    masked: AlignedRead = _new(AlignedRead, (
+        reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions,
+    ))  # fmt: skip
+    return masked
 
 
-def masked_sequence(sequence: str, read_positions: Iterable[int]) -> str:
+def masked_sequence(sequence: str, read_positions: Collection[int]) -> str:
     """``sequence`` with N at ``read_positions`` (rebuilt from slices: the positions are few)."""
+    if len(read_positions) == 1:  # the usual mask: one base
+        (position,) = read_positions
+        return f"{sequence[:position]}N{sequence[position + 1 :]}"
     parts = []
     previous = 0
     for position in sorted(read_positions):

@@ -25,7 +25,14 @@ from typing import Any, TypeGuard, cast
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import Classifier, ReadCall
-from editcheck.classification.quality import QualitySite, masked_call, masked_sequence, quality_sites
+from editcheck.classification.quality import (
+    masked_call,
+    masked_sequence,
+    pack_sites,
+    quality_sites,
+    site_positions,
+    unpack_sites,
+)  # fmt: skip
 from editcheck.design import AmpliconDesign
 from editcheck.engine.chunked import collapse_pair_files
 from editcheck.engine.molecules import count_fragment, umi_records
@@ -130,10 +137,9 @@ def _run_reads(
     else:
         with UniqueReadAligner(threads, (designs, settings), _SitesWorker, masking.settle) as aligner:
             reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            results = [
-                cast(PooledCall, unpack_result(sequence, packed))
-                for sequence, (packed, _) in zip(reads.sequences, aligner.results())
-            ]
+            results = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
+            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
+                results[position] = cast(PooledCall, unpack_result(sequence, packed))
     # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
     unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
         (UniqueRead(sequence, count), result, count)
@@ -228,6 +234,9 @@ def _run_reads(
     )
 
 
+_new: Any = tuple.__new__
+
+
 def _decisive(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
     """Per amplicon and reference: the positions whose base decides a call whatever it reads."""
     return [
@@ -239,18 +248,19 @@ def _decisive(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
 class _SitesWorker:
     """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
     (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes): ``(packed result,
-    sites)``, the result packed as the pool packs it."""
+    packed sites)``, the result packed as the pool packs it, the sites by
+    :func:`~editcheck.classification.quality.pack_sites`."""
 
     def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
         self.worker = PoolWorker(designs, settings)
         self.decisive = _decisive([worker.classifier for worker in self.worker.workers])
 
-    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], tuple[QualitySite, ...]]:
+    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], bytes]:
         result = self.worker(sequence)
-        sites: tuple[QualitySite, ...] = ()
+        sites = b""
         aligned = result.alignment
         if aligned is not None and result.amplicon is not None and result.call is not None:
-            sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
+            sites = pack_sites(quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference]))
         return pack_result(sequence, result), sites
 
 
@@ -272,15 +282,17 @@ class _QualityMasking:
         self.decisive = _decisive(self.classifiers)
         self.references = [design.references for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
-        self._sites: dict[int, tuple[QualitySite, ...]] = {}
-        """The sites of the unique reads that have some, kept from :meth:`settle` for :meth:`expand`."""
+        self._sites: dict[int, bytes] = {}
+        """The sites of the unique reads that have some (packed), kept from :meth:`settle` for :meth:`expand`."""
 
-    def settle(self, index: int, sequence: str, result: tuple[Any, tuple[QualitySite, ...]]) -> None:
+    def settle(self, index: int, sequence: str, result: tuple[Any, bytes]) -> None:
         """A :class:`_SitesWorker` result is back: the unique read's sites are known."""
         sites = result[1]
         if sites:
             self._sites[index] = sites
-        self.masks.settle(index, tuple(site[0] for site in sites))
+            self.masks.settle(index, site_positions(sites))
+        else:
+            self.masks.settle(index, ())
 
     def expand(
         self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
@@ -290,8 +302,12 @@ class _QualityMasking:
         sequencing errors at one position) are one masked read, where its first one would be."""
         expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
-        for (index, mask), reads in sorted(self.masks.masks.items()):
-            by_index.setdefault(index, []).append((mask, reads))
+        for (index, mask), reads in self.masks.masks.items():
+            listed = by_index.get(index)
+            if listed is None:
+                by_index[index] = [(mask, reads)]
+            else:
+                listed.append((mask, reads))
         self.masks.masks.clear()
         first: dict[tuple[Any, ...], int] = {}
         for index, (read, result, collapsed) in enumerate(unique):
@@ -299,15 +315,22 @@ class _QualityMasking:
             if not masks:
                 expanded.append((read, result, collapsed))
                 continue
-            expanded.append((UniqueRead(read.key, read.reads - sum(reads for _, reads in masks)), result, collapsed))
-            sites = self._sites.pop(index)
+            if len(masks) > 1:
+                masks.sort()  # in mask order (one mask per sequence is the rule)
+            left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
+            expanded.append((_new(UniqueRead, (read.key, left)), result, collapsed))
+            sites = unpack_sites(self._sites.pop(index))
             assert result.alignment is not None and result.amplicon is not None and result.call is not None
             classifier = self.classifiers[result.amplicon]
             decisive = self.decisive[result.amplicon][result.alignment.reference]
             reference = self.references[result.amplicon][result.alignment.reference]
             for mask, reads in masks:
-                chosen = set(mask)
-                masked_sites = [site for site in sites if site[0] in chosen]
+                if len(mask) == 1:
+                    (only,) = mask
+                    masked_sites = [site for site in sites if site[0] == only]
+                else:
+                    chosen = set(mask)
+                    masked_sites = [site for site in sites if site[0] in chosen]
                 aligned, call = masked_call(
                     classifier, result.alignment, result.call, masked_sites, decisive, reference
                 )
@@ -318,12 +341,11 @@ class _QualityMasking:
                 earlier = first.get(same)
                 if earlier is not None:  # another sequence that reads the same once masked: one read of both
                     found, masked, _ = expanded[earlier]
-                    expanded[earlier] = (UniqueRead(found.key, found.reads + reads), masked, None)
+                    expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), masked, None)
                     continue
                 first[same] = len(expanded)
-                expanded.append(
-                    (UniqueRead(key, reads), PooledCall(result.status, result.amplicon, aligned, call), None)
-                )
+                pooled = _new(PooledCall, (result.status, result.amplicon, aligned, call))
+                expanded.append((_new(UniqueRead, (key, reads)), pooled, None))
         self._sites.clear()
         return expanded
 

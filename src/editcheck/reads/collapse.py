@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
@@ -114,8 +112,8 @@ class QualityMasks:
     def __init__(self, threshold: int) -> None:
         self.limit = chr(33 + threshold)
         self._table = bytes(0 if 33 <= code < 33 + threshold else 1 for code in range(256))
-        self.sites: list[tuple[tuple[int, ...], Callable[[str], Any]] | None] = []
-        """Per unique sequence: its sites' read positions and a getter of their qualities; None while in flight."""
+        self.sites: list[tuple[int, ...] | None] = []
+        """Per unique sequence: its sites' read positions (sorted); None while in flight."""
         self.masks: dict[tuple[int, tuple[int, ...]], int] = {}
         """(unique sequence, non-empty mask) -> reads (one dict: most sequences have one mask or none)."""
         self._pending: dict[int, dict[tuple[int, ...], int]] = {}
@@ -137,7 +135,7 @@ class QualityMasks:
         """Unique sequence ``index`` (first-seen order) has quality sites at read ``positions`` (sorted)."""
         while len(self.sites) <= index:
             self.sites.append(None)
-        self.sites[index] = (positions, itemgetter(*positions)) if positions else ((), _nothing)
+        self.sites[index] = positions
         pending = self._pending.pop(index, None)
         tickets = self._tickets.pop(index, ())
         if pending is None and not tickets:
@@ -165,11 +163,13 @@ class QualityMasks:
                 pending = self._pending.setdefault(index, {})
                 pending[low] = pending.get(low, 0) + 1
             return low
-        positions, getter = sites
-        if not positions or min(getter(qualities)) >= self.limit:
-            return ()
         limit = self.limit
-        mask = tuple(p for p in positions if qualities[p] < limit)
+        for position in sites:
+            if qualities[position] < limit:
+                break
+        else:  # no site below the threshold (or no site): nearly every read
+            return ()
+        mask = tuple([p for p in sites if qualities[p] < limit])
         key = (index, mask)
         self.masks[key] = self.masks.get(key, 0) + 1
         return mask
@@ -197,10 +197,6 @@ class QualityMasks:
     @property
     def entries(self) -> int:
         return len(self._entries)
-
-
-def _nothing(qualities: str) -> str:
-    return "~"
 
 
 def _mean_quality_ok(threshold: float) -> Callable[[str], bool]:
@@ -318,16 +314,19 @@ def _collapse_raw(
         if index is None:
             index = positions[sequence] = len(tallies)
             tallies.append(1)
+            if len(sites) == index:
+                sites.append(None)  # in flight (on_new may settle earlier sequences, never this one)
             on_new(sequence)
         else:
             tallies[index] += 1
-        if on_read is None and index < len(sites):  # settled: most reads end here
-            settled = sites[index]
-            if settled is not None:
-                spots = settled[0]
-                if spots and min(settled[1](qualities)) < limit:  # QualityMasks.add, inlined
-                    key = (index, tuple([p for p in spots if qualities[p] < limit]))
-                    counted[key] = counted.get(key, 0) + 1
+        if on_read is None:
+            spots = sites[index]
+            if spots is not None:  # settled: most reads end here (QualityMasks.add, inlined)
+                for spot in spots:
+                    if qualities[spot] < limit:
+                        key = (index, tuple([p for p in spots if qualities[p] < limit]))
+                        counted[key] = counted.get(key, 0) + 1
+                        break
                 continue
         noted = add(index, qualities)
         if on_read is not None:
