@@ -34,6 +34,11 @@ __all__ = [
 CHUNK = 4000
 """Unique reads sent to a worker at a time."""
 
+MAX_IN_FLIGHT = 4
+"""Chunks per worker process sent and not yet finished before reading waits for the oldest: reading never runs
+far ahead of the workers, so what waits on them (the chunks, and the reads' pending quality masks) stays
+bounded however fast the input decompresses."""
+
 
 class AmpliconWorker:
     """Aligns and classifies one unique read against one design."""
@@ -236,9 +241,16 @@ class UniqueReadAligner:
             self._parts.append((_process_chunk(self._pending), self._pending))
         else:
             self._parts.append((self._pool.apply_async(_process_chunk, (self._pending,)), self._pending))
+            self._throttle()
         self._pending = []
         if self._on_result is not None:
             self._collect(wait=False)
+
+    def _throttle(self) -> None:
+        """Wait for the chunk sent :data:`MAX_IN_FLIGHT` per process ago (the pool works first in, first out)."""
+        limit = MAX_IN_FLIGHT * self._processes
+        if len(self._parts) > limit:
+            self._parts[-limit - 1][0].wait()
 
     def _collect(self, wait: bool) -> None:
         """Move the chunks that are back (all of them when ``wait``), in order, to the finished results."""
