@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from base_editing_truth import assert_base_editing_matches_truth, percent
 from editcheck import simulate
 from editcheck.classification.outcomes import ClassificationSettings
 from editcheck.classification.quality import (
@@ -37,10 +38,6 @@ READS = 20_000
 TOLERANCE = 0.1  # percentage points
 Q0 = AnalysisSettings(quality=QualitySettings(min_base_quality=0))
 Q20 = AnalysisSettings(quality=QualitySettings(min_base_quality=20))
-
-
-def _percent(reads: int, total: int) -> float:
-    return 100.0 * reads / total
 
 
 @pytest.fixture(scope="module")
@@ -73,23 +70,11 @@ def test_quality_masking_keeps_the_unique_sequences_and_the_truth(abe) -> None:
     # Collapsing is on the raw sequence: masking adds no unique sequence (it more than doubled them before).
     assert len(masked.reads.sequences) == len(raw.reads.sequences)
     tally = masked.tally
-    editing = truth["base_editing"]
     hidden = tally.outcomes["editable_base_masked"]
     assert 0 < hidden < 3 * (0.005 + 0.01) * READS
     determined = tally.classified
     assert determined + hidden == READS == tally.aligned
-    for name, reads in editing["classes"].items():
-        assert _percent(tally.base_edit_classes[name], determined) == pytest.approx(
-            _percent(reads, READS), abs=TOLERANCE
-        ), name
-    assert _percent(tally.target_converted, determined) == pytest.approx(
-        _percent(editing["target_converted_reads"], READS), abs=TOLERANCE
-    )
-    expected = truth["expected_classification"]
-    for name in ("unmodified", "modified"):
-        assert _percent(tally.outcomes[name], determined) == pytest.approx(
-            _percent(expected[name], READS), abs=TOLERANCE
-        ), name
+    assert_base_editing_matches_truth(tally, truth, READS, TOLERANCE)
     # A low-quality error is no substitution: the masked run reports (almost) none, the raw one many.
     assert tally.with_other_substitution <= TOLERANCE / 100 * READS < raw.tally.with_other_substitution
 
@@ -118,7 +103,7 @@ def test_nuclease_with_donor_every_class_within_0_1_points(tmp_path: Path) -> No
         "insertion": counts["insertion"],
     }
     for name, reads in expected.items():
-        assert _percent(observed[name], READS) == pytest.approx(_percent(reads, READS), abs=TOLERANCE), name
+        assert percent(observed[name], READS) == pytest.approx(percent(reads, READS), abs=TOLERANCE), name
 
 
 def test_quality_sites_name_the_read_bases_that_differ(tmp_path: Path) -> None:

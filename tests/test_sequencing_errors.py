@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from base_editing_truth import assert_base_editing_matches_truth, percent
 from editcheck import simulate
 from editcheck.classification.outcomes import ClassificationSettings
 from editcheck.design import build_design
@@ -16,10 +17,6 @@ from editcheck.reads.collapse import QualitySettings
 
 READS = 20_000
 TOLERANCE = 0.1  # percentage points
-
-
-def _percent(reads: int, total: int) -> float:
-    return 100.0 * reads / total
 
 
 @pytest.mark.parametrize("error_rate", [0.002, 0.005])
@@ -50,8 +47,8 @@ def test_nuclease_with_donor_every_class_within_0_1_points(tmp_path, error_rate)
         "substitution": counts["substitution"],
     }
     for name, reads in expected.items():
-        assert _percent(observed[name], READS) == pytest.approx(_percent(reads, READS), abs=TOLERANCE), name
-    edited_truth = _percent(counts["deletion"] + counts["insertion"] + counts["hdr"], READS)
+        assert percent(observed[name], READS) == pytest.approx(percent(reads, READS), abs=TOLERANCE), name
+    edited_truth = percent(counts["deletion"] + counts["insertion"] + counts["hdr"], READS)
     assert tally.edited.percent == pytest.approx(edited_truth, abs=TOLERANCE)
 
 
@@ -72,18 +69,7 @@ def test_adenine_base_editor_every_class_within_0_1_points(tmp_path, error_rate)
     determined = tally.classified
     assert determined + masked == READS == tally.aligned
     assert sum(tally.base_edit_classes.values()) == determined
-    for name, reads in editing["classes"].items():
-        assert _percent(tally.base_edit_classes[name], determined) == pytest.approx(
-            _percent(reads, READS), abs=TOLERANCE
-        ), name
-    assert _percent(tally.target_converted, determined) == pytest.approx(
-        _percent(editing["target_converted_reads"], READS), abs=TOLERANCE
-    )
-    expected = truth["expected_classification"]
-    for name in ("unmodified", "modified"):
-        assert _percent(tally.outcomes[name], determined) == pytest.approx(
-            _percent(expected[name], READS), abs=TOLERANCE
-        ), name
+    assert_base_editing_matches_truth(tally, truth, READS, TOLERANCE)
     assert tally.with_other_substitution <= TOLERANCE / 100 * READS
 
 
