@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -202,6 +203,10 @@ def test_dry_run_plans_every_sample_against_its_own_design(tmp_path: Path) -> No
     report = next(line for line in result.stdout.splitlines() if "editcheck report" in line)
     assert f"--study-designs {folder / 'designs.tsv'} --study-samples {folder / 'samples.tsv'}" in report
     assert "-o results/report " in report and report.count("--ontarget ") == 8
+    # Every job runs Snakemake's own editcheck (`python -m editcheck`), never whatever `editcheck` PATH holds.
+    jobs = [line.split("Shell command: ")[-1].strip() for line in result.stdout.splitlines() if " -o " in line]
+    assert len(jobs) == 8 + 2 + 1 + 1, jobs
+    assert all(job.startswith(f"{shlex.quote(sys.executable)} -m editcheck ") for job in jobs), jobs
 
 
 @needs_snakemake

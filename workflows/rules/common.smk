@@ -13,6 +13,11 @@ import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+# Every job runs the editcheck this Snakemake imports (below): `python -m editcheck` with Snakemake's own
+# interpreter, so a job never runs another installation found on PATH (or fails with "editcheck: command not
+# found" when the venv is used without activating it), and the versions the manifests record are the ones that ran.
+EDITCHECK = f"{shlex.quote(sys.executable)} -m editcheck"
+
 if "offtarget" in config and config["offtarget"] is None:
     # `offtarget: null` (documented: no panel) - the schema's defaults cannot be filled into null.
     del config["offtarget"]

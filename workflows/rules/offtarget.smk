@@ -44,9 +44,10 @@ rule offtarget_panel:
     resources:
         mem_mb=get_panel_mem_mb,
     params:
+        editcheck=EDITCHECK,
         options=get_offtarget_options,
         reference=get_reference_option,
         outdir=get_output_folder,
     shell:
-        "editcheck offtarget --sites {input.sites:q} --samples {input.samples:q} {params.reference} {params.options}"
+        "{params.editcheck} offtarget --sites {input.sites:q} --samples {input.samples:q} {params.reference} {params.options}"
         " -t {threads} -o {params.outdir} > {log:q} 2>&1"

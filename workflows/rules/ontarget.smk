@@ -22,13 +22,14 @@ rule quantify_ontarget:
     resources:
         mem_mb=get_ontarget_mem_mb,
     params:
+        editcheck=EDITCHECK,
         reads=get_reads_option,
         options=get_quantify_options,
         vcf="--write-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") else "",
         bam="--write-bam" if (STUDY_SETTINGS or ONTARGET).get("write_bam") else "",
         outdir=get_output_folder,
     shell:
-        "editcheck quantify {params.reads} {params.options} {params.vcf} {params.bam}"
+        "{params.editcheck} quantify {params.reads} {params.options} {params.vcf} {params.bam}"
         " --sample {wildcards.sample:q} -t {threads} -o {params.outdir} > {log:q} 2>&1"
 
 
@@ -49,7 +50,8 @@ rule merge_vcf:
     resources:
         mem_mb=1000,
     params:
+        editcheck=EDITCHECK,
         sources=get_merge_vcf_sources,
         outdir=get_output_folder,
     shell:
-        "editcheck merge-vcf {params.sources} -o {params.outdir} > {log:q} 2>&1"
+        "{params.editcheck} merge-vcf {params.sources} -o {params.outdir} > {log:q} 2>&1"

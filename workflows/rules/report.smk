@@ -48,11 +48,12 @@ rule build_report:
     resources:
         mem_mb=1000,
     params:
+        editcheck=EDITCHECK,
         sources=get_report_sources,
         outdir=get_output_folder,
         options=get_report_options,
     shell:
-        "editcheck report {params.sources} --config {input.config:q} {params.options}"
+        "{params.editcheck} report {params.sources} --config {input.config:q} {params.options}"
         " -o {params.outdir} > {log:q} 2>&1"
 
 
@@ -74,9 +75,10 @@ rule export_package:
     resources:
         mem_mb=1000,
     params:
+        editcheck=EDITCHECK,
         sources=get_package_sources,
         sheets=get_package_sheets,
         vcf="--with-bam-vcf" if (STUDY_SETTINGS or ONTARGET).get("write_vcf") or (STUDY_SETTINGS or ONTARGET).get("write_bam") else "",
         outdir=get_output_folder,
     shell:
-        "editcheck export {params.sources} {params.sheets} {params.vcf} -o {params.outdir} > {log:q} 2>&1"
+        "{params.editcheck} export {params.sources} {params.sheets} {params.vcf} -o {params.outdir} > {log:q} 2>&1"
