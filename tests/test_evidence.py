@@ -92,6 +92,37 @@ def test_single_replicate_group_borrows_its_series_between_replicate_variance():
     assert lone.note == ONE_REPLICATE_NOTE and lone.headline.high - lone.headline.low < 2.5
 
 
+def test_two_replicate_group_pools_its_series_between_replicate_variance():
+    """P1's month-1 biopsy has three replicates (40/45/35%), its month-3 biopsy two (45/50%): the month-3
+    interval uses the variance pooled over both time points (3 degrees of freedom, less the replicates' mean
+    binomial variance, plus month 3's own) instead of its own t(1), and says so; P2's two replicates, alone in
+    their series, keep their own t(1) interval."""
+    month = 30.4375
+    samples = [sample(f"T{r}", edited=e, days=month, label="1 mo", replicate=str(r))
+               for r, e in ((1, 4000), (2, 4500), (3, 3500))]  # fmt: skip
+    samples += [sample(f"M{r}", edited=e, days=3 * month, label="3 mo", replicate=str(r))
+                for r, e in ((1, 4500), (2, 5000))]  # fmt: skip
+    samples += [sample(f"Q{r}", subject="P2", edited=e, days=month, label="1 mo", replicate=str(r))
+                for r, e in ((1, 4500), (2, 5000))]  # fmt: skip
+    groups = {(g.subject, g.time_label): g for g in group_estimates(samples)}
+    logit = lambda e: math.log((e + 0.5) / (10_000 - e + 0.5))  # noqa: E731
+    one, three = [logit(e) for e in (4000, 4500, 3500)], [logit(e) for e in (4500, 5000)]
+    squares = sum((y - sum(one) / 3) ** 2 for y in one) + sum((y - sum(three) / 2) ** 2 for y in three)
+    p_one, p_three = 12000.5 / 30001, 9500.5 / 20001
+    v_one, v_three = 1 / (10_000 * p_one * (1 - p_one)), 1 / (10_000 * p_three * (1 - p_three))
+    half = 3.182446 * math.sqrt((squares / 3 - (3 * v_one + 2 * v_three) / 5 + v_three) / 2)
+    centre = sum(three) / 2
+    pooled = groups[("P1", "3 mo")]
+    expected = [100 / (1 + math.exp(-(centre + sign * half))) for sign in (-1, 1)]
+    assert (pooled.headline.low, pooled.headline.high) == pytest.approx(expected, abs=0.01)
+    assert pooled.note.startswith("few replicates: between-replicate variance pooled") and groups[("P1", "1 mo")].note == ""
+    alone = groups[("P2", "1 mo")]
+    assert (alone.headline.percent, alone.headline.low, alone.headline.high) == pytest.approx(
+        t_interval([0.45, 0.50], 12.706205), abs=1e-6
+    )
+    assert alone.note == ""
+
+
 def test_duplicate_replicate_in_a_group_is_an_error():
     with pytest.raises(ParameterError, match="'T1' and 'T2' are both replicate '1' of design 'A'"):
         group_estimates([sample("T1"), sample("T2")])
@@ -185,9 +216,10 @@ def test_durability_series_per_subject_and_design_flags_edited_offtarget_sites()
     assert entry.time_labels == ("1 mo", "3 mo", "6 mo", "12 mo")
     assert [p.replicates for p in entry.result.points] == [2, 1, 1, 3]
     assert entry.result.points[1].single_replicate
-    # Four time points: the trend over the replicates and the first-to-last change, each judged at 97.5%.
+    # Four time points: the trend over the replicates and the first-to-last change, each judged at 97.5%; month
+    # 1's two replicates take the variance pooled with month 12's (change CI -18.4 to -4.8 on their own t(1)).
     assert entry.result.verdict == (
-        "decline detected (slope -1.0 pp/mo, 95% CI -1.2 to -0.9; change -11.5 pp, 95% CI -18.4 to -4.8)"
+        "decline detected (slope -1.0 pp/mo, 95% CI -1.2 to -0.9; change -11.5 pp, 95% CI -14.9 to -8.1)"
     )
     assert entry.result.trend.model == "replicates" and entry.result.trend.degrees_of_freedom == 5  # 7 replicates
     assert -1.2 < entry.result.trend.pp_per_month < -0.9  # 42% -> 30% in 11 months, about 1.1 pp/month

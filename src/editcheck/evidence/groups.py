@@ -2,7 +2,10 @@
 with the replicate as the unit (issue #12 item 3): :func:`editcheck.statistics.durability.point_estimates`
 (a t interval on the replicates' empirical logits at their effective depths). One replicate: when the same
 (design, subject, model, tissue, condition) has other time points with replicates, their between-replicate
-variance is borrowed (noted); otherwise its own interval, noted as read sampling only."""
+variance is borrowed (noted); otherwise its own interval, noted as read sampling only. Two replicates: when
+the series has further replicated time points, the series' pooled between-replicate variance (on its pooled
+degrees of freedom) instead of their own one degree of freedom (noted). Both assume the between-replicate
+variance is the same at every time point of the series."""
 
 from __future__ import annotations
 
@@ -11,10 +14,20 @@ from dataclasses import dataclass
 
 from editcheck.errors import ParameterError
 from editcheck.evidence.records import EDITED, TARGET_ENGAGEMENT, SampleEstimate
-from editcheck.statistics.durability import BORROWED_BASIS, PointEstimate, TimePoint, point_estimate, point_estimates
+from editcheck.statistics.durability import (
+    BORROWED_BASIS,
+    POOLED_BASIS,
+    PointEstimate,
+    TimePoint,
+    point_estimate,
+    point_estimates,
+)
 
 ONE_REPLICATE_NOTE = "one replicate: the interval is read sampling only (no between-replicate variation)"
 BORROWED_NOTE = "one replicate: between-replicate variance borrowed from the subject's other time points"
+POOLED_NOTE = (
+    "few replicates: between-replicate variance pooled over the subject's time points (assumed equal at each)"
+)
 
 GroupKey = tuple[str, str, str, str, float | None, str]
 """(design_id, subject, model, tissue, time in days or None, condition)."""
@@ -48,6 +61,8 @@ class GroupEstimate:
 
     @property
     def note(self) -> str:
+        if self.headline.basis == POOLED_BASIS:
+            return POOLED_NOTE
         if not self.headline.single_replicate:
             return ""
         return BORROWED_NOTE if self.headline.basis == BORROWED_BASIS else ONE_REPLICATE_NOTE
