@@ -115,7 +115,10 @@ def test_two_replicate_group_pools_its_series_between_replicate_variance():
     pooled = groups[("P1", "3 mo")]
     expected = [100 / (1 + math.exp(-(centre + sign * half))) for sign in (-1, 1)]
     assert (pooled.headline.low, pooled.headline.high) == pytest.approx(expected, abs=0.01)
-    assert pooled.note.startswith("few replicates: between-replicate variance pooled") and groups[("P1", "1 mo")].note == ""
+    assert (
+        pooled.note.startswith("few replicates: between-replicate variance pooled")
+        and groups[("P1", "1 mo")].note == ""
+    )
     alone = groups[("P2", "1 mo")]
     assert (alone.headline.percent, alone.headline.low, alone.headline.high) == pytest.approx(
         t_interval([0.45, 0.50], 12.706205), abs=1e-6

@@ -25,9 +25,7 @@ from editcheck.statistics.durability import (
 
 ONE_REPLICATE_NOTE = "one replicate: the interval is read sampling only (no between-replicate variation)"
 BORROWED_NOTE = "one replicate: between-replicate variance borrowed from the subject's other time points"
-POOLED_NOTE = (
-    "few replicates: between-replicate variance pooled over the subject's time points (assumed equal at each)"
-)
+POOLED_NOTE = "few replicates: between-replicate variance pooled over the subject's time points (assumed equal at each)"
 
 GroupKey = tuple[str, str, str, str, float | None, str]
 """(design_id, subject, model, tissue, time in days or None, condition)."""
