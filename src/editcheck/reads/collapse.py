@@ -369,13 +369,6 @@ def _collapse_noting_reads(
     return collapsed
 
 
-def iter_pair_keys(
-    path1: str | Path, path2: str | Path, quality: QualitySettings
-) -> Iterator[tuple[str, str, str | None, str | None] | None]:
-    """Yield (seq1, qual1, seq2, qual2) after quality filtering and masking; None for a filtered pair."""
-    return (item for _, item in filter_fragments(iter_paired_tuples(path1, path2), quality))
-
-
 def filter_fragments(
     fragments: Iterable[FragmentTuple], quality: QualitySettings, mask_lone: bool = True
 ) -> Iterator[tuple[str, tuple[str, str, str | None, str | None] | None]]:
