@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any, TypeGuard, cast
 
 from editcheck.alignment.assignment import Assignment
@@ -39,6 +40,7 @@ from editcheck.engine.workers import (
     PoolWorker,
     UniqueReadAligner,
     align_and_classify,
+    decode_result,
     unpack_result,
 )  # fmt: skip
 from editcheck.errors import ParameterError
@@ -48,6 +50,8 @@ from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
 __all__ = ["run"]
+
+_new: Any = tuple.__new__
 
 
 def run(
@@ -121,24 +125,35 @@ def _run_reads(
         else None
     )
     on_read = None if sink is None else sink.read
+    unique: Callable[..., Iterable[tuple[UniqueRead, PooledCall, int | None]]]
     if masking is None:
-        with UniqueReadAligner(threads, (designs, settings)) as aligner:
+        with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
             chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
             reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
-            results: list[PooledCall] = aligner.results()
+            store: list[bytes] = aligner.results()  # one bytes per unique read, decoded one at a time
+        results: Iterable[PooledCall] = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
+
+        def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+            """Each unique read with its decoded result; ``consume``: the last pass, each result freed once read."""
+            for position, ((sequence, count), encoded) in enumerate(zip(reads.sequences.items(), store)):
+                if consume:
+                    store[position] = b""
+                yield _new(UniqueRead, (sequence, count)), cast(PooledCall, decode_result(sequence, encoded)), count
     else:
         with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
             reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            results = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
-            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
-                results[position] = cast(PooledCall, unpack_result(sequence, packed))
-    # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
-    unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
-        (UniqueRead(sequence, count), result, count)
-        for (sequence, count), result in zip(reads.sequences.items(), results)
-    ]
-    if masking is not None:
-        unique = masking.expand(unique)
+            unpacked = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
+            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, unpacked)):
+                unpacked[position] = unpack_result(sequence, packed)
+        results = cast(list[PooledCall], unpacked)
+        # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
+        expanded = masking.expand(
+            [(UniqueRead(sequence, count), result, count) for (sequence, count), result in zip(reads.sequences.items(), results)]
+        )  # fmt: skip
+
+        def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+            return iter(expanded)
+
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
     for (first, second), count in sorted(reads.unmerged_pairs.items()):
@@ -153,7 +168,7 @@ def _run_reads(
     fates: Counter[Assignment] = Counter()
     kept: list[list[UniqueAlignment]] = [[] for _ in designs]
     if keep_alignments:  # with one design every read belongs to it, as counted below
-        for (key, count), result, _ in unique:
+        for (key, count), result, _ in unique():
             index = 0 if len(designs) == 1 else result.amplicon
             if index is not None and result.call is not None and count:
                 kept[index].append(UniqueAlignment(key, key, count, result.alignment, result.call))
@@ -161,25 +176,27 @@ def _run_reads(
             index = 0 if len(designs) == 1 else pair.amplicon
             if index is not None:
                 kept[index].append(UniqueAlignment(key, mates[pair.mate], count, *pair.chosen, pair.mate))
+    calls: list[Iterable[CalledRead]]
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
-        calls: list[list[CalledRead]] = [
-            [
-                CalledRead(key, count, r.alignment, r.call)
-                for (key, count), r, _ in unique
+        calls = [
+            (
+                _new(CalledRead, (key, count, r.alignment, r.call))
+                for (key, count), r, _ in unique(consume=True)
                 if r.call is not None and count
-            ]
-        ]
+            )
+        ]  # tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
-        calls, pair_calls = [[] for _ in designs], [[] for _ in designs]
-        for (key, count), result, collapsed in unique:
+        listed: list[list[CalledRead]] = [[] for _ in designs]
+        calls, pair_calls = [amplicon_calls for amplicon_calls in listed], [[] for _ in designs]
+        for (key, count), result, collapsed in unique():
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
             if count:
-                calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
+                listed[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
             counted = amplicon_reads[result.amplicon]
             counted.reads_in += count
             if collapsed is not None:
@@ -207,7 +224,7 @@ def _run_reads(
             settings,
             source.inputs,
             counted,
-            single + paired,
+            chain(single, paired),
             unmerged_used=classified_reads(paired),
             site=site,
             keep_calls=keep_calls,
