@@ -7,7 +7,11 @@ Reads (:func:`run`, without UMIs)
     amplicon when there are several, aligned and classified), unmerged pairs are resolved by the one rule
     (:func:`~editcheck.engine.pairs.resolve_unmerged`), and each amplicon's calls are tallied into its
     :class:`~editcheck.engine.result.SampleResult`.  With one design every read belongs to it, so the
-    amplicon's read counts are the input's.
+    amplicon's read counts are the input's.  Until they are tallied, the unique reads' results are kept
+    compact, one ``bytes`` each (:func:`~editcheck.engine.workers.encode_result`), and decoded one at a time
+    as they are counted (with one design the tally's pass frees each as it goes): memory per unique sequence
+    is its string, its encoded result and what the tables keep (its allele), not its alignment and call
+    objects.
 
 Molecules (with ``umi``)
     Each fragment becomes one read with its UMI (:mod:`editcheck.engine.molecules`), is assigned to its
@@ -41,7 +45,6 @@ from editcheck.engine.workers import (
     UniqueReadAligner,
     align_and_classify,
     decode_result,
-    unpack_result,
 )  # fmt: skip
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
@@ -52,6 +55,7 @@ from editcheck.reads.umi import MoleculeCollector, UmiSettings
 __all__ = ["run"]
 
 _new: Any = tuple.__new__
+_FREED: Any = (None, b"", None)
 
 
 def run(
@@ -125,34 +129,38 @@ def _run_reads(
         else None
     )
     on_read = None if sink is None else sink.read
-    unique: Callable[..., Iterable[tuple[UniqueRead, PooledCall, int | None]]]
+    # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
+    entries: list[tuple[UniqueRead, PooledCall | bytes, int | None]] | None = None
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
             chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
             reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
-            store: list[bytes] = aligner.results()  # one bytes per unique read, decoded one at a time
-        results: Iterable[PooledCall] = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
+            store: list[bytes] = aligner.results()
+    else:
+        with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
+            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
+            store = aligner.results()  # (encoded result, packed sites): the sites are settled already
+            for position, (encoded, _) in enumerate(cast(list[tuple[bytes, bytes]], store)):
+                store[position] = encoded
+        # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
+        entries = masking.expand(
+            [(_new(UniqueRead, (sequence, count)), encoded, count)
+             for (sequence, count), encoded in zip(reads.sequences.items(), store)]
+        )  # fmt: skip
+    results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
 
-        def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
-            """Each unique read with its decoded result; ``consume``: the last pass, each result freed once read."""
+    def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+        """Each unique read with its decoded result; ``consume``: the last pass, each result freed once read."""
+        if entries is None:
             for position, ((sequence, count), encoded) in enumerate(zip(reads.sequences.items(), store)):
                 if consume:
                     store[position] = b""
                 yield _new(UniqueRead, (sequence, count)), cast(PooledCall, decode_result(sequence, encoded)), count
-    else:
-        with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
-            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            unpacked = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
-            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, unpacked)):
-                unpacked[position] = unpack_result(sequence, packed)
-        results = cast(list[PooledCall], unpacked)
-        # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
-        expanded = masking.expand(
-            [(UniqueRead(sequence, count), result, count) for (sequence, count), result in zip(reads.sequences.items(), results)]
-        )  # fmt: skip
-
-        def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
-            return iter(expanded)
+            return
+        for position, (read, result, collapsed) in enumerate(entries):
+            if consume:
+                entries[position] = _FREED
+            yield read, cast(PooledCall, decode_result(read.key, result) if type(result) is bytes else result), collapsed
 
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
