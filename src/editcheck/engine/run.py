@@ -149,18 +149,22 @@ def _run_reads(
         )  # fmt: skip
     results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
 
-    def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
-        """Each unique read with its decoded result; ``consume``: the last pass, each result freed once read."""
+    def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall | bytes, int | None]]:
+        """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
         if entries is None:
             for position, ((sequence, count), encoded) in enumerate(zip(reads.sequences.items(), store)):
                 if consume:
                     store[position] = b""
-                yield _new(UniqueRead, (sequence, count)), cast(PooledCall, decode_result(sequence, encoded)), count
+                yield _new(UniqueRead, (sequence, count)), encoded, count
             return
-        for position, (read, result, collapsed) in enumerate(entries):
+        for position, entry in enumerate(entries):
             if consume:
                 entries[position] = _FREED
-            yield read, cast(PooledCall, decode_result(read.key, result) if type(result) is bytes else result), collapsed
+            yield entry
+
+    def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+        for read, result, collapsed in stored(consume):
+            yield read, _decoded(read.key, result), collapsed
 
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
@@ -197,14 +201,16 @@ def _run_reads(
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
-        listed: list[list[CalledRead]] = [[] for _ in designs]
-        calls, pair_calls = [amplicon_calls for amplicon_calls in listed], [[] for _ in designs]
-        for (key, count), result, collapsed in unique():
+        listed: list[list[tuple[str, int, PooledCall | bytes]]] = [[] for _ in designs]
+        calls = [_called(amplicon_listed) for amplicon_listed in listed]
+        pair_calls = [[] for _ in designs]
+        for (key, count), kept_result, collapsed in stored(consume=True):  # the BAM's pass was before
+            result = _decoded(key, kept_result)
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
-            if count:
-                listed[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
+            if count:  # kept as it was, decoded again when tallied
+                listed[result.amplicon].append((key, count, kept_result))
             counted = amplicon_reads[result.amplicon]
             counted.reads_in += count
             if collapsed is not None:
@@ -249,6 +255,19 @@ def _run_reads(
         assigned,
         *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
     )
+
+
+def _decoded(key: str, result: PooledCall | bytes) -> PooledCall:
+    """A kept result decoded (:func:`~editcheck.engine.workers.decode_result`), or the object kept."""
+    return cast(PooledCall, decode_result(key, result)) if type(result) is bytes else cast(PooledCall, result)
+
+
+def _called(listed: list[tuple[str, int, PooledCall | bytes]]) -> Iterator[CalledRead]:
+    """One amplicon's unique reads as the tally reads them, each decoded as it comes and then freed."""
+    for position, (key, count, kept) in enumerate(listed):
+        listed[position] = _FREED
+        result = _decoded(key, kept)
+        yield _new(CalledRead, (key, count, result.alignment, result.call))
 
 
 def _run_molecules(
