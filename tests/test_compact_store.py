@@ -89,13 +89,13 @@ def test_compact_results_are_bytes_and_equal_for_1_and_2_workers(tmp_path) -> No
             for sequence in sequences:
                 aligner.add(sequence)
             stored[threads] = aligner.results()
-    assert all(type(encoded) is bytes for encoded in stored[2])
-    assert stored[1] == stored[2]
+    assert all(type(encoded) is bytes for threads in (1, 2) for encoded in stored[threads])
     with UniqueReadAligner(1, ([amplicon], AnalysisSettings())) as aligner:
         for sequence in sequences:
             aligner.add(sequence)
         objects = aligner.results()
-    assert [decode_result(sequence, encoded) for sequence, encoded in zip(sequences, stored[2])] == objects
+    for threads in (1, 2):  # compared decoded: marshal may share equal objects differently, not the values
+        assert [decode_result(sequence, encoded) for sequence, encoded in zip(sequences, stored[threads])] == objects
 
 
 def test_position_profiles_do_not_depend_on_the_block_size(tmp_path, monkeypatch) -> None:
