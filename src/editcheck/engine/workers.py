@@ -155,6 +155,8 @@ def _laid_out(sequence: str, length: int, start: int, end: int, insertions: tupl
               deletions: tuple[tuple[int, int], ...], offset: int) -> str:  # fmt: skip
     """The projection of ``sequence`` read from base ``offset`` on, over the reference span [start, end) of a
     reference of ``length``: its bases in order, deletions as '-', inserted bases left out, '.' outside."""
+    if not insertions and not deletions:
+        return "." * start + sequence[offset : offset + end - start] + "." * (length - end)
     parts = ["." * start]
     read, position = offset, start
     events = sorted([(p, 0, len(bases)) for p, bases in insertions] + [(p, 1, n) for p, n in deletions])
@@ -205,16 +207,32 @@ def encode_result(sequence: str, result: PooledCall | Classified) -> bytes:
     return marshal.dumps(packed)
 
 
+def _decoded_alignment(sequence: str, aligned: tuple[Any, ...] | None) -> AlignedRead | None:
+    if aligned is None:
+        return None
+    projection = aligned[_PROJECTION]
+    if projection is None:
+        projection = sequence
+    elif type(projection) is tuple:
+        offset, length = projection
+        start, end = aligned[_START], aligned[_START + 1]
+        projection = _laid_out(sequence, length, start, end, aligned[_PROJECTION + 1], aligned[_PROJECTION + 2], offset)
+    else:
+        return _new(AlignedRead, aligned)
+    return _new(AlignedRead, (*aligned[:_PROJECTION], projection, *aligned[_PROJECTION + 1 :]))
+
+
 def decode_result(sequence: str, encoded: bytes) -> PooledCall | Classified:
     """The result :func:`encode_result` encoded for ``sequence``, equal to the original."""
     packed = marshal.loads(encoded)
-    aligned = packed[-2]
-    if aligned is not None and type(aligned[_PROJECTION]) is tuple:
-        offset, length = aligned[_PROJECTION]
-        start, end = aligned[_START], aligned[_START + 1]
-        projection = _laid_out(sequence, length, start, end, aligned[_PROJECTION + 1], aligned[_PROJECTION + 2], offset)
-        packed = (*packed[:-2], (*aligned[:_PROJECTION], projection, *aligned[_PROJECTION + 1 :]), packed[-1])
-    return unpack_result(sequence, packed)
+    if len(packed) == 4:
+        status, amplicon, aligned, call = packed
+        return _new(PooledCall, (
+            _ASSIGNMENTS[status], amplicon, _decoded_alignment(sequence, aligned),
+            None if call is None else _new(ReadCall, call),
+        ))  # fmt: skip
+    aligned, call = packed
+    return _new(Classified, (_decoded_alignment(sequence, aligned), _new(ReadCall, call)))
 
 
 _worker: Callable[[str], Any] | None = None
