@@ -7,7 +7,7 @@ import gzip
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,7 +56,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def write_tsv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def write_tsv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a tab-separated table atomically; rows are written in the order given."""
     with atomic_output(path) as handle:
         handle.write("\t".join(header) + "\n")

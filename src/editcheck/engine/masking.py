@@ -9,7 +9,7 @@ masked events (:mod:`editcheck.classification.quality`), without aligning again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
@@ -22,7 +22,7 @@ from editcheck.classification.quality import (
 )  # fmt: skip
 from editcheck.design import AmpliconDesign
 from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.workers import PooledCall, PoolWorker, pack_result
+from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, encode_result
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
@@ -41,21 +41,21 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 class SitesWorker:
     """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
-    (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes): ``(packed result,
-    packed sites)``, the result packed as the pool packs it, the sites by
+    (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes): ``(encoded result,
+    packed sites)``, the result by :func:`~editcheck.engine.workers.encode_result`, the sites by
     :func:`~editcheck.classification.quality.pack_sites`."""
 
     def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
         self.worker = PoolWorker(designs, settings)
         self.decisive = decisive_positions([worker.classifier for worker in self.worker.workers])
 
-    def __call__(self, sequence: str) -> tuple[tuple[Any, ...], bytes]:
+    def __call__(self, sequence: str) -> tuple[bytes, bytes]:
         result = self.worker(sequence)
         sites = b""
         aligned = result.alignment
         if aligned is not None and result.amplicon is not None and result.call is not None:
             sites = pack_sites(quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference]))
-        return pack_result(sequence, result), sites
+        return encode_result(sequence, result), sites
 
 
 class QualityMasking:
@@ -89,12 +89,14 @@ class QualityMasking:
             self.masks.settle(index, ())
 
     def expand(
-        self, unique: list[tuple[UniqueRead, PooledCall, int | None]]
-    ) -> list[tuple[UniqueRead, PooledCall, int | None]]:
+        self, unique: list[tuple[UniqueRead, bytes, int | None]]
+    ) -> list[tuple[UniqueRead, PooledCall | bytes, int | None]]:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
-        sequencing errors at one position) are one masked read, where its first one would be."""
-        expanded: list[tuple[UniqueRead, PooledCall, int | None]] = []
+        sequencing errors at one position) are one masked read, where its first one would be.  A unique
+        read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
+        its masked reads."""
+        expanded: list[tuple[UniqueRead, PooledCall | bytes, int | None]] = []
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -104,15 +106,16 @@ class QualityMasking:
                 listed.append((mask, reads))
         self.masks.masks.clear()
         first: dict[tuple[Any, ...], int] = {}
-        for index, (read, result, collapsed) in enumerate(unique):
+        for index, (read, encoded, collapsed) in enumerate(unique):
             masks = by_index.pop(index, None)
             if not masks:
-                expanded.append((read, result, collapsed))
+                expanded.append((read, encoded, collapsed))
                 continue
             if len(masks) > 1:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
             left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
-            expanded.append((_new(UniqueRead, (read.key, left)), result, collapsed))
+            expanded.append((_new(UniqueRead, (read.key, left)), encoded, collapsed))
+            result = cast(PooledCall, decode_result(read.key, encoded))
             sites = unpack_sites(self._sites.pop(index))
             assert result.alignment is not None and result.amplicon is not None and result.call is not None
             classifier = self.classifiers[result.amplicon]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -65,12 +65,15 @@ class SampleResult:
     @classmethod
     def from_calls(
         cls, sample: str, design: AmpliconDesign, settings: AnalysisSettings, inputs: tuple[str, ...],
-        reads: CollapsedReads, calls: Sequence[CalledRead], *, unmerged_used: int,
+        reads: CollapsedReads, calls: Iterable[CalledRead], *, unmerged_used: int,
         molecules: MoleculeResult | None = None, molecule_calls: Sequence[CalledRead] | None = None,
         site: str | None = None, keep_calls: bool = False, alignments: Sequence[UniqueAlignment] | None = None,
     ) -> SampleResult:  # fmt: skip
         """Tally the calls of one amplicon's unique reads (and, with UMIs, of its molecules) into its result;
-        ``alignments`` (when given) are kept with it."""
+        ``alignments`` (when given) are kept with it.  ``calls`` is read once (it may decode each read's call as
+        it goes: nothing per read is kept unless ``keep_calls``)."""
+        if keep_calls:
+            calls = list(calls)
         result = cls(
             sample, design, settings, inputs, reads, tally_reads(design, calls), unmerged_used, molecules,
             None if molecule_calls is None else tally_reads(design, molecule_calls), site,

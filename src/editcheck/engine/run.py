@@ -7,7 +7,11 @@ Reads (:func:`run`, without UMIs)
     amplicon when there are several, aligned and classified), unmerged pairs are resolved by the one rule
     (:func:`~editcheck.engine.pairs.resolve_unmerged`), and each amplicon's calls are tallied into its
     :class:`~editcheck.engine.result.SampleResult`.  With one design every read belongs to it, so the
-    amplicon's read counts are the input's.
+    amplicon's read counts are the input's.  Until they are tallied, the unique reads' results are kept
+    compact, one ``bytes`` each (:func:`~editcheck.engine.workers.encode_result`), and decoded one at a time
+    as they are counted (with one design the tally's pass frees each as it goes): memory per unique sequence
+    is its string, its encoded result and what the tables keep (its allele), not its alignment and call
+    objects.
 
 Molecules (with ``umi``)
     Each fragment becomes one read with its UMI (:mod:`editcheck.engine.molecules`), is assigned to its
@@ -19,7 +23,8 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any, TypeGuard, cast
 
 from editcheck.alignment.assignment import Assignment
@@ -39,7 +44,7 @@ from editcheck.engine.workers import (
     PoolWorker,
     UniqueReadAligner,
     align_and_classify,
-    unpack_result,
+    decode_result,
 )  # fmt: skip
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
@@ -48,6 +53,9 @@ from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
 __all__ = ["run"]
+
+_new: Any = tuple.__new__
+_FREED: Any = (None, b"", None)
 
 
 def run(
@@ -121,24 +129,43 @@ def _run_reads(
         else None
     )
     on_read = None if sink is None else sink.read
+    # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
+    entries: list[tuple[UniqueRead, PooledCall | bytes, int | None]] | None = None
     if masking is None:
-        with UniqueReadAligner(threads, (designs, settings)) as aligner:
+        with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
             chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
             reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
-            results: list[PooledCall] = aligner.results()
+            store: list[bytes] = aligner.results()
     else:
         with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
             reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            results = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
-            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
-                results[position] = cast(PooledCall, unpack_result(sequence, packed))
-    # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
-    unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
-        (UniqueRead(sequence, count), result, count)
-        for (sequence, count), result in zip(reads.sequences.items(), results)
-    ]
-    if masking is not None:
-        unique = masking.expand(unique)
+            store = aligner.results()  # (encoded result, packed sites): the sites are settled already
+            for position, (encoded, _) in enumerate(cast(list[tuple[bytes, bytes]], store)):
+                store[position] = encoded
+        # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
+        entries = masking.expand(
+            [(_new(UniqueRead, (sequence, count)), encoded, count)
+             for (sequence, count), encoded in zip(reads.sequences.items(), store)]
+        )  # fmt: skip
+    results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
+
+    def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall | bytes, int | None]]:
+        """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
+        if entries is None:
+            for position, ((sequence, count), encoded) in enumerate(zip(reads.sequences.items(), store)):
+                if consume:
+                    store[position] = b""
+                yield _new(UniqueRead, (sequence, count)), encoded, count
+            return
+        for position, entry in enumerate(entries):
+            if consume:
+                entries[position] = _FREED
+            yield entry
+
+    def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+        for read, result, collapsed in stored(consume):
+            yield read, _decoded(read.key, result), collapsed
+
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
     for (first, second), count in sorted(reads.unmerged_pairs.items()):
@@ -153,7 +180,7 @@ def _run_reads(
     fates: Counter[Assignment] = Counter()
     kept: list[list[UniqueAlignment]] = [[] for _ in designs]
     if keep_alignments:  # with one design every read belongs to it, as counted below
-        for (key, count), result, _ in unique:
+        for (key, count), result, _ in unique():
             index = 0 if len(designs) == 1 else result.amplicon
             if index is not None and result.call is not None and count:
                 kept[index].append(UniqueAlignment(key, key, count, result.alignment, result.call))
@@ -161,25 +188,29 @@ def _run_reads(
             index = 0 if len(designs) == 1 else pair.amplicon
             if index is not None:
                 kept[index].append(UniqueAlignment(key, mates[pair.mate], count, *pair.chosen, pair.mate))
+    calls: list[Iterable[CalledRead]]
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
-        calls: list[list[CalledRead]] = [
-            [
-                CalledRead(key, count, r.alignment, r.call)
-                for (key, count), r, _ in unique
+        calls = [
+            (
+                _new(CalledRead, (key, count, r.alignment, r.call))
+                for (key, count), r, _ in unique(consume=True)
                 if r.call is not None and count
-            ]
-        ]
+            )
+        ]  # tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
-        calls, pair_calls = [[] for _ in designs], [[] for _ in designs]
-        for (key, count), result, collapsed in unique:
+        listed: list[list[tuple[str, int, PooledCall | bytes]]] = [[] for _ in designs]
+        calls = [_called(amplicon_listed) for amplicon_listed in listed]
+        pair_calls = [[] for _ in designs]
+        for (key, count), kept_result, collapsed in stored(consume=True):  # the BAM's pass was before
+            result = _decoded(key, kept_result)
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
-            if count:
-                calls[result.amplicon].append(CalledRead(key, count, result.alignment, result.call))
+            if count:  # kept as it was, decoded again when tallied
+                listed[result.amplicon].append((key, count, kept_result))
             counted = amplicon_reads[result.amplicon]
             counted.reads_in += count
             if collapsed is not None:
@@ -207,7 +238,7 @@ def _run_reads(
             settings,
             source.inputs,
             counted,
-            single + paired,
+            chain(single, paired),
             unmerged_used=classified_reads(paired),
             site=site,
             keep_calls=keep_calls,
@@ -224,6 +255,19 @@ def _run_reads(
         assigned,
         *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
     )
+
+
+def _decoded(key: str, result: PooledCall | bytes) -> PooledCall:
+    """A kept result decoded (:func:`~editcheck.engine.workers.decode_result`), or the object kept."""
+    return cast(PooledCall, decode_result(key, result)) if type(result) is bytes else cast(PooledCall, result)
+
+
+def _called(listed: list[tuple[str, int, PooledCall | bytes]]) -> Iterator[CalledRead]:
+    """One amplicon's unique reads as the tally reads them, each decoded as it comes and then freed."""
+    for position, (key, count, kept) in enumerate(listed):
+        listed[position] = _FREED
+        result = _decoded(key, kept)
+        yield _new(CalledRead, (key, count, result.alignment, result.call))
 
 
 def _run_molecules(

@@ -10,10 +10,18 @@ Worker processes send each chunk's results back compact (:func:`pack_result` / :
 plain tuples instead of named tuples and enums (nothing to look up or call per object when unpickled), and
 an alignment's projection left out when it is the read itself (the parent holds that string already, so
 it is neither pickled nor kept twice).  With 1 thread the results never leave the process and stay objects.
+
+The engine keeps every unique read's result until the reads are all in and counted, so it asks for them
+``compact`` (:func:`encode_result` / :func:`decode_result`, with 1 thread as with several): one ``bytes`` per
+unique read (the packed tuples, marshalled), and the projection of an alignment with indels left out too when
+it is the read laid out by its indels and span (:func:`_laid_out`; rebuilt when decoded).  A unique read's
+result then costs ~200 bytes instead of ~800 in named tuples, enums, strings and tuples of tuples, and the
+parent holds no per-read object until it tallies them, one at a time.
 """
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
@@ -27,8 +35,8 @@ from editcheck.design import AmpliconDesign
 from editcheck.engine.settings import AnalysisSettings
 
 __all__ = [
-    "CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "UniqueReadAligner", "align_and_classify", "pack_result",
-    "unpack_result",
+    "CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "UniqueReadAligner", "align_and_classify", "decode_result",
+    "encode_result", "pack_result", "unpack_result",
 ]  # fmt: skip
 
 CHUNK = 4000
@@ -143,30 +151,121 @@ def unpack_result(sequence: str, packed: tuple[Any, ...]) -> PooledCall | Classi
     return _new(Classified, (_unpack_alignment(sequence, aligned), _new(ReadCall, call)))
 
 
+def _laid_out(sequence: str, length: int, start: int, end: int, insertions: tuple[tuple[int, str], ...],
+              deletions: tuple[tuple[int, int], ...], offset: int) -> str:  # fmt: skip
+    """The projection of ``sequence`` read from base ``offset`` on, over the reference span [start, end) of a
+    reference of ``length``: its bases in order, deletions as '-', inserted bases left out, '.' outside."""
+    if not insertions and not deletions:
+        return "." * start + sequence[offset : offset + end - start] + "." * (length - end)
+    parts = ["." * start]
+    read, position = offset, start
+    events = sorted([(p, 0, len(bases)) for p, bases in insertions] + [(p, 1, n) for p, n in deletions])
+    for at, kind, size in events:
+        parts.append(sequence[read : read + at - position])
+        read += at - position
+        position = at
+        if kind == 0:
+            read += size
+        else:
+            parts.append("-" * size)
+            position += size
+    parts.append(sequence[read : read + end - position])
+    parts.append("." * (length - end))
+    return "".join(parts)
+
+
+_START = AlignedRead._fields.index("start")
+
+
+def _compact_alignment(sequence: str, aligned: AlignedRead | None) -> tuple[Any, ...] | None:
+    """:func:`_pack_alignment`, the projection also left out when :func:`_laid_out` rebuilds it: ``(offset,
+    length)`` in its place (the read's first aligned base, the reference's length)."""
+    packed = _pack_alignment(sequence, aligned)
+    if packed is None or packed[_PROJECTION] is None:
+        return packed
+    assert aligned is not None
+    start, end, projection = aligned.start, aligned.end, aligned.projection
+    consumed = end - start - sum(n for _, n in aligned.deletions) + sum(len(b) for _, b in aligned.insertions)
+    for offset in {0, len(sequence) - consumed}:
+        if offset >= 0 and projection == _laid_out(
+            sequence, len(projection), start, end, aligned.insertions, aligned.deletions, offset
+        ):
+            return (*packed[:_PROJECTION], (offset, len(projection)), *packed[_PROJECTION + 1 :])
+    return packed
+
+
+def encode_result(sequence: str, result: PooledCall | Classified) -> bytes:
+    """A :class:`PoolWorker` or :class:`AmpliconWorker` result for ``sequence`` as one ``bytes`` (the module
+    docstring); :func:`decode_result` gives it back equal."""
+    if isinstance(result, PooledCall):
+        status, amplicon, aligned, call = result
+        packed: tuple[Any, ...] = (
+            status.value, amplicon, _compact_alignment(sequence, aligned), None if call is None else tuple(call)
+        )  # fmt: skip
+    else:
+        packed = (_compact_alignment(sequence, result.alignment), tuple(result.call))
+    return marshal.dumps(packed)
+
+
+def _decoded_alignment(sequence: str, aligned: tuple[Any, ...] | None) -> AlignedRead | None:
+    if aligned is None:
+        return None
+    projection = aligned[_PROJECTION]
+    if projection is None:
+        projection = sequence
+    elif type(projection) is tuple:
+        offset, length = projection
+        start, end = aligned[_START], aligned[_START + 1]
+        projection = _laid_out(sequence, length, start, end, aligned[_PROJECTION + 1], aligned[_PROJECTION + 2], offset)
+    else:
+        return _new(AlignedRead, aligned)
+    return _new(AlignedRead, (*aligned[:_PROJECTION], projection, *aligned[_PROJECTION + 1 :]))
+
+
+def decode_result(sequence: str, encoded: bytes) -> PooledCall | Classified:
+    """The result :func:`encode_result` encoded for ``sequence``, equal to the original."""
+    packed = marshal.loads(encoded)
+    if len(packed) == 4:
+        status, amplicon, aligned, call = packed
+        return _new(PooledCall, (
+            _ASSIGNMENTS[status], amplicon, _decoded_alignment(sequence, aligned),
+            None if call is None else _new(ReadCall, call),
+        ))  # fmt: skip
+    aligned, call = packed
+    return _new(Classified, (_decoded_alignment(sequence, aligned), _new(ReadCall, call)))
+
+
 _worker: Callable[[str], Any] | None = None
 _packing = False
+_compact = False
 
 
 def _init_worker(
-    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool = False
-) -> None:
-    global _worker, _packing
+    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool = False,
+    compact: bool = False,
+) -> None:  # fmt: skip
+    global _worker, _packing, _compact
     _worker = factory(*arguments)
     _packing = packing
+    _compact = compact
 
 
-def _init_pool_worker(factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool) -> None:
+def _init_pool_worker(
+    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool, compact: bool = False
+) -> None:
     """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
     the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
-    _init_worker(factory, arguments, packing)
+    _init_worker(factory, arguments, packing, compact)
 
 
 def _process_chunk(sequences: Sequence[str]) -> list[Any]:
     assert _worker is not None
     worker = _worker
+    if _compact:
+        return [encode_result(sequence, worker(sequence)) for sequence in sequences]
     if _packing:
         return [pack_result(sequence, worker(sequence)) for sequence in sequences]
     return [worker(sequence) for sequence in sequences]
@@ -176,15 +275,16 @@ _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _start_pool(
-    threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool
-) -> Any:
+    threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool,
+    compact: bool = False,
+) -> Any:  # fmt: skip
     """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
     handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
     during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
         context = multiprocessing.get_context("fork")
-        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, packing))
+        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, packing, compact))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
@@ -199,10 +299,12 @@ class UniqueReadAligner:
 
     def __init__(
         self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[[str], Any]] = PoolWorker,
-        on_result: Callable[[int, str, Any], None] | None = None,
+        on_result: Callable[[int, str, Any], None] | None = None, compact: bool = False,
     ) -> None:  # fmt: skip
         """``on_result(index, sequence, result)``, when given, is called for every result in submission order
-        as soon as its chunk is back (checked whenever a chunk is sent, and at the end)."""
+        as soon as its chunk is back (checked whenever a chunk is sent, and at the end).  With ``compact`` (a
+        :class:`PoolWorker` or :class:`AmpliconWorker`, with any number of threads), the results are
+        :func:`encode_result` bytes, for :func:`decode_result`."""
         self._pending: list[str] = []
         self._parts: list[tuple[Any, list[str]]] = []
         self._pool = None
@@ -210,11 +312,14 @@ class UniqueReadAligner:
         self._done: list[Any] = []
         self._delivered = 0
         self._packing = worker in (PoolWorker, AmpliconWorker)  # results of other workers travel as they are
+        if compact and not self._packing:
+            raise ValueError("compact results are those of a PoolWorker or an AmpliconWorker")
+        self._compact = compact
         self._processes = threads if threads > 1 else 0
         if threads > 1:
-            self._pool = _start_pool(threads, worker, arguments, self._packing)
+            self._pool = _start_pool(threads, worker, arguments, self._packing, compact)
         else:
-            _init_worker(worker, arguments)
+            _init_worker(worker, arguments, compact=compact)
 
     @property
     def processes(self) -> int:
@@ -258,7 +363,7 @@ class UniqueReadAligner:
         for part, sequences in self._parts:
             if self._pool is not None and not wait and not part.ready():
                 break
-            if self._pool is None or not self._packing:
+            if self._pool is None or not self._packing or self._compact:
                 results = part if self._pool is None else part.get()
             else:
                 results = list(map(unpack_result, sequences, part.get()))

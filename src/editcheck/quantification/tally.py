@@ -156,9 +156,7 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
     tally = Tally()
     references = design.references
     allele_counts: dict[tuple[str, str, str, str], int] = {}
-    per_reference: list[tuple[list[str], list[int], np.ndarray]] = [
-        ([], [], np.zeros(len(reference.sequence), dtype=np.int64)) for reference in references
-    ]
+    profiles = [_ProfileCounter(len(reference.sequence)) for reference in references]
     for _sequence, count, aligned, call in calls:
         outcome = call.outcome
         tally.outcomes[outcome] += count
@@ -202,17 +200,14 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
         key = (reference.name, aligned_sequence(aligned), outcome, call.events)
         allele_counts[key] = allele_counts.get(key, 0) + count
         if outcome not in (AMBIGUOUS, PRIMER_DIMER):
-            projections, weights, insertions = per_reference[aligned.reference]
-            projections.append(aligned.projection)
-            weights.append(count)
+            profile = profiles[aligned.reference]
+            profile.add(aligned.projection, count)
             for position, _bases in aligned.insertions:
                 if position > 0:
-                    insertions[position - 1] += count
+                    profile.insertions[position - 1] += count
     tally.alleles = _sorted_alleles(allele_counts)
-    for reference, (projections, weights, insertions) in zip(references, per_reference):
-        tally.positions.append(
-            _profile(reference.name, reference.sequence, reference.window, projections, weights, insertions)
-        )
+    for reference, profile in zip(references, profiles):
+        tally.positions.append(profile.profile(reference.name, reference.sequence, reference.window))
     return tally
 
 
@@ -221,15 +216,18 @@ def _sorted_alleles(allele_counts: dict[tuple[str, str, str, str], int]) -> list
 
     The keys are tuples of the tally's own strings (an aligned sequence is the read's projection itself when
     it has no insertion), not one joined string split again: two fewer copies of every unique read's
-    sequence at the run's peak of memory."""
+    sequence at the run's peak of memory.  ``allele_counts`` is emptied, and each key freed once its allele is
+    made, so the keys and the alleles are not all alive together."""
     by_count: dict[int, list[tuple[str, str, str, str]]] = {}
     for key, reads in allele_counts.items():
         by_count.setdefault(reads, []).append(key)
+    allele_counts.clear()  # the keys live on in by_count, each until its allele is made
     alleles: list[Allele] = []
     for reads in sorted(by_count, reverse=True):
-        keys = by_count[reads]
-        keys.sort()
-        for reference, sequence, outcome, events in keys:
+        keys = by_count.pop(reads)
+        keys.sort(reverse=True)
+        while keys:
+            reference, sequence, outcome, events = keys.pop()
             alleles.append(Allele(reference, sequence, outcome, events, reads))
     return alleles
 
@@ -239,32 +237,57 @@ for _code, _symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
     _SYMBOL_CODES[_symbol] = _code
 
 
-def _profile(
-    name: str,
-    sequence: str,
-    window: tuple[bool, ...],
-    projections: list[str],
-    weights: list[int],
-    insertions: np.ndarray,
-) -> PositionProfile:
-    """Weighted symbol counts per position: one bincount per block of projections."""
-    length = len(sequence)
-    width = len(POSITION_SYMBOLS) + 1  # the last code is '.', not covered
-    counts = np.zeros(length * width, dtype=np.int64)
-    offsets = np.arange(length, dtype=np.int64) * width
-    # Most unique reads are seen once: count those without weights, the rest with their counts.
-    singles = [projection for projection, weight in zip(projections, weights) if weight == 1]
-    repeated = [(projection, weight) for projection, weight in zip(projections, weights) if weight != 1]
-    chunk = 2048  # projections per bincount: the int64 codes of a block (chunk x length x 8 bytes) are transient memory
-    for begin in range(0, len(singles), chunk):
-        block = "".join(singles[begin : begin + chunk]).encode("ascii")
-        codes = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, length) + offsets
-        counts += np.bincount(codes.ravel(), minlength=length * width)
-    for begin in range(0, len(repeated), chunk):
-        part = repeated[begin : begin + chunk]
-        block = "".join(projection for projection, _ in part).encode("ascii")
-        codes = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, length) + offsets
-        weight = np.repeat(np.asarray([weight for _, weight in part], dtype=np.float64), length)
-        counts += np.rint(np.bincount(codes.ravel(), weights=weight, minlength=length * width)).astype(np.int64)
-    matrix = counts.reshape(length, width)[:, : len(POSITION_SYMBOLS)].copy()
-    return PositionProfile(name, sequence, window, matrix, insertions)
+class _ProfileCounter:
+    """Weighted symbol counts per position of one reference, counted as the projections come: one bincount per
+    block of :data:`BLOCK` projections (most unique reads are seen once: those without weights), so no list of
+    every projection is kept.  Counts are integers (the weighted ones summed exactly in float64, rounded per
+    block), so the blocks' sizes do not change them."""
+
+    BLOCK = 2048
+    """Projections per bincount: the int64 codes of a block (BLOCK x length x 8 bytes) are transient memory."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self.width = len(POSITION_SYMBOLS) + 1  # the last code is '.', not covered
+        self.counts = np.zeros(length * self.width, dtype=np.int64)
+        self.offsets = np.arange(length, dtype=np.int64) * self.width
+        self.insertions = np.zeros(length, dtype=np.int64)
+        """Reads with an insertion between each position and the next."""
+        self._singles: list[str] = []
+        self._repeated: list[str] = []
+        self._weights: list[int] = []
+
+    def add(self, projection: str, weight: int) -> None:
+        if weight == 1:
+            self._singles.append(projection)
+            if len(self._singles) >= self.BLOCK:
+                self._count_singles()
+        else:
+            self._repeated.append(projection)
+            self._weights.append(weight)
+            if len(self._repeated) >= self.BLOCK:
+                self._count_repeated()
+
+    def _codes(self, projections: list[str]) -> np.ndarray:
+        block = "".join(projections).encode("ascii")
+        codes: np.ndarray = _SYMBOL_CODES[np.frombuffer(block, dtype=np.uint8)].reshape(-1, self.length) + self.offsets
+        return codes.ravel()
+
+    def _count_singles(self) -> None:
+        if self._singles:
+            self.counts += np.bincount(self._codes(self._singles), minlength=self.length * self.width)
+            self._singles = []
+
+    def _count_repeated(self) -> None:
+        if self._repeated:
+            weight = np.repeat(np.asarray(self._weights, dtype=np.float64), self.length)
+            counted = np.bincount(self._codes(self._repeated), weights=weight, minlength=self.length * self.width)
+            self.counts += np.rint(counted).astype(np.int64)
+            self._repeated, self._weights = [], []
+
+    def profile(self, name: str, sequence: str, window: tuple[bool, ...]) -> PositionProfile:
+        """The profile of every projection added."""
+        self._count_singles()
+        self._count_repeated()
+        matrix = self.counts.reshape(self.length, self.width)[:, : len(POSITION_SYMBOLS)].copy()
+        return PositionProfile(name, sequence, window, matrix, self.insertions)

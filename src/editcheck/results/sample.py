@@ -389,10 +389,10 @@ def write_sample_tables(
     write_tsv(
         folder / "alleles.tsv",
         ALLELE_COLUMNS,
-        [
-            [a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0]
+        (  # one row at a time: a table of every unique read's allele is not built beside the alleles
+            (a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0)
             for a in result.tally.alleles
-        ],
+        ),
     )
     write_tsv(
         folder / "positions.tsv",
