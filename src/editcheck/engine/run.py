@@ -127,10 +127,13 @@ def _run_reads(
             reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
             results: list[PooledCall] = aligner.results()
     else:
-        with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
+        # Each unique read goes to its worker with its reads counted so far, by their low-quality positions.
+        with UniqueReadAligner(
+            threads, (designs, settings), SitesWorker, masking.settle, masking.masks.take_pending
+        ) as aligner:
             reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            results = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
-            for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
+            results = aligner.results()  # SitesWorker results, unpacked in place: each freed at once
+            for position, (sequence, (packed, *_)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
                 results[position] = cast(PooledCall, unpack_result(sequence, packed))
     # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
     unique: list[tuple[UniqueRead, PooledCall, int | None]] = [
