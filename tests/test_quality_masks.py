@@ -273,7 +273,7 @@ def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_proce
     kinds = {"substitution": 0, "inserted": 0, "decisive": 0}
     reads = 0
     for sequence, (_packed, packed_sites, positions, masked) in zip(sequences, results):
-        aligned, call = reference_worker(sequence)
+        aligned, _call = reference_worker(sequence)
         expected: dict[tuple[int, ...], int] = {}
         if aligned is not None:
             decisive = reference_worker.classifier.quality_positions(aligned.reference)
