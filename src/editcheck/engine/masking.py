@@ -23,11 +23,9 @@ from editcheck.classification.quality import (
     QualitySite,
     masked_call,
     masked_sequence,
-    pack_sites,
     quality_sites,
-    unpack_sites,
 )  # fmt: skip
-from editcheck.design import AmpliconDesign
+from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.workers import PooledCall, PoolWorker, pack_result
 from editcheck.reads.collapse import QualityMasks
@@ -56,18 +54,20 @@ plain tuples."""
 class SitesWorker:
     """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
     (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes) and the calls of
-    the masked reads it is given: ``(packed result, packed sites, site positions, masked calls)``, the result
-    packed as the pool packs it, the sites by :func:`~editcheck.classification.quality.pack_sites`, their read
-    positions as a tuple, the masked calls as :meth:`masked` gives them."""
+    the masked reads it is given: ``(packed result, site positions, masked calls)``, the result packed as the
+    pool packs it, the sites' read positions as a tuple, the masked calls as :meth:`masked` gives them.  The
+    sites themselves stay in the worker: the main process finds them again for the few sequences whose reads
+    it masks itself (those counted after the sequence was sent)."""
 
     def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
         self.worker = PoolWorker(designs, settings)
         self.classifiers = [worker.classifier for worker in self.worker.workers]
         self.decisive = decisive_positions(self.classifiers)
+        self.references = [design.references for design in designs]
 
     def __call__(
         self, sequences: Sequence[str], lows: Sequence[Lows]
-    ) -> list[tuple[tuple[Any, ...], bytes, tuple[int, ...], MaskedCalls]]:
+    ) -> list[tuple[tuple[Any, ...], tuple[int, ...], MaskedCalls]]:
         """The results of a chunk of unique reads, ``lows`` giving some reads of each by their low-quality read
         positions (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`).  In two passes, every read aligned and classified first, then masked: the
         masking code runs warm (9 instead of 17 us per masked read, interleaved with the aligner)."""
@@ -79,14 +79,14 @@ class SitesWorker:
             if aligned is not None and result.amplicon is not None and result.call is not None:
                 sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
             found.append((result, sites))
-        results: list[tuple[tuple[Any, ...], bytes, tuple[int, ...], MaskedCalls]] = []
+        results: list[tuple[tuple[Any, ...], tuple[int, ...], MaskedCalls]] = []
         for sequence, (result, sites), low in zip(sequences, found, lows):
             if not sites:
-                results.append((pack_result(sequence, result), b"", (), ()))
+                results.append((pack_result(sequence, result), (), ()))
                 continue
             positions = tuple([site[0] for site in sites])
             masked = self.masked(result, sites, positions, low) if low else ()
-            results.append((pack_result(sequence, result), pack_sites(sites), positions, masked))
+            results.append((pack_result(sequence, result), positions, masked))
         return results
 
     def masked(
@@ -108,15 +108,16 @@ class SitesWorker:
                     break
             else:
                 aligned, call = _masked_call(
-                    self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon]
-                )
+                    self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
+                    self.references[result.amplicon],
+                )  # fmt: skip
                 done.append((mask, reads, tuple(aligned), tuple(call)))
         return tuple(done)
 
 
 def _masked_call(
     classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
-    decisive: list[frozenset[int]],
+    decisive: list[frozenset[int]], references: Sequence[Reference],
 ) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
     """The masked alignment and call of the read that is ``result``'s unique read with N at ``mask`` (read
     positions among its ``sites``): the one way the workers and the main process call it."""
@@ -129,9 +130,8 @@ def _masked_call(
         masked_sites = [site for site in sites if site[0] in chosen]
     reference = result.alignment.reference
     return masked_call(
-        classifier, result.alignment, result.call, masked_sites, decisive[reference],
-        classifier.design.references[reference],
-    )  # fmt: skip
+        classifier, result.alignment, result.call, masked_sites, decisive[reference], references[reference]
+    )
 
 
 class QualityMasking:
@@ -150,22 +150,19 @@ class QualityMasking:
         """Key a masked read by its own sequence (N at its mask; kept calls, BAM), else by the unique read's."""
         self.classifiers = [Classifier(design, settings.classification) for design in designs]
         self.decisive = decisive_positions(self.classifiers)
+        self.references = [design.references for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
-        self._sites: dict[int, bytes] = {}
-        """The sites of the unique reads that have some (packed), kept from :meth:`settle` for :meth:`expand`."""
         self._masked: dict[int, MaskedCalls] = {}
         """The masked calls the workers made, kept from :meth:`settle` for :meth:`expand`."""
 
-    def settle(self, index: int, sequence: str, result: tuple[Any, bytes, tuple[int, ...], MaskedCalls]) -> None:
+    def settle(self, index: int, sequence: str, result: tuple[Any, tuple[int, ...], MaskedCalls]) -> None:
         """A :class:`SitesWorker` result is back: the unique read's sites are known."""
-        _, sites, positions, masked = result
-        if sites:
-            self._sites[index] = sites
-            if masked:
-                self._masked[index] = masked
-                count = self.masks.count
-                for mask, reads, _, _ in masked:
-                    count(index, mask, reads)
+        _, positions, masked = result
+        if masked:
+            self._masked[index] = masked
+            count = self.masks.count
+            for mask, reads, _, _ in masked:
+                count(index, mask, reads)
         self.masks.settle(index, positions)
 
     def expand(
@@ -193,21 +190,22 @@ class QualityMasking:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
             left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
             expanded.append((_new(UniqueRead, (read.key, left)), result, collapsed))
-            packed = self._sites.pop(index)
             done = self._masked.pop(index, ())
             sites: tuple[QualitySite, ...] | None = None
-            assert result.amplicon is not None
+            assert result.amplicon is not None and result.alignment is not None
             for mask, reads in masks:
                 for made in done:  # called by the worker (one mask or two, at most a few)
                     if made[0] == mask:
                         aligned, call = _new(AlignedRead, made[2]), _new(ReadCall, made[3])
                         break
                 else:
-                    if sites is None:
-                        sites = unpack_sites(packed)
+                    if sites is None:  # found again: the worker kept them
+                        decisive = self.decisive[result.amplicon][result.alignment.reference]
+                        sites = quality_sites(read.key, result.alignment, decisive)
                     aligned, call = _masked_call(
-                        self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon]
-                    )
+                        self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
+                        self.references[result.amplicon],
+                    )  # fmt: skip
                 if self.keep_entries:
                     self._calls[(index, mask)] = call
                 key = masked_sequence(read.key, mask) if self.keep_keys else read.key
@@ -220,7 +218,6 @@ class QualityMasking:
                 first[same] = len(expanded)
                 pooled = _new(PooledCall, (result.status, result.amplicon, aligned, call))
                 expanded.append((_new(UniqueRead, (key, reads)), pooled, None))
-        self._sites.clear()
         self._masked.clear()
         return expanded
 
