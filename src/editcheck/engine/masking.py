@@ -153,16 +153,14 @@ class QualityMasking:
         self.references = [design.references for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
         self._masked: dict[int, MaskedCalls] = {}
-        """The masked calls the workers made, kept from :meth:`settle` for :meth:`expand`."""
+        """The masked reads the workers counted and called, kept from :meth:`settle` for :meth:`expand` (the
+        main process counts the others in ``masks.masks``)."""
 
     def settle(self, index: int, sequence: str, result: tuple[Any, tuple[int, ...], MaskedCalls]) -> None:
         """A :class:`SitesWorker` result is back: the unique read's sites are known."""
         _, positions, masked = result
         if masked:
             self._masked[index] = masked
-            count = self.masks.count
-            for mask, reads, _, _ in masked:
-                count(index, mask, reads)
         self.masks.settle(index, positions)
 
     def expand(
@@ -181,16 +179,26 @@ class QualityMasking:
                 listed.append((mask, reads))
         self.masks.masks.clear()
         first: dict[tuple[Any, ...], int] = {}
+        workers = self._masked
         for index, (read, result, collapsed) in enumerate(unique):
-            masks = by_index.pop(index, None)
-            if not masks:
+            done = workers.pop(index, ())
+            counted = by_index.pop(index, None)
+            if not counted and not done:
                 expanded.append((read, result, collapsed))
                 continue
+            masks = [(mask, reads) for mask, reads, _, _ in done]
+            if counted:  # masks the main process counted (reads counted after the sequence was sent)
+                for mask, reads in counted:
+                    for k, (known, more) in enumerate(masks):
+                        if known == mask:
+                            masks[k] = (mask, reads + more)
+                            break
+                    else:
+                        masks.append((mask, reads))
             if len(masks) > 1:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
             left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
             expanded.append((_new(UniqueRead, (read.key, left)), result, collapsed))
-            done = self._masked.pop(index, ())
             sites: tuple[QualitySite, ...] | None = None
             assert result.amplicon is not None and result.alignment is not None
             for mask, reads in masks:

@@ -155,15 +155,10 @@ class QualityMasks:
     def take_pending(self, index: int) -> tuple[tuple[tuple[int, ...], int], ...]:
         """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
         positions, in first-seen order (its first read's first), as ``(positions, reads)``; they are no longer
-        pending here: the engine sends them with the sequence to its worker, which masks and calls them, and
-        counts them by mask itself (:meth:`count`).  Reads counted afterwards are projected by :meth:`settle`."""
+        pending here (nor counted in :attr:`masks`): the engine sends them with the sequence to its worker, which
+        masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`."""
         pending = self._pending.pop(index, None)
         return tuple(pending.items()) if pending else ()
-
-    def count(self, index: int, mask: tuple[int, ...], reads: int) -> None:
-        """``reads`` more reads of unique sequence ``index`` with (non-empty) ``mask``."""
-        key = (index, mask)
-        self.masks[key] = self.masks.get(key, 0) + reads
 
     def add(self, index: int, qualities: str) -> tuple[int, ...]:
         """Count one read of unique sequence ``index``; its mask (its low-quality positions, all of them when
