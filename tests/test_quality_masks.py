@@ -13,6 +13,7 @@ import gzip
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,9 +29,11 @@ from editcheck.classification.quality import (
     unpack_sites,
 )  # fmt: skip
 from editcheck.design import build_design, reverse_complement
+from editcheck.engine import masking
+from editcheck.engine.masking import SitesWorker
 from editcheck.engine.workers import AmpliconWorker
 from editcheck.pipeline import AnalysisSettings, quantify
-from editcheck.reads.collapse import QualitySettings
+from editcheck.reads.collapse import QualityMasks, QualitySettings
 from editcheck.reads.fastq import iter_single
 from editcheck.results.read_calls import ReadCallSpool
 
@@ -238,3 +241,93 @@ def test_the_masked_call_is_the_classifiers_call_of_the_masked_alignment(tmp_pat
             checked += 1
             shortcut += expected.outcome == call.outcome and expected.events != call.events
     assert checked > 500 and shortcut > 100
+
+
+def _with_n(aligned: Any, sites: list[tuple[int, int, int]]) -> Any:
+    """The alignment of the read with N at ``sites``, base by base: N in the projection and in inserted bases,
+    no substitution there."""
+    at = {position for _, position, k in sites if k < 0}
+    inserted = {(position, k) for _, position, k in sites if k >= 0}
+    projection = "".join("N" if i in at else base for i, base in enumerate(aligned.projection))
+    insertions = tuple(
+        (position, "".join("N" if (position, k) in inserted else base for k, base in enumerate(bases)))
+        for position, bases in aligned.insertions
+    )
+    substitutions = tuple(site for site in aligned.substitutions if site[0] not in at)
+    return aligned._replace(projection=projection, insertions=insertions, substitutions=substitutions)
+
+
+@pytest.mark.parametrize("editor", [False, True])
+def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_process_would(
+    tmp_path: Path, editor: bool
+) -> None:
+    """Each unique sequence reaches its worker with the reads counted before it was sent, by low-quality
+    positions; the worker's masks (those positions among the sequence's quality sites), their read counts and
+    their calls are the classifier's call of the masked alignment, at substitutions, inserted bases, a base
+    editor's editable bases and a donor's changes."""
+    design = simulate.random_design(seed=37, with_donor=not editor)
+    truth = simulate.simulate(design, 3000, tmp_path / "r.fastq.gz", error_rate=0.01, low_quality_rate=0.03,
+                              seed=11, base_editor=simulate.BaseEditorSpec() if editor else None)  # fmt: skip
+    if editor:
+        built = build_design(design.amplicon, [design.guide], base_editor="ABE",
+                             target_in_protospacer=truth["base_editing"]["target"])  # fmt: skip
+    else:
+        built = build_design(design.amplicon, [design.guide], expected_hdr_amplicon=design.donor_amplicon)
+    masks = QualityMasks(20)
+    lows: dict[str, dict[tuple[int, ...], int]] = {}
+    for _name, sequence, qualities in iter_single(tmp_path / "r.fastq.gz"):
+        low = masks.low(qualities)
+        counted = lows.setdefault(sequence, {})
+        if low:
+            counted[low] = counted.get(low, 0) + 1
+    sequences = list(lows)
+    worker = SitesWorker([built], Q20)
+    results = worker(sequences, [tuple(lows[sequence].items()) for sequence in sequences])
+    reference_worker = AmpliconWorker(built, Q20)
+    kinds = {"substitution": 0, "inserted": 0, "decisive": 0}
+    reads = 0
+    for sequence, (_packed, positions, masked) in zip(sequences, results):
+        aligned, _call = reference_worker(sequence)
+        expected: dict[tuple[int, ...], int] = {}
+        if aligned is not None:
+            decisive = reference_worker.classifier.quality_positions(aligned.reference)
+            sites = quality_sites(sequence, aligned, decisive)
+            assert positions == tuple(site[0] for site in sites)
+            for low, count in lows[sequence].items():
+                mask = tuple(p for p in low if p in set(positions))
+                if mask:
+                    expected[mask] = expected.get(mask, 0) + count
+        assert {mask: count for mask, count, _, _ in masked} == expected
+        for mask, count, masked_aligned, masked_read_call in masked:
+            assert aligned is not None
+            chosen = [site for site in sites if site[0] in mask]
+            alignment = _with_n(aligned, chosen)
+            assert masked_aligned == tuple(alignment) == tuple(masked_alignment(aligned, chosen))
+            assert masked_read_call == tuple(reference_worker.classifier.classify(alignment))
+            substituted = {position for position, _ in aligned.substitutions}
+            kinds["substitution"] += any(k < 0 and position in substituted for _, position, k in chosen)
+            kinds["inserted"] += any(k >= 0 for *_, k in chosen)
+            kinds["decisive"] += any(k < 0 and position in decisive for _, position, k in chosen)
+            reads += count
+    assert reads > 300 and kinds["substitution"] > 100 and kinds["decisive"] > 20, kinds
+    assert editor or kinds["inserted"] > 3, kinds  # the base editor's reads here carry no insertion
+
+
+def test_with_two_workers_the_main_process_calls_few_masked_reads(abe, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers call the masked reads counted before their sequence was sent (most of them): the main
+    process calls only those of reads counted later, and the results are those of one worker."""
+    path, _, built = abe
+    called = [0]
+    original = masking.masked_call
+
+    def counting(*arguments: Any) -> Any:
+        called[0] += 1  # in the process that calls it: the forked workers count in their own copy
+        return original(*arguments)
+
+    monkeypatch.setattr(masking, "masked_call", counting)
+    one = quantify(path, design=built, settings=Q20, threads=1)
+    every = called[0]
+    called[0] = 0
+    two = quantify(path, design=built, settings=Q20, threads=2)
+    assert every > 0.2 * READS and called[0] < 0.1 * every
+    assert dict(two.tally.outcomes) == dict(one.tally.outcomes) and two.tally.alleles == one.tally.alleles

@@ -129,9 +129,20 @@ def _aligned_offset(sequence: str, aligned: AlignedRead) -> int:
     return sequence.find(bases)
 
 
-def masked_alignment(aligned: AlignedRead, sites: Iterable[QualitySite]) -> AlignedRead:
+def masked_alignment(aligned: AlignedRead, sites: Collection[QualitySite]) -> AlignedRead:
     """``aligned`` with N at ``sites`` (some of :func:`quality_sites`): no substitution there, N in the
     projection and in inserted bases; the covered span, indels and identity are the sequence's."""
+    if len(sites) == 1:  # the usual mask: one aligned base
+        ((_, position, k),) = sites
+        if k < 0:
+            reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = aligned
+            if substitutions:
+                substitutions = tuple([substituted for substituted in substitutions if substituted[0] != position])
+            one: AlignedRead = _new(AlignedRead, (
+                reference, ambiguous, reverse, identity, start, end,
+                f"{projection[:position]}N{projection[position + 1 :]}", insertions, deletions, substitutions,
+            ))  # fmt: skip
+            return one
     at_reference = set()
     in_insertions: dict[int, set[int]] = {}
     for _, position, k in sites:
@@ -184,13 +195,18 @@ def masked_call(
     if reference is None:
         reference = classifier.design.references[aligned.reference]
     window = reference.window
-    if (
-        call.events
-        and classifier.design.prime_edit is None  # the scaffold junction is read from the sequence itself
-        and all(k < 0 and not window[position] and position not in decisive for _, position, k in sites)
-    ):
-        sequence, projection = reference.sequence, aligned.projection
+    if not call.events or classifier.design.prime_edit is not None:  # prime: the scaffold junction is read
+        return masked, classifier.classify(masked)  # from the sequence itself
+    sequence, projection = reference.sequence, aligned.projection
+    if len(sites) == 1:  # the usual mask
+        ((_, position, k),) = sites
+        if k >= 0 or window[position] or position in decisive:
+            return masked, classifier.classify(masked)
+        label = f"{position + 1}{sequence[position]}>{projection[position]}"
+        events = ";".join([kept for kept in call.events.split(";") if kept != label])
+    elif all(k < 0 and not window[position] and position not in decisive for _, position, k in sites):
         dropped = {f"{position + 1}{sequence[position]}>{projection[position]}" for _, position, _ in sites}
-        events = ";".join(label for label in call.events.split(";") if label not in dropped)
-        return masked, _new(ReadCall, (*call[:_EVENTS], events, *call[_EVENTS + 1 :]))
-    return masked, classifier.classify(masked)
+        events = ";".join([kept for kept in call.events.split(";") if kept not in dropped])
+    else:
+        return masked, classifier.classify(masked)
+    return masked, _new(ReadCall, (*call[:_EVENTS], events, *call[_EVENTS + 1 :]))

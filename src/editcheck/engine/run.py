@@ -137,10 +137,13 @@ def _run_reads(
             reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
             store: list[bytes] = aligner.results()
     else:
-        with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
+        # Each unique read goes to its worker with its reads counted so far, by their low-quality positions.
+        with UniqueReadAligner(
+            threads, (designs, settings), SitesWorker, masking.settle, masking.masks.take_pending
+        ) as aligner:
             reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
-            store = aligner.results()  # (encoded result, packed sites): the sites are settled already
-            for position, (encoded, _) in enumerate(cast(list[tuple[bytes, bytes]], store)):
+            store = aligner.results()  # (encoded result, site positions, masked calls): settled already
+            for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
                 store[position] = encoded
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
         entries = masking.expand(

@@ -235,7 +235,7 @@ def decode_result(sequence: str, encoded: bytes) -> PooledCall | Classified:
     return _new(Classified, (_decoded_alignment(sequence, aligned), _new(ReadCall, call)))
 
 
-_worker: Callable[[str], Any] | None = None
+_worker: Callable[..., Any] | None = None
 _packing = False
 _compact = False
 
@@ -261,9 +261,11 @@ def _init_pool_worker(
     _init_worker(factory, arguments, packing, compact)
 
 
-def _process_chunk(sequences: Sequence[str]) -> list[Any]:
+def _process_chunk(sequences: Sequence[str], extras: Sequence[Any] | None = None) -> list[Any]:
     assert _worker is not None
     worker = _worker
+    if extras is not None:
+        return list(worker(sequences, extras))
     if _compact:
         return [encode_result(sequence, worker(sequence)) for sequence in sequences]
     if _packing:
@@ -298,14 +300,23 @@ class UniqueReadAligner:
     """
 
     def __init__(
-        self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[[str], Any]] = PoolWorker,
-        on_result: Callable[[int, str, Any], None] | None = None, compact: bool = False,
+        self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[..., Any]] = PoolWorker,
+        on_result: Callable[[int, str, Any], None] | None = None, extra: Callable[[int], Any] | None = None,
+        compact: bool = False,
     ) -> None:  # fmt: skip
         """``on_result(index, sequence, result)``, when given, is called for every result in submission order
         as soon as its chunk is back (checked whenever a chunk is sent, and at the end).  With ``compact`` (a
         :class:`PoolWorker` or :class:`AmpliconWorker`, with any number of threads), the results are
-        :func:`encode_result` bytes, for :func:`decode_result`."""
+        :func:`encode_result` bytes, for :func:`decode_result`.
+
+        ``extra(index)``, when given, is what the worker gets besides sequence ``index`` (first-seen order),
+        asked when its chunk is sent; the worker is then called with the whole chunk, ``worker(sequences,
+        extras)``, and gives its results in order.  A full chunk is then sent when the
+        next sequence is added (or at the end), not with its last sequence: whatever the caller learns of a
+        sequence between adding it and adding the next one (the collapse counts its first read) is known."""
         self._pending: list[str] = []
+        self._extra = extra
+        self._sent = 0
         self._parts: list[tuple[Any, list[str]]] = []
         self._pool = None
         self._on_result = on_result
@@ -335,17 +346,27 @@ class UniqueReadAligner:
         return self._pool.apply_async(function, arguments).get  # type: ignore[no-any-return]
 
     def add(self, sequence: str) -> None:
+        if self._extra is not None:  # the chunk waits for the next sequence (see __init__)
+            if len(self._pending) >= CHUNK:
+                self._flush()
+            self._pending.append(sequence)
+            return
         self._pending.append(sequence)
         if len(self._pending) >= CHUNK:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._pending:
+        pending = self._pending
+        if not pending:
             return
+        extras = None
+        if self._extra is not None:
+            extras = list(map(self._extra, range(self._sent, self._sent + len(pending))))
+        self._sent += len(pending)
         if self._pool is None:
-            self._parts.append((_process_chunk(self._pending), self._pending))
+            self._parts.append((_process_chunk(pending, extras), pending))
         else:
-            self._parts.append((self._pool.apply_async(_process_chunk, (self._pending,)), self._pending))
+            self._parts.append((self._pool.apply_async(_process_chunk, (pending, extras)), pending))
             self._throttle()
         self._pending = []
         if self._on_result is not None:

@@ -102,8 +102,9 @@ class QualityMasks:
     The engine tells it each unique sequence's quality sites (:meth:`settle`, by first-seen index) as soon as
     its alignment comes back.  A read of a settled sequence costs one look at the qualities of those few read
     positions (none when it has none); a read of a sequence still being aligned keeps its low-quality
-    positions (all of them, a compact tuple, counted per distinct tuple) until the sequence is settled, when
-    they are projected onto its sites.  Memory so stays bounded by the unique sequences and those in flight.
+    positions (all of them, a compact tuple, counted per distinct tuple) until the sequence is sent to its
+    worker (:meth:`take_pending`: the worker projects them) or settled, when they are projected onto its sites.
+    Memory so stays bounded by the unique sequences and those in flight.
 
     With ``on_read`` (per-read calls), a read with a non-empty mask is told an entry index (``MASKED + k``):
     :meth:`entry` says which unique sequence and mask entry ``k`` became.
@@ -141,15 +142,23 @@ class QualityMasks:
         if pending is None and not tickets:
             return
         relevant = set(positions)
-        if pending:
+        if pending and relevant:
             masks = self.masks
             for low, reads in pending.items():
-                projected = tuple(p for p in low if p in relevant)
+                projected = tuple([p for p in low if p in relevant])
                 if projected:
                     key = (index, projected)
                     masks[key] = masks.get(key, 0) + reads
         for k, low in tickets:
-            self._entries[k] = (index, tuple(p for p in low if p in relevant))
+            self._entries[k] = (index, tuple([p for p in low if p in relevant]))
+
+    def take_pending(self, index: int) -> tuple[tuple[tuple[int, ...], int], ...]:
+        """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
+        positions, in first-seen order (its first read's first), as ``(positions, reads)``; they are no longer
+        pending here (nor counted in :attr:`masks`): the engine sends them with the sequence to its worker, which
+        masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`."""
+        pending = self._pending.pop(index, None)
+        return tuple(pending.items()) if pending else ()
 
     def add(self, index: int, qualities: str) -> tuple[int, ...]:
         """Count one read of unique sequence ``index``; its mask (its low-quality positions, all of them when
