@@ -1,0 +1,219 @@
+"""Low-quality positions of merged read pairs, a chunk of pairs at a time (the chunked route of paired FASTQ).
+
+With a base-quality threshold, pairs are merged as sequenced and each merged read is collapsed on its
+sequence; what a read's qualities decide is left to :class:`~editcheck.reads.collapse.QualityMasks`, which
+needs, per read, the positions of its merged read whose quality (from the mates covering it:
+:func:`~editcheck.reads.merge.read_merged_qualities`) is below the threshold.  :func:`chunk_lows` finds them
+for a whole chunk with numpy, in the worker processes: a position covered by one mate is low when that base
+is; in the overlap, the higher quality of two agreeing bases, or the called base's quality against an N,
+decides.  Where the mates disagree the merged read's base was chosen by the first pair of its sequence
+(perhaps in another chunk, by another worker), so such a position is *disputed*: low when the merged read's
+base is not this pair's better mate's base (quality 2), else when the two qualities differ by less than the
+threshold.  :class:`MergedLows` gathers the chunks in the main process (a few bytes per low position) and,
+once every merged read's quality sites are known, counts each read's mask into the ``QualityMasks``: the
+same masks the per-read loop counts read by read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from editcheck.reads.collapse import QualityMasks
+from editcheck.sequences import COMPLEMENT
+
+__all__ = ["ChunkLows", "MergedLows", "chunk_lows"]
+
+_N = ord("N")
+_COMPLEMENT_CODES = np.frombuffer(bytes(range(256)).decode("latin-1").translate(COMPLEMENT).encode("latin-1"), np.uint8)
+_SHIFT = 32
+"""Low positions are keyed ``read << 32 | position`` (a merged read is far shorter than 2**32 bases)."""
+
+
+class ChunkLows(NamedTuple):
+    """A chunk's low-quality merged-read positions: one array entry per low position, by read then position."""
+
+    entries: Any
+    """The pair's index among the chunk's distinct pairs (numpy int32)."""
+    reads: Any
+    """The read's number in the chunk (numpy int32)."""
+    positions: Any
+    """The position in the merged read (numpy int32)."""
+    disputed: list[tuple[int, int, int, str]]
+    """(pair, read, position, base): low unless the merged read has ``base`` there (see the module docstring)."""
+
+
+def _offsets(lengths: Any) -> Any:
+    """Where each record's line starts in lines joined by line breaks."""
+    offsets = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
+    return offsets
+
+
+def chunk_lows(
+    threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
+    joined1: bytes, joined2: bytes, read_pairs: list[int], placements: list[int | None],
+) -> ChunkLows:  # fmt: skip
+    """The low positions of a chunk's merged reads.  ``qualities1``/``qualities2`` and ``joined1``/``joined2``
+    are the chunk's qualities and sequences joined by line breaks; ``read_pairs[r]`` is read ``r``'s distinct
+    pair, merged at ``placements[pair]`` (None: not merged, no positions)."""
+    reads = len(read_pairs)
+    pair_of = np.array(read_pairs, dtype=np.int64)
+    merged_pair = np.array([d is not None for d in placements], dtype=bool)
+    pair_offset = np.array([d or 0 for d in placements], dtype=np.int64)
+    length1 = np.fromiter(map(len, sequences1), np.int64, reads)
+    length2 = np.fromiter(map(len, sequences2), np.int64, reads)
+    merged = merged_pair[pair_of]
+    d = pair_offset[pair_of]
+    start = np.maximum(d, 0)
+    end = np.minimum(d + length2, length1)
+    offsets1 = _offsets(length1)
+    offsets2 = _offsets(length2)
+    scores1 = np.frombuffer(qualities1, np.uint8) - np.uint8(33)  # line breaks wrap to 233
+    scores2 = np.frombuffer(qualities2, np.uint8) - np.uint8(33)
+    bases1 = np.frombuffer(joined1, np.uint8)
+    bases2 = np.frombuffer(joined2, np.uint8)
+
+    found1 = np.flatnonzero(scores1 < threshold)
+    read1 = np.searchsorted(offsets1, found1, side="right") - 1
+    position1 = found1 - offsets1[read1]
+    found2 = np.flatnonzero(scores2 < threshold)
+    read2 = np.searchsorted(offsets2, found2, side="right") - 1
+    position2 = length2[read2] - 1 - (found2 - offsets2[read2]) + d[read2]  # in the merged read
+    keep1 = merged[read1] & (position1 < end[read1])
+    read1, position1 = read1[keep1], position1[keep1]
+    keep2 = merged[read2] & (position2 >= start[read2])
+    read2, position2 = read2[keep2], position2[keep2]
+    alone1 = position1 < start[read1]  # R1 before the overlap
+    alone2 = position2 >= end[read2]  # rc(R2) after it
+    lows = [(read1[alone1] << _SHIFT) | position1[alone1], (read2[alone2] << _SHIFT) | position2[alone2]]
+
+    # The overlap: either mate's low bases, judged with the other mate's.
+    both = np.unique(np.concatenate([(read1[~alone1] << _SHIFT) | position1[~alone1],
+                                     (read2[~alone2] << _SHIFT) | position2[~alone2]]))  # fmt: skip
+    read = both >> _SHIFT
+    position = both & ((1 << _SHIFT) - 1)
+    at1 = offsets1[read] + position
+    at2 = offsets2[read] + length2[read] - 1 - (position - d[read])
+    base1 = bases1[at1]
+    base2 = _COMPLEMENT_CODES[bases2[at2]]
+    score1 = scores1[at1]
+    score2 = scores2[at2]
+    score = np.where(base1 == _N, score2, np.where(base2 == _N, score1, np.maximum(score1, score2)))
+    agree = (base1 == base2) | (base1 == _N) | (base2 == _N)
+    lows.append(both[agree & (score < threshold)])
+
+    # Where the mates disagree (decided per distinct pair, then read by read).
+    disputed: list[tuple[int, int, int, str]] = []
+    sites = _mismatches(sequences1, sequences2, read_pairs, placements)
+    if sites:
+        extra = []
+        for r, pair in enumerate(read_pairs):
+            spots = sites.get(pair)
+            if spots is None:
+                continue
+            quality1 = qualities1[offsets1[r] : offsets1[r] + length1[r]]
+            quality2 = qualities2[offsets2[r] : offsets2[r] + length2[r]]
+            for i, j, mate1, mate2 in spots:
+                difference = quality1[i] - quality2[j]
+                if max(abs(difference), 2) < threshold:
+                    extra.append((r << _SHIFT) | i)
+                elif threshold > 2:
+                    disputed.append((pair, r, i, mate1 if difference >= 0 else mate2))
+        lows.append(np.array(extra, dtype=np.int64))
+    found = np.sort(np.concatenate(lows))
+    read = (found >> _SHIFT).astype(np.int32)
+    return ChunkLows(
+        pair_of[read].astype(np.int32), read, (found & ((1 << _SHIFT) - 1)).astype(np.int32), disputed
+    )
+
+
+def _mismatches(
+    sequences1: list[bytes], sequences2: list[bytes], read_pairs: list[int], placements: list[int | None]
+) -> dict[int, list[tuple[int, int, str, str]]]:
+    """Per merged pair whose mates disagree somewhere (both bases called): ``(position in the merged read and R1,
+    position in R2, R1's base, rc(R2)'s base)`` of each disagreement."""
+    found: dict[int, list[tuple[int, int, str, str]]] = {}
+    seen: set[int] = set()
+    for r, pair in enumerate(read_pairs):
+        if pair in seen:
+            continue
+        seen.add(pair)
+        d = placements[pair]
+        if d is None:
+            continue
+        first = sequences1[r].decode()
+        second = sequences2[r].decode()
+        length1, length2 = len(first), len(second)
+        rc2 = second.translate(COMPLEMENT)[::-1]
+        start = d if d > 0 else 0
+        end = d + length2 if d + length2 < length1 else length1
+        x = first[start:end]
+        y = rc2[start - d : end - d]
+        if x == y:
+            continue
+        spots = [
+            (start + k, length2 - 1 - (start + k - d), a, b)
+            for k, (a, b) in enumerate(zip(x, y))
+            if a != b and a != "N" and b != "N"
+        ]
+        if spots:
+            found[pair] = spots
+    return found
+
+
+class MergedLows:
+    """The chunks' low positions, gathered in file order in the main process and counted into a
+    :class:`~editcheck.reads.collapse.QualityMasks` once every merged read's quality sites are settled."""
+
+    def __init__(self) -> None:
+        self._keys: list[Any] = []
+        self._reads: list[Any] = []
+        self._read_count = 0
+
+    def add(self, lows: ChunkLows, reads: int, sequence_of_pair: list[int], merged_of_pair: list[str | None]) -> None:
+        """One chunk of ``reads`` reads; ``sequence_of_pair[p]``: the first-seen index of the chunk's pair ``p``'s
+        merged read, ``merged_of_pair[p]`` that read (None for an unmerged pair)."""
+        index = np.array(sequence_of_pair, dtype=np.int64)
+        keys = [(index[lows.entries] << _SHIFT) | lows.positions]
+        serials = [lows.reads.astype(np.int64) + self._read_count]
+        if lows.disputed:
+            extra = [(pair, r, i) for pair, r, i, base in lows.disputed if merged_of_pair[pair][i] != base]  # type: ignore[index]
+            if extra:
+                keys.append(np.array([(sequence_of_pair[pair] << _SHIFT) | i for pair, _, i in extra], np.int64))
+                serials.append(np.array([r + self._read_count for _, r, _ in extra], np.int64))
+        self._keys.extend(keys)
+        self._reads.extend(serials)
+        self._read_count += reads
+
+    def project(self, masks: QualityMasks) -> None:
+        """Count every read's mask (its low positions at its merged read's quality sites) into ``masks``, whose
+        sequences must all be settled."""
+        if not self._keys:
+            return
+        keys = np.concatenate(self._keys)
+        serials = np.concatenate(self._reads)
+        self._keys.clear()
+        self._reads.clear()
+        sites = [(index << _SHIFT) | p for index, spots in enumerate(masks.sites) if spots for p in spots]
+        if not sites:
+            return
+        hit = np.isin(keys, np.array(sites, dtype=np.int64))
+        keys, serials = keys[hit], serials[hit]
+        order = np.lexsort((keys, serials))
+        keys, serials = keys[order].tolist(), serials[order].tolist()
+        counted = masks.masks
+        position_mask = (1 << _SHIFT) - 1
+        k = 0
+        total = len(keys)
+        while k < total:
+            serial = serials[k]
+            index = keys[k] >> _SHIFT
+            mask = [keys[k] & position_mask]
+            k += 1
+            while k < total and serials[k] == serial:
+                mask.append(keys[k] & position_mask)
+                k += 1
+            key = (index, tuple(mask))
+            counted[key] = counted.get(key, 0) + 1
