@@ -50,7 +50,7 @@ from editcheck.errors import ParameterError
 from editcheck.sequences import COMPLEMENT, reverse_complement
 
 __all__ = [
-    "MergeSettings", "merge_pair", "merge_placed", "overlap_span", "read_merged_qualities", "reverse_complement",
+    "MergeSettings", "differences", "merge_pair", "merge_placed", "overlap_span", "read_merged_qualities", "reverse_complement",
 ]  # fmt: skip
 
 
@@ -119,6 +119,10 @@ def _differences(x: str, y: str) -> tuple[int, int, int]:
         return differ.bit_count(), 0, differ
     called = (((a ^ n_bytes) + low7) & high) & (((b ^ n_bytes) + low7) & high)
     return (differ & called).bit_count(), size - called.bit_count(), differ
+
+
+differences = _differences
+"""Public name of :func:`_differences` (used to find where two mates disagree)."""
 
 
 def _max_qualities(x: str, y: str) -> str:

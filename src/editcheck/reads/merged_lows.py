@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from editcheck.reads.collapse import QualityMasks
+from editcheck.reads.merge import differences
 from editcheck.sequences import COMPLEMENT
 
 __all__ = ["ChunkLows", "MergedLows", "chunk_lows"]
@@ -89,11 +90,13 @@ def chunk_lows(
     alone2 = position2 >= end[read2]  # rc(R2) after it
     lows = [(read1[alone1] << _SHIFT) | position1[alone1], (read2[alone2] << _SHIFT) | position2[alone2]]
 
-    # The overlap: either mate's low bases, judged with the other mate's.
-    both = np.unique(np.concatenate([(read1[~alone1] << _SHIFT) | position1[~alone1],
-                                     (read2[~alone2] << _SHIFT) | position2[~alone2]]))  # fmt: skip
-    read = both >> _SHIFT
-    position = both & ((1 << _SHIFT) - 1)
+    # The overlap: either mate's low bases, judged with the other mate's (once: R2's where R1's is low too are R1's).
+    read = read2[~alone2]
+    position = position2[~alone2]
+    also1 = scores1[offsets1[read] + position] < threshold
+    read = np.concatenate([read1[~alone1], read[~also1]])
+    position = np.concatenate([position1[~alone1], position[~also1]])
+    both = (read << _SHIFT) | position
     at1 = offsets1[read] + position
     at2 = offsets2[read] + length2[read] - 1 - (position - d[read])
     base1 = bases1[at1]
@@ -153,13 +156,20 @@ def _mismatches(
         y = rc2[start - d : end - d]
         if x == y:
             continue
-        spots = [
-            (start + k, length2 - 1 - (start + k - d), a, b)
-            for k, (a, b) in enumerate(zip(x, y))
-            if a != b and a != "N" and b != "N"
-        ]
-        if spots:
-            found[pair] = spots
+        mismatches, _, differ = differences(x, y)
+        if not mismatches:
+            continue  # only N against a base
+        size = len(x)
+        spots = []
+        while differ:  # the differing bytes, from the last (bit 8 * j + 7: byte size - 1 - j)
+            bit = differ.bit_length() - 1
+            differ ^= 1 << bit
+            k = size - 1 - (bit >> 3)
+            a = x[k]
+            b = y[k]
+            if a != "N" and b != "N":
+                spots.append((start + k, length2 - 1 - (start + k - d), a, b))
+        found[pair] = spots[::-1]
     return found
 
 
@@ -172,14 +182,14 @@ class MergedLows:
         self._reads: list[Any] = []
         self._read_count = 0
 
-    def add(self, lows: ChunkLows, reads: int, sequence_of_pair: list[int], merged_of_pair: list[str | None]) -> None:
+    def add(self, lows: ChunkLows, reads: int, sequence_of_pair: list[int], merged_of_pair: list[Any]) -> None:
         """One chunk of ``reads`` reads; ``sequence_of_pair[p]``: the first-seen index of the chunk's pair ``p``'s
-        merged read, ``merged_of_pair[p]`` that read (None for an unmerged pair)."""
+        merged read (-1 if not merged), ``merged_of_pair[p]`` that read."""
         index = np.array(sequence_of_pair, dtype=np.int64)
         keys = [(index[lows.entries] << _SHIFT) | lows.positions]
         serials = [lows.reads.astype(np.int64) + self._read_count]
         if lows.disputed:
-            extra = [(pair, r, i) for pair, r, i, base in lows.disputed if merged_of_pair[pair][i] != base]  # type: ignore[index]
+            extra = [(pair, r, i) for pair, r, i, base in lows.disputed if merged_of_pair[pair][i] != base]
             if extra:
                 keys.append(np.array([(sequence_of_pair[pair] << _SHIFT) | i for pair, _, i in extra], np.int64))
                 serials.append(np.array([r + self._read_count for _, r, _ in extra], np.int64))
@@ -199,7 +209,8 @@ class MergedLows:
         sites = [(index << _SHIFT) | p for index, spots in enumerate(masks.sites) if spots for p in spots]
         if not sites:
             return
-        hit = np.isin(keys, np.array(sites, dtype=np.int64))
+        known = np.array(sites, dtype=np.int64)  # sorted: by sequence, then position
+        hit = known[np.minimum(np.searchsorted(known, keys), len(known) - 1)] == keys
         keys, serials = keys[hit], serials[hit]
         order = np.lexsort((keys, serials))
         keys, serials = keys[order].tolist(), serials[order].tolist()

@@ -300,7 +300,43 @@ class PairTally:
         unmerged_pairs = collapsed.unmerged_pairs
         new: list[str] = []
         merged = 0
+        if qualities is not None:
+            return self._add_raw(reads, entries, qualities)
+        for key, count, outcome in entries:
+            found = outcomes.get(key)
+            if found is None:
+                if outcome is None:
+                    return None
+                found = outcomes[key] = outcome
+            if isinstance(found, str):
+                merged += count
+                seen = sequences.get(found)
+                if seen is None:
+                    sequences[found] = count
+                    new.append(found)
+                else:
+                    sequences[found] = seen + count
+            else:
+                unmerged_pairs[found] = unmerged_pairs.get(found, 0) + count
+        collapsed.reads_in += reads
+        collapsed.merged += merged
+        collapsed.unmerged = collapsed.reads_in - collapsed.merged
+        collapsed.unique_pairs = len(outcomes)
+        return new
+
+    def _add_raw(
+        self, reads: int, entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]], qualities: ChunkQualities
+    ) -> list[str] | None:
+        """:meth:`add` for pairs counted as sequenced: unmerged pairs as the chunk masked them, and the merged
+        reads' low positions to :attr:`lows`."""
+        collapsed = self.collapsed
+        outcomes = self.outcomes
+        sequences = collapsed.sequences
+        index = self._index
+        new: list[str] = []
+        merged = 0
         found_all: list[Outcome] = []
+        indices: list[int] = []
         for key, count, outcome in entries:
             found = outcomes.get(key)
             if found is None:
@@ -310,24 +346,20 @@ class PairTally:
             found_all.append(found)
             if isinstance(found, str):
                 merged += count
-                seen = sequences.get(found)
-                if seen is None:
+                position = index.get(found)
+                if position is None:
+                    position = index[found] = len(index)
                     sequences[found] = count
                     new.append(found)
                 else:
-                    sequences[found] = seen + count
-            elif qualities is None:
-                unmerged_pairs[found] = unmerged_pairs.get(found, 0) + count
-        if qualities is not None:
-            for masked, count in qualities.unmerged:
-                unmerged_pairs[masked] = unmerged_pairs.get(masked, 0) + count
-            index = self._index
-            for sequence in new:
-                index[sequence] = len(index)
-            self.lows.add(
-                qualities.lows, reads, [index[f] if isinstance(f, str) else -1 for f in found_all],
-                [f if isinstance(f, str) else None for f in found_all],
-            )  # fmt: skip
+                    sequences[found] += count
+                indices.append(position)
+            else:
+                indices.append(-1)
+        unmerged_pairs = collapsed.unmerged_pairs
+        for masked, count in qualities.unmerged:
+            unmerged_pairs[masked] = unmerged_pairs.get(masked, 0) + count
+        self.lows.add(qualities.lows, reads, indices, found_all)
         collapsed.reads_in += reads
         collapsed.merged += merged
         collapsed.unmerged = collapsed.reads_in - collapsed.merged
