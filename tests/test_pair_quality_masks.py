@@ -98,7 +98,19 @@ def test_chunked_route_counts_the_per_read_masks(
 ) -> None:
     """Every position of every merged read a quality site: the masks are each read's low merged positions."""
     monkeypatch.setattr(pair_chunks, "CHUNK_BYTES", 16_384)  # about 25 pairs a chunk
-    source = _write(tmp_path, _pairs(6000, seed=13))
+    pairs = _pairs(6000, seed=13)
+    # One pair whose mates disagree at fragment position 100, again and again with either mate the better there:
+    # its merged read's base is the first copy's, and the copies preferring the other base are low there.
+    rng = random.Random(8)
+    fragment = "".join(rng.choice("ACGT") for _ in range(200))
+    read2 = _reverse_complement(fragment[50:])
+    read2 = read2[:99] + {"A": "C", "C": "G", "G": "T", "T": "A"}[read2[99]] + read2[100:]
+    for _ in range(400):
+        weak, strong = rng.choice("+5?"), rng.choice("DI")
+        first, second = (strong, weak) if rng.random() < 0.5 else (weak, strong)
+        pairs.insert(rng.randrange(len(pairs)), (fragment[:150], "I" * 100 + first + "I" * 49, read2,
+                                                 "I" * 99 + second + "I" * 50))  # fmt: skip
+    source = _write(tmp_path, pairs)
     settings = AnalysisSettings(quality=QualitySettings(min_base_quality=threshold))
     masks = QualityMasks(threshold)
     reference = collapse_fragments(iter_paired_tuples(source.path, source.r2), settings.merge, settings.quality,
@@ -119,6 +131,9 @@ def test_chunked_route_counts_the_per_read_masks(
     for field in ("reads_in", "merged", "unmerged", "unique_pairs"):
         assert getattr(chunked, field) == getattr(reference, field), field
     assert projected.masks == masks.masks
+    index = next(i for i, merged in enumerate(reference.sequences) if merged[:100] + merged[101:] == fragment[:100] + fragment[101:])
+    at_100 = sum(reads for (i, mask), reads in masks.masks.items() if i == index and 100 in mask)
+    assert 150 < at_100 < 400 if threshold > 2 else at_100 == 0
     if threshold > 2:
         assert sum(masks.masks.values()) > 200
     # Unmerged pairs keep their mates masked, each pair with its own qualities.

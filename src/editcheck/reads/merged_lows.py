@@ -16,6 +16,7 @@ same masks the per-read loop counts read by read.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,7 +25,7 @@ from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.merge import differences
 from editcheck.sequences import COMPLEMENT
 
-__all__ = ["ChunkLows", "MergedLows", "chunk_lows"]
+__all__ = ["ChunkLows", "MergedLows", "chunk_lows", "disagreements"]
 
 _N = ord("N")
 _COMPLEMENT_CODES = np.frombuffer(bytes(range(256)).decode("latin-1").translate(COMPLEMENT).encode("latin-1"), np.uint8)
@@ -41,8 +42,9 @@ class ChunkLows(NamedTuple):
     """The read's number in the chunk (numpy int32)."""
     positions: Any
     """The position in the merged read (numpy int32)."""
-    disputed: list[tuple[int, int, int, str]]
-    """(pair, read, position, base): low unless the merged read has ``base`` there (see the module docstring)."""
+    disputed: tuple[Any, Any, Any, Any] | None
+    """Arrays of (pair, read, position, base code): low unless the merged read has that base there (see the module
+    docstring)."""
 
 
 def _offsets(lengths: Any) -> Any:
@@ -55,10 +57,12 @@ def _offsets(lengths: Any) -> Any:
 def chunk_lows(
     threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
     joined1: bytes, joined2: bytes, read_pairs: list[int], placements: list[int | None],
+    disagreements: list[tuple[int, ...]],
 ) -> ChunkLows:  # fmt: skip
     """The low positions of a chunk's merged reads.  ``qualities1``/``qualities2`` and ``joined1``/``joined2``
     are the chunk's qualities and sequences joined by line breaks; ``read_pairs[r]`` is read ``r``'s distinct
-    pair, merged at ``placements[pair]`` (None: not merged, no positions)."""
+    pair, merged at ``placements[pair]`` (None: not merged, no positions), its mates disagreeing at
+    ``disagreements[pair]`` (:func:`disagreements`)."""
     reads = len(read_pairs)
     pair_of = np.array(read_pairs, dtype=np.int64)
     merged_pair = np.array([d is not None for d in placements], dtype=bool)
@@ -107,24 +111,25 @@ def chunk_lows(
     agree = (base1 == base2) | (base1 == _N) | (base2 == _N)
     lows.append(both[agree & (score < threshold)])
 
-    # Where the mates disagree (decided per distinct pair, then read by read).
-    disputed: list[tuple[int, int, int, str]] = []
-    sites = _mismatches(sequences1, sequences2, read_pairs, placements)
-    if sites:
-        extra = []
-        for r, pair in enumerate(read_pairs):
-            spots = sites.get(pair)
-            if spots is None:
-                continue
-            quality1 = qualities1[offsets1[r] : offsets1[r] + length1[r]]
-            quality2 = qualities2[offsets2[r] : offsets2[r] + length2[r]]
-            for i, j, mate1, mate2 in spots:
-                difference = quality1[i] - quality2[j]
-                if max(abs(difference), 2) < threshold:
-                    extra.append((r << _SHIFT) | i)
-                elif threshold > 2:
-                    disputed.append((pair, r, i, mate1 if difference >= 0 else mate2))
-        lows.append(np.array(extra, dtype=np.int64))
+    # Where the mates disagree (the same positions for every read of a pair), read by read.
+    counts = np.fromiter(map(len, disagreements), np.int64, len(disagreements))
+    per_read = counts[pair_of]
+    total = int(per_read.sum())
+    disputed = None
+    if total:
+        first = np.cumsum(counts) - counts
+        read = np.repeat(np.arange(reads, dtype=np.int64), per_read)
+        spot = np.arange(total) - np.repeat(np.cumsum(per_read) - per_read, per_read) + first[pair_of][read]
+        position = np.fromiter(chain.from_iterable(disagreements), np.int64, int(counts.sum()))[spot]
+        at1 = offsets1[read] + position
+        at2 = offsets2[read] + length2[read] - 1 - (position - d[read])
+        difference = scores1[at1].astype(np.int16) - scores2[at2].astype(np.int16)
+        definite = np.maximum(np.abs(difference), 2) < threshold
+        lows.append((read[definite] << _SHIFT) | position[definite])
+        if threshold > 2:
+            rest = ~definite
+            own = np.where(difference >= 0, bases1[at1], _COMPLEMENT_CODES[bases2[at2]])
+            disputed = (pair_of[read[rest]], read[rest], position[rest], own[rest])
     found = np.sort(np.concatenate(lows))
     read = (found >> _SHIFT).astype(np.int32)
     return ChunkLows(
@@ -132,45 +137,28 @@ def chunk_lows(
     )
 
 
-def _mismatches(
-    sequences1: list[bytes], sequences2: list[bytes], read_pairs: list[int], placements: list[int | None]
-) -> dict[int, list[tuple[int, int, str, str]]]:
-    """Per merged pair whose mates disagree somewhere (both bases called): ``(position in the merged read and R1,
-    position in R2, R1's base, rc(R2)'s base)`` of each disagreement."""
-    found: dict[int, list[tuple[int, int, str, str]]] = {}
-    seen: set[int] = set()
-    for r, pair in enumerate(read_pairs):
-        if pair in seen:
-            continue
-        seen.add(pair)
-        d = placements[pair]
-        if d is None:
-            continue
-        first = sequences1[r].decode()
-        second = sequences2[r].decode()
-        length1, length2 = len(first), len(second)
-        rc2 = second.translate(COMPLEMENT)[::-1]
-        start = d if d > 0 else 0
-        end = d + length2 if d + length2 < length1 else length1
-        x = first[start:end]
-        y = rc2[start - d : end - d]
-        if x == y:
-            continue
-        mismatches, _, differ = differences(x, y)
-        if not mismatches:
-            continue  # only N against a base
-        size = len(x)
-        spots = []
-        while differ:  # the differing bytes, from the last (bit 8 * j + 7: byte size - 1 - j)
-            bit = differ.bit_length() - 1
-            differ ^= 1 << bit
-            k = size - 1 - (bit >> 3)
-            a = x[k]
-            b = y[k]
-            if a != "N" and b != "N":
-                spots.append((start + k, length2 - 1 - (start + k - d), a, b))
-        found[pair] = spots[::-1]
-    return found
+def disagreements(first: str, second: str, d: int) -> tuple[int, ...]:
+    """The positions of a pair's merged read (placed at ``d``) where its mates read different bases, neither N."""
+    length1, length2 = len(first), len(second)
+    rc2 = second.translate(COMPLEMENT)[::-1]
+    start = d if d > 0 else 0
+    end = d + length2 if d + length2 < length1 else length1
+    x = first[start:end]
+    y = rc2[start - d : end - d]
+    if x == y:
+        return ()
+    mismatches, _, differ = differences(x, y)
+    if not mismatches:
+        return ()  # only N against a base
+    size = len(x)
+    spots = []
+    while differ:  # the differing bytes, from the last (bit 8 * j + 7: byte size - 1 - j)
+        bit = differ.bit_length() - 1
+        differ ^= 1 << bit
+        k = size - 1 - (bit >> 3)
+        if x[k] != "N" and y[k] != "N":
+            spots.append(start + k)
+    return tuple(spots[::-1])
 
 
 class MergedLows:
@@ -188,11 +176,15 @@ class MergedLows:
         index = np.array(sequence_of_pair, dtype=np.int64)
         keys = [(index[lows.entries] << _SHIFT) | lows.positions]
         serials = [lows.reads.astype(np.int64) + self._read_count]
-        if lows.disputed:
-            extra = [(pair, r, i) for pair, r, i, base in lows.disputed if merged_of_pair[pair][i] != base]
-            if extra:
-                keys.append(np.array([(sequence_of_pair[pair] << _SHIFT) | i for pair, _, i in extra], np.int64))
-                serials.append(np.array([r + self._read_count for _, r, _ in extra], np.int64))
+        if lows.disputed is not None and len(lows.disputed[0]):
+            pairs, numbers, positions, own = lows.disputed
+            spots = (pairs.astype(np.int64) << _SHIFT) | positions
+            distinct, where = np.unique(spots, return_inverse=True)
+            mask = (1 << _SHIFT) - 1
+            merged = np.array([ord(merged_of_pair[spot >> _SHIFT][spot & mask]) for spot in distinct.tolist()], np.uint8)
+            low = merged[where] != own
+            keys.append((index[pairs[low]] << _SHIFT) | positions[low])
+            serials.append(numbers[low].astype(np.int64) + self._read_count)
         self._keys.extend(keys)
         self._reads.extend(serials)
         self._read_count += reads

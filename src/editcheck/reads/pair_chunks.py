@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import dnaio
 import numpy as np
@@ -38,7 +38,7 @@ from xopen import xopen
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
 from editcheck.reads.merge import MergeSettings, merge_pair, merge_placed
-from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows
+from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, disagreements
 from editcheck.sequences import reverse_complement
 
 __all__ = [
@@ -173,9 +173,9 @@ def _masked(records: _Records, threshold: int) -> list[bytes]:
     return bytes(joined).split(b"\n")
 
 
-_merged_here: tuple[object, dict[int, int | None]] = (None, {})
-"""The run this process last counted chunks for, and the hashes of the pairs it merged for that run, each with
-its placement (None: not merged; with a base-quality threshold)."""
+_merged_here: tuple[object, dict[int, Any]] = (None, {})
+"""The run this process last counted chunks for, and the hashes of the pairs it merged for that run (with a
+base-quality threshold, each with its placement, None if not merged, and where its mates disagree)."""
 
 
 def forget_merged() -> None:
@@ -234,7 +234,7 @@ def count_pair_chunk(
 
 def _count_raw(
     records1: _Records, records2: _Records, threshold: int, merge: MergeSettings,
-    merged_here: dict[int, int | None] | None,
+    merged_here: dict[int, Any] | None,
 ) -> ChunkCounts:  # fmt: skip
     """:func:`count_pair_chunk` with a base-quality threshold: pairs counted and merged as sequenced, with
     their :class:`ChunkQualities`."""
@@ -247,25 +247,30 @@ def _count_raw(
     pair_of = {key: p for p, key in enumerate(counts)}
     entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
     placements: list[int | None] = []
+    spots: list[tuple[int, ...]] = []
     for key, count in counts.items():
         hashed = hash(key)
         if merged_here is not None and hashed in merged_here:
             entries.append((key, count, None))
-            placements.append(merged_here[hashed])
+            d, disagree = merged_here[hashed]
+            placements.append(d)
+            spots.append(disagree)
             continue
         index = first[key]
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
         placed = merge_placed(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         d = placed[2] if placed is not None else None
+        disagree = disagreements(sequence1, sequence2, d) if d is not None else ()
         if merged_here is not None:
-            merged_here[hashed] = d
+            merged_here[hashed] = (d, disagree)
         placements.append(d)
+        spots.append(disagree)
         entries.append((key, count, placed[0] if placed is not None else (sequence1, reverse_complement(sequence2))))
     read_pairs = list(map(pair_of.__getitem__, keys))
     lows = chunk_lows(
         threshold, records1.sequences, records1.joined_qualities, records2.sequences, records2.joined_qualities,
-        records1.joined_sequences, records2.joined_sequences, read_pairs, placements,
+        records1.joined_sequences, records2.joined_sequences, read_pairs, placements, spots,
     )  # fmt: skip
     unmerged: dict[tuple[str, str], int] = {}
     if None in placements:
