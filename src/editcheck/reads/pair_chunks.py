@@ -241,14 +241,17 @@ def _count_raw(
     qualities1 = records1.qualities
     qualities2 = records2.qualities
     keys = list(zip(records1.sequences, records2.sequences))
-    counts = Counter(keys)
     reads = len(keys)
-    first = dict(zip(reversed(keys), range(reads - 1, -1, -1)))
-    pair_of = {key: p for p, key in enumerate(counts)}
+    pair_of: dict[tuple[bytes, bytes], int] = {}
+    numbering = pair_of.setdefault
+    read_pairs = [numbering(key, len(pair_of)) for key in keys]  # distinct pairs numbered by first read
+    pairs = np.array(read_pairs, dtype=np.int64)
+    counts = np.bincount(pairs, minlength=len(pair_of)).tolist()
+    firsts = np.unique(pairs, return_index=True)[1].tolist()
     entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
     placements: list[int | None] = []
     spots: list[tuple[int, ...]] = []
-    for key, count in counts.items():
+    for key, count, index in zip(pair_of, counts, firsts):
         hashed = hash(key)
         if merged_here is not None and hashed in merged_here:
             entries.append((key, count, None))
@@ -256,7 +259,6 @@ def _count_raw(
             placements.append(d)
             spots.append(disagree)
             continue
-        index = first[key]
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
         placed = merge_placed(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
@@ -267,7 +269,6 @@ def _count_raw(
         placements.append(d)
         spots.append(disagree)
         entries.append((key, count, placed[0] if placed is not None else (sequence1, reverse_complement(sequence2))))
-    read_pairs = list(map(pair_of.__getitem__, keys))
     lows = chunk_lows(
         threshold, records1.sequences, records1.joined_qualities, records2.sequences, records2.joined_qualities,
         records1.joined_sequences, records2.joined_sequences, read_pairs, placements, spots,
