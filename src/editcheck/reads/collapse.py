@@ -2,12 +2,14 @@
 
 Memory grows with the number of *unique* sequences (or unique pairs), never with the number of reads.
 
-Base qualities (single-end reads, given a :class:`QualityMasks`): reads are collapsed on their raw sequence;
+Base qualities (given a :class:`QualityMasks`; merged pairs too, with their merged qualities): reads are collapsed
+on their raw sequence;
 a read's low-quality bases matter only at its unique sequence's quality sites (where it differs from its
 reference, or a base that decides its call: :mod:`editcheck.classification.quality`), known once the
 sequence is aligned.  :class:`QualityMasks` counts, per unique sequence, the reads by their *mask*: the tuple
-of its sites that are below the threshold (empty for nearly every read).  Without it (pairs, whose mates are
-merged once per distinct pair) low-quality bases are masked to N before collapsing.
+of its sites that are below the threshold (empty for nearly every read).  Without it low-quality bases are
+masked to N before collapsing (in each mate of a pair, before merging); with it, so are the mates of pairs that
+do not merge.
 
 Per-read output: given ``on_read``, the collapse calls ``on_read(name, unique)`` for every read as it reads it,
 ``unique`` saying which unique read it became (an index, so that a caller can spool it compactly): its

@@ -4,7 +4,10 @@ The reading process only decompresses R1 and R2 and cuts them into chunks holdin
 (:func:`read_pair_chunks`); each chunk is counted on its own, in a worker process when there are several
 (:func:`count_pair_chunk`): its records are checked all at once (C-level bytes operations), low-quality bases
 are masked over the whole chunk (numpy), identical masked pairs are counted, and every pair distinct within the
-chunk is merged once, with the qualities of its first read in the chunk.  :class:`PairTally` then folds the
+chunk is merged once, with the qualities of its first read in the chunk.  With ``raw`` (the engine, given a
+base-quality threshold) nothing is masked before merging: identical pairs as sequenced are counted and merged,
+each read's merged-read positions below the threshold are found over the whole chunk
+(:mod:`editcheck.reads.merged_lows`), and only the mates of pairs that do not merge are masked, read by read.  :class:`PairTally` then folds the
 chunks, in file order, into the same :class:`~editcheck.reads.collapse.CollapsedReads` the per-read loop
 builds, byte for byte:
 
