@@ -166,57 +166,55 @@ class MergedLows:
     :class:`~editcheck.reads.collapse.QualityMasks` once every merged read's quality sites are settled."""
 
     def __init__(self) -> None:
-        self._keys: list[Any] = []
-        self._reads: list[Any] = []
-        self._read_count = 0
+        self._chunks: list[tuple[Any, Any]] = []
+        """Per chunk: its low positions' keys (sequence << 32 | position, int64) and reads (int32, in the chunk)."""
 
-    def add(self, lows: ChunkLows, reads: int, sequence_of_pair: list[int], merged_of_pair: list[Any]) -> None:
-        """One chunk of ``reads`` reads; ``sequence_of_pair[p]``: the first-seen index of the chunk's pair ``p``'s
+    def add(self, lows: ChunkLows, sequence_of_pair: list[int], merged_of_pair: list[Any]) -> None:
+        """One chunk, after the earlier ones; ``sequence_of_pair[p]``: the first-seen index of the chunk's pair ``p``'s
         merged read (-1 if not merged), ``merged_of_pair[p]`` that read."""
         index = np.array(sequence_of_pair, dtype=np.int64)
-        keys = [(index[lows.entries] << _SHIFT) | lows.positions]
-        serials = [lows.reads.astype(np.int64) + self._read_count]
+        keys = (index[lows.entries] << _SHIFT) | lows.positions
+        numbers = lows.reads
         if lows.disputed is not None and len(lows.disputed[0]):
-            pairs, numbers, positions, own = lows.disputed
+            pairs, disputed, positions, own = lows.disputed
             spots = (pairs.astype(np.int64) << _SHIFT) | positions
             distinct, where = np.unique(spots, return_inverse=True)
             mask = (1 << _SHIFT) - 1
             merged = np.array([ord(merged_of_pair[spot >> _SHIFT][spot & mask]) for spot in distinct.tolist()], np.uint8)
             low = merged[where] != own
-            keys.append((index[pairs[low]] << _SHIFT) | positions[low])
-            serials.append(numbers[low].astype(np.int64) + self._read_count)
-        self._keys.extend(keys)
-        self._reads.extend(serials)
-        self._read_count += reads
+            keys = np.concatenate([keys, (index[pairs[low]] << _SHIFT) | positions[low]])
+            numbers = np.concatenate([numbers, disputed[low].astype(np.int32)])
+        if len(keys):
+            self._chunks.append((keys, numbers))
 
     def project(self, masks: QualityMasks) -> None:
         """Count every read's mask (its low positions at its merged read's quality sites) into ``masks``, whose
-        sequences must all be settled."""
-        if not self._keys:
-            return
-        keys = np.concatenate(self._keys)
-        serials = np.concatenate(self._reads)
-        self._keys.clear()
-        self._reads.clear()
+        sequences must all be settled; chunk by chunk, each dropped once counted."""
         sites = [(index << _SHIFT) | p for index, spots in enumerate(masks.sites) if spots for p in spots]
+        chunks = self._chunks
+        chunks.reverse()
         if not sites:
+            chunks.clear()
             return
         known = np.array(sites, dtype=np.int64)  # sorted: by sequence, then position
-        hit = known[np.minimum(np.searchsorted(known, keys), len(known) - 1)] == keys
-        keys, serials = keys[hit], serials[hit]
-        order = np.lexsort((keys, serials))
-        keys, serials = keys[order].tolist(), serials[order].tolist()
+        last = len(known) - 1
         counted = masks.masks
         position_mask = (1 << _SHIFT) - 1
-        k = 0
-        total = len(keys)
-        while k < total:
-            serial = serials[k]
-            index = keys[k] >> _SHIFT
-            mask = [keys[k] & position_mask]
-            k += 1
-            while k < total and serials[k] == serial:
-                mask.append(keys[k] & position_mask)
+        while chunks:
+            keys, numbers = chunks.pop()
+            hit = known[np.minimum(np.searchsorted(known, keys), last)] == keys
+            keys, numbers = keys[hit], numbers[hit]
+            order = np.lexsort((keys, numbers))
+            found, reads = keys[order].tolist(), numbers[order].tolist()
+            k = 0
+            total = len(found)
+            while k < total:
+                read = reads[k]
+                index = found[k] >> _SHIFT
+                mask = [found[k] & position_mask]
                 k += 1
-            key = (index, tuple(mask))
-            counted[key] = counted.get(key, 0) + 1
+                while k < total and reads[k] == read:
+                    mask.append(found[k] & position_mask)
+                    k += 1
+                key = (index, tuple(mask))
+                counted[key] = counted.get(key, 0) + 1

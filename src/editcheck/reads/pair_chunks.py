@@ -368,7 +368,7 @@ class PairTally:
         unmerged_pairs = collapsed.unmerged_pairs
         for masked, count in qualities.unmerged:
             unmerged_pairs[masked] = unmerged_pairs.get(masked, 0) + count
-        self.lows.add(qualities.lows, reads, indices, found_all)
+        self.lows.add(qualities.lows, indices, found_all)
         collapsed.reads_in += reads
         collapsed.merged += merged
         collapsed.unmerged = collapsed.reads_in - collapsed.merged
