@@ -28,7 +28,7 @@ from editcheck.pipeline import quantify
 from editcheck.reads import pair_chunks
 from editcheck.reads.collapse import QualityMasks, QualitySettings, collapse_fragments
 from editcheck.reads.fastq import iter_paired_tuples
-from editcheck.reads.merge import merge_placed, read_merged_qualities
+from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
 from editcheck.reads.merged_lows import MergedLows
 from editcheck.results.sample import write_sample_outputs
 from test_pair_chunks import _echo, _pairs, _reverse_complement, _write
@@ -162,3 +162,21 @@ def test_where_the_mates_disagree_a_pair_that_prefers_the_other_base_gets_qualit
     # Close qualities: the merged base is this pair's too, but the difference (Q5) is below the threshold.
     close = (high, "I" * 99 + "D" + "I" * 50)  # R1's Q40 against R2's Q35
     assert read_merged_qualities(read1, close[0], read2, close[1], merged, d)[100] == "&"
+
+
+def test_a_pair_sharing_a_remembered_pairs_hash_takes_the_per_read_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker remembers each merged pair's placement by hash; a different pair with that hash would get the wrong
+    placement, so a second hash is checked and the chunk is refused."""
+    chunk1 = b"@a\nACGTACGTACGTACGTACGTAAAC\n+\nIIIIIIIIIIIIIIIIIIIIIIII\n"
+    chunk2 = b"@a\nGTTTACGTACGTACGTACGTACGT\n+\nIIIIIIIIIIIIIIIIIIIIIIII\n"
+    other = b"@a\nACGTACGTACGTACGTACGTAAAC\n+\nIIIIIIIIIIIIIIIIIIIIIIII\n"
+    pair_chunks.forget_merged()
+    first = pair_chunks.count_pair_chunk(chunk1, chunk2, 20, MergeSettings(), "raw run", raw=True)
+    assert first is not None and first[1][0][2] is not None
+    assert pair_chunks.count_pair_chunk(chunk1, chunk2, 20, MergeSettings(), "raw run", raw=True) is not None
+    remembered = pair_chunks._merged_here[1]
+    (hashed,) = remembered
+    real_hash = hash
+    monkeypatch.setattr("builtins.hash", lambda key: hashed if key == (other[3:27], other[3:27]) else real_hash(key))
+    assert pair_chunks.count_pair_chunk(other, other, 20, MergeSettings(), "raw run", raw=True) is None
+    pair_chunks.forget_merged()

@@ -238,9 +238,10 @@ def count_pair_chunk(
 def _count_raw(
     records1: _Records, records2: _Records, threshold: int, merge: MergeSettings,
     merged_here: dict[int, Any] | None,
-) -> ChunkCounts:  # fmt: skip
+) -> ChunkCounts | None:  # fmt: skip
     """:func:`count_pair_chunk` with a base-quality threshold: pairs counted and merged as sequenced, with
-    their :class:`ChunkQualities`."""
+    their :class:`ChunkQualities`.  The placement of a pair merged in an earlier chunk is remembered by hash,
+    checked by a second hash: None (the per-read loop) should two pairs share the first."""
     qualities1 = records1.qualities
     qualities2 = records2.qualities
     keys = list(zip(records1.sequences, records2.sequences))
@@ -258,7 +259,9 @@ def _count_raw(
         hashed = hash(key)
         if merged_here is not None and hashed in merged_here:
             entries.append((key, count, None))
-            d, disagree = merged_here[hashed]
+            check, d, disagree = merged_here[hashed]
+            if check != hash(key[::-1]):  # another pair with this hash: its placement would be wrong here
+                return None
             placements.append(d)
             spots.append(disagree)
             continue
@@ -268,7 +271,7 @@ def _count_raw(
         d = placed[2] if placed is not None else None
         disagree = disagreements(sequence1, sequence2, d) if d is not None else ()
         if merged_here is not None:
-            merged_here[hashed] = (d, disagree)
+            merged_here[hashed] = (hash(key[::-1]), d, disagree)
         placements.append(d)
         spots.append(disagree)
         entries.append((key, count, placed[0] if placed is not None else (sequence1, reverse_complement(sequence2))))
