@@ -299,9 +299,11 @@ def merge_pair(
 
 def merge_placed(
     seq1: str, qual1: str, seq2: str, qual2: str, settings: MergeSettings = MergeSettings()
-) -> tuple[str, str, int] | None:
-    """:func:`merge_pair`, with the placement: ``(sequence, qualities, d)``, ``d`` the offset in R1 of the
-    reverse-complemented R2's first base (it depends on the sequences only, never on the qualities)."""
+) -> tuple[str, str, int, int] | None:
+    """:func:`merge_pair`, with the placement: ``(sequence, qualities, d, differ)``, ``d`` the offset in R1 of the
+    reverse-complemented R2's first base (it depends on the sequences only, never on the qualities), ``differ``
+    the bit mask of the overlap's differing bases (as :func:`differences` gives it; mismatches and N against a
+    base)."""
     length1 = len(seq1)
     length2 = len(seq2)
     if len(qual1) != length1 or len(qual2) != length2:
@@ -338,7 +340,7 @@ def merge_placed(
             best_key = key
             best_differ = differ
     if best_key is not None and best_key[0] >= _CONVINCING:
-        return (*_merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ), best_key[2])
+        return (*_merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ), best_key[2], best_differ)
 
     # Nothing convincing yet (errors in every long seed, a short overlap, or no overlap at all).
     placements: list[tuple[tuple[int, int, int], int]] = []
@@ -363,7 +365,7 @@ def merge_placed(
             best_differ = differ
     if best_key is None:
         return None
-    return (*_merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ), best_key[2])
+    return (*_merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ), best_key[2], best_differ)
 
 
 def _merge(seq1: str, qual1: str, rc2: str, rq2: str, d: int, differ: int) -> tuple[str, str]:

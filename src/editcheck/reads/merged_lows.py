@@ -137,9 +137,19 @@ def chunk_lows(
     )
 
 
-def disagreements(first: str, second: str, d: int) -> tuple[int, ...]:
-    """The positions of a pair's merged read (placed at ``d``) where its mates read different bases, neither N."""
+def disagreements(first: str, second: str, d: int, differ: int | None = None) -> tuple[int, ...]:
+    """The positions of a pair's merged read (placed at ``d``) where its mates read different bases, neither N;
+    ``differ``, when known, is the overlap's difference mask (:func:`~editcheck.reads.merge.merge_placed`)."""
     length1, length2 = len(first), len(second)
+    if differ is not None and (not differ or ("N" not in first and "N" not in second)):
+        start = d if d > 0 else 0
+        size = (d + length2 if d + length2 < length1 else length1) - start
+        found = []
+        while differ:  # every differing byte is a mismatch (bit 8 * j + 7: byte size - 1 - j)
+            bit = differ.bit_length() - 1
+            differ ^= 1 << bit
+            found.append(start + size - 1 - (bit >> 3))
+        return tuple(found[::-1])
     rc2 = second.translate(COMPLEMENT)[::-1]
     start = d if d > 0 else 0
     end = d + length2 if d + length2 < length1 else length1

@@ -269,7 +269,7 @@ def _count_raw(
         sequence2 = key[1].decode()
         placed = merge_placed(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         d = placed[2] if placed is not None else None
-        disagree = disagreements(sequence1, sequence2, d) if d is not None else ()
+        disagree = disagreements(sequence1, sequence2, placed[2], placed[3]) if placed is not None else ()
         if merged_here is not None:
             merged_here[hashed] = (hash(key[::-1]), d, disagree)
         placements.append(d)
