@@ -151,7 +151,7 @@ def test_where_the_mates_disagree_a_pair_that_prefers_the_other_base_gets_qualit
     r1_better = (high, "I" * 99 + "5" + "I" * 50)  # R2's base Q20 there: R1's base, quality 40 - 20 = 20
     placed = merge_placed(read1, r1_better[0], read2, r1_better[1])
     assert placed is not None and placed[0] == fragment and placed[2] == 50
-    merged, qualities, d = placed
+    merged, qualities, d, _ = placed
     assert read_merged_qualities(read1, r1_better[0], read2, r1_better[1], merged, d) == qualities
     assert qualities[100] == "5"
     # The same pair with R1's base the weaker one: this pair reads R2's base, so the merged read's base is
