@@ -135,7 +135,9 @@ def masked_alignment(aligned: AlignedRead, sites: Collection[QualitySite]) -> Al
     if len(sites) == 1:  # the usual mask: one aligned base
         ((_, position, k),) = sites
         if k < 0:
-            reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = aligned
+            reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = (
+                aligned
+            )
             if substitutions:
                 substitutions = tuple([substituted for substituted in substitutions if substituted[0] != position])
             one: AlignedRead = _new(AlignedRead, (

@@ -18,6 +18,7 @@ from editcheck.engine.sources import FastqPaired
 from editcheck.engine.workers import UniqueReadAligner
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import CollapsedReads
+from editcheck.reads.merged_lows import MergedLows
 from editcheck.reads.pair_chunks import (
     READ_ERRORS,
     ChunkCounts,
@@ -39,14 +40,19 @@ _IN_FLIGHT = 2
 
 def collapse_pair_files(
     source: FastqPaired, settings: AnalysisSettings, aligner: UniqueReadAligner,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, lows: MergedLows | None = None,
 ) -> CollapsedReads | None:  # fmt: skip
     """Collapse the pairs of ``source`` chunk by chunk and send the merged reads to ``aligner`` in first-seen
     order; None (nothing sent) when the chunked route does not apply or a chunk is unusual: the caller then
-    takes the per-read loop, which gives its result or its error message."""
+    takes the per-read loop, which gives its result or its error message.  Given ``lows`` (and a base-quality
+    threshold), pairs are merged as sequenced and ``lows`` gathers their merged reads' low-quality positions
+    (the caller projects them on the quality sites, :meth:`MergedLows.project`), as
+    :func:`~editcheck.reads.collapse.collapse_fragments` does with a ``QualityMasks``; else mates are masked
+    before merging."""
     if not usable(source.path, source.r2, settings.quality):
         return None
-    tally = PairTally()
+    tally = PairTally(lows)
+    raw = lows is not None
     new: list[str] = []
     pending: deque[Callable[[], ChunkCounts | None]] = deque()
     limit = _IN_FLIGHT * max(1, aligner.processes)
@@ -70,7 +76,7 @@ def collapse_pair_files(
 
     try:
         for chunk1, chunk2 in read_pair_chunks(source.path, source.r2):
-            pending.append(aligner.submit(count_pair_chunk, chunk1, chunk2, threshold, settings.merge, run))
+            pending.append(aligner.submit(count_pair_chunk, chunk1, chunk2, threshold, settings.merge, run, raw))
             while len(pending) > limit:
                 if not fold():
                     return None

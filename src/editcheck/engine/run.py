@@ -49,6 +49,7 @@ from editcheck.engine.workers import (
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import CollapsedReads, QualityMasks, collapse_fragments, collapse_records
+from editcheck.reads.merged_lows import MergedLows
 from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
@@ -122,10 +123,10 @@ def _run_reads(
     threads: int, progress: Callable[[int], None] | None, keep_calls: bool, sink: ReadSink | None,
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
-    # Single reads (and the lone reads of a BAM/CRAM) are collapsed raw; pairs are masked before merging.
+    # Reads and merged pairs are collapsed raw (the mates of unmerged pairs are masked).
     masking = (
         QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=keep_calls or keep_alignments)
-        if settings.quality.min_base_quality and source.paired is not True
+        if settings.quality.min_base_quality
         else None
     )
     on_read = None if sink is None else sink.read
@@ -141,8 +142,16 @@ def _run_reads(
         with UniqueReadAligner(
             threads, (designs, settings), SitesWorker, masking.settle, masking.masks.take_pending
         ) as aligner:
-            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
+            lows = MergedLows()
+            chunked = (
+                collapse_pair_files(source, settings, aligner, progress, lows) if _chunkable(source, sink) else None
+            )
+            if chunked is None:
+                reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
             store = aligner.results()  # (encoded result, site positions, masked calls): settled already
+            if chunked is not None:
+                reads = chunked
+                lows.project(masking.masks)  # every merged read's sites are settled now
             for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
                 store[position] = encoded
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)

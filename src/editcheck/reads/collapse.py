@@ -2,12 +2,14 @@
 
 Memory grows with the number of *unique* sequences (or unique pairs), never with the number of reads.
 
-Base qualities (single-end reads, given a :class:`QualityMasks`): reads are collapsed on their raw sequence;
+Base qualities (given a :class:`QualityMasks`; merged pairs too, with their merged qualities): reads are collapsed
+on their raw sequence;
 a read's low-quality bases matter only at its unique sequence's quality sites (where it differs from its
 reference, or a base that decides its call: :mod:`editcheck.classification.quality`), known once the
 sequence is aligned.  :class:`QualityMasks` counts, per unique sequence, the reads by their *mask*: the tuple
-of its sites that are below the threshold (empty for nearly every read).  Without it (pairs, whose mates are
-merged once per distinct pair) low-quality bases are masked to N before collapsing.
+of its sites that are below the threshold (empty for nearly every read).  Without it low-quality bases are
+masked to N before collapsing (in each mate of a pair, before merging); with it, so are the mates of pairs that
+do not merge.
 
 Per-read output: given ``on_read``, the collapse calls ``on_read(name, unique)`` for every read as it reads it,
 ``unique`` saying which unique read it became (an index, so that a caller can spool it compactly): its
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
-from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
 from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
 
@@ -433,10 +435,18 @@ def collapse_fragments(
     share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
     with each merged sequence when first seen; ``on_read`` as in the module docstring.  With ``masks`` (and a
     base-quality threshold) lone reads are collapsed on their raw sequence and their low-quality positions
-    counted there, as single-end reads are; the mates of pairs are masked before merging.
+    counted there, as single-end reads are, and so are merged pairs: their mates are merged as sequenced and
+    each merged read's qualities (:func:`~editcheck.reads.merge.read_merged_qualities`, from the mates
+    covering each position) are counted in ``masks``; the mates of an unmerged pair are masked to N (each pair
+    with its own qualities).  Without ``masks`` the mates of pairs are masked before merging.
     """
     if masks is not None and not quality.min_base_quality:
         masks = None
+    raw = masks is not None
+    mask_mates = _masker(quality.min_base_quality) if raw else None
+    if raw:
+        quality = QualitySettings(min_mean_quality=quality.min_mean_quality, min_base_quality=0)
+    offsets: dict[tuple[str, str], int] = {}
 
     collapsed = CollapsedReads(paired=True)
     pairs: dict[tuple[str, str], str | tuple[str, str]] = {}
@@ -445,7 +455,7 @@ def collapse_fragments(
     every = EVERY - 1 if progress is not None else -1
     positions: dict[str, int] = {}
     pair_positions: dict[tuple[str, str], int] = {}
-    for name, item in filter_fragments(fragments, quality, mask_lone=masks is None):
+    for name, item in filter_fragments(fragments, quality, mask_lone=not raw):
         collapsed.reads_in += 1
         if collapsed.reads_in & every == 0 and progress is not None:
             progress(collapsed.reads_in)
@@ -461,12 +471,16 @@ def collapse_fragments(
             key = (item[0], item[2])
             found = pairs.get(key)
             if found is None:
-                merged = merge_pair(item[0], item[1], item[2], item[3], merge)
-                found = merged[0] if merged is not None else (item[0], reverse_complement(item[2]))
+                placed = merge_placed(item[0], item[1], item[2], item[3], merge)
+                found = placed[0] if placed is not None else (item[0], reverse_complement(item[2]))
                 pairs[key] = found
+                if raw and placed is not None:
+                    offsets[key] = placed[2]
             outcome = found
             if isinstance(outcome, str):
                 collapsed.merged += 1
+            elif mask_mates is not None:  # an unmerged pair: its mates masked with their own qualities
+                outcome = (mask_mates(item[0], item[1]), reverse_complement(mask_mates(item[2], item[3])))
         if isinstance(outcome, str):
             seen = sequences.get(outcome)
             if seen is None:
@@ -477,11 +491,15 @@ def collapse_fragments(
             if masks is not None or on_read is not None:
                 index = positions.setdefault(outcome, len(positions))
                 noted = index
-                if masks is not None and item[2] is None:  # a lone read: its qualities are its own
-                    if on_read is None:
-                        masks.add(index, item[1])
+                if masks is not None:
+                    if item[2] is None or item[3] is None:  # a lone read: its qualities are its own
+                        qualities = item[1]
                     else:
-                        noted = masks.add_noting(index, item[1])
+                        qualities = read_merged_qualities(item[0], item[1], item[2], item[3], outcome, offsets[key])
+                    if on_read is None:
+                        masks.add(index, qualities)
+                    else:
+                        noted = masks.add_noting(index, qualities)
                 if on_read is not None:
                     on_read(name, noted)
         else:

@@ -49,7 +49,9 @@ from functools import lru_cache
 from editcheck.errors import ParameterError
 from editcheck.sequences import COMPLEMENT, reverse_complement
 
-__all__ = ["MergeSettings", "merge_pair", "reverse_complement"]
+__all__ = [
+    "MergeSettings", "differences", "merge_pair", "merge_placed", "overlap_span", "read_merged_qualities", "reverse_complement",
+]  # fmt: skip
 
 
 _SEED = 12
@@ -117,6 +119,10 @@ def _differences(x: str, y: str) -> tuple[int, int, int]:
         return differ.bit_count(), 0, differ
     called = (((a ^ n_bytes) + low7) & high) & (((b ^ n_bytes) + low7) & high)
     return (differ & called).bit_count(), size - called.bit_count(), differ
+
+
+differences = _differences
+"""Public name of :func:`_differences` (used to find where two mates disagree)."""
 
 
 def _max_qualities(x: str, y: str) -> str:
@@ -287,6 +293,17 @@ def merge_pair(
     the placement and the consensus are chosen.  Reads must be ASCII (as :mod:`editcheck.reads.fastq`
     guarantees): the comparisons work on bytes.
     """
+    placed = merge_placed(seq1, qual1, seq2, qual2, settings)
+    return None if placed is None else (placed[0], placed[1])
+
+
+def merge_placed(
+    seq1: str, qual1: str, seq2: str, qual2: str, settings: MergeSettings = MergeSettings()
+) -> tuple[str, str, int, int] | None:
+    """:func:`merge_pair`, with the placement: ``(sequence, qualities, d, differ)``, ``d`` the offset in R1 of the
+    reverse-complemented R2's first base (it depends on the sequences only, never on the qualities), ``differ``
+    the bit mask of the overlap's differing bases (as :func:`differences` gives it; mismatches and N against a
+    base)."""
     length1 = len(seq1)
     length2 = len(seq2)
     if len(qual1) != length1 or len(qual2) != length2:
@@ -323,7 +340,7 @@ def merge_pair(
             best_key = key
             best_differ = differ
     if best_key is not None and best_key[0] >= _CONVINCING:
-        return _merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ)
+        return (*_merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ), best_key[2], best_differ)
 
     # Nothing convincing yet (errors in every long seed, a short overlap, or no overlap at all).
     placements: list[tuple[tuple[int, int, int], int]] = []
@@ -348,7 +365,7 @@ def merge_pair(
             best_differ = differ
     if best_key is None:
         return None
-    return _merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ)
+    return (*_merge(seq1, qual1, rc2, qual2[::-1], best_key[2], best_differ), best_key[2], best_differ)
 
 
 def _merge(seq1: str, qual1: str, rc2: str, rq2: str, d: int, differ: int) -> tuple[str, str]:
@@ -367,3 +384,41 @@ def _merge(seq1: str, qual1: str, rc2: str, rq2: str, d: int, differ: int) -> tu
         sequence += rc2[end - d :]
         qualities += rq2[end - d :]
     return sequence, qualities
+
+
+def overlap_span(length1: int, length2: int, d: int) -> tuple[int, int]:
+    """The overlap of a pair placed at ``d``, ``(start, end)``, in R1's (and the merged read's) coordinates."""
+    return (d if d > 0 else 0), (d + length2 if d + length2 < length1 else length1)
+
+
+def read_merged_qualities(seq1: str, qual1: str, seq2: str, qual2: str, merged: str, d: int) -> str:
+    """The qualities of one read pair's merged read ``merged`` (its pair merged at ``d``, possibly with another
+    read's qualities, which chose the base where the mates disagree): the consensus qualities of the module
+    docstring computed with this pair's own qualities, except where the mates disagree and this pair's better
+    mate (R1 on equal qualities) is not the merged read's base: there the base is unreliable for this pair,
+    quality 2 (``#``).  For the pair whose qualities made ``merged``, its consensus qualities."""
+    length1 = len(seq1)
+    rc2 = seq2.translate(COMPLEMENT)[::-1]
+    rq2 = qual2[::-1]
+    start, end = overlap_span(length1, len(rc2), d)
+    x = seq1[start:end]
+    y = rc2[start - d : end - d]
+    qx = qual1[start:end]
+    qy = rq2[start - d : end - d]
+    qualities = _max_qualities(qx, qy)
+    if x != y:
+        scores = bytearray(qualities.encode())
+        for i, (base_x, base_y) in enumerate(zip(x, y)):
+            if base_x == base_y:
+                continue
+            if base_x == "N":
+                scores[i] = ord(qy[i])
+            elif base_y == "N":
+                scores[i] = ord(qx[i])
+            else:
+                quality_x = ord(qx[i])
+                quality_y = ord(qy[i])
+                own = base_x if quality_x >= quality_y else base_y
+                scores[i] = 33 + (max(abs(quality_x - quality_y), 2) if own == merged[start + i] else 2)
+        qualities = scores.decode()
+    return qual1[:start] + qualities + rq2[end - d :]

@@ -4,7 +4,10 @@ The reading process only decompresses R1 and R2 and cuts them into chunks holdin
 (:func:`read_pair_chunks`); each chunk is counted on its own, in a worker process when there are several
 (:func:`count_pair_chunk`): its records are checked all at once (C-level bytes operations), low-quality bases
 are masked over the whole chunk (numpy), identical masked pairs are counted, and every pair distinct within the
-chunk is merged once, with the qualities of its first read in the chunk.  :class:`PairTally` then folds the
+chunk is merged once, with the qualities of its first read in the chunk.  With ``raw`` (the engine, given a
+base-quality threshold) nothing is masked before merging: identical pairs as sequenced are counted and merged,
+each read's merged-read positions below the threshold are found over the whole chunk
+(:mod:`editcheck.reads.merged_lows`), and only the mates of pairs that do not merge are masked, read by read.  :class:`PairTally` then folds the
 chunks, in file order, into the same :class:`~editcheck.reads.collapse.CollapsedReads` the per-read loop
 builds, byte for byte:
 
@@ -29,7 +32,7 @@ from collections.abc import Iterator
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import dnaio
 import numpy as np
@@ -37,11 +40,12 @@ from xopen import xopen
 
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
-from editcheck.reads.merge import MergeSettings, merge_pair
+from editcheck.reads.merge import MergeSettings, merge_pair, merge_placed
+from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, disagreements
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "PairTally", "count_pair_chunk", "forget_merged", "read_pair_chunks",
+    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "forget_merged", "read_pair_chunks",
     "usable",
 ]  # fmt: skip
 
@@ -56,10 +60,21 @@ _FIRST_WORD = itemgetter(0)
 Outcome = str | tuple[str, str]
 """A pair's fate: its merged read, or (R1, reverse-complemented R2) when it did not merge."""
 
-ChunkCounts = tuple[int, list[tuple[tuple[bytes, bytes], int, Outcome | None]]]
-"""A chunk's reads, and its distinct masked pairs (R1, R2 as sequenced), each with its number of reads and the
-outcome of merging it with the qualities of its first read in the chunk (None: not merged, see
-:func:`count_pair_chunk`), in the order of those first reads."""
+
+class ChunkQualities(NamedTuple):
+    """With a base-quality threshold, what a chunk's reads' qualities decide: their merged reads' low positions,
+    and the unmerged pairs with their mates masked (each pair with its own qualities) and their reads, in the
+    order of their first read."""
+
+    lows: ChunkLows
+    unmerged: list[tuple[tuple[str, str], int]]
+
+
+ChunkCounts = tuple[int, list[tuple[tuple[bytes, bytes], int, Outcome | None]], ChunkQualities | None]
+"""A chunk's reads, and its distinct pairs (R1, R2 as sequenced), each
+with its number of reads and the outcome of merging it with the qualities of its first read in the chunk (None:
+not merged, see :func:`count_pair_chunk`), in the order of those first reads; and with a base-quality
+threshold, its :class:`ChunkQualities` (else None)."""
 
 
 READ_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
@@ -162,21 +177,24 @@ def _masked(records: _Records, threshold: int) -> list[bytes]:
     return bytes(joined).split(b"\n")
 
 
-_merged_here: tuple[object, set[int]] = (None, set())
-"""The run this process last counted chunks for, and the hashes of the pairs it merged for that run."""
+_merged_here: tuple[object, dict[int, Any]] = (None, {})
+"""The run this process last counted chunks for, and the hashes of the pairs it merged for that run (with a
+base-quality threshold, each with its placement, None if not merged, and where its mates disagree)."""
 
 
 def forget_merged() -> None:
     """Drop this process's memory of merged pairs (after a run counted in the calling process)."""
     global _merged_here
-    _merged_here = (None, set())
+    _merged_here = (None, {})
 
 
 def count_pair_chunk(
-    chunk1: bytes, chunk2: bytes, min_base_quality: int, merge: MergeSettings, run: object = None
+    chunk1: bytes, chunk2: bytes, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False
 ) -> ChunkCounts | None:
     """Count and merge one chunk's pairs (see the module docstring); None when the chunk is not plain, valid
-    FASTQ with R1 and R2 in step.
+    FASTQ with R1 and R2 in step.  With ``raw`` (and a ``min_base_quality``) the pairs are counted and merged
+    as sequenced and the chunk's :class:`ChunkQualities` come with them; else low-quality bases are masked to N
+    in each mate first.
 
     Given a ``run`` token (equal for the chunks of one input, different between inputs), a process merges
     a pair only the first time it meets it in that run and gives None as the outcome afterwards: the pair
@@ -186,7 +204,7 @@ def count_pair_chunk(
     """
     global _merged_here
     if run is None or _merged_here[0] != run:
-        _merged_here = (run, set())
+        _merged_here = (run, {})
     merged_here = _merged_here[1] if run is not None else None
     records1 = _records(chunk1)
     records2 = _records(chunk2)
@@ -194,6 +212,8 @@ def count_pair_chunk(
         return None
     if not _same_reads(records1, records2):
         return None
+    if raw and min_base_quality:
+        return _count_raw(records1, records2, min_base_quality, merge, merged_here)
     qualities1 = records1.qualities
     qualities2 = records2.qualities
     keys = list(zip(_masked(records1, min_base_quality), _masked(records2, min_base_quality)))
@@ -207,35 +227,94 @@ def count_pair_chunk(
             if hashed in merged_here:
                 entries.append((key, count, None))
                 continue
-            merged_here.add(hashed)
+            merged_here[hashed] = None
         index = first[key]
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
         merged = merge_pair(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         entries.append((key, count, merged[0] if merged is not None else (sequence1, reverse_complement(sequence2))))
-    return reads, entries
+    return reads, entries, None
+
+
+def _count_raw(
+    records1: _Records, records2: _Records, threshold: int, merge: MergeSettings,
+    merged_here: dict[int, Any] | None,
+) -> ChunkCounts | None:  # fmt: skip
+    """:func:`count_pair_chunk` with a base-quality threshold: pairs counted and merged as sequenced, with
+    their :class:`ChunkQualities`.  The placement of a pair merged in an earlier chunk is remembered by hash,
+    checked by a second hash: None (the per-read loop) should two pairs share the first."""
+    qualities1 = records1.qualities
+    qualities2 = records2.qualities
+    keys = list(zip(records1.sequences, records2.sequences))
+    reads = len(keys)
+    pair_of: dict[tuple[bytes, bytes], int] = {}
+    numbering = pair_of.setdefault
+    read_pairs = [numbering(key, len(pair_of)) for key in keys]  # distinct pairs numbered by first read
+    pairs = np.array(read_pairs, dtype=np.int64)
+    counts = np.bincount(pairs, minlength=len(pair_of)).tolist()
+    firsts = np.unique(pairs, return_index=True)[1].tolist()
+    entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
+    placements: list[int | None] = []
+    spots: list[tuple[int, ...]] = []
+    for key, count, index in zip(pair_of, counts, firsts):
+        hashed = hash(key)
+        if merged_here is not None and hashed in merged_here:
+            entries.append((key, count, None))
+            check, d, disagree = merged_here[hashed]
+            if check != hash(key[::-1]):  # another pair with this hash: its placement would be wrong here
+                return None
+            placements.append(d)
+            spots.append(disagree)
+            continue
+        sequence1 = key[0].decode()
+        sequence2 = key[1].decode()
+        placed = merge_placed(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
+        d = placed[2] if placed is not None else None
+        disagree = disagreements(sequence1, sequence2, placed[2], placed[3]) if placed is not None else ()
+        if merged_here is not None:
+            merged_here[hashed] = (hash(key[::-1]), d, disagree)
+        placements.append(d)
+        spots.append(disagree)
+        entries.append((key, count, placed[0] if placed is not None else (sequence1, reverse_complement(sequence2))))
+    lows = chunk_lows(
+        threshold, records1.sequences, records1.joined_qualities, records2.sequences, records2.joined_qualities,
+        records1.joined_sequences, records2.joined_sequences, read_pairs, placements, spots,
+    )  # fmt: skip
+    unmerged: dict[tuple[str, str], int] = {}
+    if None in placements:
+        masked1 = _masked(records1, threshold)
+        masked2 = _masked(records2, threshold)
+        for r, pair in enumerate(read_pairs):
+            if placements[pair] is None:
+                outcome = (masked1[r].decode(), reverse_complement(masked2[r].decode()))
+                unmerged[outcome] = unmerged.get(outcome, 0) + 1
+    return reads, entries, ChunkQualities(lows, list(unmerged.items()))
 
 
 class PairTally:
     """Folds chunk counts, in file order, into :attr:`collapsed` (what the per-read loop builds); :attr:`outcomes`
     holds every distinct pair's outcome."""
 
-    def __init__(self) -> None:
+    def __init__(self, lows: MergedLows | None = None) -> None:
         self.collapsed = CollapsedReads(paired=True)
         self.outcomes: dict[tuple[bytes, bytes], Outcome] = {}
+        self.lows = lows if lows is not None else MergedLows()
+        """With a base-quality threshold, the merged reads' low positions (to be projected on their sites)."""
+        self._index: dict[str, int] = {}
 
     def add(self, counts: ChunkCounts) -> list[str] | None:
         """Fold one chunk's counts; the merged reads first seen in it, in first-seen order.  None when a pair
         first seen in the input came without its outcome (a hash shared with an earlier pair, see
         :func:`count_pair_chunk`): the tally is then unusable."""
-        reads, entries = counts
+        reads, entries, qualities = counts
         collapsed = self.collapsed
-        collapsed.reads_in += reads
         outcomes = self.outcomes
         sequences = collapsed.sequences
         unmerged_pairs = collapsed.unmerged_pairs
         new: list[str] = []
         merged = 0
+        if qualities is not None:
+            return self._add_raw(reads, entries, qualities)
         for key, count, outcome in entries:
             found = outcomes.get(key)
             if found is None:
@@ -252,6 +331,49 @@ class PairTally:
                     sequences[found] = seen + count
             else:
                 unmerged_pairs[found] = unmerged_pairs.get(found, 0) + count
+        collapsed.reads_in += reads
+        collapsed.merged += merged
+        collapsed.unmerged = collapsed.reads_in - collapsed.merged
+        collapsed.unique_pairs = len(outcomes)
+        return new
+
+    def _add_raw(
+        self, reads: int, entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]], qualities: ChunkQualities
+    ) -> list[str] | None:
+        """:meth:`add` for pairs counted as sequenced: unmerged pairs as the chunk masked them, and the merged
+        reads' low positions to :attr:`lows`."""
+        collapsed = self.collapsed
+        outcomes = self.outcomes
+        sequences = collapsed.sequences
+        index = self._index
+        new: list[str] = []
+        merged = 0
+        found_all: list[Outcome] = []
+        indices: list[int] = []
+        for key, count, outcome in entries:
+            found = outcomes.get(key)
+            if found is None:
+                if outcome is None:
+                    return None
+                found = outcomes[key] = outcome
+            found_all.append(found)
+            if isinstance(found, str):
+                merged += count
+                position = index.get(found)
+                if position is None:
+                    position = index[found] = len(index)
+                    sequences[found] = count
+                    new.append(found)
+                else:
+                    sequences[found] += count
+                indices.append(position)
+            else:
+                indices.append(-1)
+        unmerged_pairs = collapsed.unmerged_pairs
+        for masked, count in qualities.unmerged:
+            unmerged_pairs[masked] = unmerged_pairs.get(masked, 0) + count
+        self.lows.add(qualities.lows, indices, found_all)
+        collapsed.reads_in += reads
         collapsed.merged += merged
         collapsed.unmerged = collapsed.reads_in - collapsed.merged
         collapsed.unique_pairs = len(outcomes)

@@ -1,0 +1,230 @@
+"""Low-quality positions of merged read pairs, a chunk of pairs at a time (the chunked route of paired FASTQ).
+
+With a base-quality threshold, pairs are merged as sequenced and each merged read is collapsed on its
+sequence; what a read's qualities decide is left to :class:`~editcheck.reads.collapse.QualityMasks`, which
+needs, per read, the positions of its merged read whose quality (from the mates covering it:
+:func:`~editcheck.reads.merge.read_merged_qualities`) is below the threshold.  :func:`chunk_lows` finds them
+for a whole chunk with numpy, in the worker processes: a position covered by one mate is low when that base
+is; in the overlap, the higher quality of two agreeing bases, or the called base's quality against an N,
+decides.  Where the mates disagree the merged read's base was chosen by the first pair of its sequence
+(perhaps in another chunk, by another worker), so such a position is *disputed*: low when the merged read's
+base is not this pair's better mate's base (quality 2), else when the two qualities differ by less than the
+threshold.  :class:`MergedLows` gathers the chunks in the main process (a few bytes per low position) and,
+once every merged read's quality sites are known, counts each read's mask into the ``QualityMasks``: the
+same masks the per-read loop counts read by read.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from editcheck.reads.collapse import QualityMasks
+from editcheck.reads.merge import differences
+from editcheck.sequences import COMPLEMENT
+
+__all__ = ["ChunkLows", "MergedLows", "chunk_lows", "disagreements"]
+
+_N = ord("N")
+_COMPLEMENT_CODES = np.frombuffer(bytes(range(256)).decode("latin-1").translate(COMPLEMENT).encode("latin-1"), np.uint8)
+_SHIFT = 32
+"""Low positions are keyed ``read << 32 | position`` (a merged read is far shorter than 2**32 bases)."""
+
+
+class ChunkLows(NamedTuple):
+    """A chunk's low-quality merged-read positions: one array entry per low position, by read then position."""
+
+    entries: Any
+    """The pair's index among the chunk's distinct pairs (numpy int32)."""
+    reads: Any
+    """The read's number in the chunk (numpy int32)."""
+    positions: Any
+    """The position in the merged read (numpy int32)."""
+    disputed: tuple[Any, Any, Any, Any] | None
+    """Arrays of (pair, read, position, base code): low unless the merged read has that base there (see the module
+    docstring)."""
+
+
+def _offsets(lengths: Any) -> Any:
+    """Where each record's line starts in lines joined by line breaks."""
+    offsets = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
+    return offsets
+
+
+def chunk_lows(
+    threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
+    joined1: bytes, joined2: bytes, read_pairs: list[int], placements: list[int | None],
+    disagreements: list[tuple[int, ...]],
+) -> ChunkLows:  # fmt: skip
+    """The low positions of a chunk's merged reads.  ``qualities1``/``qualities2`` and ``joined1``/``joined2``
+    are the chunk's qualities and sequences joined by line breaks; ``read_pairs[r]`` is read ``r``'s distinct
+    pair, merged at ``placements[pair]`` (None: not merged, no positions), its mates disagreeing at
+    ``disagreements[pair]`` (:func:`disagreements`)."""
+    reads = len(read_pairs)
+    pair_of = np.array(read_pairs, dtype=np.int64)
+    merged_pair = np.array([d is not None for d in placements], dtype=bool)
+    pair_offset = np.array([d or 0 for d in placements], dtype=np.int64)
+    length1 = np.fromiter(map(len, sequences1), np.int64, reads)
+    length2 = np.fromiter(map(len, sequences2), np.int64, reads)
+    merged = merged_pair[pair_of]
+    d = pair_offset[pair_of]
+    start = np.maximum(d, 0)
+    end = np.minimum(d + length2, length1)
+    offsets1 = _offsets(length1)
+    offsets2 = _offsets(length2)
+    scores1 = np.frombuffer(qualities1, np.uint8) - np.uint8(33)  # line breaks wrap to 233
+    scores2 = np.frombuffer(qualities2, np.uint8) - np.uint8(33)
+    bases1 = np.frombuffer(joined1, np.uint8)
+    bases2 = np.frombuffer(joined2, np.uint8)
+
+    found1 = np.flatnonzero(scores1 < threshold)
+    read1 = np.searchsorted(offsets1, found1, side="right") - 1
+    position1 = found1 - offsets1[read1]
+    found2 = np.flatnonzero(scores2 < threshold)
+    read2 = np.searchsorted(offsets2, found2, side="right") - 1
+    position2 = length2[read2] - 1 - (found2 - offsets2[read2]) + d[read2]  # in the merged read
+    keep1 = merged[read1] & (position1 < end[read1])
+    read1, position1 = read1[keep1], position1[keep1]
+    keep2 = merged[read2] & (position2 >= start[read2])
+    read2, position2 = read2[keep2], position2[keep2]
+    alone1 = position1 < start[read1]  # R1 before the overlap
+    alone2 = position2 >= end[read2]  # rc(R2) after it
+    lows = [(read1[alone1] << _SHIFT) | position1[alone1], (read2[alone2] << _SHIFT) | position2[alone2]]
+
+    # The overlap: either mate's low bases, judged with the other mate's (once: R2's where R1's is low too are R1's).
+    read = read2[~alone2]
+    position = position2[~alone2]
+    also1 = scores1[offsets1[read] + position] < threshold
+    read = np.concatenate([read1[~alone1], read[~also1]])
+    position = np.concatenate([position1[~alone1], position[~also1]])
+    both = (read << _SHIFT) | position
+    at1 = offsets1[read] + position
+    at2 = offsets2[read] + length2[read] - 1 - (position - d[read])
+    base1 = bases1[at1]
+    base2 = _COMPLEMENT_CODES[bases2[at2]]
+    score1 = scores1[at1]
+    score2 = scores2[at2]
+    score = np.where(base1 == _N, score2, np.where(base2 == _N, score1, np.maximum(score1, score2)))
+    agree = (base1 == base2) | (base1 == _N) | (base2 == _N)
+    lows.append(both[agree & (score < threshold)])
+
+    # Where the mates disagree (the same positions for every read of a pair), read by read.
+    counts = np.fromiter(map(len, disagreements), np.int64, len(disagreements))
+    per_read = counts[pair_of]
+    total = int(per_read.sum())
+    disputed = None
+    if total:
+        first = np.cumsum(counts) - counts
+        read = np.repeat(np.arange(reads, dtype=np.int64), per_read)
+        spot = np.arange(total) - np.repeat(np.cumsum(per_read) - per_read, per_read) + first[pair_of][read]
+        position = np.fromiter(chain.from_iterable(disagreements), np.int64, int(counts.sum()))[spot]
+        at1 = offsets1[read] + position
+        at2 = offsets2[read] + length2[read] - 1 - (position - d[read])
+        difference = scores1[at1].astype(np.int16) - scores2[at2].astype(np.int16)
+        definite = np.maximum(np.abs(difference), 2) < threshold
+        lows.append((read[definite] << _SHIFT) | position[definite])
+        if threshold > 2:
+            rest = ~definite
+            own = np.where(difference >= 0, bases1[at1], _COMPLEMENT_CODES[bases2[at2]])
+            disputed = (pair_of[read[rest]], read[rest], position[rest], own[rest])
+    found = np.sort(np.concatenate(lows))
+    read = (found >> _SHIFT).astype(np.int32)
+    return ChunkLows(pair_of[read].astype(np.int32), read, (found & ((1 << _SHIFT) - 1)).astype(np.int32), disputed)
+
+
+def disagreements(first: str, second: str, d: int, differ: int | None = None) -> tuple[int, ...]:
+    """The positions of a pair's merged read (placed at ``d``) where its mates read different bases, neither N;
+    ``differ``, when known, is the overlap's difference mask (:func:`~editcheck.reads.merge.merge_placed`)."""
+    length1, length2 = len(first), len(second)
+    if differ is not None and (not differ or ("N" not in first and "N" not in second)):
+        start = d if d > 0 else 0
+        size = (d + length2 if d + length2 < length1 else length1) - start
+        found = []
+        while differ:  # every differing byte is a mismatch (bit 8 * j + 7: byte size - 1 - j)
+            bit = differ.bit_length() - 1
+            differ ^= 1 << bit
+            found.append(start + size - 1 - (bit >> 3))
+        return tuple(found[::-1])
+    rc2 = second.translate(COMPLEMENT)[::-1]
+    start = d if d > 0 else 0
+    end = d + length2 if d + length2 < length1 else length1
+    x = first[start:end]
+    y = rc2[start - d : end - d]
+    if x == y:
+        return ()
+    mismatches, _, differ = differences(x, y)
+    if not mismatches:
+        return ()  # only N against a base
+    size = len(x)
+    spots = []
+    while differ:  # the differing bytes, from the last (bit 8 * j + 7: byte size - 1 - j)
+        bit = differ.bit_length() - 1
+        differ ^= 1 << bit
+        k = size - 1 - (bit >> 3)
+        if x[k] != "N" and y[k] != "N":
+            spots.append(start + k)
+    return tuple(spots[::-1])
+
+
+class MergedLows:
+    """The chunks' low positions, gathered in file order in the main process and counted into a
+    :class:`~editcheck.reads.collapse.QualityMasks` once every merged read's quality sites are settled."""
+
+    def __init__(self) -> None:
+        self._chunks: list[tuple[Any, Any]] = []
+        """Per chunk: its low positions' keys (sequence << 32 | position, int64) and reads (int32, in the chunk)."""
+
+    def add(self, lows: ChunkLows, sequence_of_pair: list[int], merged_of_pair: list[Any]) -> None:
+        """One chunk, after the earlier ones; ``sequence_of_pair[p]``: the first-seen index of the chunk's pair ``p``'s
+        merged read (-1 if not merged), ``merged_of_pair[p]`` that read."""
+        index = np.array(sequence_of_pair, dtype=np.int64)
+        keys = (index[lows.entries] << _SHIFT) | lows.positions
+        numbers = lows.reads
+        if lows.disputed is not None and len(lows.disputed[0]):
+            pairs, disputed, positions, own = lows.disputed
+            spots = (pairs.astype(np.int64) << _SHIFT) | positions
+            distinct, where = np.unique(spots, return_inverse=True)
+            mask = (1 << _SHIFT) - 1
+            merged = np.array(
+                [ord(merged_of_pair[spot >> _SHIFT][spot & mask]) for spot in distinct.tolist()], np.uint8
+            )
+            low = merged[where] != own
+            keys = np.concatenate([keys, (index[pairs[low]] << _SHIFT) | positions[low]])
+            numbers = np.concatenate([numbers, disputed[low].astype(np.int32)])
+        if len(keys):
+            self._chunks.append((keys, numbers))
+
+    def project(self, masks: QualityMasks) -> None:
+        """Count every read's mask (its low positions at its merged read's quality sites) into ``masks``, whose
+        sequences must all be settled; chunk by chunk, each dropped once counted."""
+        sites = [(index << _SHIFT) | p for index, spots in enumerate(masks.sites) if spots for p in spots]
+        chunks = self._chunks
+        chunks.reverse()
+        if not sites:
+            chunks.clear()
+            return
+        known = np.array(sites, dtype=np.int64)  # sorted: by sequence, then position
+        last = len(known) - 1
+        counted = masks.masks
+        position_mask = (1 << _SHIFT) - 1
+        while chunks:
+            keys, numbers = chunks.pop()
+            hit = known[np.minimum(np.searchsorted(known, keys), last)] == keys
+            keys, numbers = keys[hit], numbers[hit]
+            order = np.lexsort((keys, numbers))
+            found, reads = keys[order].tolist(), numbers[order].tolist()
+            k = 0
+            total = len(found)
+            while k < total:
+                read = reads[k]
+                index = found[k] >> _SHIFT
+                mask = [found[k] & position_mask]
+                k += 1
+                while k < total and reads[k] == read:
+                    mask.append(found[k] & position_mask)
+                    k += 1
+                key = (index, tuple(mask))
+                counted[key] = counted.get(key, 0) + 1
