@@ -33,7 +33,7 @@ from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
-from editcheck.engine.sources import FastqPaired, ReadSource
+from editcheck.engine.sources import FastqPaired, FastqSingle, ReadSource
 from editcheck.engine.workers import (
     PooledCall,
     PoolWorker,
@@ -43,7 +43,13 @@ from editcheck.engine.workers import (
 )  # fmt: skip
 from editcheck.errors import ParameterError
 from editcheck.progress import EVERY
-from editcheck.reads.collapse import CollapsedReads, QualityMasks, collapse_fragments, collapse_records
+from editcheck.reads.collapse import (
+    CollapsedReads,
+    QualityMasks,
+    collapse_fragments,
+    collapse_records,
+    collapse_single,
+)  # fmt: skip
 from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
@@ -85,7 +91,9 @@ def _collapse(
     progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
     masks: QualityMasks | None = None,
 ) -> CollapsedReads:  # fmt: skip
-    if source.paired is False:  # single reads only: the faster loop
+    if isinstance(source, FastqSingle) and on_read is None:  # in batches (per-read output: the loop below)
+        reads = collapse_single(source.path, settings.quality, on_new, progress, masks)
+    elif source.paired is False:  # single reads only: the faster loop
         records = cast(Iterator[ReadTuple], source.fragments())
         reads = collapse_records(records, settings.quality, on_new, progress, on_read, masks)
     else:

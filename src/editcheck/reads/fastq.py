@@ -9,6 +9,11 @@ the error must discard what it collected.
 
 Records are numbered from 1 in file order.  Reads of length zero (as left by some trimmers) are
 accepted and passed on unchanged.
+
+:func:`iter_single_batches` reads single-end files a few hundred records at a time for the collapse: the same
+records, checks, normalisation and errors (the first problem in file order is the one reported), with the
+checks done on a whole batch at once (C-level string and numpy operations) and a record looked at alone only
+when its batch has something to normalise or refuse.
 """
 
 from __future__ import annotations
@@ -17,19 +22,22 @@ import lzma
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
+from itertools import filterfalse, islice
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, cast
 
 import dnaio
+import numpy as np
 from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
 from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
-__all__ = ["iter_paired", "iter_paired_tuples", "iter_single", "iter_single_tuples"]
+__all__ = ["iter_paired", "iter_paired_tuples", "iter_single", "iter_single_batches", "iter_single_tuples"]
 
 _BASES = b"ACGTN"
 _PRINTABLE_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
@@ -297,6 +305,67 @@ def _single(path: str | Path, typed: bool) -> Iterator[ReadTuple]:
             raise translated from None
         if reader.number_of_records == 0:
             raise InputFormatError(path, "no reads (empty file)")
+
+
+BATCH = 256
+"""Records per batch of :func:`iter_single_batches` (larger batches were slower: their records outgrow the
+processor's caches)."""
+
+_sequence_of = attrgetter("sequence")
+_qualities_of = attrgetter("qualities")
+
+
+def _valid_qualities(qualities: list[str]) -> bool:
+    """Whether every character of ``qualities`` is printable Phred+33 ('!' to '~'), all at once."""
+    codes = np.frombuffer("".join(qualities).encode("ascii"), dtype=np.uint8)
+    return not bool(((codes - np.uint8(33)) > 93).any())  # below '!' wraps around to 223 and more
+
+
+def iter_single_batches(
+    path: str | Path, valid: Container[str] = frozenset(), size: int = BATCH
+) -> Iterator[tuple[list[str], list[str]]]:
+    """Yield the reads of a single-end FASTQ file as batches ``(sequences, qualities)`` of up to ``size`` reads:
+    :func:`iter_single`'s reads without names, checked and normalised alike, raising the same
+    :class:`InputFormatError` for the same first problem (after yielding the batch of the reads before it).
+
+    A sequence in ``valid`` (e.g. the collapse's unique sequences so far: uppercase ACGTN) is not checked again.
+    """
+    reader = _open(path)
+    with reader:
+        records = iter(reader)
+        while True:
+            first = reader.number_of_records + 1
+            batch: list[_FastqRecord] = []
+            failure: BaseException | None = None
+            try:
+                batch.extend(islice(records, size))  # keeps the records read before an error
+            except _READ_ERRORS as error:
+                failure = error
+            if batch:
+                sequences = list(map(_sequence_of, batch))
+                qualities = list(map(_qualities_of, batch))
+                del batch[:]
+                unknown = "".join(filterfalse(valid.__contains__, sequences))
+                if unknown.encode().translate(None, _BASES) or not _valid_qualities(qualities):
+                    _check_batch(path, first, sequences, qualities)
+                yield sequences, qualities
+            if failure is not None:
+                translated = _translate(path, failure, reader.number_of_records)
+                if translated is None:  # pragma: no cover
+                    raise failure
+                raise translated from None
+            if reader.number_of_records < first + size - 1:
+                break
+        if reader.number_of_records == 0:
+            raise InputFormatError(path, "no reads (empty file)")
+
+
+def _check_batch(path: str | Path, first: int, sequences: list[str], qualities: list[str]) -> None:
+    """A batch with something to normalise or refuse, record by record as :func:`iter_single` does: its
+    sequences normalised in place, or the first record's problem raised (``first``: its first record's number)."""
+    for offset, (sequence, quality) in enumerate(zip(sequences, qualities)):
+        if sequence.encode().translate(None, _BASES) or quality.encode().translate(None, _PRINTABLE_QUALITIES):
+            sequences[offset] = _checked(path, first + offset, sequence, quality)
 
 
 def _read_id(identifier: str) -> str:
