@@ -165,3 +165,26 @@ def test_progress_is_told_every_multiple_of_its_step(tmp_path: Path) -> None:
     shown: list[int] = []
     collapsed = collapse_single(path, QualitySettings(min_base_quality=0), progress=shown.append)
     assert shown == [EVERY, 2 * EVERY] and collapsed.sequences == {"ACGT": 2 * EVERY + 5}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "quality"])
+def test_decompressing_in_the_background_gives_the_same_reads_and_errors(tmp_path: Path, damage: str) -> None:
+    records = reads(5000, seed=3, length=40)
+    path = tmp_path / "r.fq.gz"
+    path.write_bytes(gzip.compress(fastq(records)))
+    assert flat(path, 256) == [pair for batch in iter_single_batches(path, background=True) for pair in zip(*batch)]
+    if damage == "quality":
+        records[4321] = (records[4321][0], records[4321][1], "I" * 39 + "\x1f")
+        data = gzip.compress(fastq(records))
+    else:
+        data = bytearray(gzip.compress(fastq(records)))
+        if damage == "truncated":
+            data = data[: len(data) // 2]
+        else:
+            data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    expected = error(iter_single, path)
+    found = error(iter_single_batches, path, background=True)
+    assert (str(found), found.record) == (str(expected), expected.record)
+    if damage == "quality":
+        assert found.record == 4322

@@ -229,22 +229,26 @@ def collapse_single(
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
     masks: QualityMasks | None = None,
+    background: bool = False,
 ) -> CollapsedReads:
     """Count unique single-end reads of a FASTQ file; ``on_new`` is called with each sequence when first seen;
-    ``masks`` as in :func:`collapse_records`, which gives the same result read by read.
+    ``masks`` as in :func:`collapse_records`, which gives the same result read by read; ``background``:
+    decompress in a thread of its own (:func:`~editcheck.reads.fastq.iter_single_batches`).
 
-    Read in batches (:func:`~editcheck.reads.fastq.iter_single_batches`): each batch's identical sequences are
-    counted at once, and only a sequence not counted before is checked for bases other than ACGTN."""
+    Read in batches: each batch's identical sequences are counted at once, and only a sequence not counted
+    before is checked for bases other than ACGTN."""
     if quality.min_mean_quality or (quality.min_base_quality and masks is None):
         return collapse_records(iter_single_tuples(path), quality, on_new, progress, masks=masks)
     if masks is not None and quality.min_base_quality:
-        return _collapse_batches_raw(path, on_new, progress, masks)
+        positions: dict[str, int] = {}
+        batches = iter_single_batches(path, positions, background=background)
+        return _collapse_batches_raw(batches, positions, on_new, progress, masks)
     collapsed = CollapsedReads()
     counts = collapsed.sequences
     get = counts.get
     reads = 0
     shown = 0
-    for sequences, _ in iter_single_batches(path, counts):
+    for sequences, _ in iter_single_batches(path, counts, background=background):
         reads += len(sequences)
         for sequence, count in Counter(sequences).items():
             seen = get(sequence)
@@ -268,12 +272,12 @@ def _progress(progress: Callable[[int], None], shown: int, reads: int) -> int:
 
 
 def _collapse_batches_raw(
-    path: str | Path, on_new: Callable[[str], None], progress: Callable[[int], None] | None, masks: QualityMasks
-) -> CollapsedReads:
+    batches: Iterable[tuple[list[str], list[str]]], positions: dict[str, int], on_new: Callable[[str], None],
+    progress: Callable[[int], None] | None, masks: QualityMasks,
+) -> CollapsedReads:  # fmt: skip
     """:func:`_collapse_raw` on batches of reads: each batch's new sequences are counted and sent first, then its
     reads' masks are counted (only the reads of sequences with quality sites, or still in flight)."""
     collapsed = CollapsedReads()
-    positions: dict[str, int] = {}
     tallies: list[int] = []
     sites = masks.sites
     add = masks.add
@@ -281,7 +285,7 @@ def _collapse_batches_raw(
     counted = masks.masks
     reads = 0
     shown = 0
-    for sequences, qualities in iter_single_batches(path, positions):
+    for sequences, qualities in batches:  # ``positions`` grows below: the sequences the reader need not check
         reads += len(sequences)
         watched: dict[str, tuple[int, tuple[int, ...] | None]] = {}
         for sequence, count in Counter(sequences).items():
