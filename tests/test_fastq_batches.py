@@ -188,3 +188,12 @@ def test_decompressing_in_the_background_gives_the_same_reads_and_errors(tmp_pat
     assert (str(found), found.record) == (str(expected), expected.record)
     if damage == "quality":
         assert found.record == 4322
+
+
+def test_missing_empty_and_directory_inputs_give_the_usual_messages_in_the_background(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.fq.gz"
+    empty.write_bytes(gzip.compress(b""))
+    for path in (tmp_path / "absent.fq.gz", tmp_path, empty):
+        found = error(iter_single_batches, path, background=True)
+        assert str(found) == str(error(iter_single, path))
+    assert "no reads (empty file)" in str(error(iter_single_batches, empty, background=True))
