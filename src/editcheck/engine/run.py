@@ -18,7 +18,6 @@ Molecules (with ``umi``)
 from __future__ import annotations
 
 import gc
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeGuard, cast
@@ -43,6 +42,7 @@ from editcheck.engine.workers import (
     unpack_result,
 )  # fmt: skip
 from editcheck.errors import ParameterError
+from editcheck.naming import available_cores
 from editcheck.progress import EVERY
 from editcheck.reads.collapse import (
     CollapsedReads,
@@ -56,11 +56,14 @@ from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
 __all__ = ["run"]
 
-_BACKGROUND = (os.cpu_count() or 1) > 1
-"""Decompress single-end gzip FASTQ in a thread of its own (:func:`~editcheck.reads.collapse.collapse_single`)
-when there is a second core: the main process is the slower side with 2 workers on 2 cores, and reading is its
-longest part (1M reads, Q20, -t 2: its main thread's reading and collapsing 3.5-3.7 -> 2.9-3.1 CPU s, the
-process's CPU about the same)."""
+
+def _spare_core(threads: int) -> bool:
+    """Whether a core is left beside ``threads`` busy processes (the main process alone with 1, the workers
+    with more): single-end gzip FASTQ is then decompressed in a thread of its own
+    (:func:`~editcheck.reads.collapse.collapse_single`).  1M reads, Q20, ``-t 2`` on 2 shared cores: the thread
+    took the main thread's reading and collapsing from 3.3-3.6 to 2.7-2.9 CPU s but added about as much CPU in
+    all, with no wall time gained; so not there."""
+    return available_cores() > threads
 
 
 def run(
@@ -136,18 +139,19 @@ def _run_reads(
         else None
     )
     on_read = None if sink is None else sink.read
+    background = _spare_core(threads)
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings)) as aligner:
             chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
             reads = (
                 chunked
                 if chunked is not None
-                else _collapse(source, settings, aligner.add, progress, on_read, None, _BACKGROUND)
+                else _collapse(source, settings, aligner.add, progress, on_read, None, background)
             )
             results: list[PooledCall] = aligner.results()
     else:
         with UniqueReadAligner(threads, (designs, settings), SitesWorker, masking.settle) as aligner:
-            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, _BACKGROUND)
+            reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
             results = aligner.results()  # (packed result, packed sites), unpacked in place: each freed at once
             for position, (sequence, (packed, _)) in enumerate(zip(reads.sequences, cast(list[Any], results))):
                 results[position] = cast(PooledCall, unpack_result(sequence, packed))
