@@ -38,7 +38,7 @@ from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
-from editcheck.engine.sources import FastqPaired, ReadSource
+from editcheck.engine.sources import FastqPaired, FastqSingle, ReadSource
 from editcheck.engine.workers import (
     PooledCall,
     PoolWorker,
@@ -47,8 +47,15 @@ from editcheck.engine.workers import (
     decode_result,
 )  # fmt: skip
 from editcheck.errors import ParameterError
+from editcheck.naming import available_cores
 from editcheck.progress import EVERY
-from editcheck.reads.collapse import CollapsedReads, QualityMasks, collapse_fragments, collapse_records
+from editcheck.reads.collapse import (
+    CollapsedReads,
+    QualityMasks,
+    collapse_fragments,
+    collapse_records,
+    collapse_single,
+)  # fmt: skip
 from editcheck.reads.merged_lows import MergedLows
 from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
@@ -57,6 +64,15 @@ __all__ = ["run"]
 
 _new: Any = tuple.__new__
 _FREED: Any = (None, b"", None)
+
+
+def _spare_core(threads: int) -> bool:
+    """Whether a core is left beside ``threads`` busy processes (the main process alone with 1, the workers
+    with more): single-end gzip FASTQ is then decompressed in a thread of its own
+    (:func:`~editcheck.reads.collapse.collapse_single`).  1M reads, Q20, ``-t 2`` on 2 shared cores: the thread
+    took the main thread's reading and collapsing from 3.3-3.6 to 2.7-2.9 CPU s but added about as much CPU in
+    all, with no wall time gained; so not there."""
+    return available_cores() > threads
 
 
 def run(
@@ -92,9 +108,11 @@ def run(
 def _collapse(
     source: ReadSource, settings: AnalysisSettings, on_new: Callable[[str], None],
     progress: Callable[[int], None] | None, on_read: Callable[[str, int], None] | None,
-    masks: QualityMasks | None = None,
+    masks: QualityMasks | None = None, background: bool = False,
 ) -> CollapsedReads:  # fmt: skip
-    if source.paired is False:  # single reads only: the faster loop
+    if isinstance(source, FastqSingle) and on_read is None:  # in batches (per-read output: the loop below)
+        reads = collapse_single(source.path, settings.quality, on_new, progress, masks, background)
+    elif source.paired is False:  # single reads only: the faster loop
         records = cast(Iterator[ReadTuple], source.fragments())
         reads = collapse_records(records, settings.quality, on_new, progress, on_read, masks)
     else:
@@ -132,10 +150,15 @@ def _run_reads(
     on_read = None if sink is None else sink.read
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
     entries: list[tuple[UniqueRead, PooledCall | bytes, int | None]] | None = None
+    background = _spare_core(threads)
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
             chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
-            reads = chunked if chunked is not None else _collapse(source, settings, aligner.add, progress, on_read)
+            reads = (
+                chunked
+                if chunked is not None
+                else _collapse(source, settings, aligner.add, progress, on_read, None, background)
+            )
             store: list[bytes] = aligner.results()
     else:
         # Each unique read goes to its worker with its reads counted so far, by their low-quality positions.
@@ -147,7 +170,7 @@ def _run_reads(
                 collapse_pair_files(source, settings, aligner, progress, lows) if _chunkable(source, sink) else None
             )
             if chunked is None:
-                reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks)
+                reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
             store = aligner.results()  # (encoded result, site positions, masked calls): settled already
             if chunked is not None:
                 reads = chunked

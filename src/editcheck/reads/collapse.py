@@ -19,12 +19,14 @@ the quality filter, or ``pair_index(j)`` for the unmerged pair at position ``j``
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 from editcheck.progress import EVERY
-from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
+from editcheck.reads.fastq import iter_paired_tuples, iter_single_batches, iter_single_tuples
 from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
 from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
@@ -237,9 +239,98 @@ def collapse_single(
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
+    masks: QualityMasks | None = None,
+    background: bool = False,
 ) -> CollapsedReads:
-    """Count unique single-end reads; ``on_new`` is called with each sequence when first seen."""
-    return collapse_records(iter_single_tuples(path), quality, on_new, progress)
+    """Count unique single-end reads of a FASTQ file; ``on_new`` is called with each sequence when first seen;
+    ``masks`` as in :func:`collapse_records`, which gives the same result read by read; ``background``:
+    decompress in a thread of its own (:func:`~editcheck.reads.fastq.iter_single_batches`).
+
+    Read in batches: each batch's identical sequences are counted at once, and only a sequence not counted
+    before is checked for bases other than ACGTN."""
+    if quality.min_mean_quality or (quality.min_base_quality and masks is None):
+        return collapse_records(iter_single_tuples(path), quality, on_new, progress, masks=masks)
+    if masks is not None and quality.min_base_quality:
+        positions: dict[str, int] = {}
+        batches = iter_single_batches(path, positions, background=background)
+        return _collapse_batches_raw(batches, positions, on_new, progress, masks)
+    collapsed = CollapsedReads()
+    counts = collapsed.sequences
+    get = counts.get
+    reads = 0
+    shown = 0
+    for sequences, _ in iter_single_batches(path, counts, background=background):
+        reads += len(sequences)
+        for sequence, count in Counter(sequences).items():
+            seen = get(sequence)
+            if seen is None:
+                counts[sequence] = count
+                on_new(sequence)
+            else:
+                counts[sequence] = seen + count
+        if progress is not None and reads // EVERY > shown:
+            shown = _progress(progress, shown, reads)
+    collapsed.reads_in = reads
+    return collapsed
+
+
+def _progress(progress: Callable[[int], None], shown: int, reads: int) -> int:
+    """Tell ``progress`` every multiple of :data:`EVERY` reads up to ``reads`` after ``shown`` of them, as the
+    per-read loops do; the multiples now told."""
+    for multiple in range(shown + 1, reads // EVERY + 1):
+        progress(multiple * EVERY)
+    return reads // EVERY
+
+
+def _collapse_batches_raw(
+    batches: Iterable[tuple[list[str], list[str]]], positions: dict[str, int], on_new: Callable[[str], None],
+    progress: Callable[[int], None] | None, masks: QualityMasks,
+) -> CollapsedReads:  # fmt: skip
+    """:func:`_collapse_raw` on batches of reads: each batch's new sequences are counted and sent first, then its
+    reads' masks are counted (only the reads of sequences with quality sites, or still in flight)."""
+    collapsed = CollapsedReads()
+    tallies: list[int] = []
+    sites = masks.sites
+    add = masks.add
+    limit = masks.limit
+    counted = masks.masks
+    reads = 0
+    shown = 0
+    for sequences, qualities in batches:  # ``positions`` grows below: the sequences the reader need not check
+        reads += len(sequences)
+        watched: dict[str, tuple[int, tuple[int, ...] | None]] = {}
+        for sequence, count in Counter(sequences).items():
+            index = positions.get(sequence)
+            if index is None:
+                index = positions[sequence] = len(tallies)
+                tallies.append(count)
+                if len(sites) == index:
+                    sites.append(None)  # in flight (on_new may settle earlier sequences, never this one)
+                on_new(sequence)
+                watched[sequence] = (index, None)
+            else:
+                tallies[index] += count
+                spots = sites[index]
+                if spots != ():
+                    watched[sequence] = (index, spots)
+        if watched:
+            for sequence, read_qualities in compress(zip(sequences, qualities), map(watched.__contains__, sequences)):
+                index, spots = watched[sequence]
+                if spots is None:
+                    spots = sites[index]  # settled since it was sent?
+                    if spots is None:
+                        add(index, read_qualities)
+                        continue
+                for spot in spots:  # QualityMasks.add for a settled sequence, inlined
+                    if read_qualities[spot] < limit:
+                        key = (index, tuple([p for p in spots if read_qualities[p] < limit]))
+                        counted[key] = counted.get(key, 0) + 1
+                        break
+        if progress is not None and reads // EVERY > shown:
+            shown = _progress(progress, shown, reads)
+    collapsed.reads_in = reads
+    collapsed.sequences = dict(zip(positions, tallies))
+    return collapsed
 
 
 def collapse_records(

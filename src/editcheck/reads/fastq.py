@@ -9,6 +9,11 @@ the error must discard what it collected.
 
 Records are numbered from 1 in file order.  Reads of length zero (as left by some trimmers) are
 accepted and passed on unchanged.
+
+:func:`iter_single_batches` reads single-end files a few hundred records at a time for the collapse: the same
+records, checks, normalisation and errors (the first problem in file order is the one reported), with the
+checks done on a whole batch at once (C-level string and numpy operations) and a record looked at alone only
+when its batch has something to normalise or refuse.
 """
 
 from __future__ import annotations
@@ -17,19 +22,22 @@ import lzma
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Container, Generator, Iterator
+from itertools import filterfalse, islice
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, cast
+from typing import NoReturn, Protocol, cast
 
 import dnaio
+import numpy as np
 from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
 from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
-__all__ = ["iter_paired", "iter_paired_tuples", "iter_single", "iter_single_tuples"]
+__all__ = ["iter_paired", "iter_paired_tuples", "iter_single", "iter_single_batches", "iter_single_tuples"]
 
 _BASES = b"ACGTN"
 _PRINTABLE_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
@@ -297,6 +305,107 @@ def _single(path: str | Path, typed: bool) -> Iterator[ReadTuple]:
             raise translated from None
         if reader.number_of_records == 0:
             raise InputFormatError(path, "no reads (empty file)")
+
+
+BATCH = 256
+"""Records per batch of :func:`iter_single_batches` (larger batches were slower: their records outgrow the
+processor's caches)."""
+
+_sequence_of = attrgetter("sequence")
+_qualities_of = attrgetter("qualities")
+
+
+def _valid_qualities(qualities: list[str]) -> bool:
+    """Whether every character of ``qualities`` is printable Phred+33 ('!' to '~'), all at once."""
+    codes = np.frombuffer("".join(qualities).encode("ascii"), dtype=np.uint8)
+    return not bool(((codes - np.uint8(33)) > 93).any())  # below '!' wraps around to 223 and more
+
+
+def iter_single_batches(
+    path: str | Path, valid: Container[str] = frozenset(), size: int = BATCH, background: bool = False
+) -> Iterator[tuple[list[str], list[str]]]:
+    """Yield the reads of a single-end FASTQ file as batches ``(sequences, qualities)`` of up to ``size`` reads:
+    :func:`iter_single`'s reads without names, checked and normalised alike, raising the same
+    :class:`InputFormatError` for the same first problem (after yielding the batch of the reads before it).
+
+    A sequence in ``valid`` (e.g. the collapse's unique sequences so far: uppercase ACGTN) is not checked again.
+    With ``background``, a gzip file (not a stream) is decompressed in a thread of its own (ISA-L, which
+    releases the interpreter's lock while it works); should reading fail there, the reads after those yielded
+    are read again in this thread, whose reader then names the problem as :func:`iter_single` does (the
+    thread reads ahead, so it may meet damaged data before a bad record the usual reader reports first).
+    """
+    threaded = _open_in_background(path) if background else None
+    failed: int | None = 0
+    if threaded is not None:
+        failed = yield from _batches(path, threaded, 0, valid, size, False)
+    if failed is not None:
+        yield from _batches(path, _open(path), failed, valid, size, True)
+
+
+def _open_in_background(path: str | Path) -> _FastqReader | None:
+    """A reader of a gzip file decompressing in a thread of its own; None for other files and when opening it
+    fails (the caller then opens the file as usual, to name the problem as :func:`iter_single` does)."""
+    if _is_stream(path) or not is_gzip(path):
+        return None
+    try:
+        return cast(_FastqReader, dnaio.open(path, open_threads=1, fileformat="fastq"))
+    except _READ_ERRORS:
+        return None
+
+
+def _batches(
+    path: str | Path, reader: _FastqReader, skip: int, valid: Container[str], size: int, last: bool
+) -> Generator[tuple[list[str], list[str]], None, int | None]:
+    """:func:`iter_single_batches` with ``reader``, after skipping ``skip`` records; unless it is the ``last``
+    reader, a reading error is not raised but returned: the number of records yielded before it."""
+    with reader:
+        records = iter(reader)
+        try:
+            for _ in islice(records, skip):
+                pass
+        except _READ_ERRORS as error:
+            _raise(path, error, reader.number_of_records)
+        while True:
+            first = reader.number_of_records + 1
+            batch: list[_FastqRecord] = []
+            failure: BaseException | None = None
+            try:
+                batch.extend(islice(records, size))  # keeps the records read before an error
+            except _READ_ERRORS as error:
+                failure = error
+            read = len(batch)
+            if read:
+                sequences = list(map(_sequence_of, batch))
+                qualities = list(map(_qualities_of, batch))
+                del batch[:]
+                unknown = "".join(filterfalse(valid.__contains__, sequences))
+                if unknown.encode().translate(None, _BASES) or not _valid_qualities(qualities):
+                    _check_batch(path, first, sequences, qualities)
+                yield sequences, qualities
+            if failure is not None:
+                if not last:
+                    return first - 1 + read
+                _raise(path, failure, reader.number_of_records)
+            if read < size:
+                break
+        if reader.number_of_records == 0:
+            raise InputFormatError(path, "no reads (empty file)")
+    return None
+
+
+def _raise(path: str | Path, error: BaseException, reads_so_far: int) -> NoReturn:
+    translated = _translate(path, error, reads_so_far)
+    if translated is None:  # pragma: no cover
+        raise error
+    raise translated from None
+
+
+def _check_batch(path: str | Path, first: int, sequences: list[str], qualities: list[str]) -> None:
+    """A batch with something to normalise or refuse, record by record as :func:`iter_single` does: its
+    sequences normalised in place, or the first record's problem raised (``first``: its first record's number)."""
+    for offset, (sequence, quality) in enumerate(zip(sequences, qualities)):
+        if sequence.encode().translate(None, _BASES) or quality.encode().translate(None, _PRINTABLE_QUALITIES):
+            sequences[offset] = _checked(path, first + offset, sequence, quality)
 
 
 def _read_id(identifier: str) -> str:
