@@ -156,6 +156,7 @@ class Classifier:
         self._windows = [_WindowIndex(reference) for reference in self._references]
         self._editing = frozenset(design.base_editor.positions) if design.base_editor else frozenset()
         editor = design.base_editor
+        self._editor = editor is not None
         self._editable = tuple(
             position for position in sorted(self._editing) if design.amplicon.sequence[position] == editor.forward_conversion[0]
         ) if editor else ()  # fmt: skip
@@ -191,6 +192,7 @@ class Classifier:
                 if (on_hdr and not change.amplicon_bases) or (not on_hdr and not change.hdr_bases)
             )  # fmt: skip
             self._donor_indels.append((insertions, deletions))
+        self._donor_checks = [self._checks(reference.kind == HDR_KIND) for reference in self._references]
 
     def classify(self, aligned: AlignedRead | None) -> ReadCall:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
@@ -199,7 +201,8 @@ class Classifier:
         reference = self._references[aligned.reference]
         sequence = reference.sequence
         settings = self.settings
-        largest = max(aligned.deletions, key=lambda deletion: deletion[1], default=(0, 0))
+        deletions = aligned.deletions
+        largest = max(deletions, key=_length) if deletions else (0, 0)
         if aligned.identity < settings.min_identity:
             fate = self._low_identity_fate(aligned, largest, len(sequence))
             if fate != LARGE_DELETION:
@@ -216,7 +219,7 @@ class Classifier:
                 if window.contains_insertion(position) and (position, bases) not in donor_insertions:
                     insertion_bases += len(bases)
         if not settings.ignore_deletions:
-            for start, length in aligned.deletions:
+            for start, length in deletions:
                 if window.overlaps(start, length) and (start, length) not in donor_deletions:
                     deletion_bases += length
         indel_in_window = bool(insertion_bases or deletion_bases)
@@ -228,7 +231,7 @@ class Classifier:
             donor_present, donor_missing = self._donor_state(aligned)
             donor_positions = self._donor_positions[aligned.reference]
             in_window = [(position, base) for position, base in in_window if position not in donor_positions]
-        conversions = self._conversions(in_window, sequence) if kind == AMPLICON else 0
+        conversions = self._conversions(in_window, sequence) if kind == AMPLICON and self._editor else 0
         other_substitutions = len(in_window) - conversions
         if settings.count_substitutions:
             counted_substitutions = len(in_window)
@@ -256,14 +259,17 @@ class Classifier:
             outcome = SCAFFOLD_INSERTION
         else:
             outcome = PRIME_EDIT_WITH_CHANGES if edited else PRIME_EDIT
-        base_edit, target_converted = self._base_edit(aligned, indel_in_window) if kind == AMPLICON else ("", False)
+        base_edit, target_converted = (
+            self._base_edit(aligned, indel_in_window) if kind == AMPLICON and self._editor else ("", False)
+        )
         coding, splice = ("", False)
         if self._exons and kind == AMPLICON and outcome in (MODIFIED, LARGE_DELETION):
             coding, splice = self._coding_effect(aligned, window)
-        return ReadCall(
-            outcome, insertion_bases, deletion_bases, len(in_window), describe_events(aligned, sequence),
-            base_edit, target_converted, coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
-        )  # fmt: skip
+        return _new(ReadCall, (
+            outcome, insertion_bases, deletion_bases, len(in_window),
+            _describe(sequence, aligned.insertions, deletions, aligned.substitutions), base_edit, target_converted,
+            coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
+        ))  # fmt: skip
 
     def quality_positions(self, reference: int) -> frozenset[int]:
         """Positions of reference ``reference`` whose read base decides a call whatever it reads: the base
@@ -287,6 +293,24 @@ class Classifier:
         from_base, to_base = editor.forward_conversion
         return sum(1 for position, base in substitutions if base == to_base and sequence[position] == from_base)
 
+    def _checks(self, on_hdr: bool) -> tuple[tuple[int, int, int, int, str], ...]:
+        """The donor changes as :meth:`_donor_state` checks them on one reference, worked out once:
+        ``(bit, kind, start, end, bases)``, kind 0 a substitution at ``start``, 1 an indel read on the HDR
+        outcome, 2 a donor insertion on the amplicon, 3 a donor deletion on the amplicon (``bases`` its '-')."""
+        checks = []
+        for index, change in enumerate(self._donor_changes):
+            if len(change.amplicon_bases) == 1 and len(change.hdr_bases) == 1:
+                position = change.hdr_start if on_hdr else change.amplicon_start
+                checks.append((1 << index, 0, position, position + 1, change.hdr_bases))
+            elif on_hdr:
+                checks.append((1 << index, 1, change.hdr_start, change.hdr_end, change.hdr_bases))
+            elif change.hdr_bases:
+                checks.append((1 << index, 2, change.amplicon_start, change.amplicon_end, change.hdr_bases))
+            else:
+                start, end = change.amplicon_start, change.amplicon_end
+                checks.append((1 << index, 3, start, end, "-" * (end - start)))
+        return tuple(checks)
+
     def _donor_state(self, aligned: AlignedRead) -> tuple[int, int]:
         """Bit masks of the donor changes the read shows and of those it lacks (deleted, wild-type,
         another base or not covered); a donor base masked to N is in neither.
@@ -296,31 +320,32 @@ class Classifier:
         that happens to remove the same bases carries no donor-specific junction.
         """
         present = missing = 0
-        on_hdr = self._references[aligned.reference].kind == HDR_KIND
         projection = aligned.projection
-        insertions = dict(aligned.insertions)
-        for index, change in enumerate(self._donor_changes):
-            if len(change.amplicon_bases) == 1 and len(change.hdr_bases) == 1:
-                position = change.hdr_start if on_hdr else change.amplicon_start
-                if projection[position] == "N":
+        insertions: dict[int, str] | None = None
+        for bit, kind, start, end, bases in self._donor_checks[aligned.reference]:
+            if kind == 0:
+                base = projection[start]
+                if base == "N":
                     continue  # a masked base is no evidence either way
-                shown = projection[position] == change.hdr_bases
-            elif on_hdr:
-                start, end = change.hdr_start, change.hdr_end
-                # A donor insertion: its bases read through; a donor deletion: nothing inserted at the junction.
-                shown = projection[start:end] == change.hdr_bases and _intact_flanks(projection, insertions, start, end)
+                shown = base == bases
             else:
-                start, end = change.amplicon_start, change.amplicon_end
-                if change.hdr_bases:  # a donor insertion: the same bases inserted at its junction
-                    shown = insertions.get(start) == change.hdr_bases and _intact_flanks(
-                        projection, {at: bases for at, bases in insertions.items() if at != start}, start, start
+                if insertions is None:
+                    insertions = dict(aligned.insertions)
+                if kind == 1:
+                    # A donor insertion: its bases read through; a donor deletion: nothing inserted at the junction.
+                    shown = projection[start:end] == bases and _intact_flanks(projection, insertions, start, end)
+                elif kind == 2:  # a donor insertion: the same bases inserted at its junction
+                    shown = insertions.get(start) == bases and _intact_flanks(
+                        projection, {at: inserted for at, inserted in insertions.items() if at != start}, start, start
                     )
                 else:  # a donor deletion: exactly its bases deleted
-                    shown = set(projection[start:end]) == {"-"} and _intact_flanks(projection, insertions, start, end)
+                    shown = end > start and projection[start:end] == bases and _intact_flanks(
+                        projection, insertions, start, end
+                    )
             if shown:
-                present |= 1 << index
+                present |= bit
             else:
-                missing |= 1 << index
+                missing |= bit
         return present, missing
 
     def _low_identity_fate(self, aligned: AlignedRead, largest: tuple[int, int], length: int) -> str:
@@ -418,6 +443,13 @@ class Classifier:
             return following.startswith(probe)
         preceding = aligned.projection[max(0, position - len(probe) - 1) : position].replace("-", "") + inserted
         return preceding.endswith(probe)
+
+
+_new = tuple.__new__
+
+
+def _length(deletion: tuple[int, int]) -> int:
+    return deletion[1]
 
 
 DONOR_INDEL_FLANK = 5
