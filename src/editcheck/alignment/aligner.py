@@ -199,14 +199,22 @@ class ReadAligner:
         self._forward_anchors = (first[:ANCHOR], first[-ANCHOR:])
         self._reverse_anchors = (reverse_complement(first[-ANCHOR:]), reverse_complement(first[:ANCHOR]))
         self._signatures = _signatures([reference.sequence for reference in self.references])
+        self._indexed_signatures = tuple(enumerate(self._signatures))
+        self._all = range(len(self.references))
+        self._single = tuple((index,) for index in self._all)
 
     def candidates(self, read: str) -> range | tuple[int, ...]:
         """References worth aligning to: one whose sequence-specific stretch the read contains
         exactly fits better than the others, so only that one is aligned."""
         if not self._signatures:
-            return range(len(self.references))
-        found = [index for index, signature in enumerate(self._signatures) if signature in read]
-        return (found[0],) if len(found) == 1 else range(len(self.references))
+            return self._all
+        found = None
+        for index, signature in self._indexed_signatures:
+            if signature in read:
+                if found is not None:
+                    return self._all
+                found = index
+        return self._all if found is None else self._single[found]
 
     def orientations(self, read: str) -> tuple[bool, ...]:
         """Which orientations to try: forward, reverse, or both when k-mers do not decide."""
@@ -320,7 +328,7 @@ class ReadAligner:
         if trimmed is None:
             return None
         core, read_start, read_end, reference_start, reference_end = trimmed
-        if begin_free or end_free:
+        if (begin_free and core[0][1] < ANCHOR) or (end_free and core[-1][1] < ANCHOR):  # maybe a stray end
             core, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
                 text,
                 reference,
