@@ -185,6 +185,9 @@ class ReadAligner:
         self._low_memory_ends_free = wfa_aligner(None, "ends-free", "low", max_memory=MAX_ALIGNMENT_MEMORY)
         self._seeds = [_unique_seeds(reference.sequence) for reference in self.references]
         self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
+        self._targets = [
+            (reference.sequence, first, last) for reference, (first, last) in zip(self.references, self._anchors)
+        ]  # fmt: skip
         self._cut_boundaries = [tuple(cut + 1 for cut in reference.cut_points) for reference in self.references]
         forward: set[str] = set()
         backward: set[str] = set()
@@ -282,8 +285,8 @@ class ReadAligner:
         Read overhang beyond the amplicon ends is free: cut off at an exact match to the
         amplicon's first/last bases, or left to WFA's free text ends. The penalty leaves out
         terminal gaps, so references are compared on the span the read covers."""
-        reference = self.references[index].sequence
-        first_anchor, last_anchor = self._anchors[index]
+        reference, first_anchor, last_anchor = self._targets[index]
+        read_length, reference_length = len(read), len(reference)
         clip_left = 0
         begin_free = 0
         if not read.startswith(first_anchor):
@@ -292,7 +295,7 @@ class ReadAligner:
                 clip_left = found
             else:
                 begin_free = 1
-        clip_right = len(read)
+        clip_right = read_length
         end_free = 0
         if not read.endswith(last_anchor):
             found = read.rfind(last_anchor)
@@ -300,14 +303,15 @@ class ReadAligner:
                 clip_right = found + ANCHOR
             else:
                 end_free = 1
-        text = read[clip_left:clip_right] if clip_left or clip_right < len(read) else read
-        if not (begin_free or end_free) and len(text) == len(reference):
+        text = read[clip_left:clip_right] if clip_left or clip_right < read_length else read
+        text_length = len(text)
+        if not (begin_free or end_free) and text_length == reference_length:
             ungapped = _ungapped(index, reverse, reference, text)
             if ungapped is not None:
                 return ungapped[0], index, ungapped[1]
-        low, high = 0, len(reference)
+        low, high = 0, reference_length
         pattern_begin = pattern_end = 0
-        if (begin_free or end_free) and len(text) < len(reference) - SEED_MARGIN:
+        if (begin_free or end_free) and text_length < reference_length - SEED_MARGIN:
             # A read end that seeds place well inside the amplicon: align to the seeded stretch only,
             # with the amplicon bases beyond it free (they are not covered, not deleted). Reads about
             # as long as the amplicon, and read ends near an amplicon end, keep the end-to-end alignment.
@@ -324,7 +328,7 @@ class ReadAligner:
         aligner = self._run(index, text, low, high, pattern_begin, pattern_end, begin_free, end_free)
         if aligner.status != 0:
             return None
-        trimmed = core_span(aligner.cigartuples, len(text), low, high)
+        trimmed = core_span(aligner.cigartuples, text_length, low, high)
         if trimmed is None:
             return None
         core, read_start, read_end, reference_start, reference_end = trimmed

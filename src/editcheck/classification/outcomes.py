@@ -198,39 +198,42 @@ class Classifier:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
         if aligned is None:
             return ReadCall(NOT_ALIGNED)
-        reference = self._references[aligned.reference]
+        index, ambiguous, _, identity, start, end, projection, insertions, deletions, substitutions = aligned
+        reference = self._references[index]
         sequence = reference.sequence
         settings = self.settings
-        deletions = aligned.deletions
         largest = max(deletions, key=_length) if deletions else (0, 0)
-        if aligned.identity < settings.min_identity:
+        if identity < settings.min_identity:
             fate = self._low_identity_fate(aligned, largest, len(sequence))
             if fate != LARGE_DELETION:
                 return ReadCall(fate)
-        window = self._windows[aligned.reference]
-        if aligned.start > window.first or aligned.end <= window.last:
+        window = self._windows[index]
+        if start > window.first or end <= window.last:
             return ReadCall(WINDOW_NOT_COVERED, events=describe_events(aligned, sequence))
-        if self._editable and reference.kind == AMPLICON and any(aligned.projection[p] == "N" for p in self._editable):
+        if self._editable and reference.kind == AMPLICON and any(projection[p] == "N" for p in self._editable):
             return ReadCall(EDITABLE_BASE_MASKED, events=describe_events(aligned, sequence))
         insertion_bases = deletion_bases = 0
-        donor_insertions, donor_deletions = self._donor_indels[aligned.reference] if self._donor_changes else ((), ())
+        donor_changes = self._donor_changes
+        donor_insertions, donor_deletions = self._donor_indels[index] if donor_changes else ((), ())
         if not settings.ignore_insertions:
-            for position, bases in aligned.insertions:
+            for position, bases in insertions:
                 if window.contains_insertion(position) and (position, bases) not in donor_insertions:
                     insertion_bases += len(bases)
         if not settings.ignore_deletions:
-            for start, length in deletions:
-                if window.overlaps(start, length) and (start, length) not in donor_deletions:
-                    deletion_bases += length
+            prefix = window.prefix
+            for begin, length in deletions:
+                if prefix[begin + length] - prefix[begin] > 0 and (begin, length) not in donor_deletions:
+                    deletion_bases += length  # (the deletion overlaps the window)
         indel_in_window = bool(insertion_bases or deletion_bases)
         inside = window.inside
-        in_window = [(position, base) for position, base in aligned.substitutions if inside[position]]
+        in_window = [(position, base) for position, base in substitutions if inside[position]] if substitutions else []
         kind = reference.kind
         donor_present = donor_missing = 0
-        if self._donor_changes:
+        if donor_changes:
             donor_present, donor_missing = self._donor_state(aligned)
-            donor_positions = self._donor_positions[aligned.reference]
-            in_window = [(position, base) for position, base in in_window if position not in donor_positions]
+            if in_window:
+                donor_positions = self._donor_positions[index]
+                in_window = [(position, base) for position, base in in_window if position not in donor_positions]
         conversions = self._conversions(in_window, sequence) if kind == AMPLICON and self._editor else 0
         other_substitutions = len(in_window) - conversions
         if settings.count_substitutions:
@@ -244,9 +247,9 @@ class Classifier:
         hdr_other_edit = False
         # A read that fits the amplicon and an outcome reference equally well shows no outcome-specific
         # base, so it is not evidence of that outcome: the aligner resolves such ties to the amplicon.
-        if aligned.ambiguous and aligned.reference != 0:
+        if ambiguous and index != 0:
             outcome = AMBIGUOUS
-        elif self._donor_changes and donor_present:
+        elif donor_changes and donor_present:
             # HDR is decided by the donor-specific bases the read shows, whichever reference it fits best.
             hdr_other_edit = bool(edited)
             outcome = IMPERFECT_HDR if donor_missing or hdr_other_edit else HDR
@@ -267,7 +270,7 @@ class Classifier:
             coding, splice = self._coding_effect(aligned, window)
         return _new(ReadCall, (
             outcome, insertion_bases, deletion_bases, len(in_window),
-            _describe(sequence, aligned.insertions, deletions, aligned.substitutions), base_edit, target_converted,
+            _describe(sequence, insertions, deletions, substitutions), base_edit, target_converted,
             coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
         ))  # fmt: skip
 
