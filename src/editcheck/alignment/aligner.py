@@ -89,6 +89,9 @@ class AlignedRead(NamedTuple):
     """(position, read base) where the read differs from the reference (N never counts)."""
 
 
+_new: Any = tuple.__new__
+"""Builds a named tuple from its fields without the generated ``__new__`` (once per unique read)."""
+
 SIGNATURE_FLANK = 10
 
 
@@ -384,10 +387,11 @@ class ReadAligner:
             reference, read, core, read_start, read_end, reference_start, reference_end, has_gap,
             self._cut_boundaries[index],
         )  # fmt: skip
-        return AlignedRead(
+        aligned: AlignedRead = _new(AlignedRead, (
             index, False, reverse, identity, reference_start, reference_end, projection, insertions, deletions,
             substitutions,
-        )  # fmt: skip
+        ))  # fmt: skip
+        return aligned
 
 
 def _strip_stray_ends(
@@ -447,5 +451,5 @@ def _ungapped(index: int, reverse: bool, reference: str, read: str) -> tuple[int
         return None
     differing, substitutions = found
     identity = 100.0 * (len(reference) - differing) / len(reference)
-    aligned = AlignedRead(index, False, reverse, identity, 0, len(reference), read, (), (), substitutions)
+    aligned: AlignedRead = _new(AlignedRead, (index, False, reverse, identity, 0, len(reference), read, (), (), substitutions))
     return MISMATCH_PENALTY * differing, aligned
