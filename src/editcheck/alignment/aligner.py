@@ -89,6 +89,9 @@ class AlignedRead(NamedTuple):
     """(position, read base) where the read differs from the reference (N never counts)."""
 
 
+_new: Any = tuple.__new__
+"""Builds a named tuple from its fields without the generated ``__new__`` (once per unique read)."""
+
 SIGNATURE_FLANK = 10
 
 
@@ -185,6 +188,9 @@ class ReadAligner:
         self._low_memory_ends_free = wfa_aligner(None, "ends-free", "low", max_memory=MAX_ALIGNMENT_MEMORY)
         self._seeds = [_unique_seeds(reference.sequence) for reference in self.references]
         self._anchors = [(reference.sequence[:ANCHOR], reference.sequence[-ANCHOR:]) for reference in self.references]
+        self._targets = [
+            (reference.sequence, first, last) for reference, (first, last) in zip(self.references, self._anchors)
+        ]  # fmt: skip
         self._cut_boundaries = [tuple(cut + 1 for cut in reference.cut_points) for reference in self.references]
         forward: set[str] = set()
         backward: set[str] = set()
@@ -199,14 +205,22 @@ class ReadAligner:
         self._forward_anchors = (first[:ANCHOR], first[-ANCHOR:])
         self._reverse_anchors = (reverse_complement(first[-ANCHOR:]), reverse_complement(first[:ANCHOR]))
         self._signatures = _signatures([reference.sequence for reference in self.references])
+        self._indexed_signatures = tuple(enumerate(self._signatures))
+        self._all = range(len(self.references))
+        self._single = tuple((index,) for index in self._all)
 
     def candidates(self, read: str) -> range | tuple[int, ...]:
         """References worth aligning to: one whose sequence-specific stretch the read contains
         exactly fits better than the others, so only that one is aligned."""
         if not self._signatures:
-            return range(len(self.references))
-        found = [index for index, signature in enumerate(self._signatures) if signature in read]
-        return (found[0],) if len(found) == 1 else range(len(self.references))
+            return self._all
+        found = None
+        for index, signature in self._indexed_signatures:
+            if signature in read:
+                if found is not None:
+                    return self._all
+                found = index
+        return self._all if found is None else self._single[found]
 
     def orientations(self, read: str) -> tuple[bool, ...]:
         """Which orientations to try: forward, reverse, or both when k-mers do not decide."""
@@ -274,8 +288,8 @@ class ReadAligner:
         Read overhang beyond the amplicon ends is free: cut off at an exact match to the
         amplicon's first/last bases, or left to WFA's free text ends. The penalty leaves out
         terminal gaps, so references are compared on the span the read covers."""
-        reference = self.references[index].sequence
-        first_anchor, last_anchor = self._anchors[index]
+        reference, first_anchor, last_anchor = self._targets[index]
+        read_length, reference_length = len(read), len(reference)
         clip_left = 0
         begin_free = 0
         if not read.startswith(first_anchor):
@@ -284,7 +298,7 @@ class ReadAligner:
                 clip_left = found
             else:
                 begin_free = 1
-        clip_right = len(read)
+        clip_right = read_length
         end_free = 0
         if not read.endswith(last_anchor):
             found = read.rfind(last_anchor)
@@ -292,14 +306,15 @@ class ReadAligner:
                 clip_right = found + ANCHOR
             else:
                 end_free = 1
-        text = read[clip_left:clip_right] if clip_left or clip_right < len(read) else read
-        if not (begin_free or end_free) and len(text) == len(reference):
+        text = read[clip_left:clip_right] if clip_left or clip_right < read_length else read
+        text_length = len(text)
+        if not (begin_free or end_free) and text_length == reference_length:
             ungapped = _ungapped(index, reverse, reference, text)
             if ungapped is not None:
                 return ungapped[0], index, ungapped[1]
-        low, high = 0, len(reference)
+        low, high = 0, reference_length
         pattern_begin = pattern_end = 0
-        if (begin_free or end_free) and len(text) < len(reference) - SEED_MARGIN:
+        if (begin_free or end_free) and text_length < reference_length - SEED_MARGIN:
             # A read end that seeds place well inside the amplicon: align to the seeded stretch only,
             # with the amplicon bases beyond it free (they are not covered, not deleted). Reads about
             # as long as the amplicon, and read ends near an amplicon end, keep the end-to-end alignment.
@@ -316,11 +331,11 @@ class ReadAligner:
         aligner = self._run(index, text, low, high, pattern_begin, pattern_end, begin_free, end_free)
         if aligner.status != 0:
             return None
-        trimmed = core_span(aligner.cigartuples, len(text), low, high)
+        trimmed = core_span(aligner.cigartuples, text_length, low, high)
         if trimmed is None:
             return None
         core, read_start, read_end, reference_start, reference_end = trimmed
-        if begin_free or end_free:
+        if (begin_free and core[0][1] < ANCHOR) or (end_free and core[-1][1] < ANCHOR):  # maybe a stray end
             core, read_start, read_end, reference_start, reference_end = _strip_stray_ends(
                 text,
                 reference,
@@ -372,10 +387,11 @@ class ReadAligner:
             reference, read, core, read_start, read_end, reference_start, reference_end, has_gap,
             self._cut_boundaries[index],
         )  # fmt: skip
-        return AlignedRead(
+        aligned: AlignedRead = _new(AlignedRead, (
             index, False, reverse, identity, reference_start, reference_end, projection, insertions, deletions,
             substitutions,
-        )  # fmt: skip
+        ))  # fmt: skip
+        return aligned
 
 
 def _strip_stray_ends(
@@ -435,5 +451,5 @@ def _ungapped(index: int, reverse: bool, reference: str, read: str) -> tuple[int
         return None
     differing, substitutions = found
     identity = 100.0 * (len(reference) - differing) / len(reference)
-    aligned = AlignedRead(index, False, reverse, identity, 0, len(reference), read, (), (), substitutions)
+    aligned: AlignedRead = _new(AlignedRead, (index, False, reverse, identity, 0, len(reference), read, (), (), substitutions))
     return MISMATCH_PENALTY * differing, aligned

@@ -156,6 +156,7 @@ class Classifier:
         self._windows = [_WindowIndex(reference) for reference in self._references]
         self._editing = frozenset(design.base_editor.positions) if design.base_editor else frozenset()
         editor = design.base_editor
+        self._editor = editor is not None
         self._editable = tuple(
             position for position in sorted(self._editing) if design.amplicon.sequence[position] == editor.forward_conversion[0]
         ) if editor else ()  # fmt: skip
@@ -191,44 +192,49 @@ class Classifier:
                 if (on_hdr and not change.amplicon_bases) or (not on_hdr and not change.hdr_bases)
             )  # fmt: skip
             self._donor_indels.append((insertions, deletions))
+        self._donor_checks = [self._checks(reference.kind == HDR_KIND) for reference in self._references]
 
     def classify(self, aligned: AlignedRead | None) -> ReadCall:
         """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
         if aligned is None:
             return ReadCall(NOT_ALIGNED)
-        reference = self._references[aligned.reference]
+        index, ambiguous, _, identity, start, end, projection, insertions, deletions, substitutions = aligned
+        reference = self._references[index]
         sequence = reference.sequence
         settings = self.settings
-        largest = max(aligned.deletions, key=lambda deletion: deletion[1], default=(0, 0))
-        if aligned.identity < settings.min_identity:
+        largest = max(deletions, key=_length) if deletions else (0, 0)
+        if identity < settings.min_identity:
             fate = self._low_identity_fate(aligned, largest, len(sequence))
             if fate != LARGE_DELETION:
                 return ReadCall(fate)
-        window = self._windows[aligned.reference]
-        if aligned.start > window.first or aligned.end <= window.last:
+        window = self._windows[index]
+        if start > window.first or end <= window.last:
             return ReadCall(WINDOW_NOT_COVERED, events=describe_events(aligned, sequence))
-        if self._editable and reference.kind == AMPLICON and any(aligned.projection[p] == "N" for p in self._editable):
+        if self._editable and reference.kind == AMPLICON and any(projection[p] == "N" for p in self._editable):
             return ReadCall(EDITABLE_BASE_MASKED, events=describe_events(aligned, sequence))
         insertion_bases = deletion_bases = 0
-        donor_insertions, donor_deletions = self._donor_indels[aligned.reference] if self._donor_changes else ((), ())
+        donor_changes = self._donor_changes
+        donor_insertions, donor_deletions = self._donor_indels[index] if donor_changes else ((), ())
         if not settings.ignore_insertions:
-            for position, bases in aligned.insertions:
+            for position, bases in insertions:
                 if window.contains_insertion(position) and (position, bases) not in donor_insertions:
                     insertion_bases += len(bases)
         if not settings.ignore_deletions:
-            for start, length in aligned.deletions:
-                if window.overlaps(start, length) and (start, length) not in donor_deletions:
-                    deletion_bases += length
+            prefix = window.prefix
+            for begin, length in deletions:
+                if prefix[begin + length] - prefix[begin] > 0 and (begin, length) not in donor_deletions:
+                    deletion_bases += length  # (the deletion overlaps the window)
         indel_in_window = bool(insertion_bases or deletion_bases)
         inside = window.inside
-        in_window = [(position, base) for position, base in aligned.substitutions if inside[position]]
+        in_window = [(position, base) for position, base in substitutions if inside[position]] if substitutions else []
         kind = reference.kind
         donor_present = donor_missing = 0
-        if self._donor_changes:
+        if donor_changes:
             donor_present, donor_missing = self._donor_state(aligned)
-            donor_positions = self._donor_positions[aligned.reference]
-            in_window = [(position, base) for position, base in in_window if position not in donor_positions]
-        conversions = self._conversions(in_window, sequence) if kind == AMPLICON else 0
+            if in_window:
+                donor_positions = self._donor_positions[index]
+                in_window = [(position, base) for position, base in in_window if position not in donor_positions]
+        conversions = self._conversions(in_window, sequence) if kind == AMPLICON and self._editor else 0
         other_substitutions = len(in_window) - conversions
         if settings.count_substitutions:
             counted_substitutions = len(in_window)
@@ -241,9 +247,9 @@ class Classifier:
         hdr_other_edit = False
         # A read that fits the amplicon and an outcome reference equally well shows no outcome-specific
         # base, so it is not evidence of that outcome: the aligner resolves such ties to the amplicon.
-        if aligned.ambiguous and aligned.reference != 0:
+        if ambiguous and index != 0:
             outcome = AMBIGUOUS
-        elif self._donor_changes and donor_present:
+        elif donor_changes and donor_present:
             # HDR is decided by the donor-specific bases the read shows, whichever reference it fits best.
             hdr_other_edit = bool(edited)
             outcome = IMPERFECT_HDR if donor_missing or hdr_other_edit else HDR
@@ -256,14 +262,17 @@ class Classifier:
             outcome = SCAFFOLD_INSERTION
         else:
             outcome = PRIME_EDIT_WITH_CHANGES if edited else PRIME_EDIT
-        base_edit, target_converted = self._base_edit(aligned, indel_in_window) if kind == AMPLICON else ("", False)
+        base_edit, target_converted = (
+            self._base_edit(aligned, indel_in_window) if kind == AMPLICON and self._editor else ("", False)
+        )
         coding, splice = ("", False)
         if self._exons and kind == AMPLICON and outcome in (MODIFIED, LARGE_DELETION):
             coding, splice = self._coding_effect(aligned, window)
-        return ReadCall(
-            outcome, insertion_bases, deletion_bases, len(in_window), describe_events(aligned, sequence),
-            base_edit, target_converted, coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
-        )  # fmt: skip
+        return _new(ReadCall, (
+            outcome, insertion_bases, deletion_bases, len(in_window),
+            _describe(sequence, insertions, deletions, substitutions), base_edit, target_converted,
+            coding, splice, large, other_substitutions, donor_missing, hdr_other_edit,
+        ))  # fmt: skip
 
     def quality_positions(self, reference: int) -> frozenset[int]:
         """Positions of reference ``reference`` whose read base decides a call whatever it reads: the base
@@ -287,6 +296,24 @@ class Classifier:
         from_base, to_base = editor.forward_conversion
         return sum(1 for position, base in substitutions if base == to_base and sequence[position] == from_base)
 
+    def _checks(self, on_hdr: bool) -> tuple[tuple[int, int, int, int, str], ...]:
+        """The donor changes as :meth:`_donor_state` checks them on one reference, worked out once:
+        ``(bit, kind, start, end, bases)``, kind 0 a substitution at ``start``, 1 an indel read on the HDR
+        outcome, 2 a donor insertion on the amplicon, 3 a donor deletion on the amplicon (``bases`` its '-')."""
+        checks = []
+        for index, change in enumerate(self._donor_changes):
+            if len(change.amplicon_bases) == 1 and len(change.hdr_bases) == 1:
+                position = change.hdr_start if on_hdr else change.amplicon_start
+                checks.append((1 << index, 0, position, position + 1, change.hdr_bases))
+            elif on_hdr:
+                checks.append((1 << index, 1, change.hdr_start, change.hdr_end, change.hdr_bases))
+            elif change.hdr_bases:
+                checks.append((1 << index, 2, change.amplicon_start, change.amplicon_end, change.hdr_bases))
+            else:
+                start, end = change.amplicon_start, change.amplicon_end
+                checks.append((1 << index, 3, start, end, "-" * (end - start)))
+        return tuple(checks)
+
     def _donor_state(self, aligned: AlignedRead) -> tuple[int, int]:
         """Bit masks of the donor changes the read shows and of those it lacks (deleted, wild-type,
         another base or not covered); a donor base masked to N is in neither.
@@ -296,31 +323,32 @@ class Classifier:
         that happens to remove the same bases carries no donor-specific junction.
         """
         present = missing = 0
-        on_hdr = self._references[aligned.reference].kind == HDR_KIND
         projection = aligned.projection
-        insertions = dict(aligned.insertions)
-        for index, change in enumerate(self._donor_changes):
-            if len(change.amplicon_bases) == 1 and len(change.hdr_bases) == 1:
-                position = change.hdr_start if on_hdr else change.amplicon_start
-                if projection[position] == "N":
+        insertions: dict[int, str] | None = None
+        for bit, kind, start, end, bases in self._donor_checks[aligned.reference]:
+            if kind == 0:
+                base = projection[start]
+                if base == "N":
                     continue  # a masked base is no evidence either way
-                shown = projection[position] == change.hdr_bases
-            elif on_hdr:
-                start, end = change.hdr_start, change.hdr_end
-                # A donor insertion: its bases read through; a donor deletion: nothing inserted at the junction.
-                shown = projection[start:end] == change.hdr_bases and _intact_flanks(projection, insertions, start, end)
+                shown = base == bases
             else:
-                start, end = change.amplicon_start, change.amplicon_end
-                if change.hdr_bases:  # a donor insertion: the same bases inserted at its junction
-                    shown = insertions.get(start) == change.hdr_bases and _intact_flanks(
-                        projection, {at: bases for at, bases in insertions.items() if at != start}, start, start
+                if insertions is None:
+                    insertions = dict(aligned.insertions)
+                if kind == 1:
+                    # A donor insertion: its bases read through; a donor deletion: nothing inserted at the junction.
+                    shown = projection[start:end] == bases and _intact_flanks(projection, insertions, start, end)
+                elif kind == 2:  # a donor insertion: the same bases inserted at its junction
+                    shown = insertions.get(start) == bases and _intact_flanks(
+                        projection, {at: inserted for at, inserted in insertions.items() if at != start}, start, start
                     )
                 else:  # a donor deletion: exactly its bases deleted
-                    shown = set(projection[start:end]) == {"-"} and _intact_flanks(projection, insertions, start, end)
+                    shown = end > start and projection[start:end] == bases and _intact_flanks(
+                        projection, insertions, start, end
+                    )
             if shown:
-                present |= 1 << index
+                present |= bit
             else:
-                missing |= 1 << index
+                missing |= bit
         return present, missing
 
     def _low_identity_fate(self, aligned: AlignedRead, largest: tuple[int, int], length: int) -> str:
@@ -418,6 +446,13 @@ class Classifier:
             return following.startswith(probe)
         preceding = aligned.projection[max(0, position - len(probe) - 1) : position].replace("-", "") + inserted
         return preceding.endswith(probe)
+
+
+_new = tuple.__new__
+
+
+def _length(deletion: tuple[int, int]) -> int:
+    return deletion[1]
 
 
 DONOR_INDEL_FLANK = 5

@@ -46,8 +46,10 @@ def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int]
     start, end = aligned.start, aligned.end
     insertions, deletions = aligned.insertions, aligned.deletions
     covered = end - start
-    if insertions or deletions:
-        covered += sum(len(bases) for _, bases in insertions) - sum(length for _, length in deletions)
+    for _, bases in insertions:
+        covered += len(bases)
+    for _, length in deletions:
+        covered -= length
     oriented_length = len(sequence)
     if covered == oriented_length:
         offset = 0
@@ -70,10 +72,27 @@ def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int]
             sites = [(position + shift, position, -1) for position in positions]
         sites.sort()
         return tuple(sites)
-    sites = [(_read_position(aligned, offset, position, True), position, -1) for position in positions]
-    for position, bases in insertions:
-        before = _read_position(aligned, offset, position, False)
-        sites.extend((before + k, position, k) for k in range(len(bases)) if bases[k] != "N")
+    # Each site's read position (on the aligned orientation): its reference position shifted by the inserted
+    # bases before it (at or before it for an aligned base) and the deleted bases before it.
+    sites = []
+    for position in positions:
+        shift = offset + position - start
+        for at, bases in insertions:
+            if start <= at <= position:
+                shift += len(bases)
+        for begin, length in deletions:
+            if begin < position:
+                shift -= min(length, position - begin)
+        sites.append((shift, position, -1))
+    for position, inserted in insertions:
+        before = offset + position - start
+        for at, bases in insertions:
+            if start <= at < position:
+                before += len(bases)
+        for begin, length in deletions:
+            if begin < position:
+                before -= min(length, position - begin)
+        sites.extend((before + k, position, k) for k in range(len(inserted)) if inserted[k] != "N")
     if aligned.reverse:
         sites = [(oriented_length - 1 - read, position, k) for read, position, k in sites]
     sites.sort()
@@ -99,16 +118,6 @@ def site_positions(packed: bytes) -> tuple[int, ...]:
     values = array("q")
     values.frombytes(packed)
     return tuple(values[0::3])
-
-
-def _read_position(aligned: AlignedRead, offset: int, position: int, inclusive: bool) -> int:
-    """Read position (on the aligned orientation) of the base at reference ``position`` (``inclusive``), or of
-    the first base inserted before it."""
-    shift = sum(
-        len(bases) for at, bases in aligned.insertions if aligned.start <= at and (at <= position if inclusive else at < position)
-    )  # fmt: skip
-    shift -= sum(min(length, position - begin) for begin, length in aligned.deletions if begin < position)
-    return offset + position - aligned.start + shift
 
 
 def _aligned_offset(sequence: str, aligned: AlignedRead) -> int:

@@ -48,6 +48,11 @@ far ahead of the workers, so what waits on them (the chunks, and the reads' pend
 bounded however fast the input decompresses."""
 
 
+_new = tuple.__new__
+_TOO_LONG_CALL = ReadCall(TOO_LONG)
+_ASSIGNED = Assignment.ASSIGNED
+
+
 class AmpliconWorker:
     """Aligns and classifies one unique read against one design."""
 
@@ -56,9 +61,17 @@ class AmpliconWorker:
         self.classifier = Classifier(design, settings.classification)
 
     def __call__(self, sequence: str) -> Classified:
-        if self.aligner.too_long(sequence):
-            return Classified(None, ReadCall(TOO_LONG))
-        return self.classify_aligned(sequence, self.aligner.align(sequence))
+        return _new(Classified, self.aligned_call(sequence))
+
+    def aligned_call(self, sequence: str) -> tuple[AlignedRead | None, ReadCall]:
+        """The read's alignment and call as a plain pair (what :meth:`__call__` returns, without the named tuple)."""
+        aligner = self.aligner
+        if len(sequence) > aligner.max_read_length:  # aligner.too_long, inlined (once per unique read)
+            return None, _TOO_LONG_CALL
+        aligned = aligner.align(sequence)
+        if aligned is not None and aligned.reference != 0 and self.classifier.needs_amplicon(aligned):
+            return self.classify_aligned(sequence, aligned)
+        return aligned, self.classifier.classify(aligned)
 
     def classify_aligned(self, sequence: str, aligned: AlignedRead | None) -> Classified:
         """Classify a read's best alignment (realigned to the amplicon when it is HDR-free, see below)."""
@@ -93,8 +106,7 @@ class PoolWorker:
 
     def __call__(self, sequence: str) -> PooledCall:
         if self.index is None:
-            aligned, call = self.workers[0](sequence)
-            return PooledCall(Assignment.ASSIGNED, 0, aligned, call)
+            return _new(PooledCall, (_ASSIGNED, 0, *self.workers[0].aligned_call(sequence)))
         results = []
         candidates = self.index.candidates(sequence)
         if candidates and self.workers[candidates[0]].aligner.too_long(sequence):
@@ -110,7 +122,6 @@ class PoolWorker:
         return PooledCall(status, amplicon, aligned, call)
 
 
-_new = tuple.__new__
 _PROJECTION = AlignedRead._fields.index("projection")
 _ASSIGNMENTS = {assignment.value: assignment for assignment in Assignment}
 
@@ -180,28 +191,48 @@ _START = AlignedRead._fields.index("start")
 def _compact_alignment(sequence: str, aligned: AlignedRead | None) -> tuple[Any, ...] | None:
     """:func:`_pack_alignment`, the projection also left out when :func:`_laid_out` rebuilds it: ``(offset,
     length)`` in its place (the read's first aligned base, the reference's length)."""
-    packed = _pack_alignment(sequence, aligned)
-    if packed is None or packed[_PROJECTION] is None:
-        return packed
-    assert aligned is not None
-    start, end, projection = aligned.start, aligned.end, aligned.projection
-    consumed = end - start - sum(n for _, n in aligned.deletions) + sum(len(b) for _, b in aligned.insertions)
+    if aligned is None:
+        return None
+    reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = aligned
+    if projection == sequence:
+        return (reference, ambiguous, reverse, identity, start, end, None, insertions, deletions, substitutions)
+    length = len(projection)
+    if not insertions and not deletions:
+        # _laid_out without indels: dots, the read's bases from the offset, dots (checked piece by piece).
+        span = end - start
+        if projection.count(".") == length - span and projection[start:end].find(".") < 0:
+            for offset in (0, len(sequence) - span) if len(sequence) != span else (0,):
+                if offset >= 0 and projection[start:end] == sequence[offset : offset + span]:
+                    return (
+                        reference, ambiguous, reverse, identity, start, end, (offset, length), insertions, deletions,
+                        substitutions,
+                    )  # fmt: skip
+        return tuple(aligned)
+    consumed = end - start - sum(n for _, n in deletions) + sum(len(b) for _, b in insertions)
     for offset in {0, len(sequence) - consumed}:
-        if offset >= 0 and projection == _laid_out(
-            sequence, len(projection), start, end, aligned.insertions, aligned.deletions, offset
-        ):
-            return (*packed[:_PROJECTION], (offset, len(projection)), *packed[_PROJECTION + 1 :])
-    return packed
+        if offset >= 0 and projection == _laid_out(sequence, length, start, end, insertions, deletions, offset):
+            return (
+                reference, ambiguous, reverse, identity, start, end, (offset, length), insertions, deletions,
+                substitutions,
+            )  # fmt: skip
+    return tuple(aligned)
+
+
+_STATUS_VALUES = {assignment: assignment.value for assignment in Assignment}
 
 
 def encode_result(sequence: str, result: PooledCall | Classified) -> bytes:
     """A :class:`PoolWorker` or :class:`AmpliconWorker` result for ``sequence`` as one ``bytes`` (the module
     docstring); :func:`decode_result` gives it back equal."""
-    if isinstance(result, PooledCall):
+    if type(result) is PooledCall:
         status, amplicon, aligned, call = result
         packed: tuple[Any, ...] = (
-            status.value, amplicon, _compact_alignment(sequence, aligned), None if call is None else tuple(call)
+            _STATUS_VALUES[status], amplicon, _compact_alignment(sequence, aligned),
+            None if call is None else tuple(call),
         )  # fmt: skip
+    elif isinstance(result, PooledCall):
+        status, amplicon, aligned, call = result
+        packed = (status.value, amplicon, _compact_alignment(sequence, aligned), None if call is None else tuple(call))
     else:
         packed = (_compact_alignment(sequence, result.alignment), tuple(result.call))
     return marshal.dumps(packed)
