@@ -451,5 +451,7 @@ def _ungapped(index: int, reverse: bool, reference: str, read: str) -> tuple[int
         return None
     differing, substitutions = found
     identity = 100.0 * (len(reference) - differing) / len(reference)
-    aligned: AlignedRead = _new(AlignedRead, (index, False, reverse, identity, 0, len(reference), read, (), (), substitutions))
+    aligned: AlignedRead = _new(
+        AlignedRead, (index, False, reverse, identity, 0, len(reference), read, (), (), substitutions)
+    )
     return MISMATCH_PENALTY * differing, aligned

@@ -342,8 +342,10 @@ class Classifier:
                         projection, {at: inserted for at, inserted in insertions.items() if at != start}, start, start
                     )
                 else:  # a donor deletion: exactly its bases deleted
-                    shown = end > start and projection[start:end] == bases and _intact_flanks(
-                        projection, insertions, start, end
+                    shown = (
+                        end > start
+                        and projection[start:end] == bases
+                        and _intact_flanks(projection, insertions, start, end)
                     )
             if shown:
                 present |= bit
