@@ -14,6 +14,7 @@ only projects and calls the reads counted later.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -46,9 +47,19 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-MaskedCalls = tuple[tuple[tuple[int, ...], int, tuple[Any, ...], tuple[Any, ...]], ...]
-"""A worker's masked reads of one unique read: ``(mask, reads, masked alignment, call)`` each, the last two as
-plain tuples."""
+MaskedCalls = tuple[tuple[tuple[int, ...], int, bytes], ...]
+"""A worker's masked reads of one unique read: ``(mask, reads, masked result)`` each, the result as
+:func:`exact_result` encodes it."""
+
+
+def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
+    """``result``'s unique read masked: its status and amplicon with the masked ``aligned`` and ``call``, as one
+    canonical ``bytes`` that :func:`~editcheck.engine.workers.decode_result` decodes (for any sequence: the
+    projection is kept whole).  Marshal format 0 writes neither references nor interned strings, whose flags
+    depend on how objects are shared rather than on their values, and floats as text: equal masked results
+    give equal bytes and equal bytes decode to equal results, so the bytes themselves are the key on which
+    :meth:`QualityMasking.expand` merges masked reads alike once masked."""
+    return marshal.dumps((result.status.value, result.amplicon, tuple(aligned), tuple(call)), 0)
 
 
 class SitesWorker:
@@ -96,7 +107,7 @@ class SitesWorker:
         distinct mask (the low positions among the sites, as :meth:`QualityMasks.settle` projects them) with its
         reads, its masked alignment and call, as :class:`QualityMasking` would call it."""
         assert result.alignment is not None and result.amplicon is not None and result.call is not None
-        done: list[tuple[tuple[int, ...], int, tuple[Any, ...], tuple[Any, ...]]] = []
+        done: list[tuple[tuple[int, ...], int, bytes]] = []
         relevant = set(positions)
         for low, reads in lows:
             mask = tuple([p for p in low if p in relevant])
@@ -104,14 +115,14 @@ class SitesWorker:
                 continue
             for k, earlier in enumerate(done):
                 if earlier[0] == mask:
-                    done[k] = (mask, earlier[1] + reads, earlier[2], earlier[3])
+                    done[k] = (mask, earlier[1] + reads, earlier[2])
                     break
             else:
                 aligned, call = _masked_call(
                     self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
                     self.references[result.amplicon],
                 )  # fmt: skip
-                done.append((mask, reads, tuple(aligned), tuple(call)))
+                done.append((mask, reads, exact_result(result, aligned, call)))
         return tuple(done)
 
 
@@ -170,7 +181,8 @@ class QualityMasking:
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
         sequencing errors at one position) are one masked read, where its first one would be.  A unique
         read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
-        its masked reads."""
+        the masks the main process calls; a masked read's result is kept as :func:`exact_result` encodes it,
+        those bytes the key that merges masked reads alike (no alignment or call object per masked read)."""
         expanded: list[tuple[UniqueRead, PooledCall | bytes, int | None]] = []
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
@@ -180,7 +192,7 @@ class QualityMasking:
             else:
                 listed.append((mask, reads))
         self.masks.masks.clear()
-        first: dict[tuple[Any, ...], int] = {}
+        first: dict[bytes | tuple[str, bytes], int] = {}
         workers = self._masked
         for index, (read, encoded, collapsed) in enumerate(unique):
             done = workers.pop(index, ())
@@ -188,7 +200,7 @@ class QualityMasking:
             if not counted and not done:
                 expanded.append((read, encoded, collapsed))
                 continue
-            masks = [(mask, reads) for mask, reads, _, _ in done]
+            masks = [(mask, reads) for mask, reads, _ in done]
             if counted:  # masks the main process counted (reads counted after the sequence was sent)
                 for mask, reads in counted:
                     for k, (known, more) in enumerate(masks):
@@ -201,15 +213,17 @@ class QualityMasking:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
             left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
             expanded.append((_new(UniqueRead, (read.key, left)), encoded, collapsed))
-            result = cast(PooledCall, decode_result(read.key, encoded))
+            result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
-            assert result.amplicon is not None and result.alignment is not None
             for mask, reads in masks:
                 for made in done:  # called by the worker (one mask or two, at most a few)
                     if made[0] == mask:
-                        aligned, call = _new(AlignedRead, made[2]), _new(ReadCall, made[3])
+                        exact = made[2]
                         break
                 else:
+                    if result is None:
+                        result = cast(PooledCall, decode_result(read.key, encoded))
+                    assert result.amplicon is not None and result.alignment is not None
                     if sites is None:  # found again: the worker kept them
                         decisive = self.decisive[result.amplicon][result.alignment.reference]
                         sites = quality_sites(read.key, result.alignment, decisive)
@@ -217,18 +231,20 @@ class QualityMasking:
                         self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
                         self.references[result.amplicon],
                     )  # fmt: skip
+                    exact = exact_result(result, aligned, call)
                 if self.keep_entries:
-                    self._calls[(index, mask)] = call
+                    masked_result = cast(PooledCall, decode_result(read.key, exact))
+                    assert masked_result.call is not None
+                    self._calls[(index, mask)] = masked_result.call
                 key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                same = (result.amplicon, key if self.keep_keys else None, aligned, call)
+                same = (key, exact) if self.keep_keys else exact  # the bytes are canonical (exact_result)
                 earlier = first.get(same)
                 if earlier is not None:  # another sequence that reads the same once masked: one read of both
                     found, masked, _ = expanded[earlier]
                     expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), masked, None)
                     continue
                 first[same] = len(expanded)
-                pooled = _new(PooledCall, (result.status, result.amplicon, aligned, call))
-                expanded.append((_new(UniqueRead, (key, reads)), pooled, None))
+                expanded.append((_new(UniqueRead, (key, reads)), exact, None))
         self._masked.clear()
         return expanded
 

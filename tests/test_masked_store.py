@@ -1,0 +1,106 @@
+"""Masked reads kept compact (#13): one canonical ``bytes`` each (:func:`editcheck.engine.masking.exact_result`),
+merged on those bytes when alike once masked, never when their masked alignment or call differ."""
+
+from __future__ import annotations
+
+import marshal
+import sys
+
+from editcheck.alignment.aligner import AlignedRead
+from editcheck.classification.outcomes import ClassificationSettings, ReadCall
+from editcheck.design import build_design
+from editcheck.engine.masking import QualityMasking, SitesWorker, exact_result
+from editcheck.engine.workers import AmpliconWorker, PooledCall, decode_result
+from editcheck.pipeline import AnalysisSettings
+from editcheck.reads.collapse import QualitySettings
+from editcheck.reads.records import UniqueRead
+
+AMPLICON = (
+    "CGTCAGGATTGACCGTAGGCTTACGGATCCATGCAAGTCGTACGGATCGATTCAGGCTAACGTTCGGAGCTAGGCATTCGACTGATCGTAGGCAATCG"
+    "GATCCTAGCATTGCAGTCGATCGGATTACCGTAGCTAGGTCCAATGCCTAGGCTTGACTGCATAGGC"
+)
+GUIDE = AMPLICON[70:90]
+Q20 = AnalysisSettings(ClassificationSettings(count_substitutions=True), QualitySettings(min_base_quality=20))
+
+
+def _substituted(position: int, base: str) -> str:
+    assert AMPLICON[position] != base
+    return AMPLICON[:position] + base + AMPLICON[position + 1 :]
+
+
+def _pooled(sequence: str) -> PooledCall:
+    design = build_design(AMPLICON, [GUIDE])
+    aligned, call = AmpliconWorker(design, Q20)(sequence)
+    assert aligned is not None
+    from editcheck.alignment.assignment import Assignment
+
+    return PooledCall(Assignment.ASSIGNED, 0, aligned, call)
+
+
+def test_exact_result_is_canonical_and_tells_every_field_apart() -> None:
+    # An insertion and a substitution: strings and tuples inside the alignment and the call.
+    substituted = _substituted(40, "A" if AMPLICON[40] != "A" else "C")
+    sequence = substituted[:80] + "TT" + substituted[80:]
+    result = _pooled(sequence)
+    aligned, call = result.alignment, result.call
+    assert aligned is not None and call is not None and aligned.insertions and aligned.substitutions
+    # The same values built again, unshared and not interned, then with one string object used twice.
+    fresh = AlignedRead(*marshal.loads(marshal.dumps(tuple(aligned), 0)))
+    interned_events = sys.intern("".join(list(call.events)))
+    shared = ReadCall(*(interned_events if field == "events" else value for field, value in zip(call._fields, call)))
+    shared = shared._replace(base_edit=interned_events) if call.base_edit == call.events else shared
+    assert fresh == aligned and shared == call
+    # Marshal's default format flags shared and interned objects: equal values, different bytes.
+    twice = (call.events, call.events)
+    assert marshal.dumps(twice) != marshal.dumps((call.events, "".join(list(call.events))))
+    assert exact_result(result, fresh, shared) == exact_result(result, aligned, call)
+    decoded = decode_result("any sequence: the projection is kept whole", exact_result(result, aligned, call))
+    assert decoded == result
+    # Any one field changed: other bytes.
+    exact = exact_result(result, aligned, call)
+    for field, value in zip(aligned._fields, aligned):
+        other = {bool: lambda v: not v, int: lambda v: v + 1, float: lambda v: v / 2, str: lambda v: v[:-1] + "N",
+                 tuple: lambda v: (*v, (1, "A"))}[type(value)](value)  # fmt: skip
+        assert exact_result(result, aligned._replace(**{field: other}), call) != exact, field
+    for field, value in zip(call._fields, call):
+        other = {bool: lambda v: not v, int: lambda v: v + 1, str: lambda v: v + "x"}[type(value)](value)
+        assert exact_result(result, aligned, call._replace(**{field: other})) != exact, field
+    assert exact_result(result._replace(amplicon=1), aligned, call) != exact
+
+
+def test_masked_reads_alike_once_masked_merge_and_others_do_not() -> None:
+    """Two sequences with other bases at one position, each read once with that base below Q20, read the same
+    once masked: one masked read of 2 (whether the worker or the main process called it); a third, masked
+    elsewhere, stays apart; every masked read is kept as bytes and decodes to the masked call."""
+    design = build_design(AMPLICON, [GUIDE])
+    p, q = 30, 120
+    s1, s2, s3 = _substituted(p, "A" if AMPLICON[p] != "A" else "C"), _substituted(p, "G" if AMPLICON[p] != "G" else "T"), _substituted(q, "A" if AMPLICON[q] != "A" else "C")  # fmt: skip
+    high = "I" * len(AMPLICON)
+
+    def low_at(position: int) -> str:
+        return high[:position] + "#" + high[position + 1 :]
+
+    for keep_keys in (False, True):
+        masking = QualityMasking([design], Q20, keep_entries=False, keep_keys=keep_keys)
+        worker = SitesWorker([design], Q20)
+        sequences = [s1, s2, s3]
+        # s1 and s3: their low read goes with the sequence to the worker; s2's is counted after it settled.
+        results = worker(sequences, [(((p,), 1),), (), (((q,), 1),)])
+        for index, (sequence, result) in enumerate(zip(sequences, results)):
+            masking.settle(index, sequence, result)
+        assert masking.masks.add(1, low_at(p)) == (p,)
+        expanded = masking.expand(
+            [(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, (3, 1, 1), results)]
+        )
+        masked = [(read, kept) for read, kept, collapsed in expanded if collapsed is None]
+        assert [read.reads for read, _ in masked] == [2, 1]
+        assert [read.reads for read, _, collapsed in expanded if collapsed is not None] == [2, 0, 0]
+        assert all(type(kept) is bytes for _, kept in masked)
+        first, third = (decode_result(read.key, kept) for read, kept in masked)
+        assert isinstance(first, PooledCall) and isinstance(third, PooledCall)
+        assert first.alignment is not None and third.alignment is not None
+        assert first.alignment.projection == AMPLICON[:p] + "N" + AMPLICON[p + 1 :]
+        assert third.alignment.projection == AMPLICON[:q] + "N" + AMPLICON[q + 1 :]
+        assert first.call is not None and first.call.outcome == "unmodified" and not first.alignment.substitutions
+        if keep_keys:
+            assert [read.key for read, _ in masked] == [first.alignment.projection, third.alignment.projection]
