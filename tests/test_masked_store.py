@@ -6,9 +6,12 @@ from __future__ import annotations
 import marshal
 import sys
 
+import pytest
+
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import ClassificationSettings, ReadCall
 from editcheck.design import build_design
+from editcheck.engine import masking
 from editcheck.engine.masking import QualityMasking, SitesWorker, exact_result
 from editcheck.engine.workers import AmpliconWorker, PooledCall, decode_result
 from editcheck.pipeline import AnalysisSettings
@@ -68,36 +71,41 @@ def test_exact_result_is_canonical_and_tells_every_field_apart() -> None:
     assert exact_result(result._replace(amplicon=1), aligned, call) != exact
 
 
-def test_masked_reads_alike_once_masked_merge_and_others_do_not() -> None:
+@pytest.mark.parametrize("colliding", [False, True])
+def test_masked_reads_alike_once_masked_merge_and_others_do_not(colliding: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two sequences with other bases at one position, each read once with that base below Q20, read the same
-    once masked: one masked read of 2 (whether the worker or the main process called it); a third, masked
-    elsewhere, stays apart; every masked read is kept as bytes and decodes to the masked call."""
+    once masked: one masked read of 2 (whether the worker or the main process called it); two others, masked
+    at another position, are another masked read of 2.  Every masked read is kept compact (no objects) and
+    decodes to the masked call.  With every digest alike (``colliding``) the merge is the same: a digest
+    collision never merges reads whose masked alignment or call differ."""
+    if colliding:
+        monkeypatch.setattr(masking, "masked_digest", lambda *_: b"same digest")
     design = build_design(AMPLICON, [GUIDE])
     p, q = 30, 120
-    s1, s2, s3 = _substituted(p, "A" if AMPLICON[p] != "A" else "C"), _substituted(p, "G" if AMPLICON[p] != "G" else "T"), _substituted(q, "A" if AMPLICON[q] != "A" else "C")  # fmt: skip
+    others = [base for base in "ACGT" if base != AMPLICON[p]], [base for base in "ACGT" if base != AMPLICON[q]]
+    sequences = [_substituted(p, others[0][0]), _substituted(p, others[0][1]),
+                 _substituted(q, others[1][0]), _substituted(q, others[1][1])]  # fmt: skip
     high = "I" * len(AMPLICON)
 
     def low_at(position: int) -> str:
         return high[:position] + "#" + high[position + 1 :]
 
     for keep_keys in (False, True):
-        masking = QualityMasking([design], Q20, keep_entries=False, keep_keys=keep_keys)
+        masking_ = QualityMasking([design], Q20, keep_entries=False, keep_keys=keep_keys)
         worker = SitesWorker([design], Q20)
-        sequences = [s1, s2, s3]
-        # s1 and s3: their low read goes with the sequence to the worker; s2's is counted after it settled.
-        results = worker(sequences, [(((p,), 1),), (), (((q,), 1),)])
+        # Sequences 0, 2 and 3: their low read goes with the sequence to the worker; 1's is counted after it settled.
+        results = worker(sequences, [(((p,), 1),), (), (((q,), 1),), (((q,), 1),)])
         for index, (sequence, result) in enumerate(zip(sequences, results)):
-            masking.settle(index, sequence, result)
-        assert masking.masks.add(1, low_at(p)) == (p,)
-        expanded = masking.expand(
-            [(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, (3, 1, 1), results)]
+            masking_.settle(index, sequence, result)
+        assert masking_.masks.add(1, low_at(p)) == (p,)
+        expanded = masking_.expand(
+            iter([(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, (3, 1, 1, 1), results)])
         )
         masked = [(read, kept) for read, kept, collapsed in expanded if collapsed is None]
-        assert [read.reads for read, _ in masked] == [2, 1]
-        assert [read.reads for read, _, collapsed in expanded if collapsed is not None] == [2, 0, 0]
-        assert all(type(kept) is bytes for _, kept in masked)
-        first, third = (decode_result(read.key, kept) for read, kept in masked)
-        assert isinstance(first, PooledCall) and isinstance(third, PooledCall)
+        assert [read.reads for read, _ in masked] == [2, 2]
+        assert [read.reads for read, _, collapsed in expanded if collapsed is not None] == [2, 0, 0, 0]
+        assert all(type(kept) is masking.MaskedResult for _, kept in masked)
+        first, third = (masking.decoded_result(read.key, kept) for read, kept in masked)
         assert first.alignment is not None and third.alignment is not None
         assert first.alignment.projection == AMPLICON[:p] + "N" + AMPLICON[p + 1 :]
         assert third.alignment.projection == AMPLICON[:q] + "N" + AMPLICON[q + 1 :]

@@ -14,9 +14,10 @@ only projects and calls the reads counted later.
 
 from __future__ import annotations
 
+import hashlib
 import marshal
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import Classifier, ReadCall
@@ -32,7 +33,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["QualityMasking", "SitesWorker"]
+__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_digest"]
 
 _new: Any = tuple.__new__
 
@@ -47,9 +48,27 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-MaskedCalls = tuple[tuple[tuple[int, ...], int, bytes], ...]
-"""A worker's masked reads of one unique read: ``(mask, reads, masked result)`` each, the result as
-:func:`exact_result` encodes it."""
+MaskedCalls = tuple[tuple[tuple[int, ...], int, bytes, bytes], ...]
+"""A worker's masked reads of one unique read: ``(mask, reads, masked result, digest)`` each, the result encoded
+for the masked sequence (:func:`~editcheck.engine.workers.encode_result`: its projection mostly left out), the
+digest by :func:`masked_digest`."""
+
+
+class MaskedResult(NamedTuple):
+    """A masked read's result as kept until it is tallied: the result of the unique read's sequence with N at
+    read positions ``mask``, encoded for that masked sequence (:func:`decoded_result` decodes it)."""
+
+    mask: tuple[int, ...]
+    encoded: bytes
+
+
+def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledCall:
+    """A kept result of the unique read ``key`` (or of ``key`` masked, for a :class:`MaskedResult`), decoded."""
+    if type(kept) is bytes:
+        return cast(PooledCall, decode_result(key, kept))
+    if type(kept) is MaskedResult:
+        return cast(PooledCall, decode_result(masked_sequence(key, kept.mask), kept.encoded))
+    return cast(PooledCall, kept)
 
 
 def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
@@ -60,6 +79,19 @@ def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> by
     give equal bytes and equal bytes decode to equal results, so the bytes themselves are the key on which
     :meth:`QualityMasking.expand` merges masked reads alike once masked."""
     return marshal.dumps((result.status.value, result.amplicon, tuple(aligned), tuple(call)), 0)
+
+
+def masked_digest(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
+    """A 16-byte digest of :func:`exact_result`: equal masked results give equal digests (in any process); unequal
+    ones almost never do, and :meth:`QualityMasking.expand` compares the results themselves when they do."""
+    return hashlib.blake2b(exact_result(result, aligned, call), digest_size=16).digest()
+
+
+def _masked_encoded(sequence: str, mask: tuple[int, ...], result: PooledCall, aligned: AlignedRead,
+                    call: ReadCall) -> tuple[bytes, bytes]:  # fmt: skip
+    """The masked read's result encoded for the masked sequence (as :class:`MaskedResult` keeps it) and its digest."""
+    masked = _new(PooledCall, (result.status, result.amplicon, aligned, call))
+    return encode_result(masked_sequence(sequence, mask), masked), masked_digest(result, aligned, call)
 
 
 class SitesWorker:
@@ -96,18 +128,19 @@ class SitesWorker:
                 results.append((encode_result(sequence, result), (), ()))
                 continue
             positions = tuple([site[0] for site in sites])
-            masked = self.masked(result, sites, positions, low) if low else ()
+            masked = self.masked(result, sites, positions, low, sequence) if low else ()
             results.append((encode_result(sequence, result), positions, masked))
         return results
 
     def masked(
-        self, result: PooledCall, sites: Sequence[QualitySite], positions: tuple[int, ...], lows: Lows
+        self, result: PooledCall, sites: Sequence[QualitySite], positions: tuple[int, ...], lows: Lows,
+        sequence: str,
     ) -> MaskedCalls:
         """The reads of ``lows`` that mask some of the unique read's ``sites`` (at read ``positions``): each
         distinct mask (the low positions among the sites, as :meth:`QualityMasks.settle` projects them) with its
         reads, its masked alignment and call, as :class:`QualityMasking` would call it."""
         assert result.alignment is not None and result.amplicon is not None and result.call is not None
-        done: list[tuple[tuple[int, ...], int, bytes]] = []
+        done: list[tuple[tuple[int, ...], int, bytes, bytes]] = []
         relevant = set(positions)
         for low, reads in lows:
             mask = tuple([p for p in low if p in relevant])
@@ -115,14 +148,14 @@ class SitesWorker:
                 continue
             for k, earlier in enumerate(done):
                 if earlier[0] == mask:
-                    done[k] = (mask, earlier[1] + reads, earlier[2])
+                    done[k] = (mask, earlier[1] + reads, earlier[2], earlier[3])
                     break
             else:
                 aligned, call = _masked_call(
                     self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
                     self.references[result.amplicon],
                 )  # fmt: skip
-                done.append((mask, reads, exact_result(result, aligned, call)))
+                done.append((mask, reads, *_masked_encoded(sequence, mask, result, aligned, call)))
         return tuple(done)
 
 
@@ -175,15 +208,16 @@ class QualityMasking:
         self.masks.settle(index, positions)
 
     def expand(
-        self, unique: list[tuple[UniqueRead, bytes, int | None]]
-    ) -> list[tuple[UniqueRead, PooledCall | bytes, int | None]]:
+        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]
+    ) -> list[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
         sequencing errors at one position) are one masked read, where its first one would be.  A unique
         read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
-        the masks the main process calls; a masked read's result is kept as :func:`exact_result` encodes it,
-        those bytes the key that merges masked reads alike (no alignment or call object per masked read)."""
-        expanded: list[tuple[UniqueRead, PooledCall | bytes, int | None]] = []
+        the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
+        :func:`decoded_result`), no alignment or call object per masked read.  Masked reads are merged on
+        their :func:`masked_digest`, their results compared when digests meet (a collision merges nothing)."""
+        expanded: list[tuple[UniqueRead, bytes | MaskedResult, int | None]] = []
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -193,6 +227,7 @@ class QualityMasking:
                 listed.append((mask, reads))
         self.masks.masks.clear()
         first: dict[bytes | tuple[str, bytes], int] = {}
+        collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
         for index, (read, encoded, collapsed) in enumerate(unique):
             done = workers.pop(index, ())
@@ -200,7 +235,7 @@ class QualityMasking:
             if not counted and not done:
                 expanded.append((read, encoded, collapsed))
                 continue
-            masks = [(mask, reads) for mask, reads, _ in done]
+            masks = [(mask, reads) for mask, reads, _, _ in done]
             if counted:  # masks the main process counted (reads counted after the sequence was sent)
                 for mask, reads in counted:
                     for k, (known, more) in enumerate(masks):
@@ -218,7 +253,7 @@ class QualityMasking:
             for mask, reads in masks:
                 for made in done:  # called by the worker (one mask or two, at most a few)
                     if made[0] == mask:
-                        exact = made[2]
+                        kept, digest = _new(MaskedResult, (mask, made[2])), made[3]
                         break
                 else:
                     if result is None:
@@ -231,20 +266,32 @@ class QualityMasking:
                         self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
                         self.references[result.amplicon],
                     )  # fmt: skip
-                    exact = exact_result(result, aligned, call)
+                    made_here, digest = _masked_encoded(read.key, mask, result, aligned, call)
+                    kept = _new(MaskedResult, (mask, made_here))
                 if self.keep_entries:
-                    masked_result = cast(PooledCall, decode_result(read.key, exact))
-                    assert masked_result.call is not None
-                    self._calls[(index, mask)] = masked_result.call
+                    masked_call_of = decoded_result(read.key, kept).call
+                    assert masked_call_of is not None
+                    self._calls[(index, mask)] = masked_call_of
                 key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                same = (key, exact) if self.keep_keys else exact  # the bytes are canonical (exact_result)
+                same = (key, digest) if self.keep_keys else digest
                 earlier = first.get(same)
-                if earlier is not None:  # another sequence that reads the same once masked: one read of both
-                    found, masked, _ = expanded[earlier]
-                    expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), masked, None)
+                if earlier is not None:
+                    found, found_kept, _ = expanded[earlier]
+                    this = decoded_result(key, kept)
+                    if decoded_result(found.key, found_kept) != this:  # a digest collision: the results decide
+                        exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
+                        alike = (key if self.keep_keys else None, exact)
+                        earlier = collided.get(alike)
+                        if earlier is None:
+                            collided[alike] = len(expanded)
+                            expanded.append((_new(UniqueRead, (key, reads)), kept, None))
+                            continue
+                        found, found_kept, _ = expanded[earlier]
+                    # another sequence that reads the same once masked: one read of both
+                    expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), found_kept, None)
                     continue
                 first[same] = len(expanded)
-                expanded.append((_new(UniqueRead, (key, reads)), exact, None))
+                expanded.append((_new(UniqueRead, (key, reads)), kept, None))
         self._masked.clear()
         return expanded
 
