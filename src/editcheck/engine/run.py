@@ -182,6 +182,8 @@ def _run_reads(
             (_new(UniqueRead, (sequence, count)), encoded, count)
             for (sequence, count), encoded in zip(reads.sequences.items(), store)
         )  # one pass: no list of the unique reads beside the expanded one
+        if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
+            store.clear()
     results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
 
     def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
