@@ -112,3 +112,21 @@ def test_masked_reads_alike_once_masked_merge_and_others_do_not(colliding: bool,
         assert first.call is not None and first.call.outcome == "unmodified" and not first.alignment.substitutions
         if keep_keys:
             assert [read.key for read, _ in masked] == [first.alignment.projection, third.alignment.projection]
+
+
+def test_one_position_sites_are_one_shared_tuple_and_count_masks_as_before() -> None:
+    """Most sequences with quality sites have one (a sequencing error): one tuple per read position serves them
+    all, and reads are counted by mask as ever."""
+    from editcheck.reads.collapse import QualityMasks
+
+    masks = QualityMasks(20)
+    high = "I" * 400
+    for index in range(3):
+        masks.settle(index, tuple([300]))  # built apart, as each comes unpickled from a worker
+    masks.settle(3, tuple([300, 310]))
+    masks.settle(4, ())
+    assert masks.sites[0] is masks.sites[1] is masks.sites[2] == (300,)
+    assert masks.sites[3] == (300, 310) and masks.sites[4] == ()
+    low = high[:300] + "#" + high[301:]
+    assert [masks.add(index, low) for index in range(5)] == [(300,), (300,), (300,), (300,), ()]
+    assert masks.masks == {(0, (300,)): 1, (1, (300,)): 1, (2, (300,)): 1, (3, (300,)): 1}
