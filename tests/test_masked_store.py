@@ -101,9 +101,9 @@ def test_masked_reads_alike_once_masked_merge_and_others_do_not(colliding: bool,
         expanded = masking_.expand(
             iter([(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, (3, 1, 1, 1), results)])
         )
-        masked = [(read, kept) for read, kept, collapsed in expanded if collapsed is None]
+        masked = [(read, kept) for read, kept, collapsed in expanded.entries() if collapsed is None]
         assert [read.reads for read, _ in masked] == [2, 2]
-        assert [read.reads for read, _, collapsed in expanded if collapsed is not None] == [2, 0, 0, 0]
+        assert [read.reads for read, _, collapsed in expanded.entries() if collapsed is not None] == [2, 0, 0, 0]
         assert all(type(kept) is masking.MaskedResult for _, kept in masked)
         first, third = (masking.decoded_result(read.key, kept) for read, kept in masked)
         assert first.alignment is not None and third.alignment is not None

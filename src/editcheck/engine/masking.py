@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
@@ -178,6 +178,39 @@ def _masked_call(
     )
 
 
+class ExpandedReads:
+    """The unique and masked reads :meth:`QualityMasking.expand` gives, column by column (no object per read):
+    each read's key, its reads, its kept result (encoded bytes or :class:`MaskedResult`) and its reads as
+    collapsed (None for a masked read)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.reads: list[int] = []
+        self.results: list[bytes | MaskedResult] = []
+        self.collapsed: list[int | None] = []
+
+    def append(self, key: str, reads: int, result: bytes | MaskedResult, collapsed: int | None) -> None:
+        self.keys.append(key)
+        self.reads.append(reads)
+        self.results.append(result)
+        self.collapsed.append(collapsed)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def decoded(self, position: int) -> PooledCall:
+        return decoded_result(self.keys[position], self.results[position])
+
+    def entries(self, consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
+        """Every read as ``(unique read, kept result, reads as collapsed)``; ``consume``: each freed once read."""
+        keys, results = self.keys, self.results
+        for position, (key, reads, result, collapsed) in enumerate(zip(keys, self.reads, results, self.collapsed)):
+            if consume:
+                keys[position] = ""
+                results[position] = b""
+            yield _new(UniqueRead, (key, reads)), result, collapsed
+
+
 class QualityMasking:
     """Base qualities of single-end reads judged after collapsing (:class:`~editcheck.reads.collapse.QualityMasks`,
     :mod:`editcheck.classification.quality`): each unique sequence's quality sites are settled as its result
@@ -209,7 +242,7 @@ class QualityMasking:
 
     def expand(
         self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]
-    ) -> list[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
+    ) -> ExpandedReads:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
         sequencing errors at one position) are one masked read, where its first one would be.  A unique
@@ -217,7 +250,8 @@ class QualityMasking:
         the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
         :func:`decoded_result`), no alignment or call object per masked read.  Masked reads are merged on
         their :func:`masked_digest`, their results compared when digests meet (a collision merges nothing)."""
-        expanded: list[tuple[UniqueRead, bytes | MaskedResult, int | None]] = []
+        expanded = ExpandedReads()
+        single: dict[tuple[int, ...], tuple[int, ...]] = {}
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -233,7 +267,7 @@ class QualityMasking:
             done = workers.pop(index, ())
             counted = by_index.pop(index, None)
             if not counted and not done:
-                expanded.append((read, encoded, collapsed))
+                expanded.append(read.key, read.reads, encoded, collapsed)
                 continue
             masks = [(mask, reads) for mask, reads, _, _ in done]
             if counted:  # masks the main process counted (reads counted after the sequence was sent)
@@ -247,12 +281,14 @@ class QualityMasking:
             if len(masks) > 1:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
             left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
-            expanded.append((_new(UniqueRead, (read.key, left)), encoded, collapsed))
+            expanded.append(read.key, left, encoded, collapsed)
             result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
             for mask, reads in masks:
                 for made in done:  # called by the worker (one mask or two, at most a few)
                     if made[0] == mask:
+                        if len(mask) == 1:  # one tuple per masked position, not per masked read
+                            mask = single.setdefault(mask, mask)
                         kept, digest = _new(MaskedResult, (mask, made[2])), made[3]
                         break
                 else:
@@ -276,22 +312,19 @@ class QualityMasking:
                 same = (key, digest) if self.keep_keys else digest
                 earlier = first.get(same)
                 if earlier is not None:
-                    found, found_kept, _ = expanded[earlier]
                     this = decoded_result(key, kept)
-                    if decoded_result(found.key, found_kept) != this:  # a digest collision: the results decide
+                    if expanded.decoded(earlier) != this:  # a digest collision: the results decide
                         exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
                         alike = (key if self.keep_keys else None, exact)
                         earlier = collided.get(alike)
                         if earlier is None:
                             collided[alike] = len(expanded)
-                            expanded.append((_new(UniqueRead, (key, reads)), kept, None))
+                            expanded.append(key, reads, kept, None)
                             continue
-                        found, found_kept, _ = expanded[earlier]
-                    # another sequence that reads the same once masked: one read of both
-                    expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), found_kept, None)
+                    expanded.reads[earlier] += reads  # another sequence that reads the same once masked: one read of both
                     continue
                 first[same] = len(expanded)
-                expanded.append((_new(UniqueRead, (key, reads)), kept, None))
+                expanded.append(key, reads, kept, None)
         self._masked.clear()
         return expanded
 

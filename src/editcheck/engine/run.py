@@ -32,7 +32,7 @@ from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign
 from editcheck.engine.chunked import collapse_pair_files
-from editcheck.engine.masking import MaskedResult, QualityMasking, SitesWorker, decoded_result
+from editcheck.engine.masking import ExpandedReads, MaskedResult, QualityMasking, SitesWorker, decoded_result
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
@@ -149,7 +149,7 @@ def _run_reads(
     )
     on_read = None if sink is None else sink.read
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
-    entries: list[tuple[UniqueRead, bytes | MaskedResult, int | None]] | None = None
+    entries: ExpandedReads | None = None
     background = _spare_core(threads)
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
@@ -194,10 +194,7 @@ def _run_reads(
                     store[position] = b""
                 yield _new(UniqueRead, (sequence, count)), encoded, count
             return
-        for position, entry in enumerate(entries):
-            if consume:
-                entries[position] = _FREED
-            yield entry
+        yield from entries.entries(consume)
 
     def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
         for read, result, collapsed in stored(consume):
