@@ -334,7 +334,9 @@ def _collapse_batches_raw(
         if progress is not None and reads // EVERY > shown:
             shown = _progress(progress, shown, reads)
     collapsed.reads_in = reads
-    collapsed.sequences = dict(zip(positions, tallies))
+    for sequence, count in zip(positions, tallies):  # the index becomes the counts: no second dict of every sequence
+        positions[sequence] = count
+    collapsed.sequences = positions
     return collapsed
 
 
@@ -439,7 +441,9 @@ def _collapse_raw(
         if on_read is not None:
             on_read(name, noted if isinstance(noted, int) else index)
     collapsed.reads_in = reads
-    collapsed.sequences = dict(zip(positions, tallies))
+    for sequence, count in zip(positions, tallies):  # the index becomes the counts: no second dict of every sequence
+        positions[sequence] = count
+    collapsed.sequences = positions
     return collapsed
 
 
