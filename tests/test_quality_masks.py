@@ -23,6 +23,7 @@ from editcheck.classification.outcomes import ClassificationSettings
 from editcheck.classification.quality import (
     masked_alignment,
     masked_call,
+    masked_sequence,
     pack_sites,
     quality_sites,
     site_positions,
@@ -31,7 +32,7 @@ from editcheck.classification.quality import (
 from editcheck.design import build_design, reverse_complement
 from editcheck.engine import masking
 from editcheck.engine.masking import SitesWorker
-from editcheck.engine.workers import AmpliconWorker
+from editcheck.engine.workers import AmpliconWorker, PooledCall, decode_result
 from editcheck.pipeline import AnalysisSettings, quantify
 from editcheck.reads.collapse import QualityMasks, QualitySettings
 from editcheck.reads.fastq import iter_single
@@ -298,8 +299,12 @@ def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_proce
                 if mask:
                     expected[mask] = expected.get(mask, 0) + count
         assert {mask: count for mask, count, _, _ in masked} == expected
-        for mask, count, masked_aligned, masked_read_call in masked:
+        for mask, count, encoded, digest in masked:
             assert aligned is not None
+            decoded = decode_result(masked_sequence(sequence, mask), encoded)
+            assert isinstance(decoded, PooledCall) and decoded.alignment is not None and decoded.call is not None
+            assert digest == masking.masked_digest(decoded, decoded.alignment, decoded.call)
+            masked_aligned, masked_read_call = tuple(decoded.alignment), tuple(decoded.call)
             chosen = [site for site in sites if site[0] in mask]
             alignment = _with_n(aligned, chosen)
             assert masked_aligned == tuple(alignment) == tuple(masked_alignment(aligned, chosen))

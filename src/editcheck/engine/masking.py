@@ -14,8 +14,10 @@ only projects and calls the reads counted later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+import hashlib
+import marshal
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import Classifier, ReadCall
@@ -31,7 +33,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["QualityMasking", "SitesWorker"]
+__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_digest"]
 
 _new: Any = tuple.__new__
 
@@ -46,9 +48,50 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-MaskedCalls = tuple[tuple[tuple[int, ...], int, tuple[Any, ...], tuple[Any, ...]], ...]
-"""A worker's masked reads of one unique read: ``(mask, reads, masked alignment, call)`` each, the last two as
-plain tuples."""
+MaskedCalls = tuple[tuple[tuple[int, ...], int, bytes, bytes], ...]
+"""A worker's masked reads of one unique read: ``(mask, reads, masked result, digest)`` each, the result encoded
+for the masked sequence (:func:`~editcheck.engine.workers.encode_result`: its projection mostly left out), the
+digest by :func:`masked_digest`."""
+
+
+class MaskedResult(NamedTuple):
+    """A masked read's result as kept until it is tallied: the result of the unique read's sequence with N at
+    read positions ``mask``, encoded for that masked sequence (:func:`decoded_result` decodes it)."""
+
+    mask: tuple[int, ...]
+    encoded: bytes
+
+
+def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledCall:
+    """A kept result of the unique read ``key`` (or of ``key`` masked, for a :class:`MaskedResult`), decoded."""
+    if type(kept) is bytes:
+        return cast(PooledCall, decode_result(key, kept))
+    if type(kept) is MaskedResult:
+        return cast(PooledCall, decode_result(masked_sequence(key, kept.mask), kept.encoded))
+    return cast(PooledCall, kept)
+
+
+def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
+    """``result``'s unique read masked: its status and amplicon with the masked ``aligned`` and ``call``, as one
+    canonical ``bytes`` that :func:`~editcheck.engine.workers.decode_result` decodes (for any sequence: the
+    projection is kept whole).  Marshal format 0 writes neither references nor interned strings, whose flags
+    depend on how objects are shared rather than on their values, and floats as text: equal masked results
+    give equal bytes and equal bytes decode to equal results, so the bytes themselves are the key on which
+    :meth:`QualityMasking.expand` merges masked reads alike once masked."""
+    return marshal.dumps((result.status.value, result.amplicon, tuple(aligned), tuple(call)), 0)
+
+
+def masked_digest(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
+    """A 16-byte digest of :func:`exact_result`: equal masked results give equal digests (in any process); unequal
+    ones almost never do, and :meth:`QualityMasking.expand` compares the results themselves when they do."""
+    return hashlib.blake2b(exact_result(result, aligned, call), digest_size=16).digest()
+
+
+def _masked_encoded(sequence: str, mask: tuple[int, ...], result: PooledCall, aligned: AlignedRead,
+                    call: ReadCall) -> tuple[bytes, bytes]:  # fmt: skip
+    """The masked read's result encoded for the masked sequence (as :class:`MaskedResult` keeps it) and its digest."""
+    masked = _new(PooledCall, (result.status, result.amplicon, aligned, call))
+    return encode_result(masked_sequence(sequence, mask), masked), masked_digest(result, aligned, call)
 
 
 class SitesWorker:
@@ -85,18 +128,23 @@ class SitesWorker:
                 results.append((encode_result(sequence, result), (), ()))
                 continue
             positions = tuple([site[0] for site in sites])
-            masked = self.masked(result, sites, positions, low) if low else ()
+            masked = self.masked(result, sites, positions, low, sequence) if low else ()
             results.append((encode_result(sequence, result), positions, masked))
         return results
 
     def masked(
-        self, result: PooledCall, sites: Sequence[QualitySite], positions: tuple[int, ...], lows: Lows
+        self,
+        result: PooledCall,
+        sites: Sequence[QualitySite],
+        positions: tuple[int, ...],
+        lows: Lows,
+        sequence: str,
     ) -> MaskedCalls:
         """The reads of ``lows`` that mask some of the unique read's ``sites`` (at read ``positions``): each
         distinct mask (the low positions among the sites, as :meth:`QualityMasks.settle` projects them) with its
         reads, its masked alignment and call, as :class:`QualityMasking` would call it."""
         assert result.alignment is not None and result.amplicon is not None and result.call is not None
-        done: list[tuple[tuple[int, ...], int, tuple[Any, ...], tuple[Any, ...]]] = []
+        done: list[tuple[tuple[int, ...], int, bytes, bytes]] = []
         relevant = set(positions)
         for low, reads in lows:
             mask = tuple([p for p in low if p in relevant])
@@ -111,7 +159,7 @@ class SitesWorker:
                     self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
                     self.references[result.amplicon],
                 )  # fmt: skip
-                done.append((mask, reads, tuple(aligned), tuple(call)))
+                done.append((mask, reads, *_masked_encoded(sequence, mask, result, aligned, call)))
         return tuple(done)
 
 
@@ -132,6 +180,39 @@ def _masked_call(
     return masked_call(
         classifier, result.alignment, result.call, masked_sites, decisive[reference], references[reference]
     )
+
+
+class ExpandedReads:
+    """The unique and masked reads :meth:`QualityMasking.expand` gives, column by column (no object per read):
+    each read's key, its reads, its kept result (encoded bytes or :class:`MaskedResult`) and its reads as
+    collapsed (None for a masked read)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.reads: list[int] = []
+        self.results: list[bytes | MaskedResult] = []
+        self.collapsed: list[int | None] = []
+
+    def append(self, key: str, reads: int, result: bytes | MaskedResult, collapsed: int | None) -> None:
+        self.keys.append(key)
+        self.reads.append(reads)
+        self.results.append(result)
+        self.collapsed.append(collapsed)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def decoded(self, position: int) -> PooledCall:
+        return decoded_result(self.keys[position], self.results[position])
+
+    def entries(self, consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
+        """Every read as ``(unique read, kept result, reads as collapsed)``; ``consume``: each freed once read."""
+        keys, results = self.keys, self.results
+        for position, (key, reads, result, collapsed) in enumerate(zip(keys, self.reads, results, self.collapsed)):
+            if consume:
+                keys[position] = ""
+                results[position] = b""
+            yield _new(UniqueRead, (key, reads)), result, collapsed
 
 
 class QualityMasking:
@@ -163,15 +244,16 @@ class QualityMasking:
             self._masked[index] = masked
         self.masks.settle(index, positions)
 
-    def expand(
-        self, unique: list[tuple[UniqueRead, bytes, int | None]]
-    ) -> list[tuple[UniqueRead, PooledCall | bytes, int | None]]:
+    def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
         sequencing errors at one position) are one masked read, where its first one would be.  A unique
         read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
-        its masked reads."""
-        expanded: list[tuple[UniqueRead, PooledCall | bytes, int | None]] = []
+        the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
+        :func:`decoded_result`), no alignment or call object per masked read.  Masked reads are merged on
+        their :func:`masked_digest`, their results compared when digests meet (a collision merges nothing)."""
+        expanded = ExpandedReads()
+        single: dict[tuple[int, ...], tuple[int, ...]] = {}
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -180,13 +262,14 @@ class QualityMasking:
             else:
                 listed.append((mask, reads))
         self.masks.masks.clear()
-        first: dict[tuple[Any, ...], int] = {}
+        first: dict[bytes | tuple[str, bytes], int] = {}
+        collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
         for index, (read, encoded, collapsed) in enumerate(unique):
             done = workers.pop(index, ())
             counted = by_index.pop(index, None)
             if not counted and not done:
-                expanded.append((read, encoded, collapsed))
+                expanded.append(read.key, read.reads, encoded, collapsed)
                 continue
             masks = [(mask, reads) for mask, reads, _, _ in done]
             if counted:  # masks the main process counted (reads counted after the sequence was sent)
@@ -200,16 +283,20 @@ class QualityMasking:
             if len(masks) > 1:
                 masks.sort()  # in mask order (one mask per sequence is the rule)
             left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
-            expanded.append((_new(UniqueRead, (read.key, left)), encoded, collapsed))
-            result = cast(PooledCall, decode_result(read.key, encoded))
+            expanded.append(read.key, left, encoded, collapsed)
+            result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
-            assert result.amplicon is not None and result.alignment is not None
             for mask, reads in masks:
                 for made in done:  # called by the worker (one mask or two, at most a few)
                     if made[0] == mask:
-                        aligned, call = _new(AlignedRead, made[2]), _new(ReadCall, made[3])
+                        if len(mask) == 1:  # one tuple per masked position, not per masked read
+                            mask = single.setdefault(mask, mask)
+                        kept, digest = _new(MaskedResult, (mask, made[2])), made[3]
                         break
                 else:
+                    if result is None:
+                        result = cast(PooledCall, decode_result(read.key, encoded))
+                    assert result.amplicon is not None and result.alignment is not None
                     if sites is None:  # found again: the worker kept them
                         decisive = self.decisive[result.amplicon][result.alignment.reference]
                         sites = quality_sites(read.key, result.alignment, decisive)
@@ -217,18 +304,31 @@ class QualityMasking:
                         self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
                         self.references[result.amplicon],
                     )  # fmt: skip
+                    made_here, digest = _masked_encoded(read.key, mask, result, aligned, call)
+                    kept = _new(MaskedResult, (mask, made_here))
                 if self.keep_entries:
-                    self._calls[(index, mask)] = call
+                    masked_call_of = decoded_result(read.key, kept).call
+                    assert masked_call_of is not None
+                    self._calls[(index, mask)] = masked_call_of
                 key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                same = (result.amplicon, key if self.keep_keys else None, aligned, call)
+                same = (key, digest) if self.keep_keys else digest
                 earlier = first.get(same)
-                if earlier is not None:  # another sequence that reads the same once masked: one read of both
-                    found, masked, _ = expanded[earlier]
-                    expanded[earlier] = (_new(UniqueRead, (found.key, found.reads + reads)), masked, None)
+                if earlier is not None:
+                    this = decoded_result(key, kept)
+                    if expanded.decoded(earlier) != this:  # a digest collision: the results decide
+                        exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
+                        alike = (key if self.keep_keys else None, exact)
+                        earlier = collided.get(alike)
+                        if earlier is None:
+                            collided[alike] = len(expanded)
+                            expanded.append(key, reads, kept, None)
+                            continue
+                    expanded.reads[earlier] += (
+                        reads  # another sequence that reads the same once masked: one read of both
+                    )
                     continue
                 first[same] = len(expanded)
-                pooled = _new(PooledCall, (result.status, result.amplicon, aligned, call))
-                expanded.append((_new(UniqueRead, (key, reads)), pooled, None))
+                expanded.append(key, reads, kept, None)
         self._masked.clear()
         return expanded
 

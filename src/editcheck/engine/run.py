@@ -32,7 +32,7 @@ from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign
 from editcheck.engine.chunked import collapse_pair_files
-from editcheck.engine.masking import QualityMasking, SitesWorker
+from editcheck.engine.masking import ExpandedReads, MaskedResult, QualityMasking, SitesWorker, decoded_result
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
@@ -149,7 +149,7 @@ def _run_reads(
     )
     on_read = None if sink is None else sink.read
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
-    entries: list[tuple[UniqueRead, PooledCall | bytes, int | None]] | None = None
+    entries: ExpandedReads | None = None
     background = _spare_core(threads)
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
@@ -179,12 +179,14 @@ def _run_reads(
                 store[position] = encoded
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
         entries = masking.expand(
-            [(_new(UniqueRead, (sequence, count)), encoded, count)
-             for (sequence, count), encoded in zip(reads.sequences.items(), store)]
-        )  # fmt: skip
+            (_new(UniqueRead, (sequence, count)), encoded, count)
+            for (sequence, count), encoded in zip(reads.sequences.items(), store)
+        )  # one pass: no list of the unique reads beside the expanded one
+        if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
+            store.clear()
     results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
 
-    def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall | bytes, int | None]]:
+    def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
         if entries is None:
             for position, ((sequence, count), encoded) in enumerate(zip(reads.sequences.items(), store)):
@@ -192,10 +194,7 @@ def _run_reads(
                     store[position] = b""
                 yield _new(UniqueRead, (sequence, count)), encoded, count
             return
-        for position, entry in enumerate(entries):
-            if consume:
-                entries[position] = _FREED
-            yield entry
+        yield from entries.entries(consume)
 
     def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
         for read, result, collapsed in stored(consume):
@@ -236,7 +235,7 @@ def _run_reads(
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
-        listed: list[list[tuple[str, int, PooledCall | bytes]]] = [[] for _ in designs]
+        listed: list[list[tuple[str, int, bytes | MaskedResult]]] = [[] for _ in designs]
         calls = [_called(amplicon_listed) for amplicon_listed in listed]
         pair_calls = [[] for _ in designs]
         for (key, count), kept_result, collapsed in stored(consume=True):  # the BAM's pass was before
@@ -292,12 +291,12 @@ def _run_reads(
     )
 
 
-def _decoded(key: str, result: PooledCall | bytes) -> PooledCall:
-    """A kept result decoded (:func:`~editcheck.engine.workers.decode_result`), or the object kept."""
-    return cast(PooledCall, decode_result(key, result)) if type(result) is bytes else cast(PooledCall, result)
+def _decoded(key: str, result: bytes | MaskedResult) -> PooledCall:
+    """A kept result decoded (:func:`~editcheck.engine.masking.decoded_result`)."""
+    return cast(PooledCall, decode_result(key, result)) if type(result) is bytes else decoded_result(key, result)
 
 
-def _called(listed: list[tuple[str, int, PooledCall | bytes]]) -> Iterator[CalledRead]:
+def _called(listed: list[tuple[str, int, bytes | MaskedResult]]) -> Iterator[CalledRead]:
     """One amplicon's unique reads as the tally reads them, each decoded as it comes and then freed."""
     for position, (key, count, kept) in enumerate(listed):
         listed[position] = _FREED

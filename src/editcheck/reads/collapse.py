@@ -125,6 +125,9 @@ class QualityMasks:
         self._entries: list[tuple[int, tuple[int, ...]]] = []
         self._entry_of: dict[tuple[int, tuple[int, ...]], int] = {}
         self._tickets: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        self._single: dict[tuple[int, ...], tuple[int, ...]] = {}
+        """Sites of one read position, one tuple per position shared by every sequence with them (most sequences
+        with sites have one: a sequencing error); no sites are the one empty tuple."""
 
     def low(self, qualities: str) -> tuple[int, ...]:
         """Every position of ``qualities`` below the threshold (one ``bytes.translate`` in C)."""
@@ -140,6 +143,8 @@ class QualityMasks:
         """Unique sequence ``index`` (first-seen order) has quality sites at read ``positions`` (sorted)."""
         while len(self.sites) <= index:
             self.sites.append(None)
+        if len(positions) == 1:  # the usual non-empty sites: one object per position, not per sequence
+            positions = self._single.setdefault(positions, positions)
         self.sites[index] = positions
         pending = self._pending.pop(index, None)
         tickets = self._tickets.pop(index, ())
@@ -329,7 +334,9 @@ def _collapse_batches_raw(
         if progress is not None and reads // EVERY > shown:
             shown = _progress(progress, shown, reads)
     collapsed.reads_in = reads
-    collapsed.sequences = dict(zip(positions, tallies))
+    for sequence, count in zip(positions, tallies):  # the index becomes the counts: no second dict of every sequence
+        positions[sequence] = count
+    collapsed.sequences = positions
     return collapsed
 
 
@@ -434,7 +441,9 @@ def _collapse_raw(
         if on_read is not None:
             on_read(name, noted if isinstance(noted, int) else index)
     collapsed.reads_in = reads
-    collapsed.sequences = dict(zip(positions, tallies))
+    for sequence, count in zip(positions, tallies):  # the index becomes the counts: no second dict of every sequence
+        positions[sequence] = count
+    collapsed.sequences = positions
     return collapsed
 
 
