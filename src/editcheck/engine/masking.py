@@ -1,7 +1,8 @@
-"""Base qualities of single-end reads judged after collapsing, for the engine (:mod:`editcheck.engine.run`).
+"""Base qualities of reads and merged pairs judged after collapsing, for the engine (:mod:`editcheck.engine.run`).
 
-Reads are collapsed on their raw sequence (:class:`~editcheck.reads.collapse.QualityMasks` counts each read's
-low-quality positions); the worker processes find each unique read's quality sites (:class:`SitesWorker`), and
+Reads and merged pairs are collapsed on their raw sequence (:class:`~editcheck.reads.collapse.QualityMasks`
+counts each read's low-quality positions: a merged read's from the qualities its mates give it, see
+:mod:`editcheck.reads.merged_lows`); the worker processes find each unique read's quality sites (:class:`SitesWorker`), and
 :class:`QualityMasking` turns every (unique read, non-empty mask) into a read of its own, called again from its
 masked events (:mod:`editcheck.classification.quality`), without aligning again.
 
@@ -216,7 +217,7 @@ class ExpandedReads:
 
 
 class QualityMasking:
-    """Base qualities of single-end reads judged after collapsing (:class:`~editcheck.reads.collapse.QualityMasks`,
+    """Base qualities of reads and merged pairs judged after collapsing (:class:`~editcheck.reads.collapse.QualityMasks`,
     :mod:`editcheck.classification.quality`): each unique sequence's quality sites are settled as its result
     comes back, and each (sequence, non-empty mask) becomes a read of its own: the sequence with N at the
     masked positions, its alignment masked there and called again from its events (not aligned again)."""
