@@ -6,15 +6,11 @@ every read belongs to it and the assignment step is skipped, so a single-amplico
 the same calls.  :class:`UniqueReadAligner` runs a worker over unique reads as they are found, in forked
 worker processes when threads > 1, and returns the results in submission order (thread-invariant output).
 
-Worker processes send each chunk's results back compact (:func:`pack_result` / :func:`unpack_result`):
-plain tuples instead of named tuples and enums (nothing to look up or call per object when unpickled), and
-an alignment's projection left out when it is the read itself (the parent holds that string already, so
-it is neither pickled nor kept twice).  With 1 thread the results never leave the process and stay objects.
-
 The engine keeps every unique read's result until the reads are all in and counted, so it asks for them
-``compact`` (:func:`encode_result` / :func:`decode_result`, with 1 thread as with several): one ``bytes`` per
-unique read (the packed tuples, marshalled), and the projection of an alignment with indels left out too when
-it is the read laid out by its indels and span (:func:`_laid_out`; rebuilt when decoded).  A unique read's
+``compact`` (:func:`encode_result` / :func:`decode_result`, with 1 thread as with several), and so do the worker
+processes send them back: one ``bytes`` per unique read (plain tuples instead of named tuples and enums,
+marshalled), an alignment's projection left out when it is the read itself (the parent holds that string
+already) or the read laid out by its indels and span (:func:`_laid_out`; rebuilt when decoded).  A unique read's
 result then costs ~200 bytes instead of ~800 in named tuples, enums, strings and tuples of tuples, and the
 parent holds no per-read object until it tallies them, one at a time.
 """
@@ -25,7 +21,7 @@ import marshal
 import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import AmpliconIndex, Assignment, best_amplicon
@@ -36,7 +32,7 @@ from editcheck.engine.settings import AnalysisSettings
 
 __all__ = [
     "CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "UniqueReadAligner", "align_and_classify", "decode_result",
-    "encode_result", "pack_result", "unpack_result",
+    "encode_result",
 ]  # fmt: skip
 
 CHUNK = 4000
@@ -132,34 +128,6 @@ def _pack_alignment(sequence: str, aligned: AlignedRead | None) -> tuple[Any, ..
     if aligned.projection == sequence:
         return (*aligned[:_PROJECTION], None, *aligned[_PROJECTION + 1 :])
     return tuple(aligned)
-
-
-def _unpack_alignment(sequence: str, packed: tuple[Any, ...] | None) -> AlignedRead | None:
-    if packed is None:
-        return None
-    if packed[_PROJECTION] is None:
-        packed = (*packed[:_PROJECTION], sequence, *packed[_PROJECTION + 1 :])
-    return _new(AlignedRead, packed)
-
-
-def pack_result(sequence: str, result: PooledCall | Classified) -> tuple[Any, ...]:
-    """A :class:`PoolWorker` or :class:`AmpliconWorker` result for ``sequence`` as plain tuples (see the module
-    docstring)."""
-    if isinstance(result, PooledCall):
-        status, amplicon, aligned, call = result
-        return (status.value, amplicon, _pack_alignment(sequence, aligned), None if call is None else tuple(call))
-    return (_pack_alignment(sequence, result.alignment), tuple(result.call))
-
-
-def unpack_result(sequence: str, packed: tuple[Any, ...]) -> PooledCall | Classified:
-    """The result :func:`pack_result` packed, equal to the original."""
-    if len(packed) == 4:
-        status, amplicon, aligned, call = packed
-        return _new(PooledCall, (
-            _ASSIGNMENTS[status], amplicon, _unpack_alignment(sequence, aligned), None if call is None else _new(ReadCall, call),
-        ))  # fmt: skip
-    aligned, call = packed
-    return _new(Classified, (_unpack_alignment(sequence, aligned), _new(ReadCall, call)))
 
 
 def _laid_out(sequence: str, length: int, start: int, end: int, insertions: tuple[tuple[int, str], ...],
@@ -267,29 +235,26 @@ def decode_result(sequence: str, encoded: bytes) -> PooledCall | Classified:
 
 
 _worker: Callable[..., Any] | None = None
-_packing = False
 _compact = False
 
 
 def _init_worker(
-    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool = False,
-    compact: bool = False,
-) -> None:  # fmt: skip
-    global _worker, _packing, _compact
+    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], compact: bool = False
+) -> None:
+    global _worker, _compact
     _worker = factory(*arguments)
-    _packing = packing
     _compact = compact
 
 
 def _init_pool_worker(
-    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool, compact: bool = False
+    factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], compact: bool = False
 ) -> None:
     """Worker processes leave Ctrl-C to the parent, which terminates the pool cleanly; SIGTERM (sent by
     the parent's terminate, or to the whole process group) ends a worker at once and quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
-    _init_worker(factory, arguments, packing, compact)
+    _init_worker(factory, arguments, compact)
 
 
 def _process_chunk(sequences: Sequence[str], extras: Sequence[Any] | None = None) -> list[Any]:
@@ -299,8 +264,6 @@ def _process_chunk(sequences: Sequence[str], extras: Sequence[Any] | None = None
         return list(worker(sequences, extras))
     if _compact:
         return [encode_result(sequence, worker(sequence)) for sequence in sequences]
-    if _packing:
-        return [pack_result(sequence, worker(sequence)) for sequence in sequences]
     return [worker(sequence) for sequence in sequences]
 
 
@@ -308,16 +271,15 @@ _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _start_pool(
-    threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], packing: bool,
-    compact: bool = False,
-) -> Any:  # fmt: skip
+    threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], compact: bool
+) -> Any:
     """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
     handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
     during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
         context = multiprocessing.get_context("fork")
-        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, packing, compact))
+        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, compact))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
@@ -353,13 +315,11 @@ class UniqueReadAligner:
         self._on_result = on_result
         self._done: list[Any] = []
         self._delivered = 0
-        self._packing = worker in (PoolWorker, AmpliconWorker)  # results of other workers travel as they are
-        if compact and not self._packing:
+        if compact and worker not in (PoolWorker, AmpliconWorker):  # other workers' results travel as they are
             raise ValueError("compact results are those of a PoolWorker or an AmpliconWorker")
-        self._compact = compact
         self._processes = threads if threads > 1 else 0
         if threads > 1:
-            self._pool = _start_pool(threads, worker, arguments, self._packing, compact)
+            self._pool = _start_pool(threads, worker, arguments, compact)
         else:
             _init_worker(worker, arguments, compact=compact)
 
@@ -415,10 +375,7 @@ class UniqueReadAligner:
         for part, sequences in self._parts:
             if self._pool is not None and not wait and not part.ready():
                 break
-            if self._pool is None or not self._packing or self._compact:
-                results = part if self._pool is None else part.get()
-            else:
-                results = list(map(unpack_result, sequences, part.get()))
+            results = part if self._pool is None else part.get()
             self._done.extend(results)
             if self._on_result is not None:
                 on_result = self._on_result
@@ -452,7 +409,8 @@ def align_and_classify(
     sequences: Sequence[str], design: AmpliconDesign, settings: AnalysisSettings, threads: int = 1
 ) -> list[Classified]:
     """Align and classify unique reads against one design, in order; with ``threads`` > 1 in worker processes."""
-    with UniqueReadAligner(threads, (design, settings), AmpliconWorker) as aligner:
+    with UniqueReadAligner(threads, (design, settings), AmpliconWorker, compact=True) as aligner:
         for sequence in sequences:
             aligner.add(sequence)
-        return aligner.results()
+        encoded = aligner.results()
+    return [cast(Classified, decode_result(sequence, result)) for sequence, result in zip(sequences, encoded)]
