@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,7 @@ from editcheck.classification.quality import (
     masked_alignment,
     masked_call,
     masked_sequence,
-    pack_sites,
     quality_sites,
-    site_positions,
-    unpack_sites,
 )  # fmt: skip
 from editcheck.design import build_design, reverse_complement
 from editcheck.engine import masking
@@ -137,24 +133,12 @@ def test_quality_sites_name_the_read_bases_that_differ(tmp_path: Path) -> None:
             expected = aligned.projection[position] if k < 0 else inserted[position][k]
             assert oriented[at] == expected, (sequence, read_position, position, k)
             checked += 1
-        packed = pack_sites(sites)  # as the parent keeps them: one bytes object
-        assert unpack_sites(packed) == sites and site_positions(packed) == tuple(site[0] for site in sites)
         substituted = {position for position, _ in aligned.substitutions}
         assert substituted <= {position for _, position, k in sites if k < 0}
         assert sum(len(bases) for _, bases in aligned.insertions) == sum(1 for *_, k in sites if k >= 0)
         indels += bool(aligned.insertions or aligned.deletions)
         reverse += aligned.reverse
     assert checked > 1000 and indels > 100 and reverse > 300
-
-
-def test_packed_sites_are_the_sites_in_under_half_the_memory() -> None:
-    sites = ((3, 70, -1), (41, 108, 0), (42, 108, 1), (70_000, 69_999, -1))  # positions past 16 bits too
-    packed = pack_sites(sites)
-    assert isinstance(packed, bytes) and len(packed) == 4 * 3 * 8
-    assert unpack_sites(packed) == sites
-    assert site_positions(packed) == (3, 41, 42, 70_000)
-    assert pack_sites(()) == b"" and unpack_sites(b"") == () and site_positions(b"") == ()
-    assert sys.getsizeof(packed) * 2 < sys.getsizeof(sites) + sum(sys.getsizeof(site) for site in sites)
 
 
 AMPLICON = (

@@ -13,8 +13,7 @@ aligned; a low-quality base elsewhere, agreeing with the reference, counts as th
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
@@ -23,8 +22,7 @@ from editcheck.design import Reference
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "QualitySite", "masked_alignment", "masked_call", "masked_sequence", "pack_sites", "quality_sites", "site_positions",
-    "unpack_sites",
+    "QualitySite", "masked_alignment", "masked_call", "masked_sequence", "quality_sites",
 ]  # fmt: skip
 
 _EVENTS = ReadCall._fields.index("events")
@@ -97,27 +95,6 @@ def quality_sites(sequence: str, aligned: AlignedRead, decisive: Collection[int]
         sites = [(oriented_length - 1 - read, position, k) for read, position, k in sites]
     sites.sort()
     return tuple(sites)
-
-
-def pack_sites(sites: Iterable[QualitySite]) -> bytes:
-    """``sites`` as one compact bytes object (three 64-bit integers a site; empty for none): a unique
-    sequence's sites are kept, and sent between processes, this way rather than as a tuple of tuples
-    (~30 bytes a site instead of ~80, one object to pickle)."""
-    return array("q", [value for site in sites for value in site]).tobytes()
-
-
-def unpack_sites(packed: bytes) -> tuple[QualitySite, ...]:
-    """The sites :func:`pack_sites` packed, as they were."""
-    values = array("q")
-    values.frombytes(packed)
-    return tuple(zip(values[0::3], values[1::3], values[2::3]))
-
-
-def site_positions(packed: bytes) -> tuple[int, ...]:
-    """The read positions of the sites :func:`pack_sites` packed, in their order."""
-    values = array("q")
-    values.frombytes(packed)
-    return tuple(values[0::3])
 
 
 def _aligned_offset(sequence: str, aligned: AlignedRead) -> int:
