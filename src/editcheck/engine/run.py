@@ -184,7 +184,6 @@ def _run_reads(
         )  # one pass: no list of the unique reads beside the expanded one
         if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
             store.clear()
-    results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))
 
     def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
@@ -261,6 +260,7 @@ def _run_reads(
             counted.unmerged += count
     if sink is not None:  # one design: every unique read has its call
         pair_calls_of = {mates: pair.chosen.call for _, mates, pair in pairs}
+        results = cast(Iterator[PooledCall], map(decode_result, reads.sequences, store))  # kept with a sink
         unique_calls: list[ReadCall] = [result.call for result in results if result.call is not None]
         masked_calls = masking.entry_calls(unique_calls) if masking is not None else []
         sink.calls(unique_calls, [pair_calls_of[mates] for mates in reads.unmerged_pairs], masked_calls)
