@@ -407,8 +407,6 @@ def _collapse_raw(
     tallies: list[int] = []
     sites = masks.sites
     add = masks.add if on_read is None else masks.add_noting
-    limit = masks.limit
-    counted = masks.masks
     reads = 0
     for name, sequence, qualities in records:
         reads += 1
@@ -428,15 +426,6 @@ def _collapse_raw(
             on_new(sequence)
         else:
             tallies[index] += 1
-        if on_read is None:
-            spots = sites[index]
-            if spots is not None:  # settled: most reads end here (QualityMasks.add, inlined)
-                for spot in spots:
-                    if qualities[spot] < limit:
-                        key = (index, tuple([p for p in spots if qualities[p] < limit]))
-                        counted[key] = counted.get(key, 0) + 1
-                        break
-                continue
         noted = add(index, qualities)
         if on_read is not None:
             on_read(name, noted if isinstance(noted, int) else index)
