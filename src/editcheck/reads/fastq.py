@@ -253,10 +253,7 @@ def _open(path: str | Path) -> _FastqReader:
         # fileformat="fastq": dnaio's records then always carry qualities (its types allow None for FASTA).
         return cast(_FastqReader, dnaio.open(path, open_threads=0, fileformat="fastq"))
     except _READ_ERRORS as error:
-        translated = _translate(path, error, 0)
-        if translated is None:  # pragma: no cover - every _READ_ERRORS member is translated
-            raise
-        raise translated from None
+        _raise(path, error, 0)
 
 
 def _checked(path: str | Path, record: int, sequence: str, qualities: str) -> str:
@@ -299,10 +296,7 @@ def _single(path: str | Path, typed: bool) -> Iterator[ReadTuple]:
                     sequence = _checked(path, reader.number_of_records, sequence, qualities)
                 yield _new(Read, (record.name, sequence, qualities)) if typed else (record.name, sequence, qualities)
         except _READ_ERRORS as error:
-            translated = _translate(path, error, reader.number_of_records)
-            if translated is None:  # pragma: no cover
-                raise
-            raise translated from None
+            _raise(path, error, reader.number_of_records)
         if reader.number_of_records == 0:
             raise InputFormatError(path, "no reads (empty file)")
 
@@ -394,6 +388,7 @@ def _batches(
 
 
 def _raise(path: str | Path, error: BaseException, reads_so_far: int) -> NoReturn:
+    """Raise ``error`` (a reading error) as the :class:`InputFormatError` naming the file, record and problem."""
     translated = _translate(path, error, reads_so_far)
     if translated is None:  # pragma: no cover
         raise error
@@ -473,10 +468,7 @@ def _paired(path1: str | Path, path2: str | Path, typed: bool) -> Iterator[PairT
                 count1 = reader1.number_of_records
                 count2 = reader2.number_of_records
                 failing, count = (path2, count2) if count1 > count2 else (path1, count1)
-                translated = _translate(failing, error, count)
-                if translated is None:  # pragma: no cover
-                    raise
-                raise translated from None
+                _raise(failing, error, count)
             # zip stopped at the first file to run out; R1 is read first, so if R1 is ahead, R2 ended.
             count1 = reader1.number_of_records
             count2 = reader2.number_of_records
@@ -493,10 +485,7 @@ def _paired(path1: str | Path, path2: str | Path, typed: bool) -> Iterator[PairT
             try:
                 more = next(records2, None)
             except _READ_ERRORS as error:
-                translated = _translate(path2, error, count2)
-                if translated is None:  # pragma: no cover
-                    raise
-                raise translated from None
+                _raise(path2, error, count2)
             if more is not None:
                 raise PairingError(
                     path1,
