@@ -125,6 +125,17 @@ differences = _differences
 """Public name of :func:`_differences` (used to find where two mates disagree)."""
 
 
+def differing_bytes(differ: int, size: int) -> list[int]:
+    """The indices, in order, of the characters that a :func:`differences` mask ``differ`` of two strings of
+    ``size`` characters marks as differing (bit ``8 * j + 7`` is character ``size - 1 - j``)."""
+    found = []
+    while differ:
+        bit = differ.bit_length() - 1
+        differ ^= 1 << bit
+        found.append(size - 1 - (bit >> 3))
+    return found[::-1]
+
+
 def _max_qualities(x: str, y: str) -> str:
     """Position-wise higher quality character of two equal-length quality strings."""
     if x == y:
@@ -145,10 +156,7 @@ def _consensus(x: str, qx: str, y: str, qy: str, differ: int) -> tuple[str, str]
     size = len(x)
     bases = bytearray(x.encode())
     scores = bytearray(qualities.encode())
-    while differ:
-        bit = differ.bit_length() - 1
-        differ ^= 1 << bit
-        i = size - 1 - (bit >> 3)
+    for i in differing_bytes(differ, size):
         base_x = x[i]
         base_y = y[i]
         if base_x == "N":

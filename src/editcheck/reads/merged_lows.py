@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from editcheck.reads.collapse import QualityMasks
-from editcheck.reads.merge import differences
+from editcheck.reads.merge import differences, differing_bytes
 from editcheck.sequences import COMPLEMENT
 
 __all__ = ["ChunkLows", "MergedLows", "chunk_lows", "disagreements"]
@@ -142,12 +142,7 @@ def disagreements(first: str, second: str, d: int, differ: int | None = None) ->
     if differ is not None and (not differ or ("N" not in first and "N" not in second)):
         start = d if d > 0 else 0
         size = (d + length2 if d + length2 < length1 else length1) - start
-        found = []
-        while differ:  # every differing byte is a mismatch (bit 8 * j + 7: byte size - 1 - j)
-            bit = differ.bit_length() - 1
-            differ ^= 1 << bit
-            found.append(start + size - 1 - (bit >> 3))
-        return tuple(found[::-1])
+        return tuple(start + k for k in differing_bytes(differ, size))  # every differing byte is a mismatch
     rc2 = second.translate(COMPLEMENT)[::-1]
     start = d if d > 0 else 0
     end = d + length2 if d + length2 < length1 else length1
@@ -158,15 +153,7 @@ def disagreements(first: str, second: str, d: int, differ: int | None = None) ->
     mismatches, _, differ = differences(x, y)
     if not mismatches:
         return ()  # only N against a base
-    size = len(x)
-    spots = []
-    while differ:  # the differing bytes, from the last (bit 8 * j + 7: byte size - 1 - j)
-        bit = differ.bit_length() - 1
-        differ ^= 1 << bit
-        k = size - 1 - (bit >> 3)
-        if x[k] != "N" and y[k] != "N":
-            spots.append(start + k)
-    return tuple(spots[::-1])
+    return tuple(start + k for k in differing_bytes(differ, len(x)) if x[k] != "N" and y[k] != "N")
 
 
 class MergedLows:
