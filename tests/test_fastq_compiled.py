@@ -282,3 +282,22 @@ def _selected(environment: dict[str, str]) -> str:
 def test_the_environment_selects_the_python_reader() -> None:
     assert _selected({"EDITCHECK_PURE_PYTHON": "1"}) == "True"
     assert _selected({"EDITCHECK_PURE_PYTHON": "0"}) == "False"
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 17])
+def test_the_compiled_check_takes_exactly_acgtn_and_printable_qualities(length: int) -> None:
+    # Every byte at every position of an 8-byte word and of the tail: a record is taken only when valid.
+    assert COMPILED is not None
+    for position in range(length):
+        for code in range(256):
+            sequence = bytearray(b"A" * length)
+            sequence[position] = code
+            qualities = bytearray(b"I" * length)
+            qualities[position] = code
+            for record, valid in (
+                (b"@r\n" + sequence + b"\n+\n" + b"I" * length + b"\n", code in b"ACGTN"),
+                (b"@r\n" + b"A" * length + b"\n+\n" + qualities + b"\n", 33 <= code <= 126),
+            ):
+                block = bytearray(record)
+                used = COMPILED({}, lambda sequence: None, None, 256).feed(block, len(block), True)
+                assert used == (len(block) if valid else -1), (position, code)

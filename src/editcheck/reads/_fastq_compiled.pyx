@@ -20,8 +20,8 @@ index and is handed to ``on_new``, in the order of first appearance), then, with
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.ref cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from libc.stdint cimport int64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
 
@@ -44,6 +44,53 @@ cdef inline str _ascii(const unsigned char* start, Py_ssize_t length):
     return <str>text
 
 
+cdef inline uint64_t _hash(const unsigned char* data, Py_ssize_t length) noexcept:
+    """A fast 64-bit hash of ``length`` bytes (8 at a time, multiply and mix; not for untrusted keys' worst case:
+    a collision costs a comparison only)."""
+    cdef uint64_t hashed = 0x9E3779B97F4A7C15ULL ^ <uint64_t>length
+    cdef uint64_t word
+    cdef Py_ssize_t at = 0
+    while at + 8 <= length:
+        memcpy(&word, data + at, 8)
+        hashed = (hashed ^ word) * 0xFF51AFD7ED558CCDULL
+        hashed ^= hashed >> 29
+        at += 8
+    word = 0
+    if at < length:
+        memcpy(&word, data + at, length - at)
+        hashed = (hashed ^ word) * 0xFF51AFD7ED558CCDULL
+    hashed ^= hashed >> 32
+    hashed *= 0xC4CEB9FE1A85EC53ULL
+    hashed ^= hashed >> 29
+    return hashed
+
+
+cdef inline uint64_t _zero_bytes(uint64_t word) noexcept:
+    """0x80 in each byte of ``word`` that is 0, 0 in the others."""
+    return ~(((word & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | word | 0x7F7F7F7F7F7F7F7FULL)
+
+
+cdef inline bint _bases(const unsigned char* data, Py_ssize_t length) noexcept:
+    """Whether the ``length`` bytes at ``data`` are all A, C, G, T or N (8 at a time)."""
+    cdef uint64_t word
+    cdef uint64_t wrong = 0
+    cdef Py_ssize_t at = 0
+    cdef unsigned char code
+    while at + 8 <= length:
+        memcpy(&word, data + at, 8)
+        wrong |= 0x8080808080808080ULL ^ (
+            _zero_bytes(word ^ 0x4141414141414141ULL) | _zero_bytes(word ^ 0x4343434343434343ULL)
+            | _zero_bytes(word ^ 0x4747474747474747ULL) | _zero_bytes(word ^ 0x5454545454545454ULL)
+            | _zero_bytes(word ^ 0x4E4E4E4E4E4E4E4EULL)
+        )
+        at += 8
+    while at < length:
+        code = data[at]
+        wrong |= (code != b'A') & (code != b'C') & (code != b'G') & (code != b'T') & (code != b'N')
+        at += 1
+    return wrong == 0
+
+
 cdef class BlockCounter:
     """Counts the reads of decompressed FASTQ blocks into ``positions`` (sequence -> index in first-seen order,
     filled in as sequences are met) and tallies (reads per index); see the module docstring."""
@@ -57,8 +104,12 @@ cdef class BlockCounter:
     cdef unsigned char limit
     cdef Py_ssize_t size
     cdef int64_t* _tallies
+    cdef const unsigned char** _keys
+    cdef Py_ssize_t* _key_lengths
     cdef Py_ssize_t _count
     cdef Py_ssize_t _capacity
+    cdef uint64_t* _slots
+    cdef Py_ssize_t _mask
     cdef Py_ssize_t* _sequence
     cdef Py_ssize_t* _length
     cdef Py_ssize_t* _quality
@@ -80,17 +131,25 @@ cdef class BlockCounter:
         self.size = size
         self._capacity = 1024
         self._tallies = <int64_t*>malloc(self._capacity * sizeof(int64_t))
+        self._keys = <const unsigned char**>malloc(self._capacity * sizeof(unsigned char*))
+        self._key_lengths = <Py_ssize_t*>malloc(self._capacity * sizeof(Py_ssize_t))
+        self._mask = 4095
+        self._slots = <uint64_t*>calloc(self._mask + 1, sizeof(uint64_t))
         self._sequence = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
-        if not (self._tallies and self._sequence and self._length and self._quality and self._index):
+        if not (self._tallies and self._keys and self._key_lengths and self._slots and self._sequence and self._length
+                and self._quality and self._index):
             raise MemoryError()
         if positions:
             raise ValueError("positions must start empty")
 
     def __dealloc__(self):
         free(self._tallies)
+        free(self._keys)
+        free(self._key_lengths)
+        free(self._slots)
         free(self._sequence)
         free(self._length)
         free(self._quality)
@@ -168,9 +227,7 @@ cdef class BlockCounter:
         for i in range(header, header_end):
             code = data[i]
             bad |= (code >> 7) | (code == b'\r')
-        for i in range(sequence, sequence_end):
-            code = data[i]
-            bad |= (code != b'A') & (code != b'C') & (code != b'G') & (code != b'T') & (code != b'N')
+        bad |= not _bases(data + sequence, sequence_end - sequence)
         for i in range(quality, quality_end):
             bad |= <unsigned char>(data[i] - 33) > 93  # below '!' wraps around to 223 and more
         if bad or quality_end - quality != sequence_end - sequence or data[plus] != b'+':
@@ -187,36 +244,91 @@ cdef class BlockCounter:
 
     cdef int _count_batch(self, const unsigned char* data, Py_ssize_t taken) except -1:
         """Count the batch's sequences; a new one gets the next index, a None in the masks' sites (in flight),
-        and is handed to ``on_new``."""
-        cdef Py_ssize_t slot, index
-        cdef object found
+        and is handed to ``on_new``.  Sequences are found by their bytes in a table of this counter's own (the
+        index of each, pointing at the characters of its str key in ``positions``, which keeps them alive): a
+        read of a sequence seen before costs no Python object."""
+        cdef Py_ssize_t slot, index, length, place
+        cdef const unsigned char* bases
+        cdef uint64_t hashed
         cdef str sequence
         cdef dict positions = self.positions
         for slot in range(taken):
-            sequence = _ascii(data + self._sequence[slot], self._length[slot])
-            found = positions.get(sequence)
-            if found is None:
+            bases = data + self._sequence[slot]
+            length = self._length[slot]
+            hashed = _hash(bases, length)
+            index = self._find(bases, length, hashed, &place)
+            if index < 0:
+                sequence = _ascii(bases, length)
                 index = self._count
                 if index == self._capacity:
                     self._grow()
                 self._tallies[index] = 1
+                self._keys[index] = PyUnicode_1BYTE_DATA(sequence)
+                self._key_lengths[index] = length
                 self._count = index + 1
+                self._slots[place] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+                if 4 * self._count >= 3 * (self._mask + 1):
+                    self._rehash()
                 positions[sequence] = index
                 if self.masks is not None and PyList_GET_SIZE(self.sites) == index:
                     self.sites.append(None)  # in flight (on_new may settle earlier sequences, never this one)
                 self.on_new(sequence)
             else:
-                index = <Py_ssize_t>found
                 self._tallies[index] += 1
             self._index[slot] = index
         return 0
 
-    cdef int _grow(self) except -1:
-        cdef int64_t* grown = <int64_t*>realloc(self._tallies, 2 * self._capacity * sizeof(int64_t))
-        if grown == NULL:
+    cdef Py_ssize_t _find(self, const unsigned char* bases, Py_ssize_t length, uint64_t hashed, Py_ssize_t* place):
+        """The index of the sequence ``bases[:length]`` (hash ``hashed``), or -1 with its free slot in ``place``."""
+        cdef Py_ssize_t at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
+        cdef uint64_t tag = hashed & 0xFFFFFFFF00000000ULL
+        cdef uint64_t entry
+        cdef Py_ssize_t index
+        while True:
+            entry = self._slots[at]
+            if entry == 0:
+                place[0] = at
+                return -1
+            if (entry & 0xFFFFFFFF00000000ULL) == tag:
+                index = <Py_ssize_t>(entry & 0xFFFFFFFF) - 1
+                if self._key_lengths[index] == length and memcmp(self._keys[index], bases, length) == 0:
+                    return index
+            at = (at + 1) & self._mask
+
+    cdef int _rehash(self) except -1:
+        """Twice the slots, every sequence placed again."""
+        cdef Py_ssize_t size = 2 * (self._mask + 1)
+        cdef uint64_t* slots = <uint64_t*>calloc(size, sizeof(uint64_t))
+        cdef Py_ssize_t index, at
+        cdef uint64_t hashed
+        if slots == NULL:
             raise MemoryError()
-        self._tallies = grown
-        self._capacity *= 2
+        free(self._slots)
+        self._slots = slots
+        self._mask = size - 1
+        for index in range(self._count):
+            hashed = _hash(self._keys[index], self._key_lengths[index])
+            at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
+            while slots[at] != 0:
+                at = (at + 1) & self._mask
+            slots[at] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+        return 0
+
+    cdef int _grow(self) except -1:
+        cdef Py_ssize_t capacity = 2 * self._capacity
+        cdef int64_t* tallies = <int64_t*>realloc(self._tallies, capacity * sizeof(int64_t))
+        if tallies == NULL:
+            raise MemoryError()
+        self._tallies = tallies
+        cdef const unsigned char** keys = <const unsigned char**>realloc(self._keys, capacity * sizeof(unsigned char*))
+        if keys == NULL:
+            raise MemoryError()
+        self._keys = keys
+        cdef Py_ssize_t* lengths = <Py_ssize_t*>realloc(self._key_lengths, capacity * sizeof(Py_ssize_t))
+        if lengths == NULL:
+            raise MemoryError()
+        self._key_lengths = lengths
+        self._capacity = capacity
         return 0
 
     cdef int _count_qualities(self, const unsigned char* data, Py_ssize_t taken) except -1:
