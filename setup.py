@@ -1,7 +1,9 @@
-"""The compiled hot path: one Cython extension (editcheck.alignment._compiled), built by ``pip install``.
+"""The compiled hot paths: two Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
+per-unique-read kernels) and editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes).
 
 Everything else about the package is declared in pyproject.toml.  Without a C compiler or Cython the package
-still works: editcheck.alignment.hotpath falls back to the pure-Python reference implementation.
+still works: editcheck.alignment.hotpath and editcheck.reads.collapse fall back to the pure-Python reference
+implementations.
 """
 
 from Cython.Build import cythonize
@@ -9,7 +11,10 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"])],
+        [
+            Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"]),
+            Extension("editcheck.reads._fastq_compiled", ["src/editcheck/reads/_fastq_compiled.pyx"]),
+        ],
         compiler_directives={"language_level": "3"},
     )
 )

@@ -11,6 +11,13 @@ of its sites that are below the threshold (empty for nearly every read).  Withou
 masked to N before collapsing (in each mate of a pair, before merging); with it, so are the mates of pairs that
 do not merge.
 
+Single-end FASTQ (:func:`collapse_single`) is read and collapsed from decompressed bytes by a compiled counter
+(:mod:`editcheck.reads._fastq_compiled`, Cython, built by ``pip install``) for as long as its records are plain,
+valid FASTQ, batch by batch exactly as the Python loops count them; the rest of the file (from the batch of the
+first record to normalise or refuse on) is read by the Python reader, the reference implementation, which gives
+the usual normalisation and error messages.  ``EDITCHECK_PURE_PYTHON=1`` or a missing extension: the Python
+reader reads it all (same results).
+
 Per-read output: given ``on_read``, the collapse calls ``on_read(name, unique)`` for every read as it reads it,
 ``unique`` saying which unique read it became (an index, so that a caller can spool it compactly): its
 position among ``sequences`` in first-seen order (0, 1, ...), :data:`QUALITY_FILTERED` for a read dropped by
@@ -19,17 +26,23 @@ the quality filter, or ``pair_index(j)`` for the unmerged pair at position ``j``
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from editcheck.progress import EVERY
-from editcheck.reads.fastq import iter_paired_tuples, iter_single_batches, iter_single_tuples
+from editcheck.reads.fastq import BATCH, iter_paired_tuples, iter_single_batches, iter_single_tuples, read_blocks
 from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
 from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
+
+if TYPE_CHECKING:
+    from editcheck.reads._fastq_compiled import BlockCounter
 
 DEFAULT_MIN_BASE_QUALITY = 20
 """Bases below Phred 20 (1% error) are masked to N: the default of the library, the CLI and the workflow."""
@@ -255,16 +268,22 @@ def collapse_single(
     before is checked for bases other than ACGTN."""
     if quality.min_mean_quality or (quality.min_base_quality and masks is None):
         return collapse_records(iter_single_tuples(path), quality, on_new, progress, masks=masks)
-    if masks is not None and quality.min_base_quality:
-        positions: dict[str, int] = {}
-        batches = iter_single_batches(path, positions, background=background)
-        return _collapse_batches_raw(batches, positions, on_new, progress, masks)
-    collapsed = CollapsedReads()
+    raw = masks if masks is not None and quality.min_base_quality else None
+    positions: dict[str, int] = {}
+    tallies: list[int] = []
+    reads = 0
+    if _BLOCK_COUNTER is not None:  # the compiled reader as far as it goes, then the Python one for the rest
+        finished, tallies, reads = _count_blocks(_BLOCK_COUNTER, path, positions, on_new, progress, raw, background)
+        if finished:
+            return _collapsed(positions, tallies, reads)
+    if raw is not None:
+        batches = iter_single_batches(path, positions, background=background, skip=reads)
+        return _collapse_batches_raw(batches, positions, on_new, progress, raw, tallies, reads)
+    collapsed = _collapsed(positions, tallies, reads)
     counts = collapsed.sequences
     get = counts.get
-    reads = 0
-    shown = 0
-    for sequences, _ in iter_single_batches(path, counts, background=background):
+    shown = reads // EVERY
+    for sequences, _ in iter_single_batches(path, counts, background=background, skip=reads):
         reads += len(sequences)
         for sequence, count in Counter(sequences).items():
             seen = get(sequence)
@@ -279,6 +298,58 @@ def collapse_single(
     return collapsed
 
 
+def _collapsed(positions: dict[str, int], tallies: list[int], reads: int) -> CollapsedReads:
+    """The collapse of ``reads`` reads counted as unique sequences' indices (``positions``, first-seen order) and
+    their ``tallies``; ``positions`` becomes the counts (no second dict of every sequence)."""
+    collapsed = CollapsedReads(reads_in=reads)
+    for sequence, count in zip(positions, tallies):
+        positions[sequence] = count
+    collapsed.sequences = positions
+    return collapsed
+
+
+def _compiled_counter() -> type[BlockCounter] | None:
+    """The compiled FASTQ block counter, or None: ``EDITCHECK_PURE_PYTHON`` set (as for the alignment's hot path,
+    :mod:`editcheck.alignment.hotpath`), or the extension not built (with a one-line warning)."""
+    if os.environ.get("EDITCHECK_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from editcheck.reads._fastq_compiled import BlockCounter
+    except ImportError as error:
+        sys.stderr.write(
+            f"editcheck: warning: the compiled FASTQ reader is not built ({error}); using the Python one "
+            "(same results, slower; `pip install .` builds it)\n"
+        )
+        return None
+    return BlockCounter
+
+
+_BLOCK_COUNTER = _compiled_counter()
+"""What reads single-end FASTQ first in :func:`collapse_single` (chosen once, at import); None: the Python reader
+(:func:`~editcheck.reads.fastq.iter_single_batches`), the reference implementation, reads it all."""
+
+
+def _count_blocks(
+    counter_type: type[BlockCounter], path: str | Path, positions: dict[str, int], on_new: Callable[[str], None],
+    progress: Callable[[int], None] | None, masks: QualityMasks | None, background: bool,
+) -> tuple[bool, list[int], int]:  # fmt: skip
+    """Count the reads of ``path`` with the compiled block counter (into ``positions``, ``masks``) for as long as
+    they are plain, valid FASTQ: whether it counted them all, the tallies by index and the reads counted (whole
+    batches of :data:`~editcheck.reads.fastq.BATCH`, where the Python reader takes over)."""
+    counter = counter_type(positions, on_new, masks, BATCH)
+    shown = 0
+
+    def feed(block: bytearray, length: int, final: bool) -> int:
+        nonlocal shown
+        used = counter.feed(block, length, final)
+        if progress is not None and counter.reads // EVERY > shown:
+            shown = _progress(progress, shown, counter.reads)
+        return used
+
+    finished = read_blocks(path, feed, background) and counter.reads > 0  # an empty file: the Python reader says so
+    return finished, counter.tallies(), counter.reads
+
+
 def _progress(progress: Callable[[int], None], shown: int, reads: int) -> int:
     """Tell ``progress`` every multiple of :data:`EVERY` reads up to ``reads`` after ``shown`` of them, as the
     per-read loops do; the multiples now told."""
@@ -289,18 +360,19 @@ def _progress(progress: Callable[[int], None], shown: int, reads: int) -> int:
 
 def _collapse_batches_raw(
     batches: Iterable[tuple[list[str], list[str]]], positions: dict[str, int], on_new: Callable[[str], None],
-    progress: Callable[[int], None] | None, masks: QualityMasks,
+    progress: Callable[[int], None] | None, masks: QualityMasks, tallies: list[int] | None = None, reads: int = 0,
 ) -> CollapsedReads:  # fmt: skip
     """:func:`_collapse_raw` on batches of reads: each batch's new sequences are counted and sent first, then its
-    reads' masks are counted (only the reads of sequences with quality sites, or still in flight)."""
+    reads' masks are counted (only the reads of sequences with quality sites, or still in flight).  ``tallies``
+    and ``reads``: the counts of the reads before ``batches`` (``positions`` then holds their sequences)."""
     collapsed = CollapsedReads()
-    tallies: list[int] = []
+    if tallies is None:
+        tallies = []
     sites = masks.sites
     add = masks.add
     limit = masks.limit
     counted = masks.masks
-    reads = 0
-    shown = 0
+    shown = reads // EVERY
     for sequences, qualities in batches:  # ``positions`` grows below: the sequences the reader need not check
         reads += len(sequences)
         watched: dict[str, tuple[int, tuple[int, ...] | None]] = {}

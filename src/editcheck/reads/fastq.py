@@ -13,7 +13,9 @@ accepted and passed on unchanged.
 :func:`iter_single_batches` reads single-end files a few hundred records at a time for the collapse: the same
 records, checks, normalisation and errors (the first problem in file order is the one reported), with the
 checks done on a whole batch at once (C-level string and numpy operations) and a record looked at alone only
-when its batch has something to normalise or refuse.
+when its batch has something to normalise or refuse.  :func:`read_blocks` hands a file's decompressed bytes in
+large blocks to a consumer (the compiled collapse of :mod:`editcheck.reads.collapse`), which leaves whatever it
+does not take (from the first unusual record's batch on) to :func:`iter_single_batches` (``skip``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import lzma
 import os
 import stat
 import zlib
-from collections.abc import Container, Generator, Iterator
+from collections.abc import Callable, Container, Generator, Iterator
+from io import BufferedIOBase
 from itertools import filterfalse, islice
 from operator import attrgetter
 from pathlib import Path
@@ -37,7 +40,10 @@ from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
 from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
-__all__ = ["iter_paired", "iter_paired_tuples", "iter_single", "iter_single_batches", "iter_single_tuples"]
+__all__ = [
+    "BLOCK_BYTES", "iter_paired", "iter_paired_tuples", "iter_single", "iter_single_batches", "iter_single_tuples",
+    "read_blocks",
+]  # fmt: skip
 
 _BASES = b"ACGTN"
 _PRINTABLE_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
@@ -316,7 +322,11 @@ def _valid_qualities(qualities: list[str]) -> bool:
 
 
 def iter_single_batches(
-    path: str | Path, valid: Container[str] = frozenset(), size: int = BATCH, background: bool = False
+    path: str | Path,
+    valid: Container[str] = frozenset(),
+    size: int = BATCH,
+    background: bool = False,
+    skip: int = 0,
 ) -> Iterator[tuple[list[str], list[str]]]:
     """Yield the reads of a single-end FASTQ file as batches ``(sequences, qualities)`` of up to ``size`` reads:
     :func:`iter_single`'s reads without names, checked and normalised alike, raising the same
@@ -327,7 +337,11 @@ def iter_single_batches(
     releases the interpreter's lock while it works); should reading fail there, the reads after those yielded
     are read again in this thread, whose reader then names the problem as :func:`iter_single` does (the
     thread reads ahead, so it may meet damaged data before a bad record the usual reader reports first).
+    With ``skip``, the first ``skip`` records are read but not yielded (nor checked; no background thread).
     """
+    if skip:
+        yield from _batches(path, _open(path), skip, valid, size, True)
+        return
     threaded = _open_in_background(path) if background else None
     failed: int | None = 0
     if threaded is not None:
@@ -401,6 +415,65 @@ def _check_batch(path: str | Path, first: int, sequences: list[str], qualities: 
     for offset, (sequence, quality) in enumerate(zip(sequences, qualities)):
         if sequence.encode().translate(None, _BASES) or quality.encode().translate(None, _PRINTABLE_QUALITIES):
             sequences[offset] = _checked(path, first + offset, sequence, quality)
+
+
+BLOCK_BYTES = 1024**2
+"""Decompressed bytes handed at once to :func:`read_blocks`'s consumer (grown when a batch of records needs more)."""
+
+_BLOCK_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
+"""What opening or decompressing a damaged or unusual file may raise (the Python reader then names it)."""
+
+
+def read_blocks(
+    path: str | Path, feed: Callable[[bytearray, int, bool], int], background: bool = False
+) -> bool:
+    """Decompress a FASTQ file (not a stream) in large blocks, in this process (ISA-L for gzip, as
+    :func:`iter_single` does; in a thread of its own with ``background``), and hand each to
+    ``feed(block, length, final)``, which returns the bytes of ``block[:length]`` it used (whole records; the rest
+    is handed again before the next bytes) or -1 to stop.  ``final``: the end of the file (a missing last line
+    break is added).  True when ``feed`` used the whole file; False when it stopped, or opening or reading failed
+    (nothing raised: the caller reads the rest with :func:`iter_single_batches`, whose errors name the problem).
+    """
+    if _is_stream(path):  # read once only: the Python reader must have it all
+        return False
+    try:
+        handle = xopen(path, "rb", threads=1 if background and is_gzip(path) else 0)
+    except _BLOCK_ERRORS:
+        return False
+    block = bytearray(BLOCK_BYTES)
+    kept = 0
+    with handle:
+        while True:
+            try:
+                length = _fill(cast(BufferedIOBase, handle), block, kept)
+            except _BLOCK_ERRORS:
+                return False
+            final = length < len(block)
+            if final and length and block[length - 1] != ord("\n"):
+                block[length] = ord("\n")  # the last line of the file without its line break (room: final)
+                length += 1
+            used = feed(block, length, final)
+            if used < 0:
+                return False
+            if final:
+                return used == length
+            if used == 0:  # a batch of records longer than the block
+                block.extend(bytes(len(block)))
+            else:
+                block[: length - used] = block[used:length]
+            kept = length - used
+
+
+def _fill(handle: BufferedIOBase, block: bytearray, start: int) -> int:
+    """Fill ``block`` from ``start`` on; its length filled (less than all of it: the end of the file)."""
+    with memoryview(block) as view:
+        filled = start
+        while filled < len(block):
+            got = handle.readinto(view[filled:])
+            if not got:
+                break
+            filled += got
+    return filled
 
 
 def _read_id(identifier: str) -> str:

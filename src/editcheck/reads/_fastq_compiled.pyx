@@ -1,0 +1,376 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Single-end FASTQ collapsed from decompressed bytes (Cython): the records of a block parsed and checked in C,
+each read's sequence counted, and with a base-quality threshold its low-quality positions counted as
+:func:`editcheck.reads.collapse._collapse_batches_raw` counts them.
+
+Only plain, valid FASTQ is taken: four lines per record ending in a line break, a header starting with ``@``
+(ASCII, no carriage return), a sequence of ``A``, ``C``, ``G``, ``T``, ``N``, a ``+`` line empty or repeating the
+header, and as many qualities as bases, each ``!`` to ``~``.  Reads are taken in batches of ``size`` records,
+as :func:`editcheck.reads.fastq.iter_single_batches` yields them, and a batch is counted only when all its
+records are taken: at the first record that is anything else (lowercase, ``.``, another character, a broken
+record, CRLF, non-ASCII...) :meth:`BlockCounter.feed` stops before that batch, so that the caller reads the rest
+of the file with the Python reader, which normalises it or names the problem exactly as before.
+
+Each batch is counted as the Python loop counts it: its reads' sequences first (a new sequence gets the next
+index and is handed to ``on_new``, in the order of first appearance), then, with ``masks``, its reads' qualities
+(only the reads of sequences in flight or with quality sites).  Built by ``pip install`` (setup.py); without it,
+:mod:`editcheck.reads.collapse` runs the Python reader alone.
+"""
+
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.ref cimport PyObject
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memchr, memcmp, memcpy
+
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    unsigned char* PyUnicode_1BYTE_DATA(object text)
+
+
+cdef enum:
+    TAKEN = 0
+    INCOMPLETE = 1
+    UNUSUAL = 2
+
+
+cdef inline str _ascii(const unsigned char* start, Py_ssize_t length):
+    """A str of ``length`` ASCII characters at ``start`` (already checked)."""
+    cdef object text = PyUnicode_New(length, 127)
+    if length:
+        memcpy(PyUnicode_1BYTE_DATA(text), start, length)
+    return <str>text
+
+
+cdef inline uint64_t _hash(const unsigned char* data, Py_ssize_t length) noexcept:
+    """A fast 64-bit hash of ``length`` bytes (8 at a time, multiply and mix; not for untrusted keys' worst case:
+    a collision costs a comparison only)."""
+    cdef uint64_t hashed = 0x9E3779B97F4A7C15ULL ^ <uint64_t>length
+    cdef uint64_t word
+    cdef Py_ssize_t at = 0
+    while at + 8 <= length:
+        memcpy(&word, data + at, 8)
+        hashed = (hashed ^ word) * 0xFF51AFD7ED558CCDULL
+        hashed ^= hashed >> 29
+        at += 8
+    word = 0
+    if at < length:
+        memcpy(&word, data + at, length - at)
+        hashed = (hashed ^ word) * 0xFF51AFD7ED558CCDULL
+    hashed ^= hashed >> 32
+    hashed *= 0xC4CEB9FE1A85EC53ULL
+    hashed ^= hashed >> 29
+    return hashed
+
+
+cdef inline uint64_t _zero_bytes(uint64_t word) noexcept:
+    """0x80 in each byte of ``word`` that is 0, 0 in the others."""
+    return ~(((word & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | word | 0x7F7F7F7F7F7F7F7FULL)
+
+
+cdef inline bint _bases(const unsigned char* data, Py_ssize_t length) noexcept:
+    """Whether the ``length`` bytes at ``data`` are all A, C, G, T or N (8 at a time)."""
+    cdef uint64_t word
+    cdef uint64_t wrong = 0
+    cdef Py_ssize_t at = 0
+    cdef unsigned char code
+    while at + 8 <= length:
+        memcpy(&word, data + at, 8)
+        wrong |= 0x8080808080808080ULL ^ (
+            _zero_bytes(word ^ 0x4141414141414141ULL) | _zero_bytes(word ^ 0x4343434343434343ULL)
+            | _zero_bytes(word ^ 0x4747474747474747ULL) | _zero_bytes(word ^ 0x5454545454545454ULL)
+            | _zero_bytes(word ^ 0x4E4E4E4E4E4E4E4EULL)
+        )
+        at += 8
+    while at < length:
+        code = data[at]
+        wrong |= (code != b'A') & (code != b'C') & (code != b'G') & (code != b'T') & (code != b'N')
+        at += 1
+    return wrong == 0
+
+
+cdef class BlockCounter:
+    """Counts the reads of decompressed FASTQ blocks into ``positions`` (sequence -> index in first-seen order,
+    filled in as sequences are met) and tallies (reads per index); see the module docstring."""
+
+    cdef dict positions
+    cdef object on_new
+    cdef object masks
+    cdef list sites
+    cdef dict counted
+    cdef object add
+    cdef unsigned char limit
+    cdef Py_ssize_t size
+    cdef int64_t* _tallies
+    cdef const unsigned char** _keys
+    cdef Py_ssize_t* _key_lengths
+    cdef Py_ssize_t _count
+    cdef Py_ssize_t _capacity
+    cdef uint64_t* _slots
+    cdef Py_ssize_t _mask
+    cdef Py_ssize_t* _sequence
+    cdef Py_ssize_t* _length
+    cdef Py_ssize_t* _quality
+    cdef Py_ssize_t* _index
+    cdef public Py_ssize_t reads
+    """Reads counted so far."""
+
+    def __cinit__(self, dict positions, object on_new, object masks, Py_ssize_t size):
+        if size < 1:
+            raise ValueError("batch size must be at least 1")
+        self.positions = positions
+        self.on_new = on_new
+        self.masks = masks
+        if masks is not None:
+            self.sites = masks.sites
+            self.counted = masks.masks
+            self.add = masks.add
+            self.limit = ord(masks.limit)
+        self.size = size
+        self._capacity = 1024
+        self._tallies = <int64_t*>malloc(self._capacity * sizeof(int64_t))
+        self._keys = <const unsigned char**>malloc(self._capacity * sizeof(unsigned char*))
+        self._key_lengths = <Py_ssize_t*>malloc(self._capacity * sizeof(Py_ssize_t))
+        self._mask = 4095
+        self._slots = <uint64_t*>calloc(self._mask + 1, sizeof(uint64_t))
+        self._sequence = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        if not (self._tallies and self._keys and self._key_lengths and self._slots and self._sequence and self._length
+                and self._quality and self._index):
+            raise MemoryError()
+        if positions:
+            raise ValueError("positions must start empty")
+
+    def __dealloc__(self):
+        free(self._tallies)
+        free(self._keys)
+        free(self._key_lengths)
+        free(self._slots)
+        free(self._sequence)
+        free(self._length)
+        free(self._quality)
+        free(self._index)
+
+    def tallies(self) -> list:
+        """Reads per unique sequence, by index."""
+        return [self._tallies[i] for i in range(self._count)]
+
+    def feed(self, const unsigned char[::1] block, Py_ssize_t length, bint final) -> int:
+        """Count the whole batches of ``block[:length]`` (all of it when ``final``: the end of the file); the bytes
+        used, or -1 at a batch with a record the Python reader must read (nothing of that batch counted)."""
+        cdef const unsigned char* data = &block[0] if length else NULL
+        cdef Py_ssize_t position = 0
+        cdef Py_ssize_t start
+        cdef Py_ssize_t taken
+        cdef int status
+        if length > block.shape[0]:
+            raise ValueError("length beyond the block")
+        while True:
+            start = position
+            taken = 0
+            status = TAKEN
+            while taken < self.size:
+                status = self._record(data, length, &position, taken)
+                if status != TAKEN:
+                    break
+                taken += 1
+            if status == UNUSUAL:
+                return -1
+            if status == INCOMPLETE and not final:
+                return start
+            if status == INCOMPLETE and position < length:  # the file ends inside a record
+                return -1
+            if taken == 0:
+                return position
+            self._count_batch(data, taken)
+            if self.masks is not None:
+                self._count_qualities(data, taken)
+            self.reads += taken
+
+    cdef int _record(self, const unsigned char* data, Py_ssize_t length, Py_ssize_t* position, Py_ssize_t slot):
+        """Parse the record at ``position[0]`` into batch slot ``slot`` and move past it: TAKEN, INCOMPLETE (the
+        block ends first; nothing moved) or UNUSUAL."""
+        cdef Py_ssize_t at = position[0]
+        cdef const unsigned char* end
+        cdef Py_ssize_t header, header_end, sequence, sequence_end, plus, plus_end, quality, quality_end, i
+        cdef unsigned char code, bad
+        if at >= length:
+            return INCOMPLETE
+        if data[at] != b'@':
+            return UNUSUAL
+        header = at + 1
+        end = <const unsigned char*>memchr(data + header, b'\n', length - header)
+        if end == NULL:
+            return INCOMPLETE
+        header_end = end - data
+        sequence = header_end + 1
+        end = <const unsigned char*>memchr(data + sequence, b'\n', length - sequence)
+        if end == NULL:
+            return INCOMPLETE
+        sequence_end = end - data
+        plus = sequence_end + 1
+        end = <const unsigned char*>memchr(data + plus, b'\n', length - plus)
+        if end == NULL:
+            return INCOMPLETE
+        plus_end = end - data
+        quality = plus_end + 1
+        end = <const unsigned char*>memchr(data + quality, b'\n', length - quality)
+        if end == NULL:
+            return INCOMPLETE
+        quality_end = end - data
+        # Each line checked whole, without a branch per character (the compiler vectorises these loops).
+        bad = 0
+        for i in range(header, header_end):
+            code = data[i]
+            bad |= (code >> 7) | (code == b'\r')
+        bad |= not _bases(data + sequence, sequence_end - sequence)
+        for i in range(quality, quality_end):
+            bad |= <unsigned char>(data[i] - 33) > 93  # below '!' wraps around to 223 and more
+        if bad or quality_end - quality != sequence_end - sequence or data[plus] != b'+':
+            return UNUSUAL
+        if plus_end - plus > 1 and (
+            plus_end - plus - 1 != header_end - header or memcmp(data + plus + 1, data + header, header_end - header)
+        ):
+            return UNUSUAL
+        self._sequence[slot] = sequence
+        self._length[slot] = sequence_end - sequence
+        self._quality[slot] = quality
+        position[0] = quality_end + 1
+        return TAKEN
+
+    cdef int _count_batch(self, const unsigned char* data, Py_ssize_t taken) except -1:
+        """Count the batch's sequences; a new one gets the next index, a None in the masks' sites (in flight),
+        and is handed to ``on_new``.  Sequences are found by their bytes in a table of this counter's own (the
+        index of each, pointing at the characters of its str key in ``positions``, which keeps them alive): a
+        read of a sequence seen before costs no Python object."""
+        cdef Py_ssize_t slot, index, length, place
+        cdef const unsigned char* bases
+        cdef uint64_t hashed
+        cdef str sequence
+        cdef dict positions = self.positions
+        for slot in range(taken):
+            bases = data + self._sequence[slot]
+            length = self._length[slot]
+            hashed = _hash(bases, length)
+            index = self._find(bases, length, hashed, &place)
+            if index < 0:
+                sequence = _ascii(bases, length)
+                index = self._count
+                if index == self._capacity:
+                    self._grow()
+                self._tallies[index] = 1
+                self._keys[index] = PyUnicode_1BYTE_DATA(sequence)
+                self._key_lengths[index] = length
+                self._count = index + 1
+                self._slots[place] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+                if 4 * self._count >= 3 * (self._mask + 1):
+                    self._rehash()
+                positions[sequence] = index
+                if self.masks is not None and PyList_GET_SIZE(self.sites) == index:
+                    self.sites.append(None)  # in flight (on_new may settle earlier sequences, never this one)
+                self.on_new(sequence)
+            else:
+                self._tallies[index] += 1
+            self._index[slot] = index
+        return 0
+
+    cdef Py_ssize_t _find(self, const unsigned char* bases, Py_ssize_t length, uint64_t hashed, Py_ssize_t* place):
+        """The index of the sequence ``bases[:length]`` (hash ``hashed``), or -1 with its free slot in ``place``."""
+        cdef Py_ssize_t at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
+        cdef uint64_t tag = hashed & 0xFFFFFFFF00000000ULL
+        cdef uint64_t entry
+        cdef Py_ssize_t index
+        while True:
+            entry = self._slots[at]
+            if entry == 0:
+                place[0] = at
+                return -1
+            if (entry & 0xFFFFFFFF00000000ULL) == tag:
+                index = <Py_ssize_t>(entry & 0xFFFFFFFF) - 1
+                if self._key_lengths[index] == length and memcmp(self._keys[index], bases, length) == 0:
+                    return index
+            at = (at + 1) & self._mask
+
+    cdef int _rehash(self) except -1:
+        """Twice the slots, every sequence placed again."""
+        cdef Py_ssize_t size = 2 * (self._mask + 1)
+        cdef uint64_t* slots = <uint64_t*>calloc(size, sizeof(uint64_t))
+        cdef Py_ssize_t index, at
+        cdef uint64_t hashed
+        if slots == NULL:
+            raise MemoryError()
+        free(self._slots)
+        self._slots = slots
+        self._mask = size - 1
+        for index in range(self._count):
+            hashed = _hash(self._keys[index], self._key_lengths[index])
+            at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
+            while slots[at] != 0:
+                at = (at + 1) & self._mask
+            slots[at] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+        return 0
+
+    cdef int _grow(self) except -1:
+        cdef Py_ssize_t capacity = 2 * self._capacity
+        cdef int64_t* tallies = <int64_t*>realloc(self._tallies, capacity * sizeof(int64_t))
+        if tallies == NULL:
+            raise MemoryError()
+        self._tallies = tallies
+        cdef const unsigned char** keys = <const unsigned char**>realloc(self._keys, capacity * sizeof(unsigned char*))
+        if keys == NULL:
+            raise MemoryError()
+        self._keys = keys
+        cdef Py_ssize_t* lengths = <Py_ssize_t*>realloc(self._key_lengths, capacity * sizeof(Py_ssize_t))
+        if lengths == NULL:
+            raise MemoryError()
+        self._key_lengths = lengths
+        self._capacity = capacity
+        return 0
+
+    cdef int _count_qualities(self, const unsigned char* data, Py_ssize_t taken) except -1:
+        """Count the batch's reads' masks: all low positions of a read of a sequence in flight
+        (``QualityMasks.add``), its sites below the threshold for a settled one with sites."""
+        cdef Py_ssize_t slot, index, k, count, spot, length
+        cdef const unsigned char* qualities
+        cdef unsigned char limit = self.limit
+        cdef object spots
+        cdef list sites = self.sites
+        cdef list low
+        cdef tuple key
+        for slot in range(taken):
+            index = self._index[slot]
+            if index >= PyList_GET_SIZE(sites):
+                raise IndexError("a unique sequence without its sites entry")
+            spots = <object>PyList_GET_ITEM(sites, index)
+            if spots is None:
+                self.add(index, _ascii(data + self._quality[slot], self._length[slot]))
+                continue
+            if type(spots) is not tuple:
+                spots = tuple(spots)
+            count = PyTuple_GET_SIZE(spots)
+            if count == 0:
+                continue
+            qualities = data + self._quality[slot]
+            length = self._length[slot]
+            for k in range(count):
+                spot = <Py_ssize_t><object>PyTuple_GET_ITEM(spots, k)
+                if spot < 0 or spot >= length:
+                    raise IndexError("a quality site outside the read")
+                if qualities[spot] < limit:
+                    break
+            else:
+                continue
+            low = []
+            for k in range(count):
+                spot = <Py_ssize_t><object>PyTuple_GET_ITEM(spots, k)
+                if spot < 0 or spot >= length:
+                    raise IndexError("a quality site outside the read")
+                if qualities[spot] < limit:
+                    low.append(<object>PyTuple_GET_ITEM(spots, k))
+            key = (index, tuple(low))
+            self.counted[key] = self.counted.get(key, 0) + 1
+        return 0

@@ -1,0 +1,303 @@
+"""The compiled single-end FASTQ reader and collapser (issue #13, editcheck.reads._fastq_compiled): the same
+unique reads in the same first-seen order, the same read counts, quality masks and errors as the Python reader,
+the reference implementation, on simulated reads with lowercase, N, '.', CRLF and damaged records mixed in."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editcheck.errors import InputFormatError
+from editcheck.progress import EVERY
+from editcheck.reads import collapse, fastq
+from editcheck.reads.collapse import CollapsedReads, QualityMasks, QualitySettings, collapse_single
+from editcheck.reads.fastq import iter_single_batches
+
+
+def fastq_text(records: list[tuple[str, str, str]], plus_names: bool = False) -> bytes:
+    return "".join(
+        f"@{name}\n{sequence}\n+{name if plus_names else ''}\n{qualities}\n" for name, sequence, qualities in records
+    ).encode()
+
+
+def simulated(count: int, seed: int) -> list[tuple[str, str, str]]:
+    """Amplicon-like reads: copies of a 60-bp amplicon with substitutions, indels and N, of several lengths (and
+    a few empty reads); qualities mostly high, a few bases below Q20."""
+    rng = random.Random(seed)
+    amplicon = "".join(rng.choice("ACGT") for _ in range(60))
+    records = []
+    for i in range(1, count + 1):
+        read = list(amplicon)
+        for _ in range(rng.choice((0, 0, 0, 1, 2))):
+            position = rng.randrange(len(read))
+            change = rng.random()
+            if change < 0.6:
+                read[position] = rng.choice("ACGTN")
+            elif change < 0.8:
+                del read[position : position + rng.randint(1, 5)]
+            else:
+                read.insert(position, rng.choice("ACGT"))
+        sequence = "".join(read) if rng.random() > 0.002 else ""
+        qualities = "".join(rng.choice("#+5") if rng.random() < 0.02 else rng.choice("?FI") for _ in sequence)
+        records.append((f"read{i} sample=S1", sequence, qualities))
+    return records
+
+
+class Spy:
+    """Wraps the compiled counter, noting the reads it counted (to know which reader counted what)."""
+
+    def __init__(self, counter: Any) -> None:
+        self.counter = counter
+        self.counted: list[int] = []
+
+    def __call__(self, *arguments: Any) -> Any:
+        spy = self
+
+        class Counting(self.counter):  # type: ignore[misc, name-defined]
+            def feed(self, block: bytearray, length: int, final: bool) -> int:
+                used = super().feed(block, length, final)
+                spy.counted.append(self.reads)
+                return used
+
+        return Counting(*arguments)
+
+
+def settling(masks: QualityMasks | None, lag: int) -> tuple[list[str], Callable[[str], None]]:
+    """An ``on_new`` that settles the sequence sent ``lag`` sequences earlier, as the engine does when alignments
+    come back; its sites are the positions of its A and G among its first 40 bases (none for some)."""
+    sent: list[str] = []
+
+    def on_new(sequence: str) -> None:
+        sent.append(sequence)
+        if masks is not None and len(sent) > lag:
+            index = len(sent) - 1 - lag
+            sites = () if index % 3 == 0 else tuple(p for p, base in enumerate(sent[index][:40]) if base in "AG")
+            masks.settle(index, sites)
+
+    return sent, on_new
+
+
+def collapsed_with(
+    monkeypatch: pytest.MonkeyPatch, counter: Any, path: Path, threshold: int, lag: int, background: bool = False
+) -> tuple[CollapsedReads | str, list[str], list[int], QualityMasks | None]:
+    """The collapse of ``path`` read by ``counter`` first (None: the Python reader alone): the result (or the
+    error message with its record), sequences sent, progress told and the quality masks."""
+    monkeypatch.setattr(collapse, "_BLOCK_COUNTER", counter)
+    masks = QualityMasks(threshold) if threshold else None
+    sent, on_new = settling(masks, lag)
+    shown: list[int] = []
+    try:
+        result: CollapsedReads | str = collapse_single(
+            path, QualitySettings(min_base_quality=threshold), on_new, shown.append, masks, background
+        )
+    except InputFormatError as problem:
+        result = f"{problem} (record {problem.record})"
+    return result, sent, shown, masks
+
+
+def assert_same(compiled: tuple[Any, ...], reference: tuple[Any, ...]) -> None:
+    result, sent, shown, masks = compiled
+    expected, expected_sent, expected_shown, expected_masks = reference
+    if isinstance(expected, str):
+        assert result == expected
+        return
+    assert isinstance(result, CollapsedReads)
+    assert list(result.sequences.items()) == list(expected.sequences.items())  # counts, first-seen order
+    assert result.reads_in == expected.reads_in
+    assert sent == expected_sent and shown == expected_shown
+    if expected_masks is not None:
+        assert masks is not None
+        assert list(masks.masks.items()) == list(expected_masks.masks.items())
+        assert masks.sites == expected_masks.sites
+        assert [masks.take_pending(i) for i in range(len(sent))] == [
+            expected_masks.take_pending(i) for i in range(len(sent))
+        ]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 8 KiB: records cut at block ends, and batches of 256 records longer than a block."""
+    monkeypatch.setattr(fastq, "BLOCK_BYTES", 8192)
+
+
+COMPILED = collapse._BLOCK_COUNTER
+
+
+def test_the_compiled_reader_is_built_and_selected() -> None:
+    assert COMPILED is not None and COMPILED.__module__ == "editcheck.reads._fastq_compiled"
+
+
+@pytest.mark.parametrize("threshold", [20, 0])
+@pytest.mark.parametrize("lag", [0, 3, 100000])
+@pytest.mark.usefixtures("small_blocks")
+def test_compiled_collapse_equals_the_reference_on_simulated_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, lag: int
+) -> None:
+    records = simulated(3000, seed=11)
+    path = tmp_path / "r.fq.gz"
+    path.write_bytes(gzip.compress(fastq_text(records)))
+    spy = Spy(COMPILED)
+    compiled = collapsed_with(monkeypatch, spy, path, threshold, lag)
+    reference = collapsed_with(monkeypatch, None, path, threshold, lag)
+    assert_same(compiled, reference)
+    assert spy.counted[-1] == 3000  # the compiled reader counted every read
+    result = compiled[0]
+    assert isinstance(result, CollapsedReads) and result.reads_in == 3000 and 300 < len(result.sequences) < 3000
+    if threshold:
+        assert lag == 100000 or (compiled[3] is not None and sum(compiled[3].masks.values()) > 50)
+
+
+@pytest.mark.parametrize("lag", [0, 100000])
+def test_progress_and_the_engine_sized_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lag: int) -> None:
+    records = simulated(2 * EVERY + 700, seed=5)
+    path = tmp_path / "r.fq"
+    path.write_bytes(fastq_text(records, plus_names=True))  # '+' lines repeating the header are taken too
+    spy = Spy(COMPILED)
+    compiled = collapsed_with(monkeypatch, spy, path, 20, lag)
+    assert_same(compiled, collapsed_with(monkeypatch, None, path, 20, lag))
+    assert compiled[2] == [EVERY, 2 * EVERY] and spy.counted[-1] == len(records)
+
+
+def _damaged(records: list[tuple[str, str, str]], kind: str) -> bytes:
+    """The reads' FASTQ text with one kind of damage or unusual content at read 1,500 (of 3,000)."""
+    changed = list(records)
+    name, sequence, qualities = changed[1499]
+    if kind == "lowercase":
+        changed[1499] = (name, sequence.lower(), qualities)
+    elif kind == "dot":
+        changed[1499] = (name, "." + sequence[1:], qualities)
+    elif kind == "bad base":
+        changed[1499] = (name, "X" + sequence[1:], qualities)
+    elif kind == "bad quality":
+        changed[1499] = (name, sequence, " " + qualities[1:])
+    elif kind == "lengths differ":
+        changed[1499] = (name, sequence, qualities + "I")
+    elif kind == "non-ASCII name":
+        changed[1499] = ("réad", sequence, qualities)
+    text = fastq_text(changed)
+    if kind == "CRLF":
+        return text.replace(b"\n", b"\r\n")
+    if kind == "no final line break":
+        return text[:-1]
+    if kind == "blank line at the end":
+        return text + b"\n"
+    if kind == "other plus name":
+        return text.replace(b"\n+\n", b"\n+other\n", 1)
+    if kind == "no header":
+        lines = text.split(b"\n")
+        lines[4 * 1499] = b"read1500"
+        return b"\n".join(lines)
+    if kind == "cut record":
+        return text[: text.index(b"@read2999")] + b"@read2999\nACGT\n"
+    if kind == "empty":
+        return b""
+    return text
+
+
+KINDS = [
+    "lowercase", "dot", "bad base", "bad quality", "lengths differ", "non-ASCII name", "CRLF", "no final line break",
+    "blank line at the end", "other plus name", "no header", "cut record", "empty",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("compressed", [True, False])
+@pytest.mark.usefixtures("small_blocks")
+def test_unusual_records_give_the_reference_result_or_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, compressed: bool
+) -> None:
+    text = _damaged(simulated(3000, seed=7), kind)
+    path = tmp_path / ("r.fq.gz" if compressed else "r.fq")
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    for threshold in (20, 0):
+        spy = Spy(COMPILED)
+        compiled = collapsed_with(monkeypatch, spy, path, threshold, 2)
+        assert_same(compiled, collapsed_with(monkeypatch, None, path, threshold, 2))
+        counted = spy.counted[-1] if spy.counted else 0
+        if kind in ("no final line break",):
+            assert counted == 3000
+        elif kind in ("blank line at the end", "cut record"):
+            assert counted == 2816  # whole batches of 256 before the last one, which the Python reader reads
+        elif kind not in ("CRLF", "empty", "other plus name"):
+            assert counted == 1280  # five batches of 256 before read 1,500
+        if kind in ("lowercase", "dot", "no final line break", "CRLF"):
+            assert isinstance(compiled[0], CollapsedReads) and compiled[0].reads_in == 3000
+        else:
+            assert isinstance(compiled[0], str) and "r.fq" in compiled[0]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+@pytest.mark.parametrize("background", [False, True])
+def test_damaged_gzip_gives_the_reference_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, background: bool
+) -> None:
+    data = bytearray(gzip.compress(fastq_text(simulated(20000, seed=3))))
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8
+    path = tmp_path / "r.fq.gz"
+    path.write_bytes(bytes(data))
+    compiled = collapsed_with(monkeypatch, COMPILED, path, 20, 2, background)
+    reference = collapsed_with(monkeypatch, None, path, 20, 2, background)
+    assert compiled[0] == reference[0] and isinstance(compiled[0], str) and "gzip" in compiled[0]
+
+
+def test_missing_file_and_directory_give_the_reference_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in (tmp_path / "absent.fq.gz", tmp_path):
+        compiled = collapsed_with(monkeypatch, COMPILED, path, 0, 0)
+        assert compiled[0] == collapsed_with(monkeypatch, None, path, 0, 0)[0]
+        assert isinstance(compiled[0], str) and ("file not found" in compiled[0] or "directory" in compiled[0])
+
+
+def test_batches_can_start_after_skipped_records(tmp_path: Path) -> None:
+    records = [(f"r{i}", "ACGT"[i % 4] * 3, "III") for i in range(1, 11)]
+    records[8] = ("r9", "ACGX", "IIII")
+    path = tmp_path / "r.fq"
+    path.write_bytes(fastq_text(records))
+    batches = iter_single_batches(path, size=2, skip=4)
+    assert next(batches) == (["CCC", "GGG"], ["III", "III"])  # records 5 and 6
+    assert next(batches) == (["TTT", "AAA"], ["III", "III"])
+    with pytest.raises(InputFormatError) as caught:
+        next(batches)
+    assert caught.value.record == 9 and "sequence has 'X' at position 4" in str(caught.value)
+
+
+def _selected(environment: dict[str, str]) -> str:
+    script = "from editcheck.reads import collapse; print(collapse._BLOCK_COUNTER is None)"
+    run = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, **environment}, capture_output=True, text=True, check=True
+    )
+    return run.stdout.strip()
+
+
+def test_the_environment_selects_the_python_reader() -> None:
+    assert _selected({"EDITCHECK_PURE_PYTHON": "1"}) == "True"
+    assert _selected({"EDITCHECK_PURE_PYTHON": "0"}) == "False"
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 17])
+def test_the_compiled_check_takes_exactly_acgtn_and_printable_qualities(length: int) -> None:
+    # Every byte at every position of an 8-byte word and of the tail: a record is taken only when valid.
+    assert COMPILED is not None
+    for position in range(length):
+        for code in range(256):
+            sequence = bytearray(b"A" * length)
+            sequence[position] = code
+            qualities = bytearray(b"I" * length)
+            qualities[position] = code
+            for record, valid in (
+                (b"@r\n" + sequence + b"\n+\n" + b"I" * length + b"\n", code in b"ACGTN"),
+                (b"@r\n" + b"A" * length + b"\n+\n" + qualities + b"\n", 33 <= code <= 126),
+            ):
+                block = bytearray(record)
+                used = COMPILED({}, lambda sequence: None, None, 256).feed(block, len(block), True)
+                assert used == (len(block) if valid else -1), (position, code)
