@@ -1,7 +1,9 @@
-"""The compiled hot path: one Cython extension (editcheck.alignment._compiled), built by ``pip install``.
+"""The compiled hot paths: Cython extensions (editcheck.alignment._compiled, editcheck.reads._merge_compiled), built by
+``pip install``.
 
 Everything else about the package is declared in pyproject.toml.  Without a C compiler or Cython the package
-still works: editcheck.alignment.hotpath falls back to the pure-Python reference implementation.
+still works: editcheck.alignment.hotpath and editcheck.reads.merge fall back to their pure-Python reference
+implementations.
 """
 
 from Cython.Build import cythonize
@@ -9,7 +11,11 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"])],
+        [
+            Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"]),
+            # The read-pair merge (editcheck.reads.merge runs its pure-Python reference without it).
+            Extension("editcheck.reads._merge_compiled", ["src/editcheck/reads/_merge_compiled.pyx"]),
+        ],
         compiler_directives={"language_level": "3"},
     )
 )

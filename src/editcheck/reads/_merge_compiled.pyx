@@ -1,0 +1,236 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The read-pair merge compiled (Cython): :func:`editcheck.reads.merge.merge_placed`'s placement search and
+consensus, with the same arguments (the settings unpacked) and identical results.
+
+The reference (:mod:`editcheck.reads.merge`, pure Python) compares reads on Python integers and collects
+candidate offsets in a set; here the reads are walked as C characters and the candidates kept in a byte per
+offset.  The candidates are the reference's (the seeds of both passes, the short overlaps at R1's end, every
+offset for short reads), each placement scored alike (``(score, overlap, d)``, the largest wins), so the
+chosen placement, the merged read, its qualities and the difference mask are the same.  Reads must be ASCII
+(``UnicodeEncodeError`` otherwise: the caller then takes the reference).  Built by ``pip install`` (setup.py);
+when it is missing, :mod:`editcheck.reads.merge` runs the reference.
+"""
+
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcmp, memset
+
+from editcheck.sequences import COMPLEMENT
+
+cdef unsigned char _COMPLEMENT[128]
+for _code in range(128):
+    _COMPLEMENT[_code] = ord(chr(_code).translate(COMPLEMENT))
+
+DEF SEED = 12
+DEF START_SEEDS = 3
+DEF SEED_STEP = 16
+DEF SHORT = 27
+DEF CONVINCING = 20
+DEF TINY = 40
+DEF MISMATCH_WEIGHT = 3
+DEF EPSILON = 1e-9
+DEF UNKNOWN = 78  # "N"
+
+cdef struct Best:
+    bint found
+    long score
+    long overlap
+    long d
+
+
+cdef inline void _seed_hits(
+    unsigned char *offsets, long shift, const unsigned char *source, long source_length,
+    const unsigned char *target, long target_length, long length, long step, long count, bint source_is_rc2,
+) noexcept nogil:
+    """The reference's ``_seed_hits``: up to ``count`` seeds ``step`` apart, a window holding N moved past its
+    last N; every occurrence in ``target`` marks its offset (``offsets[d + shift]``)."""
+    cdef long end = source_length - length
+    cdef long p = 0
+    cdef long n, k, i
+    while count and p <= end:
+        n = -1
+        k = length - 1
+        while k >= 0:
+            if source[p + k] == UNKNOWN:
+                n = k
+                break
+            k -= 1
+        if n >= 0:
+            p += n + 1
+            continue
+        count -= 1
+        for i in range(target_length - length + 1):
+            if target[i] == source[p] and memcmp(target + i, source + p, length) == 0:
+                if source_is_rc2:
+                    offsets[i - p + shift] = 1
+                else:
+                    offsets[p - i + shift] = 1
+        p += step
+
+
+cdef inline void _consider(
+    Best *best, const unsigned char *seq1, long length1, const unsigned char *rc2, long length2, long d,
+    double max_rate,
+) noexcept nogil:
+    """Score the placement at ``d`` as the reference's ``_placement`` does; keep it if acceptable and best."""
+    cdef long start = d if d > 0 else 0
+    cdef long end = d + length2 if d + length2 < length1 else length1
+    cdef long overlap = end - start
+    cdef double allowed = max_rate * overlap + EPSILON
+    cdef long mismatches = 0
+    cdef long unknown = 0
+    cdef long i
+    cdef unsigned char a, b
+    cdef const unsigned char *x = seq1 + start
+    cdef const unsigned char *y = rc2 + (start - d)
+    for i in range(overlap):
+        a = x[i]
+        b = y[i]
+        if a == b:
+            if a == UNKNOWN:
+                unknown += 1
+        elif a == UNKNOWN or b == UNKNOWN:
+            unknown += 1
+        else:
+            mismatches += 1
+            if mismatches > allowed:
+                return
+    cdef long score = overlap - unknown - (1 + MISMATCH_WEIGHT) * mismatches
+    if (
+        not best.found
+        or score > best.score
+        or (score == best.score and (overlap > best.overlap or (overlap == best.overlap and d > best.d)))
+    ):
+        best.found = True
+        best.score = score
+        best.overlap = overlap
+        best.d = d
+
+
+def merge_placed(
+    str seq1, str qual1, str seq2, str qual2, long min_overlap, double max_rate, long dense_length
+):
+    """:func:`editcheck.reads.merge.merge_placed` with the settings' ``min_overlap`` and ``max_mismatch_rate``,
+    and the second pass's seed length (``_dense_seed_length(max_mismatch_rate)``)."""
+    cdef long length1 = len(seq1)
+    cdef long length2 = len(seq2)
+    if len(qual1) != length1 or len(qual2) != length2:
+        raise ValueError("each read needs as many quality characters as bases")
+    cdef bytes b1 = seq1.encode("ascii")
+    cdef bytes bq1 = qual1.encode("ascii")
+    cdef bytes b2 = seq2.encode("ascii")
+    cdef bytes bq2 = qual2.encode("ascii")
+    cdef long lowest = min_overlap - length2
+    cdef long highest = length1 - min_overlap
+    if highest < lowest:
+        return None
+    cdef const unsigned char *s1 = b1
+    cdef const unsigned char *q1 = bq1
+    cdef const unsigned char *s2 = b2
+    cdef const unsigned char *q2 = bq2
+    cdef long shift = length2
+    cdef long size = length1 + length2 + 1
+    cdef unsigned char *work = <unsigned char *> malloc(2 * length2 + 2 * size + 1)
+    if work == NULL:
+        raise MemoryError()
+    cdef unsigned char *rc2 = work
+    cdef unsigned char *rq2 = work + length2
+    cdef unsigned char *first = work + 2 * length2
+    cdef unsigned char *second = first + size
+    cdef long i, d, overlap, tail, start, end
+    cdef Best best
+    best.found = False
+    best.score = best.overlap = best.d = 0
+    try:
+        with nogil:
+            for i in range(length2):
+                rc2[i] = _COMPLEMENT[s2[length2 - 1 - i]]
+                rq2[i] = q2[length2 - 1 - i]
+            memset(first, 0, 2 * size)
+            # Pass 1: long seeds at the starts of the reads.
+            _seed_hits(first, shift, rc2, length2, s1, length1, SEED, SEED_STEP, START_SEEDS, True)
+            _seed_hits(first, shift, s1, length1, rc2, length2, SEED, SEED_STEP, START_SEEDS, False)
+            for d in range(lowest, highest + 1):
+                if first[d + shift]:
+                    _consider(&best, s1, length1, rc2, length2, d, max_rate)
+            if not best.found or best.score < CONVINCING:
+                if length1 <= TINY or length2 <= TINY:
+                    for d in range(lowest, highest + 1):
+                        if not first[d + shift]:
+                            _consider(&best, s1, length1, rc2, length2, d, max_rate)
+                else:
+                    # Pass 2: back-to-back seeds along rc2, rc2's last bases, overlaps up to SHORT at R1's end.
+                    _seed_hits(second, shift, rc2, length2, s1, length1, dense_length, dense_length, length2, True)
+                    tail = length2 - dense_length
+                    if tail > 0:
+                        for i in range(tail, length2):
+                            if rc2[i] == UNKNOWN:
+                                break
+                        else:
+                            for i in range(length1 - dense_length + 1):
+                                if memcmp(s1 + i, rc2 + tail, dense_length) == 0:
+                                    second[i - tail + shift] = 1
+                    if min_overlap <= SHORT:
+                        for overlap in range(min_overlap, SHORT + 1):
+                            second[length1 - overlap + shift] = 1
+                    for d in range(lowest, highest + 1):
+                        if second[d + shift] and not first[d + shift]:
+                            _consider(&best, s1, length1, rc2, length2, d, max_rate)
+        if not best.found:
+            return None
+        return _merged(s1, q1, length1, rc2, rq2, length2, best.d)
+    finally:
+        free(work)
+
+
+cdef tuple _merged(
+    const unsigned char *s1, const unsigned char *q1, long length1, const unsigned char *rc2,
+    const unsigned char *rq2, long length2, long d,
+):
+    """``(sequence, qualities, d, differ)``: R1 before the overlap, the consensus of the overlap (the module
+    docstring of :mod:`editcheck.reads.merge`), rc2 after it; ``differ`` the overlap's difference mask."""
+    cdef long start = d if d > 0 else 0
+    cdef long end = d + length2 if d + length2 < length1 else length1
+    cdef long overlap = end - start
+    cdef long after = length2 - (end - d)
+    cdef long total = start + overlap + after
+    cdef bytearray sequence = bytearray(total)
+    cdef bytearray qualities = bytearray(total)
+    cdef bytearray mask = bytearray(overlap)
+    cdef unsigned char *out = sequence
+    cdef unsigned char *scores = qualities
+    cdef unsigned char *differs = mask
+    cdef long i, k, gap
+    cdef bint differing = False
+    cdef unsigned char a, b, qa, qb
+    for i in range(start):
+        out[i] = s1[i]
+        scores[i] = q1[i]
+    for i in range(overlap):
+        a = s1[start + i]
+        b = rc2[start - d + i]
+        qa = q1[start + i]
+        qb = rq2[start - d + i]
+        k = start + i
+        if a == b:
+            out[k] = a
+            scores[k] = qa if qa >= qb else qb
+            continue
+        differing = True
+        differs[i] = 0x80
+        if a == UNKNOWN:
+            out[k] = b
+            scores[k] = qb
+        elif b == UNKNOWN:
+            out[k] = a
+            scores[k] = qa
+        else:
+            out[k] = b if qb > qa else a
+            gap = <long> qa - <long> qb
+            if gap < 0:
+                gap = -gap
+            scores[k] = 33 + (gap if gap > 2 else 2)
+    for i in range(after):
+        out[start + overlap + i] = rc2[end - d + i]
+        scores[start + overlap + i] = rq2[end - d + i]
+    differ = int.from_bytes(mask, "big") if differing else 0
+    return sequence.decode("ascii"), qualities.decode("ascii"), d, differ

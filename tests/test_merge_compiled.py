@@ -1,0 +1,131 @@
+"""The compiled read-pair merge (editcheck.reads._merge_compiled, Cython) against its pure-Python reference
+(editcheck.reads.merge.merge_placed_reference): the same placement, merged read, qualities and difference mask
+on seeded simulated pairs of every kind the merge meets (issue #13).
+
+The pairs: fragments shorter than, as long as and longer than the reads (read-through into the adapter, a
+dovetail, no overlap at all), reads of different lengths and very short reads (every offset tried),
+repetitive fragments (several placements scoring alike), sequencing substitutions and Ns at several rates
+(mismatching overlaps, broken seeds), unrelated mates, every merge setting's corner.  Qualities vary from 2
+to 41, so the consensus takes either mate and low qualities decide.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from editcheck.reads import _merge_compiled, merge
+from editcheck.reads.merge import MergeSettings, merge_placed, merge_placed_reference
+from editcheck.sequences import reverse_complement
+
+PAIRS = 12_000
+QUALITIES = [2, 8, 11, 15, 19, 20, 25, 30, 35, 37, 40, 41]
+
+
+def _random_bases(rng: random.Random, length: int) -> str:
+    return "".join(rng.choice("ACGT") for _ in range(length))
+
+
+def _sequenced(rng: random.Random, read: str, error_rate: float, n_rate: float) -> str:
+    """``read`` with substitutions (possibly to the same base) and Ns."""
+    bases = list(read)
+    for i in range(len(bases)):
+        draw = rng.random()
+        if draw < error_rate:
+            bases[i] = rng.choice("ACGT")
+        elif draw < error_rate + n_rate:
+            bases[i] = "N"
+    return "".join(bases)
+
+
+def _pair(rng: random.Random) -> tuple[str, str, str, str, MergeSettings]:
+    """One simulated pair (R1, its qualities, R2 as sequenced, its qualities) and the merge settings."""
+    read_length = rng.choice([8, 25, 40, 41, 75, 100, 150, 151, 250])
+    if rng.random() < 0.1:
+        fragment = (_random_bases(rng, rng.randint(1, 6)) * 200)[: rng.randint(20, 400)]  # repetitive
+    else:
+        fragment = _random_bases(rng, rng.randint(5, 450))
+    length1 = read_length if rng.random() < 0.7 else rng.randint(1, 220)
+    length2 = read_length if rng.random() < 0.7 else rng.randint(1, 220)
+    first = fragment[:length1]
+    second = reverse_complement(fragment)[:length2]
+    # A fragment shorter than a read: the read runs on into the adapter.
+    first += _random_bases(rng, length1 - len(first))
+    second += _random_bases(rng, length2 - len(second))
+    error_rate = rng.choice([0.0, 0.005, 0.02, 0.08, 0.2])
+    n_rate = rng.choice([0.0, 0.0, 0.01, 0.1, 0.6])
+    first = _sequenced(rng, first, error_rate, n_rate)
+    second = _sequenced(rng, second, error_rate, n_rate)
+    if rng.random() < 0.05:
+        second = _random_bases(rng, len(second))  # unrelated mates
+    qualities1 = "".join(chr(33 + rng.choice(QUALITIES)) for _ in first)
+    qualities2 = "".join(chr(33 + rng.choice(QUALITIES)) for _ in second)
+    settings = MergeSettings(
+        min_overlap=rng.choice([5, 10, 10, 10, 20, 30]), max_mismatch_rate=rng.choice([0, 0.05, 0.1, 0.1, 0.2, 0.49])
+    )
+    return first, qualities1, second, qualities2, settings
+
+
+def test_the_compiled_merge_is_built_and_selected() -> None:
+    assert merge.IMPLEMENTATION == "compiled"
+    placed = merge_placed("ACGTACGTTTGACCA", "IIIIIIIIIIIIIII", "TGGTCAAACGT", "IIIII#IIIII")
+    assert placed == ("ACGTACGTTTGACCA", "IIIIIIIIIIIIIII", 4, 0)
+
+
+def test_the_compiled_merge_equals_the_reference_on_simulated_pairs() -> None:
+    rng = random.Random(13)
+    kinds = {"merged": 0, "not merged": 0, "with differences": 0, "tiny": 0, "second pass": 0}
+    for _ in range(PAIRS):
+        first, qualities1, second, qualities2, settings = _pair(rng)
+        expected = merge_placed_reference(first, qualities1, second, qualities2, settings)
+        rate = settings.max_mismatch_rate
+        found = _merge_compiled.merge_placed(
+            first, qualities1, second, qualities2, settings.min_overlap, rate, merge._dense_seed_length(rate)
+        )
+        assert found == expected, (first, qualities1, second, qualities2, settings)
+        if expected is None:
+            kinds["not merged"] += 1
+            continue
+        kinds["merged"] += 1
+        kinds["with differences"] += expected[3] != 0
+        kinds["tiny"] += min(len(first), len(second)) <= 40
+        start, end = merge.overlap_span(len(first), len(second), expected[2])
+        kinds["second pass"] += end - start - 4 * bin(expected[3]).count("1") < 20
+    # Every kind of case was met, many times.
+    assert min(kinds.values()) > 300, kinds
+
+
+def test_both_merges_agree_on_the_merge_docstring_cases() -> None:
+    settings = MergeSettings()
+    # Overlap of 8 bases with one mismatch where R2's quality wins, and an N in R1 (R2's base and quality).
+    first, second = "GATTACAGATTACAGGCCTTAANCGT", reverse_complement("GGCCTTAATCGTCCGGAAT")
+    qualities1, qualities2 = "I" * 26, "5" * 19
+    expected = merge_placed_reference(first, qualities1, second, qualities2, settings)
+    assert expected is not None and expected[0] == "GATTACAGATTACAGGCCTTAATCGTCCGGAAT"
+    assert merge_placed(first, qualities1, second, qualities2, settings) == expected
+
+
+def test_non_ascii_reads_take_the_reference() -> None:
+    first, second = "ACGTACGTTTGACCAé", "TGGTCAAACGT"
+    with pytest.raises(UnicodeEncodeError):
+        _merge_compiled.merge_placed(first, "I" * 16, second, "I" * 11, 10, 0.1, 7)
+    assert merge_placed(first, "I" * 16, second, "I" * 11) == merge_placed_reference(first, "I" * 16, second, "I" * 11)
+
+
+def test_unequal_qualities_are_refused_by_both() -> None:
+    for function in (merge_placed, merge_placed_reference):
+        with pytest.raises(ValueError, match="as many quality characters"):
+            function("ACGT", "III", "ACGT", "IIII")
+
+
+def test_the_pure_python_variable_selects_the_reference() -> None:
+    source = Path(merge.__file__).parents[2]
+    code = "from editcheck.reads import merge; print(merge.IMPLEMENTATION)"
+    environment = {**os.environ, "EDITCHECK_PURE_PYTHON": "1", "PYTHONPATH": str(source)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
+    assert result.stdout.strip() == "python"
