@@ -1,4 +1,4 @@
-"""The compiled hot paths: Cython extensions (editcheck.alignment._compiled, editcheck.reads._merge_compiled), built by
+"""The compiled hot paths: Cython extensions (editcheck.alignment._compiled, editcheck.reads._pairs_compiled), built by
 ``pip install``.
 
 Everything else about the package is declared in pyproject.toml.  Without a C compiler or Cython the package
@@ -14,7 +14,7 @@ setup(
         [
             Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"]),
             # The read-pair merge (editcheck.reads.merge runs its pure-Python reference without it).
-            Extension("editcheck.reads._merge_compiled", ["src/editcheck/reads/_merge_compiled.pyx"]),
+            Extension("editcheck.reads._pairs_compiled", ["src/editcheck/reads/_pairs_compiled.pyx"]),
         ],
         compiler_directives={"language_level": "3"},
     )

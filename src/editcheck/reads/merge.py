@@ -64,12 +64,12 @@ _Merged = tuple[str, str, int, int]
 
 
 def _load_compiled() -> Callable[[str, str, str, str, int, float, int], _Merged | None] | None:
-    """The compiled merge (:func:`editcheck.reads._merge_compiled.merge_placed`, Cython, built by ``pip install``), or
+    """The compiled merge (:func:`editcheck.reads._pairs_compiled.merge_placed`, Cython, built by ``pip install``), or
     None when it is not wanted or not built (then the pure-Python reference runs: same results, slower)."""
     if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
         return None
     try:
-        from editcheck.reads._merge_compiled import merge_placed as compiled
+        from editcheck.reads._pairs_compiled import merge_placed as compiled
     except ImportError:
         return None
     return compiled

@@ -56,12 +56,12 @@ def _offsets(lengths: Any) -> Any:
 
 def chunk_lows(
     threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
-    joined1: bytes, joined2: bytes, read_pairs: list[int], placements: list[int | None],
+    joined1: bytes, joined2: bytes, read_pairs: Any, placements: list[int | None],
     disagreements: list[tuple[int, ...]],
 ) -> ChunkLows:  # fmt: skip
     """The low positions of a chunk's merged reads.  ``qualities1``/``qualities2`` and ``joined1``/``joined2``
-    are the chunk's qualities and sequences joined by line breaks; ``read_pairs[r]`` is read ``r``'s distinct
-    pair, merged at ``placements[pair]`` (None: not merged, no positions), its mates disagreeing at
+    are the chunk's qualities and sequences joined by line breaks; ``read_pairs[r]`` (a list or numpy array) is
+    read ``r``'s distinct pair, merged at ``placements[pair]`` (None: not merged, no positions), its mates disagreeing at
     ``disagreements[pair]`` (:func:`disagreements`)."""
     reads = len(read_pairs)
     pair_of = np.array(read_pairs, dtype=np.int64)

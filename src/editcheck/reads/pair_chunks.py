@@ -27,7 +27,6 @@ error message.  Memory grows with the distinct pairs, not with the reads.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
@@ -40,13 +39,13 @@ from xopen import xopen
 
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
-from editcheck.reads.merge import MergeSettings, merge_pair, merge_placed
+from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair, merge_placed
 from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, disagreements
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "forget_merged", "read_pair_chunks",
-    "usable",
+    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "forget_merged",
+    "number_pairs", "number_pairs_reference", "read_pair_chunks", "usable",
 ]  # fmt: skip
 
 CHUNK_BYTES = 4 * 1024**2
@@ -164,6 +163,22 @@ def _same_reads(records1: _Records, records2: _Records) -> bool:
     return list(map(_read_id, headers1)) == list(map(_read_id, headers2))
 
 
+def number_pairs_reference(first: list[bytes], second: list[bytes]) -> tuple[Any, list[int]]:
+    """The distinct pairs ``(first[r], second[r])`` numbered in the order of their first read: ``(read_pairs,
+    firsts)``, ``read_pairs[r]`` (numpy int64) read ``r``'s pair, ``firsts[p]`` pair ``p``'s first read.  The
+    reference of the compiled :func:`number_pairs` (run when the extension is missing)."""
+    pair_of: dict[tuple[bytes, bytes], int] = {}
+    numbering = pair_of.setdefault
+    read_pairs = np.array([numbering(key, len(pair_of)) for key in zip(first, second)], dtype=np.int64)
+    return read_pairs, np.unique(read_pairs, return_index=True)[1].tolist()
+
+
+if IMPLEMENTATION == "compiled":
+    from editcheck.reads._pairs_compiled import number_pairs
+else:
+    number_pairs = number_pairs_reference
+
+
 def _masked(records: _Records, threshold: int) -> list[bytes]:
     """Sequences with every base of quality below ``threshold`` (Phred) masked to N, all at once."""
     if not threshold:
@@ -216,24 +231,24 @@ def count_pair_chunk(
         return _count_raw(records1, records2, min_base_quality, merge, merged_here)
     qualities1 = records1.qualities
     qualities2 = records2.qualities
-    keys = list(zip(_masked(records1, min_base_quality), _masked(records2, min_base_quality)))
-    counts = Counter(keys)
-    reads = len(keys)
-    first = dict(zip(reversed(keys), range(reads - 1, -1, -1)))  # the last assignment is the first read
+    masked1 = _masked(records1, min_base_quality)
+    masked2 = _masked(records2, min_base_quality)
+    read_pairs, firsts = number_pairs(masked1, masked2)
+    counts = np.bincount(read_pairs, minlength=len(firsts)).tolist()
     entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
-    for key, count in counts.items():
+    for index, count in zip(firsts, counts):
+        key = (masked1[index], masked2[index])
         if merged_here is not None:
             hashed = hash(key)
             if hashed in merged_here:
                 entries.append((key, count, None))
                 continue
             merged_here[hashed] = None
-        index = first[key]
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
         merged = merge_pair(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         entries.append((key, count, merged[0] if merged is not None else (sequence1, reverse_complement(sequence2))))
-    return reads, entries, None
+    return len(masked1), entries, None
 
 
 def _count_raw(
@@ -245,18 +260,16 @@ def _count_raw(
     checked by a second hash: None (the per-read loop) should two pairs share the first."""
     qualities1 = records1.qualities
     qualities2 = records2.qualities
-    keys = list(zip(records1.sequences, records2.sequences))
-    reads = len(keys)
-    pair_of: dict[tuple[bytes, bytes], int] = {}
-    numbering = pair_of.setdefault
-    read_pairs = [numbering(key, len(pair_of)) for key in keys]  # distinct pairs numbered by first read
-    pairs = np.array(read_pairs, dtype=np.int64)
-    counts = np.bincount(pairs, minlength=len(pair_of)).tolist()
-    firsts = np.unique(pairs, return_index=True)[1].tolist()
+    sequences1 = records1.sequences
+    sequences2 = records2.sequences
+    reads = len(sequences1)
+    read_pairs, firsts = number_pairs(sequences1, sequences2)
+    counts = np.bincount(read_pairs, minlength=len(firsts)).tolist()
     entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
     placements: list[int | None] = []
     spots: list[tuple[int, ...]] = []
-    for key, count, index in zip(pair_of, counts, firsts):
+    for index, count in zip(firsts, counts):
+        key = (sequences1[index], sequences2[index])
         hashed = hash(key)
         if merged_here is not None and hashed in merged_here:
             entries.append((key, count, None))
@@ -284,7 +297,7 @@ def _count_raw(
     if None in placements:
         masked1 = _masked(records1, threshold)
         masked2 = _masked(records2, threshold)
-        for r, pair in enumerate(read_pairs):
+        for r, pair in enumerate(read_pairs.tolist()):
             if placements[pair] is None:
                 outcome = (masked1[r].decode(), reverse_complement(masked2[r].decode()))
                 unmerged[outcome] = unmerged.get(outcome, 0) + 1

@@ -1,4 +1,4 @@
-"""The compiled read-pair merge (editcheck.reads._merge_compiled, Cython) against its pure-Python reference
+"""The compiled read-pair merge (editcheck.reads._pairs_compiled, Cython) against its pure-Python reference
 (editcheck.reads.merge.merge_placed_reference): the same placement, merged read, qualities and difference mask
 on seeded simulated pairs of every kind the merge meets (issue #13).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from editcheck.reads import _merge_compiled, merge
+from editcheck.reads import _pairs_compiled, merge, pair_chunks
 from editcheck.reads.merge import MergeSettings, merge_placed, merge_placed_reference
 from editcheck.sequences import reverse_complement
 
@@ -84,7 +84,7 @@ def test_the_compiled_merge_equals_the_reference_on_simulated_pairs() -> None:
         first, qualities1, second, qualities2, settings = _pair(rng)
         expected = merge_placed_reference(first, qualities1, second, qualities2, settings)
         rate = settings.max_mismatch_rate
-        found = _merge_compiled.merge_placed(
+        found = _pairs_compiled.merge_placed(
             first, qualities1, second, qualities2, settings.min_overlap, rate, merge._dense_seed_length(rate)
         )
         assert found == expected, (first, qualities1, second, qualities2, settings)
@@ -113,7 +113,7 @@ def test_both_merges_agree_on_the_merge_docstring_cases() -> None:
 def test_non_ascii_reads_take_the_reference() -> None:
     first, second = "ACGTACGTTTGACCAé", "TGGTCAAACGT"
     with pytest.raises(UnicodeEncodeError):
-        _merge_compiled.merge_placed(first, "I" * 16, second, "I" * 11, 10, 0.1, 7)
+        _pairs_compiled.merge_placed(first, "I" * 16, second, "I" * 11, 10, 0.1, 7)
     assert merge_placed(first, "I" * 16, second, "I" * 11) == merge_placed_reference(first, "I" * 16, second, "I" * 11)
 
 
@@ -129,3 +129,23 @@ def test_the_pure_python_variable_selects_the_reference() -> None:
     environment = {**os.environ, "EDITCHECK_PURE_PYTHON": "1", "PYTHONPATH": str(source)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
     assert result.stdout.strip() == "python"
+
+
+def test_number_pairs_equals_the_reference() -> None:
+    rng = random.Random(7)
+    pool = [_random_bases(rng, rng.choice([0, 1, 7, 8, 9, 150])).encode() for _ in range(40)]
+    pool += [b"AC", b"GT", b"A", b"CGT", b"ACGT"]  # equal when joined, different as pairs
+    first = [rng.choice(pool) for _ in range(5_000)] + [b"AC", b"A", b"GT", b"CGT"]
+    second = [rng.choice(pool) for _ in range(5_000)] + [b"GT", b"CGT", b"AC", b"A"]
+    first = [bytes(sequence) for sequence in first]  # equal pairs as different objects
+    read_pairs, firsts = pair_chunks.number_pairs(first, second)
+    expected_pairs, expected_firsts = pair_chunks.number_pairs_reference(first, second)
+    assert read_pairs.tolist() == expected_pairs.tolist()
+    assert firsts == expected_firsts
+    assert len(firsts) == len(set(zip(first, second))) > 500
+    assert len(set(read_pairs[-4:].tolist())) == 4
+
+
+def test_number_pairs_is_the_compiled_one() -> None:
+    assert pair_chunks.number_pairs is _pairs_compiled.number_pairs
+    assert pair_chunks.number_pairs([], [])[1] == []

@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""The read-pair merge compiled (Cython): :func:`editcheck.reads.merge.merge_placed`'s placement search and
-consensus, with the same arguments (the settings unpacked) and identical results.
+"""Read pairs compiled (Cython): the merge, :func:`editcheck.reads.merge.merge_placed`'s placement search and
+consensus, with the same arguments (the settings unpacked) and identical results; and the numbering of a
+chunk's identical pairs (:func:`number_pairs`, for :mod:`editcheck.reads.pair_chunks`).
 
 The reference (:mod:`editcheck.reads.merge`, pure Python) compares reads on Python integers and collects
 candidate offsets in a set; here the reads are walked as C characters and the candidates kept in a byte per
@@ -11,8 +12,12 @@ chosen placement, the merged read, its qualities and the difference mask are the
 when it is missing, :mod:`editcheck.reads.merge` runs the reference.
 """
 
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcmp, memset
+from libc.string cimport memcmp, memcpy, memset
+
+import numpy as np
 
 from editcheck.sequences import COMPLEMENT
 
@@ -234,3 +239,83 @@ cdef tuple _merged(
         scores[start + overlap + i] = rq2[end - d + i]
     differ = int.from_bytes(mask, "big") if differing else 0
     return sequence.decode("ascii"), qualities.decode("ascii"), d, differ
+
+
+cdef inline uint64_t _hash_bytes(const unsigned char *data, Py_ssize_t size, uint64_t seed) noexcept nogil:
+    """A fast 64-bit hash of ``size`` bytes (multiply-xor over 8-byte words); equal hashes are checked byte by byte."""
+    cdef uint64_t h = seed ^ (<uint64_t> size * 0x9E3779B97F4A7C15ULL)
+    cdef uint64_t word
+    cdef Py_ssize_t i = 0
+    while i + 8 <= size:
+        memcpy(&word, data + i, 8)
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 32
+        i += 8
+    word = 0
+    if i < size:
+        memcpy(&word, data + i, size - i)
+        h = (h ^ word) * 0xC4CEB9FE1A85EC53ULL
+    h ^= h >> 29
+    return h
+
+
+cdef inline bint _same(object x, object y):
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(x)
+    return size == PyBytes_GET_SIZE(y) and memcmp(PyBytes_AS_STRING(x), PyBytes_AS_STRING(y), size) == 0
+
+
+def number_pairs(list first, list second):
+    """Number the distinct pairs ``(first[r], second[r])`` (bytes, as many in each list) in the order of their first
+    read: ``(read_pairs, firsts)``, ``read_pairs[r]`` (numpy int64) read ``r``'s pair, ``firsts[p]`` (a list) pair
+    ``p``'s first read.  Identical pairs are found by hash and compared byte by byte."""
+    cdef Py_ssize_t reads = len(first)
+    if len(second) != reads:
+        raise ValueError("as many first as second mates are needed")
+    cdef Py_ssize_t size = 16
+    while size < 2 * reads:
+        size *= 2
+    cdef uint64_t mask = size - 1
+    read_pairs = np.empty(reads, dtype=np.int64)
+    cdef int64_t[::1] numbered = read_pairs
+    cdef int64_t *slots = <int64_t *> malloc(size * sizeof(int64_t))
+    cdef uint64_t *hashes = <uint64_t *> malloc((reads + 1) * sizeof(uint64_t))
+    cdef int64_t *leaders = <int64_t *> malloc((reads + 1) * sizeof(int64_t))
+    if slots == NULL or hashes == NULL or leaders == NULL:
+        free(slots)
+        free(hashes)
+        free(leaders)
+        raise MemoryError()
+    cdef Py_ssize_t r, pairs = 0
+    cdef uint64_t h, at
+    cdef int64_t pair, leader
+    cdef object x, y
+    try:
+        memset(slots, 0xFF, size * sizeof(int64_t))  # -1: empty
+        for r in range(reads):
+            x = first[r]
+            y = second[r]
+            if type(x) is not bytes or type(y) is not bytes:
+                raise TypeError("mates must be bytes")
+            h = _hash_bytes(<const unsigned char *> PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x), 0)
+            h = _hash_bytes(<const unsigned char *> PyBytes_AS_STRING(y), PyBytes_GET_SIZE(y), h)
+            at = h & mask
+            while True:
+                pair = slots[at]
+                if pair < 0:
+                    slots[at] = pairs
+                    hashes[pairs] = h
+                    leaders[pairs] = r
+                    numbered[r] = pairs
+                    pairs += 1
+                    break
+                if hashes[pair] == h:
+                    leader = leaders[pair]
+                    if _same(first[leader], x) and _same(second[leader], y):
+                        numbered[r] = pair
+                        break
+                at = (at + 1) & mask
+        return read_pairs, [leaders[pair] for pair in range(pairs)]
+    finally:
+        free(slots)
+        free(hashes)
+        free(leaders)
