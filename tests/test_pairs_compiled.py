@@ -149,3 +149,46 @@ def test_number_pairs_equals_the_reference() -> None:
 def test_number_pairs_is_the_compiled_one() -> None:
     assert pair_chunks.number_pairs is _pairs_compiled.number_pairs
     assert pair_chunks.number_pairs([], [])[1] == []
+
+
+PLAIN = b"@r1 1:N:0:1\nACGTN\n+\nIIII#\n@r2\tx\n\n+\n\n@r3/1\nGATTACA\n+\n!~AB$%&\n"
+UNUSUAL = [
+    PLAIN.replace(b"ACGTN", b"ACgTN"),  # lowercase: normalised by the per-read reader
+    PLAIN.replace(b"ACGTN", b"AC.TN"),
+    PLAIN.replace(b"ACGTN", b"ACRTN"),
+    PLAIN.replace(b"\n", b"\r\n"),
+    PLAIN.replace(b"@r2\tx\n\n+\n", b"@r2\tx\n\n+r2\n"),
+    PLAIN.replace(b"IIII#", b"III #"),
+    PLAIN.replace(b"IIII#", b"III\x7f#"),
+    PLAIN.replace(b"IIII#", b"IIII"),
+    PLAIN.replace(b"@r3/1", "@r3/é".encode()),
+    PLAIN.replace(b"@r3/1", b"r3/1"),
+    PLAIN.replace(b"@r2\tx", b""),
+    PLAIN[:-1].rsplit(b"\n", 1)[0] + b"\n",  # a line short
+    PLAIN + b"\n",
+]
+
+
+@pytest.mark.parametrize("chunk", [b"", PLAIN, PLAIN[:-1], *UNUSUAL])
+def test_split_records_gives_the_reference_records_or_no_verdict(chunk: bytes) -> None:
+    expected = pair_chunks._records_reference(chunk)
+    assert pair_chunks._records(chunk) == expected
+    found = _pairs_compiled.split_records(chunk)
+    if chunk in (PLAIN, PLAIN[:-1]):
+        assert found is not None and pair_chunks._Records(*found) == expected
+        assert [len(sequence) for sequence in found[0]] == [5, 0, 7]
+    else:
+        assert found is None
+
+
+def test_split_records_on_simulated_chunks() -> None:
+    rng = random.Random(5)
+    lines = []
+    for number in range(3_000):
+        sequence = _random_bases(rng, rng.choice([0, 1, 75, 150, 151]))
+        qualities = "".join(chr(rng.randint(33, 126)) for _ in sequence)
+        lines.append(f"@read{number} {rng.choice('12')}:N:0:ACGT\n{sequence}\n+\n{qualities}\n")
+    chunk = "".join(lines).encode()
+    found = _pairs_compiled.split_records(chunk)
+    assert found is not None and pair_chunks._Records(*found) == pair_chunks._records_reference(chunk)
+    assert pair_chunks._Records(*found).headers == [line.split("\n")[0].encode() for line in lines]

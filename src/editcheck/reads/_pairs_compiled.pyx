@@ -12,10 +12,10 @@ chosen placement, the merged read, its qualities and the difference mask are the
 when it is missing, :mod:`editcheck.reads.merge` runs the reference.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcmp, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 import numpy as np
 
@@ -319,3 +319,140 @@ def number_pairs(list first, list second):
         free(slots)
         free(hashes)
         free(leaders)
+
+
+cdef unsigned char _SEQUENCE_CHARACTER[256]
+cdef unsigned char _QUALITY_CHARACTER[256]
+memset(_SEQUENCE_CHARACTER, 0, 256)
+memset(_QUALITY_CHARACTER, 0, 256)
+for _base in "ACGTN":
+    _SEQUENCE_CHARACTER[ord(_base)] = 1
+for _code in range(ord("!"), ord("~") + 1):
+    _QUALITY_CHARACTER[_code] = 1
+
+
+cdef inline const unsigned char *_line_end(const unsigned char *at, const unsigned char *end) noexcept nogil:
+    """Where the line starting at ``at`` ends (its line break, or ``end``)."""
+    if at >= end:
+        return end
+    cdef const unsigned char *found = <const unsigned char *> memchr(at, 10, end - at)
+    return end if found == NULL else found
+
+
+def split_records(bytes chunk):
+    """The records of a chunk of plain FASTQ, as :func:`editcheck.reads.pair_chunks._records` finds them:
+    ``(sequences, qualities, joined_headers, joined_sequences, joined_qualities)`` (the lists' lines joined by
+    line breaks); None when any record is not plain (a header not ``@`` and ASCII without carriage returns, a
+    separator other than ``+``, bases other than ``ACGTN``, qualities outside ``!``-``~``, a quality line of
+    another length) or the lines are not a multiple of four.  None is no verdict: the caller then asks the
+    reference, which also accepts what it would normalise later, or refuses."""
+    cdef const unsigned char *data = <const unsigned char *> PyBytes_AS_STRING(chunk)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(chunk)
+    cdef const unsigned char *end = data + size
+    cdef Py_ssize_t lines = 0
+    cdef const unsigned char *at = data
+    if size == 0:
+        return None  # the reference's verdict on an empty chunk
+    with nogil:
+        while at < end:
+            at = _line_end(at, end) + 1
+            lines += 1
+    if lines % 4:
+        return None
+    cdef Py_ssize_t records = lines // 4
+    cdef Py_ssize_t *starts = <Py_ssize_t *> malloc(3 * records * sizeof(Py_ssize_t) + 1)
+    cdef Py_ssize_t *lengths = <Py_ssize_t *> malloc(2 * records * sizeof(Py_ssize_t) + 1)
+    if starts == NULL or lengths == NULL:
+        free(starts)
+        free(lengths)
+        raise MemoryError()
+    cdef Py_ssize_t r, k, header_bytes = 0, sequence_bytes = 0
+    cdef const unsigned char *line_end
+    cdef bint plain = True
+    cdef bytes joined_headers, joined_sequences, joined_qualities
+    cdef unsigned char *out_headers
+    cdef unsigned char *out_sequences
+    cdef unsigned char *out_qualities
+    cdef list sequences, qualities
+    try:
+        with nogil:
+            at = data
+            for r in range(records):
+                # Header: "@", ASCII, no carriage return.
+                line_end = _line_end(at, end)
+                if line_end == at or at[0] != 64:
+                    plain = False
+                    break
+                starts[3 * r] = at - data
+                lengths[2 * r] = line_end - at
+                header_bytes += line_end - at
+                while at < line_end:
+                    if at[0] >= 128 or at[0] == 13:
+                        plain = False
+                        break
+                    at += 1
+                if not plain:
+                    break
+                at = line_end + 1
+                # Sequence: ACGTN.
+                line_end = _line_end(at, end)
+                starts[3 * r + 1] = at - data
+                lengths[2 * r + 1] = line_end - at
+                sequence_bytes += line_end - at
+                while at < line_end:
+                    if not _SEQUENCE_CHARACTER[at[0]]:
+                        plain = False
+                        break
+                    at += 1
+                if not plain:
+                    break
+                at = line_end + 1
+                # Separator: "+" alone.
+                line_end = _line_end(at, end)
+                if line_end - at != 1 or at[0] != 43:
+                    plain = False
+                    break
+                at = line_end + 1
+                # Qualities: "!" to "~", as many as bases.
+                line_end = _line_end(at, end)
+                if line_end - at != lengths[2 * r + 1]:
+                    plain = False
+                    break
+                starts[3 * r + 2] = at - data
+                while at < line_end:
+                    if not _QUALITY_CHARACTER[at[0]]:
+                        plain = False
+                        break
+                    at += 1
+                if not plain:
+                    break
+                at = line_end + 1
+        if not plain:
+            return None
+        joined_headers = PyBytes_FromStringAndSize(NULL, header_bytes + records - 1)
+        joined_sequences = PyBytes_FromStringAndSize(NULL, sequence_bytes + records - 1)
+        joined_qualities = PyBytes_FromStringAndSize(NULL, sequence_bytes + records - 1)
+        out_headers = <unsigned char *> PyBytes_AS_STRING(joined_headers)
+        out_sequences = <unsigned char *> PyBytes_AS_STRING(joined_sequences)
+        out_qualities = <unsigned char *> PyBytes_AS_STRING(joined_qualities)
+        sequences = [None] * records
+        qualities = [None] * records
+        for r in range(records):
+            k = lengths[2 * r + 1]
+            sequences[r] = PyBytes_FromStringAndSize(<const char *> data + starts[3 * r + 1], k)
+            qualities[r] = PyBytes_FromStringAndSize(<const char *> data + starts[3 * r + 2], k)
+            if r:
+                out_headers[0] = out_sequences[0] = out_qualities[0] = 10
+                out_headers += 1
+                out_sequences += 1
+                out_qualities += 1
+            memcpy(out_headers, data + starts[3 * r], lengths[2 * r])
+            out_headers += lengths[2 * r]
+            memcpy(out_sequences, data + starts[3 * r + 1], k)
+            out_sequences += k
+            memcpy(out_qualities, data + starts[3 * r + 2], k)
+            out_qualities += k
+        return sequences, qualities, joined_headers, joined_sequences, joined_qualities
+    finally:
+        free(starts)
+        free(lengths)

@@ -27,7 +27,7 @@ error message.  Memory grows with the distinct pairs, not with the reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
 from pathlib import Path
@@ -101,18 +101,40 @@ def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[byt
 
 
 class _Records(NamedTuple):
-    """A chunk's records: headers (with ``@``), sequences and qualities, and each list joined by line breaks."""
+    """A chunk's records: sequences and qualities, and the headers (with ``@``), sequences and qualities joined by
+    line breaks."""
 
-    headers: list[bytes]
     sequences: list[bytes]
     qualities: list[bytes]
     joined_headers: bytes
     joined_sequences: bytes
     joined_qualities: bytes
 
+    @property
+    def headers(self) -> list[bytes]:
+        """The headers, one by one."""
+        return self.joined_headers.split(b"\n") if self.sequences else []
+
+
+_Split = Callable[[bytes], tuple[list[bytes], list[bytes], bytes, bytes, bytes] | None]
+split_records: _Split | None = None
+"""The compiled record splitter (:func:`editcheck.reads._pairs_compiled.split_records`), None without it."""
+if IMPLEMENTATION == "compiled":
+    from editcheck.reads import _pairs_compiled
+
+    split_records = _pairs_compiled.split_records
+
 
 def _records(chunk: bytes) -> _Records | None:
-    """The records of a chunk of plain, valid FASTQ; None otherwise."""
+    """The records of a chunk of plain, valid FASTQ; None otherwise.  The compiled :func:`split_records` settles
+    the plain chunks; the others, and every chunk without it, are judged by :func:`_records_reference`."""
+    if split_records is not None and (found := split_records(chunk)) is not None:
+        return _Records(*found)
+    return _records_reference(chunk)
+
+
+def _records_reference(chunk: bytes) -> _Records | None:
+    """:func:`_records` in Python: the reference of the compiled :func:`split_records`."""
     if b"\r" in chunk:
         return None
     if chunk and not chunk.endswith(b"\n"):
@@ -138,7 +160,7 @@ def _records(chunk: bytes) -> _Records | None:
         return None
     if list(map(len, sequences)) != list(map(len, qualities)):
         return None
-    return _Records(headers, sequences, qualities, joined_headers, joined_sequences, joined_qualities)
+    return _Records(sequences, qualities, joined_headers, joined_sequences, joined_qualities)
 
 
 def _read_id(header: bytes) -> bytes:
@@ -149,7 +171,7 @@ def _read_id(header: bytes) -> bytes:
 
 def _same_reads(records1: _Records, records2: _Records) -> bool:
     """Whether mates have the same IDs; the usual cases are settled on whole chunks, in C."""
-    if len(records1.headers) != len(records2.headers):
+    if len(records1.sequences) != len(records2.sequences):
         return False
     if records1.joined_headers == records2.joined_headers:
         return True
