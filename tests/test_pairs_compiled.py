@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from editcheck.reads import _pairs_compiled, merge, pair_chunks
+from editcheck.reads import _pairs_compiled, merge, merged_lows, pair_chunks
 from editcheck.reads.merge import MergeSettings, merge_placed, merge_placed_reference
 from editcheck.sequences import reverse_complement
 
@@ -85,7 +85,7 @@ def test_the_compiled_merge_equals_the_reference_on_simulated_pairs() -> None:
         expected = merge_placed_reference(first, qualities1, second, qualities2, settings)
         rate = settings.max_mismatch_rate
         found = _pairs_compiled.merge_placed(
-            first, qualities1, second, qualities2, settings.min_overlap, rate, merge._dense_seed_length(rate)
+            first, qualities1, second, qualities2, settings.min_overlap, rate, merge.dense_seed_length(rate)
         )
         assert found == expected, (first, qualities1, second, qualities2, settings)
         if expected is None:
@@ -192,3 +192,19 @@ def test_split_records_on_simulated_chunks() -> None:
     found = _pairs_compiled.split_records(chunk)
     assert found is not None and pair_chunks._Records(*found) == pair_chunks._records_reference(chunk)
     assert pair_chunks._Records(*found).headers == [line.split("\n")[0].encode() for line in lines]
+
+
+def test_merge_disagreeing_equals_the_merge_and_the_reference_disagreements() -> None:
+    rng = random.Random(17)
+    disagreeing = 0
+    for _ in range(4_000):
+        first, qualities1, second, qualities2, settings = _pair(rng)
+        placed = merge_placed_reference(first, qualities1, second, qualities2, settings)
+        found = merged_lows.merge_disagreeing(first, qualities1, second, qualities2, settings)
+        if placed is None:
+            assert found is None
+            continue
+        expected = merged_lows.disagreements(first, second, placed[2], placed[3])
+        assert found == (*placed, expected)
+        disagreeing += bool(expected)
+    assert disagreeing > 300

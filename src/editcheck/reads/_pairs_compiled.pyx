@@ -116,6 +116,21 @@ def merge_placed(
 ):
     """:func:`editcheck.reads.merge.merge_placed` with the settings' ``min_overlap`` and ``max_mismatch_rate``,
     and the second pass's seed length (``_dense_seed_length(max_mismatch_rate)``)."""
+    return _merge_placed(seq1, qual1, seq2, qual2, min_overlap, max_rate, dense_length, False)
+
+
+def merge_placed_disagreeing(
+    str seq1, str qual1, str seq2, str qual2, long min_overlap, double max_rate, long dense_length
+):
+    """:func:`merge_placed` and, as a fifth item, the merged read's positions where the mates read different
+    bases, neither N (:func:`editcheck.reads.merged_lows.disagreements` of the placement)."""
+    return _merge_placed(seq1, qual1, seq2, qual2, min_overlap, max_rate, dense_length, True)
+
+
+cdef object _merge_placed(
+    str seq1, str qual1, str seq2, str qual2, long min_overlap, double max_rate, long dense_length,
+    bint disagreeing,
+):
     cdef long length1 = len(seq1)
     cdef long length2 = len(seq2)
     if len(qual1) != length1 or len(qual2) != length2:
@@ -182,17 +197,18 @@ def merge_placed(
                             _consider(&best, s1, length1, rc2, length2, d, max_rate)
         if not best.found:
             return None
-        return _merged(s1, q1, length1, rc2, rq2, length2, best.d)
+        return _merged(s1, q1, length1, rc2, rq2, length2, best.d, disagreeing)
     finally:
         free(work)
 
 
 cdef tuple _merged(
     const unsigned char *s1, const unsigned char *q1, long length1, const unsigned char *rc2,
-    const unsigned char *rq2, long length2, long d,
+    const unsigned char *rq2, long length2, long d, bint disagreeing,
 ):
     """``(sequence, qualities, d, differ)``: R1 before the overlap, the consensus of the overlap (the module
-    docstring of :mod:`editcheck.reads.merge`), rc2 after it; ``differ`` the overlap's difference mask."""
+    docstring of :mod:`editcheck.reads.merge`), rc2 after it; ``differ`` the overlap's difference mask.  With
+    ``disagreeing``, a fifth item: the positions where the mates read different bases, neither N."""
     cdef long start = d if d > 0 else 0
     cdef long end = d + length2 if d + length2 < length1 else length1
     cdef long overlap = end - start
@@ -207,6 +223,7 @@ cdef tuple _merged(
     cdef long i, k, gap
     cdef bint differing = False
     cdef unsigned char a, b, qa, qb
+    cdef list disagree = []
     for i in range(start):
         out[i] = s1[i]
         scores[i] = q1[i]
@@ -229,6 +246,8 @@ cdef tuple _merged(
             out[k] = a
             scores[k] = qa
         else:
+            if disagreeing:
+                disagree.append(k)
             out[k] = b if qb > qa else a
             gap = <long> qa - <long> qb
             if gap < 0:
@@ -238,6 +257,9 @@ cdef tuple _merged(
         out[start + overlap + i] = rc2[end - d + i]
         scores[start + overlap + i] = rq2[end - d + i]
     differ = int.from_bytes(mask, "big") if differing else 0
+    if disagreeing:
+        disagree.reverse()  # last first, as the reference's walk over the difference mask gives them
+        return sequence.decode("ascii"), qualities.decode("ascii"), d, differ, tuple(disagree)
     return sequence.decode("ascii"), qualities.decode("ascii"), d, differ
 
 

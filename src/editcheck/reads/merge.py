@@ -52,8 +52,8 @@ from editcheck.errors import ParameterError
 from editcheck.sequences import COMPLEMENT, reverse_complement
 
 __all__ = [
-    "IMPLEMENTATION", "MergeSettings", "differences", "merge_pair", "merge_placed", "merge_placed_reference",
-    "overlap_span", "read_merged_qualities", "reverse_complement",
+    "IMPLEMENTATION", "MergeSettings", "dense_seed_length", "differences", "merge_pair", "merge_placed",
+    "merge_placed_reference", "overlap_span", "read_merged_qualities", "reverse_complement",
 ]  # fmt: skip
 
 PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
@@ -200,7 +200,7 @@ def _consensus(x: str, qx: str, y: str, qy: str, differ: int) -> tuple[str, str]
 
 
 @lru_cache(maxsize=32)
-def _dense_seed_length(max_rate: float) -> int:
+def dense_seed_length(max_rate: float) -> int:
     """Longest seed length (12 down to 5) for the second seed pass at which every acceptable overlap of
     more than ``_SHORT`` bases at R1's end holds an error-free seed (by pigeonhole: more back-to-back
     seeds than allowed mismatches).  Mismatch rates above about 0.15 get 5, without that guarantee."""
@@ -343,7 +343,7 @@ def merge_placed(
         rate = settings.max_mismatch_rate
         try:
             return _compiled(
-                seq1, qual1, seq2, qual2, settings.min_overlap, rate, _dense_seed_length(rate)
+                seq1, qual1, seq2, qual2, settings.min_overlap, rate, dense_seed_length(rate)
             )
         except UnicodeEncodeError:
             pass
@@ -402,7 +402,7 @@ def merge_placed_reference(
     else:
         # Pass 2: dense short seeds, back to back, so an overlap of more than _SHORT bases at R1's end
         # with an acceptable number of mismatches has an exact seed.
-        dense = _dense_seed_length(max_rate)
+        dense = dense_seed_length(max_rate)
         for d in _dense_seed_offsets(seq1, rc2, dense) - offsets:
             if lowest <= d <= highest and (placement := _placement(seq1, rc2, d, max_rate)) is not None:
                 placements.append(placement)

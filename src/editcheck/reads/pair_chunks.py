@@ -39,8 +39,8 @@ from xopen import xopen
 
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
-from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair, merge_placed
-from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, disagreements
+from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair
+from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, merge_disagreeing
 from editcheck.sequences import reverse_complement
 
 __all__ = [
@@ -303,9 +303,9 @@ def _count_raw(
             continue
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
-        placed = merge_placed(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
+        placed = merge_disagreeing(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         d = placed[2] if placed is not None else None
-        disagree = disagreements(sequence1, sequence2, placed[2], placed[3]) if placed is not None else ()
+        disagree = placed[4] if placed is not None else ()
         if merged_here is not None:
             merged_here[hashed] = (hash(key[::-1]), d, disagree)
         placements.append(d)
