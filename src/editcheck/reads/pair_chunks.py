@@ -37,6 +37,7 @@ import dnaio
 import numpy as np
 from xopen import xopen
 
+from editcheck.reads.chunk_ring import Slot, take
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
 from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair
@@ -44,8 +45,8 @@ from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, merge
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "forget_merged",
-    "number_pairs", "number_pairs_reference", "read_pair_chunks", "usable",
+    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "count_slot_chunk",
+    "forget_merged", "number_pairs", "number_pairs_reference", "read_pair_chunks", "read_pair_views", "usable",
 ]  # fmt: skip
 
 CHUNK_BYTES = 4 * 1024**2
@@ -93,11 +94,14 @@ def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[byt
     """Chunks of R1 and R2 holding the same number of FASTQ records (as counted by lines), decompressed in this
     process with ISA-L.  Raises whatever dnaio or the decompressor raise (the caller then takes the per-read
     loop, whose errors name the file and record)."""
+    for chunk1, chunk2 in read_pair_views(path1, path2):
+        yield bytes(chunk1), bytes(chunk2)
+
+
+def read_pair_views(path1: str | Path, path2: str | Path) -> Iterator[tuple[memoryview, memoryview]]:
+    """:func:`read_pair_chunks` without copying: each pair of chunks is valid until the next one is asked for."""
     with xopen(path1, "rb", threads=0) as file1, xopen(path2, "rb", threads=0) as file2:
-        for chunk1, chunk2 in dnaio.read_paired_chunks(
-            cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES
-        ):
-            yield bytes(chunk1), bytes(chunk2)
+        yield from dnaio.read_paired_chunks(cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES)
 
 
 class _Records(NamedTuple):
@@ -271,6 +275,14 @@ def count_pair_chunk(
         merged = merge_pair(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         entries.append((key, count, merged[0] if merged is not None else (sequence1, reverse_complement(sequence2))))
     return len(masked1), entries, None
+
+
+def count_slot_chunk(
+    slot: Slot, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False
+) -> ChunkCounts | None:
+    """:func:`count_pair_chunk` of the chunks a :class:`~editcheck.reads.chunk_ring.ChunkRing` holds in ``slot``."""
+    chunk1, chunk2 = take(slot)
+    return count_pair_chunk(chunk1, chunk2, min_base_quality, merge, run, raw)
 
 
 def _count_raw(
