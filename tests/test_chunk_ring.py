@@ -26,7 +26,7 @@ def test_slots_give_back_their_chunks_and_are_reused_in_turn() -> None:
         assert take(slots[5]) == (b"F" * 15, b"xy" * 5)
         assert take(slots[4]) == (b"E" * 14, b"xy" * 4)
         assert ring.put(7, b"A" * 60, b"C" * 41) is None  # more than a slot: sent as it is
-        assert ring.put(8, b"A" * 60, b"C" * 40) == Slot(ring.path, 200, 60, 40)
+        assert ring.put(8, b"A" * 60, b"C" * 40) == Slot(ring.ring, ring.path, 200, 60, 40)
         path = ring.path
         assert os.path.exists(path)
     assert not os.path.exists(path)
@@ -39,7 +39,20 @@ def test_a_second_ring_is_mapped_afresh() -> None:
         assert one is not None and two is not None
         assert take(one) == (b"ACGT", b"TT")
         assert take(two) == (b"GG", b"CCCC")
-        assert chunk_ring._mapped is not None and chunk_ring._mapped[0] == second.path
+        assert chunk_ring._mapped is not None and chunk_ring._mapped[0] == second.ring
+
+
+def test_a_ring_whose_file_name_comes_again_is_mapped_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    with ChunkRing(1, 10) as first:
+        old = first.put(0, b"AAAA", b"")
+        assert old is not None and take(old) == (b"AAAA", b"")
+        path = first.path
+    # The system hands out the deleted file's name again: the new ring's number still tells them apart.
+    monkeypatch.setattr(chunk_ring.tempfile, "mkstemp", lambda **_: (os.open(path, os.O_RDWR | os.O_CREAT), path))
+    with ChunkRing(1, 10) as second:
+        new = second.put(0, b"CCCC", b"G")
+        assert new is not None and new.path == old.path and new.ring != old.ring
+        assert take(new) == (b"CCCC", b"G")
 
 
 def test_no_ring_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:

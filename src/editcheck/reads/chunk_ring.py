@@ -13,6 +13,7 @@ once (a full file system fails there, never while writing), and it is deleted wh
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
 import tempfile
@@ -23,10 +24,15 @@ __all__ = ["ChunkRing", "Slot", "take"]
 _SHARED_MEMORY = "/dev/shm"
 
 
-class Slot(NamedTuple):
-    """Where a pair of chunks lies: the ring's file, the offset of the first chunk, the two chunks' lengths (the
-    second follows the first)."""
+_RINGS = itertools.count()
+"""Numbers the rings of this process: a deleted ring's file name may come again, its number does not."""
 
+
+class Slot(NamedTuple):
+    """Where a pair of chunks lies: the ring (this process's id and the ring's number), its file, the offset of
+    the first chunk, the two chunks' lengths (the second follows the first)."""
+
+    ring: tuple[int, int]
     path: str
     offset: int
     length1: int
@@ -42,6 +48,7 @@ class ChunkRing:
         descriptor, self.path = tempfile.mkstemp(prefix="editcheck-chunks-", dir=_SHARED_MEMORY if shared else None)
         self._slots = slots
         self._slot_bytes = slot_bytes
+        self.ring = (os.getpid(), next(_RINGS))
         try:
             os.posix_fallocate(descriptor, 0, slots * slot_bytes)
             self._map = mmap.mmap(descriptor, slots * slot_bytes)
@@ -69,7 +76,7 @@ class ChunkRing:
         offset = (index % self._slots) * self._slot_bytes
         self._map[offset : offset + length1] = chunk1
         self._map[offset + length1 : offset + length1 + length2] = chunk2
-        return Slot(self.path, offset, length1, length2)
+        return Slot(self.ring, self.path, offset, length1, length2)
 
     def close(self) -> None:
         """Unmap and delete the file (workers keep their own mapping until they take from another ring)."""
@@ -84,19 +91,19 @@ class ChunkRing:
         self.close()
 
 
-_mapped: tuple[str, mmap.mmap] | None = None
-"""The ring this process last took from: its path and this process's mapping of it."""
+_mapped: tuple[tuple[int, int], mmap.mmap] | None = None
+"""The ring this process last took from: its identity and this process's mapping of its file."""
 
 
 def take(slot: Slot) -> tuple[bytes, bytes]:
     """The two chunks in ``slot`` (copied out of the ring; the file mapped on first use)."""
     global _mapped
-    if _mapped is None or _mapped[0] != slot.path:
+    if _mapped is None or _mapped[0] != slot.ring:
         if _mapped is not None:
             _mapped[1].close()
             _mapped = None
         with open(slot.path, "rb") as handle:
-            _mapped = (slot.path, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+            _mapped = (slot.ring, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
     mapping = _mapped[1]
     middle = slot.offset + slot.length1
     return mapping[slot.offset : middle], mapping[middle : middle + slot.length2]
