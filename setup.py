@@ -1,9 +1,10 @@
-"""The compiled hot paths: two Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
-per-unique-read kernels) and editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes).
+"""The compiled hot paths: three Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
+per-unique-read kernels), editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes) and
+editcheck.reads._pairs_compiled (read pairs split, counted and merged).
 
 Everything else about the package is declared in pyproject.toml.  Without a C compiler or Cython the package
-still works: editcheck.alignment.hotpath and editcheck.reads.collapse fall back to the pure-Python reference
-implementations.
+still works: editcheck.alignment.hotpath, editcheck.reads.collapse and editcheck.reads.merge fall back to their
+pure-Python reference implementations.
 """
 
 from Cython.Build import cythonize
@@ -14,6 +15,8 @@ setup(
         [
             Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"]),
             Extension("editcheck.reads._fastq_compiled", ["src/editcheck/reads/_fastq_compiled.pyx"]),
+            # The read-pair merge (editcheck.reads.merge runs its pure-Python reference without it).
+            Extension("editcheck.reads._pairs_compiled", ["src/editcheck/reads/_pairs_compiled.pyx"]),
         ],
         compiler_directives={"language_level": "3"},
     )

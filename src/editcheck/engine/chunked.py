@@ -1,6 +1,7 @@
 """Paired FASTQ files collapsed chunk by chunk in the worker processes (:mod:`editcheck.reads.pair_chunks`).
 
-The calling process decompresses R1 and R2 and hands out chunks; the workers check, mask, count and merge
+The calling process decompresses R1 and R2 and hands out chunks (through shared memory,
+:mod:`editcheck.reads.chunk_ring`, when there are worker processes); the workers check, mask, count and merge
 them; the calling process folds their counts in file order and only then sends the new merged reads to be
 aligned, so that nothing has been sent when a chunk turns out unusual and the per-read loop starts again.
 The result is the per-read loop's, byte for byte (see :mod:`editcheck.reads.pair_chunks`).
@@ -17,6 +18,8 @@ from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sources import FastqPaired
 from editcheck.engine.workers import UniqueReadAligner
 from editcheck.progress import EVERY
+from editcheck.reads import pair_chunks
+from editcheck.reads.chunk_ring import ChunkRing
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.merged_lows import MergedLows
 from editcheck.reads.pair_chunks import (
@@ -24,8 +27,9 @@ from editcheck.reads.pair_chunks import (
     ChunkCounts,
     PairTally,
     count_pair_chunk,
+    count_slot_chunk,
     forget_merged,
-    read_pair_chunks,
+    read_pair_views,
     usable,
 )
 
@@ -74,9 +78,18 @@ def collapse_pair_files(
             progress(tally.collapsed.reads_in)
         return True
 
+    # Chunks travel to the worker processes through shared memory: slot i is written again limit + 1 chunks
+    # later, when at most limit chunks are in flight, so the chunk it held has been folded.
+    ring = ChunkRing.open(limit + 1, 2 * pair_chunks.CHUNK_BYTES) if aligner.processes else None
     try:
-        for chunk1, chunk2 in read_pair_chunks(source.path, source.r2):
-            pending.append(aligner.submit(count_pair_chunk, chunk1, chunk2, threshold, settings.merge, run, raw))
+        for index, (chunk1, chunk2) in enumerate(read_pair_views(source.path, source.r2)):
+            slot = ring.put(index, chunk1, chunk2) if ring is not None else None
+            if slot is not None:
+                pending.append(aligner.submit(count_slot_chunk, slot, threshold, settings.merge, run, raw))
+            else:
+                pending.append(
+                    aligner.submit(count_pair_chunk, bytes(chunk1), bytes(chunk2), threshold, settings.merge, run, raw)
+                )
             while len(pending) > limit:
                 if not fold():
                     return None
@@ -86,6 +99,8 @@ def collapse_pair_files(
     except READ_ERRORS:  # damaged or unusual input: the per-read loop names the problem
         return None
     finally:
+        if ring is not None:
+            ring.close()
         if not aligner.processes:
             forget_merged()
     if not tally.collapsed.reads_in:

@@ -43,6 +43,8 @@ Consensus in the overlap (qualities are Phred+33 characters)
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,8 +52,32 @@ from editcheck.errors import ParameterError
 from editcheck.sequences import COMPLEMENT, reverse_complement
 
 __all__ = [
-    "MergeSettings", "differences", "merge_pair", "merge_placed", "overlap_span", "read_merged_qualities", "reverse_complement",
+    "IMPLEMENTATION", "MergeSettings", "dense_seed_length", "differences", "merge_pair", "merge_placed",
+    "merge_placed_reference", "overlap_span", "read_merged_qualities", "reverse_complement",
 ]  # fmt: skip
+
+PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
+"""Set (not ``0``), the pure-Python merge runs even when the compiled one is built (as for the alignment hot path)."""
+
+
+_Merged = tuple[str, str, int, int]
+
+
+def _load_compiled() -> Callable[[str, str, str, str, int, float, int], _Merged | None] | None:
+    """The compiled merge (:func:`editcheck.reads._pairs_compiled.merge_placed`, Cython, built by ``pip install``), or
+    None when it is not wanted or not built (then the pure-Python reference runs: same results, slower)."""
+    if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
+        return None
+    try:
+        from editcheck.reads._pairs_compiled import merge_placed as compiled
+    except ImportError:
+        return None
+    return compiled
+
+
+_compiled = _load_compiled()
+IMPLEMENTATION = "python" if _compiled is None else "compiled"
+"""Which merge runs: ``compiled`` or ``python`` (chosen once, at import; worker processes inherit it)."""
 
 
 _SEED = 12
@@ -174,7 +200,7 @@ def _consensus(x: str, qx: str, y: str, qy: str, differ: int) -> tuple[str, str]
 
 
 @lru_cache(maxsize=32)
-def _dense_seed_length(max_rate: float) -> int:
+def dense_seed_length(max_rate: float) -> int:
     """Longest seed length (12 down to 5) for the second seed pass at which every acceptable overlap of
     more than ``_SHORT`` bases at R1's end holds an error-free seed (by pigeonhole: more back-to-back
     seeds than allowed mismatches).  Mismatch rates above about 0.15 get 5, without that guarantee."""
@@ -311,7 +337,23 @@ def merge_placed(
     """:func:`merge_pair`, with the placement: ``(sequence, qualities, d, differ)``, ``d`` the offset in R1 of the
     reverse-complemented R2's first base (it depends on the sequences only, never on the qualities), ``differ``
     the bit mask of the overlap's differing bases (as :func:`differences` gives it; mismatches and N against a
-    base)."""
+    base).  Runs the compiled merge when it is built (:data:`IMPLEMENTATION`), else (or for non-ASCII reads)
+    :func:`merge_placed_reference`: the same results."""
+    if _compiled is not None:
+        rate = settings.max_mismatch_rate
+        try:
+            return _compiled(
+                seq1, qual1, seq2, qual2, settings.min_overlap, rate, dense_seed_length(rate)
+            )
+        except UnicodeEncodeError:
+            pass
+    return merge_placed_reference(seq1, qual1, seq2, qual2, settings)
+
+
+def merge_placed_reference(
+    seq1: str, qual1: str, seq2: str, qual2: str, settings: MergeSettings = MergeSettings()
+) -> tuple[str, str, int, int] | None:
+    """:func:`merge_placed` in pure Python: the reference implementation of the compiled merge."""
     length1 = len(seq1)
     length2 = len(seq2)
     if len(qual1) != length1 or len(qual2) != length2:
@@ -360,7 +402,7 @@ def merge_placed(
     else:
         # Pass 2: dense short seeds, back to back, so an overlap of more than _SHORT bases at R1's end
         # with an acceptable number of mismatches has an exact seed.
-        dense = _dense_seed_length(max_rate)
+        dense = dense_seed_length(max_rate)
         for d in _dense_seed_offsets(seq1, rc2, dense) - offsets:
             if lowest <= d <= highest and (placement := _placement(seq1, rc2, d, max_rate)) is not None:
                 placements.append(placement)

@@ -27,8 +27,7 @@ error message.  Memory grows with the distinct pairs, not with the reads.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from io import BufferedIOBase
 from operator import itemgetter, methodcaller
 from pathlib import Path
@@ -38,15 +37,16 @@ import dnaio
 import numpy as np
 from xopen import xopen
 
+from editcheck.reads.chunk_ring import Slot, take
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
-from editcheck.reads.merge import MergeSettings, merge_pair, merge_placed
-from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, disagreements
+from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair
+from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, merge_disagreeing
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "forget_merged", "read_pair_chunks",
-    "usable",
+    "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "count_slot_chunk",
+    "forget_merged", "number_pairs", "number_pairs_reference", "read_pair_chunks", "read_pair_views", "usable",
 ]  # fmt: skip
 
 CHUNK_BYTES = 4 * 1024**2
@@ -94,26 +94,51 @@ def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[byt
     """Chunks of R1 and R2 holding the same number of FASTQ records (as counted by lines), decompressed in this
     process with ISA-L.  Raises whatever dnaio or the decompressor raise (the caller then takes the per-read
     loop, whose errors name the file and record)."""
+    for chunk1, chunk2 in read_pair_views(path1, path2):
+        yield bytes(chunk1), bytes(chunk2)
+
+
+def read_pair_views(path1: str | Path, path2: str | Path) -> Iterator[tuple[memoryview, memoryview]]:
+    """:func:`read_pair_chunks` without copying: each pair of chunks is valid until the next one is asked for."""
     with xopen(path1, "rb", threads=0) as file1, xopen(path2, "rb", threads=0) as file2:
-        for chunk1, chunk2 in dnaio.read_paired_chunks(
-            cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES
-        ):
-            yield bytes(chunk1), bytes(chunk2)
+        yield from dnaio.read_paired_chunks(cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES)
 
 
 class _Records(NamedTuple):
-    """A chunk's records: headers (with ``@``), sequences and qualities, and each list joined by line breaks."""
+    """A chunk's records: sequences and qualities, and the headers (with ``@``), sequences and qualities joined by
+    line breaks."""
 
-    headers: list[bytes]
     sequences: list[bytes]
     qualities: list[bytes]
     joined_headers: bytes
     joined_sequences: bytes
     joined_qualities: bytes
 
+    @property
+    def headers(self) -> list[bytes]:
+        """The headers, one by one."""
+        return self.joined_headers.split(b"\n") if self.sequences else []
+
+
+_Split = Callable[[bytes], tuple[list[bytes], list[bytes], bytes, bytes, bytes] | None]
+split_records: _Split | None = None
+"""The compiled record splitter (:func:`editcheck.reads._pairs_compiled.split_records`), None without it."""
+if IMPLEMENTATION == "compiled":
+    from editcheck.reads import _pairs_compiled
+
+    split_records = _pairs_compiled.split_records
+
 
 def _records(chunk: bytes) -> _Records | None:
-    """The records of a chunk of plain, valid FASTQ; None otherwise."""
+    """The records of a chunk of plain, valid FASTQ; None otherwise.  The compiled :func:`split_records` settles
+    the plain chunks; the others, and every chunk without it, are judged by :func:`_records_reference`."""
+    if split_records is not None and (found := split_records(chunk)) is not None:
+        return _Records(*found)
+    return _records_reference(chunk)
+
+
+def _records_reference(chunk: bytes) -> _Records | None:
+    """:func:`_records` in Python: the reference of the compiled :func:`split_records`."""
     if b"\r" in chunk:
         return None
     if chunk and not chunk.endswith(b"\n"):
@@ -139,7 +164,7 @@ def _records(chunk: bytes) -> _Records | None:
         return None
     if list(map(len, sequences)) != list(map(len, qualities)):
         return None
-    return _Records(headers, sequences, qualities, joined_headers, joined_sequences, joined_qualities)
+    return _Records(sequences, qualities, joined_headers, joined_sequences, joined_qualities)
 
 
 def _read_id(header: bytes) -> bytes:
@@ -150,7 +175,7 @@ def _read_id(header: bytes) -> bytes:
 
 def _same_reads(records1: _Records, records2: _Records) -> bool:
     """Whether mates have the same IDs; the usual cases are settled on whole chunks, in C."""
-    if len(records1.headers) != len(records2.headers):
+    if len(records1.sequences) != len(records2.sequences):
         return False
     if records1.joined_headers == records2.joined_headers:
         return True
@@ -162,6 +187,22 @@ def _same_reads(records1: _Records, records2: _Records) -> bool:
     if list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers1))) == list(map(_FIRST_WORD, map(_SPLIT_AT_SPACE, headers2))):
         return True  # equal up to a space, so equal up to a space or tab
     return list(map(_read_id, headers1)) == list(map(_read_id, headers2))
+
+
+def number_pairs_reference(first: list[bytes], second: list[bytes]) -> tuple[Any, list[int]]:
+    """The distinct pairs ``(first[r], second[r])`` numbered in the order of their first read: ``(read_pairs,
+    firsts)``, ``read_pairs[r]`` (numpy int64) read ``r``'s pair, ``firsts[p]`` pair ``p``'s first read.  The
+    reference of the compiled :func:`number_pairs` (run when the extension is missing)."""
+    pair_of: dict[tuple[bytes, bytes], int] = {}
+    numbering = pair_of.setdefault
+    read_pairs = np.array([numbering(key, len(pair_of)) for key in zip(first, second)], dtype=np.int64)
+    return read_pairs, np.unique(read_pairs, return_index=True)[1].tolist()
+
+
+if IMPLEMENTATION == "compiled":
+    from editcheck.reads._pairs_compiled import number_pairs
+else:
+    number_pairs = number_pairs_reference
 
 
 def _masked(records: _Records, threshold: int) -> list[bytes]:
@@ -216,24 +257,32 @@ def count_pair_chunk(
         return _count_raw(records1, records2, min_base_quality, merge, merged_here)
     qualities1 = records1.qualities
     qualities2 = records2.qualities
-    keys = list(zip(_masked(records1, min_base_quality), _masked(records2, min_base_quality)))
-    counts = Counter(keys)
-    reads = len(keys)
-    first = dict(zip(reversed(keys), range(reads - 1, -1, -1)))  # the last assignment is the first read
+    masked1 = _masked(records1, min_base_quality)
+    masked2 = _masked(records2, min_base_quality)
+    read_pairs, firsts = number_pairs(masked1, masked2)
+    counts = np.bincount(read_pairs, minlength=len(firsts)).tolist()
     entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
-    for key, count in counts.items():
+    for index, count in zip(firsts, counts):
+        key = (masked1[index], masked2[index])
         if merged_here is not None:
             hashed = hash(key)
             if hashed in merged_here:
                 entries.append((key, count, None))
                 continue
             merged_here[hashed] = None
-        index = first[key]
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
         merged = merge_pair(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         entries.append((key, count, merged[0] if merged is not None else (sequence1, reverse_complement(sequence2))))
-    return reads, entries, None
+    return len(masked1), entries, None
+
+
+def count_slot_chunk(
+    slot: Slot, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False
+) -> ChunkCounts | None:
+    """:func:`count_pair_chunk` of the chunks a :class:`~editcheck.reads.chunk_ring.ChunkRing` holds in ``slot``."""
+    chunk1, chunk2 = take(slot)
+    return count_pair_chunk(chunk1, chunk2, min_base_quality, merge, run, raw)
 
 
 def _count_raw(
@@ -245,18 +294,16 @@ def _count_raw(
     checked by a second hash: None (the per-read loop) should two pairs share the first."""
     qualities1 = records1.qualities
     qualities2 = records2.qualities
-    keys = list(zip(records1.sequences, records2.sequences))
-    reads = len(keys)
-    pair_of: dict[tuple[bytes, bytes], int] = {}
-    numbering = pair_of.setdefault
-    read_pairs = [numbering(key, len(pair_of)) for key in keys]  # distinct pairs numbered by first read
-    pairs = np.array(read_pairs, dtype=np.int64)
-    counts = np.bincount(pairs, minlength=len(pair_of)).tolist()
-    firsts = np.unique(pairs, return_index=True)[1].tolist()
+    sequences1 = records1.sequences
+    sequences2 = records2.sequences
+    reads = len(sequences1)
+    read_pairs, firsts = number_pairs(sequences1, sequences2)
+    counts = np.bincount(read_pairs, minlength=len(firsts)).tolist()
     entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
     placements: list[int | None] = []
     spots: list[tuple[int, ...]] = []
-    for key, count, index in zip(pair_of, counts, firsts):
+    for index, count in zip(firsts, counts):
+        key = (sequences1[index], sequences2[index])
         hashed = hash(key)
         if merged_here is not None and hashed in merged_here:
             entries.append((key, count, None))
@@ -268,9 +315,9 @@ def _count_raw(
             continue
         sequence1 = key[0].decode()
         sequence2 = key[1].decode()
-        placed = merge_placed(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
+        placed = merge_disagreeing(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
         d = placed[2] if placed is not None else None
-        disagree = disagreements(sequence1, sequence2, placed[2], placed[3]) if placed is not None else ()
+        disagree = placed[4] if placed is not None else ()
         if merged_here is not None:
             merged_here[hashed] = (hash(key[::-1]), d, disagree)
         placements.append(d)
@@ -284,7 +331,7 @@ def _count_raw(
     if None in placements:
         masked1 = _masked(records1, threshold)
         masked2 = _masked(records2, threshold)
-        for r, pair in enumerate(read_pairs):
+        for r, pair in enumerate(read_pairs.tolist()):
             if placements[pair] is None:
                 outcome = (masked1[r].decode(), reverse_complement(masked2[r].decode()))
                 unmerged[outcome] = unmerged.get(outcome, 0) + 1

@@ -1,0 +1,210 @@
+"""The compiled read-pair merge (editcheck.reads._pairs_compiled, Cython) against its pure-Python reference
+(editcheck.reads.merge.merge_placed_reference): the same placement, merged read, qualities and difference mask
+on seeded simulated pairs of every kind the merge meets (issue #13).
+
+The pairs: fragments shorter than, as long as and longer than the reads (read-through into the adapter, a
+dovetail, no overlap at all), reads of different lengths and very short reads (every offset tried),
+repetitive fragments (several placements scoring alike), sequencing substitutions and Ns at several rates
+(mismatching overlaps, broken seeds), unrelated mates, every merge setting's corner.  Qualities vary from 2
+to 41, so the consensus takes either mate and low qualities decide.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from editcheck.reads import _pairs_compiled, merge, merged_lows, pair_chunks
+from editcheck.reads.merge import MergeSettings, merge_placed, merge_placed_reference
+from editcheck.sequences import reverse_complement
+
+PAIRS = 12_000
+QUALITIES = [2, 8, 11, 15, 19, 20, 25, 30, 35, 37, 40, 41]
+
+
+def _random_bases(rng: random.Random, length: int) -> str:
+    return "".join(rng.choice("ACGT") for _ in range(length))
+
+
+def _sequenced(rng: random.Random, read: str, error_rate: float, n_rate: float) -> str:
+    """``read`` with substitutions (possibly to the same base) and Ns."""
+    bases = list(read)
+    for i in range(len(bases)):
+        draw = rng.random()
+        if draw < error_rate:
+            bases[i] = rng.choice("ACGT")
+        elif draw < error_rate + n_rate:
+            bases[i] = "N"
+    return "".join(bases)
+
+
+def _pair(rng: random.Random) -> tuple[str, str, str, str, MergeSettings]:
+    """One simulated pair (R1, its qualities, R2 as sequenced, its qualities) and the merge settings."""
+    read_length = rng.choice([8, 25, 40, 41, 75, 100, 150, 151, 250])
+    if rng.random() < 0.1:
+        fragment = (_random_bases(rng, rng.randint(1, 6)) * 200)[: rng.randint(20, 400)]  # repetitive
+    else:
+        fragment = _random_bases(rng, rng.randint(5, 450))
+    length1 = read_length if rng.random() < 0.7 else rng.randint(1, 220)
+    length2 = read_length if rng.random() < 0.7 else rng.randint(1, 220)
+    first = fragment[:length1]
+    second = reverse_complement(fragment)[:length2]
+    # A fragment shorter than a read: the read runs on into the adapter.
+    first += _random_bases(rng, length1 - len(first))
+    second += _random_bases(rng, length2 - len(second))
+    error_rate = rng.choice([0.0, 0.005, 0.02, 0.08, 0.2])
+    n_rate = rng.choice([0.0, 0.0, 0.01, 0.1, 0.6])
+    first = _sequenced(rng, first, error_rate, n_rate)
+    second = _sequenced(rng, second, error_rate, n_rate)
+    if rng.random() < 0.05:
+        second = _random_bases(rng, len(second))  # unrelated mates
+    qualities1 = "".join(chr(33 + rng.choice(QUALITIES)) for _ in first)
+    qualities2 = "".join(chr(33 + rng.choice(QUALITIES)) for _ in second)
+    settings = MergeSettings(
+        min_overlap=rng.choice([5, 10, 10, 10, 20, 30]), max_mismatch_rate=rng.choice([0, 0.05, 0.1, 0.1, 0.2, 0.49])
+    )
+    return first, qualities1, second, qualities2, settings
+
+
+def test_the_compiled_merge_is_built_and_selected() -> None:
+    assert merge.IMPLEMENTATION == "compiled"
+    placed = merge_placed("ACGTACGTTTGACCA", "IIIIIIIIIIIIIII", "TGGTCAAACGT", "IIIII#IIIII")
+    assert placed == ("ACGTACGTTTGACCA", "IIIIIIIIIIIIIII", 4, 0)
+
+
+def test_the_compiled_merge_equals_the_reference_on_simulated_pairs() -> None:
+    rng = random.Random(13)
+    kinds = {"merged": 0, "not merged": 0, "with differences": 0, "tiny": 0, "second pass": 0}
+    for _ in range(PAIRS):
+        first, qualities1, second, qualities2, settings = _pair(rng)
+        expected = merge_placed_reference(first, qualities1, second, qualities2, settings)
+        rate = settings.max_mismatch_rate
+        found = _pairs_compiled.merge_placed(
+            first, qualities1, second, qualities2, settings.min_overlap, rate, merge.dense_seed_length(rate)
+        )
+        assert found == expected, (first, qualities1, second, qualities2, settings)
+        if expected is None:
+            kinds["not merged"] += 1
+            continue
+        kinds["merged"] += 1
+        kinds["with differences"] += expected[3] != 0
+        kinds["tiny"] += min(len(first), len(second)) <= 40
+        start, end = merge.overlap_span(len(first), len(second), expected[2])
+        kinds["second pass"] += end - start - 4 * bin(expected[3]).count("1") < 20
+    # Every kind of case was met, many times.
+    assert min(kinds.values()) > 300, kinds
+
+
+def test_both_merges_agree_on_the_merge_docstring_cases() -> None:
+    settings = MergeSettings()
+    # Overlap of 8 bases with one mismatch where R2's quality wins, and an N in R1 (R2's base and quality).
+    first, second = "GATTACAGATTACAGGCCTTAANCGT", reverse_complement("GGCCTTAATCGTCCGGAAT")
+    qualities1, qualities2 = "I" * 26, "5" * 19
+    expected = merge_placed_reference(first, qualities1, second, qualities2, settings)
+    assert expected is not None and expected[0] == "GATTACAGATTACAGGCCTTAATCGTCCGGAAT"
+    assert merge_placed(first, qualities1, second, qualities2, settings) == expected
+
+
+def test_non_ascii_reads_take_the_reference() -> None:
+    first, second = "ACGTACGTTTGACCAé", "TGGTCAAACGT"
+    with pytest.raises(UnicodeEncodeError):
+        _pairs_compiled.merge_placed(first, "I" * 16, second, "I" * 11, 10, 0.1, 7)
+    assert merge_placed(first, "I" * 16, second, "I" * 11) == merge_placed_reference(first, "I" * 16, second, "I" * 11)
+
+
+def test_unequal_qualities_are_refused_by_both() -> None:
+    for function in (merge_placed, merge_placed_reference):
+        with pytest.raises(ValueError, match="as many quality characters"):
+            function("ACGT", "III", "ACGT", "IIII")
+
+
+def test_the_pure_python_variable_selects_the_reference() -> None:
+    source = Path(merge.__file__).parents[2]
+    code = "from editcheck.reads import merge; print(merge.IMPLEMENTATION)"
+    environment = {**os.environ, "EDITCHECK_PURE_PYTHON": "1", "PYTHONPATH": str(source)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
+    assert result.stdout.strip() == "python"
+
+
+def test_number_pairs_equals_the_reference() -> None:
+    rng = random.Random(7)
+    pool = [_random_bases(rng, rng.choice([0, 1, 7, 8, 9, 150])).encode() for _ in range(40)]
+    pool += [b"AC", b"GT", b"A", b"CGT", b"ACGT"]  # equal when joined, different as pairs
+    first = [rng.choice(pool) for _ in range(5_000)] + [b"AC", b"A", b"GT", b"CGT"]
+    second = [rng.choice(pool) for _ in range(5_000)] + [b"GT", b"CGT", b"AC", b"A"]
+    first = [bytes(sequence) for sequence in first]  # equal pairs as different objects
+    read_pairs, firsts = pair_chunks.number_pairs(first, second)
+    expected_pairs, expected_firsts = pair_chunks.number_pairs_reference(first, second)
+    assert read_pairs.tolist() == expected_pairs.tolist()
+    assert firsts == expected_firsts
+    assert len(firsts) == len(set(zip(first, second))) > 500
+    assert len(set(read_pairs[-4:].tolist())) == 4
+
+
+def test_number_pairs_is_the_compiled_one() -> None:
+    assert pair_chunks.number_pairs is _pairs_compiled.number_pairs
+    assert pair_chunks.number_pairs([], [])[1] == []
+
+
+PLAIN = b"@r1 1:N:0:1\nACGTN\n+\nIIII#\n@r2\tx\n\n+\n\n@r3/1\nGATTACA\n+\n!~AB$%&\n"
+UNUSUAL = [
+    PLAIN.replace(b"ACGTN", b"ACgTN"),  # lowercase: normalised by the per-read reader
+    PLAIN.replace(b"ACGTN", b"AC.TN"),
+    PLAIN.replace(b"ACGTN", b"ACRTN"),
+    PLAIN.replace(b"\n", b"\r\n"),
+    PLAIN.replace(b"@r2\tx\n\n+\n", b"@r2\tx\n\n+r2\n"),
+    PLAIN.replace(b"IIII#", b"III #"),
+    PLAIN.replace(b"IIII#", b"III\x7f#"),
+    PLAIN.replace(b"IIII#", b"IIII"),
+    PLAIN.replace(b"@r3/1", "@r3/é".encode()),
+    PLAIN.replace(b"@r3/1", b"r3/1"),
+    PLAIN.replace(b"@r2\tx", b""),
+    PLAIN[:-1].rsplit(b"\n", 1)[0] + b"\n",  # a line short
+    PLAIN + b"\n",
+]
+
+
+@pytest.mark.parametrize("chunk", [b"", PLAIN, PLAIN[:-1], *UNUSUAL])
+def test_split_records_gives_the_reference_records_or_no_verdict(chunk: bytes) -> None:
+    expected = pair_chunks._records_reference(chunk)
+    assert pair_chunks._records(chunk) == expected
+    found = _pairs_compiled.split_records(chunk)
+    if chunk in (PLAIN, PLAIN[:-1]):
+        assert found is not None and pair_chunks._Records(*found) == expected
+        assert [len(sequence) for sequence in found[0]] == [5, 0, 7]
+    else:
+        assert found is None
+
+
+def test_split_records_on_simulated_chunks() -> None:
+    rng = random.Random(5)
+    lines = []
+    for number in range(3_000):
+        sequence = _random_bases(rng, rng.choice([0, 1, 75, 150, 151]))
+        qualities = "".join(chr(rng.randint(33, 126)) for _ in sequence)
+        lines.append(f"@read{number} {rng.choice('12')}:N:0:ACGT\n{sequence}\n+\n{qualities}\n")
+    chunk = "".join(lines).encode()
+    found = _pairs_compiled.split_records(chunk)
+    assert found is not None and pair_chunks._Records(*found) == pair_chunks._records_reference(chunk)
+    assert pair_chunks._Records(*found).headers == [line.split("\n")[0].encode() for line in lines]
+
+
+def test_merge_disagreeing_equals_the_merge_and_the_reference_disagreements() -> None:
+    rng = random.Random(17)
+    disagreeing = 0
+    for _ in range(4_000):
+        first, qualities1, second, qualities2, settings = _pair(rng)
+        placed = merge_placed_reference(first, qualities1, second, qualities2, settings)
+        found = merged_lows.merge_disagreeing(first, qualities1, second, qualities2, settings)
+        if placed is None:
+            assert found is None
+            continue
+        expected = merged_lows.disagreements(first, second, placed[2], placed[3])
+        assert found == (*placed, expected)
+        disagreeing += bool(expected)
+    assert disagreeing > 300
