@@ -27,15 +27,16 @@ from editcheck import simulate
 from editcheck.alignment import _compiled, aligner, events, hotpath
 from editcheck.classification import outcomes
 from editcheck.design import AmpliconDesign, build_design
+from editcheck.engine import workers
 from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.workers import AmpliconWorker
+from editcheck.engine.workers import AmpliconWorker, PoolWorker, decode_result, encode_result
 from editcheck.sequences import reverse_complement
 from editcheck.simulate.prime import PrimeEditSpec
 
 SCAFFOLD = "GTTTTAGAGCTAGAAATAGCAAGTTAAAATAAGGCTAGTCCGTTATCAACTTGAAAAAGTGGCACCGAGTCGGTGC"
 UNIQUE_READS = 100_000
 END_TO_END_READS = 3_000
-KERNELS = ("build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches")
+KERNELS = ("build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches", "signature_index")
 
 
 def _alleles(folder: Path, design: simulate.SimulationDesign, **options: Any) -> list[str]:
@@ -188,6 +189,7 @@ def test_compiled_kernels_equal_the_reference_on_100k_unique_reads(cases, monkey
         if expected != result:
             differing.append((name, arguments, result, expected))
     assert used == {*KERNELS, "describe_events"}
+    assert {result for name, _, result in calls if name == "signature_index"} == {-1, 0, 1}
     assert len(calls) > 4 * UNIQUE_READS
     assert differing[:3] == []
 
@@ -238,3 +240,88 @@ def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line()
     assert selected.stdout == "python editcheck.alignment.events\n"
     assert selected.stderr.count("\n") == 1
     assert selected.stderr.startswith("editcheck: warning: the compiled hot path is not built (blocked for the test)")
+
+
+@pytest.mark.slow
+def test_compiled_layout_kernels_equal_the_reference_on_100k_unique_reads(cases) -> None:
+    # encode_result leaves a projection out when laid_out rebuilds it from the read (layout_offset finds where
+    # from); decode_result rebuilds it.  Both kernels against the reference on every unique read's alignment.
+    differing = []
+    offsets: dict[int, int] = {}
+    for design, reads in cases:
+        worker = AmpliconWorker(design, AnalysisSettings())
+        for read in reads:
+            aligned = worker(read).alignment
+            if aligned is None or aligned.projection == read:
+                continue
+            arguments = (read, aligned.projection, aligned.start, aligned.end, aligned.insertions, aligned.deletions)
+            offset = _compiled.layout_offset(*arguments)
+            if offset != events.layout_offset(*arguments):
+                differing.append(arguments)
+            key = min(offset, 1)
+            offsets[key] = offsets.get(key, 0) + 1
+            for trial in {0, max(0, offset), len(read) // 3}:
+                laid = (read, len(aligned.projection), aligned.start, aligned.end, aligned.insertions, aligned.deletions,
+                        trial)  # fmt: skip
+                if _compiled.laid_out(*laid) != events.laid_out(*laid):
+                    differing.append(laid)
+    assert differing[:3] == []
+    # Projections laid out from the read's first base, from further on (overhang), and not laid out at all.
+    assert set(offsets) == {-1, 0, 1} and min(offsets.values()) > 300, offsets
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("ACGTACGTAC", 12, 1, 11, (), ((4, 2),), 0),  # a deletion
+        ("ACGTACGTAC", 12, 1, 11, ((4, "GG"),), ((4, 2),), 0),  # an insertion and a deletion at one position
+        ("ACGTACGTAC", 12, 1, 11, ((6, "T"), (3, "A")), (), 0),  # unsorted: the reference decides
+        ("ACGTACGTAC", 12, 1, 11, (), ((3, 4), (5, 2)), 0),  # overlapping deletions
+        ("ACGTACGTAC", 12, 1, 11, ((4, ""),), (), 0),  # an empty insertion
+        ("ACGTAC", 12, 1, 11, ((4, "GG"),), (), 0),  # the read ends before the span does
+        ("ACGTAC", 12, 1, 11, (), (), 3),  # the same without indels
+        ("ACGTACGTAC", 12, 1, 11, ((4, "GGGGGGGGGGGG"),), (), 0),  # the read runs out inside an insertion
+        ("ACGTACGTAC", 12, 1, 11, (), ((4, 2),), 12),  # an offset past the read
+        ("ACGTACGTAC", 4, 1, 11, (), ((4, 2),), 0),  # a span past the reference
+        ("ACGTÄCGTAC", 12, 1, 11, ((4, "GG"),), ((7, 1),), 1),  # Latin-1
+        ("ACGT\u0100CGTAC", 12, 1, 11, ((4, "GG"),), ((7, 1),), 1),  # two bytes a character
+    ],
+)
+def test_laid_out_edge_cases_equal_the_reference(arguments: tuple[Any, ...]) -> None:
+    assert _compiled.laid_out(*arguments) == events.laid_out(*arguments)
+    sequence, _, start, end, insertions, deletions, _ = arguments
+    projection = events.laid_out(*arguments)
+    for candidate in (projection, projection.replace("-", "A"), "." * len(projection)):
+        found = _compiled.layout_offset(sequence, candidate, start, end, insertions, deletions)
+        assert found == events.layout_offset(sequence, candidate, start, end, insertions, deletions)
+
+
+@pytest.mark.parametrize(
+    ("read", "signatures", "expected"),
+    [
+        ("AACCGGTT", ("CCGG", "GGGG"), 0),
+        ("AAGGGGTT", ("CCGG", "GGGG"), 1),
+        ("AACCGGGG", ("CCGG", "GGGG"), -1),  # both: no single reference
+        ("AAAAAAAA", ("CCGG", "GGGG"), -1),
+        ("CCG", ("CCGG",), -1),  # a read shorter than the signature
+        ("AAÄCCGG", ("CCGG", "ÄCC"), -1),
+        ("AA\u0100CCGG", ("CCGG", "GGGG"), 0),
+        ("AACCGG", ("", "GGGG"), 0),
+    ],
+)
+def test_signature_index_equals_the_reference(read: str, signatures: tuple[str, ...], expected: int) -> None:
+    assert events.signature_index(read, signatures) == expected
+    assert _compiled.signature_index(read, signatures) == expected
+
+
+def test_compact_results_round_trip_with_either_layout_kernel(cases, monkeypatch) -> None:
+    design, reads = cases[0]
+    worker = PoolWorker([design], AnalysisSettings())
+    sample = reads[:END_TO_END_READS]
+    results = [worker(read) for read in sample]
+    compiled = [encode_result(read, result) for read, result in zip(sample, results)]
+    assert [decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results
+    monkeypatch.setattr(workers, "laid_out", events.laid_out)
+    monkeypatch.setattr(workers, "layout_offset", events.layout_offset)
+    assert [encode_result(read, result) for read, result in zip(sample, results)] == compiled
+    assert [decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results

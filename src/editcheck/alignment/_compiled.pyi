@@ -27,3 +27,21 @@ def describe_events(
     deletions: Sequence[tuple[int, int]],
     substitutions: Sequence[tuple[int, str]],
 ) -> str: ...
+def signature_index(read: str, signatures: Sequence[str]) -> int: ...
+def laid_out(
+    sequence: str,
+    length: int,
+    start: int,
+    end: int,
+    insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]],
+    offset: int,
+) -> str: ...
+def layout_offset(
+    sequence: str,
+    projection: str,
+    start: int,
+    end: int,
+    insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]],
+) -> int: ...

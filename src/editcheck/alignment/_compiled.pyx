@@ -10,7 +10,7 @@ missing, :mod:`editcheck.alignment.hotpath` falls back to the reference.
 """
 
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH
 
@@ -354,3 +354,155 @@ def describe_events(str reference, object insertions, object deletions, object s
         events.append((position, f"{position + 1}{reference[position]}>{base}"))
     events.sort()
     return ";".join([label for _, label in events])
+
+
+cdef extern from "string.h":
+    void* memmem(const void* haystack, size_t haystack_length, const void* needle, size_t needle_length) nogil
+
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
+
+from editcheck.alignment import events as _reference
+
+
+cdef inline bint _one_byte(str text):
+    """True for a string of one byte per character (ASCII and Latin-1: its characters are bytes to compare)."""
+    return PyUnicode_KIND(text) == 1
+
+
+def signature_index(str read, object signatures):
+    """The index of the only one of ``signatures`` that ``read`` contains; -1 when it contains none or several."""
+    cdef Py_ssize_t found = -1, index = 0, read_length = PyUnicode_GET_LENGTH(read), length
+    cdef const void* text = PyUnicode_1BYTE_DATA(read)
+    cdef str signature
+    if not _one_byte(read):
+        return _reference.signature_index(read, signatures)
+    for signature in signatures:
+        length = PyUnicode_GET_LENGTH(signature)
+        if not _one_byte(signature):
+            return _reference.signature_index(read, signatures)
+        if length == 0 or memmem(text, read_length, PyUnicode_1BYTE_DATA(signature), length) != NULL:
+            if found >= 0:
+                return -1
+            found = index
+        index += 1
+    return found
+
+
+cdef Py_ssize_t _lay_out(
+    const char* sequence, Py_ssize_t sequence_length, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end,
+    object insertions, object deletions, Py_ssize_t offset, char* out, Py_ssize_t capacity,
+) except -2:
+    """:func:`editcheck.alignment.events.laid_out` into ``out``: the characters written, or -1 when the events
+    are not what an alignment gives (unsorted, overlapping, out of the read or the buffer; the reference then
+    decides)."""
+    cdef Py_ssize_t insertion_count = len(insertions), deletion_count = len(deletions), next_insertion = 0
+    cdef Py_ssize_t next_deletion = 0, written, read = offset, position = start, at, size, piece
+    cdef bint is_insertion
+    cdef str bases
+    if start < 0 or end < start or length < end or offset < 0 or start > capacity:
+        return -1
+    memset(out, UNCOVERED, start)
+    written = start
+    while next_insertion < insertion_count or next_deletion < deletion_count:
+        # Merge by position, an insertion before a deletion at the same position (the reference's sort).
+        if next_deletion >= deletion_count:
+            is_insertion = True
+        elif next_insertion >= insertion_count:
+            is_insertion = False
+        else:
+            is_insertion = insertions[next_insertion][0] <= deletions[next_deletion][0]
+        if is_insertion:
+            at, bases = insertions[next_insertion]
+            size = PyUnicode_GET_LENGTH(bases)
+            next_insertion += 1
+        else:
+            at, size = deletions[next_deletion]
+            next_deletion += 1
+        if at < position or size <= 0:
+            return -1  # unsorted or overlapping events: left to the reference
+        piece = at - position
+        if read + piece > sequence_length or written + piece > capacity:
+            return -1
+        memcpy(out + written, sequence + read, piece)
+        written += piece
+        read += piece
+        position = at
+        if is_insertion:
+            read += size
+        else:
+            if written + size > capacity:
+                return -1
+            memset(out + written, GAP, size)
+            written += size
+            position += size
+    piece = end - position
+    if piece < 0 or read > sequence_length or written + piece + (length - end) > capacity:
+        return -1
+    piece = min(piece, sequence_length - read)  # the read may end before the span does (a shorter slice)
+    memcpy(out + written, sequence + read, piece)
+    written += piece
+    memset(out + written, UNCOVERED, length - end)
+    return written + length - end
+
+
+def laid_out(
+    str sequence, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end, object insertions, object deletions,
+    Py_ssize_t offset,
+):
+    """The projection of ``sequence`` read from base ``offset`` on, over the reference span [start, end) of a
+    reference of ``length``: its bases in order, deletions as '-', inserted bases left out, '.' outside."""
+    cdef Py_ssize_t capacity = length + 1, written
+    if not _one_byte(sequence) or length < 0:
+        return _reference.laid_out(sequence, length, start, end, insertions, deletions, offset)
+    cdef char* buffer = <char*>malloc(capacity)
+    if buffer == NULL:
+        raise MemoryError()
+    try:
+        written = _lay_out(
+            <const char*>PyUnicode_1BYTE_DATA(sequence), PyUnicode_GET_LENGTH(sequence), length, start, end,
+            insertions, deletions, offset, buffer, capacity,
+        )  # fmt: skip
+        if written < 0:
+            return _reference.laid_out(sequence, length, start, end, insertions, deletions, offset)
+        return buffer[:written].decode("latin-1")
+    finally:
+        free(buffer)
+
+
+def layout_offset(str sequence, str projection, Py_ssize_t start, Py_ssize_t end, object insertions, object deletions):
+    """The read base ``offset`` (0 first, then the one that ends the span at the read's last base) from which
+    :func:`laid_out` gives ``projection`` back; -1 when neither does."""
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(projection), consumed = end - start, sequence_length, written
+    cdef Py_ssize_t candidate
+    cdef Py_ssize_t offsets[2]
+    cdef Py_ssize_t count = 1
+    cdef str bases
+    if not _one_byte(sequence) or not _one_byte(projection):
+        return _reference.layout_offset(sequence, projection, start, end, insertions, deletions)
+    for _, size in deletions:
+        consumed -= size
+    for _, bases in insertions:
+        consumed += PyUnicode_GET_LENGTH(bases)
+    sequence_length = PyUnicode_GET_LENGTH(sequence)
+    offsets[0] = 0
+    if sequence_length != consumed:
+        offsets[1] = sequence_length - consumed
+        count = 2
+    cdef char* buffer = <char*>malloc(length + 1)
+    if buffer == NULL:
+        raise MemoryError()
+    try:
+        for candidate in range(count):
+            if offsets[candidate] < 0:
+                continue
+            written = _lay_out(
+                <const char*>PyUnicode_1BYTE_DATA(sequence), sequence_length, length, start, end, insertions,
+                deletions, offsets[candidate], buffer, length + 1,
+            )  # fmt: skip
+            if written < 0:
+                return _reference.layout_offset(sequence, projection, start, end, insertions, deletions)
+            if written == length and memcmp(buffer, PyUnicode_1BYTE_DATA(projection), length) == 0:
+                return offsets[candidate]
+        return -1
+    finally:
+        free(buffer)

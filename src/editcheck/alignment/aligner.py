@@ -28,7 +28,14 @@ from typing import Any, NamedTuple
 
 from pywfa import WavefrontAligner
 
-from editcheck.alignment.hotpath import build_events, core_penalty, core_span, mismatches, ungapped_substitutions
+from editcheck.alignment.hotpath import (
+    build_events,
+    core_penalty,
+    core_span,
+    mismatches,
+    signature_index,
+    ungapped_substitutions,
+)
 from editcheck.design import Reference
 from editcheck.scoring import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY, wfa_aligner
 from editcheck.sequences import CIGAR_DELETION, CIGAR_MATCH, reverse_complement
@@ -204,8 +211,7 @@ class ReadAligner:
         first = self.references[0].sequence
         self._forward_anchors = (first[:ANCHOR], first[-ANCHOR:])
         self._reverse_anchors = (reverse_complement(first[-ANCHOR:]), reverse_complement(first[:ANCHOR]))
-        self._signatures = _signatures([reference.sequence for reference in self.references])
-        self._indexed_signatures = tuple(enumerate(self._signatures))
+        self._signatures = tuple(_signatures([reference.sequence for reference in self.references]))
         self._all = range(len(self.references))
         self._single = tuple((index,) for index in self._all)
 
@@ -214,13 +220,8 @@ class ReadAligner:
         exactly fits better than the others, so only that one is aligned."""
         if not self._signatures:
             return self._all
-        found = None
-        for index, signature in self._indexed_signatures:
-            if signature in read:
-                if found is not None:
-                    return self._all
-                found = index
-        return self._all if found is None else self._single[found]
+        found = signature_index(read, self._signatures)
+        return self._all if found < 0 else self._single[found]
 
     def orientations(self, read: str) -> tuple[bool, ...]:
         """Which orientations to try: forward, reverse, or both when k-mers do not decide."""

@@ -13,7 +13,7 @@ import sys
 
 __all__ = [
     "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "build_events", "core_penalty", "core_span", "describe_events",
-    "mismatches", "ungapped_substitutions",
+    "laid_out", "layout_offset", "mismatches", "signature_index", "ungapped_substitutions",
 ]  # fmt: skip
 
 PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
@@ -43,7 +43,10 @@ if IMPLEMENTATION == "compiled":
         core_penalty,
         core_span,
         describe_events,
+        laid_out,
+        layout_offset,
         mismatches,
+        signature_index,
         ungapped_substitutions,
     )  # fmt: skip
 else:
@@ -52,6 +55,9 @@ else:
         core_penalty,
         core_span,
         describe_events,
+        laid_out,
+        layout_offset,
         mismatches,
+        signature_index,
         ungapped_substitutions,
     )  # fmt: skip
