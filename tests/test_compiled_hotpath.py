@@ -12,6 +12,7 @@ goes end to end through both implementations (aligner and classifier) and must g
 
 from __future__ import annotations
 
+import marshal
 import os
 import random
 import subprocess
@@ -24,7 +25,7 @@ import dnaio
 import pytest
 
 from editcheck import simulate
-from editcheck.alignment import _compiled, aligner, events, hotpath
+from editcheck.alignment import _compiled, aligner, events, hotpath, packing
 from editcheck.classification import outcomes
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.engine import workers
@@ -243,15 +244,20 @@ def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line()
 
 
 @pytest.mark.slow
-def test_compiled_layout_kernels_equal_the_reference_on_100k_unique_reads(cases) -> None:
-    # encode_result leaves a projection out when laid_out rebuilds it from the read (layout_offset finds where
+def test_compiled_layout_and_packing_kernels_equal_the_reference_on_100k_unique_reads(cases) -> None:
+    # Every result packed alike by both, and unpacked equal.  encode_result leaves a projection out when laid_out rebuilds it from the read (layout_offset finds where
     # from); decode_result rebuilds it.  Both kernels against the reference on every unique read's alignment.
     differing = []
     offsets: dict[int, int] = {}
     for design, reads in cases:
         worker = AmpliconWorker(design, AnalysisSettings())
         for read in reads:
-            aligned = worker(read).alignment
+            result = worker(read)
+            aligned = result.alignment
+            packed = (workers._compact_alignment(read, aligned), tuple(result.call))
+            encoded = _compiled.pack(packed)
+            if encoded != packing.pack(packed) or not (_compiled.unpack(encoded) == packing.unpack(encoded) == packed):
+                differing.append(packed)
             if aligned is None or aligned.projection == read:
                 continue
             arguments = (read, aligned.projection, aligned.start, aligned.end, aligned.insertions, aligned.deletions)
@@ -325,3 +331,62 @@ def test_compact_results_round_trip_with_either_layout_kernel(cases, monkeypatch
     monkeypatch.setattr(workers, "layout_offset", events.layout_offset)
     assert [encode_result(read, result) for read, result in zip(sample, results)] == compiled
     assert [decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results
+
+
+PACKED_VALUES = [
+    (),
+    (None, True, False, 0, 1, 111, 112, -1, 2**61, -(2**62) + 1, 2**62 - 1, 99.6, -0.0, float("inf"), 1e-300, ""),
+    ("a" * 63, "b" * 64, "c" * 300, tuple(range(63)), tuple(range(64)), ((1, "A"), (2, "CC")), ((),)),
+]
+
+
+@pytest.mark.parametrize("value", PACKED_VALUES)
+def test_packing_round_trips_each_type_identically(value: tuple[Any, ...]) -> None:
+    encoded = packing.pack(value)
+    assert _compiled.pack(value) == encoded
+    for unpack in (packing.unpack, _compiled.unpack):
+        unpacked = unpack(encoded)
+        assert unpacked == value
+        assert [type(item) for item in unpacked] == [type(item) for item in value]  # True stays True, not 1
+    assert encoded[0] in packing.PACKED_TUPLE_TAGS
+
+
+def test_packing_bytes_by_hand() -> None:
+    value = (None, False, True, 5, 200, -3, "AC", (7,), 0.5)
+    expected = bytes([0xC9, 0, 1, 2, 0x15, 4, 0x90, 0x03, 4, 5, 0x82]) + b"AC" + bytes([0xC1, 0x17, 3])
+    expected += bytes.fromhex("000000000000e03f")  # 0.5, little-endian
+    assert packing.pack(value) == _compiled.pack(value) == expected
+
+
+@pytest.mark.parametrize("value", [(2**62,), (-(2**62),), ("é",), ([1],), (1j,), (True, {1: 2})])
+def test_values_the_format_does_not_hold_are_refused_by_both(value: tuple[Any, ...]) -> None:
+    for pack in (packing.pack, _compiled.pack):
+        with pytest.raises(packing.Unpackable):
+            pack(value)
+
+
+@pytest.mark.parametrize("encoded", [b"\xc2\x10", b"\xc1\x10\x10", b"\xc1\x85AB", b"\xc1\x03\x00", b"\xc1\x07", b"\xc1\x04\x80", b""])
+def test_bytes_cut_short_or_foreign_are_refused_by_both(encoded: bytes) -> None:
+    for unpack in (packing.unpack, _compiled.unpack):
+        with pytest.raises(ValueError, match="cut short|trailing|not packed"):
+            unpack(encoded)
+
+
+def test_encoded_results_are_packed_smaller_and_foreign_ones_still_decode(cases) -> None:
+    design, reads = cases[0]
+    worker = PoolWorker([design], AnalysisSettings())
+    sample = reads[:END_TO_END_READS]
+    results = [worker(read) for read in sample]
+    encoded = [encode_result(read, result) for read, result in zip(sample, results)]
+    assert all(item[0] in packing.PACKED_TUPLE_TAGS for item in encoded)
+    packed = sum(map(len, encoded))
+    marshalled = sum(len(marshal.dumps(packing.unpack(item))) for item in encoded)  # marshal's default format
+    assert packed < 0.8 * marshalled, (packed, marshalled)
+    # A result with a value the format does not hold is marshalled instead, and marshal's bytes (also masking's
+    # canonical ones) decode.
+    odd_result = results[0]._replace(call=results[0].call._replace(events="ä"))
+    assert encode_result(sample[0], odd_result)[0] not in packing.PACKED_TUPLE_TAGS
+    assert decode_result(sample[0], encode_result(sample[0], odd_result)) == odd_result
+    status, amplicon, aligned, call = results[0]
+    canonical = marshal.dumps((status.value, amplicon, tuple(aligned), tuple(call)), 0)
+    assert decode_result(sample[0], canonical) == results[0]

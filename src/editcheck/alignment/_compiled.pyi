@@ -1,6 +1,7 @@
 """Types of the compiled hot path (_compiled.pyx); the same signatures as editcheck.alignment.events."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from editcheck.alignment.events import Events, Span
 
@@ -45,3 +46,5 @@ def layout_offset(
     insertions: Sequence[tuple[int, str]],
     deletions: Sequence[tuple[int, int]],
 ) -> int: ...
+def pack(value: tuple[Any, ...]) -> bytes: ...
+def unpack(data: bytes) -> Any: ...

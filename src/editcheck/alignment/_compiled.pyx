@@ -506,3 +506,208 @@ def layout_offset(str sequence, str projection, Py_ssize_t start, Py_ssize_t end
         return -1
     finally:
         free(buffer)
+
+
+cdef extern from "Python.h":
+    int PyFloat_Pack8(double value, char* out, int little_endian) except -1
+    double PyFloat_Unpack8(const char* data, int little_endian) except? -1.0
+    bint PyUnicode_IS_ASCII(object text)
+
+from cpython.long cimport PyLong_FromLongLong
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from libc.stdlib cimport realloc
+
+from editcheck.alignment.packing import Unpackable
+
+cdef enum:
+    PACK_NONE = 0
+    PACK_FALSE = 1
+    PACK_TRUE = 2
+    PACK_FLOAT = 3
+    PACK_INT = 4
+    PACK_STRING = 5
+    PACK_TUPLE = 6
+    PACK_SMALL_INT = 0x10
+    PACK_SMALL_INTS = 0x70
+    PACK_SHORT_STRING = 0x80
+    PACK_SHORT = 0x40
+    PACK_SHORT_TUPLE = 0xC0
+
+cdef long long PACK_LARGEST_INT = (<long long>1) << 62
+
+
+cdef struct _Out:
+    unsigned char* data
+    Py_ssize_t size
+    Py_ssize_t capacity
+
+
+cdef int _reserve(_Out* out, Py_ssize_t more) except -1:
+    cdef Py_ssize_t capacity = out.capacity
+    cdef unsigned char* grown
+    if out.size + more <= capacity:
+        return 0
+    while capacity < out.size + more:
+        capacity *= 2
+    grown = <unsigned char*>realloc(out.data, capacity)
+    if grown == NULL:
+        raise MemoryError()
+    out.data, out.capacity = grown, capacity
+    return 0
+
+
+cdef int _put_varint(_Out* out, unsigned long long number) except -1:
+    _reserve(out, 10)
+    while number >= 0x80:
+        out.data[out.size] = (number & 0x7F) | 0x80
+        out.size += 1
+        number >>= 7
+    out.data[out.size] = <unsigned char>number
+    out.size += 1
+    return 0
+
+
+cdef int _pack_value(object value, _Out* out) except -1:
+    cdef Py_ssize_t length, index
+    cdef long long number
+    cdef int overflow
+    _reserve(out, 10)
+    if value is None:
+        out.data[out.size] = PACK_NONE
+        out.size += 1
+    elif type(value) is bool:
+        out.data[out.size] = PACK_TRUE if value is True else PACK_FALSE
+        out.size += 1
+    elif type(value) is int:
+        number = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow or not (-PACK_LARGEST_INT < number < PACK_LARGEST_INT):
+            raise Unpackable(f"int out of range: {value}")
+        if 0 <= number < PACK_SMALL_INTS:
+            out.data[out.size] = PACK_SMALL_INT + number
+            out.size += 1
+        else:
+            out.data[out.size] = PACK_INT
+            out.size += 1
+            _put_varint(out, <unsigned long long>(2 * number) if number >= 0 else <unsigned long long>(-2 * number - 1))
+    elif type(value) is float:
+        out.data[out.size] = PACK_FLOAT
+        PyFloat_Pack8(<double>value, <char*>out.data + out.size + 1, 1)
+        out.size += 9
+    elif type(value) is str:
+        if not PyUnicode_IS_ASCII(value):
+            raise Unpackable("a string that is not ASCII")
+        length = PyUnicode_GET_LENGTH(value)
+        if length < PACK_SHORT:
+            out.data[out.size] = PACK_SHORT_STRING + length
+            out.size += 1
+        else:
+            out.data[out.size] = PACK_STRING
+            out.size += 1
+            _put_varint(out, length)
+        _reserve(out, length)
+        memcpy(out.data + out.size, PyUnicode_1BYTE_DATA(value), length)
+        out.size += length
+    elif type(value) is tuple:
+        length = len(<tuple>value)
+        if length < PACK_SHORT:
+            out.data[out.size] = PACK_SHORT_TUPLE + length
+            out.size += 1
+        else:
+            out.data[out.size] = PACK_TUPLE
+            out.size += 1
+            _put_varint(out, length)
+        for index in range(length):
+            _pack_value((<tuple>value)[index], out)
+    else:
+        raise Unpackable(f"a value of type {type(value).__name__}")
+    return 0
+
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object value, int* overflow) except? -1
+
+
+def pack(object value):
+    """``value`` (a tuple) packed (:mod:`editcheck.alignment.packing`); :class:`Unpackable` when it holds a value
+    of another type."""
+    cdef _Out out
+    if type(value) is not tuple:
+        raise Unpackable("only a tuple is packed")
+    out.capacity = 256
+    out.size = 0
+    out.data = <unsigned char*>malloc(out.capacity)
+    if out.data == NULL:
+        raise MemoryError()
+    try:
+        _pack_value(value, &out)
+        return (<char*>out.data)[:out.size]
+    finally:
+        free(out.data)
+
+
+cdef Py_ssize_t _get_varint(const unsigned char* data, Py_ssize_t size, Py_ssize_t* position) except -1:
+    cdef unsigned long long number = 0
+    cdef int shift = 0
+    cdef unsigned char byte
+    while True:
+        if position[0] >= size or shift > 63:
+            raise ValueError("packed bytes cut short")
+        byte = data[position[0]]
+        position[0] += 1
+        number |= (<unsigned long long>(byte & 0x7F)) << shift
+        if byte < 0x80:
+            return <Py_ssize_t>number
+        shift += 7
+
+
+cdef object _unpack_value(const unsigned char* data, Py_ssize_t size, Py_ssize_t* position):
+    cdef unsigned char tag
+    cdef Py_ssize_t length, index
+    cdef unsigned long long number
+    cdef tuple items
+    cdef object item
+    if position[0] >= size:
+        raise ValueError("packed bytes cut short")
+    tag = data[position[0]]
+    position[0] += 1
+    if tag >= PACK_SHORT_TUPLE or tag == PACK_TUPLE:
+        length = _get_varint(data, size, position) if tag == PACK_TUPLE else tag - PACK_SHORT_TUPLE
+        items = PyTuple_New(length)
+        for index in range(length):
+            item = _unpack_value(data, size, position)
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(items, index, item)
+        return items
+    if tag >= PACK_SHORT_STRING or tag == PACK_STRING:
+        length = _get_varint(data, size, position) if tag == PACK_STRING else tag - PACK_SHORT_STRING
+        if position[0] + length > size:
+            raise ValueError("packed bytes cut short")
+        position[0] += length
+        return (<const char*>data)[position[0] - length : position[0]].decode("ascii")
+    if tag >= PACK_SMALL_INT:
+        return PyLong_FromLongLong(tag - PACK_SMALL_INT)
+    if tag == PACK_INT:
+        number = <unsigned long long>_get_varint(data, size, position)
+        return PyLong_FromLongLong(<long long>(number >> 1) if not number & 1 else -<long long>((number + 1) >> 1))
+    if tag == PACK_FLOAT:
+        if position[0] + 8 > size:
+            raise ValueError("packed bytes cut short")
+        position[0] += 8
+        return PyFloat_Unpack8(<const char*>data + position[0] - 8, 1)
+    if tag == PACK_NONE:
+        return None
+    if tag == PACK_FALSE:
+        return False
+    if tag == PACK_TRUE:
+        return True
+    raise ValueError(f"not packed bytes: tag {tag:#x} at byte {position[0] - 1}")
+
+
+def unpack(bytes data):
+    """The value :func:`pack` packed into ``data``."""
+    cdef Py_ssize_t position = 0
+    value = _unpack_value(<const unsigned char*>(<char*>data), len(data), &position)
+    if position != len(data):
+        raise ValueError("packed bytes with trailing data")
+    return value

@@ -9,10 +9,10 @@ worker processes when threads > 1, and returns the results in submission order (
 The engine keeps every unique read's result until the reads are all in and counted, so it asks for them
 ``compact`` (:func:`encode_result` / :func:`decode_result`, with 1 thread as with several), and so do the worker
 processes send them back: one ``bytes`` per unique read (plain tuples instead of named tuples and enums,
-marshalled), an alignment's projection left out when it is the read itself (the parent holds that string
+packed by type tag: :mod:`editcheck.alignment.packing`, compiled), an alignment's projection left out when it is the read itself (the parent holds that string
 already) or the read laid out by its indels and span (:func:`~editcheck.alignment.hotpath.laid_out`, a compiled
-kernel; rebuilt when decoded).  A unique read's result then costs ~200 bytes instead of ~800 in named tuples, enums, strings and tuples of tuples, and the
-parent holds no per-read object until it tallies them, one at a time.
+kernel; rebuilt when decoded).  A unique read's result then costs ~60-100 bytes instead of ~800 in named tuples,
+enums, strings and tuples of tuples, and the parent holds no per-read object until it tallies them, one at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import AmpliconIndex, Assignment, best_amplicon
-from editcheck.alignment.hotpath import laid_out, layout_offset
+from editcheck.alignment.hotpath import laid_out, layout_offset, pack, unpack
+from editcheck.alignment.packing import PACKED_TUPLE_TAGS, Unpackable
 from editcheck.classification.called import Classified
 from editcheck.classification.outcomes import TOO_LONG, Classifier, ReadCall
 from editcheck.design import AmpliconDesign
@@ -168,7 +169,10 @@ def encode_result(sequence: str, result: PooledCall | Classified) -> bytes:
         packed = (status.value, amplicon, _compact_alignment(sequence, aligned), None if call is None else tuple(call))
     else:
         packed = (_compact_alignment(sequence, result.alignment), tuple(result.call))
-    return marshal.dumps(packed)
+    try:
+        return pack(packed)
+    except Unpackable:  # (a value pack does not hold, e.g. a read that is not ASCII)
+        return marshal.dumps(packed)
 
 
 def _decoded_alignment(sequence: str, aligned: tuple[Any, ...] | None) -> AlignedRead | None:
@@ -187,8 +191,8 @@ def _decoded_alignment(sequence: str, aligned: tuple[Any, ...] | None) -> Aligne
 
 
 def decode_result(sequence: str, encoded: bytes) -> PooledCall | Classified:
-    """The result :func:`encode_result` encoded for ``sequence``, equal to the original."""
-    packed = marshal.loads(encoded)
+    """The result :func:`encode_result` encoded for ``sequence`` (or ``marshal`` wrote), equal to the original."""
+    packed = unpack(encoded) if encoded[0] in PACKED_TUPLE_TAGS else marshal.loads(encoded)
     if len(packed) == 4:
         status, amplicon, aligned, call = packed
         return _new(PooledCall, (
