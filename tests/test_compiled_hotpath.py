@@ -37,7 +37,10 @@ from editcheck.simulate.prime import PrimeEditSpec
 SCAFFOLD = "GTTTTAGAGCTAGAAATAGCAAGTTAAAATAAGGCTAGTCCGTTATCAACTTGAAAAAGTGGCACCGAGTCGGTGC"
 UNIQUE_READS = 100_000
 END_TO_END_READS = 3_000
-KERNELS = ("build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches", "signature_index")
+KERNELS = (
+    "build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches", "signature_index",
+    "anchor_clips",
+)  # fmt: skip
 
 
 def _alleles(folder: Path, design: simulate.SimulationDesign, **options: Any) -> list[str]:
@@ -191,6 +194,10 @@ def test_compiled_kernels_equal_the_reference_on_100k_unique_reads(cases, monkey
             differing.append((name, arguments, result, expected))
     assert used == {*KERNELS, "describe_events"}
     assert {result for name, _, result in calls if name == "signature_index"} == {-1, 0, 1}
+    clips = {(left > 0, right < len(read), begin, end) for name, (read, *_), (left, right, begin, end) in
+             [call for call in calls if call[0] == "anchor_clips"]}  # fmt: skip
+    # Reads clipped at either end, and reads left free there, are among the calls compared.
+    assert {(True, True, 0, 0), (False, False, 0, 0), (False, False, 1, 1), (True, False, 0, 1), (False, True, 1, 0)} <= clips
     assert len(calls) > 4 * UNIQUE_READS
     assert differing[:3] == []
 
@@ -390,3 +397,13 @@ def test_encoded_results_are_packed_smaller_and_foreign_ones_still_decode(cases)
     status, amplicon, aligned, call = results[0]
     canonical = marshal.dumps((status.value, amplicon, tuple(aligned), tuple(call)), 0)
     assert decode_result(sample[0], canonical) == results[0]
+
+
+@pytest.mark.parametrize(
+    "read",
+    ["AAACCCGGGTTT", "xxAAAyyCCCzzTTTww", "AAAxTTT", "TTTAAA", "xAAAAAAxTTTTTTx", "AA", "", "TTTxTTTyTTT",
+     "AAATTT", "xTTTAAATTTx", "ÄAAAxTTTÄ", "\u0100AAAxTTT"],
+)  # fmt: skip
+def test_anchor_clips_equal_the_reference(read: str) -> None:
+    for anchors in (("AAA", "TTT"), ("AAA", ""), ("", "TTT"), ("AAAA", "TTTT")):
+        assert _compiled.anchor_clips(read, *anchors, 3) == events.anchor_clips(read, *anchors, 3)

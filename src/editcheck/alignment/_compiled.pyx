@@ -388,6 +388,47 @@ def signature_index(str read, object signatures):
     return found
 
 
+
+cdef inline bint _starts_with(const char* text, Py_ssize_t length, const char* prefix, Py_ssize_t size) noexcept:
+    return size <= length and memcmp(text, prefix, size) == 0
+
+
+def anchor_clips(str read, str first_anchor, str last_anchor, Py_ssize_t anchor_length):
+    """Where a read's overhang beyond the amplicon ends is cut off: ``(clip_left, clip_right, begin_free,
+    end_free)`` (see the reference)."""
+    if not (_one_byte(read) and _one_byte(first_anchor) and _one_byte(last_anchor)):
+        return _reference.anchor_clips(read, first_anchor, last_anchor, anchor_length)
+    cdef const char* text = <const char*>PyUnicode_1BYTE_DATA(read)
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(read), clip_left = 0, clip_right = length, found, size
+    cdef int begin_free = 0, end_free = 0
+    cdef const char* first = <const char*>PyUnicode_1BYTE_DATA(first_anchor)
+    cdef const char* last = <const char*>PyUnicode_1BYTE_DATA(last_anchor)
+    cdef const char* hit
+    cdef const char* next_hit
+    size = PyUnicode_GET_LENGTH(first_anchor)
+    if not _starts_with(text, length, first, size):
+        hit = <const char*>memmem(text, length, first, size)
+        found = -1 if hit == NULL else hit - text
+        if found > 0:
+            clip_left = found
+        else:
+            begin_free = 1
+    size = PyUnicode_GET_LENGTH(last_anchor)
+    if not (size <= length and memcmp(text + length - size, last, size) == 0):
+        # The last occurrence: str.rfind, by searching on past each occurrence found.
+        hit = <const char*>memmem(text, length, last, size)
+        while hit != NULL and hit + 1 - text <= length - size:
+            next_hit = <const char*>memmem(hit + 1, length - (hit + 1 - text), last, size)
+            if next_hit == NULL:
+                break
+            hit = next_hit
+        found = -1 if hit == NULL else hit - text
+        if found >= clip_left:
+            clip_right = found + anchor_length
+        else:
+            end_free = 1
+    return clip_left, clip_right, begin_free, end_free
+
 cdef Py_ssize_t _lay_out(
     const char* sequence, Py_ssize_t sequence_length, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end,
     object insertions, object deletions, Py_ssize_t offset, char* out, Py_ssize_t capacity,

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.hotpath import (
+    anchor_clips,
     build_events,
     core_penalty,
     core_span,
@@ -291,22 +292,7 @@ class ReadAligner:
         terminal gaps, so references are compared on the span the read covers."""
         reference, first_anchor, last_anchor = self._targets[index]
         read_length, reference_length = len(read), len(reference)
-        clip_left = 0
-        begin_free = 0
-        if not read.startswith(first_anchor):
-            found = read.find(first_anchor)
-            if found > 0:
-                clip_left = found
-            else:
-                begin_free = 1
-        clip_right = read_length
-        end_free = 0
-        if not read.endswith(last_anchor):
-            found = read.rfind(last_anchor)
-            if found >= clip_left:
-                clip_right = found + ANCHOR
-            else:
-                end_free = 1
+        clip_left, clip_right, begin_free, end_free = anchor_clips(read, first_anchor, last_anchor, ANCHOR)
         text = read[clip_left:clip_right] if clip_left or clip_right < read_length else read
         text_length = len(text)
         if not (begin_free or end_free) and text_length == reference_length:

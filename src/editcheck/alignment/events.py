@@ -14,8 +14,8 @@ from editcheck.alignment.placement import place_indels
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH
 
 __all__ = [
-    "Events", "Span", "build_events", "core_penalty", "core_span", "describe_events", "laid_out", "layout_offset",
-    "mismatches", "signature_index", "ungapped_substitutions",
+    "Events", "Span", "anchor_clips", "build_events", "core_penalty", "core_span", "describe_events", "laid_out",
+    "layout_offset", "mismatches", "signature_index", "ungapped_substitutions",
 ]  # fmt: skip
 
 Events = tuple[float, str, tuple[tuple[int, str], ...], tuple[tuple[int, int], ...], tuple[tuple[int, str], ...]]
@@ -255,3 +255,26 @@ def layout_offset(
         if offset >= 0 and projection == laid_out(sequence, length, start, end, insertions, deletions, offset):
             return offset
     return -1
+
+
+def anchor_clips(read: str, first_anchor: str, last_anchor: str, anchor_length: int) -> tuple[int, int, int, int]:
+    """Where a read's overhang beyond the amplicon ends is cut off: ``(clip_left, clip_right, begin_free,
+    end_free)``.  The read keeps its start when it starts with ``first_anchor`` (the amplicon's first bases),
+    else is clipped before its first occurrence, else its start is left free (1); likewise its end at the last
+    occurrence of ``last_anchor`` (``anchor_length`` bases) that does not start before the left clip."""
+    clip_left = begin_free = 0
+    if not read.startswith(first_anchor):
+        found = read.find(first_anchor)
+        if found > 0:
+            clip_left = found
+        else:
+            begin_free = 1
+    clip_right = len(read)
+    end_free = 0
+    if not read.endswith(last_anchor):
+        found = read.rfind(last_anchor)
+        if found >= clip_left:
+            clip_right = found + anchor_length
+        else:
+            end_free = 1
+    return clip_left, clip_right, begin_free, end_free

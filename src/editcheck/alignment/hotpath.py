@@ -12,8 +12,8 @@ import os
 import sys
 
 __all__ = [
-    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "build_events", "core_penalty", "core_span", "describe_events",
-    "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions", "unpack",
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "anchor_clips", "build_events", "core_penalty", "core_span",
+    "describe_events", "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions", "unpack",
 ]  # fmt: skip
 
 PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
@@ -39,6 +39,7 @@ IMPLEMENTATION = "compiled" if _compiled_wanted() else "python"
 
 if IMPLEMENTATION == "compiled":
     from editcheck.alignment._compiled import (
+        anchor_clips,
         build_events,
         core_penalty,
         core_span,
@@ -53,6 +54,7 @@ if IMPLEMENTATION == "compiled":
     )  # fmt: skip
 else:
     from editcheck.alignment.events import (
+        anchor_clips,
         build_events,
         core_penalty,
         core_span,
