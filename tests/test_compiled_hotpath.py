@@ -197,7 +197,8 @@ def test_compiled_kernels_equal_the_reference_on_100k_unique_reads(cases, monkey
     clips = {(left > 0, right < len(read), begin, end) for name, (read, *_), (left, right, begin, end) in
              [call for call in calls if call[0] == "anchor_clips"]}  # fmt: skip
     # Reads clipped at either end, and reads left free there, are among the calls compared.
-    assert {(True, True, 0, 0), (False, False, 0, 0), (False, False, 1, 1), (True, False, 0, 1), (False, True, 1, 0)} <= clips
+    assert {(True, True, 0, 0), (False, False, 0, 0), (False, False, 1, 1), (True, False, 0, 1)} <= clips
+    assert (False, True, 1, 0) in clips
     assert len(calls) > 4 * UNIQUE_READS
     assert differing[:3] == []
 
@@ -252,8 +253,9 @@ def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line()
 
 @pytest.mark.slow
 def test_compiled_layout_and_packing_kernels_equal_the_reference_on_100k_unique_reads(cases) -> None:
-    # Every result packed alike by both, and unpacked equal.  encode_result leaves a projection out when laid_out rebuilds it from the read (layout_offset finds where
-    # from); decode_result rebuilds it.  Both kernels against the reference on every unique read's alignment.
+    # Every result packed alike by both, and unpacked equal.  encode_result leaves a projection out when laid_out
+    # rebuilds it from the read (layout_offset finds where from); decode_result rebuilds it.  Both kernels against
+    # the reference on every unique read's alignment.
     differing = []
     offsets: dict[int, int] = {}
     for design, reads in cases:
@@ -274,8 +276,10 @@ def test_compiled_layout_and_packing_kernels_equal_the_reference_on_100k_unique_
             key = min(offset, 1)
             offsets[key] = offsets.get(key, 0) + 1
             for trial in {0, max(0, offset), len(read) // 3}:
-                laid = (read, len(aligned.projection), aligned.start, aligned.end, aligned.insertions, aligned.deletions,
-                        trial)  # fmt: skip
+                laid = (
+                    read, len(aligned.projection), aligned.start, aligned.end, aligned.insertions, aligned.deletions,
+                    trial,
+                )  # fmt: skip
                 if _compiled.laid_out(*laid) != events.laid_out(*laid):
                     differing.append(laid)
     assert differing[:3] == []
@@ -372,7 +376,9 @@ def test_values_the_format_does_not_hold_are_refused_by_both(value: tuple[Any, .
             pack(value)
 
 
-@pytest.mark.parametrize("encoded", [b"\xc2\x10", b"\xc1\x10\x10", b"\xc1\x85AB", b"\xc1\x03\x00", b"\xc1\x07", b"\xc1\x04\x80", b""])
+@pytest.mark.parametrize(
+    "encoded", [b"\xc2\x10", b"\xc1\x10\x10", b"\xc1\x85AB", b"\xc1\x03\x00", b"\xc1\x07", b"\xc1\x04\x80", b""]
+)
 def test_bytes_cut_short_or_foreign_are_refused_by_both(encoded: bytes) -> None:
     for unpack in (packing.unpack, _compiled.unpack):
         with pytest.raises(ValueError, match=r"cut short|trailing|not packed"):

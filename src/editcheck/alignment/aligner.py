@@ -279,7 +279,8 @@ class ReadAligner:
         ):
             return None  # (a read with a large deletion is judged by the classifier, without the deletion)
         if tie:
-            best = best._replace(ambiguous=True)
+            tied: AlignedRead = _new(AlignedRead, (best[0], True, *best[2:]))
+            return tied
         return best
 
     def _align_to(self, index: int, read: str, reverse: bool) -> tuple[Any, ...] | None:
@@ -381,6 +382,20 @@ class ReadAligner:
         return aligned
 
 
+def _stray(core: list[tuple[int, int]], index: int) -> bool:
+    """Operation ``index`` is an exact match of fewer than ``ANCHOR`` bases (see :func:`_strip_stray_ends`)."""
+    return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] < ANCHOR
+
+
+def _clean(core: list[tuple[int, int]], index: int) -> bool:
+    """Operation ``index`` is an exact match of at least ``ANCHOR`` bases."""
+    return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] >= ANCHOR
+
+
+def _deletion(core: list[tuple[int, int]], index: int) -> bool:
+    return 0 <= index < len(core) and core[index][0] == CIGAR_DELETION
+
+
 def _strip_stray_ends(
     read: str, reference: str, core: list[tuple[int, int]], read_start: int, read_end: int,
     reference_start: int, reference_end: int, begin_free: bool, end_free: bool,
@@ -393,17 +408,7 @@ def _strip_stray_ends(
     amplicon and the stray bases are clipped, less those that match the amplicon next to the clean match.
     A stray with a mismatch, or without a clean match beyond the deletion (an unrelated read), keeps its
     alignment.  Returns the new core operations and spans."""
-
-    def stray(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] < ANCHOR
-
-    def clean(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] >= ANCHOR
-
-    def deletion(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == CIGAR_DELETION
-
-    if begin_free and stray(0) and deletion(1) and clean(2):
+    if begin_free and _stray(core, 0) and _deletion(core, 1) and _clean(core, 2):
         read_start += core[0][1]
         reference_start += core[0][1] + core[1][1]
         extend = 0
@@ -413,7 +418,8 @@ def _strip_stray_ends(
         read_start -= extend
         reference_start -= extend
         core = [(CIGAR_MATCH, core[2][1] + extend), *core[3:]]
-    if end_free and stray(len(core) - 1) and deletion(len(core) - 2) and clean(len(core) - 3):
+    last = len(core) - 1
+    if end_free and _stray(core, last) and _deletion(core, last - 1) and _clean(core, last - 2):
         read_end -= core[-1][1]
         reference_end -= core[-1][1] + core[-2][1]
         extend = 0

@@ -3,7 +3,8 @@
 The compiled one (:mod:`editcheck.alignment._compiled`, Cython, built by ``pip install``) is used when it is
 built; ``EDITCHECK_PURE_PYTHON=1`` in the environment selects the reference (:mod:`editcheck.alignment.events`,
 and :mod:`editcheck.alignment.packing` for results' bytes) instead, and so does a missing extension, with a
-one-line warning on stderr.  Both give identical results (and bytes); only the speed differs.  The choice is made once, at import, so worker processes inherit it.
+one-line warning on stderr.  Both give identical results (and bytes); only the speed differs.  The choice is made
+once, at import, so worker processes inherit it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sys
 
 __all__ = [
     "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "anchor_clips", "build_events", "core_penalty", "core_span",
-    "describe_events", "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions", "unpack",
+    "describe_events", "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions",
+    "unpack",
 ]  # fmt: skip
 
 PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"

@@ -8,11 +8,12 @@ worker processes when threads > 1, and returns the results in submission order (
 
 The engine keeps every unique read's result until the reads are all in and counted, so it asks for them
 ``compact`` (:func:`encode_result` / :func:`decode_result`, with 1 thread as with several), and so do the worker
-processes send them back: one ``bytes`` per unique read (plain tuples instead of named tuples and enums,
-packed by type tag: :mod:`editcheck.alignment.packing`, compiled), an alignment's projection left out when it is the read itself (the parent holds that string
-already) or the read laid out by its indels and span (:func:`~editcheck.alignment.hotpath.laid_out`, a compiled
-kernel; rebuilt when decoded).  A unique read's result then costs ~60-100 bytes instead of ~800 in named tuples,
-enums, strings and tuples of tuples, and the parent holds no per-read object until it tallies them, one at a time.
+processes send them back: one ``bytes`` per unique read (plain tuples instead of named tuples and enums, packed
+by type tag: :mod:`editcheck.alignment.packing`, compiled), an alignment's projection left out when it is the read
+itself (the parent holds that string already) or the read laid out by its indels and span
+(:func:`~editcheck.alignment.hotpath.laid_out`, a compiled kernel; rebuilt when decoded).  A unique read's result
+then costs ~60-100 bytes instead of ~800 in named tuples, enums, strings and tuples of tuples, and the parent
+holds no per-read object until it tallies them, one at a time.
 """
 
 from __future__ import annotations
