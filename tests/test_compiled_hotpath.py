@@ -413,3 +413,13 @@ def test_encoded_results_are_packed_smaller_and_foreign_ones_still_decode(cases)
 def test_anchor_clips_equal_the_reference(read: str) -> None:
     for anchors in (("AAA", "TTT"), ("AAA", ""), ("", "TTT"), ("AAAA", "TTTT")):
         assert _compiled.anchor_clips(read, *anchors, 3) == events.anchor_clips(read, *anchors, 3)
+
+
+def test_unpacked_names_are_shared_between_results() -> None:
+    # As marshal interns the names it wrote: the outcome and status names of many unique reads' results (and
+    # inserted bases) are one string each, not one per result.
+    encoded = packing.pack(("modified", "ACG", "121C>G", "_x1"))
+    for unpack in (packing.unpack, _compiled.unpack):
+        first, second = unpack(encoded), unpack(encoded)
+        assert first == second == ("modified", "ACG", "121C>G", "_x1")
+        assert [a is b for a, b in zip(first, second)] == [True, True, False, True]

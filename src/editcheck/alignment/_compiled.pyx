@@ -702,12 +702,32 @@ cdef Py_ssize_t _get_varint(const unsigned char* data, Py_ssize_t size, Py_ssize
         shift += 7
 
 
+from sys import intern as _intern
+
+
+cdef inline bint _identifier(const unsigned char* text, Py_ssize_t length) noexcept:
+    """``str.isidentifier`` of ASCII bytes: a letter or '_' first, then letters, digits or '_'."""
+    cdef Py_ssize_t index
+    cdef unsigned char character
+    if length == 0 or (b"0"[0] <= text[0] <= b"9"[0]):
+        return False
+    for index in range(length):
+        character = text[index]
+        if not (
+            b"a"[0] <= character <= b"z"[0] or b"A"[0] <= character <= b"Z"[0] or b"0"[0] <= character <= b"9"[0]
+            or character == b"_"[0]
+        ):  # fmt: skip
+            return False
+    return True
+
+
 cdef object _unpack_value(const unsigned char* data, Py_ssize_t size, Py_ssize_t* position):
     cdef unsigned char tag
     cdef Py_ssize_t length, index
     cdef unsigned long long number
     cdef tuple items
     cdef object item
+    cdef str text
     if position[0] >= size:
         raise ValueError("packed bytes cut short")
     tag = data[position[0]]
@@ -725,7 +745,8 @@ cdef object _unpack_value(const unsigned char* data, Py_ssize_t size, Py_ssize_t
         if position[0] + length > size:
             raise ValueError("packed bytes cut short")
         position[0] += length
-        return (<const char*>data)[position[0] - length : position[0]].decode("ascii")
+        text = (<const char*>data)[position[0] - length : position[0]].decode("ascii")
+        return _intern(text) if _identifier(data + position[0] - length, length) else text
     if tag >= PACK_SMALL_INT:
         return PyLong_FromLongLong(tag - PACK_SMALL_INT)
     if tag == PACK_INT:

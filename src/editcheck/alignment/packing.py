@@ -10,7 +10,8 @@ The format, one value after another (a tuple's items follow its tag):
 - ``0x05`` an ASCII string: varint length, bytes; ``0x80`` + length for one shorter than 64;
 - ``0x06`` a tuple: varint length, items; ``0xC0`` + length for one shorter than 64.
 
-Varints are little-endian base 128.  A packed tuple starts with a byte of ``0x06`` or ``0xC0``-``0xFF``, never a
+Varints are little-endian base 128.  Unpacked strings that are identifiers (outcome and status names, inserted
+bases) are interned, as ``marshal`` interns the names it wrote: many unique reads' results then share one copy.  A packed tuple starts with a byte of ``0x06`` or ``0xC0``-``0xFF``, never a
 byte a ``marshal`` tuple starts with (``(``, ``)``, or either with the reference flag ``0x80``), so the two can
 be told apart.  ~30% fewer bytes than ``marshal`` format 4 for a unique read's result (its many zeros, empty
 strings and flags take one byte each) and, compiled, several times faster.  A value of another type (an
@@ -20,6 +21,7 @@ instance of a subclass, a non-ASCII string, a huge int) is not packed: :class:`U
 from __future__ import annotations
 
 import struct
+import sys
 from typing import Any
 
 __all__ = ["PACKED_TUPLE_TAGS", "Unpackable", "pack", "unpack"]
@@ -124,7 +126,8 @@ def _unpack(data: bytes, position: int) -> tuple[Any, int]:
             length = tag - SHORT_STRING
         if position + length > len(data):
             raise ValueError("packed bytes cut short")
-        return data[position : position + length].decode("ascii"), position + length
+        text = data[position : position + length].decode("ascii")
+        return (sys.intern(text) if text.isidentifier() else text), position + length
     if tag >= SMALL_INT:
         return tag - SMALL_INT, position
     if tag == INT:
