@@ -377,8 +377,13 @@ def test_values_the_format_does_not_hold_are_refused_by_both(value: tuple[Any, .
 
 
 @pytest.mark.parametrize(
-    "encoded", [b"\xc2\x10", b"\xc1\x10\x10", b"\xc1\x85AB", b"\xc1\x03\x00", b"\xc1\x07", b"\xc1\x04\x80", b""]
-)
+    "encoded",
+    [
+        b"\xc2\x10", b"\xc1\x10\x10", b"\xc1\x85AB", b"\xc1\x03\x00", b"\xc1\x07", b"\xc1\x04\x80", b"",
+        b"\xc1\x05" + b"\xff" * 8 + b"\x7f", b"\xc1\x06" + b"\xff" * 8 + b"\x7f",  # lengths past the bytes
+        b"\xc1\x05" + b"\xff" * 9 + b"\x7f",  # a varint past 63 bits
+    ],
+)  # fmt: skip
 def test_bytes_cut_short_or_foreign_are_refused_by_both(encoded: bytes) -> None:
     for unpack in (packing.unpack, _compiled.unpack):
         with pytest.raises(ValueError, match=r"cut short|trailing|not packed"):

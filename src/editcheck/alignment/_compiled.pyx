@@ -698,6 +698,8 @@ cdef Py_ssize_t _get_varint(const unsigned char* data, Py_ssize_t size, Py_ssize
         position[0] += 1
         number |= (<unsigned long long>(byte & 0x7F)) << shift
         if byte < 0x80:
+            if number >= (<unsigned long long>1) << 63:
+                raise ValueError("not packed bytes: a varint out of range")
             return <Py_ssize_t>number
         shift += 7
 
@@ -734,6 +736,8 @@ cdef object _unpack_value(const unsigned char* data, Py_ssize_t size, Py_ssize_t
     position[0] += 1
     if tag >= PACK_SHORT_TUPLE or tag == PACK_TUPLE:
         length = _get_varint(data, size, position) if tag == PACK_TUPLE else tag - PACK_SHORT_TUPLE
+        if length > size - position[0]:  # (each item takes a byte at least)
+            raise ValueError("packed bytes cut short")
         items = PyTuple_New(length)
         for index in range(length):
             item = _unpack_value(data, size, position)
@@ -742,7 +746,7 @@ cdef object _unpack_value(const unsigned char* data, Py_ssize_t size, Py_ssize_t
         return items
     if tag >= PACK_SHORT_STRING or tag == PACK_STRING:
         length = _get_varint(data, size, position) if tag == PACK_STRING else tag - PACK_SHORT_STRING
-        if position[0] + length > size:
+        if length > size - position[0]:
             raise ValueError("packed bytes cut short")
         position[0] += length
         text = (<const char*>data)[position[0] - length : position[0]].decode("ascii")

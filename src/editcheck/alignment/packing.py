@@ -114,6 +114,8 @@ def _unpack(data: bytes, position: int) -> tuple[Any, int]:
             length, position = _read_varint(data, position)
         else:
             length = tag - SHORT_TUPLE
+        if length > len(data) - position:  # (each item takes a byte at least)
+            raise ValueError("packed bytes cut short")
         items = []
         for _ in range(length):
             item, position = _unpack(data, position)
