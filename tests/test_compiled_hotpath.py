@@ -12,6 +12,7 @@ goes end to end through both implementations (aligner and classifier) and must g
 
 from __future__ import annotations
 
+import marshal
 import os
 import random
 import subprocess
@@ -24,18 +25,22 @@ import dnaio
 import pytest
 
 from editcheck import simulate
-from editcheck.alignment import _compiled, aligner, events, hotpath
+from editcheck.alignment import _compiled, aligner, events, hotpath, packing
 from editcheck.classification import outcomes
 from editcheck.design import AmpliconDesign, build_design
+from editcheck.engine import workers
 from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.workers import AmpliconWorker
+from editcheck.engine.workers import AmpliconWorker, PoolWorker, decode_result, encode_result
 from editcheck.sequences import reverse_complement
 from editcheck.simulate.prime import PrimeEditSpec
 
 SCAFFOLD = "GTTTTAGAGCTAGAAATAGCAAGTTAAAATAAGGCTAGTCCGTTATCAACTTGAAAAAGTGGCACCGAGTCGGTGC"
 UNIQUE_READS = 100_000
 END_TO_END_READS = 3_000
-KERNELS = ("build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches")
+KERNELS = (
+    "build_events", "core_span", "core_penalty", "ungapped_substitutions", "mismatches", "signature_index",
+    "anchor_clips",
+)  # fmt: skip
 
 
 def _alleles(folder: Path, design: simulate.SimulationDesign, **options: Any) -> list[str]:
@@ -188,6 +193,12 @@ def test_compiled_kernels_equal_the_reference_on_100k_unique_reads(cases, monkey
         if expected != result:
             differing.append((name, arguments, result, expected))
     assert used == {*KERNELS, "describe_events"}
+    assert {result for name, _, result in calls if name == "signature_index"} == {-1, 0, 1}
+    clips = {(left > 0, right < len(read), begin, end) for name, (read, *_), (left, right, begin, end) in
+             [call for call in calls if call[0] == "anchor_clips"]}  # fmt: skip
+    # Reads clipped at either end, and reads left free there, are among the calls compared.
+    assert {(True, True, 0, 0), (False, False, 0, 0), (False, False, 1, 1), (True, False, 0, 1)} <= clips
+    assert (False, True, 1, 0) in clips
     assert len(calls) > 4 * UNIQUE_READS
     assert differing[:3] == []
 
@@ -238,3 +249,182 @@ def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line()
     assert selected.stdout == "python editcheck.alignment.events\n"
     assert selected.stderr.count("\n") == 1
     assert selected.stderr.startswith("editcheck: warning: the compiled hot path is not built (blocked for the test)")
+
+
+@pytest.mark.slow
+def test_compiled_layout_and_packing_kernels_equal_the_reference_on_100k_unique_reads(cases) -> None:
+    # Every result packed alike by both, and unpacked equal.  encode_result leaves a projection out when laid_out
+    # rebuilds it from the read (layout_offset finds where from); decode_result rebuilds it.  Both kernels against
+    # the reference on every unique read's alignment.
+    differing = []
+    offsets: dict[int, int] = {}
+    for design, reads in cases:
+        worker = AmpliconWorker(design, AnalysisSettings())
+        for read in reads:
+            result = worker(read)
+            aligned = result.alignment
+            packed = (workers._compact_alignment(read, aligned), tuple(result.call))
+            encoded = _compiled.pack(packed)
+            if encoded != packing.pack(packed) or not (_compiled.unpack(encoded) == packing.unpack(encoded) == packed):
+                differing.append(packed)
+            if aligned is None or aligned.projection == read:
+                continue
+            arguments = (read, aligned.projection, aligned.start, aligned.end, aligned.insertions, aligned.deletions)
+            offset = _compiled.layout_offset(*arguments)
+            if offset != events.layout_offset(*arguments):
+                differing.append(arguments)
+            key = min(offset, 1)
+            offsets[key] = offsets.get(key, 0) + 1
+            for trial in {0, max(0, offset), len(read) // 3}:
+                laid = (
+                    read, len(aligned.projection), aligned.start, aligned.end, aligned.insertions, aligned.deletions,
+                    trial,
+                )  # fmt: skip
+                if _compiled.laid_out(*laid) != events.laid_out(*laid):
+                    differing.append(laid)
+    assert differing[:3] == []
+    # Projections laid out from the read's first base, from further on (overhang), and not laid out at all.
+    assert set(offsets) == {-1, 0, 1} and min(offsets.values()) > 300, offsets
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("ACGTACGTAC", 12, 1, 11, (), ((4, 2),), 0),  # a deletion
+        ("ACGTACGTAC", 12, 1, 11, ((4, "GG"),), ((4, 2),), 0),  # an insertion and a deletion at one position
+        ("ACGTACGTAC", 12, 1, 11, ((6, "T"), (3, "A")), (), 0),  # unsorted: the reference decides
+        ("ACGTACGTAC", 12, 1, 11, (), ((3, 4), (5, 2)), 0),  # overlapping deletions
+        ("ACGTACGTAC", 12, 1, 11, ((4, ""),), (), 0),  # an empty insertion
+        ("ACGTAC", 12, 1, 11, ((4, "GG"),), (), 0),  # the read ends before the span does
+        ("ACGTAC", 12, 1, 11, (), (), 3),  # the same without indels
+        ("ACGTACGTAC", 12, 1, 11, ((4, "GGGGGGGGGGGG"),), (), 0),  # the read runs out inside an insertion
+        ("ACGTACGTAC", 12, 1, 11, (), ((4, 2),), 12),  # an offset past the read
+        ("ACGTACGTAC", 4, 1, 11, (), ((4, 2),), 0),  # a span past the reference
+        ("ACGTÄCGTAC", 12, 1, 11, ((4, "GG"),), ((7, 1),), 1),  # Latin-1
+        ("ACGT\u0100CGTAC", 12, 1, 11, ((4, "GG"),), ((7, 1),), 1),  # two bytes a character
+    ],
+)
+def test_laid_out_edge_cases_equal_the_reference(arguments: tuple[Any, ...]) -> None:
+    assert _compiled.laid_out(*arguments) == events.laid_out(*arguments)
+    sequence, _, start, end, insertions, deletions, _ = arguments
+    projection = events.laid_out(*arguments)
+    for candidate in (projection, projection.replace("-", "A"), "." * len(projection)):
+        found = _compiled.layout_offset(sequence, candidate, start, end, insertions, deletions)
+        assert found == events.layout_offset(sequence, candidate, start, end, insertions, deletions)
+
+
+@pytest.mark.parametrize(
+    ("read", "signatures", "expected"),
+    [
+        ("AACCGGTT", ("CCGG", "GGGG"), 0),
+        ("AAGGGGTT", ("CCGG", "GGGG"), 1),
+        ("AACCGGGG", ("CCGG", "GGGG"), -1),  # both: no single reference
+        ("AAAAAAAA", ("CCGG", "GGGG"), -1),
+        ("CCG", ("CCGG",), -1),  # a read shorter than the signature
+        ("AAÄCCGG", ("CCGG", "ÄCC"), -1),
+        ("AA\u0100CCGG", ("CCGG", "GGGG"), 0),
+        ("AACCGG", ("", "GGGG"), 0),
+    ],
+)
+def test_signature_index_equals_the_reference(read: str, signatures: tuple[str, ...], expected: int) -> None:
+    assert events.signature_index(read, signatures) == expected
+    assert _compiled.signature_index(read, signatures) == expected
+
+
+def test_compact_results_round_trip_with_either_layout_kernel(cases, monkeypatch) -> None:
+    design, reads = cases[0]
+    worker = PoolWorker([design], AnalysisSettings())
+    sample = reads[:END_TO_END_READS]
+    results = [worker(read) for read in sample]
+    compiled = [encode_result(read, result) for read, result in zip(sample, results)]
+    assert [decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results
+    monkeypatch.setattr(workers, "laid_out", events.laid_out)
+    monkeypatch.setattr(workers, "layout_offset", events.layout_offset)
+    assert [encode_result(read, result) for read, result in zip(sample, results)] == compiled
+    assert [decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results
+
+
+PACKED_VALUES = [
+    (),
+    (None, True, False, 0, 1, 111, 112, -1, 2**61, -(2**62) + 1, 2**62 - 1, 99.6, -0.0, float("inf"), 1e-300, ""),
+    ("a" * 63, "b" * 64, "c" * 300, tuple(range(63)), tuple(range(64)), ((1, "A"), (2, "CC")), ((),)),
+]
+
+
+@pytest.mark.parametrize("value", PACKED_VALUES)
+def test_packing_round_trips_each_type_identically(value: tuple[Any, ...]) -> None:
+    encoded = packing.pack(value)
+    assert _compiled.pack(value) == encoded
+    for unpack in (packing.unpack, _compiled.unpack):
+        unpacked = unpack(encoded)
+        assert unpacked == value
+        assert [type(item) for item in unpacked] == [type(item) for item in value]  # True stays True, not 1
+    assert encoded[0] in packing.PACKED_TUPLE_TAGS
+
+
+def test_packing_bytes_by_hand() -> None:
+    value = (None, False, True, 5, 200, -3, "AC", (7,), 0.5)
+    expected = bytes([0xC9, 0, 1, 2, 0x15, 4, 0x90, 0x03, 4, 5, 0x82]) + b"AC" + bytes([0xC1, 0x17, 3])
+    expected += bytes.fromhex("000000000000e03f")  # 0.5, little-endian
+    assert packing.pack(value) == _compiled.pack(value) == expected
+
+
+@pytest.mark.parametrize("value", [(2**62,), (-(2**62),), ("é",), ([1],), (1j,), (True, {1: 2})])
+def test_values_the_format_does_not_hold_are_refused_by_both(value: tuple[Any, ...]) -> None:
+    for pack in (packing.pack, _compiled.pack):
+        with pytest.raises(packing.Unpackable):
+            pack(value)
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        b"\xc2\x10", b"\xc1\x10\x10", b"\xc1\x85AB", b"\xc1\x03\x00", b"\xc1\x07", b"\xc1\x04\x80", b"",
+        b"\xc1\x05" + b"\xff" * 8 + b"\x7f", b"\xc1\x06" + b"\xff" * 8 + b"\x7f",  # lengths past the bytes
+        b"\xc1\x05" + b"\xff" * 9 + b"\x7f",  # a varint past 63 bits
+    ],
+)  # fmt: skip
+def test_bytes_cut_short_or_foreign_are_refused_by_both(encoded: bytes) -> None:
+    for unpack in (packing.unpack, _compiled.unpack):
+        with pytest.raises(ValueError, match=r"cut short|trailing|not packed"):
+            unpack(encoded)
+
+
+def test_encoded_results_are_packed_smaller_and_foreign_ones_still_decode(cases) -> None:
+    design, reads = cases[0]
+    worker = PoolWorker([design], AnalysisSettings())
+    sample = reads[:END_TO_END_READS]
+    results = [worker(read) for read in sample]
+    encoded = [encode_result(read, result) for read, result in zip(sample, results)]
+    assert all(item[0] in packing.PACKED_TUPLE_TAGS for item in encoded)
+    packed = sum(map(len, encoded))
+    marshalled = sum(len(marshal.dumps(packing.unpack(item))) for item in encoded)  # marshal's default format
+    assert packed < 0.8 * marshalled, (packed, marshalled)
+    # A result with a value the format does not hold is marshalled instead, and marshal's bytes (also masking's
+    # canonical ones) decode.
+    odd_result = results[0]._replace(call=results[0].call._replace(events="ä"))
+    assert encode_result(sample[0], odd_result)[0] not in packing.PACKED_TUPLE_TAGS
+    assert decode_result(sample[0], encode_result(sample[0], odd_result)) == odd_result
+    status, amplicon, aligned, call = results[0]
+    canonical = marshal.dumps((status.value, amplicon, tuple(aligned), tuple(call)), 0)
+    assert decode_result(sample[0], canonical) == results[0]
+
+
+@pytest.mark.parametrize(
+    "read",
+    ["AAACCCGGGTTT", "xxAAAyyCCCzzTTTww", "AAAxTTT", "TTTAAA", "xAAAAAAxTTTTTTx", "AA", "", "TTTxTTTyTTT",
+     "AAATTT", "xTTTAAATTTx", "ÄAAAxTTTÄ", "\u0100AAAxTTT"],
+)  # fmt: skip
+def test_anchor_clips_equal_the_reference(read: str) -> None:
+    for anchors in (("AAA", "TTT"), ("AAA", ""), ("", "TTT"), ("AAAA", "TTTT")):
+        assert _compiled.anchor_clips(read, *anchors, 3) == events.anchor_clips(read, *anchors, 3)
+
+
+def test_unpacked_names_are_shared_between_results() -> None:
+    # As marshal interns the names it wrote: the outcome and status names of many unique reads' results (and
+    # inserted bases) are one string each, not one per result.
+    encoded = packing.pack(("modified", "ACG", "121C>G", "_x1"))
+    for unpack in (packing.unpack, _compiled.unpack):
+        first, second = unpack(encoded), unpack(encoded)
+        assert first == second == ("modified", "ACG", "121C>G", "_x1")
+        assert [a is b for a, b in zip(first, second)] == [True, True, False, True]

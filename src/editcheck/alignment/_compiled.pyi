@@ -1,6 +1,7 @@
 """Types of the compiled hot path (_compiled.pyx); the same signatures as editcheck.alignment.events."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from editcheck.alignment.events import Events, Span
 
@@ -27,3 +28,24 @@ def describe_events(
     deletions: Sequence[tuple[int, int]],
     substitutions: Sequence[tuple[int, str]],
 ) -> str: ...
+def signature_index(read: str, signatures: Sequence[str]) -> int: ...
+def laid_out(
+    sequence: str,
+    length: int,
+    start: int,
+    end: int,
+    insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]],
+    offset: int,
+) -> str: ...
+def layout_offset(
+    sequence: str,
+    projection: str,
+    start: int,
+    end: int,
+    insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]],
+) -> int: ...
+def pack(value: tuple[Any, ...]) -> bytes: ...
+def unpack(data: bytes) -> Any: ...
+def anchor_clips(read: str, first_anchor: str, last_anchor: str, anchor_length: int) -> tuple[int, int, int, int]: ...

@@ -10,7 +10,7 @@ missing, :mod:`editcheck.alignment.hotpath` falls back to the reference.
 """
 
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH
 
@@ -354,3 +354,426 @@ def describe_events(str reference, object insertions, object deletions, object s
         events.append((position, f"{position + 1}{reference[position]}>{base}"))
     events.sort()
     return ";".join([label for _, label in events])
+
+
+cdef extern from "string.h":
+    void* memmem(const void* haystack, size_t haystack_length, const void* needle, size_t needle_length) nogil
+
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
+
+from editcheck.alignment import events as _reference
+
+
+cdef inline bint _one_byte(str text):
+    """True for a string of one byte per character (ASCII and Latin-1: its characters are bytes to compare)."""
+    return PyUnicode_KIND(text) == 1
+
+
+def signature_index(str read, object signatures):
+    """The index of the only one of ``signatures`` that ``read`` contains; -1 when it contains none or several."""
+    cdef Py_ssize_t found = -1, index = 0, read_length = PyUnicode_GET_LENGTH(read), length
+    cdef const void* text = PyUnicode_1BYTE_DATA(read)
+    cdef str signature
+    if not _one_byte(read):
+        return _reference.signature_index(read, signatures)
+    for signature in signatures:
+        length = PyUnicode_GET_LENGTH(signature)
+        if not _one_byte(signature):
+            return _reference.signature_index(read, signatures)
+        if length == 0 or memmem(text, read_length, PyUnicode_1BYTE_DATA(signature), length) != NULL:
+            if found >= 0:
+                return -1
+            found = index
+        index += 1
+    return found
+
+
+
+cdef inline bint _starts_with(const char* text, Py_ssize_t length, const char* prefix, Py_ssize_t size) noexcept:
+    return size <= length and memcmp(text, prefix, size) == 0
+
+
+def anchor_clips(str read, str first_anchor, str last_anchor, Py_ssize_t anchor_length):
+    """Where a read's overhang beyond the amplicon ends is cut off: ``(clip_left, clip_right, begin_free,
+    end_free)`` (see the reference)."""
+    if not (_one_byte(read) and _one_byte(first_anchor) and _one_byte(last_anchor)):
+        return _reference.anchor_clips(read, first_anchor, last_anchor, anchor_length)
+    cdef const char* text = <const char*>PyUnicode_1BYTE_DATA(read)
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(read), clip_left = 0, clip_right = length, found, size
+    cdef int begin_free = 0, end_free = 0
+    cdef const char* first = <const char*>PyUnicode_1BYTE_DATA(first_anchor)
+    cdef const char* last = <const char*>PyUnicode_1BYTE_DATA(last_anchor)
+    cdef const char* hit
+    cdef const char* next_hit
+    size = PyUnicode_GET_LENGTH(first_anchor)
+    if not _starts_with(text, length, first, size):
+        hit = <const char*>memmem(text, length, first, size)
+        found = -1 if hit == NULL else hit - text
+        if found > 0:
+            clip_left = found
+        else:
+            begin_free = 1
+    size = PyUnicode_GET_LENGTH(last_anchor)
+    if not (size <= length and memcmp(text + length - size, last, size) == 0):
+        # The last occurrence: str.rfind, by searching on past each occurrence found.
+        hit = <const char*>memmem(text, length, last, size)
+        while hit != NULL and hit + 1 - text <= length - size:
+            next_hit = <const char*>memmem(hit + 1, length - (hit + 1 - text), last, size)
+            if next_hit == NULL:
+                break
+            hit = next_hit
+        found = -1 if hit == NULL else hit - text
+        if found >= clip_left:
+            clip_right = found + anchor_length
+        else:
+            end_free = 1
+    return clip_left, clip_right, begin_free, end_free
+
+cdef Py_ssize_t _lay_out(
+    const char* sequence, Py_ssize_t sequence_length, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end,
+    object insertions, object deletions, Py_ssize_t offset, char* out, Py_ssize_t capacity,
+) except -2:
+    """:func:`editcheck.alignment.events.laid_out` into ``out``: the characters written, or -1 when the events
+    are not what an alignment gives (unsorted, overlapping, out of the read or the buffer; the reference then
+    decides)."""
+    cdef Py_ssize_t insertion_count = len(insertions), deletion_count = len(deletions), next_insertion = 0
+    cdef Py_ssize_t next_deletion = 0, written, read = offset, position = start, at, size, piece
+    cdef bint is_insertion
+    cdef str bases
+    if start < 0 or end < start or length < end or offset < 0 or start > capacity:
+        return -1
+    memset(out, UNCOVERED, start)
+    written = start
+    while next_insertion < insertion_count or next_deletion < deletion_count:
+        # Merge by position, an insertion before a deletion at the same position (the reference's sort).
+        if next_deletion >= deletion_count:
+            is_insertion = True
+        elif next_insertion >= insertion_count:
+            is_insertion = False
+        else:
+            is_insertion = insertions[next_insertion][0] <= deletions[next_deletion][0]
+        if is_insertion:
+            at, bases = insertions[next_insertion]
+            size = PyUnicode_GET_LENGTH(bases)
+            next_insertion += 1
+        else:
+            at, size = deletions[next_deletion]
+            next_deletion += 1
+        if at < position or size <= 0:
+            return -1  # unsorted or overlapping events: left to the reference
+        piece = at - position
+        if read + piece > sequence_length or written + piece > capacity:
+            return -1
+        memcpy(out + written, sequence + read, piece)
+        written += piece
+        read += piece
+        position = at
+        if is_insertion:
+            read += size
+        else:
+            if written + size > capacity:
+                return -1
+            memset(out + written, GAP, size)
+            written += size
+            position += size
+    piece = end - position
+    if piece < 0 or read > sequence_length or written + piece + (length - end) > capacity:
+        return -1
+    piece = min(piece, sequence_length - read)  # the read may end before the span does (a shorter slice)
+    memcpy(out + written, sequence + read, piece)
+    written += piece
+    memset(out + written, UNCOVERED, length - end)
+    return written + length - end
+
+
+def laid_out(
+    str sequence, Py_ssize_t length, Py_ssize_t start, Py_ssize_t end, object insertions, object deletions,
+    Py_ssize_t offset,
+):
+    """The projection of ``sequence`` read from base ``offset`` on, over the reference span [start, end) of a
+    reference of ``length``: its bases in order, deletions as '-', inserted bases left out, '.' outside."""
+    cdef Py_ssize_t capacity = length + 1, written
+    if not _one_byte(sequence) or length < 0:
+        return _reference.laid_out(sequence, length, start, end, insertions, deletions, offset)
+    cdef char* buffer = <char*>malloc(capacity)
+    if buffer == NULL:
+        raise MemoryError()
+    try:
+        written = _lay_out(
+            <const char*>PyUnicode_1BYTE_DATA(sequence), PyUnicode_GET_LENGTH(sequence), length, start, end,
+            insertions, deletions, offset, buffer, capacity,
+        )  # fmt: skip
+        if written < 0:
+            return _reference.laid_out(sequence, length, start, end, insertions, deletions, offset)
+        return buffer[:written].decode("latin-1")
+    finally:
+        free(buffer)
+
+
+def layout_offset(str sequence, str projection, Py_ssize_t start, Py_ssize_t end, object insertions, object deletions):
+    """The read base ``offset`` (0 first, then the one that ends the span at the read's last base) from which
+    :func:`laid_out` gives ``projection`` back; -1 when neither does."""
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(projection), consumed = end - start, sequence_length, written
+    cdef Py_ssize_t candidate
+    cdef Py_ssize_t offsets[2]
+    cdef Py_ssize_t count = 1
+    cdef str bases
+    if not _one_byte(sequence) or not _one_byte(projection):
+        return _reference.layout_offset(sequence, projection, start, end, insertions, deletions)
+    for _, size in deletions:
+        consumed -= size
+    for _, bases in insertions:
+        consumed += PyUnicode_GET_LENGTH(bases)
+    sequence_length = PyUnicode_GET_LENGTH(sequence)
+    offsets[0] = 0
+    if sequence_length != consumed:
+        offsets[1] = sequence_length - consumed
+        count = 2
+    cdef char* buffer = <char*>malloc(length + 1)
+    if buffer == NULL:
+        raise MemoryError()
+    try:
+        for candidate in range(count):
+            if offsets[candidate] < 0:
+                continue
+            written = _lay_out(
+                <const char*>PyUnicode_1BYTE_DATA(sequence), sequence_length, length, start, end, insertions,
+                deletions, offsets[candidate], buffer, length + 1,
+            )  # fmt: skip
+            if written < 0:
+                return _reference.layout_offset(sequence, projection, start, end, insertions, deletions)
+            if written == length and memcmp(buffer, PyUnicode_1BYTE_DATA(projection), length) == 0:
+                return offsets[candidate]
+        return -1
+    finally:
+        free(buffer)
+
+
+cdef extern from "Python.h":
+    int PyFloat_Pack8(double value, char* out, int little_endian) except -1
+    double PyFloat_Unpack8(const char* data, int little_endian) except? -1.0
+    bint PyUnicode_IS_ASCII(object text)
+
+from cpython.long cimport PyLong_FromLongLong
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from libc.stdlib cimport realloc
+
+from editcheck.alignment.packing import Unpackable
+
+cdef enum:
+    PACK_NONE = 0
+    PACK_FALSE = 1
+    PACK_TRUE = 2
+    PACK_FLOAT = 3
+    PACK_INT = 4
+    PACK_STRING = 5
+    PACK_TUPLE = 6
+    PACK_SMALL_INT = 0x10
+    PACK_SMALL_INTS = 0x70
+    PACK_SHORT_STRING = 0x80
+    PACK_SHORT = 0x40
+    PACK_SHORT_TUPLE = 0xC0
+
+cdef long long PACK_LARGEST_INT = (<long long>1) << 62
+
+
+cdef struct _Out:
+    unsigned char* data
+    Py_ssize_t size
+    Py_ssize_t capacity
+
+
+cdef int _reserve(_Out* out, Py_ssize_t more) except -1:
+    cdef Py_ssize_t capacity = out.capacity
+    cdef unsigned char* grown
+    if out.size + more <= capacity:
+        return 0
+    while capacity < out.size + more:
+        capacity *= 2
+    grown = <unsigned char*>realloc(out.data, capacity)
+    if grown == NULL:
+        raise MemoryError()
+    out.data, out.capacity = grown, capacity
+    return 0
+
+
+cdef int _put_varint(_Out* out, unsigned long long number) except -1:
+    _reserve(out, 10)
+    while number >= 0x80:
+        out.data[out.size] = (number & 0x7F) | 0x80
+        out.size += 1
+        number >>= 7
+    out.data[out.size] = <unsigned char>number
+    out.size += 1
+    return 0
+
+
+cdef int _pack_value(object value, _Out* out) except -1:
+    cdef Py_ssize_t length, index
+    cdef long long number
+    cdef int overflow
+    _reserve(out, 10)
+    if value is None:
+        out.data[out.size] = PACK_NONE
+        out.size += 1
+    elif type(value) is bool:
+        out.data[out.size] = PACK_TRUE if value is True else PACK_FALSE
+        out.size += 1
+    elif type(value) is int:
+        number = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow or not (-PACK_LARGEST_INT < number < PACK_LARGEST_INT):
+            raise Unpackable(f"int out of range: {value}")
+        if 0 <= number < PACK_SMALL_INTS:
+            out.data[out.size] = PACK_SMALL_INT + number
+            out.size += 1
+        else:
+            out.data[out.size] = PACK_INT
+            out.size += 1
+            _put_varint(out, <unsigned long long>(2 * number) if number >= 0 else <unsigned long long>(-2 * number - 1))
+    elif type(value) is float:
+        out.data[out.size] = PACK_FLOAT
+        PyFloat_Pack8(<double>value, <char*>out.data + out.size + 1, 1)
+        out.size += 9
+    elif type(value) is str:
+        if not PyUnicode_IS_ASCII(value):
+            raise Unpackable("a string that is not ASCII")
+        length = PyUnicode_GET_LENGTH(value)
+        if length < PACK_SHORT:
+            out.data[out.size] = PACK_SHORT_STRING + length
+            out.size += 1
+        else:
+            out.data[out.size] = PACK_STRING
+            out.size += 1
+            _put_varint(out, length)
+        _reserve(out, length)
+        memcpy(out.data + out.size, PyUnicode_1BYTE_DATA(value), length)
+        out.size += length
+    elif type(value) is tuple:
+        length = len(<tuple>value)
+        if length < PACK_SHORT:
+            out.data[out.size] = PACK_SHORT_TUPLE + length
+            out.size += 1
+        else:
+            out.data[out.size] = PACK_TUPLE
+            out.size += 1
+            _put_varint(out, length)
+        for index in range(length):
+            _pack_value((<tuple>value)[index], out)
+    else:
+        raise Unpackable(f"a value of type {type(value).__name__}")
+    return 0
+
+
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object value, int* overflow) except? -1
+
+
+def pack(object value):
+    """``value`` (a tuple) packed (:mod:`editcheck.alignment.packing`); :class:`Unpackable` when it holds a value
+    of another type."""
+    cdef _Out out
+    if type(value) is not tuple:
+        raise Unpackable("only a tuple is packed")
+    out.capacity = 256
+    out.size = 0
+    out.data = <unsigned char*>malloc(out.capacity)
+    if out.data == NULL:
+        raise MemoryError()
+    try:
+        _pack_value(value, &out)
+        return (<char*>out.data)[:out.size]
+    finally:
+        free(out.data)
+
+
+cdef Py_ssize_t _get_varint(const unsigned char* data, Py_ssize_t size, Py_ssize_t* position) except -1:
+    cdef unsigned long long number = 0
+    cdef int shift = 0
+    cdef unsigned char byte
+    while True:
+        if position[0] >= size or shift > 63:
+            raise ValueError("packed bytes cut short")
+        byte = data[position[0]]
+        position[0] += 1
+        number |= (<unsigned long long>(byte & 0x7F)) << shift
+        if byte < 0x80:
+            if number >= (<unsigned long long>1) << 63:
+                raise ValueError("not packed bytes: a varint out of range")
+            return <Py_ssize_t>number
+        shift += 7
+
+
+from sys import intern as _intern
+
+
+cdef inline bint _identifier(const unsigned char* text, Py_ssize_t length) noexcept:
+    """``str.isidentifier`` of ASCII bytes: a letter or '_' first, then letters, digits or '_'."""
+    cdef Py_ssize_t index
+    cdef unsigned char character
+    if length == 0 or (b"0"[0] <= text[0] <= b"9"[0]):
+        return False
+    for index in range(length):
+        character = text[index]
+        if not (
+            b"a"[0] <= character <= b"z"[0] or b"A"[0] <= character <= b"Z"[0] or b"0"[0] <= character <= b"9"[0]
+            or character == b"_"[0]
+        ):  # fmt: skip
+            return False
+    return True
+
+
+cdef object _unpack_value(const unsigned char* data, Py_ssize_t size, Py_ssize_t* position):
+    cdef unsigned char tag
+    cdef Py_ssize_t length, index
+    cdef unsigned long long number
+    cdef tuple items
+    cdef object item
+    cdef str text
+    if position[0] >= size:
+        raise ValueError("packed bytes cut short")
+    tag = data[position[0]]
+    position[0] += 1
+    if tag >= PACK_SHORT_TUPLE or tag == PACK_TUPLE:
+        length = _get_varint(data, size, position) if tag == PACK_TUPLE else tag - PACK_SHORT_TUPLE
+        if length > size - position[0]:  # (each item takes a byte at least)
+            raise ValueError("packed bytes cut short")
+        items = PyTuple_New(length)
+        for index in range(length):
+            item = _unpack_value(data, size, position)
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(items, index, item)
+        return items
+    if tag >= PACK_SHORT_STRING or tag == PACK_STRING:
+        length = _get_varint(data, size, position) if tag == PACK_STRING else tag - PACK_SHORT_STRING
+        if length > size - position[0]:
+            raise ValueError("packed bytes cut short")
+        position[0] += length
+        text = (<const char*>data)[position[0] - length : position[0]].decode("ascii")
+        return _intern(text) if _identifier(data + position[0] - length, length) else text
+    if tag >= PACK_SMALL_INT:
+        return PyLong_FromLongLong(tag - PACK_SMALL_INT)
+    if tag == PACK_INT:
+        number = <unsigned long long>_get_varint(data, size, position)
+        return PyLong_FromLongLong(<long long>(number >> 1) if not number & 1 else -<long long>((number + 1) >> 1))
+    if tag == PACK_FLOAT:
+        if position[0] + 8 > size:
+            raise ValueError("packed bytes cut short")
+        position[0] += 8
+        return PyFloat_Unpack8(<const char*>data + position[0] - 8, 1)
+    if tag == PACK_NONE:
+        return None
+    if tag == PACK_FALSE:
+        return False
+    if tag == PACK_TRUE:
+        return True
+    raise ValueError(f"not packed bytes: tag {tag:#x} at byte {position[0] - 1}")
+
+
+def unpack(bytes data):
+    """The value :func:`pack` packed into ``data``."""
+    cdef Py_ssize_t position = 0
+    value = _unpack_value(<const unsigned char*>(<char*>data), len(data), &position)
+    if position != len(data):
+        raise ValueError("packed bytes with trailing data")
+    return value

@@ -28,7 +28,15 @@ from typing import Any, NamedTuple
 
 from pywfa import WavefrontAligner
 
-from editcheck.alignment.hotpath import build_events, core_penalty, core_span, mismatches, ungapped_substitutions
+from editcheck.alignment.hotpath import (
+    anchor_clips,
+    build_events,
+    core_penalty,
+    core_span,
+    mismatches,
+    signature_index,
+    ungapped_substitutions,
+)
 from editcheck.design import Reference
 from editcheck.scoring import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY, wfa_aligner
 from editcheck.sequences import CIGAR_DELETION, CIGAR_MATCH, reverse_complement
@@ -204,8 +212,7 @@ class ReadAligner:
         first = self.references[0].sequence
         self._forward_anchors = (first[:ANCHOR], first[-ANCHOR:])
         self._reverse_anchors = (reverse_complement(first[-ANCHOR:]), reverse_complement(first[:ANCHOR]))
-        self._signatures = _signatures([reference.sequence for reference in self.references])
-        self._indexed_signatures = tuple(enumerate(self._signatures))
+        self._signatures = tuple(_signatures([reference.sequence for reference in self.references]))
         self._all = range(len(self.references))
         self._single = tuple((index,) for index in self._all)
 
@@ -214,13 +221,8 @@ class ReadAligner:
         exactly fits better than the others, so only that one is aligned."""
         if not self._signatures:
             return self._all
-        found = None
-        for index, signature in self._indexed_signatures:
-            if signature in read:
-                if found is not None:
-                    return self._all
-                found = index
-        return self._all if found is None else self._single[found]
+        found = signature_index(read, self._signatures)
+        return self._all if found < 0 else self._single[found]
 
     def orientations(self, read: str) -> tuple[bool, ...]:
         """Which orientations to try: forward, reverse, or both when k-mers do not decide."""
@@ -277,7 +279,8 @@ class ReadAligner:
         ):
             return None  # (a read with a large deletion is judged by the classifier, without the deletion)
         if tie:
-            best = best._replace(ambiguous=True)
+            tied: AlignedRead = _new(AlignedRead, (best[0], True, *best[2:]))
+            return tied
         return best
 
     def _align_to(self, index: int, read: str, reverse: bool) -> tuple[Any, ...] | None:
@@ -290,22 +293,7 @@ class ReadAligner:
         terminal gaps, so references are compared on the span the read covers."""
         reference, first_anchor, last_anchor = self._targets[index]
         read_length, reference_length = len(read), len(reference)
-        clip_left = 0
-        begin_free = 0
-        if not read.startswith(first_anchor):
-            found = read.find(first_anchor)
-            if found > 0:
-                clip_left = found
-            else:
-                begin_free = 1
-        clip_right = read_length
-        end_free = 0
-        if not read.endswith(last_anchor):
-            found = read.rfind(last_anchor)
-            if found >= clip_left:
-                clip_right = found + ANCHOR
-            else:
-                end_free = 1
+        clip_left, clip_right, begin_free, end_free = anchor_clips(read, first_anchor, last_anchor, ANCHOR)
         text = read[clip_left:clip_right] if clip_left or clip_right < read_length else read
         text_length = len(text)
         if not (begin_free or end_free) and text_length == reference_length:
@@ -394,6 +382,20 @@ class ReadAligner:
         return aligned
 
 
+def _stray(core: list[tuple[int, int]], index: int) -> bool:
+    """Operation ``index`` is an exact match of fewer than ``ANCHOR`` bases (see :func:`_strip_stray_ends`)."""
+    return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] < ANCHOR
+
+
+def _clean(core: list[tuple[int, int]], index: int) -> bool:
+    """Operation ``index`` is an exact match of at least ``ANCHOR`` bases."""
+    return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] >= ANCHOR
+
+
+def _deletion(core: list[tuple[int, int]], index: int) -> bool:
+    return 0 <= index < len(core) and core[index][0] == CIGAR_DELETION
+
+
 def _strip_stray_ends(
     read: str, reference: str, core: list[tuple[int, int]], read_start: int, read_end: int,
     reference_start: int, reference_end: int, begin_free: bool, end_free: bool,
@@ -406,17 +408,7 @@ def _strip_stray_ends(
     amplicon and the stray bases are clipped, less those that match the amplicon next to the clean match.
     A stray with a mismatch, or without a clean match beyond the deletion (an unrelated read), keeps its
     alignment.  Returns the new core operations and spans."""
-
-    def stray(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] < ANCHOR
-
-    def clean(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == CIGAR_MATCH and core[index][1] >= ANCHOR
-
-    def deletion(index: int) -> bool:
-        return 0 <= index < len(core) and core[index][0] == CIGAR_DELETION
-
-    if begin_free and stray(0) and deletion(1) and clean(2):
+    if begin_free and _stray(core, 0) and _deletion(core, 1) and _clean(core, 2):
         read_start += core[0][1]
         reference_start += core[0][1] + core[1][1]
         extend = 0
@@ -426,7 +418,8 @@ def _strip_stray_ends(
         read_start -= extend
         reference_start -= extend
         core = [(CIGAR_MATCH, core[2][1] + extend), *core[3:]]
-    if end_free and stray(len(core) - 1) and deletion(len(core) - 2) and clean(len(core) - 3):
+    last = len(core) - 1
+    if end_free and _stray(core, last) and _deletion(core, last - 1) and _clean(core, last - 2):
         read_end -= core[-1][1]
         reference_end -= core[-1][1] + core[-2][1]
         extend = 0

@@ -14,7 +14,8 @@ from editcheck.alignment.placement import place_indels
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH
 
 __all__ = [
-    "Events", "Span", "build_events", "core_penalty", "core_span", "describe_events", "mismatches", "ungapped_substitutions",
+    "Events", "Span", "anchor_clips", "build_events", "core_penalty", "core_span", "describe_events", "laid_out",
+    "layout_offset", "mismatches", "signature_index", "ungapped_substitutions",
 ]  # fmt: skip
 
 Events = tuple[float, str, tuple[tuple[int, str], ...], tuple[tuple[int, int], ...], tuple[tuple[int, str], ...]]
@@ -204,3 +205,76 @@ def describe_events(
         events.append((position, f"{position + 1}{reference[position]}>{base}"))
     events.sort()
     return ";".join(label for _, label in events)
+
+
+def signature_index(read: str, signatures: Sequence[str]) -> int:
+    """The index of the only one of ``signatures`` that ``read`` contains; -1 when it contains none or several."""
+    found = -1
+    for index, signature in enumerate(signatures):
+        if signature in read:
+            if found >= 0:
+                return -1
+            found = index
+    return found
+
+
+def laid_out(
+    sequence: str, length: int, start: int, end: int, insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]], offset: int,
+) -> str:  # fmt: skip
+    """The projection of ``sequence`` read from base ``offset`` on, over the reference span [start, end) of a
+    reference of ``length``: its bases in order, deletions as '-', inserted bases left out, '.' outside."""
+    if not insertions and not deletions:
+        return "." * start + sequence[offset : offset + end - start] + "." * (length - end)
+    parts = ["." * start]
+    read, position = offset, start
+    events = sorted([(p, 0, len(bases)) for p, bases in insertions] + [(p, 1, n) for p, n in deletions])
+    for at, kind, size in events:
+        parts.append(sequence[read : read + at - position])
+        read += at - position
+        position = at
+        if kind == 0:
+            read += size
+        else:
+            parts.append("-" * size)
+            position += size
+    parts.append(sequence[read : read + end - position])
+    parts.append("." * (length - end))
+    return "".join(parts)
+
+
+def layout_offset(
+    sequence: str, projection: str, start: int, end: int, insertions: Sequence[tuple[int, str]],
+    deletions: Sequence[tuple[int, int]],
+) -> int:  # fmt: skip
+    """The read base ``offset`` (0 first, then the one that ends the span at the read's last base) from which
+    :func:`laid_out` gives ``projection`` back; -1 when neither does."""
+    consumed = end - start - sum(n for _, n in deletions) + sum(len(bases) for _, bases in insertions)
+    length = len(projection)
+    for offset in (0, len(sequence) - consumed) if len(sequence) != consumed else (0,):
+        if offset >= 0 and projection == laid_out(sequence, length, start, end, insertions, deletions, offset):
+            return offset
+    return -1
+
+
+def anchor_clips(read: str, first_anchor: str, last_anchor: str, anchor_length: int) -> tuple[int, int, int, int]:
+    """Where a read's overhang beyond the amplicon ends is cut off: ``(clip_left, clip_right, begin_free,
+    end_free)``.  The read keeps its start when it starts with ``first_anchor`` (the amplicon's first bases),
+    else is clipped before its first occurrence, else its start is left free (1); likewise its end at the last
+    occurrence of ``last_anchor`` (``anchor_length`` bases) that does not start before the left clip."""
+    clip_left = begin_free = 0
+    if not read.startswith(first_anchor):
+        found = read.find(first_anchor)
+        if found > 0:
+            clip_left = found
+        else:
+            begin_free = 1
+    clip_right = len(read)
+    end_free = 0
+    if not read.endswith(last_anchor):
+        found = read.rfind(last_anchor)
+        if found >= clip_left:
+            clip_right = found + anchor_length
+        else:
+            end_free = 1
+    return clip_left, clip_right, begin_free, end_free

@@ -1,9 +1,10 @@
 """Which implementation of the per-unique-read hot path runs: compiled or the pure-Python reference.
 
 The compiled one (:mod:`editcheck.alignment._compiled`, Cython, built by ``pip install``) is used when it is
-built; ``EDITCHECK_PURE_PYTHON=1`` in the environment selects the reference (:mod:`editcheck.alignment.events`)
-instead, and so does a missing extension, with a one-line warning on stderr.  Both give identical results;
-only the speed differs.  The choice is made once, at import, so worker processes inherit it.
+built; ``EDITCHECK_PURE_PYTHON=1`` in the environment selects the reference (:mod:`editcheck.alignment.events`,
+and :mod:`editcheck.alignment.packing` for results' bytes) instead, and so does a missing extension, with a
+one-line warning on stderr.  Both give identical results (and bytes); only the speed differs.  The choice is made
+once, at import, so worker processes inherit it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import os
 import sys
 
 __all__ = [
-    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "build_events", "core_penalty", "core_span", "describe_events",
-    "mismatches", "ungapped_substitutions",
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "anchor_clips", "build_events", "core_penalty", "core_span",
+    "describe_events", "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions",
+    "unpack",
 ]  # fmt: skip
 
 PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
@@ -39,19 +41,30 @@ IMPLEMENTATION = "compiled" if _compiled_wanted() else "python"
 
 if IMPLEMENTATION == "compiled":
     from editcheck.alignment._compiled import (
+        anchor_clips,
         build_events,
         core_penalty,
         core_span,
         describe_events,
+        laid_out,
+        layout_offset,
         mismatches,
+        pack,
+        signature_index,
         ungapped_substitutions,
+        unpack,
     )  # fmt: skip
 else:
     from editcheck.alignment.events import (
+        anchor_clips,
         build_events,
         core_penalty,
         core_span,
         describe_events,
+        laid_out,
+        layout_offset,
         mismatches,
+        signature_index,
         ungapped_substitutions,
     )  # fmt: skip
+    from editcheck.alignment.packing import pack, unpack

@@ -8,11 +8,12 @@ worker processes when threads > 1, and returns the results in submission order (
 
 The engine keeps every unique read's result until the reads are all in and counted, so it asks for them
 ``compact`` (:func:`encode_result` / :func:`decode_result`, with 1 thread as with several), and so do the worker
-processes send them back: one ``bytes`` per unique read (plain tuples instead of named tuples and enums,
-marshalled), an alignment's projection left out when it is the read itself (the parent holds that string
-already) or the read laid out by its indels and span (:func:`_laid_out`; rebuilt when decoded).  A unique read's
-result then costs ~200 bytes instead of ~800 in named tuples, enums, strings and tuples of tuples, and the
-parent holds no per-read object until it tallies them, one at a time.
+processes send them back: one ``bytes`` per unique read (plain tuples instead of named tuples and enums, packed
+by type tag: :mod:`editcheck.alignment.packing`, compiled), an alignment's projection left out when it is the read
+itself (the parent holds that string already) or the read laid out by its indels and span
+(:func:`~editcheck.alignment.hotpath.laid_out`, a compiled kernel; rebuilt when decoded).  A unique read's result
+then costs ~60-100 bytes instead of ~800 in named tuples, enums, strings and tuples of tuples, and the parent
+holds no per-read object until it tallies them, one at a time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import AmpliconIndex, Assignment, best_amplicon
+from editcheck.alignment.hotpath import laid_out, layout_offset, pack, unpack
+from editcheck.alignment.packing import PACKED_TUPLE_TAGS, Unpackable
 from editcheck.classification.called import Classified
 from editcheck.classification.outcomes import TOO_LONG, Classifier, ReadCall
 from editcheck.design import AmpliconDesign
@@ -130,60 +133,24 @@ def _pack_alignment(sequence: str, aligned: AlignedRead | None) -> tuple[Any, ..
     return tuple(aligned)
 
 
-def _laid_out(sequence: str, length: int, start: int, end: int, insertions: tuple[tuple[int, str], ...],
-              deletions: tuple[tuple[int, int], ...], offset: int) -> str:  # fmt: skip
-    """The projection of ``sequence`` read from base ``offset`` on, over the reference span [start, end) of a
-    reference of ``length``: its bases in order, deletions as '-', inserted bases left out, '.' outside."""
-    if not insertions and not deletions:
-        return "." * start + sequence[offset : offset + end - start] + "." * (length - end)
-    parts = ["." * start]
-    read, position = offset, start
-    events = sorted([(p, 0, len(bases)) for p, bases in insertions] + [(p, 1, n) for p, n in deletions])
-    for at, kind, size in events:
-        parts.append(sequence[read : read + at - position])
-        read += at - position
-        position = at
-        if kind == 0:
-            read += size
-        else:
-            parts.append("-" * size)
-            position += size
-    parts.append(sequence[read : read + end - position])
-    parts.append("." * (length - end))
-    return "".join(parts)
-
-
 _START = AlignedRead._fields.index("start")
 
 
 def _compact_alignment(sequence: str, aligned: AlignedRead | None) -> tuple[Any, ...] | None:
-    """:func:`_pack_alignment`, the projection also left out when :func:`_laid_out` rebuilds it: ``(offset,
-    length)`` in its place (the read's first aligned base, the reference's length)."""
+    """:func:`_pack_alignment`, the projection also left out when :func:`~editcheck.alignment.hotpath.laid_out`
+    rebuilds it: ``(offset, length)`` in its place (the read's first aligned base, the reference's length)."""
     if aligned is None:
         return None
     reference, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = aligned
     if projection == sequence:
         return (reference, ambiguous, reverse, identity, start, end, None, insertions, deletions, substitutions)
-    length = len(projection)
-    if not insertions and not deletions:
-        # _laid_out without indels: dots, the read's bases from the offset, dots (checked piece by piece).
-        span = end - start
-        if projection.count(".") == length - span and projection[start:end].find(".") < 0:
-            for offset in (0, len(sequence) - span) if len(sequence) != span else (0,):
-                if offset >= 0 and projection[start:end] == sequence[offset : offset + span]:
-                    return (
-                        reference, ambiguous, reverse, identity, start, end, (offset, length), insertions, deletions,
-                        substitutions,
-                    )  # fmt: skip
+    offset = layout_offset(sequence, projection, start, end, insertions, deletions)
+    if offset < 0:
         return tuple(aligned)
-    consumed = end - start - sum(n for _, n in deletions) + sum(len(b) for _, b in insertions)
-    for offset in {0, len(sequence) - consumed}:
-        if offset >= 0 and projection == _laid_out(sequence, length, start, end, insertions, deletions, offset):
-            return (
-                reference, ambiguous, reverse, identity, start, end, (offset, length), insertions, deletions,
-                substitutions,
-            )  # fmt: skip
-    return tuple(aligned)
+    return (
+        reference, ambiguous, reverse, identity, start, end, (offset, len(projection)), insertions, deletions,
+        substitutions,
+    )  # fmt: skip
 
 
 _STATUS_VALUES = {assignment: assignment.value for assignment in Assignment}
@@ -203,7 +170,10 @@ def encode_result(sequence: str, result: PooledCall | Classified) -> bytes:
         packed = (status.value, amplicon, _compact_alignment(sequence, aligned), None if call is None else tuple(call))
     else:
         packed = (_compact_alignment(sequence, result.alignment), tuple(result.call))
-    return marshal.dumps(packed)
+    try:
+        return pack(packed)
+    except Unpackable:  # (a value pack does not hold, e.g. a read that is not ASCII)
+        return marshal.dumps(packed)
 
 
 def _decoded_alignment(sequence: str, aligned: tuple[Any, ...] | None) -> AlignedRead | None:
@@ -215,15 +185,15 @@ def _decoded_alignment(sequence: str, aligned: tuple[Any, ...] | None) -> Aligne
     elif type(projection) is tuple:
         offset, length = projection
         start, end = aligned[_START], aligned[_START + 1]
-        projection = _laid_out(sequence, length, start, end, aligned[_PROJECTION + 1], aligned[_PROJECTION + 2], offset)
+        projection = laid_out(sequence, length, start, end, aligned[_PROJECTION + 1], aligned[_PROJECTION + 2], offset)
     else:
         return _new(AlignedRead, aligned)
     return _new(AlignedRead, (*aligned[:_PROJECTION], projection, *aligned[_PROJECTION + 1 :]))
 
 
 def decode_result(sequence: str, encoded: bytes) -> PooledCall | Classified:
-    """The result :func:`encode_result` encoded for ``sequence``, equal to the original."""
-    packed = marshal.loads(encoded)
+    """The result :func:`encode_result` encoded for ``sequence`` (or ``marshal`` wrote), equal to the original."""
+    packed = unpack(encoded) if encoded[0] in PACKED_TUPLE_TAGS else marshal.loads(encoded)
     if len(packed) == 4:
         status, amplicon, aligned, call = packed
         return _new(PooledCall, (
