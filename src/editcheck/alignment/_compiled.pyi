@@ -27,3 +27,10 @@ def describe_events(
     deletions: Sequence[tuple[int, int]],
     substitutions: Sequence[tuple[int, str]],
 ) -> str: ...
+def masked_substitution_parts(
+    projection: str,
+    substitutions: tuple[tuple[int, str], ...],
+    events: str,
+    positions: tuple[int, ...],
+    reference: str,
+) -> tuple[str, tuple[tuple[int, str], ...], str]: ...

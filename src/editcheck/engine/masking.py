@@ -15,7 +15,6 @@ only projects and calls the reads counted later.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
@@ -24,9 +23,11 @@ from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
-    masked_call,
+    masked_alignment,
     masked_sequence,
+    masked_substitutions,
     quality_sites,
+    substitution_positions,
 )  # fmt: skip
 from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
@@ -34,7 +35,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_digest"]
+__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
 
 _new: Any = tuple.__new__
 
@@ -49,18 +50,36 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-MaskedCalls = tuple[tuple[tuple[int, ...], int, bytes, bytes], ...]
-"""A worker's masked reads of one unique read: ``(mask, reads, masked result, digest)`` each, the result encoded
-for the masked sequence (:func:`~editcheck.engine.workers.encode_result`: its projection mostly left out), the
-digest by :func:`masked_digest`."""
+Substituted = tuple[int, int, tuple[int, ...]]
+"""A masked read made of its sequence's result (:class:`MaskedResult`'s first kind): the amplicon, the aligned
+reference and the masked reference positions."""
+Made = bytes | Substituted
+"""A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
+sequence, or :data:`Substituted` for the usual mask."""
+MaskedCalls = tuple[tuple[tuple[int, ...], int, Made, int], ...]
+"""A worker's masked reads of one unique read: ``(mask, reads, made, key)`` each, ``made`` as :data:`Made`, ``key``
+by :func:`masked_key`."""
 
 
 class MaskedResult(NamedTuple):
-    """A masked read's result as kept until it is tallied: the result of the unique read's sequence with N at
-    read positions ``mask``, encoded for that masked sequence (:func:`decoded_result` decodes it)."""
+    """A masked read's result as kept until it is tallied (:func:`decoded_result` decodes it): the result of the
+    unique read's sequence with N at read positions ``mask``, kept one of two ways.
+
+    - The usual mask, sequencing errors outside the window at bases that decide nothing
+      (:func:`~editcheck.classification.quality.substitution_positions`): as the unique read's own result
+      (``encoded``: :func:`~editcheck.engine.workers.encode_result` for ``unmasked``, the same ``bytes`` and
+      ``str`` objects the unique read keeps, nothing copied) and the masked reference positions
+      (``substituted``) on ``reference`` (the aligned reference's sequence, shared by all), decoded by
+      :func:`~editcheck.classification.quality.masked_substitutions`: the function that made the masked
+      result in the first place (:func:`~editcheck.classification.quality.masked_call`), given the same
+      arguments, so it gives the same result.
+    - Any other mask: ``encoded`` is the masked result encoded for the masked sequence (``substituted`` empty)."""
 
     mask: tuple[int, ...]
     encoded: bytes
+    unmasked: str = ""
+    substituted: tuple[int, ...] = ()
+    reference: str = ""
 
 
 def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledCall:
@@ -68,6 +87,13 @@ def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledC
     if type(kept) is bytes:
         return cast(PooledCall, decode_result(key, kept))
     if type(kept) is MaskedResult:
+        if kept.substituted:
+            status, amplicon, aligned, call = cast(PooledCall, decode_result(kept.unmasked, kept.encoded))
+            assert aligned is not None and call is not None
+            masked: PooledCall = _new(PooledCall, (
+                status, amplicon, *masked_substitutions(aligned, call, kept.substituted, kept.reference),
+            ))  # fmt: skip
+            return masked
         return cast(PooledCall, decode_result(masked_sequence(key, kept.mask), kept.encoded))
     return cast(PooledCall, kept)
 
@@ -82,17 +108,41 @@ def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> by
     return marshal.dumps((result.status.value, result.amplicon, tuple(aligned), tuple(call)), 0)
 
 
-def masked_digest(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
-    """A 16-byte digest of :func:`exact_result`: equal masked results give equal digests (in any process); unequal
-    ones almost never do, and :meth:`QualityMasking.expand` compares the results themselves when they do."""
-    return hashlib.blake2b(exact_result(result, aligned, call), digest_size=16).digest()
+def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
+    """The key on which :meth:`QualityMasking.expand` merges masked reads alike once masked: the hash of the
+    masked result's value (``result``'s status and amplicon, the masked ``aligned`` and ``call``), however it
+    was made.  Equal masked results give equal keys, in the main process as in the worker processes (forked
+    from it: :func:`~editcheck.engine.workers.UniqueReadAligner` starts them with ``fork``, so they share its
+    hash secret); unequal ones seldom do, and ``expand`` compares the results themselves when keys meet, so
+    masked reads are merged exactly when their results are equal."""
+    return hash((result.status.value, result.amplicon, aligned, call))
 
 
-def _masked_encoded(sequence: str, mask: tuple[int, ...], result: PooledCall, aligned: AlignedRead,
-                    call: ReadCall) -> tuple[bytes, bytes]:  # fmt: skip
-    """The masked read's result encoded for the masked sequence (as :class:`MaskedResult` keeps it) and its digest."""
-    masked = _new(PooledCall, (result.status, result.amplicon, aligned, call))
-    return encode_result(masked_sequence(sequence, mask), masked), masked_digest(result, aligned, call)
+def _masked_made(
+    classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
+    decisive: list[frozenset[int]], references: Sequence[Reference], sequence: str,
+) -> tuple[Made, int]:  # fmt: skip
+    """The masked read that is ``result``'s unique read (``sequence``) with N at ``mask`` (read positions among
+    its ``sites``), as :data:`Made`, and its :func:`masked_key`: the one way the workers and the main process
+    make it."""
+    aligned, call = result.alignment, result.call
+    assert aligned is not None and call is not None and result.amplicon is not None
+    if len(mask) == 1:
+        (only,) = mask
+        masked_sites = [site for site in sites if site[0] == only]
+    else:
+        chosen = set(mask)
+        masked_sites = [site for site in sites if site[0] in chosen]
+    index = aligned.reference
+    reference = references[index]
+    positions = substitution_positions(classifier, call, masked_sites, decisive[index], reference)
+    if positions is not None:  # the usual mask: kept as the unique read's result and the positions
+        masked_aligned, masked = masked_substitutions(aligned, call, positions, reference.sequence)
+        return (result.amplicon, index, positions), masked_key(result, masked_aligned, masked)
+    masked_aligned = masked_alignment(aligned, masked_sites)
+    masked = classifier.classify(masked_aligned)
+    made = _new(PooledCall, (result.status, result.amplicon, masked_aligned, masked))
+    return encode_result(masked_sequence(sequence, mask), made), masked_key(result, masked_aligned, masked)
 
 
 class SitesWorker:
@@ -145,7 +195,7 @@ class SitesWorker:
         distinct mask (the low positions among the sites, as :meth:`QualityMasks.settle` projects them) with its
         reads, its masked alignment and call, as :class:`QualityMasking` would call it."""
         assert result.alignment is not None and result.amplicon is not None and result.call is not None
-        done: list[tuple[tuple[int, ...], int, bytes, bytes]] = []
+        done: list[tuple[tuple[int, ...], int, Made, int]] = []
         relevant = set(positions)
         for low, reads in lows:
             mask = tuple([p for p in low if p in relevant])
@@ -156,31 +206,12 @@ class SitesWorker:
                     done[k] = (mask, earlier[1] + reads, earlier[2], earlier[3])
                     break
             else:
-                aligned, call = _masked_call(
-                    self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
-                    self.references[result.amplicon],
-                )  # fmt: skip
-                done.append((mask, reads, *_masked_encoded(sequence, mask, result, aligned, call)))
+                amplicon = result.amplicon
+                done.append((mask, reads, *_masked_made(
+                    self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                    self.references[amplicon], sequence,
+                )))  # fmt: skip
         return tuple(done)
-
-
-def _masked_call(
-    classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
-    decisive: list[frozenset[int]], references: Sequence[Reference],
-) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
-    """The masked alignment and call of the read that is ``result``'s unique read with N at ``mask`` (read
-    positions among its ``sites``): the one way the workers and the main process call it."""
-    assert result.alignment is not None and result.call is not None
-    if len(mask) == 1:
-        (only,) = mask
-        masked_sites = [site for site in sites if site[0] == only]
-    else:
-        chosen = set(mask)
-        masked_sites = [site for site in sites if site[0] in chosen]
-    reference = result.alignment.reference
-    return masked_call(
-        classifier, result.alignment, result.call, masked_sites, decisive[reference], references[reference]
-    )
 
 
 class ExpandedReads:
@@ -233,6 +264,7 @@ class QualityMasking:
         self.classifiers = [Classifier(design, settings.classification) for design in designs]
         self.decisive = decisive_positions(self.classifiers)
         self.references = [design.references for design in designs]
+        self.sequences = [[reference.sequence for reference in design.references] for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
         self._masked: dict[int, MaskedCalls] = {}
         """The masked reads the workers counted and called, kept from :meth:`settle` for :meth:`expand` (the
@@ -251,8 +283,9 @@ class QualityMasking:
         sequencing errors at one position) are one masked read, where its first one would be.  A unique
         read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
         the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
-        :func:`decoded_result`), no alignment or call object per masked read.  Masked reads are merged on
-        their :func:`masked_digest`, their results compared when digests meet (a collision merges nothing)."""
+        :func:`decoded_result`), no alignment or call object per masked read, and for the usual mask no bytes
+        of its own.  Masked reads are merged on their :func:`masked_key`, their results decoded and compared
+        when keys meet (two unequal results with one key are never merged)."""
         expanded = ExpandedReads()
         single: dict[tuple[int, ...], tuple[int, ...]] = {}
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
@@ -263,7 +296,7 @@ class QualityMasking:
             else:
                 listed.append((mask, reads))
         self.masks.masks.clear()
-        first: dict[bytes | tuple[str, bytes], int] = {}
+        first: dict[int | tuple[str, int], int] = {}
         collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
         for index, (read, encoded, collapsed) in enumerate(unique):
@@ -288,11 +321,11 @@ class QualityMasking:
             result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
             for mask, reads in masks:
+                if len(mask) == 1:  # one tuple per masked position, not per masked read
+                    mask = single.setdefault(mask, mask)
                 for made in done:  # called by the worker (one mask or two, at most a few)
                     if made[0] == mask:
-                        if len(mask) == 1:  # one tuple per masked position, not per masked read
-                            mask = single.setdefault(mask, mask)
-                        kept, digest = _new(MaskedResult, (mask, made[2])), made[3]
+                        kept, digest = self._kept(read.key, encoded, mask, made[2], single), made[3]
                         break
                 else:
                     if result is None:
@@ -301,12 +334,11 @@ class QualityMasking:
                     if sites is None:  # found again: the worker kept them
                         decisive = self.decisive[result.amplicon][result.alignment.reference]
                         sites = quality_sites(read.key, result.alignment, decisive)
-                    aligned, call = _masked_call(
+                    made_here, digest = _masked_made(
                         self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
-                        self.references[result.amplicon],
+                        self.references[result.amplicon], read.key,
                     )  # fmt: skip
-                    made_here, digest = _masked_encoded(read.key, mask, result, aligned, call)
-                    kept = _new(MaskedResult, (mask, made_here))
+                    kept = self._kept(read.key, encoded, mask, made_here, single)
                 if self.keep_entries:
                     masked_call_of = decoded_result(read.key, kept).call
                     assert masked_call_of is not None
@@ -332,6 +364,21 @@ class QualityMasking:
                 expanded.append(key, reads, kept, None)
         self._masked.clear()
         return expanded
+
+    def _kept(
+        self, sequence: str, encoded: bytes, mask: tuple[int, ...], made: Made,
+        single: dict[tuple[int, ...], tuple[int, ...]],
+    ) -> MaskedResult:  # fmt: skip
+        """The :class:`MaskedResult` of ``sequence`` (its result ``encoded``) masked at ``mask``, as ``made``."""
+        kept: MaskedResult
+        if type(made) is bytes:
+            kept = _new(MaskedResult, (mask, made, "", (), ""))
+            return kept
+        amplicon, reference, positions = cast(Substituted, made)
+        if len(positions) == 1:
+            positions = single.setdefault(positions, positions)
+        kept = _new(MaskedResult, (mask, encoded, sequence, positions, self.sequences[amplicon][reference]))
+        return kept
 
     def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
         """The call of every per-read mask entry (:meth:`QualityMasks.entry`), after :meth:`expand`."""
