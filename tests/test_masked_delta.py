@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from editcheck.alignment import _compiled
+from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification import quality
-from editcheck.classification.outcomes import ClassificationSettings
+from editcheck.classification.outcomes import ClassificationSettings, ReadCall
 from editcheck.classification.quality import (
     masked_alignment,
     masked_substitution_parts,
@@ -76,10 +77,10 @@ def _reads(count: int, seed: int) -> list[str]:
     return list(reads)
 
 
-def test_the_compiled_substitution_parts_equal_the_reference_and_the_classifiers_call() -> None:
+def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifiers_call() -> None:
     """On 600 reads (forward and reverse, with indels), every usual mask of one site and of all a read's sites:
-    the compiled parts equal the reference's, and the masked alignment and call equal the classifier's call
-    of the masked alignment; masks that are not usual (in the window) are told apart."""
+    the compiled parts equal the pure-Python reference's, and the masked alignment and call equal the
+    classifier's call of the masked alignment; masks that are not usual (in the window) are told apart."""
     design = build_design(AMPLICON, [GUIDE])
     worker = AmpliconWorker(design, Q20)
     reference = design.references[0]
@@ -98,9 +99,9 @@ def test_the_compiled_substitution_parts_equal_the_reference_and_the_classifiers
             parts = (aligned.projection, aligned.substitutions, call.events, positions, reference.sequence)
             assert _compiled.masked_substitution_parts(*parts) == masked_substitution_parts(*parts)
             masked = masked_alignment(aligned, chosen)
-            assert masked_substitutions(aligned, call, positions, reference.sequence) == (
-                masked, worker.classifier.classify(masked)
-            )  # fmt: skip
+            expected = (masked, worker.classifier.classify(masked))
+            got = masked_substitutions(aligned, call, positions, reference.sequence)
+            assert got == expected and type(got[0]) is AlignedRead and type(got[1]) is ReadCall
             usual += 1
             several += len(positions) > 1
             reverse += aligned.reverse

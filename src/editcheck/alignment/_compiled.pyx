@@ -365,6 +365,10 @@ def masked_substitution_parts(str projection, tuple substitutions, str events, t
     substitutions left out and their labels (``{position + 1}{reference base}>{read base}``) left out of the
     ``;``-separated events.  The compiled form of
     :func:`editcheck.classification.quality.masked_substitution_parts`, with identical results."""
+    return _substitution_parts(projection, substitutions, events, positions, reference)
+
+
+cdef tuple _substitution_parts(str projection, tuple substitutions, str events, tuple positions, str reference):
     cdef Py_ssize_t count = len(positions), position, k
     cdef list kept
     cdef str label, item

@@ -287,6 +287,7 @@ class QualityMasking:
         of its own.  Masked reads are merged on their :func:`masked_key`, their results decoded and compared
         when keys meet (two unequal results with one key are never merged)."""
         expanded = ExpandedReads()
+        keys, counts, results, collapsed_counts = expanded.keys, expanded.reads, expanded.results, expanded.collapsed
         single: dict[tuple[int, ...], tuple[int, ...]] = {}
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
@@ -299,86 +300,92 @@ class QualityMasking:
         first: dict[int | tuple[str, int], int] = {}
         collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
+        keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
         for index, (read, encoded, collapsed) in enumerate(unique):
-            done = workers.pop(index, ())
-            counted = by_index.pop(index, None)
-            if not counted and not done:
-                expanded.append(read.key, read.reads, encoded, collapsed)
-                continue
-            masks = [(mask, reads) for mask, reads, _, _ in done]
-            if counted:  # masks the main process counted (reads counted after the sequence was sent)
+            done = workers.pop(index, None)
+            counted = by_index.pop(index, None) if by_index else None
+            sequence = read.key
+            todo: Sequence[tuple[tuple[int, ...], int, Made | None, int | None]]
+            if counted is None:
+                if done is None:  # no masked read: most sequences of a run without low-quality bases
+                    keys.append(sequence)
+                    counts.append(read.reads)
+                    results.append(encoded)
+                    collapsed_counts.append(collapsed)
+                    continue
+                if len(done) == 1:  # the rule: the worker's one mask
+                    todo = done
+                    left = read.reads - done[0][1]
+                else:
+                    todo = sorted(done)  # in mask order (the masks differ: nothing else is compared)
+                    left = read.reads - sum([entry[1] for entry in done])
+            else:  # masks the main process counted (reads counted after the sequence was sent), with the worker's
+                made_by = {entry[0]: entry for entry in done} if done else {}
+                merged = {mask: reads for mask, reads, _, _ in done} if done else {}
                 for mask, reads in counted:
-                    for k, (known, more) in enumerate(masks):
-                        if known == mask:
-                            masks[k] = (mask, reads + more)
-                            break
-                    else:
-                        masks.append((mask, reads))
-            if len(masks) > 1:
-                masks.sort()  # in mask order (one mask per sequence is the rule)
-            left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
-            expanded.append(read.key, left, encoded, collapsed)
+                    merged[mask] = merged.get(mask, 0) + reads
+                todo = [
+                    (mask, reads, made_by[mask][2], made_by[mask][3]) if mask in made_by else (mask, reads, None, None)
+                    for mask, reads in sorted(merged.items())
+                ]  # fmt: skip
+                left = read.reads - sum(merged.values())
+            keys.append(sequence)
+            counts.append(left)
+            results.append(encoded)
+            collapsed_counts.append(collapsed)
             result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
-            for mask, reads in masks:
+            for mask, reads, made, key in todo:
                 if len(mask) == 1:  # one tuple per masked position, not per masked read
                     mask = single.setdefault(mask, mask)
-                for made in done:  # called by the worker (one mask or two, at most a few)
-                    if made[0] == mask:
-                        kept, digest = self._kept(read.key, encoded, mask, made[2], single), made[3]
-                        break
-                else:
+                if made is None:  # counted by the main process: called here
                     if result is None:
-                        result = cast(PooledCall, decode_result(read.key, encoded))
+                        result = cast(PooledCall, decode_result(sequence, encoded))
                     assert result.amplicon is not None and result.alignment is not None
                     if sites is None:  # found again: the worker kept them
                         decisive = self.decisive[result.amplicon][result.alignment.reference]
-                        sites = quality_sites(read.key, result.alignment, decisive)
-                    made_here, digest = _masked_made(
+                        sites = quality_sites(sequence, result.alignment, decisive)
+                    made, key = _masked_made(
                         self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
-                        self.references[result.amplicon], read.key,
+                        self.references[result.amplicon], sequence,
                     )  # fmt: skip
-                    kept = self._kept(read.key, encoded, mask, made_here, single)
-                if self.keep_entries:
-                    masked_call_of = decoded_result(read.key, kept).call
+                kept: MaskedResult
+                if type(made) is bytes:
+                    kept = _new(MaskedResult, (mask, made, "", (), ""))
+                else:  # the usual mask: the unique read's own result, and the positions
+                    amplicon, reference, positions = cast(Substituted, made)
+                    if len(positions) == 1:
+                        positions = single.setdefault(positions, positions)
+                    kept = _new(MaskedResult, (mask, encoded, sequence, positions, sequences[amplicon][reference]))
+                if keep_entries:
+                    masked_call_of = decoded_result(sequence, kept).call
                     assert masked_call_of is not None
                     self._calls[(index, mask)] = masked_call_of
-                key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                same = (key, digest) if self.keep_keys else digest
+                name = masked_sequence(sequence, mask) if keep_keys else sequence
+                same = (name, cast(int, key)) if keep_keys else cast(int, key)
                 earlier = first.get(same)
-                if earlier is not None:
-                    this = decoded_result(key, kept)
-                    if expanded.decoded(earlier) != this:  # a digest collision: the results decide
-                        exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
-                        alike = (key if self.keep_keys else None, exact)
-                        earlier = collided.get(alike)
-                        if earlier is None:
-                            collided[alike] = len(expanded)
-                            expanded.append(key, reads, kept, None)
-                            continue
-                    expanded.reads[earlier] += (
-                        reads  # another sequence that reads the same once masked: one read of both
-                    )
+                if earlier is None:
+                    first[same] = len(keys)
+                    keys.append(name)
+                    counts.append(reads)
+                    results.append(kept)
+                    collapsed_counts.append(None)
                     continue
-                first[same] = len(expanded)
-                expanded.append(key, reads, kept, None)
+                this = decoded_result(name, kept)
+                if decoded_result(keys[earlier], results[earlier]) != this:  # keys alike, results not
+                    exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
+                    alike = (name if keep_keys else None, exact)
+                    earlier = collided.get(alike)
+                    if earlier is None:
+                        collided[alike] = len(keys)
+                        keys.append(name)
+                        counts.append(reads)
+                        results.append(kept)
+                        collapsed_counts.append(None)
+                        continue
+                counts[earlier] += reads  # another sequence that reads the same once masked: one read of both
         self._masked.clear()
         return expanded
-
-    def _kept(
-        self, sequence: str, encoded: bytes, mask: tuple[int, ...], made: Made,
-        single: dict[tuple[int, ...], tuple[int, ...]],
-    ) -> MaskedResult:  # fmt: skip
-        """The :class:`MaskedResult` of ``sequence`` (its result ``encoded``) masked at ``mask``, as ``made``."""
-        kept: MaskedResult
-        if type(made) is bytes:
-            kept = _new(MaskedResult, (mask, made, "", (), ""))
-            return kept
-        amplicon, reference, positions = cast(Substituted, made)
-        if len(positions) == 1:
-            positions = single.setdefault(positions, positions)
-        kept = _new(MaskedResult, (mask, encoded, sequence, positions, self.sequences[amplicon][reference]))
-        return kept
 
     def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
         """The call of every per-read mask entry (:meth:`QualityMasks.entry`), after :meth:`expand`."""
