@@ -282,15 +282,15 @@ def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_proce
                 mask = tuple(p for p in low if p in set(positions))
                 if mask:
                     expected[mask] = expected.get(mask, 0) + count
-        assert {mask: count for mask, count, _, _ in masked} == expected
-        for mask, count, made, key in masked:
+        records = [masked[k : k + masking.RECORD] for k in range(0, len(masked), masking.RECORD)]
+        assert {record[0]: record[1] for record in records} == expected
+        for mask, count, key, made, amplicon, reference in records:
             assert aligned is not None
             if type(made) is bytes:  # encoded for the masked sequence
                 decoded = decode_result(masked_sequence(sequence, mask), made)
             else:  # the usual mask: the sequence's own result and the masked reference positions
-                amplicon, reference, substituted = made
                 assert amplicon == 0 and reference == aligned.reference
-                kept = masking.MaskedResult(mask, packed, sequence, substituted, built.references[reference].sequence)
+                kept = masking.MaskedResult(mask, packed, sequence, made, built.references[reference].sequence)
                 decoded = masking.decoded_result(masked_sequence(sequence, mask), kept)
             assert isinstance(decoded, PooledCall) and decoded.alignment is not None and decoded.call is not None
             assert key == masking.masked_key(decoded, decoded.alignment, decoded.call)

@@ -50,15 +50,16 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-Substituted = tuple[int, int, tuple[int, ...]]
-"""A masked read made of its sequence's result (:class:`MaskedResult`'s first kind): the amplicon, the aligned
-reference and the masked reference positions."""
-Made = bytes | Substituted
+Made = bytes | tuple[int, ...]
 """A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
-sequence, or :data:`Substituted` for the usual mask."""
-MaskedCalls = tuple[tuple[tuple[int, ...], int, Made, int], ...]
-"""A worker's masked reads of one unique read: ``(mask, reads, made, key)`` each, ``made`` as :data:`Made`, ``key``
-by :func:`masked_key`."""
+sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind)."""
+RECORD = 6
+"""Fields of one masked read in :data:`MaskedCalls`."""
+MaskedCalls = tuple[Any, ...]
+"""A worker's masked reads of one unique read, :data:`RECORD` fields each, one after the other in one flat tuple
+(kept from the worker's result until :meth:`QualityMasking.expand`: one tuple per unique read, not three):
+``mask, reads, key, made, amplicon, reference``: the masked read positions, the reads, the :func:`masked_key`,
+the result as :data:`Made`, and the amplicon and reference of the unique read's alignment."""
 
 
 class MaskedResult(NamedTuple):
@@ -138,7 +139,7 @@ def _masked_made(
     positions = substitution_positions(classifier, call, masked_sites, decisive[index], reference)
     if positions is not None:  # the usual mask: kept as the unique read's result and the positions
         masked_aligned, masked = masked_substitutions(aligned, call, positions, reference.sequence)
-        return (result.amplicon, index, positions), masked_key(result, masked_aligned, masked)
+        return positions, masked_key(result, masked_aligned, masked)
     masked_aligned = masked_alignment(aligned, masked_sites)
     masked = classifier.classify(masked_aligned)
     made = _new(PooledCall, (result.status, result.amplicon, masked_aligned, masked))
@@ -158,6 +159,9 @@ class SitesWorker:
         self.classifiers = [worker.classifier for worker in self.worker.workers]
         self.decisive = decisive_positions(self.classifiers)
         self.references = [design.references for design in designs]
+        self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        """One tuple per position for one-position masks and masked positions: shared within a chunk's results,
+        they also travel once per chunk (pickle's memo) and arrive shared."""
 
     def __call__(
         self, sequences: Sequence[str], lows: Sequence[Lows]
@@ -195,22 +199,28 @@ class SitesWorker:
         distinct mask (the low positions among the sites, as :meth:`QualityMasks.settle` projects them) with its
         reads, its masked alignment and call, as :class:`QualityMasking` would call it."""
         assert result.alignment is not None and result.amplicon is not None and result.call is not None
-        done: list[tuple[tuple[int, ...], int, Made, int]] = []
+        amplicon, reference = result.amplicon, result.alignment.reference
+        done: list[Any] = []
         relevant = set(positions)
+        shared = self._shared
         for low, reads in lows:
             mask = tuple([p for p in low if p in relevant])
             if not mask:
                 continue
-            for k, earlier in enumerate(done):
-                if earlier[0] == mask:
-                    done[k] = (mask, earlier[1] + reads, earlier[2], earlier[3])
+            for k in range(0, len(done), RECORD):
+                if done[k] == mask:
+                    done[k + 1] += reads
                     break
             else:
-                amplicon = result.amplicon
-                done.append((mask, reads, *_masked_made(
+                made, key = _masked_made(
                     self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
                     self.references[amplicon], sequence,
-                )))  # fmt: skip
+                )  # fmt: skip
+                if len(mask) == 1:
+                    mask = shared.setdefault(mask, mask)
+                if type(made) is tuple and len(made) == 1:
+                    made = shared.setdefault(made, made)
+                done += (mask, reads, key, made, amplicon, reference)
         return tuple(done)
 
 
@@ -266,15 +276,20 @@ class QualityMasking:
         self.references = [design.references for design in designs]
         self.sequences = [[reference.sequence for reference in design.references] for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
-        self._masked: dict[int, MaskedCalls] = {}
-        """The masked reads the workers counted and called, kept from :meth:`settle` for :meth:`expand` (the
-        main process counts the others in ``masks.masks``)."""
+        self._masked: list[MaskedCalls | None] = []
+        """The masked reads the workers counted and called, by unique read, kept from :meth:`settle` for
+        :meth:`expand` (the main process counts the others in ``masks.masks``)."""
+        self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        """One tuple per position for one-position masks and masked positions (most masked reads), kept."""
 
     def settle(self, index: int, sequence: str, result: tuple[Any, tuple[int, ...], MaskedCalls]) -> None:
         """A :class:`SitesWorker` result is back: the unique read's sites are known."""
         _, positions, masked = result
         if masked:
-            self._masked[index] = masked
+            stored = self._masked
+            if len(stored) <= index:
+                stored.extend([None] * (index + 1 - len(stored)))
+            stored[index] = masked
         self.masks.settle(index, positions)
 
     def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
@@ -288,7 +303,7 @@ class QualityMasking:
         when keys meet (two unequal results with one key are never merged)."""
         expanded = ExpandedReads()
         keys, counts, results, collapsed_counts = expanded.keys, expanded.reads, expanded.results, expanded.collapsed
-        single: dict[tuple[int, ...], tuple[int, ...]] = {}
+        single = self._shared
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -300,12 +315,13 @@ class QualityMasking:
         first: dict[int | tuple[str, int], int] = {}
         collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
+        called = len(workers)
         keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
         for index, (read, encoded, collapsed) in enumerate(unique):
-            done = workers.pop(index, None)
+            done = workers[index] if index < called else None
             counted = by_index.pop(index, None) if by_index else None
             sequence = read.key
-            todo: Sequence[tuple[tuple[int, ...], int, Made | None, int | None]]
+            todo: Sequence[tuple[Any, ...]]
             if counted is None:
                 if done is None:  # no masked read: most sequences of a run without low-quality bases
                     keys.append(sequence)
@@ -313,19 +329,22 @@ class QualityMasking:
                     results.append(encoded)
                     collapsed_counts.append(collapsed)
                     continue
-                if len(done) == 1:  # the rule: the worker's one mask
-                    todo = done
-                    left = read.reads - done[0][1]
-                else:
-                    todo = sorted(done)  # in mask order (the masks differ: nothing else is compared)
-                    left = read.reads - sum([entry[1] for entry in done])
+                workers[index] = None
+                if len(done) == RECORD:  # the rule: the worker's one mask
+                    todo = (done,)
+                    left = read.reads - done[1]
+                else:  # in mask order (the masks differ: nothing else is compared)
+                    todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
+                    left = read.reads - sum([entry[1] for entry in todo])
             else:  # masks the main process counted (reads counted after the sequence was sent), with the worker's
-                made_by = {entry[0]: entry for entry in done} if done else {}
-                merged = {mask: reads for mask, reads, _, _ in done} if done else {}
+                if done is not None:
+                    workers[index] = None
+                made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
+                merged = {mask: made[1] for mask, made in made_by.items()}
                 for mask, reads in counted:
                     merged[mask] = merged.get(mask, 0) + reads
                 todo = [
-                    (mask, reads, made_by[mask][2], made_by[mask][3]) if mask in made_by else (mask, reads, None, None)
+                    (mask, reads, *made_by[mask][2:]) if mask in made_by else (mask, reads, None, None, None, None)
                     for mask, reads in sorted(merged.items())
                 ]  # fmt: skip
                 left = read.reads - sum(merged.values())
@@ -335,28 +354,27 @@ class QualityMasking:
             collapsed_counts.append(collapsed)
             result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
-            for mask, reads, made, key in todo:
+            for mask, reads, key, made, amplicon, reference in todo:
                 if len(mask) == 1:  # one tuple per masked position, not per masked read
                     mask = single.setdefault(mask, mask)
                 if made is None:  # counted by the main process: called here
                     if result is None:
                         result = cast(PooledCall, decode_result(sequence, encoded))
                     assert result.amplicon is not None and result.alignment is not None
+                    amplicon, reference = result.amplicon, result.alignment.reference
                     if sites is None:  # found again: the worker kept them
-                        decisive = self.decisive[result.amplicon][result.alignment.reference]
-                        sites = quality_sites(sequence, result.alignment, decisive)
+                        sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
                     made, key = _masked_made(
-                        self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
-                        self.references[result.amplicon], sequence,
+                        self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                        self.references[amplicon], sequence,
                     )  # fmt: skip
                 kept: MaskedResult
                 if type(made) is bytes:
                     kept = _new(MaskedResult, (mask, made, "", (), ""))
                 else:  # the usual mask: the unique read's own result, and the positions
-                    amplicon, reference, positions = cast(Substituted, made)
-                    if len(positions) == 1:
-                        positions = single.setdefault(positions, positions)
-                    kept = _new(MaskedResult, (mask, encoded, sequence, positions, sequences[amplicon][reference]))
+                    if len(made) == 1:
+                        made = single.setdefault(made, made)
+                    kept = _new(MaskedResult, (mask, encoded, sequence, made, sequences[amplicon][reference]))
                 if keep_entries:
                     masked_call_of = decoded_result(sequence, kept).call
                     assert masked_call_of is not None
@@ -384,7 +402,7 @@ class QualityMasking:
                         collapsed_counts.append(None)
                         continue
                 counts[earlier] += reads  # another sequence that reads the same once masked: one read of both
-        self._masked.clear()
+        self._masked = []
         return expanded
 
     def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
