@@ -7,7 +7,9 @@ sequences) are equal.  The compiled ``masked_substitution_parts`` equals its pur
 
 from __future__ import annotations
 
+import marshal
 import random
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -19,7 +21,6 @@ from editcheck.classification import quality
 from editcheck.classification.outcomes import ClassificationSettings, ReadCall
 from editcheck.classification.quality import (
     masked_alignment,
-    masked_substitution_parts,
     masked_substitutions,
     quality_sites,
     substitution_positions,
@@ -27,7 +28,7 @@ from editcheck.classification.quality import (
 from editcheck.design import build_design, reverse_complement
 from editcheck.engine import masking
 from editcheck.engine.masking import MaskedResult, QualityMasking, SitesWorker, decoded_result
-from editcheck.engine.workers import AmpliconWorker, PooledCall
+from editcheck.engine.workers import AmpliconWorker, PooledCall, encode_result
 from editcheck.pipeline import AnalysisSettings
 from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.records import UniqueRead
@@ -85,6 +86,7 @@ def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifi
     worker = AmpliconWorker(design, Q20)
     reference = design.references[0]
     usual = unusual = several = reverse = 0
+    projections: Counter[str] = Counter()  # how the unique read's projection was encoded
     for sequence in _reads(600, seed=5):
         aligned, call = worker(sequence)
         assert aligned is not None
@@ -97,15 +99,24 @@ def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifi
                 assert any(k >= 0 or reference.window[position] for _, position, k in chosen) or not call.events
                 continue
             parts = (aligned.projection, aligned.substitutions, call.events, positions, reference.sequence)
-            assert _compiled.masked_substitution_parts(*parts) == masked_substitution_parts(*parts)
+            assert _compiled.masked_substitution_parts(*parts) == quality.python_masked_substitution_parts(*parts)
             masked = masked_alignment(aligned, chosen)
             expected = (masked, worker.classifier.classify(masked))
             got = masked_substitutions(aligned, call, positions, reference.sequence)
             assert got == expected and type(got[0]) is AlignedRead and type(got[1]) is ReadCall
+            # Kept as the unique read's encoded result and the positions, decoded in one pass to the same.
+            encoded = encode_result(sequence, PooledCall(Assignment.ASSIGNED, 0, aligned, call))
+            mask = tuple(site[0] for site in chosen)
+            kept = MaskedResult(mask, encoded, sequence, positions, reference.sequence)
+            decoded = decoded_result(sequence, kept)
+            assert decoded == PooledCall(Assignment.ASSIGNED, 0, *expected) and type(decoded) is PooledCall
+            assert type(decoded.alignment) is AlignedRead and type(decoded.call) is ReadCall
+            projections[type(marshal.loads(encoded)[2][6]).__name__] += 1
             usual += 1
             several += len(positions) > 1
             reverse += aligned.reverse
     assert usual > 500 and several > 100 and reverse > 80 and unusual > 50
+    assert min(projections[kind] for kind in ("NoneType", "tuple", "str")) > 20, projections
 
 
 def _expanded(sequences: list[str], reads: list[int], lows: list[Any], later: list[tuple[int, int]],

@@ -228,7 +228,7 @@ def masked_substitutions(
     reference_index, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = (
         aligned
     )
-    projection, substitutions, events = _substitution_parts(
+    projection, substitutions, events = masked_substitution_parts(
         projection, substitutions, call.events, positions, reference
     )
     masked: AlignedRead = _new(AlignedRead, (
@@ -258,7 +258,7 @@ def masked_substitution_parts(
     return masked_sequence(projection, positions), substitutions, events
 
 
+python_masked_substitution_parts = masked_substitution_parts
+"""The pure-Python reference of :func:`masked_substitution_parts` (the compiled one runs when it is built)."""
 if IMPLEMENTATION == "compiled":
-    from editcheck.alignment._compiled import masked_substitution_parts as _substitution_parts
-else:
-    _substitution_parts = masked_substitution_parts
+    from editcheck.alignment._compiled import masked_substitution_parts
