@@ -25,28 +25,19 @@ from editcheck.classification.quality import (
     QualitySite,
     masked_alignment,
     masked_sequence,
-    masked_substitution_parts,
     masked_substitutions,
     quality_sites,
     substitution_positions,
 )  # fmt: skip
 from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.workers import (  # _ASSIGNMENTS and _laid_out: the packed layout (_substituted_result)
-    _ASSIGNMENTS,
-    PooledCall,
-    PoolWorker,
-    _laid_out,
-    decode_result,
-    encode_result,
-)
+from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, encode_result
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
 __all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
 
 _new: Any = tuple.__new__
-_EVENTS = ReadCall._fields.index("events")
 
 
 def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
@@ -104,27 +95,12 @@ def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledC
 
 
 def _substituted_result(kept: MaskedResult) -> PooledCall:
-    """A :class:`MaskedResult` of the usual mask decoded: ``decode_result(kept.unmasked, kept.encoded)`` with
-    :func:`~editcheck.classification.quality.masked_substitutions` applied, in one pass (each named tuple built
-    once, not twice: the tally decodes every masked read so; equal to the two steps, tests/test_masked_delta.py).
-    It reads :func:`~editcheck.engine.workers.encode_result`'s packed layout: a unique read's projection is
-    kept, left out (None: the read itself) or laid out again from the read (``(offset, length)``)."""
+    """A :class:`MaskedResult` of the usual mask decoded: its unique read's result, decoded, with
+    :func:`~editcheck.classification.quality.masked_substitutions` applied."""
     _, encoded, sequence, positions, reference = kept
-    status, amplicon, aligned, call = marshal.loads(encoded)
-    reference_index, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = (
-        aligned
-    )
-    if projection is None:
-        projection = sequence
-    elif type(projection) is tuple:
-        offset, length = projection
-        projection = _laid_out(sequence, length, start, end, insertions, deletions, offset)
-    projection, substitutions, events = masked_substitution_parts(
-        projection, substitutions, call[_EVENTS], positions, reference
-    )
-    result: PooledCall = _new(PooledCall, (_ASSIGNMENTS[status], amplicon, _new(AlignedRead, (
-        reference_index, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions,
-    )), _new(ReadCall, (*call[:_EVENTS], events, *call[_EVENTS + 1 :]))))  # fmt: skip
+    status, amplicon, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+    assert aligned is not None and call is not None
+    result: PooledCall = _new(PooledCall, (status, amplicon, *masked_substitutions(aligned, call, positions, reference)))
     return result
 
 
