@@ -271,7 +271,7 @@ def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_proce
     reference_worker = AmpliconWorker(built, Q20)
     kinds = {"substitution": 0, "inserted": 0, "decisive": 0}
     reads = 0
-    for sequence, (_packed, positions, masked) in zip(sequences, results):
+    for sequence, (packed, positions, masked) in zip(sequences, results):
         aligned, _call = reference_worker(sequence)
         expected: dict[tuple[int, ...], int] = {}
         if aligned is not None:
@@ -282,12 +282,18 @@ def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_proce
                 mask = tuple(p for p in low if p in set(positions))
                 if mask:
                     expected[mask] = expected.get(mask, 0) + count
-        assert {mask: count for mask, count, _, _ in masked} == expected
-        for mask, count, encoded, digest in masked:
+        records = [masked[k : k + masking.RECORD] for k in range(0, len(masked), masking.RECORD)]
+        assert {record[0]: record[1] for record in records} == expected
+        for mask, count, key, made, amplicon, reference in records:
             assert aligned is not None
-            decoded = decode_result(masked_sequence(sequence, mask), encoded)
+            if type(made) is bytes:  # encoded for the masked sequence
+                decoded = decode_result(masked_sequence(sequence, mask), made)
+            else:  # the usual mask: the sequence's own result and the masked reference positions
+                assert amplicon == 0 and reference == aligned.reference
+                kept = masking.MaskedResult(mask, packed, sequence, made, built.references[reference].sequence)
+                decoded = masking.decoded_result(masked_sequence(sequence, mask), kept)
             assert isinstance(decoded, PooledCall) and decoded.alignment is not None and decoded.call is not None
-            assert digest == masking.masked_digest(decoded, decoded.alignment, decoded.call)
+            assert key == masking.masked_key(decoded, decoded.alignment, decoded.call)
             masked_aligned, masked_read_call = tuple(decoded.alignment), tuple(decoded.call)
             chosen = [site for site in sites if site[0] in mask]
             alignment = _with_n(aligned, chosen)
@@ -307,13 +313,13 @@ def test_with_two_workers_the_main_process_calls_few_masked_reads(abe, monkeypat
     process calls only those of reads counted later, and the results are those of one worker."""
     path, _, built = abe
     called = [0]
-    original = masking.masked_call
+    original = masking._masked_made
 
     def counting(*arguments: Any) -> Any:
         called[0] += 1  # in the process that calls it: the forked workers count in their own copy
         return original(*arguments)
 
-    monkeypatch.setattr(masking, "masked_call", counting)
+    monkeypatch.setattr(masking, "_masked_made", counting)
     one = quantify(path, design=built, settings=Q20, threads=1)
     every = called[0]
     called[0] = 0

@@ -777,3 +777,54 @@ def unpack(bytes data):
     if position != len(data):
         raise ValueError("packed bytes with trailing data")
     return value
+
+
+# --- Quality masking (#13): a masked read's substitutions, for editcheck.classification.quality ------------------
+
+
+def masked_substitution_parts(str projection, tuple substitutions, str events, tuple positions, str reference):
+    """The parts of an alignment and call that change when the read's substitutions at reference ``positions``
+    are masked to N: ``(projection, substitutions, events)`` with N at those positions of the projection, their
+    substitutions left out and their labels (``{position + 1}{reference base}>{read base}``) left out of the
+    ``;``-separated events.  The compiled form of
+    :func:`editcheck.classification.quality.masked_substitution_parts`, with identical results."""
+    return _substitution_parts(projection, substitutions, events, positions, reference)
+
+
+cdef tuple _substitution_parts(str projection, tuple substitutions, str events, tuple positions, str reference):
+    cdef Py_ssize_t count = len(positions), position, k
+    cdef list kept
+    cdef str label, item
+    cdef tuple substituted
+    cdef object labels
+    if count == 1:
+        position = positions[0]
+        label = f"{position + 1}{reference[position]}>{projection[position]}"
+        if events.find(label) >= 0:
+            kept = []
+            for item in events.split(";"):
+                if item != label:
+                    kept.append(item)
+            events = ";".join(kept)
+        kept = []
+        for substituted in substitutions:
+            if substituted[0] != position:
+                kept.append(substituted)
+        return projection[:position] + "N" + projection[position + 1 :], tuple(kept), events
+    labels = set()
+    for k in range(count):
+        position = positions[k]
+        labels.add(f"{position + 1}{reference[position]}>{projection[position]}")
+    kept = []
+    for item in events.split(";"):
+        if item not in labels:
+            kept.append(item)
+    events = ";".join(kept)
+    kept = []
+    for substituted in substitutions:
+        if substituted[0] not in positions:
+            kept.append(substituted)
+    masked = bytearray(projection, "ascii")
+    for k in range(count):
+        masked[<Py_ssize_t>positions[k]] = 78  # N
+    return masked.decode("ascii"), tuple(kept), events

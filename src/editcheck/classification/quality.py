@@ -17,12 +17,14 @@ from collections.abc import Collection
 from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
+from editcheck.alignment.hotpath import IMPLEMENTATION
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.design import Reference
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "QualitySite", "masked_alignment", "masked_call", "masked_sequence", "quality_sites",
+    "QualitySite", "masked_alignment", "masked_call", "masked_sequence", "masked_substitution_parts",
+    "masked_substitutions", "quality_sites", "substitution_positions",
 ]  # fmt: skip
 
 _EVENTS = ReadCall._fields.index("events")
@@ -174,27 +176,89 @@ def masked_call(
     decisive: Collection[int] = (), reference: Reference | None = None,
 ) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
     """The alignment and call of a read that is the sequence of ``aligned`` and ``call`` with N at ``sites``
-    (some of its :func:`quality_sites`): the alignment through :func:`masked_alignment`; when every masked
-    site is a substitution outside the window and not ``decisive``, only the call's events change (their
-    labels dropped: the classifier decides nothing else from such a base), else the classifier calls the
-    masked alignment again.  Equal to ``classifier.classify`` of it either way (tests/test_quality_masks.py).
+    (some of its :func:`quality_sites`): when every masked site is a substitution outside the window and not
+    ``decisive`` (:func:`substitution_positions`), :func:`masked_substitutions` (only the substitutions and
+    the call's events change: the classifier decides nothing else from such a base), else the classifier
+    calls the masked alignment (:func:`masked_alignment`) again.  Equal to ``classifier.classify`` of it either way (tests/test_quality_masks.py).
     ``reference``: the alignment's reference, when the caller has it at hand."""
-    masked = masked_alignment(aligned, sites)
     if reference is None:
         reference = classifier.design.references[aligned.reference]
+    positions = substitution_positions(classifier, call, sites, decisive, reference)
+    if positions is not None:
+        return masked_substitutions(aligned, call, positions, reference.sequence)
+    masked = masked_alignment(aligned, sites)
+    return masked, classifier.classify(masked)
+
+
+def substitution_positions(
+    classifier: Classifier, call: ReadCall, sites: Collection[QualitySite], decisive: Collection[int],
+    reference: Reference,
+) -> tuple[int, ...] | None:  # fmt: skip
+    """The reference positions of ``sites`` when masking them changes only the read's substitutions there (the
+    usual mask: a sequencing error outside the window, at a base that decides nothing), else None: every site
+    an aligned base (a substitution: a quality site that is neither inserted nor ``decisive``) outside the
+    window, the call with events, and no prime edit (whose scaffold junction is read from the sequence
+    itself).  :func:`masked_substitutions` then gives the masked read's alignment and call from the
+    sequence's, without the classifier."""
+    if not call.events or classifier.design.prime_edit is not None:
+        return None
     window = reference.window
-    if not call.events or classifier.design.prime_edit is not None:  # prime: the scaffold junction is read
-        return masked, classifier.classify(masked)  # from the sequence itself
-    sequence, projection = reference.sequence, aligned.projection
     if len(sites) == 1:  # the usual mask
         ((_, position, k),) = sites
         if k >= 0 or window[position] or position in decisive:
-            return masked, classifier.classify(masked)
-        label = f"{position + 1}{sequence[position]}>{projection[position]}"
-        events = ";".join([kept for kept in call.events.split(";") if kept != label])
-    elif all(k < 0 and not window[position] and position not in decisive for _, position, k in sites):
-        dropped = {f"{position + 1}{sequence[position]}>{projection[position]}" for _, position, _ in sites}
-        events = ";".join([kept for kept in call.events.split(";") if kept not in dropped])
-    else:
-        return masked, classifier.classify(masked)
+            return None
+        return (position,)
+    positions = []
+    for _, position, k in sites:
+        if k >= 0 or window[position] or position in decisive:
+            return None
+        positions.append(position)
+    return tuple(positions)
+
+
+def masked_substitutions(
+    aligned: AlignedRead, call: ReadCall, positions: tuple[int, ...], reference: str
+) -> tuple[AlignedRead, ReadCall]:
+    """The alignment and call of the read that is ``aligned`` and ``call``'s with N at reference ``positions``
+    (:func:`substitution_positions`, on ``reference``, the aligned reference's sequence): N in the
+    projection, no substitution there and the call's events without theirs; nothing else changes (the
+    classifier decides nothing else from a substitution outside the window).  A pure function of its
+    arguments: the engine keeps a masked read as its sequence's result and ``positions`` and calls this
+    again when the masked read is tallied (:class:`~editcheck.engine.masking.MaskedResult`)."""
+    reference_index, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = (
+        aligned
+    )
+    projection, substitutions, events = masked_substitution_parts(
+        projection, substitutions, call.events, positions, reference
+    )
+    masked: AlignedRead = _new(AlignedRead, (
+        reference_index, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions,
+    ))  # fmt: skip
     return masked, _new(ReadCall, (*call[:_EVENTS], events, *call[_EVENTS + 1 :]))
+
+
+def masked_substitution_parts(
+    projection: str, substitutions: tuple[tuple[int, str], ...], events: str, positions: tuple[int, ...],
+    reference: str,
+) -> tuple[str, tuple[tuple[int, str], ...], str]:  # fmt: skip
+    """What :func:`masked_substitutions` changes: ``(projection, substitutions, events)`` with N at reference
+    ``positions`` of the projection, their substitutions left out and their labels
+    (``{position + 1}{reference base}>{read base}``, as :func:`~editcheck.alignment.events.describe_events`
+    writes them) left out of the ``;``-separated events.  The reference implementation of the compiled one
+    (:mod:`editcheck.alignment._compiled`), which runs when it is built."""
+    if len(positions) == 1:
+        (position,) = positions
+        label = f"{position + 1}{reference[position]}>{projection[position]}"
+        events = ";".join([kept for kept in events.split(";") if kept != label])
+        substitutions = tuple([substituted for substituted in substitutions if substituted[0] != position])
+        return f"{projection[:position]}N{projection[position + 1 :]}", substitutions, events
+    dropped = {f"{position + 1}{reference[position]}>{projection[position]}" for position in positions}
+    events = ";".join([kept for kept in events.split(";") if kept not in dropped])
+    substitutions = tuple([substituted for substituted in substitutions if substituted[0] not in positions])
+    return masked_sequence(projection, positions), substitutions, events
+
+
+python_masked_substitution_parts = masked_substitution_parts
+"""The pure-Python reference of :func:`masked_substitution_parts` (the compiled one runs when it is built)."""
+if IMPLEMENTATION == "compiled":
+    from editcheck.alignment._compiled import masked_substitution_parts

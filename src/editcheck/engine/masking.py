@@ -15,7 +15,6 @@ only projects and calls the reads counted later.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
@@ -24,9 +23,11 @@ from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
-    masked_call,
+    masked_alignment,
     masked_sequence,
+    masked_substitutions,
     quality_sites,
+    substitution_positions,
 )  # fmt: skip
 from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
@@ -34,7 +35,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_digest"]
+__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
 
 _new: Any = tuple.__new__
 
@@ -49,18 +50,37 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-MaskedCalls = tuple[tuple[tuple[int, ...], int, bytes, bytes], ...]
-"""A worker's masked reads of one unique read: ``(mask, reads, masked result, digest)`` each, the result encoded
-for the masked sequence (:func:`~editcheck.engine.workers.encode_result`: its projection mostly left out), the
-digest by :func:`masked_digest`."""
+Made = bytes | tuple[int, ...]
+"""A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
+sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind)."""
+RECORD = 6
+"""Fields of one masked read in :data:`MaskedCalls`."""
+MaskedCalls = tuple[Any, ...]
+"""A worker's masked reads of one unique read, :data:`RECORD` fields each, one after the other in one flat tuple
+(kept from the worker's result until :meth:`QualityMasking.expand`: one tuple per unique read, not three):
+``mask, reads, key, made, amplicon, reference``: the masked read positions, the reads, the :func:`masked_key`,
+the result as :data:`Made`, and the amplicon and reference of the unique read's alignment."""
 
 
 class MaskedResult(NamedTuple):
-    """A masked read's result as kept until it is tallied: the result of the unique read's sequence with N at
-    read positions ``mask``, encoded for that masked sequence (:func:`decoded_result` decodes it)."""
+    """A masked read's result as kept until it is tallied (:func:`decoded_result` decodes it): the result of the
+    unique read's sequence with N at read positions ``mask``, kept one of two ways.
+
+    - The usual mask, sequencing errors outside the window at bases that decide nothing
+      (:func:`~editcheck.classification.quality.substitution_positions`): as the unique read's own result
+      (``encoded``: :func:`~editcheck.engine.workers.encode_result` for ``unmasked``, the same ``bytes`` and
+      ``str`` objects the unique read keeps, nothing copied) and the masked reference positions
+      (``substituted``) on ``reference`` (the aligned reference's sequence, shared by all), decoded by
+      :func:`~editcheck.classification.quality.masked_substitutions`: the function that made the masked
+      result in the first place (:func:`~editcheck.classification.quality.masked_call`), given the same
+      arguments, so it gives the same result.
+    - Any other mask: ``encoded`` is the masked result encoded for the masked sequence (``substituted`` empty)."""
 
     mask: tuple[int, ...]
     encoded: bytes
+    unmasked: str = ""
+    substituted: tuple[int, ...] = ()
+    reference: str = ""
 
 
 def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledCall:
@@ -68,8 +88,20 @@ def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledC
     if type(kept) is bytes:
         return cast(PooledCall, decode_result(key, kept))
     if type(kept) is MaskedResult:
+        if kept.substituted:
+            return _substituted_result(kept)
         return cast(PooledCall, decode_result(masked_sequence(key, kept.mask), kept.encoded))
     return cast(PooledCall, kept)
+
+
+def _substituted_result(kept: MaskedResult) -> PooledCall:
+    """A :class:`MaskedResult` of the usual mask decoded: its unique read's result, decoded, with
+    :func:`~editcheck.classification.quality.masked_substitutions` applied."""
+    _, encoded, sequence, positions, reference = kept
+    status, amplicon, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+    assert aligned is not None and call is not None
+    result: PooledCall = _new(PooledCall, (status, amplicon, *masked_substitutions(aligned, call, positions, reference)))
+    return result
 
 
 def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
@@ -82,17 +114,41 @@ def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> by
     return marshal.dumps((result.status.value, result.amplicon, tuple(aligned), tuple(call)), 0)
 
 
-def masked_digest(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
-    """A 16-byte digest of :func:`exact_result`: equal masked results give equal digests (in any process); unequal
-    ones almost never do, and :meth:`QualityMasking.expand` compares the results themselves when they do."""
-    return hashlib.blake2b(exact_result(result, aligned, call), digest_size=16).digest()
+def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
+    """The key on which :meth:`QualityMasking.expand` merges masked reads alike once masked: the hash of the
+    masked result's value (``result``'s status and amplicon, the masked ``aligned`` and ``call``), however it
+    was made.  Equal masked results give equal keys, in the main process as in the worker processes (forked
+    from it: :func:`~editcheck.engine.workers.UniqueReadAligner` starts them with ``fork``, so they share its
+    hash secret); unequal ones seldom do, and ``expand`` compares the results themselves when keys meet, so
+    masked reads are merged exactly when their results are equal."""
+    return hash((result.status.value, result.amplicon, aligned, call))
 
 
-def _masked_encoded(sequence: str, mask: tuple[int, ...], result: PooledCall, aligned: AlignedRead,
-                    call: ReadCall) -> tuple[bytes, bytes]:  # fmt: skip
-    """The masked read's result encoded for the masked sequence (as :class:`MaskedResult` keeps it) and its digest."""
-    masked = _new(PooledCall, (result.status, result.amplicon, aligned, call))
-    return encode_result(masked_sequence(sequence, mask), masked), masked_digest(result, aligned, call)
+def _masked_made(
+    classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
+    decisive: list[frozenset[int]], references: Sequence[Reference], sequence: str,
+) -> tuple[Made, int]:  # fmt: skip
+    """The masked read that is ``result``'s unique read (``sequence``) with N at ``mask`` (read positions among
+    its ``sites``), as :data:`Made`, and its :func:`masked_key`: the one way the workers and the main process
+    make it."""
+    aligned, call = result.alignment, result.call
+    assert aligned is not None and call is not None and result.amplicon is not None
+    if len(mask) == 1:
+        (only,) = mask
+        masked_sites = [site for site in sites if site[0] == only]
+    else:
+        chosen = set(mask)
+        masked_sites = [site for site in sites if site[0] in chosen]
+    index = aligned.reference
+    reference = references[index]
+    positions = substitution_positions(classifier, call, masked_sites, decisive[index], reference)
+    if positions is not None:  # the usual mask: kept as the unique read's result and the positions
+        masked_aligned, masked = masked_substitutions(aligned, call, positions, reference.sequence)
+        return positions, masked_key(result, masked_aligned, masked)
+    masked_aligned = masked_alignment(aligned, masked_sites)
+    masked = classifier.classify(masked_aligned)
+    made = _new(PooledCall, (result.status, result.amplicon, masked_aligned, masked))
+    return encode_result(masked_sequence(sequence, mask), made), masked_key(result, masked_aligned, masked)
 
 
 class SitesWorker:
@@ -108,6 +164,9 @@ class SitesWorker:
         self.classifiers = [worker.classifier for worker in self.worker.workers]
         self.decisive = decisive_positions(self.classifiers)
         self.references = [design.references for design in designs]
+        self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        """One tuple per position for one-position masks and masked positions: shared within a chunk's results,
+        they also travel once per chunk (pickle's memo) and arrive shared."""
 
     def __call__(
         self, sequences: Sequence[str], lows: Sequence[Lows]
@@ -145,42 +204,29 @@ class SitesWorker:
         distinct mask (the low positions among the sites, as :meth:`QualityMasks.settle` projects them) with its
         reads, its masked alignment and call, as :class:`QualityMasking` would call it."""
         assert result.alignment is not None and result.amplicon is not None and result.call is not None
-        done: list[tuple[tuple[int, ...], int, bytes, bytes]] = []
+        amplicon, reference = result.amplicon, result.alignment.reference
+        done: list[Any] = []
         relevant = set(positions)
+        shared = self._shared
         for low, reads in lows:
             mask = tuple([p for p in low if p in relevant])
             if not mask:
                 continue
-            for k, earlier in enumerate(done):
-                if earlier[0] == mask:
-                    done[k] = (mask, earlier[1] + reads, earlier[2], earlier[3])
+            for k in range(0, len(done), RECORD):
+                if done[k] == mask:
+                    done[k + 1] += reads
                     break
             else:
-                aligned, call = _masked_call(
-                    self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
-                    self.references[result.amplicon],
+                made, key = _masked_made(
+                    self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                    self.references[amplicon], sequence,
                 )  # fmt: skip
-                done.append((mask, reads, *_masked_encoded(sequence, mask, result, aligned, call)))
+                if len(mask) == 1:
+                    mask = shared.setdefault(mask, mask)
+                if type(made) is tuple and len(made) == 1:
+                    made = shared.setdefault(made, made)
+                done += (mask, reads, key, made, amplicon, reference)
         return tuple(done)
-
-
-def _masked_call(
-    classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
-    decisive: list[frozenset[int]], references: Sequence[Reference],
-) -> tuple[AlignedRead, ReadCall]:  # fmt: skip
-    """The masked alignment and call of the read that is ``result``'s unique read with N at ``mask`` (read
-    positions among its ``sites``): the one way the workers and the main process call it."""
-    assert result.alignment is not None and result.call is not None
-    if len(mask) == 1:
-        (only,) = mask
-        masked_sites = [site for site in sites if site[0] == only]
-    else:
-        chosen = set(mask)
-        masked_sites = [site for site in sites if site[0] in chosen]
-    reference = result.alignment.reference
-    return masked_call(
-        classifier, result.alignment, result.call, masked_sites, decisive[reference], references[reference]
-    )
 
 
 class ExpandedReads:
@@ -233,16 +279,22 @@ class QualityMasking:
         self.classifiers = [Classifier(design, settings.classification) for design in designs]
         self.decisive = decisive_positions(self.classifiers)
         self.references = [design.references for design in designs]
+        self.sequences = [[reference.sequence for reference in design.references] for design in designs]
         self._calls: dict[tuple[int, tuple[int, ...]], ReadCall] = {}
-        self._masked: dict[int, MaskedCalls] = {}
-        """The masked reads the workers counted and called, kept from :meth:`settle` for :meth:`expand` (the
-        main process counts the others in ``masks.masks``)."""
+        self._masked: list[MaskedCalls | None] = []
+        """The masked reads the workers counted and called, by unique read, kept from :meth:`settle` for
+        :meth:`expand` (the main process counts the others in ``masks.masks``)."""
+        self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        """One tuple per position for one-position masks and masked positions (most masked reads), kept."""
 
     def settle(self, index: int, sequence: str, result: tuple[Any, tuple[int, ...], MaskedCalls]) -> None:
         """A :class:`SitesWorker` result is back: the unique read's sites are known."""
         _, positions, masked = result
         if masked:
-            self._masked[index] = masked
+            stored = self._masked
+            if len(stored) <= index:
+                stored.extend([None] * (index + 1 - len(stored)))
+            stored[index] = masked
         self.masks.settle(index, positions)
 
     def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
@@ -251,10 +303,12 @@ class QualityMasking:
         sequencing errors at one position) are one masked read, where its first one would be.  A unique
         read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
         the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
-        :func:`decoded_result`), no alignment or call object per masked read.  Masked reads are merged on
-        their :func:`masked_digest`, their results compared when digests meet (a collision merges nothing)."""
+        :func:`decoded_result`), no alignment or call object per masked read, and for the usual mask no bytes
+        of its own.  Masked reads are merged on their :func:`masked_key`, their results decoded and compared
+        when keys meet (two unequal results with one key are never merged)."""
         expanded = ExpandedReads()
-        single: dict[tuple[int, ...], tuple[int, ...]] = {}
+        keys, counts, results, collapsed_counts = expanded.keys, expanded.reads, expanded.results, expanded.collapsed
+        single = self._shared
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -263,74 +317,97 @@ class QualityMasking:
             else:
                 listed.append((mask, reads))
         self.masks.masks.clear()
-        first: dict[bytes | tuple[str, bytes], int] = {}
+        first: dict[int | tuple[str, int], int] = {}
         collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
+        called = len(workers)
+        keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
         for index, (read, encoded, collapsed) in enumerate(unique):
-            done = workers.pop(index, ())
-            counted = by_index.pop(index, None)
-            if not counted and not done:
-                expanded.append(read.key, read.reads, encoded, collapsed)
-                continue
-            masks = [(mask, reads) for mask, reads, _, _ in done]
-            if counted:  # masks the main process counted (reads counted after the sequence was sent)
+            done = workers[index] if index < called else None
+            counted = by_index.pop(index, None) if by_index else None
+            sequence = read.key
+            todo: Sequence[tuple[Any, ...]]
+            if counted is None:
+                if done is None:  # no masked read: most sequences of a run without low-quality bases
+                    keys.append(sequence)
+                    counts.append(read.reads)
+                    results.append(encoded)
+                    collapsed_counts.append(collapsed)
+                    continue
+                workers[index] = None
+                if len(done) == RECORD:  # the rule: the worker's one mask
+                    todo = (done,)
+                    left = read.reads - done[1]
+                else:  # in mask order (the masks differ: nothing else is compared)
+                    todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
+                    left = read.reads - sum([entry[1] for entry in todo])
+            else:  # masks the main process counted (reads counted after the sequence was sent), with the worker's
+                if done is not None:
+                    workers[index] = None
+                made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
+                merged = {mask: made[1] for mask, made in made_by.items()}
                 for mask, reads in counted:
-                    for k, (known, more) in enumerate(masks):
-                        if known == mask:
-                            masks[k] = (mask, reads + more)
-                            break
-                    else:
-                        masks.append((mask, reads))
-            if len(masks) > 1:
-                masks.sort()  # in mask order (one mask per sequence is the rule)
-            left = read.reads - (masks[0][1] if len(masks) == 1 else sum(reads for _, reads in masks))
-            expanded.append(read.key, left, encoded, collapsed)
+                    merged[mask] = merged.get(mask, 0) + reads
+                todo = [
+                    (mask, reads, *made_by[mask][2:]) if mask in made_by else (mask, reads, None, None, None, None)
+                    for mask, reads in sorted(merged.items())
+                ]  # fmt: skip
+                left = read.reads - sum(merged.values())
+            keys.append(sequence)
+            counts.append(left)
+            results.append(encoded)
+            collapsed_counts.append(collapsed)
             result: PooledCall | None = None
             sites: tuple[QualitySite, ...] | None = None
-            for mask, reads in masks:
-                for made in done:  # called by the worker (one mask or two, at most a few)
-                    if made[0] == mask:
-                        if len(mask) == 1:  # one tuple per masked position, not per masked read
-                            mask = single.setdefault(mask, mask)
-                        kept, digest = _new(MaskedResult, (mask, made[2])), made[3]
-                        break
-                else:
+            for mask, reads, key, made, amplicon, reference in todo:
+                if len(mask) == 1:  # one tuple per masked position, not per masked read
+                    mask = single.setdefault(mask, mask)
+                if made is None:  # counted by the main process: called here
                     if result is None:
-                        result = cast(PooledCall, decode_result(read.key, encoded))
+                        result = cast(PooledCall, decode_result(sequence, encoded))
                     assert result.amplicon is not None and result.alignment is not None
+                    amplicon, reference = result.amplicon, result.alignment.reference
                     if sites is None:  # found again: the worker kept them
-                        decisive = self.decisive[result.amplicon][result.alignment.reference]
-                        sites = quality_sites(read.key, result.alignment, decisive)
-                    aligned, call = _masked_call(
-                        self.classifiers[result.amplicon], result, sites, mask, self.decisive[result.amplicon],
-                        self.references[result.amplicon],
+                        sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
+                    made, key = _masked_made(
+                        self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                        self.references[amplicon], sequence,
                     )  # fmt: skip
-                    made_here, digest = _masked_encoded(read.key, mask, result, aligned, call)
-                    kept = _new(MaskedResult, (mask, made_here))
-                if self.keep_entries:
-                    masked_call_of = decoded_result(read.key, kept).call
+                kept: MaskedResult
+                if type(made) is bytes:
+                    kept = _new(MaskedResult, (mask, made, "", (), ""))
+                else:  # the usual mask: the unique read's own result, and the positions
+                    if len(made) == 1:
+                        made = single.setdefault(made, made)
+                    kept = _new(MaskedResult, (mask, encoded, sequence, made, sequences[amplicon][reference]))
+                if keep_entries:
+                    masked_call_of = decoded_result(sequence, kept).call
                     assert masked_call_of is not None
                     self._calls[(index, mask)] = masked_call_of
-                key = masked_sequence(read.key, mask) if self.keep_keys else read.key
-                same = (key, digest) if self.keep_keys else digest
+                name = masked_sequence(sequence, mask) if keep_keys else sequence
+                same = (name, cast(int, key)) if keep_keys else cast(int, key)
                 earlier = first.get(same)
-                if earlier is not None:
-                    this = decoded_result(key, kept)
-                    if expanded.decoded(earlier) != this:  # a digest collision: the results decide
-                        exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
-                        alike = (key if self.keep_keys else None, exact)
-                        earlier = collided.get(alike)
-                        if earlier is None:
-                            collided[alike] = len(expanded)
-                            expanded.append(key, reads, kept, None)
-                            continue
-                    expanded.reads[earlier] += (
-                        reads  # another sequence that reads the same once masked: one read of both
-                    )
+                if earlier is None:
+                    first[same] = len(keys)
+                    keys.append(name)
+                    counts.append(reads)
+                    results.append(kept)
+                    collapsed_counts.append(None)
                     continue
-                first[same] = len(expanded)
-                expanded.append(key, reads, kept, None)
-        self._masked.clear()
+                this = decoded_result(name, kept)
+                if decoded_result(keys[earlier], results[earlier]) != this:  # keys alike, results not
+                    exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
+                    alike = (name if keep_keys else None, exact)
+                    earlier = collided.get(alike)
+                    if earlier is None:
+                        collided[alike] = len(keys)
+                        keys.append(name)
+                        counts.append(reads)
+                        results.append(kept)
+                        collapsed_counts.append(None)
+                        continue
+                counts[earlier] += reads  # another sequence that reads the same once masked: one read of both
+        self._masked = []
         return expanded
 
     def entry_calls(self, unique_calls: Sequence[ReadCall]) -> list[ReadCall]:
