@@ -100,7 +100,9 @@ def _substituted_result(kept: MaskedResult) -> PooledCall:
     _, encoded, sequence, positions, reference = kept
     status, amplicon, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
     assert aligned is not None and call is not None
-    result: PooledCall = _new(PooledCall, (status, amplicon, *masked_substitutions(aligned, call, positions, reference)))
+    result: PooledCall = _new(
+        PooledCall, (status, amplicon, *masked_substitutions(aligned, call, positions, reference))
+    )
     return result
 
 

@@ -424,9 +424,7 @@ _BLOCK_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
 """What opening or decompressing a damaged or unusual file may raise (the Python reader then names it)."""
 
 
-def read_blocks(
-    path: str | Path, feed: Callable[[bytearray, int, bool], int], background: bool = False
-) -> bool:
+def read_blocks(path: str | Path, feed: Callable[[bytearray, int, bool], int], background: bool = False) -> bool:
     """Decompress a FASTQ file (not a stream) in large blocks, in this process (ISA-L for gzip, as
     :func:`iter_single` does; in a thread of its own with ``background``), and hand each to
     ``feed(block, length, final)``, which returns the bytes of ``block[:length]`` it used (whole records; the rest

@@ -342,9 +342,7 @@ def merge_placed(
     if _compiled is not None:
         rate = settings.max_mismatch_rate
         try:
-            return _compiled(
-                seq1, qual1, seq2, qual2, settings.min_overlap, rate, dense_seed_length(rate)
-            )
+            return _compiled(seq1, qual1, seq2, qual2, settings.min_overlap, rate, dense_seed_length(rate))
         except UnicodeEncodeError:
             pass
     return merge_placed_reference(seq1, qual1, seq2, qual2, settings)
