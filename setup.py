@@ -19,5 +19,6 @@ setup(
             Extension("editcheck.reads._pairs_compiled", ["src/editcheck/reads/_pairs_compiled.pyx"]),
         ],
         compiler_directives={"language_level": "3"},
+        include_path=["src"],  # the shared declarations: editcheck/reads/_hashing.pxd
     )
 )

@@ -24,6 +24,8 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
+from editcheck.reads._hashing cimport hash_bytes
+
 
 cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
@@ -42,27 +44,6 @@ cdef inline str _ascii(const unsigned char* start, Py_ssize_t length):
     if length:
         memcpy(PyUnicode_1BYTE_DATA(text), start, length)
     return <str>text
-
-
-cdef inline uint64_t _hash(const unsigned char* data, Py_ssize_t length) noexcept:
-    """A fast 64-bit hash of ``length`` bytes (8 at a time, multiply and mix; not for untrusted keys' worst case:
-    a collision costs a comparison only)."""
-    cdef uint64_t hashed = 0x9E3779B97F4A7C15ULL ^ <uint64_t>length
-    cdef uint64_t word
-    cdef Py_ssize_t at = 0
-    while at + 8 <= length:
-        memcpy(&word, data + at, 8)
-        hashed = (hashed ^ word) * 0xFF51AFD7ED558CCDULL
-        hashed ^= hashed >> 29
-        at += 8
-    word = 0
-    if at < length:
-        memcpy(&word, data + at, length - at)
-        hashed = (hashed ^ word) * 0xFF51AFD7ED558CCDULL
-    hashed ^= hashed >> 32
-    hashed *= 0xC4CEB9FE1A85EC53ULL
-    hashed ^= hashed >> 29
-    return hashed
 
 
 cdef inline uint64_t _zero_bytes(uint64_t word) noexcept:
@@ -255,7 +236,7 @@ cdef class BlockCounter:
         for slot in range(taken):
             bases = data + self._sequence[slot]
             length = self._length[slot]
-            hashed = _hash(bases, length)
+            hashed = hash_bytes(bases, length, 0)
             index = self._find(bases, length, hashed, &place)
             if index < 0:
                 sequence = _ascii(bases, length)
@@ -307,7 +288,7 @@ cdef class BlockCounter:
         self._slots = slots
         self._mask = size - 1
         for index in range(self._count):
-            hashed = _hash(self._keys[index], self._key_lengths[index])
+            hashed = hash_bytes(self._keys[index], self._key_lengths[index], 0)
             at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
             while slots[at] != 0:
                 at = (at + 1) & self._mask

@@ -17,6 +17,8 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
+from editcheck.reads._hashing cimport hash_bytes
+
 import numpy as np
 
 from editcheck.sequences import COMPLEMENT
@@ -263,24 +265,6 @@ cdef tuple _merged(
     return sequence.decode("ascii"), qualities.decode("ascii"), d, differ
 
 
-cdef inline uint64_t _hash_bytes(const unsigned char *data, Py_ssize_t size, uint64_t seed) noexcept nogil:
-    """A fast 64-bit hash of ``size`` bytes (multiply-xor over 8-byte words); equal hashes are checked byte by byte."""
-    cdef uint64_t h = seed ^ (<uint64_t> size * 0x9E3779B97F4A7C15ULL)
-    cdef uint64_t word
-    cdef Py_ssize_t i = 0
-    while i + 8 <= size:
-        memcpy(&word, data + i, 8)
-        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
-        h ^= h >> 32
-        i += 8
-    word = 0
-    if i < size:
-        memcpy(&word, data + i, size - i)
-        h = (h ^ word) * 0xC4CEB9FE1A85EC53ULL
-    h ^= h >> 29
-    return h
-
-
 cdef inline bint _same(object x, object y):
     cdef Py_ssize_t size = PyBytes_GET_SIZE(x)
     return size == PyBytes_GET_SIZE(y) and memcmp(PyBytes_AS_STRING(x), PyBytes_AS_STRING(y), size) == 0
@@ -318,8 +302,8 @@ def number_pairs(list first, list second):
             y = second[r]
             if type(x) is not bytes or type(y) is not bytes:
                 raise TypeError("mates must be bytes")
-            h = _hash_bytes(<const unsigned char *> PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x), 0)
-            h = _hash_bytes(<const unsigned char *> PyBytes_AS_STRING(y), PyBytes_GET_SIZE(y), h)
+            h = hash_bytes(<const unsigned char *> PyBytes_AS_STRING(x), PyBytes_GET_SIZE(x), 0)
+            h = hash_bytes(<const unsigned char *> PyBytes_AS_STRING(y), PyBytes_GET_SIZE(y), h)
             at = h & mask
             while True:
                 pair = slots[at]
