@@ -403,10 +403,7 @@ class QualityMasking:
                     earlier = collided.get(alike)
                     if earlier is None:
                         collided[alike] = len(keys)
-                        keys.append(name)
-                        counts.append(reads)
-                        results.append(kept)
-                        collapsed_counts.append(None)
+                        expanded.append(name, reads, kept, None)  # rare: the hot branch above inlines it
                         continue
                 counts[earlier] += reads  # another sequence that reads the same once masked: one read of both
         self._masked = []
