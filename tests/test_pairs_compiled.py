@@ -131,6 +131,27 @@ def test_the_pure_python_variable_selects_the_reference() -> None:
     assert result.stdout.strip() == "python"
 
 
+def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line() -> None:
+    source = Path(merge.__file__).parents[2]
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'editcheck.reads._pairs_compiled':\n"
+        "            raise ImportError('blocked for the test')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from editcheck.reads import merge, merged_lows, pair_chunks\n"
+        "print(merge.IMPLEMENTATION, merged_lows._compiled_disagreeing, pair_chunks.split_records)\n"
+    )
+    environment = {**os.environ, "EDITCHECK_PURE_PYTHON": "", "PYTHONPATH": str(source)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
+    assert result.stdout == "python None None\n"
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        "editcheck: warning: the compiled read-pair merge is not built (blocked for the test)"
+    )
+
+
 def test_number_pairs_equals_the_reference() -> None:
     rng = random.Random(7)
     pool = [_random_bases(rng, rng.choice([0, 1, 7, 8, 9, 150])).encode() for _ in range(40)]

@@ -44,6 +44,7 @@ Consensus in the overlap (qualities are Phred+33 characters)
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,12 +66,17 @@ _Merged = tuple[str, str, int, int]
 
 def _load_compiled() -> Callable[[str, str, str, str, int, float, int], _Merged | None] | None:
     """The compiled merge (:func:`editcheck.reads._pairs_compiled.merge_placed`, Cython, built by ``pip install``), or
-    None when it is not wanted or not built (then the pure-Python reference runs: same results, slower)."""
+    None when it is not wanted or not built (then the pure-Python reference runs: same results, slower; a missing
+    extension with a one-line warning, as for the other compiled paths)."""
     if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
         return None
     try:
         from editcheck.reads._pairs_compiled import merge_placed as compiled
-    except ImportError:
+    except ImportError as error:
+        sys.stderr.write(
+            f"editcheck: warning: the compiled read-pair merge is not built ({error}); using the Python one "
+            "(same results, slower; `pip install .` builds it)\n"
+        )
         return None
     return compiled
 
