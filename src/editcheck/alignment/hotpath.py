@@ -9,8 +9,7 @@ once, at import, so worker processes inherit it.
 
 from __future__ import annotations
 
-import os
-import sys
+from editcheck.compiled import PURE_PYTHON_VARIABLE, compiled_module
 
 __all__ = [
     "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "anchor_clips", "build_events", "core_penalty", "core_span",
@@ -18,25 +17,7 @@ __all__ = [
     "unpack",
 ]  # fmt: skip
 
-PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
-
-
-def _compiled_wanted() -> bool:
-    """True when the compiled hot path is to run and imports; the one-line warning when it is missing."""
-    if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
-        return False
-    try:
-        from editcheck.alignment import _compiled  # noqa: F401
-    except ImportError as error:
-        sys.stderr.write(
-            f"editcheck: warning: the compiled hot path is not built ({error}); using the pure-Python one "
-            "(same results, slower; `pip install .` builds it)\n"
-        )
-        return False
-    return True
-
-
-IMPLEMENTATION = "compiled" if _compiled_wanted() else "python"
+IMPLEMENTATION = "python" if compiled_module("editcheck.alignment._compiled", "hot path") is None else "compiled"
 """``compiled`` or ``python``."""
 
 if IMPLEMENTATION == "compiled":

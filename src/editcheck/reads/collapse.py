@@ -26,15 +26,14 @@ the quality filter, or ``pair_index(j)`` for the unmerged pair at position ``j``
 
 from __future__ import annotations
 
-import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from editcheck.compiled import compiled_module
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import BATCH, iter_paired_tuples, iter_single_batches, iter_single_tuples, read_blocks
 from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
@@ -309,19 +308,10 @@ def _collapsed(positions: dict[str, int], tallies: list[int], reads: int) -> Col
 
 
 def _compiled_counter() -> type[BlockCounter] | None:
-    """The compiled FASTQ block counter, or None: ``EDITCHECK_PURE_PYTHON`` set (as for the alignment's hot path,
-    :mod:`editcheck.alignment.hotpath`), or the extension not built (with a one-line warning)."""
-    if os.environ.get("EDITCHECK_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from editcheck.reads._fastq_compiled import BlockCounter
-    except ImportError as error:
-        sys.stderr.write(
-            f"editcheck: warning: the compiled FASTQ reader is not built ({error}); using the Python one "
-            "(same results, slower; `pip install .` builds it)\n"
-        )
-        return None
-    return BlockCounter
+    """The compiled FASTQ block counter, or None: ``EDITCHECK_PURE_PYTHON`` set or the extension not built
+    (:func:`~editcheck.compiled.compiled_module`)."""
+    module = compiled_module("editcheck.reads._fastq_compiled", "FASTQ reader")
+    return None if module is None else cast("type[BlockCounter]", module.BlockCounter)
 
 
 _BLOCK_COUNTER = _compiled_counter()

@@ -43,12 +43,12 @@ Consensus in the overlap (qualities are Phred+33 characters)
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
+from editcheck.compiled import compiled_module
 from editcheck.errors import ParameterError
 from editcheck.sequences import COMPLEMENT, reverse_complement
 
@@ -57,28 +57,19 @@ __all__ = [
     "merge_placed_reference", "overlap_span", "read_merged_qualities", "reverse_complement",
 ]  # fmt: skip
 
-PURE_PYTHON_VARIABLE = "EDITCHECK_PURE_PYTHON"
-"""Set (not ``0``), the pure-Python merge runs even when the compiled one is built (as for the alignment hot path)."""
-
-
 _Merged = tuple[str, str, int, int]
 
 
 def _load_compiled() -> Callable[[str, str, str, str, int, float, int], _Merged | None] | None:
     """The compiled merge (:func:`editcheck.reads._pairs_compiled.merge_placed`, Cython, built by ``pip install``), or
-    None when it is not wanted or not built (then the pure-Python reference runs: same results, slower; a missing
-    extension with a one-line warning, as for the other compiled paths)."""
-    if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
-        return None
-    try:
-        from editcheck.reads._pairs_compiled import merge_placed as compiled
-    except ImportError as error:
-        sys.stderr.write(
-            f"editcheck: warning: the compiled read-pair merge is not built ({error}); using the Python one "
-            "(same results, slower; `pip install .` builds it)\n"
-        )
-        return None
-    return compiled
+    None when it is not wanted or not built (:func:`~editcheck.compiled.compiled_module`: then the pure-Python
+    reference runs, same results, slower)."""
+    module = compiled_module("editcheck.reads._pairs_compiled", "read-pair merge")
+    return (
+        None
+        if module is None
+        else cast(Callable[[str, str, str, str, int, float, int], _Merged | None], module.merge_placed)
+    )
 
 
 _compiled = _load_compiled()
