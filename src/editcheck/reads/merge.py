@@ -149,7 +149,7 @@ differences = _differences
 
 
 def differing_bytes(differ: int, size: int) -> list[int]:
-    """The indices, in order, of the characters that a :func:`differences` mask ``differ`` of two strings of
+    """The indices, last first, of the characters that a :func:`differences` mask ``differ`` of two strings of
     ``size`` characters marks as differing (bit ``8 * j + 7`` is character ``size - 1 - j``)."""
     found = []
     while differ:
