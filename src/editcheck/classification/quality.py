@@ -23,7 +23,7 @@ from editcheck.design import Reference
 from editcheck.sequences import reverse_complement
 
 __all__ = [
-    "QualitySite", "masked_alignment", "masked_call", "masked_sequence", "masked_substitution_parts",
+    "QualitySite", "masked_alignment", "masked_call", "masked_read", "masked_sequence", "masked_substitution_parts",
     "masked_substitutions", "quality_sites", "substitution_positions",
 ]  # fmt: skip
 
@@ -183,11 +183,21 @@ def masked_call(
     ``reference``: the alignment's reference, when the caller has it at hand."""
     if reference is None:
         reference = classifier.design.references[aligned.reference]
+    _, masked, masked_read_call = masked_read(classifier, aligned, call, sites, decisive, reference)
+    return masked, masked_read_call
+
+
+def masked_read(
+    classifier: Classifier, aligned: AlignedRead, call: ReadCall, sites: Collection[QualitySite],
+    decisive: Collection[int], reference: Reference,
+) -> tuple[tuple[int, ...] | None, AlignedRead, ReadCall]:  # fmt: skip
+    """:func:`masked_call` with the way it went: the :func:`substitution_positions` of the usual mask (the
+    engine keeps such a masked read as its sequence's result and these positions), else None."""
     positions = substitution_positions(classifier, call, sites, decisive, reference)
     if positions is not None:
-        return masked_substitutions(aligned, call, positions, reference.sequence)
+        return (positions, *masked_substitutions(aligned, call, positions, reference.sequence))
     masked = masked_alignment(aligned, sites)
-    return masked, classifier.classify(masked)
+    return None, masked, classifier.classify(masked)
 
 
 def substitution_positions(

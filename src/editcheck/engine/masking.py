@@ -23,11 +23,10 @@ from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
-    masked_alignment,
+    masked_read,
     masked_sequence,
     masked_substitutions,
     quality_sites,
-    substitution_positions,
 )  # fmt: skip
 from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
@@ -142,13 +141,11 @@ def _masked_made(
         chosen = set(mask)
         masked_sites = [site for site in sites if site[0] in chosen]
     index = aligned.reference
-    reference = references[index]
-    positions = substitution_positions(classifier, call, masked_sites, decisive[index], reference)
+    positions, masked_aligned, masked = masked_read(
+        classifier, aligned, call, masked_sites, decisive[index], references[index]
+    )
     if positions is not None:  # the usual mask: kept as the unique read's result and the positions
-        masked_aligned, masked = masked_substitutions(aligned, call, positions, reference.sequence)
         return positions, masked_key(result, masked_aligned, masked)
-    masked_aligned = masked_alignment(aligned, masked_sites)
-    masked = classifier.classify(masked_aligned)
     made = _new(PooledCall, (result.status, result.amplicon, masked_aligned, masked))
     return encode_result(masked_sequence(sequence, mask), made), masked_key(result, masked_aligned, masked)
 
