@@ -1,7 +1,7 @@
 """Collapsing paired FASTQ files chunk by chunk: the fast route of :func:`editcheck.reads.collapse.collapse_fragments`.
 
 The reading process only decompresses R1 and R2 and cuts them into chunks holding the same reads
-(:func:`read_pair_chunks`); each chunk is counted on its own, in a worker process when there are several
+(:func:`read_pair_views`); each chunk is counted on its own, in a worker process when there are several
 (:func:`count_pair_chunk`): its records are checked all at once (C-level bytes operations), low-quality bases
 are masked over the whole chunk (numpy), identical masked pairs are counted, and every pair distinct within the
 chunk is merged once, with the qualities of its first read in the chunk.  With ``raw`` (the engine, given a
@@ -46,7 +46,7 @@ from editcheck.sequences import reverse_complement
 
 __all__ = [
     "CHUNK_BYTES", "READ_ERRORS", "ChunkCounts", "ChunkQualities", "PairTally", "count_pair_chunk", "count_slot_chunk",
-    "forget_merged", "number_pairs", "number_pairs_reference", "read_pair_chunks", "read_pair_views", "usable",
+    "forget_merged", "number_pairs", "number_pairs_reference", "read_pair_views", "usable",
 ]  # fmt: skip
 
 CHUNK_BYTES = 4 * 1024**2
@@ -90,16 +90,11 @@ def usable(path1: str | Path, path2: str | Path, quality: QualitySettings) -> bo
     return not _is_stream(path1) and not _is_stream(path2)
 
 
-def read_pair_chunks(path1: str | Path, path2: str | Path) -> Iterator[tuple[bytes, bytes]]:
-    """Chunks of R1 and R2 holding the same number of FASTQ records (as counted by lines), decompressed in this
-    process with ISA-L.  Raises whatever dnaio or the decompressor raise (the caller then takes the per-read
-    loop, whose errors name the file and record)."""
-    for chunk1, chunk2 in read_pair_views(path1, path2):
-        yield bytes(chunk1), bytes(chunk2)
-
-
 def read_pair_views(path1: str | Path, path2: str | Path) -> Iterator[tuple[memoryview, memoryview]]:
-    """:func:`read_pair_chunks` without copying: each pair of chunks is valid until the next one is asked for."""
+    """Chunks of R1 and R2 holding the same number of FASTQ records (as counted by lines), decompressed in this
+    process with ISA-L, without copying: each pair of chunks is valid until the next one is asked for.  Raises
+    whatever dnaio or the decompressor raise (the caller then takes the per-read loop, whose errors name the
+    file and record)."""
     with xopen(path1, "rb", threads=0) as file1, xopen(path2, "rb", threads=0) as file2:
         yield from dnaio.read_paired_chunks(cast(BufferedIOBase, file1), cast(BufferedIOBase, file2), CHUNK_BYTES)
 
