@@ -351,8 +351,8 @@ class _FastqReader(Protocol):
 def _open(path: str | Path, max_read_length: int, threads: int = 0) -> _FastqReader:
     """dnaio's reader of ``path``, its buffer bounded by ``max_read_length`` (:class:`_Bounded`)."""
 
-    def bounded(name: str | Path, mode: str) -> _Bounded:
-        return _Bounded(cast(BufferedIOBase, xopen(name, mode, threads=threads)), max_read_length)
+    def bounded(name: str | Path, mode: str) -> _Bounded:  # dnaio reads with mode "rb"
+        return _Bounded(cast(BufferedIOBase, xopen(name, "rb", threads=threads)), max_read_length)
 
     try:
         # fileformat="fastq": dnaio's records then always carry qualities (its types allow None for FASTA).

@@ -8,6 +8,8 @@ stops growing its buffers before such a read is held whole: a FASTQ record is ne
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from editcheck.errors import InputFormatError, ParameterError
 
 __all__ = ["MAX_NAME_LENGTH", "MAX_READ_LENGTH", "check_max_read_length", "record_bytes", "too_long"]
@@ -37,11 +39,12 @@ def record_bytes(max_read_length: int) -> int:
     return 2 * (max_read_length + MAX_NAME_LENGTH) + 8
 
 
-def too_long(path: str, record: int | None, length: int, max_read_length: int, at_least: bool = False) -> InputFormatError:
-    """The error for a read of ``length`` bases (``at_least``: of more, not read whole) over the limit."""
-    shown = f"{length:,}+" if at_least else f"{length:,}"
+def too_long(
+    path: str | Path, record: int | None, length: int, max_read_length: int, read: str = "read"
+) -> InputFormatError:
+    """The error for ``read`` (e.g. ``read 'x' at chr1:100``) of ``length`` bases, over the limit."""
     return InputFormatError(
         path,
-        f"read of {shown} bases is longer than the maximum read length ({max_read_length:,}; --max-read-length)",
+        f"{read} of {length:,} bases is longer than the maximum read length ({max_read_length:,}; --max-read-length)",
         record,
     )
