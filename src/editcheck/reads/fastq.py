@@ -440,8 +440,8 @@ def iter_single_batches(
     releases the interpreter's lock while it works); should reading fail there, the reads after those yielded
     are read again in this thread, whose reader then names the problem as :func:`iter_single` does (the
     thread reads ahead, so it may meet damaged data before a bad record the usual reader reports first).
-    With ``skip``, the first ``skip`` records are read but not yielded (nor checked, but for their length; no
-    background thread).
+    With ``skip``, the first ``skip`` records are read but not yielded (nor checked; no background thread).  A
+    read longer than ``max_read_length`` is refused as :func:`iter_single` refuses it.
     """
     if skip:
         yield from _batches(path, _open(path, max_read_length), skip, valid, size, True, max_read_length)
