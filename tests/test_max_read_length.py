@@ -126,6 +126,17 @@ def test_the_option_sets_the_limit(route: str, tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "--max-read-length" in refused.stderr
 
 
+def test_quantify_pool_refuses_it_and_takes_the_option(route: str, tmp_path: Path) -> None:
+    sheet = tmp_path / "amplicons.tsv"
+    sheet.write_text(f"name\tamplicon\tguide\na\t{AMPLICON}\t{GUIDE}\nb\t{AMPLICON[::-1]}\t{GUIDE[::-1]}\n")
+    reads = _fastq(tmp_path / "reads.fastq.gz", 501)
+    out = tmp_path / "out"
+    result = _run("quantify-pool", "--r1", reads, "--amplicons", sheet, "-t", 1, "-o", out, "--max-read-length", 500)
+    _assert_refused(result, _message(reads, 501, 500), out)
+    result = _run("quantify-pool", "--r1", reads, "--amplicons", sheet, "-t", 1, "-o", out, "--max-read-length", 501)
+    assert result.exit_code == 0, result.stderr
+
+
 @pytest.mark.parametrize("paired", [False, True])
 def test_pure_python_command_refuses_it(paired: bool, tmp_path: Path) -> None:
     """EDITCHECK_PURE_PYTHON=1 in a process of its own: the message and the exit code of the real command."""
