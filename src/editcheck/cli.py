@@ -21,6 +21,7 @@ from editcheck.errors import EditcheckError, ParameterError
 from editcheck.folders import check_file_name, output_folder
 from editcheck.naming import available_cores
 from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
+from editcheck.reads.read_length import MAX_READ_LENGTH
 
 if TYPE_CHECKING:
     from editcheck.pipeline import AnalysisSettings
@@ -101,6 +102,14 @@ _read_options = _options(
     ),
 )
 
+_max_read_length_option = click.option(
+    "--max-read-length",
+    default=MAX_READ_LENGTH,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Refuse the input if a read is longer than this many bases (a damaged or wrong file; amplicon reads are at most a few kb).",
+)
+
 _analysis_option_group = _options(
     click.option(
         "--count-substitutions",
@@ -163,6 +172,7 @@ _analysis_option_group = _options(
         type=click.IntRange(0, 60),
         help="Mask bases below this Phred quality to N: a low-quality base is never a substitution (0 = off).",
     ),
+    _max_read_length_option,
     click.option(
         "--sample",
         default=None,
@@ -472,7 +482,8 @@ def quantify(
     coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
     umi_source: str | None, umi_length: int, write_reads: bool, write_vcf: bool, write_bam: bool,
     vcf_min_reads: int, design_sheet: Path | None, design_id: str | None, metadata: tuple[str, ...], input_copies: float | None,
-    input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int, out: Path,
+    input_ng: float | None, settings: AnalysisSettings, max_read_length: int, sample: str | None, threads: int,
+    out: Path,
 ) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
@@ -543,6 +554,7 @@ def quantify(
             result = run_quantify(
                 reads, r2, design=design, settings=settings, sample=sample, threads=threads, site=genome_site,
                 reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool, keep_alignments=write_bam,
+                max_read_length=max_read_length,
             )  # fmt: skip
         finally:
             if progress is not None:
@@ -629,8 +641,8 @@ def _command_line(context: click.Context) -> str:
 @_reports_errors
 def quantify_pool(
     *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int, write_bam: bool,
-    input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, sample: str | None, threads: int,
-    out: Path,
+    input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, max_read_length: int,
+    sample: str | None, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Assign the reads of a pooled run to their amplicons and quantify each one.
 
@@ -650,7 +662,7 @@ def quantify_pool(
     umi = _umi_settings(umi_source, umi_length)
     with output_folder(out, [r1, r2, amplicons]) as staging:
         result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi,
-                          keep_alignments=write_bam)  # fmt: skip
+                          keep_alignments=write_bam, max_read_length=max_read_length)  # fmt: skip
         for pooled_sample in result.samples:
             pooled_sample.input_copies = copies
         write_pool_tables(result, staging)
@@ -853,6 +865,7 @@ def nominate(genome: Path, guide: str, pam: str, pam_5prime: bool, mismatches: i
                 type=click.IntRange(0, 60),
                 help="Mask bases below this Phred quality to N (0 = off).",
             ),
+            _max_read_length_option,
             click.option(
                 "-t",
                 "--threads",
@@ -870,7 +883,7 @@ def offtarget(
     *, sites: Path, samples: Path, q_threshold: float, min_effect: float, min_site_reads: int, max_background: float,
     power: float, test: str, input_copies: float | None, umi_source: str | None, umi_length: int,
     input_ng: float | None, fdr_with: tuple[Path, ...], reference_fasta: Path | None, min_identity: float,
-    min_base_quality: int, threads: int, out: Path,
+    min_base_quality: int, max_read_length: int, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Quantify candidate off-target sites in treated and control samples and call each site.
 
@@ -908,7 +921,7 @@ def offtarget(
     with output_folder(out, sources) as staging:
         result = run_panel(panel_sites, panel_samples, settings=settings, call_settings=call_settings, threads=threads,
                            reference_fasta=reference_fasta, input_copies=copies, umi=umi,
-                           other_panels=other_panels)  # fmt: skip
+                           other_panels=other_panels, max_read_length=max_read_length)  # fmt: skip
         write_panel_tables(result, staging)
     logger.info("%s -> %s", panel_headline(result.calls), out)
 

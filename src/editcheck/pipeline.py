@@ -17,6 +17,7 @@ from editcheck.engine.workers import AmpliconWorker, UniqueReadAligner, align_an
 from editcheck.errors import ParameterError
 from editcheck.naming import sample_name_from_path
 from editcheck.reads.alignments import GenomeSite
+from editcheck.reads.read_length import MAX_READ_LENGTH
 from editcheck.reads.umi import UmiSettings
 
 __all__ = [
@@ -40,6 +41,7 @@ def quantify(
     progress: Callable[[int], None] | None = None,
     read_sink: ReadSink | None = None,
     keep_alignments: bool = False,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
     or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
@@ -49,13 +51,14 @@ def quantify(
     With ``umi``, reads are grouped into molecules by their UMI and each molecule's consensus read is
     analysed; counts are reported per read and per molecule.  Without UMIs, ``read_sink`` is told every
     read's call during the run (``quantify --write-reads``); with ``keep_alignments`` the result keeps every unique
-    read's alignment (``quantify --write-bam``).
+    read's alignment (``quantify --write-bam``).  A read longer than ``max_read_length`` bases is an input error
+    (:mod:`editcheck.reads.read_length`).
     """
     if threads < 1:
         raise ParameterError("threads must be at least 1")
     if site is not None and r2 is not None:
         raise ParameterError("BAM/CRAM input takes one file (both mates are read from it)")
-    source = read_source(r1, r2, site, reference_fasta)
+    source = read_source(r1, r2, site, reference_fasta, max_read_length)
     name = sample or sample_name_from_path(r1)
     threads = min(threads, os.cpu_count() or 1)
     return run(

@@ -348,6 +348,7 @@ def get_quantify_options(wildcards):
         options = ["--design-sheet", STUDY.designs_sheet, "--design", sample.design_id]
         options += [word for key, value in sample.metadata for word in ("--metadata", f"{key}={value}")]
         options += ["--min-base-quality", STUDY_SETTINGS["min_base_quality"]]
+        options += ["--max-read-length", STUDY_SETTINGS["max_read_length"]]
         options += [word for column in ("input_copies", "input_ng") if getattr(sample, column)
                     for word in (f"--{column.replace('_', '-')}", getattr(sample, column))]  # fmt: skip
         options += extra_arguments(STUDY_SETTINGS["extra"], "study")
@@ -363,6 +364,7 @@ def get_quantify_options(wildcards):
             ONTARGET["target_protospacer_position"],
         ]
     options += ["--min-base-quality", ONTARGET["min_base_quality"]]
+    options += ["--max-read-length", ONTARGET["max_read_length"]]
     options += input_amount_options(ONTARGET_SAMPLES.loc[wildcards.sample], ONTARGET["samples"])
     options += extra_arguments(ONTARGET["extra"], "ontarget")
     return " ".join(shlex.quote(str(option)) for option in options)
@@ -410,6 +412,7 @@ def get_offtarget_options(wildcards):
     options = [
         "--min-base-quality", OFFTARGET["min_base_quality"], "--min-site-reads", OFFTARGET["min_site_reads"],
         "--min-effect", OFFTARGET["min_effect"], "--q-threshold", OFFTARGET["q_threshold"],
+        "--max-read-length", OFFTARGET["max_read_length"],
     ]  # fmt: skip
     options += extra_arguments(OFFTARGET["extra"], "offtarget")
     return " ".join(shlex.quote(str(option)) for option in options)

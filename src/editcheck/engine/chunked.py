@@ -61,6 +61,7 @@ def collapse_pair_files(
     pending: deque[Callable[[], ChunkCounts | None]] = deque()
     limit = _IN_FLIGHT * max(1, aligner.processes)
     threshold = settings.quality.min_base_quality
+    longest = source.max_read_length  # a longer read: the chunk is not counted, the per-read loop refuses it
     shown = 0
     run = (os.getpid(), next(_RUNS))
 
@@ -85,10 +86,12 @@ def collapse_pair_files(
         for index, (chunk1, chunk2) in enumerate(read_pair_views(source.path, source.r2)):
             slot = ring.put(index, chunk1, chunk2) if ring is not None else None
             if slot is not None:
-                pending.append(aligner.submit(count_slot_chunk, slot, threshold, settings.merge, run, raw))
+                pending.append(aligner.submit(count_slot_chunk, slot, threshold, settings.merge, run, raw, longest))
             else:
                 pending.append(
-                    aligner.submit(count_pair_chunk, bytes(chunk1), bytes(chunk2), threshold, settings.merge, run, raw)
+                    aligner.submit(
+                        count_pair_chunk, bytes(chunk1), bytes(chunk2), threshold, settings.merge, run, raw, longest
+                    )
                 )
             while len(pending) > limit:
                 if not fold():

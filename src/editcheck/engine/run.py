@@ -111,7 +111,9 @@ def _collapse(
     masks: QualityMasks | None = None, background: bool = False,
 ) -> CollapsedReads:  # fmt: skip
     if isinstance(source, FastqSingle) and on_read is None:  # in batches (per-read output: the loop below)
-        reads = collapse_single(source.path, settings.quality, on_new, progress, masks, background)
+        reads = collapse_single(
+            source.path, settings.quality, on_new, progress, masks, background, source.max_read_length
+        )
     elif source.paired is False:  # single reads only: the faster loop
         records = cast(Iterator[ReadTuple], source.fragments())
         reads = collapse_records(records, settings.quality, on_new, progress, on_read, masks)

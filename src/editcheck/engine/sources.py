@@ -5,7 +5,8 @@ A source yields fragments (reads and pairs: :class:`~editcheck.reads.records.Rea
 :data:`~editcheck.reads.records.FragmentTuple`, which the FASTQ sources yield for speed) and says what the
 outputs need to know about its input.  A new
 input type is a reader in :mod:`editcheck.reads` and a source here; the engine (:mod:`editcheck.engine.run`)
-takes any source, alone or pooled, with or without UMIs.
+takes any source, alone or pooled, with or without UMIs.  Every source refuses a read longer than its
+``max_read_length`` (:mod:`editcheck.reads.read_length`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Protocol
 
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
 from editcheck.reads.fastq import iter_paired_tuples, iter_single_tuples
+from editcheck.reads.read_length import MAX_READ_LENGTH, check_max_read_length
 from editcheck.reads.records import FragmentTuple, PairTuple, ReadTuple
 
 __all__ = ["BamSite", "FastqPaired", "FastqSingle", "ReadSource", "read_source"]
@@ -41,6 +43,10 @@ class ReadSource(Protocol):
     def site(self) -> GenomeSite | None:
         """The genome site read, for genome-aligned input."""
 
+    @property
+    def max_read_length(self) -> int:
+        """The longest read taken, in bases; a longer one is an input error."""
+
     def fragments(self) -> Iterator[FragmentTuple]:
         """Every fragment, in input order."""
 
@@ -52,13 +58,14 @@ class FastqSingle:
     path: str | Path
     paired: bool | None = False
     site: GenomeSite | None = None
+    max_read_length: int = MAX_READ_LENGTH
 
     @property
     def inputs(self) -> tuple[str, ...]:
         return (str(self.path),)
 
     def fragments(self) -> Iterator[ReadTuple]:
-        return iter_single_tuples(self.path)
+        return iter_single_tuples(self.path, self.max_read_length)
 
 
 @dataclass(frozen=True)
@@ -69,13 +76,14 @@ class FastqPaired:
     r2: str | Path
     paired: bool | None = True
     site: GenomeSite | None = None
+    max_read_length: int = MAX_READ_LENGTH
 
     @property
     def inputs(self) -> tuple[str, ...]:
         return (str(self.path), str(self.r2))
 
     def fragments(self) -> Iterator[PairTuple]:
-        return iter_paired_tuples(self.path, self.r2)
+        return iter_paired_tuples(self.path, self.r2, self.max_read_length)
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class BamSite:
     genome_site: GenomeSite
     reference_fasta: str | Path | None = None
     paired: bool | None = None
+    max_read_length: int = MAX_READ_LENGTH
 
     @property
     def site(self) -> GenomeSite | None:
@@ -97,14 +106,20 @@ class BamSite:
         return (str(self.path),)
 
     def fragments(self) -> Iterator[FragmentTuple]:
-        return iter_site_fragments(self.path, self.genome_site, reference_fasta=self.reference_fasta)
+        return iter_site_fragments(
+            self.path, self.genome_site, reference_fasta=self.reference_fasta, max_read_length=self.max_read_length
+        )
 
 
 def read_source(
     r1: str | Path, r2: str | Path | None = None, site: GenomeSite | None = None,
-    reference_fasta: str | Path | None = None,
+    reference_fasta: str | Path | None = None, max_read_length: int = MAX_READ_LENGTH,
 ) -> ReadSource:  # fmt: skip
-    """The source of ``quantify``'s arguments: FASTQ single or paired, or a BAM/CRAM (``r1``) at ``site``."""
+    """The source of ``quantify``'s arguments: FASTQ single or paired, or a BAM/CRAM (``r1``) at ``site``; a
+    read longer than ``max_read_length`` bases is refused."""
+    max_read_length = check_max_read_length(max_read_length)
     if site is not None:
-        return BamSite(r1, site, reference_fasta)
-    return FastqSingle(r1) if r2 is None else FastqPaired(r1, r2)
+        return BamSite(r1, site, reference_fasta, max_read_length=max_read_length)
+    if r2 is None:
+        return FastqSingle(r1, max_read_length=max_read_length)
+    return FastqPaired(r1, r2, max_read_length=max_read_length)

@@ -36,6 +36,7 @@ from editcheck.offtarget.significance import (
 from editcheck.pooled import check_distinct_amplicons, quantify_pool
 from editcheck.reads.alignments import GenomeSite, site_amplicon
 from editcheck.reads.collapse import CollapsedReads
+from editcheck.reads.read_length import MAX_READ_LENGTH, check_max_read_length
 from editcheck.reads.umi import UmiSettings
 from editcheck.sheets import PANEL_SAMPLE_COLUMNS as SAMPLE_COLUMNS
 from editcheck.sheets import PANEL_SITE_COLUMNS as SITE_COLUMNS
@@ -271,22 +272,24 @@ def run_panel(
     input_copies: float | None = None,
     umi: UmiSettings | None = None,
     other_panels: Sequence[OtherPanel] = (),
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> PanelResult:
     """Quantify every site in every sample and call each site (in one FDR family with ``other_panels``).
 
     ``input_copies`` is the template amount of samples whose sheet row gives none. With ``umi`` every
     sample's reads are collapsed into molecules and molecule counts drive the statistics (an input
-    amount is then not needed and not applied)."""
+    amount is then not needed and not applied).  A read longer than ``max_read_length`` bases is an input error."""
+    max_read_length = check_max_read_length(max_read_length)
     designs = [site.design for site in sites]
     counts: dict[str, dict[str, Replicate]] = {site.site_id: {} for site in sites}
     per_sample = {}
     for sample in samples:
         if sample.bam is not None:
-            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta, umi)
+            pool = _quantify_bam_sites(sample, sites, settings, threads, reference_fasta, umi, max_read_length)
         else:
             assert sample.r1 is not None
             pool = quantify_pool(sample.r1, sample.r2, designs, settings=settings, sample=sample.sample, threads=threads,
-                                 umi=umi)  # fmt: skip
+                                 umi=umi, max_read_length=max_read_length)  # fmt: skip
         per_sample[sample.sample] = pool
         for site, result in zip(sites, pool.samples):
             edited, classified = edited_reads(result)
@@ -330,7 +333,7 @@ def _unit(samples: Sequence[PanelSample], input_copies: float | None, umi: UmiSe
 
 def _quantify_bam_sites(
     sample: PanelSample, sites: Sequence[PanelSite], settings: AnalysisSettings, threads: int,
-    reference_fasta: str | Path | None, umi: UmiSettings | None = None,
+    reference_fasta: str | Path | None, umi: UmiSettings | None = None, max_read_length: int = MAX_READ_LENGTH,
 ) -> PoolResult:  # fmt: skip
     """A genome-aligned sample: the reads covering each site's locus, quantified at that site."""
     assert sample.bam is not None
@@ -339,7 +342,7 @@ def _quantify_bam_sites(
     for site in sites:
         if site.locus is None:
             raise InputFormatError(sample.bam, f"site {site.site_id} has no locus, needed for BAM/CRAM samples")
-        source = BamSite(sample.bam, GenomeSite.parse(site.locus), reference_fasta)
+        source = BamSite(sample.bam, GenomeSite.parse(site.locus), reference_fasta, max_read_length=max_read_length)
         names = [f"{sample.sample}:{site.site_id}"]
         results.append(run(source, [site.design], names, settings=settings, threads=threads, umi=umi).samples[0])
     assigned = {site.site_id: result.reads.reads_in for site, result in zip(sites, results)}

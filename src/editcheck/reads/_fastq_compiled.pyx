@@ -9,7 +9,9 @@ header, and as many qualities as bases, each ``!`` to ``~``.  Reads are taken in
 as :func:`editcheck.reads.fastq.iter_single_batches` yields them, and a batch is counted only when all its
 records are taken: at the first record that is anything else (lowercase, ``.``, another character, a broken
 record, CRLF, non-ASCII...) :meth:`BlockCounter.feed` stops before that batch, so that the caller reads the rest
-of the file with the Python reader, which normalises it or names the problem exactly as before.
+of the file with the Python reader, which normalises it or names the problem exactly as before.  So does a read
+longer than ``max_length`` bases, or a record that has grown past the most bytes such a record can take
+(:func:`editcheck.reads.read_length.record_bytes`) before its end is in the block: the block never grows for it.
 
 Each batch is counted as the Python loop counts it: its reads' sequences first (a new sequence gets the next
 index and is handed to ``on_new``, in the order of first appearance), then, with ``masks``, its reads' qualities
@@ -25,6 +27,8 @@ from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
 from editcheck.reads._hashing cimport hash_bytes
+
+from editcheck.reads.read_length import MAX_READ_LENGTH, record_bytes
 
 
 cdef extern from "Python.h":
@@ -84,6 +88,8 @@ cdef class BlockCounter:
     cdef object add
     cdef unsigned char limit
     cdef Py_ssize_t size
+    cdef Py_ssize_t max_length
+    cdef Py_ssize_t _record_most
     cdef int64_t* _tallies
     cdef const unsigned char** _keys
     cdef Py_ssize_t* _key_lengths
@@ -98,9 +104,15 @@ cdef class BlockCounter:
     cdef public Py_ssize_t reads
     """Reads counted so far."""
 
-    def __cinit__(self, dict positions, object on_new, object masks, Py_ssize_t size):
+    def __cinit__(
+        self, dict positions, object on_new, object masks, Py_ssize_t size, Py_ssize_t max_length=MAX_READ_LENGTH
+    ):
         if size < 1:
             raise ValueError("batch size must be at least 1")
+        if max_length < 1:
+            raise ValueError("maximum read length must be at least 1")
+        self.max_length = max_length
+        self._record_most = record_bytes(max_length)
         self.positions = positions
         self.on_new = on_new
         self.masks = masks
@@ -174,7 +186,8 @@ cdef class BlockCounter:
 
     cdef int _record(self, const unsigned char* data, Py_ssize_t length, Py_ssize_t* position, Py_ssize_t slot):
         """Parse the record at ``position[0]`` into batch slot ``slot`` and move past it: TAKEN, INCOMPLETE (the
-        block ends first; nothing moved) or UNUSUAL."""
+        block ends first; nothing moved) or UNUSUAL (also a read longer than ``max_length``, and a record whose
+        bytes in the block are already more than such a record can take)."""
         cdef Py_ssize_t at = position[0]
         cdef const unsigned char* end
         cdef Py_ssize_t header, header_end, sequence, sequence_end, plus, plus_end, quality, quality_end, i
@@ -186,22 +199,22 @@ cdef class BlockCounter:
         header = at + 1
         end = <const unsigned char*>memchr(data + header, b'\n', length - header)
         if end == NULL:
-            return INCOMPLETE
+            return UNUSUAL if length - at > self._record_most else INCOMPLETE
         header_end = end - data
         sequence = header_end + 1
         end = <const unsigned char*>memchr(data + sequence, b'\n', length - sequence)
         if end == NULL:
-            return INCOMPLETE
+            return UNUSUAL if length - at > self._record_most else INCOMPLETE
         sequence_end = end - data
         plus = sequence_end + 1
         end = <const unsigned char*>memchr(data + plus, b'\n', length - plus)
         if end == NULL:
-            return INCOMPLETE
+            return UNUSUAL if length - at > self._record_most else INCOMPLETE
         plus_end = end - data
         quality = plus_end + 1
         end = <const unsigned char*>memchr(data + quality, b'\n', length - quality)
         if end == NULL:
-            return INCOMPLETE
+            return UNUSUAL if length - at > self._record_most else INCOMPLETE
         quality_end = end - data
         # Each line checked whole, without a branch per character (the compiler vectorises these loops).
         bad = 0
@@ -212,6 +225,8 @@ cdef class BlockCounter:
         for i in range(quality, quality_end):
             bad |= <unsigned char>(data[i] - 33) > 93  # below '!' wraps around to 223 and more
         if bad or quality_end - quality != sequence_end - sequence or data[plus] != b'+':
+            return UNUSUAL
+        if sequence_end - sequence > self.max_length:
             return UNUSUAL
         if plus_end - plus > 1 and (
             plus_end - plus - 1 != header_end - header or memcmp(data + plus + 1, data + header, header_end - header)

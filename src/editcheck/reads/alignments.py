@@ -40,6 +40,8 @@ Errors
     converted), a missing index (with the ``samtools index`` command to create it), a CRAM without
     ``--reference``, a reference that does not decode the CRAM, a contig not in the header, a site past
     the contig's end.  A site with no reads is not an error: nothing is yielded and the caller reports it.
+    A read longer than ``max_read_length`` bases is refused (:mod:`editcheck.reads.read_length`) before its
+    sequence is decoded (htslib holds one alignment record at a time; nothing longer is kept).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ import pysam
 from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.io.fasta import open_indexed_fasta
 from editcheck.io.formats import BAM_MAGIC, CRAM_MAGIC, check_readable, head, quiet_htslib
+from editcheck.reads.read_length import MAX_READ_LENGTH, too_long
 from editcheck.reads.records import Fragment, Read, ReadPair
 from editcheck.sequences import CIGAR_HARD_CLIP, CIGAR_SOFT_CLIP, reverse_complement
 
@@ -291,6 +294,7 @@ def iter_site_reads(
     min_mapping_quality: int = 0,
     require_span: bool = True,
     skip_duplicates: bool = True,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> Iterator[Read]:
     """Yield a :class:`Read` ``(name, sequence, qualities)`` for each read at ``site`` in an indexed BAM or CRAM file.
 
@@ -301,7 +305,7 @@ def iter_site_reads(
     MarkDuplicates.  Paired mates are yielded as separate reads named ``NAME/1`` and ``NAME/2``.
     """
     for segment in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates):
-        yield _record(path, segment)
+        yield _record(path, segment, max_read_length)
 
 
 def _mate_number(segment: pysam.AlignedSegment) -> int:
@@ -311,12 +315,15 @@ def _mate_number(segment: pysam.AlignedSegment) -> int:
     return 1 if segment.is_read1 else 2
 
 
-def _record(path: str | Path, segment: pysam.AlignedSegment) -> Read:
+def _record(path: str | Path, segment: pysam.AlignedSegment, max_read_length: int) -> Read:
     """``(name, sequence, qualities)`` of one alignment record, as stored (mates named NAME/1, NAME/2)."""
     name = segment.query_name or ""
     number = _mate_number(segment)
     if number and not name.endswith(f"/{number}"):
         name += f"/{number}"
+    if segment.query_length > max_read_length:
+        where = f"read {name[:80]!r} at {segment.reference_name}:{segment.reference_start + 1}"
+        raise too_long(path, None, segment.query_length, max_read_length, where)
     sequence = segment.query_sequence
     if not sequence:
         raise InputFormatError(
@@ -345,17 +352,19 @@ def iter_site_fragments(
     min_mapping_quality: int = 0,
     require_span: bool = False,
     skip_duplicates: bool = True,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> Iterator[Fragment]:
     """Yield each fragment at ``site`` once: a :class:`ReadPair` ``(name, R1, R1 qualities, R2, R2 qualities)``
     with both mates as sequenced (like a FASTQ pair) when both are taken at the site; a single-end read, or
     a mate whose partner is not taken, as a :class:`Read`, after all pairs, in file order.  The options are those of :func:`iter_site_reads`; by default every
-    read overlapping the site is taken (``require_span=False``).
+    read overlapping the site is taken (``require_span=False``).  The mates kept waiting for their partner are
+    each at most ``max_read_length`` bases.
     """
 
     waiting: dict[str, tuple[int, str, str, str]] = {}
     singles: list[Read] = []
     for segment in _site_segments(path, site, reference_fasta, min_mapping_quality, require_span, skip_duplicates):
-        name, sequence, qualities = _record(path, segment)
+        name, sequence, qualities = _record(path, segment, max_read_length)
         number = _mate_number(segment)
         if not number:
             singles.append(Read(name, sequence, qualities))

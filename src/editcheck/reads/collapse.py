@@ -37,6 +37,7 @@ from editcheck.compiled import compiled_module
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import BATCH, iter_paired_tuples, iter_single_batches, iter_single_tuples, read_blocks
 from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
+from editcheck.reads.read_length import MAX_READ_LENGTH, record_bytes
 from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
 
@@ -258,31 +259,39 @@ def collapse_single(
     progress: Callable[[int], None] | None = None,
     masks: QualityMasks | None = None,
     background: bool = False,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> CollapsedReads:
     """Count unique single-end reads of a FASTQ file; ``on_new`` is called with each sequence when first seen;
     ``masks`` as in :func:`collapse_records`, which gives the same result read by read; ``background``:
-    decompress in a thread of its own (:func:`~editcheck.reads.fastq.iter_single_batches`).
+    decompress in a thread of its own (:func:`~editcheck.reads.fastq.iter_single_batches`); a read longer than
+    ``max_read_length`` is refused (:mod:`editcheck.reads.read_length`).
 
     Read in batches: each batch's identical sequences are counted at once, and only a sequence not counted
     before is checked for bases other than ACGTN."""
     if quality.min_mean_quality or (quality.min_base_quality and masks is None):
-        return collapse_records(iter_single_tuples(path), quality, on_new, progress, masks=masks)
+        return collapse_records(iter_single_tuples(path, max_read_length), quality, on_new, progress, masks=masks)
     raw = masks if masks is not None and quality.min_base_quality else None
     positions: dict[str, int] = {}
     tallies: list[int] = []
     reads = 0
     if _BLOCK_COUNTER is not None:  # the compiled reader as far as it goes, then the Python one for the rest
-        finished, tallies, reads = _count_blocks(_BLOCK_COUNTER, path, positions, on_new, progress, raw, background)
+        finished, tallies, reads = _count_blocks(
+            _BLOCK_COUNTER, path, positions, on_new, progress, raw, background, max_read_length
+        )
         if finished:
             return _collapsed(positions, tallies, reads)
     if raw is not None:
-        batches = iter_single_batches(path, positions, background=background, skip=reads)
+        batches = iter_single_batches(
+            path, positions, background=background, skip=reads, max_read_length=max_read_length
+        )
         return _collapse_batches_raw(batches, positions, on_new, progress, raw, tallies, reads)
     collapsed = _collapsed(positions, tallies, reads)
     counts = collapsed.sequences
     get = counts.get
     shown = reads // EVERY
-    for sequences, _ in iter_single_batches(path, counts, background=background, skip=reads):
+    for sequences, _ in iter_single_batches(
+        path, counts, background=background, skip=reads, max_read_length=max_read_length
+    ):
         reads += len(sequences)
         for sequence, count in Counter(sequences).items():
             seen = get(sequence)
@@ -321,12 +330,12 @@ _BLOCK_COUNTER = _compiled_counter()
 
 def _count_blocks(
     counter_type: type[BlockCounter], path: str | Path, positions: dict[str, int], on_new: Callable[[str], None],
-    progress: Callable[[int], None] | None, masks: QualityMasks | None, background: bool,
+    progress: Callable[[int], None] | None, masks: QualityMasks | None, background: bool, max_read_length: int,
 ) -> tuple[bool, list[int], int]:  # fmt: skip
     """Count the reads of ``path`` with the compiled block counter (into ``positions``, ``masks``) for as long as
     they are plain, valid FASTQ: whether it counted them all, the tallies by index and the reads counted (whole
     batches of :data:`~editcheck.reads.fastq.BATCH`, where the Python reader takes over)."""
-    counter = counter_type(positions, on_new, masks, BATCH)
+    counter = counter_type(positions, on_new, masks, BATCH, max_read_length)
     shown = 0
 
     def feed(block: bytearray, length: int, final: bool) -> int:
@@ -336,7 +345,8 @@ def _count_blocks(
             shown = _progress(progress, shown, counter.reads)
         return used
 
-    finished = read_blocks(path, feed, background) and counter.reads > 0  # an empty file: the Python reader says so
+    most = BATCH * record_bytes(max_read_length)
+    finished = read_blocks(path, feed, background, most) and counter.reads > 0  # an empty file: the Python reader says so
     return finished, counter.tallies(), counter.reads
 
 
@@ -564,9 +574,10 @@ def collapse_paired(
     quality: QualitySettings = QualitySettings(),
     on_new: Callable[[str], None] = _ignore,
     progress: Callable[[int], None] | None = None,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> CollapsedReads:
     """Count unique pairs of a paired FASTQ set (see :func:`collapse_fragments`)."""
-    return collapse_fragments(iter_paired_tuples(path1, path2), merge, quality, on_new, progress)
+    return collapse_fragments(iter_paired_tuples(path1, path2, max_read_length), merge, quality, on_new, progress)
 
 
 def collapse_fragments(

@@ -8,7 +8,11 @@ files that do not match) when the reader reaches them, so a caller that consumed
 the error must discard what it collected.
 
 Records are numbered from 1 in file order.  Reads of length zero (as left by some trimmers) are
-accepted and passed on unchanged.
+accepted and passed on unchanged.  A read longer than ``max_read_length`` bases is refused
+(:mod:`editcheck.reads.read_length`), and never held whole: dnaio doubles its buffer for as long as a record
+does not fit, so the file it reads is handed to it through :class:`_Bounded`, which stops it once the buffer
+outgrows twice :func:`~editcheck.reads.read_length.record_bytes` of the limit; the first record too long is
+then found again, line by line, to name it.
 
 :func:`iter_single_batches` reads single-end files a few hundred records at a time for the collapse: the same
 records, checks, normalisation and errors (the first problem in file order is the one reported), with the
@@ -38,6 +42,7 @@ from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
+from editcheck.reads.read_length import MAX_NAME_LENGTH, MAX_READ_LENGTH, record_bytes, too_long
 from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
 __all__ = [
@@ -206,7 +211,94 @@ def _quality_problem(qualities: str) -> str:
     raise AssertionError("no invalid quality character")  # pragma: no cover
 
 
+class _LongRecord(Exception):
+    """Raised by :class:`_Bounded` when dnaio asks for more bytes at once than a record of reads no longer than
+    ``max_read_length`` can need (its buffer doubled for a longer record)."""
+
+    def __init__(self, max_read_length: int) -> None:
+        super().__init__(max_read_length)
+        self.max_read_length = max_read_length
+
+
+class _Bounded:
+    """A binary file handed to dnaio, which reads it ``size`` bytes at a time, ``size`` being the free room of its
+    buffer: asked for more than twice :func:`record_bytes` of ``max_read_length`` (the buffer has doubled for a
+    record longer than that), it raises :class:`_LongRecord` instead of letting the buffer grow on."""
+
+    def __init__(self, handle: BufferedIOBase, max_read_length: int) -> None:
+        self._handle = handle
+        self._most = 2 * record_bytes(max_read_length)
+        self._max_read_length = max_read_length
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > self._most:
+            raise _LongRecord(self._max_read_length)
+        return self._handle.read(size)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        if len(buffer) > self._most:
+            raise _LongRecord(self._max_read_length)
+        return self._handle.readinto(buffer)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._handle, name)
+
+
+def _line_length(handle: BufferedIOBase) -> int | None:
+    """The length of the next line without its line break (or CRLF), read 64 kB at a time; None at the end."""
+    length = 0
+    while part := handle.readline(65_536):
+        if part.endswith(b"\n"):
+            return length + len(part) - (2 if part.endswith(b"\r\n") else 1)
+        length += len(part)
+    return length if length else None
+
+
+def _long_record_error(path: str | Path, max_read_length: int, reads_so_far: int) -> InputFormatError:
+    """The error naming the first record of ``path`` with a read longer than ``max_read_length`` (or a header
+    longer than :data:`MAX_NAME_LENGTH`), found line by line (bounded memory).  Error paths only."""
+    if not _is_stream(path):
+        try:
+            with xopen(path, "rb", threads=0) as handle:
+                line = 0
+                while (length := _line_length(cast(BufferedIOBase, handle))) is not None:
+                    record, kind = divmod(line, 4)
+                    if kind in (1, 3) and length > max_read_length:
+                        if kind == 1:
+                            return too_long(path, record + 1, length, max_read_length)
+                        return InputFormatError(
+                            path,
+                            f"quality line of {length:,} characters is longer than the maximum read length "
+                            f"({max_read_length:,}; --max-read-length)",
+                            record + 1,
+                        )
+                    if kind in (0, 2) and length > MAX_NAME_LENGTH:
+                        return InputFormatError(
+                            path,
+                            f"header line of {length:,} characters is longer than the {MAX_NAME_LENGTH:,} allowed",
+                            record + 1,
+                        )
+                    line += 1
+        except _READ_ERRORS as error:  # damaged data before the long record: name that instead
+            if (translated := _translate(path, error, reads_so_far)) is not None:
+                return translated
+    return InputFormatError(
+        path,
+        f"record longer than {record_bytes(max_read_length):,} bytes: a read longer than the maximum read length "
+        f"({max_read_length:,}; --max-read-length) or a header longer than {MAX_NAME_LENGTH:,} characters",
+        reads_so_far + 1,
+    )
+
+
 _READ_ERRORS: tuple[type[BaseException], ...] = (
+    _LongRecord,
     dnaio.exceptions.FileFormatError,
     EOFError,
     OSError,
@@ -216,6 +308,8 @@ _READ_ERRORS: tuple[type[BaseException], ...] = (
 
 def _translate(path: str | Path, error: BaseException, reads_so_far: int) -> InputFormatError | None:
     """The InputFormatError for an error raised while opening or reading ``path``; None if unexpected."""
+    if isinstance(error, _LongRecord):
+        return _long_record_error(path, error.max_read_length, reads_so_far)
     if isinstance(error, dnaio.exceptions.FileFormatError):
         return _format_error(path, error, reads_so_far)
     if isinstance(error, EOFError):
@@ -254,10 +348,15 @@ class _FastqReader(Protocol):
     ) -> None: ...
 
 
-def _open(path: str | Path) -> _FastqReader:
+def _open(path: str | Path, max_read_length: int, threads: int = 0) -> _FastqReader:
+    """dnaio's reader of ``path``, its buffer bounded by ``max_read_length`` (:class:`_Bounded`)."""
+
+    def bounded(name: str | Path, mode: str) -> _Bounded:  # dnaio reads with mode "rb"
+        return _Bounded(cast(BufferedIOBase, xopen(name, "rb", threads=threads)), max_read_length)
+
     try:
         # fileformat="fastq": dnaio's records then always carry qualities (its types allow None for FASTA).
-        return cast(_FastqReader, dnaio.open(path, open_threads=0, fileformat="fastq"))
+        return cast(_FastqReader, dnaio.open(path, opener=bounded, fileformat="fastq"))
     except _READ_ERRORS as error:
         _raise(path, error, 0)
 
@@ -272,24 +371,25 @@ def _checked(path: str | Path, record: int, sequence: str, qualities: str) -> st
     return sequence
 
 
-def iter_single(path: str | Path) -> Iterator[Read]:
+def iter_single(path: str | Path, max_read_length: int = MAX_READ_LENGTH) -> Iterator[Read]:
     """Yield a :class:`Read` ``(name, sequence, qualities)`` for every read of a FASTQ file (plain, .gz, .bz2, .xz, .zst).
 
     ``name`` is the whole header line without ``@``; ``sequence`` is uppercase ACGTN.  Raises
     :class:`InputFormatError` (naming the file, the record when known, and the problem) for a missing,
-    empty, truncated or malformed file, as the reader reaches the problem.
+    empty, truncated or malformed file, or a read longer than ``max_read_length`` bases, as the reader reaches
+    the problem.
     """
-    return cast(Iterator[Read], _single(path, True))
+    return cast(Iterator[Read], _single(path, max_read_length, True))
 
 
-def iter_single_tuples(path: str | Path) -> Iterator[ReadTuple]:
+def iter_single_tuples(path: str | Path, max_read_length: int = MAX_READ_LENGTH) -> Iterator[ReadTuple]:
     """:func:`iter_single` yielding plain tuples (for the engine's per-read loop, see
     :data:`~editcheck.reads.records.FragmentTuple`)."""
-    return _single(path, False)
+    return _single(path, max_read_length, False)
 
 
-def _single(path: str | Path, typed: bool) -> Iterator[ReadTuple]:
-    reader = _open(path)
+def _single(path: str | Path, max_read_length: int, typed: bool) -> Iterator[ReadTuple]:
+    reader = _open(path, max_read_length)
     bases = _BASES
     printable = _PRINTABLE_QUALITIES
     with reader:
@@ -300,6 +400,8 @@ def _single(path: str | Path, typed: bool) -> Iterator[ReadTuple]:
                 # One C-level pass over each; the slow path runs only for lowercase, '.' or bad data.
                 if sequence.encode().translate(None, bases) or qualities.encode().translate(None, printable):
                     sequence = _checked(path, reader.number_of_records, sequence, qualities)
+                if len(sequence) > max_read_length:
+                    raise too_long(path, reader.number_of_records, len(sequence), max_read_length)
                 yield _new(Read, (record.name, sequence, qualities)) if typed else (record.name, sequence, qualities)
         except _READ_ERRORS as error:
             _raise(path, error, reader.number_of_records)
@@ -327,6 +429,7 @@ def iter_single_batches(
     size: int = BATCH,
     background: bool = False,
     skip: int = 0,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> Iterator[tuple[list[str], list[str]]]:
     """Yield the reads of a single-end FASTQ file as batches ``(sequences, qualities)`` of up to ``size`` reads:
     :func:`iter_single`'s reads without names, checked and normalised alike, raising the same
@@ -337,32 +440,34 @@ def iter_single_batches(
     releases the interpreter's lock while it works); should reading fail there, the reads after those yielded
     are read again in this thread, whose reader then names the problem as :func:`iter_single` does (the
     thread reads ahead, so it may meet damaged data before a bad record the usual reader reports first).
-    With ``skip``, the first ``skip`` records are read but not yielded (nor checked; no background thread).
+    With ``skip``, the first ``skip`` records are read but not yielded (nor checked; no background thread).  A
+    read longer than ``max_read_length`` is refused as :func:`iter_single` refuses it.
     """
     if skip:
-        yield from _batches(path, _open(path), skip, valid, size, True)
+        yield from _batches(path, _open(path, max_read_length), skip, valid, size, True, max_read_length)
         return
-    threaded = _open_in_background(path) if background else None
+    threaded = _open_in_background(path, max_read_length) if background else None
     failed: int | None = 0
     if threaded is not None:
-        failed = yield from _batches(path, threaded, 0, valid, size, False)
+        failed = yield from _batches(path, threaded, 0, valid, size, False, max_read_length)
     if failed is not None:
-        yield from _batches(path, _open(path), failed, valid, size, True)
+        yield from _batches(path, _open(path, max_read_length), failed, valid, size, True, max_read_length)
 
 
-def _open_in_background(path: str | Path) -> _FastqReader | None:
+def _open_in_background(path: str | Path, max_read_length: int) -> _FastqReader | None:
     """A reader of a gzip file decompressing in a thread of its own; None for other files and when opening it
     fails (the caller then opens the file as usual, to name the problem as :func:`iter_single` does)."""
     if _is_stream(path) or not is_gzip(path):
         return None
     try:
-        return cast(_FastqReader, dnaio.open(path, open_threads=1, fileformat="fastq"))
-    except _READ_ERRORS:
+        return _open(path, max_read_length, threads=1)
+    except InputFormatError:
         return None
 
 
 def _batches(
-    path: str | Path, reader: _FastqReader, skip: int, valid: Container[str], size: int, last: bool
+    path: str | Path, reader: _FastqReader, skip: int, valid: Container[str], size: int, last: bool,
+    max_read_length: int,
 ) -> Generator[tuple[list[str], list[str]], None, int | None]:
     """:func:`iter_single_batches` with ``reader``, after skipping ``skip`` records; unless it is the ``last``
     reader, a reading error is not raised but returned: the number of records yielded before it."""
@@ -386,6 +491,8 @@ def _batches(
                 sequences = list(map(_sequence_of, batch))
                 qualities = list(map(_qualities_of, batch))
                 del batch[:]
+                if max(map(len, sequences)) > max_read_length:
+                    _refuse_long(path, first, sequences, qualities, max_read_length)
                 unknown = "".join(filterfalse(valid.__contains__, sequences))
                 if unknown.encode().translate(None, _BASES) or not _valid_qualities(qualities):
                     _check_batch(path, first, sequences, qualities)
@@ -409,6 +516,17 @@ def _raise(path: str | Path, error: BaseException, reads_so_far: int) -> NoRetur
     raise translated from None
 
 
+def _refuse_long(
+    path: str | Path, first: int, sequences: list[str], qualities: list[str], max_read_length: int
+) -> NoReturn:
+    """Raise the error of a batch's first read longer than ``max_read_length``, or of a record before it with
+    another problem (the first problem in file order is the one reported)."""
+    at = next(offset for offset, sequence in enumerate(sequences) if len(sequence) > max_read_length)
+    _check_batch(path, first, sequences[:at], qualities[:at])
+    _checked(path, first + at, sequences[at], qualities[at])
+    raise too_long(path, first + at, len(sequences[at]), max_read_length)
+
+
 def _check_batch(path: str | Path, first: int, sequences: list[str], qualities: list[str]) -> None:
     """A batch with something to normalise or refuse, record by record as :func:`iter_single` does: its
     sequences normalised in place, or the first record's problem raised (``first``: its first record's number)."""
@@ -424,13 +542,18 @@ _BLOCK_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
 """What opening or decompressing a damaged or unusual file may raise (the Python reader then names it)."""
 
 
-def read_blocks(path: str | Path, feed: Callable[[bytearray, int, bool], int], background: bool = False) -> bool:
+def read_blocks(
+    path: str | Path, feed: Callable[[bytearray, int, bool], int], background: bool = False,
+    max_block: int = BATCH * record_bytes(MAX_READ_LENGTH),
+) -> bool:  # fmt: skip
     """Decompress a FASTQ file (not a stream) in large blocks, in this process (ISA-L for gzip, as
     :func:`iter_single` does; in a thread of its own with ``background``), and hand each to
     ``feed(block, length, final)``, which returns the bytes of ``block[:length]`` it used (whole records; the rest
     is handed again before the next bytes) or -1 to stop.  ``final``: the end of the file (a missing last line
-    break is added).  True when ``feed`` used the whole file; False when it stopped, or opening or reading failed
-    (nothing raised: the caller reads the rest with :func:`iter_single_batches`, whose errors name the problem).
+    break is added).  True when ``feed`` used the whole file; False when it stopped, opening or reading failed,
+    or the block would grow beyond ``max_block`` bytes (a batch of records longer than a batch of reads of the
+    maximum read length can be): nothing raised, the caller reads the rest with :func:`iter_single_batches`,
+    whose errors name the problem.
     """
     if _is_stream(path):  # read once only: the Python reader must have it all
         return False
@@ -456,6 +579,8 @@ def read_blocks(path: str | Path, feed: Callable[[bytearray, int, bool], int], b
             if final:
                 return used == length
             if used == 0:  # a batch of records longer than the block
+                if 2 * len(block) > max(max_block, BLOCK_BYTES):
+                    return False
                 block.extend(bytes(len(block)))
             else:
                 block[: length - used] = block[used:length]
@@ -486,30 +611,32 @@ def _same_file(path1: str | Path, path2: str | Path) -> bool:
         return False
 
 
-def iter_paired(path1: str | Path, path2: str | Path) -> Iterator[ReadPair]:
+def iter_paired(path1: str | Path, path2: str | Path, max_read_length: int = MAX_READ_LENGTH) -> Iterator[ReadPair]:
     """Yield a :class:`ReadPair` ``(name, sequence1, qualities1, sequence2, qualities2)`` for each pair of R1/R2 reads.
 
     ``name`` is R1's header.  Each file is validated as in :func:`iter_single`; in addition the files
     must hold the same number of reads, and mates must have the same ID (the name up to the first
     whitespace, ignoring a trailing ``/1`` or ``/2``), otherwise :class:`PairingError` is raised.
     """
-    return cast(Iterator[ReadPair], _paired(path1, path2, True))
+    return cast(Iterator[ReadPair], _paired(path1, path2, max_read_length, True))
 
 
-def iter_paired_tuples(path1: str | Path, path2: str | Path) -> Iterator[PairTuple]:
+def iter_paired_tuples(
+    path1: str | Path, path2: str | Path, max_read_length: int = MAX_READ_LENGTH
+) -> Iterator[PairTuple]:
     """:func:`iter_paired` yielding plain tuples (for the engine's per-read loop, see
     :data:`~editcheck.reads.records.FragmentTuple`)."""
-    return _paired(path1, path2, False)
+    return _paired(path1, path2, max_read_length, False)
 
 
-def _paired(path1: str | Path, path2: str | Path, typed: bool) -> Iterator[PairTuple]:
+def _paired(path1: str | Path, path2: str | Path, max_read_length: int, typed: bool) -> Iterator[PairTuple]:
     if _same_file(path1, path2):
         raise PairingError(path2, f"R2 is the same file as R1 ({path1})")
     bases = _BASES
     printable = _PRINTABLE_QUALITIES
-    reader1 = _open(path1)
+    reader1 = _open(path1, max_read_length)
     with reader1:
-        reader2 = _open(path2)
+        reader2 = _open(path2, max_read_length)
         with reader2:
             records1 = iter(reader1)
             records2 = iter(reader2)
@@ -523,6 +650,10 @@ def _paired(path1: str | Path, path2: str | Path, typed: bool) -> Iterator[PairT
                         sequence1 = _checked(path1, reader1.number_of_records, sequence1, qualities1)
                     if sequence2.encode().translate(None, bases) or qualities2.encode().translate(None, printable):
                         sequence2 = _checked(path2, reader2.number_of_records, sequence2, qualities2)
+                    if len(sequence1) > max_read_length:
+                        raise too_long(path1, reader1.number_of_records, len(sequence1), max_read_length)
+                    if len(sequence2) > max_read_length:
+                        raise too_long(path2, reader2.number_of_records, len(sequence2), max_read_length)
                     id1 = record1.id
                     id2 = record2.id
                     if id1 != id2 and _read_id(id1) != _read_id(id2):

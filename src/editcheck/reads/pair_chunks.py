@@ -22,7 +22,9 @@ The route is strict: a chunk with anything the per-read reader would normalise o
 bases, characters outside ``ACGTN``, qualities outside ``!``-``~``, a ``+`` line repeating the name, carriage
 returns, non-ASCII or mismatched names, R1 and R2 out of step) is not counted (:func:`count_pair_chunk`
 returns None), and the caller starts again with the per-read loop, which gives the usual result or the usual
-error message.  Memory grows with the distinct pairs, not with the reads.
+error message; so is a chunk with a read longer than the maximum read length (the per-read loop refuses it,
+:mod:`editcheck.reads.read_length`).  A record longer than a chunk (:data:`CHUNK_BYTES`) stops the reading
+(dnaio's error), so no read is held beyond that.  Memory grows with the distinct pairs, not with the reads.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
 from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair
 from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, merge_disagreeing
+from editcheck.reads.read_length import MAX_READ_LENGTH
 from editcheck.sequences import reverse_complement
 
 __all__ = [
@@ -122,6 +125,11 @@ if IMPLEMENTATION == "compiled":
     from editcheck.reads import _pairs_compiled
 
     split_records = _pairs_compiled.split_records
+
+
+def _longest(records: _Records) -> int:
+    """The length of a chunk's longest read (0 for none)."""
+    return max(map(len, records.sequences), default=0)
 
 
 def _records(chunk: bytes) -> _Records | None:
@@ -225,10 +233,11 @@ def forget_merged() -> None:
 
 
 def count_pair_chunk(
-    chunk1: bytes, chunk2: bytes, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False
+    chunk1: bytes, chunk2: bytes, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> ChunkCounts | None:
     """Count and merge one chunk's pairs (see the module docstring); None when the chunk is not plain, valid
-    FASTQ with R1 and R2 in step.  With ``raw`` (and a ``min_base_quality``) the pairs are counted and merged
+    FASTQ with R1 and R2 in step, or has a read longer than ``max_read_length``.  With ``raw`` (and a ``min_base_quality``) the pairs are counted and merged
     as sequenced and the chunk's :class:`ChunkQualities` come with them; else low-quality bases are masked to N
     in each mate first.
 
@@ -245,6 +254,8 @@ def count_pair_chunk(
     records1 = _records(chunk1)
     records2 = _records(chunk2)
     if records1 is None or records2 is None:
+        return None
+    if _longest(records1) > max_read_length or _longest(records2) > max_read_length:
         return None
     if not _same_reads(records1, records2):
         return None
@@ -273,11 +284,12 @@ def count_pair_chunk(
 
 
 def count_slot_chunk(
-    slot: Slot, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False
+    slot: Slot, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False,
+    max_read_length: int = MAX_READ_LENGTH,
 ) -> ChunkCounts | None:
     """:func:`count_pair_chunk` of the chunks a :class:`~editcheck.reads.chunk_ring.ChunkRing` holds in ``slot``."""
     chunk1, chunk2 = take(slot)
-    return count_pair_chunk(chunk1, chunk2, min_base_quality, merge, run, raw)
+    return count_pair_chunk(chunk1, chunk2, min_base_quality, merge, run, raw, max_read_length)
 
 
 def _count_raw(
