@@ -828,3 +828,212 @@ cdef tuple _substitution_parts(str projection, tuple substitutions, str events, 
     for k in range(count):
         masked[<Py_ssize_t>positions[k]] = 78  # N
     return masked.decode("ascii"), tuple(kept), events
+
+
+# --- Quality masking (#13): a unique read's quality sites and its masked reads, for editcheck.engine.masking -----
+
+
+def quality_sites_of(
+    Py_ssize_t length, bint reverse, Py_ssize_t start, Py_ssize_t end, str projection, tuple insertions,
+    tuple deletions, tuple substitutions, bytes decisive,
+):
+    """The quality sites of a read of ``length`` bases whose aligned bases are all its bases (reference
+    ``start``..``end``, ``reverse``, its ``projection``, ``insertions``, ``deletions`` and ``substitutions``),
+    and their read positions: ``(sites, read positions)``, as
+    :func:`editcheck.classification.quality.quality_sites` gives the sites (sorted by read position), with the
+    reference positions whose ``decisive`` byte is not 0 (one byte per reference position) as its
+    ``decisive``.  None where this does not apply (an overhang clipped, so that the aligned bases must be
+    found in the read; a substitution outside the span; a projection that is not one byte per character):
+    the caller then runs the reference."""
+    cdef Py_ssize_t span = end - start, position, read, count = 0, k, limit, covered, at, begin, size
+    cdef const unsigned char* flags_of = decisive
+    cdef const unsigned char* bases
+    cdef unsigned char* marked
+    cdef unsigned char base
+    cdef tuple sites, positions, site, inserted_at, deleted
+    cdef object substituted
+    cdef str inserted
+    cdef list found
+    covered = span
+    for inserted_at in insertions:
+        covered += len(<str>inserted_at[1])
+    for deleted in deletions:
+        covered -= <Py_ssize_t>deleted[1]
+    if covered != length or span <= 0 or not _one_byte(projection) or PyUnicode_GET_LENGTH(projection) < end:
+        return None
+    marked = <unsigned char*>malloc(span)
+    if marked == NULL:
+        raise MemoryError()
+    try:
+        memset(marked, 0, span)
+        for substituted in substitutions:
+            position = substituted[0]
+            if position < start or position >= end:
+                return None
+            if not marked[position - start]:
+                marked[position - start] = 1
+                count += 1
+        bases = PyUnicode_1BYTE_DATA(projection)
+        limit = min(end, len(decisive))
+        for position in range(start, limit):
+            if flags_of[position] and not marked[position - start]:
+                base = bases[position]
+                if base != b"-" and base != b"." and base != b"N":
+                    marked[position - start] = 1
+                    count += 1
+        if not insertions and not deletions:  # most reads: read and reference in step, no sort needed
+            sites = PyTuple_New(count)
+            positions = PyTuple_New(count)
+            k = 0
+            if reverse:  # read position length - 1 - (position - start): descending reference positions
+                for position in range(end - 1, start - 1, -1):
+                    if marked[position - start]:
+                        site = (length - 1 - (position - start), position, -1)
+                        _set_site(sites, positions, k, site)
+                        k += 1
+            else:
+                for position in range(start, end):
+                    if marked[position - start]:
+                        site = (position - start, position, -1)
+                        _set_site(sites, positions, k, site)
+                        k += 1
+            return sites, positions
+        # As the reference: each site's read position is its reference position shifted by the inserted bases
+        # before it (at or before it for an aligned base) and the deleted bases before it.
+        found = []
+        for position in range(start, end):
+            if marked[position - start]:
+                read = position - start
+                for inserted_at in insertions:
+                    at = inserted_at[0]
+                    if start <= at <= position:
+                        read += len(<str>inserted_at[1])
+                for deleted in deletions:
+                    begin, size = deleted
+                    if begin < position:
+                        read -= min(size, position - begin)
+                found.append((read, position, -1))
+        for inserted_at in insertions:
+            position = inserted_at[0]
+            inserted = inserted_at[1]
+            read = position - start
+            for other in insertions:
+                at = other[0]
+                if start <= at < position:
+                    read += len(<str>other[1])
+            for deleted in deletions:
+                begin, size = deleted
+                if begin < position:
+                    read -= min(size, position - begin)
+            for k in range(len(inserted)):
+                if inserted[k] != "N":
+                    found.append((read + k, position, k))
+        if reverse:
+            found = [(length - 1 - site[0], site[1], site[2]) for site in found]
+        found.sort()
+        count = len(found)
+        sites = PyTuple_New(count)
+        positions = PyTuple_New(count)
+        for k in range(count):
+            _set_site(sites, positions, k, found[k])
+        return sites, positions
+    finally:
+        free(marked)
+
+
+cdef inline void _set_site(tuple sites, tuple positions, Py_ssize_t k, tuple site):
+    """Item ``k`` of new tuples: the site, and its read position."""
+    number = site[0]
+    Py_INCREF(site)
+    PyTuple_SET_ITEM(sites, k, site)
+    Py_INCREF(number)
+    PyTuple_SET_ITEM(positions, k, number)
+
+
+def masked_records(
+    tuple sites, object lows, object aligned, object call, Py_ssize_t events_index, bytes blocked, str reference,
+    object status_value, object amplicon, bint substitutable, dict shared, object fallback, object context,
+):
+    """A unique read's masked reads, as :meth:`editcheck.engine.masking.SitesWorker.masked` gives them (its
+    pure-Python reference, with identical results): for each ``(low, reads)`` of ``lows``, the mask (``low``'s
+    positions among the read positions of ``sites``, in ``low``'s order; none: skipped), its reads summed over
+    equal masks, and for each distinct mask six fields ``mask, reads, key, made, amplicon, reference`` one after
+    the other in one flat tuple.  The usual mask (``substitutable``: the call has events and the design no
+    prime edit; every masked site an aligned base whose reference position is not ``blocked``, i.e. outside
+    the window and not decisive) is made here: ``made`` its reference positions in the sites' order, ``key``
+    the hash of ``(status_value, amplicon, masked alignment, masked call)`` as plain tuples (the hash of the
+    named tuples :func:`editcheck.engine.masking.masked_key` hashes), the alignment and call masked by
+    :func:`masked_substitution_parts` on ``reference``; any other mask by ``fallback(context, mask) -> (made, key)``.
+    One-position masks and positions are taken from ``shared`` (one tuple per position)."""
+    cdef Py_ssize_t count = len(sites), k, j, position, usual_count
+    cdef Py_ssize_t* site_read = NULL
+    cdef Py_ssize_t* site_reference = NULL
+    cdef char* site_inserted = NULL
+    cdef const unsigned char* blocked_of = blocked
+    cdef Py_ssize_t blocked_length = len(blocked)
+    cdef list done = [], kept, chosen
+    cdef tuple mask, site, made_positions, parts
+    cdef bint usual
+    cdef object low, reads, made, key, number
+    if count == 0:
+        return ()
+    site_read = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
+    site_reference = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
+    site_inserted = <char*>malloc(count)
+    if site_read == NULL or site_reference == NULL or site_inserted == NULL:
+        free(site_read)
+        free(site_reference)
+        free(site_inserted)
+        raise MemoryError()
+    try:
+        for j in range(count):
+            site = sites[j]
+            site_read[j] = site[0]
+            site_reference[j] = site[1]
+            site_inserted[j] = site[2] >= 0
+        reference_index = aligned[0]
+        for low, reads in lows:
+            kept = []
+            for number in low:
+                position = number
+                for j in range(count):
+                    if site_read[j] == position:
+                        kept.append(number)
+                        break
+            if not kept:
+                continue
+            mask = tuple(kept)
+            for k in range(0, len(done), 6):
+                if done[k] == mask:
+                    done[k + 1] = done[k + 1] + reads
+                    break
+            else:
+                usual = substitutable
+                chosen = []
+                if usual:
+                    for j in range(count):
+                        if site_read[j] in mask:  # (mask's few positions, as the reference's set)
+                            position = site_reference[j]
+                            if site_inserted[j] or position < 0 or position >= blocked_length or blocked_of[position]:
+                                usual = False
+                                break
+                            chosen.append(position)
+                if usual:
+                    made_positions = tuple(chosen)
+                    parts = _substitution_parts(aligned[6], aligned[9], call[events_index], made_positions, reference)
+                    masked_aligned = (*aligned[:6], parts[0], aligned[7], aligned[8], parts[1])
+                    masked_call = (*call[:events_index], parts[2], *call[events_index + 1 :])
+                    key = hash((status_value, amplicon, masked_aligned, masked_call))
+                    made = made_positions
+                else:
+                    made, key = fallback(context, mask)
+                if len(mask) == 1:
+                    mask = shared.setdefault(mask, mask)
+                if type(made) is tuple and len(<tuple>made) == 1:
+                    made = shared.setdefault(made, made)
+                done += (mask, reads, key, made, amplicon, reference_index)
+        return tuple(done)
+    finally:
+        free(site_read)
+        free(site_reference)
+        free(site_inserted)
