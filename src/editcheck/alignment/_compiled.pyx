@@ -6,7 +6,9 @@ Sequences are ASCII; they are walked as C characters.  Indel placement follows
 :func:`editcheck.alignment.placement.place_indels` step by step on two character buffers: gap runs are
 found on the gapped row as it was when its pass began, and each run moves within the stretch bounded by
 its neighbours, exactly as the reference does with strings.  Built by ``pip install`` (setup.py); when it is
-missing, :mod:`editcheck.alignment.hotpath` falls back to the reference.
+missing, :mod:`editcheck.alignment.hotpath` falls back to the reference.  Quality masking's kernels (at the
+end) take plain values, not the classifier: their references are in :mod:`editcheck.classification.quality`
+and :class:`editcheck.engine.masking.SitesWorker`, which chooses them.
 """
 
 from libc.stdlib cimport free, malloc

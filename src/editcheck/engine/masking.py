@@ -10,7 +10,11 @@ Most masked reads are the only read of their sequence (a sequencing error at a l
 sequence goes to its worker with the reads counted while it waited to be sent, by their low-quality positions
 (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`: its first read, and any other), and the worker
 masks, counts and calls those reads right there, in parallel (:meth:`SitesWorker.masked`); the main process
-only projects and calls the reads counted later.
+only projects and calls the reads counted later.  In the workers, the sites and the usual mask (a sequencing
+error at a low-quality base outside the window) are made by compiled kernels
+(:func:`~editcheck.alignment._compiled.quality_sites_of`, :func:`~editcheck.alignment._compiled.masked_records`),
+whose pure-Python references are :func:`~editcheck.classification.quality.quality_sites` and
+:meth:`SitesWorker.masked` (``EDITCHECK_PURE_PYTHON=1`` runs them; tests/test_masked_sites_compiled.py).
 """
 
 from __future__ import annotations
