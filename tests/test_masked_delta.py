@@ -120,6 +120,22 @@ def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifi
     assert min(projections.values()) > 20 and len(projections) == 6, projections
 
 
+def _colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every masked read's key 0 (:func:`~editcheck.engine.masking.masked_key`, and the keys the compiled
+    :func:`~editcheck.alignment._compiled.masked_records` makes in the workers without it)."""
+    monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
+    original = getattr(masking, "masked_records", None)
+    if original is None:  # the pure-Python reference runs
+        return
+
+    def colliding(*arguments: Any) -> tuple[Any, ...]:
+        records = list(original(*arguments))
+        records[2 :: masking.RECORD] = [0] * (len(records) // masking.RECORD)
+        return tuple(records)
+
+    monkeypatch.setattr(masking, "masked_records", colliding)
+
+
 def _expanded(sequences: list[str], reads: list[int], lows: list[Any], later: list[tuple[int, int]],
               keep_keys: bool) -> list[tuple[UniqueRead, Any, int | None]]:  # fmt: skip
     """The expanded reads of unique ``sequences`` (``reads`` each), the worker given ``lows``, and one read
@@ -163,7 +179,7 @@ def test_usual_masks_are_kept_as_the_unique_reads_result_and_merge_exactly(
     alignments differ (the same masked sequence but for a deletion elsewhere), nor forward with reverse, nor
     at another position; with every key alike (``colliding``) the merges are the same."""
     if colliding:
-        monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
+        _colliding_keys(monkeypatch)
     p, q, gap = 30, 150, 120
     forward = [_changed(AMPLICON, {p: _other(AMPLICON[p], k)}) for k in range(3)]
     reverse = [reverse_complement(read) for read in forward[:2]]

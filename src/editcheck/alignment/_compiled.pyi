@@ -1,6 +1,6 @@
 """Types of the compiled hot path (_compiled.pyx); the same signatures as editcheck.alignment.events."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from editcheck.alignment.events import Events, Span
@@ -56,3 +56,29 @@ def masked_substitution_parts(
     positions: tuple[int, ...],
     reference: str,
 ) -> tuple[str, tuple[tuple[int, str], ...], str]: ...
+def quality_sites_of(
+    length: int,
+    reverse: bool,
+    start: int,
+    end: int,
+    projection: str,
+    insertions: tuple[tuple[int, str], ...],
+    deletions: tuple[tuple[int, int], ...],
+    substitutions: tuple[tuple[int, str], ...],
+    decisive: bytes,
+) -> tuple[tuple[tuple[int, int, int], ...], tuple[int, ...]] | None: ...
+def masked_records(
+    sites: tuple[tuple[int, int, int], ...],
+    lows: Sequence[tuple[tuple[int, ...], int]],
+    aligned: tuple[Any, ...],
+    call: tuple[Any, ...],
+    events_index: int,
+    blocked: bytes,
+    reference: str,
+    status_value: object,
+    amplicon: int,
+    substitutable: bool,
+    shared: dict[tuple[int, ...], tuple[int, ...]],
+    fallback: Callable[[Any, tuple[int, ...]], tuple[bytes | tuple[int, ...], int]],
+    context: Any,
+) -> tuple[Any, ...]: ...

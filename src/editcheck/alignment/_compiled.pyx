@@ -6,7 +6,9 @@ Sequences are ASCII; they are walked as C characters.  Indel placement follows
 :func:`editcheck.alignment.placement.place_indels` step by step on two character buffers: gap runs are
 found on the gapped row as it was when its pass began, and each run moves within the stretch bounded by
 its neighbours, exactly as the reference does with strings.  Built by ``pip install`` (setup.py); when it is
-missing, :mod:`editcheck.alignment.hotpath` falls back to the reference.
+missing, :mod:`editcheck.alignment.hotpath` falls back to the reference.  Quality masking's kernels (at the
+end) take plain values, not the classifier: their references are in :mod:`editcheck.classification.quality`
+and :class:`editcheck.engine.masking.SitesWorker`, which chooses them.
 """
 
 from libc.stdlib cimport free, malloc
@@ -828,3 +830,380 @@ cdef tuple _substitution_parts(str projection, tuple substitutions, str events, 
     for k in range(count):
         masked[<Py_ssize_t>positions[k]] = 78  # N
     return masked.decode("ascii"), tuple(kept), events
+
+
+# --- Quality masking (#13): a unique read's quality sites and its masked reads, for editcheck.engine.masking -----
+
+
+def quality_sites_of(
+    Py_ssize_t length, bint reverse, Py_ssize_t start, Py_ssize_t end, str projection, tuple insertions,
+    tuple deletions, tuple substitutions, bytes decisive,
+):
+    """The quality sites of a read of ``length`` bases whose aligned bases are all its bases (reference
+    ``start``..``end``, ``reverse``, its ``projection``, ``insertions``, ``deletions`` and ``substitutions``),
+    and their read positions: ``(sites, read positions)``, as
+    :func:`editcheck.classification.quality.quality_sites` gives the sites (sorted by read position), with the
+    reference positions whose ``decisive`` byte is not 0 (one byte per reference position) as its
+    ``decisive``.  None where this does not apply (an overhang clipped, so that the aligned bases must be
+    found in the read; a substitution outside the span; a projection that is not one byte per character):
+    the caller then runs the reference."""
+    cdef Py_ssize_t span = end - start, position, read, count = 0, k, limit, covered, at, begin, size
+    cdef const unsigned char* flags_of = decisive
+    cdef const unsigned char* bases
+    cdef unsigned char* marked
+    cdef unsigned char base
+    cdef tuple sites, positions, site, inserted_at, deleted
+    cdef object substituted
+    cdef str inserted
+    cdef list found
+    covered = span
+    for inserted_at in insertions:
+        covered += len(<str>inserted_at[1])
+    for deleted in deletions:
+        covered -= <Py_ssize_t>deleted[1]
+    if covered != length or span <= 0 or not _one_byte(projection) or PyUnicode_GET_LENGTH(projection) < end:
+        return None
+    marked = <unsigned char*>malloc(span)
+    if marked == NULL:
+        raise MemoryError()
+    try:
+        memset(marked, 0, span)
+        for substituted in substitutions:
+            position = substituted[0]
+            if position < start or position >= end:
+                return None
+            if not marked[position - start]:
+                marked[position - start] = 1
+                count += 1
+        bases = PyUnicode_1BYTE_DATA(projection)
+        limit = min(end, len(decisive))
+        for position in range(start, limit):
+            if flags_of[position] and not marked[position - start]:
+                base = bases[position]
+                if base != b"-" and base != b"." and base != b"N":
+                    marked[position - start] = 1
+                    count += 1
+        if not insertions and not deletions:  # most reads: read and reference in step, no sort needed
+            sites = PyTuple_New(count)
+            positions = PyTuple_New(count)
+            k = 0
+            if reverse:  # read position length - 1 - (position - start): descending reference positions
+                for position in range(end - 1, start - 1, -1):
+                    if marked[position - start]:
+                        site = (length - 1 - (position - start), position, -1)
+                        _set_site(sites, positions, k, site)
+                        k += 1
+            else:
+                for position in range(start, end):
+                    if marked[position - start]:
+                        site = (position - start, position, -1)
+                        _set_site(sites, positions, k, site)
+                        k += 1
+            return sites, positions
+        # As the reference: each site's read position is its reference position shifted by the inserted bases
+        # before it (at or before it for an aligned base) and the deleted bases before it.
+        found = []
+        for position in range(start, end):
+            if marked[position - start]:
+                read = position - start
+                for inserted_at in insertions:
+                    at = inserted_at[0]
+                    if start <= at <= position:
+                        read += len(<str>inserted_at[1])
+                for deleted in deletions:
+                    begin, size = deleted
+                    if begin < position:
+                        read -= min(size, position - begin)
+                found.append((read, position, -1))
+        for inserted_at in insertions:
+            position = inserted_at[0]
+            inserted = inserted_at[1]
+            read = position - start
+            for other in insertions:
+                at = other[0]
+                if start <= at < position:
+                    read += len(<str>other[1])
+            for deleted in deletions:
+                begin, size = deleted
+                if begin < position:
+                    read -= min(size, position - begin)
+            for k in range(len(inserted)):
+                if inserted[k] != "N":
+                    found.append((read + k, position, k))
+        if reverse:
+            found = [(length - 1 - site[0], site[1], site[2]) for site in found]
+        found.sort()
+        count = len(found)
+        sites = PyTuple_New(count)
+        positions = PyTuple_New(count)
+        for k in range(count):
+            _set_site(sites, positions, k, found[k])
+        return sites, positions
+    finally:
+        free(marked)
+
+
+cdef inline void _set_site(tuple sites, tuple positions, Py_ssize_t k, tuple site):
+    """Item ``k`` of new tuples: the site, and its read position."""
+    number = site[0]
+    Py_INCREF(site)
+    PyTuple_SET_ITEM(sites, k, site)
+    Py_INCREF(number)
+    PyTuple_SET_ITEM(positions, k, number)
+
+
+def masked_records(
+    tuple sites, object lows, object aligned, object call, Py_ssize_t events_index, bytes blocked, str reference,
+    object status_value, object amplicon, bint substitutable, dict shared, object fallback, object context,
+):
+    """A unique read's masked reads, as :meth:`editcheck.engine.masking.SitesWorker.masked` gives them (its
+    pure-Python reference, with identical results): for each ``(low, reads)`` of ``lows``, the mask (``low``'s
+    positions among the read positions of ``sites``, in ``low``'s order; none: skipped), its reads summed over
+    equal masks, and for each distinct mask six fields ``mask, reads, key, made, amplicon, reference`` one after
+    the other in one flat tuple.  The usual mask (``substitutable``: the call has events and the design no
+    prime edit; every masked site an aligned base whose reference position is not ``blocked``, i.e. outside
+    the window and not decisive) is made here: ``made`` its reference positions in the sites' order, ``key``
+    the hash of ``(status_value, amplicon, masked alignment, masked call)`` as plain tuples (the hash of the
+    named tuples :func:`editcheck.engine.masking.masked_key` hashes), the alignment and call masked as
+    :func:`masked_substitution_parts` masks them on ``reference``; any other mask by
+    ``fallback(context, mask) -> (made, key)``.  One-position masks and positions are taken from ``shared``
+    (one tuple per position)."""
+    cdef Py_ssize_t count = len(sites), k, j, position, size, chosen_count, low_count
+    cdef Py_ssize_t* site_read = NULL
+    cdef Py_ssize_t* site_reference = NULL
+    cdef Py_ssize_t* chosen = NULL
+    cdef char* site_inserted = NULL
+    cdef char* in_mask = NULL
+    cdef const unsigned char* blocked_of = blocked
+    cdef Py_ssize_t blocked_length = len(blocked)
+    cdef list done = []
+    cdef tuple mask, site, made_positions, low
+    cdef bint usual
+    cdef object reads, made, key, number, entry
+    cdef Py_ssize_t few_read[32]
+    cdef Py_ssize_t few_reference[32]
+    cdef Py_ssize_t few_chosen[32]
+    cdef char few_inserted[32]
+    cdef char few_in_mask[32]
+    cdef bint heap = count > 32
+    if count == 0:
+        return ()
+    if heap:
+        site_read = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
+        site_reference = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
+        chosen = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
+        site_inserted = <char*>malloc(count)
+        in_mask = <char*>malloc(count)
+    else:  # (a read's few sites: on the stack)
+        site_read, site_reference, chosen, site_inserted, in_mask = (
+            few_read, few_reference, few_chosen, few_inserted, few_in_mask
+        )
+    try:
+        if site_read == NULL or site_reference == NULL or chosen == NULL or site_inserted == NULL or in_mask == NULL:
+            raise MemoryError()
+        for j in range(count):
+            site = sites[j]
+            site_read[j] = site[0]
+            site_reference[j] = site[1]
+            site_inserted[j] = site[2] >= 0
+        reference_index = aligned[0]
+        for entry in lows:
+            low, reads = entry
+            # The mask: low's positions that are sites' read positions, in low's order (a site's read position
+            # is found once: they differ from site to site).
+            memset(in_mask, 0, count)
+            size = 0
+            low_count = len(low)
+            for k in range(low_count):
+                position = low[k]
+                for j in range(count):
+                    if site_read[j] == position:
+                        if not in_mask[j]:
+                            in_mask[j] = 1
+                        size += 1
+                        break
+            if size == 0:
+                continue
+            mask = PyTuple_New(size)
+            j = 0
+            for k in range(low_count):
+                number = low[k]
+                position = number
+                for chosen_count in range(count):
+                    if site_read[chosen_count] == position:
+                        Py_INCREF(number)
+                        PyTuple_SET_ITEM(mask, j, number)
+                        j += 1
+                        break
+            for k in range(0, len(done), 6):
+                if done[k] == mask:
+                    done[k + 1] = done[k + 1] + reads
+                    break
+            else:
+                usual = substitutable
+                chosen_count = 0
+                if usual:  # every masked site (in the sites' order) an aligned base outside the blocked positions
+                    for j in range(count):
+                        if in_mask[j]:
+                            position = site_reference[j]
+                            if site_inserted[j] or position < 0 or position >= blocked_length or blocked_of[position]:
+                                usual = False
+                                break
+                            chosen[chosen_count] = position
+                            chosen_count += 1
+                if usual:
+                    made_positions = PyTuple_New(chosen_count)
+                    for j in range(chosen_count):
+                        number = chosen[j]
+                        Py_INCREF(number)
+                        PyTuple_SET_ITEM(made_positions, j, number)
+                    key = _usual_key(
+                        aligned, call, events_index, chosen, chosen_count, made_positions, reference, status_value,
+                        amplicon,
+                    )  # fmt: skip
+                    made = made_positions
+                else:
+                    made, key = fallback(context, mask)
+                if size == 1:
+                    mask = shared.setdefault(mask, mask)
+                if type(made) is tuple and len(<tuple>made) == 1:
+                    made = shared.setdefault(made, made)
+                done += (mask, reads, key, made, amplicon, reference_index)
+        return tuple(done)
+    finally:
+        if heap:
+            free(site_read)
+            free(site_reference)
+            free(chosen)
+            free(site_inserted)
+            free(in_mask)
+
+
+cdef object _usual_key(
+    object aligned, object call, Py_ssize_t events_index, const Py_ssize_t* positions, Py_ssize_t count,
+    tuple made_positions, str reference, object status_value, object amplicon,
+):
+    """The hash of the usual mask's masked result: ``(status_value, amplicon, aligned, call)`` with N at reference
+    ``positions`` of the projection, their substitutions and event labels left out (as plain tuples: the hash of
+    the named tuples is the same)."""
+    cdef tuple read_aligned = <tuple>aligned, read_call = <tuple>call, masked_aligned, masked_call, parts
+    cdef Py_ssize_t k
+    cdef object item
+    parts = _usual_parts(read_aligned[6], read_aligned[9], read_call[events_index], positions, count, reference)
+    if parts is None:  # (not ASCII, or a position beyond the projection: as the reference does it)
+        parts = _substitution_parts(read_aligned[6], read_aligned[9], read_call[events_index], made_positions, reference)
+    masked_aligned = PyTuple_New(10)
+    for k in range(10):
+        item = parts[0] if k == 6 else parts[1] if k == 9 else read_aligned[k]
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(masked_aligned, k, item)
+    masked_call = PyTuple_New(len(read_call))
+    for k in range(len(read_call)):
+        item = parts[2] if k == events_index else read_call[k]
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(masked_call, k, item)
+    return hash((status_value, amplicon, masked_aligned, masked_call))
+
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+
+cdef extern from "stdio.h":
+    int snprintf(char* out, size_t size, const char* format, ...)
+
+
+cdef object _usual_parts(
+    str projection, tuple substitutions, str events, const Py_ssize_t* positions, Py_ssize_t count, str reference
+):
+    """:func:`masked_substitution_parts` in C for ASCII strings: ``(projection, substitutions, events)`` (the
+    given objects where nothing is left out); None where it does not apply."""
+    cdef Py_ssize_t length, k, j, begin, end, events_length, written = 0, removed = 0, label_size, position
+    cdef const unsigned char* projection_of
+    cdef const unsigned char* reference_of
+    cdef const unsigned char* events_of
+    cdef unsigned char* out
+    cdef char* labels = NULL
+    cdef Py_ssize_t* label_lengths = NULL
+    cdef bint matched, first = True, heap = False
+    cdef char few_labels[8 * 48]
+    cdef Py_ssize_t few_lengths[8]
+    cdef unsigned char few_out[512]
+    cdef object masked, kept_events, substituted
+    cdef list kept
+    if not (PyUnicode_IS_ASCII(projection) and PyUnicode_IS_ASCII(reference) and PyUnicode_IS_ASCII(events)):
+        return None
+    length = PyUnicode_GET_LENGTH(projection)
+    for k in range(count):
+        if positions[k] < 0 or positions[k] >= length or positions[k] >= PyUnicode_GET_LENGTH(reference):
+            return None
+    projection_of = PyUnicode_1BYTE_DATA(projection)
+    reference_of = PyUnicode_1BYTE_DATA(reference)
+    masked = PyUnicode_New(length, 127)
+    out = PyUnicode_1BYTE_DATA(masked)
+    memcpy(out, projection_of, length)
+    for k in range(count):
+        out[positions[k]] = b"N"
+    # The substitutions at the positions left out (the same tuple when there is none).
+    kept = []
+    for substituted in substitutions:
+        position = substituted[0]
+        matched = False
+        for k in range(count):
+            if positions[k] == position:
+                matched = True
+                break
+        if not matched:
+            kept.append(substituted)
+    kept_substitutions = substitutions if len(kept) == len(substitutions) else tuple(kept)
+    # The events: ";"-separated labels, those of the positions left out ("{position + 1}{reference}>{read}").
+    events_length = PyUnicode_GET_LENGTH(events)
+    if count <= 8 and events_length < 512:  # (the usual mask's one label, a read's few events: on the stack)
+        labels, label_lengths, out = few_labels, few_lengths, few_out
+    else:
+        heap = True
+        labels = <char*>malloc(count * 48)
+        label_lengths = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
+        out = <unsigned char*>malloc(events_length + 1)
+    try:
+        if labels == NULL or label_lengths == NULL or out == NULL:
+            raise MemoryError()
+        for k in range(count):
+            label_lengths[k] = snprintf(
+                labels + 48 * k, 48, "%zd%c>%c", positions[k] + 1, reference_of[positions[k]],
+                projection_of[positions[k]],
+            )  # fmt: skip
+        events_of = PyUnicode_1BYTE_DATA(events)
+        begin = 0
+        while True:
+            end = begin
+            while end < events_length and events_of[end] != b";":
+                end += 1
+            matched = False
+            for k in range(count):
+                label_size = label_lengths[k]
+                if end - begin == label_size and memcmp(events_of + begin, labels + 48 * k, label_size) == 0:
+                    matched = True
+                    break
+            if matched:
+                removed += 1
+            else:
+                if not first:
+                    out[written] = b";"
+                    written += 1
+                memcpy(out + written, events_of + begin, end - begin)
+                written += end - begin
+                first = False
+            if end >= events_length:
+                break
+            begin = end + 1
+        if removed == 0:
+            kept_events = events
+        else:
+            kept_events = PyUnicode_New(written, 127)
+            memcpy(PyUnicode_1BYTE_DATA(kept_events), out, written)
+        return masked, kept_substitutions, kept_events
+    finally:
+        if heap:
+            free(labels)
+            free(label_lengths)
+            free(out)

@@ -10,7 +10,11 @@ Most masked reads are the only read of their sequence (a sequencing error at a l
 sequence goes to its worker with the reads counted while it waited to be sent, by their low-quality positions
 (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`: its first read, and any other), and the worker
 masks, counts and calls those reads right there, in parallel (:meth:`SitesWorker.masked`); the main process
-only projects and calls the reads counted later.
+only projects and calls the reads counted later.  In the workers, the sites and the usual mask (a sequencing
+error at a low-quality base outside the window) are made by compiled kernels
+(:func:`~editcheck.alignment._compiled.quality_sites_of`, :func:`~editcheck.alignment._compiled.masked_records`),
+whose pure-Python references are :func:`~editcheck.classification.quality.quality_sites` and
+:meth:`SitesWorker.masked` (``EDITCHECK_PURE_PYTHON=1`` runs them; tests/test_masked_sites_compiled.py).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
+from editcheck.alignment.hotpath import IMPLEMENTATION
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
@@ -37,6 +42,10 @@ from editcheck.reads.records import UniqueRead
 __all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
 
 _new: Any = tuple.__new__
+_EVENTS = ReadCall._fields.index("events")
+
+if IMPLEMENTATION == "compiled":
+    from editcheck.alignment._compiled import masked_records, quality_sites_of
 
 
 def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
@@ -121,7 +130,9 @@ def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
     was made.  Equal masked results give equal keys, in the main process as in the worker processes (forked
     from it: :func:`~editcheck.engine.workers.UniqueReadAligner` starts them with ``fork``, so they share its
     hash secret); unequal ones seldom do, and ``expand`` compares the results themselves when keys meet, so
-    masked reads are merged exactly when their results are equal."""
+    masked reads are merged exactly when their results are equal.  The compiled
+    :func:`~editcheck.alignment._compiled.masked_records` hashes the same values for the usual mask, as plain
+    tuples (a named tuple's hash is its plain tuple's), without this function."""
     return hash((result.status.value, result.amplicon, aligned, call))
 
 
@@ -150,6 +161,13 @@ def _masked_made(
     return encode_result(masked_sequence(sequence, mask), made), masked_key(result, masked_aligned, masked)
 
 
+def _made_otherwise(context: tuple[Any, ...], mask: tuple[int, ...]) -> tuple[Made, int]:
+    """:func:`_masked_made` of a mask that is not the usual one, for the compiled
+    :func:`~editcheck.alignment._compiled.masked_records` (``context``: its other arguments)."""
+    classifier, result, sites, decisive, references, sequence = context
+    return _masked_made(classifier, result, sites, mask, decisive, references, sequence)
+
+
 class SitesWorker:
     """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
     (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes) and the calls of
@@ -166,13 +184,36 @@ class SitesWorker:
         self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         """One tuple per position for one-position masks and masked positions: shared within a chunk's results,
         they also travel once per chunk (pickle's memo) and arrive shared."""
+        self.compiled = IMPLEMENTATION == "compiled"
+        """Run the compiled kernels (:func:`~editcheck.alignment._compiled.quality_sites_of`,
+        :func:`~editcheck.alignment._compiled.masked_records`) where they apply, else the pure-Python reference
+        (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
+        self._flags = [
+            [bytes(position in decisive for position in range(len(reference.sequence))) for decisive, reference in
+             zip(by_reference, design.references)]
+            for by_reference, design in zip(self.decisive, designs)
+        ]  # fmt: skip
+        """Per amplicon and reference, one byte per reference position: 1 where the base is decisive."""
+        self._blocked = [
+            [bytes(bool(inside) or position in decisive for position, inside in enumerate(reference.window))
+             for decisive, reference in zip(by_reference, design.references)]
+            for by_reference, design in zip(self.decisive, designs)
+        ]  # fmt: skip
+        """Per amplicon and reference, one byte per reference position: 1 inside the window or decisive (a masked
+        substitution there is not the usual mask)."""
+        self._substitutable = [design.prime_edit is None for design in designs]
 
     def __call__(
         self, sequences: Sequence[str], lows: Sequence[Lows]
     ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
         """The results of a chunk of unique reads, ``lows`` giving some reads of each by their low-quality read
-        positions (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`).  In two passes, every read aligned and classified first, then masked: the
-        masking code runs warm (9 instead of 17 us per masked read, interleaved with the aligner)."""
+        positions (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`).  With the compiled kernels, in one
+        pass (:meth:`_compiled_call`); the pure-Python reference in two, every read aligned and classified
+        first, then masked: its masking code runs warm (9 instead of 17 us per masked read, interleaved with the
+        aligner), while the compiled kernels gain nothing from it and the results held between the passes cost
+        the garbage collector (~4 us per unique read)."""
+        if self.compiled:
+            return self._compiled_call(sequences, lows)
         found = []
         for sequence in sequences:
             result = self.worker(sequence)
@@ -188,6 +229,48 @@ class SitesWorker:
                 continue
             positions = tuple([site[0] for site in sites])
             masked = self.masked(result, sites, positions, low, sequence) if low else ()
+            results.append((encode_result(sequence, result), positions, masked))
+        return results
+
+    def _compiled_call(
+        self, sequences: Sequence[str], lows: Sequence[Lows]
+    ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
+        """:meth:`__call__` with the compiled kernels, read by read: a read whose aligned bases are all its bases
+        (nearly every read: no overhang clipped) gets its sites from :func:`~editcheck.alignment._compiled.quality_sites_of`,
+        any other from :func:`~editcheck.classification.quality.quality_sites`; its masked reads come from
+        :func:`~editcheck.alignment._compiled.masked_records`, which makes the usual mask itself and any other
+        mask by :func:`_masked_made`, as :meth:`masked` does."""
+        worker, decisive, flags, classifiers = self.worker, self.decisive, self._flags, self.classifiers
+        shared, blocked, substitutable, references = self._shared, self._blocked, self._substitutable, self.references
+        results: list[tuple[bytes, tuple[int, ...], MaskedCalls]] = []
+        for sequence, low in zip(sequences, lows):
+            result = worker(sequence)
+            _, amplicon, aligned, call = result
+            if aligned is None or amplicon is None or call is None:
+                results.append((encode_result(sequence, result), (), ()))
+                continue
+            index = aligned.reference
+            got = quality_sites_of(
+                len(sequence), aligned.reverse, aligned.start, aligned.end, aligned.projection, aligned.insertions,
+                aligned.deletions, aligned.substitutions, flags[amplicon][index],
+            )  # fmt: skip
+            if got is None:
+                sites = quality_sites(sequence, aligned, decisive[amplicon][index])
+                positions = tuple([site[0] for site in sites])
+            else:
+                sites, positions = got
+            if not sites:
+                results.append((encode_result(sequence, result), (), ()))
+                continue
+            masked: MaskedCalls = ()
+            if low:
+                references_here = references[amplicon]
+                context = (classifiers[amplicon], result, sites, decisive[amplicon], references_here, sequence)
+                masked = masked_records(
+                    sites, low, aligned, call, _EVENTS, blocked[amplicon][index], references_here[index].sequence,
+                    result.status.value, amplicon, substitutable[amplicon] and bool(call.events), shared,
+                    _made_otherwise, context,
+                )  # fmt: skip
             results.append((encode_result(sequence, result), positions, masked))
         return results
 

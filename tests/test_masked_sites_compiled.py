@@ -1,0 +1,192 @@
+"""Quality masking's worker side compiled (#13): a unique read's quality sites
+(:func:`editcheck.alignment._compiled.quality_sites_of`) and its masked reads
+(:func:`editcheck.alignment._compiled.masked_records`, the usual mask made in C, any other by
+:func:`editcheck.engine.masking._masked_made`) against their pure-Python references
+(:func:`editcheck.classification.quality.quality_sites`, :meth:`editcheck.engine.masking.SitesWorker.masked`).
+
+The reads: simulated unique reads of every outcome class of three designs (a nuclease with an HDR donor, whose
+donor changes are decisive bases; an adenine base editor, whose editable bases are; a prime editor, whose masks
+are never the usual one), varied by sequencing substitutions, overhang and the reverse strand, each given
+random low-quality reads: masks of one site, of several, in and out of the window, on decisive and inserted
+bases, with positions that are no site, and the same mask twice.  Both implementations must give identical
+sites, masks, read counts, made results and :func:`~editcheck.engine.masking.masked_key` keys.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import dnaio
+import pytest
+
+from editcheck import simulate
+from editcheck.alignment import _compiled
+from editcheck.classification.outcomes import ClassificationSettings
+from editcheck.classification.quality import masked_read, quality_sites
+from editcheck.design import AmpliconDesign, build_design
+from editcheck.engine import masking
+from editcheck.engine.masking import RECORD, SitesWorker
+from editcheck.engine.settings import AnalysisSettings
+from editcheck.reads.collapse import QualitySettings
+from editcheck.sequences import reverse_complement
+from editcheck.simulate.prime import PrimeEditSpec
+
+READS_PER_DESIGN = 2500
+Q20 = AnalysisSettings(ClassificationSettings(), QualitySettings(min_base_quality=20))
+
+
+def _alleles(folder: Path, design: simulate.SimulationDesign, **options: object) -> tuple[list[str], dict]:
+    folder.mkdir()
+    truth = simulate.simulate(design, 2000, folder / "reads.fastq", error_rate=0.0, seed=3, **options)
+    with dnaio.open(folder / "reads.fastq") as reads:
+        return sorted({read.sequence for read in reads}), truth
+
+
+def _variants(alleles: list[str], count: int, seed: int) -> list[str]:
+    """``count`` distinct reads: alleles with 0-3 substitutions, some with overhang, a fifth reversed."""
+    generator = random.Random(seed)
+    found: dict[str, None] = {}
+    while len(found) < count:
+        read = list(generator.choice(alleles))
+        for _ in range(generator.choice((0, 1, 1, 1, 2, 3))):
+            position = generator.randrange(len(read))
+            read[position] = generator.choice([base for base in "ACGT" if base != read[position]])
+        sequence = "".join(read)
+        if generator.random() < 0.05:  # overhang: its aligned bases are not the whole read
+            sequence = "".join(generator.choice("ACGT") for _ in range(generator.randint(3, 12))) + sequence
+        if generator.random() < 0.2:
+            sequence = reverse_complement(sequence)
+        found[sequence] = None
+    return list(found)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[AmpliconDesign, list[str]]]:
+    folder = tmp_path_factory.mktemp("masked_sites")
+    nuclease = simulate.random_design(seed=2024)
+    mix = simulate.OutcomeMix(
+        unmodified=0.2, deletion=0.3, insertion=0.2, substitution=0.1, hdr=0.15, large_deletion=0.05
+    )
+    alleles, _ = _alleles(folder / "nuclease", nuclease, mix=mix, alleles_per_class=20)
+    nuclease_design = build_design(nuclease.amplicon, [nuclease.guide], expected_hdr_amplicon=nuclease.donor_amplicon)
+    editor = simulate.random_design(seed=2024, with_donor=False)
+    editor_mix = simulate.OutcomeMix(
+        unmodified=0.1, deletion=0.06, insertion=0.04, substitution=0.0, hdr=0.0, base_edit=0.8
+    )
+    editor_alleles, truth = _alleles(
+        folder / "abe", editor, mix=editor_mix, base_editor=simulate.BaseEditorSpec(), alleles_per_class=20
+    )
+    editor_design = build_design(
+        editor.amplicon, [editor.guide], base_editor="ABE", target_in_protospacer=truth["base_editing"]["target"]
+    )
+    prime = simulate.random_design(seed=7, with_donor=False)
+    prime_alleles, truth = _alleles(folder / "prime", prime, prime_editor=PrimeEditSpec.named("insertion"))
+    editing = truth["prime_editing"]
+    prime_design = build_design(prime.amplicon, pegrnas=[(editing["pegrna_spacer"], editing["pegrna_extension"])])
+    return [
+        (nuclease_design, _variants(alleles, READS_PER_DESIGN, 1)),
+        (editor_design, _variants(editor_alleles, READS_PER_DESIGN, 2)),
+        (prime_design, _variants(prime_alleles, READS_PER_DESIGN // 2, 3)),
+    ]
+
+
+def _lows(generator: random.Random, sites: tuple[tuple[int, int, int], ...], length: int) -> tuple:
+    """Random low-quality reads of a unique read: ``((positions, reads), ...)`` as the collapse sends them."""
+    site_positions = [site[0] for site in sites]
+    lows: list[tuple[tuple[int, ...], int]] = []
+    for _ in range(generator.choice((0, 1, 1, 1, 2, 3))):
+        size = min(len(site_positions), generator.choice((1, 1, 1, 2, len(site_positions))))
+        chosen = set(generator.sample(site_positions, size))
+        chosen.update(generator.randrange(length) for _ in range(generator.choice((0, 0, 1, 3))))
+        lows.append((tuple(sorted(chosen)), generator.choice((1, 1, 2))))
+    if lows and generator.random() < 0.2:  # the same mask again, from other low positions
+        lows.append((lows[0][0], 1))
+    if generator.random() < 0.1:  # low positions at no site
+        others = [position for position in range(length) if position not in site_positions]
+        lows.append((tuple(sorted(generator.sample(others, 2))), 1))
+    return tuple(lows)
+
+
+def test_compiled_quality_sites_and_masked_reads_equal_the_reference(cases) -> None:
+    generator = random.Random(13)
+    seen: Counter[str] = Counter()
+    for design, reads in cases:
+        compiled = SitesWorker([design], Q20)
+        reference = SitesWorker([design], Q20)
+        reference.compiled = False
+        assert compiled.compiled
+        lows = []
+        for sequence in reads:  # the reference's sites, for the lows and against the compiled ones
+            result = compiled.worker(sequence)
+            aligned = result.alignment
+            if aligned is None or result.call is None:
+                lows.append(())
+                continue
+            decisive = compiled.decisive[0][aligned.reference]
+            sites = quality_sites(sequence, aligned, decisive)
+            got = _compiled.quality_sites_of(
+                len(sequence), aligned.reverse, aligned.start, aligned.end, aligned.projection, aligned.insertions,
+                aligned.deletions, aligned.substitutions, compiled._flags[0][aligned.reference],
+            )  # fmt: skip
+            if got is None:
+                seen["sites by the reference"] += 1
+            else:
+                assert got == (sites, tuple(site[0] for site in sites)), sequence
+                seen["sites compiled"] += 1
+                seen["with indels" if aligned.insertions or aligned.deletions else "no indels"] += 1
+                seen["reverse" if aligned.reverse else "forward"] += 1
+                seen["decisive sites"] += any(site[1] in decisive for site in sites)
+                seen["inserted sites"] += any(site[2] >= 0 for site in sites)
+            lows.append(_lows(generator, sites, len(sequence)) if sites else ())
+        for start in range(0, len(reads), 700):  # chunks, as the engine sends them
+            chunk, chunk_lows = reads[start : start + 700], lows[start : start + 700]
+            expected = reference(chunk, chunk_lows)
+            assert compiled(chunk, chunk_lows) == expected
+            for _, _, masked in expected:
+                for k in range(0, len(masked), RECORD):
+                    made = masked[k + 3]
+                    seen["usual masks" if type(made) is tuple else "other masks"] += 1
+                    seen["several reads"] += masked[k + 1] > 2
+                    seen["masks of several sites"] += len(masked[k]) > 1
+    assert seen["sites compiled"] > 0.9 * sum(len(reads) for _, reads in cases)
+    assert seen["sites by the reference"] > 50
+    assert min(seen[kind] for kind in ("with indels", "reverse", "decisive sites", "inserted sites")) > 300, seen
+    assert seen["usual masks"] > 1200 and seen["other masks"] > 3000, seen
+    assert seen["several reads"] > 100 and seen["masks of several sites"] > 1000, seen
+
+
+def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:
+    """The key the compiled kernel makes for a usual mask is :func:`masked_key` of the masked result that
+    :func:`masked_read` makes (hashes of plain tuples equal those of the named tuples); other masks are
+    left to the fallback it is given."""
+    design, reads = cases[0]
+    worker = SitesWorker([design], Q20)
+    classifier, decisive, references = worker.classifiers[0], worker.decisive[0], worker.references[0]
+    usual = other = 0
+    for sequence in reads[:400]:
+        result = worker.worker(sequence)
+        aligned, call = result.alignment, result.call
+        if aligned is None or call is None:
+            continue
+        sites = quality_sites(sequence, aligned, decisive[aligned.reference])
+        reference = references[aligned.reference]
+        for site in sites:
+            left: list[tuple[int, ...]] = []
+            record = _compiled.masked_records(
+                sites, (((site[0],), 2),), aligned, call, masking._EVENTS, worker._blocked[0][aligned.reference],
+                reference.sequence, result.status.value, 0, bool(call.events), {},
+                lambda context, mask, left=left: (left.append(mask), (b"", 0))[1], None,
+            )  # fmt: skip
+            positions, masked_aligned, masked_call = masked_read(
+                classifier, aligned, call, [site], decisive[aligned.reference], reference
+            )
+            if positions is None:
+                assert left == [(site[0],)] and record == ((site[0],), 2, 0, b"", 0, aligned.reference)
+                other += 1
+                continue
+            key = masking.masked_key(result, masked_aligned, masked_call)
+            assert left == [] and record == ((site[0],), 2, key, positions, 0, aligned.reference)
+            usual += 1
+    assert usual > 200 and other > 50
