@@ -120,7 +120,9 @@ class QualityMasks:
     positions (none when it has none); a read of a sequence still being aligned keeps its low-quality
     positions (all of them, a compact tuple, counted per distinct tuple) until the sequence is sent to its
     worker (:meth:`take_pending`: the worker projects them) or settled, when they are projected onto its sites.
-    Memory so stays bounded by the unique sequences and those in flight.
+    Memory so stays bounded by the unique sequences and those in flight.  The compiled single-end counter
+    (:mod:`editcheck.reads._fastq_compiled`) counts reads exactly as :meth:`add` does, in C, into the same
+    pending dict (``_pending``: sequence index -> {low positions: reads}, first-seen order) and :attr:`masks`.
 
     With ``on_read`` (per-read calls), a read with a non-empty mask is told an entry index (``MASKED + k``):
     :meth:`entry` says which unique sequence and mask entry ``k`` became.
