@@ -34,7 +34,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
+__all__ = ["MaskedResult", "QualityMasking", "ResultDecoder", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
 
 _new: Any = tuple.__new__
 
@@ -52,6 +52,9 @@ Lows = Sequence[tuple[tuple[int, ...], int]]
 Made = bytes | tuple[int, ...]
 """A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
 sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind)."""
+COMPARED = 4096
+"""Decoded results of masked reads that others merge into, kept while :meth:`QualityMasking.expand` runs (at most
+this many: a bounded memory, most merges go into few)."""
 RECORD = 6
 """Fields of one masked read in :data:`MaskedCalls`."""
 MaskedCalls = tuple[Any, ...]
@@ -93,16 +96,41 @@ def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledC
     return cast(PooledCall, kept)
 
 
-def _substituted_result(kept: MaskedResult) -> PooledCall:
-    """A :class:`MaskedResult` of the usual mask decoded: its unique read's result, decoded, with
-    :func:`~editcheck.classification.quality.masked_substitutions` applied."""
+def _substituted_result(kept: MaskedResult, unmasked: PooledCall | None = None) -> PooledCall:
+    """A :class:`MaskedResult` of the usual mask decoded: its unique read's result, decoded (or ``unmasked``, that
+    result decoded already), with :func:`~editcheck.classification.quality.masked_substitutions` applied."""
     _, encoded, sequence, positions, reference = kept
-    status, amplicon, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+    status, amplicon, aligned, call = (
+        cast(PooledCall, decode_result(sequence, encoded)) if unmasked is None else unmasked
+    )  # fmt: skip
     assert aligned is not None and call is not None
     result: PooledCall = _new(
         PooledCall, (status, amplicon, *masked_substitutions(aligned, call, positions, reference))
     )
     return result
+
+
+class ResultDecoder:
+    """Decodes kept results in :meth:`ExpandedReads.entries` order (a unique read, then its masked reads): a masked
+    read of the usual mask takes its unique read's result as just decoded (the same ``bytes`` object: the tally
+    decodes each unique read's result once, not again for each of its masked reads).  The decoded objects are
+    shared, never changed (named tuples)."""
+
+    def __init__(self) -> None:
+        self._encoded: bytes | None = None
+        self._decoded: PooledCall | None = None
+
+    def __call__(self, key: str, kept: bytes | MaskedResult) -> PooledCall:
+        if type(kept) is bytes:
+            decoded = cast(PooledCall, decode_result(key, kept))
+            self._encoded, self._decoded = kept, decoded
+            return decoded
+        masked = cast(MaskedResult, kept)
+        if masked.substituted:
+            if masked.encoded is self._encoded and self._decoded is not None:
+                return _substituted_result(masked, self._decoded)
+            return _substituted_result(masked)
+        return decoded_result(key, masked)
 
 
 def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
@@ -268,9 +296,15 @@ class QualityMasking:
     masked positions, its alignment masked there and called again from its events (not aligned again)."""
 
     def __init__(
-        self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool, keep_keys: bool
-    ) -> None:
+        self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool, keep_keys: bool,
+        merge_alike: bool = True,
+    ) -> None:  # fmt: skip
         self.masks = QualityMasks(settings.quality.min_base_quality)
+        self.merge_alike = merge_alike
+        """:meth:`expand` merges masked reads alike once masked into one.  Only what keeps a read by read (kept
+        calls, BAM records) needs it: the tally of every count (outcomes, alleles, position profiles, indel
+        sizes) adds reads up, so two alike reads tallied apart count as one read of both, and the engine's
+        plain run leaves it off (no masked result decoded and compared while expanding)."""
         self.keep_entries = keep_entries
         """Keep each masked read's call for the per-read output (:meth:`entry_calls`)."""
         self.keep_keys = keep_keys
@@ -299,7 +333,8 @@ class QualityMasking:
     def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
-        sequencing errors at one position) are one masked read, where its first one would be.  A unique
+        sequencing errors at one position) are one masked read, where its first one would be (with
+        :attr:`merge_alike`).  A unique
         read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
         the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
         :func:`decoded_result`), no alignment or call object per masked read, and for the usual mask no bytes
@@ -318,9 +353,11 @@ class QualityMasking:
         self.masks.masks.clear()
         first: dict[int | tuple[str, int], int] = {}
         collided: dict[tuple[str | None, bytes], int] = {}
+        compared: dict[int, PooledCall] = {}  # the first masked reads met again, decoded (most are met often)
         workers = self._masked
         called = len(workers)
         keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
+        merge_alike = self.merge_alike
         for index, (read, encoded, collapsed) in enumerate(unique):
             done = workers[index] if index < called else None
             counted = by_index.pop(index, None) if by_index else None
@@ -384,6 +421,12 @@ class QualityMasking:
                     assert masked_call_of is not None
                     self._calls[(index, mask)] = masked_call_of
                 name = masked_sequence(sequence, mask) if keep_keys else sequence
+                if not merge_alike:
+                    keys.append(name)
+                    counts.append(reads)
+                    results.append(kept)
+                    collapsed_counts.append(None)
+                    continue
                 same = (name, cast(int, key)) if keep_keys else cast(int, key)
                 earlier = first.get(same)
                 if earlier is None:
@@ -393,8 +436,18 @@ class QualityMasking:
                     results.append(kept)
                     collapsed_counts.append(None)
                     continue
-                this = decoded_result(name, kept)
-                if decoded_result(keys[earlier], results[earlier]) != this:  # keys alike, results not
+                if kept.substituted:  # the unique read's result decoded once for all its masked reads
+                    if result is None:
+                        result = cast(PooledCall, decode_result(sequence, encoded))
+                    this = _substituted_result(kept, result)
+                else:
+                    this = decoded_result(name, kept)
+                that = compared.get(earlier)
+                if that is None:
+                    if len(compared) >= COMPARED:
+                        compared.clear()
+                    that = compared[earlier] = decoded_result(keys[earlier], results[earlier])
+                if that != this:  # keys alike, results not
                     exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
                     alike = (name if keep_keys else None, exact)
                     earlier = collided.get(alike)

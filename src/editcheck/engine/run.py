@@ -32,7 +32,13 @@ from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign
 from editcheck.engine.chunked import collapse_pair_files
-from editcheck.engine.masking import ExpandedReads, MaskedResult, QualityMasking, SitesWorker, decoded_result
+from editcheck.engine.masking import (
+    ExpandedReads,
+    MaskedResult,
+    QualityMasking,
+    ResultDecoder,
+    SitesWorker,
+)  # fmt: skip
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
@@ -142,8 +148,9 @@ def _run_reads(
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
     # Reads and merged pairs are collapsed raw (the mates of unmerged pairs are masked).
+    by_read = keep_calls or keep_alignments  # masked reads kept read by read: alike ones merged (else the tally adds)
     masking = (
-        QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=keep_calls or keep_alignments)
+        QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=by_read, merge_alike=by_read)
         if settings.quality.min_base_quality
         else None
     )
@@ -196,8 +203,9 @@ def _run_reads(
         yield from entries.entries(consume)
 
     def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+        decoded = ResultDecoder()  # a masked read reuses its unique read's result, decoded just before
         for read, result, collapsed in stored(consume):
-            yield read, _decoded(read.key, result), collapsed
+            yield read, decoded(read.key, result), collapsed
 
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
@@ -237,8 +245,9 @@ def _run_reads(
         listed: list[list[tuple[str, int, bytes | MaskedResult]]] = [[] for _ in designs]
         calls = [_called(amplicon_listed) for amplicon_listed in listed]
         pair_calls = [[] for _ in designs]
+        decoded = ResultDecoder()
         for (key, count), kept_result, collapsed in stored(consume=True):  # the BAM's pass was before
-            result = _decoded(key, kept_result)
+            result = decoded(key, kept_result)
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
@@ -291,16 +300,12 @@ def _run_reads(
     )
 
 
-def _decoded(key: str, result: bytes | MaskedResult) -> PooledCall:
-    """A kept result decoded (:func:`~editcheck.engine.masking.decoded_result`)."""
-    return cast(PooledCall, decode_result(key, result)) if type(result) is bytes else decoded_result(key, result)
-
-
 def _called(listed: list[tuple[str, int, bytes | MaskedResult]]) -> Iterator[CalledRead]:
     """One amplicon's unique reads as the tally reads them, each decoded as it comes and then freed."""
+    decoded = ResultDecoder()
     for position, (key, count, kept) in enumerate(listed):
         listed[position] = _FREED
-        result = _decoded(key, kept)
+        result = decoded(key, kept)
         yield _new(CalledRead, (key, count, result.alignment, result.call))
 
 
