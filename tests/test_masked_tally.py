@@ -138,3 +138,29 @@ def test_a_masked_read_reuses_its_unique_reads_decoding(monkeypatch: pytest.Monk
     for read, kept, _ in entries:
         decoded(read.key, kept)
     assert usual > 200 and len(decodings) == len(entries) - usual == unique + (len(entries) - unique - usual)
+
+
+@pytest.mark.parametrize("merge_alike", [False, True])
+def test_the_tallys_calls_are_every_read_with_reads_decoded(merge_alike: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ExpandedReads.calls``: every entry with reads and a call, decoded, in order; a unique read whose reads
+    are all masked is decoded only for its usual masked reads, once."""
+    _, expanded = _expansion(merge_alike, 4)
+    entries = list(expanded.entries())
+    expected = [
+        CalledRead(read.key, read.reads, result.alignment, result.call)
+        for read, kept, _ in entries
+        for result in (decoded_result(read.key, kept),)
+        if result.call is not None and read.reads
+    ]
+    emptied = sum(1 for read, _, collapsed in entries if collapsed is not None and not read.reads)
+    decodings: list[str] = []
+    original = masking.decode_result
+
+    def counted(sequence: str, encoded: bytes) -> Any:
+        decodings.append(sequence)
+        return original(sequence, encoded)
+
+    monkeypatch.setattr(masking, "decode_result", counted)
+    assert list(expanded.calls(consume=True)) == expected and len(expected) > 300 and emptied > 100
+    assert len(decodings) < len(entries) - emptied // 2
+    assert set(expanded.keys) == {""}  # freed as read

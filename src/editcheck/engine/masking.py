@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
+from editcheck.classification.called import CalledRead
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
@@ -112,25 +113,34 @@ def _substituted_result(kept: MaskedResult, unmasked: PooledCall | None = None) 
 
 class ResultDecoder:
     """Decodes kept results in :meth:`ExpandedReads.entries` order (a unique read, then its masked reads): a masked
-    read of the usual mask takes its unique read's result as just decoded (the same ``bytes`` object: the tally
-    decodes each unique read's result once, not again for each of its masked reads).  The decoded objects are
-    shared, never changed (named tuples)."""
+    read of the usual mask takes its unique read's result as decoded for it (the same ``bytes`` object: the tally
+    decodes each unique read's result once, not again for each of its masked reads; a unique read only
+    :meth:`noted`, one whose reads are all masked, is decoded when its first masked read needs it).  The decoded
+    objects are shared, never changed (named tuples)."""
 
     def __init__(self) -> None:
+        self._key = ""
         self._encoded: bytes | None = None
         self._decoded: PooledCall | None = None
 
     def __call__(self, key: str, kept: bytes | MaskedResult) -> PooledCall:
         if type(kept) is bytes:
             decoded = cast(PooledCall, decode_result(key, kept))
-            self._encoded, self._decoded = kept, decoded
+            self._key, self._encoded, self._decoded = key, kept, decoded
             return decoded
         masked = cast(MaskedResult, kept)
         if masked.substituted:
-            if masked.encoded is self._encoded and self._decoded is not None:
-                return _substituted_result(masked, self._decoded)
+            if masked.encoded is self._encoded:
+                unmasked = self._decoded
+                if unmasked is None:
+                    unmasked = self._decoded = cast(PooledCall, decode_result(self._key, masked.encoded))
+                return _substituted_result(masked, unmasked)
             return _substituted_result(masked)
         return decoded_result(key, masked)
+
+    def noted(self, key: str, encoded: bytes) -> None:
+        """The unique read ``key`` with its result ``encoded`` comes next, not decoded unless a masked read needs it."""
+        self._key, self._encoded, self._decoded = key, encoded, None
 
 
 def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
@@ -278,6 +288,26 @@ class ExpandedReads:
 
     def decoded(self, position: int) -> PooledCall:
         return decoded_result(self.keys[position], self.results[position])
+
+    def calls(self, consume: bool = False) -> Iterator[CalledRead]:
+        """Every read with reads and a call, as the tally takes it, decoded as it comes (a :class:`ResultDecoder`);
+        ``consume``: each freed once read.  A unique read whose reads are all masked is decoded only when a masked
+        read of its needs it (the usual mask)."""
+        keys, counts, results = self.keys, self.reads, self.results
+        decoded = ResultDecoder()
+        note = decoded.noted
+        for position, count in enumerate(counts):
+            key, kept = keys[position], results[position]
+            if consume:
+                keys[position] = ""
+                results[position] = b""
+            if not count:
+                if type(kept) is bytes:
+                    note(key, kept)
+                continue
+            _, _, aligned, call = decoded(key, kept)
+            if call is not None:
+                yield _new(CalledRead, (key, count, aligned, call))
 
     def entries(self, consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Every read as ``(unique read, kept result, reads as collapsed)``; ``consume``: each freed once read."""

@@ -232,13 +232,8 @@ def _run_reads(
     calls: list[Iterable[CalledRead]]
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
-        calls = [
-            (
-                _new(CalledRead, (key, count, r.alignment, r.call))
-                for (key, count), r, _ in unique(consume=True)
-                if r.call is not None and count
-            )
-        ]  # tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept
+        # Tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept.
+        calls = [entries.calls(consume=True) if entries is not None else _stored_calls(reads.sequences, store)]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
@@ -298,6 +293,16 @@ def _run_reads(
         assigned,
         *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
     )
+
+
+def _stored_calls(sequences: dict[str, int], store: list[bytes]) -> Iterator[CalledRead]:
+    """The unique reads with their calls as the tally takes them, each result decoded as it comes and then freed
+    (the last pass over ``store``)."""
+    for position, ((sequence, count), encoded) in enumerate(zip(sequences.items(), store)):
+        store[position] = b""
+        _, _, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+        if call is not None and count:
+            yield _new(CalledRead, (sequence, count, aligned, call))
 
 
 def _called(listed: list[tuple[str, int, bytes | MaskedResult]]) -> Iterator[CalledRead]:

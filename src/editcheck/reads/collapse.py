@@ -155,25 +155,35 @@ class QualityMasks:
 
     def settle(self, index: int, positions: tuple[int, ...]) -> None:
         """Unique sequence ``index`` (first-seen order) has quality sites at read ``positions`` (sorted)."""
-        while len(self.sites) <= index:
-            self.sites.append(None)
+        sites = self.sites
+        while len(sites) <= index:
+            sites.append(None)
         if len(positions) == 1:  # the usual non-empty sites: one object per position, not per sequence
             positions = self._single.setdefault(positions, positions)
-        self.sites[index] = positions
+        sites[index] = positions
         pending = self._pending.pop(index, None)
-        tickets = self._tickets.pop(index, ())
+        tickets = self._tickets.pop(index, ()) if self._tickets else ()
         if pending is None and not tickets:
             return
-        relevant = set(positions)
-        if pending and relevant:
+        if pending and positions:
             masks = self.masks
-            for low, reads in pending.items():
-                projected = tuple([p for p in low if p in relevant])
-                if projected:
-                    key = (index, projected)
-                    masks[key] = masks.get(key, 0) + reads
-        for k, low in tickets:
-            self._entries[k] = (index, tuple([p for p in low if p in relevant]))
+            if len(positions) == 1:  # the usual one site: the reads low there (no set, no list per read)
+                (site,) = positions
+                for low, reads in pending.items():
+                    if site in low:
+                        key = (index, positions)
+                        masks[key] = masks.get(key, 0) + reads
+            else:
+                relevant = set(positions)
+                for low, reads in pending.items():
+                    projected = tuple([p for p in low if p in relevant])
+                    if projected:
+                        key = (index, projected)
+                        masks[key] = masks.get(key, 0) + reads
+        if tickets:
+            relevant = set(positions)
+            for k, low in tickets:
+                self._entries[k] = (index, tuple([p for p in low if p in relevant]))
 
     def take_pending(self, index: int) -> tuple[tuple[tuple[int, ...], int], ...]:
         """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
