@@ -168,11 +168,11 @@ class QualityMasks:
         if pending and positions:
             masks = self.masks
             if len(positions) == 1:  # the usual one site: the reads low there (no set, no list per read)
-                (site,) = positions
+                site = positions[0]
+                one: tuple[int, tuple[int, ...]] = (index, positions)
                 for low, reads in pending.items():
                     if site in low:
-                        key = (index, positions)
-                        masks[key] = masks.get(key, 0) + reads
+                        masks[one] = masks.get(one, 0) + reads
             else:
                 relevant = set(positions)
                 for low, reads in pending.items():
