@@ -360,6 +360,18 @@ class QualityMasking:
             stored[index] = masked
         self.masks.settle(index, positions)
 
+    def settle_chunk(
+        self, start: int, sequences: Sequence[str], results: Sequence[tuple[Any, tuple[int, ...], MaskedCalls]]
+    ) -> None:
+        """:meth:`settle` for a chunk of results, ``start`` the first one's index (one call per chunk)."""
+        stored = self._masked
+        for index, (_, _, masked) in enumerate(results, start):
+            if masked:
+                if len(stored) <= index:
+                    stored.extend([None] * (index + 1 - len(stored)))
+                stored[index] = masked
+        self.masks.settle_from(start, [positions for _, positions, _ in results])
+
     def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two

@@ -170,7 +170,7 @@ def _run_reads(
     else:
         # Each unique read goes to its worker with its reads counted so far, by their low-quality positions.
         with UniqueReadAligner(
-            threads, (designs, settings), SitesWorker, masking.settle, masking.masks.take_pending
+            threads, (designs, settings), SitesWorker, extra=masking.masks.take_pending, on_results=masking.settle_chunk
         ) as aligner:
             lows = MergedLows()
             chunked = (

@@ -185,6 +185,18 @@ class QualityMasks:
             for k, low in tickets:
                 self._entries[k] = (index, tuple([p for p in low if p in relevant]))
 
+    def settle_from(self, start: int, positions: Iterable[tuple[int, ...]]) -> None:
+        """:meth:`settle` the unique sequences from index ``start`` on, one after the other, with their sites'
+        ``positions`` (a chunk of results: one call, and no call per sequence without reads to project)."""
+        sites, pending, single, tickets = self.sites, self._pending, self._single, self._tickets
+        for index, found in enumerate(positions, start):
+            if index >= len(sites) or index in pending or tickets:
+                self.settle(index, found)
+            elif len(found) == 1:
+                sites[index] = single.setdefault(found, found)
+            else:
+                sites[index] = found
+
     def take_pending(self, index: int) -> tuple[tuple[tuple[int, ...], int], ...]:
         """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
         positions, in first-seen order (its first read's first), as ``(positions, reads)``; they are no longer
