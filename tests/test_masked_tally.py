@@ -61,7 +61,7 @@ def _reads(generator: random.Random) -> list[str]:
     return list(reads)
 
 
-def _expansion(merge_alike: bool, seed: int) -> tuple[Any, Any]:
+def _expansion(merge_alike: bool, seed: int, streamed: bool = False) -> tuple[Any, Any]:
     """The design and the expansion of 360 unique reads (1-3 reads each, :func:`_reads`), most with their first
     read low at the first of their differences from the amplicon and at random positions (sent with it to the
     worker), some with a later read low everywhere (counted by the main process)."""
@@ -82,10 +82,10 @@ def _expansion(merge_alike: bool, seed: int) -> tuple[Any, Any]:
     for index, (sequence, count, low) in enumerate(zip(sequences, reads, lows)):
         if count > 1 and not low:  # a read of the sequence counted after it settled, low at its sites
             quality_masking.masks.add(index, "#" * len(sequence))
-    expanded = quality_masking.expand(
-        iter([(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, reads, results)])
-    )
-    return design, expanded
+    unique = iter([(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, reads, results)])
+    if streamed:  # the tally's calls in one pass, nothing expanded kept
+        return design, list(quality_masking.calls(unique))
+    return design, quality_masking.expand(unique)
 
 
 def _tally(design: Any, entries: list[tuple[UniqueRead, Any, int | None]]) -> Tally:
@@ -164,3 +164,17 @@ def test_the_tallys_calls_are_every_read_with_reads_decoded(merge_alike: bool, m
     assert list(expanded.calls(consume=True)) == expected and len(expected) > 300 and emptied > 100
     assert len(decodings) < len(entries) - emptied // 2
     assert set(expanded.keys) == {""}  # freed as read
+
+
+@pytest.mark.parametrize("seed", [4, 9])
+def test_the_one_pass_calls_are_the_expanded_reads_calls(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``QualityMasking.calls`` (the engine's plain run: one pass, nothing expanded kept) gives the calls of
+    ``expand`` without merging and ``ExpandedReads.calls``, in order, with the masks the main process counted
+    called there too; and nothing is decoded to merge."""
+    _, expanded = _expansion(False, seed)
+    expected = list(expanded.calls())
+    compared: list[Any] = []
+    monkeypatch.setattr(masking, "decoded_result", lambda *arguments: compared.append(arguments))
+    _, streamed = _expansion(False, seed, streamed=True)
+    assert streamed == expected and len(expected) > 300 and compared == []
+    assert sum(1 for called in streamed if "N" in called.alignment.projection) > 100

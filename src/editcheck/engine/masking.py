@@ -372,6 +372,92 @@ class QualityMasking:
                 stored[index] = masked
         self.masks.settle_from(start, [positions for _, positions, _ in results])
 
+    def _expansions(
+        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]
+    ) -> Iterator[tuple[int, UniqueRead, bytes, int | None, int, Sequence[tuple[Any, ...]], PooledCall | None]]:
+        """Each unique read ``(index, read, encoded, collapsed, left, masks, result)``: ``left`` its reads not
+        masked, ``masks`` its masked reads in mask order, ``(mask, reads, key, made, amplicon, reference)`` each
+        (:data:`MaskedCalls`' fields; those the main process counted are called here), ``result`` its result if
+        decoded for them (else None)."""
+        by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+        for (index, mask), reads in self.masks.masks.items():
+            listed = by_index.get(index)
+            if listed is None:
+                by_index[index] = [(mask, reads)]
+            else:
+                listed.append((mask, reads))
+        self.masks.masks.clear()
+        workers = self._masked
+        called = len(workers)
+        for index, (read, encoded, collapsed) in enumerate(unique):
+            done = workers[index] if index < called else None
+            counted = by_index.pop(index, None) if by_index else None
+            todo: Sequence[tuple[Any, ...]]
+            if counted is None:
+                if done is None:  # no masked read: most sequences of a run without low-quality bases
+                    yield index, read, encoded, collapsed, read.reads, (), None
+                    continue
+                workers[index] = None
+                if len(done) == RECORD:  # the rule: the worker's one mask
+                    yield index, read, encoded, collapsed, read.reads - done[1], (done,), None
+                    continue
+                # in mask order (the masks differ: nothing else is compared)
+                todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
+                yield index, read, encoded, collapsed, read.reads - sum([entry[1] for entry in todo]), todo, None
+                continue
+            # masks the main process counted (reads counted after the sequence was sent), with the worker's
+            if done is not None:
+                workers[index] = None
+            made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
+            merged = {mask: made[1] for mask, made in made_by.items()}
+            for mask, reads in counted:
+                merged[mask] = merged.get(mask, 0) + reads
+            sequence = read.key
+            result: PooledCall | None = None
+            sites: tuple[QualitySite, ...] | None = None
+            todo = []
+            for mask, reads in sorted(merged.items()):
+                if mask in made_by:
+                    todo.append((mask, reads, *made_by[mask][2:]))
+                    continue
+                # counted by the main process: called here
+                if result is None:
+                    result = cast(PooledCall, decode_result(sequence, encoded))
+                assert result.amplicon is not None and result.alignment is not None
+                amplicon, reference = result.amplicon, result.alignment.reference
+                if sites is None:  # found again: the worker kept them
+                    sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
+                made, key = _masked_made(
+                    self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                    self.references[amplicon], sequence,
+                )  # fmt: skip
+                todo.append((mask, reads, key, made, amplicon, reference))
+            yield index, read, encoded, collapsed, read.reads - sum(merged.values()), todo, result
+
+    def calls(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> Iterator[CalledRead]:
+        """What :meth:`expand` without :attr:`merge_alike` and :meth:`ExpandedReads.calls` give, in one pass with
+        nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
+        the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
+        decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`)."""
+        sequences = self.sequences
+        for _, read, encoded, _, left, todo, result in self._expansions(unique):
+            sequence = read.key
+            if left or (todo and result is None):
+                if result is None:
+                    result = cast(PooledCall, decode_result(sequence, encoded))
+                if left and result.call is not None:
+                    yield _new(CalledRead, (sequence, left, result.alignment, result.call))
+            for mask, reads, _, made, amplicon, reference in todo:
+                if type(made) is bytes:
+                    _, _, aligned, call = cast(PooledCall, decode_result(masked_sequence(sequence, mask), made))
+                else:  # the usual mask: the unique read's result with the masked substitutions
+                    assert result is not None and result.alignment is not None and result.call is not None
+                    aligned, call = masked_substitutions(
+                        result.alignment, result.call, made, sequences[amplicon][reference]
+                    )  # fmt: skip
+                if call is not None:
+                    yield _new(CalledRead, (sequence, reads, aligned, call))
+
     def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
         """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
         mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
@@ -385,72 +471,20 @@ class QualityMasking:
         expanded = ExpandedReads()
         keys, counts, results, collapsed_counts = expanded.keys, expanded.reads, expanded.results, expanded.collapsed
         single = self._shared
-        by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
-        for (index, mask), reads in self.masks.masks.items():
-            listed = by_index.get(index)
-            if listed is None:
-                by_index[index] = [(mask, reads)]
-            else:
-                listed.append((mask, reads))
-        self.masks.masks.clear()
         first: dict[int | tuple[str, int], int] = {}
         collided: dict[tuple[str | None, bytes], int] = {}
         compared: dict[int, PooledCall] = {}  # the first masked reads met again, decoded (most are met often)
-        workers = self._masked
-        called = len(workers)
         keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
         merge_alike = self.merge_alike
-        for index, (read, encoded, collapsed) in enumerate(unique):
-            done = workers[index] if index < called else None
-            counted = by_index.pop(index, None) if by_index else None
+        for index, read, encoded, collapsed, left, todo, result in self._expansions(unique):
             sequence = read.key
-            todo: Sequence[tuple[Any, ...]]
-            if counted is None:
-                if done is None:  # no masked read: most sequences of a run without low-quality bases
-                    keys.append(sequence)
-                    counts.append(read.reads)
-                    results.append(encoded)
-                    collapsed_counts.append(collapsed)
-                    continue
-                workers[index] = None
-                if len(done) == RECORD:  # the rule: the worker's one mask
-                    todo = (done,)
-                    left = read.reads - done[1]
-                else:  # in mask order (the masks differ: nothing else is compared)
-                    todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
-                    left = read.reads - sum([entry[1] for entry in todo])
-            else:  # masks the main process counted (reads counted after the sequence was sent), with the worker's
-                if done is not None:
-                    workers[index] = None
-                made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
-                merged = {mask: made[1] for mask, made in made_by.items()}
-                for mask, reads in counted:
-                    merged[mask] = merged.get(mask, 0) + reads
-                todo = [
-                    (mask, reads, *made_by[mask][2:]) if mask in made_by else (mask, reads, None, None, None, None)
-                    for mask, reads in sorted(merged.items())
-                ]  # fmt: skip
-                left = read.reads - sum(merged.values())
             keys.append(sequence)
             counts.append(left)
             results.append(encoded)
             collapsed_counts.append(collapsed)
-            result: PooledCall | None = None
-            sites: tuple[QualitySite, ...] | None = None
             for mask, reads, key, made, amplicon, reference in todo:
                 if len(mask) == 1:  # one tuple per masked position, not per masked read
                     mask = single.setdefault(mask, mask)
-                if made is None:  # counted by the main process: called here
-                    if result is None:
-                        result = cast(PooledCall, decode_result(sequence, encoded))
-                    assert result.amplicon is not None and result.alignment is not None
-                    amplicon, reference = result.amplicon, result.alignment.reference
-                    if sites is None:  # found again: the worker kept them
-                        sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
-                    made, key = _masked_made(
-                        self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
-                        self.references[amplicon], sequence,
-                    )  # fmt: skip
                 kept: MaskedResult
                 if type(made) is bytes:
                     kept = _new(MaskedResult, (mask, made, "", (), ""))

@@ -157,6 +157,8 @@ def _run_reads(
     on_read = None if sink is None else sink.read
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
     entries: ExpandedReads | None = None
+    streamed_calls: Iterator[CalledRead] | None = None
+    streamed = masking is not None and not by_read and sink is None and len(designs) == 1  # the tally's pass alone
     background = _spare_core(threads)
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
@@ -185,12 +187,12 @@ def _run_reads(
             for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
                 store[position] = encoded
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
-        entries = masking.expand(
-            (_new(UniqueRead, (sequence, count)), encoded, count)
-            for (sequence, count), encoded in zip(reads.sequences.items(), store)
-        )  # one pass: no list of the unique reads beside the expanded one
-        if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
-            store.clear()
+        if streamed:  # one pass, the tally's: each result freed as it is read, nothing expanded kept
+            streamed_calls = masking.calls(_unique_reads(reads.sequences, store, consume=True))
+        else:
+            entries = masking.expand(_unique_reads(reads.sequences, store, consume=False))
+            if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
+                store.clear()
 
     def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
@@ -233,7 +235,10 @@ def _run_reads(
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
         # Tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept.
-        calls = [entries.calls(consume=True) if entries is not None else _stored_calls(reads.sequences, store)]
+        if streamed_calls is not None:
+            calls = [streamed_calls]
+        else:
+            calls = [entries.calls(consume=True) if entries is not None else _stored_calls(reads.sequences, store)]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
@@ -293,6 +298,17 @@ def _run_reads(
         assigned,
         *(fates[s] for s in (Assignment.AMBIGUOUS, Assignment.UNASSIGNED, Assignment.TOO_LONG)),
     )
+
+
+def _unique_reads(
+    sequences: dict[str, int], store: list[bytes], consume: bool
+) -> Iterator[tuple[UniqueRead, bytes, int | None]]:
+    """Each unique read, the reads it stands for, its result and its reads as collapsed; ``consume``: each
+    result freed from ``store`` once read."""
+    for position, ((sequence, count), encoded) in enumerate(zip(sequences.items(), store)):
+        if consume:
+            store[position] = b""
+        yield _new(UniqueRead, (sequence, count)), encoded, count
 
 
 def _stored_calls(sequences: dict[str, int], store: list[bytes]) -> Iterator[CalledRead]:
