@@ -301,3 +301,35 @@ def test_the_compiled_check_takes_exactly_acgtn_and_printable_qualities(length: 
                 block = bytearray(record)
                 used = COMPILED({}, lambda sequence: None, None, 256).feed(block, len(block), True)
                 assert used == (len(block) if valid else -1), (position, code)
+
+
+class NoPythonCounting(QualityMasks):
+    """Quality masks whose per-read Python counting fails the test: the compiled counter must count in C."""
+
+    def add(self, index: int, qualities: str) -> tuple[int, ...]:
+        raise AssertionError("QualityMasks.add called for a read the compiled counter counts")
+
+    def low(self, qualities: str) -> tuple[int, ...]:
+        raise AssertionError("QualityMasks.low called for a read the compiled counter counts")
+
+
+@pytest.mark.parametrize("lag", [0, 3, 40, 100000])
+def test_reads_in_flight_are_counted_in_c_as_the_reference_counts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lag: int
+) -> None:
+    # Reads of a sequence still being aligned keep all their low-quality positions (pending, per distinct tuple,
+    # first-seen order) with no Python call per read; settled ones are projected on their sites as before.
+    records = simulated(3000, seed=23)
+    again = [(f"again{i}", records[i % 50][1], records[(i * 7) % 3000][2]) for i in range(600)]  # other qualities
+    records += [(name, sequence, qualities) for name, sequence, qualities in again if len(qualities) == len(sequence)]
+    path = tmp_path / "r.fq.gz"
+    path.write_bytes(gzip.compress(fastq_text(records)))
+    monkeypatch.setattr(collapse, "QualityMasks", NoPythonCounting)
+    monkeypatch.setattr(collapse, "_BLOCK_COUNTER", COMPILED)
+    masks = NoPythonCounting(20)
+    sent, on_new = settling(masks, lag)
+    result = collapse_single(path, QualitySettings(min_base_quality=20), on_new, None, masks)
+    reference = collapsed_with(monkeypatch, None, path, 20, lag)
+    assert_same((result, sent, [], masks), (reference[0], reference[1], [], reference[3]))
+    assert result.reads_in == len(records) and reference[3] is not None
+    assert lag == 100000 or sum(reference[3].masks.values()) > 50  # settled sequences' reads were counted too

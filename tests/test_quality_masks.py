@@ -335,3 +335,55 @@ def test_with_two_workers_the_main_process_calls_few_masked_reads(abe, monkeypat
     two = quantify(path, design=built, settings=Q20, threads=2)
     assert every > 0.2 * READS and called[0] < 0.1 * every
     assert dict(two.tally.outcomes) == dict(one.tally.outcomes) and two.tally.alleles == one.tally.alleles
+
+
+@pytest.mark.parametrize("by_chunk", [False, True])
+def test_settling_projects_the_pending_reads_on_the_sites(by_chunk: bool) -> None:
+    """Reads counted while their sequence is in flight are projected on its sites when it settles: each read's
+    low positions among the sites, counted per projection (no sites, one site, several; low there or not);
+    settled one by one or a chunk at a time (``settle_from``, as the engine does), some sequences without
+    pending reads."""
+    generator = random.Random(7)
+    masks = QualityMasks(20)
+    expected: dict[tuple[int, tuple[int, ...]], int] = {}
+    chunk: list[tuple[int, ...]] = []
+    all_sites: list[tuple[int, ...]] = []
+    for index in range(300):
+        masks.sites.append(None)
+        if index % 4 == 3:  # no read of it counted while in flight
+            sites = tuple(sorted(generator.sample(range(50), generator.choice((0, 1, 2)))))
+            chunk.append(sites)
+            all_sites.append(sites)
+            continue
+        qualities = ["I" * 50 for _ in range(generator.randint(1, 4))]
+        lows = []
+        for k in range(len(qualities)):
+            low = sorted(generator.sample(range(50), generator.randint(1, 6)))
+            qualities[k] = "".join("#" if p in low else "I" for p in range(50))
+            lows.append(tuple(low))
+        for read in qualities:
+            masks.add(index, read)
+        sites = tuple(sorted(generator.sample(range(50), generator.choice((0, 1, 1, 1, 2, 5)))))
+        if generator.random() < 0.5 and sites:
+            sites = (lows[0][0],) if len(sites) == 1 else (lows[0][0], *[p for p in sites if p > lows[0][0]])
+        all_sites.append(sites)
+        if by_chunk:
+            chunk.append(sites)
+            if len(chunk) >= 7:
+                masks.settle_from(index + 1 - len(chunk), chunk)
+                chunk = []
+        else:
+            masks.settle(index, sites)
+        for low in lows:
+            projected = tuple(p for p in low if p in sites)
+            if projected:
+                expected[(index, projected)] = expected.get((index, projected), 0) + 1
+    if by_chunk:
+        masks.settle_from(300 - len(chunk), chunk)
+    else:
+        for index in range(3, 300, 4):
+            masks.settle(index, all_sites[index])
+    assert [masks.take_pending(index) for index in range(300)] == [()] * 300
+    assert masks.sites == all_sites
+    assert masks.masks == expected and len(expected) > 120
+    assert sum(1 for _, mask in expected if len(mask) == 1) > 100 and any(len(mask) > 1 for _, mask in expected)

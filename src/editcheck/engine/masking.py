@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.hotpath import IMPLEMENTATION
+from editcheck.classification.called import CalledRead
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
@@ -39,7 +40,7 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["MaskedResult", "QualityMasking", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
+__all__ = ["MaskedResult", "QualityMasking", "ResultDecoder", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
 
 _new: Any = tuple.__new__
 _EVENTS = ReadCall._fields.index("events")
@@ -61,6 +62,9 @@ Lows = Sequence[tuple[tuple[int, ...], int]]
 Made = bytes | tuple[int, ...]
 """A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
 sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind)."""
+COMPARED = 4096
+"""Decoded results of masked reads that others merge into, kept while :meth:`QualityMasking.expand` runs (at most
+this many: a bounded memory, most merges go into few)."""
 RECORD = 6
 """Fields of one masked read in :data:`MaskedCalls`."""
 MaskedCalls = tuple[Any, ...]
@@ -102,16 +106,50 @@ def decoded_result(key: str, kept: PooledCall | bytes | MaskedResult) -> PooledC
     return cast(PooledCall, kept)
 
 
-def _substituted_result(kept: MaskedResult) -> PooledCall:
-    """A :class:`MaskedResult` of the usual mask decoded: its unique read's result, decoded, with
-    :func:`~editcheck.classification.quality.masked_substitutions` applied."""
+def _substituted_result(kept: MaskedResult, unmasked: PooledCall | None = None) -> PooledCall:
+    """A :class:`MaskedResult` of the usual mask decoded: its unique read's result, decoded (or ``unmasked``, that
+    result decoded already), with :func:`~editcheck.classification.quality.masked_substitutions` applied."""
     _, encoded, sequence, positions, reference = kept
-    status, amplicon, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+    status, amplicon, aligned, call = (
+        cast(PooledCall, decode_result(sequence, encoded)) if unmasked is None else unmasked
+    )  # fmt: skip
     assert aligned is not None and call is not None
     result: PooledCall = _new(
         PooledCall, (status, amplicon, *masked_substitutions(aligned, call, positions, reference))
     )
     return result
+
+
+class ResultDecoder:
+    """Decodes kept results in :meth:`ExpandedReads.entries` order (a unique read, then its masked reads): a masked
+    read of the usual mask takes its unique read's result as decoded for it (the same ``bytes`` object: the tally
+    decodes each unique read's result once, not again for each of its masked reads; a unique read only
+    :meth:`noted`, one whose reads are all masked, is decoded when its first masked read needs it).  The decoded
+    objects are shared, never changed (named tuples)."""
+
+    def __init__(self) -> None:
+        self._key = ""
+        self._encoded: bytes | None = None
+        self._decoded: PooledCall | None = None
+
+    def __call__(self, key: str, kept: bytes | MaskedResult) -> PooledCall:
+        if type(kept) is bytes:
+            decoded = cast(PooledCall, decode_result(key, kept))
+            self._key, self._encoded, self._decoded = key, kept, decoded
+            return decoded
+        masked = cast(MaskedResult, kept)
+        if masked.substituted:
+            if masked.encoded is self._encoded:
+                unmasked = self._decoded
+                if unmasked is None:
+                    unmasked = self._decoded = cast(PooledCall, decode_result(self._key, masked.encoded))
+                return _substituted_result(masked, unmasked)
+            return _substituted_result(masked)
+        return decoded_result(key, masked)
+
+    def noted(self, key: str, encoded: bytes) -> None:
+        """The unique read ``key`` with its result ``encoded`` comes next, not decoded unless a masked read needs it."""
+        self._key, self._encoded, self._decoded = key, encoded, None
 
 
 def exact_result(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> bytes:
@@ -334,6 +372,26 @@ class ExpandedReads:
     def decoded(self, position: int) -> PooledCall:
         return decoded_result(self.keys[position], self.results[position])
 
+    def calls(self, consume: bool = False) -> Iterator[CalledRead]:
+        """Every read with reads and a call, as the tally takes it, decoded as it comes (a :class:`ResultDecoder`);
+        ``consume``: each freed once read.  A unique read whose reads are all masked is decoded only when a masked
+        read of its needs it (the usual mask)."""
+        keys, counts, results = self.keys, self.reads, self.results
+        decoded = ResultDecoder()
+        note = decoded.noted
+        for position, count in enumerate(counts):
+            key, kept = keys[position], results[position]
+            if consume:
+                keys[position] = ""
+                results[position] = b""
+            if not count:
+                if type(kept) is bytes:
+                    note(key, kept)
+                continue
+            _, _, aligned, call = decoded(key, kept)
+            if call is not None:
+                yield _new(CalledRead, (key, count, aligned, call))
+
     def entries(self, consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Every read as ``(unique read, kept result, reads as collapsed)``; ``consume``: each freed once read."""
         keys, results = self.keys, self.results
@@ -351,9 +409,15 @@ class QualityMasking:
     masked positions, its alignment masked there and called again from its events (not aligned again)."""
 
     def __init__(
-        self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool, keep_keys: bool
-    ) -> None:
+        self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keep_entries: bool, keep_keys: bool,
+        merge_alike: bool = True,
+    ) -> None:  # fmt: skip
         self.masks = QualityMasks(settings.quality.min_base_quality)
+        self.merge_alike = merge_alike
+        """:meth:`expand` merges masked reads alike once masked into one.  Only what keeps a read by read (kept
+        calls, BAM records) needs it: the tally of every count (outcomes, alleles, position profiles, indel
+        sizes) adds reads up, so two alike reads tallied apart count as one read of both, and the engine's
+        plain run leaves it off (no masked result decoded and compared while expanding)."""
         self.keep_entries = keep_entries
         """Keep each masked read's call for the per-read output (:meth:`entry_calls`)."""
         self.keep_keys = keep_keys
@@ -379,18 +443,25 @@ class QualityMasking:
             stored[index] = masked
         self.masks.settle(index, positions)
 
-    def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
-        """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
-        mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
-        sequencing errors at one position) are one masked read, where its first one would be.  A unique
-        read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
-        the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
-        :func:`decoded_result`), no alignment or call object per masked read, and for the usual mask no bytes
-        of its own.  Masked reads are merged on their :func:`masked_key`, their results decoded and compared
-        when keys meet (two unequal results with one key are never merged)."""
-        expanded = ExpandedReads()
-        keys, counts, results, collapsed_counts = expanded.keys, expanded.reads, expanded.results, expanded.collapsed
-        single = self._shared
+    def settle_chunk(
+        self, start: int, sequences: Sequence[str], results: Sequence[tuple[Any, tuple[int, ...], MaskedCalls]]
+    ) -> None:
+        """:meth:`settle` for a chunk of results, ``start`` the first one's index (one call per chunk)."""
+        stored = self._masked
+        for index, (_, _, masked) in enumerate(results, start):
+            if masked:
+                if len(stored) <= index:
+                    stored.extend([None] * (index + 1 - len(stored)))
+                stored[index] = masked
+        self.masks.settle_from(start, [positions for _, positions, _ in results])
+
+    def _expansions(
+        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]
+    ) -> Iterator[tuple[int, UniqueRead, bytes, int | None, int, Sequence[tuple[Any, ...]], PooledCall | None]]:
+        """Each unique read ``(index, read, encoded, collapsed, left, masks, result)``: ``left`` its reads not
+        masked, ``masks`` its masked reads in mask order, ``(mask, reads, key, made, amplicon, reference)`` each
+        (:data:`MaskedCalls`' fields; those the main process counted are called here), ``result`` its result if
+        decoded for them (else None)."""
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -399,62 +470,104 @@ class QualityMasking:
             else:
                 listed.append((mask, reads))
         self.masks.masks.clear()
-        first: dict[int | tuple[str, int], int] = {}
-        collided: dict[tuple[str | None, bytes], int] = {}
         workers = self._masked
         called = len(workers)
-        keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
         for index, (read, encoded, collapsed) in enumerate(unique):
             done = workers[index] if index < called else None
             counted = by_index.pop(index, None) if by_index else None
-            sequence = read.key
             todo: Sequence[tuple[Any, ...]]
             if counted is None:
                 if done is None:  # no masked read: most sequences of a run without low-quality bases
-                    keys.append(sequence)
-                    counts.append(read.reads)
-                    results.append(encoded)
-                    collapsed_counts.append(collapsed)
+                    yield index, read, encoded, collapsed, read.reads, (), None
                     continue
                 workers[index] = None
                 if len(done) == RECORD:  # the rule: the worker's one mask
-                    todo = (done,)
-                    left = read.reads - done[1]
-                else:  # in mask order (the masks differ: nothing else is compared)
-                    todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
-                    left = read.reads - sum([entry[1] for entry in todo])
-            else:  # masks the main process counted (reads counted after the sequence was sent), with the worker's
-                if done is not None:
-                    workers[index] = None
-                made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
-                merged = {mask: made[1] for mask, made in made_by.items()}
-                for mask, reads in counted:
-                    merged[mask] = merged.get(mask, 0) + reads
-                todo = [
-                    (mask, reads, *made_by[mask][2:]) if mask in made_by else (mask, reads, None, None, None, None)
-                    for mask, reads in sorted(merged.items())
-                ]  # fmt: skip
-                left = read.reads - sum(merged.values())
+                    yield index, read, encoded, collapsed, read.reads - done[1], (done,), None
+                    continue
+                # in mask order (the masks differ: nothing else is compared)
+                todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
+                yield index, read, encoded, collapsed, read.reads - sum([entry[1] for entry in todo]), todo, None
+                continue
+            # masks the main process counted (reads counted after the sequence was sent), with the worker's
+            if done is not None:
+                workers[index] = None
+            made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
+            merged = {mask: made[1] for mask, made in made_by.items()}
+            for mask, reads in counted:
+                merged[mask] = merged.get(mask, 0) + reads
+            sequence = read.key
+            result: PooledCall | None = None
+            sites: tuple[QualitySite, ...] | None = None
+            todo = []
+            for mask, reads in sorted(merged.items()):
+                if mask in made_by:
+                    todo.append((mask, reads, *made_by[mask][2:]))
+                    continue
+                # counted by the main process: called here
+                if result is None:
+                    result = cast(PooledCall, decode_result(sequence, encoded))
+                assert result.amplicon is not None and result.alignment is not None
+                amplicon, reference = result.amplicon, result.alignment.reference
+                if sites is None:  # found again: the worker kept them
+                    sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
+                made, key = _masked_made(
+                    self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                    self.references[amplicon], sequence,
+                )  # fmt: skip
+                todo.append((mask, reads, key, made, amplicon, reference))
+            yield index, read, encoded, collapsed, read.reads - sum(merged.values()), todo, result
+
+    def calls(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> Iterator[CalledRead]:
+        """What :meth:`expand` without :attr:`merge_alike` and :meth:`ExpandedReads.calls` give, in one pass with
+        nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
+        the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
+        decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`)."""
+        sequences = self.sequences
+        for _, read, encoded, _, left, todo, result in self._expansions(unique):
+            sequence = read.key
+            if left or (todo and result is None):
+                if result is None:
+                    result = cast(PooledCall, decode_result(sequence, encoded))
+                if left and result.call is not None:
+                    yield _new(CalledRead, (sequence, left, result.alignment, result.call))
+            for mask, reads, _, made, amplicon, reference in todo:
+                if type(made) is bytes:
+                    _, _, aligned, call = cast(PooledCall, decode_result(masked_sequence(sequence, mask), made))
+                else:  # the usual mask: the unique read's result with the masked substitutions
+                    assert result is not None and result.alignment is not None and result.call is not None
+                    aligned, call = masked_substitutions(
+                        result.alignment, result.call, made, sequences[amplicon][reference]
+                    )  # fmt: skip
+                if call is not None:
+                    yield _new(CalledRead, (sequence, reads, aligned, call))
+
+    def expand(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> ExpandedReads:
+        """Each unique read, with the reads of its non-empty masks taken out, followed by one masked read per
+        mask (in mask order); masked reads of different sequences that are alike once masked (e.g. two
+        sequencing errors at one position) are one masked read, where its first one would be (with
+        :attr:`merge_alike`).  A unique
+        read's result stays as encoded (:func:`~editcheck.engine.workers.encode_result`), decoded only for
+        the masks the main process calls; a masked read's is a :class:`MaskedResult` (decoded by
+        :func:`decoded_result`), no alignment or call object per masked read, and for the usual mask no bytes
+        of its own.  Masked reads are merged on their :func:`masked_key`, their results decoded and compared
+        when keys meet (two unequal results with one key are never merged)."""
+        expanded = ExpandedReads()
+        keys, counts, results, collapsed_counts = expanded.keys, expanded.reads, expanded.results, expanded.collapsed
+        single = self._shared
+        first: dict[int | tuple[str, int], int] = {}
+        collided: dict[tuple[str | None, bytes], int] = {}
+        compared: dict[int, PooledCall] = {}  # the first masked reads met again, decoded (most are met often)
+        keep_keys, keep_entries, sequences = self.keep_keys, self.keep_entries, self.sequences
+        merge_alike = self.merge_alike
+        for index, read, encoded, collapsed, left, todo, result in self._expansions(unique):
+            sequence = read.key
             keys.append(sequence)
             counts.append(left)
             results.append(encoded)
             collapsed_counts.append(collapsed)
-            result: PooledCall | None = None
-            sites: tuple[QualitySite, ...] | None = None
             for mask, reads, key, made, amplicon, reference in todo:
                 if len(mask) == 1:  # one tuple per masked position, not per masked read
                     mask = single.setdefault(mask, mask)
-                if made is None:  # counted by the main process: called here
-                    if result is None:
-                        result = cast(PooledCall, decode_result(sequence, encoded))
-                    assert result.amplicon is not None and result.alignment is not None
-                    amplicon, reference = result.amplicon, result.alignment.reference
-                    if sites is None:  # found again: the worker kept them
-                        sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
-                    made, key = _masked_made(
-                        self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
-                        self.references[amplicon], sequence,
-                    )  # fmt: skip
                 kept: MaskedResult
                 if type(made) is bytes:
                     kept = _new(MaskedResult, (mask, made, "", (), ""))
@@ -467,6 +580,12 @@ class QualityMasking:
                     assert masked_call_of is not None
                     self._calls[(index, mask)] = masked_call_of
                 name = masked_sequence(sequence, mask) if keep_keys else sequence
+                if not merge_alike:
+                    keys.append(name)
+                    counts.append(reads)
+                    results.append(kept)
+                    collapsed_counts.append(None)
+                    continue
                 same = (name, cast(int, key)) if keep_keys else cast(int, key)
                 earlier = first.get(same)
                 if earlier is None:
@@ -476,8 +595,18 @@ class QualityMasking:
                     results.append(kept)
                     collapsed_counts.append(None)
                     continue
-                this = decoded_result(name, kept)
-                if decoded_result(keys[earlier], results[earlier]) != this:  # keys alike, results not
+                if kept.substituted:  # the unique read's result decoded once for all its masked reads
+                    if result is None:
+                        result = cast(PooledCall, decode_result(sequence, encoded))
+                    this = _substituted_result(kept, result)
+                else:
+                    this = decoded_result(name, kept)
+                that = compared.get(earlier)
+                if that is None:
+                    if len(compared) >= COMPARED:
+                        compared.clear()
+                    that = compared[earlier] = decoded_result(keys[earlier], results[earlier])
+                if that != this:  # keys alike, results not
                     exact = exact_result(this, cast(AlignedRead, this.alignment), cast(ReadCall, this.call))
                     alike = (name if keep_keys else None, exact)
                     earlier = collided.get(alike)

@@ -32,7 +32,13 @@ from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign
 from editcheck.engine.chunked import collapse_pair_files
-from editcheck.engine.masking import ExpandedReads, MaskedResult, QualityMasking, SitesWorker, decoded_result
+from editcheck.engine.masking import (
+    ExpandedReads,
+    MaskedResult,
+    QualityMasking,
+    ResultDecoder,
+    SitesWorker,
+)  # fmt: skip
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
@@ -144,14 +150,17 @@ def _run_reads(
     keep_alignments: bool = False,
 ) -> PoolResult:  # fmt: skip
     # Reads and merged pairs are collapsed raw (the mates of unmerged pairs are masked).
+    by_read = keep_calls or keep_alignments  # masked reads kept read by read: alike ones merged (else the tally adds)
     masking = (
-        QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=keep_calls or keep_alignments)
+        QualityMasking(designs, settings, keep_entries=sink is not None, keep_keys=by_read, merge_alike=by_read)
         if settings.quality.min_base_quality
         else None
     )
     on_read = None if sink is None else sink.read
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
     entries: ExpandedReads | None = None
+    streamed_calls: Iterator[CalledRead] | None = None
+    streamed = masking is not None and not by_read and sink is None and len(designs) == 1  # the tally's pass alone
     background = _spare_core(threads)
     if masking is None:
         with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
@@ -165,7 +174,7 @@ def _run_reads(
     else:
         # Each unique read goes to its worker with its reads counted so far, by their low-quality positions.
         with UniqueReadAligner(
-            threads, (designs, settings), SitesWorker, masking.settle, masking.masks.take_pending
+            threads, (designs, settings), SitesWorker, extra=masking.masks.take_pending, on_results=masking.settle_chunk
         ) as aligner:
             lows = MergedLows()
             chunked = (
@@ -180,12 +189,12 @@ def _run_reads(
             for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
                 store[position] = encoded
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
-        entries = masking.expand(
-            (_new(UniqueRead, (sequence, count)), encoded, count)
-            for (sequence, count), encoded in zip(reads.sequences.items(), store)
-        )  # one pass: no list of the unique reads beside the expanded one
-        if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
-            store.clear()
+        if streamed:  # one pass, the tally's: each result freed as it is read, nothing expanded kept
+            streamed_calls = masking.calls(_unique_reads(reads.sequences, store, consume=True))
+        else:
+            entries = masking.expand(_unique_reads(reads.sequences, store, consume=False))
+            if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
+                store.clear()
 
     def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
@@ -198,8 +207,9 @@ def _run_reads(
         yield from entries.entries(consume)
 
     def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
+        decoded = ResultDecoder()  # a masked read reuses its unique read's result, decoded just before
         for read, result, collapsed in stored(consume):
-            yield read, _decoded(read.key, result), collapsed
+            yield read, decoded(read.key, result), collapsed
 
     worker = PoolWorker(designs, settings) if reads.unmerged_pairs else None
     pairs: list[tuple[UniqueRead, tuple[str, str], PairCall]] = []
@@ -226,21 +236,20 @@ def _run_reads(
     calls: list[Iterable[CalledRead]]
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
-        calls = [
-            (
-                _new(CalledRead, (key, count, r.alignment, r.call))
-                for (key, count), r, _ in unique(consume=True)
-                if r.call is not None and count
-            )
-        ]  # tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept
+        # Tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept.
+        if streamed_calls is not None:
+            calls = [streamed_calls]
+        else:
+            calls = [entries.calls(consume=True) if entries is not None else _stored_calls(reads.sequences, store)]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
         listed: list[list[tuple[str, int, bytes | MaskedResult]]] = [[] for _ in designs]
         calls = [_called(amplicon_listed) for amplicon_listed in listed]
         pair_calls = [[] for _ in designs]
+        decoded = ResultDecoder()
         for (key, count), kept_result, collapsed in stored(consume=True):  # the BAM's pass was before
-            result = _decoded(key, kept_result)
+            result = decoded(key, kept_result)
             if result.amplicon is None or result.call is None:
                 fates[result.status] += count
                 continue
@@ -293,16 +302,33 @@ def _run_reads(
     )
 
 
-def _decoded(key: str, result: bytes | MaskedResult) -> PooledCall:
-    """A kept result decoded (:func:`~editcheck.engine.masking.decoded_result`)."""
-    return cast(PooledCall, decode_result(key, result)) if type(result) is bytes else decoded_result(key, result)
+def _unique_reads(
+    sequences: dict[str, int], store: list[bytes], consume: bool
+) -> Iterator[tuple[UniqueRead, bytes, int | None]]:
+    """Each unique read, the reads it stands for, its result and its reads as collapsed; ``consume``: each
+    result freed from ``store`` once read."""
+    for position, ((sequence, count), encoded) in enumerate(zip(sequences.items(), store)):
+        if consume:
+            store[position] = b""
+        yield _new(UniqueRead, (sequence, count)), encoded, count
+
+
+def _stored_calls(sequences: dict[str, int], store: list[bytes]) -> Iterator[CalledRead]:
+    """The unique reads with their calls as the tally takes them, each result decoded as it comes and then freed
+    (the last pass over ``store``)."""
+    for position, ((sequence, count), encoded) in enumerate(zip(sequences.items(), store)):
+        store[position] = b""
+        _, _, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+        if call is not None and count:
+            yield _new(CalledRead, (sequence, count, aligned, call))
 
 
 def _called(listed: list[tuple[str, int, bytes | MaskedResult]]) -> Iterator[CalledRead]:
     """One amplicon's unique reads as the tally reads them, each decoded as it comes and then freed."""
+    decoded = ResultDecoder()
     for position, (key, count, kept) in enumerate(listed):
         listed[position] = _FREED
-        result = _decoded(key, kept)
+        result = decoded(key, kept)
         yield _new(CalledRead, (key, count, result.alignment, result.call))
 
 

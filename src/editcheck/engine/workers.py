@@ -265,7 +265,7 @@ class UniqueReadAligner:
     def __init__(
         self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[..., Any]] = PoolWorker,
         on_result: Callable[[int, str, Any], None] | None = None, extra: Callable[[int], Any] | None = None,
-        compact: bool = False,
+        compact: bool = False, on_results: Callable[[int, Sequence[str], Sequence[Any]], None] | None = None,
     ) -> None:  # fmt: skip
         """``on_result(index, sequence, result)``, when given, is called for every result in submission order
         as soon as its chunk is back (checked whenever a chunk is sent, and at the end).  With ``compact`` (a
@@ -276,13 +276,16 @@ class UniqueReadAligner:
         asked when its chunk is sent; the worker is then called with the whole chunk, ``worker(sequences,
         extras)``, and gives its results in order.  A full chunk is then sent when the
         next sequence is added (or at the end), not with its last sequence: whatever the caller learns of a
-        sequence between adding it and adding the next one (the collapse counts its first read) is known."""
+        sequence between adding it and adding the next one (the collapse counts its first read) is known.
+        ``on_results(start, sequences, results)``, when given, is told each chunk's results at once instead of
+        ``on_result`` (``start``: the index of its first sequence)."""
         self._pending: list[str] = []
         self._extra = extra
         self._sent = 0
         self._parts: list[tuple[Any, list[str]]] = []
         self._pool = None
         self._on_result = on_result
+        self._on_results = on_results
         self._done: list[Any] = []
         self._delivered = 0
         if compact and worker not in (PoolWorker, AmpliconWorker):  # other workers' results travel as they are
@@ -330,7 +333,7 @@ class UniqueReadAligner:
             self._parts.append((self._pool.apply_async(_process_chunk, (pending, extras)), pending))
             self._throttle()
         self._pending = []
-        if self._on_result is not None:
+        if self._on_result is not None or self._on_results is not None:
             self._collect(wait=False)
 
     def _throttle(self) -> None:
@@ -347,7 +350,10 @@ class UniqueReadAligner:
                 break
             results = part if self._pool is None else part.get()
             self._done.extend(results)
-            if self._on_result is not None:
+            if self._on_results is not None:
+                self._on_results(self._delivered, sequences, results)
+                self._delivered += len(results)
+            elif self._on_result is not None:
                 on_result = self._on_result
                 for index, (sequence, result) in enumerate(zip(sequences, results), self._delivered):
                     on_result(index, sequence, result)

@@ -15,13 +15,16 @@ longer than ``max_length`` bases, or a record that has grown past the most bytes
 
 Each batch is counted as the Python loop counts it: its reads' sequences first (a new sequence gets the next
 index and is handed to ``on_new``, in the order of first appearance), then, with ``masks``, its reads' qualities
-(only the reads of sequences in flight or with quality sites).  Built by ``pip install`` (setup.py); without it,
+(only the reads of sequences in flight or with quality sites), in C: a read of a sequence in flight has its
+low-quality positions found and counted in the masks' pending dict as ``QualityMasks.add`` counts them, with no
+Python call per read.  Built by ``pip install`` (setup.py); without it,
 :mod:`editcheck.reads.collapse` runs the Python reader alone.
 """
 
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.ref cimport PyObject
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.ref cimport PyObject, Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
@@ -85,7 +88,7 @@ cdef class BlockCounter:
     cdef object masks
     cdef list sites
     cdef dict counted
-    cdef object add
+    cdef dict pending
     cdef unsigned char limit
     cdef Py_ssize_t size
     cdef Py_ssize_t max_length
@@ -119,7 +122,7 @@ cdef class BlockCounter:
         if masks is not None:
             self.sites = masks.sites
             self.counted = masks.masks
-            self.add = masks.add
+            self.pending = masks._pending  # shared: QualityMasks.take_pending and settle read it
             self.limit = ord(masks.limit)
         self.size = size
         self._capacity = 1024
@@ -328,45 +331,84 @@ cdef class BlockCounter:
         return 0
 
     cdef int _count_qualities(self, const unsigned char* data, Py_ssize_t taken) except -1:
-        """Count the batch's reads' masks: all low positions of a read of a sequence in flight
-        (``QualityMasks.add``), its sites below the threshold for a settled one with sites."""
-        cdef Py_ssize_t slot, index, k, count, spot, length
+        """Count the batch's reads' masks: all low positions of a read of a sequence in flight, counted in the
+        masks' pending reads as ``QualityMasks.add`` counts them (:meth:`_count_pending`), its sites below the
+        threshold for a settled one with sites."""
+        cdef Py_ssize_t slot, index, k, count, spot, length, found
         cdef const unsigned char* qualities
         cdef unsigned char limit = self.limit
         cdef object spots
         cdef list sites = self.sites
-        cdef list low
+        cdef tuple low
         cdef tuple key
+        cdef object item
         for slot in range(taken):
             index = self._index[slot]
             if index >= PyList_GET_SIZE(sites):
                 raise IndexError("a unique sequence without its sites entry")
+            qualities = data + self._quality[slot]
+            length = self._length[slot]
             spots = <object>PyList_GET_ITEM(sites, index)
             if spots is None:
-                self.add(index, _ascii(data + self._quality[slot], self._length[slot]))
+                self._count_pending(index, qualities, length)
                 continue
             if type(spots) is not tuple:
                 spots = tuple(spots)
             count = PyTuple_GET_SIZE(spots)
             if count == 0:
                 continue
-            qualities = data + self._quality[slot]
-            length = self._length[slot]
+            found = 0
             for k in range(count):
                 spot = <Py_ssize_t><object>PyTuple_GET_ITEM(spots, k)
                 if spot < 0 or spot >= length:
                     raise IndexError("a quality site outside the read")
-                if qualities[spot] < limit:
-                    break
-            else:
+                found += qualities[spot] < limit
+            if found == 0:
                 continue
-            low = []
+            low = PyTuple_New(found)
+            found = 0
             for k in range(count):
                 spot = <Py_ssize_t><object>PyTuple_GET_ITEM(spots, k)
-                if spot < 0 or spot >= length:
-                    raise IndexError("a quality site outside the read")
                 if qualities[spot] < limit:
-                    low.append(<object>PyTuple_GET_ITEM(spots, k))
-            key = (index, tuple(low))
+                    item = <object>PyTuple_GET_ITEM(spots, k)
+                    Py_INCREF(item)
+                    PyTuple_SET_ITEM(low, found, item)
+                    found += 1
+            key = (index, low)
             self.counted[key] = self.counted.get(key, 0) + 1
+        return 0
+
+    cdef int _count_pending(self, Py_ssize_t index, const unsigned char* qualities, Py_ssize_t length) except -1:
+        """A read of sequence ``index``, in flight: its low-quality positions (all of them, a tuple) counted in the
+        masks' pending reads of that sequence, as ``QualityMasks.add`` counts them (none: nothing counted)."""
+        cdef Py_ssize_t k, found = 0
+        cdef unsigned char limit = self.limit
+        cdef tuple low
+        cdef object item
+        cdef object by_low
+        cdef PyObject* seen
+        for k in range(length):  # no branch per base: the compiler vectorises it
+            found += qualities[k] < limit
+        if found == 0:
+            return 0
+        low = PyTuple_New(found)
+        found = 0
+        for k in range(length):
+            if qualities[k] < limit:
+                item = k
+                Py_INCREF(item)
+                PyTuple_SET_ITEM(low, found, item)
+                found += 1
+        item = index
+        seen = PyDict_GetItem(self.pending, item)
+        if seen == NULL:
+            by_low = {low: 1}
+            PyDict_SetItem(self.pending, item, by_low)
+            return 0
+        by_low = <object>seen
+        seen = PyDict_GetItem(by_low, low)
+        if seen == NULL:
+            PyDict_SetItem(by_low, low, 1)
+        else:
+            PyDict_SetItem(by_low, low, <object>seen + 1)
         return 0

@@ -121,7 +121,9 @@ class QualityMasks:
     positions (none when it has none); a read of a sequence still being aligned keeps its low-quality
     positions (all of them, a compact tuple, counted per distinct tuple) until the sequence is sent to its
     worker (:meth:`take_pending`: the worker projects them) or settled, when they are projected onto its sites.
-    Memory so stays bounded by the unique sequences and those in flight.
+    Memory so stays bounded by the unique sequences and those in flight.  The compiled single-end counter
+    (:mod:`editcheck.reads._fastq_compiled`) counts reads exactly as :meth:`add` does, in C, into the same
+    pending dict (``_pending``: sequence index -> {low positions: reads}, first-seen order) and :attr:`masks`.
 
     With ``on_read`` (per-read calls), a read with a non-empty mask is told an entry index (``MASKED + k``):
     :meth:`entry` says which unique sequence and mask entry ``k`` became.
@@ -154,25 +156,47 @@ class QualityMasks:
 
     def settle(self, index: int, positions: tuple[int, ...]) -> None:
         """Unique sequence ``index`` (first-seen order) has quality sites at read ``positions`` (sorted)."""
-        while len(self.sites) <= index:
-            self.sites.append(None)
+        sites = self.sites
+        while len(sites) <= index:
+            sites.append(None)
         if len(positions) == 1:  # the usual non-empty sites: one object per position, not per sequence
             positions = self._single.setdefault(positions, positions)
-        self.sites[index] = positions
+        sites[index] = positions
         pending = self._pending.pop(index, None)
-        tickets = self._tickets.pop(index, ())
+        tickets = self._tickets.pop(index, ()) if self._tickets else ()
         if pending is None and not tickets:
             return
-        relevant = set(positions)
-        if pending and relevant:
+        if pending and positions:
             masks = self.masks
-            for low, reads in pending.items():
-                projected = tuple([p for p in low if p in relevant])
-                if projected:
-                    key = (index, projected)
-                    masks[key] = masks.get(key, 0) + reads
-        for k, low in tickets:
-            self._entries[k] = (index, tuple([p for p in low if p in relevant]))
+            if len(positions) == 1:  # the usual one site: the reads low there (no set, no list per read)
+                site = positions[0]
+                one: tuple[int, tuple[int, ...]] = (index, positions)
+                for low, reads in pending.items():
+                    if site in low:
+                        masks[one] = masks.get(one, 0) + reads
+            else:
+                relevant = set(positions)
+                for low, reads in pending.items():
+                    projected = tuple([p for p in low if p in relevant])
+                    if projected:
+                        key = (index, projected)
+                        masks[key] = masks.get(key, 0) + reads
+        if tickets:
+            relevant = set(positions)
+            for k, low in tickets:
+                self._entries[k] = (index, tuple([p for p in low if p in relevant]))
+
+    def settle_from(self, start: int, positions: Iterable[tuple[int, ...]]) -> None:
+        """:meth:`settle` the unique sequences from index ``start`` on, one after the other, with their sites'
+        ``positions`` (a chunk of results: one call, and no call per sequence without reads to project)."""
+        sites, pending, single, tickets = self.sites, self._pending, self._single, self._tickets
+        for index, found in enumerate(positions, start):
+            if index >= len(sites) or index in pending or tickets:
+                self.settle(index, found)
+            elif len(found) == 1:
+                sites[index] = single.setdefault(found, found)
+            else:
+                sites[index] = found
 
     def take_pending(self, index: int) -> tuple[tuple[tuple[int, ...], int], ...]:
         """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
