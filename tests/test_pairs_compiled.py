@@ -16,6 +16,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,60 @@ def test_merge_disagreeing_equals_the_merge_and_the_reference_disagreements() ->
         assert found == (*placed, expected)
         disagreeing += bool(expected)
     assert disagreeing > 300
+
+
+def _chunk(rng: random.Random, pairs: int) -> tuple[list[Any], list[int | None], list[tuple[int, ...]]]:
+    """A chunk of simulated pairs (each pair drawn once or read again with other qualities) as ``chunk_lows``
+    takes it: its records' arguments, each distinct pair's placement and disagreements (the merge of its first
+    read, as the chunked route merges it)."""
+    settings = MergeSettings()
+    drawn: list[tuple[str, str, str, str]] = []
+    for _ in range(pairs):
+        if drawn and rng.random() < 0.3:  # the same pair again, with its own qualities
+            first, _, second, _ = rng.choice(drawn)
+            qualities1 = "".join(chr(33 + rng.choice(QUALITIES)) for _ in first)
+            qualities2 = "".join(chr(33 + rng.choice(QUALITIES)) for _ in second)
+        else:
+            first, qualities1, second, qualities2, _ = _pair(rng)
+        drawn.append((first, qualities1, second, qualities2))
+    chunk1 = "".join(f"@r{k}\n{first}\n+\n{qualities}\n" for k, (first, qualities, _, _) in enumerate(drawn))
+    chunk2 = "".join(f"@r{k}\n{second}\n+\n{qualities}\n" for k, (_, _, second, qualities) in enumerate(drawn))
+    records1 = pair_chunks._records(chunk1.encode())
+    records2 = pair_chunks._records(chunk2.encode())
+    assert records1 is not None and records2 is not None
+    read_pairs, firsts = pair_chunks.number_pairs(records1.sequences, records2.sequences)
+    placements: list[int | None] = []
+    spots: list[tuple[int, ...]] = []
+    for index in firsts:
+        first, qualities1, second, qualities2 = drawn[index]
+        placed = merged_lows.merge_disagreeing(first, qualities1, second, qualities2, settings)
+        placements.append(None if placed is None else placed[2])
+        spots.append(() if placed is None else placed[4])
+    arguments = [
+        records1.sequences, records1.joined_qualities, records2.sequences, records2.joined_qualities,
+        records1.joined_sequences, records2.joined_sequences, read_pairs,
+    ]  # fmt: skip
+    return arguments, placements, spots
+
+
+@pytest.mark.parametrize("threshold", [0, 2, 3, 12, 20, 30, 41, 45])
+def test_chunk_lows_equals_the_reference_on_simulated_pairs(threshold: int) -> None:
+    """Every kind of pair (overlaps, dovetails, read-through, Ns, disagreeing mates, unmerged pairs), pairs read
+    again with other qualities: the same low positions and disputed positions, in the same order and types."""
+    rng = random.Random(threshold + 100)
+    arguments, placements, spots = _chunk(rng, 3_000)
+    expected = merged_lows.chunk_lows_reference(threshold, *arguments, placements, spots)
+    found = merged_lows.chunk_lows(threshold, *arguments, placements, spots)
+    assert merged_lows._compiled_lows is _pairs_compiled.chunk_lows
+    for got, want in zip(found[:3], expected[:3]):
+        assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    if expected.disputed is None:
+        assert found.disputed is None
+    else:
+        assert found.disputed is not None
+        for got, want in zip(found.disputed, expected.disputed):
+            assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    merged = sum(d is not None for d in placements)
+    assert merged > 600 and len(placements) - merged > 200 and sum(map(len, spots)) > 500
+    if 3 <= threshold <= 30:
+        assert len(expected.reads) > 10_000 and expected.disputed is not None and len(expected.disputed[0]) > 100

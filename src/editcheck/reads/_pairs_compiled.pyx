@@ -13,8 +13,8 @@ when it is missing, :mod:`editcheck.reads.merge` runs the reference.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
 from editcheck.reads._hashing cimport hash_bytes
@@ -462,3 +462,148 @@ def split_records(bytes chunk):
     finally:
         free(starts)
         free(lengths)
+
+
+
+cdef struct _Lows:
+    int32_t *read
+    int32_t *position
+    Py_ssize_t size
+    Py_ssize_t capacity
+
+
+cdef int _low(_Lows *lows, Py_ssize_t read, Py_ssize_t position) except -1 nogil:
+    """Append one low position (read, position in its merged read), growing the buffers."""
+    cdef Py_ssize_t capacity
+    cdef int32_t *grown
+    if lows.size == lows.capacity:
+        capacity = 2 * lows.capacity + 4096
+        grown = <int32_t *> realloc(lows.read, capacity * sizeof(int32_t))
+        if grown == NULL:
+            with gil:
+                raise MemoryError()
+        lows.read = grown
+        grown = <int32_t *> realloc(lows.position, capacity * sizeof(int32_t))
+        if grown == NULL:
+            with gil:
+                raise MemoryError()
+        lows.position = grown
+        lows.capacity = capacity
+    lows.read[lows.size] = <int32_t> read
+    lows.position[lows.size] = <int32_t> position
+    lows.size += 1
+    return 0
+
+
+def chunk_lows(
+    long threshold, list sequences1, bytes qualities1, list sequences2, bytes qualities2, bytes joined1,
+    bytes joined2, read_pairs, list placements, list disagreements,
+):
+    """:func:`editcheck.reads.merged_lows.chunk_lows_reference` in one pass over each merged read's positions,
+    giving the same arrays in the same order: ``(entries, reads, positions, disputed)``, the first three numpy
+    int32, by read then position; ``disputed`` None (no disagreement in the chunk, or a threshold of 2 or
+    less) or (pair, read, position: numpy int64; base code: uint8), by read, each read's in the order of its
+    pair's ``disagreements``."""
+    cdef Py_ssize_t reads = len(sequences1)
+    cdef Py_ssize_t pairs = len(placements)
+    cdef int64_t[::1] pair_of = np.ascontiguousarray(read_pairs, dtype=np.int64)
+    if pair_of.shape[0] != reads or len(sequences2) != reads or len(disagreements) != pairs:
+        raise ValueError("as many reads in each list, and as many placements as disagreements, are needed")
+    cdef const unsigned char *s1 = <const unsigned char *> PyBytes_AS_STRING(qualities1)
+    cdef const unsigned char *s2 = <const unsigned char *> PyBytes_AS_STRING(qualities2)
+    cdef const unsigned char *b1 = <const unsigned char *> PyBytes_AS_STRING(joined1)
+    cdef const unsigned char *b2 = <const unsigned char *> PyBytes_AS_STRING(joined2)
+    cdef long limit = 33 + threshold
+    cdef long *offset = <long *> malloc((pairs + 1) * sizeof(long))
+    cdef unsigned char *merged = <unsigned char *> malloc(pairs + 1)
+    cdef _Lows lows
+    lows.read = NULL
+    lows.position = NULL
+    lows.size = 0
+    lows.capacity = 0
+    cdef list disputed_pair = [], disputed_read = [], disputed_position = [], disputed_base = []
+    cdef Py_ssize_t p, r, k, m, o1 = 0, o2 = 0, length1, length2, total = 0
+    cdef long d, start, end, difference, score
+    cdef unsigned char q1, q2, x, y
+    cdef object placed, spot
+    cdef tuple spots
+    if offset == NULL or merged == NULL:
+        free(offset)
+        free(merged)
+        raise MemoryError()
+    try:
+        for p in range(pairs):
+            placed = placements[p]
+            merged[p] = placed is not None
+            offset[p] = placed if placed is not None else 0
+        for r in range(reads):
+            length1 = PyBytes_GET_SIZE(sequences1[r])
+            length2 = PyBytes_GET_SIZE(sequences2[r])
+            p = pair_of[r]
+            spots = <tuple> disagreements[p]
+            total += len(spots)
+            if merged[p]:
+                d = offset[p]
+                start = d if d > 0 else 0
+                end = d + length2 if d + length2 < length1 else length1
+                with nogil:
+                    for m in range(start):  # R1 alone
+                        if s1[o1 + m] < limit:
+                            _low(&lows, r, m)
+                    for m in range(start, end):  # the overlap
+                        k = o2 + length2 - 1 - (m - d)
+                        q1 = s1[o1 + m]
+                        q2 = s2[k]
+                        x = b1[o1 + m]
+                        y = _COMPLEMENT[b2[k] & 127]
+                        if x == y or x == UNKNOWN or y == UNKNOWN:  # the better quality, or the called base's
+                            score = q2 if x == UNKNOWN else (q1 if y == UNKNOWN else (q1 if q1 >= q2 else q2))
+                            if score < limit:
+                                _low(&lows, r, m)
+                        else:  # the mates disagree: low for any merged base when their qualities are close
+                            difference = <long> q1 - <long> q2
+                            if difference < 0:
+                                difference = -difference
+                            if (difference if difference > 2 else 2) < threshold:
+                                _low(&lows, r, m)
+                    for m in range(end, d + length2):  # rc(R2) alone
+                        if s2[o2 + length2 - 1 - (m - d)] < limit:
+                            _low(&lows, r, m)
+                if threshold > 2:  # the rest of the disagreements: low unless the merged base is this pair's
+                    for spot in spots:
+                        m = spot
+                        k = o2 + length2 - 1 - (m - d)
+                        difference = <long> s1[o1 + m] - <long> s2[k]
+                        if (difference if difference >= 0 else -difference) >= (threshold if threshold > 2 else 2):
+                            disputed_pair.append(p)
+                            disputed_read.append(r)
+                            disputed_position.append(m)
+                            disputed_base.append(b1[o1 + m] if difference >= 0 else _COMPLEMENT[b2[k] & 127])
+            o1 += length1 + 1
+            o2 += length2 + 1
+        positions = np.empty(lows.size, dtype=np.int32)
+        numbers = np.empty(lows.size, dtype=np.int32)
+        entries = np.empty(lows.size, dtype=np.int32)
+        _fill(positions, numbers, entries, &lows, pair_of)
+        disputed = None
+        if total and threshold > 2:
+            disputed = (
+                np.array(disputed_pair, dtype=np.int64), np.array(disputed_read, dtype=np.int64),
+                np.array(disputed_position, dtype=np.int64), np.array(disputed_base, dtype=np.uint8),
+            )
+        return entries, numbers, positions, disputed
+    finally:
+        free(offset)
+        free(merged)
+        free(lows.read)
+        free(lows.position)
+
+
+cdef void _fill(
+    int32_t[::1] positions, int32_t[::1] numbers, int32_t[::1] entries, _Lows *lows, int64_t[::1] pair_of
+) noexcept:
+    cdef Py_ssize_t i
+    for i in range(lows.size):
+        positions[i] = lows.position[i]
+        numbers[i] = lows.read[i]
+        entries[i] = <int32_t> pair_of[lows.read[i]]

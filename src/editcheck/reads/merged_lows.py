@@ -33,7 +33,7 @@ from editcheck.reads.merge import (
 )
 from editcheck.sequences import COMPLEMENT
 
-__all__ = ["ChunkLows", "MergedLows", "chunk_lows", "disagreements", "merge_disagreeing"]
+__all__ = ["ChunkLows", "MergedLows", "chunk_lows", "chunk_lows_reference", "disagreements", "merge_disagreeing"]
 
 _Disagreeing = Callable[[str, str, str, str, int, float, int], tuple[str, str, int, int, tuple[int, ...]] | None]
 _compiled_disagreeing: _Disagreeing | None = None
@@ -69,7 +69,7 @@ def _offsets(lengths: Any) -> Any:
     return offsets
 
 
-def chunk_lows(
+def chunk_lows_reference(
     threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
     joined1: bytes, joined2: bytes, read_pairs: Any, placements: list[int | None],
     disagreements: list[tuple[int, ...]],
@@ -77,7 +77,8 @@ def chunk_lows(
     """The low positions of a chunk's merged reads.  ``qualities1``/``qualities2`` and ``joined1``/``joined2``
     are the chunk's qualities and sequences joined by line breaks; ``read_pairs[r]`` (a list or numpy array) is
     read ``r``'s distinct pair, merged at ``placements[pair]`` (None: not merged, no positions), its mates disagreeing at
-    ``disagreements[pair]`` (:func:`disagreements`)."""
+    ``disagreements[pair]`` (:func:`disagreements`).  With numpy: the reference of the compiled
+    :func:`chunk_lows` (run when the extension is missing)."""
     reads = len(read_pairs)
     pair_of = np.array(read_pairs, dtype=np.int64)
     merged_pair = np.array([d is not None for d in placements], dtype=bool)
@@ -148,6 +149,35 @@ def chunk_lows(
     found = np.sort(np.concatenate(lows))
     read = (found >> _SHIFT).astype(np.int32)
     return ChunkLows(pair_of[read].astype(np.int32), read, (found & ((1 << _SHIFT) - 1)).astype(np.int32), disputed)
+
+
+_ChunkLows = Callable[
+    [int, list[bytes], bytes, list[bytes], bytes, bytes, bytes, Any, list[int | None], list[tuple[int, ...]]],
+    tuple[Any, Any, Any, tuple[Any, Any, Any, Any] | None],
+]
+_compiled_lows: _ChunkLows | None = None
+if IMPLEMENTATION == "compiled":
+    _compiled_lows = _pairs_compiled.chunk_lows
+
+
+def chunk_lows(
+    threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
+    joined1: bytes, joined2: bytes, read_pairs: Any, placements: list[int | None],
+    disagreements: list[tuple[int, ...]],
+) -> ChunkLows:  # fmt: skip
+    """:func:`chunk_lows_reference`, compiled (one pass over each merged read's positions, no array per step)
+    when the extension is built."""
+    if _compiled_lows is None:
+        return chunk_lows_reference(
+            threshold, sequences1, qualities1, sequences2, qualities2, joined1, joined2, read_pairs, placements,
+            disagreements,
+        )  # fmt: skip
+    return ChunkLows(
+        *_compiled_lows(
+            threshold, sequences1, qualities1, sequences2, qualities2, joined1, joined2, read_pairs, placements,
+            disagreements,
+        )
+    )  # fmt: skip
 
 
 def merge_disagreeing(
