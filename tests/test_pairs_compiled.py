@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from editcheck.reads import _pairs_compiled, merge, merged_lows, pair_chunks
+from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.merge import MergeSettings, merge_placed, merge_placed_reference
 from editcheck.sequences import reverse_complement
 
@@ -232,6 +233,10 @@ def test_merge_disagreeing_equals_the_merge_and_the_reference_disagreements() ->
     assert disagreeing > 300
 
 
+merged_reads: list[str | None] = []
+"""The merged read of each distinct pair of the last :func:`_chunk` (None: not merged)."""
+
+
 def _chunk(rng: random.Random, pairs: int) -> tuple[list[Any], list[int | None], list[tuple[int, ...]]]:
     """A chunk of simulated pairs (each pair drawn once or read again with other qualities) as ``chunk_lows``
     takes it: its records' arguments, each distinct pair's placement and disagreements (the merge of its first
@@ -254,11 +259,13 @@ def _chunk(rng: random.Random, pairs: int) -> tuple[list[Any], list[int | None],
     read_pairs, firsts = pair_chunks.number_pairs(records1.sequences, records2.sequences)
     placements: list[int | None] = []
     spots: list[tuple[int, ...]] = []
+    merged_reads.clear()
     for index in firsts:
         first, qualities1, second, qualities2 = drawn[index]
         placed = merged_lows.merge_disagreeing(first, qualities1, second, qualities2, settings)
         placements.append(None if placed is None else placed[2])
         spots.append(() if placed is None else placed[4])
+        merged_reads.append(None if placed is None else placed[0])
     arguments = [
         records1.sequences, records1.joined_qualities, records2.sequences, records2.joined_qualities,
         records1.joined_sequences, records2.joined_sequences, read_pairs,
@@ -287,3 +294,46 @@ def test_chunk_lows_equals_the_reference_on_simulated_pairs(threshold: int) -> N
     assert merged > 600 and len(placements) - merged > 200 and sum(map(len, spots)) > 500
     if 3 <= threshold <= 30:
         assert len(expected.reads) > 10_000 and expected.disputed is not None and len(expected.disputed[0]) > 100
+
+
+@pytest.mark.parametrize("threshold", [2, 3, 20, 30])
+def test_projecting_the_lows_on_the_sites_equals_the_reference(threshold: int) -> None:
+    """Chunks of simulated pairs (merged reads met again in later chunks, disputed positions) projected on sites
+    of every shape (none, one position, several, every position, a sequence's sites unknown): the compiled
+    projection counts the reference's masks, in the same order."""
+    rng = random.Random(threshold)
+    gathered = merged_lows.MergedLows()
+    index: dict[str, int] = {}
+    for _ in range(4):
+        arguments, placements, spots = _chunk(rng, 1_500)
+        lows = merged_lows.chunk_lows(threshold, *arguments, placements, spots)
+        sequence_of_pair = [-1 if read is None else index.setdefault(read, len(index)) for read in merged_reads]
+        gathered.add(lows, sequence_of_pair, list(merged_reads))
+    masks = {}
+    for name in ("compiled", "reference"):
+        sites = QualityMasks(threshold)
+        draws = random.Random(1)
+        for sequence, number in index.items():
+            shape = draws.random()
+            if shape < 0.05:
+                continue  # unknown (None): no mask
+            if shape < 0.1:
+                positions = tuple(range(len(sequence)))
+            else:
+                size = min(len(sequence), draws.choice([0, 1, 1, 2, 5]))
+                positions = tuple(sorted(draws.sample(range(len(sequence)), size)))
+            sites.settle(number, positions)
+        copy = merged_lows.MergedLows()
+        copy._chunks = [(keys.copy(), reads.copy()) for keys, reads in gathered._chunks]
+        if name == "compiled":
+            copy.project(sites)
+        else:
+            copy.project_reference(sites)
+        assert not copy._chunks
+        masks[name] = list(sites.masks.items())
+    assert merged_lows._compiled_project is _pairs_compiled.project_lows
+    assert masks["compiled"] == masks["reference"]
+    if threshold > 2:
+        assert len(masks["reference"]) > 300 and any(len(mask) > 3 for (_, mask), _ in masks["reference"])
+    else:
+        assert masks["reference"] == []  # no quality below 2 (Phred 2 is the lowest drawn)

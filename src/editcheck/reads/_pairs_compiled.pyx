@@ -14,7 +14,7 @@ when it is missing, :mod:`editcheck.reads.merge` runs the reference.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport int32_t, int64_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
 from editcheck.reads._hashing cimport hash_bytes
@@ -607,3 +607,96 @@ cdef void _fill(
         positions[i] = lows.position[i]
         numbers[i] = lows.read[i]
         entries[i] = <int32_t> pair_of[lows.read[i]]
+
+
+cdef struct _Hit:
+    int64_t read
+    int64_t key
+
+
+cdef int _by_read_then_key(const void *a, const void *b) noexcept nogil:
+    cdef const _Hit *x = <const _Hit *> a
+    cdef const _Hit *y = <const _Hit *> b
+    if x.read != y.read:
+        return -1 if x.read < y.read else 1
+    if x.key != y.key:
+        return -1 if x.key < y.key else 1
+    return 0
+
+
+def project_lows(list chunks, list sites, dict counted):
+    """:meth:`editcheck.reads.merged_lows.MergedLows.project_reference`'s counting in C: each chunk's low positions
+    (``(keys, reads)``: numpy int64 ``sequence << 32 | position`` and int32 read numbers) kept where ``sites``
+    (per sequence: its sites' positions, or None) has that position, grouped by read (by read, then key, as the
+    reference sorts them) into ``(sequence, positions)`` masks counted into ``counted`` in the reference's order.
+    Chunks are processed in order, each entry of ``chunks`` set to None once counted."""
+    cdef Py_ssize_t sequences = len(sites)
+    cdef Py_ssize_t *first = <Py_ssize_t *> malloc((sequences + 1) * sizeof(Py_ssize_t))
+    if first == NULL:
+        raise MemoryError()
+    cdef Py_ssize_t total = 0, i, e, entries, hits, capacity = 0, k, start
+    cdef object spots, position, mask_key
+    for i in range(sequences):
+        spots = sites[i]
+        first[i] = total
+        if spots:
+            total += len(<tuple> spots)
+    first[sequences] = total
+    cdef int64_t *known = <int64_t *> malloc((total + 1) * sizeof(int64_t))
+    cdef _Hit *found = NULL
+    cdef _Hit *grown
+    cdef int64_t[::1] keys
+    cdef int32_t[::1] numbers
+    cdef int64_t key, sequence, at, read
+    cdef list mask
+    if known == NULL:
+        free(first)
+        raise MemoryError()
+    try:
+        k = 0
+        for i in range(sequences):
+            spots = sites[i]
+            if spots:
+                for position in <tuple> spots:
+                    known[k] = position
+                    k += 1
+        for i in range(len(chunks)):
+            keys, numbers = chunks[i]
+            chunks[i] = None
+            entries = keys.shape[0]
+            hits = 0
+            for e in range(entries):
+                key = keys[e]
+                sequence = key >> 32
+                if sequence < 0 or sequence >= sequences:
+                    continue
+                at = key - (sequence << 32)
+                for k in range(first[sequence], first[sequence + 1]):
+                    if known[k] == at:
+                        if hits == capacity:
+                            capacity = 2 * capacity + 1024
+                            grown = <_Hit *> realloc(found, capacity * sizeof(_Hit))
+                            if grown == NULL:
+                                raise MemoryError()
+                            found = grown
+                        found[hits].read = numbers[e]
+                        found[hits].key = key
+                        hits += 1
+                        break
+            if not hits:
+                continue
+            qsort(found, hits, sizeof(_Hit), _by_read_then_key)
+            k = 0
+            while k < hits:
+                read = found[k].read
+                sequence = found[k].key >> 32
+                mask = []
+                while k < hits and found[k].read == read:
+                    mask.append(found[k].key - (sequence << 32))
+                    k += 1
+                mask_key = (sequence, tuple(mask))
+                counted[mask_key] = counted.get(mask_key, 0) + 1
+    finally:
+        free(first)
+        free(known)
+        free(found)

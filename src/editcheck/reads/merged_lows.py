@@ -156,8 +156,10 @@ _ChunkLows = Callable[
     tuple[Any, Any, Any, tuple[Any, Any, Any, Any] | None],
 ]
 _compiled_lows: _ChunkLows | None = None
+_compiled_project: Callable[[list[Any], list[tuple[int, ...] | None], dict[Any, int]], None] | None = None
 if IMPLEMENTATION == "compiled":
     _compiled_lows = _pairs_compiled.chunk_lows
+    _compiled_project = _pairs_compiled.project_lows
 
 
 def chunk_lows(
@@ -250,7 +252,18 @@ class MergedLows:
 
     def project(self, masks: QualityMasks) -> None:
         """Count every read's mask (its low positions at its merged read's quality sites) into ``masks``, whose
-        sequences must all be settled; chunk by chunk, each dropped once counted."""
+        sequences must all be settled; chunk by chunk, each dropped once counted.  Compiled
+        (:func:`~editcheck.reads._pairs_compiled.project_lows`: each low position looked up among its
+        sequence's few sites, no search of every site) when the extension is built; the same masks, counted in
+        the same order, as :meth:`project_reference`."""
+        if _compiled_project is None:
+            self.project_reference(masks)
+            return
+        chunks, self._chunks = self._chunks, []
+        _compiled_project(chunks, masks.sites, masks.masks)
+
+    def project_reference(self, masks: QualityMasks) -> None:
+        """:meth:`project` with numpy and Python (the reference of the compiled one)."""
         sites = [(index << _SHIFT) | p for index, spots in enumerate(masks.sites) if spots for p in spots]
         chunks = self._chunks
         chunks.reverse()
