@@ -4,14 +4,15 @@ With a base-quality threshold, pairs are merged as sequenced and each merged rea
 sequence; what a read's qualities decide is left to :class:`~editcheck.reads.collapse.QualityMasks`, which
 needs, per read, the positions of its merged read whose quality (from the mates covering it:
 :func:`~editcheck.reads.merge.read_merged_qualities`) is below the threshold.  :func:`chunk_lows` finds them
-for a whole chunk with numpy, in the worker processes: a position covered by one mate is low when that base
+for a whole chunk, in the worker processes (compiled, one pass over each merged read; the numpy
+:func:`chunk_lows_reference` without the extension): a position covered by one mate is low when that base
 is; in the overlap, the higher quality of two agreeing bases, or the called base's quality against an N,
 decides.  Where the mates disagree the merged read's base was chosen by the first pair of its sequence
 (perhaps in another chunk, by another worker), so such a position is *disputed*: low when the merged read's
 base is not this pair's better mate's base (quality 2), else when the two qualities differ by less than the
 threshold.  :class:`MergedLows` gathers the chunks in the main process (a few bytes per low position) and,
-once every merged read's quality sites are known, counts each read's mask into the ``QualityMasks``: the
-same masks the per-read loop counts read by read.
+once every merged read's quality sites are known, counts each read's mask into the ``QualityMasks``
+(:meth:`MergedLows.project`, compiled too): the same masks the per-read loop counts read by read.
 """
 
 from __future__ import annotations
