@@ -40,7 +40,15 @@ from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, enco
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
-__all__ = ["MaskedResult", "QualityMasking", "ResultDecoder", "SitesWorker", "decoded_result", "exact_result", "masked_key"]
+__all__ = [
+    "MaskedResult",
+    "QualityMasking",
+    "ResultDecoder",
+    "SitesWorker",
+    "decoded_result",
+    "exact_result",
+    "masked_key",
+]
 
 _new: Any = tuple.__new__
 _EVENTS = ReadCall._fields.index("events")

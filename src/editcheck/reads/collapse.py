@@ -370,7 +370,9 @@ def _count_blocks(
         return used
 
     most = BATCH * record_bytes(max_read_length)
-    finished = read_blocks(path, feed, background, most) and counter.reads > 0  # an empty file: the Python reader says so
+    finished = (
+        read_blocks(path, feed, background, most) and counter.reads > 0
+    )  # an empty file: the Python reader says so
     return finished, counter.tallies(), counter.reads
 
 

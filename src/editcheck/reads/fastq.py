@@ -466,7 +466,12 @@ def _open_in_background(path: str | Path, max_read_length: int) -> _FastqReader 
 
 
 def _batches(
-    path: str | Path, reader: _FastqReader, skip: int, valid: Container[str], size: int, last: bool,
+    path: str | Path,
+    reader: _FastqReader,
+    skip: int,
+    valid: Container[str],
+    size: int,
+    last: bool,
     max_read_length: int,
 ) -> Generator[tuple[list[str], list[str]], None, int | None]:
     """:func:`iter_single_batches` with ``reader``, after skipping ``skip`` records; unless it is the ``last``

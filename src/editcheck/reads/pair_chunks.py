@@ -233,7 +233,12 @@ def forget_merged() -> None:
 
 
 def count_pair_chunk(
-    chunk1: bytes, chunk2: bytes, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False,
+    chunk1: bytes,
+    chunk2: bytes,
+    min_base_quality: int,
+    merge: MergeSettings,
+    run: object = None,
+    raw: bool = False,
     max_read_length: int = MAX_READ_LENGTH,
 ) -> ChunkCounts | None:
     """Count and merge one chunk's pairs (see the module docstring); None when the chunk is not plain, valid
@@ -284,7 +289,11 @@ def count_pair_chunk(
 
 
 def count_slot_chunk(
-    slot: Slot, min_base_quality: int, merge: MergeSettings, run: object = None, raw: bool = False,
+    slot: Slot,
+    min_base_quality: int,
+    merge: MergeSettings,
+    run: object = None,
+    raw: bool = False,
     max_read_length: int = MAX_READ_LENGTH,
 ) -> ChunkCounts | None:
     """:func:`count_pair_chunk` of the chunks a :class:`~editcheck.reads.chunk_ring.ChunkRing` holds in ``slot``."""
