@@ -10,7 +10,9 @@ Most masked reads are the only read of their sequence (a sequencing error at a l
 sequence goes to its worker with the reads counted while it waited to be sent, by their low-quality positions
 (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`: its first read, and any other), and the worker
 masks, counts and calls those reads right there, in parallel (:meth:`SitesWorker.masked`); the main process
-only projects and calls the reads counted later.  In the workers, the sites and the usual mask (a sequencing
+only projects and calls the reads counted later, except on the chunked route of read pairs, where every merged
+read's qualities are counted before its unique read is back: the workers call those masked reads too, in a
+second round (:meth:`QualityMasking.call_counted`, :meth:`SitesWorker.called`).  In the workers, the sites and the usual mask (a sequencing
 error at a low-quality base outside the window) are made by compiled kernels
 (:func:`~editcheck.alignment._compiled.quality_sites_of`, :func:`~editcheck.alignment._compiled.masked_records`),
 whose pure-Python references are :func:`~editcheck.classification.quality.quality_sites` and
@@ -36,7 +38,15 @@ from editcheck.classification.quality import (
 )  # fmt: skip
 from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.workers import PooledCall, PoolWorker, decode_result, encode_result
+from editcheck.engine.workers import (
+    CHUNK,
+    PooledCall,
+    PoolWorker,
+    UniqueReadAligner,
+    decode_result,
+    encode_result,
+    process_worker,
+)  # fmt: skip
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
 
@@ -286,39 +296,64 @@ class SitesWorker:
         any other from :func:`~editcheck.classification.quality.quality_sites`; its masked reads come from
         :func:`~editcheck.alignment._compiled.masked_records`, which makes the usual mask itself and any other
         mask by :func:`_masked_made`, as :meth:`masked` does."""
-        worker, decisive, flags, classifiers = self.worker, self.decisive, self._flags, self.classifiers
-        shared, blocked, substitutable, references = self._shared, self._blocked, self._substitutable, self.references
+        worker, compiled_masked = self.worker, self._compiled_masked
         results: list[tuple[bytes, tuple[int, ...], MaskedCalls]] = []
         for sequence, low in zip(sequences, lows):
             result = worker(sequence)
-            _, amplicon, aligned, call = result
-            if aligned is None or amplicon is None or call is None:
+            if result.alignment is None or result.amplicon is None or result.call is None:
                 results.append((encode_result(sequence, result), (), ()))
                 continue
-            index = aligned.reference
-            got = quality_sites_of(
-                len(sequence), aligned.reverse, aligned.start, aligned.end, aligned.projection, aligned.insertions,
-                aligned.deletions, aligned.substitutions, flags[amplicon][index],
-            )  # fmt: skip
-            if got is None:
-                sites = quality_sites(sequence, aligned, decisive[amplicon][index])
-                positions = tuple([site[0] for site in sites])
-            else:
-                sites, positions = got
-            if not sites:
-                results.append((encode_result(sequence, result), (), ()))
-                continue
-            masked: MaskedCalls = ()
-            if low:
-                references_here = references[amplicon]
-                context = (classifiers[amplicon], result, sites, decisive[amplicon], references_here, sequence)
-                masked = masked_records(
-                    sites, low, aligned, call, _EVENTS, blocked[amplicon][index], references_here[index].sequence,
-                    result.status.value, amplicon, substitutable[amplicon] and bool(call.events), shared,
-                    _made_otherwise, context,
-                )  # fmt: skip
+            positions, masked = compiled_masked(sequence, result, low)
             results.append((encode_result(sequence, result), positions, masked))
         return results
+
+    def _compiled_masked(self, sequence: str, result: PooledCall, low: Lows) -> tuple[tuple[int, ...], MaskedCalls]:
+        """A called unique read's site positions and the masked reads of ``low`` (:meth:`_compiled_call`'s, and
+        :meth:`called`'s with the compiled kernels): the compiled kernels' sites where they apply, the masked
+        reads by :func:`~editcheck.alignment._compiled.masked_records`."""
+        _, amplicon, aligned, call = result
+        assert aligned is not None and amplicon is not None and call is not None
+        index = aligned.reference
+        got = quality_sites_of(
+            len(sequence), aligned.reverse, aligned.start, aligned.end, aligned.projection, aligned.insertions,
+            aligned.deletions, aligned.substitutions, self._flags[amplicon][index],
+        )  # fmt: skip
+        if got is None:
+            sites = quality_sites(sequence, aligned, self.decisive[amplicon][index])
+            positions = tuple([site[0] for site in sites])
+        else:
+            sites, positions = got
+        if not sites:
+            return (), ()
+        if not low:
+            return positions, ()
+        references_here = self.references[amplicon]
+        context = (self.classifiers[amplicon], result, sites, self.decisive[amplicon], references_here, sequence)
+        masked = masked_records(
+            sites, low, aligned, call, _EVENTS, self._blocked[amplicon][index], references_here[index].sequence,
+            result.status.value, amplicon, self._substitutable[amplicon] and bool(call.events), self._shared,
+            _made_otherwise, context,
+        )  # fmt: skip
+        return positions, masked
+
+    def called(self, items: Sequence[tuple[str, bytes, Lows]]) -> list[MaskedCalls]:
+        """The masked reads of unique reads whose results are back already: each item ``(sequence, encoded result,
+        lows)``, its masks (``lows``, as :meth:`__call__` takes them) called as :meth:`__call__` calls them, the
+        sites found again (compiled where the kernels apply) from the decoded result.  The second round of
+        :meth:`QualityMasking.call_counted`."""
+        called: list[MaskedCalls] = []
+        for sequence, encoded, lows in items:
+            result = cast(PooledCall, decode_result(sequence, encoded))
+            aligned = result.alignment
+            if aligned is None or result.amplicon is None or result.call is None or not lows:
+                called.append(())
+            elif self.compiled:
+                called.append(self._compiled_masked(sequence, result, lows)[1])
+            else:
+                sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
+                positions = tuple([site[0] for site in sites])
+                called.append(self.masked(result, sites, positions, lows, sequence) if sites else ())
+        return called
 
     def masked(
         self,
@@ -355,6 +390,12 @@ class SitesWorker:
                     made = shared.setdefault(made, made)
                 done += (mask, reads, key, made, amplicon, reference)
         return tuple(done)
+
+
+def called_in_worker(items: Sequence[tuple[str, bytes, Lows]]) -> list[MaskedCalls]:
+    """:meth:`SitesWorker.called` by this process's :class:`SitesWorker`: a
+    :meth:`~editcheck.engine.workers.UniqueReadAligner.submit` task of :meth:`QualityMasking.call_counted`."""
+    return cast(SitesWorker, process_worker()).called(items)
 
 
 class ExpandedReads:
@@ -462,6 +503,37 @@ class QualityMasking:
                     stored.extend([None] * (index + 1 - len(stored)))
                 stored[index] = masked
         self.masks.settle_from(start, [positions for _, positions, _ in results])
+
+    def call_counted(self, aligner: UniqueReadAligner, sequences: Sequence[str], encoded: Sequence[bytes]) -> None:
+        """Have ``aligner``'s worker processes (its :class:`SitesWorker` s) call the masked reads counted here
+        (``masks.masks``: reads counted after their unique read was sent; on the chunked route of read pairs,
+        every masked read), :data:`~editcheck.engine.workers.CHUNK` unique reads a task, as they call the reads
+        sent with a unique read: :meth:`expand` and :meth:`calls` then take them as the workers', the same
+        masked reads as if the main process called them.  ``sequences`` and ``encoded``: every unique read and
+        its encoded result, by first-seen index.  A unique read whose masks the workers called already keeps
+        its masks counted here (:meth:`_expansions` merges the two)."""
+        stored = self._masked
+        if len(stored) < len(sequences):
+            stored.extend([None] * (len(sequences) - len(stored)))
+        by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+        masks = self.masks.masks
+        for (index, mask), reads in list(masks.items()):
+            if stored[index] is None:
+                del masks[(index, mask)]
+                listed = by_index.get(index)
+                if listed is None:
+                    by_index[index] = [(mask, reads)]
+                else:
+                    listed.append((mask, reads))
+        indices = sorted(by_index)
+        tasks = []
+        for start in range(0, len(indices), CHUNK):
+            part = indices[start : start + CHUNK]
+            items = [(sequences[index], encoded[index], by_index[index]) for index in part]
+            tasks.append((part, aligner.submit(called_in_worker, items)))
+        for part, task in tasks:
+            for index, masked in zip(part, task()):
+                stored[index] = masked or None
 
     def _expansions(
         self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]

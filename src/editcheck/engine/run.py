@@ -182,12 +182,14 @@ def _run_reads(
             )
             if chunked is None:
                 reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
-            store = aligner.results()  # (encoded result, site positions, masked calls): settled already
+            # (encoded result, site positions, masked calls): settled already
+            store = aligner.results(close=chunked is None)
+            for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
+                store[position] = encoded
             if chunked is not None:
                 reads = chunked
                 lows.project(masking.masks)  # every merged read's sites are settled now
-            for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
-                store[position] = encoded
+                masking.call_counted(aligner, list(reads.sequences), store)  # in the worker processes
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
         if streamed:  # one pass, the tally's: each result freed as it is read, nothing expanded kept
             streamed_calls = masking.calls(_unique_reads(reads.sequences, store, consume=True))
