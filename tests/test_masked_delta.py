@@ -17,7 +17,7 @@ from editcheck.alignment import _compiled
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import Assignment
 from editcheck.classification import quality
-from editcheck.classification.outcomes import ClassificationSettings, ReadCall
+from editcheck.classification.outcomes import ReadCall
 from editcheck.classification.quality import (
     masked_alignment,
     masked_substitutions,
@@ -25,19 +25,11 @@ from editcheck.classification.quality import (
     substitution_positions,
 )  # fmt: skip
 from editcheck.design import build_design, reverse_complement
-from editcheck.engine import masking
 from editcheck.engine.masking import MaskedResult, QualityMasking, SitesWorker, decoded_result
 from editcheck.engine.workers import AmpliconWorker, PooledCall, encode_result
-from editcheck.pipeline import AnalysisSettings
-from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.records import UniqueRead
+from masking_helpers import AMPLICON, GUIDE, Q20, add_random_reads, colliding_keys, other_base
 
-AMPLICON = (
-    "CGTCAGGATTGACCGTAGGCTTACGGATCCATGCAAGTCGTACGGATCGATTCAGGCTAACGTTCGGAGCTAGGCATTCGACTGATCGTAGGCAATCG"
-    "GATCCTAGCATTGCAGTCGATCGGATTACCGTAGCTAGGTCCAATGCCTAGGCTTGACTGCATAGGC"
-)
-GUIDE = AMPLICON[70:90]
-Q20 = AnalysisSettings(ClassificationSettings(count_substitutions=True), QualitySettings(min_base_quality=20))
 HIGH = "I" * 400
 
 
@@ -49,32 +41,10 @@ def _changed(sequence: str, changes: dict[int, str]) -> str:
     return "".join(read)
 
 
-def _other(base: str, k: int = 0) -> str:
-    return [other for other in "ACGT" if other != base][k]
-
-
 def _reads(count: int, seed: int) -> list[str]:
     """Distinct reads of the amplicon with 1-3 substitutions (some in the window), a deletion or an insertion
     now and then, a fifth of them reverse complemented."""
-    generator = random.Random(seed)
-    reads: dict[str, None] = {}
-    while len(reads) < count:
-        read = list(AMPLICON)
-        for _ in range(generator.choice((1, 1, 2, 3))):
-            position = generator.randrange(len(read))
-            read[position] = _other(read[position], generator.randrange(3))
-        sequence = "".join(read)
-        shape = generator.random()
-        if shape < 0.15:
-            start = generator.randrange(20, len(sequence) - 20)
-            sequence = sequence[:start] + sequence[start + generator.randint(1, 4) :]
-        elif shape < 0.25:
-            start = generator.randrange(20, len(sequence) - 20)
-            sequence = sequence[:start] + "".join(generator.choice("ACGT") for _ in range(2)) + sequence[start:]
-        if generator.random() < 0.2:
-            sequence = reverse_complement(sequence)
-        reads[sequence] = None
-    return list(reads)
+    return add_random_reads({}, count, random.Random(seed))
 
 
 def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifiers_call() -> None:
@@ -120,22 +90,6 @@ def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifi
     assert min(projections.values()) > 20 and len(projections) == 6, projections
 
 
-def _colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every masked read's key 0 (:func:`~editcheck.engine.masking.masked_key`, and the keys the compiled
-    :func:`~editcheck.alignment._compiled.masked_records` makes in the workers without it)."""
-    monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
-    original = getattr(masking, "masked_records", None)
-    if original is None:  # the pure-Python reference runs
-        return
-
-    def colliding(*arguments: Any) -> tuple[Any, ...]:
-        records = list(original(*arguments))
-        records[2 :: masking.RECORD] = [0] * (len(records) // masking.RECORD)
-        return tuple(records)
-
-    monkeypatch.setattr(masking, "masked_records", colliding)
-
-
 def _expanded(sequences: list[str], reads: list[int], lows: list[Any], later: list[tuple[int, int]],
               keep_keys: bool) -> list[tuple[UniqueRead, Any, int | None]]:  # fmt: skip
     """The expanded reads of unique ``sequences`` (``reads`` each), the worker given ``lows``, and one read
@@ -179,13 +133,13 @@ def test_usual_masks_are_kept_as_the_unique_reads_result_and_merge_exactly(
     alignments differ (the same masked sequence but for a deletion elsewhere), nor forward with reverse, nor
     at another position; with every key alike (``colliding``) the merges are the same."""
     if colliding:
-        _colliding_keys(monkeypatch)
+        colliding_keys(monkeypatch)
     p, q, gap = 30, 150, 120
-    forward = [_changed(AMPLICON, {p: _other(AMPLICON[p], k)}) for k in range(3)]
+    forward = [_changed(AMPLICON, {p: other_base(AMPLICON[p], k)}) for k in range(3)]
     reverse = [reverse_complement(read) for read in forward[:2]]
-    deleted = _changed(AMPLICON, {p: _other(AMPLICON[p], 0)})
+    deleted = _changed(AMPLICON, {p: other_base(AMPLICON[p], 0)})
     deleted = deleted[:gap] + deleted[gap + 3 :]  # the same error, and a deletion away from the window
-    elsewhere = _changed(AMPLICON, {q: _other(AMPLICON[q])})
+    elsewhere = _changed(AMPLICON, {q: other_base(AMPLICON[q])})
     sequences = [AMPLICON, *forward, *reverse, deleted, elsewhere]
     reads = [5, 1, 1, 2, 1, 1, 1, 1]
     r = len(AMPLICON) - 1 - p  # the error's read position on the reverse reads
@@ -212,7 +166,7 @@ def test_masks_in_the_window_are_kept_encoded_for_the_masked_sequence() -> None:
     """A low-quality substitution in the window changes the call: that masked read is called again by the
     classifier and kept as its own encoded result, not as its unique read's."""
     p = 86  # in the window (around the cut, 3 bases from the guide's end)
-    sequence = _changed(AMPLICON, {p: _other(AMPLICON[p])})
+    sequence = _changed(AMPLICON, {p: other_base(AMPLICON[p])})
     entries = _expanded([sequence], [2], [(((p,), 1),)], [], keep_keys=False)
     (read, kept, collapsed), (masked_read, masked_kept, masked_collapsed) = entries
     assert collapsed == 2 and masked_collapsed is None and masked_read.reads == 1 and read.reads == 1

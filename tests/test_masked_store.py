@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import marshal
 import sys
-from typing import Any
 
 import pytest
 
 from editcheck.alignment.aligner import AlignedRead
-from editcheck.classification.outcomes import ClassificationSettings, ReadCall
+from editcheck.classification.outcomes import ReadCall
 from editcheck.design import build_design
 from editcheck.engine import masking
 from editcheck.engine.masking import QualityMasking, SitesWorker, exact_result
 from editcheck.engine.workers import AmpliconWorker, PooledCall, decode_result
-from editcheck.pipeline import AnalysisSettings
-from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.records import UniqueRead
-
-AMPLICON = (
-    "CGTCAGGATTGACCGTAGGCTTACGGATCCATGCAAGTCGTACGGATCGATTCAGGCTAACGTTCGGAGCTAGGCATTCGACTGATCGTAGGCAATCG"
-    "GATCCTAGCATTGCAGTCGATCGGATTACCGTAGCTAGGTCCAATGCCTAGGCTTGACTGCATAGGC"
-)
-GUIDE = AMPLICON[70:90]
-Q20 = AnalysisSettings(ClassificationSettings(count_substitutions=True), QualitySettings(min_base_quality=20))
+from masking_helpers import AMPLICON, GUIDE, Q20, colliding_keys
 
 
 def _substituted(position: int, base: str) -> str:
@@ -72,22 +63,6 @@ def test_exact_result_is_canonical_and_tells_every_field_apart() -> None:
     assert exact_result(result._replace(amplicon=1), aligned, call) != exact
 
 
-def _colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every masked read's key 0 (:func:`~editcheck.engine.masking.masked_key`, and the keys the compiled
-    :func:`~editcheck.alignment._compiled.masked_records` makes in the workers without it)."""
-    monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
-    original = getattr(masking, "masked_records", None)
-    if original is None:  # the pure-Python reference runs
-        return
-
-    def colliding(*arguments: Any) -> tuple[Any, ...]:
-        records = list(original(*arguments))
-        records[2 :: masking.RECORD] = [0] * (len(records) // masking.RECORD)
-        return tuple(records)
-
-    monkeypatch.setattr(masking, "masked_records", colliding)
-
-
 @pytest.mark.parametrize("colliding", [False, True])
 def test_masked_reads_alike_once_masked_merge_and_others_do_not(
     colliding: bool, monkeypatch: pytest.MonkeyPatch
@@ -98,7 +73,7 @@ def test_masked_reads_alike_once_masked_merge_and_others_do_not(
     decodes to the masked call.  With every digest alike (``colliding``) the merge is the same: a digest
     collision never merges reads whose masked alignment or call differ."""
     if colliding:
-        _colliding_keys(monkeypatch)
+        colliding_keys(monkeypatch)
     design = build_design(AMPLICON, [GUIDE])
     p, q = 30, 120
     others = [base for base in "ACGT" if base != AMPLICON[p]], [base for base in "ACGT" if base != AMPLICON[q]]

@@ -13,25 +13,12 @@ import numpy as np
 import pytest
 
 from editcheck.classification.called import CalledRead
-from editcheck.classification.outcomes import ClassificationSettings
-from editcheck.design import build_design, reverse_complement
+from editcheck.design import build_design
 from editcheck.engine import masking
 from editcheck.engine.masking import QualityMasking, ResultDecoder, SitesWorker, decoded_result
-from editcheck.pipeline import AnalysisSettings
 from editcheck.quantification.tally import Tally, tally_reads
-from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.records import UniqueRead
-
-AMPLICON = (
-    "CGTCAGGATTGACCGTAGGCTTACGGATCCATGCAAGTCGTACGGATCGATTCAGGCTAACGTTCGGAGCTAGGCATTCGACTGATCGTAGGCAATCG"
-    "GATCCTAGCATTGCAGTCGATCGGATTACCGTAGCTAGGTCCAATGCCTAGGCTTGACTGCATAGGC"
-)
-GUIDE = AMPLICON[70:90]
-Q20 = AnalysisSettings(ClassificationSettings(count_substitutions=True), QualitySettings(min_base_quality=20))
-
-
-def _other(base: str, k: int) -> str:
-    return [other for other in "ACGT" if other != base][k]
+from masking_helpers import AMPLICON, GUIDE, Q20, add_random_reads, other_base
 
 
 def _reads(generator: random.Random) -> list[str]:
@@ -41,24 +28,8 @@ def _reads(generator: random.Random) -> list[str]:
     reads: dict[str, None] = {}
     for position in range(5, 65, 3):
         for k in range(3):
-            reads[AMPLICON[:position] + _other(AMPLICON[position], k) + AMPLICON[position + 1 :]] = None
-    while len(reads) < 360:
-        read = list(AMPLICON)
-        for _ in range(generator.choice((1, 1, 2, 3))):
-            position = generator.randrange(len(read))
-            read[position] = _other(read[position], generator.randrange(3))
-        sequence = "".join(read)
-        shape = generator.random()
-        if shape < 0.15:
-            start = generator.randrange(20, len(sequence) - 20)
-            sequence = sequence[:start] + sequence[start + generator.randint(1, 4) :]
-        elif shape < 0.25:
-            start = generator.randrange(20, len(sequence) - 20)
-            sequence = sequence[:start] + "".join(generator.choice("ACGT") for _ in range(2)) + sequence[start:]
-        if generator.random() < 0.2:
-            sequence = reverse_complement(sequence)
-        reads[sequence] = None
-    return list(reads)
+            reads[AMPLICON[:position] + other_base(AMPLICON[position], k) + AMPLICON[position + 1 :]] = None
+    return add_random_reads(reads, 360, generator)
 
 
 def _expansion(merge_alike: bool, seed: int, streamed: bool = False) -> tuple[Any, Any]:
