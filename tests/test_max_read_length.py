@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from editcheck.cli import main
+from editcheck.engine.sources import BamSite, FastqPaired, FastqSingle
 from editcheck.errors import InputFormatError, ParameterError
 from editcheck.reads import collapse, pair_chunks
 from editcheck.reads.alignments import GenomeSite, iter_site_fragments
@@ -227,6 +228,13 @@ def test_bam_reads_over_the_limit_are_refused(tmp_path: Path) -> None:
 def test_the_limit_must_be_a_positive_whole_number(value: object) -> None:
     with pytest.raises(ParameterError, match="maximum read length must be a positive whole number"):
         check_max_read_length(value)
+    for source in (
+        lambda: FastqSingle("r1.fastq", max_read_length=value),
+        lambda: FastqPaired("r1.fastq", "r2.fastq", max_read_length=value),
+        lambda: BamSite("reads.bam", GenomeSite.parse("chr1:30-40"), max_read_length=value),
+    ):  # a source made directly checks its limit too, not only read_source
+        with pytest.raises(ParameterError, match="maximum read length must be a positive whole number"):
+            source()
 
 
 _MEMORY_SCRIPT = """

@@ -60,6 +60,9 @@ class FastqSingle:
     site: GenomeSite | None = None
     max_read_length: int = MAX_READ_LENGTH
 
+    def __post_init__(self) -> None:
+        check_max_read_length(self.max_read_length)
+
     @property
     def inputs(self) -> tuple[str, ...]:
         return (str(self.path),)
@@ -77,6 +80,9 @@ class FastqPaired:
     paired: bool | None = True
     site: GenomeSite | None = None
     max_read_length: int = MAX_READ_LENGTH
+
+    def __post_init__(self) -> None:
+        check_max_read_length(self.max_read_length)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -97,6 +103,9 @@ class BamSite:
     paired: bool | None = None
     max_read_length: int = MAX_READ_LENGTH
 
+    def __post_init__(self) -> None:
+        check_max_read_length(self.max_read_length)
+
     @property
     def site(self) -> GenomeSite | None:
         return self.genome_site
@@ -116,8 +125,7 @@ def read_source(
     reference_fasta: str | Path | None = None, max_read_length: int = MAX_READ_LENGTH,
 ) -> ReadSource:  # fmt: skip
     """The source of ``quantify``'s arguments: FASTQ single or paired, or a BAM/CRAM (``r1``) at ``site``; a
-    read longer than ``max_read_length`` bases is refused."""
-    max_read_length = check_max_read_length(max_read_length)
+    read longer than ``max_read_length`` bases is refused (the limit checked by the source itself)."""
     if site is not None:
         return BamSite(r1, site, reference_fasta, max_read_length=max_read_length)
     if r2 is None:
