@@ -611,6 +611,19 @@ cdef int _put_varint(_Out* out, unsigned long long number) except -1:
     return 0
 
 
+cdef int _put_sized(_Out* out, unsigned char short_tag, unsigned char long_tag, Py_ssize_t length) except -1:
+    """The tag of a string or tuple of ``length`` items: ``short_tag + length`` in one byte when it fits
+    (below PACK_SHORT), else ``long_tag`` and the length as a varint (room for one byte reserved already)."""
+    if length < PACK_SHORT:
+        out.data[out.size] = short_tag + length
+        out.size += 1
+    else:
+        out.data[out.size] = long_tag
+        out.size += 1
+        _put_varint(out, length)
+    return 0
+
+
 cdef int _pack_value(object value, _Out* out) except -1:
     cdef Py_ssize_t length, index
     cdef long long number
@@ -641,25 +654,13 @@ cdef int _pack_value(object value, _Out* out) except -1:
         if not PyUnicode_IS_ASCII(value):
             raise Unpackable("a string that is not ASCII")
         length = PyUnicode_GET_LENGTH(value)
-        if length < PACK_SHORT:
-            out.data[out.size] = PACK_SHORT_STRING + length
-            out.size += 1
-        else:
-            out.data[out.size] = PACK_STRING
-            out.size += 1
-            _put_varint(out, length)
+        _put_sized(out, PACK_SHORT_STRING, PACK_STRING, length)
         _reserve(out, length)
         memcpy(out.data + out.size, PyUnicode_1BYTE_DATA(value), length)
         out.size += length
     elif type(value) is tuple:
         length = len(<tuple>value)
-        if length < PACK_SHORT:
-            out.data[out.size] = PACK_SHORT_TUPLE + length
-            out.size += 1
-        else:
-            out.data[out.size] = PACK_TUPLE
-            out.size += 1
-            _put_varint(out, length)
+        _put_sized(out, PACK_SHORT_TUPLE, PACK_TUPLE, length)
         for index in range(length):
             _pack_value((<tuple>value)[index], out)
     else:

@@ -194,31 +194,25 @@ cdef class BlockCounter:
         cdef Py_ssize_t at = position[0]
         cdef const unsigned char* end
         cdef Py_ssize_t header, header_end, sequence, sequence_end, plus, plus_end, quality, quality_end, i
+        cdef Py_ssize_t line_ends[4]
+        cdef Py_ssize_t line
         cdef unsigned char code, bad
         if at >= length:
             return INCOMPLETE
         if data[at] != b'@':
             return UNUSUAL
         header = at + 1
-        end = <const unsigned char*>memchr(data + header, b'\n', length - header)
-        if end == NULL:
-            return UNUSUAL if length - at > self._record_most else INCOMPLETE
-        header_end = end - data
+        i = header
+        for line in range(4):  # the record's four line breaks
+            end = <const unsigned char*>memchr(data + i, b'\n', length - i)
+            if end == NULL:
+                return UNUSUAL if length - at > self._record_most else INCOMPLETE
+            line_ends[line] = end - data
+            i = line_ends[line] + 1
+        header_end, sequence_end, plus_end, quality_end = line_ends[0], line_ends[1], line_ends[2], line_ends[3]
         sequence = header_end + 1
-        end = <const unsigned char*>memchr(data + sequence, b'\n', length - sequence)
-        if end == NULL:
-            return UNUSUAL if length - at > self._record_most else INCOMPLETE
-        sequence_end = end - data
         plus = sequence_end + 1
-        end = <const unsigned char*>memchr(data + plus, b'\n', length - plus)
-        if end == NULL:
-            return UNUSUAL if length - at > self._record_most else INCOMPLETE
-        plus_end = end - data
         quality = plus_end + 1
-        end = <const unsigned char*>memchr(data + quality, b'\n', length - quality)
-        if end == NULL:
-            return UNUSUAL if length - at > self._record_most else INCOMPLETE
-        quality_end = end - data
         # Each line checked whole, without a branch per character (the compiler vectorises these loops).
         bad = 0
         for i in range(header, header_end):

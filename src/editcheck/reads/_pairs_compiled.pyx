@@ -327,10 +327,14 @@ def number_pairs(list first, list second):
         free(leaders)
 
 
+cdef unsigned char _HEADER_CHARACTER[256]
 cdef unsigned char _SEQUENCE_CHARACTER[256]
 cdef unsigned char _QUALITY_CHARACTER[256]
+memset(_HEADER_CHARACTER, 0, 256)
 memset(_SEQUENCE_CHARACTER, 0, 256)
 memset(_QUALITY_CHARACTER, 0, 256)
+for _code in range(128):
+    _HEADER_CHARACTER[_code] = _code != 13  # ASCII, no carriage return
 for _base in "ACGTN":
     _SEQUENCE_CHARACTER[ord(_base)] = 1
 for _code in range(ord("!"), ord("~") + 1):
@@ -343,6 +347,17 @@ cdef inline const unsigned char *_line_end(const unsigned char *at, const unsign
         return end
     cdef const unsigned char *found = <const unsigned char *> memchr(at, 10, end - at)
     return end if found == NULL else found
+
+
+cdef inline bint _only(
+    const unsigned char *at, const unsigned char *end, const unsigned char *allowed
+) noexcept nogil:
+    """Whether every byte from ``at`` up to ``end`` is one of the ``allowed`` (a 256-entry table)."""
+    while at < end:
+        if not allowed[at[0]]:
+            return False
+        at += 1
+    return True
 
 
 def split_records(bytes chunk):
@@ -392,12 +407,8 @@ def split_records(bytes chunk):
                 starts[3 * r] = at - data
                 lengths[2 * r] = line_end - at
                 header_bytes += line_end - at
-                while at < line_end:
-                    if at[0] >= 128 or at[0] == 13:
-                        plain = False
-                        break
-                    at += 1
-                if not plain:
+                if not _only(at, line_end, _HEADER_CHARACTER):
+                    plain = False
                     break
                 at = line_end + 1
                 # Sequence: ACGTN.
@@ -405,12 +416,8 @@ def split_records(bytes chunk):
                 starts[3 * r + 1] = at - data
                 lengths[2 * r + 1] = line_end - at
                 sequence_bytes += line_end - at
-                while at < line_end:
-                    if not _SEQUENCE_CHARACTER[at[0]]:
-                        plain = False
-                        break
-                    at += 1
-                if not plain:
+                if not _only(at, line_end, _SEQUENCE_CHARACTER):
+                    plain = False
                     break
                 at = line_end + 1
                 # Separator: "+" alone.
@@ -425,12 +432,8 @@ def split_records(bytes chunk):
                     plain = False
                     break
                 starts[3 * r + 2] = at - data
-                while at < line_end:
-                    if not _QUALITY_CHARACTER[at[0]]:
-                        plain = False
-                        break
-                    at += 1
-                if not plain:
+                if not _only(at, line_end, _QUALITY_CHARACTER):
+                    plain = False
                     break
                 at = line_end + 1
         if not plain:
