@@ -92,11 +92,8 @@ def test_masked_reads_tallied_apart_count_as_when_merged(seed: int, monkeypatch:
     assert any("N" in allele.aligned_sequence for allele in got.alleles)
 
 
-def test_a_masked_read_reuses_its_unique_reads_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
-    _, expanded = _expansion(False, 5)
-    entries = list(expanded.entries())
-    unique = sum(1 for _, _, collapsed in entries if collapsed is not None)
-    usual = sum(1 for _, kept, collapsed in entries if collapsed is None and kept.substituted)
+def _counted_decodings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sequences :func:`~editcheck.engine.masking.decode_result` decodes from now on, one per call."""
     decodings: list[str] = []
     original = masking.decode_result
 
@@ -105,6 +102,15 @@ def test_a_masked_read_reuses_its_unique_reads_decoding(monkeypatch: pytest.Monk
         return original(sequence, encoded)
 
     monkeypatch.setattr(masking, "decode_result", counted)
+    return decodings
+
+
+def test_a_masked_read_reuses_its_unique_reads_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, expanded = _expansion(False, 5)
+    entries = list(expanded.entries())
+    unique = sum(1 for _, _, collapsed in entries if collapsed is not None)
+    usual = sum(1 for _, kept, collapsed in entries if collapsed is None and kept.substituted)
+    decodings = _counted_decodings(monkeypatch)
     decoded = ResultDecoder()
     for read, kept, _ in entries:
         decoded(read.key, kept)
@@ -124,14 +130,7 @@ def test_the_tallys_calls_are_every_read_with_reads_decoded(merge_alike: bool, m
         if result.call is not None and read.reads
     ]
     emptied = sum(1 for read, _, collapsed in entries if collapsed is not None and not read.reads)
-    decodings: list[str] = []
-    original = masking.decode_result
-
-    def counted(sequence: str, encoded: bytes) -> Any:
-        decodings.append(sequence)
-        return original(sequence, encoded)
-
-    monkeypatch.setattr(masking, "decode_result", counted)
+    decodings = _counted_decodings(monkeypatch)
     assert list(expanded.calls(consume=True)) == expected and len(expected) > 300 and emptied > 100
     assert len(decodings) < len(entries) - emptied // 2
     assert set(expanded.keys) == {""}  # freed as read
