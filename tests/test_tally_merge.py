@@ -181,3 +181,40 @@ def test_merged_alleles_are_the_ones_written(cases, tmp_path: Path) -> None:
     first = list(merged.alleles)
     assert first == list(merged.alleles)
     assert all(type(allele) is Allele for allele in first)
+
+
+def test_result_folder_of_merged_segments_is_that_of_the_whole_file(tmp_path: Path) -> None:
+    """Two FASTQ segments quantified alone, their tallies merged: the result folder's tables (alleles.tsv read
+    from the disk-backed table, the VCF's records from it too) are byte-identical to those of the whole file."""
+    from dataclasses import replace
+
+    from editcheck.pipeline import quantify
+    from editcheck.results.sample import write_sample_outputs
+    from editcheck.results.vcf import write_vcf
+
+    nuclease = simulate.random_design(seed=11)
+    simulate.simulate(nuclease, 1200, tmp_path / "all.fq", seed=6, alleles_per_class=10)
+    lines = (tmp_path / "all.fq").read_text().splitlines(keepends=True)
+    (tmp_path / "first.fq").write_text("".join(lines[: 4 * 500]))
+    (tmp_path / "second.fq").write_text("".join(lines[4 * 500 :]))
+    design = build_design(nuclease.amplicon, [nuclease.guide], expected_hdr_amplicon=nuclease.donor_amplicon)
+    whole = quantify(tmp_path / "all.fq", design=design, sample="S")
+    accumulator = TallyAccumulator(design, tmp_path / "spill", chunk=5)
+    for segment in ("first.fq", "second.fq"):
+        accumulator.add(quantify(tmp_path / segment, design=design, sample="S").tally)
+    merged = replace(whole, tally=accumulator.result())
+    assert isinstance(merged.tally.alleles, AlleleFile) and len(merged.tally.alleles) > 50
+    for name, result in (("whole", whole), ("merged", merged)):
+        write_sample_outputs(result, tmp_path / name)
+        write_vcf(result, tmp_path / name)
+    tables = sorted(path.name for path in (tmp_path / "whole").iterdir() if path.is_file())
+    assert {"alleles.tsv", "positions.tsv", "summary.json", "edits.vcf.gz"} <= set(tables)
+    for table in tables:
+        if table.endswith(".gz") or table.endswith(".tbi"):
+            continue
+        assert (tmp_path / "merged" / table).read_bytes() == (tmp_path / "whole" / table).read_bytes(), table
+    import gzip
+
+    assert gzip.decompress((tmp_path / "merged" / "edits.vcf.gz").read_bytes()) == gzip.decompress(
+        (tmp_path / "whole" / "edits.vcf.gz").read_bytes()
+    )
