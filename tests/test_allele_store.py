@@ -58,13 +58,15 @@ def _finished(segments: list[list[Allele]], folder: Path, chunk: int) -> AlleleF
     return runs.finish()
 
 
-@pytest.mark.parametrize(("seed", "runs", "chunk", "fan_in"), [
-    (1, 1, 500_000, 64), (2, 2, 3, 64), (3, 5, 7, 2), (4, 7, 1, 3), (5, 4, 50, 4), (6, 3, 10_000, 2),
+@pytest.mark.parametrize(("seed", "runs", "chunk", "fan_in", "batch"), [
+    (1, 1, 500_000, 64, 1024), (2, 2, 3, 64, 1024), (3, 5, 7, 2, 1024), (4, 7, 1, 3, 1024), (5, 4, 50, 4, 3),
+    (6, 3, 10_000, 2, 1024), (7, 6, 40, 64, 1), (8, 3, 100, 2, 7),
 ])  # fmt: skip
 def test_finished_alleles_are_the_summed_alleles_in_table_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, runs: int, chunk: int, fan_in: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, runs: int, chunk: int, fan_in: int, batch: int
 ) -> None:
     monkeypatch.setattr(allele_store, "MAX_FAN_IN", fan_in)  # merge passes when more runs than this
+    monkeypatch.setattr(allele_store, "BATCH", batch)  # groups of equal reads across the batches of a run
     segments = _segments(seed, runs)
     truth = _truth(segments)
     table = _finished(segments, tmp_path, chunk)

@@ -9,8 +9,9 @@ once, whatever the number of segments or of alleles:
 2. :meth:`AlleleRuns.finish` merges the runs streaming (:func:`heapq.merge`, at most :data:`MAX_FAN_IN` files
    open at once, in passes when there are more), summing the reads of equal keys, and sorts the merged alleles
    by decreasing reads with an external sort: runs of at most ``chunk`` alleles each sorted by reads (stably,
-   so ties keep the key order), then merged.  The order is that of :func:`editcheck.quantification.tally.
-   _sorted_alleles` (decreasing reads, ties by reference, aligned sequence, outcome, events);
+   so ties keep the key order), then merged a group of equal reads at a time (most alleles share a few small
+   counts).  The order is that of :func:`editcheck.quantification.tally._sorted_alleles` (decreasing reads,
+   ties by reference, aligned sequence, outcome, events);
 3. the result is an :class:`AlleleFile`: its length, and its alleles streamed from disk on each iteration.
 
 Files are batches of :data:`BATCH` plain tuples, pickled without memo (``Pickler.fast``: the bytes depend on
@@ -25,6 +26,7 @@ import heapq
 import os
 import pickle
 import tempfile
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from operator import itemgetter
@@ -42,7 +44,7 @@ MAX_FAN_IN = 64
 
 _Record: TypeAlias = tuple[str, str, str, str, int]
 """An allele as stored: reference, aligned sequence, outcome, events, reads."""
-_Merge: TypeAlias = Callable[[list[Iterator[_Record]]], Iterator[_Record]]
+_Merge: TypeAlias = Callable[[list[Path]], Iterator[_Record]]
 
 _reads = itemgetter(4)
 
@@ -93,15 +95,46 @@ def _summed(records: Iterable[_Record]) -> Iterator[_Record]:
         yield previous
 
 
-def _merge_by_key(runs: list[Iterator[_Record]]) -> Iterator[_Record]:
-    # Tuples compare by key first; equal keys (from different runs) come out adjacent and are summed.
-    return _summed(heapq.merge(*runs))
+def _merge_by_key(runs: list[Path]) -> Iterator[_Record]:
+    # Tuples compare by key first; equal keys (from different runs, or repeated in one) come out adjacent and
+    # are summed.
+    return _summed(heapq.merge(*(_read_run(run) for run in runs)))
 
 
-def _merge_by_reads(runs: list[Iterator[_Record]]) -> Iterator[_Record]:
-    # heapq.merge is stable: equal reads come out in run order, and the runs were cut from one key-ordered
-    # stream in order, each sorted stably, so ties stay in key order.
-    return heapq.merge(*runs, key=_reads, reverse=True)
+def _merge_by_reads(runs: list[Path]) -> Iterator[_Record]:
+    """Runs each ordered by decreasing reads merged into one, equal reads in run order (stable: the runs were
+    cut in order from one key-ordered stream and each sorted stably, so ties stay in key order).
+
+    Merged a group of equal reads at a time (a slice of a batch found by bisection), not an allele at a
+    time: most alleles share a few small counts, so the groups are long."""
+    heads: list[tuple[list[_Record], int, Iterator[list[_Record]]]] = []
+    for run in runs:
+        batches = _read_batches(run)
+        batch = next(batches, None)
+        if batch:
+            heads.append((batch, 0, batches))
+    while heads:
+        top = max(batch[start][4] for batch, start, _ in heads)
+        following: list[tuple[list[_Record], int, Iterator[list[_Record]]]] = []
+        for batch, start, batches in heads:
+            while True:
+                if batch[start][4] != top:  # this run's next group has fewer reads
+                    following.append((batch, start, batches))
+                    break
+                end = bisect_right(batch, -top, lo=start, key=_negative_reads)
+                yield from batch[start:end]
+                if end < len(batch):
+                    following.append((batch, end, batches))
+                    break
+                next_batch = next(batches, None)
+                if next_batch is None:  # this run is done
+                    break
+                batch, start = next_batch, 0
+        heads = following
+
+
+def _negative_reads(record: _Record) -> int:
+    return -record[4]
 
 
 class AlleleFile:
@@ -148,7 +181,7 @@ class AlleleRuns:
         return self.directory / f"run-{self._files:06d}.bin"
 
     def add(self, alleles: Iterable[Allele]) -> None:
-        """Write one segment's alleles as a run sorted by key (equal keys, if any, summed)."""
+        """Write one segment's alleles as a run sorted by key (equal keys, if any, are summed by the merge)."""
         if self._finished is not None:
             raise RuntimeError("alleles added after the runs were finished")
         records: list[_Record] = [tuple(allele) for allele in alleles]  # type: ignore[misc]
@@ -157,17 +190,17 @@ class AlleleRuns:
         for field in (3, 2, 1, 0):  # by key: stable sorts on one string each, twice as fast as comparing tuples
             records.sort(key=itemgetter(field))
         path = self._new_path()
-        _write_run(path, _summed(records))
+        _write_run(path, records)
         self._runs.append(path)
 
     def finish(self) -> AlleleFile:
         """Merge every run into the finished table (once; later calls return the same table)."""
         if self._finished is not None:
             return self._finished
-        keyed = self._merged(self._runs, _merge_by_key)
-        self._runs = []
+        runs, self._runs = self._few(self._runs, _merge_by_key), []
         by_reads: list[Path] = []
         length = 0
+        keyed = _merge_by_key(runs)
         while chunk := list(islice(keyed, self.chunk)):
             length += len(chunk)
             chunk.sort(key=_reads, reverse=True)  # stable: equal reads stay in key order
@@ -175,34 +208,32 @@ class AlleleRuns:
             _write_run(path, chunk)
             by_reads.append(path)
             del chunk
+        _delete(runs)
         final = self.directory / "alleles.bin"
         if len(by_reads) == 1:
             os.replace(by_reads[0], final)  # one chunk: already in the table's order
         else:
-            _write_run(final, self._merged(by_reads, _merge_by_reads))
+            by_reads = self._few(by_reads, _merge_by_reads)
+            _write_run(final, _merge_by_reads(by_reads))
+            _delete(by_reads)
         self._finished = AlleleFile(final, length)
         return self._finished
 
-    def _merged(self, runs: list[Path], merge: _Merge) -> Iterator[_Record]:
-        """The merge of ``runs`` streamed, after passes merging :data:`MAX_FAN_IN` consecutive runs at a time into
-        one while there are more; each run is deleted once merged (the last ones when the stream ends)."""
-        runs = list(runs)
+    def _few(self, runs: list[Path], merge: _Merge) -> list[Path]:
+        """At most :data:`MAX_FAN_IN` runs: passes merging that many consecutive runs at a time into one while
+        there are more (each run deleted once merged)."""
         while len(runs) > MAX_FAN_IN:
             merged: list[Path] = []
             for start in range(0, len(runs), MAX_FAN_IN):
                 group = runs[start : start + MAX_FAN_IN]
                 path = self._new_path()
-                _write_run(path, merge([_read_run(run) for run in group]))
-                for run in group:
-                    run.unlink()
+                _write_run(path, merge(group))
+                _delete(group)
                 merged.append(path)
             runs = merged
-        return _deleting(runs, merge([_read_run(run) for run in runs]))
+        return runs
 
 
-def _deleting(runs: list[Path], stream: Iterator[_Record]) -> Iterator[_Record]:
-    try:
-        yield from stream
-    finally:
-        for run in runs:
-            run.unlink(missing_ok=True)
+def _delete(runs: list[Path]) -> None:
+    for run in runs:
+        run.unlink()
