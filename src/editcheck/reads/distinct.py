@@ -21,8 +21,8 @@ import numpy as np
 __all__ = ["DistinctCounter"]
 
 DIGEST_SIZE = 16
-_BATCH = 1 << 20
-"""Keys hashed and partitioned at once: bounds the memory of one add (16 MiB of digests)."""
+_BATCH = 1 << 18
+"""Keys hashed and partitioned at once: bounds the memory of one add (~20 MiB: the digests as bytes objects)."""
 
 
 class DistinctCounter:
