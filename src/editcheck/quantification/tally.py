@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -80,6 +80,15 @@ class Allele(NamedTuple):
     reads: int
 
 
+class AlleleTable(Protocol):
+    """The alleles of a tally, in the alleles table's order: a list in memory, or a table streamed from disk
+    (:class:`editcheck.quantification.allele_store.AlleleFile`, a segmented run's); only iterated and sized."""
+
+    def __iter__(self) -> Iterator[Allele]: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass
 class PositionProfile:
     """Per-position base, deletion and insertion counts on one reference."""
@@ -126,7 +135,8 @@ class Tally:
     """Imperfect-HDR reads with an edit besides the donor's changes in the window."""
     deletion_sizes: Counter[int] = field(default_factory=Counter)
     insertion_sizes: Counter[int] = field(default_factory=Counter)
-    alleles: list[Allele] = field(default_factory=list)
+    alleles: AlleleTable = field(default_factory=list)
+    """A list when tallied in memory (:func:`tally_reads`), an ``AlleleFile`` when merged from segments."""
     positions: list[PositionProfile] = field(default_factory=list)
 
     @property
