@@ -14,11 +14,15 @@ RSS (the largest single process of the run, from the child's `wait4` rusage: the
 separate processes), the unique sequences (summary.json), the peak RSS per unique sequence, and the ratio of the
 wall time to `gzip -dc` of the same input measured in the same run (both files for pairs, one after the other).
 The 1-minute load average is printed beside every row: the machine may be shared, so compare ratios and CPU
-seconds rather than absolute wall times. Usage:
+seconds rather than absolute wall times.
+
+With --segment-reads N [N ...], every single-end input is also run in segments of N reads (`quantify
+--segment-reads N`: bounded memory, :mod:`editcheck.engine.segmented`), code "segNM" (N in millions), and the row ends with
+whether its output folder is byte-identical to the whole run's ("same") or not. Usage:
 
     python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--compare-code ../main/src]
                                [--only-single | --only-paired] [--threads 2 1] [--min-base-quality 20 0]
-                               [--low-quality-rate 0.02]
+                               [--low-quality-rate 0.02] [--segment-reads 2000000]
 """
 
 from __future__ import annotations
@@ -112,14 +116,16 @@ def gzip_seconds(data: Input) -> tuple[float, float]:
     return wall, cpu
 
 
-def quantify(data: Input, code: Path, threads: int, min_base_quality: int, out: Path) -> dict[str, float]:
-    """One `editcheck quantify` run with ``code`` first on the path."""
+def quantify(
+    data: Input, code: Path, threads: int, min_base_quality: int, out: Path, extra: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """One `editcheck quantify` run with ``code`` first on the path (and the options ``extra``)."""
     truth = json.loads((data.folder / "sim.truth.json").read_text())
     command = [
         sys.executable, "-m", "editcheck", "quantify", "--r1", str(data.files[0]),
         "-a", str(data.folder / "sim.amplicon.fa"), "-g", truth["design"]["guide"],
         "-e", str(data.folder / "sim.hdr_amplicon.fa"), "-t", str(threads), "-o", str(out),
-        "--min-base-quality", str(min_base_quality),
+        "--min-base-quality", str(min_base_quality), *extra,
     ]  # fmt: skip
     if data.paired:
         command += ["--r2", str(data.files[1])]
@@ -127,6 +133,15 @@ def quantify(data: Input, code: Path, threads: int, min_base_quality: int, out: 
     summary = json.loads((out / "summary.json").read_text())
     unique = summary["reads"]["unique_sequences"]
     return {"wall_s": wall, "cpu_s": cpu, "peak_rss": rss, "unique": unique}
+
+
+def _same_folders(first: Path, second: Path) -> bool:
+    """Whether two output folders hold the same files with the same bytes."""
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+    return files(first) == files(second)
 
 
 HEADER = (
@@ -155,6 +170,11 @@ def main() -> None:
     parser.add_argument("--only-paired", action="store_true", help="Only the 1M 2x150 pairs (reads/s = pairs/s).")
     parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
     parser.add_argument(
+        "--segment-reads", type=int, nargs="*", default=[],
+        help="Also run each single-end input in segments of this many reads, and say whether its outputs equal "
+        "the whole run's.",
+    )  # fmt: skip
+    parser.add_argument(
         "--low-quality-rate", type=float, default=0.02,
         help="Share of correct bases simulated below Q20 (errors always are). Default 0.02: the CRISPResso2 "
         "test reads of ../shared have 2.0-5.6%% of their bases below Q20; 0 gives the earlier input.",
@@ -179,10 +199,18 @@ def main() -> None:
         print(f"{data.label:<22} gzip -dc: {gzip_wall:.2f} s wall, {gzip_cpu:.2f} s CPU", flush=True)
         for quality in args.min_base_quality:
             for threads in args.threads:
-                for code, path in codes:
+                runs = [(code, path, ()) for code, path in codes]
+                if not data.paired:
+                    runs += [
+                        (f"seg{size / 1e6:g}M", codes[0][1], ("--segment-reads", str(size)))
+                        for size in args.segment_reads
+                    ]
+                whole = args.work / "out" / f"{data.folder.name}_{codes[0][0]}_t{threads}_q{quality}"
+                for code, path, extra in runs:
                     out = args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
-                    figures = quantify(data, path, threads, quality, out)
-                    print(_row(data, code, threads, quality, figures, gzip_wall), flush=True)
+                    figures = quantify(data, path, threads, quality, out, extra)
+                    same = f" {'same' if _same_folders(whole, out) else 'DIFFERENT'}" if extra else ""
+                    print(_row(data, code, threads, quality, figures, gzip_wall) + same, flush=True)
                     if args.jsonl is not None:
                         record = {"input": data.label, "code": code, "threads": threads, "min_base_quality": quality,
                                   **figures, "gzip_wall_s": gzip_wall, "load": os.getloadavg()[0]}  # fmt: skip

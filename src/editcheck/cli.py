@@ -18,10 +18,11 @@ import click
 
 from editcheck import __version__
 from editcheck.errors import EditcheckError, ParameterError
-from editcheck.folders import check_file_name, output_folder
+from editcheck.folders import check_file_name, output_folder, spill_folder
 from editcheck.naming import available_cores
 from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
 from editcheck.reads.read_length import MAX_READ_LENGTH
+from editcheck.reads.segments import SEGMENT_READS
 
 if TYPE_CHECKING:
     from editcheck.pipeline import AnalysisSettings
@@ -173,6 +174,13 @@ _analysis_option_group = _options(
         help="Mask bases below this Phred quality to N: a low-quality base is never a substitution (0 = off).",
     ),
     _max_read_length_option,
+    click.option(
+        "--segment-reads",
+        default=SEGMENT_READS,
+        show_default=True,
+        type=click.IntRange(1),
+        help="Single-end FASTQ of more than about 1.5x this many reads is analysed this many reads at a time, in the memory of one segment, with the same results (up to two segments are kept meanwhile as plain FASTQ in the output's staging folder).",
+    ),
     click.option(
         "--sample",
         default=None,
@@ -482,8 +490,8 @@ def quantify(
     coding_sequences: tuple[str, ...], exons: str | None, site: str | None, reference_fasta: Path | None,
     umi_source: str | None, umi_length: int, write_reads: bool, write_vcf: bool, write_bam: bool,
     vcf_min_reads: int, design_sheet: Path | None, design_id: str | None, metadata: tuple[str, ...], input_copies: float | None,
-    input_ng: float | None, settings: AnalysisSettings, max_read_length: int, sample: str | None, threads: int,
-    out: Path,
+    input_ng: float | None, settings: AnalysisSettings, max_read_length: int, segment_reads: int, sample: str | None,
+    threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Quantify editing at one amplicon: outcome classes with 95% CIs, alleles, per-position profiles.
 
@@ -547,14 +555,15 @@ def quantify(
         click.echo(f"editcheck: note: {note}", err=True)
     umi = _umi_settings(umi_source, umi_length)
     sources = [reads, r2, reference_fasta, amplicon, donor, expected_hdr_amplicon, design_sheet]
-    with output_folder(out, [source for source in sources if source is not None and names_a_file(source)]) as staging:
+    inputs = [source for source in sources if source is not None and names_a_file(source)]
+    with output_folder(out, inputs) as staging, spill_folder(staging) as spill:
         progress = terminal_progress("pairs" if r2 else "reads")
         spool = ReadCallSpool(staging / ".reads.spool.gz") if write_reads else None
         try:
             result = run_quantify(
                 reads, r2, design=design, settings=settings, sample=sample, threads=threads, site=genome_site,
                 reference_fasta=reference_fasta, umi=umi, progress=progress, read_sink=spool, keep_alignments=write_bam,
-                max_read_length=max_read_length,
+                max_read_length=max_read_length, spill=spill, segment_reads=segment_reads,
             )  # fmt: skip
         finally:
             if progress is not None:
@@ -642,7 +651,7 @@ def _command_line(context: click.Context) -> str:
 def quantify_pool(
     *, r1: Path, r2: Path | None, amplicons: Path, umi_source: str | None, umi_length: int, write_bam: bool,
     input_copies: float | None, input_ng: float | None, settings: AnalysisSettings, max_read_length: int,
-    sample: str | None, threads: int, out: Path,
+    segment_reads: int, sample: str | None, threads: int, out: Path,
 ) -> None:  # fmt: skip
     """Assign the reads of a pooled run to their amplicons and quantify each one.
 
@@ -660,9 +669,10 @@ def quantify_pool(
     copies = _input_copies(input_copies, input_ng)
     designs = read_amplicon_sheet(amplicons)
     umi = _umi_settings(umi_source, umi_length)
-    with output_folder(out, [r1, r2, amplicons]) as staging:
+    with output_folder(out, [r1, r2, amplicons]) as staging, spill_folder(staging) as spill:
         result = run_pool(r1, r2, designs, settings=settings, sample=sample, threads=threads, umi=umi,
-                          keep_alignments=write_bam, max_read_length=max_read_length)  # fmt: skip
+                          keep_alignments=write_bam, max_read_length=max_read_length, spill=spill,
+                          segment_reads=segment_reads)  # fmt: skip
         for pooled_sample in result.samples:
             pooled_sample.input_copies = copies
         write_pool_tables(result, staging)

@@ -182,6 +182,18 @@ def _translate(error: OSError, staging: Path, out: Path) -> OSError | OutputFold
 
 
 @contextlib.contextmanager
+def spill_folder(staging: Path) -> Iterator[Path]:
+    """A hidden folder inside ``staging`` for a run's temporary files (segments of a large input, merged tables
+    read while the result is written), removed when the block ends, before the result is moved in."""
+    spill = staging / ".spill"
+    spill.mkdir()
+    try:
+        yield spill
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def output_folder(out: str | Path, inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """Lock ``out``, yield an empty staging folder to write the whole result into, and move it to
     ``out`` in one step when the block succeeds (see the module docstring for the rules). ``inputs``

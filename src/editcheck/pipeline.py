@@ -18,6 +18,7 @@ from editcheck.errors import ParameterError
 from editcheck.naming import sample_name_from_path
 from editcheck.reads.alignments import GenomeSite
 from editcheck.reads.read_length import MAX_READ_LENGTH
+from editcheck.reads.segments import SEGMENT_READS
 from editcheck.reads.umi import UmiSettings
 
 __all__ = [
@@ -42,6 +43,8 @@ def quantify(
     read_sink: ReadSink | None = None,
     keep_alignments: bool = False,
     max_read_length: int = MAX_READ_LENGTH,
+    spill: Path | None = None,
+    segment_reads: int = SEGMENT_READS,
 ) -> SampleResult:
     """Quantify editing in one sample: single-end (``r1``) or paired-end (``r1`` and ``r2``) FASTQ(.gz),
     or, with ``site``, the reads of a genome-aligned BAM/CRAM (``r1``) overlapping that site (its mates
@@ -72,4 +75,6 @@ def quantify(
         keep_calls=keep_calls,
         sink=read_sink,
         keep_alignments=keep_alignments,
+        spill=spill,
+        segment_reads=segment_reads,
     ).samples[0]

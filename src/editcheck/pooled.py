@@ -20,6 +20,7 @@ from editcheck.errors import DesignError, InputFormatError, ParameterError
 from editcheck.folders import safe_names
 from editcheck.naming import sample_name_from_path
 from editcheck.reads.read_length import MAX_READ_LENGTH
+from editcheck.reads.segments import SEGMENT_READS
 from editcheck.reads.umi import UmiSettings
 from editcheck.sequences import reverse_complement
 from editcheck.sheets import read_sheet
@@ -103,6 +104,8 @@ def quantify_pool(
     umi: UmiSettings | None = None,
     keep_alignments: bool = False,
     max_read_length: int = MAX_READ_LENGTH,
+    spill: Path | None = None,
+    segment_reads: int = SEGMENT_READS,
 ) -> PoolResult:
     """Assign and quantify the reads of a pooled run (single-end or paired-end FASTQ).
 
@@ -110,11 +113,12 @@ def quantify_pool(
     into molecules (a UMI shared by chance by two amplicons is two molecules), and each amplicon is
     quantified per read and per molecule, as ``quantify`` does for one amplicon. With ``keep_alignments``
     each amplicon's result keeps the alignments of its unique reads (the BAM output).  A read longer than
-    ``max_read_length`` bases is an input error."""
+    ``max_read_length`` bases is an input error.  ``spill`` and ``segment_reads``: a large FASTQ input run in
+    segments, as :func:`~editcheck.pipeline.quantify` runs it."""
     if not designs:
         raise ParameterError("a pooled run needs at least one amplicon")
     threads = max(1, min(threads, os.cpu_count() or 1))
     name = sample or sample_name_from_path(r1)
     names = [f"{name}:{design.name}" for design in designs]
     return run(read_source(r1, r2, max_read_length=max_read_length), designs, names, settings=settings, threads=threads, umi=umi,
-               keep_alignments=keep_alignments)  # fmt: skip
+               keep_alignments=keep_alignments, spill=spill, segment_reads=segment_reads)  # fmt: skip

@@ -25,6 +25,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
+from pathlib import Path
 from typing import Any, TypeGuard, cast
 
 from editcheck.alignment.assignment import Assignment
@@ -42,6 +43,7 @@ from editcheck.engine.masking import (
 from editcheck.engine.molecules import count_fragment, umi_records
 from editcheck.engine.pairs import MateChoice, PairCall, resolve_unmerged
 from editcheck.engine.result import PoolResult, SampleResult, UniqueAlignment
+from editcheck.engine.segmented import run_segmented, segmented
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
 from editcheck.engine.sources import FastqPaired, FastqSingle, ReadSource
@@ -64,6 +66,7 @@ from editcheck.reads.collapse import (
 )  # fmt: skip
 from editcheck.reads.merged_lows import MergedLows
 from editcheck.reads.records import ReadTuple, UniqueRead, pair_key
+from editcheck.reads.segments import SEGMENT_READS
 from editcheck.reads.umi import MoleculeCollector, UmiSettings
 
 __all__ = ["run"]
@@ -93,10 +96,17 @@ def run(
     keep_calls: bool = False,
     sink: ReadSink | None = None,
     keep_alignments: bool = False,
+    spill: Path | None = None,
+    segment_reads: int = SEGMENT_READS,
 ) -> PoolResult:
     """Quantify every amplicon of ``designs`` (results named ``names``) in the reads of ``source``; with
     ``sink``, tell it every read's call (one design, without UMIs: a molecule's reads have no call of their own);
-    with ``keep_alignments``, each result keeps its unique reads' alignments (the BAM output)."""
+    with ``keep_alignments``, each result keeps its unique reads' alignments (the BAM output).
+
+    With a ``spill`` folder, single-end FASTQ input of more than about 1.5 x ``segment_reads`` reads is run in segments of
+    ``segment_reads`` reads, in bounded memory (:mod:`editcheck.engine.segmented`; not with UMIs, per-read
+    calls, a sink or alignments kept, which keep something per read anyway): the same results, whose allele
+    tables are then read from files in ``spill`` (keep it until the results are written)."""
     if sink is not None and (umi is not None or len(designs) != 1):
         raise ParameterError("per-read calls are written for one amplicon without UMIs")
     # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.
@@ -105,6 +115,13 @@ def run(
     try:
         if umi is not None:
             return _run_molecules(source, designs, names, settings, threads, umi, progress, keep_calls, keep_alignments)
+        by_read = keep_calls or keep_alignments or sink is not None
+        if spill is not None and not by_read and segmented(source, segment_reads):
+
+            def run_segment(part: ReadSource, told: Callable[[int], None] | None) -> PoolResult:
+                return _run_reads(part, designs, names, settings, threads, told, False, None)
+
+            return run_segmented(source, designs, names, settings, run_segment, progress, spill, segment_reads)
         return _run_reads(source, designs, names, settings, threads, progress, keep_calls, sink, keep_alignments)
     finally:
         if collecting:

@@ -80,6 +80,19 @@ class CollapsedReads:
     unique_pairs: int = 0
     lone_mates: int = 0
     """Paired BAM/CRAM input: mates whose partner was not taken at the site, analysed alone."""
+    distinct: int | None = None
+    """The unique reads, when counted without keeping them (a single-end run in segments,
+    :mod:`editcheck.engine.segmented`: ``sequences`` is then empty)."""
+
+    @property
+    def unique_reads(self) -> int:
+        """Unique (merged) reads."""
+        return len(self.sequences) if self.distinct is None else self.distinct
+
+    @property
+    def unique_sequences(self) -> int:
+        """Unique (merged) reads and unique unmerged pairs."""
+        return self.unique_reads + len(self.unmerged_pairs)
 
 
 def _masker(threshold: int) -> Callable[[str, str], str]:

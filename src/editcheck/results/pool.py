@@ -65,7 +65,7 @@ def write_pool_tables(result: PoolResult, folder: Path) -> None:
             "tool": "editcheck",
             "editcheck_version": __version__,
             "reads_in": result.reads.reads_in,
-            "unique_sequences": len(result.reads.sequences) + len(result.reads.unmerged_pairs),
+            "unique_sequences": result.reads.unique_sequences,
             "assigned": result.assigned,
             "ambiguous": result.ambiguous,
             "unassigned": result.unassigned,

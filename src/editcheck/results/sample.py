@@ -153,7 +153,7 @@ def summary_document(result: SampleResult) -> dict[str, Any]:
             "unmerged": reads.unmerged if reads.paired else None,
             "unmerged_used": result.unmerged_used if reads.paired else None,
             "lone_mates": reads.lone_mates if reads.paired else None,
-            "unique_sequences": len(reads.sequences) + len(reads.unmerged_pairs),
+            "unique_sequences": reads.unique_sequences,
             "aligned": tally.aligned,
             "not_aligned": tally.outcomes[NOT_ALIGNED],
             "too_long": tally.outcomes[TOO_LONG],
@@ -282,7 +282,7 @@ def quality_warnings(result: SampleResult) -> list[str]:
             f"only {tally.classified} reads cover the window (fewer than {MIN_CLASSIFIED_READS}): wide intervals"
         )
     too_long = tally.outcomes[TOO_LONG]
-    if analysed and tally.aligned + too_long < MIN_ALIGNED_FRACTION * analysed and reads.sequences:
+    if analysed and tally.aligned + too_long < MIN_ALIGNED_FRACTION * analysed and reads.unique_reads:
         warnings.append(
             f"{100 * (1 - (tally.aligned + too_long) / analysed):.1f}% of reads did not align to the amplicon (wrong "
             "amplicon, contamination or primer dimers?)"

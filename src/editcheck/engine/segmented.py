@@ -1,0 +1,146 @@
+"""A run in bounded memory: a very large single-end FASTQ input analysed one segment at a time.
+
+The engine keeps every unique sequence of its input (:mod:`editcheck.engine.run`), so its memory grows with them.
+An input estimated to hold more than :data:`SEGMENTED_ABOVE` times ``segment_reads`` records is instead cut into
+segments of ``segment_reads`` records (:func:`~editcheck.reads.segments.fastq_segments`), and each segment is run
+through the same engine in turn.  A read's call depends on its own sequence and qualities only, so the whole
+input's counts are the sums of the segments'; what is kept per unique sequence is merged on disk, in bounded
+memory, in the run's spill folder:
+
+* each amplicon's tally (:class:`~editcheck.quantification.tally_merge.TallyAccumulator`): counters and position
+  profiles summed, alleles spilled per segment and merged by key, then sorted by reads as one run sorts them
+  (the result's allele table is read from the spill folder: keep it until the result is written);
+* the unique sequences of the input and of each amplicon, counted by 128-bit digests
+  (:class:`~editcheck.reads.distinct.DistinctCounter`), so a sequence seen in several segments counts once.
+
+The results are those of one unsegmented run, byte for byte.  Not read pairs: identical pairs are merged once,
+with the qualities of the input's first such pair (:mod:`editcheck.reads.pair_chunks`), so a segment's merge of a
+pair could differ from the whole input's where its mates disagree.  Memory is that of one segment, plus the merge's
+fixed buffers.  A problem in the input is reported as the whole file's reader reports it: the input is read again
+by the reference reader up to its first problem (:func:`_first_problem`).
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import NoReturn, TypeGuard
+
+from editcheck.design import AmpliconDesign
+from editcheck.engine.result import PoolResult, SampleResult
+from editcheck.engine.settings import AnalysisSettings
+from editcheck.engine.sources import FastqSingle, ReadSource
+from editcheck.errors import InputFormatError, ParameterError
+from editcheck.quantification.tally_merge import TallyAccumulator
+from editcheck.reads.collapse import CollapsedReads
+from editcheck.reads.distinct import DistinctCounter
+from editcheck.reads.segments import SEGMENT_READS, estimated_records, fastq_segments
+
+__all__ = ["SEGMENTED_ABOVE", "SegmentRun", "run_segmented", "segmented"]
+
+SEGMENTED_ABOVE = 1.5
+"""An input is segmented when it holds (by estimate) more than this many segments' reads: an input of a little
+more than one segment is run whole."""
+
+SegmentRun = Callable[[ReadSource, Callable[[int], None] | None], PoolResult]
+"""The engine's run of one segment's source, telling its progress (reads of the segment) to the callable."""
+
+_SUMMED = tuple(field.name for field in fields(CollapsedReads) if field.type in ("int", int))
+"""The read counts of :class:`~editcheck.reads.collapse.CollapsedReads`, summed over segments."""
+
+
+def segmented(source: ReadSource, segment_reads: int = SEGMENT_READS) -> TypeGuard[FastqSingle]:
+    """Whether ``source`` is single-end FASTQ large enough to be run a segment at a time."""
+    if isinstance(segment_reads, bool) or not isinstance(segment_reads, int) or segment_reads < 1:
+        raise ParameterError(f"a segment holds a positive whole number of reads, not {segment_reads!r}")
+    if not isinstance(source, FastqSingle):
+        return False
+    return estimated_records(source.path) > SEGMENTED_ABOVE * segment_reads
+
+
+def run_segmented(
+    source: FastqSingle, designs: Sequence[AmpliconDesign], names: Sequence[str],
+    settings: AnalysisSettings, run_segment: SegmentRun, progress: Callable[[int], None] | None, spill: Path,
+    segment_reads: int = SEGMENT_READS,
+) -> PoolResult:  # fmt: skip
+    """The result of ``source`` run a segment of ``segment_reads`` records at a time by ``run_segment``; what is
+    merged on disk goes to a new folder inside ``spill`` (the result's allele tables are read from it)."""
+    spill.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="segmented-", dir=spill))
+    try:
+        return _merged_run(source, designs, names, settings, run_segment, progress, work, segment_reads)
+    except InputFormatError as error:
+        shutil.rmtree(work, ignore_errors=True)
+        _first_problem(source, error)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work / "reads", ignore_errors=True)
+
+
+def _merged_run(
+    source: FastqSingle, designs: Sequence[AmpliconDesign], names: Sequence[str],
+    settings: AnalysisSettings, run_segment: SegmentRun, progress: Callable[[int], None] | None, work: Path,
+    segment_reads: int,
+) -> PoolResult:  # fmt: skip
+    pooled = len(designs) > 1
+    reads = CollapsedReads()
+    amplicon_reads = [CollapsedReads() for _ in designs] if pooled else [reads]
+    tallies = [TallyAccumulator(design, work / f"alleles-{index}") for index, design in enumerate(designs)]
+    unique = DistinctCounter(work / "unique")
+    amplicon_unique = [DistinctCounter(work / f"unique-{index}") for index in range(len(designs))] if pooled else []
+    unmerged_used = [0 for _ in designs]
+    assigned = {design.name: 0 for design in designs}
+    fates = [0, 0, 0]
+    for segment in fastq_segments(source.path, work / "reads", segment_reads):
+        part_source = FastqSingle(segment.path, max_read_length=source.max_read_length)
+        part = run_segment(part_source, _shifted(progress, segment.first_record))
+        _add_counts(reads, part.reads)
+        unique.add(part.reads.sequences)
+        for index, sample in enumerate(part.samples):
+            tallies[index].add(sample.tally)
+            unmerged_used[index] += sample.unmerged_used
+            if pooled:
+                _add_counts(amplicon_reads[index], sample.reads)
+                amplicon_unique[index].add(sample.reads.sequences)
+        for name, count in part.assigned.items():
+            assigned[name] += count
+        for position, count in enumerate((part.ambiguous, part.unassigned, part.too_long)):
+            fates[position] += count
+        del part, segment, part_source
+        gc.collect()  # the segment's objects: the run keeps the cyclic collector off
+    reads.distinct = unique.count()
+    for counted, counter in zip(amplicon_reads, amplicon_unique):
+        counted.distinct = counter.count()
+    samples = [
+        SampleResult(name, design, settings, source.inputs, counted, tally.result(), used)
+        for name, design, counted, tally, used in zip(names, designs, amplicon_reads, tallies, unmerged_used)
+    ]
+    return PoolResult(samples, reads, assigned, *fates)
+
+
+def _shifted(progress: Callable[[int], None] | None, before: int) -> Callable[[int], None] | None:
+    """``progress`` told the reads of the whole input, for a segment that starts after ``before`` of them."""
+    if progress is None:
+        return None
+    tell = progress
+    return lambda reads: tell(before + reads)
+
+
+def _add_counts(total: CollapsedReads, part: CollapsedReads) -> None:
+    for name in _SUMMED:
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def _first_problem(source: FastqSingle, found: InputFormatError) -> NoReturn:
+    """Raise the input's first problem as the whole file's reader names it (file, record and problem): a
+    segment's reader named its own file, and records from the segment's start.  ``found`` when the reader finds
+    none (the problem lay in the cutting: a file that cannot be decompressed)."""
+    for _ in source.fragments():
+        pass
+    raise found
