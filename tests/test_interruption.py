@@ -23,17 +23,19 @@ def large_input(tmp_path_factory) -> tuple[Path, str, str]:
 
 
 @pytest.mark.parametrize(
-    ("signal_number", "whole_group"),
+    ("signal_number", "whole_group", "segments"),
     # Ctrl-C reaches the whole process group; `kill PID` and schedulers' SIGTERM reach the main process only.
-    [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGKILL, True)],
-)
+    # ``segments``: the input run in segments of 30,000 reads (its segment writer is a process of its own).
+    [(signal.SIGINT, True, False), (signal.SIGTERM, False, False), (signal.SIGKILL, True, False),
+     (signal.SIGINT, True, True), (signal.SIGTERM, False, True)],
+)  # fmt: skip
 def test_interrupted_quantify_leaves_no_complete_looking_output(
-    large_input, tmp_path, signal_number, whole_group
+    large_input, tmp_path, signal_number, whole_group, segments
 ) -> None:
     reads, amplicon, guide = large_input
     out = tmp_path / "out"
     command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide,
-               "-t", "2", "-o", str(out)]  # fmt: skip
+               "-t", "2", "-o", str(out), *(["--segment-reads", "30000"] if segments else [])]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         time.sleep(1.0)
@@ -55,6 +57,8 @@ def test_interrupted_quantify_leaves_no_complete_looking_output(
         # Ctrl-C and SIGTERM: workers end quietly (no BrokenPipeError tracebacks), staging is removed.
         assert b"Traceback" not in stderr and b"Error" not in stderr.replace(b"Aborted", b""), stderr.decode()[-2000:]
         assert list(tmp_path.iterdir()) == []
+        with pytest.raises(ProcessLookupError):  # no worker or segment writer left running
+            os.killpg(process.pid, 0)
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert (out / "summary.json").exists() and (out / "alleles.tsv").exists()

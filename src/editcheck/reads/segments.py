@@ -3,7 +3,7 @@
 A run keeps every unique sequence it has seen, so its memory grows with the input's unique sequences.  A very
 large input is therefore analysed a segment at a time (:mod:`editcheck.engine.segmented`): the file is
 decompressed once, and every ``reads`` records (4 lines each) are written as a plain FASTQ file, analysed, and
-removed.  The next segment is written, in a thread, while one is analysed: at most two are on disk.
+removed.  The next segment is written, in a process of its own, while one is analysed: at most two are on disk.
 
 Cutting only counts lines: records are checked, as always, by the readers of each segment.  A problem in the
 input is therefore found segment by segment; the engine then names it as the whole file's reader would
@@ -12,13 +12,15 @@ input is therefore found segment by segment; the engine then names it as the who
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import threading
+import signal
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BufferedIOBase
 from itertools import count
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import cast
 
@@ -37,6 +39,8 @@ written, and only for it; the others are written while the one before is analyse
 
 _CHUNK = 4 * 1024**2
 """Decompressed bytes read at once while cutting."""
+
+_NEWLINE = ord("\n")
 
 _SAMPLE = 1024**2
 """Bytes of a file's start (compressed, for gzip) looked at to estimate its number of records."""
@@ -91,7 +95,7 @@ def fastq_segments(
 ) -> Iterator[Segment]:
     """The segments of the FASTQ(.gz) file ``path``, ``reads`` records each (the first ``first``, by default
     :data:`FIRST_SEGMENT_READS` or ``reads`` if fewer; the last one the rest), written as plain FASTQ files in
-    ``directory``.  The next segment is written in a thread of its own while the caller uses this one (so the
+    ``directory``.  The next segment is written in a process of its own while the caller uses this one (so the
     decompression overlaps the analysis: at most two segments are on disk); each segment's file is removed once
     the next is asked for (or the iteration ends).  A file that cannot be opened or decompressed raises
     :class:`~editcheck.errors.InputFormatError` naming it."""
@@ -99,7 +103,6 @@ def fastq_segments(
         raise ValueError("a segment holds at least one record")
     directory.mkdir(parents=True, exist_ok=True)
     writer = _SegmentWriter(path, directory, min(reads, FIRST_SEGMENT_READS) if first is None else first, reads)
-    writer.start()
     try:
         while (segment := writer.take()) is not None:
             try:
@@ -110,77 +113,70 @@ def fastq_segments(
         writer.stop()
 
 
-class _SegmentWriter(threading.Thread):
-    """Writes the segments one after the other, each once the one before was taken; hands each over (or the
-    error that stopped it) through :meth:`take`."""
+class _SegmentWriter:
+    """Writes the segments in a process of its own (decompressing and writing never wait for the analysis's
+    interpreter lock, nor it for them), one after the other, each once the one before was taken; hands each over
+    (or the error that stopped it) through :meth:`take`."""
 
     def __init__(self, path: str | Path, directory: Path, first: int, reads: int) -> None:
-        super().__init__(name="editcheck-segments", daemon=True)
-        self.path, self.directory, self.first, self.reads = path, directory, first, reads
-        self._ready = threading.Condition()
-        self._handed: Segment | BaseException | bool | None = False
-        """The segment ready (or the error, or None at the end); False while the next is being written."""
-        self._stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            self._write()
-        except BaseException as error:  # handed to the caller's thread, which raises it
-            self._hand(error)
-
-    def _write(self) -> None:
-        with _opened(self.path) as handle:
-            cutter = _LineCutter(handle, self.path, self._stopped)
-            before = 0
-            for index in count():
-                size = self.first if index == 0 else self.reads
-                file = self.directory / f"segment-{index}.fastq"
-                lines = cutter.copy(file, 4 * size)
-                if self._stopped.is_set() or (index and not lines):
-                    file.unlink(missing_ok=True)
-                    break
-                if not self._hand(Segment(file, before)) or lines < 4 * size:
-                    break
-                before += size
-        self._hand(None)
-
-    def _hand(self, item: Segment | BaseException | None) -> bool:
-        """Hand ``item`` over and wait until it is taken; False when the caller stopped instead."""
-        with self._ready:
-            self._handed = item
-            self._ready.notify_all()
-            while self._waiting() and not self._stopped.is_set():
-                self._ready.wait()
-        if self._stopped.is_set() and isinstance(item, Segment):
-            item.path.unlink(missing_ok=True)
-        return not self._stopped.is_set()
-
-    def _waiting(self) -> bool:
-        """Whether something handed over is not taken yet (with ``_ready`` held)."""
-        return self._handed is not False
+        self.path, self.directory = path, directory
+        context = multiprocessing.get_context("fork")  # before the run's worker pool: a small process to copy
+        self._connection, child = context.Pipe()
+        self._process = context.Process(
+            target=_write_segments, args=(path, directory, first, reads, child), name="editcheck-segments", daemon=True
+        )
+        self._process.start()
+        child.close()
 
     def take(self) -> Segment | None:
         """The next segment (None at the end of the file); raises what stopped the writing."""
-        with self._ready:
-            while self._handed is False:
-                self._ready.wait()
-            item, self._handed = self._handed, False
-            self._ready.notify_all()
-        if isinstance(item, BaseException):
-            raise item
-        assert not isinstance(item, bool)
-        return item
+        try:
+            message = self._connection.recv()
+        except EOFError:
+            raise InputFormatError(self.path, "cutting the input into segments stopped unexpectedly") from None
+        if message[0] == "error":
+            raise message[1]
+        if message[0] == "end":
+            return None
+        self._connection.send("taken")
+        return Segment(Path(message[1]), message[2])
 
     def stop(self) -> None:
-        """Stop writing (at the next block read) and wait for the thread; a segment not taken is removed."""
-        self._stopped.set()
-        with self._ready:
-            self._ready.notify_all()
-        self.join()
-        with self._ready:
-            item, self._handed = self._handed, False
-        if isinstance(item, Segment):
-            item.path.unlink(missing_ok=True)
+        """Stop writing and wait for the process; a segment not taken is removed."""
+        self._process.terminate()
+        self._process.join()
+        self._connection.close()
+        for left in self.directory.glob("segment-*.fastq"):
+            left.unlink(missing_ok=True)
+
+
+def _write_segments(path: str | Path, directory: Path, first: int, reads: int, connection: Connection) -> None:
+    """The segment writer's process: each segment written, announced, and the next begun once it is taken."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops it (an interrupted run, an error)...
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ...with SIGTERM: an end without a word
+    try:
+        with _opened(path) as handle:
+            cutter = _LineCutter(handle, path)
+            before = 0
+            for index in count():
+                size = first if index == 0 else reads
+                file = directory / f"segment-{index}.fastq"
+                lines = cutter.copy(file, 4 * size)
+                if index and not lines:
+                    file.unlink(missing_ok=True)
+                    break
+                connection.send(("segment", str(file), before))
+                if connection.recv() != "taken" or lines < 4 * size:
+                    break
+                before += size
+        connection.send(("end",))
+    except EOFError:  # the run is gone
+        return
+    except Exception as error:  # told to the run, which raises it
+        try:
+            connection.send(("error", error))
+        except Exception:  # not picklable
+            connection.send(("error", InputFormatError(path, f"cannot be read: {error}")))
 
 
 def _opened(path: str | Path) -> BufferedIOBase:
@@ -193,44 +189,49 @@ def _opened(path: str | Path) -> BufferedIOBase:
 
 
 class _LineCutter:
-    """Copies a decompressed stream to segment files a given number of lines at a time."""
+    """Copies a decompressed stream to segment files a given number of lines at a time, through one reused
+    buffer (a new 4-MiB ``bytes`` per read cost a page fault per 4 kB: seconds of system time per GB)."""
 
-    def __init__(self, handle: BufferedIOBase, path: str | Path, stopped: threading.Event) -> None:
+    def __init__(self, handle: BufferedIOBase, path: str | Path) -> None:
         self.handle = handle
         self.path = path
-        self.stopped = stopped
-        self.left = b""
-        """Bytes read beyond the last segment's end."""
+        self.buffer = bytearray(_CHUNK)
+        self.view = memoryview(self.buffer)
+        self.start = self.end = 0
+        """The bytes read and not yet written: ``buffer[start:end]``."""
 
-    def _read(self) -> bytes:
+    def _fill(self) -> int:
+        """Read the next bytes into the buffer (all of it taken): how many."""
         try:
-            return self.handle.read(_CHUNK)
+            self.start, self.end = 0, self.handle.readinto(self.view) or 0
         except (OSError, EOFError, ValueError, zlib.error) as error:
             raise InputFormatError(self.path, f"cannot be decompressed: {error}") from error
         except Exception as error:  # the ISA-L / zstd decompressors' own error classes
             raise InputFormatError(self.path, f"cannot be decompressed: {error}") from error
+        return self.end
 
     def copy(self, target: Path, lines: int) -> int:
         """Write the next ``lines`` lines (fewer at the end of the file, a last line without its line break
         included) to ``target``; the lines written."""
         written = 0
         ended = True  # the bytes written so far end with a line break
+        buffer = self.buffer
         with open(target, "wb") as out:
-            while written < lines and not self.stopped.is_set():
-                chunk = self.left or self._read()
-                self.left = b""
-                if not chunk:
+            while written < lines:
+                if self.start == self.end and not self._fill():
                     break
-                breaks = chunk.count(b"\n")
+                start, end = self.start, self.end
+                breaks = buffer.count(b"\n", start, end)
                 if written + breaks < lines:
-                    out.write(chunk)
+                    out.write(self.view[start:end])
                     written += breaks
-                    ended = chunk.endswith(b"\n")
+                    ended = buffer[end - 1] == _NEWLINE
+                    self.start = end
                     continue
-                end = 0
+                cut = start
                 for _ in range(lines - written):
-                    end = chunk.index(b"\n", end) + 1
-                out.write(chunk[:end])
-                self.left = chunk[end:]
+                    cut = buffer.index(b"\n", cut, end) + 1
+                out.write(self.view[start:cut])
+                self.start = cut
                 written = lines
         return written if ended else written + 1  # the file's last line, without its line break
