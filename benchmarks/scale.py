@@ -30,15 +30,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SEED = 11
 BASE_READS = 1_000_000
+PART_READS = 25_000_000
+"""A larger single-end input is simulated in parts of this many reads, in parallel."""
 
 
 @dataclass(frozen=True)
@@ -58,28 +62,44 @@ class Input:
 
 def simulate(work: Path, reads: int, paired: bool, low_quality_rate: float = 0.0) -> Input:
     """The seeded simulated input (made once, then reused from ``work``); ``low_quality_rate``: the share of
-    correct bases with a quality below Q20 (``editcheck simulate --low-quality-rate``)."""
+    correct bases with a quality below Q20 (``editcheck simulate --low-quality-rate``).  A single-end input of
+    more than :data:`PART_READS` reads is simulated in parts of that many reads (seeds 101, 102, ...; the same
+    design), two at a time, and their gzip files concatenated."""
     folder = work / f"{'pe' if paired else 'se'}_{reads}{f'_lq{low_quality_rate:g}' if low_quality_rate else ''}"
     if not (folder / "sim.truth.json").exists():
-        command = [
-            sys.executable,
-            "-m",
-            "editcheck",
-            "simulate",
-            "-n",
-            str(reads),
-            "-o",
-            str(folder),
-            "--seed",
-            str(SEED),
-        ]
-        if paired:
-            command.append("--paired")
-        if low_quality_rate:
-            command += ["--low-quality-rate", str(low_quality_rate)]
-        subprocess.run(command, check=True, env=_environment(REPOSITORY / "src"))
+        options = ["--low-quality-rate", str(low_quality_rate)] if low_quality_rate else []
+        if paired or reads <= PART_READS:
+            _simulate(folder, reads, SEED, ["--paired", *options] if paired else options)
+        else:
+            _simulate_in_parts(folder, reads, options)
     kind = "2x150 pairs" if paired else "single-end"
     return Input(f"{reads / 1e6:g}M {kind}", folder, reads, paired)
+
+
+def _simulate(folder: Path, reads: int, seed: int, options: list[str]) -> None:
+    command = [sys.executable, "-m", "editcheck", "simulate", "-n", str(reads), "-o", str(folder), "--seed", str(seed)]
+    subprocess.run([*command, *options], check=True, env=_environment(REPOSITORY / "src"))
+
+
+def _simulate_in_parts(folder: Path, reads: int, options: list[str]) -> None:
+    sizes = [min(PART_READS, reads - start) for start in range(0, reads, PART_READS)]
+    parts = [folder.with_name(f"{folder.name}.part{number}") for number in range(1, len(sizes) + 1)]
+    jobs = [(part, size, 100 + number) for number, (part, size) in enumerate(zip(parts, sizes), 1)]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # a part already made (its truth written) is kept
+        list(
+            pool.map(
+                lambda job: _simulate(*job, options), [job for job in jobs if not (job[0] / "sim.truth.json").exists()]
+            )
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "sim_R1.fastq.gz", "wb") as joined:
+        for part in parts:
+            with open(part / "sim_R1.fastq.gz", "rb") as piece:
+                shutil.copyfileobj(piece, joined, 1 << 24)
+    for name in ("sim.amplicon.fa", "sim.hdr_amplicon.fa", "sim.truth.json"):  # the same design in every part
+        shutil.copy(parts[0] / name, folder / name)
+    for part in parts:
+        shutil.rmtree(part)
 
 
 def _environment(code: Path) -> dict[str, str]:
