@@ -61,6 +61,8 @@ def test_two_rings_side_by_side() -> None:
         assert take(one) == (b"ACGT", b"TT")
         assert take(two) == (b"GG", b"CCCC")
         assert take(one) == (b"ACGT", b"TT")
+        first.close()  # closed before the end of the with: closing it again does nothing
+        assert take(two) == (b"GG", b"CCCC")
 
 
 def test_no_ring_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -218,7 +220,6 @@ def test_a_killed_paired_run_leaves_nothing_in_shared_memory(tmp_path: Path) -> 
             assert process.poll() is None, "the run finished before its ring was seen; use a larger input"
             assert time.monotonic() < deadline, "no ring seen in the run after 60 s"
             time.sleep(0.01)
-        time.sleep(0.2)  # the workers take their first chunks
         for pid in _group(process.pid):
             named |= _shm_names(pid)
         assert process.poll() is None, "the run finished before it could be killed; use a larger input"

@@ -69,7 +69,8 @@ def collapse_pair_files(
     call the masked reads, :meth:`~editcheck.engine.masking.QualityMasking.call_counted`), as
     :func:`~editcheck.reads.collapse.collapse_fragments` does with a ``QualityMasks``; else mates are masked
     before merging.  Given a ``ring`` (:func:`pair_ring`, made before ``aligner`` forked its worker processes),
-    the chunks travel through it (at most its slots - 1 in flight), else through the pipe; its maker closes it."""
+    the chunks travel through it (at most its slots - 1 in flight), else through the pipe; it is closed when
+    the collapse ends (closing it again, as its maker does, is harmless)."""
     if not usable(source.path, source.r2, settings.quality):
         return None
     tally = PairTally(lows)
@@ -118,6 +119,8 @@ def collapse_pair_files(
     except READ_ERRORS:  # damaged or unusual input: the per-read loop names the problem
         return None
     finally:
+        if ring is not None:  # done with: this process's pages of it freed now, not when the run ends
+            ring.close()
         if not aligner.processes:
             forget_merged()
     if not tally.collapsed.reads_in:

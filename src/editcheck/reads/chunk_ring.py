@@ -70,7 +70,8 @@ class ChunkRing:
         return Slot(self.ring, offset, length1, length2)
 
     def close(self) -> None:
-        """Forget and unmap the ring (worker processes keep their inherited mapping until they end)."""
+        """Forget and unmap the ring (worker processes keep their inherited mapping until they end); closing a
+        closed ring does nothing."""
         _open.pop(self.ring, None)
         self._map.close()
 
