@@ -1,7 +1,8 @@
 """Paired FASTQ files collapsed chunk by chunk in the worker processes (:mod:`editcheck.reads.pair_chunks`).
 
-The calling process decompresses R1 and R2 and hands out chunks (through shared memory,
-:mod:`editcheck.reads.chunk_ring`, when there are worker processes); the workers check, mask, count and merge
+The calling process decompresses R1 and R2 and hands out chunks (when there are worker processes, through
+the shared memory of a :class:`~editcheck.reads.chunk_ring.ChunkRing`, which the engine makes with
+:func:`pair_ring` BEFORE it forks them, so that they inherit it); the workers check, mask, count and merge
 them; the calling process folds their counts in file order and only then sends the new merged reads to be
 aligned, so that nothing has been sent when a chunk turns out unusual and the per-read loop starts again.
 The result is the per-read loop's, byte for byte (see :mod:`editcheck.reads.pair_chunks`).
@@ -12,7 +13,8 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sources import FastqPaired
@@ -33,7 +35,7 @@ from editcheck.reads.pair_chunks import (
     usable,
 )
 
-__all__ = ["collapse_pair_files"]
+__all__ = ["collapse_pair_files", "pair_ring"]
 
 _RUNS = itertools.count()
 """Numbers the runs of this process (the workers' memory of merged pairs is per run)."""
@@ -42,9 +44,22 @@ _IN_FLIGHT = 2
 """Chunks waiting or being counted per worker process: enough to keep them busy, few enough to bound memory."""
 
 
+@contextmanager
+def pair_ring(threads: int) -> Iterator[ChunkRing | None]:
+    """The ring through which :func:`collapse_pair_files` hands its chunks to ``threads`` worker processes,
+    closed on leaving; to be made before the worker processes are forked (they inherit it).  None with one
+    thread, or when the system will not give one (the chunks then travel through the pipe)."""
+    ring = ChunkRing.open(_IN_FLIGHT * threads + 1, 2 * pair_chunks.CHUNK_BYTES) if threads > 1 else None
+    try:
+        yield ring
+    finally:
+        if ring is not None:
+            ring.close()
+
+
 def collapse_pair_files(
     source: FastqPaired, settings: AnalysisSettings, aligner: UniqueReadAligner,
-    progress: Callable[[int], None] | None = None, lows: MergedLows | None = None,
+    progress: Callable[[int], None] | None = None, lows: MergedLows | None = None, ring: ChunkRing | None = None,
 ) -> CollapsedReads | None:  # fmt: skip
     """Collapse the pairs of ``source`` chunk by chunk and send the merged reads to ``aligner`` in first-seen
     order; None (nothing sent) when the chunked route does not apply or a chunk is unusual: the caller then
@@ -53,7 +68,9 @@ def collapse_pair_files(
     (the caller projects them on the quality sites, :meth:`MergedLows.project`, and has the worker processes
     call the masked reads, :meth:`~editcheck.engine.masking.QualityMasking.call_counted`), as
     :func:`~editcheck.reads.collapse.collapse_fragments` does with a ``QualityMasks``; else mates are masked
-    before merging."""
+    before merging.  Given a ``ring`` (:func:`pair_ring`, made before ``aligner`` forked its worker processes),
+    the chunks travel through it (at most its slots - 1 in flight), else through the pipe; it is closed when
+    the collapse ends (closing it again, as its maker does, is harmless)."""
     if not usable(source.path, source.r2, settings.quality):
         return None
     tally = PairTally(lows)
@@ -61,6 +78,8 @@ def collapse_pair_files(
     new: list[str] = []
     pending: deque[Callable[[], ChunkCounts | None]] = deque()
     limit = _IN_FLIGHT * max(1, aligner.processes)
+    if ring is not None:  # slot i is written again ring.slots chunks later: the chunk it held must be folded
+        limit = min(limit, ring.slots - 1)
     threshold = settings.quality.min_base_quality
     longest = source.max_read_length  # a longer read: the chunk is not counted, the per-read loop refuses it
     shown = 0
@@ -80,9 +99,6 @@ def collapse_pair_files(
             progress(tally.collapsed.reads_in)
         return True
 
-    # Chunks travel to the worker processes through shared memory: slot i is written again limit + 1 chunks
-    # later, when at most limit chunks are in flight, so the chunk it held has been folded.
-    ring = ChunkRing.open(limit + 1, 2 * pair_chunks.CHUNK_BYTES) if aligner.processes else None
     try:
         for index, (chunk1, chunk2) in enumerate(read_pair_views(source.path, source.r2)):
             slot = ring.put(index, chunk1, chunk2) if ring is not None else None
@@ -103,7 +119,7 @@ def collapse_pair_files(
     except READ_ERRORS:  # damaged or unusual input: the per-read loop names the problem
         return None
     finally:
-        if ring is not None:
+        if ring is not None:  # done with: this process's pages of it freed now, not when the run ends
             ring.close()
         if not aligner.processes:
             forget_merged()

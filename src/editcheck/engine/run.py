@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeGuard, cast
@@ -32,7 +33,7 @@ from editcheck.alignment.assignment import Assignment
 from editcheck.classification.called import CalledRead, classified_reads
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import AmpliconDesign
-from editcheck.engine.chunked import collapse_pair_files
+from editcheck.engine.chunked import collapse_pair_files, pair_ring
 from editcheck.engine.masking import (
     ExpandedReads,
     MaskedResult,
@@ -179,9 +180,18 @@ def _run_reads(
     streamed_calls: Iterator[CalledRead] | None = None
     streamed = masking is not None and not by_read and sink is None and len(designs) == 1  # the tally's pass alone
     background = _spare_core(threads)
+    # The paired chunks' ring is made before the worker processes are forked (they inherit it) and closed after.
+    chunkable = _chunkable(source, sink)
     if masking is None:
-        with UniqueReadAligner(threads, (designs, settings), compact=True) as aligner:
-            chunked = collapse_pair_files(source, settings, aligner, progress) if _chunkable(source, sink) else None
+        with (
+            (pair_ring(threads) if chunkable else nullcontext()) as ring,
+            UniqueReadAligner(threads, (designs, settings), compact=True) as aligner,
+        ):
+            chunked = (
+                collapse_pair_files(source, settings, aligner, progress, None, ring)
+                if _chunkable(source, sink)
+                else None
+            )
             reads = (
                 chunked
                 if chunked is not None
@@ -190,12 +200,16 @@ def _run_reads(
             store: list[bytes] = aligner.results()
     else:
         # Each unique read goes to its worker with its reads counted so far, by their low-quality positions.
-        with UniqueReadAligner(
-            threads, (designs, settings), SitesWorker, extra=masking.masks.take_pending, on_results=masking.settle_chunk
-        ) as aligner:
+        with (
+            (pair_ring(threads) if chunkable else nullcontext()) as ring,
+            UniqueReadAligner(
+                threads, (designs, settings), SitesWorker, extra=masking.masks.take_pending,
+                on_results=masking.settle_chunk,
+            ) as aligner,
+        ):  # fmt: skip
             lows = MergedLows()
             chunked = (
-                collapse_pair_files(source, settings, aligner, progress, lows) if _chunkable(source, sink) else None
+                collapse_pair_files(source, settings, aligner, progress, lows, ring) if _chunkable(source, sink) else None
             )
             if chunked is None:
                 reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
