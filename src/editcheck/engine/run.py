@@ -184,7 +184,7 @@ def _run_reads(
     chunkable = _chunkable(source, sink)
     if masking is None:
         with (
-            (pair_ring(threads) if chunkable else nullcontext()) as ring,
+            pair_ring(threads) if chunkable else nullcontext() as ring,
             UniqueReadAligner(threads, (designs, settings), compact=True) as aligner,
         ):
             chunked = (
@@ -209,7 +209,9 @@ def _run_reads(
         ):  # fmt: skip
             lows = MergedLows()
             chunked = (
-                collapse_pair_files(source, settings, aligner, progress, lows, ring) if _chunkable(source, sink) else None
+                collapse_pair_files(source, settings, aligner, progress, lows, ring)
+                if _chunkable(source, sink)
+                else None
             )
             if chunked is None:
                 reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
