@@ -13,28 +13,35 @@ memory, in the run's spill folder:
 * the unique sequences of the input and of each amplicon, counted by 128-bit digests
   (:class:`~editcheck.reads.distinct.DistinctCounter`), so a sequence seen in several segments counts once.
 
-The results are those of one unsegmented run, byte for byte.  Not read pairs: identical pairs are merged once,
-with the qualities of the input's first such pair (:mod:`editcheck.reads.pair_chunks`), so a segment's merge of a
-pair could differ from the whole input's where its mates disagree.  Memory is that of one segment, plus the merge's
-fixed buffers.  A problem in the input is reported as the whole file's reader reports it: the input is read again
+Each segment is run and folded in a child process of its own (:func:`_in_child`), so that all of its memory
+goes back to the system when it ends; this process keeps only what is merged.  Memory is that of a run of one
+segment, plus the merge's fixed buffers.  The results are those of one unsegmented run, byte for byte.  Not for
+read pairs: identical pairs are merged once, with the qualities of the input's first such pair
+(:mod:`editcheck.reads.pair_chunks`), so a segment's merge of a pair could differ from the whole input's where its
+mates disagree.  A problem in the input is reported as the whole file's reader reports it: the input is read again
 by the reference reader up to its first problem (:func:`_first_problem`).
 """
 
 from __future__ import annotations
 
-import gc
+import contextlib
+import ctypes
+import multiprocessing
+import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import NoReturn, TypeGuard
+from typing import NoReturn, TypeGuard, TypeVar, cast
 
 from editcheck.design import AmpliconDesign
 from editcheck.engine.result import PoolResult, SampleResult
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sources import FastqSingle, ReadSource
-from editcheck.errors import InputFormatError, ParameterError
+from editcheck.errors import EditcheckError, InputFormatError, ParameterError
 from editcheck.quantification.tally_merge import TallyAccumulator
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.distinct import DistinctCounter
@@ -48,6 +55,11 @@ more than one segment is run whole."""
 
 SegmentRun = Callable[[ReadSource, Callable[[int], None] | None], PoolResult]
 """The engine's run of one segment's source, telling its progress (reads of the segment) to the callable."""
+
+_Result = TypeVar("_Result")
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a process gets when its parent ends."""
 
 _SUMMED = tuple(field.name for field in fields(CollapsedReads) if field.type in ("int", int))
 """The read counts of :class:`~editcheck.reads.collapse.CollapsedReads`, summed over segments."""
@@ -83,6 +95,22 @@ def run_segmented(
         shutil.rmtree(work / "reads", ignore_errors=True)
 
 
+@dataclass
+class _Merged:
+    """What a run in segments has gathered so far: each segment is folded into it (in a child process)."""
+
+    reads: CollapsedReads
+    amplicon_reads: list[CollapsedReads]
+    """One per design; with one design, ``[reads]`` itself."""
+    tallies: list[TallyAccumulator]
+    unique: DistinctCounter
+    amplicon_unique: list[DistinctCounter]
+    unmerged_used: list[int]
+    assigned: dict[str, int]
+    fates: list[int]
+    """Reads ambiguous, unassigned and too long."""
+
+
 def _merged_run(
     source: FastqSingle, designs: Sequence[AmpliconDesign], names: Sequence[str],
     settings: AnalysisSettings, run_segment: SegmentRun, progress: Callable[[int], None] | None, work: Path,
@@ -90,38 +118,108 @@ def _merged_run(
 ) -> PoolResult:  # fmt: skip
     pooled = len(designs) > 1
     reads = CollapsedReads()
-    amplicon_reads = [CollapsedReads() for _ in designs] if pooled else [reads]
-    tallies = [TallyAccumulator(design, work / f"alleles-{index}") for index, design in enumerate(designs)]
-    unique = DistinctCounter(work / "unique")
-    amplicon_unique = [DistinctCounter(work / f"unique-{index}") for index in range(len(designs))] if pooled else []
-    unmerged_used = [0 for _ in designs]
-    assigned = {design.name: 0 for design in designs}
-    fates = [0, 0, 0]
+    merged = _Merged(
+        reads,
+        [CollapsedReads() for _ in designs] if pooled else [reads],
+        [TallyAccumulator(design, work / f"alleles-{index}") for index, design in enumerate(designs)],
+        DistinctCounter(work / "unique"),
+        [DistinctCounter(work / f"unique-{index}") for index in range(len(designs))] if pooled else [],
+        [0 for _ in designs],
+        {design.name: 0 for design in designs},
+        [0, 0, 0],
+    )
     for segment in fastq_segments(source.path, work / "reads", segment_reads):
         part_source = FastqSingle(segment.path, max_read_length=source.max_read_length)
-        part = run_segment(part_source, _shifted(progress, segment.first_record))
-        _add_counts(reads, part.reads)
-        unique.add(part.reads.sequences)
-        for index, sample in enumerate(part.samples):
-            tallies[index].add(sample.tally)
-            unmerged_used[index] += sample.unmerged_used
-            if pooled:
-                _add_counts(amplicon_reads[index], sample.reads)
-                amplicon_unique[index].add(sample.reads.sequences)
-        for name, count in part.assigned.items():
-            assigned[name] += count
-        for position, count in enumerate((part.ambiguous, part.unassigned, part.too_long)):
-            fates[position] += count
-        del part, segment, part_source
-        gc.collect()  # the segment's objects: the run keeps the cyclic collector off
-    reads.distinct = unique.count()
-    for counted, counter in zip(amplicon_reads, amplicon_unique):
+        merged = _in_child(_fold, _shifted(progress, segment.first_record), merged, part_source, run_segment)
+    merged.reads.distinct = merged.unique.count()
+    for counted, counter in zip(merged.amplicon_reads, merged.amplicon_unique):
         counted.distinct = counter.count()
     samples = [
         SampleResult(name, design, settings, source.inputs, counted, tally.result(), used)
-        for name, design, counted, tally, used in zip(names, designs, amplicon_reads, tallies, unmerged_used)
+        for name, design, counted, tally, used in zip(
+            names, designs, merged.amplicon_reads, merged.tallies, merged.unmerged_used
+        )
     ]
-    return PoolResult(samples, reads, assigned, *fates)
+    return PoolResult(samples, merged.reads, merged.assigned, *merged.fates)
+
+
+def _fold(
+    merged: _Merged, part_source: FastqSingle, run_segment: SegmentRun, progress: Callable[[int], None] | None
+) -> _Merged:
+    """``merged`` with one more segment run and folded in (its alleles and unique sequences written to disk)."""
+    part = run_segment(part_source, progress)
+    _add_counts(merged.reads, part.reads)
+    merged.unique.add(part.reads.sequences)
+    for index, sample in enumerate(part.samples):
+        merged.tallies[index].add(sample.tally)
+        merged.unmerged_used[index] += sample.unmerged_used
+        if merged.amplicon_unique:
+            _add_counts(merged.amplicon_reads[index], sample.reads)
+            merged.amplicon_unique[index].add(sample.reads.sequences)
+    for name, count in part.assigned.items():
+        merged.assigned[name] += count
+    for position, count in enumerate((part.ambiguous, part.unassigned, part.too_long)):
+        merged.fates[position] += count
+    return merged
+
+
+def _in_child(function: Callable[..., _Result], progress: Callable[[int], None] | None, *arguments: object) -> _Result:
+    """``function(*arguments, tell)`` run in a forked process of its own, whose memory all goes back to the system
+    when it ends (in this process, a segment's freed memory stayed: a run in 10M-read segments peaked at 1.46 GB, a
+    fresh 10M-read run at 0.93 GB); ``tell(reads)`` reaches ``progress`` here.  Its result (pickled back), or what
+    it raised."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child, args=(sending, function, arguments, progress is not None), name="editcheck-segment"
+    )
+    process.start()
+    sending.close()
+    try:
+        while True:
+            kind, value = receiving.recv()
+            if kind != "progress":
+                break
+            assert progress is not None
+            progress(value)
+    except EOFError:
+        process.join()
+        raise EditcheckError(
+            f"the analysis of a segment ended without a result (exit code {process.exitcode}: out of memory?)"
+        ) from None
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        receiving.close()
+    if kind == "raised":
+        raise value
+    return cast(_Result, value)
+
+
+def _child(
+    connection: Connection, function: Callable[..., object], arguments: tuple[object, ...], telling: bool
+) -> None:
+    """The child of :func:`_in_child`.  Interrupted (Ctrl-C, or the parent's SIGTERM: KeyboardInterrupt, as in the
+    parent), it cleans up (its worker pool) and ends without a word: the run says it was aborted.  It gets SIGTERM
+    when the parent dies, where Linux offers it."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    try:
+        tell = (lambda reads: connection.send(("progress", reads))) if telling else None
+        try:
+            message: tuple[str, object] = ("result", function(*arguments, tell))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # raised again in the parent
+            message = ("raised", error)
+        try:
+            connection.send(message)
+        except Exception as error:  # not picklable: said in the parent's words
+            connection.send(("raised", EditcheckError(f"the analysis of a segment failed: {error}")))
+    except KeyboardInterrupt:
+        os._exit(1)
+    connection.close()
 
 
 def _shifted(progress: Callable[[int], None] | None, before: int) -> Callable[[int], None] | None:
