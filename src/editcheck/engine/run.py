@@ -189,7 +189,7 @@ def _run_reads(
         ):
             chunked = (
                 collapse_pair_files(source, settings, aligner, progress, None, ring)
-                if _chunkable(source, sink)
+                if _chunkable(source, sink)  # again: it narrows the source's type
                 else None
             )
             reads = (
@@ -210,7 +210,7 @@ def _run_reads(
             lows = MergedLows()
             chunked = (
                 collapse_pair_files(source, settings, aligner, progress, lows, ring)
-                if _chunkable(source, sink)
+                if _chunkable(source, sink)  # again: it narrows the source's type
                 else None
             )
             if chunked is None:
@@ -233,13 +233,7 @@ def _run_reads(
 
     def stored(consume: bool = False) -> Iterator[tuple[UniqueRead, bytes | MaskedResult, int | None]]:
         """Each unique read with its result as kept; ``consume``: the last pass, each result freed once read."""
-        if entries is None:
-            for position, ((sequence, count), encoded) in enumerate(zip(reads.sequences.items(), store)):
-                if consume:
-                    store[position] = b""
-                yield _new(UniqueRead, (sequence, count)), encoded, count
-            return
-        yield from entries.entries(consume)
+        yield from _unique_reads(reads.sequences, store, consume) if entries is None else entries.entries(consume)
 
     def unique(consume: bool = False) -> Iterator[tuple[UniqueRead, PooledCall, int | None]]:
         decoded = ResultDecoder()  # a masked read reuses its unique read's result, decoded just before
@@ -351,8 +345,7 @@ def _unique_reads(
 def _stored_calls(sequences: dict[str, int], store: list[bytes]) -> Iterator[CalledRead]:
     """The unique reads with their calls as the tally takes them, each result decoded as it comes and then freed
     (the last pass over ``store``)."""
-    for position, ((sequence, count), encoded) in enumerate(zip(sequences.items(), store)):
-        store[position] = b""
+    for (sequence, count), encoded, _ in _unique_reads(sequences, store, consume=True):
         _, _, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
         if call is not None and count:
             yield _new(CalledRead, (sequence, count, aligned, call))

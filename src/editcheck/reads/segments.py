@@ -90,19 +90,17 @@ def estimated_records(path: str | Path) -> int:
     return int(size * ratio / record_bytes)
 
 
-def fastq_segments(
-    path: str | Path, directory: Path, reads: int = SEGMENT_READS, first: int | None = None
-) -> Iterator[Segment]:
-    """The segments of the FASTQ(.gz) file ``path``, ``reads`` records each (the first ``first``, by default
-    :data:`FIRST_SEGMENT_READS` or ``reads`` if fewer; the last one the rest), written as plain FASTQ files in
+def fastq_segments(path: str | Path, directory: Path, reads: int = SEGMENT_READS) -> Iterator[Segment]:
+    """The segments of the FASTQ(.gz) file ``path``, ``reads`` records each (the first
+    :data:`FIRST_SEGMENT_READS`, or ``reads`` if fewer; the last one the rest), written as plain FASTQ files in
     ``directory``.  The next segment is written in a process of its own while the caller uses this one (so the
     decompression overlaps the analysis: at most two segments are on disk); each segment's file is removed once
     the next is asked for (or the iteration ends).  A file that cannot be opened or decompressed raises
     :class:`~editcheck.errors.InputFormatError` naming it."""
-    if reads < 1 or (first is not None and first < 1):
+    if reads < 1:
         raise ValueError("a segment holds at least one record")
     directory.mkdir(parents=True, exist_ok=True)
-    writer = _SegmentWriter(path, directory, min(reads, FIRST_SEGMENT_READS) if first is None else first, reads)
+    writer = _SegmentWriter(path, directory, min(reads, FIRST_SEGMENT_READS), reads)
     try:
         while (segment := writer.take()) is not None:
             try:
@@ -204,9 +202,7 @@ class _LineCutter:
         """Read the next bytes into the buffer (all of it taken): how many."""
         try:
             self.start, self.end = 0, self.handle.readinto(self.view) or 0
-        except (OSError, EOFError, ValueError, zlib.error) as error:
-            raise InputFormatError(self.path, f"cannot be decompressed: {error}") from error
-        except Exception as error:  # the ISA-L / zstd decompressors' own error classes
+        except Exception as error:  # OSError, EOFError, zlib's and the ISA-L / zstd decompressors' own errors
             raise InputFormatError(self.path, f"cannot be decompressed: {error}") from error
         return self.end
 
