@@ -61,6 +61,9 @@ _Result = TypeVar("_Result")
 _PR_SET_PDEATHSIG = 1
 """prctl(2): the signal a process gets when its parent ends."""
 
+_CHILD_ENDS_WITHIN = 30.0
+"""Seconds an ended-early child is given to clean up (its worker pool) before it is killed."""
+
 _SUMMED = tuple(field.name for field in fields(CollapsedReads) if field.type in ("int", int))
 """The read counts of :class:`~editcheck.reads.collapse.CollapsedReads`, summed over segments."""
 
@@ -189,8 +192,11 @@ def _in_child(function: Callable[..., _Result], progress: Callable[[int], None] 
         ) from None
     finally:
         if process.is_alive():
-            process.terminate()
-        process.join()
+            process.terminate()  # a child interrupted already ignores it and is ending on its own
+        process.join(_CHILD_ENDS_WITHIN)
+        if process.is_alive():
+            process.kill()
+            process.join()
         receiving.close()
     if kind == "raised":
         raise value
@@ -205,6 +211,8 @@ def _child(
     when the parent dies, where Linux offers it."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, _interrupt_once)
     try:
         tell = (lambda reads: connection.send(("progress", reads))) if telling else None
         try:
@@ -220,6 +228,18 @@ def _child(
     except KeyboardInterrupt:
         os._exit(1)
     connection.close()
+
+
+def _interrupt_once(signal_number: int, frame: object) -> None:
+    """The child's Ctrl-C and SIGTERM: the first interrupts it; later ones (Ctrl-C reaches the whole group, then
+    the interrupted parent ends the child with SIGTERM) are ignored, so they cannot break into its clean-up."""
+    signal.signal(signal.SIGINT, _ignored)  # not SIG_IGN: one already pending would raise "ignored due to race"
+    signal.signal(signal.SIGTERM, _ignored)
+    raise KeyboardInterrupt
+
+
+def _ignored(signal_number: int, frame: object) -> None:
+    """A signal that changes nothing."""
 
 
 def _shifted(progress: Callable[[int], None] | None, before: int) -> Callable[[int], None] | None:

@@ -246,18 +246,12 @@ def _process_chunk(sequences: Sequence[str], extras: Sequence[Any] | None = None
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _start_pool(
+def _new_pool(
     threads: int, worker: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], compact: bool
 ) -> Any:
-    """A pool of forked workers. SIGINT and SIGTERM stay blocked from the fork until each worker has set its own
-    handlers: a forked worker would otherwise run the parent's handlers (SIGTERM raising KeyboardInterrupt)
-    during start-up, swallow the pool's terminate and leave the parent waiting for it for ever."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
-    try:
-        context = multiprocessing.get_context("fork")
-        return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, compact))
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    """A pool of forked workers; call with SIGINT and SIGTERM blocked (:meth:`UniqueReadAligner.__init__`)."""
+    context = multiprocessing.get_context("fork")
+    return context.Pool(threads, initializer=_init_pool_worker, initargs=(worker, arguments, compact))
 
 
 class UniqueReadAligner:
@@ -298,7 +292,18 @@ class UniqueReadAligner:
             raise ValueError("compact results are those of a PoolWorker or an AmpliconWorker")
         self._processes = threads if threads > 1 else 0
         if threads > 1:
-            self._pool = _start_pool(threads, worker, arguments, compact)
+            # SIGINT and SIGTERM stay blocked from the fork until each worker has set its own handlers (a forked
+            # worker would otherwise run this process's handlers, SIGTERM raising KeyboardInterrupt, during
+            # start-up, swallow the pool's terminate and leave this process waiting for it for ever) and until the
+            # pool is kept here: a Ctrl-C that came meanwhile, raised when they are unblocked, terminates it.
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+            try:
+                self._pool = _new_pool(threads, worker, arguments, compact)
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            except BaseException:
+                self.close()
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+                raise
         else:
             _init_worker(worker, arguments, compact=compact)
 
