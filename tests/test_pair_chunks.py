@@ -132,11 +132,15 @@ def test_chunked_collapse_is_the_per_read_collapse(
         assert sum("N" in sequence for sequence in reference.sequences) > 100
 
 
-def test_first_seen_qualities_decide_the_consensus_across_chunks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("order", ["r1_first", "r2_first", "alternating"])
+def test_each_pairs_own_qualities_decide_the_consensus_whatever_the_order_and_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int, order: str
 ) -> None:
-    """The same pair twice with a mismatch in the overlap: the first pair's qualities pick the base, even when
-    the second copy opens a chunk and is merged there first by another worker."""
+    """The same pair nine times with a mismatch in the overlap: two copies whose R1 base has the higher quality
+    and seven whose R2 base has.  Each copy's own qualities pick its base, so the merged reads are 2 + 7 in any
+    order of the reads, chunked (three pairs a chunk: a pair met again by a worker that merged it with the other
+    choice) or read by read."""
     monkeypatch.setattr(pair_chunks, "CHUNK_BYTES", 1024)
     rng = random.Random(5)
     fragment = "".join(rng.choice("ACGT") for _ in range(200))
@@ -145,19 +149,20 @@ def test_first_seen_qualities_decide_the_consensus_across_chunks(
     other = {"A": "C", "C": "G", "G": "T", "T": "A"}
     # R2 disagrees with R1 at fragment position 100 (inside the overlap 50-150).
     read2 = read2[:99] + other[read2[99]] + read2[100:]
-    r1_wins = ("I" * 150, "I" * 150)
-    r2_wins = ("I" * 100 + "+" + "I" * 49, "I" * 150)
-    pairs = [(read1, r1_wins[0], read2, r1_wins[1])] + [(read1, r2_wins[0], read2, r2_wins[1])] * 7
-    pairs += [(read1, r1_wins[0], read2, r1_wins[1])]
-    settings = AnalysisSettings(quality=QualitySettings(min_base_quality=0))
-    source = _write(tmp_path / "r1_first", pairs)
-    chunked, _ = _chunked(source, settings, 2)
-    assert chunked is not None and list(chunked.sequences.items()) == [(fragment, 9)]
-    source = _write(tmp_path / "r2_first", pairs[1:] + pairs[:1])
-    chunked, _ = _chunked(source, settings, 2)
+    r1_wins = (read1, "I" * 150, read2, "I" * 99 + "+" + "I" * 50)
+    r2_wins = (read1, "I" * 100 + "+" + "I" * 49, read2, "I" * 150)
+    pairs = {
+        "r1_first": [r1_wins] + [r2_wins] * 7 + [r1_wins],
+        "r2_first": [r2_wins] * 7 + [r1_wins] * 2,
+        "alternating": [r2_wins, r1_wins] * 2 + [r2_wins] * 5,
+    }[order]
     flipped = fragment[:100] + _reverse_complement(read2)[50] + fragment[101:]
     assert flipped != fragment
-    assert chunked is not None and list(chunked.sequences.items()) == [(flipped, 9)]
+    settings = AnalysisSettings(quality=QualitySettings(min_base_quality=0))
+    source = _write(tmp_path / order, pairs)
+    chunked, _ = _chunked(source, settings, threads)
+    assert chunked is not None and dict(chunked.sequences) == {fragment: 2, flipped: 7}
+    assert chunked.unique_pairs == 1  # one pair as sequenced
     _same(chunked, collapse_paired(source.path, source.r2, MergeSettings(), settings.quality))
 
 

@@ -100,14 +100,18 @@ def test_chunked_route_counts_the_per_read_masks(
     monkeypatch.setattr(pair_chunks, "CHUNK_BYTES", 16_384)  # about 25 pairs a chunk
     pairs = _pairs(6000, seed=13)
     # One pair whose mates disagree at fragment position 100, again and again with either mate the better there:
-    # its merged read's base is the first copy's, and the copies preferring the other base are low there.
+    # each copy's merged read has its better mate's base, low there when the two qualities differ by less than
+    # the threshold.
     rng = random.Random(8)
     fragment = "".join(rng.choice("ACGT") for _ in range(200))
     read2 = _reverse_complement(fragment[50:])
     read2 = read2[:99] + {"A": "C", "C": "G", "G": "T", "T": "A"}[read2[99]] + read2[100:]
+    r1_better = low_at_100 = 0
     for _ in range(400):
         weak, strong = rng.choice("+5?"), rng.choice("DI")
         first, second = (strong, weak) if rng.random() < 0.5 else (weak, strong)
+        r1_better += first == strong
+        low_at_100 += max(ord(strong) - ord(weak), 2) < threshold
         pairs.insert(rng.randrange(len(pairs)), (fragment[:150], "I" * 100 + first + "I" * 49, read2,
                                                  "I" * 99 + second + "I" * 50))  # fmt: skip
     source = _write(tmp_path, pairs)
@@ -131,13 +135,15 @@ def test_chunked_route_counts_the_per_read_masks(
     for field in ("reads_in", "merged", "unmerged", "unique_pairs"):
         assert getattr(chunked, field) == getattr(reference, field), field
     assert projected.masks == masks.masks
-    index = next(
-        i
-        for i, merged in enumerate(reference.sequences)
-        if merged[:100] + merged[101:] == fragment[:100] + fragment[101:]
-    )
-    at_100 = sum(reads for (i, mask), reads in masks.masks.items() if i == index and 100 in mask)
-    assert 150 < at_100 < 400 if threshold > 2 else at_100 == 0
+    copies = [
+        i for i, merged in enumerate(reference.sequences) if merged[:100] + merged[101:] == fragment[:100] + fragment[101:]
+    ]  # fmt: skip
+    r1_base = [reads for sequence, reads in reference.sequences.items() if sequence == fragment]
+    assert r1_base == [r1_better]  # R1's base where R1's is the better (R1 reads the fragment there)
+    assert len(copies) == 2 and 150 < r1_better < 250
+    at_100 = sum(reads for (i, mask), reads in masks.masks.items() if i in copies and 100 in mask)
+    assert at_100 == low_at_100
+    assert 150 < at_100 < 400 if threshold >= 20 else at_100 == 0  # differences of Q5-Q30 at 100
     if threshold > 2:
         assert sum(masks.masks.values()) > 200
     # Unmerged pairs keep their mates masked, each pair with its own qualities.

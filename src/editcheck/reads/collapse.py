@@ -36,7 +36,13 @@ from typing import TYPE_CHECKING, cast
 from editcheck.compiled import compiled_module
 from editcheck.progress import EVERY
 from editcheck.reads.fastq import BATCH, iter_paired_tuples, iter_single_batches, iter_single_tuples, read_blocks
-from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
+from editcheck.reads.merge import (
+    MergeSettings,
+    disagreements,
+    mate_choices,
+    merge_placed,
+    read_merged_qualities,
+)
 from editcheck.reads.read_length import MAX_READ_LENGTH, record_bytes
 from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
@@ -633,7 +639,9 @@ def collapse_fragments(
     ``fragments`` are pairs ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
     pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone read
     ``(name, sequence, qualities)`` is a lone mate, counted like a merged read (and in ``lone_mates``).  Identical pairs
-    share the qualities of the first one seen, which decide the overlap consensus.  ``on_new`` is called
+    are placed once; where their mates disagree, each pair's own qualities choose its bases
+    (:func:`~editcheck.reads.merge.mate_choices`), so its merged read never depends on the order of the
+    reads.  ``on_new`` is called
     with each merged sequence when first seen; ``on_read`` as in the module docstring.  With ``masks`` (and a
     base-quality threshold) lone reads are collapsed on their raw sequence and their low-quality positions
     counted there, as single-end reads are, and so are merged pairs: their mates are merged as sequenced and
@@ -647,10 +655,11 @@ def collapse_fragments(
     mask_mates = _masker(quality.min_base_quality) if raw else None
     if raw:
         quality = QualitySettings(min_mean_quality=quality.min_mean_quality, min_base_quality=0)
-    offsets: dict[tuple[str, str], int] = {}
-
     collapsed = CollapsedReads(paired=True)
-    pairs: dict[tuple[str, str], str | tuple[str, str]] = {}
+    # Each pair as sequenced: its outcome (merged with its first read's qualities), placement and disagreements;
+    # and the merged read of each pair and choice of bases where its mates disagree (:func:`mate_choices`).
+    pairs: dict[tuple[str, str], tuple[str | tuple[str, str], int, tuple[int, ...]]] = {}
+    chosen: dict[tuple[str, str, int], str] = {}
     sequences = collapsed.sequences
     unmerged_pairs = collapsed.unmerged_pairs
     every = EVERY - 1 if progress is not None else -1
@@ -673,11 +682,22 @@ def collapse_fragments(
             found = pairs.get(key)
             if found is None:
                 placed = merge_placed(item[0], item[1], item[2], item[3], merge)
-                found = placed[0] if placed is not None else (item[0], reverse_complement(item[2]))
+                if placed is None:
+                    found = ((item[0], reverse_complement(item[2])), 0, ())
+                else:
+                    found = (placed[0], placed[2], disagreements(item[0], item[2], placed[2], placed[3]))
+                    if found[2]:
+                        chosen[(*key, mate_choices(item[1], item[3], placed[2], found[2]))] = placed[0]
                 pairs[key] = found
-                if raw and placed is not None:
-                    offsets[key] = placed[2]
-            outcome = found
+            outcome, offset, spots = found
+            if spots:  # the mates disagree: this pair's own qualities choose the bases
+                choice = (*key, mate_choices(item[1], item[3], offset, spots))
+                merged_read = chosen.get(choice)
+                if merged_read is None:
+                    placed = merge_placed(item[0], item[1], item[2], item[3], merge)
+                    assert placed is not None
+                    merged_read = chosen[choice] = placed[0]
+                outcome = merged_read
             if isinstance(outcome, str):
                 collapsed.merged += 1
             elif mask_mates is not None:  # an unmerged pair: its mates masked with their own qualities
@@ -696,7 +716,7 @@ def collapse_fragments(
                     if item[2] is None or item[3] is None:  # a lone read: its qualities are its own
                         qualities = item[1]
                     else:
-                        qualities = read_merged_qualities(item[0], item[1], item[2], item[3], outcome, offsets[key])
+                        qualities = read_merged_qualities(item[0], item[1], item[2], item[3], outcome, offset)
                     if on_read is None:
                         masks.add(index, qualities)
                     else:

@@ -43,18 +43,19 @@ Consensus in the overlap (qualities are Phred+33 characters)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
+from typing import AnyStr, cast
 
 from editcheck.compiled import compiled_module
 from editcheck.errors import ParameterError
 from editcheck.sequences import COMPLEMENT, reverse_complement
 
 __all__ = [
-    "IMPLEMENTATION", "MergeSettings", "dense_seed_length", "differences", "merge_pair", "merge_placed",
-    "merge_placed_reference", "overlap_span", "read_merged_qualities", "reverse_complement",
+    "IMPLEMENTATION", "MergeSettings", "dense_seed_length", "differences", "disagreements", "mate_choices",
+    "merge_pair", "merge_placed", "merge_placed_reference", "overlap_span", "read_merged_qualities",
+    "reverse_complement",
 ]  # fmt: skip
 
 _Merged = tuple[str, str, int, int]
@@ -467,3 +468,37 @@ def read_merged_qualities(seq1: str, qual1: str, seq2: str, qual2: str, merged: 
                 scores[i] = 33 + (max(abs(quality_x - quality_y), 2) if own == merged[start + i] else 2)
         qualities = scores.decode()
     return qual1[:start] + qualities + rq2[end - d :]
+
+
+def disagreements(first: str, second: str, d: int, differ: int | None = None) -> tuple[int, ...]:
+    """The positions of a pair's merged read (placed at ``d``) where its mates read different bases, neither N;
+    ``differ``, when known, is the overlap's difference mask (:func:`~editcheck.reads.merge.merge_placed`)."""
+    length1, length2 = len(first), len(second)
+    if differ is not None and (not differ or ("N" not in first and "N" not in second)):
+        start = d if d > 0 else 0
+        size = (d + length2 if d + length2 < length1 else length1) - start
+        return tuple(start + k for k in differing_bytes(differ, size))  # every differing byte is a mismatch
+    rc2 = second.translate(COMPLEMENT)[::-1]
+    start = d if d > 0 else 0
+    end = d + length2 if d + length2 < length1 else length1
+    x = first[start:end]
+    y = rc2[start - d : end - d]
+    if x == y:
+        return ()
+    mismatches, _, differ = differences(x, y)
+    if not mismatches:
+        return ()  # only N against a base
+    return tuple(start + k for k in differing_bytes(differ, len(x)) if x[k] != "N" and y[k] != "N")
+
+
+def mate_choices(qual1: AnyStr, qual2: AnyStr, d: int, spots: Sequence[int]) -> int:
+    """Which mate's base one pair's own qualities put in its merged read where its mates disagree: bit ``k`` set
+    when R2's base wins at ``spots[k]`` (merged-read positions, :func:`disagreements`, of a pair placed at
+    ``d``), its quality being higher (R1's base wins on equal qualities: the consensus of the module docstring).
+    Pairs with the same sequences and the same choices have the same merged read."""
+    last = len(qual2) - 1 + d  # rc(R2)[p - d] is R2[last - p]
+    code = 0
+    for k, position in enumerate(spots):
+        if qual2[last - position] > qual1[position]:
+            code |= 1 << k
+    return code

@@ -24,14 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from editcheck.reads.collapse import QualityMasks
-from editcheck.reads.merge import (
-    IMPLEMENTATION,
-    MergeSettings,
-    dense_seed_length,
-    differences,
-    differing_bytes,
-    merge_placed,
-)
+from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, dense_seed_length, disagreements, merge_placed
 from editcheck.sequences import COMPLEMENT
 
 __all__ = ["ChunkLows", "MergedLows", "chunk_lows", "chunk_lows_reference", "disagreements", "merge_disagreeing"]
@@ -200,27 +193,6 @@ def merge_disagreeing(
     if placed is None:
         return None
     return (*placed, disagreements(first, second, placed[2], placed[3]))
-
-
-def disagreements(first: str, second: str, d: int, differ: int | None = None) -> tuple[int, ...]:
-    """The positions of a pair's merged read (placed at ``d``) where its mates read different bases, neither N;
-    ``differ``, when known, is the overlap's difference mask (:func:`~editcheck.reads.merge.merge_placed`)."""
-    length1, length2 = len(first), len(second)
-    if differ is not None and (not differ or ("N" not in first and "N" not in second)):
-        start = d if d > 0 else 0
-        size = (d + length2 if d + length2 < length1 else length1) - start
-        return tuple(start + k for k in differing_bytes(differ, size))  # every differing byte is a mismatch
-    rc2 = second.translate(COMPLEMENT)[::-1]
-    start = d if d > 0 else 0
-    end = d + length2 if d + length2 < length1 else length1
-    x = first[start:end]
-    y = rc2[start - d : end - d]
-    if x == y:
-        return ()
-    mismatches, _, differ = differences(x, y)
-    if not mismatches:
-        return ()  # only N against a base
-    return tuple(start + k for k in differing_bytes(differ, len(x)) if x[k] != "N" and y[k] != "N")
 
 
 class MergedLows:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from io import BufferedIOBase
+from itertools import chain
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -42,7 +43,7 @@ from xopen import xopen
 from editcheck.reads.chunk_ring import Slot, take
 from editcheck.reads.collapse import CollapsedReads, QualitySettings
 from editcheck.reads.fastq import _READ_ERRORS, _is_stream, _same_file
-from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, merge_pair
+from editcheck.reads.merge import IMPLEMENTATION, MergeSettings, mate_choices, merge_pair
 from editcheck.reads.merged_lows import ChunkLows, MergedLows, chunk_lows, merge_disagreeing
 from editcheck.reads.read_length import MAX_READ_LENGTH
 from editcheck.sequences import reverse_complement
@@ -73,11 +74,15 @@ class ChunkQualities(NamedTuple):
     unmerged: list[tuple[tuple[str, str], int]]
 
 
-ChunkCounts = tuple[int, list[tuple[tuple[bytes, bytes], int, Outcome | None]], ChunkQualities | None]
-"""A chunk's reads, and its distinct pairs (R1, R2 as sequenced), each
-with its number of reads and the outcome of merging it with the qualities of its first read in the chunk (None:
-not merged, see :func:`count_pair_chunk`), in the order of those first reads; and with a base-quality
-threshold, its :class:`ChunkQualities` (else None)."""
+PairKey = tuple[bytes, bytes] | tuple[bytes, bytes, int]
+"""A pair's sequences (R1, R2 as sequenced, or masked), and where its mates disagree its choices of bases
+(:func:`~editcheck.reads.merge.mate_choices`): pairs with one key have one merged read."""
+
+ChunkCounts = tuple[int, list[tuple[PairKey, int, Outcome | None]], ChunkQualities | None]
+"""A chunk's reads, and its distinct pairs (:data:`PairKey`), each with its number of reads and the outcome of
+merging it with the qualities of its first read in the chunk (None: merged in an earlier chunk, see
+:func:`count_pair_chunk`), in the order of those first reads; and with a base-quality threshold, its
+:class:`ChunkQualities` (else None)."""
 
 
 READ_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
@@ -221,15 +226,17 @@ def _masked(records: _Records, threshold: int) -> list[bytes]:
     return bytes(joined).split(b"\n")
 
 
-_merged_here: tuple[object, dict[int, Any]] = (None, {})
-"""The run this process last counted chunks for, and the hashes of the pairs it merged for that run (with a
-base-quality threshold, each with its placement, None if not merged, and where its mates disagree)."""
+_merged_here: tuple[object, dict[int, Any], set[int]] = (None, {}, set())
+"""The run this process last counted chunks for; the hashes of the pairs it merged for that run, each with a
+check (the hash of the reversed key), or (check, placement (None: not merged), disagreements) for a pair whose
+mates disagree or with a base-quality threshold; and the hashes of the pairs with choices of bases
+(:func:`~editcheck.reads.merge.mate_choices`) it merged."""
 
 
 def forget_merged() -> None:
     """Drop this process's memory of merged pairs (after a run counted in the calling process)."""
     global _merged_here
-    _merged_here = (None, {})
+    _merged_here = (None, {}, set())
 
 
 def count_pair_chunk(
@@ -242,20 +249,21 @@ def count_pair_chunk(
     max_read_length: int = MAX_READ_LENGTH,
 ) -> ChunkCounts | None:
     """Count and merge one chunk's pairs (see the module docstring); None when the chunk is not plain, valid
-    FASTQ with R1 and R2 in step, or has a read longer than ``max_read_length``.  With ``raw`` (and a ``min_base_quality``) the pairs are counted and merged
-    as sequenced and the chunk's :class:`ChunkQualities` come with them; else low-quality bases are masked to N
-    in each mate first.
+    FASTQ with R1 and R2 in step, or has a read longer than ``max_read_length``.  With ``raw`` (and a
+    ``min_base_quality``) the pairs are counted and merged as sequenced and the chunk's :class:`ChunkQualities`
+    come with them; else low-quality bases are masked to N in each mate first.
 
     Given a ``run`` token (equal for the chunks of one input, different between inputs), a process merges
     a pair only the first time it meets it in that run and gives None as the outcome afterwards: the pair
     was in an earlier chunk, so this chunk's merge would be ignored anyway.  The pairs are remembered by
-    hash; two pairs with one hash leave a pair seen first in the input without an outcome, which
+    hash, checked by a second hash: None (the per-read loop) should two pairs share the first; a new pair with
+    the choices of bases of one remembered (:func:`_merged_groups`) would come without its outcome, which
     :meth:`PairTally.add` reports.
     """
     global _merged_here
     if run is None or _merged_here[0] != run:
-        _merged_here = (run, {})
-    merged_here = _merged_here[1] if run is not None else None
+        _merged_here = (run, {}, set())
+    remembered = _merged_here if run is not None else None
     records1 = _records(chunk1)
     records2 = _records(chunk2)
     if records1 is None or records2 is None:
@@ -265,27 +273,11 @@ def count_pair_chunk(
     if not _same_reads(records1, records2):
         return None
     if raw and min_base_quality:
-        return _count_raw(records1, records2, min_base_quality, merge, merged_here)
-    qualities1 = records1.qualities
-    qualities2 = records2.qualities
+        return _count_raw(records1, records2, min_base_quality, merge, remembered)
     masked1 = _masked(records1, min_base_quality)
     masked2 = _masked(records2, min_base_quality)
-    read_pairs, firsts = number_pairs(masked1, masked2)
-    counts = np.bincount(read_pairs, minlength=len(firsts)).tolist()
-    entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
-    for index, count in zip(firsts, counts):
-        key = (masked1[index], masked2[index])
-        if merged_here is not None:
-            hashed = hash(key)
-            if hashed in merged_here:
-                entries.append((key, count, None))
-                continue
-            merged_here[hashed] = None
-        sequence1 = key[0].decode()
-        sequence2 = key[1].decode()
-        merged = merge_pair(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
-        entries.append((key, count, merged[0] if merged is not None else (sequence1, reverse_complement(sequence2))))
-    return len(masked1), entries, None
+    groups = _merged_groups(masked1, records1.qualities, masked2, records2.qualities, merge, remembered, False)
+    return None if groups is None else (len(masked1), groups.entries, None)
 
 
 def count_slot_chunk(
@@ -301,57 +293,195 @@ def count_slot_chunk(
     return count_pair_chunk(chunk1, chunk2, min_base_quality, merge, run, raw, max_read_length)
 
 
-def _count_raw(
-    records1: _Records, records2: _Records, threshold: int, merge: MergeSettings,
-    merged_here: dict[int, Any] | None,
-) -> ChunkCounts | None:  # fmt: skip
-    """:func:`count_pair_chunk` with a base-quality threshold: pairs counted and merged as sequenced, with
-    their :class:`ChunkQualities`.  The placement of a pair merged in an earlier chunk is remembered by hash,
-    checked by a second hash: None (the per-read loop) should two pairs share the first."""
-    qualities1 = records1.qualities
-    qualities2 = records2.qualities
-    sequences1 = records1.sequences
-    sequences2 = records2.sequences
-    reads = len(sequences1)
+class _Groups(NamedTuple):
+    """A chunk's reads grouped by merged read: each read's group (numpy int64), and by group, in the order of
+    their first reads, its entry (:data:`ChunkCounts`), placement (None: not merged) and disagreements."""
+
+    read_groups: Any
+    entries: list[tuple[PairKey, int, Outcome | None]]
+    placements: list[int | None]
+    spots: list[tuple[int, ...]]
+
+
+def _merged_groups(
+    sequences1: list[bytes], qualities1: list[bytes], sequences2: list[bytes], qualities2: list[bytes],
+    merge: MergeSettings, remembered: tuple[object, dict[int, Any], set[int]] | None, placed_always: bool,
+) -> _Groups | None:  # fmt: skip
+    """Group a chunk's pairs by merged read: pairs with the same sequences, and where their mates disagree the
+    same choices of bases (:func:`~editcheck.reads.merge.mate_choices`, from each pair's own qualities).  Each
+    group new to this process (``remembered``, see :data:`_merged_here`) is merged with the qualities of its
+    first read; ``placed_always``: remember every pair's placement (the low positions need it), not only
+    those whose mates disagree.  None when two pairs share a remembered hash."""
     read_pairs, firsts = number_pairs(sequences1, sequences2)
     counts = np.bincount(read_pairs, minlength=len(firsts)).tolist()
-    entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]] = []
+    merged_here = remembered[1] if remembered is not None else None
+    chosen_here = remembered[2] if remembered is not None else None
     placements: list[int | None] = []
     spots: list[tuple[int, ...]] = []
-    for index, count in zip(firsts, counts):
+    outcomes: list[Outcome | None] = []
+    for index in firsts:
         key = (sequences1[index], sequences2[index])
         hashed = hash(key)
-        if merged_here is not None and hashed in merged_here:
-            entries.append((key, count, None))
-            check, d, disagree = merged_here[hashed]
+        known = merged_here.get(hashed) if merged_here is not None else None
+        if known is not None:
+            check, d, disagree = known if isinstance(known, tuple) else (known, None, ())
             if check != hash(key[::-1]):  # another pair with this hash: its placement would be wrong here
                 return None
-            placements.append(d)
-            spots.append(disagree)
-            continue
-        sequence1 = key[0].decode()
-        sequence2 = key[1].decode()
-        placed = merge_disagreeing(sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge)
-        d = placed[2] if placed is not None else None
-        disagree = placed[4] if placed is not None else ()
-        if merged_here is not None:
-            merged_here[hashed] = (hash(key[::-1]), d, disagree)
+            outcomes.append(None)
+        else:
+            sequence1 = key[0].decode()
+            sequence2 = key[1].decode()
+            placed = merge_disagreeing(
+                sequence1, qualities1[index].decode(), sequence2, qualities2[index].decode(), merge
+            )  # fmt: skip
+            d = placed[2] if placed is not None else None
+            disagree = placed[4] if placed is not None else ()
+            if merged_here is not None:
+                check = hash(key[::-1])
+                merged_here[hashed] = (check, d, disagree) if placed_always or disagree else check
+            outcomes.append(placed[0] if placed is not None else (sequence1, reverse_complement(sequence2)))
         placements.append(d)
         spots.append(disagree)
-        entries.append((key, count, placed[0] if placed is not None else (sequence1, reverse_complement(sequence2))))
+    if not any(spots):
+        entries: list[tuple[PairKey, int, Outcome | None]] = [
+            ((sequences1[index], sequences2[index]), count, outcome)
+            for index, count, outcome in zip(firsts, counts, outcomes)
+        ]  # fmt: skip
+        return _Groups(read_pairs, entries, placements, spots)
+    return _chosen_groups(
+        sequences1, qualities1, sequences2, qualities2, merge, chosen_here, read_pairs, firsts, placements, spots,
+        outcomes,
+    )  # fmt: skip
+
+
+def _chosen_groups(
+    sequences1: list[bytes], qualities1: list[bytes], sequences2: list[bytes], qualities2: list[bytes],
+    merge: MergeSettings, chosen_here: set[int] | None, read_pairs: Any, firsts: list[int],
+    placements: list[int | None], spots: list[tuple[int, ...]], outcomes: list[Outcome | None],
+) -> _Groups:  # fmt: skip
+    """:func:`_merged_groups` for a chunk with pairs whose mates disagree: their reads grouped by choices too."""
+    counts = np.fromiter(map(len, spots), np.int64, len(spots))
+    rows = np.flatnonzero(counts[read_pairs] > 0)  # the reads of pairs whose mates disagree, in read order
+    pair_of_row = read_pairs[rows]
+    choices = _read_choices(qualities1, qualities2, rows, pair_of_row, placements, spots, counts)
+    pairs_met, first_rows = np.unique(pair_of_row, return_index=True)  # each pair's first read's choices...
+    first_choice: list[int | None] = [None] * len(firsts)
+    for pair, choice in zip(pairs_met.tolist(), choices[first_rows].tolist()):
+        first_choice[pair] = choice
+    by_pair = np.zeros(len(firsts), dtype=choices.dtype)
+    by_pair[pairs_met] = choices[first_rows]
+    other = np.flatnonzero(choices != by_pair[pair_of_row])  # ...and the reads choosing otherwise
+    extra: dict[tuple[int, int], int] = {}  # (pair, choices) of a pair's later groups -> its number
+    groups = read_pairs
+    late: list[tuple[int, int]] = []
+    for read, pair, choice in zip(rows[other].tolist(), pair_of_row[other].tolist(), choices[other].tolist()):
+        late.append((read, extra.setdefault((pair, choice), len(firsts) + len(extra))))
+    group_pair = list(range(len(firsts)))
+    group_choice = first_choice
+    group_firsts = firsts
+    if extra:  # a pair's reads split between choices: every group numbered again, in the order of its first read
+        groups = read_pairs.copy()
+        for read, number in late:
+            groups[read] = number
+        for pair, choice in extra:  # numbered in this order
+            group_pair.append(pair)
+            group_choice.append(choice)
+        numbers, first_reads, groups = np.unique(groups, return_index=True, return_inverse=True)
+        order = np.argsort(first_reads, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        groups = rank[groups]
+        group_pair = [group_pair[number] for number in numbers[order].tolist()]
+        group_choice = [group_choice[number] for number in numbers[order].tolist()]
+        group_firsts = first_reads[order].tolist()
+    counts = np.bincount(groups, minlength=len(group_firsts)).tolist()
+    entries: list[tuple[PairKey, int, Outcome | None]] = [
+        ((sequences1[index], sequences2[index]), count, outcomes[pair] if index == firsts[pair] else None)
+        for pair, index, count in zip(group_pair, group_firsts, counts)
+    ]  # fmt: skip
+    chosen = pairs_met.tolist() if not extra else [g for g, choice in enumerate(group_choice) if choice is not None]
+    for group in chosen:  # the groups of pairs whose mates disagree: keyed with their choices
+        (sequence1, sequence2), count, outcome = entries[group]
+        index = group_firsts[group]
+        key = (sequence1, sequence2, cast(int, group_choice[group]))
+        hashed = hash(key)
+        if chosen_here is not None and hashed in chosen_here:
+            outcome = None
+        else:
+            if chosen_here is not None:
+                chosen_here.add(hashed)
+            if outcome is None:  # merged with this group's own qualities
+                placed = merge_pair(
+                    sequence1.decode(), qualities1[index].decode(), sequence2.decode(), qualities2[index].decode(), merge
+                )  # fmt: skip
+                assert placed is not None  # the placement depends on the sequences only
+                outcome = placed[0]
+        entries[group] = (key, count, outcome)
+    return _Groups(
+        groups, entries, [placements[pair] for pair in group_pair], [spots[pair] for pair in group_pair]
+    )  # fmt: skip
+
+
+_MOST_CHOICES = 63
+"""Disagreements of a pair whose choices :func:`_read_choices` packs in numpy (uint64); more take Python ints."""
+
+
+def _read_choices(
+    qualities1: list[bytes], qualities2: list[bytes], rows: Any, pair_of_row: Any, placements: list[int | None],
+    spots: list[tuple[int, ...]], counts: Any,
+) -> Any:  # fmt: skip
+    """Each read's (``rows``) :func:`~editcheck.reads.merge.mate_choices` in its pair ``pair_of_row`` (numpy
+    uint64, object for a chunk with a pair of more than :data:`_MOST_CHOICES` disagreements)."""
+    if int(counts.max()) > _MOST_CHOICES:
+        return np.array(
+            [mate_choices(qualities1[read], qualities2[read], cast(int, placements[pair]), spots[pair])
+             for read, pair in zip(rows.tolist(), pair_of_row.tolist())], dtype=object,
+        )  # fmt: skip
+    per_row = counts[pair_of_row]
+    total = int(per_row.sum())
+    starts = np.cumsum(per_row) - per_row
+    row_of = np.repeat(np.arange(len(rows)), per_row)
+    k = np.arange(total) - starts[row_of]  # the disagreement's number in its pair
+    first_spot = np.cumsum(counts) - counts
+    position = np.fromiter(chain.from_iterable(spots), np.int64, int(counts.sum()))[first_spot[pair_of_row][row_of] + k]
+    chosen1 = [qualities1[read] for read in rows.tolist()]
+    chosen2 = [qualities2[read] for read in rows.tolist()]
+    length1 = np.fromiter(map(len, chosen1), np.int64, len(rows))
+    length2 = np.fromiter(map(len, chosen2), np.int64, len(rows))
+    offset1 = np.cumsum(length1) - length1
+    offset2 = np.cumsum(length2) - length2
+    d = np.array([placements[pair] for pair in pair_of_row.tolist()], dtype=np.int64)
+    scores1 = np.frombuffer(b"".join(chosen1), np.uint8)[offset1[row_of] + position]
+    scores2 = np.frombuffer(b"".join(chosen2), np.uint8)[offset2[row_of] + (length2 - 1 + d)[row_of] - position]
+    bits = (scores2 > scores1).astype(np.uint64) << k.astype(np.uint64)
+    return np.bitwise_or.reduceat(bits, starts) if total else np.zeros(0, np.uint64)
+
+
+def _count_raw(
+    records1: _Records, records2: _Records, threshold: int, merge: MergeSettings,
+    remembered: tuple[object, dict[int, Any], set[int]] | None,
+) -> ChunkCounts | None:  # fmt: skip
+    """:func:`count_pair_chunk` with a base-quality threshold: pairs counted and merged as sequenced, with
+    their :class:`ChunkQualities`."""
+    groups = _merged_groups(
+        records1.sequences, records1.qualities, records2.sequences, records2.qualities, merge, remembered, True
+    )  # fmt: skip
+    if groups is None:
+        return None
+    placements = groups.placements
     lows = chunk_lows(
         threshold, records1.sequences, records1.joined_qualities, records2.sequences, records2.joined_qualities,
-        records1.joined_sequences, records2.joined_sequences, read_pairs, placements, spots,
+        records1.joined_sequences, records2.joined_sequences, groups.read_groups, placements, groups.spots,
     )  # fmt: skip
     unmerged: dict[tuple[str, str], int] = {}
     if None in placements:
         masked1 = _masked(records1, threshold)
         masked2 = _masked(records2, threshold)
-        for r, pair in enumerate(read_pairs.tolist()):
-            if placements[pair] is None:
+        for r, group in enumerate(groups.read_groups.tolist()):
+            if placements[group] is None:
                 outcome = (masked1[r].decode(), reverse_complement(masked2[r].decode()))
                 unmerged[outcome] = unmerged.get(outcome, 0) + 1
-    return reads, entries, ChunkQualities(lows, list(unmerged.items()))
+    return len(records1.sequences), groups.entries, ChunkQualities(lows, list(unmerged.items()))
 
 
 class PairTally:
@@ -360,10 +490,22 @@ class PairTally:
 
     def __init__(self, lows: MergedLows | None = None) -> None:
         self.collapsed = CollapsedReads(paired=True)
-        self.outcomes: dict[tuple[bytes, bytes], Outcome] = {}
+        self.outcomes: dict[PairKey, Outcome] = {}
         self.lows = lows if lows is not None else MergedLows()
         """With a base-quality threshold, the merged reads' low positions (to be projected on their sites)."""
         self._index: dict[str, int] = {}
+        self._chosen = 0
+        """Keys of :attr:`outcomes` with choices of bases (pairs whose mates disagree)..."""
+        self._varied: set[tuple[bytes, bytes]] = set()
+        """...and their distinct pairs as sequenced: ``unique_pairs`` counts pairs as sequenced."""
+
+    def _unique_pairs(self) -> int:
+        return len(self.outcomes) - self._chosen + len(self._varied)
+
+    def _chosen_key(self, key: PairKey) -> None:
+        """Note a new key of :attr:`outcomes` with choices of bases."""
+        self._chosen += 1
+        self._varied.add((key[0], key[1]))
 
     def add(self, counts: ChunkCounts) -> list[str] | None:
         """Fold one chunk's counts; the merged reads first seen in it, in first-seen order.  None when a pair
@@ -384,6 +526,8 @@ class PairTally:
                 if outcome is None:
                     return None
                 found = outcomes[key] = outcome
+                if len(key) == 3:
+                    self._chosen_key(key)
             if isinstance(found, str):
                 merged += count
                 seen = sequences.get(found)
@@ -397,11 +541,11 @@ class PairTally:
         collapsed.reads_in += reads
         collapsed.merged += merged
         collapsed.unmerged = collapsed.reads_in - collapsed.merged
-        collapsed.unique_pairs = len(outcomes)
+        collapsed.unique_pairs = self._unique_pairs()
         return new
 
     def _add_raw(
-        self, reads: int, entries: list[tuple[tuple[bytes, bytes], int, Outcome | None]], qualities: ChunkQualities
+        self, reads: int, entries: list[tuple[PairKey, int, Outcome | None]], qualities: ChunkQualities
     ) -> list[str] | None:
         """:meth:`add` for pairs counted as sequenced: unmerged pairs as the chunk masked them, and the merged
         reads' low positions to :attr:`lows`."""
@@ -419,6 +563,8 @@ class PairTally:
                 if outcome is None:
                     return None
                 found = outcomes[key] = outcome
+                if len(key) == 3:
+                    self._chosen_key(key)
             found_all.append(found)
             if isinstance(found, str):
                 merged += count
@@ -439,5 +585,5 @@ class PairTally:
         collapsed.reads_in += reads
         collapsed.merged += merged
         collapsed.unmerged = collapsed.reads_in - collapsed.merged
-        collapsed.unique_pairs = len(outcomes)
+        collapsed.unique_pairs = self._unique_pairs()
         return new
