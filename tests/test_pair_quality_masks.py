@@ -28,7 +28,7 @@ from editcheck.pipeline import quantify
 from editcheck.reads import pair_chunks
 from editcheck.reads.collapse import QualityMasks, QualitySettings, collapse_fragments
 from editcheck.reads.fastq import iter_paired_tuples
-from editcheck.reads.merge import MergeSettings, merge_placed, read_merged_qualities
+from editcheck.reads.merge import MergeSettings, mate_choices, merge_placed, read_merged_qualities
 from editcheck.reads.merged_lows import MergedLows
 from editcheck.results.sample import write_sample_outputs
 from test_pair_chunks import _echo, _pairs, _reverse_complement, _write
@@ -150,7 +150,7 @@ def test_chunked_route_counts_the_per_read_masks(
     assert sum("N" in first + second for first, second in reference.unmerged_pairs) > (100 if threshold >= 20 else 0)
 
 
-def test_where_the_mates_disagree_a_pair_that_prefers_the_other_base_gets_quality_2() -> None:
+def test_where_the_mates_disagree_each_pair_has_its_better_mates_base_and_quality_difference() -> None:
     rng = random.Random(5)
     fragment = "".join(rng.choice("ACGT") for _ in range(200))
     read1 = fragment[:150]
@@ -161,17 +161,20 @@ def test_where_the_mates_disagree_a_pair_that_prefers_the_other_base_gets_qualit
     r1_better = (high, "I" * 99 + "5" + "I" * 50)  # R2's base Q20 there: R1's base, quality 40 - 20 = 20
     placed = merge_placed(read1, r1_better[0], read2, r1_better[1])
     assert placed is not None and placed[0] == fragment and placed[2] == 50
-    merged, qualities, d, _ = placed
-    assert read_merged_qualities(read1, r1_better[0], read2, r1_better[1], merged, d) == qualities
-    assert qualities[100] == "5"
-    # The same pair with R1's base the weaker one: this pair reads R2's base, so the merged read's base is
-    # unreliable for it (quality 2), whatever else.
+    _, qualities, d, _ = placed
+    assert read_merged_qualities(read1, r1_better[0], read2, r1_better[1], d) == qualities
+    assert qualities[100] == "5" and mate_choices(*r1_better, d, (100,)) == 0
+    # The same pair with R1's base the weaker one: R2's base, quality 20 again.
     r2_better = ("I" * 100 + "5" + "I" * 49, high)
-    own = read_merged_qualities(read1, r2_better[0], read2, r2_better[1], merged, d)
-    assert own[100] == "#" and own[:100] + own[101:] == qualities[:100] + qualities[101:]
-    # Close qualities: the merged base is this pair's too, but the difference (Q5) is below the threshold.
+    placed = merge_placed(read1, r2_better[0], read2, r2_better[1])
+    assert placed is not None and placed[2] == d and mate_choices(*r2_better, d, (100,)) == 1
+    assert placed[0] == fragment[:100] + _reverse_complement(read2)[50] + fragment[101:] != fragment
+    own = read_merged_qualities(read1, r2_better[0], read2, r2_better[1], d)
+    assert own == placed[1] and own[100] == "5" and own[:100] + own[101:] == qualities[:100] + qualities[101:]
+    # Close qualities: R1's base, its quality the difference (Q5); equal qualities: R1's base, quality 2.
     close = (high, "I" * 99 + "D" + "I" * 50)  # R1's Q40 against R2's Q35
-    assert read_merged_qualities(read1, close[0], read2, close[1], merged, d)[100] == "&"
+    assert read_merged_qualities(read1, close[0], read2, close[1], d)[100] == "&"
+    assert read_merged_qualities(read1, high, read2, high, d)[100] == "#" and mate_choices(high, high, d, (100,)) == 0
 
 
 def test_a_pair_sharing_a_remembered_pairs_hash_takes_the_per_read_loop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,5 @@ def split_records(chunk: bytes) -> tuple[list[bytes], list[bytes], bytes, bytes,
 def chunk_lows(
     threshold: int, sequences1: list[bytes], qualities1: bytes, sequences2: list[bytes], qualities2: bytes,
     joined1: bytes, joined2: bytes, read_pairs: Any, placements: list[int | None],
-    disagreements: list[tuple[int, ...]],
-) -> tuple[Any, Any, Any, tuple[Any, Any, Any, Any] | None]: ...  # fmt: skip
+) -> tuple[Any, Any, Any]: ...  # fmt: skip
 def project_lows(chunks: list[Any], sites: list[tuple[int, ...] | None], counted: dict[Any, int]) -> None: ...

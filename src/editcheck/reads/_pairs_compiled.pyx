@@ -500,18 +500,16 @@ cdef int _low(_Lows *lows, Py_ssize_t read, Py_ssize_t position) except -1 nogil
 
 def chunk_lows(
     long threshold, list sequences1, bytes qualities1, list sequences2, bytes qualities2, bytes joined1,
-    bytes joined2, read_pairs, list placements, list disagreements,
+    bytes joined2, read_pairs, list placements,
 ):
-    """:func:`editcheck.reads.merged_lows.chunk_lows_reference` in one pass over each merged read's positions,
-    giving the same arrays in the same order: ``(entries, reads, positions, disputed)``, the first three numpy
-    int32, by read then position; ``disputed`` None (no disagreement in the chunk, or a threshold of 2 or
-    less) or (pair, read, position: numpy int64; base code: uint8), by read, each read's in the order of its
-    pair's ``disagreements``."""
+    """:func:`editcheck.reads.merged_lows.chunk_lows_reference` in one pass over each merged read's positions
+    (finding where the mates disagree on the way), giving the same arrays in the same order: ``(entries, reads,
+    positions)``, numpy int32, by read then position."""
     cdef Py_ssize_t reads = len(sequences1)
     cdef Py_ssize_t pairs = len(placements)
     cdef int64_t[::1] pair_of = np.ascontiguousarray(read_pairs, dtype=np.int64)
-    if pair_of.shape[0] != reads or len(sequences2) != reads or len(disagreements) != pairs:
-        raise ValueError("as many reads in each list, and as many placements as disagreements, are needed")
+    if pair_of.shape[0] != reads or len(sequences2) != reads:
+        raise ValueError("as many reads in each list are needed")
     cdef const unsigned char *s1 = <const unsigned char *> PyBytes_AS_STRING(qualities1)
     cdef const unsigned char *s2 = <const unsigned char *> PyBytes_AS_STRING(qualities2)
     cdef const unsigned char *b1 = <const unsigned char *> PyBytes_AS_STRING(joined1)
@@ -524,12 +522,10 @@ def chunk_lows(
     lows.position = NULL
     lows.size = 0
     lows.capacity = 0
-    cdef list disputed_pair = [], disputed_read = [], disputed_position = [], disputed_base = []
-    cdef Py_ssize_t p, r, k, m, o1 = 0, o2 = 0, length1, length2, total = 0
+    cdef Py_ssize_t p, r, k, m, o1 = 0, o2 = 0, length1, length2
     cdef long d, start, end, difference, score
     cdef unsigned char q1, q2, x, y
-    cdef object placed, spot
-    cdef tuple spots
+    cdef object placed
     if offset == NULL or merged == NULL:
         free(offset)
         free(merged)
@@ -543,8 +539,6 @@ def chunk_lows(
             length1 = PyBytes_GET_SIZE(sequences1[r])
             length2 = PyBytes_GET_SIZE(sequences2[r])
             p = pair_of[r]
-            spots = <tuple> disagreements[p]
-            total += len(spots)
             if merged[p]:
                 d = offset[p]
                 start = d if d > 0 else 0
@@ -563,7 +557,7 @@ def chunk_lows(
                             score = q2 if x == UNKNOWN else (q1 if y == UNKNOWN else (q1 if q1 >= q2 else q2))
                             if score < limit:
                                 _low(&lows, r, m)
-                        else:  # the mates disagree: low for any merged base when their qualities are close
+                        else:  # the mates disagree: the better mate's base, low when their qualities are close
                             difference = <long> q1 - <long> q2
                             if difference < 0:
                                 difference = -difference
@@ -572,29 +566,13 @@ def chunk_lows(
                     for m in range(end, d + length2):  # rc(R2) alone
                         if s2[o2 + length2 - 1 - (m - d)] < limit:
                             _low(&lows, r, m)
-                if threshold > 2:  # the rest of the disagreements: low unless the merged base is this pair's
-                    for spot in spots:
-                        m = spot
-                        k = o2 + length2 - 1 - (m - d)
-                        difference = <long> s1[o1 + m] - <long> s2[k]
-                        if (difference if difference >= 0 else -difference) >= (threshold if threshold > 2 else 2):
-                            disputed_pair.append(p)
-                            disputed_read.append(r)
-                            disputed_position.append(m)
-                            disputed_base.append(b1[o1 + m] if difference >= 0 else _COMPLEMENT[b2[k] & 127])
             o1 += length1 + 1
             o2 += length2 + 1
         positions = np.empty(lows.size, dtype=np.int32)
         numbers = np.empty(lows.size, dtype=np.int32)
         entries = np.empty(lows.size, dtype=np.int32)
         _fill(positions, numbers, entries, &lows, pair_of)
-        disputed = None
-        if total and threshold > 2:
-            disputed = (
-                np.array(disputed_pair, dtype=np.int64), np.array(disputed_read, dtype=np.int64),
-                np.array(disputed_position, dtype=np.int64), np.array(disputed_base, dtype=np.uint8),
-            )
-        return entries, numbers, positions, disputed
+        return entries, numbers, positions
     finally:
         free(offset)
         free(merged)

@@ -716,7 +716,7 @@ def collapse_fragments(
                     if item[2] is None or item[3] is None:  # a lone read: its qualities are its own
                         qualities = item[1]
                     else:
-                        qualities = read_merged_qualities(item[0], item[1], item[2], item[3], outcome, offset)
+                        qualities = read_merged_qualities(item[0], item[1], item[2], item[3], offset)
                     if on_read is None:
                         masks.add(index, qualities)
                     else:

@@ -437,37 +437,21 @@ def overlap_span(length1: int, length2: int, d: int) -> tuple[int, int]:
     return (d if d > 0 else 0), (d + length2 if d + length2 < length1 else length1)
 
 
-def read_merged_qualities(seq1: str, qual1: str, seq2: str, qual2: str, merged: str, d: int) -> str:
-    """The qualities of one read pair's merged read ``merged`` (its pair merged at ``d``, possibly with another
-    read's qualities, which chose the base where the mates disagree): the consensus qualities of the module
-    docstring computed with this pair's own qualities, except where the mates disagree and this pair's better
-    mate (R1 on equal qualities) is not the merged read's base: there the base is unreliable for this pair,
-    quality 2 (``#``).  For the pair whose qualities made ``merged``, its consensus qualities."""
+def read_merged_qualities(seq1: str, qual1: str, seq2: str, qual2: str, d: int) -> str:
+    """The qualities of one read pair's merged read, its pair placed at ``d`` (:func:`merge_placed`, whose
+    placement depends on the sequences only): the consensus qualities of the module docstring, from this pair's
+    own qualities, without looking for the placement again."""
     length1 = len(seq1)
     rc2 = seq2.translate(COMPLEMENT)[::-1]
     rq2 = qual2[::-1]
     start, end = overlap_span(length1, len(rc2), d)
     x = seq1[start:end]
     y = rc2[start - d : end - d]
-    qx = qual1[start:end]
-    qy = rq2[start - d : end - d]
-    qualities = _max_qualities(qx, qy)
-    if x != y:
-        scores = bytearray(qualities.encode())
-        for i, (base_x, base_y) in enumerate(zip(x, y)):
-            if base_x == base_y:
-                continue
-            if base_x == "N":
-                scores[i] = ord(qy[i])
-            elif base_y == "N":
-                scores[i] = ord(qx[i])
-            else:
-                quality_x = ord(qx[i])
-                quality_y = ord(qy[i])
-                own = base_x if quality_x >= quality_y else base_y
-                scores[i] = 33 + (max(abs(quality_x - quality_y), 2) if own == merged[start + i] else 2)
-        qualities = scores.decode()
-    return qual1[:start] + qualities + rq2[end - d :]
+    return (
+        qual1[:start]
+        + _consensus(x, qual1[start:end], y, rq2[start - d : end - d], differences(x, y)[2])[1]
+        + (rq2[end - d :])
+    )
 
 
 def disagreements(first: str, second: str, d: int, differ: int | None = None) -> tuple[int, ...]:

@@ -7,12 +7,12 @@ needs, per read, the positions of its merged read whose quality (from the mates 
 for a whole chunk, in the worker processes (compiled, one pass over each merged read; the numpy
 :func:`chunk_lows_reference` without the extension): a position covered by one mate is low when that base
 is; in the overlap, the higher quality of two agreeing bases, or the called base's quality against an N,
-decides.  Where the mates disagree the merged read's base was chosen by the first pair of its sequence
-(perhaps in another chunk, by another worker), so such a position is *disputed*: low when the merged read's
-base is not this pair's better mate's base (quality 2), else when the two qualities differ by less than the
-threshold.  :class:`MergedLows` gathers the chunks in the main process (a few bytes per low position) and,
-once every merged read's quality sites are known, counts each read's mask into the ``QualityMasks``
-(:meth:`MergedLows.project`, compiled too): the same masks the per-read loop counts read by read.
+decides.  Where the mates disagree (both bases called) the merged read has the better mate's base, chosen by
+the pair's own qualities (:func:`~editcheck.reads.merge.mate_choices`): the position is low when the two
+qualities differ by less than the threshold.  :class:`MergedLows` gathers the chunks in the main process (a
+few bytes per low position) and, once every merged read's quality sites are known, counts each read's mask into
+the ``QualityMasks`` (:meth:`MergedLows.project`, compiled too): the same masks the per-read loop counts read
+by read.
 """
 
 from __future__ import annotations
@@ -51,9 +51,6 @@ class ChunkLows(NamedTuple):
     """The read's number in the chunk (numpy int32)."""
     positions: Any
     """The position in the merged read (numpy int32)."""
-    disputed: tuple[Any, Any, Any, Any] | None
-    """Arrays of (pair, read, position, base code): low unless the merged read has that base there (see the module
-    docstring)."""
 
 
 def _offsets(lengths: Any) -> Any:
@@ -121,11 +118,11 @@ def chunk_lows_reference(
     agree = (base1 == base2) | (base1 == _N) | (base2 == _N)
     lows.append(both[agree & (score < threshold)])
 
-    # Where the mates disagree (the same positions for every read of a pair), read by read.
+    # Where the mates disagree (the same positions for every read of a pair), read by read: the merged read has
+    # the better mate's base, low when the qualities are close.
     counts = np.fromiter(map(len, disagreements), np.int64, len(disagreements))
     per_read = counts[pair_of]
     total = int(per_read.sum())
-    disputed = None
     if total:
         first = np.cumsum(counts) - counts
         read = np.repeat(np.arange(reads, dtype=np.int64), per_read)
@@ -134,20 +131,15 @@ def chunk_lows_reference(
         at1 = offsets1[read] + position
         at2 = offsets2[read] + length2[read] - 1 - (position - d[read])
         difference = scores1[at1].astype(np.int16) - scores2[at2].astype(np.int16)
-        definite = np.maximum(np.abs(difference), 2) < threshold
-        lows.append((read[definite] << _SHIFT) | position[definite])
-        if threshold > 2:
-            rest = ~definite
-            own = np.where(difference >= 0, bases1[at1], _COMPLEMENT_CODES[bases2[at2]])
-            disputed = (pair_of[read[rest]], read[rest], position[rest], own[rest])
+        low = np.maximum(np.abs(difference), 2) < threshold
+        lows.append((read[low] << _SHIFT) | position[low])
     found = np.sort(np.concatenate(lows))
     read = (found >> _SHIFT).astype(np.int32)
-    return ChunkLows(pair_of[read].astype(np.int32), read, (found & ((1 << _SHIFT) - 1)).astype(np.int32), disputed)
+    return ChunkLows(pair_of[read].astype(np.int32), read, (found & ((1 << _SHIFT) - 1)).astype(np.int32))
 
 
 _ChunkLows = Callable[
-    [int, list[bytes], bytes, list[bytes], bytes, bytes, bytes, Any, list[int | None], list[tuple[int, ...]]],
-    tuple[Any, Any, Any, tuple[Any, Any, Any, Any] | None],
+    [int, list[bytes], bytes, list[bytes], bytes, bytes, bytes, Any, list[int | None]], tuple[Any, Any, Any]
 ]
 _compiled_lows: _ChunkLows | None = None
 _compiled_project: Callable[[list[Any], list[tuple[int, ...] | None], dict[Any, int]], None] | None = None
@@ -170,8 +162,7 @@ def chunk_lows(
         )  # fmt: skip
     return ChunkLows(
         *_compiled_lows(
-            threshold, sequences1, qualities1, sequences2, qualities2, joined1, joined2, read_pairs, placements,
-            disagreements,
+            threshold, sequences1, qualities1, sequences2, qualities2, joined1, joined2, read_pairs, placements
         )
     )  # fmt: skip
 
@@ -203,25 +194,13 @@ class MergedLows:
         self._chunks: list[tuple[Any, Any]] = []
         """Per chunk: its low positions' keys (sequence << 32 | position, int64) and reads (int32, in the chunk)."""
 
-    def add(self, lows: ChunkLows, sequence_of_pair: list[int], merged_of_pair: list[Any]) -> None:
+    def add(self, lows: ChunkLows, sequence_of_pair: list[int]) -> None:
         """One chunk, after the earlier ones; ``sequence_of_pair[p]``: the first-seen index of the chunk's pair ``p``'s
-        merged read (-1 if not merged), ``merged_of_pair[p]`` that read."""
+        merged read (-1 if not merged)."""
         index = np.array(sequence_of_pair, dtype=np.int64)
         keys = (index[lows.entries] << _SHIFT) | lows.positions
-        numbers = lows.reads
-        if lows.disputed is not None and len(lows.disputed[0]):
-            pairs, disputed, positions, own = lows.disputed
-            spots = (pairs.astype(np.int64) << _SHIFT) | positions
-            distinct, where = np.unique(spots, return_inverse=True)
-            mask = (1 << _SHIFT) - 1
-            merged = np.array(
-                [ord(merged_of_pair[spot >> _SHIFT][spot & mask]) for spot in distinct.tolist()], np.uint8
-            )
-            low = merged[where] != own
-            keys = np.concatenate([keys, (index[pairs[low]] << _SHIFT) | positions[low]])
-            numbers = np.concatenate([numbers, disputed[low].astype(np.int32)])
         if len(keys):
-            self._chunks.append((keys, numbers))
+            self._chunks.append((keys, lows.reads))
 
     def project(self, masks: QualityMasks) -> None:
         """Count every read's mask (its low positions at its merged read's quality sites) into ``masks``, whose

@@ -401,7 +401,8 @@ def _chosen_groups(
     ]  # fmt: skip
     chosen = pairs_met.tolist() if not extra else [g for g, choice in enumerate(group_choice) if choice is not None]
     for group in chosen:  # the groups of pairs whose mates disagree: keyed with their choices
-        (sequence1, sequence2), count, outcome = entries[group]
+        pair_key, count, outcome = entries[group]
+        sequence1, sequence2 = pair_key[0], pair_key[1]
         index = group_firsts[group]
         key = (sequence1, sequence2, cast(int, group_choice[group]))
         hashed = hash(key)
@@ -555,7 +556,6 @@ class PairTally:
         index = self._index
         new: list[str] = []
         merged = 0
-        found_all: list[Outcome] = []
         indices: list[int] = []
         for key, count, outcome in entries:
             found = outcomes.get(key)
@@ -565,7 +565,6 @@ class PairTally:
                 found = outcomes[key] = outcome
                 if len(key) == 3:
                     self._chosen_key(key)
-            found_all.append(found)
             if isinstance(found, str):
                 merged += count
                 position = index.get(found)
@@ -581,7 +580,7 @@ class PairTally:
         unmerged_pairs = collapsed.unmerged_pairs
         for masked, count in qualities.unmerged:
             unmerged_pairs[masked] = unmerged_pairs.get(masked, 0) + count
-        self.lows.add(qualities.lows, indices, found_all)
+        self.lows.add(qualities.lows, indices)
         collapsed.reads_in += reads
         collapsed.merged += merged
         collapsed.unmerged = collapsed.reads_in - collapsed.merged
