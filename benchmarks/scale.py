@@ -1,7 +1,8 @@
 """Throughput and memory of `editcheck quantify` at scale, against `gzip -dc` of the same file (prints figures; not a test).
 
 Simulates (seeded, with `editcheck simulate`; cached in --work) 1M single-end reads (250 bp, 0.2% errors, every
-outcome class) and 1M 2x150 pairs, plus the --reads N single-end input when asked (e.g. --reads 10000000), then
+outcome class) and 1M 2x150 pairs, plus the --reads N single-end input and the --pairs N paired input when asked
+(e.g. --reads 10000000), then
 runs `editcheck quantify` (default settings) in a child process for every combination of:
 
 - code path: this checkout's `src/`, and with --compare-code PATH another checkout's source folder (its
@@ -16,11 +17,12 @@ wall time to `gzip -dc` of the same input measured in the same run (both files f
 The 1-minute load average is printed beside every row: the machine may be shared, so compare ratios and CPU
 seconds rather than absolute wall times.
 
-With --segment-reads N [N ...], every single-end input is also run in segments of N reads (`quantify
+With --segment-reads N [N ...], every input is also run in segments of N reads (pairs) (`quantify
 --segment-reads N`: bounded memory, :mod:`editcheck.engine.segmented`), code "segNM" (N in millions), and the row ends with
 whether its output folder is byte-identical to the whole run's ("same") or not. Usage:
 
-    python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--compare-code ../main/src]
+    python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--pairs 10000000]
+                               [--compare-code ../main/src]
                                [--only-single | --only-paired] [--threads 2 1] [--min-base-quality 20 0]
                                [--low-quality-rate 0.02] [--segment-reads 2000000]
 """
@@ -186,12 +188,13 @@ def main() -> None:
     parser.add_argument("--compare-code", type=Path, help="Another checkout's source folder (PYTHONPATH), run alike.")
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1])
     parser.add_argument("--min-base-quality", type=int, nargs="+", default=[20, 0])
+    parser.add_argument("--pairs", type=int, help="Also a paired-end input of this many pairs.")
     parser.add_argument("--only-single", action="store_true", help="Skip the paired-end input.")
-    parser.add_argument("--only-paired", action="store_true", help="Only the 1M 2x150 pairs (reads/s = pairs/s).")
+    parser.add_argument("--only-paired", action="store_true", help="Only the paired inputs (reads/s = pairs/s).")
     parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
     parser.add_argument(
         "--segment-reads", type=int, nargs="*", default=[],
-        help="Also run each single-end input in segments of this many reads, and say whether its outputs equal "
+        help="Also run each input in segments of this many reads (pairs), and say whether its outputs equal "
         "the whole run's.",
     )  # fmt: skip
     parser.add_argument(
@@ -209,6 +212,8 @@ def main() -> None:
         inputs.append(simulate(args.work, args.reads, paired=False, low_quality_rate=rate))
     if not args.only_single:
         inputs.append(simulate(args.work, BASE_READS, paired=True, low_quality_rate=rate))
+        if args.pairs not in (None, BASE_READS):
+            inputs.append(simulate(args.work, args.pairs, paired=True, low_quality_rate=rate))
     codes = [("this", REPOSITORY / "src")]
     if args.compare_code is not None:
         codes.append(("compared", args.compare_code.resolve()))
@@ -220,11 +225,9 @@ def main() -> None:
         for quality in args.min_base_quality:
             for threads in args.threads:
                 runs = [(code, path, ()) for code, path in codes]
-                if not data.paired:
-                    runs += [
-                        (f"seg{size / 1e6:g}M", codes[0][1], ("--segment-reads", str(size)))
-                        for size in args.segment_reads
-                    ]
+                runs += [
+                    (f"seg{size / 1e6:g}M", codes[0][1], ("--segment-reads", str(size))) for size in args.segment_reads
+                ]
                 whole = args.work / "out" / f"{data.folder.name}_{codes[0][0]}_t{threads}_q{quality}"
                 for code, path, extra in runs:
                     out = args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"

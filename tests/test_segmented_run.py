@@ -1,5 +1,5 @@
-"""A large single-end input run a segment at a time (bounded memory, issue #13): every output byte-identical to
-the whole run, the unique sequences counted once across segments, errors named as the whole file's reader names
+"""A large input (single-end, or read pairs) run a segment at a time (bounded memory, issue #13): every output
+byte-identical to the whole run, the unique sequences counted once across segments, errors named as the whole file's reader names
 them, nothing left behind."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from editcheck.design import build_design
 from editcheck.engine import AnalysisSettings, FastqPaired, FastqSingle, run
 from editcheck.engine.segmented import segmented
 from editcheck.errors import InputFormatError, ParameterError
+from editcheck.reads.alignments import GenomeSite
 from editcheck.reads.collapse import QualitySettings
 from editcheck.reads.segments import estimated_records, fastq_segments
 from editcheck.results.sample import write_sample_tables
@@ -73,8 +74,9 @@ def _library_run(reads: Path, truth: dict, spill: Path | None, segment_reads: in
     amplicon = build_design(design["amplicon"], [design["guide"]], expected_hdr_amplicon=design.get("donor_amplicon"))
     settings = AnalysisSettings(quality=QualitySettings(min_base_quality=quality))
     told: list[int] = []
-    result = run(FastqSingle(reads), [amplicon], ["s"], settings=settings, threads=1, spill=spill,
-                 segment_reads=segment_reads, progress=told.append)  # fmt: skip
+    source = FastqSingle(reads, site=GenomeSite("chr7", 1000, 1300))  # the amplicon's genome site, told
+    result = run(source, [amplicon], ["s"], settings=settings, threads=1, spill=spill, segment_reads=segment_reads,
+                 progress=told.append)  # fmt: skip
     return result, told
 
 
@@ -91,6 +93,7 @@ def test_segmented_run_counts_every_unique_sequence_once_and_tells_progress_in_o
     assert parts.reads.unique_sequences == len(whole.reads.sequences)
     assert parts.reads.reads_in == whole.reads.reads_in == READS
     sample, expected = parts.samples[0], whole.samples[0]
+    assert sample.site == expected.site == "chr7:1001-1300"
     assert list(sample.tally.alleles) == list(expected.tally.alleles)
     assert sample.tally.outcomes == expected.tally.outcomes
     assert parts_told == whole_told == list(range(500, READS + 1, 500))
@@ -193,7 +196,7 @@ def test_the_estimate_decides_which_inputs_are_segmented(simulated: tuple[Path, 
         assert 0.9 * READS < estimated_records(path) < 1.1 * READS
     assert segmented(FastqSingle(reads), SEGMENT)
     assert not segmented(FastqSingle(reads), 4500)  # 6,000 reads: not above 1.5 segments of 4,500
-    assert not segmented(FastqPaired(reads, reads), SEGMENT)  # pairs are run whole
+    assert segmented(FastqPaired(reads, reads), SEGMENT)  # pairs too, by R1's estimate
     with pytest.raises(ParameterError):
         segmented(FastqSingle(reads), 0)
     empty = tmp_path / "empty.fastq"
@@ -212,3 +215,50 @@ def test_write_sample_tables_reads_the_merged_alleles_from_the_spill_folder(
     write_sample_tables(whole.samples[0], tmp_path / "whole")
     write_sample_tables(parts.samples[0], tmp_path / "parts")
     assert _files(tmp_path / "whole") == _files(tmp_path / "parts")
+
+
+@pytest.fixture(scope="module")
+def simulated_pairs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    """Simulated 2x150 read pairs of every outcome class, 3% of their bases below Q20, errors in the overlaps
+    (mates that disagree), some not overlapping enough to merge (the 330-bp amplicon's large insertions), and
+    PCR copies of few molecules (identical pairs whose qualities differ), gzipped."""
+    folder = tmp_path_factory.mktemp("segmented_pairs")
+    design = random_design(seed=47)
+    truth = simulate(design, READS, folder / "r1.fastq.gz", folder / "r2.fastq.gz", seed=47, read_length=150,
+                     low_quality_rate=0.03, error_rate=0.01, template_molecules=1500)  # fmt: skip
+    return folder / "r1.fastq.gz", folder / "r2.fastq.gz", truth
+
+
+@pytest.mark.parametrize("quality", ["20", "0"])
+def test_segmented_read_pairs_write_the_same_bytes_as_the_whole_run(
+    simulated_pairs: tuple[Path, Path, dict], tmp_path: Path, quality: str
+) -> None:
+    r1, r2, truth = simulated_pairs
+    runs = {}
+    for label, extra in (("whole", []), ("parts", ["--segment-reads", SEGMENT])):
+        result = _quantify(r1, truth, tmp_path / label, "--r2", r2, "--min-base-quality", quality, *extra)
+        assert result.exit_code == 0, result.output
+        runs[label] = _files(tmp_path / label)
+    assert sorted(runs["parts"]) == sorted(runs["whole"])
+    for name in runs["whole"]:
+        assert runs["parts"][name] == runs["whole"][name], name
+    reads = json.loads(runs["whole"]["summary.json"])["reads"]
+    assert reads["input"] == READS and reads["merged"] > 0.9 * READS
+    assert 100 < reads["unique_sequences"] < READS
+
+
+def test_read_pairs_out_of_step_in_a_later_segment_are_named_as_the_whole_run_names_them(
+    simulated_pairs: tuple[Path, Path, dict], tmp_path: Path
+) -> None:
+    r1, r2, truth = simulated_pairs
+    with gzip.open(r2, "rt") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    short = tmp_path / "short_r2.fastq.gz"
+    with gzip.open(short, "wt") as handle:
+        handle.writelines(lines[: 4 * 4321])  # R2 ends at pair 4,321 of 6,000: in the fifth segment
+    messages = []
+    for label, extra in (("whole", []), ("parts", ["--segment-reads", SEGMENT])):
+        result = _quantify(r1, truth, tmp_path / label, "--r2", short, *extra)
+        assert result.exit_code == 1 and not (tmp_path / label).exists()
+        messages.append(result.output)
+    assert messages[0] == messages[1] and "short_r2.fastq.gz" in messages[0] and "4322" in messages[0].replace(",", "")

@@ -179,7 +179,7 @@ _analysis_option_group = _options(
         default=SEGMENT_READS,
         show_default=True,
         type=click.IntRange(1),
-        help="Single-end FASTQ of more than about 1.5x this many reads is analysed this many reads at a time, in the memory of one segment, with the same results (up to two segments are kept meanwhile as plain FASTQ in the output's staging folder).",
+        help="FASTQ input (single-end or paired) of more than about 1.5x this many reads (pairs) is analysed this many at a time, in the memory of one segment, with the same results (up to two segments are kept meanwhile as plain FASTQ in the output's staging folder).",
     ),
     click.option(
         "--sample",

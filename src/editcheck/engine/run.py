@@ -104,10 +104,10 @@ def run(
     ``sink``, tell it every read's call (one design, without UMIs: a molecule's reads have no call of their own);
     with ``keep_alignments``, each result keeps its unique reads' alignments (the BAM output).
 
-    With a ``spill`` folder, single-end FASTQ input of more than about 1.5 x ``segment_reads`` reads is run in
-    segments of ``segment_reads`` reads, in bounded memory (:mod:`editcheck.engine.segmented`; not with UMIs,
-    per-read calls, a sink or alignments kept, which keep something per read anyway): the same results, whose
-    allele tables are then read from files in ``spill`` (keep it until the results are written)."""
+    With a ``spill`` folder, FASTQ input (single-end or paired) of more than about 1.5 x ``segment_reads`` reads
+    (pairs) is run in segments of ``segment_reads``, in bounded memory (:mod:`editcheck.engine.segmented`; not
+    with UMIs, per-read calls, a sink or alignments kept, which keep something per read anyway): the same
+    results, whose allele tables are then read from files in ``spill`` (keep it until the results are written)."""
     if sink is not None and (umi is not None or len(designs) != 1):
         raise ParameterError("per-read calls are written for one amplicon without UMIs")
     # Millions of small long-lived objects (unique reads, calls): the cyclic GC only costs time here.

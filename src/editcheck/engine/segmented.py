@@ -1,4 +1,4 @@
-"""A run in bounded memory: a very large single-end FASTQ input analysed one segment at a time.
+"""A run in bounded memory: a very large FASTQ input (single-end, or R1 and R2) analysed one segment at a time.
 
 The engine keeps every unique sequence of its input (:mod:`editcheck.engine.run`), so its memory grows with them.
 An input estimated to hold more than :data:`SEGMENTED_ABOVE` times ``segment_reads`` records is instead cut into
@@ -15,11 +15,11 @@ memory, in the run's spill folder:
 
 Each segment is run and folded in a child process of its own (:func:`_in_child`), so that all of its memory
 goes back to the system when it ends; this process keeps only what is merged.  Memory is that of a run of one
-segment, plus the merge's fixed buffers.  The results are those of one unsegmented run, byte for byte.  Not for
-read pairs: identical pairs are merged once, with the qualities of the input's first such pair
-(:mod:`editcheck.reads.pair_chunks`), so a segment's merge of a pair could differ from the whole input's where its
-mates disagree.  A problem in the input is reported as the whole file's reader reports it: the input is read again
-by the reference reader up to its first problem (:func:`_first_problem`).
+segment, plus the merge's fixed buffers.  The results are those of one unsegmented run, byte for byte: a read
+pair's merged read too depends on that pair alone (where its mates disagree, its own qualities choose,
+:func:`~editcheck.reads.merge.mate_choices`); an unmerged pair is counted once over all segments like a unique
+read.  A problem in the input is reported as the whole file's reader reports it: the input is read again by the
+reference reader up to its first problem (:func:`_first_problem`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NoReturn, TypeGuard, TypeVar, cast
@@ -40,11 +40,12 @@ from typing import NoReturn, TypeGuard, TypeVar, cast
 from editcheck.design import AmpliconDesign
 from editcheck.engine.result import PoolResult, SampleResult
 from editcheck.engine.settings import AnalysisSettings
-from editcheck.engine.sources import FastqSingle, ReadSource
+from editcheck.engine.sources import FastqPaired, FastqSingle, ReadSource
 from editcheck.errors import EditcheckError, InputFormatError, ParameterError
 from editcheck.quantification.tally_merge import TallyAccumulator
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.distinct import DistinctCounter
+from editcheck.reads.records import pair_key
 from editcheck.reads.segments import SEGMENT_READS, estimated_records, fastq_segments
 
 __all__ = ["SEGMENTED_ABOVE", "SegmentRun", "run_segmented", "segmented"]
@@ -68,17 +69,18 @@ _SUMMED = tuple(field.name for field in fields(CollapsedReads) if field.type in 
 """The read counts of :class:`~editcheck.reads.collapse.CollapsedReads`, summed over segments."""
 
 
-def segmented(source: ReadSource, segment_reads: int = SEGMENT_READS) -> TypeGuard[FastqSingle]:
-    """Whether ``source`` is single-end FASTQ large enough to be run a segment at a time."""
+def segmented(source: ReadSource, segment_reads: int = SEGMENT_READS) -> TypeGuard[FastqSingle | FastqPaired]:
+    """Whether ``source`` is FASTQ (single-end, or read pairs in two files) large enough to be run a segment at a
+    time."""
     if isinstance(segment_reads, bool) or not isinstance(segment_reads, int) or segment_reads < 1:
         raise ParameterError(f"a segment holds a positive whole number of reads, not {segment_reads!r}")
-    if not isinstance(source, FastqSingle):
+    if not isinstance(source, FastqSingle | FastqPaired):
         return False
     return estimated_records(source.path) > SEGMENTED_ABOVE * segment_reads
 
 
 def run_segmented(
-    source: FastqSingle, designs: Sequence[AmpliconDesign], names: Sequence[str],
+    source: FastqSingle | FastqPaired, designs: Sequence[AmpliconDesign], names: Sequence[str],
     settings: AnalysisSettings, run_segment: SegmentRun, progress: Callable[[int], None] | None, spill: Path,
     segment_reads: int = SEGMENT_READS,
 ) -> PoolResult:  # fmt: skip
@@ -115,15 +117,16 @@ class _Merged:
 
 
 def _merged_run(
-    source: FastqSingle, designs: Sequence[AmpliconDesign], names: Sequence[str],
+    source: FastqSingle | FastqPaired, designs: Sequence[AmpliconDesign], names: Sequence[str],
     settings: AnalysisSettings, run_segment: SegmentRun, progress: Callable[[int], None] | None, work: Path,
     segment_reads: int,
 ) -> PoolResult:  # fmt: skip
     pooled = len(designs) > 1
-    reads = CollapsedReads()
+    paired = isinstance(source, FastqPaired)
+    reads = CollapsedReads(paired=paired)
     merged = _Merged(
         reads,
-        [CollapsedReads() for _ in designs] if pooled else [reads],
+        [CollapsedReads(paired=paired) for _ in designs] if pooled else [reads],
         [TallyAccumulator(design, work / f"alleles-{index}") for index, design in enumerate(designs)],
         DistinctCounter(work / "unique"),
         [DistinctCounter(work / f"unique-{index}") for index in range(len(designs))] if pooled else [],
@@ -131,14 +134,20 @@ def _merged_run(
         {design.name: 0 for design in designs},
         [0, 0, 0],
     )
-    for segment in fastq_segments(source.path, work / "reads", segment_reads):
-        part_source = FastqSingle(segment.path, max_read_length=source.max_read_length)
+    r2 = source.r2 if isinstance(source, FastqPaired) else None
+    for segment in fastq_segments(source.path, work / "reads", segment_reads, r2):
+        part_source: FastqSingle | FastqPaired = (
+            replace(source, path=segment.path, r2=segment.r2)
+            if isinstance(source, FastqPaired) and segment.r2 is not None
+            else FastqSingle(segment.path, max_read_length=source.max_read_length)
+        )
         merged = _in_child(_fold, _shifted(progress, segment.first_record), merged, part_source, run_segment)
     merged.reads.distinct = merged.unique.count()
     for counted, counter in zip(merged.amplicon_reads, merged.amplicon_unique):
         counted.distinct = counter.count()
+    site = str(source.site) if source.site is not None else None  # a FASTQ source's genome site, if told
     samples = [
-        SampleResult(name, design, settings, source.inputs, counted, tally.result(), used)
+        SampleResult(name, design, settings, source.inputs, counted, tally.result(), used, site=site)
         for name, design, counted, tally, used in zip(
             names, designs, merged.amplicon_reads, merged.tallies, merged.unmerged_used
         )
@@ -147,18 +156,21 @@ def _merged_run(
 
 
 def _fold(
-    merged: _Merged, part_source: FastqSingle, run_segment: SegmentRun, progress: Callable[[int], None] | None
+    merged: _Merged,
+    part_source: FastqSingle | FastqPaired,
+    run_segment: SegmentRun,
+    progress: Callable[[int], None] | None,
 ) -> _Merged:
     """``merged`` with one more segment run and folded in (its alleles and unique sequences written to disk)."""
     part = run_segment(part_source, progress)
     _add_counts(merged.reads, part.reads)
-    merged.unique.add(part.reads.sequences)
+    merged.unique.add(_unique_keys(part.reads))
     for index, sample in enumerate(part.samples):
         merged.tallies[index].add(sample.tally)
         merged.unmerged_used[index] += sample.unmerged_used
         if merged.amplicon_unique:
             _add_counts(merged.amplicon_reads[index], sample.reads)
-            merged.amplicon_unique[index].add(sample.reads.sequences)
+            merged.amplicon_unique[index].add(_unique_keys(sample.reads))
     for name, count in part.assigned.items():
         merged.assigned[name] += count
     for position, count in enumerate((part.ambiguous, part.unassigned, part.too_long)):
@@ -250,12 +262,19 @@ def _shifted(progress: Callable[[int], None] | None, before: int) -> Callable[[i
     return lambda reads: tell(before + reads)
 
 
+def _unique_keys(reads: CollapsedReads) -> Iterator[str]:
+    """A segment's unique reads and unmerged pairs (:func:`~editcheck.reads.records.pair_key`), counted alike."""
+    yield from reads.sequences
+    for first, second in reads.unmerged_pairs:
+        yield pair_key(first, second)
+
+
 def _add_counts(total: CollapsedReads, part: CollapsedReads) -> None:
     for name in _SUMMED:
         setattr(total, name, getattr(total, name) + getattr(part, name))
 
 
-def _first_problem(source: FastqSingle, found: InputFormatError) -> NoReturn:
+def _first_problem(source: FastqSingle | FastqPaired, found: InputFormatError) -> NoReturn:
     """Raise the input's first problem as the whole file's reader names it (file, record and problem): a
     segment's reader named its own file, and records from the segment's start.  ``found`` when the reader finds
     none (the problem lay in the cutting: a file that cannot be decompressed)."""

@@ -87,12 +87,13 @@ class CollapsedReads:
     lone_mates: int = 0
     """Paired BAM/CRAM input: mates whose partner was not taken at the site, analysed alone."""
     distinct: int | None = None
-    """The unique reads, when counted without keeping them (a single-end run in segments,
-    :mod:`editcheck.engine.segmented`: ``sequences`` is then empty)."""
+    """The unique reads and unmerged pairs, when counted without keeping them (a run in segments,
+    :mod:`editcheck.engine.segmented`: ``sequences`` and ``unmerged_pairs`` are then empty, ``unique_pairs`` the
+    sum of the segments')."""
 
     @property
     def unique_reads(self) -> int:
-        """Unique (merged) reads."""
+        """Unique (merged) reads (and unmerged pairs, when :attr:`distinct` counted them)."""
         return len(self.sequences) if self.distinct is None else self.distinct
 
     @property

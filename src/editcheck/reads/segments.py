@@ -1,9 +1,10 @@
-"""Cutting a large single-end FASTQ(.gz) input into segments of whole records, for a run in bounded memory.
+"""Cutting a large FASTQ(.gz) input (one file, or R1 and R2) into segments of whole records, for a run in
+bounded memory.
 
 A run keeps every unique sequence it has seen, so its memory grows with the input's unique sequences.  A very
 large input is therefore analysed a segment at a time (:mod:`editcheck.engine.segmented`): the file is
-decompressed once, and every ``reads`` records (4 lines each) are written as a plain FASTQ file, analysed, and
-removed.  The next segment is written, in a process of its own, while one is analysed: at most two are on disk.
+decompressed once, and every ``reads`` records (4 lines each) are written as a plain FASTQ file (R1 and R2:
+one file each, the same records), analysed, and removed.  The next segment is written, in a process of its own, while one is analysed: at most two are on disk.
 
 Cutting only counts lines: records are checked, as always, by the readers of each segment.  A problem in the
 input is therefore found segment by segment; the engine then names it as the whole file's reader would
@@ -12,6 +13,7 @@ input is therefore found segment by segment; the engine then names it as the who
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -52,11 +54,13 @@ _ASSUMED_RATIO = 4.0
 
 @dataclass(frozen=True)
 class Segment:
-    """One segment: its plain FASTQ file and where it starts in the input."""
+    """One segment: its plain FASTQ file (R1's, with R2's in ``r2`` for read pairs) and where it starts in the
+    input."""
 
     path: Path
     first_record: int
     """Records of the input before this segment."""
+    r2: Path | None = None
 
 
 def estimated_records(path: str | Path) -> int:
@@ -90,23 +94,28 @@ def estimated_records(path: str | Path) -> int:
     return int(size * ratio / record_bytes)
 
 
-def fastq_segments(path: str | Path, directory: Path, reads: int = SEGMENT_READS) -> Iterator[Segment]:
-    """The segments of the FASTQ(.gz) file ``path``, ``reads`` records each (the first
+def fastq_segments(
+    path: str | Path, directory: Path, reads: int = SEGMENT_READS, r2: str | Path | None = None
+) -> Iterator[Segment]:
+    """The segments of the FASTQ(.gz) file ``path`` (and its R2 file ``r2``), ``reads`` records each (the first
     :data:`FIRST_SEGMENT_READS`, or ``reads`` if fewer; the last one the rest), written as plain FASTQ files in
-    ``directory``.  The next segment is written in a process of its own while the caller uses this one (so the
+    ``directory``.  R1 and R2 are cut at the same record numbers: should their records not match, each
+    segment's paired reader finds it.  The next segment is written in a process of its own while the caller uses this one (so the
     decompression overlaps the analysis: at most two segments are on disk); each segment's file is removed once
     the next is asked for (or the iteration ends).  A file that cannot be opened or decompressed raises
     :class:`~editcheck.errors.InputFormatError` naming it."""
     if reads < 1:
         raise ValueError("a segment holds at least one record")
     directory.mkdir(parents=True, exist_ok=True)
-    writer = _SegmentWriter(path, directory, min(reads, FIRST_SEGMENT_READS), reads)
+    writer = _SegmentWriter(path, r2, directory, min(reads, FIRST_SEGMENT_READS), reads)
     try:
         while (segment := writer.take()) is not None:
             try:
                 yield segment
             finally:
                 segment.path.unlink(missing_ok=True)
+                if segment.r2 is not None:
+                    segment.r2.unlink(missing_ok=True)
     finally:
         writer.stop()
 
@@ -116,12 +125,15 @@ class _SegmentWriter:
     interpreter lock, nor it for them), one after the other, each once the one before was taken; hands each over
     (or the error that stopped it) through :meth:`take`."""
 
-    def __init__(self, path: str | Path, directory: Path, first: int, reads: int) -> None:
+    def __init__(self, path: str | Path, r2: str | Path | None, directory: Path, first: int, reads: int) -> None:
         self.path, self.directory = path, directory
         context = multiprocessing.get_context("fork")  # before the run's worker pool: a small process to copy
         self._connection, child = context.Pipe()
         self._process = context.Process(
-            target=_write_segments, args=(path, directory, first, reads, child), name="editcheck-segments", daemon=True
+            target=_write_segments,
+            args=(path, r2, directory, first, reads, child),
+            name="editcheck-segments",
+            daemon=True,
         )
         self._process.start()
         child.close()
@@ -137,7 +149,7 @@ class _SegmentWriter:
         if message[0] == "end":
             return None
         self._connection.send("taken")
-        return Segment(Path(message[1]), message[2])
+        return Segment(Path(message[1]), message[2], None if message[3] is None else Path(message[3]))
 
     def stop(self) -> None:
         """Stop writing and wait for the process; a segment not taken is removed."""
@@ -148,23 +160,26 @@ class _SegmentWriter:
             left.unlink(missing_ok=True)
 
 
-def _write_segments(path: str | Path, directory: Path, first: int, reads: int, connection: Connection) -> None:
+def _write_segments(
+    path: str | Path, r2: str | Path | None, directory: Path, first: int, reads: int, connection: Connection
+) -> None:
     """The segment writer's process: each segment written, announced, and the next begun once it is taken."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops it (an interrupted run, an error)...
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ...with SIGTERM: an end without a word
     try:
-        with _opened(path) as handle:
-            cutter = _LineCutter(handle, path)
+        with contextlib.ExitStack() as stack:
+            cutters = [_LineCutter(stack.enter_context(_opened(mate)), mate) for mate in (path, r2) if mate is not None]
             before = 0
             for index in count():
                 size = first if index == 0 else reads
-                file = directory / f"segment-{index}.fastq"
-                lines = cutter.copy(file, 4 * size)
-                if index and not lines:
-                    file.unlink(missing_ok=True)
+                files = [directory / f"segment-{index}{suffix}.fastq" for suffix in ("", "_R2")[: len(cutters)]]
+                lines = [cutter.copy(file, 4 * size) for cutter, file in zip(cutters, files)]
+                if index and not any(lines):
+                    for file in files:
+                        file.unlink(missing_ok=True)
                     break
-                connection.send(("segment", str(file), before))
-                if connection.recv() != "taken" or lines < 4 * size:
+                connection.send(("segment", str(files[0]), before, str(files[1]) if r2 is not None else None))
+                if connection.recv() != "taken" or min(lines) < 4 * size:
                     break
                 before += size
         connection.send(("end",))
