@@ -62,6 +62,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 # (tests/test_workflow_sheets.py).
 from editcheck.sheets import PANEL_SAMPLE_COLUMNS as SAMPLE_COLUMNS
 from editcheck.sheets import PANEL_SITE_COLUMNS as SITE_COLUMNS
+from editcheck.engine.segmented import SEGMENTED_ABOVE  # quantify runs FASTQ above this x --segment-reads in segments
 # Names become folder names under results: no slash, not hidden (so never . or ..).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
@@ -349,6 +350,7 @@ def get_quantify_options(wildcards):
         options += [word for key, value in sample.metadata for word in ("--metadata", f"{key}={value}")]
         options += ["--min-base-quality", STUDY_SETTINGS["min_base_quality"]]
         options += ["--max-read-length", STUDY_SETTINGS["max_read_length"]]
+        options += ["--segment-reads", STUDY_SETTINGS["segment_reads"]]
         options += [word for column in ("input_copies", "input_ng") if getattr(sample, column)
                     for word in (f"--{column.replace('_', '-')}", getattr(sample, column))]  # fmt: skip
         options += extra_arguments(STUDY_SETTINGS["extra"], "study")
@@ -365,6 +367,7 @@ def get_quantify_options(wildcards):
         ]
     options += ["--min-base-quality", ONTARGET["min_base_quality"]]
     options += ["--max-read-length", ONTARGET["max_read_length"]]
+    options += ["--segment-reads", ONTARGET["segment_reads"]]
     options += input_amount_options(ONTARGET_SAMPLES.loc[wildcards.sample], ONTARGET["samples"])
     options += extra_arguments(ONTARGET["extra"], "ontarget")
     return " ".join(shlex.quote(str(option)) for option in options)
@@ -473,23 +476,27 @@ def get_output_folder(wildcards, output):
     return shlex.quote(os.path.dirname(output[0]))
 
 
-# Memory requests that follow the input: editcheck keeps every unique read (about 6 KB each with
-# its alignment and call; 200,000 unique reads took 1.2 GB) until the sample is counted.
+# Memory requests that follow the input: editcheck keeps every unique read until the sample is counted, at
+# most 3 KB each (peak RSS per unique sequence, benchmarks/scale.py: 10M 2x150 pairs, 462,667 unique, 2.7 KB;
+# 10M single-end 250-bp reads, 791,692 unique, 1.2 KB); a larger input is run in segments (--segment-reads).
 MEM_BASE_MB = 500
-MEM_PER_UNIQUE_READ_KB = 6
+MEM_PER_UNIQUE_READ_KB = 3
 FASTQ_BYTES_PER_READ = 550  # a 250-bp FASTQ record, uncompressed
 GZIP_RATIO = 4  # FASTQ.gz holds about 4x its size in FASTQ
 UNIQUE_FRACTION = 0.35  # unique / all reads at 0.5% sequencing error (about 0.12 at 0.2%)
 
 
-def reads_mem_mb(paths, floor_mb, attempt=1):
+def reads_mem_mb(paths, floor_mb, attempt=1, segment_reads=None):
     """MB to request for analysing the reads files `paths` together: room for the unique reads their
-    size allows (never below `floor_mb`), doubled on each retry of a job that ran out of memory."""
-    uncompressed = sum(
-        os.path.getsize(path) * (GZIP_RATIO if str(path).endswith(".gz") else 1)
+    size allows (never below `floor_mb`), doubled on each retry of a job that ran out of memory.  With
+    `segment_reads`, a FASTQ file of more reads than `quantify --segment-reads` runs whole counts as
+    that many: a larger input is analysed a segment at a time, in the memory of one segment."""
+    largest = SEGMENTED_ABOVE * segment_reads if segment_reads else float("inf")
+    reads = sum(
+        min(largest, os.path.getsize(path) * (GZIP_RATIO if str(path).endswith(".gz") else 1) / FASTQ_BYTES_PER_READ)
         for path in paths
     )
-    unique_reads = UNIQUE_FRACTION * uncompressed / FASTQ_BYTES_PER_READ
+    unique_reads = UNIQUE_FRACTION * reads
     estimate = MEM_BASE_MB + int(unique_reads * MEM_PER_UNIQUE_READ_KB / 1024 + 0.999)
     return max(floor_mb, estimate) * attempt
 
@@ -498,7 +505,9 @@ def get_ontarget_mem_mb(wildcards, input, attempt):
     """Memory of one on-target sample: its R1 and R2 together (a BAM site: the floor)."""
     if "bam" in input.keys():
         return reads_mem_mb([], 2000, attempt)
-    return reads_mem_mb([input.r1, *([input.r2] if "r2" in input.keys() else [])], 2000, attempt)
+    segment_reads = (STUDY_SETTINGS if STUDY is not None else ONTARGET)["segment_reads"]
+    mates = [input.r1, *([input.r2] if "r2" in input.keys() else [])]
+    return reads_mem_mb(mates, 2000, attempt, segment_reads)
 
 
 def get_panel_mem_mb(wildcards, attempt):
