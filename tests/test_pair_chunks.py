@@ -15,6 +15,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from editcheck import simulate
@@ -27,7 +28,7 @@ from editcheck.engine.workers import UniqueReadAligner
 from editcheck.errors import PairingError
 from editcheck.reads import pair_chunks
 from editcheck.reads.collapse import CollapsedReads, QualitySettings, collapse_paired
-from editcheck.reads.merge import MergeSettings
+from editcheck.reads.merge import MergeSettings, mate_choices
 from editcheck.results.sample import write_sample_outputs
 
 run_module = importlib.import_module("editcheck.engine.run")  # the module (the package exports its function `run`)
@@ -261,3 +262,30 @@ def test_quantify_pairs_same_tables_chunked_or_per_read_and_for_one_or_two_worke
     assert tables(2, "per_read") == two == one
     reads = json.loads(two["summary"])["reads"]
     assert reads["input"] == 4000 and reads["merged"] > 3900
+
+
+@pytest.mark.parametrize("disagreements", [1, 5, 63, 64, 90])
+def test_read_choices_are_each_reads_mate_choices(disagreements: int) -> None:
+    """The choices of a chunk's reads, packed in numpy (up to 63 disagreements a pair) or in Python ints (more,
+    possible for reads of more than 630 bases), are those :func:`mate_choices` gives read by read."""
+    rng = random.Random(disagreements)
+    length1, length2, d = 700, 650, 60
+    placements: list[int | None] = []
+    spots: list[tuple[int, ...]] = []
+    for pair in range(6):
+        placements.append(d + pair)
+        spots.append(tuple(sorted(rng.sample(range(d + pair, length1), disagreements))) if pair % 3 else ())
+    read_pairs = np.array([rng.randrange(6) for _ in range(200)], dtype=np.int64)
+    qualities = [
+        bytes(rng.choice(b"#+5?DI") for _ in range(length)) for length in (length1, length2) for _ in range(200)
+    ]
+    qualities1, qualities2 = qualities[:200], qualities[200:]
+    counts = np.array([len(spot) for spot in spots], dtype=np.int64)
+    rows = np.flatnonzero(counts[read_pairs] > 0)
+    found = pair_chunks._read_choices(qualities1, qualities2, rows, read_pairs[rows], placements, spots, counts)
+    expected = [
+        mate_choices(qualities1[r], qualities2[r], placements[p], spots[p]) for r, p in zip(rows, read_pairs[rows])
+    ]
+    assert [int(choice) for choice in found.tolist()] == expected
+    assert len(set(expected)) == 2 if disagreements == 1 else len(set(expected)) > 10
+    assert disagreements <= 63 or max(expected) >= 1 << 63  # beyond uint64
