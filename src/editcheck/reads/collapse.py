@@ -635,7 +635,8 @@ def collapse_fragments(
     on_read: Callable[[str, int], None] | None = None,
     masks: QualityMasks | None = None,
 ) -> CollapsedReads:
-    """Count unique pairs, merging each unique pair once when first seen, and count merged reads.
+    """Count unique pairs, placing each unique pair once when first seen (merging it again where its mates disagree
+    and a pair chooses other bases), and count merged reads.
 
     ``fragments`` are pairs ``(name, R1, R1 qualities, R2, R2 qualities)`` with both mates as sequenced (FASTQ
     pairs, or BAM/CRAM mates from :func:`editcheck.reads.alignments.iter_site_fragments`); a lone read

@@ -3,17 +3,17 @@
 The reading process only decompresses R1 and R2 and cuts them into chunks holding the same reads
 (:func:`read_pair_views`); each chunk is counted on its own, in a worker process when there are several
 (:func:`count_pair_chunk`): its records are checked all at once (C-level bytes operations), low-quality bases
-are masked over the whole chunk (numpy), identical masked pairs are counted, and every pair distinct within the
-chunk is merged once, with the qualities of its first read in the chunk.  With ``raw`` (the engine, given a
-base-quality threshold) nothing is masked before merging: identical pairs as sequenced are counted and merged,
-each read's merged-read positions below the threshold are found over the whole chunk
-(:mod:`editcheck.reads.merged_lows`), and only the mates of pairs that do not merge are masked, read by read.  :class:`PairTally` then folds the
-chunks, in file order, into the same :class:`~editcheck.reads.collapse.CollapsedReads` the per-read loop
-builds, byte for byte:
+are masked over the whole chunk (numpy), identical masked pairs are counted and each is placed once; where its
+mates disagree, its reads are grouped by the bases their own qualities choose
+(:func:`~editcheck.reads.merge.mate_choices`), and each group is merged with the qualities of its first read in
+the chunk.  With ``raw`` (the engine, given a base-quality threshold) nothing is masked before merging:
+identical pairs as sequenced are counted and merged, each read's merged-read positions below the threshold are
+found over the whole chunk (:mod:`editcheck.reads.merged_lows`), and only the mates of pairs that do not merge
+are masked, read by read.  :class:`PairTally` then folds the chunks, in file order, into the same
+:class:`~editcheck.reads.collapse.CollapsedReads` the per-read loop builds, byte for byte:
 
-* a pair seen for the first time in the whole input is first seen in its chunk, so the chunk's merge used the
-  qualities of the input's first such pair, as the per-read loop does; later chunks' merges of that pair are
-  ignored;
+* a pair's merged read depends on its sequences and its own choices of bases only, so whichever chunk (and
+  worker) merged a group first gives the per-read loop's merged read; later chunks' merges are not made;
 * taking each chunk's distinct pairs in the order of their first read, chunks in file order, meets every
   merged read (and unmerged pair) first at the same read as the per-read loop, so the unique reads keep their
   first-seen order.
