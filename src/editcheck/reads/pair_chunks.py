@@ -74,9 +74,19 @@ class ChunkQualities(NamedTuple):
     unmerged: list[tuple[tuple[str, str], int]]
 
 
-PairKey = tuple[bytes, bytes] | tuple[bytes, bytes, int]
-"""A pair's sequences (R1, R2 as sequenced, or masked), and where its mates disagree its choices of bases
-(:func:`~editcheck.reads.merge.mate_choices`): pairs with one key have one merged read."""
+PairKey = int | tuple[int, int]
+"""A pair's sequences (R1, R2 as sequenced, or masked) as a 128-bit number (:func:`_pair_id`: two 64-bit hashes,
+so the main process keeps ~44 bytes per distinct pair instead of both reads), with, where its mates disagree,
+its choices of bases (:func:`~editcheck.reads.merge.mate_choices`): pairs with one key have one merged read."""
+
+_LOW64 = (1 << 64) - 1
+
+
+def _pair_id(hashed: int, check: int) -> int:
+    """A pair's number from the hash of its key and of the reversed key: two pairs share it only if both 64-bit
+    hashes collide (a chance of ~10^-25 among 10^7 distinct pairs)."""
+    return (hashed & _LOW64) << 64 | (check & _LOW64)
+
 
 ChunkCounts = tuple[int, list[tuple[PairKey, int, Outcome | None]], ChunkQualities | None]
 """A chunk's reads, and its distinct pairs (:data:`PairKey`), each with its number of reads and the outcome of
@@ -319,13 +329,16 @@ def _merged_groups(
     placements: list[int | None] = []
     spots: list[tuple[int, ...]] = []
     outcomes: list[Outcome | None] = []
+    identities: list[int] = []
     for index in firsts:
         key = (sequences1[index], sequences2[index])
         hashed = hash(key)
+        check = hash(key[::-1])
+        identities.append(_pair_id(hashed, check))
         known = merged_here.get(hashed) if merged_here is not None else None
         if known is not None:
-            check, d, disagree = known if isinstance(known, tuple) else (known, None, ())
-            if check != hash(key[::-1]):  # another pair with this hash: its placement would be wrong here
+            remembered_check, d, disagree = known if isinstance(known, tuple) else (known, None, ())
+            if remembered_check != check:  # another pair with this hash: its placement would be wrong here
                 return None
             outcomes.append(None)
         else:
@@ -337,27 +350,23 @@ def _merged_groups(
             d = placed[2] if placed is not None else None
             disagree = placed[4] if placed is not None else ()
             if merged_here is not None:
-                check = hash(key[::-1])
                 merged_here[hashed] = (check, d, disagree) if placed_always or disagree else check
             outcomes.append(placed[0] if placed is not None else (sequence1, reverse_complement(sequence2)))
         placements.append(d)
         spots.append(disagree)
     if not any(spots):
-        entries: list[tuple[PairKey, int, Outcome | None]] = [
-            ((sequences1[index], sequences2[index]), count, outcome)
-            for index, count, outcome in zip(firsts, counts, outcomes)
-        ]  # fmt: skip
+        entries: list[tuple[PairKey, int, Outcome | None]] = list(zip(identities, counts, outcomes))
         return _Groups(read_pairs, entries, placements, spots)
     return _chosen_groups(
         sequences1, qualities1, sequences2, qualities2, merge, chosen_here, read_pairs, firsts, placements, spots,
-        outcomes,
+        outcomes, identities,
     )  # fmt: skip
 
 
 def _chosen_groups(
     sequences1: list[bytes], qualities1: list[bytes], sequences2: list[bytes], qualities2: list[bytes],
     merge: MergeSettings, chosen_here: set[int] | None, read_pairs: Any, firsts: list[int],
-    placements: list[int | None], spots: list[tuple[int, ...]], outcomes: list[Outcome | None],
+    placements: list[int | None], spots: list[tuple[int, ...]], outcomes: list[Outcome | None], identities: list[int],
 ) -> _Groups:  # fmt: skip
     """:func:`_merged_groups` for a chunk with pairs whose mates disagree: their reads grouped by choices too."""
     counts = np.fromiter(map(len, spots), np.int64, len(spots))
@@ -396,15 +405,15 @@ def _chosen_groups(
         group_firsts = first_reads[order].tolist()
     counts = np.bincount(groups, minlength=len(group_firsts)).tolist()
     entries: list[tuple[PairKey, int, Outcome | None]] = [
-        ((sequences1[index], sequences2[index]), count, outcomes[pair] if index == firsts[pair] else None)
+        (identities[pair], count, outcomes[pair] if index == firsts[pair] else None)
         for pair, index, count in zip(group_pair, group_firsts, counts)
     ]  # fmt: skip
     chosen = pairs_met.tolist() if not extra else [g for g, choice in enumerate(group_choice) if choice is not None]
     for group in chosen:  # the groups of pairs whose mates disagree: keyed with their choices
-        pair_key, count, outcome = entries[group]
-        sequence1, sequence2 = pair_key[0], pair_key[1]
+        identity, count, outcome = entries[group]
         index = group_firsts[group]
-        key = (sequence1, sequence2, cast(int, group_choice[group]))
+        sequence1, sequence2 = sequences1[index], sequences2[index]
+        key = (cast(int, identity), cast(int, group_choice[group]))
         hashed = hash(key)
         if chosen_here is not None and hashed in chosen_here:
             outcome = None
@@ -497,16 +506,16 @@ class PairTally:
         self._index: dict[str, int] = {}
         self._chosen = 0
         """Keys of :attr:`outcomes` with choices of bases (pairs whose mates disagree)..."""
-        self._varied: set[tuple[bytes, bytes]] = set()
+        self._varied: set[int] = set()
         """...and their distinct pairs as sequenced: ``unique_pairs`` counts pairs as sequenced."""
 
     def _unique_pairs(self) -> int:
         return len(self.outcomes) - self._chosen + len(self._varied)
 
-    def _chosen_key(self, key: PairKey) -> None:
+    def _chosen_key(self, key: tuple[int, int]) -> None:
         """Note a new key of :attr:`outcomes` with choices of bases."""
         self._chosen += 1
-        self._varied.add((key[0], key[1]))
+        self._varied.add(key[0])
 
     def add(self, counts: ChunkCounts) -> list[str] | None:
         """Fold one chunk's counts; the merged reads first seen in it, in first-seen order.  None when a pair
@@ -527,7 +536,7 @@ class PairTally:
                 if outcome is None:
                     return None
                 found = outcomes[key] = outcome
-                if len(key) == 3:
+                if isinstance(key, tuple):
                     self._chosen_key(key)
             if isinstance(found, str):
                 merged += count
@@ -563,7 +572,7 @@ class PairTally:
                 if outcome is None:
                     return None
                 found = outcomes[key] = outcome
-                if len(key) == 3:
+                if isinstance(key, tuple):
                     self._chosen_key(key)
             if isinstance(found, str):
                 merged += count
