@@ -22,19 +22,35 @@ def large_input(tmp_path_factory) -> tuple[Path, str, str]:
     return folder / "reads.fastq.gz", design.amplicon, design.guide
 
 
+@pytest.fixture(scope="module")
+def large_pairs(tmp_path_factory) -> tuple[Path, Path]:
+    """Read pairs of the same design: R1 and R2 files."""
+    folder = tmp_path_factory.mktemp("interrupt_pairs")
+    design = simulate.random_design(seed=2024, with_donor=False)
+    simulate.simulate(design, 300_000, folder / "r1.fastq.gz", folder / "r2.fastq.gz", error_rate=0.01, seed=6,
+                      read_length=150)  # fmt: skip
+    return folder / "r1.fastq.gz", folder / "r2.fastq.gz"
+
+
 @pytest.mark.parametrize(
     ("signal_number", "whole_group", "segments"),
     # Ctrl-C reaches the whole process group; `kill PID` and schedulers' SIGTERM reach the main process only.
-    # ``segments``: the input run in segments of 30,000 reads (its segment writer is a process of its own).
+    # ``segments``: the input run in segments of 30,000 reads (its segment writer is a process of its own);
+    # "pairs": read pairs run in such segments (R1 and R2 cut side by side).
     [(signal.SIGINT, True, False), (signal.SIGTERM, False, False), (signal.SIGKILL, True, False),
-     (signal.SIGINT, True, True), (signal.SIGTERM, False, True)],
+     (signal.SIGINT, True, True), (signal.SIGTERM, False, True), (signal.SIGINT, True, "pairs")],
 )  # fmt: skip
 def test_interrupted_quantify_leaves_no_complete_looking_output(
-    large_input, tmp_path, signal_number, whole_group, segments
+    request, large_input, tmp_path, signal_number, whole_group, segments
 ) -> None:
     reads, amplicon, guide = large_input
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "editcheck", "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide,
+    if segments == "pairs":
+        r1, r2 = request.getfixturevalue("large_pairs")
+        inputs = ["--r1", str(r1), "--r2", str(r2)]
+    else:
+        inputs = ["--r1", str(reads)]
+    command = [sys.executable, "-m", "editcheck", "quantify", *inputs, "-a", amplicon, "-g", guide,
                "-t", "2", "-o", str(out), *(["--segment-reads", "30000"] if segments else [])]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
