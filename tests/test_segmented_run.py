@@ -55,14 +55,16 @@ def test_segmented_quantify_writes_the_same_bytes_as_the_whole_run(
     simulated: tuple[Path, dict], tmp_path: Path, quality: str
 ) -> None:
     reads, truth = simulated
-    whole = _quantify(reads, truth, tmp_path / "whole", "--min-base-quality", quality)
+    whole = _quantify(reads, truth, tmp_path / "whole", "--min-base-quality", quality, "--write-vcf")
     assert whole.exit_code == 0, whole.output
-    parts = _quantify(reads, truth, tmp_path / "parts", "--min-base-quality", quality, "--segment-reads", SEGMENT)
+    parts = _quantify(reads, truth, tmp_path / "parts", "--min-base-quality", quality, "--write-vcf",
+                      "--segment-reads", SEGMENT)  # fmt: skip
     assert parts.exit_code == 0, parts.output
     expected, got = _files(tmp_path / "whole"), _files(tmp_path / "parts")
     assert sorted(got) == sorted(expected)  # no spill or segment file left in the result
     for name in expected:
         assert got[name] == expected[name], name
+    assert "edits.vcf.gz" in expected  # the VCF too, its alleles streamed from the spill folder
     summary = json.loads(expected["summary.json"])
     assert summary["reads"]["input"] == READS
     # Sequences recur across segments (the unmodified read in all six): counted once, as the whole run does.

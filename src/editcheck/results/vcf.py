@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,29 +149,27 @@ def _in_window(event: _Event, window: Sequence[bool]) -> bool:
     return window[event.start]
 
 
-def _amplicon_events(result: SampleResult) -> tuple[list[tuple[Allele, str]], int]:
-    """Every classified allele with its events on the amplicon (alleles on an outcome reference
-    re-aligned to the amplicon), and the reads of alleles that could not be re-aligned."""
+def _amplicon_events(result: SampleResult, unplaced: list[int]) -> Iterator[tuple[Allele, str]]:
+    """Every classified allele with its events on the amplicon (alleles on an outcome reference re-aligned to
+    the amplicon), one at a time (a run in segments streams its alleles from disk); the reads of alleles that
+    could not be re-aligned are added to ``unplaced[0]``."""
     design = result.design
     amplicon = design.amplicon
     aligner = None
-    placed: list[tuple[Allele, str]] = []
-    unplaced = 0
     for allele in result.tally.alleles:
         if allele.outcome not in CLASSIFIED:
             continue
         if allele.reference == amplicon.name:
-            placed.append((allele, allele.events))
+            yield allele, allele.events
             continue
         if aligner is None:
             aligner = result.settings.aligner(design)
         read = "".join(base for base in allele.aligned_sequence if base not in "-.").upper()
         aligned = aligner.align(read, only=0)
         if aligned is None:
-            unplaced += allele.reads
+            unplaced[0] += allele.reads
             continue
-        placed.append((allele, describe_events(aligned, amplicon.sequence)))
-    return placed, unplaced
+        yield allele, describe_events(aligned, amplicon.sequence)
 
 
 def vcf_records(result: SampleResult, min_reads: int = 1, genome: GenomePlacement | None = None) -> list[VcfRecord]:
@@ -187,8 +185,8 @@ def _records(result: SampleResult, min_reads: int, genome: GenomePlacement | Non
     reference, window = amplicon.sequence, amplicon.window
     contig, offset = (genome.contig, genome.start) if genome is not None else (vcf_contig(amplicon.name), 0)
     merged: dict[tuple[int, str, str], dict[str, Any]] = {}
-    placed, unplaced = _amplicon_events(result)
-    for allele, events in placed:
+    unplaced = [0]
+    for allele, events in _amplicon_events(result, unplaced):
         for label in events.split(";") if events else ():
             event = parse_event(label)
             key = normalise(event, reference)
@@ -215,7 +213,7 @@ def _records(result: SampleResult, min_reads: int, genome: GenomePlacement | Non
         if entry["reads"] >= min_reads
     ]
     records.sort(key=lambda record: (record.position, record.ref, record.alt))
-    return records, unplaced
+    return records, unplaced[0]
 
 
 def vcf_contig(name: str) -> str:
