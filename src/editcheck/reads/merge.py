@@ -447,11 +447,8 @@ def read_merged_qualities(seq1: str, qual1: str, seq2: str, qual2: str, d: int) 
     start, end = overlap_span(length1, len(rc2), d)
     x = seq1[start:end]
     y = rc2[start - d : end - d]
-    return (
-        qual1[:start]
-        + _consensus(x, qual1[start:end], y, rq2[start - d : end - d], differences(x, y)[2])[1]
-        + (rq2[end - d :])
-    )
+    overlap = _consensus(x, qual1[start:end], y, rq2[start - d : end - d], differences(x, y)[2])[1]
+    return qual1[:start] + overlap + rq2[end - d :]
 
 
 def disagreements(first: str, second: str, d: int, differ: int | None = None) -> tuple[int, ...]:

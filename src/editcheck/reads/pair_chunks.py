@@ -422,7 +422,8 @@ def _chosen_groups(
                 chosen_here.add(hashed)
             if outcome is None:  # merged with this group's own qualities
                 placed = merge_pair(
-                    sequence1.decode(), qualities1[index].decode(), sequence2.decode(), qualities2[index].decode(), merge
+                    sequence1.decode(), qualities1[index].decode(), sequence2.decode(), qualities2[index].decode(),
+                    merge,
                 )  # fmt: skip
                 assert placed is not None  # the placement depends on the sequences only
                 outcome = placed[0]

@@ -4,7 +4,8 @@ bounded memory.
 A run keeps every unique sequence it has seen, so its memory grows with the input's unique sequences.  A very
 large input is therefore analysed a segment at a time (:mod:`editcheck.engine.segmented`): the file is
 decompressed once, and every ``reads`` records (4 lines each) are written as a plain FASTQ file (R1 and R2:
-one file each, the same records), analysed, and removed.  The next segment is written, in a process of its own, while one is analysed: at most two are on disk.
+one file each, the same records), analysed, and removed.  The next segment is written, in a process of its
+own, while one is analysed: at most two are on disk.
 
 Cutting only counts lines: records are checked, as always, by the readers of each segment.  A problem in the
 input is therefore found segment by segment; the engine then names it as the whole file's reader would
@@ -100,10 +101,10 @@ def fastq_segments(
     """The segments of the FASTQ(.gz) file ``path`` (and its R2 file ``r2``), ``reads`` records each (the first
     :data:`FIRST_SEGMENT_READS`, or ``reads`` if fewer; the last one the rest), written as plain FASTQ files in
     ``directory``.  R1 and R2 are cut at the same record numbers: should their records not match, each
-    segment's paired reader finds it.  The next segment is written in a process of its own while the caller uses this one (so the
-    decompression overlaps the analysis: at most two segments are on disk); each segment's file is removed once
-    the next is asked for (or the iteration ends).  A file that cannot be opened or decompressed raises
-    :class:`~editcheck.errors.InputFormatError` naming it."""
+    segment's paired reader finds it.  The next segment is written in a process of its own while the caller
+    uses this one (so the decompression overlaps the analysis: at most two segments are on disk); each
+    segment's files are removed once the next is asked for (or the iteration ends).  A file that cannot be
+    opened or decompressed raises :class:`~editcheck.errors.InputFormatError` naming it."""
     if reads < 1:
         raise ValueError("a segment holds at least one record")
     directory.mkdir(parents=True, exist_ok=True)
