@@ -136,11 +136,9 @@ def _merged_run(
     )
     r2 = source.r2 if isinstance(source, FastqPaired) else None
     for segment in fastq_segments(source.path, work / "reads", segment_reads, r2):
-        part_source: FastqSingle | FastqPaired = (
-            replace(source, path=segment.path, r2=segment.r2)
-            if isinstance(source, FastqPaired) and segment.r2 is not None
-            else FastqSingle(segment.path, max_read_length=source.max_read_length)
-        )
+        part_source = replace(source, path=segment.path)  # the source's settings, on the segment's file(s)
+        if isinstance(part_source, FastqPaired):
+            part_source = replace(part_source, r2=cast(Path, segment.r2))
         merged = _in_child(_fold, _shifted(progress, segment.first_record), merged, part_source, run_segment)
     merged.reads.distinct = merged.unique.count()
     for counted, counter in zip(merged.amplicon_reads, merged.amplicon_unique):

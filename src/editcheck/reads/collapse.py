@@ -682,22 +682,22 @@ def collapse_fragments(
         else:
             key = (item[0], item[2])
             found = pairs.get(key)
+            placed = None
             if found is None:
                 placed = merge_placed(item[0], item[1], item[2], item[3], merge)
                 if placed is None:
                     found = ((item[0], reverse_complement(item[2])), 0, ())
                 else:
                     found = (placed[0], placed[2], disagreements(item[0], item[2], placed[2], placed[3]))
-                    if found[2]:
-                        chosen[(*key, mate_choices(item[1], item[3], placed[2], found[2]))] = placed[0]
                 pairs[key] = found
             outcome, offset, spots = found
             if spots:  # the mates disagree: this pair's own qualities choose the bases
                 choice = (*key, mate_choices(item[1], item[3], offset, spots))
                 merged_read = chosen.get(choice)
                 if merged_read is None:
-                    placed = merge_placed(item[0], item[1], item[2], item[3], merge)
-                    assert placed is not None
+                    if placed is None:  # not merged with this pair's qualities yet (the placement is the same)
+                        placed = merge_placed(item[0], item[1], item[2], item[3], merge)
+                        assert placed is not None
                     merged_read = chosen[choice] = placed[0]
                 outcome = merged_read
             if isinstance(outcome, str):
