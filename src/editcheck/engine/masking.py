@@ -536,9 +536,10 @@ class QualityMasking:
                 stored[index] = masked or None
 
     def _expansions(
-        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]
+        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0
     ) -> Iterator[tuple[int, UniqueRead, bytes, int | None, int, Sequence[tuple[Any, ...]], PooledCall | None]]:
-        """Each unique read ``(index, read, encoded, collapsed, left, masks, result)``: ``left`` its reads not
+        """Each unique read ``(index, read, encoded, collapsed, left, masks, result)`` (``unique`` starts at index
+        ``start``): ``left`` its reads not
         masked, ``masks`` its masked reads in mask order, ``(mask, reads, key, made, amplicon, reference)`` each
         (:data:`MaskedCalls`' fields; those the main process counted are called here), ``result`` its result if
         decoded for them (else None)."""
@@ -552,7 +553,7 @@ class QualityMasking:
         self.masks.masks.clear()
         workers = self._masked
         called = len(workers)
-        for index, (read, encoded, collapsed) in enumerate(unique):
+        for index, (read, encoded, collapsed) in enumerate(unique, start):
             done = workers[index] if index < called else None
             counted = by_index.pop(index, None) if by_index else None
             todo: Sequence[tuple[Any, ...]]
@@ -597,13 +598,14 @@ class QualityMasking:
                 todo.append((mask, reads, key, made, amplicon, reference))
             yield index, read, encoded, collapsed, read.reads - sum(merged.values()), todo, result
 
-    def calls(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> Iterator[CalledRead]:
+    def calls(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0) -> Iterator[CalledRead]:
         """What :meth:`expand` without :attr:`merge_alike` and :meth:`ExpandedReads.calls` give, in one pass with
         nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
         the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
-        decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`)."""
+        decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`).
+        ``unique`` may be a span of the unique reads, the first at index ``start``."""
         sequences = self.sequences
-        for _, read, encoded, _, left, todo, result in self._expansions(unique):
+        for _, read, encoded, _, left, todo, result in self._expansions(unique, start):
             sequence = read.key
             if left or (todo and result is None):
                 if result is None:

@@ -65,20 +65,25 @@ class SampleResult:
     @classmethod
     def from_calls(
         cls, sample: str, design: AmpliconDesign, settings: AnalysisSettings, inputs: tuple[str, ...],
-        reads: CollapsedReads, calls: Iterable[CalledRead], *, unmerged_used: int,
+        reads: CollapsedReads, calls: Iterable[CalledRead] | Tally, *, unmerged_used: int,
         molecules: MoleculeResult | None = None, molecule_calls: Sequence[CalledRead] | None = None,
         site: str | None = None, keep_calls: bool = False, alignments: Sequence[UniqueAlignment] | None = None,
     ) -> SampleResult:  # fmt: skip
         """Tally the calls of one amplicon's unique reads (and, with UMIs, of its molecules) into its result;
         ``alignments`` (when given) are kept with it.  ``calls`` is read once (it may decode each read's call as
-        it goes: nothing per read is kept unless ``keep_calls``)."""
-        if keep_calls:
-            calls = list(calls)
+        it goes: nothing per read is kept unless ``keep_calls``), or is their tally already counted
+        (:mod:`editcheck.engine.tally_parts`)."""
+        if isinstance(calls, Tally):
+            tally = calls
+        else:
+            if keep_calls:
+                calls = list(calls)
+            tally = tally_reads(design, calls)
         result = cls(
-            sample, design, settings, inputs, reads, tally_reads(design, calls), unmerged_used, molecules,
+            sample, design, settings, inputs, reads, tally, unmerged_used, molecules,
             None if molecule_calls is None else tally_reads(design, molecule_calls), site,
         )  # fmt: skip
-        if keep_calls:
+        if keep_calls and not isinstance(calls, Tally):
             result.calls = {called.key: called.call for called in calls}
         if alignments is not None:
             result.alignments = list(alignments)

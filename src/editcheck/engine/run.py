@@ -25,7 +25,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeGuard, cast
 
@@ -48,6 +48,7 @@ from editcheck.engine.segmented import run_segmented, segmented
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sinks import ReadSink
 from editcheck.engine.sources import FastqPaired, FastqSingle, ReadSource
+from editcheck.engine.tally_parts import tally_in_parts, tally_spans
 from editcheck.engine.workers import (
     PooledCall,
     PoolWorker,
@@ -58,6 +59,7 @@ from editcheck.engine.workers import (
 from editcheck.errors import ParameterError
 from editcheck.naming import available_cores
 from editcheck.progress import EVERY
+from editcheck.quantification.tally import Tally
 from editcheck.reads.collapse import (
     CollapsedReads,
     QualityMasks,
@@ -177,7 +179,6 @@ def _run_reads(
     on_read = None if sink is None else sink.read
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
     entries: ExpandedReads | None = None
-    streamed_calls: Iterator[CalledRead] | None = None
     streamed = masking is not None and not by_read and sink is None and len(designs) == 1  # the tally's pass alone
     background = _spare_core(threads)
     # The paired chunks' ring is made before the worker processes are forked (they inherit it) and closed after.
@@ -224,9 +225,7 @@ def _run_reads(
                 lows.project(masking.masks)  # every merged read's sites are settled now
                 masking.call_counted(aligner, list(reads.sequences), store)  # in the worker processes
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
-        if streamed:  # one pass, the tally's: each result freed as it is read, nothing expanded kept
-            streamed_calls = masking.calls(_unique_reads(reads.sequences, store, consume=True))
-        else:
+        if not streamed:  # streamed: one pass, the tally's (each result freed as it is read, nothing expanded kept)
             entries = masking.expand(_unique_reads(reads.sequences, store, consume=False))
             if sink is None:  # the entries hold the results now, and the last pass frees each as it tallies it
                 store.clear()
@@ -263,14 +262,25 @@ def _run_reads(
             if index is not None:
                 kept[index].append(UniqueAlignment(key, mates[pair.mate], count, *pair.chosen, pair.mate))
     calls: list[Iterable[CalledRead]]
+    spans: list[range] | None = None
     if len(designs) == 1:  # every read belongs to the one amplicon, those filtered out by quality too
         amplicon_reads = [reads]
-        # Tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept.
-        if streamed_calls is not None:
-            calls = [streamed_calls]
-        else:
-            calls = [entries.calls(consume=True) if entries is not None else _stored_calls(reads.sequences, store)]
         pair_calls: list[list[CalledRead]] = [[CalledRead(key, count, *pair.chosen) for (key, count), _, pair in pairs]]
+        # Tallied as decoded, the last pass over the results (the sink's is before): no per-read object is kept.
+        if entries is not None:
+            calls = [entries.calls(consume=True)]
+        else:  # in consecutive spans of the unique reads, at once with several threads (engine.tally_parts)
+
+            def unique_calls(span: range) -> Iterator[CalledRead]:
+                unique = _unique_reads(reads.sequences, store, True, span)
+                return masking.calls(unique, span.start) if masking is not None else _stored_calls(unique)
+
+            def calls_of(span: range) -> Iterator[CalledRead]:  # a part's: the unmerged pairs with the last
+                own = unique_calls(span)
+                return chain(own, pair_calls[0]) if span.stop == len(reads.sequences) else own
+
+            spans = tally_spans(len(reads.sequences), 1 if keep_calls else threads)
+            calls = [unique_calls(spans[0])] if len(spans) == 1 else [()]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
         listed: list[list[tuple[str, int, bytes | MaskedResult]]] = [[] for _ in designs]
@@ -305,6 +315,13 @@ def _run_reads(
         masked_calls = masking.entry_calls(unique_calls) if masking is not None else []
         sink.calls(unique_calls, [pair_calls_of[mates] for mates in reads.unmerged_pairs], masked_calls)
     site = str(source.site) if source.site is not None else None
+    tallies: list[Tally | None] = [None for _ in designs]
+    if spans is not None and len(spans) > 1:  # one design, counted in parts (the sink's pass is done)
+
+        def release(span: range) -> None:  # a child has these results now
+            store[span.start : span.stop] = [b""] * len(span)
+
+        tallies[0] = tally_in_parts(designs[0], calls_of, spans, release)
     samples = [
         SampleResult.from_calls(
             name,
@@ -312,14 +329,14 @@ def _run_reads(
             settings,
             source.inputs,
             counted,
-            chain(single, paired),
+            chain(single, paired) if tally is None else tally,
             unmerged_used=classified_reads(paired),
             site=site,
             keep_calls=keep_calls,
             alignments=aligned if keep_alignments else None,
         )
-        for name, design, counted, single, paired, aligned in zip(
-            names, designs, amplicon_reads, calls, pair_calls, kept
+        for name, design, counted, single, paired, aligned, tally in zip(
+            names, designs, amplicon_reads, calls, pair_calls, kept, tallies
         )
     ]
     assigned = {design.name: counted.reads_in for design, counted in zip(designs, amplicon_reads)}
@@ -332,20 +349,25 @@ def _run_reads(
 
 
 def _unique_reads(
-    sequences: dict[str, int], store: list[bytes], consume: bool
+    sequences: dict[str, int], store: list[bytes], consume: bool, span: range | None = None
 ) -> Iterator[tuple[UniqueRead, bytes, int | None]]:
-    """Each unique read, the reads it stands for, its result and its reads as collapsed; ``consume``: each
-    result freed from ``store`` once read."""
-    for position, ((sequence, count), encoded) in enumerate(zip(sequences.items(), store)):
+    """Each unique read (those of ``span`` of the indices only, when given), the reads it stands for, its result
+    and its reads as collapsed; ``consume``: each result freed from ``store`` once read."""
+    items: Iterable[tuple[tuple[str, int], bytes]] = zip(sequences.items(), store)
+    start = 0
+    if span is not None:
+        start = span.start
+        items = islice(items, span.start, span.stop)
+    for position, ((sequence, count), encoded) in enumerate(items, start):
         if consume:
             store[position] = b""
         yield _new(UniqueRead, (sequence, count)), encoded, count
 
 
-def _stored_calls(sequences: dict[str, int], store: list[bytes]) -> Iterator[CalledRead]:
-    """The unique reads with their calls as the tally takes them, each result decoded as it comes and then freed
-    (the last pass over ``store``)."""
-    for (sequence, count), encoded, _ in _unique_reads(sequences, store, consume=True):
+def _stored_calls(unique: Iterable[tuple[UniqueRead, bytes, int | None]]) -> Iterator[CalledRead]:
+    """The ``unique`` reads (:func:`_unique_reads`) with their calls as the tally takes them, each result decoded
+    as it comes (the last pass over the results)."""
+    for (sequence, count), encoded, _ in unique:
         _, _, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
         if call is not None and count:
             yield _new(CalledRead, (sequence, count, aligned, call))

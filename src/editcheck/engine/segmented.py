@@ -13,7 +13,7 @@ memory, in the run's spill folder:
 * the unique sequences of the input and of each amplicon, counted by 128-bit digests
   (:class:`~editcheck.reads.distinct.DistinctCounter`), so a sequence seen in several segments counts once.
 
-Each segment is run and folded in a child process of its own (:func:`_in_child`), so that all of its memory
+Each segment is run and folded in a child process of its own (:func:`_in_child`, :class:`~editcheck.engine.forked.ForkedCall`), so that all of its memory
 goes back to the system when it ends; this process keeps only what is merged.  Memory is that of a run of one
 segment, plus the merge's fixed buffers.  The results are those of one unsegmented run, byte for byte: a read
 pair's merged read too depends on that pair alone (where its mates disagree, its own qualities choose,
@@ -24,24 +24,19 @@ reference reader up to its first problem (:func:`_first_problem`).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import multiprocessing
-import os
 import shutil
-import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NoReturn, TypeGuard, TypeVar, cast
 
 from editcheck.design import AmpliconDesign
+from editcheck.engine.forked import ForkedCall
 from editcheck.engine.result import PoolResult, SampleResult
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.sources import FastqPaired, FastqSingle, ReadSource
-from editcheck.errors import EditcheckError, InputFormatError, ParameterError
+from editcheck.errors import InputFormatError, ParameterError
 from editcheck.quantification.tally_merge import TallyAccumulator
 from editcheck.reads.collapse import CollapsedReads
 from editcheck.reads.distinct import DistinctCounter
@@ -58,12 +53,6 @@ SegmentRun = Callable[[ReadSource, Callable[[int], None] | None], PoolResult]
 """The engine's run of one segment's source, telling its progress (reads of the segment) to the callable."""
 
 _Result = TypeVar("_Result")
-
-_PR_SET_PDEATHSIG = 1
-"""prctl(2): the signal a process gets when its parent ends."""
-
-_CHILD_ENDS_WITHIN = 30.0
-"""Seconds an ended-early child is given to clean up (its worker pool) before it is killed."""
 
 _SUMMED = tuple(field.name for field in fields(CollapsedReads) if field.type in ("int", int))
 """The read counts of :class:`~editcheck.reads.collapse.CollapsedReads`, summed over segments."""
@@ -181,75 +170,7 @@ def _in_child(function: Callable[..., _Result], progress: Callable[[int], None] 
     when it ends (in this process, a segment's freed memory stayed: a run in 10M-read segments peaked at 1.46 GB, a
     fresh 10M-read run at 0.93 GB); ``tell(reads)`` reaches ``progress`` here.  Its result (pickled back), or what
     it raised."""
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_child, args=(sending, function, arguments, progress is not None), name="editcheck-segment"
-    )
-    process.start()
-    sending.close()
-    try:
-        while True:
-            kind, value = receiving.recv()
-            if kind != "progress":
-                break
-            assert progress is not None
-            progress(value)
-    except EOFError:
-        process.join()
-        raise EditcheckError(
-            f"the analysis of a segment ended without a result (exit code {process.exitcode}: out of memory?)"
-        ) from None
-    finally:
-        if process.is_alive():
-            process.terminate()  # a child interrupted already ignores it and is ending on its own
-        process.join(_CHILD_ENDS_WITHIN)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        receiving.close()
-    if kind == "raised":
-        raise value
-    return cast(_Result, value)
-
-
-def _child(
-    connection: Connection, function: Callable[..., object], arguments: tuple[object, ...], telling: bool
-) -> None:
-    """The child of :func:`_in_child`.  Interrupted (Ctrl-C, or the parent's SIGTERM: KeyboardInterrupt, as in the
-    parent), it cleans up (its worker pool) and ends without a word: the run says it was aborted.  It gets SIGTERM
-    when the parent dies, where Linux offers it."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    signal.signal(signal.SIGINT, _interrupt_once)
-    signal.signal(signal.SIGTERM, _interrupt_once)
-    try:
-        tell = (lambda reads: connection.send(("progress", reads))) if telling else None
-        try:
-            message: tuple[str, object] = ("result", function(*arguments, tell))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as error:  # raised again in the parent
-            message = ("raised", error)
-        try:
-            connection.send(message)
-        except Exception as error:  # not picklable: said in the parent's words
-            connection.send(("raised", EditcheckError(f"the analysis of a segment failed: {error}")))
-    except KeyboardInterrupt:
-        os._exit(1)
-    connection.close()
-
-
-def _interrupt_once(signal_number: int, frame: object) -> None:
-    """The child's Ctrl-C and SIGTERM: the first interrupts it; later ones (Ctrl-C reaches the whole group, then
-    the interrupted parent ends the child with SIGTERM) are ignored, so they cannot break into its clean-up."""
-    signal.signal(signal.SIGINT, _ignored)  # not SIG_IGN: one already pending would raise "ignored due to race"
-    signal.signal(signal.SIGTERM, _ignored)
-    raise KeyboardInterrupt
-
-
-def _ignored(signal_number: int, frame: object) -> None:
-    """A signal that changes nothing."""
+    return ForkedCall(function, *arguments, on_told=progress, task="the analysis of a segment").result()
 
 
 def _shifted(progress: Callable[[int], None] | None, before: int) -> Callable[[int], None] | None:

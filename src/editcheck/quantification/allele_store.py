@@ -10,7 +10,7 @@ once, whatever the number of segments or of alleles:
    open at once, in passes when there are more), summing the reads of equal keys, and sorts the merged alleles
    by decreasing reads with an external sort: runs of at most ``chunk`` alleles each sorted by reads (stably,
    so ties keep the key order), then merged a group of equal reads at a time (most alleles share a few small
-   counts).  The order is that of :func:`editcheck.quantification.tally._sorted_alleles` (decreasing reads,
+   counts).  The order is that of :func:`editcheck.quantification.tally.sorted_alleles` (decreasing reads,
    ties by reference, aligned sequence, outcome, events);
 3. the result is an :class:`AlleleFile`: its length, and its alleles streamed from disk on each iteration.
 

@@ -158,14 +158,25 @@ class Tally:
         return self.proportion(*EDITED)
 
 
+AlleleCounts = dict[tuple[str, str, str, str], int]
+"""Reads by allele key ``(reference, aligned sequence, outcome, events)``, before :func:`sorted_alleles`."""
+
+
 def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
     """Count classified unique reads, each weighted by its number of reads.
 
     ``calls`` holds a :class:`CalledRead` for every unique read or unmerged pair.
     """
+    tally, allele_counts = counted_reads(design, calls)
+    tally.alleles = sorted_alleles(allele_counts)
+    return tally
+
+
+def counted_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> tuple[Tally, AlleleCounts]:
+    """:func:`tally_reads` but for the alleles: the tally without them, and the reads of each allele by key."""
     tally = Tally()
     references = design.references
-    allele_counts: dict[tuple[str, str, str, str], int] = {}
+    allele_counts: AlleleCounts = {}
     profiles = [_ProfileCounter(len(reference.sequence)) for reference in references]
     for _sequence, count, aligned, call in calls:
         outcome = call.outcome
@@ -215,13 +226,12 @@ def tally_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> Tally:
             for position, _bases in aligned.insertions:
                 if position > 0:
                     profile.insertions[position - 1] += count
-    tally.alleles = _sorted_alleles(allele_counts)
     for reference, profile in zip(references, profiles):
         tally.positions.append(profile.profile(reference.name, reference.sequence, reference.window))
-    return tally
+    return tally, allele_counts
 
 
-def _sorted_alleles(allele_counts: dict[tuple[str, str, str, str], int]) -> list[Allele]:
+def sorted_alleles(allele_counts: AlleleCounts) -> list[Allele]:
     """Alleles by decreasing read count, ties by reference, sequence, outcome and events.
 
     The keys are tuples of the tally's own strings (an aligned sequence is the read's projection itself when

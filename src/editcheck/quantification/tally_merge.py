@@ -5,12 +5,14 @@ the counters and counts are summed, the per-position profiles added array by arr
 per unique aligned sequence, the only part that grows with the run) summed on disk by
 :class:`~editcheck.quantification.allele_store.AlleleRuns`.  Every field of :class:`Tally` is merged by its
 kind (a ``Counter``, an ``int``, the alleles, the profiles); a field of another kind stops the merge rather
-than being dropped.
+than being dropped.  The tallies of a run's parts counted at once (:func:`merged_tallies`, see
+:mod:`editcheck.engine.tally_parts`) are summed alike, their alleles in memory.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 
@@ -18,9 +20,9 @@ import numpy as np
 
 from editcheck.design import AmpliconDesign
 from editcheck.quantification.allele_store import AlleleRuns
-from editcheck.quantification.tally import PositionProfile, Tally, tally_reads
+from editcheck.quantification.tally import AlleleCounts, PositionProfile, Tally, sorted_alleles, tally_reads
 
-__all__ = ["TallyAccumulator"]
+__all__ = ["TallyAccumulator", "add_allele_counts", "merged_tallies"]
 
 
 class TallyAccumulator:
@@ -40,20 +42,8 @@ class TallyAccumulator:
         """Add one segment's tally (its alleles are written to disk)."""
         if self._finished:
             raise RuntimeError("a segment's tally added after the run's tally was made")
-        total = self._total
-        for item in fields(Tally):
-            name = item.name
-            value = getattr(tally, name)
-            if name == "alleles":
-                self._alleles.add(value)
-            elif name == "positions":
-                _add_profiles(total.positions, value)
-            elif isinstance(value, Counter):
-                getattr(total, name).update(value)
-            elif isinstance(value, int):
-                setattr(total, name, getattr(total, name) + value)
-            else:
-                raise TypeError(f"Tally field {name!r} of type {type(value).__name__} has no merge rule")
+        _add_counts(self._total, tally)
+        self._alleles.add(tally.alleles)
         self.segments += 1
 
     def result(self) -> Tally:
@@ -63,6 +53,43 @@ class TallyAccumulator:
         merged = Tally(**{item.name: getattr(total, item.name) for item in fields(Tally)})
         merged.alleles = self._alleles.finish()
         return merged
+
+
+def merged_tallies(design: AmpliconDesign, tallies: Iterable[Tally], allele_counts: AlleleCounts) -> Tally:
+    """The sum in memory of the tallies of consecutive parts of one amplicon's unique reads, in their order, each
+    without its alleles (:func:`~editcheck.quantification.tally.counted_reads`), and of their alleles summed by key
+    in ``allele_counts`` (emptied): the tally of them all that :func:`~editcheck.quantification.tally.tally_reads`
+    gives (the alleles sorted as it sorts them; the counters' keys in first-seen order)."""
+    total = tally_reads(design, [])
+    for tally in tallies:
+        _add_counts(total, tally)
+    total.alleles = sorted_alleles(allele_counts)
+    return total
+
+
+def add_allele_counts(total: AlleleCounts, part: Iterable[tuple[tuple[str, str, str, str], int]]) -> None:
+    """Add the reads of a part's alleles (``(key, reads)`` each) into ``total``."""
+    get = total.get
+    for key, reads in part:
+        total[key] = get(key, 0) + reads
+
+
+def _add_counts(total: Tally, tally: Tally) -> None:
+    """Add every field of ``tally`` but its alleles into ``total``: each by its kind (a field of another kind stops
+    the merge rather than being dropped)."""
+    for item in fields(Tally):
+        name = item.name
+        value = getattr(tally, name)
+        if name == "alleles":
+            continue
+        if name == "positions":
+            _add_profiles(total.positions, value)
+        elif isinstance(value, Counter):
+            getattr(total, name).update(value)
+        elif isinstance(value, int):
+            setattr(total, name, getattr(total, name) + value)
+        else:
+            raise TypeError(f"Tally field {name!r} of type {type(value).__name__} has no merge rule")
 
 
 def _add_profiles(totals: list[PositionProfile], profiles: list[PositionProfile]) -> None:
