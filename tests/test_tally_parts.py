@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pysam
 import pytest
 from click.testing import CliRunner
 
@@ -42,24 +43,33 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-def _quantify(folder: Path, truth: dict, out: Path, threads: int, quality: str, paired: bool) -> None:
+def _records(bam: Path) -> list[str]:
+    with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
+        return [record.to_string() for record in handle]
+
+
+def _quantify(folder: Path, truth: dict, out: Path, threads: int, quality: str, paired: bool, *extra: str) -> None:
     design = truth["design"]
     reads = ["--r1", folder / "reads.fastq.gz"]
     if paired:
         reads = ["--r1", folder / "pairs_R1.fastq.gz", "--r2", folder / "pairs_R2.fastq.gz"]
     args = ["quantify", *reads, "-a", design["amplicon"], "-g", design["guide"], "-e", design["donor_amplicon"],
-            "-o", out, "-t", threads, "--min-base-quality", quality, "--write-vcf"]  # fmt: skip
+            "-o", out, "-t", threads, "--min-base-quality", quality, "--write-vcf", *extra]  # fmt: skip
     result = CliRunner().invoke(main, [str(arg) for arg in args])
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("paired", [False, True])
-@pytest.mark.parametrize("quality", ["20", "0"])
+@pytest.mark.parametrize(
+    ("quality", "paired", "extra"),
+    [("20", False, ()), ("0", False, ()), ("20", True, ()), ("0", True, ()),
+     ("0", False, ("--write-reads", "--write-bam"))],  # per-read outputs: their pass over the results comes first
+)  # fmt: skip
 def test_a_tally_in_parts_writes_the_bytes_of_one_tally(
-    simulated: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quality: str, paired: bool
-) -> None:
+    simulated: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quality: str, paired: bool,
+    extra: tuple[str, ...],
+) -> None:  # fmt: skip
     folder, truth = simulated
-    _quantify(folder, truth, tmp_path / "one", 1, quality, paired)
+    _quantify(folder, truth, tmp_path / "one", 1, quality, paired, *extra)
     module = sys.modules["editcheck.engine.tally_parts"]
     monkeypatch.setattr(module, "PART_UNIQUE_READS", 50)  # parts of a few unique reads each
     spans_seen: list[int] = []
@@ -70,12 +80,15 @@ def test_a_tally_in_parts_writes_the_bytes_of_one_tally(
         return real(design, calls_of, spans, release)
 
     monkeypatch.setattr(sys.modules["editcheck.engine.run"], "tally_in_parts", spy)
-    _quantify(folder, truth, tmp_path / "parts", 2, quality, paired)
+    _quantify(folder, truth, tmp_path / "parts", 2, quality, paired, *extra)
     assert spans_seen == [2]  # this process and a child
     expected, got = _files(tmp_path / "one"), _files(tmp_path / "parts")
     assert sorted(got) == sorted(expected)
     for name in expected:
-        assert got[name] == expected[name], name
+        if name.endswith(".bam"):  # its header names the command (-t): the records are compared
+            assert _records(tmp_path / "parts" / name) == _records(tmp_path / "one" / name), name
+        elif not name.endswith(".bai"):  # (the index: offsets into that BAM)
+            assert got[name] == expected[name], name
     summary = json.loads(expected["summary.json"])
     assert summary["reads"]["unique_sequences"] > 200  # parts of 50 unique reads or more
     if paired:  # some pairs do not overlap: tallied with the last part

@@ -271,16 +271,16 @@ def _run_reads(
             calls = [entries.calls(consume=True)]
         else:  # in consecutive spans of the unique reads, at once with several threads (engine.tally_parts)
 
-            def unique_calls(span: range) -> Iterator[CalledRead]:
+            def span_calls(span: range) -> Iterator[CalledRead]:
                 unique = _unique_reads(reads.sequences, store, True, span)
                 return masking.calls(unique, span.start) if masking is not None else _stored_calls(unique)
 
             def calls_of(span: range) -> Iterator[CalledRead]:  # a part's: the unmerged pairs with the last
-                own = unique_calls(span)
+                own = span_calls(span)
                 return chain(own, pair_calls[0]) if span.stop == len(reads.sequences) else own
 
             spans = tally_spans(len(reads.sequences), 1 if keep_calls else threads)
-            calls = [unique_calls(spans[0])] if len(spans) == 1 else [()]
+            calls = [span_calls(spans[0])] if len(spans) == 1 else [()]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
         listed: list[list[tuple[str, int, bytes | MaskedResult]]] = [[] for _ in designs]
