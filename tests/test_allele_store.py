@@ -1,7 +1,7 @@
 """The alleles of a segmented run summed on disk: AlleleRuns and the AlleleFile it finishes (#13).
 
 The truth is the alleles table of all the segments' alleles summed in memory and ordered by the tally's own
-rule (``tally._sorted_alleles``: decreasing reads, ties by reference, aligned sequence, outcome, events).
+rule (``tally.sorted_alleles``: decreasing reads, ties by reference, aligned sequence, outcome, events).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from editcheck.quantification import allele_store
 from editcheck.quantification.allele_store import AlleleFile, AlleleRuns
-from editcheck.quantification.tally import Allele, _sorted_alleles
+from editcheck.quantification.tally import Allele, sorted_alleles
 
 SEQUENCE = "".join(random.Random(5).choice("ACGT") for _ in range(60))
 
@@ -48,7 +48,7 @@ def _truth(segments: list[list[Allele]]) -> list[Allele]:
     for segment in segments:
         for allele in segment:
             summed[allele[:4]] += allele.reads
-    return _sorted_alleles(dict(summed))
+    return sorted_alleles(dict(summed))
 
 
 def _finished(segments: list[list[Allele]], folder: Path, chunk: int) -> AlleleFile:
