@@ -256,9 +256,10 @@ def sorted_alleles(allele_counts: AlleleCounts) -> list[Allele]:
 
 
 def sort_keys(keys: list[tuple[str, str, str, str]]) -> None:
-    """Sort allele keys in place as ``keys.sort()`` sorts them, ~2.5 times faster: by aligned sequence alone (the
-    sort compares strings, not tuples), then by reference (a stable sort, skipped when there is one), and runs of
-    equal reference and sequence (rare) by the whole key."""
+    """Sort allele keys in place as ``keys.sort()`` sorts them, faster (the alleles of a 10M-read run: 1.90 -> 1.36 s
+    with their grouping by reads): by aligned sequence alone (the sort compares strings, not tuples), then by
+    reference (a stable sort, skipped when there is one), and runs of adjacent keys with one sequence (rare) by
+    the whole key."""
     keys.sort(key=itemgetter(1))
     if len({key[0] for key in keys}) > 1:
         keys.sort(key=itemgetter(0))
