@@ -28,6 +28,7 @@ from editcheck.reads import chunk_ring, pair_chunks
 from editcheck.reads.chunk_ring import ChunkRing, Slot, take
 from editcheck.reads.collapse import QualitySettings, collapse_paired
 from editcheck.results.sample import write_sample_outputs
+from process_groups import group_members
 from test_pair_chunks import _echo, _pairs, _same, _write
 
 run_module = importlib.import_module("editcheck.engine.run")  # the module (the package exports its function `run`)
@@ -165,20 +166,6 @@ _RING_BYTES = (chunked._IN_FLIGHT * 2 + 1) * 2 * pair_chunks.CHUNK_BYTES
 """The ring of a run with two workers: (chunks in flight per worker x 2 + 1) slots of a chunk of each file."""
 
 
-def _group(leader: int) -> list[int]:
-    """The processes of the process group ``leader`` leads."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[2]) == leader:
-                members.append(int(entry))
-    return members
-
-
 def _shared_mappings(pid: int) -> list[tuple[int, str]]:
     """The size and name of each shared mapping of process ``pid``."""
     found = []
@@ -220,7 +207,7 @@ def test_a_killed_paired_run_leaves_nothing_in_shared_memory(tmp_path: Path) -> 
             assert process.poll() is None, "the run finished before its ring was seen; use a larger input"
             assert time.monotonic() < deadline, "no ring seen in the run after 60 s"
             time.sleep(0.01)
-        for pid in _group(process.pid):
+        for pid in group_members(process.pid):
             named |= _shm_names(pid)
         assert process.poll() is None, "the run finished before it could be killed; use a larger input"
         os.killpg(process.pid, signal.SIGKILL)
@@ -230,7 +217,7 @@ def test_a_killed_paired_run_leaves_nothing_in_shared_memory(tmp_path: Path) -> 
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     deadline = time.monotonic() + 10
-    while _group(process.pid) and time.monotonic() < deadline:  # the workers die with the group
+    while group_members(process.pid) and time.monotonic() < deadline:  # the workers die with the group
         time.sleep(0.05)
     left = sorted(path for path in named if path.exists())
     for path in left:  # the defect's leftovers: removed, so that a failing run does not fill /dev/shm

@@ -26,7 +26,7 @@ _Result = TypeVar("_Result")
 _PR_SET_PDEATHSIG = 1
 """prctl(2): the signal a process gets when its parent ends."""
 
-CHILD_ENDS_WITHIN = 30.0
+_CHILD_ENDS_WITHIN = 30.0
 """Seconds an ended-early child is given to clean up (a worker pool of its own) before it is killed."""
 
 
@@ -38,8 +38,8 @@ class ForkedCall(Generic[_Result]):
     Used as a context manager, a child whose result was not taken is ended on the way out."""
 
     def __init__(
-        self, function: Callable[..., _Result], *arguments: object, on_told: Callable[[Any], None] | None = None,
-        task: str = "the analysis of a segment",
+        self, function: Callable[..., _Result], *arguments: object, task: str,
+        on_told: Callable[[Any], None] | None = None,
     ) -> None:  # fmt: skip
         self.task = task
         self._on_told = on_told
@@ -77,7 +77,7 @@ class ForkedCall(Generic[_Result]):
         process = self._process
         if process.is_alive():
             process.terminate()
-        process.join(CHILD_ENDS_WITHIN)
+        process.join(_CHILD_ENDS_WITHIN)
         if process.is_alive():
             process.kill()
             process.join()

@@ -48,10 +48,10 @@ def tally_in_parts(
     to this process's alleles as it comes: no message of them all, and no second table of them, is held."""
     if len(spans) == 1:
         return tally_reads(design, calls_of(spans[0]))
-    alleles: list[AlleleCounts] = [{}]  # this process's own, once counted: the children's are added in (result)
+    alleles: AlleleCounts = {}  # this process's own, once counted: the children's are added in (result)
 
     def add(part: list[tuple[tuple[str, str, str, str], int]]) -> None:
-        add_allele_counts(alleles[0], part)
+        add_allele_counts(alleles, part)
 
     children: list[ForkedCall[Tally]] = []
     try:
@@ -59,12 +59,12 @@ def tally_in_parts(
             children.append(ForkedCall(_counted_span, design, calls_of, span, on_told=add, task="a part of the tally"))
             if release is not None:
                 release(span)
-        own, alleles[0] = counted_reads(design, calls_of(spans[0]))
+        own, alleles = counted_reads(design, calls_of(spans[0]))
         tallies = [own, *(child.result() for child in children)]
     finally:
         for child in children:
             child.close()
-    return merged_tallies(design, tallies, alleles.pop())
+    return merged_tallies(design, tallies, alleles)
 
 
 def _counted_span(
