@@ -38,7 +38,13 @@ from editcheck.alignment.hotpath import (
     ungapped_substitutions,
 )
 from editcheck.design import Reference
-from editcheck.scoring import GAP_EXTEND_PENALTY, GAP_OPEN_PENALTY, MISMATCH_PENALTY, wfa_aligner
+from editcheck.scoring import (
+    GAP_EXTEND_PENALTY,
+    GAP_OPEN_PENALTY,
+    MISMATCH_PENALTY,
+    reduced_wfa_aligner,
+    wfa_aligner,
+)  # fmt: skip
 from editcheck.sequences import CIGAR_DELETION, CIGAR_MATCH, reverse_complement
 
 KMER = 10
@@ -189,9 +195,12 @@ class ReadAligner:
         self.min_identity = min_identity
         self.large_deletion_min = large_deletion_min
         self.max_read_length = max_read_length(self.references, max_length_factor)
-        self._end_to_end = [wfa_aligner(reference.sequence, "end-to-end") for reference in self.references]
-        self._ends_free = [wfa_aligner(reference.sequence, "ends-free") for reference in self.references]
-        self._sliced = wfa_aligner(None, "ends-free")
+        # In reduced penalties (scoring.PENALTY_UNIT: the same alignments, faster; tests/test_aligner_shortcuts.py);
+        # the penalty compared between references is computed from the CIGAR (core_penalty), never WFA's score.
+        # The low-memory aligners of very long reads keep the full ones (BiWFA's own breakpoint search, untested).
+        self._end_to_end = [reduced_wfa_aligner(reference.sequence, "end-to-end") for reference in self.references]
+        self._ends_free = [reduced_wfa_aligner(reference.sequence, "ends-free") for reference in self.references]
+        self._sliced = reduced_wfa_aligner(None, "ends-free")
         self._low_memory_end_to_end = wfa_aligner(None, "end-to-end", "biwfa", max_memory=MAX_ALIGNMENT_MEMORY)
         self._low_memory_ends_free = wfa_aligner(None, "ends-free", "low", max_memory=MAX_ALIGNMENT_MEMORY)
         self._seeds = [_unique_seeds(reference.sequence) for reference in self.references]
@@ -296,8 +305,9 @@ class ReadAligner:
         clip_left, clip_right, begin_free, end_free = anchor_clips(read, first_anchor, last_anchor, ANCHOR)
         text = read[clip_left:clip_right] if clip_left or clip_right < read_length else read
         text_length = len(text)
-        if not (begin_free or end_free) and text_length == reference_length:
-            ungapped = _ungapped(index, reverse, reference, text)
+        if text_length == reference_length:
+            limit = MAX_FREE_END_MISMATCHES if begin_free or end_free else MAX_UNGAPPED_MISMATCHES
+            ungapped = _ungapped(index, reverse, reference, text, limit)
             if ungapped is not None:
                 return ungapped[0], index, ungapped[1]
         low, high = 0, reference_length
@@ -436,10 +446,18 @@ MAX_UNGAPPED_MISMATCHES = (2 * (GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY)) // MISMA
 """An equal-length read with at most this many mismatches has no better gapped alignment: any
 alignment with gaps needs an insertion and a deletion, costing at least 2 x (open + extend)."""
 
+MAX_FREE_END_MISMATCHES = (GAP_OPEN_PENALTY + GAP_EXTEND_PENALTY - 1) // MISMATCH_PENALTY
+"""The same for an equal-length read whose ends are free (no amplicon end found in it, e.g. a sequencing error
+in its first or last ``ANCHOR`` bases): any other alignment skips read bases, so it deletes as many amplicon bases
+(the amplicon's ends are not free), costing at least open + extend; with at most this many mismatches the
+ungapped alignment costs less, so it is the one optimum WFA would return."""
 
-def _ungapped(index: int, reverse: bool, reference: str, read: str) -> tuple[int, AlignedRead] | None:
-    """Shortcut for reads as long as the reference with few mismatches: no aligner call needed."""
-    found = ungapped_substitutions(reference, read, MAX_UNGAPPED_MISMATCHES)
+
+def _ungapped(
+    index: int, reverse: bool, reference: str, read: str, limit: int = MAX_UNGAPPED_MISMATCHES
+) -> tuple[int, AlignedRead] | None:
+    """Shortcut for reads as long as the reference with at most ``limit`` mismatches: no aligner call needed."""
+    found = ungapped_substitutions(reference, read, limit)
     if found is None:
         return None
     differing, substitutions = found
