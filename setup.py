@@ -1,5 +1,6 @@
-"""The compiled hot paths: three Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
-per-unique-read kernels), editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes) and
+"""The compiled hot paths: four Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
+per-unique-read kernels), editcheck.alignment._align_compiled (the read aligner's steps around WFA),
+editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes) and
 editcheck.reads._pairs_compiled (read pairs split, counted and merged).
 
 Everything else about the package is declared in pyproject.toml.  Without a C compiler or Cython the package
@@ -14,6 +15,8 @@ setup(
     ext_modules=cythonize(
         [
             Extension("editcheck.alignment._compiled", ["src/editcheck/alignment/_compiled.pyx"]),
+            # ReadAligner.align's steps around WFA (with the kernels above; the Python methods without them).
+            Extension("editcheck.alignment._align_compiled", ["src/editcheck/alignment/_align_compiled.pyx"]),
             Extension("editcheck.reads._fastq_compiled", ["src/editcheck/reads/_fastq_compiled.pyx"]),
             # The read-pair merge (editcheck.reads.merge runs its pure-Python reference without it).
             Extension("editcheck.reads._pairs_compiled", ["src/editcheck/reads/_pairs_compiled.pyx"]),

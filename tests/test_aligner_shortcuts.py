@@ -91,10 +91,20 @@ def _free_end_reads(design: AmpliconDesign, seed: int) -> list[str]:
     return reads
 
 
+def _aligner_path(compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the compiled aligner (:mod:`editcheck.alignment._align_compiled`) or its reference, the Python methods."""
+    if not compiled:
+        monkeypatch.setattr(aligner_module, "AlignerCore", None)
+    elif aligner_module.AlignerCore is None:
+        pytest.skip("the compiled aligner is not built (or EDITCHECK_PURE_PYTHON is set)")
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 def test_free_end_reads_with_few_mismatches_skip_wfa_and_align_alike(
-    design: AmpliconDesign, monkeypatch: pytest.MonkeyPatch
+    design: AmpliconDesign, monkeypatch: pytest.MonkeyPatch, compiled: bool
 ) -> None:
     assert MAX_FREE_END_MISMATCHES == 2  # (36 + 9 - 1) // 18: the reads below have one or two
+    _aligner_path(compiled, monkeypatch)
     reads = _free_end_reads(design, seed=9)
     runs = 0
     run = ReadAligner._run
@@ -104,23 +114,26 @@ def test_free_end_reads_with_few_mismatches_skip_wfa_and_align_alike(
         runs += 1
         return run(self, *arguments)
 
-    monkeypatch.setattr(ReadAligner, "_run", counted)
-    aligner = ReadAligner(design.references[:1])
-    fast = [aligner.align(read) for read in reads]
-    assert runs == 0  # every read took the shortcut
+    monkeypatch.setattr(ReadAligner, "_run", counted)  # (the Python methods' WFA runs)
+    fast = [ReadAligner(design.references[:1]).align(read) for read in reads]
     monkeypatch.setattr(aligner_module, "MAX_FREE_END_MISMATCHES", -1)
-    forced = [aligner.align(read) for read in reads]
-    assert runs == len(reads)  # ... and here WFA aligned every one
+    forced = [ReadAligner(design.references[:1]).align(read) for read in reads]
+    if not compiled:
+        assert runs == len(reads)  # WFA aligned every read when forced, none before
     assert fast == forced
     assert all(alignment is not None and alignment.identity < 100 for alignment in fast)
     assert sum(len(alignment.substitutions) == 2 for alignment in fast if alignment is not None) > 100
 
 
-def test_three_mismatches_at_a_free_end_can_cost_more_than_a_gap(design: AmpliconDesign) -> None:
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_three_mismatches_at_a_free_end_can_cost_more_than_a_gap(
+    design: AmpliconDesign, monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
     """The bound is tight: a read that lost one base a few bases from its end and has one extra base there
     differs from the amplicon ungapped at three bases (3 x 18 = 54), but WFA takes one deletion (36 + 9 = 45)
     and leaves the extra base as overhang: the read then covers the amplicon up to about the deletion, without
     substitutions."""
+    _aligner_path(compiled, monkeypatch)
     amplicon = design.references[0].sequence
     aligner = ReadAligner(design.references[:1])
     found = 0

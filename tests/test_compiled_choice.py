@@ -15,7 +15,7 @@ _SOURCE = str(Path(editcheck.__file__).parents[1])
 _REPORT = (
     "from editcheck.alignment import hotpath\n"
     "from editcheck.reads import collapse, merge\n"
-    "print(hotpath.IMPLEMENTATION, collapse._BLOCK_COUNTER is None, merge.IMPLEMENTATION)\n"
+    "print(hotpath.IMPLEMENTATION, collapse._BLOCK_COUNTER is None, merge.IMPLEMENTATION, hotpath.AlignerCore is None)\n"
 )
 
 
@@ -25,9 +25,9 @@ def _run(code: str, variable: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_extension_runs_when_built_and_the_variable_selects_every_reference() -> None:
-    assert (_run(_REPORT, "").stdout, _run(_REPORT, "").stderr) == ("compiled False compiled\n", "")
-    assert (_run(_REPORT, "0").stdout, _run(_REPORT, "0").stderr) == ("compiled False compiled\n", "")
-    assert (_run(_REPORT, "1").stdout, _run(_REPORT, "1").stderr) == ("python True python\n", "")
+    assert (_run(_REPORT, "").stdout, _run(_REPORT, "").stderr) == ("compiled False compiled False\n", "")
+    assert (_run(_REPORT, "0").stdout, _run(_REPORT, "0").stderr) == ("compiled False compiled False\n", "")
+    assert (_run(_REPORT, "1").stdout, _run(_REPORT, "1").stderr) == ("python True python True\n", "")
 
 
 def test_missing_extensions_fall_back_each_with_one_warning_line() -> None:
@@ -40,9 +40,26 @@ def test_missing_extensions_fall_back_each_with_one_warning_line() -> None:
         "sys.meta_path.insert(0, Block())\n"
     )
     selected = _run(block + _REPORT, "")
-    assert selected.stdout == "python True python\n"
+    assert selected.stdout == "python True python True\n"
     assert sorted(selected.stderr.splitlines()) == [
         f"editcheck: warning: the compiled {what} is not built (not built here); using the pure-Python one "
         "(same results, slower; `pip install .` builds it)"
         for what in ("FASTQ reader", "hot path", "read-pair merge")
     ]
+
+
+def test_the_compiled_aligner_alone_missing_falls_back_to_its_methods_with_one_warning_line() -> None:
+    block = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.endswith('._align_compiled'):\n"
+        "            raise ImportError('not built here')\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    selected = _run(block + _REPORT, "")
+    assert selected.stdout == "compiled False compiled True\n"
+    assert selected.stderr == (
+        "editcheck: warning: the compiled aligner is not built (not built here); using the pure-Python one "
+        "(same results, slower; `pip install .` builds it)\n"
+    )

@@ -25,7 +25,7 @@ import dnaio
 import pytest
 
 from editcheck import simulate
-from editcheck.alignment import _compiled, aligner, events, hotpath, packing
+from editcheck.alignment import _align_compiled, _compiled, aligner, events, hotpath, packing
 from editcheck.classification import outcomes
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.engine import workers
@@ -143,6 +143,9 @@ def test_the_compiled_hot_path_is_built_and_selected() -> None:
     assert hotpath.IMPLEMENTATION == "compiled"
     assert aligner.build_events is _compiled.build_events
     assert outcomes._describe is _compiled.describe_events
+    assert hotpath.AlignerCore is _align_compiled.AlignerCore
+    design = build_design("ACGTTGCATGCCTAGGCTAACGGTACCGATTGCAAGGCTTACGATCGGATCCAAGTTGCA")
+    assert isinstance(aligner.ReadAligner(design.references)._core, _align_compiled.AlignerCore)
 
 
 def _recorder(name: str, function: Callable[..., Any], calls: list[tuple[str, tuple[Any, ...], Any]]) -> Any:
@@ -166,6 +169,7 @@ def _recorder(name: str, function: Callable[..., Any], calls: list[tuple[str, tu
 @pytest.mark.slow
 def test_compiled_kernels_equal_the_reference_on_100k_unique_reads(cases, monkeypatch) -> None:
     calls: list[tuple[str, tuple[Any, ...], Any]] = []
+    monkeypatch.setattr(aligner, "AlignerCore", None)  # the Python methods call the kernels by these names
     for name in KERNELS:
         monkeypatch.setattr(aligner, name, _recorder(name, getattr(_compiled, name), calls))
     monkeypatch.setattr(outcomes, "_describe", _recorder("describe_events", _compiled.describe_events, calls))
@@ -213,16 +217,46 @@ def test_both_implementations_give_identical_calls_end_to_end(cases, monkeypatch
     for name in KERNELS:
         monkeypatch.setattr(aligner, name, getattr(events, name))
     monkeypatch.setattr(outcomes, "_describe", events.describe_events)
+    monkeypatch.setattr(aligner, "AlignerCore", None)
     pure = [_calls(design, reads[:END_TO_END_READS]) for design, reads in cases]
     assert pure == compiled
     base_edits = {classified.call.base_edit for classified in compiled[1]}
     assert {"intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel"} <= base_edits
 
 
+@pytest.mark.slow
+def test_the_compiled_aligner_equals_its_python_methods_on_100k_unique_reads(cases) -> None:
+    """:class:`~editcheck.alignment._align_compiled.AlignerCore` against ``ReadAligner``'s own methods (both
+    with the compiled kernels): the same alignment of every read, and of every read to the amplicon alone (as
+    an HDR-free read is realigned)."""
+    differing = []
+    shapes: set[tuple[bool, bool, bool]] = set()
+    for design, reads in cases:
+        compiled = aligner.ReadAligner(design.references)
+        python = aligner.ReadAligner(design.references)
+        python._core = None
+        assert compiled._core is not None
+        for read in reads:
+            got, expected = compiled.align(read), python.align(read)
+            if got != expected or compiled.align(read, only=0) != python.align(read, only=0):
+                differing.append((read, got, expected))
+            if got is not None:
+                shapes.add(
+                    (
+                        got.reverse,
+                        got.ambiguous,
+                        got.start > 0 or got.end < len(design.references[got.reference].sequence),
+                    )
+                )
+    assert differing[:3] == []
+    # Reverse reads, ties between references and reads covering part of the amplicon are among those compared.
+    assert {(True, False, False), (False, True, False), (False, False, True)} <= shapes
+
+
 def _selected(environment: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess[str]:
     script = prelude + (
         "from editcheck.alignment import aligner, hotpath\n"
-        "print(hotpath.IMPLEMENTATION, aligner.build_events.__module__)\n"
+        "print(hotpath.IMPLEMENTATION, aligner.build_events.__module__, hotpath.AlignerCore is not None)\n"
     )
     return subprocess.run(
         [sys.executable, "-c", script], env={**os.environ, **environment}, capture_output=True, text=True, check=True
@@ -231,9 +265,9 @@ def _selected(environment: dict[str, str], prelude: str = "") -> subprocess.Comp
 
 def test_the_environment_selects_the_pure_python_reference() -> None:
     selected = _selected({hotpath.PURE_PYTHON_VARIABLE: "1"})
-    assert (selected.stdout, selected.stderr) == ("python editcheck.alignment.events\n", "")
+    assert (selected.stdout, selected.stderr) == ("python editcheck.alignment.events False\n", "")
     selected = _selected({hotpath.PURE_PYTHON_VARIABLE: "0"})
-    assert (selected.stdout, selected.stderr) == ("compiled editcheck.alignment._compiled\n", "")
+    assert (selected.stdout, selected.stderr) == ("compiled editcheck.alignment._compiled True\n", "")
 
 
 def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line() -> None:
@@ -246,7 +280,7 @@ def test_a_missing_extension_falls_back_to_the_reference_with_one_warning_line()
         "sys.meta_path.insert(0, Block())\n"
     )
     selected = _selected({hotpath.PURE_PYTHON_VARIABLE: ""}, block)
-    assert selected.stdout == "python editcheck.alignment.events\n"
+    assert selected.stdout == "python editcheck.alignment.events False\n"
     assert selected.stderr.count("\n") == 1
     assert selected.stderr.startswith("editcheck: warning: the compiled hot path is not built (blocked for the test)")
 

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from pywfa import WavefrontAligner
 
 from editcheck.alignment.hotpath import (
+    AlignerCore,
     anchor_clips,
     build_events,
     core_penalty,
@@ -224,6 +225,8 @@ class ReadAligner:
         self._signatures = tuple(_signatures([reference.sequence for reference in self.references]))
         self._all = range(len(self.references))
         self._single = tuple((index,) for index in self._all)
+        self._core = None if AlignerCore is None else AlignerCore(self)
+        """:meth:`align` compiled on this state (:mod:`editcheck.alignment.hotpath`), or None: the methods below."""
 
     def candidates(self, read: str) -> range | tuple[int, ...]:
         """References worth aligning to: one whose sequence-specific stretch the read contains
@@ -263,6 +266,9 @@ class ReadAligner:
         deletion are returned whatever their identity: the classifier judges them by their anchors)
         or the read is shorter than MIN_READ_LENGTH or :meth:`too_long`. ``only`` restricts the
         alignment to one reference (by index)."""
+        if self._core is not None:
+            aligned: AlignedRead | None = self._core.align(read, only)
+            return aligned
         if len(read) < MIN_READ_LENGTH or len(read) > self.max_read_length:
             return None
         best: tuple[Any, ...] | None = None

@@ -4,15 +4,19 @@ The compiled one (:mod:`editcheck.alignment._compiled`, Cython, built by ``pip i
 built; ``EDITCHECK_PURE_PYTHON=1`` in the environment selects the reference (:mod:`editcheck.alignment.events`,
 and :mod:`editcheck.alignment.packing` for results' bytes) instead, and so does a missing extension, with a
 one-line warning on stderr.  Both give identical results (and bytes); only the speed differs.  The choice is made
-once, at import, so worker processes inherit it.
+once, at import, so worker processes inherit it.  With the compiled kernels, :class:`AlignerCore` (its own extension,
+:mod:`editcheck.alignment._align_compiled`) also runs the read aligner's own steps around WFA (its reference: the
+methods of :class:`~editcheck.alignment.aligner.ReadAligner`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from editcheck.compiled import PURE_PYTHON_VARIABLE, compiled_module
 
 __all__ = [
-    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "anchor_clips", "build_events", "core_penalty", "core_span",
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "anchor_clips", "build_events", "core_penalty", "core_span",
     "describe_events", "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions",
     "unpack",
 ]  # fmt: skip
@@ -35,7 +39,12 @@ if IMPLEMENTATION == "compiled":
         ungapped_substitutions,
         unpack,
     )  # fmt: skip
+
+    _aligner_module = compiled_module("editcheck.alignment._align_compiled", "aligner")
+    AlignerCore: Any = None if _aligner_module is None else _aligner_module.AlignerCore
+    """:meth:`editcheck.alignment.aligner.ReadAligner.align` compiled (or None: the Python method runs)."""
 else:
+    AlignerCore = None
     from editcheck.alignment.events import (
         anchor_clips,
         build_events,
