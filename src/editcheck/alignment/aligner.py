@@ -45,7 +45,7 @@ from editcheck.scoring import (
     MISMATCH_PENALTY,
     reduced_wfa_aligner,
     wfa_aligner,
-)  # fmt: skip
+)
 from editcheck.sequences import CIGAR_DELETION, CIGAR_MATCH, reverse_complement
 
 KMER = 10
@@ -226,7 +226,8 @@ class ReadAligner:
         self._all = range(len(self.references))
         self._single = tuple((index,) for index in self._all)
         self._core = None if AlignerCore is None else AlignerCore(self)
-        """:meth:`align` compiled on this state (:mod:`editcheck.alignment.hotpath`), or None: the methods below."""
+        """:meth:`align` compiled (:mod:`editcheck.alignment.hotpath`), or None: the methods below.  It takes the
+        state above as it is now: an aligner is not changed once made."""
 
     def candidates(self, read: str) -> range | tuple[int, ...]:
         """References worth aligning to: one whose sequence-specific stretch the read contains
