@@ -1,11 +1,12 @@
-"""The compiled hot paths: four Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
+"""The compiled hot paths: five Cython extensions, built by ``pip install``: editcheck.alignment._compiled (the
 per-unique-read kernels), editcheck.alignment._align_compiled (the read aligner's steps around WFA),
-editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes) and
-editcheck.reads._pairs_compiled (read pairs split, counted and merged).
+editcheck.reads._fastq_compiled (single-end FASTQ read and collapsed from bytes),
+editcheck.reads._pairs_compiled (read pairs split, counted and merged) and
+editcheck.quantification._profile_compiled (the position profiles counted).
 
 Everything else about the package is declared in pyproject.toml.  Without a C compiler or Cython the package
-still works: editcheck.alignment.hotpath, editcheck.reads.collapse and editcheck.reads.merge fall back to their
-pure-Python reference implementations.
+still works: editcheck.alignment.hotpath, editcheck.reads.collapse, editcheck.reads.merge and
+editcheck.quantification.tally fall back to their pure-Python (numpy) reference implementations.
 """
 
 from Cython.Build import cythonize
@@ -20,6 +21,10 @@ setup(
             Extension("editcheck.reads._fastq_compiled", ["src/editcheck/reads/_fastq_compiled.pyx"]),
             # The read-pair merge (editcheck.reads.merge runs its pure-Python reference without it).
             Extension("editcheck.reads._pairs_compiled", ["src/editcheck/reads/_pairs_compiled.pyx"]),
+            # The position profiles' counts (editcheck.quantification.tally runs its numpy reference without it).
+            Extension(
+                "editcheck.quantification._profile_compiled", ["src/editcheck/quantification/_profile_compiled.pyx"]
+            ),
         ],
         compiler_directives={"language_level": "3"},
         include_path=["src"],  # the shared declarations: editcheck/reads/_hashing.pxd

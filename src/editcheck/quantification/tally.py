@@ -30,6 +30,7 @@ from editcheck.classification.outcomes import (
     WINDOW_NOT_COVERED,
     aligned_sequence,
 )
+from editcheck.compiled import compiled_module
 from editcheck.design import AmpliconDesign
 from editcheck.statistics.intervals import wilson_interval
 
@@ -277,11 +278,16 @@ _SYMBOL_CODES = np.full(256, len(POSITION_SYMBOLS), dtype=np.int64)
 for _code, _symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
     _SYMBOL_CODES[_symbol] = _code
 
+_compiled_profiles = compiled_module("editcheck.quantification._profile_compiled", "position-profile counter")
+_count_symbols = None if _compiled_profiles is None else _compiled_profiles.count_symbols
+"""Adds a block of projections into a profile's counts (compiled), or None: the numpy reference below runs."""
+
 
 class _ProfileCounter:
     """Weighted symbol counts per position of one reference, counted as the projections come: one bincount per
     block of :data:`BLOCK` projections (most unique reads are seen once: those without weights), so no list of
-    every projection is kept.  Counts are integers (the weighted ones summed exactly in float64, rounded per
+    every projection is kept; or, when built, each block by the compiled counter
+    (:mod:`editcheck.quantification._profile_compiled`: the same counts, ~10x faster).  Counts are integers (the weighted ones summed exactly in float64, rounded per
     block), so the blocks' sizes do not change them."""
 
     BLOCK = 2048
@@ -316,11 +322,18 @@ class _ProfileCounter:
 
     def _count_singles(self) -> None:
         if self._singles:
-            self.counts += np.bincount(self._codes(self._singles), minlength=self.length * self.width)
+            if _count_symbols is not None:
+                _count_symbols(self.counts, _SYMBOL_CODES, self._singles, None, self.length, self.width)
+            else:
+                self.counts += np.bincount(self._codes(self._singles), minlength=self.length * self.width)
             self._singles = []
 
     def _count_repeated(self) -> None:
         if self._repeated:
+            if _count_symbols is not None:
+                _count_symbols(self.counts, _SYMBOL_CODES, self._repeated, self._weights, self.length, self.width)
+                self._repeated, self._weights = [], []
+                return
             weight = np.repeat(np.asarray(self._weights, dtype=np.float64), self.length)
             counted = np.bincount(self._codes(self._repeated), weights=weight, minlength=self.length * self.width)
             self.counts += np.rint(counted).astype(np.int64)
