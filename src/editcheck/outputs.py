@@ -63,6 +63,15 @@ def write_tsv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
         handle.writelines("\t".join(map(format_value, row)) + "\n" for row in rows)
 
 
+def write_tsv_lines(path: str | Path, header: Sequence[str], lines: Iterable[str]) -> None:
+    """:func:`write_tsv` for rows given as their lines (tab-separated, each ending in a newline), formatted by the
+    caller by :func:`format_value`'s rules: a large table of a fixed row shape, one f-string per row instead of a
+    call per cell."""
+    with atomic_output(path) as handle:
+        handle.write("\t".join(header) + "\n")
+        handle.writelines(lines)
+
+
 def write_tsv_gz(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
     """Write a gzip-compressed table atomically, with a fixed gzip header (no timestamp)."""
     with (

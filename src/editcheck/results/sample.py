@@ -4,7 +4,7 @@ editing, per-read calls (their rows from :mod:`editcheck.results.read_calls`; th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,10 @@ from editcheck.classification.outcomes import (
 from editcheck.engine import SampleResult
 from editcheck.errors import ParameterError
 from editcheck.folders import output_folder
-from editcheck.outputs import write_json, write_tsv, write_tsv_gz
+from editcheck.outputs import write_json, write_tsv, write_tsv_gz, write_tsv_lines
 from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
-from editcheck.quantification.tally import POSITION_SYMBOLS, Proportion, applicable_outcomes
+from editcheck.quantification.tally import POSITION_SYMBOLS, Allele, Proportion, applicable_outcomes
 from editcheck.statistics.intervals import effective_counts, wilson_bounds
 
 SCHEMA_VERSION = 1
@@ -333,6 +333,14 @@ def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _allele_lines(alleles: Iterable[Allele], total: int) -> Iterator[str]:
+    """alleles.tsv's rows as :func:`~editcheck.outputs.write_tsv` writes them (strings as they are, the read count
+    as an integer, the percentage by :func:`~editcheck.outputs.format_value`'s ``.6g``), one f-string each."""
+    for reference, sequence, outcome, events, reads in alleles:
+        percent = 100.0 * reads / total if total else 0.0
+        yield f"{reference}\t{sequence}\t{outcome}\t{events}\t{reads}\t{percent:.6g}\n"
+
+
 def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
     for profile in result.tally.positions:
         coverage = profile.coverage
@@ -385,15 +393,8 @@ def write_sample_tables(
     values = [value for _, value in metadata]
     write_tsv(folder / "summary.tsv", [*SUMMARY_COLUMNS, *(key for key, _ in metadata)],
               [row + values for row in _summary_rows(document)])  # fmt: skip
-    total = result.tally.aligned
-    write_tsv(
-        folder / "alleles.tsv",
-        ALLELE_COLUMNS,
-        (  # one row at a time: a table of every unique read's allele is not built beside the alleles
-            (a.reference, a.aligned_sequence, a.outcome, a.events, a.reads, 100.0 * a.reads / total if total else 0.0)
-            for a in result.tally.alleles
-        ),
-    )
+    # One row at a time: a table of every unique read's allele is not built beside the alleles.
+    write_tsv_lines(folder / "alleles.tsv", ALLELE_COLUMNS, _allele_lines(result.tally.alleles, result.tally.aligned))
     write_tsv(
         folder / "positions.tsv",
         POSITION_COLUMNS,
