@@ -1,0 +1,60 @@
+"""The worker pool's terminate() ends even when a large task is being sent (CPython issue #78178).
+
+An interrupted run (SIGTERM to the main process, under load) hung about once in 40: the pool's task thread was
+pickling a chunk of unique reads (~1 MB, more than a pipe holds) when terminate() stopped emptying the task pipe,
+and then wrote it to a pipe nobody read.  Reproduced here deterministically: the one worker is busy, so nobody
+reads the task pipe, and the next task takes half a second to pickle, so terminate() is called meanwhile.  The
+standard library's pool hangs; editcheck's ends at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import multiprocessing, multiprocessing.pool, sys, time
+    from editcheck.engine.workers import TerminablePool
+
+    class SlowToPickle:
+        def __reduce__(self):
+            time.sleep(0.5)
+            return (bytes, (b"x" * 4_000_000,))  # 4 MB: far more than a pipe holds
+
+    def busy(seconds):
+        time.sleep(seconds)
+
+    pool_type = TerminablePool if sys.argv[1] == "editcheck" else multiprocessing.pool.Pool
+    pool = pool_type(1, context=multiprocessing.get_context("fork"))
+    pool.apply_async(busy, (60,))
+    time.sleep(0.3)  # the worker has taken it: the task pipe is read by nobody now
+    pool.apply_async(len, (SlowToPickle(),))
+    time.sleep(0.1)  # the task thread is pickling it
+    started = time.monotonic()
+    pool.terminate()
+    print(f"terminated in {time.monotonic() - started:.1f} s")
+    """
+)
+
+
+def _terminate(pool: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT, pool], capture_output=True, text=True, timeout=timeout, check=True
+    )
+
+
+def test_terminate_ends_while_a_large_task_is_being_sent() -> None:
+    finished = _terminate("editcheck", timeout=30)
+    assert finished.stdout.startswith("terminated in "), finished.stderr
+    assert float(finished.stdout.split()[2]) < 5
+
+
+def test_the_standard_library_pool_hangs_there() -> None:
+    """The case above is the race: the standard library's pool does not get out of it."""
+    try:
+        _terminate("standard", timeout=6)
+    except subprocess.TimeoutExpired:
+        return
+    raise AssertionError("the standard library's Pool.terminate() ended: the test no longer shows the race")
