@@ -149,3 +149,37 @@ def test_three_mismatches_at_a_free_end_can_cost_more_than_a_gap(
             assert alignment is not None
             assert alignment.end <= end + 1 and not alignment.substitutions
     assert found >= 2
+
+
+def test_the_compiled_aligner_equals_its_methods_on_long_reads_in_low_memory_wfa() -> None:
+    """Reads of a 2.2-kb amplicon (read + amplicon past ``HIGH_MEMORY_MAX_LENGTH``: WFA's low-memory modes, the
+    full penalties; seeded stretches of partial reads in the default one) with substitutions, long indels,
+    missing ends, overhang and the reverse strand: the compiled aligner and the Python methods align them alike."""
+    if aligner_module.AlignerCore is None:
+        pytest.skip("the compiled aligner is not built (or EDITCHECK_PURE_PYTHON is set)")
+    generator = random.Random(3)
+    amplicon = "".join(generator.choices("ACGT", k=2200))
+    design = build_design(amplicon, [amplicon[1000:1020]])
+    reads = []
+    for _ in range(60):
+        read = list(amplicon)
+        for _ in range(generator.randint(0, 8)):
+            position, kind = generator.randrange(len(read)), generator.random()
+            if kind < 0.5:
+                read[position] = generator.choice("ACGT")
+            elif kind < 0.8:
+                del read[position : position + generator.randint(1, 50)]
+            else:
+                read[position:position] = generator.choices("ACGT", k=generator.randint(1, 30))
+        sequence = "".join(read)
+        if generator.random() < 0.5:
+            sequence = sequence[generator.randrange(400) : len(sequence) - generator.randrange(400)]
+        if generator.random() < 0.3:
+            sequence = "".join(generator.choices("ACGT", k=20)) + sequence
+        reads.append(reverse_complement(sequence) if generator.random() < 0.3 else sequence)
+    assert all(len(read) + len(amplicon) > aligner_module.HIGH_MEMORY_MAX_LENGTH for read in reads)
+    compiled, python = ReadAligner(design.references), ReadAligner(design.references)
+    python._core = None
+    got = [compiled.align(read) for read in reads]
+    assert got == [python.align(read) for read in reads]
+    assert sum(alignment is not None and bool(alignment.deletions) for alignment in got) > 20
