@@ -58,9 +58,7 @@ def format_value(value: Any) -> str:
 
 def write_tsv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a tab-separated table atomically; rows are written in the order given."""
-    with atomic_output(path) as handle:
-        handle.write("\t".join(header) + "\n")
-        handle.writelines("\t".join(map(format_value, row)) + "\n" for row in rows)
+    write_tsv_lines(path, header, ("\t".join(map(format_value, row)) + "\n" for row in rows))
 
 
 def write_tsv_lines(path: str | Path, header: Sequence[str], lines: Iterable[str]) -> None:

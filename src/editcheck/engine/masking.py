@@ -539,10 +539,9 @@ class QualityMasking:
         self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0
     ) -> Iterator[tuple[int, UniqueRead, bytes, int | None, int, Sequence[tuple[Any, ...]], PooledCall | None]]:
         """Each unique read ``(index, read, encoded, collapsed, left, masks, result)`` (``unique`` starts at index
-        ``start``): ``left`` its reads not
-        masked, ``masks`` its masked reads in mask order, ``(mask, reads, key, made, amplicon, reference)`` each
-        (:data:`MaskedCalls`' fields; those the main process counted are called here), ``result`` its result if
-        decoded for them (else None)."""
+        ``start``): ``left`` its reads not masked, ``masks`` its masked reads in mask order, ``(mask, reads, key,
+        made, amplicon, reference)`` each (:data:`MaskedCalls`' fields; those the main process counted are called
+        here), ``result`` its result if decoded for them (else None)."""
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)

@@ -37,8 +37,7 @@ from editcheck.engine.settings import AnalysisSettings
 
 __all__ = [
     "CHUNK", "AmpliconWorker", "PoolWorker", "PooledCall", "TerminablePool", "UniqueReadAligner", "align_and_classify",
-    "decode_result",
-    "encode_result",
+    "decode_result", "encode_result",
 ]  # fmt: skip
 
 CHUNK = 4000
