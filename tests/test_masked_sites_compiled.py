@@ -140,10 +140,20 @@ def test_compiled_quality_sites_and_masked_reads_equal_the_reference(cases) -> N
                 seen["decisive sites"] += any(site[1] in decisive for site in sites)
                 seen["inserted sites"] += any(site[2] >= 0 for site in sites)
             lows.append(_lows(generator, sites, len(sequence)) if sites else ())
+        unkeyed_compiled = SitesWorker([design], Q20, keyed=False)
+        unkeyed_reference = SitesWorker([design], Q20, keyed=False)
+        unkeyed_reference.compiled = False
         for start in range(0, len(reads), 700):  # chunks, as the engine sends them
             chunk, chunk_lows = reads[start : start + 700], lows[start : start + 700]
             expected = reference(chunk, chunk_lows)
             assert compiled(chunk, chunk_lows) == expected
+            # Without keys (a run that merges nothing alike): the same records, each key None.
+            unkeyed = [(encoded, positions, _without_keys(masked)) for encoded, positions, masked in expected]
+            assert unkeyed_reference(chunk, chunk_lows) == unkeyed
+            assert unkeyed_compiled(chunk, chunk_lows) == unkeyed
+            seen["keys"] += sum(
+                masked[k + 2] is not None for _, _, masked in expected for k in range(0, len(masked), RECORD)
+            )
             for _, _, masked in expected:
                 for k in range(0, len(masked), RECORD):
                     made = masked[k + 3]
@@ -155,6 +165,14 @@ def test_compiled_quality_sites_and_masked_reads_equal_the_reference(cases) -> N
     assert min(seen[kind] for kind in ("with indels", "reverse", "decisive sites", "inserted sites")) > 300, seen
     assert seen["usual masks"] > 1200 and seen["other masks"] > 3000, seen
     assert seen["several reads"] > 100 and seen["masks of several sites"] > 1000, seen
+    assert seen["keys"] == seen["usual masks"] + seen["other masks"], seen
+
+
+def _without_keys(masked: tuple) -> tuple:
+    """Masked records (:data:`~editcheck.engine.masking.MaskedCalls`) with every key None."""
+    records = list(masked)
+    records[2::RECORD] = [None] * (len(records) // RECORD)
+    return tuple(records)
 
 
 def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:

@@ -79,6 +79,7 @@ def masked_records(
     amplicon: int,
     substitutable: bool,
     shared: dict[tuple[int, ...], tuple[int, ...]],
-    fallback: Callable[[Any, tuple[int, ...]], tuple[bytes | tuple[int, ...], int]],
+    fallback: Callable[[Any, tuple[int, ...]], tuple[bytes | tuple[int, ...], int | None]],
     context: Any,
+    keyed: bool = True,
 ) -> tuple[Any, ...]: ...

@@ -956,6 +956,7 @@ cdef inline void _set_site(tuple sites, tuple positions, Py_ssize_t k, tuple sit
 def masked_records(
     tuple sites, object lows, object aligned, object call, Py_ssize_t events_index, bytes blocked, str reference,
     object status_value, object amplicon, bint substitutable, dict shared, object fallback, object context,
+    bint keyed=True,
 ):
     """A unique read's masked reads, as :meth:`editcheck.engine.masking.SitesWorker.masked` gives them (its
     pure-Python reference, with identical results): for each ``(low, reads)`` of ``lows``, the mask (``low``'s
@@ -967,8 +968,9 @@ def masked_records(
     the hash of ``(status_value, amplicon, masked alignment, masked call)`` as plain tuples (the hash of the
     named tuples :func:`editcheck.engine.masking.masked_key` hashes), the alignment and call masked as
     :func:`masked_substitution_parts` masks them on ``reference``; any other mask by
-    ``fallback(context, mask) -> (made, key)``.  One-position masks and positions are taken from ``shared``
-    (one tuple per position)."""
+    ``fallback(context, mask) -> (made, key)``.  Without ``keyed`` (a run that merges no masked reads alike) a
+    usual mask's key is None, not worked out.  One-position masks and positions are taken from ``shared`` (one
+    tuple per position)."""
     cdef Py_ssize_t count = len(sites), k, j, position, size, chosen_count, low_count
     cdef Py_ssize_t* site_read = NULL
     cdef Py_ssize_t* site_reference = NULL
@@ -1061,7 +1063,7 @@ def masked_records(
                     key = _usual_key(
                         aligned, call, events_index, chosen, chosen_count, made_positions, reference, status_value,
                         amplicon,
-                    )  # fmt: skip
+                    ) if keyed else None  # fmt: skip
                     made = made_positions
                 else:
                     made, key = fallback(context, mask)

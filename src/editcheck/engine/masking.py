@@ -88,8 +88,9 @@ RECORD = 6
 MaskedCalls = tuple[Any, ...]
 """A worker's masked reads of one unique read, :data:`RECORD` fields each, one after the other in one flat tuple
 (kept from the worker's result until :meth:`QualityMasking.expand`: one tuple per unique read, not three):
-``mask, reads, key, made, amplicon, reference``: the masked read positions, the reads, the :func:`masked_key`,
-the result as :data:`Made`, and the amplicon and reference of the unique read's alignment."""
+``mask, reads, key, made, amplicon, reference``: the masked read positions, the reads, the :func:`masked_key`
+(None when the run merges no masked reads alike: :attr:`QualityMasking.merge_alike` off, the key unused), the
+result as :data:`Made`, and the amplicon and reference of the unique read's alignment."""
 
 
 class MaskedResult(NamedTuple):
@@ -194,11 +195,11 @@ def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
 
 def _masked_made(
     classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
-    decisive: list[frozenset[int]], references: Sequence[Reference], sequence: str,
-) -> tuple[Made, int]:  # fmt: skip
+    decisive: list[frozenset[int]], references: Sequence[Reference], sequence: str, keyed: bool = True,
+) -> tuple[Made, int | None]:  # fmt: skip
     """The masked read that is ``result``'s unique read (``sequence``) with N at ``mask`` (read positions among
-    its ``sites``), as :data:`Made`, and its :func:`masked_key`: the one way the workers and the main process
-    make it."""
+    its ``sites``), as :data:`Made`, and its :func:`masked_key` (None without ``keyed``: not worked out): the one
+    way the workers and the main process make it."""
     aligned, call = result.alignment, result.call
     assert aligned is not None and call is not None and result.amplicon is not None
     if len(mask) == 1:
@@ -211,17 +212,18 @@ def _masked_made(
     positions, masked_aligned, masked = masked_read(
         classifier, aligned, call, masked_sites, decisive[index], references[index]
     )
+    key = masked_key(result, masked_aligned, masked) if keyed else None
     if positions is not None:  # the usual mask: kept as the unique read's result and the positions
-        return positions, masked_key(result, masked_aligned, masked)
+        return positions, key
     made = _new(PooledCall, (result.status, result.amplicon, masked_aligned, masked))
-    return encode_result(masked_sequence(sequence, mask), made), masked_key(result, masked_aligned, masked)
+    return encode_result(masked_sequence(sequence, mask), made), key
 
 
-def _made_otherwise(context: tuple[Any, ...], mask: tuple[int, ...]) -> tuple[Made, int]:
+def _made_otherwise(context: tuple[Any, ...], mask: tuple[int, ...]) -> tuple[Made, int | None]:
     """:func:`_masked_made` of a mask that is not the usual one, for the compiled
     :func:`~editcheck.alignment._compiled.masked_records` (``context``: its other arguments)."""
-    classifier, result, sites, decisive, references, sequence = context
-    return _masked_made(classifier, result, sites, mask, decisive, references, sequence)
+    classifier, result, sites, decisive, references, sequence, keyed = context
+    return _masked_made(classifier, result, sites, mask, decisive, references, sequence, keyed)
 
 
 class SitesWorker:
@@ -230,9 +232,11 @@ class SitesWorker:
     the masked reads it is given: ``(encoded result, site positions, masked calls)``, the result by
     :func:`~editcheck.engine.workers.encode_result`, the sites' read positions as a tuple, the masked calls as :meth:`masked` gives them.  The
     sites themselves stay in the worker: the main process finds them again for the few sequences whose reads
-    it masks itself (those counted after the sequence was sent)."""
+    it masks itself (those counted after the sequence was sent).  Without ``keyed`` the masked reads' keys are
+    None (:data:`MaskedCalls`: a run that merges no masked reads alike does not need them)."""
 
-    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings) -> None:
+    def __init__(self, designs: Sequence[AmpliconDesign], settings: AnalysisSettings, keyed: bool = True) -> None:
+        self.keyed = keyed
         self.worker = PoolWorker(designs, settings)
         self.classifiers = [worker.classifier for worker in self.worker.workers]
         self.decisive = decisive_positions(self.classifiers)
@@ -328,11 +332,14 @@ class SitesWorker:
         if not low:
             return positions, ()
         references_here = self.references[amplicon]
-        context = (self.classifiers[amplicon], result, sites, self.decisive[amplicon], references_here, sequence)
+        keyed = self.keyed
+        context = (
+            self.classifiers[amplicon], result, sites, self.decisive[amplicon], references_here, sequence, keyed
+        )  # fmt: skip
         masked = masked_records(
             sites, low, aligned, call, _EVENTS, self._blocked[amplicon][index], references_here[index].sequence,
             result.status.value, amplicon, self._substitutable[amplicon] and bool(call.events), self._shared,
-            _made_otherwise, context,
+            _made_otherwise, context, keyed,
         )  # fmt: skip
         return positions, masked
 
@@ -382,7 +389,7 @@ class SitesWorker:
             else:
                 made, key = _masked_made(
                     self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
-                    self.references[amplicon], sequence,
+                    self.references[amplicon], sequence, self.keyed,
                 )  # fmt: skip
                 if len(mask) == 1:
                     mask = shared.setdefault(mask, mask)
@@ -571,6 +578,11 @@ class QualityMasking:
             # masks the main process counted (reads counted after the sequence was sent), with the worker's
             if done is not None:
                 workers[index] = None
+                if len(done) == RECORD and len(counted) == 1 and counted[0][0] == done[0]:
+                    # the usual case: later reads with the mask of the worker's one masked read (the same error)
+                    together = (done[0], done[1] + counted[0][1], *done[2:])
+                    yield index, read, encoded, collapsed, read.reads - together[1], (together,), None
+                    continue
             made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
             merged = {mask: made[1] for mask, made in made_by.items()}
             for mask, reads in counted:
@@ -592,7 +604,7 @@ class QualityMasking:
                     sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
                 made, key = _masked_made(
                     self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
-                    self.references[amplicon], sequence,
+                    self.references[amplicon], sequence, self.merge_alike,
                 )  # fmt: skip
                 todo.append((mask, reads, key, made, amplicon, reference))
             yield index, read, encoded, collapsed, read.reads - sum(merged.values()), todo, result

@@ -17,7 +17,10 @@ Each batch is counted as the Python loop counts it: its reads' sequences first (
 index and is handed to ``on_new``, in the order of first appearance), then, with ``masks``, its reads' qualities
 (only the reads of sequences in flight or with quality sites), in C: a read of a sequence in flight has its
 low-quality positions found and counted in the masks' pending dict as ``QualityMasks.add`` counts them, with no
-Python call per read.  Built by ``pip install`` (setup.py); without it,
+Python call per read.  A read of a settled sequence that is low at exactly one of its sites (the usual mask: one
+sequencing error at a low-quality base) is counted in a table of this counter's own, keyed by (sequence index,
+read position), without a Python object: :meth:`BlockCounter.flush_masks` adds those counts to the masks' dict
+(``QualityMasks.masks``, the same counts the Python reader gives it) when the reading is done.  Built by ``pip install`` (setup.py); without it,
 :mod:`editcheck.reads.collapse` runs the Python reader alone.
 """
 
@@ -27,7 +30,7 @@ from cpython.ref cimport PyObject, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memchr, memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 from editcheck.reads._hashing cimport hash_bytes
 
@@ -104,6 +107,14 @@ cdef class BlockCounter:
     cdef Py_ssize_t* _length
     cdef Py_ssize_t* _quality
     cdef Py_ssize_t* _index
+    cdef uint64_t _positions
+    cdef bint _one_sites
+    cdef uint64_t* _one_keys
+    cdef int64_t* _one_counts
+    cdef Py_ssize_t _one_used
+    cdef Py_ssize_t _one_capacity
+    cdef uint64_t* _one_slots
+    cdef Py_ssize_t _one_mask
     cdef public Py_ssize_t reads
     """Reads counted so far."""
 
@@ -135,8 +146,16 @@ cdef class BlockCounter:
         self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        # One-site masks: (sequence index, read position) keyed as index x positions + position.
+        self._positions = <uint64_t>max_length + 1
+        self._one_sites = max_length < (1 << 24)  # (keys of 2^40 sequences, far beyond any run, fit in 64 bits)
+        self._one_capacity = 1024
+        self._one_keys = <uint64_t*>malloc(self._one_capacity * sizeof(uint64_t))
+        self._one_counts = <int64_t*>malloc(self._one_capacity * sizeof(int64_t))
+        self._one_mask = 4095
+        self._one_slots = <uint64_t*>calloc(self._one_mask + 1, sizeof(uint64_t))
         if not (self._tallies and self._keys and self._key_lengths and self._slots and self._sequence and self._length
-                and self._quality and self._index):
+                and self._quality and self._index and self._one_keys and self._one_counts and self._one_slots):
             raise MemoryError()
         if positions:
             raise ValueError("positions must start empty")
@@ -150,6 +169,9 @@ cdef class BlockCounter:
         free(self._length)
         free(self._quality)
         free(self._index)
+        free(self._one_keys)
+        free(self._one_counts)
+        free(self._one_slots)
 
     def tallies(self) -> list:
         """Reads per unique sequence, by index."""
@@ -328,7 +350,7 @@ cdef class BlockCounter:
         """Count the batch's reads' masks: all low positions of a read of a sequence in flight, counted in the
         masks' pending reads as ``QualityMasks.add`` counts them (:meth:`_count_pending`), its sites below the
         threshold for a settled one with sites."""
-        cdef Py_ssize_t slot, index, k, count, spot, length, found
+        cdef Py_ssize_t slot, index, k, count, spot, length, found, one
         cdef const unsigned char* qualities
         cdef unsigned char limit = self.limit
         cdef object spots
@@ -352,12 +374,18 @@ cdef class BlockCounter:
             if count == 0:
                 continue
             found = 0
+            one = -1
             for k in range(count):
                 spot = <Py_ssize_t><object>PyTuple_GET_ITEM(spots, k)
                 if spot < 0 or spot >= length:
                     raise IndexError("a quality site outside the read")
-                found += qualities[spot] < limit
+                if qualities[spot] < limit:
+                    found += 1
+                    one = spot
             if found == 0:
+                continue
+            if found == 1 and self._one_sites:  # the usual mask: counted in this counter's table (flush_masks)
+                self._count_one(<uint64_t>index * self._positions + <uint64_t>one)
                 continue
             low = PyTuple_New(found)
             found = 0
@@ -371,6 +399,86 @@ cdef class BlockCounter:
             key = (index, low)
             self.counted[key] = self.counted.get(key, 0) + 1
         return 0
+
+    cdef int _count_one(self, uint64_t key) except -1:
+        """One more read of the one-site mask ``key`` (sequence index x positions + read position)."""
+        cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
+        hashed ^= hashed >> 31
+        cdef Py_ssize_t at = <Py_ssize_t>(hashed & <uint64_t>self._one_mask)
+        cdef uint64_t entry
+        cdef Py_ssize_t used
+        while True:
+            entry = self._one_slots[at]
+            if entry == 0:
+                break
+            if self._one_keys[entry - 1] == key:
+                self._one_counts[entry - 1] += 1
+                return 0
+            at = (at + 1) & self._one_mask
+        used = self._one_used
+        if used == self._one_capacity:
+            self._grow_ones()
+        self._one_keys[used] = key
+        self._one_counts[used] = 1
+        self._one_used = used + 1
+        self._one_slots[at] = <uint64_t>(used + 1)
+        if 4 * self._one_used >= 3 * (self._one_mask + 1):
+            self._rehash_ones(2 * (self._one_mask + 1))
+        return 0
+
+    cdef int _grow_ones(self) except -1:
+        cdef Py_ssize_t capacity = 2 * self._one_capacity
+        cdef uint64_t* keys = <uint64_t*>realloc(self._one_keys, capacity * sizeof(uint64_t))
+        if keys == NULL:
+            raise MemoryError()
+        self._one_keys = keys
+        cdef int64_t* counts = <int64_t*>realloc(self._one_counts, capacity * sizeof(int64_t))
+        if counts == NULL:
+            raise MemoryError()
+        self._one_counts = counts
+        self._one_capacity = capacity
+        return 0
+
+    cdef int _rehash_ones(self, Py_ssize_t size) except -1:
+        """``size`` slots (a power of two), every one-site mask placed again."""
+        cdef uint64_t* slots = <uint64_t*>calloc(size, sizeof(uint64_t))
+        cdef Py_ssize_t entry, at
+        cdef uint64_t hashed
+        if slots == NULL:
+            raise MemoryError()
+        free(self._one_slots)
+        self._one_slots = slots
+        self._one_mask = size - 1
+        for entry in range(self._one_used):
+            hashed = self._one_keys[entry] * 0x9E3779B97F4A7C15ULL
+            hashed ^= hashed >> 31
+            at = <Py_ssize_t>(hashed & <uint64_t>self._one_mask)
+            while slots[at] != 0:
+                at = (at + 1) & self._one_mask
+            slots[at] = <uint64_t>(entry + 1)
+        return 0
+
+    def flush_masks(self) -> None:
+        """Add the one-site masks counted in this counter's table to the masks' dict (``QualityMasks.masks``:
+        ``(index, (position,))`` -> reads, in the order first counted; one tuple per position), and empty the
+        table.  The caller flushes when the reading is done, before the masks are read."""
+        cdef Py_ssize_t entry
+        cdef uint64_t key
+        cdef dict counted = self.counted
+        cdef dict single = {}
+        cdef object position, mask, pair
+        if self.masks is None or self._one_used == 0:
+            return
+        for entry in range(self._one_used):
+            key = self._one_keys[entry]
+            position = <Py_ssize_t>(key % self._positions)
+            mask = single.get(position)
+            if mask is None:
+                mask = single[position] = (position,)
+            pair = (<Py_ssize_t>(key // self._positions), mask)
+            counted[pair] = counted.get(pair, 0) + self._one_counts[entry]
+        self._one_used = 0
+        memset(self._one_slots, 0, (self._one_mask + 1) * sizeof(uint64_t))
 
     cdef int _count_pending(self, Py_ssize_t index, const unsigned char* qualities, Py_ssize_t length) except -1:
         """A read of sequence ``index``, in flight: its low-quality positions (all of them, a tuple) counted in the

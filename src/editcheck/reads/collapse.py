@@ -393,6 +393,7 @@ def _count_blocks(
     finished = (
         read_blocks(path, feed, background, most) and counter.reads > 0
     )  # an empty file: the Python reader says so
+    counter.flush_masks()  # the one-site masks it counted itself, into masks.masks
     return finished, counter.tallies(), counter.reads
 
 
