@@ -7,7 +7,10 @@ and must leave nothing behind: no output folder (or an empty one) and no hidden 
 from __future__ import annotations
 
 import gzip
+import importlib.metadata
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -448,6 +451,14 @@ def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0
     assert result.stdout.strip() == f"editcheck, version {__version__}"
+    # One version: the package metadata is read from editcheck/_version.py, which `import editcheck` reads without
+    # loading importlib.metadata (a command starts ~30 ms sooner).
+    assert importlib.metadata.version("editcheck") == __version__
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, editcheck; print('importlib.metadata' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("args", [[]] + [[name] for name in sorted(main.commands)])

@@ -1,12 +1,8 @@
 """editcheck: evidence that a gene-editing therapy hit its target, from sequencing reads."""
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("editcheck")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
-    __version__ = "0+unknown"
+from editcheck._version import __version__
 
 __all__ = ["SampleResult", "__version__", "quantify"]
 
