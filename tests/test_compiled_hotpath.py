@@ -375,7 +375,8 @@ def test_compact_results_round_trip_with_either_layout_kernel(cases, monkeypatch
     monkeypatch.setattr(workers, "laid_out", events.laid_out)
     monkeypatch.setattr(workers, "layout_offset", events.layout_offset)
     assert [encode_result(read, result) for read, result in zip(sample, results)] == compiled
-    assert [decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results
+    # (the compiled decode_result lays projections out in C itself: its reference takes the patched kernel)
+    assert [workers.python_decode_result(read, encoded) for read, encoded in zip(sample, compiled)] == results
 
 
 PACKED_VALUES = [
@@ -422,6 +423,43 @@ def test_bytes_cut_short_or_foreign_are_refused_by_both(encoded: bytes) -> None:
     for unpack in (packing.unpack, _compiled.unpack):
         with pytest.raises(ValueError, match=r"cut short|trailing|not packed"):
             unpack(encoded)
+
+
+def _types(value: Any) -> Any:
+    """A value's type, and its items' types down through tuples (named tuples, enums and all)."""
+    if isinstance(value, tuple):
+        return (type(value), tuple(_types(item) for item in value))
+    return type(value)
+
+
+def test_the_compiled_decoder_equals_the_reference_with_the_same_types(cases) -> None:
+    # decode_result is the compiled ResultDecoder; python_decode_result its reference: equal results of the same
+    # types (PooledCall / Classified, AlignedRead, ReadCall, Assignment) on every design's reads, for the pool's
+    # worker and one amplicon's, with the projection kept whole, left out (the read itself) and laid out again.
+    assert type(decode_result).__name__ == "ResultDecoder" and hotpath.ResultDecoder is not None
+    layouts: dict[str, int] = {}
+    for design, reads in cases:
+        for worker in (PoolWorker([design], AnalysisSettings()), AmpliconWorker(design, AnalysisSettings())):
+            for read in reads[:END_TO_END_READS]:
+                encoded = encode_result(read, worker(read))
+                got, expected = decode_result(read, encoded), workers.python_decode_result(read, encoded)
+                assert got == expected and _types(got) == _types(expected), read
+                kept = packing.unpack(encoded)[-2]  # the packed alignment
+                kind = "unaligned" if kept is None else type(kept[6]).__name__  # its projection: whole, None, laid out
+                layouts[kind] = layouts.get(kind, 0) + 1
+    assert min(layouts.get(kind, 0) for kind in ("NoneType", "tuple", "str")) > 20, layouts
+    # Bytes in marshal's format go to the reference; damaged packed bytes are refused as the reference refuses them.
+    read = cases[0][1][0]
+    result = PoolWorker([cases[0][0]], AnalysisSettings())(read)
+    status, amplicon, aligned, call = result
+    canonical = marshal.dumps((status.value, amplicon, tuple(aligned), tuple(call)), 0)
+    assert decode_result(read, canonical) == result and _types(decode_result(read, canonical)) == _types(result)
+    encoded = encode_result(read, result)
+    for damaged in (encoded + b"\x00", encoded[:-1], b""):
+        with pytest.raises((ValueError, IndexError)):
+            workers.python_decode_result(read, damaged)
+        with pytest.raises((ValueError, IndexError)):
+            decode_result(read, damaged)
 
 
 def test_encoded_results_are_packed_smaller_and_foreign_ones_still_decode(cases) -> None:

@@ -83,3 +83,16 @@ def masked_records(
     context: Any,
     keyed: bool = True,
 ) -> tuple[Any, ...]: ...
+
+class ResultDecoder:
+    def __init__(
+        self,
+        statuses: dict[Any, Any],
+        pooled: Any,
+        classified: Any,
+        aligned_type: Any,
+        call_type: Any,
+        tags: frozenset[int],
+        fallback: Callable[[str, bytes], Any],
+    ) -> None: ...
+    def __call__(self, sequence: str, encoded: bytes) -> Any: ...

@@ -782,6 +782,75 @@ def unpack(bytes data):
     return value
 
 
+cdef object _tuple_new = tuple.__new__
+DEF _PROJECTION = 6  # AlignedRead's fields (checked by the caller): ..., start, end, projection, insertions, deletions
+
+
+cdef class ResultDecoder:
+    """:func:`editcheck.engine.workers.python_decode_result` compiled (its reference, with equal results of the
+    same types): a unique read's result as :func:`editcheck.engine.workers.encode_result` packed it, unpacked and
+    rebuilt as named tuples in one call, the projection laid out again from the read where it was left out.
+    Bytes in another format (``marshal``'s: not one of ``tags``) go to ``fallback``, the reference."""
+
+    cdef dict statuses
+    cdef object pooled, classified, aligned_type, call_type, fallback
+    cdef frozenset tags
+
+    def __init__(
+        self, dict statuses, object pooled, object classified, object aligned_type, object call_type,
+        frozenset tags, object fallback,
+    ):
+        if aligned_type._fields[_PROJECTION] != "projection" or aligned_type._fields[_PROJECTION - 2] != "start":
+            raise ValueError("an alignment type with other fields than the decoder's")
+        self.statuses, self.pooled, self.classified = statuses, pooled, classified
+        self.aligned_type, self.call_type, self.tags, self.fallback = aligned_type, call_type, tags, fallback
+
+    def __call__(self, str sequence, bytes encoded):
+        cdef Py_ssize_t position = 0, size = len(encoded)
+        if size == 0 or encoded[0] not in self.tags:
+            return self.fallback(sequence, encoded)
+        value = _unpack_value(<const unsigned char*>(<char*>encoded), size, &position)
+        if position != size:
+            raise ValueError("packed bytes with trailing data")
+        cdef tuple packed = <tuple?>value
+        if len(packed) == 4:
+            call = packed[3]
+            return _tuple_new(self.pooled, (
+                self.statuses[packed[0]], packed[1], self._aligned(sequence, packed[2]),
+                None if call is None else _tuple_new(self.call_type, call),
+            ))  # fmt: skip
+        if len(packed) != 2:
+            raise ValueError(f"a packed result of {len(packed)} values")
+        return _tuple_new(self.classified, (self._aligned(sequence, packed[0]), _tuple_new(self.call_type, packed[1])))
+
+    cdef object _aligned(self, str sequence, object aligned):
+        if aligned is None:
+            return None
+        cdef tuple fields = <tuple?>aligned
+        cdef Py_ssize_t count = len(fields), index
+        cdef tuple rebuilt
+        cdef object item
+        if count <= _PROJECTION + 2:
+            raise ValueError("a packed alignment with too few values")
+        projection = fields[_PROJECTION]
+        if projection is None:
+            projection = sequence
+        elif type(projection) is tuple:
+            offset, length = projection
+            projection = laid_out(
+                sequence, length, fields[_PROJECTION - 2], fields[_PROJECTION - 1], fields[_PROJECTION + 1],
+                fields[_PROJECTION + 2], offset,
+            )  # fmt: skip
+        else:
+            return _tuple_new(self.aligned_type, fields)
+        rebuilt = PyTuple_New(count)
+        for index in range(count):
+            item = projection if index == _PROJECTION else fields[index]
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(rebuilt, index, item)
+        return _tuple_new(self.aligned_type, rebuilt)
+
+
 # --- Quality masking (#13): a masked read's substitutions, for editcheck.classification.quality ------------------
 
 

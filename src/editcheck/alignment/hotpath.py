@@ -16,15 +16,16 @@ from typing import Any
 from editcheck.compiled import PURE_PYTHON_VARIABLE, compiled_module
 
 __all__ = [
-    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "anchor_clips", "build_events", "core_penalty", "core_span",
-    "describe_events", "laid_out", "layout_offset", "mismatches", "pack", "signature_index", "ungapped_substitutions",
-    "unpack",
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "ResultDecoder", "anchor_clips", "build_events",
+    "core_penalty", "core_span", "describe_events", "laid_out", "layout_offset", "mismatches", "pack",
+    "signature_index", "ungapped_substitutions", "unpack",
 ]  # fmt: skip
 
 IMPLEMENTATION = "python" if compiled_module("editcheck.alignment._compiled", "hot path") is None else "compiled"
 """``compiled`` or ``python``."""
 
 if IMPLEMENTATION == "compiled":
+    from editcheck.alignment._compiled import ResultDecoder as _CompiledDecoder
     from editcheck.alignment._compiled import (
         anchor_clips,
         build_events,
@@ -43,8 +44,12 @@ if IMPLEMENTATION == "compiled":
     _aligner_module = compiled_module("editcheck.alignment._align_compiled", "aligner")
     AlignerCore: Any = None if _aligner_module is None else _aligner_module.AlignerCore
     """:meth:`editcheck.alignment.aligner.ReadAligner.align` compiled (or None: the Python method runs)."""
+    ResultDecoder: Any = _CompiledDecoder
+    """:func:`editcheck.engine.workers.python_decode_result` compiled, as a callable class (or None: the function
+    runs)."""
 else:
     AlignerCore = None
+    ResultDecoder = None
     from editcheck.alignment.events import (
         anchor_clips,
         build_events,
