@@ -210,8 +210,8 @@ def python_decode_result(sequence: str, encoded: bytes) -> PooledCall | Classifi
 decode_result: Callable[[str, bytes], PooledCall | Classified] = python_decode_result
 """The result :func:`encode_result` encoded for ``sequence`` (or ``marshal`` wrote), equal to the original, of the
 same types: :func:`python_decode_result`, compiled where it is built (:class:`~editcheck.alignment.hotpath.ResultDecoder`:
-the packed bytes unpacked and rebuilt in one call, 1.7-1.9 -> ~1.0 us per unique read; other bytes go to the
-reference)."""
+the packed bytes unpacked and rebuilt in one call, 1.7-1.9 -> 1.2-1.5 us per unique read; other bytes go to
+the reference)."""
 if ResultDecoder is not None:
     decode_result = ResultDecoder(_ASSIGNMENTS, PooledCall, Classified, AlignedRead, ReadCall, PACKED_TUPLE_TAGS,
                                   python_decode_result)  # fmt: skip

@@ -20,8 +20,8 @@ low-quality positions found and counted in the masks' pending dict as ``QualityM
 Python call per read.  A read of a settled sequence that is low at exactly one of its sites (the usual mask: one
 sequencing error at a low-quality base) is counted in a table of this counter's own, keyed by (sequence index,
 read position), without a Python object: :meth:`BlockCounter.flush_masks` adds those counts to the masks' dict
-(``QualityMasks.masks``, the same counts the Python reader gives it) when the reading is done.  Built by ``pip install`` (setup.py); without it,
-:mod:`editcheck.reads.collapse` runs the Python reader alone.
+(``QualityMasks.masks``, the same counts the Python reader gives it) when the reading is done.  Built by ``pip
+install`` (setup.py); without it, :mod:`editcheck.reads.collapse` runs the Python reader alone.
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
@@ -80,6 +80,29 @@ cdef inline bint _bases(const unsigned char* data, Py_ssize_t length) noexcept:
         wrong |= (code != b'A') & (code != b'C') & (code != b'G') & (code != b'T') & (code != b'N')
         at += 1
     return wrong == 0
+
+
+cdef void* _grown(void* memory, size_t size) except NULL:
+    """``memory`` reallocated to ``size`` bytes (MemoryError when it cannot be: ``memory`` is then left as it was,
+    still owned by the caller)."""
+    cdef void* grown = realloc(memory, size)
+    if grown == NULL:
+        raise MemoryError()
+    return grown
+
+
+cdef uint64_t* _empty_slots(Py_ssize_t size) except NULL:
+    """A hash table's ``size`` slots, all empty (0)."""
+    cdef uint64_t* slots = <uint64_t*>calloc(size, sizeof(uint64_t))
+    if slots == NULL:
+        raise MemoryError()
+    return slots
+
+
+cdef inline uint64_t _mixed(uint64_t key) noexcept:
+    """A one-site mask's key (sequence index x positions + read position) mixed for its table's slots."""
+    cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
+    return hashed ^ (hashed >> 31)
 
 
 cdef class BlockCounter:
@@ -313,11 +336,9 @@ cdef class BlockCounter:
     cdef int _rehash(self) except -1:
         """Twice the slots, every sequence placed again."""
         cdef Py_ssize_t size = 2 * (self._mask + 1)
-        cdef uint64_t* slots = <uint64_t*>calloc(size, sizeof(uint64_t))
+        cdef uint64_t* slots = _empty_slots(size)
         cdef Py_ssize_t index, at
         cdef uint64_t hashed
-        if slots == NULL:
-            raise MemoryError()
         free(self._slots)
         self._slots = slots
         self._mask = size - 1
@@ -331,18 +352,9 @@ cdef class BlockCounter:
 
     cdef int _grow(self) except -1:
         cdef Py_ssize_t capacity = 2 * self._capacity
-        cdef int64_t* tallies = <int64_t*>realloc(self._tallies, capacity * sizeof(int64_t))
-        if tallies == NULL:
-            raise MemoryError()
-        self._tallies = tallies
-        cdef const unsigned char** keys = <const unsigned char**>realloc(self._keys, capacity * sizeof(unsigned char*))
-        if keys == NULL:
-            raise MemoryError()
-        self._keys = keys
-        cdef Py_ssize_t* lengths = <Py_ssize_t*>realloc(self._key_lengths, capacity * sizeof(Py_ssize_t))
-        if lengths == NULL:
-            raise MemoryError()
-        self._key_lengths = lengths
+        self._tallies = <int64_t*>_grown(self._tallies, capacity * sizeof(int64_t))
+        self._keys = <const unsigned char**>_grown(self._keys, capacity * sizeof(unsigned char*))
+        self._key_lengths = <Py_ssize_t*>_grown(self._key_lengths, capacity * sizeof(Py_ssize_t))
         self._capacity = capacity
         return 0
 
@@ -402,9 +414,7 @@ cdef class BlockCounter:
 
     cdef int _count_one(self, uint64_t key) except -1:
         """One more read of the one-site mask ``key`` (sequence index x positions + read position)."""
-        cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
-        hashed ^= hashed >> 31
-        cdef Py_ssize_t at = <Py_ssize_t>(hashed & <uint64_t>self._one_mask)
+        cdef Py_ssize_t at = <Py_ssize_t>(_mixed(key) & <uint64_t>self._one_mask)
         cdef uint64_t entry
         cdef Py_ssize_t used
         while True:
@@ -428,31 +438,20 @@ cdef class BlockCounter:
 
     cdef int _grow_ones(self) except -1:
         cdef Py_ssize_t capacity = 2 * self._one_capacity
-        cdef uint64_t* keys = <uint64_t*>realloc(self._one_keys, capacity * sizeof(uint64_t))
-        if keys == NULL:
-            raise MemoryError()
-        self._one_keys = keys
-        cdef int64_t* counts = <int64_t*>realloc(self._one_counts, capacity * sizeof(int64_t))
-        if counts == NULL:
-            raise MemoryError()
-        self._one_counts = counts
+        self._one_keys = <uint64_t*>_grown(self._one_keys, capacity * sizeof(uint64_t))
+        self._one_counts = <int64_t*>_grown(self._one_counts, capacity * sizeof(int64_t))
         self._one_capacity = capacity
         return 0
 
     cdef int _rehash_ones(self, Py_ssize_t size) except -1:
         """``size`` slots (a power of two), every one-site mask placed again."""
-        cdef uint64_t* slots = <uint64_t*>calloc(size, sizeof(uint64_t))
+        cdef uint64_t* slots = _empty_slots(size)
         cdef Py_ssize_t entry, at
-        cdef uint64_t hashed
-        if slots == NULL:
-            raise MemoryError()
         free(self._one_slots)
         self._one_slots = slots
         self._one_mask = size - 1
         for entry in range(self._one_used):
-            hashed = self._one_keys[entry] * 0x9E3779B97F4A7C15ULL
-            hashed ^= hashed >> 31
-            at = <Py_ssize_t>(hashed & <uint64_t>self._one_mask)
+            at = <Py_ssize_t>(_mixed(self._one_keys[entry]) & <uint64_t>self._one_mask)
             while slots[at] != 0:
                 at = (at + 1) & self._one_mask
             slots[at] = <uint64_t>(entry + 1)
