@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """:meth:`editcheck.alignment.aligner.ReadAligner.align` compiled (Cython): the same steps on the same state, with
-identical results; the Python methods (``align``, ``_align_to``, ``_run``, ``_build``, ``_strip_stray_ends``,
-``orientations``, ``candidates``) are the reference.
+identical results; the Python methods (``align``, ``_align_to``, ``_run``, ``_build``, ``orientations``,
+``candidates``) are the reference.  ``aligner._strip_stray_ends`` (a stray match before a deletion on a free read
+end: reads that start or stop inside the amplicon, not the amplicon reads of a run) is called, not written again.
 
 Around WFA itself, a unique read's alignment is many small steps (anchors, orientation, the ungapped shortcut,
 free ends, the core span and penalty, choosing the best reference), which this runs with C integers and without
@@ -21,10 +22,6 @@ from editcheck.alignment._compiled import (
     ungapped_substitutions,
 )
 
-cdef enum:
-    MATCH = 0
-    DELETION = 2
-
 cdef object _new = tuple.__new__
 
 
@@ -33,7 +30,7 @@ cdef class AlignerCore:
     :meth:`align`."""
 
     cdef list sequences, targets, end_to_end, ends_free, seeds, cut_boundaries, single
-    cdef object sliced, low_memory_end_to_end, low_memory_ends_free, all_references, signatures
+    cdef object sliced, low_memory_end_to_end, low_memory_ends_free, all_references, signatures, strip_stray_ends
     cdef object forward_only, reverse_only, aligned_read, locate, reverse_complement
     cdef str forward_first, forward_last, reverse_first, reverse_last
     cdef double min_identity
@@ -50,6 +47,7 @@ cdef class AlignerCore:
         self.sliced = owner._sliced
         self.low_memory_end_to_end = owner._low_memory_end_to_end
         self.low_memory_ends_free = owner._low_memory_ends_free
+        self.strip_stray_ends = module._strip_stray_ends
         self.seeds = list(owner._seeds)
         self.cut_boundaries = list(owner._cut_boundaries)
         self.forward_only = owner._forward_only
@@ -185,7 +183,7 @@ cdef class AlignerCore:
             return None
         core, read_start, read_end, reference_start, reference_end = trimmed
         if (begin_free and core[0][1] < self.anchor) or (end_free and core[len(core) - 1][1] < self.anchor):
-            core, read_start, read_end, reference_start, reference_end = self._strip_stray_ends(
+            core, read_start, read_end, reference_start, reference_end = self.strip_stray_ends(
                 text, reference, core, read_start, read_end, reference_start, reference_end, begin_free > 0,
                 end_free > 0,
             )
@@ -227,42 +225,3 @@ cdef class AlignerCore:
         return _new(self.aligned_read, (
             best[1], False, best[2], identity, best[7], best[8], projection, insertions, deletions, substitutions,
         ))
-
-    cdef tuple _strip_stray_ends(
-        self, str read, str reference, list core, Py_ssize_t read_start, Py_ssize_t read_end,
-        Py_ssize_t reference_start, Py_ssize_t reference_end, bint begin_free, bint end_free,
-    ):
-        """``aligner._strip_stray_ends``."""
-        cdef Py_ssize_t extend, limit, last
-        if begin_free and self._stray(core, 0) and _is(core, 1, DELETION) and self._clean(core, 2):
-            read_start += core[0][1]
-            reference_start += core[0][1] + core[1][1]
-            extend = 0
-            limit = min(read_start, reference_start)
-            while extend < limit and read[read_start - extend - 1] == reference[reference_start - extend - 1]:
-                extend += 1
-            read_start -= extend
-            reference_start -= extend
-            core = [(MATCH, core[2][1] + extend), *core[3:]]
-        last = len(core) - 1
-        if end_free and self._stray(core, last) and _is(core, last - 1, DELETION) and self._clean(core, last - 2):
-            read_end -= core[last][1]
-            reference_end -= core[last][1] + core[last - 1][1]
-            extend = 0
-            limit = min(len(read) - read_end, len(reference) - reference_end)
-            while extend < limit and read[read_end + extend] == reference[reference_end + extend]:
-                extend += 1
-            read_end += extend
-            reference_end += extend
-            core = [*core[: last - 2], (MATCH, core[last - 2][1] + extend)]
-        return core, read_start, read_end, reference_start, reference_end
-
-    cdef bint _stray(self, list core, Py_ssize_t index):
-        return 0 <= index < len(core) and core[index][0] == MATCH and core[index][1] < self.anchor
-
-    cdef bint _clean(self, list core, Py_ssize_t index):
-        return 0 <= index < len(core) and core[index][0] == MATCH and core[index][1] >= self.anchor
-
-
-cdef bint _is(list core, Py_ssize_t index, Py_ssize_t code):
-    return 0 <= index < len(core) and core[index][0] == code
