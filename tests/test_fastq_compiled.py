@@ -341,33 +341,55 @@ def test_reads_in_flight_are_counted_in_c_as_the_reference_counts_them(
 def test_one_site_masks_are_counted_in_the_counters_table_until_flushed() -> None:
     # Reads of settled sequences low at exactly one of their sites (the usual mask) are counted without a Python
     # object per read and reach masks.masks when flushed: the reads per (sequence, (position,)), one tuple per
-    # position; reads low at two sites still go straight to the dict, as the Python reader counts them.
+    # position; reads low at two sites still go straight to the dict, as the Python reader counts them.  A
+    # sequence with more sites than its entry holds (9) has its reads' masks counted in the dict from its tuple.
     assert COMPILED is not None
-    first, second = "ACGTACGTAC", "ACGTTCGTAC"
+    first, second, third = "ACGTACGTAC", "ACGTTCGTAC", "TTGTACGTAC"
+    sites_of = {first: (1, 4), second: (1, 4), third: tuple(range(9))}
     high, one_low, two_low = "I" * 10, "IIII#IIIII", "I#II#IIIII"
-    records = [("r0", first, high), ("r1", second, high)]
+    records = [("r0", first, high), ("r1", second, high), ("r2", third, high)]
     records += [(f"a{i}", first, one_low) for i in range(5)] + [(f"b{i}", second, one_low) for i in range(3)]
     records += [("c", first, two_low), ("d", second, "IIIIIIII#I")]  # two sites low; a low base at no site
+    records += [(f"e{i}", third, one_low) for i in range(4)] + [("f", third, two_low), ("g", third, "IIIIIIIII#")]
     block = bytearray(fastq_text(records))
     masks = QualityMasks(20)
     positions: dict[str, int] = {}
 
-    def on_new(sequence: str) -> None:  # settled at once: sites at read positions 1 and 4
-        masks.settle(positions[sequence] if sequence in positions else len(positions), (1, 4))
+    def on_new(sequence: str) -> None:  # settled at once
+        masks.settle(positions[sequence] if sequence in positions else len(positions), sites_of[sequence])
 
     counter = COMPILED(positions, on_new, masks, 2)
     assert counter.feed(block, len(block), True) == len(block)
-    assert masks.masks == {(0, (1, 4)): 1}  # the one-site masks are in the counter's table so far
+    assert masks.masks == {(0, (1, 4)): 1, (2, (4,)): 4, (2, (1, 4)): 1}  # the others are in its table so far
     counter.flush_masks()
-    assert masks.masks == {(0, (4,)): 5, (1, (4,)): 3, (0, (1, 4)): 1}
-    ones = [mask for (_, mask) in masks.masks if len(mask) == 1]
+    flushed = {(0, (4,)): 5, (1, (4,)): 3, (0, (1, 4)): 1, (2, (4,)): 4, (2, (1, 4)): 1}
+    assert masks.masks == flushed
+    ones = [mask for (index, mask) in masks.masks if len(mask) == 1 and index < 2]
     assert ones[0] is ones[1]  # one tuple per position
     counter.flush_masks()  # emptied: nothing added twice
-    assert masks.masks == {(0, (4,)): 5, (1, (4,)): 3, (0, (1, 4)): 1}
+    assert masks.masks == flushed
     expected = QualityMasks(20)
     for _, sequence, qualities in records:  # the Python reader's count, read by read
-        index = 0 if sequence == first else 1
+        index = [first, second, third].index(sequence)
         if index >= len(expected.sites):
-            expected.settle(index, (1, 4))
+            expected.settle(index, sites_of[sequence])
         expected.add(index, qualities)
     assert expected.masks == masks.masks
+
+
+def test_sites_past_what_an_entry_holds_are_counted_from_the_masks() -> None:
+    # A site at read position 66,000 (past the 16 bits an entry keeps a position in): that sequence's reads are
+    # counted from its sites tuple, as the Python reader counts them.
+    assert COMPILED is not None
+    sequence = "ACGT" * 17_500
+    high = "I" * len(sequence)
+    low_far = high[:66_000] + "#" + high[66_001:]
+    low_both = "I" * 5 + "#" + low_far[6:]
+    records = [("r0", sequence, high), ("r1", sequence, low_far), ("r2", sequence, low_far), ("r3", sequence, low_both)]
+    block = bytearray(fastq_text(records))
+    masks = QualityMasks(20)
+    positions: dict[str, int] = {}
+    counter = COMPILED(positions, lambda _: masks.settle(0, (5, 66_000)), masks, 1)
+    assert counter.feed(block, len(block), True) == len(block)
+    counter.flush_masks()
+    assert masks.masks == {(0, (66_000,)): 2, (0, (5, 66_000)): 1}
