@@ -135,6 +135,19 @@ def test_parts_merged_equal_the_tally_of_all_calls_in_every_field_and_order(call
         assert (got.insertions_after == expected.insertions_after).all()
 
 
+def test_alleles_met_in_several_parts_are_counted_once_in_order(called) -> None:  # type: ignore[no-untyped-def]
+    # An allele of several parts (here every one of them: the calls three times over, in shuffled spans, four
+    # parts) has all its reads, in the one tally's order.
+    design, calls = called
+    again = calls + calls[::-1] + calls[100:] + calls[:100]
+    truth = tally_reads(design, again)
+    n = len(calls)
+    spans = [range(0, n // 2), range(n // 2, n + 7), range(n + 7, 2 * n + 300), range(2 * n + 300, 3 * n)]
+    merged = tally_in_parts(design, lambda span: again[span.start : span.stop], spans)
+    assert merged.alleles == truth.alleles
+    assert merged.alleles[0].reads == 3 * tally_reads(design, calls).alleles[0].reads
+
+
 def test_what_a_part_raises_is_raised_and_a_part_that_dies_is_said(called) -> None:  # type: ignore[no-untyped-def]
     design, calls = called
     spans = [range(0, 10), range(10, len(calls))]
