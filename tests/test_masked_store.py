@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import marshal
 import sys
+from pathlib import Path
 
 import pytest
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.classification.outcomes import ReadCall
 from editcheck.design import build_design
-from editcheck.engine import masking
+from editcheck.engine import AnalysisSettings, masking
 from editcheck.engine.masking import QualityMasking, SitesWorker, exact_result
+from editcheck.engine.run import run
+from editcheck.engine.sources import FastqSingle
 from editcheck.engine.workers import AmpliconWorker, PooledCall, decode_result
 from editcheck.reads.records import UniqueRead
 from masking_helpers import AMPLICON, GUIDE, Q20, colliding_keys
@@ -124,3 +127,35 @@ def test_one_position_sites_are_one_shared_tuple_and_count_masks_as_before() -> 
     low = high[:300] + "#" + high[301:]
     assert [masks.add(index, low) for index in range(5)] == [(300,), (300,), (300,), (300,), ()]
     assert masks.masks == {(0, (300,)): 1, (1, (300,)): 1, (2, (300,)): 1, (3, (300,)): 1}
+
+
+def test_sites_forgotten_after_reading_are_refused() -> None:
+    """The engine frees every sequence's sites once the reading is done (~80 MB at 10M reads): reading them
+    afterwards is a mistake, said at once rather than taken for a sequence in flight."""
+    from editcheck.reads.collapse import QualityMasks
+
+    masks = QualityMasks(20)
+    masks.settle(0, (300,))
+    masks.forget_sites()
+    with pytest.raises(RuntimeError, match="forget_sites"):
+        masks.add(0, "I" * 400)
+    with pytest.raises(RuntimeError, match="forget_sites"):
+        masks.settle(1, ())
+    assert masks.masks == {}
+
+
+def test_a_run_forgets_the_sites_once_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from editcheck.reads import collapse
+
+    forgotten: list[int] = []
+    real = collapse.QualityMasks.forget_sites
+
+    def spy(self: collapse.QualityMasks) -> None:
+        forgotten.append(len(self.sites))
+        real(self)
+
+    monkeypatch.setattr(collapse.QualityMasks, "forget_sites", spy)
+    reads = tmp_path / "r.fq"
+    reads.write_text("".join(f"@r{i}\n{AMPLICON}\n+\n{'I' * len(AMPLICON)}\n" for i in range(3)))
+    run(FastqSingle(reads), [build_design(AMPLICON, [GUIDE])], ["s"], settings=AnalysisSettings())
+    assert forgotten == [1]  # one unique sequence, its sites freed

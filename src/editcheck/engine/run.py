@@ -224,6 +224,7 @@ def _run_reads(
                 reads = chunked
                 lows.project(masking.masks)  # every merged read's sites are settled now
                 masking.call_counted(aligner, list(reads.sequences), store)  # in the worker processes
+            masking.masks.forget_sites()  # every read is counted and projected: the sites are read no more
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
         if not streamed:  # streamed: one pass, the tally's (each result freed as it is read, nothing expanded kept)
             entries = masking.expand(_unique_reads(reads.sequences, store, consume=False))
