@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -459,6 +460,30 @@ def test_version() -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert loaded.stdout.strip() == "False"
+
+
+_BLAS_AT_NUMPY = """
+import os, sys
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            print(os.environ.get("OPENBLAS_NUM_THREADS"))
+        return None
+sys.meta_path.insert(0, Watch())
+import editcheck.cli
+"""
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("3", "3")])
+def test_the_command_line_loads_numpy_with_one_blas_thread_unless_told(given: str | None, expected: str) -> None:
+    # OpenBLAS starts (and spins) a thread per core when numpy is loaded: ~0.1 CPU s per command for nothing.
+    environment = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        environment["OPENBLAS_NUM_THREADS"] = given
+    seen = subprocess.run(
+        [sys.executable, "-c", _BLAS_AT_NUMPY], capture_output=True, text=True, check=True, env=environment
+    )
+    assert seen.stdout.split() == [expected]  # as numpy was first imported
 
 
 @pytest.mark.parametrize("args", [[]] + [[name] for name in sorted(main.commands)])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from editcheck import __version__
+from editcheck import __version__, _blas  # noqa: F401  (_blas: before numpy is loaded)
 from editcheck.errors import EditcheckError, ParameterError
 from editcheck.folders import check_file_name, output_folder, spill_folder
 from editcheck.naming import available_cores
