@@ -73,6 +73,7 @@ def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifi
             expected = (masked, worker.classifier.classify(masked))
             got = masked_substitutions(aligned, call, positions, reference.sequence)
             assert got == expected and type(got[0]) is AlignedRead and type(got[1]) is ReadCall
+            assert quality.python_masked_substitutions(aligned, call, positions, reference.sequence) == got
             # Kept as the unique read's encoded result and the positions, decoded to the same.
             encoded = encode_result(sequence, PooledCall(Assignment.ASSIGNED, 0, aligned, call))
             mask = tuple(site[0] for site in chosen)
@@ -88,6 +89,33 @@ def test_the_compiled_substitution_masking_equals_the_reference_and_the_classifi
             reverse += aligned.reverse
     assert usual > 500 and several > 100 and reverse > 80 and unusual > 50
     assert min(projections.values()) > 20 and len(projections) == 6, projections
+
+
+def test_the_compiled_substitution_parts_equal_the_reference_on_any_text() -> None:
+    """Synthetic parts the engine never makes as well as those it does: 1 to 70 positions (more than the C path
+    takes), labels repeated, empty and unrelated events, substitutions elsewhere, and text that is not ASCII
+    (the general code): the compiled parts equal the reference's."""
+    rng = random.Random(3)
+    taken = 0
+    for case in range(400):
+        length = rng.randrange(80, 140)
+        reference = "".join(rng.choice("ACGT") for _ in range(length))
+        projection = "".join(other_base(base) if rng.random() < 0.3 else base for base in reference)
+        if case % 50 == 7:
+            projection = projection[:-1] + "é"  # not ASCII
+        positions = tuple(sorted(rng.sample(range(length - 1), rng.choice([1, 1, 2, 3, 8, 65, 70]))))
+        labels = [f"{p + 1}{reference[p]}>{projection[p]}" for p in positions]
+        others = ["12del3", "", "40ins2", f"{length + 5}A>C"]
+        items = rng.sample(labels, min(len(labels), 3)) * rng.choice([1, 2]) + rng.sample(others, 2)
+        rng.shuffle(items)
+        events = ";".join(items)
+        substitutions = tuple((p, projection[p]) for p in sorted(set(positions[:2]) | {length - 1}))
+        parts = (projection, substitutions, events, positions, reference)
+        got = _compiled.masked_substitution_parts(*parts)
+        assert got == quality.python_masked_substitution_parts(*parts)
+        assert [type(part) for part in got] == [str, tuple, str]
+        taken += len(positions) <= 64 and projection.isascii()
+    assert taken > 250
 
 
 def _expanded(sequences: list[str], reads: list[int], lows: list[Any], later: list[tuple[int, int]],

@@ -56,6 +56,15 @@ def masked_substitution_parts(
     positions: tuple[int, ...],
     reference: str,
 ) -> tuple[str, tuple[tuple[int, str], ...], str]: ...
+
+class SubstitutionMasker:
+    def __init__(
+        self, aligned_type: Any, call_type: Any, projection_at: int, substitutions_at: int, events_at: int
+    ) -> None: ...
+    def __call__(
+        self, aligned: tuple[Any, ...], call: tuple[Any, ...], positions: tuple[int, ...], reference: str
+    ) -> tuple[Any, Any]: ...
+
 def quality_sites_of(
     length: int,
     reverse: bool,

@@ -557,7 +557,7 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object text)
 
 from cpython.long cimport PyLong_FromLongLong
-from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdlib cimport realloc
 
@@ -863,8 +863,76 @@ def masked_substitution_parts(str projection, tuple substitutions, str events, t
     return _substitution_parts(projection, substitutions, events, positions, reference)
 
 
+cdef class SubstitutionMasker:
+    """:func:`editcheck.classification.quality.python_masked_substitutions` compiled (equal results of the same
+    types): ``masker(aligned, call, positions, reference)`` gives the masked alignment and call, built as the
+    named tuples ``aligned_type`` and ``call_type`` (whose projection, substitutions and events are fields
+    ``projection_at``, ``substitutions_at`` and ``events_at``) from the parts of :func:`masked_substitution_parts`."""
+
+    cdef object aligned_type, call_type
+    cdef Py_ssize_t projection_at, substitutions_at, events_at
+
+    def __init__(
+        self, object aligned_type, object call_type, Py_ssize_t projection_at, Py_ssize_t substitutions_at,
+        Py_ssize_t events_at,
+    ):
+        self.aligned_type, self.call_type = aligned_type, call_type
+        self.projection_at, self.substitutions_at, self.events_at = projection_at, substitutions_at, events_at
+
+    def __call__(self, object aligned, object call, tuple positions, str reference):
+        if not (isinstance(aligned, tuple) and isinstance(call, tuple)):
+            raise TypeError("an alignment and a call (named tuples) to mask")
+        cdef tuple parts = _substitution_parts(
+            aligned[self.projection_at], aligned[self.substitutions_at], call[self.events_at], positions, reference
+        )
+        return (
+            _tuple_new(self.aligned_type, _replaced(aligned, self.projection_at, parts[0], self.substitutions_at,
+                                                    parts[1])),
+            _tuple_new(self.call_type, _replaced(call, self.events_at, parts[2], -1, None)),
+        )
+
+
+cdef tuple _replaced(object fields, Py_ssize_t first_at, object first, Py_ssize_t second_at, object second):
+    """The items of ``fields`` (a tuple, or a named one) with item ``first_at`` replaced by ``first`` and item
+    ``second_at`` (-1: none) by ``second``."""
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(fields), k
+    cdef tuple replaced = PyTuple_New(count)
+    cdef object item
+    for k in range(count):
+        item = first if k == first_at else second if k == second_at else <object>PyTuple_GET_ITEM(fields, k)
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(replaced, k, item)
+    return replaced
+
+
+DEF _MOST_MASKED = 64  # masked positions taken on the C path (more: the general code below)
+
+
 cdef tuple _substitution_parts(str projection, tuple substitutions, str events, tuple positions, str reference):
+    """:func:`masked_substitution_parts`: on C characters (:func:`_usual_parts`, as the workers' masked reads are
+    made) for ASCII text and up to :data:`_MOST_MASKED` int positions inside both sequences (nearly every masked
+    read), the general code otherwise (which also raises as the reference does for a position outside them)."""
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(positions), k
+    cdef Py_ssize_t spots[_MOST_MASKED]
+    cdef object item, parts
+    if count <= _MOST_MASKED:
+        for k in range(count):
+            item = <object>PyTuple_GET_ITEM(positions, k)
+            if type(item) is not int:
+                break
+            spots[k] = item
+        else:
+            parts = _usual_parts(projection, substitutions, events, spots, count, reference)
+            if parts is not None:
+                return <tuple>parts
+    return _general_substitution_parts(projection, substitutions, events, positions, reference)
+
+
+cdef tuple _general_substitution_parts(
+    str projection, tuple substitutions, str events, tuple positions, str reference
+):
     cdef Py_ssize_t count = len(positions), position, k
+    cdef list characters
     cdef list kept
     cdef str label, item
     cdef tuple substituted
@@ -896,10 +964,10 @@ cdef tuple _substitution_parts(str projection, tuple substitutions, str events, 
     for substituted in substitutions:
         if substituted[0] not in positions:
             kept.append(substituted)
-    masked = bytearray(projection, "ascii")
+    characters = list(projection)  # (any text: the ASCII text took the C path)
     for k in range(count):
-        masked[<Py_ssize_t>positions[k]] = 78  # N
-    return masked.decode("ascii"), tuple(kept), events
+        characters[<Py_ssize_t>positions[k]] = "N"
+    return "".join(characters), tuple(kept), events
 
 
 # --- Quality masking (#13): a unique read's quality sites and its masked reads, for editcheck.engine.masking -----

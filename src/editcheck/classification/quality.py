@@ -13,7 +13,7 @@ aligned; a low-quality base elsewhere, agreeing with the reference, counts as th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from editcheck.alignment.aligner import AlignedRead
@@ -226,7 +226,7 @@ def substitution_positions(
     return tuple(positions)
 
 
-def masked_substitutions(
+def python_masked_substitutions(
     aligned: AlignedRead, call: ReadCall, positions: tuple[int, ...], reference: str
 ) -> tuple[AlignedRead, ReadCall]:
     """The alignment and call of the read that is ``aligned`` and ``call``'s with N at reference ``positions``
@@ -234,7 +234,8 @@ def masked_substitutions(
     projection, no substitution there and the call's events without theirs; nothing else changes (the
     classifier decides nothing else from a substitution outside the window).  A pure function of its
     arguments: the engine keeps a masked read as its sequence's result and ``positions`` and calls this
-    again when the masked read is tallied (:class:`~editcheck.engine.masking.MaskedResult`)."""
+    again when the masked read is tallied (:class:`~editcheck.engine.masking.MaskedResult`).  The reference
+    implementation of :func:`masked_substitutions` (compiled when built: 1.5 -> ~0.5 us a masked read)."""
     reference_index, ambiguous, reverse, identity, start, end, projection, insertions, deletions, substitutions = (
         aligned
     )
@@ -270,5 +271,14 @@ def masked_substitution_parts(
 
 python_masked_substitution_parts = masked_substitution_parts
 """The pure-Python reference of :func:`masked_substitution_parts` (the compiled one runs when it is built)."""
+masked_substitutions: Callable[[AlignedRead, ReadCall, tuple[int, ...], str], tuple[AlignedRead, ReadCall]] = (
+    python_masked_substitutions
+)
+""":func:`python_masked_substitutions`, compiled when built (``alignment._compiled.SubstitutionMasker``)."""
 if IMPLEMENTATION == "compiled":
-    from editcheck.alignment._compiled import masked_substitution_parts
+    from editcheck.alignment._compiled import SubstitutionMasker, masked_substitution_parts
+
+    masked_substitutions = SubstitutionMasker(
+        AlignedRead, ReadCall, AlignedRead._fields.index("projection"), AlignedRead._fields.index("substitutions"),
+        _EVENTS,
+    )  # fmt: skip
