@@ -1226,23 +1226,16 @@ cdef object _usual_key(
     """The hash of the usual mask's masked result: ``(status_value, amplicon, aligned, call)`` with N at reference
     ``positions`` of the projection, their substitutions and event labels left out (as plain tuples: the hash of
     the named tuples is the same)."""
-    cdef tuple read_aligned = <tuple>aligned, read_call = <tuple>call, masked_aligned, masked_call, parts
-    cdef Py_ssize_t k
-    cdef object item
+    cdef tuple read_aligned = <tuple>aligned, read_call = <tuple>call, parts
     parts = _usual_parts(read_aligned[6], read_aligned[9], read_call[events_index], positions, count, reference)
     if parts is None:  # (not ASCII, or a position beyond the projection: as the reference does it)
-        parts = _substitution_parts(read_aligned[6], read_aligned[9], read_call[events_index], made_positions, reference)
-    masked_aligned = PyTuple_New(10)
-    for k in range(10):
-        item = parts[0] if k == 6 else parts[1] if k == 9 else read_aligned[k]
-        Py_INCREF(item)
-        PyTuple_SET_ITEM(masked_aligned, k, item)
-    masked_call = PyTuple_New(len(read_call))
-    for k in range(len(read_call)):
-        item = parts[2] if k == events_index else read_call[k]
-        Py_INCREF(item)
-        PyTuple_SET_ITEM(masked_call, k, item)
-    return hash((status_value, amplicon, masked_aligned, masked_call))
+        parts = _general_substitution_parts(
+            read_aligned[6], read_aligned[9], read_call[events_index], made_positions, reference
+        )
+    return hash((
+        status_value, amplicon, _replaced(read_aligned, 6, parts[0], 9, parts[1]),
+        _replaced(read_call, events_index, parts[2], -1, None),
+    ))  # fmt: skip
 
 
 cdef extern from "Python.h":
