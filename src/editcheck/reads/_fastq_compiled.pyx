@@ -118,7 +118,7 @@ cdef struct Entry:
 
 
 cdef inline uint64_t _mixed(uint64_t key) noexcept:
-    """A one-site mask's key (sequence index x positions + read position) mixed for its table's slots."""
+    """A one-site mask's key (sequence index << 16 | read position) mixed for its table's slots."""
     cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
     return hashed ^ (hashed >> 31)
 
@@ -146,8 +146,6 @@ cdef class BlockCounter:
     cdef Py_ssize_t* _length
     cdef Py_ssize_t* _quality
     cdef Py_ssize_t* _index
-    cdef uint64_t _positions
-    cdef bint _one_sites
     cdef uint64_t* _one_keys
     cdef int64_t* _one_counts
     cdef Py_ssize_t _one_used
@@ -184,9 +182,8 @@ cdef class BlockCounter:
         self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
-        # One-site masks: (sequence index, read position) keyed as index x positions + position.
-        self._positions = <uint64_t>max_length + 1
-        self._one_sites = max_length < (1 << 24)  # (keys of 2^40 sequences, far beyond any run, fit in 64 bits)
+        # One-site masks: (sequence index, read position) keyed as index << 16 | position (an entry's sites are
+        # at read positions up to 65,535; 2^48 sequences, far beyond any run, fit in 64 bits).
         self._one_capacity = 1024
         self._one_keys = <uint64_t*>malloc(self._one_capacity * sizeof(uint64_t))
         self._one_counts = <int64_t*>malloc(self._one_capacity * sizeof(int64_t))
@@ -379,14 +376,13 @@ cdef class BlockCounter:
         first time one of its reads is counted settled (:meth:`_take_sites`; sites never change once settled),
         into its entry: a read of it then costs a look at its qualities there, and no Python object unless it
         is low at two sites or more."""
-        cdef Py_ssize_t slot, index, k, count, spot, found, one
+        cdef Py_ssize_t slot, index, k, spot, found, one
         cdef const unsigned char* qualities
         cdef unsigned char limit = self.limit
         cdef Entry* entry
         cdef object spots
         cdef list sites = self.sites
         cdef tuple low
-        cdef tuple key
         cdef object item
         for slot in range(taken):
             index = self._index[slot]
@@ -415,8 +411,8 @@ cdef class BlockCounter:
                     one = spot
             if found == 0:
                 continue
-            if found == 1 and self._one_sites:  # the usual mask: counted in this counter's table (flush_masks)
-                self._count_one(<uint64_t>index * self._positions + <uint64_t>one)
+            if found == 1:  # the usual mask: counted in this counter's table (flush_masks)
+                self._count_one((<uint64_t>index << 16) | <uint64_t>one)
                 continue
             low = PyTuple_New(found)
             found = 0
@@ -426,8 +422,7 @@ cdef class BlockCounter:
                     Py_INCREF(item)
                     PyTuple_SET_ITEM(low, found, item)
                     found += 1
-            key = (index, low)
-            self.counted[key] = self.counted.get(key, 0) + 1
+            self._count_mask(index, low)
         return 0
 
     cdef int _take_sites(self, Entry* entry, object spots) except -1:
@@ -452,17 +447,20 @@ cdef class BlockCounter:
     cdef int _count_elsewhere(self, Py_ssize_t index, const unsigned char* qualities, object spots) except -1:
         """A read of settled sequence ``index`` whose sites (``spots``) its entry does not hold: its mask counted
         in the masks' dict."""
-        cdef Py_ssize_t k
         cdef unsigned char limit = self.limit
         cdef tuple low = tuple([spot for spot in spots if qualities[<Py_ssize_t>spot] < limit])
-        cdef tuple key
         if PyTuple_GET_SIZE(low):
-            key = (index, low)
-            self.counted[key] = self.counted.get(key, 0) + 1
+            self._count_mask(index, low)
+        return 0
+
+    cdef int _count_mask(self, Py_ssize_t index, tuple low) except -1:
+        """One more read of settled sequence ``index`` with mask ``low``, in the masks' dict."""
+        key = (index, low)
+        self.counted[key] = self.counted.get(key, 0) + 1
         return 0
 
     cdef int _count_one(self, uint64_t key) except -1:
-        """One more read of the one-site mask ``key`` (sequence index x positions + read position)."""
+        """One more read of the one-site mask ``key`` (sequence index << 16 | read position)."""
         cdef Py_ssize_t at = <Py_ssize_t>(_mixed(key) & <uint64_t>self._one_mask)
         cdef uint64_t entry
         cdef Py_ssize_t used
@@ -519,11 +517,11 @@ cdef class BlockCounter:
             return
         for entry in range(self._one_used):
             key = self._one_keys[entry]
-            position = <Py_ssize_t>(key % self._positions)
+            position = <Py_ssize_t>(key & 0xFFFF)
             mask = single.get(position)
             if mask is None:
                 mask = single[position] = (position,)
-            pair = (<Py_ssize_t>(key // self._positions), mask)
+            pair = (<Py_ssize_t>(key >> 16), mask)
             counted[pair] = counted.get(pair, 0) + self._one_counts[entry]
         self._one_used = 0
         memset(self._one_slots, 0, (self._one_mask + 1) * sizeof(uint64_t))
