@@ -827,9 +827,7 @@ cdef class ResultDecoder:
         if aligned is None:
             return None
         cdef tuple fields = <tuple?>aligned
-        cdef Py_ssize_t count = len(fields), index
-        cdef tuple rebuilt
-        cdef object item
+        cdef Py_ssize_t count = len(fields)
         if count <= _PROJECTION + 2:
             raise ValueError("a packed alignment with too few values")
         projection = fields[_PROJECTION]
@@ -843,12 +841,7 @@ cdef class ResultDecoder:
             )  # fmt: skip
         else:
             return _tuple_new(self.aligned_type, fields)
-        rebuilt = PyTuple_New(count)
-        for index in range(count):
-            item = projection if index == _PROJECTION else fields[index]
-            Py_INCREF(item)
-            PyTuple_SET_ITEM(rebuilt, index, item)
-        return _tuple_new(self.aligned_type, rebuilt)
+        return _tuple_new(self.aligned_type, _replaced(fields, _PROJECTION, projection, -1, None))
 
 
 # --- Quality masking (#13): a masked read's substitutions, for editcheck.classification.quality ------------------
