@@ -51,15 +51,16 @@ def add_random_reads(reads: dict[str, None], count: int, generator: random.Rando
 
 def colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every masked read's key 0 (:func:`~editcheck.engine.masking.masked_key`, and the keys the compiled
-    :func:`~editcheck.alignment._compiled.masked_records` makes in the workers without it)."""
+    :func:`~editcheck.alignment._compiled.masked_reads_of` makes in the workers without it)."""
     monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
-    original = getattr(masking, "masked_records", None)
+    original = getattr(masking, "masked_reads_of", None)
     if original is None:  # the pure-Python reference runs
         return
 
-    def colliding(*arguments: Any) -> tuple[Any, ...]:
-        records = list(original(*arguments))
+    def colliding(*arguments: Any) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+        positions, made = original(*arguments)
+        records = list(made)
         records[2 :: masking.RECORD] = [0] * (len(records) // masking.RECORD)
-        return tuple(records)
+        return positions, tuple(records)
 
-    monkeypatch.setattr(masking, "masked_records", colliding)
+    monkeypatch.setattr(masking, "masked_reads_of", colliding)

@@ -1,7 +1,7 @@
 """Quality masking's worker side compiled (#13): a unique read's quality sites
 (:func:`editcheck.alignment._compiled.quality_sites_of`) and its masked reads
-(:func:`editcheck.alignment._compiled.masked_records`, the usual mask made in C, any other by
-:func:`editcheck.engine.masking._masked_made`) against their pure-Python references
+(:func:`editcheck.alignment._compiled.masked_reads_of`, the sites found and the usual mask made in C, any other
+by :func:`editcheck.engine.masking._masked_made`) against their pure-Python references
 (:func:`editcheck.classification.quality.quality_sites`, :meth:`editcheck.engine.masking.SitesWorker.masked`).
 
 The reads: simulated unique reads of every outcome class of three designs (a nuclease with an HDR donor, whose
@@ -192,11 +192,15 @@ def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:
         reference = references[aligned.reference]
         for site in sites:
             left: list[tuple[int, ...]] = []
-            record = _compiled.masked_records(
-                sites, (((site[0],), 2),), aligned, call, masking._EVENTS, worker._blocked[0][aligned.reference],
-                reference.sequence, result.status.value, 0, bool(call.events), {},
-                lambda context, mask, left=left: (left.append(mask), (b"", 0))[1], None,
+            found, record = _compiled.masked_reads_of(
+                len(sequence), aligned, call, (((site[0],), 2),), worker._flags[0][aligned.reference],
+                masking._EVENTS, worker._blocked[0][aligned.reference], reference.sequence, result.status.value, 0,
+                True, {}, lambda context, sequence=sequence, aligned=aligned: quality_sites(
+                    sequence, aligned, decisive[aligned.reference]
+                ),
+                lambda context, sites, mask, left=left: (left.append(mask), (b"", 0))[1], None,
             )  # fmt: skip
+            assert found == tuple(site[0] for site in sites)
             positions, masked_aligned, masked_call = masked_read(
                 classifier, aligned, call, [site], decisive[aligned.reference], reference
             )

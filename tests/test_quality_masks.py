@@ -320,15 +320,15 @@ def test_with_two_workers_the_main_process_calls_few_masked_reads(abe, monkeypat
         return original(*arguments)
 
     monkeypatch.setattr(masking, "_masked_made", counting)
-    records = getattr(masking, "masked_records", None)
+    records = getattr(masking, "masked_reads_of", None)
     if records is not None:  # compiled: the usual masks are made without _masked_made
 
         def counting_records(*arguments: Any) -> Any:
-            made = records(*arguments)
+            positions, made = records(*arguments)
             called[0] += sum(type(made[k]) is tuple for k in range(3, len(made), masking.RECORD))
-            return made
+            return positions, made
 
-        monkeypatch.setattr(masking, "masked_records", counting_records)
+        monkeypatch.setattr(masking, "masked_reads_of", counting_records)
     one = quantify(path, design=built, settings=Q20, threads=1)
     every = called[0]
     called[0] = 0

@@ -76,11 +76,12 @@ def quality_sites_of(
     substitutions: tuple[tuple[int, str], ...],
     decisive: bytes,
 ) -> tuple[tuple[tuple[int, int, int], ...], tuple[int, ...]] | None: ...
-def masked_records(
-    sites: tuple[tuple[int, int, int], ...],
-    lows: Sequence[tuple[tuple[int, ...], int]],
+def masked_reads_of(
+    length: int,
     aligned: tuple[Any, ...],
     call: tuple[Any, ...],
+    lows: Sequence[tuple[tuple[int, ...], int]],
+    decisive: bytes,
     events_index: int,
     blocked: bytes,
     reference: str,
@@ -88,10 +89,13 @@ def masked_records(
     amplicon: int,
     substitutable: bool,
     shared: dict[tuple[int, ...], tuple[int, ...]],
-    fallback: Callable[[Any, tuple[int, ...]], tuple[bytes | tuple[int, ...], int | None]],
+    find_sites: Callable[[Any], Sequence[tuple[int, int, int]]],
+    fallback: Callable[
+        [Any, Sequence[tuple[int, int, int]], tuple[int, ...]], tuple[bytes | tuple[int, ...], int | None]
+    ],
     context: Any,
     keyed: bool = True,
-) -> tuple[Any, ...]: ...
+) -> tuple[tuple[int, ...], tuple[Any, ...]]: ...
 
 class ResultDecoder:
     def __init__(

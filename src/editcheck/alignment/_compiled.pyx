@@ -12,7 +12,7 @@ and :class:`editcheck.engine.masking.SitesWorker`, which chooses them.
 """
 
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcmp, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH
 
@@ -966,24 +966,69 @@ cdef tuple _general_substitution_parts(
 # --- Quality masking (#13): a unique read's quality sites and its masked reads, for editcheck.engine.masking -----
 
 
-def quality_sites_of(
-    Py_ssize_t length, bint reverse, Py_ssize_t start, Py_ssize_t end, str projection, tuple insertions,
-    tuple deletions, tuple substitutions, bytes decisive,
-):
-    """The quality sites of a read of ``length`` bases whose aligned bases are all its bases (reference
-    ``start``..``end``, ``reverse``, its ``projection``, ``insertions``, ``deletions`` and ``substitutions``),
-    and their read positions: ``(sites, read positions)``, as
-    :func:`editcheck.classification.quality.quality_sites` gives the sites (sorted by read position), with the
-    reference positions whose ``decisive`` byte is not 0 (one byte per reference position) as its
-    ``decisive``.  None where this does not apply (an overhang clipped, so that the aligned bases must be
-    found in the read; a substitution outside the span; a projection that is not one byte per character):
-    the caller then runs the reference."""
+cdef enum:
+    FEW_SITES = 32  # sites held on the stack (a read usually has 1-8: the donor's, an error)
+
+
+cdef struct _Sites:
+    Py_ssize_t count
+    Py_ssize_t* read  # each site's read position, ascending
+    Py_ssize_t* reference  # its reference position
+    Py_ssize_t* inserted  # its index among an insertion's bases, or -1 for an aligned base
+    bint heap
+    Py_ssize_t few[3 * FEW_SITES]
+
+
+cdef int _sites_hold(_Sites* sites, Py_ssize_t count) except -1:
+    """Room for ``count`` sites (on the stack for a few; free it with :func:`_sites_free`)."""
+    sites.count = count
+    sites.heap = count > FEW_SITES
+    if sites.heap:
+        sites.read = <Py_ssize_t*>malloc(3 * count * sizeof(Py_ssize_t))
+        if sites.read == NULL:
+            sites.heap = False
+            raise MemoryError()
+    else:
+        sites.read = sites.few
+    sites.reference = sites.read + count
+    sites.inserted = sites.read + 2 * count
+    return 0
+
+
+cdef void _sites_free(_Sites* sites) noexcept:
+    if sites.heap:
+        free(sites.read)
+        sites.heap = False
+
+
+cdef int _sites_given(_Sites* sites, tuple given) except -1:
+    """``given`` (quality sites as tuples ``(read position, reference position, inserted index)``) held."""
+    cdef Py_ssize_t k
+    cdef tuple site
+    _sites_hold(sites, len(given))
+    for k in range(sites.count):
+        site = given[k]
+        sites.read[k] = site[0]
+        sites.reference[k] = site[1]
+        sites.inserted[k] = site[2]
+    return 0
+
+
+cdef int _sites_found(
+    _Sites* sites, Py_ssize_t length, bint reverse, Py_ssize_t start, Py_ssize_t end, str projection,
+    tuple insertions, tuple deletions, tuple substitutions, bytes decisive,
+) except -1:
+    """The quality sites of a read whose aligned bases are all its bases, held in ``sites`` (1); 0 where this
+    does not apply (see :func:`quality_sites_of`), nothing held.  The few decisive positions and marked sites
+    are found with ``memchr`` (a read has ~5 of ~250 positions), the marks on the stack for a read's span."""
     cdef Py_ssize_t span = end - start, position, read, count = 0, k, limit, covered, at, begin, size
     cdef const unsigned char* flags_of = decisive
     cdef const unsigned char* bases
+    cdef const unsigned char* found_at
     cdef unsigned char* marked
+    cdef unsigned char few_marked[1024]
     cdef unsigned char base
-    cdef tuple sites, positions, site, inserted_at, deleted
+    cdef tuple inserted_at, deleted, site
     cdef object substituted
     cdef str inserted
     cdef list found
@@ -993,8 +1038,11 @@ def quality_sites_of(
     for deleted in deletions:
         covered -= <Py_ssize_t>deleted[1]
     if covered != length or span <= 0 or not _one_byte(projection) or PyUnicode_GET_LENGTH(projection) < end:
-        return None
-    marked = <unsigned char*>malloc(span)
+        return 0
+    if span <= 1024:
+        marked = few_marked
+    else:
+        marked = <unsigned char*>malloc(span)
     if marked == NULL:
         raise MemoryError()
     try:
@@ -1002,35 +1050,49 @@ def quality_sites_of(
         for substituted in substitutions:
             position = substituted[0]
             if position < start or position >= end:
-                return None
+                return 0
             if not marked[position - start]:
                 marked[position - start] = 1
                 count += 1
         bases = PyUnicode_1BYTE_DATA(projection)
         limit = min(end, len(decisive))
-        for position in range(start, limit):
-            if flags_of[position] and not marked[position - start]:
+        position = start
+        while position < limit:  # each decisive position (flag not 0; the flags are 0 or 1)
+            found_at = <const unsigned char*>memchr(flags_of + position, 1, limit - position)
+            if found_at == NULL:
+                break
+            position = found_at - flags_of
+            if not marked[position - start]:
                 base = bases[position]
                 if base != b"-" and base != b"." and base != b"N":
                     marked[position - start] = 1
                     count += 1
+            position += 1
         if not insertions and not deletions:  # most reads: read and reference in step, no sort needed
-            sites = PyTuple_New(count)
-            positions = PyTuple_New(count)
-            k = 0
+            _sites_hold(sites, count)
             if reverse:  # read position length - 1 - (position - start): descending reference positions
-                for position in range(end - 1, start - 1, -1):
-                    if marked[position - start]:
-                        site = (length - 1 - (position - start), position, -1)
-                        _set_site(sites, positions, k, site)
-                        k += 1
+                k = count
+                position = 0
+                while k > 0:
+                    found_at = <const unsigned char*>memchr(marked + position, 1, span - position)
+                    position = found_at - marked
+                    k -= 1
+                    sites.read[k] = length - 1 - position
+                    sites.reference[k] = start + position
+                    sites.inserted[k] = -1
+                    position += 1
             else:
-                for position in range(start, end):
-                    if marked[position - start]:
-                        site = (position - start, position, -1)
-                        _set_site(sites, positions, k, site)
-                        k += 1
-            return sites, positions
+                k = 0
+                position = 0
+                while k < count:
+                    found_at = <const unsigned char*>memchr(marked + position, 1, span - position)
+                    position = found_at - marked
+                    sites.read[k] = position
+                    sites.reference[k] = start + position
+                    sites.inserted[k] = -1
+                    k += 1
+                    position += 1
+            return 1
         # As the reference: each site's read position is its reference position shifted by the inserted bases
         # before it (at or before it for an aligned base) and the deleted bases before it.
         found = []
@@ -1064,82 +1126,140 @@ def quality_sites_of(
         if reverse:
             found = [(length - 1 - site[0], site[1], site[2]) for site in found]
         found.sort()
-        count = len(found)
-        sites = PyTuple_New(count)
-        positions = PyTuple_New(count)
-        for k in range(count):
-            _set_site(sites, positions, k, found[k])
-        return sites, positions
+        _sites_given(sites, tuple(found))
+        return 1
     finally:
-        free(marked)
+        if span > 1024:
+            free(marked)
 
 
-cdef inline void _set_site(tuple sites, tuple positions, Py_ssize_t k, tuple site):
-    """Item ``k`` of new tuples: the site, and its read position."""
-    number = site[0]
-    Py_INCREF(site)
-    PyTuple_SET_ITEM(sites, k, site)
-    Py_INCREF(number)
-    PyTuple_SET_ITEM(positions, k, number)
+cdef tuple _site_tuples(_Sites* sites):
+    """The held sites as :func:`quality_sites_of` gives them."""
+    cdef tuple made = PyTuple_New(sites.count), site
+    cdef Py_ssize_t k
+    for k in range(sites.count):
+        site = (sites.read[k], sites.reference[k], sites.inserted[k])
+        Py_INCREF(site)
+        PyTuple_SET_ITEM(made, k, site)
+    return made
 
 
-def masked_records(
-    tuple sites, object lows, object aligned, object call, Py_ssize_t events_index, bytes blocked, str reference,
-    object status_value, object amplicon, bint substitutable, dict shared, object fallback, object context,
-    bint keyed=True,
+cdef tuple _site_positions(_Sites* sites):
+    """The held sites' read positions."""
+    cdef tuple positions = PyTuple_New(sites.count)
+    cdef Py_ssize_t k
+    cdef object number
+    for k in range(sites.count):
+        number = sites.read[k]
+        Py_INCREF(number)
+        PyTuple_SET_ITEM(positions, k, number)
+    return positions
+
+
+def quality_sites_of(
+    Py_ssize_t length, bint reverse, Py_ssize_t start, Py_ssize_t end, str projection, tuple insertions,
+    tuple deletions, tuple substitutions, bytes decisive,
 ):
-    """A unique read's masked reads, as :meth:`editcheck.engine.masking.SitesWorker.masked` gives them (its
-    pure-Python reference, with identical results): for each ``(low, reads)`` of ``lows``, the mask (``low``'s
-    positions among the read positions of ``sites``, in ``low``'s order; none: skipped), its reads summed over
-    equal masks, and for each distinct mask six fields ``mask, reads, key, made, amplicon, reference`` one after
-    the other in one flat tuple.  The usual mask (``substitutable``: the call has events and the design no
-    prime edit; every masked site an aligned base whose reference position is not ``blocked``, i.e. outside
-    the window and not decisive) is made here: ``made`` its reference positions in the sites' order, ``key``
-    the hash of ``(status_value, amplicon, masked alignment, masked call)`` as plain tuples (the hash of the
-    named tuples :func:`editcheck.engine.masking.masked_key` hashes), the alignment and call masked as
-    :func:`masked_substitution_parts` masks them on ``reference``; any other mask by
-    ``fallback(context, mask) -> (made, key)``.  Without ``keyed`` (a run that merges no masked reads alike) a
-    usual mask's key is None, not worked out.  One-position masks and positions are taken from ``shared`` (one
-    tuple per position)."""
-    cdef Py_ssize_t count = len(sites), k, j, position, size, chosen_count, low_count
-    cdef Py_ssize_t* site_read = NULL
-    cdef Py_ssize_t* site_reference = NULL
+    """The quality sites of a read of ``length`` bases whose aligned bases are all its bases (reference
+    ``start``..``end``, ``reverse``, its ``projection``, ``insertions``, ``deletions`` and ``substitutions``),
+    and their read positions: ``(sites, read positions)``, as
+    :func:`editcheck.classification.quality.quality_sites` gives the sites (sorted by read position), with the
+    reference positions whose ``decisive`` byte is 1 (one byte per reference position, 0 or 1) as its
+    ``decisive``.  None where this does not apply (an overhang clipped, so that the aligned bases must be
+    found in the read; a substitution outside the span; a projection that is not one byte per character):
+    the caller then runs the reference."""
+    cdef _Sites sites
+    sites.heap = False
+    try:
+        if not _sites_found(
+            &sites, length, reverse, start, end, projection, insertions, deletions, substitutions, decisive
+        ):  # fmt: skip
+            return None
+        return _site_tuples(&sites), _site_positions(&sites)
+    finally:
+        _sites_free(&sites)
+
+
+def masked_reads_of(
+    Py_ssize_t length, object aligned, object call, object lows, bytes decisive, Py_ssize_t events_index,
+    bytes blocked, str reference, object status_value, object amplicon, bint substitutable, dict shared,
+    object find_sites, object fallback, object context, bint keyed=True,
+):
+    """A called unique read's quality sites and masked reads, in one call: ``(site read positions, masked
+    reads)``.  The sites as :func:`quality_sites_of` finds them from ``aligned`` (the read's alignment, a tuple
+    in :class:`~editcheck.alignment.aligner.AlignedRead`'s field order; ``length`` its read's length;
+    ``decisive`` one byte per reference position), held in C (no tuple per site unless a mask needs
+    ``fallback``); where that does not apply, ``find_sites(context)`` gives them (tuples as it gives them).  The
+    masked reads as :meth:`editcheck.engine.masking.SitesWorker.masked` gives them (its pure-Python reference,
+    with identical results).
+
+    For each ``(low, reads)`` of ``lows``: the mask (``low``'s positions among the sites' read positions, in
+    ``low``'s order; none: skipped), its reads summed over equal masks, and for each distinct mask six fields
+    ``mask, reads, key, made, amplicon, reference`` one after the other in one flat tuple.  The usual mask (the
+    design is ``substitutable``, i.e. no prime edit, and the call has events; every masked site an aligned base
+    whose reference position is not ``blocked``, i.e. outside the window and not decisive) is made here:
+    ``made`` its reference positions in the sites' order, ``key`` the hash of ``(status_value, amplicon, masked
+    alignment, masked call)`` as plain tuples (the hash of the named tuples
+    :func:`editcheck.engine.masking.masked_key` hashes), the alignment and call masked as
+    :func:`masked_substitution_parts` masks them on ``reference``; any other mask by ``fallback(context, sites,
+    mask) -> (made, key)``, ``sites`` as :func:`quality_sites_of` gives them.  Without ``keyed`` (a run that
+    merges no masked reads alike) a usual mask's key is None, not worked out.  One-position masks and positions
+    are taken from ``shared`` (one tuple per position)."""
+    cdef _Sites sites
+    cdef object given = None
+    cdef tuple read_aligned = <tuple>aligned
+    sites.heap = False
+    try:
+        if not _sites_found(
+            &sites, length, read_aligned[2], read_aligned[4], read_aligned[5], read_aligned[6], read_aligned[7],
+            read_aligned[8], read_aligned[9], decisive,
+        ):  # fmt: skip
+            given = tuple(find_sites(context))
+            _sites_given(&sites, given)
+        if sites.count == 0:
+            return (), ()
+        positions = _site_positions(&sites)
+        if not lows:
+            return positions, ()
+        return positions, _masked_reads(
+            &sites, given, lows, read_aligned, call, events_index, blocked, reference, status_value, amplicon,
+            substitutable and bool((<tuple>call)[events_index]), shared, fallback, context, keyed,
+        )  # fmt: skip
+    finally:
+        _sites_free(&sites)
+
+
+cdef tuple _masked_reads(
+    _Sites* sites, object given, object lows, tuple aligned, object call, Py_ssize_t events_index, bytes blocked,
+    str reference, object status_value, object amplicon, bint substitutable, dict shared, object fallback,
+    object context, bint keyed,
+):
+    """:func:`masked_reads_of`'s masked reads of the held ``sites`` (``given``: those sites as tuples, or None:
+    made for ``fallback`` when it is first needed)."""
+    cdef Py_ssize_t count = sites.count, k, j, position, size, chosen_count, low_count
+    cdef const Py_ssize_t* site_read = sites.read
+    cdef const Py_ssize_t* site_reference = sites.reference
+    cdef const Py_ssize_t* site_inserted = sites.inserted
     cdef Py_ssize_t* chosen = NULL
-    cdef char* site_inserted = NULL
     cdef char* in_mask = NULL
     cdef const unsigned char* blocked_of = blocked
     cdef Py_ssize_t blocked_length = len(blocked)
     cdef list done = []
-    cdef tuple mask, site, made_positions, low
+    cdef tuple mask, made_positions, low
     cdef bint usual
     cdef object reads, made, key, number, entry
-    cdef Py_ssize_t few_read[32]
-    cdef Py_ssize_t few_reference[32]
-    cdef Py_ssize_t few_chosen[32]
-    cdef char few_inserted[32]
-    cdef char few_in_mask[32]
-    cdef bint heap = count > 32
-    if count == 0:
-        return ()
+    cdef object reference_index = aligned[0]
+    cdef Py_ssize_t few_chosen[FEW_SITES]
+    cdef char few_in_mask[FEW_SITES]
+    cdef bint heap = count > FEW_SITES
     if heap:
-        site_read = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
-        site_reference = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
         chosen = <Py_ssize_t*>malloc(count * sizeof(Py_ssize_t))
-        site_inserted = <char*>malloc(count)
         in_mask = <char*>malloc(count)
     else:  # (a read's few sites: on the stack)
-        site_read, site_reference, chosen, site_inserted, in_mask = (
-            few_read, few_reference, few_chosen, few_inserted, few_in_mask
-        )
+        chosen, in_mask = few_chosen, few_in_mask
     try:
-        if site_read == NULL or site_reference == NULL or chosen == NULL or site_inserted == NULL or in_mask == NULL:
+        if chosen == NULL or in_mask == NULL:
             raise MemoryError()
-        for j in range(count):
-            site = sites[j]
-            site_read[j] = site[0]
-            site_reference[j] = site[1]
-            site_inserted[j] = site[2] >= 0
-        reference_index = aligned[0]
         for entry in lows:
             low, reads = entry
             # The mask: low's positions that are sites' read positions, in low's order (a site's read position
@@ -1151,8 +1271,7 @@ def masked_records(
                 position = low[k]
                 for j in range(count):
                     if site_read[j] == position:
-                        if not in_mask[j]:
-                            in_mask[j] = 1
+                        in_mask[j] = 1
                         size += 1
                         break
             if size == 0:
@@ -1179,7 +1298,7 @@ def masked_records(
                     for j in range(count):
                         if in_mask[j]:
                             position = site_reference[j]
-                            if site_inserted[j] or position < 0 or position >= blocked_length or blocked_of[position]:
+                            if site_inserted[j] >= 0 or position < 0 or position >= blocked_length or blocked_of[position]:
                                 usual = False
                                 break
                             chosen[chosen_count] = position
@@ -1196,7 +1315,9 @@ def masked_records(
                     ) if keyed else None  # fmt: skip
                     made = made_positions
                 else:
-                    made, key = fallback(context, mask)
+                    if given is None:
+                        given = _site_tuples(sites)
+                    made, key = fallback(context, given, mask)
                 if size == 1:
                     mask = shared.setdefault(mask, mask)
                 if type(made) is tuple and len(<tuple>made) == 1:
@@ -1205,10 +1326,7 @@ def masked_records(
         return tuple(done)
     finally:
         if heap:
-            free(site_read)
-            free(site_reference)
             free(chosen)
-            free(site_inserted)
             free(in_mask)
 
 

@@ -13,9 +13,8 @@ masks, counts and calls those reads right there, in parallel (:meth:`SitesWorker
 only projects and calls the reads counted later, except on the chunked route of read pairs, where every merged
 read's qualities are counted before its unique read is back: the workers call those masked reads too, in a
 second round (:meth:`QualityMasking.call_counted`, :meth:`SitesWorker.called`).  In the workers, the sites and the usual mask (a sequencing
-error at a low-quality base outside the window) are made by compiled kernels
-(:func:`~editcheck.alignment._compiled.quality_sites_of`, :func:`~editcheck.alignment._compiled.masked_records`),
-whose pure-Python references are :func:`~editcheck.classification.quality.quality_sites` and
+error at a low-quality base outside the window) are made by a compiled kernel
+(:func:`~editcheck.alignment._compiled.masked_reads_of`), whose pure-Python references are :func:`~editcheck.classification.quality.quality_sites` and
 :meth:`SitesWorker.masked` (``EDITCHECK_PURE_PYTHON=1`` runs them; tests/test_masked_sites_compiled.py).
 """
 
@@ -40,6 +39,7 @@ from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.workers import (
     CHUNK,
+    STATUS_VALUES,
     PooledCall,
     PoolWorker,
     UniqueReadAligner,
@@ -64,7 +64,7 @@ _new: Any = tuple.__new__
 _EVENTS = ReadCall._fields.index("events")
 
 if IMPLEMENTATION == "compiled":
-    from editcheck.alignment._compiled import masked_records, quality_sites_of
+    from editcheck.alignment._compiled import masked_reads_of
 
 
 def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
@@ -188,7 +188,7 @@ def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
     from it: :func:`~editcheck.engine.workers.UniqueReadAligner` starts them with ``fork``, so they share its
     hash secret); unequal ones seldom do, and ``expand`` compares the results themselves when keys meet, so
     masked reads are merged exactly when their results are equal.  The compiled
-    :func:`~editcheck.alignment._compiled.masked_records` hashes the same values for the usual mask, as plain
+    :func:`~editcheck.alignment._compiled.masked_reads_of` hashes the same values for the usual mask, as plain
     tuples (a named tuple's hash is its plain tuple's), without this function."""
     return hash((result.status.value, result.amplicon, aligned, call))
 
@@ -219,11 +219,21 @@ def _masked_made(
     return encode_result(masked_sequence(sequence, mask), made), key
 
 
-def _made_otherwise(context: tuple[Any, ...], mask: tuple[int, ...]) -> tuple[Made, int | None]:
+def _made_otherwise(
+    context: tuple[Any, ...], sites: Sequence[QualitySite], mask: tuple[int, ...]
+) -> tuple[Made, int | None]:
     """:func:`_masked_made` of a mask that is not the usual one, for the compiled
-    :func:`~editcheck.alignment._compiled.masked_records` (``context``: its other arguments)."""
-    classifier, result, sites, decisive, references, sequence, keyed = context
+    :func:`~editcheck.alignment._compiled.masked_reads_of` (``context``: its other arguments)."""
+    classifier, result, decisive, references, sequence, keyed = context
     return _masked_made(classifier, result, sites, mask, decisive, references, sequence, keyed)
+
+
+def _sites_otherwise(context: tuple[Any, ...]) -> tuple[QualitySite, ...]:
+    """The quality sites of a read the compiled :func:`~editcheck.alignment._compiled.masked_reads_of` does not
+    find itself (an overhang clipped), by the reference (``context`` as for :func:`_made_otherwise`)."""
+    _, result, decisive, _, sequence, _ = context
+    aligned = result.alignment
+    return quality_sites(sequence, aligned, decisive[aligned.reference])
 
 
 class SitesWorker:
@@ -245,9 +255,8 @@ class SitesWorker:
         """One tuple per position for one-position masks and masked positions: shared within a chunk's results,
         they also travel once per chunk (pickle's memo) and arrive shared."""
         self.compiled = IMPLEMENTATION == "compiled"
-        """Run the compiled kernels (:func:`~editcheck.alignment._compiled.quality_sites_of`,
-        :func:`~editcheck.alignment._compiled.masked_records`) where they apply, else the pure-Python reference
-        (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
+        """Run the compiled kernel (:func:`~editcheck.alignment._compiled.masked_reads_of`), else the pure-Python
+        reference (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
         self._flags = [
             [bytes(position in decisive for position in range(len(reference.sequence))) for decisive, reference in
              zip(by_reference, design.references)]
@@ -262,6 +271,15 @@ class SitesWorker:
         """Per amplicon and reference, one byte per reference position: 1 inside the window or decisive (a masked
         substitution there is not the usual mask)."""
         self._substitutable = [design.prime_edit is None for design in designs]
+        self._kernel_references = [
+            [
+                (flags, blocked, reference.sequence)
+                for flags, blocked, reference in zip(*by_reference, design.references)
+            ]
+            for *by_reference, design in zip(self._flags, self._blocked, designs)
+        ]
+        """Per amplicon and reference, what the compiled kernel takes of it: its decisive and blocked bytes, its
+        sequence."""
 
     def __call__(
         self, sequences: Sequence[str], lows: Sequence[Lows]
@@ -295,11 +313,7 @@ class SitesWorker:
     def _compiled_call(
         self, sequences: Sequence[str], lows: Sequence[Lows]
     ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
-        """:meth:`__call__` with the compiled kernels, read by read: a read whose aligned bases are all its bases
-        (nearly every read: no overhang clipped) gets its sites from :func:`~editcheck.alignment._compiled.quality_sites_of`,
-        any other from :func:`~editcheck.classification.quality.quality_sites`; its masked reads come from
-        :func:`~editcheck.alignment._compiled.masked_records`, which makes the usual mask itself and any other
-        mask by :func:`_masked_made`, as :meth:`masked` does."""
+        """:meth:`__call__` with the compiled kernel, read by read (:meth:`_compiled_masked`)."""
         worker, compiled_masked = self.worker, self._compiled_masked
         results: list[tuple[bytes, tuple[int, ...], MaskedCalls]] = []
         for sequence, low in zip(sequences, lows):
@@ -313,35 +327,19 @@ class SitesWorker:
 
     def _compiled_masked(self, sequence: str, result: PooledCall, low: Lows) -> tuple[tuple[int, ...], MaskedCalls]:
         """A called unique read's site positions and the masked reads of ``low`` (:meth:`_compiled_call`'s, and
-        :meth:`called`'s with the compiled kernels): the compiled kernels' sites where they apply, the masked
-        reads by :func:`~editcheck.alignment._compiled.masked_records`."""
-        _, amplicon, aligned, call = result
+        :meth:`called`'s with the compiled kernel), by :func:`~editcheck.alignment._compiled.masked_reads_of`:
+        the sites found in C where that applies (else by :func:`_sites_otherwise`), the usual mask made there,
+        any other by :func:`_made_otherwise`, as :meth:`masked` does."""
+        status, amplicon, aligned, call = result
         assert aligned is not None and amplicon is not None and call is not None
-        index = aligned.reference
-        got = quality_sites_of(
-            len(sequence), aligned.reverse, aligned.start, aligned.end, aligned.projection, aligned.insertions,
-            aligned.deletions, aligned.substitutions, self._flags[amplicon][index],
-        )  # fmt: skip
-        if got is None:
-            sites = quality_sites(sequence, aligned, self.decisive[amplicon][index])
-            positions = tuple([site[0] for site in sites])
-        else:
-            sites, positions = got
-        if not sites:
-            return (), ()
-        if not low:
-            return positions, ()
-        references_here = self.references[amplicon]
+        flags, blocked, reference = self._kernel_references[amplicon][aligned[0]]
         keyed = self.keyed
-        context = (
-            self.classifiers[amplicon], result, sites, self.decisive[amplicon], references_here, sequence, keyed
+        return masked_reads_of(
+            len(sequence), aligned, call, low, flags, _EVENTS, blocked, reference, STATUS_VALUES[status], amplicon,
+            self._substitutable[amplicon], self._shared, _sites_otherwise, _made_otherwise,
+            (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed),
+            keyed,
         )  # fmt: skip
-        masked = masked_records(
-            sites, low, aligned, call, _EVENTS, self._blocked[amplicon][index], references_here[index].sequence,
-            result.status.value, amplicon, self._substitutable[amplicon] and bool(call.events), self._shared,
-            _made_otherwise, context, keyed,
-        )  # fmt: skip
-        return positions, masked
 
     def called(self, items: Sequence[tuple[str, bytes, Lows]]) -> list[MaskedCalls]:
         """The masked reads of unique reads whose results are back already: each item ``(sequence, encoded result,
