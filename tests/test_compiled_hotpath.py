@@ -12,11 +12,13 @@ goes end to end through both implementations (aligner and classifier) and must g
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,8 @@ import pytest
 
 from editcheck import simulate
 from editcheck.alignment import _align_compiled, _compiled, aligner, events, hotpath, packing
-from editcheck.classification import outcomes
+from editcheck.classification import _classify_compiled, outcomes
+from editcheck.classification.outcomes import ClassificationSettings, Classifier
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.engine import workers
 from editcheck.engine.settings import AnalysisSettings
@@ -218,10 +221,66 @@ def test_both_implementations_give_identical_calls_end_to_end(cases, monkeypatch
         monkeypatch.setattr(aligner, name, getattr(events, name))
     monkeypatch.setattr(outcomes, "_describe", events.describe_events)
     monkeypatch.setattr(aligner, "AlignerCore", None)
+    monkeypatch.setattr(outcomes, "ClassifierCore", None)
     pure = [_calls(design, reads[:END_TO_END_READS]) for design, reads in cases]
+    classifier = Classifier(cases[0][0])
+    assert classifier.classify == classifier.python_classify  # the reference classifies these
     assert pure == compiled
     base_edits = {classified.call.base_edit for classified in compiled[1]}
     assert {"intended_only", "intended_and_bystander", "bystander_only", "unedited", "indel"} <= base_edits
+
+
+def _shown(design: AmpliconDesign) -> list[AmpliconDesign]:
+    """``design``, and it with an exon over its window's second half and on to the amplicon's end (frameshift,
+    in-frame and noncoding calls, splice sites), and a base editor's without its target (converted or not)."""
+    first, last = design.amplicon.window_positions[0], design.amplicon.window_positions[-1]
+    shown = [design, dataclasses.replace(design, exons=(((first + last) // 2, len(design.amplicon.sequence) - 10),))]
+    if design.base_editor is not None:
+        shown.append(dataclasses.replace(design, base_editor=dataclasses.replace(design.base_editor, target=None)))
+    return shown
+
+
+@pytest.mark.slow
+def test_the_compiled_classifier_equals_its_python_method_on_100k_unique_reads(cases) -> None:
+    """:class:`~editcheck.classification._classify_compiled.ClassifierCore` against
+    :meth:`~editcheck.classification.outcomes.Classifier.python_classify`: the same call, field by field and
+    of the same types (the results' bytes depend on them), for every read's alignment and its alignment to the
+    amplicon alone; with the default settings, with every substitution counted and a short large deletion,
+    with no event type counted and a high identity threshold, and with exons."""
+    variants = (
+        ClassificationSettings(),
+        ClassificationSettings(count_substitutions=True, large_deletion_min=4, min_anchor=10),
+        ClassificationSettings(ignore_substitutions=True, ignore_insertions=True, ignore_deletions=True,
+                               min_identity=95.0),
+    )  # fmt: skip
+    differing: list[tuple[Any, ...]] = []
+    seen: Counter[str] = Counter()
+    for design, reads in cases:
+        read_aligner = aligner.ReadAligner(design.references)
+        alignments = [read_aligner.align(read) for read in reads]
+        alignments += [read_aligner.align(read, only=0) for read in reads[:5000]]
+        for variant, settings in enumerate(variants):
+            for classifier in [Classifier(shown, settings) for shown in _shown(design)]:
+                assert type(classifier.classify.__self__) is _classify_compiled.ClassifierCore
+                for aligned in alignments:
+                    got, expected = classifier.classify(aligned), classifier.python_classify(aligned)
+                    if got != expected or list(map(type, got)) != list(map(type, expected)):
+                        differing.append((aligned, got, expected))
+                    seen[expected.outcome] += 1
+                    seen[f"base edit {expected.base_edit}"] += 1
+                    seen[f"coding {expected.coding}"] += 1
+                    seen["splice site"] += expected.splice_site
+                    seen["donor missing"] += expected.donor_missing > 0
+                    seen["hdr other edit"] += expected.hdr_other_edit
+                    seen[f"variant {variant}: other substitutions"] += expected.other_substitutions > 0
+    assert differing[:3] == []
+    # Every outcome class, base-editing class and coding effect is among the calls compared.
+    assert {*outcomes.CLASSIFIED, "window_not_covered", "primer_dimer", "not_aligned", "editable_base_masked"} - {
+        "ambiguous"
+    } <= set(seen), seen  # fmt: skip
+    assert all(seen[f"base edit {kind}"] > 100 for kind in outcomes.BASE_EDIT_CLASSES), seen
+    assert all(seen[f"coding {kind}"] > 100 for kind in ("frameshift", "in_frame", "noncoding")), seen
+    assert min(seen["splice site"], seen["donor missing"], seen["hdr other edit"]) > 100, seen
 
 
 @pytest.mark.slow

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.hotpath import describe_events as _describe
+from editcheck.compiled import compiled_module
 from editcheck.design import AMPLICON, HDR_KIND, AmpliconDesign, Reference
 
 UNMODIFIED = "unmodified"
@@ -193,9 +195,14 @@ class Classifier:
             )  # fmt: skip
             self._donor_indels.append((insertions, deletions))
         self._donor_checks = [self._checks(reference.kind == HDR_KIND) for reference in self._references]
+        self.classify: Callable[[AlignedRead | None], ReadCall] = (
+            self.python_classify if ClassifierCore is None else ClassifierCore(self).classify
+        )
+        """The outcome of a read; ``None`` (no alignment) is ``not_aligned``: :meth:`python_classify`, compiled
+        where it is built (:mod:`editcheck.classification._classify_compiled`, identical calls)."""
 
-    def classify(self, aligned: AlignedRead | None) -> ReadCall:
-        """The outcome of a read; ``None`` (no alignment) is ``not_aligned``."""
+    def python_classify(self, aligned: AlignedRead | None) -> ReadCall:
+        """The outcome of a read; ``None`` (no alignment) is ``not_aligned`` (the reference of :attr:`classify`)."""
         if aligned is None:
             return ReadCall(NOT_ALIGNED)
         index, ambiguous, _, identity, start, end, projection, insertions, deletions, substitutions = aligned
@@ -451,6 +458,10 @@ class Classifier:
 
 
 _new = tuple.__new__
+
+_compiled_classifier = compiled_module("editcheck.classification._classify_compiled", "classifier")
+ClassifierCore: Any = None if _compiled_classifier is None else _compiled_classifier.ClassifierCore
+""":meth:`Classifier.python_classify` compiled (or None: the Python method runs), chosen once, at import."""
 
 
 def _length(deletion: tuple[int, int]) -> int:
