@@ -181,12 +181,31 @@ def counted_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> tuple[
     references = design.references
     allele_counts: AlleleCounts = {}
     profiles = [_ProfileCounter(len(reference.sequence)) for reference in references]
+    if _count_calls is None:
+        python_count_calls(tally, [reference.name for reference in references], profiles, allele_counts, calls)
+    else:
+        _count_calls(
+            tally, [reference.name for reference in references], profiles, allele_counts, calls, aligned_sequence,
+            NOT_ALIGNED, AMBIGUOUS, PRIMER_DIMER, HDR, IMPERFECT_HDR, CLASSIFIED,
+        )  # fmt: skip
+    for reference, profile in zip(references, profiles):
+        tally.positions.append(profile.profile(reference.name, reference.sequence, reference.window))
+    return tally, allele_counts
+
+
+def python_count_calls(
+    tally: Tally, names: list[str], profiles: list[_ProfileCounter], allele_counts: AlleleCounts,
+    calls: Iterable[CalledRead],
+) -> None:  # fmt: skip
+    """Count ``calls`` into ``tally``, ``allele_counts`` and the references' ``profiles`` (by reference index;
+    ``names`` the references' names): the reference of the compiled
+    :func:`editcheck.quantification._tally_compiled.count_calls`, which :func:`counted_reads` runs where it is
+    built."""
     for _sequence, count, aligned, call in calls:
         outcome = call.outcome
         tally.outcomes[outcome] += count
         if aligned is None or outcome == NOT_ALIGNED:
             continue
-        reference = references[aligned.reference]
         if aligned.ambiguous and outcome != AMBIGUOUS:
             tally.reference_ties += count
         if outcome in CLASSIFIED:
@@ -221,7 +240,7 @@ def counted_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> tuple[
                 tally.coding[call.coding] += count
             if call.splice_site:
                 tally.splice_sites += count
-        key = (reference.name, aligned_sequence(aligned), outcome, call.events)
+        key = (names[aligned.reference], aligned_sequence(aligned), outcome, call.events)
         allele_counts[key] = allele_counts.get(key, 0) + count
         if outcome not in (AMBIGUOUS, PRIMER_DIMER):
             profile = profiles[aligned.reference]
@@ -229,9 +248,6 @@ def counted_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> tuple[
             for position, _bases in aligned.insertions:
                 if position > 0:
                     profile.insertions[position - 1] += count
-    for reference, profile in zip(references, profiles):
-        tally.positions.append(profile.profile(reference.name, reference.sequence, reference.window))
-    return tally, allele_counts
 
 
 def sorted_alleles(allele_counts: AlleleCounts) -> list[Allele]:
@@ -277,6 +293,10 @@ def sort_keys(keys: list[tuple[str, str, str, str]]) -> None:
 _SYMBOL_CODES = np.full(256, len(POSITION_SYMBOLS), dtype=np.int64)
 for _code, _symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
     _SYMBOL_CODES[_symbol] = _code
+
+_compiled_tally = compiled_module("editcheck.quantification._tally_compiled", "tally")
+_count_calls = None if _compiled_tally is None else _compiled_tally.count_calls
+"""Counts a pass of calls (compiled), or None: :func:`python_count_calls`, the reference, runs."""
 
 _compiled_profiles = compiled_module("editcheck.quantification._profile_compiled", "position-profile counter")
 _count_symbols = None if _compiled_profiles is None else _compiled_profiles.count_symbols

@@ -1,0 +1,19 @@
+"""Types of the compiled tally pass (_tally_compiled.pyx)."""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+def count_calls(
+    tally: Any,
+    names: list[str],
+    profiles: list[Any],
+    allele_counts: dict[tuple[str, str, str, str], int],
+    calls: Iterable[Any],
+    aligned_sequence: Callable[[Any], str],
+    not_aligned: str,
+    ambiguous: str,
+    primer_dimer: str,
+    hdr: str,
+    imperfect_hdr: str,
+    classified: Iterable[str],
+) -> None: ...
