@@ -547,6 +547,19 @@ class QualityMasking:
         ``start``): ``left`` its reads not masked, ``masks`` its masked reads in mask order, ``(mask, reads, key,
         made, amplicon, reference)`` each (:data:`MaskedCalls`' fields; those the main process counted are called
         here), ``result`` its result if decoded for them (else None)."""
+        by_index = self._counted_by_index()
+        workers = self._masked
+        called = len(workers)
+        for index, (read, encoded, collapsed) in enumerate(unique, start):
+            done = workers[index] if index < called else None
+            counted = by_index.pop(index, None) if by_index else None
+            if done is not None:
+                workers[index] = None
+            yield index, read, encoded, collapsed, *self._expansion(read, encoded, done, counted)
+
+    def _counted_by_index(self) -> dict[int, list[tuple[tuple[int, ...], int]]]:
+        """The masked reads the main process counted (``masks.masks``, then emptied), by unique read: ``(mask,
+        reads)`` each."""
         by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         for (index, mask), reads in self.masks.masks.items():
             listed = by_index.get(index)
@@ -555,67 +568,81 @@ class QualityMasking:
             else:
                 listed.append((mask, reads))
         self.masks.masks.clear()
-        workers = self._masked
-        called = len(workers)
-        for index, (read, encoded, collapsed) in enumerate(unique, start):
-            done = workers[index] if index < called else None
-            counted = by_index.pop(index, None) if by_index else None
-            todo: Sequence[tuple[Any, ...]]
-            if counted is None:
-                if done is None:  # no masked read: most sequences of a run without low-quality bases
-                    yield index, read, encoded, collapsed, read.reads, (), None
-                    continue
-                workers[index] = None
-                if len(done) == RECORD:  # the rule: the worker's one mask
-                    yield index, read, encoded, collapsed, read.reads - done[1], (done,), None
-                    continue
-                # in mask order (the masks differ: nothing else is compared)
-                todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
-                yield index, read, encoded, collapsed, read.reads - sum([entry[1] for entry in todo]), todo, None
+        return by_index
+
+    def _expansion(
+        self, read: UniqueRead, encoded: bytes, done: MaskedCalls | None,
+        counted: list[tuple[tuple[int, ...], int]] | None,
+    ) -> tuple[int, Sequence[tuple[Any, ...]], PooledCall | None]:  # fmt: skip
+        """:meth:`_expansions`' ``(left, masks, result)`` of one unique read, given the masked reads its worker
+        called (``done``) and those the main process counted (``counted``), either None."""
+        if counted is None:
+            if done is None:  # no masked read: most sequences of a run without low-quality bases
+                return read.reads, (), None
+            if len(done) == RECORD:  # the rule: the worker's one mask
+                return read.reads - done[1], (done,), None
+            # in mask order (the masks differ: nothing else is compared)
+            todo = sorted([done[k : k + RECORD] for k in range(0, len(done), RECORD)])
+            return read.reads - sum([entry[1] for entry in todo]), todo, None
+        # masks the main process counted (reads counted after the sequence was sent), with the worker's
+        if done is not None and len(done) == RECORD and len(counted) == 1 and counted[0][0] == done[0]:
+            # the usual case: later reads with the mask of the worker's one masked read (the same error)
+            together = (done[0], done[1] + counted[0][1], *done[2:])
+            return read.reads - together[1], (together,), None
+        made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
+        merged = {mask: made[1] for mask, made in made_by.items()}
+        for mask, reads in counted:
+            merged[mask] = merged.get(mask, 0) + reads
+        sequence = read.key
+        result: PooledCall | None = None
+        sites: tuple[QualitySite, ...] | None = None
+        listed: list[tuple[Any, ...]] = []
+        for mask, reads in sorted(merged.items()):
+            if mask in made_by:
+                listed.append((mask, reads, *made_by[mask][2:]))
                 continue
-            # masks the main process counted (reads counted after the sequence was sent), with the worker's
-            if done is not None:
-                workers[index] = None
-                if len(done) == RECORD and len(counted) == 1 and counted[0][0] == done[0]:
-                    # the usual case: later reads with the mask of the worker's one masked read (the same error)
-                    together = (done[0], done[1] + counted[0][1], *done[2:])
-                    yield index, read, encoded, collapsed, read.reads - together[1], (together,), None
-                    continue
-            made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
-            merged = {mask: made[1] for mask, made in made_by.items()}
-            for mask, reads in counted:
-                merged[mask] = merged.get(mask, 0) + reads
-            sequence = read.key
-            result: PooledCall | None = None
-            sites: tuple[QualitySite, ...] | None = None
-            todo = []
-            for mask, reads in sorted(merged.items()):
-                if mask in made_by:
-                    todo.append((mask, reads, *made_by[mask][2:]))
-                    continue
-                # counted by the main process: called here
-                if result is None:
-                    result = cast(PooledCall, decode_result(sequence, encoded))
-                assert result.amplicon is not None and result.alignment is not None
-                amplicon, reference = result.amplicon, result.alignment.reference
-                if sites is None:  # found again: the worker kept them
-                    sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
-                made, key = _masked_made(
-                    self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
-                    self.references[amplicon], sequence, self.merge_alike,
-                )  # fmt: skip
-                todo.append((mask, reads, key, made, amplicon, reference))
-            yield index, read, encoded, collapsed, read.reads - sum(merged.values()), todo, result
+            # counted by the main process: called here
+            if result is None:
+                result = cast(PooledCall, decode_result(sequence, encoded))
+            assert result.amplicon is not None and result.alignment is not None
+            amplicon, reference = result.amplicon, result.alignment.reference
+            if sites is None:  # found again: the worker kept them
+                sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
+            made, key = _masked_made(
+                self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
+                self.references[amplicon], sequence, self.merge_alike,
+            )  # fmt: skip
+            listed.append((mask, reads, key, made, amplicon, reference))
+        return read.reads - sum(merged.values()), listed, result
 
     def calls(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0) -> Iterator[CalledRead]:
         """What :meth:`expand` without :attr:`merge_alike` and :meth:`ExpandedReads.calls` give, in one pass with
         nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
         the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
         decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`).
-        ``unique`` may be a span of the unique reads, the first at index ``start``."""
+        ``unique`` may be a span of the unique reads, the first at index ``start``.  :meth:`_expansions` inlined:
+        a unique read without masked reads, or with only its worker's one, takes no call of its own."""
         sequences = self.sequences
-        for _, read, encoded, _, left, todo, result in self._expansions(unique, start):
-            sequence = read.key
+        by_index = self._counted_by_index()
+        workers = self._masked
+        called = len(workers)
+        todo: Sequence[tuple[Any, ...]]
+        for index, (read, encoded, _) in enumerate(unique, start):
+            sequence, count = read
+            done = workers[index] if index < called else None
+            counted = by_index.pop(index, None) if by_index else None
+            if done is not None:
+                workers[index] = None
+            if counted is None and done is None:  # no masked read
+                if count:
+                    _, _, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
+                    if call is not None:
+                        yield _new(CalledRead, (sequence, count, aligned, call))
+                continue
+            if counted is None and len(only := cast(MaskedCalls, done)) == RECORD:  # the worker's one mask
+                left, todo, result = count - only[1], (only,), None
+            else:
+                left, todo, result = self._expansion(read, encoded, done, counted)
             if left or (todo and result is None):
                 if result is None:
                     result = cast(PooledCall, decode_result(sequence, encoded))
