@@ -128,7 +128,7 @@ def test_compiled_quality_sites_and_masked_reads_equal_the_reference(cases) -> N
             sites = quality_sites(sequence, aligned, decisive)
             got = _compiled.quality_sites_of(
                 len(sequence), aligned.reverse, aligned.start, aligned.end, aligned.projection, aligned.insertions,
-                aligned.deletions, aligned.substitutions, compiled._flags[0][aligned.reference],
+                aligned.deletions, aligned.substitutions, compiled.kernel.flags[0][aligned.reference],
             )  # fmt: skip
             if got is None:
                 seen["sites by the reference"] += 1
@@ -193,8 +193,8 @@ def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:
         for site in sites:
             left: list[tuple[int, ...]] = []
             found, record = _compiled.masked_reads_of(
-                len(sequence), aligned, call, (((site[0],), 2),), worker._flags[0][aligned.reference],
-                masking._EVENTS, worker._blocked[0][aligned.reference], reference.sequence, result.status.value, 0,
+                len(sequence), aligned, call, (((site[0],), 2),), worker.kernel.flags[0][aligned.reference],
+                masking._EVENTS, worker.kernel.blocked[0][aligned.reference], reference.sequence, result.status.value, 0,
                 True, {}, lambda context, sequence=sequence, aligned=aligned: quality_sites(
                     sequence, aligned, decisive[aligned.reference]
                 ),

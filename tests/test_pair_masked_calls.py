@@ -1,6 +1,7 @@
-"""Read pairs at a base-quality threshold, chunked route (issue #13): the merged reads' masked reads are called in
-the worker processes (a second round, :meth:`QualityMasking.call_counted`), and the tables stay those of the per-read
-loop, with 1 worker as with 2, with the workers' compiled kernels as with their pure-Python reference.
+"""Read pairs at a base-quality threshold, chunked route (issue #13): the merged reads' masked reads are called as
+they are tallied, by the compiled kernel (:class:`~editcheck.engine.masking.MaskingKernel`, in
+:meth:`QualityMasking.calls`), and the tables stay those of the per-read loop, with 1 worker as with 2, with the
+compiled kernel as with its pure-Python reference.
 
 Simulated 2x150 pairs of every outcome class of a nuclease with a donor (and a base editor's pairs in
 tests/test_pair_quality_masks.py), 2% of their correct bases below Q20, as on a real sequencer.
@@ -50,23 +51,25 @@ def _tables(source: FastqPaired, built: object, threads: int, folder: Path) -> d
     }
 
 
-def test_masked_reads_of_merged_pairs_are_called_in_the_workers_with_the_per_read_loops_tables(
+def test_masked_reads_of_merged_pairs_are_called_as_tallied_with_the_per_read_loops_tables(
     nuclease_pairs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, built = nuclease_pairs
     monkeypatch.setattr(pair_chunks, "CHUNK_BYTES", 131_072)  # several chunks
     main = os.getpid()
-    in_main: list[int] = []
-    made = masking_module._masked_made
+    called: list[int] = []  # the masked reads the kernel called in the main process, by unique read
+    kernel = masking_module.MaskingKernel.__call__
 
-    def counting(*arguments):  # the worker processes are forked with it: only the main process's calls are kept
+    def counting(self, sequence, result, lows):  # the worker processes are forked with it: only the main's are kept
+        got = kernel(self, sequence, result, lows)
         if os.getpid() == main:
-            in_main.append(1)
-        return made(*arguments)
+            called.append(len(got[1]) // masking_module.RECORD)
+        return got
 
-    monkeypatch.setattr(masking_module, "_masked_made", counting)
+    monkeypatch.setattr(masking_module.MaskingKernel, "__call__", counting)
     two = _tables(source, built, 2, tmp_path / "two")
-    assert not in_main  # every masked read called in a worker process
+    unique = json.loads(two["summary"])["reads"]["unique_sequences"]
+    assert len(called) > 0.8 * unique and sum(called) >= len(called)  # the merged reads' masks, called as tallied
     one = _tables(source, built, 1, tmp_path / "one")
     # The workers' pure-Python reference (SitesWorker.masked, quality_sites) instead of the compiled kernels.
     implementation = masking_module.IMPLEMENTATION

@@ -65,8 +65,8 @@ def collapse_pair_files(
     order; None (nothing sent) when the chunked route does not apply or a chunk is unusual: the caller then
     takes the per-read loop, which gives its result or its error message.  Given ``lows`` (and a base-quality
     threshold), pairs are merged as sequenced and ``lows`` gathers their merged reads' low-quality positions
-    (the caller projects them on the quality sites, :meth:`MergedLows.project`, and has the worker processes
-    call the masked reads, :meth:`~editcheck.engine.masking.QualityMasking.call_counted`), as
+    (the caller projects them on the quality sites, :meth:`MergedLows.project`, and calls the masked reads as it
+    tallies them, :meth:`~editcheck.engine.masking.QualityMasking.calls`), as
     :func:`~editcheck.reads.collapse.collapse_fragments` does with a ``QualityMasks``; else mates are masked
     before merging.  Given a ``ring`` (:func:`pair_ring`, made before ``aligner`` forked its worker processes),
     the chunks travel through it (at most its slots - 1 in flight), else through the pipe; it is closed when

@@ -10,12 +10,13 @@ Most masked reads are the only read of their sequence (a sequencing error at a l
 sequence goes to its worker with the reads counted while it waited to be sent, by their low-quality positions
 (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`: its first read, and any other), and the worker
 masks, counts and calls those reads right there, in parallel (:meth:`SitesWorker.masked`); the main process
-only projects and calls the reads counted later, except on the chunked route of read pairs, where every merged
-read's qualities are counted before its unique read is back: the workers call those masked reads too, in a
-second round (:meth:`QualityMasking.call_counted`, :meth:`SitesWorker.called`).  In the workers, the sites and the usual mask (a sequencing
-error at a low-quality base outside the window) are made by a compiled kernel
-(:func:`~editcheck.alignment._compiled.masked_reads_of`), whose pure-Python references are :func:`~editcheck.classification.quality.quality_sites` and
-:meth:`SitesWorker.masked` (``EDITCHECK_PURE_PYTHON=1`` runs them; tests/test_masked_sites_compiled.py).
+only projects the reads counted later, and calls them as it tallies them (:meth:`QualityMasking.calls`, in parts
+at once: :mod:`editcheck.engine.tally_parts`), as on the chunked route of read pairs, where every merged read's
+qualities are counted before its unique read is back.  The sites and the usual mask (a sequencing error at a
+low-quality base outside the window) are made by a compiled kernel (:class:`MaskingKernel`,
+:func:`~editcheck.alignment._compiled.masked_reads_of`), in the workers as in the main process, whose pure-Python
+references are :func:`~editcheck.classification.quality.quality_sites` and :meth:`SitesWorker.masked`
+(``EDITCHECK_PURE_PYTHON=1`` runs them; tests/test_masked_sites_compiled.py).
 """
 
 from __future__ import annotations
@@ -38,14 +39,11 @@ from editcheck.classification.quality import (
 from editcheck.design import AmpliconDesign, Reference
 from editcheck.engine.settings import AnalysisSettings
 from editcheck.engine.workers import (
-    CHUNK,
     STATUS_VALUES,
     PooledCall,
     PoolWorker,
-    UniqueReadAligner,
     decode_result,
     encode_result,
-    process_worker,
 )  # fmt: skip
 from editcheck.reads.collapse import QualityMasks
 from editcheck.reads.records import UniqueRead
@@ -236,6 +234,62 @@ def _sites_otherwise(context: tuple[Any, ...]) -> tuple[QualitySite, ...]:
     return quality_sites(sequence, aligned, decisive[aligned.reference])
 
 
+class MaskingKernel:
+    """What the compiled :func:`~editcheck.alignment._compiled.masked_reads_of` takes of the designs, made once, and
+    the call itself (:meth:`__call__`): a called unique read's quality sites and masked reads, the sites found in
+    C where that applies (else by :func:`_sites_otherwise`), the usual mask made there, any other by
+    :func:`_made_otherwise`, as :meth:`SitesWorker.masked` does.  The workers' :class:`SitesWorker` calls it for
+    the reads sent with a unique read, :class:`QualityMasking` for those the main process counted later."""
+
+    def __init__(
+        self, designs: Sequence[AmpliconDesign], classifiers: Sequence[Classifier],
+        decisive: Sequence[list[frozenset[int]]], keyed: bool,
+    ) -> None:  # fmt: skip
+        self.classifiers = classifiers
+        self.decisive = decisive
+        self.references = [design.references for design in designs]
+        self.keyed = keyed
+        """Work out the usual masks' keys (:func:`masked_key`), else None."""
+        self.shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        """One tuple per position for one-position masks and masked positions."""
+        self.flags = [
+            [bytes(position in decisive for position in range(len(reference.sequence))) for decisive, reference in
+             zip(by_reference, design.references)]
+            for by_reference, design in zip(decisive, designs)
+        ]  # fmt: skip
+        """Per amplicon and reference, one byte per reference position: 1 where the base is decisive."""
+        self.blocked = [
+            [bytes(bool(inside) or position in decisive for position, inside in enumerate(reference.window))
+             for decisive, reference in zip(by_reference, design.references)]
+            for by_reference, design in zip(decisive, designs)
+        ]  # fmt: skip
+        """Per amplicon and reference, one byte per reference position: 1 inside the window or decisive (a masked
+        substitution there is not the usual mask)."""
+        self._substitutable = [design.prime_edit is None for design in designs]
+        self._by_reference = [
+            [
+                (flags, blocked, reference.sequence)
+                for flags, blocked, reference in zip(*by_reference, design.references)
+            ]
+            for *by_reference, design in zip(self.flags, self.blocked, designs)
+        ]
+        """Per amplicon and reference, what the kernel takes of it: its decisive and blocked bytes, its sequence."""
+
+    def __call__(self, sequence: str, result: PooledCall, lows: Lows) -> tuple[tuple[int, ...], MaskedCalls]:
+        """The site read positions of the called unique read ``sequence`` (its ``result``) and the masked reads of
+        ``lows`` (``(low positions, reads)`` each), as :meth:`SitesWorker.masked` gives them."""
+        status, amplicon, aligned, call = result
+        assert aligned is not None and amplicon is not None and call is not None
+        flags, blocked, reference = self._by_reference[amplicon][aligned[0]]
+        keyed = self.keyed
+        return masked_reads_of(
+            len(sequence), aligned, call, lows, flags, _EVENTS, blocked, reference, STATUS_VALUES[status], amplicon,
+            self._substitutable[amplicon], self.shared, _sites_otherwise, _made_otherwise,
+            (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed),
+            keyed,
+        )  # fmt: skip
+
+
 class SitesWorker:
     """A :class:`~editcheck.engine.workers.PoolWorker` whose results carry the unique read's quality sites
     (:func:`~editcheck.classification.quality.quality_sites`, found in the worker processes) and the calls of
@@ -251,35 +305,14 @@ class SitesWorker:
         self.classifiers = [worker.classifier for worker in self.worker.workers]
         self.decisive = decisive_positions(self.classifiers)
         self.references = [design.references for design in designs]
-        self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.kernel = MaskingKernel(designs, self.classifiers, self.decisive, keyed)
+        """The compiled kernel's arguments and call (:func:`~editcheck.alignment._compiled.masked_reads_of`)."""
+        self._shared = self.kernel.shared
         """One tuple per position for one-position masks and masked positions: shared within a chunk's results,
         they also travel once per chunk (pickle's memo) and arrive shared."""
         self.compiled = IMPLEMENTATION == "compiled"
-        """Run the compiled kernel (:func:`~editcheck.alignment._compiled.masked_reads_of`), else the pure-Python
-        reference (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
-        self._flags = [
-            [bytes(position in decisive for position in range(len(reference.sequence))) for decisive, reference in
-             zip(by_reference, design.references)]
-            for by_reference, design in zip(self.decisive, designs)
-        ]  # fmt: skip
-        """Per amplicon and reference, one byte per reference position: 1 where the base is decisive."""
-        self._blocked = [
-            [bytes(bool(inside) or position in decisive for position, inside in enumerate(reference.window))
-             for decisive, reference in zip(by_reference, design.references)]
-            for by_reference, design in zip(self.decisive, designs)
-        ]  # fmt: skip
-        """Per amplicon and reference, one byte per reference position: 1 inside the window or decisive (a masked
-        substitution there is not the usual mask)."""
-        self._substitutable = [design.prime_edit is None for design in designs]
-        self._kernel_references = [
-            [
-                (flags, blocked, reference.sequence)
-                for flags, blocked, reference in zip(*by_reference, design.references)
-            ]
-            for *by_reference, design in zip(self._flags, self._blocked, designs)
-        ]
-        """Per amplicon and reference, what the compiled kernel takes of it: its decisive and blocked bytes, its
-        sequence."""
+        """Run the compiled kernel (:attr:`kernel`), else the pure-Python reference
+        (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
 
     def __call__(
         self, sequences: Sequence[str], lows: Sequence[Lows]
@@ -313,52 +346,17 @@ class SitesWorker:
     def _compiled_call(
         self, sequences: Sequence[str], lows: Sequence[Lows]
     ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
-        """:meth:`__call__` with the compiled kernel, read by read (:meth:`_compiled_masked`)."""
-        worker, compiled_masked = self.worker, self._compiled_masked
+        """:meth:`__call__` with the compiled kernel (:attr:`kernel`), read by read."""
+        worker, kernel = self.worker, self.kernel
         results: list[tuple[bytes, tuple[int, ...], MaskedCalls]] = []
         for sequence, low in zip(sequences, lows):
             result = worker(sequence)
             if result.alignment is None or result.amplicon is None or result.call is None:
                 results.append((encode_result(sequence, result), (), ()))
                 continue
-            positions, masked = compiled_masked(sequence, result, low)
+            positions, masked = kernel(sequence, result, low)
             results.append((encode_result(sequence, result), positions, masked))
         return results
-
-    def _compiled_masked(self, sequence: str, result: PooledCall, low: Lows) -> tuple[tuple[int, ...], MaskedCalls]:
-        """A called unique read's site positions and the masked reads of ``low`` (:meth:`_compiled_call`'s, and
-        :meth:`called`'s with the compiled kernel), by :func:`~editcheck.alignment._compiled.masked_reads_of`:
-        the sites found in C where that applies (else by :func:`_sites_otherwise`), the usual mask made there,
-        any other by :func:`_made_otherwise`, as :meth:`masked` does."""
-        status, amplicon, aligned, call = result
-        assert aligned is not None and amplicon is not None and call is not None
-        flags, blocked, reference = self._kernel_references[amplicon][aligned[0]]
-        keyed = self.keyed
-        return masked_reads_of(
-            len(sequence), aligned, call, low, flags, _EVENTS, blocked, reference, STATUS_VALUES[status], amplicon,
-            self._substitutable[amplicon], self._shared, _sites_otherwise, _made_otherwise,
-            (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed),
-            keyed,
-        )  # fmt: skip
-
-    def called(self, items: Sequence[tuple[str, bytes, Lows]]) -> list[MaskedCalls]:
-        """The masked reads of unique reads whose results are back already: each item ``(sequence, encoded result,
-        lows)``, its masks (``lows``, as :meth:`__call__` takes them) called as :meth:`__call__` calls them, the
-        sites found again (compiled where the kernels apply) from the decoded result.  The second round of
-        :meth:`QualityMasking.call_counted`."""
-        called: list[MaskedCalls] = []
-        for sequence, encoded, lows in items:
-            result = cast(PooledCall, decode_result(sequence, encoded))
-            aligned = result.alignment
-            if aligned is None or result.amplicon is None or result.call is None or not lows:
-                called.append(())
-            elif self.compiled:
-                called.append(self._compiled_masked(sequence, result, lows)[1])
-            else:
-                sites = quality_sites(sequence, aligned, self.decisive[result.amplicon][aligned.reference])
-                positions = tuple([site[0] for site in sites])
-                called.append(self.masked(result, sites, positions, lows, sequence) if sites else ())
-        return called
 
     def masked(
         self,
@@ -395,12 +393,6 @@ class SitesWorker:
                     made = shared.setdefault(made, made)
                 done += (mask, reads, key, made, amplicon, reference)
         return tuple(done)
-
-
-def called_in_worker(items: Sequence[tuple[str, bytes, Lows]]) -> list[MaskedCalls]:
-    """:meth:`SitesWorker.called` by this process's :class:`SitesWorker`: a
-    :meth:`~editcheck.engine.workers.UniqueReadAligner.submit` task of :meth:`QualityMasking.call_counted`."""
-    return cast(SitesWorker, process_worker()).called(items)
 
 
 class ExpandedReads:
@@ -486,6 +478,12 @@ class QualityMasking:
         :meth:`expand` (the main process counts the others in ``masks.masks``)."""
         self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         """One tuple per position for one-position masks and masked positions (most masked reads), kept."""
+        self._kernel = (
+            MaskingKernel(designs, self.classifiers, self.decisive, merge_alike)
+            if IMPLEMENTATION == "compiled"
+            else None
+        )
+        """The compiled kernel, for the masked reads counted here (:meth:`_expansion`); None: the reference."""
 
     def settle(self, index: int, sequence: str, result: tuple[Any, tuple[int, ...], MaskedCalls]) -> None:
         """A :class:`SitesWorker` result is back: the unique read's sites are known."""
@@ -508,37 +506,6 @@ class QualityMasking:
                     stored.extend([None] * (index + 1 - len(stored)))
                 stored[index] = masked
         self.masks.settle_from(start, [positions for _, positions, _ in results])
-
-    def call_counted(self, aligner: UniqueReadAligner, sequences: Sequence[str], encoded: Sequence[bytes]) -> None:
-        """Have ``aligner``'s worker processes (its :class:`SitesWorker` s) call the masked reads counted here
-        (``masks.masks``: reads counted after their unique read was sent; on the chunked route of read pairs,
-        every masked read), :data:`~editcheck.engine.workers.CHUNK` unique reads a task, as they call the reads
-        sent with a unique read: :meth:`expand` and :meth:`calls` then take them as the workers', the same
-        masked reads as if the main process called them.  ``sequences`` and ``encoded``: every unique read and
-        its encoded result, by first-seen index.  A unique read whose masks the workers called already keeps
-        its masks counted here (:meth:`_expansions` merges the two)."""
-        stored = self._masked
-        if len(stored) < len(sequences):
-            stored.extend([None] * (len(sequences) - len(stored)))
-        by_index: dict[int, list[tuple[tuple[int, ...], int]]] = {}
-        masks = self.masks.masks
-        for (index, mask), reads in list(masks.items()):
-            if stored[index] is None:
-                del masks[(index, mask)]
-                listed = by_index.get(index)
-                if listed is None:
-                    by_index[index] = [(mask, reads)]
-                else:
-                    listed.append((mask, reads))
-        indices = sorted(by_index)
-        tasks = []
-        for start in range(0, len(indices), CHUNK):
-            part = indices[start : start + CHUNK]
-            items = [(sequences[index], encoded[index], by_index[index]) for index in part]
-            tasks.append((part, aligner.submit(called_in_worker, items)))
-        for part, task in tasks:
-            for index, masked in zip(part, task()):
-                stored[index] = masked or None
 
     def _expansions(
         self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0
@@ -595,13 +562,20 @@ class QualityMasking:
             merged[mask] = merged.get(mask, 0) + reads
         sequence = read.key
         result: PooledCall | None = None
+        if self._kernel is not None:  # the masks counted here, called at once by the compiled kernel
+            result = cast(PooledCall, decode_result(sequence, encoded))
+            _, called = self._kernel(
+                sequence, result, [(mask, reads) for mask, reads in counted if mask not in made_by]
+            )
+            for k in range(0, len(called), RECORD):
+                made_by[called[k]] = called[k : k + RECORD]
         sites: tuple[QualitySite, ...] | None = None
         listed: list[tuple[Any, ...]] = []
         for mask, reads in sorted(merged.items()):
             if mask in made_by:
                 listed.append((mask, reads, *made_by[mask][2:]))
                 continue
-            # counted by the main process: called here
+            # counted by the main process: called here (by the reference)
             if result is None:
                 result = cast(PooledCall, decode_result(sequence, encoded))
             assert result.amplicon is not None and result.alignment is not None

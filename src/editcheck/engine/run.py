@@ -217,13 +217,12 @@ def _run_reads(
             if chunked is None:
                 reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
             # (encoded result, site positions, masked calls): settled already
-            store = aligner.results(close=chunked is None)
+            store = aligner.results()
             for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
                 store[position] = encoded
-            if chunked is not None:
+            if chunked is not None:  # its masked reads are called as they are tallied (QualityMasking.calls)
                 reads = chunked
                 lows.project(masking.masks)  # every merged read's sites are settled now
-                masking.call_counted(aligner, list(reads.sequences), store)  # in the worker processes
             masking.masks.forget_sites()  # every read is counted and projected: the sites are read no more
         # (unique read and the reads it stands for here, its result, its reads as collapsed: None for a masked read)
         if not streamed:  # streamed: one pass, the tally's (each result freed as it is read, nothing expanded kept)

@@ -222,12 +222,6 @@ _worker: Callable[..., Any] | None = None
 _compact = False
 
 
-def process_worker() -> Any:
-    """The worker this process runs (a worker process's, or the calling process's with 1 thread): for a
-    :meth:`UniqueReadAligner.submit` task that needs it."""
-    return _worker
-
-
 def _init_worker(
     factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], compact: bool = False
 ) -> None:
@@ -406,14 +400,12 @@ class UniqueReadAligner:
             finished += 1
         del self._parts[:finished]
 
-    def results(self, close: bool = True) -> list[Any]:
-        """All results, in the order the sequences were added; ``close=False`` keeps the worker processes for
-        more :meth:`submit` tasks (closed on leaving the ``with`` block)."""
+    def results(self) -> list[Any]:
+        """All results, in the order the sequences were added; the worker processes are closed."""
         self._flush()
         self._collect(wait=True)
         results, self._done = self._done, []
-        if close:
-            self.close()
+        self.close()
         return results
 
     def close(self) -> None:
