@@ -217,9 +217,7 @@ def _run_reads(
             if chunked is None:
                 reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
             # (encoded result, site positions, masked calls): settled already
-            store = aligner.results()
-            for position, (encoded, *_) in enumerate(cast(list[tuple[bytes, Any, Any]], store)):
-                store[position] = encoded
+            store = [result[0] for result in cast(list[tuple[bytes, Any, Any]], aligner.results())]
             if chunked is not None:  # its masked reads are called as they are tallied (QualityMasking.calls)
                 reads = chunked
                 lows.project(masking.masks)  # every merged read's sites are settled now
