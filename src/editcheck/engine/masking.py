@@ -600,6 +600,7 @@ class QualityMasking:
         by_index = self._counted_by_index()
         workers = self._masked
         called = len(workers)
+        kernel = self._kernel
         todo: Sequence[tuple[Any, ...]]
         for index, (read, encoded, _) in enumerate(unique, start):
             sequence, count = read
@@ -615,6 +616,14 @@ class QualityMasking:
                 continue
             if counted is None and len(only := cast(MaskedCalls, done)) == RECORD:  # the worker's one mask
                 left, todo, result = count - only[1], (only,), None
+            elif done is None and counted is not None and len(counted) == 1 and kernel is not None:
+                # one mask counted here (a merged read's usual case): the kernel's one record, no dicts
+                result = cast(PooledCall, decode_result(sequence, encoded))
+                _, made = kernel(sequence, result, counted)
+                if len(made) == RECORD and made[0] == counted[0][0]:
+                    left, todo = count - counted[0][1], (made,)
+                else:  # (the mask met none of the read's sites: as the reference does it)
+                    left, todo, result = self._expansion(read, encoded, done, counted)
             else:
                 left, todo, result = self._expansion(read, encoded, done, counted)
             if left or (todo and result is None):
