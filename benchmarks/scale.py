@@ -20,10 +20,14 @@ installed release has it.
 
 With --segment-reads N [N ...], every input is also run in segments of N reads (pairs) (`quantify
 --segment-reads N`: bounded memory, :mod:`editcheck.engine.segmented`), code "segNM" (N in millions), and the row ends with
-whether its output folder is byte-identical to the whole run's ("same") or not. Usage:
+whether its output folder is byte-identical to the whole run's ("same") or not.
+
+With --repeat N, every row is run N times, each round running every code path once (interleaved, so that the
+machine's drift hits them alike), and `gzip -dc` N times per input: the row gives the median wall and CPU seconds,
+the largest peak RSS, the ratio of the median walls, and ends with the range of its wall times. Usage:
 
     python benchmarks/scale.py [--work /tmp/editcheck-scale] [--reads 10000000] [--pairs 10000000]
-                               [--compare-code ../main/src]
+                               [--compare-code ../main/src] [--repeat 3]
                                [--only-single | --only-paired] [--threads 2 1] [--min-base-quality 20 0]
                                [--low-quality-rate 0.02] [--segment-reads 2000000]
 """
@@ -34,6 +38,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -199,7 +204,13 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, help="Also a paired-end input of this many pairs.")
     parser.add_argument("--only-single", action="store_true", help="Skip the paired-end input.")
     parser.add_argument("--only-paired", action="store_true", help="Only the paired inputs (reads/s = pairs/s).")
-    parser.add_argument("--jsonl", type=Path, help="Also append every row as JSON to this file.")
+    parser.add_argument("--jsonl", type=Path, help="Also append every run as JSON to this file.")
+    parser.add_argument(
+        "--repeat", type=int, default=1,
+        help="Run each row this many times, interleaved with the other code paths' runs (and gzip -dc as often), "
+        "and print the medians and the range of the wall times: this machine's speed moves by 10-20%% within an "
+        "hour, more than many changes.",
+    )  # fmt: skip
     parser.add_argument(
         "--segment-reads", type=int, nargs="*", default=[],
         help="Also run each input in segments of this many reads (pairs), and say whether its outputs equal "
@@ -211,6 +222,8 @@ def main() -> None:
         "test reads of ../shared have 2.0-5.6%% of their bases below Q20; 0 gives the earlier input.",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat takes 1 or more")
     args.work.mkdir(parents=True, exist_ok=True)
     rate = args.low_quality_rate
     if args.only_single and args.only_paired:
@@ -230,25 +243,47 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}; load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(HEADER, flush=True)
     for data in inputs:
-        gzip_wall, gzip_cpu = gzip_seconds(data)
-        print(f"{data.label:<22} gzip -dc: {gzip_wall:.2f} s wall, {gzip_cpu:.2f} s CPU", flush=True)
+        gzips = [gzip_seconds(data) for _ in range(args.repeat)]
+        gzip_wall, gzip_cpu = statistics.median(w for w, _ in gzips), statistics.median(c for _, c in gzips)
+        spread = f" ({min(w for w, _ in gzips):.2f}-{max(w for w, _ in gzips):.2f} s, median of {args.repeat})"
+        print(
+            f"{data.label:<22} gzip -dc: {gzip_wall:.2f} s wall, {gzip_cpu:.2f} s CPU"
+            + (spread if args.repeat > 1 else ""),
+            flush=True,
+        )
         for quality in args.min_base_quality:
             for threads in args.threads:
-                runs = [(code, path, ()) for code, path in codes]
+                runs: list[tuple[str, Path, tuple[str, ...]]] = [(code, path, ()) for code, path in codes]
                 runs += [
                     (f"seg{size / 1e6:g}M", codes[0][1], ("--segment-reads", str(size))) for size in args.segment_reads
                 ]
                 whole = args.work / "out" / f"{data.folder.name}_{codes[0][0]}_t{threads}_q{quality}"
-                for code, path, extra in runs:
-                    out = args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
-                    figures = quantify(data, path, threads, quality, out, extra)
-                    same = f" {'same' if _same_folders(whole, out) else 'DIFFERENT'}" if extra else ""
-                    print(_row(data, code, threads, quality, figures, gzip_wall) + same, flush=True)
-                    if args.jsonl is not None:
-                        record = {"input": data.label, "code": code, "threads": threads, "min_base_quality": quality,
-                                  **figures, "gzip_wall_s": gzip_wall, "load": os.getloadavg()[0]}  # fmt: skip
-                        with args.jsonl.open("a") as handle:
-                            handle.write(json.dumps(record) + "\n")
+                measured: dict[str, list[dict[str, float]]] = {code: [] for code, _, _ in runs}
+                for repeat in range(args.repeat):  # the code paths interleaved, so that the machine's drift hits all
+                    for code, path, extra in runs:
+                        out = args.work / "out" / f"{data.folder.name}_{code}_t{threads}_q{quality}"
+                        figures = quantify(data, path, threads, quality, out, extra)
+                        if extra and not _same_folders(whole, out):
+                            figures["different"] = 1
+                        measured[code].append(figures)
+                        if args.jsonl is not None:
+                            record = {"input": data.label, "code": code, "threads": threads,
+                                      "min_base_quality": quality, "repeat": repeat, **figures,
+                                      "gzip_wall_s": gzip_wall, "load": os.getloadavg()[0]}  # fmt: skip
+                            with args.jsonl.open("a") as handle:
+                                handle.write(json.dumps(record) + "\n")
+                for code, _, extra in runs:
+                    every = measured[code]
+                    figures = {
+                        "wall_s": statistics.median(f["wall_s"] for f in every),
+                        "cpu_s": statistics.median(f["cpu_s"] for f in every),
+                        "peak_rss": max(f["peak_rss"] for f in every),
+                        "unique": every[0]["unique"],
+                    }
+                    walls = [f["wall_s"] for f in every]
+                    same = f" {'DIFFERENT' if any(f.get('different') for f in every) else 'same'}" if extra else ""
+                    shown = f" walls {min(walls):.2f}-{max(walls):.2f} s" if args.repeat > 1 else ""
+                    print(_row(data, code, threads, quality, figures, gzip_wall) + same + shown, flush=True)
 
 
 if __name__ == "__main__":
