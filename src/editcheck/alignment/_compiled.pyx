@@ -968,6 +968,7 @@ cdef tuple _general_substitution_parts(
 
 cdef enum:
     FEW_SITES = 32  # sites held on the stack (a read usually has 1-8: the donor's, an error)
+    FEW_MARKS = 1024  # a read's span marked on the stack (longer spans: on the heap)
 
 
 cdef struct _Sites:
@@ -1026,7 +1027,7 @@ cdef int _sites_found(
     cdef const unsigned char* bases
     cdef const unsigned char* found_at
     cdef unsigned char* marked
-    cdef unsigned char few_marked[1024]
+    cdef unsigned char few_marked[FEW_MARKS]
     cdef unsigned char base
     cdef tuple inserted_at, deleted, site
     cdef object substituted
@@ -1039,7 +1040,7 @@ cdef int _sites_found(
         covered -= <Py_ssize_t>deleted[1]
     if covered != length or span <= 0 or not _one_byte(projection) or PyUnicode_GET_LENGTH(projection) < end:
         return 0
-    if span <= 1024:
+    if span <= FEW_MARKS:
         marked = few_marked
     else:
         marked = <unsigned char*>malloc(span)
@@ -1129,7 +1130,7 @@ cdef int _sites_found(
         _sites_given(sites, tuple(found))
         return 1
     finally:
-        if span > 1024:
+        if span > FEW_MARKS:
             free(marked)
 
 

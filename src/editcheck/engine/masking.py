@@ -556,16 +556,22 @@ class QualityMasking:
             # the usual case: later reads with the mask of the worker's one masked read (the same error)
             together = (done[0], done[1] + counted[0][1], *done[2:])
             return read.reads - together[1], (together,), None
+        sequence = read.key
+        kernel = self._kernel
+        result: PooledCall | None = None
+        if kernel is not None:
+            result = cast(PooledCall, decode_result(sequence, encoded))
+            if done is None and len(counted) == 1:  # one mask, counted here (nearly every masked merged read):
+                _, called = kernel(sequence, result, counted)  # the kernel's one record as it is, no dicts
+                if len(called) == RECORD and called[0] == counted[0][0]:
+                    return read.reads - counted[0][1], (called,), result
         made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
         merged = {mask: made[1] for mask, made in made_by.items()}
         for mask, reads in counted:
             merged[mask] = merged.get(mask, 0) + reads
-        sequence = read.key
-        result: PooledCall | None = None
-        if self._kernel is not None:  # the masks counted here, called at once by the compiled kernel
-            result = cast(PooledCall, decode_result(sequence, encoded))
-            _, called = self._kernel(
-                sequence, result, [(mask, reads) for mask, reads in counted if mask not in made_by]
+        if kernel is not None:  # the masks counted here, called at once by the compiled kernel
+            _, called = kernel(
+                sequence, cast(PooledCall, result), [(mask, reads) for mask, reads in counted if mask not in made_by]
             )
             for k in range(0, len(called), RECORD):
                 made_by[called[k]] = called[k : k + RECORD]
@@ -600,7 +606,6 @@ class QualityMasking:
         by_index = self._counted_by_index()
         workers = self._masked
         called = len(workers)
-        kernel = self._kernel
         todo: Sequence[tuple[Any, ...]]
         for index, (read, encoded, _) in enumerate(unique, start):
             sequence, count = read
@@ -616,14 +621,6 @@ class QualityMasking:
                 continue
             if counted is None and len(only := cast(MaskedCalls, done)) == RECORD:  # the worker's one mask
                 left, todo, result = count - only[1], (only,), None
-            elif done is None and counted is not None and len(counted) == 1 and kernel is not None:
-                # one mask counted here (a merged read's usual case): the kernel's one record, no dicts
-                result = cast(PooledCall, decode_result(sequence, encoded))
-                _, made = kernel(sequence, result, counted)
-                if len(made) == RECORD and made[0] == counted[0][0]:
-                    left, todo = count - counted[0][1], (made,)
-                else:  # (the mask met none of the read's sites: as the reference does it)
-                    left, todo, result = self._expansion(read, encoded, done, counted)
             else:
                 left, todo, result = self._expansion(read, encoded, done, counted)
             if left or (todo and result is None):

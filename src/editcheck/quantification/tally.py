@@ -181,12 +181,13 @@ def counted_reads(design: AmpliconDesign, calls: Iterable[CalledRead]) -> tuple[
     references = design.references
     allele_counts: AlleleCounts = {}
     profiles = [_ProfileCounter(len(reference.sequence)) for reference in references]
+    names = [reference.name for reference in references]
     if _count_calls is None:
-        python_count_calls(tally, [reference.name for reference in references], profiles, allele_counts, calls)
+        python_count_calls(tally, names, profiles, allele_counts, calls)
     else:
         _count_calls(
-            tally, [reference.name for reference in references], profiles, allele_counts, calls, aligned_sequence,
-            NOT_ALIGNED, AMBIGUOUS, PRIMER_DIMER, HDR, IMPERFECT_HDR, CLASSIFIED,
+            tally, names, profiles, allele_counts, calls, aligned_sequence, NOT_ALIGNED, AMBIGUOUS, PRIMER_DIMER, HDR,
+            IMPERFECT_HDR, CLASSIFIED,
         )  # fmt: skip
     for reference, profile in zip(references, profiles):
         tally.positions.append(profile.profile(reference.name, reference.sequence, reference.window))
