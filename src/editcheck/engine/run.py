@@ -80,10 +80,12 @@ _FREED: Any = (None, b"", None)
 
 def _spare_core(threads: int) -> bool:
     """Whether a core is left beside ``threads`` busy processes (the main process alone with 1, the workers
-    with more): single-end gzip FASTQ is then decompressed in a thread of its own
-    (:func:`~editcheck.reads.collapse.collapse_single`).  1M reads, Q20, ``-t 2`` on 2 shared cores: the thread
-    took the main thread's reading and collapsing from 3.3-3.6 to 2.7-2.9 CPU s but added about as much CPU in
-    all, with no wall time gained; so not there."""
+    with more): single-end gzip FASTQ is then decompressed apart (:func:`~editcheck.reads.collapse.collapse_single`:
+    by a process of its own, :mod:`editcheck.reads.inflating`).  Not otherwise: 10M reads, ``-t 2`` on 2 cores,
+    the reading is bound by both cores (1.7-1.85 of them busy), not by the main process, and a decompressing
+    process only moved work (Q20 18.26 -> 18.71 s, Q0 14.14 -> 14.74 s, one run each); with ``-t 1`` it took 1M
+    Q20 from 2.89-2.91 to 2.72-2.79 s (a thread had gained nothing: ISA-L's reader waits for the GIL beside Python)
+    and 10M Q20 from 21.82 to 20.68 s."""
     return available_cores() > threads
 
 
