@@ -42,7 +42,7 @@ from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
-from editcheck.reads.inflating import ROOM, InflatingProcess
+from editcheck.reads.inflating import ROOM, InflatingProcess, fill
 from editcheck.reads.read_length import MAX_NAME_LENGTH, MAX_READ_LENGTH, record_bytes, too_long
 from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
@@ -579,10 +579,7 @@ def read_blocks(
             except _BLOCK_ERRORS:
                 return False
             final = length < len(block)
-            if final and length and block[length - 1] != ord("\n"):
-                block[length] = ord("\n")  # the last line of the file without its line break (room: final)
-                length += 1
-            used = feed(block, length, final)
+            used, length = _fed(feed, block, length, final)
             if used < 0:
                 return False
             if final:
@@ -620,10 +617,7 @@ def _read_blocks_apart(
                 block += memory[start : start + length + 1]
             length += kept
             try:
-                if final and length and block[length - 1] != ord("\n"):
-                    block[length] = ord("\n")  # the last line of the file without its line break (room: final)
-                    length += 1
-                used = feed(block, length, final)
+                used, length = _fed(feed, block, length, final)
                 if used < 0:
                     return False
                 if final:
@@ -636,16 +630,21 @@ def _read_blocks_apart(
                     block.release()
 
 
+def _fed(
+    feed: Callable[[memoryview | bytearray, int, bool], int], block: memoryview | bytearray, length: int, final: bool
+) -> tuple[int, int]:
+    """``feed(block, length, final)``, the file's last line given its missing line break first (``final``: there is
+    room after ``length``); what ``feed`` returned and the length fed."""
+    if final and length and block[length - 1] != ord("\n"):
+        block[length] = ord("\n")
+        length += 1
+    return feed(block, length, final), length
+
+
 def _fill(handle: BufferedIOBase, block: bytearray, start: int) -> int:
     """Fill ``block`` from ``start`` on; its length filled (less than all of it: the end of the file)."""
     with memoryview(block) as view:
-        filled = start
-        while filled < len(block):
-            got = handle.readinto(view[filled:])
-            if not got:
-                break
-            filled += got
-    return filled
+        return start + fill(handle, view[start:])
 
 
 def _read_id(identifier: str) -> str:

@@ -25,7 +25,7 @@ from xopen import xopen
 
 from editcheck.naming import end_with_parent
 
-__all__ = ["ROOM", "SLOTS", "InflatingProcess"]
+__all__ = ["ROOM", "SLOTS", "InflatingProcess", "fill"]
 
 SLOTS = 4
 """Blocks the process may fill ahead of the reader."""
@@ -90,10 +90,11 @@ class InflatingProcess:
         for descriptor in (self._free, self._filled):
             os.close(descriptor)
         pid, self._pid = self._pid, 0
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if not done:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        with contextlib.suppress(ChildProcessError):  # reaped already (by whoever reaps every child)
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if not done:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
         self.memory.release()
         with contextlib.suppress(BufferError):  # a block still in use (an error on the way): freed with it
             self._mapping.close()
@@ -129,7 +130,7 @@ def _inflate(
                 slot, _ = _MESSAGE.unpack(message)
                 start = slot * stride + ROOM
                 try:
-                    length = _fill(handle, memory[start : start + block])
+                    length = fill(handle, memory[start : start + block])
                 except Exception:  # any reading failure: the reader reads the file itself and names it
                     os.write(tell_filled, _MESSAGE.pack(slot, -1))
                     break
@@ -143,8 +144,9 @@ def _inflate(
         os._exit(code)
 
 
-def _fill(handle: BufferedIOBase, view: memoryview) -> int:
-    """Fill ``view`` from ``handle``; the bytes filled (fewer than its length: the end of the file)."""
+def fill(handle: BufferedIOBase, view: memoryview) -> int:
+    """Fill ``view`` from ``handle`` (``view`` then released); the bytes filled (fewer than its length: the end of
+    the file)."""
     with view:
         filled = 0
         while filled < len(view):
