@@ -7,7 +7,9 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +80,40 @@ def test_a_reading_stopped_early_leaves_no_process(tmp_path: Path) -> None:
         raise KeyError("stop")
     assert _gone(pid)
     assert SLOTS >= 2
+
+
+@pytest.mark.parametrize(("cores", "threads", "apart"), [(2, 1, True), (2, 2, False), (4, 4, True), (1, 1, False)])
+def test_the_engine_decompresses_apart_with_a_spare_core_or_four_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int, threads: int, apart: bool
+) -> None:
+    """Single-end gzip FASTQ is decompressed by a process of its own when a core is left beside the workers, or
+    from four cores (engine.run._decompress_apart), with the results of reading it in the main process."""
+    from editcheck import simulate
+    from editcheck.design import build_design
+    from editcheck.engine.run import run
+    from editcheck.engine.sources import FastqSingle
+    from editcheck.reads import fastq
+
+    engine = sys.modules["editcheck.engine.run"]
+    design = simulate.random_design(seed=29)
+    truth = simulate.simulate(design, 3000, tmp_path / "reads.fastq.gz", seed=7)
+    amplicon = build_design(
+        truth["design"]["amplicon"], [truth["design"]["guide"]], expected_hdr_amplicon=truth["design"]["donor_amplicon"]
+    )
+    started: list[int] = []
+
+    class Started(fastq.InflatingProcess):
+        def __init__(self, *arguments: Any) -> None:
+            super().__init__(*arguments)
+            started.append(self._pid)
+
+    monkeypatch.setattr(fastq, "InflatingProcess", Started)
+    monkeypatch.setattr(engine, "available_cores", lambda: cores)
+    result = run(FastqSingle(tmp_path / "reads.fastq.gz"), [amplicon], ["s"], threads=threads)
+    assert len(started) == (1 if apart else 0)
+    monkeypatch.setattr(engine, "available_cores", lambda: 1)
+    reference = run(FastqSingle(tmp_path / "reads.fastq.gz"), [amplicon], ["s"], threads=1)
+    assert len(started) == (1 if apart else 0)
+    tally, expected = result.samples[0].tally, reference.samples[0].tally
+    assert tally.outcomes == expected.outcomes and list(tally.alleles) == list(expected.alleles)
+    assert sum(tally.outcomes.values()) == 3000

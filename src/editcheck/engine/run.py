@@ -78,15 +78,26 @@ _new: Any = tuple.__new__
 _FREED: Any = (None, b"", None)
 
 
-def _spare_core(threads: int) -> bool:
-    """Whether a core is left beside ``threads`` busy processes (the main process alone with 1, the workers
-    with more): single-end gzip FASTQ is then decompressed apart (:func:`~editcheck.reads.collapse.collapse_single`:
-    by a process of its own, :mod:`editcheck.reads.inflating`).  Not otherwise: 10M reads, ``-t 2`` on 2 cores,
-    the reading is bound by both cores (1.7-1.85 of them busy), not by the main process, and a decompressing
-    process only moved work (Q20 18.26 -> 18.71 s, Q0 14.14 -> 14.74 s, one run each); with ``-t 1`` it took 1M
-    Q20 from 2.89-2.91 to 2.72-2.79 s (a thread had gained nothing: ISA-L's reader waits for the GIL beside Python)
-    and 10M Q20 from 21.82 to 20.68 s."""
-    return available_cores() > threads
+APART_CORES = 4
+"""Cores from which single-end gzip FASTQ is decompressed apart whatever the number of workers."""
+
+
+def _decompress_apart(threads: int) -> bool:
+    """Whether single-end gzip FASTQ is decompressed apart, by a process of its own
+    (:func:`~editcheck.reads.collapse.collapse_single`, :mod:`editcheck.reads.inflating`): when a core is left
+    beside ``threads`` busy processes (the main process alone with 1, the workers with more), or with
+    :data:`APART_CORES` cores or more.
+
+    Measured on 2 cores, ``-t 2``, outputs identical: where the reading is bound by the main process (3M reads
+    of 28k unique sequences, the workers mostly idle) 2.12-2.24 -> 1.71-1.74 s; where it is bound by both
+    cores (10M reads of 792k unique sequences: 1.7-1.85 cores busy) the process only moves work, +-3% (Q20
+    15.51/17.19 -> 15.92/16.96 s, Q0 12.84/12.96 -> 13.00/13.70 s), so not there.  With ``-t 1`` on 2 cores,
+    1M Q20 2.89-2.91 -> 2.72-2.79 s, 10M 21.82 -> 20.68 s.  From 4 cores the main process bounds the reading
+    whatever the data (its ~11 CPU s at 10M Q20 against the workers' ~10 shared by 4): expected, not measured
+    here (a 2-core machine), to gain most of ISA-L's ~40% of its work.  A thread gains nothing: ISA-L's reader
+    waits for the GIL beside Python."""
+    cores = available_cores()
+    return cores > threads or cores >= APART_CORES
 
 
 def run(
@@ -182,7 +193,7 @@ def _run_reads(
     # Every unique read's result is kept encoded (workers.encode_result: one bytes each) and decoded as it is used.
     entries: ExpandedReads | None = None
     streamed = masking is not None and not by_read and sink is None and len(designs) == 1  # the tally's pass alone
-    background = _spare_core(threads)
+    background = _decompress_apart(threads)
     # The paired chunks' ring is made before the worker processes are forked (they inherit it) and closed after.
     chunkable = _chunkable(source, sink)
     if masking is None:
