@@ -158,32 +158,6 @@ def test_compiled_collapse_equals_the_reference_on_simulated_reads(
         assert lag == 100000 or (compiled[3] is not None and sum(compiled[3].masks.values()) > 50)
 
 
-@pytest.mark.parametrize("room", [fastq.ROOM, 100])
-@pytest.mark.usefixtures("small_blocks")
-def test_gzip_decompressed_apart_gives_the_reference_collapse(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: int
-) -> None:
-    """In the background, gzip is decompressed by a process of its own into shared blocks (reads.inflating): each
-    block's unused tail goes into the room before the next one, or, longer than that room (100 bytes here: every
-    tail), into a block of its own."""
-    monkeypatch.setattr(fastq, "ROOM", room)
-    started: list[int] = []
-
-    class Started(fastq.InflatingProcess):
-        def __init__(self, *arguments: Any) -> None:
-            super().__init__(*arguments)
-            started.append(self._pid)
-
-    monkeypatch.setattr(fastq, "InflatingProcess", Started)
-    records = simulated(3000, seed=13)
-    path = tmp_path / "r.fq.gz"
-    path.write_bytes(gzip.compress(fastq_text(records)))
-    spy = Spy(COMPILED)
-    compiled = collapsed_with(monkeypatch, spy, path, 20, 3, background=True)
-    assert_same(compiled, collapsed_with(monkeypatch, None, path, 20, 3))
-    assert spy.counted[-1] == 3000 and len(started) == 1
-
-
 @pytest.mark.parametrize("lag", [0, 100000])
 def test_progress_and_the_engine_sized_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lag: int) -> None:
     records = simulated(2 * EVERY + 700, seed=5)
@@ -243,7 +217,7 @@ KINDS = [
 def test_unusual_records_give_the_reference_result_or_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, compressed: bool, background: bool
 ) -> None:
-    """(gzip in the background: decompressed by a process of its own, reads.inflating)"""
+    """(gzip in the background: decompressed in a thread of its own)"""
     text = _damaged(simulated(3000, seed=7), kind)
     path = tmp_path / ("r.fq.gz" if compressed else "r.fq")
     path.write_bytes(gzip.compress(text) if compressed else text)

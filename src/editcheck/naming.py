@@ -1,13 +1,9 @@
-"""Defaults derived from the environment and from file names: sample names and worker counts (and a forked
-process's tie to its parent)."""
+"""Defaults derived from the environment and from file names: sample names and worker counts."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import re
-import signal
 from pathlib import Path
 
 READ_FILE_EXTENSIONS = (".fastq.gz", ".fq.gz", ".fastq.bz2", ".fq.bz2", ".fastq", ".fq", ".bam", ".cram", ".sam", ".gz")
@@ -31,16 +27,6 @@ def sample_name_from_path(path: str | Path) -> str:
             break
     stripped = _READ_NUMBER.sub("", name)
     return stripped or name
-
-
-_PR_SET_PDEATHSIG = 1
-"""prctl(2): the signal a process gets when its parent ends."""
-
-
-def end_with_parent() -> None:
-    """Have this (forked) process get SIGTERM when its parent ends, where Linux offers it."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def available_cores() -> int:

@@ -7,6 +7,8 @@ back to the system when it ends.  The engine runs a segment of a large input thi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -16,11 +18,13 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
 from editcheck.errors import EditcheckError
-from editcheck.naming import end_with_parent
 
 __all__ = ["ForkedCall"]
 
 _Result = TypeVar("_Result")
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a process gets when its parent ends."""
 
 _CHILD_ENDS_WITHIN = 30.0
 """Seconds an ended-early child is given to clean up (a worker pool of its own) before it is killed."""
@@ -94,7 +98,8 @@ def _child(
     """The child of :class:`ForkedCall`.  Interrupted (Ctrl-C, or the parent's SIGTERM: KeyboardInterrupt, as in
     the parent), it cleans up (its worker pool) and ends without a word: the run says it was aborted.  It gets
     SIGTERM when the parent dies, where Linux offers it."""
-    end_with_parent()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     signal.signal(signal.SIGINT, _interrupt_once)
     signal.signal(signal.SIGTERM, _interrupt_once)
     try:

@@ -83,19 +83,17 @@ APART_CORES = 4
 
 
 def _decompress_apart(threads: int) -> bool:
-    """Whether single-end gzip FASTQ is decompressed apart, by a process of its own
-    (:func:`~editcheck.reads.collapse.collapse_single`, :mod:`editcheck.reads.inflating`): when a core is left
-    beside ``threads`` busy processes (the main process alone with 1, the workers with more), or with
-    :data:`APART_CORES` cores or more.
+    """Whether single-end gzip FASTQ is decompressed in a thread of its own
+    (:func:`~editcheck.reads.collapse.collapse_single`): when a core is left beside ``threads`` busy processes
+    (the main process alone with 1, the workers with more), or with :data:`APART_CORES` cores or more.
 
-    Measured on 2 cores, ``-t 2``, outputs identical: where the reading is bound by the main process (3M reads
-    of 28k unique sequences, the workers mostly idle) 2.12-2.24 -> 1.71-1.74 s; where it is bound by both
-    cores (10M reads of 792k unique sequences: 1.7-1.85 cores busy) the process only moves work, +-3% (Q20
-    15.51/17.19 -> 15.92/16.96 s, Q0 12.84/12.96 -> 13.00/13.70 s), so not there.  With ``-t 1`` on 2 cores,
-    1M Q20 2.89-2.91 -> 2.72-2.79 s, 10M 21.82 -> 20.68 s.  From 4 cores the main process bounds the reading
-    whatever the data (its ~11 CPU s at 10M Q20 against the workers' ~10 shared by 4): expected, not measured
-    here (a 2-core machine), to gain most of ISA-L's ~40% of its work.  A thread gains nothing: ISA-L's reader
-    waits for the GIL beside Python."""
+    Measured on 2 cores, ``-t 2``, outputs identical: where the main process bounds the reading (3M reads of 28k
+    unique sequences, the workers mostly idle) 2.44-2.46 -> 1.85-1.89 s; where both cores are busy (the 10M scale
+    input, 792k unique sequences: 1.7-1.85 cores busy while reading) it only moves work, within +-3%, so not
+    there.  From 4 cores the main process bounds the reading whatever the data (its ~11 CPU s at 10M Q20 against
+    the workers' ~10, shared by 4): the gain is expected there, not measured (this machine has 2 cores).  A
+    process of its own decompressing into shared memory did no better than the thread (1M ``-t 1`` 2.76-2.90
+    against 2.91-3.08 s; the 3M reads above 1.85-1.88 against 1.87-1.89 s), so the thread stays."""
     cores = available_cores()
     return cores > threads or cores >= APART_CORES
 

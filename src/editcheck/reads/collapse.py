@@ -325,8 +325,7 @@ def collapse_single(
 ) -> CollapsedReads:
     """Count unique single-end reads of a FASTQ file; ``on_new`` is called with each sequence when first seen;
     ``masks`` as in :func:`collapse_records`, which gives the same result read by read; ``background``:
-    decompress apart (gzip in a process of its own, :func:`~editcheck.reads.fastq.read_blocks`; in a thread where
-    the Python reader reads, :func:`~editcheck.reads.fastq.iter_single_batches`); a read longer than
+    decompress in a thread of its own (:func:`~editcheck.reads.fastq.iter_single_batches`); a read longer than
     ``max_read_length`` is refused (:mod:`editcheck.reads.read_length`).
 
     Read in batches: each batch's identical sequences are counted at once, and only a sequence not counted
@@ -401,7 +400,7 @@ def _count_blocks(
     counter = counter_type(positions, on_new, masks, BATCH, max_read_length)
     shown = 0
 
-    def feed(block: memoryview | bytearray, length: int, final: bool) -> int:
+    def feed(block: bytearray, length: int, final: bool) -> int:
         nonlocal shown
         used = counter.feed(block, length, final)
         if progress is not None and counter.reads // EVERY > shown:

@@ -42,7 +42,6 @@ from xopen import xopen
 
 from editcheck.errors import InputFormatError, PairingError
 from editcheck.io.formats import head, is_gzip
-from editcheck.reads.inflating import ROOM, InflatingProcess, fill
 from editcheck.reads.read_length import MAX_NAME_LENGTH, MAX_READ_LENGTH, record_bytes, too_long
 from editcheck.reads.records import PairTuple, Read, ReadPair, ReadTuple
 
@@ -549,25 +548,22 @@ _BLOCK_ERRORS: tuple[type[BaseException], ...] = (*_READ_ERRORS, ValueError)
 
 
 def read_blocks(
-    path: str | Path, feed: Callable[[memoryview | bytearray, int, bool], int], background: bool = False,
+    path: str | Path, feed: Callable[[bytearray, int, bool], int], background: bool = False,
     max_block: int = BATCH * record_bytes(MAX_READ_LENGTH),
 ) -> bool:  # fmt: skip
     """Decompress a FASTQ file (not a stream) in large blocks, in this process (ISA-L for gzip, as
-    :func:`iter_single` does) or, with ``background``, apart (gzip in a process of its own,
-    :class:`~editcheck.reads.inflating.InflatingProcess`; other compressions in a thread), and hand each to
-    ``feed(block, length, final)``, which returns the bytes of ``block[:length]`` it used (whole records; the rest is handed again
-    before the next bytes) or -1 to stop.  ``final``: the end of the file (a missing last line break is added).
-    True when ``feed`` used the whole file; False when it stopped, opening or reading failed, or the block would
-    grow beyond ``max_block`` bytes (a batch of records longer than a batch of reads of the maximum read length
-    can be): nothing raised, the caller reads the rest with :func:`iter_single_batches`, whose errors name the
-    problem.
+    :func:`iter_single` does; in a thread of its own with ``background``), and hand each to
+    ``feed(block, length, final)``, which returns the bytes of ``block[:length]`` it used (whole records; the rest
+    is handed again before the next bytes) or -1 to stop.  ``final``: the end of the file (a missing last line
+    break is added).  True when ``feed`` used the whole file; False when it stopped, opening or reading failed,
+    or the block would grow beyond ``max_block`` bytes (a batch of records longer than a batch of reads of the
+    maximum read length can be): nothing raised, the caller reads the rest with :func:`iter_single_batches`,
+    whose errors name the problem.
     """
     if _is_stream(path):  # read once only: the Python reader must have it all
         return False
-    if background and is_gzip(path):  # not a thread: ISA-L's reader waits for the GIL beside Python
-        return _read_blocks_apart(path, feed, max_block)
     try:
-        handle = xopen(path, "rb", threads=1 if background else 0)
+        handle = xopen(path, "rb", threads=1 if background and is_gzip(path) else 0)
     except _BLOCK_ERRORS:
         return False
     block = bytearray(BLOCK_BYTES)
@@ -579,7 +575,10 @@ def read_blocks(
             except _BLOCK_ERRORS:
                 return False
             final = length < len(block)
-            used, length = _fed(feed, block, length, final)
+            if final and length and block[length - 1] != ord("\n"):
+                block[length] = ord("\n")  # the last line of the file without its line break (room: final)
+                length += 1
+            used = feed(block, length, final)
             if used < 0:
                 return False
             if final:
@@ -593,58 +592,16 @@ def read_blocks(
             kept = length - used
 
 
-def _read_blocks_apart(
-    path: str | Path, feed: Callable[[memoryview | bytearray, int, bool], int], max_block: int
-) -> bool:
-    """:func:`read_blocks` of a gzip file decompressed by an :class:`InflatingProcess`: each block fed where it
-    lies, the previous block's unused tail copied into the room before it (into a block of its own when longer
-    than that room: a batch of long records)."""
-    with InflatingProcess(path, BLOCK_BYTES) as inflating:
-        memory = inflating.memory
-        tail = b""
-        while True:
-            got = inflating.next_block()
-            if got is None:
-                return False
-            start, length = got
-            final = length < inflating.block
-            kept = len(tail)
-            if kept <= ROOM:
-                memory[start - kept : start] = tail
-                block: memoryview | bytearray = memory[start - kept : start + length + 1]  # (+1: room if final)
-            else:
-                block = bytearray(tail)
-                block += memory[start : start + length + 1]
-            length += kept
-            try:
-                used, length = _fed(feed, block, length, final)
-                if used < 0:
-                    return False
-                if final:
-                    return used == length
-                if length - used > max(max_block, BLOCK_BYTES):  # a batch of records longer than any can be
-                    return False
-                tail = bytes(block[used:length])
-            finally:
-                if isinstance(block, memoryview):
-                    block.release()
-
-
-def _fed(
-    feed: Callable[[memoryview | bytearray, int, bool], int], block: memoryview | bytearray, length: int, final: bool
-) -> tuple[int, int]:
-    """``feed(block, length, final)``, the file's last line given its missing line break first (``final``: there is
-    room after ``length``); what ``feed`` returned and the length fed."""
-    if final and length and block[length - 1] != ord("\n"):
-        block[length] = ord("\n")
-        length += 1
-    return feed(block, length, final), length
-
-
 def _fill(handle: BufferedIOBase, block: bytearray, start: int) -> int:
     """Fill ``block`` from ``start`` on; its length filled (less than all of it: the end of the file)."""
     with memoryview(block) as view:
-        return start + fill(handle, view[start:])
+        filled = start
+        while filled < len(block):
+            got = handle.readinto(view[filled:])
+            if not got:
+                break
+            filled += got
+    return filled
 
 
 def _read_id(identifier: str) -> str:
