@@ -387,3 +387,30 @@ def test_settling_projects_the_pending_reads_on_the_sites(by_chunk: bool) -> Non
     assert masks.sites == all_sites
     assert masks.masks == expected and len(expected) > 120
     assert sum(1 for _, mask in expected if len(mask) == 1) > 100 and any(len(mask) > 1 for _, mask in expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pending_reads_taken_by_span_are_those_taken_one_by_one(seed: int) -> None:
+    """The engine takes a chunk's pending reads at once (``take_pending_span``): for every sequence of the span
+    what ``take_pending`` gives it, in order, and the same left pending (sequences outside the span, settled or
+    not), whatever the spans (empty, beyond the sequences seen, overlapping what was taken already)."""
+    rng = random.Random(seed)
+    qualities = "".join(rng.choice("#+5?I") for _ in range(30))
+
+    def replayed() -> QualityMasks:
+        masks = QualityMasks(20)
+        replay = random.Random(seed)
+        for _ in range(600):
+            index = replay.randrange(60)
+            if replay.random() < 0.05:
+                masks.settle(index, tuple(sorted(replay.sample(range(30), replay.randrange(3)))))
+            else:
+                masks.add(index, "".join(replay.choice([q, "#"]) for q in qualities))
+        return masks
+
+    by_span, one_by_one = replayed(), replayed()
+    assert sum(1 for index in range(60) if one_by_one._pending.get(index)) > 10
+    for start, stop in [(0, 0), (10, 25), (20, 40), (55, 80), (0, 60), (70, 90)]:
+        expected = [one_by_one.take_pending(index) for index in range(start, stop)]
+        assert by_span.take_pending_span(start, stop) == expected
+        assert by_span._pending == one_by_one._pending

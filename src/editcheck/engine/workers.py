@@ -292,7 +292,8 @@ class UniqueReadAligner:
 
     def __init__(
         self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[..., Any]] = PoolWorker,
-        on_result: Callable[[int, str, Any], None] | None = None, extra: Callable[[int], Any] | None = None,
+        on_result: Callable[[int, str, Any], None] | None = None,
+        extras: Callable[[int, int], Sequence[Any]] | None = None,
         compact: bool = False, on_results: Callable[[int, Sequence[str], Sequence[Any]], None] | None = None,
     ) -> None:  # fmt: skip
         """``on_result(index, sequence, result)``, when given, is called for every result in submission order
@@ -300,15 +301,15 @@ class UniqueReadAligner:
         :class:`PoolWorker` or :class:`AmpliconWorker`, with any number of threads), the results are
         :func:`encode_result` bytes, for :func:`decode_result`.
 
-        ``extra(index)``, when given, is what the worker gets besides sequence ``index`` (first-seen order),
-        asked when its chunk is sent; the worker is then called with the whole chunk, ``worker(sequences,
+        ``extras(start, stop)``, when given, is what the worker gets besides each sequence of indices ``start``
+        to ``stop`` (first-seen order; one item each), asked when their chunk is sent; the worker is then called with the whole chunk, ``worker(sequences,
         extras)``, and gives its results in order.  A full chunk is then sent when the
         next sequence is added (or at the end), not with its last sequence: whatever the caller learns of a
         sequence between adding it and adding the next one (the collapse counts its first read) is known.
         ``on_results(start, sequences, results)``, when given, is told each chunk's results at once instead of
         ``on_result`` (``start``: the index of its first sequence)."""
         self._pending: list[str] = []
-        self._extra = extra
+        self._extras = extras
         self._sent = 0
         self._parts: list[tuple[Any, list[str]]] = []
         self._pool = None
@@ -349,7 +350,7 @@ class UniqueReadAligner:
         return self._pool.apply_async(function, arguments).get  # type: ignore[no-any-return]
 
     def add(self, sequence: str) -> None:
-        if self._extra is not None:  # the chunk waits for the next sequence (see __init__)
+        if self._extras is not None:  # the chunk waits for the next sequence (see __init__)
             if len(self._pending) >= CHUNK:
                 self._flush()
             self._pending.append(sequence)
@@ -362,9 +363,9 @@ class UniqueReadAligner:
         pending = self._pending
         if not pending:
             return
-        extras = None
-        if self._extra is not None:
-            extras = list(map(self._extra, range(self._sent, self._sent + len(pending))))
+        extras: Sequence[Any] | None = None
+        if self._extras is not None:
+            extras = self._extras(self._sent, self._sent + len(pending))
         self._sent += len(pending)
         if self._pool is None:
             self._parts.append((_process_chunk(pending, extras), pending))

@@ -232,6 +232,19 @@ class QualityMasks:
         pending = self._pending.pop(index, None)
         return tuple(pending.items()) if pending else ()
 
+    def take_pending_span(self, start: int, stop: int) -> list[tuple[tuple[tuple[int, ...], int], ...]]:
+        """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded), in order: a chunk sent to
+        the workers at once, no call per sequence (most have no pending reads; those that have are found among
+        the few sequences with pending reads, those in flight)."""
+        taken: list[tuple[tuple[tuple[int, ...], int], ...]] = [()] * (stop - start)
+        pending = self._pending
+        if pending:
+            for index in [index for index in pending if start <= index < stop]:
+                found = pending.pop(index)
+                if found:
+                    taken[index - start] = tuple(found.items())
+        return taken
+
     def add(self, index: int, qualities: str) -> tuple[int, ...]:
         """Count one read of unique sequence ``index``; its mask (its low-quality positions, all of them when
         the sequence is still in flight)."""
