@@ -302,10 +302,11 @@ class UniqueReadAligner:
         :func:`encode_result` bytes, for :func:`decode_result`.
 
         ``extras(start, stop)``, when given, is what the worker gets besides each sequence of indices ``start``
-        to ``stop`` (first-seen order; one item each), asked when their chunk is sent; the worker is then called with the whole chunk, ``worker(sequences,
-        extras)``, and gives its results in order.  A full chunk is then sent when the
-        next sequence is added (or at the end), not with its last sequence: whatever the caller learns of a
-        sequence between adding it and adding the next one (the collapse counts its first read) is known.
+        to ``stop`` (first-seen order; one item each), asked when their chunk is sent; the worker is then called
+        with the whole chunk, ``worker(sequences, extras)``, and gives its results in order.  A full chunk is then
+        sent when the next sequence is added (or at the end), not with its last sequence: whatever the caller
+        learns of a sequence between adding it and adding the next one (the collapse counts its first read) is
+        known.
         ``on_results(start, sequences, results)``, when given, is told each chunk's results at once instead of
         ``on_result`` (``start``: the index of its first sequence)."""
         self._pending: list[str] = []

@@ -228,7 +228,8 @@ class QualityMasks:
         """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
         positions, in first-seen order (its first read's first), as ``(positions, reads)``; they are no longer
         pending here (nor counted in :attr:`masks`): the engine sends them with the sequence to its worker, which
-        masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`."""
+        masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`.  The engine takes a
+        chunk's at once (:meth:`take_pending_span`)."""
         pending = self._pending.pop(index, None)
         return tuple(pending.items()) if pending else ()
 
