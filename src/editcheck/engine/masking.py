@@ -559,20 +559,16 @@ class QualityMasking:
         sequence = read.key
         kernel = self._kernel
         result: PooledCall | None = None
-        if kernel is not None:
-            result = cast(PooledCall, decode_result(sequence, encoded))
-            if done is None and len(counted) == 1:  # one mask, counted here (nearly every masked merged read):
-                _, called = kernel(sequence, result, counted)  # the kernel's one record as it is, no dicts
-                if len(called) == RECORD and called[0] == counted[0][0]:
-                    return read.reads - counted[0][1], (called,), result
         made_by = {done[k]: done[k : k + RECORD] for k in range(0, len(done), RECORD)} if done else {}
         merged = {mask: made[1] for mask, made in made_by.items()}
         for mask, reads in counted:
             merged[mask] = merged.get(mask, 0) + reads
-        if kernel is not None:  # the masks counted here, called at once by the compiled kernel
-            _, called = kernel(
-                sequence, cast(PooledCall, result), [(mask, reads) for mask, reads in counted if mask not in made_by]
-            )
+        if kernel is not None:  # the masks counted here (not the worker's), called at once by the compiled kernel
+            result = cast(PooledCall, decode_result(sequence, encoded))
+            to_call = [(mask, reads) for mask, reads in counted if mask not in made_by] if made_by else counted
+            _, called = kernel(sequence, result, to_call)
+            if not made_by and len(called) == RECORD and len(counted) == 1 and called[0] == counted[0][0]:
+                return read.reads - counted[0][1], (called,), result  # one mask (nearly every masked merged read)
             for k in range(0, len(called), RECORD):
                 made_by[called[k]] = called[k : k + RECORD]
         sites: tuple[QualitySite, ...] | None = None
@@ -600,29 +596,9 @@ class QualityMasking:
         nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
         the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
         decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`).
-        ``unique`` may be a span of the unique reads, the first at index ``start``.  :meth:`_expansions` inlined:
-        a unique read without masked reads, or with only its worker's one, takes no call of its own."""
+        ``unique`` may be a span of the unique reads, the first at index ``start``."""
         sequences = self.sequences
-        by_index = self._counted_by_index()
-        workers = self._masked
-        called = len(workers)
-        todo: Sequence[tuple[Any, ...]]
-        for index, (read, encoded, _) in enumerate(unique, start):
-            sequence, count = read
-            done = workers[index] if index < called else None
-            counted = by_index.pop(index, None) if by_index else None
-            if done is not None:
-                workers[index] = None
-            if counted is None and done is None:  # no masked read
-                if count:
-                    _, _, aligned, call = cast(PooledCall, decode_result(sequence, encoded))
-                    if call is not None:
-                        yield _new(CalledRead, (sequence, count, aligned, call))
-                continue
-            if counted is None and len(only := cast(MaskedCalls, done)) == RECORD:  # the worker's one mask
-                left, todo, result = count - only[1], (only,), None
-            else:
-                left, todo, result = self._expansion(read, encoded, done, counted)
+        for _, (sequence, _), encoded, _, left, todo, result in self._expansions(unique, start):
             if left or (todo and result is None):
                 if result is None:
                     result = cast(PooledCall, decode_result(sequence, encoded))
