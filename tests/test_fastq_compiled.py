@@ -116,7 +116,7 @@ def assert_same(compiled: tuple[Any, ...], reference: tuple[Any, ...]) -> None:
     if expected_masks is not None:
         assert masks is not None
         # The same reads per (unique sequence, mask); not in the same order: the compiled counter keeps the
-        # one-site masks of settled sequences in a table of its own and adds them when the reading is done
+        # masks of settled sequences in a table of its own and adds them when the reading is done
         # (BlockCounter.flush_masks), and whoever reads the masks takes each sequence's masks sorted.
         assert masks.masks == expected_masks.masks
         assert masks.sites == expected_masks.sites
@@ -339,19 +339,22 @@ def test_reads_in_flight_are_counted_in_c_as_the_reference_counts_them(
     assert lag == 100000 or sum(reference[3].masks.values()) > 50  # settled sequences' reads were counted too
 
 
-def test_one_site_masks_are_counted_in_the_counters_table_until_flushed() -> None:
-    # Reads of settled sequences low at exactly one of their sites (the usual mask) are counted without a Python
-    # object per read and reach masks.masks when flushed: the reads per (sequence, (position,)), one tuple per
-    # position; reads low at two sites still go straight to the dict, as the Python reader counts them.  A
-    # sequence with more sites than its entry holds (9) has its reads' masks counted in the dict from its tuple.
+def test_masks_of_settled_sequences_are_counted_in_the_counters_table_until_flushed() -> None:
+    # Reads of settled sequences low at some of their sites (one: the usual mask; or several) are counted without
+    # a Python object per read, by which of the entry's sites are low, and reach masks.masks when flushed: the
+    # reads per (sequence, positions), one tuple per position for one-site masks.  A sequence with more sites
+    # than its entry holds (9) has its reads' masks counted in the dict from its tuple; one with as many as it
+    # holds (8) keeps them all in the table, its last site included.
     assert COMPILED is not None
-    first, second, third = "ACGTACGTAC", "ACGTTCGTAC", "TTGTACGTAC"
-    sites_of = {first: (1, 4), second: (1, 4), third: tuple(range(9))}
+    first, second, third, fourth = "ACGTACGTAC", "ACGTTCGTAC", "TTGTACGTAC", "GGGTACGTAC"
+    sites_of = {first: (1, 4), second: (1, 4), third: tuple(range(9)), fourth: tuple(range(1, 9))}
     high, one_low, two_low = "I" * 10, "IIII#IIIII", "I#II#IIIII"
-    records = [("r0", first, high), ("r1", second, high), ("r2", third, high)]
+    records = [("r0", first, high), ("r1", second, high), ("r2", third, high), ("r3", fourth, high)]
     records += [(f"a{i}", first, one_low) for i in range(5)] + [(f"b{i}", second, one_low) for i in range(3)]
     records += [("c", first, two_low), ("d", second, "IIIIIIII#I")]  # two sites low; a low base at no site
     records += [(f"e{i}", third, one_low) for i in range(4)] + [("f", third, two_low), ("g", third, "IIIIIIIII#")]
+    records += [("h0", fourth, "IIIIIIII#I"), ("h1", fourth, "I#IIIIII#I"), ("h2", fourth, "I#IIIIII#I")]
+    records += [("h3", fourth, "#IIIIIIIII"), ("h4", fourth, "I########I")]  # no site low; every site low
     block = bytearray(fastq_text(records))
     masks = QualityMasks(20)
     positions: dict[str, int] = {}
@@ -361,9 +364,12 @@ def test_one_site_masks_are_counted_in_the_counters_table_until_flushed() -> Non
 
     counter = COMPILED(positions, on_new, masks, 2)
     assert counter.feed(block, len(block), True) == len(block)
-    assert masks.masks == {(0, (1, 4)): 1, (2, (4,)): 4, (2, (1, 4)): 1}  # the others are in its table so far
+    assert masks.masks == {(2, (4,)): 4, (2, (1, 4)): 1}  # the others are in its table so far
     counter.flush_masks()
-    flushed = {(0, (4,)): 5, (1, (4,)): 3, (0, (1, 4)): 1, (2, (4,)): 4, (2, (1, 4)): 1}
+    flushed = {
+        (0, (4,)): 5, (1, (4,)): 3, (0, (1, 4)): 1, (2, (4,)): 4, (2, (1, 4)): 1,
+        (3, (8,)): 1, (3, (1, 8)): 2, (3, tuple(range(1, 9))): 1,
+    }  # fmt: skip
     assert masks.masks == flushed
     ones = [mask for (index, mask) in masks.masks if len(mask) == 1 and index < 2]
     assert ones[0] is ones[1]  # one tuple per position
@@ -371,7 +377,7 @@ def test_one_site_masks_are_counted_in_the_counters_table_until_flushed() -> Non
     assert masks.masks == flushed
     expected = QualityMasks(20)
     for _, sequence, qualities in records:  # the Python reader's count, read by read
-        index = [first, second, third].index(sequence)
+        index = [first, second, third, fourth].index(sequence)
         if index >= len(expected.sites):
             expected.settle(index, sites_of[sequence])
         expected.add(index, qualities)

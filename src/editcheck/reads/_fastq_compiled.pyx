@@ -20,10 +20,11 @@ low-quality positions found and counted in the masks' pending dict as ``QualityM
 Python call per read.  Each unique sequence has an entry (its key, reads and, once settled, up to 8 quality sites'
 read positions, taken from the masks' list the first time they are needed) that its reads touch and nothing
 else: one cache line, not one per array and Python object (10M reads of 792k sequences: the counter's quality
-work 1.3 -> 0.4 s).  A read of a settled sequence that is low at exactly one of its sites (the usual mask: one
-sequencing error at a low-quality base) is counted in a table of this counter's own, keyed by (sequence index,
-read position), without a Python object: :meth:`BlockCounter.flush_masks` adds those counts to the masks' dict
-(``QualityMasks.masks``, the same counts the Python reader gives it) when the reading is done.  Built by ``pip
+work 1.3 -> 0.4 s).  A read of a settled sequence that is low at some of those sites (one of them: the usual
+mask, a sequencing error at a low-quality base; or several: a donor's bases at low-quality bases) is counted in
+a table of this counter's own, keyed by (sequence index, which of its sites), without a Python object:
+:meth:`BlockCounter.flush_masks` adds those counts to the masks' dict (``QualityMasks.masks``, the same counts
+the Python reader gives it) when the reading is done.  Built by ``pip
 install`` (setup.py); without it, :mod:`editcheck.reads.collapse` runs the Python reader alone.
 """
 
@@ -118,7 +119,7 @@ cdef struct Entry:
 
 
 cdef inline uint64_t _mixed(uint64_t key) noexcept:
-    """A one-site mask's key (sequence index << 16 | read position) mixed for its table's slots."""
+    """A mask's key (sequence index << INLINE_SITES | one bit per site of its entry) mixed for its table's slots."""
     cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
     return hashed ^ (hashed >> 31)
 
@@ -146,12 +147,12 @@ cdef class BlockCounter:
     cdef Py_ssize_t* _length
     cdef Py_ssize_t* _quality
     cdef Py_ssize_t* _index
-    cdef uint64_t* _one_keys
-    cdef int64_t* _one_counts
-    cdef Py_ssize_t _one_used
-    cdef Py_ssize_t _one_capacity
-    cdef uint64_t* _one_slots
-    cdef Py_ssize_t _one_mask
+    cdef uint64_t* _low_keys
+    cdef int64_t* _low_counts
+    cdef Py_ssize_t _low_used
+    cdef Py_ssize_t _low_capacity
+    cdef uint64_t* _low_slots
+    cdef Py_ssize_t _low_mask
     cdef public Py_ssize_t reads
     """Reads counted so far."""
 
@@ -182,15 +183,15 @@ cdef class BlockCounter:
         self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
-        # One-site masks: (sequence index, read position) keyed as index << 16 | position (an entry's sites are
-        # at read positions up to 65,535; 2^48 sequences, far beyond any run, fit in 64 bits).
-        self._one_capacity = 1024
-        self._one_keys = <uint64_t*>malloc(self._one_capacity * sizeof(uint64_t))
-        self._one_counts = <int64_t*>malloc(self._one_capacity * sizeof(int64_t))
-        self._one_mask = 4095
-        self._one_slots = <uint64_t*>calloc(self._one_mask + 1, sizeof(uint64_t))
+        # Masks of settled sequences whose sites their entry holds: (sequence index, the sites low) keyed as
+        # index << INLINE_SITES | one bit per site (2^56 sequences, far beyond any run, fit in 64 bits).
+        self._low_capacity = 1024
+        self._low_keys = <uint64_t*>malloc(self._low_capacity * sizeof(uint64_t))
+        self._low_counts = <int64_t*>malloc(self._low_capacity * sizeof(int64_t))
+        self._low_mask = 4095
+        self._low_slots = <uint64_t*>calloc(self._low_mask + 1, sizeof(uint64_t))
         if not (self._entries and self._slots and self._sequence and self._length
-                and self._quality and self._index and self._one_keys and self._one_counts and self._one_slots):
+                and self._quality and self._index and self._low_keys and self._low_counts and self._low_slots):
             raise MemoryError()
         if positions:
             raise ValueError("positions must start empty")
@@ -202,9 +203,9 @@ cdef class BlockCounter:
         free(self._length)
         free(self._quality)
         free(self._index)
-        free(self._one_keys)
-        free(self._one_counts)
-        free(self._one_slots)
+        free(self._low_keys)
+        free(self._low_counts)
+        free(self._low_slots)
 
     def tallies(self) -> list:
         """Reads per unique sequence, by index."""
@@ -374,16 +375,15 @@ cdef class BlockCounter:
         masks' pending reads as ``QualityMasks.add`` counts them (:meth:`_count_pending`), its sites below the
         threshold for a settled one with sites.  A sequence's sites are taken from the masks' list once, the
         first time one of its reads is counted settled (:meth:`_take_sites`; sites never change once settled),
-        into its entry: a read of it then costs a look at its qualities there, and no Python object unless it
-        is low at two sites or more."""
-        cdef Py_ssize_t slot, index, k, spot, found, one
+        into its entry: a read of it then costs a look at its qualities there, and no Python object (its mask,
+        which of those sites are low, is counted in this counter's table: :meth:`_count_low`)."""
+        cdef Py_ssize_t slot, index, k
+        cdef uint64_t low_sites
         cdef const unsigned char* qualities
         cdef unsigned char limit = self.limit
         cdef Entry* entry
         cdef object spots
         cdef list sites = self.sites
-        cdef tuple low
-        cdef object item
         for slot in range(taken):
             index = self._index[slot]
             entry = &self._entries[index]
@@ -402,27 +402,12 @@ cdef class BlockCounter:
                 if entry.sites == SITES_ELSEWHERE:
                     self._count_elsewhere(index, qualities, spots)
                     continue
-            found = 0
-            one = 0
+            low_sites = 0
             for k in range(entry.sites):  # (none: the read is the sequence itself)
-                spot = entry.at[k]
-                if qualities[spot] < limit:
-                    found += 1
-                    one = spot
-            if found == 0:
-                continue
-            if found == 1:  # the usual mask: counted in this counter's table (flush_masks)
-                self._count_one((<uint64_t>index << 16) | <uint64_t>one)
-                continue
-            low = PyTuple_New(found)
-            found = 0
-            for k in range(entry.sites):
                 if qualities[entry.at[k]] < limit:
-                    item = <Py_ssize_t>entry.at[k]
-                    Py_INCREF(item)
-                    PyTuple_SET_ITEM(low, found, item)
-                    found += 1
-            self._count_mask(index, low)
+                    low_sites |= (<uint64_t>1) << k
+            if low_sites:  # counted in this counter's table (flush_masks)
+                self._count_low((<uint64_t>index << INLINE_SITES) | low_sites)
         return 0
 
     cdef int _take_sites(self, Entry* entry, object spots) except -1:
@@ -459,72 +444,93 @@ cdef class BlockCounter:
         self.counted[key] = self.counted.get(key, 0) + 1
         return 0
 
-    cdef int _count_one(self, uint64_t key) except -1:
-        """One more read of the one-site mask ``key`` (sequence index << 16 | read position)."""
-        cdef Py_ssize_t at = <Py_ssize_t>(_mixed(key) & <uint64_t>self._one_mask)
+    cdef int _count_low(self, uint64_t key) except -1:
+        """One more read of the mask ``key`` (sequence index << INLINE_SITES | one bit per site of its entry)."""
+        cdef Py_ssize_t at = <Py_ssize_t>(_mixed(key) & <uint64_t>self._low_mask)
         cdef uint64_t entry
         cdef Py_ssize_t used
         while True:
-            entry = self._one_slots[at]
+            entry = self._low_slots[at]
             if entry == 0:
                 break
-            if self._one_keys[entry - 1] == key:
-                self._one_counts[entry - 1] += 1
+            if self._low_keys[entry - 1] == key:
+                self._low_counts[entry - 1] += 1
                 return 0
-            at = (at + 1) & self._one_mask
-        used = self._one_used
-        if used == self._one_capacity:
-            self._grow_ones()
-        self._one_keys[used] = key
-        self._one_counts[used] = 1
-        self._one_used = used + 1
-        self._one_slots[at] = <uint64_t>(used + 1)
-        if 4 * self._one_used >= 3 * (self._one_mask + 1):
-            self._rehash_ones(2 * (self._one_mask + 1))
+            at = (at + 1) & self._low_mask
+        used = self._low_used
+        if used == self._low_capacity:
+            self._grow_lows()
+        self._low_keys[used] = key
+        self._low_counts[used] = 1
+        self._low_used = used + 1
+        self._low_slots[at] = <uint64_t>(used + 1)
+        if 4 * self._low_used >= 3 * (self._low_mask + 1):
+            self._rehash_lows(2 * (self._low_mask + 1))
         return 0
 
-    cdef int _grow_ones(self) except -1:
-        cdef Py_ssize_t capacity = 2 * self._one_capacity
-        self._one_keys = <uint64_t*>_grown(self._one_keys, capacity * sizeof(uint64_t))
-        self._one_counts = <int64_t*>_grown(self._one_counts, capacity * sizeof(int64_t))
-        self._one_capacity = capacity
+    cdef int _grow_lows(self) except -1:
+        cdef Py_ssize_t capacity = 2 * self._low_capacity
+        self._low_keys = <uint64_t*>_grown(self._low_keys, capacity * sizeof(uint64_t))
+        self._low_counts = <int64_t*>_grown(self._low_counts, capacity * sizeof(int64_t))
+        self._low_capacity = capacity
         return 0
 
-    cdef int _rehash_ones(self, Py_ssize_t size) except -1:
-        """``size`` slots (a power of two), every one-site mask placed again."""
+    cdef int _rehash_lows(self, Py_ssize_t size) except -1:
+        """``size`` slots (a power of two), every mask of the table placed again."""
         cdef uint64_t* slots = _empty_slots(size)
         cdef Py_ssize_t entry, at
-        free(self._one_slots)
-        self._one_slots = slots
-        self._one_mask = size - 1
-        for entry in range(self._one_used):
-            at = <Py_ssize_t>(_mixed(self._one_keys[entry]) & <uint64_t>self._one_mask)
+        free(self._low_slots)
+        self._low_slots = slots
+        self._low_mask = size - 1
+        for entry in range(self._low_used):
+            at = <Py_ssize_t>(_mixed(self._low_keys[entry]) & <uint64_t>self._low_mask)
             while slots[at] != 0:
-                at = (at + 1) & self._one_mask
+                at = (at + 1) & self._low_mask
             slots[at] = <uint64_t>(entry + 1)
         return 0
 
     def flush_masks(self) -> None:
-        """Add the one-site masks counted in this counter's table to the masks' dict (``QualityMasks.masks``:
-        ``(index, (position,))`` -> reads, in the order first counted; one tuple per position), and empty the
-        table.  The caller flushes when the reading is done, before the masks are read."""
-        cdef Py_ssize_t entry
-        cdef uint64_t key
+        """Add the masks counted in this counter's table to the masks' dict (``QualityMasks.masks``: ``(index,
+        mask)`` -> reads, the mask the read positions of the sites low, in the order the sites are; one tuple per
+        position for one-site masks), and empty the table.  The caller flushes when the reading is done, before
+        the masks are read."""
+        cdef Py_ssize_t used, index, k, found
+        cdef uint64_t key, low_sites
+        cdef Entry* entry
         cdef dict counted = self.counted
         cdef dict single = {}
         cdef object position, mask, pair
-        if self.masks is None or self._one_used == 0:
+        if self.masks is None or self._low_used == 0:
             return
-        for entry in range(self._one_used):
-            key = self._one_keys[entry]
-            position = <Py_ssize_t>(key & 0xFFFF)
-            mask = single.get(position)
-            if mask is None:
-                mask = single[position] = (position,)
-            pair = (<Py_ssize_t>(key >> 16), mask)
-            counted[pair] = counted.get(pair, 0) + self._one_counts[entry]
-        self._one_used = 0
-        memset(self._one_slots, 0, (self._one_mask + 1) * sizeof(uint64_t))
+        for used in range(self._low_used):
+            key = self._low_keys[used]
+            index = <Py_ssize_t>(key >> INLINE_SITES)
+            low_sites = key & ((<uint64_t>1 << INLINE_SITES) - 1)
+            entry = &self._entries[index]
+            if low_sites & (low_sites - 1) == 0:  # one site: the usual mask
+                k = 0
+                while not (low_sites >> k) & 1:
+                    k += 1
+                position = <Py_ssize_t>entry.at[k]
+                mask = single.get(position)
+                if mask is None:
+                    mask = single[position] = (position,)
+            else:
+                found = 0
+                for k in range(INLINE_SITES):
+                    found += (low_sites >> k) & 1
+                mask = PyTuple_New(found)
+                found = 0
+                for k in range(entry.sites):
+                    if (low_sites >> k) & 1:
+                        position = <Py_ssize_t>entry.at[k]
+                        Py_INCREF(position)
+                        PyTuple_SET_ITEM(mask, found, position)
+                        found += 1
+            pair = (index, mask)
+            counted[pair] = counted.get(pair, 0) + self._low_counts[used]
+        self._low_used = 0
+        memset(self._low_slots, 0, (self._low_mask + 1) * sizeof(uint64_t))
 
     cdef int _count_pending(self, Py_ssize_t index, const unsigned char* qualities, Py_ssize_t length) except -1:
         """A read of sequence ``index``, in flight: its low-quality positions (all of them, a tuple) counted in the
