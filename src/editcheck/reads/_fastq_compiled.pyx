@@ -21,8 +21,9 @@ Python call per read.  Each unique sequence has an entry (its key, reads and, on
 read positions, taken from the masks' list the first time they are needed) that its reads touch and nothing
 else: one cache line, not one per array and Python object (10M reads of 792k sequences: the counter's quality
 work 1.3 -> 0.4 s).  A read of a settled sequence that is low at some of those sites (one of them: the usual
-mask, a sequencing error at a low-quality base; or several: a donor's bases at low-quality bases) is counted in
-a table of this counter's own, keyed by (sequence index, which of its sites), without a Python object:
+mask, a sequencing error at a low-quality base; or several: a donor's bases at low-quality bases) is counted
+without a Python object, by which of its sites are low: in its entry for the first such mask its reads have
+(most often their only one), else in a table of this counter's own, keyed by (sequence index, those sites):
 :meth:`BlockCounter.flush_masks` adds those counts to the masks' dict (``QualityMasks.masks``, the same counts
 the Python reader gives it) when the reading is done.  Built by ``pip
 install`` (setup.py); without it, :mod:`editcheck.reads.collapse` runs the Python reader alone.
@@ -32,7 +33,7 @@ from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.ref cimport PyObject, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
-from libc.stdint cimport int32_t, int64_t, uint16_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
@@ -116,12 +117,41 @@ cdef struct Entry:
     int32_t length
     int32_t sites  # how many quality sites it has (their read positions in ``at``), or SITES_*
     uint16_t at[INLINE_SITES]
+    int32_t low_reads  # reads counted with the mask ``low_sites`` (the first its reads had) here, not in the table
+    uint8_t low_sites  # which of its sites that mask has low, one bit each
 
 
 cdef inline uint64_t _mixed(uint64_t key) noexcept:
     """A mask's key (sequence index << INLINE_SITES | one bit per site of its entry) mixed for its table's slots."""
     cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
     return hashed ^ (hashed >> 31)
+
+
+cdef tuple _mask_of(Entry* entry, uint64_t low_sites, dict single):
+    """The read positions of ``entry``'s sites marked in ``low_sites`` (one bit each, in the order of its sites), a
+    tuple; one tuple per position for one-site masks (``single``: position -> its tuple)."""
+    cdef Py_ssize_t k, found = 0
+    cdef object position
+    cdef tuple mask
+    if low_sites & (low_sites - 1) == 0:  # one site: the usual mask
+        while not (low_sites >> found) & 1:
+            found += 1
+        position = <Py_ssize_t>entry.at[found]
+        mask = single.get(position)
+        if mask is None:
+            mask = single[position] = (position,)
+        return mask
+    for k in range(INLINE_SITES):
+        found += (low_sites >> k) & 1
+    mask = PyTuple_New(found)
+    found = 0
+    for k in range(entry.sites):
+        if (low_sites >> k) & 1:
+            position = <Py_ssize_t>entry.at[k]
+            Py_INCREF(position)
+            PyTuple_SET_ITEM(mask, found, position)
+            found += 1
+    return mask
 
 
 cdef class BlockCounter:
@@ -317,6 +347,8 @@ cdef class BlockCounter:
                 entry.tally = 1
                 entry.length = <int32_t>length
                 entry.sites = SITES_UNKNOWN
+                entry.low_reads = 0
+                entry.low_sites = 0
                 self._count = index + 1
                 self._slots[place] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
                 if 4 * self._count >= 3 * (self._mask + 1):
@@ -406,7 +438,16 @@ cdef class BlockCounter:
             for k in range(entry.sites):  # (none: the read is the sequence itself)
                 if qualities[entry.at[k]] < limit:
                     low_sites |= (<uint64_t>1) << k
-            if low_sites:  # counted in this counter's table (flush_masks)
+            if not low_sites:
+                continue
+            # counted in its entry (its first mask, most often its only one: an error at a low-quality base),
+            # else in this counter's table (flush_masks)
+            if entry.low_reads == 0:
+                entry.low_sites = <uint8_t>low_sites
+                entry.low_reads = 1
+            elif entry.low_sites == low_sites and entry.low_reads < 0x7FFFFFFF:
+                entry.low_reads += 1
+            else:
                 self._count_low((<uint64_t>index << INLINE_SITES) | low_sites)
         return 0
 
@@ -490,44 +531,28 @@ cdef class BlockCounter:
         return 0
 
     def flush_masks(self) -> None:
-        """Add the masks counted in this counter's table to the masks' dict (``QualityMasks.masks``: ``(index,
-        mask)`` -> reads, the mask the read positions of the sites low, in the order the sites are; one tuple per
-        position for one-site masks), and empty the table.  The caller flushes when the reading is done, before
-        the masks are read."""
-        cdef Py_ssize_t used, index, k, found
-        cdef uint64_t key, low_sites
+        """Add the masks counted in the entries and in this counter's table to the masks' dict
+        (``QualityMasks.masks``: ``(index, mask)`` -> reads, the mask the read positions of the sites low, in the
+        order the sites are; one tuple per position for one-site masks), and empty them.  The caller flushes when
+        the reading is done, before the masks are read."""
+        cdef Py_ssize_t used, index
+        cdef uint64_t key
         cdef Entry* entry
         cdef dict counted = self.counted
         cdef dict single = {}
-        cdef object position, mask, pair
-        if self.masks is None or self._low_used == 0:
+        cdef object pair
+        if self.masks is None:
             return
+        for index in range(self._count):
+            entry = &self._entries[index]
+            if entry.low_reads:
+                pair = (index, _mask_of(entry, entry.low_sites, single))
+                counted[pair] = counted.get(pair, 0) + entry.low_reads
+                entry.low_reads = 0
         for used in range(self._low_used):
             key = self._low_keys[used]
             index = <Py_ssize_t>(key >> INLINE_SITES)
-            low_sites = key & ((<uint64_t>1 << INLINE_SITES) - 1)
-            entry = &self._entries[index]
-            if low_sites & (low_sites - 1) == 0:  # one site: the usual mask
-                k = 0
-                while not (low_sites >> k) & 1:
-                    k += 1
-                position = <Py_ssize_t>entry.at[k]
-                mask = single.get(position)
-                if mask is None:
-                    mask = single[position] = (position,)
-            else:
-                found = 0
-                for k in range(INLINE_SITES):
-                    found += (low_sites >> k) & 1
-                mask = PyTuple_New(found)
-                found = 0
-                for k in range(entry.sites):
-                    if (low_sites >> k) & 1:
-                        position = <Py_ssize_t>entry.at[k]
-                        Py_INCREF(position)
-                        PyTuple_SET_ITEM(mask, found, position)
-                        found += 1
-            pair = (index, mask)
+            pair = (index, _mask_of(&self._entries[index], key & ((<uint64_t>1 << INLINE_SITES) - 1), single))
             counted[pair] = counted.get(pair, 0) + self._low_counts[used]
         self._low_used = 0
         memset(self._low_slots, 0, (self._low_mask + 1) * sizeof(uint64_t))
