@@ -414,3 +414,21 @@ def test_pending_reads_taken_by_span_are_those_taken_one_by_one(seed: int) -> No
         expected = [one_by_one.take_pending(index) for index in range(start, stop)]
         assert by_span.take_pending_span(start, stop) == expected
         assert by_span._pending == one_by_one._pending
+
+
+def test_a_sequences_pending_reads_are_one_ready_pair_until_its_second_read() -> None:
+    # Most sequences have one read while in flight: it is kept as the ((positions, 1),) take_pending gives, no
+    # dict made and freed for it; a second read turns it into a dict, counted by positions in first-seen order.
+    masks = QualityMasks(20)
+    first, second = "#" + "I" * 9, "I#" + "I" * 8
+    assert masks.add(0, first) == (0,)
+    assert masks._pending[0] == (((0,), 1),)
+    masks.add(0, second)
+    masks.add(0, first)
+    assert masks._pending[0] == {(0,): 2, (1,): 1}
+    masks.add(1, second)
+    assert masks.take_pending_span(0, 2) == [(((0,), 2), ((1,), 1)), (((1,), 1),)]
+    masks.add(2, first)
+    masks.add(2, second)
+    masks.settle(2, (1, 5))  # projected onto its sites: the read low at 1
+    assert masks.masks == {(2, (1,)): 1}

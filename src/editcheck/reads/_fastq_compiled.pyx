@@ -559,7 +559,8 @@ cdef class BlockCounter:
 
     cdef int _count_pending(self, Py_ssize_t index, const unsigned char* qualities, Py_ssize_t length) except -1:
         """A read of sequence ``index``, in flight: its low-quality positions (all of them, a tuple) counted in the
-        masks' pending reads of that sequence, as ``QualityMasks.add`` counts them (none: nothing counted)."""
+        masks' pending reads of that sequence, as ``QualityMasks.add`` counts them (none: nothing counted): its
+        first read as ``((low, 1),)``, a dict from the second on (``collapse.Pending``)."""
         cdef Py_ssize_t k, found = 0
         cdef unsigned char limit = self.limit
         cdef tuple low
@@ -580,11 +581,13 @@ cdef class BlockCounter:
                 found += 1
         item = index
         seen = PyDict_GetItem(self.pending, item)
-        if seen == NULL:
-            by_low = {low: 1}
-            PyDict_SetItem(self.pending, item, by_low)
+        if seen == NULL:  # its first read: no dict made (most sequences have no other while in flight)
+            PyDict_SetItem(self.pending, item, ((low, 1),))
             return 0
         by_low = <object>seen
+        if type(by_low) is tuple:
+            by_low = dict(by_low)
+            PyDict_SetItem(self.pending, item, by_low)
         seen = PyDict_GetItem(by_low, low)
         if seen == NULL:
             PyDict_SetItem(by_low, low, 1)

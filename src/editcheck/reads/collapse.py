@@ -133,6 +133,29 @@ MASKED = 1 << 48
 """``on_read``'s indices from ``MASKED`` on are a :class:`QualityMasks` entry (``MASKED + k``: entry ``k``)."""
 
 
+Pending = dict[tuple[int, ...], int] | tuple[tuple[tuple[int, ...], int], ...]
+"""The reads of one sequence in flight, by their low-quality read positions: its first read's as the ``((positions,
+1),)`` that :meth:`QualityMasks.take_pending` gives (most sequences have no other read while in flight: no dict made
+and freed for them), a dict ``{positions: reads}`` from its second read on."""
+
+
+def count_pending(pending: dict[int, Pending], index: int, low: tuple[int, ...]) -> None:
+    """One more read of sequence ``index``, in flight, low at ``low`` (non-empty), in ``pending`` (:data:`Pending`
+    each; the compiled counter counts them alike)."""
+    found = pending.get(index)
+    if found is None:
+        pending[index] = ((low, 1),)
+        return
+    if isinstance(found, tuple):
+        found = pending[index] = dict(found)
+    found[low] = found.get(low, 0) + 1
+
+
+def pending_reads(found: Pending) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """A sequence's :data:`Pending` reads as ``(positions, reads)`` pairs, in first-seen order."""
+    return found if isinstance(found, tuple) else tuple(found.items())
+
+
 class QualityMasks:
     """Low-quality read positions per unique sequence, counted by mask (see the module docstring).
 
@@ -143,7 +166,7 @@ class QualityMasks:
     worker (:meth:`take_pending`: the worker projects them) or settled, when they are projected onto its sites.
     Memory so stays bounded by the unique sequences and those in flight.  The compiled single-end counter
     (:mod:`editcheck.reads._fastq_compiled`) counts reads exactly as :meth:`add` does, in C, into the same
-    pending dict (``_pending``: sequence index -> {low positions: reads}, first-seen order) and :attr:`masks`.
+    pending dict (``_pending``: sequence index -> its :data:`Pending` reads, first-seen order) and :attr:`masks`.
 
     With ``on_read`` (per-read calls), a read with a non-empty mask is told an entry index (``MASKED + k``):
     :meth:`entry` says which unique sequence and mask entry ``k`` became.
@@ -156,7 +179,7 @@ class QualityMasks:
         """Per unique sequence: its sites' read positions (sorted); None while in flight."""
         self.masks: dict[tuple[int, tuple[int, ...]], int] = {}
         """(unique sequence, non-empty mask) -> reads (one dict: most sequences have one mask or none)."""
-        self._pending: dict[int, dict[tuple[int, ...], int]] = {}
+        self._pending: dict[int, Pending] = {}
         self._entries: list[tuple[int, tuple[int, ...]]] = []
         self._entry_of: dict[tuple[int, tuple[int, ...]], int] = {}
         self._tickets: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
@@ -188,15 +211,16 @@ class QualityMasks:
             return
         if pending and positions:
             masks = self.masks
+            lows = pending.items() if isinstance(pending, dict) else pending
             if len(positions) == 1:  # the usual one site: the reads low there (no set, no list per read)
                 site = positions[0]
                 one: tuple[int, tuple[int, ...]] = (index, positions)
-                for low, reads in pending.items():
+                for low, reads in lows:
                     if site in low:
                         masks[one] = masks.get(one, 0) + reads
             else:
                 relevant = set(positions)
-                for low, reads in pending.items():
+                for low, reads in lows:
                     projected = tuple([p for p in low if p in relevant])
                     if projected:
                         key = (index, projected)
@@ -231,7 +255,7 @@ class QualityMasks:
         masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`.  The engine takes a
         chunk's at once (:meth:`take_pending_span`)."""
         pending = self._pending.pop(index, None)
-        return tuple(pending.items()) if pending else ()
+        return pending_reads(pending) if pending else ()
 
     def take_pending_span(self, start: int, stop: int) -> list[tuple[tuple[tuple[int, ...], int], ...]]:
         """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded), in order: a chunk sent to
@@ -243,7 +267,7 @@ class QualityMasks:
             for index in [index for index in pending if start <= index < stop]:
                 found = pending.pop(index)
                 if found:
-                    taken[index - start] = tuple(found.items())
+                    taken[index - start] = pending_reads(found)
         return taken
 
     def add(self, index: int, qualities: str) -> tuple[int, ...]:
@@ -255,8 +279,7 @@ class QualityMasks:
         if sites is None:
             low = self.low(qualities)
             if low:
-                pending = self._pending.setdefault(index, {})
-                pending[low] = pending.get(low, 0) + 1
+                count_pending(self._pending, index, low)
             return low
         limit = self.limit
         for position in sites:
