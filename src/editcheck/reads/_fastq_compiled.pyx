@@ -408,7 +408,8 @@ cdef class BlockCounter:
         threshold for a settled one with sites.  A sequence's sites are taken from the masks' list once, the
         first time one of its reads is counted settled (:meth:`_take_sites`; sites never change once settled),
         into its entry: a read of it then costs a look at its qualities there, and no Python object (its mask,
-        which of those sites are low, is counted in this counter's table: :meth:`_count_low`)."""
+        which of those sites are low, is counted in its entry if it is the entry's first mask, else in this
+        counter's table: :meth:`_count_low`)."""
         cdef Py_ssize_t slot, index, k
         cdef uint64_t low_sites
         cdef const unsigned char* qualities
