@@ -60,8 +60,8 @@ def test_masked_reads_of_merged_pairs_are_called_as_tallied_with_the_per_read_lo
     called: list[int] = []  # the masked reads the kernel called in the main process, by unique read
     kernel = masking_module.MaskingKernel.__call__
 
-    def counting(self, sequence, result, lows):  # the worker processes are forked with it: only the main's are kept
-        got = kernel(self, sequence, result, lows)
+    def counting(self, sequence, result, lows, *rest):  # the workers are forked with it: only the main's are kept
+        got = kernel(self, sequence, result, lows, *rest)
         if os.getpid() == main:
             called.append(len(got[1]) // masking_module.RECORD)
         return got

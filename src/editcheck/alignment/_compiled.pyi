@@ -90,9 +90,7 @@ def masked_reads_of(
     substitutable: bool,
     shared: dict[tuple[int, ...], tuple[int, ...]],
     find_sites: Callable[[Any], Sequence[tuple[int, int, int]]],
-    fallback: Callable[
-        [Any, Sequence[tuple[int, int, int]], tuple[int, ...]], tuple[bytes | tuple[int, ...], int | None]
-    ],
+    fallback: Callable[[Any, Sequence[tuple[int, int, int]], tuple[int, ...]], tuple[object, int | None]],
     context: Any,
     keyed: bool = True,
 ) -> tuple[tuple[int, ...], tuple[Any, ...]]: ...

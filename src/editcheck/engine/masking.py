@@ -75,9 +75,11 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
-Made = bytes | tuple[int, ...]
+Made = bytes | tuple[int, ...] | PooledCall
 """A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
-sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind)."""
+sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind); in the main
+process's one pass to the tally (:meth:`QualityMasking.calls`), the masked result itself, for a mask it calls
+that is not the usual one (nothing is kept: it is not encoded to be decoded at once)."""
 COMPARED = 4096
 """Decoded results of masked reads that others merge into, kept while :meth:`QualityMasking.expand` runs (at most
 this many: a bounded memory, most merges go into few)."""
@@ -194,10 +196,12 @@ def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
 def _masked_made(
     classifier: Classifier, result: PooledCall, sites: Sequence[QualitySite], mask: tuple[int, ...],
     decisive: list[frozenset[int]], references: Sequence[Reference], sequence: str, keyed: bool = True,
+    encoded: bool = True,
 ) -> tuple[Made, int | None]:  # fmt: skip
     """The masked read that is ``result``'s unique read (``sequence``) with N at ``mask`` (read positions among
     its ``sites``), as :data:`Made`, and its :func:`masked_key` (None without ``keyed``: not worked out): the one
-    way the workers and the main process make it."""
+    way the workers and the main process make it.  Without ``encoded``, a mask that is not the usual one gives
+    its masked result itself, not encoded."""
     aligned, call = result.alignment, result.call
     assert aligned is not None and call is not None and result.amplicon is not None
     if len(mask) == 1:
@@ -214,7 +218,7 @@ def _masked_made(
     if positions is not None:  # the usual mask: kept as the unique read's result and the positions
         return positions, key
     made = _new(PooledCall, (result.status, result.amplicon, masked_aligned, masked))
-    return encode_result(masked_sequence(sequence, mask), made), key
+    return (encode_result(masked_sequence(sequence, mask), made) if encoded else made), key
 
 
 def _made_otherwise(
@@ -222,14 +226,14 @@ def _made_otherwise(
 ) -> tuple[Made, int | None]:
     """:func:`_masked_made` of a mask that is not the usual one, for the compiled
     :func:`~editcheck.alignment._compiled.masked_reads_of` (``context``: its other arguments)."""
-    classifier, result, decisive, references, sequence, keyed = context
-    return _masked_made(classifier, result, sites, mask, decisive, references, sequence, keyed)
+    classifier, result, decisive, references, sequence, keyed, encoded = context
+    return _masked_made(classifier, result, sites, mask, decisive, references, sequence, keyed, encoded)
 
 
 def _sites_otherwise(context: tuple[Any, ...]) -> tuple[QualitySite, ...]:
     """The quality sites of a read the compiled :func:`~editcheck.alignment._compiled.masked_reads_of` does not
     find itself (an overhang clipped), by the reference (``context`` as for :func:`_made_otherwise`)."""
-    _, result, decisive, _, sequence, _ = context
+    _, result, decisive, _, sequence, _, _ = context
     aligned = result.alignment
     return quality_sites(sequence, aligned, decisive[aligned.reference])
 
@@ -275,9 +279,12 @@ class MaskingKernel:
         ]
         """Per amplicon and reference, what the kernel takes of it: its decisive and blocked bytes, its sequence."""
 
-    def __call__(self, sequence: str, result: PooledCall, lows: Lows) -> tuple[tuple[int, ...], MaskedCalls]:
+    def __call__(
+        self, sequence: str, result: PooledCall, lows: Lows, encoded: bool = True
+    ) -> tuple[tuple[int, ...], MaskedCalls]:
         """The site read positions of the called unique read ``sequence`` (its ``result``) and the masked reads of
-        ``lows`` (``(low positions, reads)`` each), as :meth:`SitesWorker.masked` gives them."""
+        ``lows`` (``(low positions, reads)`` each), as :meth:`SitesWorker.masked` gives them (without
+        ``encoded``, a mask that is not the usual one made as its masked result itself: :func:`_masked_made`)."""
         status, amplicon, aligned, call = result
         assert aligned is not None and amplicon is not None and call is not None
         flags, blocked, reference = self._by_reference[amplicon][aligned[0]]
@@ -285,7 +292,8 @@ class MaskingKernel:
         return masked_reads_of(
             len(sequence), aligned, call, lows, flags, _EVENTS, blocked, reference, STATUS_VALUES[status], amplicon,
             self._substitutable[amplicon], self.shared, _sites_otherwise, _made_otherwise,
-            (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed),
+            (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed,
+             encoded),
             keyed,
         )  # fmt: skip
 
@@ -508,12 +516,13 @@ class QualityMasking:
         self.masks.settle_from(start, [positions for _, positions, _ in results])
 
     def _expansions(
-        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0
+        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0, encode_masks: bool = True
     ) -> Iterator[tuple[int, UniqueRead, bytes, int | None, int, Sequence[tuple[Any, ...]], PooledCall | None]]:
         """Each unique read ``(index, read, encoded, collapsed, left, masks, result)`` (``unique`` starts at index
         ``start``): ``left`` its reads not masked, ``masks`` its masked reads in mask order, ``(mask, reads, key,
         made, amplicon, reference)`` each (:data:`MaskedCalls`' fields; those the main process counted are called
-        here), ``result`` its result if decoded for them (else None)."""
+        here; without ``encode_masks``, those that are not the usual mask made as their masked results themselves:
+        :func:`_masked_made`), ``result`` its result if decoded for them (else None)."""
         by_index = self._counted_by_index()
         workers = self._masked
         called = len(workers)
@@ -522,7 +531,7 @@ class QualityMasking:
             counted = by_index.pop(index, None) if by_index else None
             if done is not None:
                 workers[index] = None
-            yield index, read, encoded, collapsed, *self._expansion(read, encoded, done, counted)
+            yield index, read, encoded, collapsed, *self._expansion(read, encoded, done, counted, encode_masks)
 
     def _counted_by_index(self) -> dict[int, list[tuple[tuple[int, ...], int]]]:
         """The masked reads the main process counted (``masks.masks``, then emptied), by unique read: ``(mask,
@@ -539,10 +548,11 @@ class QualityMasking:
 
     def _expansion(
         self, read: UniqueRead, encoded: bytes, done: MaskedCalls | None,
-        counted: list[tuple[tuple[int, ...], int]] | None,
+        counted: list[tuple[tuple[int, ...], int]] | None, encode_masks: bool = True,
     ) -> tuple[int, Sequence[tuple[Any, ...]], PooledCall | None]:  # fmt: skip
         """:meth:`_expansions`' ``(left, masks, result)`` of one unique read, given the masked reads its worker
-        called (``done``) and those the main process counted (``counted``), either None."""
+        called (``done``) and those the main process counted (``counted``), either None (``encode_masks`` as
+        there)."""
         if counted is None:
             if done is None:  # no masked read: most sequences of a run without low-quality bases
                 return read.reads, (), None
@@ -566,7 +576,7 @@ class QualityMasking:
         if kernel is not None:  # the masks counted here (not the worker's), called at once by the compiled kernel
             result = cast(PooledCall, decode_result(sequence, encoded))
             to_call = [(mask, reads) for mask, reads in counted if mask not in made_by] if made_by else counted
-            _, called = kernel(sequence, result, to_call)
+            _, called = kernel(sequence, result, to_call, encode_masks)
             if not made_by and len(called) == RECORD and len(counted) == 1 and called[0] == counted[0][0]:
                 return read.reads - counted[0][1], (called,), result  # one mask (nearly every masked merged read)
             for k in range(0, len(called), RECORD):
@@ -586,7 +596,7 @@ class QualityMasking:
                 sites = quality_sites(sequence, result.alignment, self.decisive[amplicon][reference])
             made, key = _masked_made(
                 self.classifiers[amplicon], result, sites, mask, self.decisive[amplicon],
-                self.references[amplicon], sequence, self.merge_alike,
+                self.references[amplicon], sequence, self.merge_alike, encode_masks,
             )  # fmt: skip
             listed.append((mask, reads, key, made, amplicon, reference))
         return read.reads - sum(merged.values()), listed, result
@@ -596,17 +606,21 @@ class QualityMasking:
         nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
         the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
         decoded once for all of them).  Keyed by the unique read's sequence (as without :attr:`keep_keys`).
-        ``unique`` may be a span of the unique reads, the first at index ``start``."""
+        ``unique`` may be a span of the unique reads, the first at index ``start``.  The masks called here that
+        are not the usual one are made as their masked results (:func:`_masked_made` without ``encoded``), not
+        encoded to be decoded at once."""
         sequences = self.sequences
-        for _, (sequence, _), encoded, _, left, todo, result in self._expansions(unique, start):
+        for _, (sequence, _), encoded, _, left, todo, result in self._expansions(unique, start, encode_masks=False):
             if left or (todo and result is None):
                 if result is None:
                     result = cast(PooledCall, decode_result(sequence, encoded))
                 if left and result.call is not None:
                     yield _new(CalledRead, (sequence, left, result.alignment, result.call))
             for mask, reads, _, made, amplicon, reference in todo:
-                if type(made) is bytes:
+                if type(made) is bytes:  # called by a worker
                     _, _, aligned, call = cast(PooledCall, decode_result(masked_sequence(sequence, mask), made))
+                elif type(made) is PooledCall:  # called here
+                    _, _, aligned, call = made
                 else:  # the usual mask: the unique read's result with the masked substitutions
                     assert result is not None and result.alignment is not None and result.call is not None
                     aligned, call = masked_substitutions(
