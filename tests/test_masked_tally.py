@@ -32,7 +32,7 @@ def _reads(generator: random.Random) -> list[str]:
     return add_random_reads(reads, 360, generator)
 
 
-def _expansion(merge_alike: bool, seed: int, streamed: bool = False) -> tuple[Any, Any]:
+def _expansion(merge_alike: bool, seed: int, streamed: bool = False, python: bool = False) -> tuple[Any, Any]:
     """The design and the expansion of 360 unique reads (1-3 reads each, :func:`_reads`), most with their first
     read low at the first of their differences from the amplicon and at random positions (sent with it to the
     worker), some with a later read low everywhere (counted by the main process)."""
@@ -54,8 +54,8 @@ def _expansion(merge_alike: bool, seed: int, streamed: bool = False) -> tuple[An
         if count > 1 and not low:  # a read of the sequence counted after it settled, low at its sites
             quality_masking.masks.add(index, "#" * len(sequence))
     unique = iter([(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, reads, results)])
-    if streamed:  # the tally's calls in one pass, nothing expanded kept
-        return design, list(quality_masking.calls(unique))
+    if streamed:  # the tally's calls in one pass, nothing expanded kept (``python``: by the reference)
+        return design, list((quality_masking.python_calls if python else quality_masking.calls)(unique))
     return design, quality_masking.expand(unique)
 
 
@@ -148,3 +148,18 @@ def test_the_one_pass_calls_are_the_expanded_reads_calls(seed: int, monkeypatch:
     _, streamed = _expansion(False, seed, streamed=True)
     assert streamed == expected and len(expected) > 300 and compared == []
     assert sum(1 for called in streamed if "N" in called.alignment.projection) > 100
+
+
+@pytest.mark.parametrize("seed", [2, 6, 9])
+def test_the_compiled_tally_pass_gives_the_references_calls(seed: int) -> None:
+    # masked_tally_calls (compiled) against QualityMasking.python_calls on the same unique reads: the same calls,
+    # equal and in the same order, from unique reads with no mask, with the worker's one mask, and with masks the
+    # main process counted (the pass asks QualityMasking._expansion for those).
+    if getattr(masking, "masked_tally_calls", None) is None:
+        pytest.skip("the compiled hot path is not built")
+    _, compiled = _expansion(False, seed, streamed=True)
+    _, reference = _expansion(False, seed, streamed=True, python=True)
+    assert compiled == reference and len(reference) > 300
+    assert [type(called) for called in compiled] == [CalledRead] * len(compiled)
+    masked = sum(1 for called in compiled if "N" in called.alignment.projection)
+    assert masked > 100

@@ -1,6 +1,6 @@
 """Types of the compiled hot path (_compiled.pyx); the same signatures as editcheck.alignment.events."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from editcheck.alignment.events import Events, Span
@@ -107,3 +107,17 @@ class ResultDecoder:
         fallback: Callable[[str, bytes], Any],
     ) -> None: ...
     def __call__(self, sequence: str, encoded: bytes) -> Any: ...
+
+def masked_tally_calls(
+    unique: Iterable[tuple[Any, bytes, int | None]],
+    start: int,
+    counted_by_index: Callable[[], dict[int, Any]],
+    workers: list[Any],
+    expansion: Callable[..., tuple[int, Sequence[tuple[Any, ...]], Any]],
+    decode: Callable[[str, bytes], Any],
+    substitute: Callable[..., tuple[Any, Any]],
+    masked_sequence: Callable[[str, tuple[int, ...]], str],
+    sequences: list[list[str]],
+    called_type: type[Any],
+    pooled_type: type[Any],
+) -> Iterator[Any]: ...

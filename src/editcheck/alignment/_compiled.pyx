@@ -1452,3 +1452,61 @@ cdef object _usual_parts(
             free(labels)
             free(label_lengths)
             free(out)
+
+
+def masked_tally_calls(
+    object unique, Py_ssize_t start, object counted_by_index, list workers, object expansion, object decode,
+    object substitute, object masked_sequence, list sequences, object called_type, object pooled_type,
+):
+    """:meth:`editcheck.engine.masking.QualityMasking.calls` compiled (its pure-Python reference
+    ``python_calls``: the same calls, equal, in the same order), a generator.  ``unique``: the ``(unique read,
+    encoded result, reads as collapsed)`` from index ``start`` on; ``counted_by_index()``: the masked reads the main
+    process counted, by unique read (asked when the pass starts, as the reference asks); ``workers``: the masked
+    reads the workers called, by unique read (each set to None once taken); ``expansion(read, encoded, done,
+    counted, False)``: a unique read's ``(left, masks, result)`` (``QualityMasking._expansion``), asked only where
+    it is not one of the two cases done here (no masked read; only the worker's one mask); ``decode``,
+    ``substitute`` and ``masked_sequence`` as the reference calls them; ``sequences``: the references' sequences
+    by amplicon and reference.  Each call is made as the named tuple ``called_type``; a masked result made in
+    this process is a ``pooled_type``."""
+    cdef dict by_index = counted_by_index()
+    cdef Py_ssize_t called = len(workers), index = start
+    cdef object item, read, encoded, sequence, done, counted, result, todo, left, record, made, aligned, call
+    cdef tuple entry, got
+    for item in unique:
+        read = (<tuple>item)[0]
+        encoded = (<tuple>item)[1]
+        sequence = (<tuple>read)[0]
+        done = workers[index] if index < called else None
+        counted = by_index.pop(index, None) if by_index else None
+        if done is not None:
+            workers[index] = None
+        index += 1
+        result = None
+        if counted is None and done is None:  # no masked read
+            left = (<tuple>read)[1]
+            todo = ()
+        elif counted is None and len(<tuple>done) == 6:  # the worker's one mask (RECORD fields)
+            left = (<tuple>read)[1] - (<tuple>done)[1]
+            todo = (done,)
+        else:
+            left, todo, result = expansion(read, encoded, done, counted, False)
+        if left or (todo and result is None):
+            if result is None:
+                result = decode(sequence, encoded)
+            if left and (<tuple>result)[3] is not None:
+                yield _tuple_new(called_type, (sequence, left, (<tuple>result)[2], (<tuple>result)[3]))
+        for record in todo:
+            entry = <tuple>record
+            made = entry[3]
+            if type(made) is bytes:  # called by a worker
+                got = <tuple>decode(masked_sequence(sequence, entry[0]), made)
+                aligned, call = got[2], got[3]
+            elif type(made) is pooled_type:  # called in this process
+                aligned, call = (<tuple>made)[2], (<tuple>made)[3]
+            else:  # the usual mask: the unique read's result with the masked substitutions
+                got = <tuple>substitute(
+                    (<tuple>result)[2], (<tuple>result)[3], made, (<list>sequences[entry[4]])[entry[5]]
+                )
+                aligned, call = got[0], got[1]
+            if call is not None:
+                yield _tuple_new(called_type, (sequence, entry[1], aligned, call))

@@ -62,7 +62,7 @@ _new: Any = tuple.__new__
 _EVENTS = ReadCall._fields.index("events")
 
 if IMPLEMENTATION == "compiled":
-    from editcheck.alignment._compiled import masked_reads_of
+    from editcheck.alignment._compiled import masked_reads_of, masked_tally_calls
 
 
 def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
@@ -602,6 +602,22 @@ class QualityMasking:
         return read.reads - sum(merged.values()), listed, result
 
     def calls(self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0) -> Iterator[CalledRead]:
+        """:meth:`python_calls`, compiled where it is built
+        (:func:`~editcheck.alignment._compiled.masked_tally_calls`: the same calls; it asks :meth:`_expansion` only
+        for a unique read with masks the main process counted, or with more than one the worker called)."""
+        if IMPLEMENTATION != "compiled":
+            return self.python_calls(unique, start)
+        return cast(
+            Iterator[CalledRead],
+            masked_tally_calls(
+                unique, start, self._counted_by_index, self._masked, self._expansion, decode_result,
+                masked_substitutions, masked_sequence, self.sequences, CalledRead, PooledCall,
+            ),
+        )  # fmt: skip
+
+    def python_calls(
+        self, unique: Iterable[tuple[UniqueRead, bytes, int | None]], start: int = 0
+    ) -> Iterator[CalledRead]:
         """What :meth:`expand` without :attr:`merge_alike` and :meth:`ExpandedReads.calls` give, in one pass with
         nothing kept: each unique read (with its unmasked reads) and masked read that has reads and a call, as
         the tally takes it, decoded as it comes (a masked read of the usual mask from its unique read's result,
