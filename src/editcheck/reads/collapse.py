@@ -234,7 +234,15 @@ class QualityMasks:
         """:meth:`settle` the unique sequences from index ``start`` on, one after the other, with their sites'
         ``positions`` (a chunk of results: one call, and no call per sequence without reads to project)."""
         sites, pending, single, tickets = self.sites, self._pending, self._single, self._tickets
-        for index, found in enumerate(positions, start):
+        found_all = positions if isinstance(positions, list) else list(positions)
+        stop = start + len(found_all)
+        if not tickets and stop <= len(sites):  # the usual chunk: its sites at once, then its pending reads
+            sites[start:stop] = [single.setdefault(found, found) if len(found) == 1 else found for found in found_all]
+            if pending:
+                for index in [index for index in pending if start <= index < stop]:
+                    self.settle(index, found_all[index - start])
+            return
+        for index, found in enumerate(found_all, start):
             if index >= len(sites) or index in pending or tickets:
                 self.settle(index, found)
             elif len(found) == 1:
