@@ -508,16 +508,10 @@ class QualityMasking:
     ) -> None:
         """:meth:`settle` for a chunk of results, ``start`` the first one's index (one call per chunk)."""
         stored = self._masked
-        if len(stored) < start:
-            stored.extend([None] * (start - len(stored)))
-        if len(stored) == start:  # the chunks come back in order: theirs at once, None for no masked read
-            stored.extend([masked or None for _, _, masked in results])
-        else:
-            for index, (_, _, masked) in enumerate(results, start):
-                if masked:
-                    if len(stored) <= index:
-                        stored.extend([None] * (index + 1 - len(stored)))
-                    stored[index] = masked
+        stop = start + len(results)
+        if len(stored) < stop:
+            stored.extend([None] * (stop - len(stored)))
+        stored[start:stop] = [masked or None for _, _, masked in results]  # None: no masked read
         self.masks.settle_from(start, [positions for _, positions, _ in results])
 
     def _expansions(

@@ -211,7 +211,7 @@ class QualityMasks:
             return
         if pending and positions:
             masks = self.masks
-            lows = pending.items() if isinstance(pending, dict) else pending
+            lows = pending_reads(pending)
             if len(positions) == 1:  # the usual one site: the reads low there (no set, no list per read)
                 site = positions[0]
                 one: tuple[int, tuple[int, ...]] = (index, positions)
@@ -233,22 +233,16 @@ class QualityMasks:
     def settle_from(self, start: int, positions: Iterable[tuple[int, ...]]) -> None:
         """:meth:`settle` the unique sequences from index ``start`` on, one after the other, with their sites'
         ``positions`` (a chunk of results: one call, and no call per sequence without reads to project)."""
-        sites, pending, single, tickets = self.sites, self._pending, self._single, self._tickets
+        sites, single = self.sites, self._single
         found_all = positions if isinstance(positions, list) else list(positions)
         stop = start + len(found_all)
-        if not tickets and stop <= len(sites):  # the usual chunk: its sites at once, then its pending reads
-            sites[start:stop] = [single.setdefault(found, found) if len(found) == 1 else found for found in found_all]
-            if pending:
-                for index in [index for index in pending if start <= index < stop]:
-                    self.settle(index, found_all[index - start])
-            return
-        for index, found in enumerate(found_all, start):
-            if index >= len(sites) or index in pending or tickets:
-                self.settle(index, found)
-            elif len(found) == 1:
-                sites[index] = single.setdefault(found, found)
-            else:
-                sites[index] = found
+        if len(sites) < stop:
+            sites.extend([None] * (stop - len(sites)))
+        sites[start:stop] = [single.setdefault(found, found) if len(found) == 1 else found for found in found_all]
+        # then those with reads to project (pending, or noted for per-read calls), in index order
+        waiting = {index for index in (*self._pending, *self._tickets) if start <= index < stop}
+        for index in sorted(waiting):
+            self.settle(index, found_all[index - start])
 
     def forget_sites(self) -> None:
         """Free every sequence's sites once the reading is done, every sequence settled and every read counted and
@@ -273,9 +267,7 @@ class QualityMasks:
         pending = self._pending
         if pending:
             for index in [index for index in pending if start <= index < stop]:
-                found = pending.pop(index)
-                if found:
-                    taken[index - start] = pending_reads(found)
+                taken[index - start] = self.take_pending(index)
         return taken
 
     def add(self, index: int, qualities: str) -> tuple[int, ...]:
