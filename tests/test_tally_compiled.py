@@ -11,6 +11,7 @@ align.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 from pathlib import Path
 
@@ -126,3 +127,23 @@ def test_the_compiled_pass_counts_as_the_reference(cases, monkeypatch: pytest.Mo
     assert editor["target_converted"] > 0 and editor["splice_sites"] > 0
     assert {"prime_edit", "scaffold_insertion"} <= {outcome for outcome, _ in prime["outcomes"]}
     assert all(np.asarray(profile[4]).sum() > 0 for fields in (nuclease, editor) for profile in fields["positions"][:1])
+
+
+def test_alleles_are_out_of_the_collectors_sight(cases) -> None:
+    """sorted_alleles untracks its alleles (strings and a count: in no reference cycle), so the first collection
+    after a run does not visit them; a tuple holding a tracked object stays tracked; the alleles are unchanged."""
+    if tally._untrack_atomic_tuples is None:
+        pytest.skip("the compiled tally is not selected (EDITCHECK_PURE_PYTHON is set)")
+    design, calls = cases[0]
+    _, allele_counts = tally.counted_reads(design, calls)
+    expected = [(*key, reads) for key, reads in allele_counts.items()]
+    alleles = tally.sorted_alleles(dict(allele_counts))
+    assert len(alleles) > 100 and sorted(expected, key=lambda row: (-row[4], row[:4])) == [tuple(a) for a in alleles]
+    assert not any(gc.is_tracked(allele) for allele in alleles)
+    assert all(gc.is_tracked(tally.Allele(*allele)) for allele in alleles[:3])  # made again: tracked as usual
+    holder, plain = tuple([[], "x"]), tuple(["a", 1, 2.5, None])
+    assert gc.is_tracked(holder) and gc.is_tracked(plain)
+    compiled.untrack_atomic_tuples([holder, plain])
+    assert gc.is_tracked(holder) and not gc.is_tracked(plain)
+    with pytest.raises(TypeError, match="a tuple, not list"):
+        compiled.untrack_atomic_tuples([["a"]])

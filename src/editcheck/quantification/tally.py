@@ -257,7 +257,9 @@ def sorted_alleles(allele_counts: AlleleCounts) -> list[Allele]:
     The keys are tuples of the tally's own strings (an aligned sequence is the read's projection itself when
     it has no insertion), not one joined string split again: two fewer copies of every unique read's
     sequence at the run's peak of memory.  ``allele_counts`` is emptied, and each key freed once its allele is
-    made, so the keys and the alleles are not all alive together."""
+    made, so the keys and the alleles are not all alive together.  The alleles (strings and a count each) are
+    untracked by the cyclic garbage collector where the compiled tally is built (``untrack_atomic_tuples``): no
+    collection after the run visits them."""
     by_count: dict[int, list[tuple[str, str, str, str]]] = {}
     for key, reads in allele_counts.items():
         by_count.setdefault(reads, []).append(key)
@@ -270,6 +272,8 @@ def sorted_alleles(allele_counts: AlleleCounts) -> list[Allele]:
         while keys:
             reference, sequence, outcome, events = keys.pop()
             alleles.append(Allele(reference, sequence, outcome, events, reads))
+    if _untrack_atomic_tuples is not None:
+        _untrack_atomic_tuples(alleles)
     return alleles
 
 
@@ -298,6 +302,9 @@ for _code, _symbol in enumerate(POSITION_SYMBOLS.encode("ascii")):
 _compiled_tally = compiled_module("editcheck.quantification._tally_compiled", "tally")
 _count_calls = None if _compiled_tally is None else _compiled_tally.count_calls
 """Counts a pass of calls (compiled), or None: :func:`python_count_calls`, the reference, runs."""
+_untrack_atomic_tuples = None if _compiled_tally is None else _compiled_tally.untrack_atomic_tuples
+"""Takes tuples of strings and numbers out of the cyclic garbage collector's sight (compiled), or None: they stay in it,
+which changes no result."""
 
 _compiled_profiles = compiled_module("editcheck.quantification._profile_compiled", "position-profile counter")
 _count_symbols = None if _compiled_profiles is None else _compiled_profiles.count_symbols
