@@ -1,6 +1,6 @@
 """Types of the compiled tally pass (_tally_compiled.pyx)."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 def count_calls(
@@ -18,3 +18,6 @@ def count_calls(
     classified: Iterable[str],
 ) -> None: ...
 def untrack_atomic_tuples(items: list[Any]) -> None: ...
+def allele_line_chunks(
+    alleles: Iterable[tuple[str, str, str, str, int]], suffix_of: Callable[[int], str], chunk: int = ...
+) -> Iterator[bytes]: ...

@@ -5,7 +5,8 @@ the alleles' reads by key in the same order).  Counts are summed in C integers a
 at the end; the counters and the alleles are the tally's own dicts, updated as the reference updates them; each
 projection goes to its reference's profile counter (``add``), each insertion's count into its ``insertions`` array
 through a C pointer.  Built by ``pip install`` (setup.py); without it, or with ``EDITCHECK_PURE_PYTHON=1``, the
-reference runs.  :func:`untrack_atomic_tuples` takes the alleles out of the cyclic garbage collector's sight.
+reference runs.  :func:`untrack_atomic_tuples` takes the alleles out of the cyclic garbage collector's sight, and
+:func:`allele_line_chunks` makes alleles.tsv's lines as :func:`editcheck.results.sample._allele_lines` does.
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
@@ -13,11 +14,15 @@ from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 
 cdef extern from "Python.h":
     int PyObject_GC_IsTracked(object item)
     void PyObject_GC_UnTrack(void* item)
+    const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
+    char* PyByteArray_AS_STRING(object array)
+    object PyBytes_FromStringAndSize(const char* data, Py_ssize_t size)
 
 
 cdef inline void _add(object counts, object key, object count) except *:
@@ -169,3 +174,52 @@ def untrack_atomic_tuples(list items):
                 break
         if atomic:
             PyObject_GC_UnTrack(<PyObject*>item)
+
+
+def allele_line_chunks(object alleles, object suffix_of, Py_ssize_t chunk=1 << 20):
+    """alleles.tsv's lines of ``alleles`` (each ``(reference, aligned sequence, outcome, events, reads)``, the four
+    first strings) in UTF-8, as :func:`editcheck.results.sample._allele_lines` makes them and the table's file
+    encodes them, yielded in ``bytes`` of about ``chunk`` bytes (whole lines): each line its four strings joined by
+    tabs, then ``suffix_of(reads)`` (the read count's and percentage's columns, from a tab to the line break; asked
+    once per read count).  One copy of each string's bytes into a buffer, not a Python string per line."""
+    cdef dict suffixes = {}
+    cdef bytearray buffer = bytearray(chunk if chunk > 0 else 1)
+    cdef Py_ssize_t used = 0, need, k
+    cdef Py_ssize_t sizes[5]
+    cdef const char* texts[5]
+    cdef char* out
+    cdef object item, field, suffix
+    cdef tuple allele
+    for item in alleles:
+        if not isinstance(item, tuple) or len(<tuple>item) != 5:
+            raise TypeError("an allele is a tuple of five fields")
+        allele = <tuple>item
+        suffix = suffixes.get(allele[4])
+        if suffix is None:
+            suffix = suffix_of(allele[4])
+            if not isinstance(suffix, str):
+                raise TypeError(f"a line's end is a str, not {type(suffix).__name__}")
+            suffixes[allele[4]] = suffix
+        need = 3
+        for k in range(5):
+            field = allele[k] if k < 4 else suffix
+            if type(field) is not str:
+                raise TypeError(f"an allele's text field is a str, not {type(field).__name__}")
+            texts[k] = PyUnicode_AsUTF8AndSize(field, &sizes[k])
+            need += sizes[k]
+        if used + need > len(buffer):
+            if used:
+                yield PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buffer), used)
+                used = 0
+            if need > len(buffer):
+                buffer = bytearray(need)
+        out = PyByteArray_AS_STRING(buffer) + used
+        for k in range(5):
+            memcpy(out, texts[k], sizes[k])
+            out += sizes[k]
+            if k < 3:
+                out[0] = 9  # a tab
+                out += 1
+        used += need
+    if used:
+        yield PyBytes_FromStringAndSize(PyByteArray_AS_STRING(buffer), used)

@@ -26,10 +26,11 @@ from editcheck.classification.outcomes import (
     TOO_LONG,
     WINDOW_NOT_COVERED,
 )
+from editcheck.compiled import compiled_module
 from editcheck.engine import SampleResult
 from editcheck.errors import ParameterError
 from editcheck.folders import output_folder
-from editcheck.outputs import write_json, write_tsv, write_tsv_gz, write_tsv_lines
+from editcheck.outputs import atomic_output, write_json, write_tsv, write_tsv_gz, write_tsv_lines
 from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
 from editcheck.quantification.tally import POSITION_SYMBOLS, Allele, Proportion, applicable_outcomes
@@ -337,13 +338,42 @@ def _allele_lines(alleles: Iterable[Allele], total: int) -> Iterator[str]:
     """alleles.tsv's rows as :func:`~editcheck.outputs.write_tsv` writes them (strings as they are, the read count
     as an integer, the percentage by :func:`~editcheck.outputs.format_value`'s ``.6g``), one f-string each; each
     read count's percentage formatted once (most alleles share a few counts: 10M reads' 791k alleles, 734 counts,
-    formatted in 0.55 -> 0.31 s)."""
+    formatted in 0.55 -> 0.31 s).  The reference of the compiled lines (:func:`_write_alleles`)."""
     shown: dict[int, str] = {}
     for reference, sequence, outcome, events, reads in alleles:
         percent = shown.get(reads)
         if percent is None:
-            percent = shown[reads] = f"{100.0 * reads / total if total else 0.0:.6g}"
+            percent = shown[reads] = _percent_text(reads, total)
         yield f"{reference}\t{sequence}\t{outcome}\t{events}\t{reads}\t{percent}\n"
+
+
+def _percent_text(reads: int, total: int) -> str:
+    """An allele's reads as a percentage of ``total``, as alleles.tsv gives it (``.6g``)."""
+    return f"{100.0 * reads / total if total else 0.0:.6g}"
+
+
+def _allele_line_end(reads: int, total: int) -> str:
+    """An alleles.tsv line's end: a tab, the read count, a tab, its percentage (:func:`_percent_text`), the line
+    break."""
+    return f"\t{reads}\t{_percent_text(reads, total)}\n"
+
+
+def _write_alleles(path: Path, alleles: Iterable[Allele], total: int) -> None:
+    """Write alleles.tsv: its lines made by the compiled ``allele_line_chunks`` where it is built (the same bytes as
+    :func:`_allele_lines`, without a Python string per line: 10M reads' 542k alleles written in 0.44-0.58 ->
+    0.20-0.25 s, two runs each), else by :func:`_allele_lines`."""
+    if _allele_line_chunks is None:
+        write_tsv_lines(path, ALLELE_COLUMNS, _allele_lines(alleles, total))
+        return
+    with atomic_output(path, "wb") as handle:
+        handle.write(("\t".join(ALLELE_COLUMNS) + "\n").encode())
+        for chunk in _allele_line_chunks(alleles, lambda reads: _allele_line_end(reads, total)):
+            handle.write(chunk)
+
+
+_compiled_tally = compiled_module("editcheck.quantification._tally_compiled", "tally")
+_allele_line_chunks = None if _compiled_tally is None else _compiled_tally.allele_line_chunks
+"""Makes alleles.tsv's lines in chunks of bytes (compiled), or None: :func:`_allele_lines` makes them."""
 
 
 def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
@@ -399,7 +429,7 @@ def write_sample_tables(
     write_tsv(folder / "summary.tsv", [*SUMMARY_COLUMNS, *(key for key, _ in metadata)],
               [row + values for row in _summary_rows(document)])  # fmt: skip
     # One row at a time: a table of every unique read's allele is not built beside the alleles.
-    write_tsv_lines(folder / "alleles.tsv", ALLELE_COLUMNS, _allele_lines(result.tally.alleles, result.tally.aligned))
+    _write_alleles(folder / "alleles.tsv", result.tally.alleles, result.tally.aligned)
     write_tsv(
         folder / "positions.tsv",
         POSITION_COLUMNS,
