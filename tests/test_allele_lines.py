@@ -38,7 +38,7 @@ def test_compiled_lines_are_the_references_bytes(tmp_path: Path, seed: int, tota
     assert all(chunk.endswith(b"\n") for chunk in chunks)  # whole lines
     if chunk < 1 << 20:
         assert len(chunks) > 10
-    if sample._allele_line_chunks is not None:  # the writer the engine's results take
+    if sample.compiled_allele_line_chunks is not None:  # the writer the engine's results take
         written = tmp_path / "alleles.tsv"
         sample._write_alleles(written, alleles, total)
         assert written.read_bytes() == reference.read_bytes()

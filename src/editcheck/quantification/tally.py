@@ -305,6 +305,9 @@ _count_calls = None if _compiled_tally is None else _compiled_tally.count_calls
 _untrack_atomic_tuples = None if _compiled_tally is None else _compiled_tally.untrack_atomic_tuples
 """Takes tuples of strings and numbers out of the cyclic garbage collector's sight (compiled), or None: they stay in it,
 which changes no result."""
+compiled_allele_line_chunks = None if _compiled_tally is None else _compiled_tally.allele_line_chunks
+"""Makes alleles.tsv's lines in chunks of bytes (compiled, :mod:`editcheck.quantification._tally_compiled`), or None:
+:func:`editcheck.results.sample._allele_lines`, the reference, makes them."""
 
 _compiled_profiles = compiled_module("editcheck.quantification._profile_compiled", "position-profile counter")
 _count_symbols = None if _compiled_profiles is None else _compiled_profiles.count_symbols

@@ -26,14 +26,19 @@ from editcheck.classification.outcomes import (
     TOO_LONG,
     WINDOW_NOT_COVERED,
 )
-from editcheck.compiled import compiled_module
 from editcheck.engine import SampleResult
 from editcheck.errors import ParameterError
 from editcheck.folders import output_folder
 from editcheck.outputs import atomic_output, write_json, write_tsv, write_tsv_gz, write_tsv_lines
 from editcheck.quantification.background import substitution_background
 from editcheck.quantification.base_editing import base_editing_summary, conversion_table
-from editcheck.quantification.tally import POSITION_SYMBOLS, Allele, Proportion, applicable_outcomes
+from editcheck.quantification.tally import (
+    POSITION_SYMBOLS,
+    Allele,
+    Proportion,
+    applicable_outcomes,
+    compiled_allele_line_chunks,
+)
 from editcheck.statistics.intervals import effective_counts, wilson_bounds
 
 SCHEMA_VERSION = 1
@@ -362,18 +367,13 @@ def _write_alleles(path: Path, alleles: Iterable[Allele], total: int) -> None:
     """Write alleles.tsv: its lines made by the compiled ``allele_line_chunks`` where it is built (the same bytes as
     :func:`_allele_lines`, without a Python string per line: 10M reads' 542k alleles written in 0.44-0.58 ->
     0.20-0.25 s, two runs each), else by :func:`_allele_lines`."""
-    if _allele_line_chunks is None:
+    if compiled_allele_line_chunks is None:
         write_tsv_lines(path, ALLELE_COLUMNS, _allele_lines(alleles, total))
         return
     with atomic_output(path, "wb") as handle:
         handle.write(("\t".join(ALLELE_COLUMNS) + "\n").encode())
-        for chunk in _allele_line_chunks(alleles, lambda reads: _allele_line_end(reads, total)):
+        for chunk in compiled_allele_line_chunks(alleles, lambda reads: _allele_line_end(reads, total)):
             handle.write(chunk)
-
-
-_compiled_tally = compiled_module("editcheck.quantification._tally_compiled", "tally")
-_allele_line_chunks = None if _compiled_tally is None else _compiled_tally.allele_line_chunks
-"""Makes alleles.tsv's lines in chunks of bytes (compiled), or None: :func:`_allele_lines` makes them."""
 
 
 def _position_rows(result: SampleResult) -> Iterator[list[Any]]:
