@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import random
+import sys
 from pathlib import Path
 
 import dnaio
@@ -129,21 +130,50 @@ def test_the_compiled_pass_counts_as_the_reference(cases, monkeypatch: pytest.Mo
     assert all(np.asarray(profile[4]).sum() > 0 for fields in (nuclease, editor) for profile in fields["positions"][:1])
 
 
-def test_alleles_are_out_of_the_collectors_sight(cases) -> None:
-    """sorted_alleles untracks its alleles (strings and a count: in no reference cycle), so the first collection
-    after a run does not visit them; a tuple holding a tracked object stays tracked; the alleles are unchanged."""
-    if tally._untrack_atomic_tuples is None:
+def test_alleles_are_made_as_the_reference_makes_them(cases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sorted_alleles with the compiled steps (append_alleles, equal_sequence_indices) gives the reference's
+    alleles (same values, type and order), untracked by the cyclic garbage collector (strings and a count: in no
+    reference cycle), holding no extra reference to their strings; keys of one sequence across outcomes and
+    references are sorted by the whole key."""
+    if tally._append_alleles is None:
         pytest.skip("the compiled tally is not selected (EDITCHECK_PURE_PYTHON is set)")
-    design, calls = cases[0]
-    _, allele_counts = tally.counted_reads(design, calls)
-    expected = [(*key, reads) for key, reads in allele_counts.items()]
+    _, allele_counts = tally.counted_reads(*cases[0])
+    sequence = next(iter(allele_counts))[1]
+    allele_counts |= {("HDR", sequence, "modified", "x"): 1, ("amplicon", sequence, "hdr", ""): 1,
+                      ("amplicon", sequence, "modified", "1A>G"): 1, ("HDR", "ACGT", "modified", ""): 1}  # fmt: skip
     alleles = tally.sorted_alleles(dict(allele_counts))
-    assert len(alleles) > 100 and sorted(expected, key=lambda row: (-row[4], row[:4])) == [tuple(a) for a in alleles]
-    assert not any(gc.is_tracked(allele) for allele in alleles)
-    assert all(gc.is_tracked(tally.Allele(*allele)) for allele in alleles[:3])  # made again: tracked as usual
-    holder, plain = tuple([[], "x"]), tuple(["a", 1, 2.5, None])
-    assert gc.is_tracked(holder) and gc.is_tracked(plain)
-    compiled.untrack_atomic_tuples([holder, plain])
-    assert gc.is_tracked(holder) and not gc.is_tracked(plain)
-    with pytest.raises(TypeError, match="a tuple, not list"):
-        compiled.untrack_atomic_tuples([["a"]])
+    monkeypatch.setattr(tally, "_append_alleles", None)
+    monkeypatch.setattr(tally, "_equal_sequence_indices", tally.python_equal_sequence_indices)
+    reference = tally.sorted_alleles(dict(allele_counts))
+    assert len(alleles) > 100 and alleles == reference and {type(allele) for allele in alleles} == {tally.Allele}
+    assert alleles == sorted(reference, key=lambda allele: (-allele.reads, allele[:4]))
+    assert not any(gc.is_tracked(allele) for allele in alleles) and all(gc.is_tracked(a) for a in reference[:3])
+    assert alleles[0].reads == reference[0].reads and alleles[0]._replace(reads=0).reads == 0
+    text = "".join(["ACGT"] * 30)
+    before = sys.getrefcount(text)
+    made: list[tally.Allele] = []
+    keys = [("amplicon", text, "modified", "") for _ in range(50)]
+    compiled.append_alleles(made, keys, 7, tally.Allele)
+    assert keys == [] and len(made) == 50 and sys.getrefcount(text) == before + 50
+    del made
+    assert sys.getrefcount(text) == before
+
+
+def test_equal_sequences_are_found_as_the_reference_finds_them() -> None:
+    generator = random.Random(5)
+    keys = sorted(
+        ("amplicon", generator.choice(["AC", "ACG", "A", "", "ACG"]), generator.choice("xy"), "") for _ in range(300)
+    )
+    assert compiled.equal_sequence_indices(keys) == tally.python_equal_sequence_indices(keys)
+    assert compiled.equal_sequence_indices([]) == [] == compiled.equal_sequence_indices(keys[:1])
+    with pytest.raises(TypeError, match="four fields"):
+        compiled.equal_sequence_indices([("a", "b")])
+
+
+def test_append_alleles_refuses_what_it_cannot_make() -> None:
+    with pytest.raises(TypeError, match="a str, not int"):
+        compiled.append_alleles([], [("amplicon", 5, "modified", "")], 1, tally.Allele)
+    with pytest.raises(TypeError, match="reads is an int"):
+        compiled.append_alleles([], [("amplicon", "A", "modified", "")], 1.0, tally.Allele)
+    with pytest.raises(TypeError, match="plain tuple subclass"):
+        compiled.append_alleles([], [("amplicon", "A", "modified", "")], 1, list)

@@ -5,20 +5,25 @@ the alleles' reads by key in the same order).  Counts are summed in C integers a
 at the end; the counters and the alleles are the tally's own dicts, updated as the reference updates them; each
 projection goes to its reference's profile counter (``add``), each insertion's count into its ``insertions`` array
 through a C pointer.  Built by ``pip install`` (setup.py); without it, or with ``EDITCHECK_PURE_PYTHON=1``, the
-reference runs.  :func:`untrack_atomic_tuples` takes the alleles out of the cyclic garbage collector's sight, and
+reference runs.  :func:`equal_sequence_indices` and :func:`append_alleles` do the sorted alleles' last steps
+(:func:`~editcheck.quantification.tally.sort_keys`, :func:`~editcheck.quantification.tally.sorted_alleles`), and
 :func:`allele_line_chunks` makes alleles.tsv's lines as :func:`editcheck.results.sample._allele_lines` does.
 """
 
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.object cimport PyObject
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 
 cdef extern from "Python.h":
-    int PyObject_GC_IsTracked(object item)
+    ctypedef struct PyTypeObject
+    PyObject* PyType_GenericAlloc(PyTypeObject* kind, Py_ssize_t items)
+    void* PyType_GetSlot(PyTypeObject* kind, int slot) except? NULL
+    int Py_tp_alloc
     void PyObject_GC_UnTrack(void* item)
     const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
     char* PyByteArray_AS_STRING(object array)
@@ -156,24 +161,67 @@ def count_calls(
     tally.splice_sites += splice_sites
 
 
-def untrack_atomic_tuples(list items):
-    """Untrack from the cyclic garbage collector each tuple of ``items`` (a tuple or a subclass: a ``NamedTuple``'s)
-    none of whose elements is tracked (strings, numbers): such a tuple can be in no reference cycle.  The
-    collector does so itself for plain tuples when it first visits them, never for a subclass's: a run's alleles
-    (an ``Allele`` per unique aligned sequence, made while the engine keeps the collector off) would otherwise be
-    visited by the first collection after the run (10M reads' 542k alleles: ~0.2 s) and by every full one."""
-    cdef object item, element
-    cdef bint atomic
-    for item in items:
-        if not isinstance(item, tuple):
-            raise TypeError(f"a tuple, not {type(item).__name__}")
-        atomic = True
-        for element in <tuple>item:
-            if PyObject_GC_IsTracked(element):
-                atomic = False
-                break
-        if atomic:
-            PyObject_GC_UnTrack(<PyObject*>item)
+def equal_sequence_indices(list keys):
+    """The indices ``i`` (from 1, ascending) where allele key ``keys[i]`` (a ``(reference, sequence, outcome, events)``
+    tuple) has the sequence of ``keys[i - 1]``, as :func:`editcheck.quantification.tally.sort_keys` finds its runs
+    of keys with one sequence: an equality test of adjacent strings each, not a list of the sequences first."""
+    cdef Py_ssize_t index, count = len(keys)
+    cdef list found = []
+    cdef object before, current
+    for index in range(count):
+        if not isinstance(keys[index], tuple) or len(<tuple>keys[index]) != 4:
+            raise TypeError("an allele key is a tuple of four fields")
+    if count < 2:
+        return found
+    before = (<tuple>keys[0])[1]
+    for index in range(1, count):
+        current = (<tuple>keys[index])[1]
+        if current is before or current == before:
+            found.append(index)
+        before = current
+    return found
+
+
+def append_alleles(list alleles, list keys, object reads, type allele_type):
+    """Append to ``alleles`` an ``allele_type`` (a ``NamedTuple`` of five fields: ``Allele``) for each allele key of
+    ``keys`` (``(reference, sequence, outcome, events)``, all strings), in order, with ``reads``; ``keys`` is emptied,
+    each key freed once its allele is made (as :func:`editcheck.quantification.tally.sorted_alleles` does, so the
+    keys and the alleles are not all alive together).  Each allele is made as ``tuple.__new__`` makes a tuple
+    subclass's (the type's allocation, then its items), without a Python call, and untracked by the cyclic garbage
+    collector: strings and a count are in no reference cycle, and the collector never untracks a tuple subclass's
+    instance itself (a run's alleles, made while the engine keeps the collector off, would otherwise be visited by
+    the first collection after the run: 10M reads' 542k alleles ~0.2 s, and by every full one)."""
+    cdef Py_ssize_t index, field, count = len(keys)
+    cdef object key, item, allele
+    cdef PyObject* made
+    if not issubclass(allele_type, tuple) or PyType_GetSlot(<PyTypeObject*>allele_type, Py_tp_alloc) != <void*>PyType_GenericAlloc:
+        raise TypeError("an allele type is a plain tuple subclass (a NamedTuple)")
+    if type(reads) is not int:
+        raise TypeError(f"reads is an int, not {type(reads).__name__}")
+    for index in range(count):
+        key = keys[index]
+        if not isinstance(key, tuple) or len(<tuple>key) != 4:
+            raise TypeError("an allele key is a tuple of four fields")
+        for field in range(4):
+            if type((<tuple>key)[field]) is not str:
+                raise TypeError(f"an allele key's field is a str, not {type((<tuple>key)[field]).__name__}")
+    for index in range(count):
+        key = keys[index]
+        made = PyType_GenericAlloc(<PyTypeObject*>allele_type, 5)
+        if made == NULL:
+            raise MemoryError()
+        allele = <object>made
+        Py_DECREF(allele)  # <object> took a reference of its own: the allocation's is now the variable's
+        for field in range(4):
+            item = (<tuple>key)[field]
+            Py_INCREF(item)
+            PyTuple_SET_ITEM(allele, field, item)
+        Py_INCREF(reads)
+        PyTuple_SET_ITEM(allele, 4, reads)
+        PyObject_GC_UnTrack(made)
+        alleles.append(allele)
+        keys[index] = None
+    del keys[:]
 
 
 def allele_line_chunks(object alleles, object suffix_of, Py_ssize_t chunk=1 << 20):
