@@ -269,7 +269,7 @@ def sorted_alleles(allele_counts: AlleleCounts) -> list[Allele]:
     for reads in sorted(by_count, reverse=True):
         keys = by_count.pop(reads)
         sort_keys(keys)
-        if _append_alleles is not None:
+        if _append_alleles is not None and type(reads) is int:
             _append_alleles(alleles, keys, reads, Allele)
             continue
         keys.reverse()
