@@ -1,5 +1,5 @@
 """``python -m editcheck`` runs the command-line interface."""
 
-from editcheck.cli import main
+from editcheck.cli import run
 
-main()
+run()
