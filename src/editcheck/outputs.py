@@ -66,8 +66,20 @@ def write_tsv_lines(path: str | Path, header: Sequence[str], lines: Iterable[str
     caller by :func:`format_value`'s rules: a large table of a fixed row shape, one f-string per row instead of a
     call per cell."""
     with atomic_output(path) as handle:
-        handle.write("\t".join(header) + "\n")
+        handle.write(_header_line(header))
         handle.writelines(lines)
+
+
+def write_tsv_chunks(path: str | Path, header: Sequence[str], chunks: Iterable[bytes]) -> None:
+    """:func:`write_tsv_lines` for rows given as UTF-8 bytes, whole lines in chunks (made by compiled code: the
+    same bytes the text file writes)."""
+    with atomic_output(path, "wb") as handle:
+        handle.write(_header_line(header).encode("utf-8"))
+        handle.writelines(chunks)
+
+
+def _header_line(header: Sequence[str]) -> str:
+    return "\t".join(header) + "\n"
 
 
 def write_tsv_gz(path: str | Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
