@@ -109,6 +109,24 @@ def test_spans_are_consecutive_and_cover_every_unique_read(monkeypatch: pytest.M
     assert len(tally_spans(100_001, 8)) == 2  # no more parts than cores
 
 
+def test_spans_share_the_work_of_masks_counted_by_the_main_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = sys.modules["editcheck.engine.tally_parts"]
+    monkeypatch.setattr(module, "available_cores", lambda: 4)
+    extra = module.HEAVY_EXTRA
+    # the first 50,000 unique reads have a mask counted by the main process each (as the first seen, most read do)
+    first, second = tally_spans(100_000, 2, iter(range(50_000)))
+    stop = first.stop
+    assert stop == int(50_000 * (2 + extra) / 2 / (1 + extra))  # 39,705 with 0.7: the cost of each span alike
+    assert (first.start, second.stop, second.start) == (0, 100_000, stop)
+    costs = (stop * (1 + extra), (50_000 - stop) * (1 + extra) + 50_000)
+    assert abs(costs[0] - costs[1]) <= 2 * (1 + extra)
+    # a mask counted twice costs twice; one unique read with all the work still leaves every span a unique read
+    assert tally_spans(100_000, 2, [7] * 10**6) == [range(0, 7), range(7, 100_000)]
+    assert tally_spans(40_000, 4, [39_999] * 10**6) == [range(0, 39_999), range(39_999, 40_000)]
+    three = tally_spans(90_000, 3, [0, 0, 1])  # a few: nearly the even split
+    assert [len(span) for span in three] == [29_998, 30_001, 30_001]  # 2.1 more work in the first
+
+
 @pytest.fixture(scope="module")
 def called(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("called")

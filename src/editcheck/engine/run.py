@@ -288,7 +288,8 @@ def _run_reads(
                 own = span_calls(span)
                 return chain(own, pair_calls[0]) if span.stop == len(reads.sequences) else own
 
-            spans = tally_spans(len(reads.sequences), 1 if keep_calls else threads)
+            heavy = (index for index, _ in masking.masks.masks) if masking is not None else ()
+            spans = tally_spans(len(reads.sequences), 1 if keep_calls else threads, heavy)
             calls = [span_calls(spans[0])] if len(spans) == 1 else [()]
     else:
         amplicon_reads = [CollapsedReads(paired=reads.paired) for _ in designs]
