@@ -357,7 +357,7 @@ class SitesWorker:
     ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
         """:meth:`__call__` with the compiled kernel (:attr:`kernel`): its calls, read by read, made by the compiled
         :func:`~editcheck.alignment._compiled.sites_results` (the loop and :meth:`MaskingKernel.__call__` without
-        their Python frames: 10M reads at Q20, ~0.9 us a unique read less)."""
+        their Python frames: ~0.25 us a unique read less, of ~10)."""
         kernel = self.kernel
         return sites_results(
             self.worker, encode_result, sequences if type(sequences) is list else list(sequences), lows,

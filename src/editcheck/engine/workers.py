@@ -251,11 +251,16 @@ def _process_chunk(sequences: Sequence[str], extras: Sequence[Any] | None = None
     return [worker(sequence) for sequence in sequences]
 
 
-def _process_packed_chunk(packed: bytes) -> bytes:
+def _process_packed_chunk(packed: bytes) -> bytes | list[Any]:
     """:func:`_process_chunk` of a chunk sent with its extras as :func:`marshal.dumps` of ``(sequences, extras)``,
-    its results returned the same way (see :meth:`UniqueReadAligner._flush`)."""
+    its results returned the same way (see :meth:`UniqueReadAligner._flush`), or as they are (pickled) should
+    they hold a value marshal does not write."""
     sequences, extras = marshal.loads(packed)
-    return marshal.dumps(_process_chunk(sequences, extras))
+    results = _process_chunk(sequences, extras)
+    try:
+        return marshal.dumps(results)
+    except ValueError:
+        return results
 
 
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -382,8 +387,12 @@ class UniqueReadAligner:
             # masks' positions and counts: SitesWorker), which marshal writes and reads in 0.45 and 0.75 of the
             # time pickle takes (no memo of every object; 10M reads at Q20: 0.63 CPU s less, 0.27 of it this
             # process's), and a pickled bytes object costs nothing.  Both ends are this interpreter (forked).
-            packed = marshal.dumps((pending, tuple(extras)))
-            self._parts.append((self._pool.apply_async(_process_packed_chunk, (packed,)), pending))
+            try:
+                packed = marshal.dumps((pending, tuple(extras)))
+            except ValueError:  # a value marshal does not write: pickled, as other chunks are
+                self._parts.append((self._pool.apply_async(_process_chunk, (pending, extras)), pending))
+            else:
+                self._parts.append((self._pool.apply_async(_process_packed_chunk, (packed,)), pending))
             self._throttle()
         else:
             self._parts.append((self._pool.apply_async(_process_chunk, (pending, extras)), pending))
@@ -405,7 +414,7 @@ class UniqueReadAligner:
             if self._pool is not None and not wait and not part.ready():
                 break
             results = part if self._pool is None else part.get()
-            if type(results) is bytes:  # a chunk sent with extras (_flush)
+            if type(results) is bytes:  # a chunk sent with extras, marshalled (_flush)
                 results = marshal.loads(results)
             self._done.extend(results)
             if self._on_results is not None:
