@@ -51,8 +51,7 @@ def add_random_reads(reads: dict[str, None], count: int, generator: random.Rando
 
 def colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every masked read's key 0 (:func:`~editcheck.engine.masking.masked_key`, and the keys the compiled
-    :func:`~editcheck.alignment._compiled.masked_reads_of` and :func:`~editcheck.alignment._compiled.sites_results`
-    make in the workers without it)."""
+    :func:`~editcheck.alignment._compiled.masked_reads_of` makes in the workers without it)."""
     monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
     original = getattr(masking, "masked_reads_of", None)
     if original is None:  # the pure-Python reference runs
@@ -65,14 +64,3 @@ def colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         return positions, tuple(records)
 
     monkeypatch.setattr(masking, "masked_reads_of", colliding)
-    chunk_results = masking.sites_results  # the workers' chunks: the same kernel, called from C
-
-    def colliding_chunks(*arguments: Any) -> list[tuple[bytes, tuple[int, ...], tuple[Any, ...]]]:
-        results = []
-        for encoded, positions, made in chunk_results(*arguments):
-            records = list(made)
-            records[2 :: masking.RECORD] = [0] * (len(records) // masking.RECORD)
-            results.append((encoded, positions, tuple(records)))
-        return results
-
-    monkeypatch.setattr(masking, "sites_results", colliding_chunks)

@@ -329,15 +329,6 @@ def test_with_two_workers_the_main_process_calls_few_masked_reads(abe, monkeypat
             return positions, made
 
         monkeypatch.setattr(masking, "masked_reads_of", counting_records)
-        chunk_results = masking.sites_results  # the worker's chunks: its calls of the same kernel, from C
-
-        def counting_chunks(*arguments: Any) -> Any:
-            results = chunk_results(*arguments)
-            for _, _, made in results:
-                called[0] += sum(type(made[k]) is tuple for k in range(3, len(made), masking.RECORD))
-            return results
-
-        monkeypatch.setattr(masking, "sites_results", counting_chunks)
     one = quantify(path, design=built, settings=Q20, threads=1)
     every = called[0]
     called[0] = 0

@@ -94,23 +94,6 @@ def masked_reads_of(
     context: Any,
     keyed: bool = True,
 ) -> tuple[tuple[int, ...], tuple[Any, ...]]: ...
-def sites_results(
-    worker: Callable[[str], tuple[Any, ...]],
-    encode: Callable[[str, Any], bytes],
-    sequences: list[str],
-    lows: Sequence[Sequence[tuple[tuple[int, ...], int]]],
-    by_reference: list[list[tuple[bytes, bytes, str]]],
-    substitutable: list[bool],
-    shared: dict[tuple[int, ...], tuple[int, ...]],
-    find_sites: Callable[[Any], Sequence[tuple[int, int, int]]],
-    fallback: Callable[[Any, Sequence[tuple[int, int, int]], tuple[int, ...]], tuple[object, int | None]],
-    classifiers: list[Any],
-    decisive: list[Any],
-    references: list[Any],
-    status_values: dict[Any, Any],
-    events_index: int,
-    keyed: bool,
-) -> list[tuple[bytes, tuple[int, ...], tuple[Any, ...]]]: ...
 
 class ResultDecoder:
     def __init__(

@@ -1206,20 +1206,9 @@ def masked_reads_of(
     mask) -> (made, key)``, ``sites`` as :func:`quality_sites_of` gives them.  Without ``keyed`` (a run that
     merges no masked reads alike) a usual mask's key is None, not worked out.  One-position masks and positions
     are taken from ``shared`` (one tuple per position)."""
-    return _masked_reads_of(
-        length, <tuple>aligned, call, lows, decisive, events_index, blocked, reference, status_value, amplicon,
-        substitutable, shared, find_sites, fallback, context, keyed,
-    )  # fmt: skip
-
-
-cdef tuple _masked_reads_of(
-    Py_ssize_t length, tuple read_aligned, object call, object lows, bytes decisive, Py_ssize_t events_index,
-    bytes blocked, str reference, object status_value, object amplicon, bint substitutable, dict shared,
-    object find_sites, object fallback, object context, bint keyed,
-):
-    """:func:`masked_reads_of` (and :func:`sites_results`' call of it, without a Python call)."""
     cdef _Sites sites
     cdef object given = None
+    cdef tuple read_aligned = <tuple>aligned
     sites.heap = False
     try:
         if not _sites_found(
@@ -1521,43 +1510,3 @@ def masked_tally_calls(
                 aligned, call = got[0], got[1]
             if call is not None:
                 yield _tuple_new(called_type, (sequence, entry[1], aligned, call))
-
-
-def sites_results(
-    object worker, object encode, list sequences, object lows, list by_reference, list substitutable, dict shared,
-    object find_sites, object fallback, list classifiers, list decisive, list references, dict status_values,
-    Py_ssize_t events_index, bint keyed,
-):
-    """A chunk's results as :meth:`editcheck.engine.masking.SitesWorker.__call__` gives them, in one call (its
-    compiled route): for each unique read of ``sequences``, ``worker(sequence)`` (a
-    :class:`~editcheck.engine.workers.PooledCall`), then for a called one :func:`masked_reads_of` of its reads in
-    ``lows`` (``by_reference[amplicon][reference]``: the decisive and blocked bytes and the sequence of its
-    alignment's reference; ``substitutable``, ``classifiers``, ``decisive`` and ``references`` by amplicon, the
-    last three in the context handed to ``find_sites`` and ``fallback`` with the result, the sequence, ``keyed``
-    and True), and ``(encode(sequence, result), site positions, masked reads)`` each; a read not called has no
-    sites.  The loop of :meth:`~editcheck.engine.masking.MaskingKernel.__call__` calls, without its Python frames
-    (tests/test_masked_sites_compiled.py compares both with the reference)."""
-    cdef list results = []
-    cdef Py_ssize_t k, count = len(sequences)
-    cdef tuple result, aligned, by_amplicon, found
-    cdef str sequence
-    cdef object amplicon, call
-    for k in range(count):
-        sequence = <str>sequences[k]
-        result = <tuple>worker(sequence)
-        amplicon = result[1]
-        aligned_object = result[2]
-        call = result[3]
-        if aligned_object is None or amplicon is None or call is None:
-            results.append((encode(sequence, result), (), ()))
-            continue
-        aligned = <tuple>aligned_object
-        by_amplicon = <tuple>(<list>by_reference[amplicon])[aligned[0]]
-        found = _masked_reads_of(
-            len(sequence), aligned, call, lows[k], <bytes>by_amplicon[0], events_index, <bytes>by_amplicon[1],
-            <str>by_amplicon[2], status_values[result[0]], amplicon, substitutable[amplicon], shared, find_sites,
-            fallback, (classifiers[amplicon], result, decisive[amplicon], references[amplicon], sequence, keyed, True),
-            keyed,
-        )  # fmt: skip
-        results.append((encode(sequence, result), found[0], found[1]))
-    return results

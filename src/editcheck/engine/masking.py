@@ -62,7 +62,7 @@ _new: Any = tuple.__new__
 _EVENTS = ReadCall._fields.index("events")
 
 if IMPLEMENTATION == "compiled":
-    from editcheck.alignment._compiled import masked_reads_of, masked_tally_calls, sites_results
+    from editcheck.alignment._compiled import masked_reads_of, masked_tally_calls
 
 
 def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
@@ -249,8 +249,8 @@ class MaskingKernel:
         self, designs: Sequence[AmpliconDesign], classifiers: Sequence[Classifier],
         decisive: Sequence[list[frozenset[int]]], keyed: bool,
     ) -> None:  # fmt: skip
-        self.classifiers = list(classifiers)
-        self.decisive = list(decisive)
+        self.classifiers = classifiers
+        self.decisive = decisive
         self.references = [design.references for design in designs]
         self.keyed = keyed
         """Work out the usual masks' keys (:func:`masked_key`), else None."""
@@ -269,9 +269,8 @@ class MaskingKernel:
         ]  # fmt: skip
         """Per amplicon and reference, one byte per reference position: 1 inside the window or decisive (a masked
         substitution there is not the usual mask)."""
-        self.substitutable = [design.prime_edit is None for design in designs]
-        """Per amplicon: no prime edit (its usual mask is made in C)."""
-        self.by_reference = [
+        self._substitutable = [design.prime_edit is None for design in designs]
+        self._by_reference = [
             [
                 (flags, blocked, reference.sequence)
                 for flags, blocked, reference in zip(*by_reference, design.references)
@@ -288,11 +287,11 @@ class MaskingKernel:
         ``encoded``, a mask that is not the usual one made as its masked result itself: :func:`_masked_made`)."""
         status, amplicon, aligned, call = result
         assert aligned is not None and amplicon is not None and call is not None
-        flags, blocked, reference = self.by_reference[amplicon][aligned[0]]
+        flags, blocked, reference = self._by_reference[amplicon][aligned[0]]
         keyed = self.keyed
         return masked_reads_of(
             len(sequence), aligned, call, lows, flags, _EVENTS, blocked, reference, STATUS_VALUES[status], amplicon,
-            self.substitutable[amplicon], self.shared, _sites_otherwise, _made_otherwise,
+            self._substitutable[amplicon], self.shared, _sites_otherwise, _made_otherwise,
             (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed,
              encoded),
             keyed,
@@ -355,15 +354,17 @@ class SitesWorker:
     def _compiled_call(
         self, sequences: Sequence[str], lows: Sequence[Lows]
     ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
-        """:meth:`__call__` with the compiled kernel (:attr:`kernel`): its calls, read by read, made by the compiled
-        :func:`~editcheck.alignment._compiled.sites_results` (the loop and :meth:`MaskingKernel.__call__` without
-        their Python frames: ~0.25 us a unique read less, of ~10)."""
-        kernel = self.kernel
-        return sites_results(
-            self.worker, encode_result, sequences if type(sequences) is list else list(sequences), lows,
-            kernel.by_reference, kernel.substitutable, kernel.shared, _sites_otherwise, _made_otherwise,
-            kernel.classifiers, kernel.decisive, kernel.references, STATUS_VALUES, _EVENTS, kernel.keyed,
-        )  # fmt: skip
+        """:meth:`__call__` with the compiled kernel (:attr:`kernel`), read by read."""
+        worker, kernel = self.worker, self.kernel
+        results: list[tuple[bytes, tuple[int, ...], MaskedCalls]] = []
+        for sequence, low in zip(sequences, lows):
+            result = worker(sequence)
+            if result.alignment is None or result.amplicon is None or result.call is None:
+                results.append((encode_result(sequence, result), (), ()))
+                continue
+            positions, masked = kernel(sequence, result, low)
+            results.append((encode_result(sequence, result), positions, masked))
+        return results
 
     def masked(
         self,
