@@ -18,6 +18,7 @@ holds no per-read object until it tallies them, one at a time.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import multiprocessing
 import multiprocessing.pool
@@ -382,20 +383,17 @@ class UniqueReadAligner:
         self._sent += len(pending)
         if self._pool is None:
             self._parts.append((_process_chunk(pending, extras), pending))
-        elif extras is not None:
-            # Marshalled both ways: a chunk's extras and its results are small tuples and ints (the quality
-            # masks' positions and counts: SitesWorker), which marshal writes and reads in 0.45 and 0.75 of the
-            # time pickle takes (no memo of every object; 10M reads at Q20: 0.63 CPU s less, 0.27 of it this
-            # process's), and a pickled bytes object costs nothing.  Both ends are this interpreter (forked).
-            try:
-                packed = marshal.dumps((pending, tuple(extras)))
-            except ValueError:  # a value marshal does not write: pickled, as other chunks are
-                self._parts.append((self._pool.apply_async(_process_chunk, (pending, extras)), pending))
-            else:
-                self._parts.append((self._pool.apply_async(_process_packed_chunk, (packed,)), pending))
-            self._throttle()
         else:
-            self._parts.append((self._pool.apply_async(_process_chunk, (pending, extras)), pending))
+            task: Callable[..., Any] = _process_chunk
+            arguments: tuple[Any, ...] = (pending, extras)
+            if extras is not None:
+                # Marshalled both ways: a chunk's extras and its results are small tuples and ints (the quality
+                # masks' positions and counts: SitesWorker), which marshal writes and reads in 0.45 and 0.75 of the
+                # time pickle takes (no memo of every object; 10M reads at Q20: 0.63 CPU s less, 0.27 of it this
+                # process's), and a pickled bytes object costs nothing.  Both ends are this interpreter (forked).
+                with contextlib.suppress(ValueError):  # a value marshal does not write: pickled, as other chunks
+                    task, arguments = _process_packed_chunk, (marshal.dumps((pending, tuple(extras))),)
+            self._parts.append((self._pool.apply_async(task, arguments), pending))
             self._throttle()
         self._pending = []
         if self._on_result is not None or self._on_results is not None:
