@@ -14,6 +14,9 @@ Each row prints wall and CPU seconds (the child and the worker processes it reap
 RSS (the largest single process of the run, from the child's `wait4` rusage: the parent and each worker are
 separate processes), the unique sequences (summary.json), the peak RSS per unique sequence, and the ratio of the
 wall time to `gzip -dc` of the same input measured in the same run (both files for pairs, one after the other).
+After an input's rows come the lines that compare them: each masked row's wall, CPU and unique sequences against
+the same code and workers at `--min-base-quality 0`, and whether the output folders are byte-identical between
+the code paths and between the worker counts.
 The 1-minute load average is printed beside every row: the machine may be shared, so compare ratios and CPU
 seconds rather than absolute wall times.  Each code path's bytecode is compiled first (``compileall``), as an
 installed release has it.
@@ -194,6 +197,52 @@ def _row(data: Input, code: str, threads: int, quality: int, figures: dict[str, 
     )
 
 
+def _comparisons(
+    data: Input,
+    outputs: Path,
+    codes: list[str],
+    threads: list[int],
+    medians: dict[tuple[str, int, int], dict[str, float]],
+) -> list[str]:
+    """The lines that set an input's rows side by side: what base-quality masking costs (each masked row's median
+    wall and unique sequences against the same code and workers without masking, ``minBQ 0``), and whether the
+    output folders are byte-identical between the code paths (each minBQ and -t) and between the worker counts
+    (each code path and minBQ)."""
+    lines = []
+    qualities = sorted({quality for _, _, quality in medians})
+    for code in codes:
+        for count in threads:
+            plain = medians.get((code, count, 0))
+            for quality in qualities:
+                masked = medians.get((code, count, quality))
+                if quality and plain is not None and masked is not None:
+                    lines.append(
+                        f"{data.label:<22} {code:<9} {count:>2} minBQ {quality} / minBQ 0: wall "
+                        f"{masked['wall_s'] / plain['wall_s']:.2f}x, CPU {masked['cpu_s'] / plain['cpu_s']:.2f}x, "
+                        f"unique {masked['unique']:,.0f} / {plain['unique']:,.0f}"
+                    )
+
+    def folder(code: str, count: int, quality: int) -> Path:
+        return outputs / f"{data.folder.name}_{code}_t{count}_q{quality}"
+
+    for quality in qualities:
+        for count in threads:
+            for code in codes[1:]:
+                alike = _same_folders(folder(codes[0], count, quality), folder(code, count, quality))
+                lines.append(
+                    f"{data.label:<22} outputs {codes[0]} / {code} -t {count} minBQ {quality}: "
+                    f"{'identical' if alike else 'DIFFERENT'}"
+                )
+        for code in codes:
+            for count in threads[1:]:
+                alike = _same_folders(folder(code, threads[0], quality), folder(code, count, quality))
+                lines.append(
+                    f"{data.label:<22} outputs {code} -t {threads[0]} / -t {count} minBQ {quality}: "
+                    f"{'identical' if alike else 'DIFFERENT'}"
+                )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/editcheck-scale"), help="Cache of inputs and outputs.")
@@ -251,6 +300,7 @@ def main() -> None:
             + (spread if args.repeat > 1 else ""),
             flush=True,
         )
+        medians: dict[tuple[str, int, int], dict[str, float]] = {}
         for quality in args.min_base_quality:
             for threads in args.threads:
                 runs: list[tuple[str, Path, tuple[str, ...]]] = [(code, path, ()) for code, path in codes]
@@ -284,6 +334,9 @@ def main() -> None:
                     same = f" {'DIFFERENT' if any(f.get('different') for f in every) else 'same'}" if extra else ""
                     shown = f" walls {min(walls):.2f}-{max(walls):.2f} s" if args.repeat > 1 else ""
                     print(_row(data, code, threads, quality, figures, gzip_wall) + same + shown, flush=True)
+                    medians[code, threads, quality] = figures
+        for line in _comparisons(data, args.work / "out", [code for code, _ in codes], args.threads, medians):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
