@@ -38,6 +38,7 @@ the largest peak RSS, the ratio of the median walls, and ends with the range of 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -175,11 +176,18 @@ def quantify(
 
 def _same_folders(first: Path, second: Path) -> bool:
     """Whether two output folders hold the same files with the same bytes."""
+    return _digests(first) == _digests(second)
 
-    def files(folder: Path) -> dict[str, bytes]:
-        return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
-    return files(first) == files(second)
+def _digests(folder: Path) -> dict[str, str]:
+    """Each file of an output folder (by its path in it) and the SHA-256 of its bytes, read in blocks: a 10M-read
+    run's folder (~150 MB) is not held in memory to be compared."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                found[str(path.relative_to(folder))] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return found
 
 
 HEADER = (
@@ -222,20 +230,24 @@ def _comparisons(
                         f"unique {masked['unique']:,.0f} / {plain['unique']:,.0f}"
                     )
 
-    def folder(code: str, count: int, quality: int) -> Path:
-        return outputs / f"{data.folder.name}_{code}_t{count}_q{quality}"
+    read: dict[tuple[str, int, int], dict[str, str]] = {}
+
+    def folder(code: str, count: int, quality: int) -> dict[str, str]:  # its digests, each folder read once
+        if (code, count, quality) not in read:
+            read[code, count, quality] = _digests(outputs / f"{data.folder.name}_{code}_t{count}_q{quality}")
+        return read[code, count, quality]
 
     for quality in qualities:
         for count in threads:
             for code in codes[1:]:
-                alike = _same_folders(folder(codes[0], count, quality), folder(code, count, quality))
+                alike = folder(codes[0], count, quality) == folder(code, count, quality)
                 lines.append(
                     f"{data.label:<22} outputs {codes[0]} / {code} -t {count} minBQ {quality}: "
                     f"{'identical' if alike else 'DIFFERENT'}"
                 )
         for code in codes:
             for count in threads[1:]:
-                alike = _same_folders(folder(code, threads[0], quality), folder(code, count, quality))
+                alike = folder(code, threads[0], quality) == folder(code, count, quality)
                 lines.append(
                     f"{data.label:<22} outputs {code} -t {threads[0]} / -t {count} minBQ {quality}: "
                     f"{'identical' if alike else 'DIFFERENT'}"
