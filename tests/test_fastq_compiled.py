@@ -303,7 +303,7 @@ def test_the_compiled_check_takes_exactly_acgtn_and_printable_qualities(length: 
                 (b"@r\n" + b"A" * length + b"\n+\n" + qualities + b"\n", 33 <= code <= 126),
             ):
                 block = bytearray(record)
-                used = COMPILED({}, lambda sequence: None, None, 256).feed(block, len(block), True)
+                used = COMPILED(lambda sequence: None, None, 256).feed(block, len(block), True)
                 assert used == (len(block) if valid else -1), (position, code)
 
 
@@ -357,13 +357,16 @@ def test_masks_of_settled_sequences_are_counted_in_the_counters_table_until_flus
     records += [("h3", fourth, "#IIIIIIIII"), ("h4", fourth, "I########I")]  # no site low; every site low
     block = bytearray(fastq_text(records))
     masks = QualityMasks(20)
-    positions: dict[str, int] = {}
+    met: list[str] = []
 
-    def on_new(sequence: str) -> None:  # settled at once
-        masks.settle(positions[sequence] if sequence in positions else len(positions), sites_of[sequence])
+    def on_new(sequence: str) -> None:  # settled at once (the sequence's index: the sequences met before it)
+        masks.settle(len(met), sites_of[sequence])
+        met.append(sequence)
 
-    counter = COMPILED(positions, on_new, masks, 2)
+    counter = COMPILED(on_new, masks, 2)
     assert counter.feed(block, len(block), True) == len(block)
+    assert counter.sequences() == met == [first, second, third, fourth]
+    assert counter.tallies() == [7, 5, 7, 6]
     assert masks.masks == {(2, (4,)): 4, (2, (1, 4)): 1}  # the others are in its table so far
     counter.flush_masks()
     flushed = {
@@ -395,8 +398,7 @@ def test_sites_past_what_an_entry_holds_are_counted_from_the_masks() -> None:
     records = [("r0", sequence, high), ("r1", sequence, low_far), ("r2", sequence, low_far), ("r3", sequence, low_both)]
     block = bytearray(fastq_text(records))
     masks = QualityMasks(20)
-    positions: dict[str, int] = {}
-    counter = COMPILED(positions, lambda _: masks.settle(0, (5, 66_000)), masks, 1)
+    counter = COMPILED(lambda _: masks.settle(0, (5, 66_000)), masks, 1)
     assert counter.feed(block, len(block), True) == len(block)
     counter.flush_masks()
     assert masks.masks == {(0, (66_000,)): 2, (0, (5, 66_000)): 1}

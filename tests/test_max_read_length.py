@@ -188,12 +188,12 @@ def test_the_compiled_counter_leaves_a_long_read_to_the_python_reader() -> None:
     if counter_type is None:
         pytest.skip("the compiled extensions are not built")
     record = b"@r\n" + b"A" * 61 + b"\n+\n" + b"I" * 61 + b"\n"
-    assert counter_type({}, print, None, 1, 61).feed(bytearray(record), len(record), True) == len(record)
-    assert counter_type({}, print, None, 1, 60).feed(bytearray(record), len(record), True) == -1
+    assert counter_type(print, None, 1, 61).feed(bytearray(record), len(record), True) == len(record)
+    assert counter_type(print, None, 1, 60).feed(bytearray(record), len(record), True) == -1
     # A record not whole in the block, already longer than any record of reads of the limit: no waiting for more.
     partial = b"@r\n" + b"A" * (record_bytes(60) + 1)
-    assert counter_type({}, print, None, 1, 60).feed(bytearray(partial), len(partial), False) == -1
-    assert counter_type({}, print, None, 1, 60).feed(bytearray(partial[:100]), 100, False) == 0  # waits for more
+    assert counter_type(print, None, 1, 60).feed(bytearray(partial), len(partial), False) == -1
+    assert counter_type(print, None, 1, 60).feed(bytearray(partial[:100]), 100, False) == 0  # waits for more
 
 
 def test_a_chunk_with_a_long_read_is_left_to_the_per_read_loop() -> None:

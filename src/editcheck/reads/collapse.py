@@ -374,11 +374,15 @@ def collapse_single(
     tallies: list[int] = []
     reads = 0
     if _BLOCK_COUNTER is not None:  # the compiled reader as far as it goes, then the Python one for the rest
-        finished, tallies, reads = _count_blocks(
-            _BLOCK_COUNTER, path, positions, on_new, progress, raw, background, max_read_length
+        finished, sequences, tallies, reads = _count_blocks(
+            _BLOCK_COUNTER, path, on_new, progress, raw, background, max_read_length
         )
-        if finished:
-            return _collapsed(positions, tallies, reads)
+        if finished:  # the one dict of every sequence, made with their counts
+            collapsed = CollapsedReads(reads_in=reads)
+            collapsed.sequences = dict(zip(sequences, tallies))
+            return collapsed
+        positions = dict(zip(sequences, range(len(sequences))))
+        del sequences
     if raw is not None:
         batches = iter_single_batches(
             path, positions, background=background, skip=reads, max_read_length=max_read_length
@@ -428,13 +432,14 @@ _BLOCK_COUNTER = _compiled_counter()
 
 
 def _count_blocks(
-    counter_type: type[BlockCounter], path: str | Path, positions: dict[str, int], on_new: Callable[[str], None],
+    counter_type: type[BlockCounter], path: str | Path, on_new: Callable[[str], None],
     progress: Callable[[int], None] | None, masks: QualityMasks | None, background: bool, max_read_length: int,
-) -> tuple[bool, list[int], int]:  # fmt: skip
-    """Count the reads of ``path`` with the compiled block counter (into ``positions``, ``masks``) for as long as
-    they are plain, valid FASTQ: whether it counted them all, the tallies by index and the reads counted (whole
-    batches of :data:`~editcheck.reads.fastq.BATCH`, where the Python reader takes over)."""
-    counter = counter_type(positions, on_new, masks, BATCH, max_read_length)
+) -> tuple[bool, list[str], list[int], int]:  # fmt: skip
+    """Count the reads of ``path`` with the compiled block counter (into ``masks``) for as long as they are plain,
+    valid FASTQ: whether it counted them all, the unique sequences and their tallies by index (first-seen order)
+    and the reads counted (whole batches of :data:`~editcheck.reads.fastq.BATCH`, where the Python reader takes
+    over)."""
+    counter = counter_type(on_new, masks, BATCH, max_read_length)
     shown = 0
 
     def feed(block: bytearray, length: int, final: bool) -> int:
@@ -449,7 +454,7 @@ def _count_blocks(
         read_blocks(path, feed, background, most) and counter.reads > 0
     )  # an empty file: the Python reader says so
     counter.flush_masks()  # the one-site masks it counted itself, into masks.masks
-    return finished, counter.tallies(), counter.reads
+    return finished, counter.sequences(), counter.tallies(), counter.reads
 
 
 def _progress(progress: Callable[[int], None], shown: int, reads: int) -> int:
