@@ -377,10 +377,8 @@ def collapse_single(
         finished, sequences, tallies, reads = _count_blocks(
             _BLOCK_COUNTER, path, on_new, progress, raw, background, max_read_length
         )
-        if finished:  # the one dict of every sequence, made with their counts
-            collapsed = CollapsedReads(reads_in=reads)
-            collapsed.sequences = dict(zip(sequences, tallies))
-            return collapsed
+        if finished:
+            return _collapsed(sequences, tallies, reads)
         positions = dict(zip(sequences, range(len(sequences))))
         del sequences
     if raw is not None:
@@ -409,13 +407,17 @@ def collapse_single(
     return collapsed
 
 
-def _collapsed(positions: dict[str, int], tallies: list[int], reads: int) -> CollapsedReads:
-    """The collapse of ``reads`` reads counted as unique sequences' indices (``positions``, first-seen order) and
-    their ``tallies``; ``positions`` becomes the counts (no second dict of every sequence)."""
+def _collapsed(sequences: dict[str, int] | list[str], tallies: list[int], reads: int) -> CollapsedReads:
+    """The collapse of ``reads`` reads counted as unique ``sequences`` (first-seen order) and their ``tallies``:
+    the sequences listed (the compiled counter's), their dict made once, with the counts; or a dict of their
+    indices, which becomes the counts (no second dict of every sequence)."""
     collapsed = CollapsedReads(reads_in=reads)
-    for sequence, count in zip(positions, tallies):
-        positions[sequence] = count
-    collapsed.sequences = positions
+    if isinstance(sequences, list):
+        collapsed.sequences = dict(zip(sequences, tallies))
+        return collapsed
+    for sequence, count in zip(sequences, tallies):
+        sequences[sequence] = count
+    collapsed.sequences = sequences
     return collapsed
 
 
@@ -472,7 +474,6 @@ def _collapse_batches_raw(
     """:func:`_collapse_raw` on batches of reads: each batch's new sequences are counted and sent first, then its
     reads' masks are counted (only the reads of sequences with quality sites, or still in flight).  ``tallies``
     and ``reads``: the counts of the reads before ``batches`` (``positions`` then holds their sequences)."""
-    collapsed = CollapsedReads()
     if tallies is None:
         tallies = []
     sites = masks.sites
@@ -512,11 +513,7 @@ def _collapse_batches_raw(
                         break
         if progress is not None and reads // EVERY > shown:
             shown = _progress(progress, shown, reads)
-    collapsed.reads_in = reads
-    for sequence, count in zip(positions, tallies):  # the index becomes the counts: no second dict of every sequence
-        positions[sequence] = count
-    collapsed.sequences = positions
-    return collapsed
+    return _collapsed(positions, tallies, reads)
 
 
 def collapse_records(
