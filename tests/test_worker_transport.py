@@ -75,3 +75,34 @@ def test_chunks_with_extras_give_the_results_of_one_process(
     assert calls["dumps"] == chunks  # every chunk tried; the one with a Fraction extra is pickled instead
     assert calls["loads"] == chunks - len(odd_chunks) - odd_extras  # its results, and those holding a Fraction
     assert any(type(extra) is Fraction for _, extra in one) == (odd_results or odd_extras)
+
+
+@pytest.mark.parametrize(
+    "sequences", [["ACGT"], [""], ["", ""], ["A", ""], ["", "ACGTN", "", "T" * 1000]]
+)  # fmt: skip
+def test_sequences_packed_as_lines_come_back_as_they_were(sequences: list[str]) -> None:
+    packed = workers._packed_sequences(sequences)
+    assert packed == "\n".join(sequences).encode("ascii")
+    assert workers._unpacked_sequences(packed) == sequences
+
+
+@pytest.mark.parametrize("odd", ["AC\nGT", "ACGT\n", "ACGTé", ""])
+def test_a_chunk_whose_sequences_are_not_lines_travels_pickled(odd: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "CHUNK", CHUNK)
+    if odd:
+        with pytest.raises(ValueError):
+            workers._packed_sequences(["ACGT", odd])
+    sequences = [odd if index == 70 else _sequence(index) for index in range(READS)]
+    found = {}
+    for threads in (1, 2):
+        with UniqueReadAligner(
+            threads, (False,), _extras_worker, extras=lambda start, stop: [(start, index) for index in range(start, stop)]
+        ) as aligner:  # fmt: skip
+            for sequence in sequences:
+                aligner.add(sequence)
+            found[threads] = aligner.results()
+    assert (
+        found[2]
+        == found[1]
+        == [(len(sequence), (index // CHUNK * CHUNK, index)) for index, sequence in enumerate(sequences)]
+    )
