@@ -331,3 +331,29 @@ def test_projecting_the_lows_on_the_sites_equals_the_reference(threshold: int) -
         assert len(masks["reference"]) > 300 and any(len(mask) > 3 for (_, mask), _ in masks["reference"])
     else:
         assert masks["reference"] == []  # no quality below 2 (Phred 2 is the lowest drawn)
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 17, 33])
+def test_split_records_takes_exactly_plain_headers_bases_and_qualities(length: int) -> None:
+    # Every byte but a line break at every position of the header, the sequence (an 8-byte word and its tail)
+    # and the qualities: records only when the line is plain, and then the reference's.
+    lines = [b"@" + b"r" * length, b"A" * length, b"+", b"I" * length]
+    rules = {
+        0: lambda code: code < 128 and code != 13,
+        1: lambda code: code in b"ACGTN",
+        3: lambda code: 33 <= code <= 126,
+    }
+    for line, plain in rules.items():
+        for position in range(1 if line == 0 else 0, length):
+            for code in range(256):
+                if code == 10:
+                    continue
+                changed = list(lines)
+                edited = bytearray(changed[line])
+                edited[position] = code
+                changed[line] = bytes(edited)
+                chunk = b"\n".join(changed) + b"\n"
+                found = _pairs_compiled.split_records(chunk + chunk)
+                assert (found is not None) == plain(code), (line, position, code)
+                if found is not None:
+                    assert pair_chunks._Records(*found) == pair_chunks._records_reference(chunk + chunk)

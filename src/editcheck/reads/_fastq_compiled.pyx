@@ -38,6 +38,7 @@ from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
 from editcheck.reads._hashing cimport hash_bytes
+from editcheck.reads._plain_text cimport plain_bases, plain_header, plain_qualities
 
 from editcheck.reads.read_length import MAX_READ_LENGTH, record_bytes
 
@@ -59,32 +60,6 @@ cdef inline str _ascii(const unsigned char* start, Py_ssize_t length):
     if length:
         memcpy(PyUnicode_1BYTE_DATA(text), start, length)
     return <str>text
-
-
-cdef inline uint64_t _zero_bytes(uint64_t word) noexcept:
-    """0x80 in each byte of ``word`` that is 0, 0 in the others."""
-    return ~(((word & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | word | 0x7F7F7F7F7F7F7F7FULL)
-
-
-cdef inline bint _bases(const unsigned char* data, Py_ssize_t length) noexcept:
-    """Whether the ``length`` bytes at ``data`` are all A, C, G, T or N (8 at a time)."""
-    cdef uint64_t word
-    cdef uint64_t wrong = 0
-    cdef Py_ssize_t at = 0
-    cdef unsigned char code
-    while at + 8 <= length:
-        memcpy(&word, data + at, 8)
-        wrong |= 0x8080808080808080ULL ^ (
-            _zero_bytes(word ^ 0x4141414141414141ULL) | _zero_bytes(word ^ 0x4343434343434343ULL)
-            | _zero_bytes(word ^ 0x4747474747474747ULL) | _zero_bytes(word ^ 0x5454545454545454ULL)
-            | _zero_bytes(word ^ 0x4E4E4E4E4E4E4E4EULL)
-        )
-        at += 8
-    while at < length:
-        code = data[at]
-        wrong |= (code != b'A') & (code != b'C') & (code != b'G') & (code != b'T') & (code != b'N')
-        at += 1
-    return wrong == 0
 
 
 cdef void* _grown(void* memory, size_t size) except NULL:
@@ -288,7 +263,7 @@ cdef class BlockCounter:
         cdef Py_ssize_t header, header_end, sequence, sequence_end, plus, plus_end, quality, quality_end, i
         cdef Py_ssize_t line_ends[4]
         cdef Py_ssize_t line
-        cdef unsigned char code, bad
+        cdef unsigned char bad
         if at >= length:
             return INCOMPLETE
         if data[at] != b'@':
@@ -306,13 +281,9 @@ cdef class BlockCounter:
         plus = sequence_end + 1
         quality = plus_end + 1
         # Each line checked whole, without a branch per character (the compiler vectorises these loops).
-        bad = 0
-        for i in range(header, header_end):
-            code = data[i]
-            bad |= (code >> 7) | (code == b'\r')
-        bad |= not _bases(data + sequence, sequence_end - sequence)
-        for i in range(quality, quality_end):
-            bad |= <unsigned char>(data[i] - 33) > 93  # below '!' wraps around to 223 and more
+        bad = not plain_header(data + header, header_end - header)
+        bad |= not plain_bases(data + sequence, sequence_end - sequence)
+        bad |= not plain_qualities(data + quality, quality_end - quality)
         if bad or quality_end - quality != sequence_end - sequence or data[plus] != b'+':
             return UNUSUAL
         if sequence_end - sequence > self.max_length:

@@ -18,6 +18,7 @@ from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
 from editcheck.reads._hashing cimport hash_bytes
+from editcheck.reads._plain_text cimport plain_bases, plain_header, plain_qualities
 
 import numpy as np
 
@@ -327,37 +328,12 @@ def number_pairs(list first, list second):
         free(leaders)
 
 
-cdef unsigned char _HEADER_CHARACTER[256]
-cdef unsigned char _SEQUENCE_CHARACTER[256]
-cdef unsigned char _QUALITY_CHARACTER[256]
-memset(_HEADER_CHARACTER, 0, 256)
-memset(_SEQUENCE_CHARACTER, 0, 256)
-memset(_QUALITY_CHARACTER, 0, 256)
-for _code in range(128):
-    _HEADER_CHARACTER[_code] = _code != 13  # ASCII, no carriage return
-for _base in "ACGTN":
-    _SEQUENCE_CHARACTER[ord(_base)] = 1
-for _code in range(ord("!"), ord("~") + 1):
-    _QUALITY_CHARACTER[_code] = 1
-
-
 cdef inline const unsigned char *_line_end(const unsigned char *at, const unsigned char *end) noexcept nogil:
     """Where the line starting at ``at`` ends (its line break, or ``end``)."""
     if at >= end:
         return end
     cdef const unsigned char *found = <const unsigned char *> memchr(at, 10, end - at)
     return end if found == NULL else found
-
-
-cdef inline bint _only(
-    const unsigned char *at, const unsigned char *end, const unsigned char *allowed
-) noexcept nogil:
-    """Whether every byte from ``at`` up to ``end`` is one of the ``allowed`` (a 256-entry table)."""
-    while at < end:
-        if not allowed[at[0]]:
-            return False
-        at += 1
-    return True
 
 
 def split_records(bytes chunk):
@@ -407,7 +383,7 @@ def split_records(bytes chunk):
                 starts[3 * r] = at - data
                 lengths[2 * r] = line_end - at
                 header_bytes += line_end - at
-                if not _only(at, line_end, _HEADER_CHARACTER):
+                if not plain_header(at, line_end - at):
                     plain = False
                     break
                 at = line_end + 1
@@ -416,7 +392,7 @@ def split_records(bytes chunk):
                 starts[3 * r + 1] = at - data
                 lengths[2 * r + 1] = line_end - at
                 sequence_bytes += line_end - at
-                if not _only(at, line_end, _SEQUENCE_CHARACTER):
+                if not plain_bases(at, line_end - at):
                     plain = False
                     break
                 at = line_end + 1
@@ -432,7 +408,7 @@ def split_records(bytes chunk):
                     plain = False
                     break
                 starts[3 * r + 2] = at - data
-                if not _only(at, line_end, _QUALITY_CHARACTER):
+                if not plain_qualities(at, line_end - at):
                     plain = False
                     break
                 at = line_end + 1
