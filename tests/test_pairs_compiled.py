@@ -344,7 +344,7 @@ def test_split_records_takes_exactly_plain_headers_bases_and_qualities(length: i
         3: lambda code: 33 <= code <= 126,
     }
     for line, plain in rules.items():
-        for position in range(1 if line == 0 else 0, length):
+        for position in range(1, length + 1) if line == 0 else range(length):  # the header after its @
             for code in range(256):
                 if code == 10:
                     continue
