@@ -9,6 +9,8 @@ import os
 import random
 import subprocess
 import sys
+from array import array
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,15 @@ import pytest
 from editcheck.errors import InputFormatError
 from editcheck.progress import EVERY
 from editcheck.reads import collapse, fastq
-from editcheck.reads.collapse import CollapsedReads, QualityMasks, QualitySettings, collapse_single
+from editcheck.reads.collapse import (
+    CollapsedReads,
+    PendingReads,
+    QualityMasks,
+    QualitySettings,
+    chunk_lows,
+    chunk_lows_reference,
+    collapse_single,
+)
 from editcheck.reads.fastq import iter_single_batches
 
 
@@ -402,3 +412,148 @@ def test_sites_past_what_an_entry_holds_are_counted_from_the_masks() -> None:
     assert counter.feed(block, len(block), True) == len(block)
     counter.flush_masks()
     assert masks.masks == {(0, (66_000,)): 2, (0, (5, 66_000)): 1}
+
+
+# A new sequence's first read noted in C by the compiled counter and sent with its chunk as bytes
+# (FirstReadLows, chunk_lows): the reads in flight a worker gets, and the masks counted once every sequence is
+# settled, come to those of the Python reader, which counts every read in flight pending.
+
+
+def packed(records: list[tuple[int, ...]]) -> bytes:
+    """First reads' records as FirstReadLows.take_span gives them: per sequence its count, then its positions."""
+    values = array("i")
+    for low in records:
+        values.append(len(low))
+        values.extend(low)
+    return values.tobytes()
+
+
+def random_chunk(rng: random.Random, size: int) -> tuple[list[tuple[int, ...]], list[PendingReads]]:
+    lows = [tuple(sorted(rng.sample(range(40), rng.choice((1, 1, 2, 5))))) for _ in range(6)]
+    firsts: list[tuple[int, ...]] = []
+    others: list[PendingReads] = []
+    for _ in range(size):
+        firsts.append(rng.choice(lows) if rng.random() < 0.7 else ())
+        chosen = rng.sample(lows, rng.choice((0, 0, 1, 2, 3)))
+        others.append(tuple((low, rng.randint(1, 4)) for low in chosen))
+    return firsts, others
+
+
+def expected_lows(first: tuple[int, ...], other: PendingReads) -> PendingReads:
+    """What QualityMasks.take_pending gives a sequence whose first read (low at ``first``) was counted pending
+    before ``other``'s reads: one dict, first-seen order."""
+    reads: dict[tuple[int, ...], int] = {first: 1} if first else {}
+    for low, count in other:
+        reads[low] = reads.get(low, 0) + count
+    return tuple(reads.items())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_chunks_first_reads_and_other_reads_merge_as_if_all_were_pending(seed: int) -> None:
+    rng = random.Random(seed)
+    firsts, others = random_chunk(rng, 300)
+    expected = [expected_lows(first, other) for first, other in zip(firsts, others)]
+    merges = Counter(bool(first) and any(low == first for low, _ in other) for first, other in zip(firsts, others))
+    assert merges[True] > 20 and merges[False] > 100  # first reads alike to another read's lows, and not
+    assert chunk_lows_reference(packed(firsts), others) == expected
+    assert chunk_lows(packed(firsts), others) == expected
+    assert chunk_lows(b"", others) == others  # nothing noted: the reads counted pending, as they are
+
+
+@pytest.mark.parametrize(
+    "first, problem",
+    [
+        (packed([(1,), ()])[:-1], "whole int32s"),
+        (packed([(1,)]), "fewer first reads"),
+        (packed([(1,), (), ()]), "more first reads"),
+        (packed([(1, 2, 3), ()])[:-8], "runs past"),
+        (array("i", [-1, 0]).tobytes(), "runs past"),
+    ],
+)
+def test_first_reads_that_are_not_the_chunks_are_refused(first: bytes, problem: str) -> None:
+    for merge in {chunk_lows, chunk_lows_reference}:
+        with pytest.raises(ValueError, match=problem):
+            merge(first, [(), ()])
+
+
+def run_taking_chunks(
+    monkeypatch: pytest.MonkeyPatch, path: Path, counter: object, chunk: int, lag: int
+) -> tuple[list[str], list[PendingReads], QualityMasks]:
+    """A collapse whose ``on_new`` takes each chunk of ``chunk`` sequences when the next one comes (as the engine's
+    aligner does), then settles the sequences taken ``lag`` chunks earlier (sites: the read positions of its A and
+    G among its first 40 bases, none for some); at the end every chunk is taken and settled.  The sequences, what
+    was taken for each (merged, as the worker merges it) and the masks."""
+    monkeypatch.setattr(collapse, "_BLOCK_COUNTER", counter)
+    masks = QualityMasks(20)
+    sent: list[str] = []
+    taken: list[PendingReads] = []
+
+    def settle_through(stop: int) -> None:
+        for index in range(sum(site is not None for site in masks.sites), stop):
+            masks.settle(index, sites_of(index, sent[index]))
+
+    def take(stop: int) -> None:
+        taken.extend(chunk_lows(*masks.take_chunk(len(taken), stop)))
+        settle_through(max(0, len(taken) - lag * chunk))
+
+    def on_new(sequence: str) -> None:
+        if len(sent) - len(taken) >= chunk:
+            take(len(sent))
+        sent.append(sequence)
+
+    collapse_single(path, QualitySettings(min_base_quality=20), on_new, None, masks)
+    take(len(sent))
+    settle_through(len(sent))
+    return sent, taken, masks
+
+
+def sites_of(index: int, sequence: str) -> tuple[int, ...]:
+    return () if index % 3 == 0 else tuple(p for p, base in enumerate(sequence[:40]) if base in "AG")
+
+
+def every_mask(
+    sequences: list[str], taken: list[PendingReads], masks: QualityMasks
+) -> Counter[tuple[int, tuple[int, ...]]]:
+    """The reads of every (sequence, mask): those the main process counted, and those taken to the worker, which
+    projects them on the sequence's sites."""
+    counted: Counter[tuple[int, tuple[int, ...]]] = Counter(masks.masks)
+    for index, (sequence, lows) in enumerate(zip(sequences, taken)):
+        sites = set(sites_of(index, sequence))
+        for low, reads in lows:
+            mask = tuple(p for p in low if p in sites)
+            if mask:
+                counted[(index, mask)] += reads
+    return counted
+
+
+@pytest.mark.skipif(COMPILED is None, reason="the compiled FASTQ reader is not built here")
+@pytest.mark.parametrize("lag", [0, 2])
+def test_first_reads_travel_with_their_chunk_and_every_read_is_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lag: int
+) -> None:
+    records = simulated(6000, seed=31)
+    path = tmp_path / "r.fq.gz"
+    path.write_bytes(gzip.compress(fastq_text(records)))
+    compiled = run_taking_chunks(monkeypatch, path, collapse._BLOCK_COUNTER, 100, lag)
+    reference = run_taking_chunks(monkeypatch, path, None, 100, lag)
+    sequences, taken, masks = compiled
+    assert sequences == reference[0] and len(sequences) > 1000
+    assert masks.first_reads is not None and reference[2].first_reads is None
+    # Each sequence's first read, when low somewhere, is the first of its reads taken with its chunk (the Python
+    # reader counts a batch's sequences before its qualities: the first reads of a chunk's last sequences come
+    # after it was taken, and are projected on their sites instead).
+    first_low: dict[str, tuple[int, ...]] = {}
+    for _, sequence, qualities in records:
+        first_low.setdefault(sequence, tuple(p for p, q in enumerate(qualities) if ord(q) - 33 < 20))
+    noted = 0
+    for sequence, lows in zip(sequences, taken):
+        if first_low[sequence]:
+            assert lows[0][0] == first_low[sequence]
+            noted += 1
+    assert noted > 300
+    # Every read low somewhere is counted once: taken with its chunk (projected by the worker), or projected on
+    # its sites by the main process.
+    assert every_mask(*compiled) == every_mask(*reference)
+    assert sum(every_mask(*compiled).values()) > 200
+    assert sum(masks.masks.values()) > 20 and sum(reference[2].masks.values()) > 20  # counted by the main too
+    assert masks.take_pending_span(0, len(sequences)) == [()] * len(sequences)  # nothing left behind

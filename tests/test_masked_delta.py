@@ -125,7 +125,7 @@ def _expanded(sequences: list[str], reads: list[int], lows: list[Any], later: li
     design = build_design(AMPLICON, [GUIDE])
     worker = SitesWorker([design], Q20)
     quality_masking = QualityMasking([design], Q20, keep_entries=False, keep_keys=keep_keys)
-    results = worker(sequences, lows)
+    results = worker(sequences, (b"", list(lows)))
     for index, (sequence, result) in enumerate(zip(sequences, results)):
         quality_masking.settle(index, sequence, result)
     for index, position in later:

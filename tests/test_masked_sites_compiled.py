@@ -149,12 +149,12 @@ def test_compiled_quality_sites_and_masked_reads_equal_the_reference(cases) -> N
         unkeyed_reference.compiled = False
         for start in range(0, len(reads), 700):  # chunks, as the engine sends them
             chunk, chunk_lows = reads[start : start + 700], lows[start : start + 700]
-            expected = reference(chunk, chunk_lows)
-            assert compiled(chunk, chunk_lows) == expected
+            expected = reference(chunk, (b"", chunk_lows))
+            assert compiled(chunk, (b"", chunk_lows)) == expected
             # Without keys (a run that merges nothing alike): the same records, each key None.
             unkeyed = [(encoded, positions, _without_keys(masked)) for encoded, positions, masked in expected]
-            assert unkeyed_reference(chunk, chunk_lows) == unkeyed
-            assert unkeyed_compiled(chunk, chunk_lows) == unkeyed
+            assert unkeyed_reference(chunk, (b"", chunk_lows)) == unkeyed
+            assert unkeyed_compiled(chunk, (b"", chunk_lows)) == unkeyed
             seen["keys"] += sum(
                 masked[k + 2] is not None for _, _, masked in expected for k in range(0, len(masked), RECORD)
             )

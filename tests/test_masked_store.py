@@ -91,7 +91,7 @@ def test_masked_reads_alike_once_masked_merge_and_others_do_not(
         masking_ = QualityMasking([design], Q20, keep_entries=False, keep_keys=keep_keys)
         worker = SitesWorker([design], Q20)
         # Sequences 0, 2 and 3: their low read goes with the sequence to the worker; 1's is counted after it settled.
-        results = worker(sequences, [(((p,), 1),), (), (((q,), 1),), (((q,), 1),)])
+        results = worker(sequences, (b"", [(((p,), 1),), (), (((q,), 1),), (((q,), 1),)]))
         for index, (sequence, result) in enumerate(zip(sequences, results)):
             masking_.settle(index, sequence, result)
         assert masking_.masks.add(1, low_at(p)) == (p,)

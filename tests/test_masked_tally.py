@@ -47,7 +47,7 @@ def _expansion(merge_alike: bool, seed: int, streamed: bool = False, python: boo
         lows.append(((low, 1),) if generator.random() < 0.8 else ())
     worker = SitesWorker([design], Q20)
     quality_masking = QualityMasking([design], Q20, keep_entries=False, keep_keys=False, merge_alike=merge_alike)
-    results = worker(sequences, lows)
+    results = worker(sequences, (b"", list(lows)))
     for index, (sequence, result) in enumerate(zip(sequences, results)):
         quality_masking.settle(index, sequence, result)
     for index, (sequence, count, low) in enumerate(zip(sequences, reads, lows)):

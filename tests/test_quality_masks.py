@@ -267,7 +267,7 @@ def test_the_worker_masks_and_calls_each_sequences_first_reads_as_the_main_proce
             counted[low] = counted.get(low, 0) + 1
     sequences = list(lows)
     worker = SitesWorker([built], Q20)
-    results = worker(sequences, [tuple(lows[sequence].items()) for sequence in sequences])
+    results = worker(sequences, (b"", [tuple(lows[sequence].items()) for sequence in sequences]))
     reference_worker = AmpliconWorker(built, Q20)
     kinds = {"substitution": 0, "inserted": 0, "decisive": 0}
     reads = 0

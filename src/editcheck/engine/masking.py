@@ -45,7 +45,7 @@ from editcheck.engine.workers import (
     decode_result,
     encode_result,
 )  # fmt: skip
-from editcheck.reads.collapse import QualityMasks
+from editcheck.reads.collapse import PendingReads, QualityMasks, chunk_lows
 from editcheck.reads.records import UniqueRead
 
 __all__ = [
@@ -75,6 +75,10 @@ def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset
 
 Lows = Sequence[tuple[tuple[int, ...], int]]
 """Reads of one unique sequence by their low-quality read positions: ``(positions, reads)`` each."""
+SentLows = tuple[bytes, list[PendingReads]]
+"""A chunk's reads counted in flight as the engine sends them to its worker
+(:meth:`~editcheck.reads.collapse.QualityMasks.take_chunk`): the first reads the compiled counter noted, as bytes,
+and the other reads, :data:`Lows` per unique read; :func:`~editcheck.reads.collapse.chunk_lows` merges them."""
 Made = bytes | tuple[int, ...] | PooledCall
 """A masked read's result as a worker (or the main process) makes it: the masked result encoded for the masked
 sequence, or for the usual mask the masked reference positions (:class:`MaskedResult`'s first kind); in the main
@@ -322,15 +326,17 @@ class SitesWorker:
         """Run the compiled kernel (:attr:`kernel`), else the pure-Python reference
         (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
 
-    def __call__(
-        self, sequences: Sequence[str], lows: Sequence[Lows]
-    ) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
-        """The results of a chunk of unique reads, ``lows`` giving some reads of each by their low-quality read
-        positions (:meth:`~editcheck.reads.collapse.QualityMasks.take_pending`).  With the compiled kernels, in one
-        pass (:meth:`_compiled_call`); the pure-Python reference in two, every read aligned and classified
+    def __call__(self, sequences: Sequence[str], sent: SentLows) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
+        """The results of a chunk of unique reads, ``sent`` giving some reads of each by their low-quality read
+        positions (:meth:`~editcheck.reads.collapse.QualityMasks.take_chunk`; once merged, as
+        :meth:`~editcheck.reads.collapse.QualityMasks.take_pending` gives them).  With the compiled kernels, in
+        one pass (:meth:`_compiled_call`); the pure-Python reference in two, every read aligned and classified
         first, then masked: its masking code runs warm (9 instead of 17 us per masked read, interleaved with the
         aligner), while the compiled kernels gain nothing from it and the results held between the passes cost
         the garbage collector (~4 us per unique read)."""
+        lows: Sequence[Lows] = chunk_lows(*sent)
+        if len(lows) != len(sequences):
+            raise ValueError(f"reads in flight for {len(lows)} of a chunk's {len(sequences)} unique reads")
         if self.compiled:
             return self._compiled_call(sequences, lows)
         found = []

@@ -215,7 +215,7 @@ def _run_reads(
         with (
             (pair_ring(threads) if chunkable else nullcontext()) as ring,
             UniqueReadAligner(
-                threads, (designs, settings, masking.merge_alike), SitesWorker, extras=masking.masks.take_pending_span,
+                threads, (designs, settings, masking.merge_alike), SitesWorker, extras=masking.masks.take_chunk,
                 on_results=masking.settle_chunk,
             ) as aligner,
         ):  # fmt: skip

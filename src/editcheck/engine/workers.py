@@ -242,7 +242,7 @@ def _init_pool_worker(
     _init_worker(factory, arguments, compact)
 
 
-def _process_chunk(sequences: Sequence[str], extras: Sequence[Any] | None = None) -> list[Any]:
+def _process_chunk(sequences: Sequence[str], extras: Any = None) -> list[Any]:
     assert _worker is not None
     worker = _worker
     if extras is not None:
@@ -324,7 +324,7 @@ class UniqueReadAligner:
     def __init__(
         self, threads: int, arguments: tuple[Any, ...], worker: Callable[..., Callable[..., Any]] = PoolWorker,
         on_result: Callable[[int, str, Any], None] | None = None,
-        extras: Callable[[int, int], Sequence[Any]] | None = None,
+        extras: Callable[[int, int], Any] | None = None,
         compact: bool = False, on_results: Callable[[int, Sequence[str], Sequence[Any]], None] | None = None,
     ) -> None:  # fmt: skip
         """``on_result(index, sequence, result)``, when given, is called for every result in submission order
@@ -332,9 +332,9 @@ class UniqueReadAligner:
         :class:`PoolWorker` or :class:`AmpliconWorker`, with any number of threads), the results are
         :func:`encode_result` bytes, for :func:`decode_result`.
 
-        ``extras(start, stop)``, when given, is what the worker gets besides each sequence of indices ``start``
-        to ``stop`` (first-seen order; one item each), asked when their chunk is sent; the worker is then called
-        with the whole chunk, ``worker(sequences, extras)``, and gives its results in order.  A full chunk is then
+        ``extras(start, stop)``, when given, is what the worker gets besides the sequences of indices ``start``
+        to ``stop`` (first-seen order), asked when their chunk is sent; the worker is then called with the whole
+        chunk, ``worker(sequences, extras)``, and gives its results in order.  A full chunk is then
         sent when the next sequence is added (or at the end), not with its last sequence: whatever the caller
         learns of a sequence between adding it and adding the next one (the collapse counts its first read) is
         known.
@@ -395,7 +395,7 @@ class UniqueReadAligner:
         pending = self._pending
         if not pending:
             return
-        extras: Sequence[Any] | None = None
+        extras: Any = None
         if self._extras is not None:
             extras = self._extras(self._sent, self._sent + len(pending))
         self._sent += len(pending)
@@ -405,13 +405,13 @@ class UniqueReadAligner:
             task: Callable[..., Any] = _process_chunk
             arguments: tuple[Any, ...] = (pending, extras)
             if extras is not None:
-                # Marshalled both ways: a chunk's extras and its results are small tuples and ints (the quality
-                # masks' positions and counts: SitesWorker), which marshal writes and reads in 0.45 and 0.75 of the
-                # time pickle takes (no memo of every object; 10M reads at Q20: 0.63 CPU s less, 0.27 of it this
-                # process's), and a pickled bytes object costs nothing; the sequences go as lines of one bytes.
-                # Both ends are this interpreter (forked).
+                # Marshalled both ways: a chunk's extras and its results are bytes, small tuples and ints (the
+                # quality masks' positions and counts: SitesWorker), which marshal writes and reads in 0.45 and 0.75
+                # of the time pickle takes (no memo of every object; 10M reads at Q20: 0.63 CPU s less, 0.27 of it
+                # this process's), and a pickled bytes object costs nothing; the sequences go as lines of one
+                # bytes.  Both ends are this interpreter (forked).
                 with contextlib.suppress(ValueError):  # a value marshal does not write: pickled, as other chunks
-                    task, arguments = _process_packed_chunk, (_packed_sequences(pending), marshal.dumps(tuple(extras)))
+                    task, arguments = _process_packed_chunk, (_packed_sequences(pending), marshal.dumps(extras))
             self._parts.append((self._pool.apply_async(task, arguments), pending))
             self._throttle()
         self._pending = []

@@ -3,6 +3,16 @@
 from collections.abc import Callable
 from typing import Any
 
+class FirstReadLows:
+    @property
+    def noted(self) -> int: ...
+    def take_span(self, start: int, stop: int) -> bytes: ...
+    def held(self, start: int, stop: int) -> list[int]: ...
+
+def chunk_lows(
+    first: bytes, others: list[tuple[tuple[tuple[int, ...], int], ...]]
+) -> list[tuple[tuple[tuple[int, ...], int], ...]]: ...
+
 class BlockCounter:
     reads: int
     def __init__(self, on_new: Callable[[str], None], masks: Any, size: int, max_length: int = ...) -> None: ...

@@ -17,25 +17,28 @@ Each batch is counted as the Python loop counts it: its reads' sequences first (
 index and is handed to ``on_new``, in the order of first appearance), then, with ``masks``, its reads' qualities
 (only the reads of sequences in flight or with quality sites), in C: a read of a sequence in flight has its
 low-quality positions found and counted in the masks' pending dict as ``QualityMasks.add`` counts them, with no
-Python call per read.  Each unique sequence has an entry (its key, reads and, once settled, up to 8 quality sites'
-read positions, taken from the masks' list the first time they are needed) that its reads touch and nothing
-else: one cache line, not one per array and Python object (10M reads of 792k sequences: the counter's quality
-work 1.3 -> 0.4 s).  A read of a settled sequence that is low at some of those sites (one of them: the usual
-mask, a sequencing error at a low-quality base; or several: a donor's bases at low-quality bases) is counted
-without a Python object, by which of its sites are low: in its entry for the first such mask its reads have
-(most often their only one), else in a table of this counter's own, keyed by (sequence index, those sites):
-:meth:`BlockCounter.flush_masks` adds those counts to the masks' dict (``QualityMasks.masks``, the same counts
-the Python reader gives it) when the reading is done.  Built by ``pip
-install`` (setup.py); without it, :mod:`editcheck.reads.collapse` runs the Python reader alone.
+Python call per read, but for a new sequence's first read: noted in the masks' :class:`FirstReadLows` when they
+have one (the engine's do) and sent with the sequence to its worker as bytes, no Python object made for it.  Each
+unique sequence has an entry (its key, reads and, once settled, up to 8 quality sites' read positions, taken from
+the masks' list the first time they are needed) that its reads touch and nothing else: one cache line, not one per
+array and Python object (10M reads of 792k sequences: the counter's quality work 1.3 -> 0.4 s).  A read of a
+settled sequence that is low at some of those sites (one of them: the usual mask, a sequencing error at a
+low-quality base; or several: a donor's bases at low-quality bases) is counted without a Python object, by which
+of its sites are low: in its entry for the first such mask its reads have (most often their only one), else in a
+table of this counter's own, keyed by (sequence index, those sites): :meth:`BlockCounter.flush_masks` adds those
+counts to the masks' dict (``QualityMasks.masks``, the same counts the Python reader gives it) when the reading
+is done.  Built by ``pip install`` (setup.py); without it, :mod:`editcheck.reads.collapse` runs the Python reader
+alone.
 """
 
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.ref cimport PyObject, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memchr, memcmp, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 
 from editcheck.reads._hashing cimport hash_bytes
 from editcheck.reads._plain_text cimport plain_bases, plain_header, plain_qualities
@@ -130,6 +133,179 @@ cdef tuple _mask_of(Entry* entry, uint64_t low_sites, dict single):
     return mask
 
 
+cdef class FirstReadLows:
+    """Each unique sequence's first read's low-quality read positions, noted by the compiled counter as it meets
+    the sequence (:class:`BlockCounter`, with a ``QualityMasks`` whose ``first_reads`` is one of these): a record
+    per sequence, from index 0 in first-seen order, in C.  The engine takes a chunk's records as one ``bytes``
+    (:meth:`take_span`: native int32s, per sequence its number of positions then the positions) and sends them to
+    the chunk's worker beside the other reads counted in flight, which :func:`chunk_lows` merges into what
+    ``QualityMasks.take_pending`` gives: no tuple, dict entry or marshalled object per first read in the main
+    process (nearly every unique sequence has one: the read it was first seen in).  A record taken once is
+    taken: taken again, or never noted (a sequence the Python reader met), it has no position."""
+
+    cdef int32_t* _data
+    cdef Py_ssize_t _used
+    cdef Py_ssize_t _capacity
+    cdef int64_t* _offsets  # the record of index _base + k at _data[_offsets[k]]: n, then n positions (-1 - n: taken)
+    cdef Py_ssize_t _base
+    cdef Py_ssize_t _count
+    cdef Py_ssize_t _offsets_capacity
+
+    def __cinit__(self):
+        self._capacity = 4096
+        self._data = <int32_t*>malloc(self._capacity * sizeof(int32_t))
+        self._offsets_capacity = 1024
+        self._offsets = <int64_t*>malloc(self._offsets_capacity * sizeof(int64_t))
+        if self._data == NULL or self._offsets == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self._data)
+        free(self._offsets)
+
+    @property
+    def noted(self) -> int:
+        """Sequences noted so far (the next one noted is this index)."""
+        return self._base + self._count
+
+    cdef int add(
+        self, Py_ssize_t index, const unsigned char* qualities, Py_ssize_t length, unsigned char limit
+    ) except -1:
+        """Note sequence ``index``'s first read (``qualities``, ``length`` of them): its positions below ``limit``."""
+        cdef Py_ssize_t k, at, need
+        if index != self._base + self._count:
+            raise IndexError(f"first read of sequence {index} noted after {self._base + self._count - 1}")
+        need = self._used + 1 + length
+        if need > self._capacity:
+            self._capacity = max(2 * self._capacity, need)
+            self._data = <int32_t*>_grown(self._data, self._capacity * sizeof(int32_t))
+        if self._count == self._offsets_capacity:
+            self._offsets_capacity *= 2
+            self._offsets = <int64_t*>_grown(self._offsets, self._offsets_capacity * sizeof(int64_t))
+        at = self._used + 1
+        for k in range(length):  # every position written, the next one over it unless low: no branch per base
+            self._data[at] = <int32_t>k
+            at += qualities[k] < limit
+        self._data[self._used] = <int32_t>(at - self._used - 1)
+        self._offsets[self._count] = self._used
+        self._count += 1
+        self._used = at
+        return 0
+
+    def take_span(self, Py_ssize_t start, Py_ssize_t stop) -> bytes:
+        """The records of sequences ``start`` to ``stop`` (excluded), in order, as native int32s (one with no
+        position for a sequence not noted or taken before); they are taken."""
+        cdef Py_ssize_t index, k, n, size = 0
+        cdef int32_t value
+        cdef bytes packed
+        cdef int32_t* out
+        if start < 0 or stop < start:
+            raise ValueError("a span of sequences from 0 on")
+        for index in range(start, stop):
+            size += 1
+            k = index - self._base
+            if 0 <= k < self._count and self._data[self._offsets[k]] > 0:
+                size += self._data[self._offsets[k]]
+        packed = PyBytes_FromStringAndSize(NULL, size * sizeof(int32_t))
+        out = <int32_t*>PyBytes_AS_STRING(packed)
+        for index in range(start, stop):
+            k = index - self._base
+            value = self._data[self._offsets[k]] if 0 <= k < self._count else 0
+            if value <= 0:
+                out[0] = 0
+                out += 1
+                continue
+            n = value
+            memcpy(out, &self._data[self._offsets[k]], (n + 1) * sizeof(int32_t))
+            out += n + 1
+            self._data[self._offsets[k]] = <int32_t>(-1 - n)
+        for index in range(max(start, self._base), min(stop, self._base + self._count)):  # also those with none
+            k = index - self._base
+            if self._data[self._offsets[k]] == 0:
+                self._data[self._offsets[k]] = -1
+        self._forget_taken()
+        return packed
+
+    cdef void _forget_taken(self) noexcept:
+        """Drop the taken records at the front once they are many (the engine takes chunks in order: all)."""
+        cdef Py_ssize_t dead = 0, k, shift
+        while dead < self._count and self._data[self._offsets[dead]] < 0:
+            dead += 1
+        if dead == 0 or (2 * dead < self._count and dead < 4096):
+            return
+        shift = self._offsets[dead] if dead < self._count else self._used
+        memmove(self._data, self._data + shift, (self._used - shift) * sizeof(int32_t))
+        self._used -= shift
+        for k in range(dead, self._count):
+            self._offsets[k - dead] = self._offsets[k] - shift
+        self._count -= dead
+        self._base += dead
+
+    def held(self, Py_ssize_t start, Py_ssize_t stop) -> list:
+        """The sequences from ``start`` to ``stop`` (excluded) whose first read is noted, not taken, and low
+        somewhere."""
+        cdef list found = []
+        cdef Py_ssize_t index
+        for index in range(max(start, self._base), min(stop, self._base + self._count)):
+            if self._data[self._offsets[index - self._base]] > 0:
+                found.append(index)
+        return found
+
+
+def chunk_lows(bytes first, list others) -> list:
+    """Each sequence's reads counted in flight as ``QualityMasks.take_pending`` gives them (``(positions, reads)``
+    pairs, first-seen order), from a chunk's first reads (:meth:`FirstReadLows.take_span`; empty: none noted)
+    and its other reads counted in flight (``others``, one such tuple per sequence): a first read low somewhere
+    comes first, with the other reads of its positions; ValueError for records that are not the chunk's."""
+    cdef Py_ssize_t size, at = 0, index, count = len(others), n, k
+    cdef const char* data
+    cdef int32_t value
+    cdef tuple low, other, pair
+    cdef list out, rest
+    cdef object reads, position
+    if PyBytes_GET_SIZE(first) == 0:
+        return others
+    if PyBytes_GET_SIZE(first) % sizeof(int32_t):
+        raise ValueError("first reads' records are not whole int32s")
+    size = PyBytes_GET_SIZE(first) // sizeof(int32_t)
+    data = PyBytes_AS_STRING(first)
+    out = []
+    for index in range(count):
+        if at >= size:
+            raise ValueError("fewer first reads' records than sequences")
+        memcpy(&value, data + at * sizeof(int32_t), sizeof(int32_t))
+        n = value
+        at += 1
+        if n < 0 or n > size - at:
+            raise ValueError("a first read's record runs past the chunk's")
+        if n == 0:
+            out.append(others[index])
+            continue
+        low = PyTuple_New(n)
+        for k in range(n):
+            memcpy(&value, data + (at + k) * sizeof(int32_t), sizeof(int32_t))
+            position = <Py_ssize_t>value
+            Py_INCREF(position)
+            PyTuple_SET_ITEM(low, k, position)
+        at += n
+        other = <tuple>others[index]
+        if not other:
+            out.append(((low, 1),))
+            continue
+        reads = 1
+        rest = []
+        for item in other:
+            pair = <tuple>item
+            if pair[0] == low:
+                reads = reads + pair[1]
+            else:
+                rest.append(pair)
+        out.append(((low, reads), *rest))
+    if at != size:
+        raise ValueError("more first reads' records than sequences")
+    return out
+
+
 cdef class BlockCounter:
     """Counts the reads of decompressed FASTQ blocks: their unique sequences in first-seen order (:meth:`sequences`,
     an index each) and the reads of each (:meth:`tallies`); see the module docstring.  The sequences are listed,
@@ -156,6 +332,8 @@ cdef class BlockCounter:
     cdef Py_ssize_t* _length
     cdef Py_ssize_t* _quality
     cdef Py_ssize_t* _index
+    cdef uint8_t* _first  # per batch slot: its read is its sequence's first, noted in first_reads
+    cdef FirstReadLows first_reads
     cdef uint64_t* _low_keys
     cdef int64_t* _low_counts
     cdef Py_ssize_t _low_used
@@ -183,6 +361,9 @@ cdef class BlockCounter:
             self.counted = masks.masks
             self.pending = masks._pending  # shared: QualityMasks.take_pending and settle read it
             self.limit = ord(masks.limit)
+            first_reads = getattr(masks, "first_reads", None)
+            if first_reads is not None:
+                self.first_reads = <FirstReadLows?>first_reads
         self.size = size
         self._capacity = 1024
         self._entries = <Entry*>malloc(self._capacity * sizeof(Entry))
@@ -192,6 +373,7 @@ cdef class BlockCounter:
         self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        self._first = <uint8_t*>calloc(size, sizeof(uint8_t))
         # Masks of settled sequences whose sites their entry holds: (sequence index, the sites low) keyed as
         # index << INLINE_SITES | one bit per site (2^56 sequences, far beyond any run, fit in 64 bits).
         self._low_capacity = 1024
@@ -200,7 +382,8 @@ cdef class BlockCounter:
         self._low_mask = 4095
         self._low_slots = <uint64_t*>calloc(self._low_mask + 1, sizeof(uint64_t))
         if not (self._entries and self._slots and self._sequence and self._length
-                and self._quality and self._index and self._low_keys and self._low_counts and self._low_slots):
+                and self._quality and self._index and self._first and self._low_keys and self._low_counts
+                and self._low_slots):
             raise MemoryError()
 
     def __dealloc__(self):
@@ -210,6 +393,7 @@ cdef class BlockCounter:
         free(self._length)
         free(self._quality)
         free(self._index)
+        free(self._first)
         free(self._low_keys)
         free(self._low_counts)
         free(self._low_slots)
@@ -313,6 +497,7 @@ cdef class BlockCounter:
         for slot in range(taken):
             bases = data + self._sequence[slot]
             length = self._length[slot]
+            self._first[slot] = 0
             hashed = hash_bytes(bases, length, 0)
             index = self._find(bases, length, hashed, &place)
             if index < 0:
@@ -335,6 +520,9 @@ cdef class BlockCounter:
                 sequences.append(sequence)
                 if self.masks is not None and PyList_GET_SIZE(self.sites) == index:
                     self.sites.append(None)  # in flight (on_new may settle earlier sequences, never this one)
+                if self.first_reads is not None:  # its first read noted now, sent with it (not pending)
+                    self.first_reads.add(index, data + self._quality[slot], length, self.limit)
+                    self._first[slot] = 1
                 self.on_new(sequence)
             else:
                 self._entries[index].tally += 1
@@ -398,6 +586,8 @@ cdef class BlockCounter:
         cdef object spots
         cdef list sites = self.sites
         for slot in range(taken):
+            if self._first[slot]:  # noted in first_reads already
+                continue
             index = self._index[slot]
             entry = &self._entries[index]
             if entry.sites == 0:

@@ -26,6 +26,7 @@ the quality filter, or ``pair_index(j)`` for the unmerged pair at position ``j``
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from editcheck.reads.records import FragmentTuple, ReadTuple
 from editcheck.sequences import reverse_complement
 
 if TYPE_CHECKING:
-    from editcheck.reads._fastq_compiled import BlockCounter
+    from editcheck.reads._fastq_compiled import BlockCounter, FirstReadLows
 
 DEFAULT_MIN_BASE_QUALITY = 20
 """Bases below Phred 20 (1% error) are masked to N: the default of the library, the CLI and the workflow."""
@@ -151,9 +152,45 @@ def count_pending(pending: dict[int, Pending], index: int, low: tuple[int, ...])
     found[low] = found.get(low, 0) + 1
 
 
-def pending_reads(found: Pending) -> tuple[tuple[tuple[int, ...], int], ...]:
+PendingReads = tuple[tuple[tuple[int, ...], int], ...]
+"""A sequence's reads counted in flight as :meth:`QualityMasks.take_pending` gives them: ``(positions, reads)`` pairs,
+first-seen order."""
+
+
+def pending_reads(found: Pending) -> PendingReads:
     """A sequence's :data:`Pending` reads as ``(positions, reads)`` pairs, in first-seen order."""
     return found if isinstance(found, tuple) else tuple(found.items())
+
+
+def chunk_lows_reference(first: bytes, others: list[PendingReads]) -> list[PendingReads]:
+    """Each sequence's :data:`PendingReads` from a chunk's first reads (``first``: native int32s, per sequence its
+    number of low positions then the positions, as ``FirstReadLows.take_span`` gives them; empty: none noted) and
+    its other reads counted in flight (``others``, one per sequence): the first read, when low somewhere, first,
+    with the other reads of its positions.  The reference of the compiled ``chunk_lows``, which the workers run."""
+    if not first:
+        return others
+    values = array("i")
+    if len(first) % values.itemsize:
+        raise ValueError("first reads' records are not whole int32s")
+    values.frombytes(first)
+    out: list[PendingReads] = []
+    at = 0
+    for other in others:
+        if at >= len(values):
+            raise ValueError("fewer first reads' records than sequences")
+        n = values[at]
+        if n < 0 or n > len(values) - at - 1:
+            raise ValueError("a first read's record runs past the chunk's")
+        low = tuple(values[at + 1 : at + 1 + n])
+        at += 1 + n
+        if not low:
+            out.append(other)
+            continue
+        reads = 1 + sum(count for positions, count in other if positions == low)
+        out.append(((low, reads), *((positions, count) for positions, count in other if positions != low)))
+    if at != len(values):
+        raise ValueError("more first reads' records than sequences")
+    return out
 
 
 class QualityMasks:
@@ -166,7 +203,8 @@ class QualityMasks:
     worker (:meth:`take_pending`: the worker projects them) or settled, when they are projected onto its sites.
     Memory so stays bounded by the unique sequences and those in flight.  The compiled single-end counter
     (:mod:`editcheck.reads._fastq_compiled`) counts reads exactly as :meth:`add` does, in C, into the same
-    pending dict (``_pending``: sequence index -> its :data:`Pending` reads, first-seen order) and :attr:`masks`.
+    pending dict (``_pending``: sequence index -> its :data:`Pending` reads, first-seen order) and :attr:`masks`,
+    but for each new sequence's first read, which it notes in :attr:`first_reads` (in C; taken with the others).
 
     With ``on_read`` (per-read calls), a read with a non-empty mask is told an entry index (``MASKED + k``):
     :meth:`entry` says which unique sequence and mask entry ``k`` became.
@@ -186,6 +224,10 @@ class QualityMasks:
         self._single: dict[tuple[int, ...], tuple[int, ...]] = {}
         """Sites of one read position, one tuple per position shared by every sequence with them (most sequences
         with sites have one: a sequencing error); no sites are the one empty tuple."""
+        self.first_reads: FirstReadLows | None = None
+        """Where the compiled counter notes each new sequence's first read (its low positions, in C) instead of
+        counting it pending: part of the pending reads (:meth:`take_pending`, :meth:`settle`), sent to the worker
+        as bytes (:meth:`take_chunk`).  None: every read in flight is counted pending (the Python reader)."""
 
     def low(self, qualities: str) -> tuple[int, ...]:
         """Every position of ``qualities`` below the threshold (one ``bytes.translate`` in C)."""
@@ -205,13 +247,12 @@ class QualityMasks:
         if len(positions) == 1:  # the usual non-empty sites: one object per position, not per sequence
             positions = self._single.setdefault(positions, positions)
         sites[index] = positions
-        pending = self._pending.pop(index, None)
+        lows = self.take_pending(index)
         tickets = self._tickets.pop(index, ()) if self._tickets else ()
-        if pending is None and not tickets:
+        if not lows and not tickets:
             return
-        if pending and positions:
+        if lows and positions:
             masks = self.masks
-            lows = pending_reads(pending)
             if len(positions) == 1:  # the usual one site: the reads low there (no set, no list per read)
                 site = positions[0]
                 one: tuple[int, tuple[int, ...]] = (index, positions)
@@ -241,6 +282,8 @@ class QualityMasks:
         sites[start:stop] = [single.setdefault(found, found) if len(found) == 1 else found for found in found_all]
         # then those with reads to project (pending, or noted for per-read calls), in index order
         waiting = {index for index in (*self._pending, *self._tickets) if start <= index < stop}
+        if self.first_reads is not None:
+            waiting.update(self.first_reads.held(start, stop))
         for index in sorted(waiting):
             self.settle(index, found_all[index - start])
 
@@ -250,25 +293,37 @@ class QualityMasks:
         refuses to be read)."""
         self.sites = _FORGOTTEN
 
-    def take_pending(self, index: int) -> tuple[tuple[tuple[int, ...], int], ...]:
+    def take_pending(self, index: int) -> PendingReads:
         """The reads of unique sequence ``index`` counted while it is in flight, by their (non-empty) low-quality
         positions, in first-seen order (its first read's first), as ``(positions, reads)``; they are no longer
         pending here (nor counted in :attr:`masks`): the engine sends them with the sequence to its worker, which
         masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`.  The engine takes a
-        chunk's at once (:meth:`take_pending_span`)."""
-        pending = self._pending.pop(index, None)
-        return pending_reads(pending) if pending else ()
+        chunk's at once (:meth:`take_chunk`)."""
+        if self.first_reads is None:
+            return self._take_counted(index)
+        return self.take_pending_span(index, index + 1)[0]
 
-    def take_pending_span(self, start: int, stop: int) -> list[tuple[tuple[tuple[int, ...], int], ...]]:
-        """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded), in order: a chunk sent to
-        the workers at once, no call per sequence (most have no pending reads; those that have are found among
-        the few sequences with pending reads, those in flight)."""
-        taken: list[tuple[tuple[tuple[int, ...], int], ...]] = [()] * (stop - start)
+    def take_pending_span(self, start: int, stop: int) -> list[PendingReads]:
+        """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded), in order."""
+        return _chunk_lows(*self.take_chunk(start, stop))
+
+    def take_chunk(self, start: int, stop: int) -> tuple[bytes, list[PendingReads]]:
+        """:meth:`take_pending_span` as the engine sends it to a chunk's worker, which merges it (``chunk_lows``):
+        the first reads :attr:`first_reads` noted, as bytes (empty without), and the reads counted pending here.
+        No call per sequence for the latter (most have none; those that have are found among the few sequences
+        with pending reads, those in flight)."""
+        first = self.first_reads.take_span(start, stop) if self.first_reads is not None else b""
+        taken: list[PendingReads] = [()] * (stop - start)
         pending = self._pending
         if pending:
             for index in [index for index in pending if start <= index < stop]:
-                taken[index - start] = self.take_pending(index)
-        return taken
+                taken[index - start] = self._take_counted(index)
+        return first, taken
+
+    def _take_counted(self, index: int) -> PendingReads:
+        """The reads of ``index`` counted pending here (not those :attr:`first_reads` noted), taken."""
+        pending = self._pending.pop(index, None)
+        return pending_reads(pending) if pending else ()
 
     def add(self, index: int, qualities: str) -> tuple[int, ...]:
         """Count one read of unique sequence ``index``; its mask (its low-quality positions, all of them when
@@ -421,16 +476,34 @@ def _collapsed(sequences: dict[str, int] | list[str], tallies: list[int], reads:
     return collapsed
 
 
+_FASTQ_COMPILED = compiled_module("editcheck.reads._fastq_compiled", "FASTQ reader")
+"""The compiled single-end reader's module, or None: ``EDITCHECK_PURE_PYTHON`` set or the extension not built
+(:func:`~editcheck.compiled.compiled_module`)."""
+
+
 def _compiled_counter() -> type[BlockCounter] | None:
-    """The compiled FASTQ block counter, or None: ``EDITCHECK_PURE_PYTHON`` set or the extension not built
-    (:func:`~editcheck.compiled.compiled_module`)."""
-    module = compiled_module("editcheck.reads._fastq_compiled", "FASTQ reader")
-    return None if module is None else cast("type[BlockCounter]", module.BlockCounter)
+    """The compiled FASTQ block counter, or None (see :data:`_FASTQ_COMPILED`)."""
+    return None if _FASTQ_COMPILED is None else cast("type[BlockCounter]", _FASTQ_COMPILED.BlockCounter)
 
 
 _BLOCK_COUNTER = _compiled_counter()
 """What reads single-end FASTQ first in :func:`collapse_single` (chosen once, at import); None: the Python reader
 (:func:`~editcheck.reads.fastq.iter_single_batches`), the reference implementation, reads it all."""
+
+_FIRST_READ_LOWS: type[FirstReadLows] | None = None if _FASTQ_COMPILED is None else _FASTQ_COMPILED.FirstReadLows
+"""Where the compiled counter notes new sequences' first reads (:attr:`QualityMasks.first_reads`), or None."""
+
+_chunk_lows: Callable[[bytes, list[PendingReads]], list[PendingReads]] = (
+    chunk_lows_reference if _FASTQ_COMPILED is None else _FASTQ_COMPILED.chunk_lows
+)
+"""A chunk's pending reads from what :meth:`QualityMasks.take_chunk` gives: compiled, or
+:func:`chunk_lows_reference`."""
+
+
+def chunk_lows(first: bytes, others: list[PendingReads]) -> list[PendingReads]:
+    """Each sequence's :meth:`QualityMasks.take_pending` reads from a chunk's :meth:`QualityMasks.take_chunk`
+    (``first``, ``others``), as the worker needs them: compiled where built (:func:`chunk_lows_reference`)."""
+    return _chunk_lows(first, others)
 
 
 def _count_blocks(
@@ -441,6 +514,8 @@ def _count_blocks(
     valid FASTQ: whether it counted them all, the unique sequences and their tallies by index (first-seen order)
     and the reads counted (whole batches of :data:`~editcheck.reads.fastq.BATCH`, where the Python reader takes
     over)."""
+    if masks is not None and masks.first_reads is None and _FIRST_READ_LOWS is not None:
+        masks.first_reads = _FIRST_READ_LOWS()  # first reads noted in C, sent as bytes (QualityMasks.take_chunk)
     counter = counter_type(on_new, masks, BATCH, max_read_length)
     shown = 0
 
