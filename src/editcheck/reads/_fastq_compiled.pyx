@@ -163,11 +163,6 @@ cdef class FirstReadLows:
         free(self._data)
         free(self._offsets)
 
-    @property
-    def noted(self) -> int:
-        """Sequences noted so far (the next one noted is this index)."""
-        return self._base + self._count
-
     cdef int add(
         self, Py_ssize_t index, const unsigned char* qualities, Py_ssize_t length, unsigned char limit
     ) except -1:
