@@ -82,3 +82,31 @@ def test_interrupted_quantify_leaves_no_complete_looking_output(
     assert (out / "summary.json").exists() and (out / "alleles.tsv").exists()
     # kill -9 left a staging folder behind: the rerun removed it (the run that owned it is dead).
     assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def test_an_interruption_whose_exception_python_drops_still_stops_the_run(large_input, tmp_path) -> None:
+    """SIGTERM landing in an at-fork hook (as logging's lock release, run in the parent after each fork): Python
+    drops the KeyboardInterrupt the handler raises there ("Exception ignored"), and the run used to go on and leave
+    a complete result with status 0.  The interruption is noted: no result, status 1."""
+    reads, amplicon, guide = large_input
+    out = tmp_path / "out"
+    script = (
+        "import os, signal, sys\n"
+        "sent = []\n"
+        "def hook():  # at the first fork with SIGTERM not blocked (the worker pool's forks block it)\n"
+        "    if not sent and signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, []):\n"
+        "        sent.append(1)\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        for _ in range(100000):  # the handler runs here, inside the hook, whose exception is dropped\n"
+        "            pass\n"
+        "os.register_at_fork(after_in_parent=hook)\n"
+        "from editcheck.cli import run\n"
+        "sys.argv = ['editcheck', *sys.argv[1:]]\n"
+        "run()\n"
+    )
+    command = [sys.executable, "-c", script, "quantify", "--r1", str(reads), "-a", amplicon, "-g", guide, "-t", "2",
+               "-o", str(out)]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert "Exception ignored" in finished.stderr and "KeyboardInterrupt" in finished.stderr  # dropped, as said
+    assert finished.returncode == 1 and "Aborted" in finished.stderr
+    assert list(tmp_path.iterdir()) == []  # no result, no staging folder

@@ -10,7 +10,6 @@ import atexit
 import functools
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -22,6 +21,8 @@ import click
 from editcheck import __version__, _blas  # noqa: F401  (_blas: before numpy is loaded)
 from editcheck.errors import EditcheckError, ParameterError
 from editcheck.folders import check_file_name, output_folder, spill_folder
+from editcheck.interruption import install as install_interruption
+from editcheck.interruption import interrupted
 from editcheck.naming import available_cores
 from editcheck.reads.collapse import DEFAULT_MIN_BASE_QUALITY
 from editcheck.reads.read_length import MAX_READ_LENGTH
@@ -73,7 +74,7 @@ def main(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO, format="editcheck: %(message)s", stream=sys.stderr
     )
-    signal.signal(signal.SIGTERM, _terminate_like_interrupt)
+    install_interruption()  # SIGTERM (kill, a scheduler's time limit) stops a run as Ctrl-C does
 
 
 _LEFT_TO_EXIT: list[object] | None = None
@@ -95,6 +96,9 @@ def run() -> None:
         status = 0
     except SystemExit as ended:  # (click's main always ends so)
         status = _exit_status(ended.code)
+    if status == 0 and interrupted():  # an interruption whose exception Python dropped (editcheck.interruption)
+        print("Aborted!", file=sys.stderr)
+        status = 1
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join()
@@ -121,11 +125,6 @@ def _leave_to_exit(value: object) -> None:
     """Keep ``value`` until the process ends, when :func:`run` ends it at once; else nothing."""
     if _LEFT_TO_EXIT is not None:
         _LEFT_TO_EXIT.append(value)
-
-
-def _terminate_like_interrupt(signal_number: int, frame: object) -> None:
-    """SIGTERM (kill, a scheduler's time limit) stops a run as Ctrl-C does: workers end, staging is removed."""
-    raise KeyboardInterrupt
 
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:

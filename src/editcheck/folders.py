@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from editcheck.errors import EditcheckError, ParameterError
+from editcheck.interruption import raise_if_interrupted
 from editcheck.outputs import _UMASK
 
 logger = logging.getLogger("editcheck")
@@ -228,6 +229,7 @@ def output_folder(out: str | Path, inputs: Iterable[str | Path | None] = ()) -> 
         try:
             try:
                 yield staging
+                raise_if_interrupted()  # a Ctrl-C or SIGTERM whose exception Python dropped: no result
                 (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
                 os.chmod(staging, 0o777 & ~_UMASK)
                 _move_in(staging, resolved, out)
