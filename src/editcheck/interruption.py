@@ -27,7 +27,9 @@ def interrupt(signal_number: int, frame: FrameType | None) -> None:
 
 def install() -> None:
     """:func:`interrupt` for SIGTERM, and for SIGINT where Python's own handler is in place (not one a host
-    program set)."""
+    program set); a command starts not interrupted (one run in-process after another, as the tests run them)."""
+    global _interrupted
+    _interrupted = False
     signal.signal(signal.SIGTERM, interrupt)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, interrupt)
