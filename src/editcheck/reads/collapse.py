@@ -299,13 +299,14 @@ class QualityMasks:
         pending here (nor counted in :attr:`masks`): the engine sends them with the sequence to its worker, which
         masks, counts and calls them.  Reads counted afterwards are projected by :meth:`settle`.  The engine takes a
         chunk's at once (:meth:`take_chunk`)."""
+        counted = self._take_counted(index)
         if self.first_reads is None:
-            return self._take_counted(index)
-        return self.take_pending_span(index, index + 1)[0]
+            return counted
+        return chunk_lows(self.first_reads.take_span(index, index + 1), [counted])[0]
 
     def take_pending_span(self, start: int, stop: int) -> list[PendingReads]:
         """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded), in order."""
-        return _chunk_lows(*self.take_chunk(start, stop))
+        return chunk_lows(*self.take_chunk(start, stop))
 
     def take_chunk(self, start: int, stop: int) -> tuple[bytes, list[PendingReads]]:
         """:meth:`take_pending_span` as the engine sends it to a chunk's worker, which merges it (``chunk_lows``):
@@ -493,17 +494,11 @@ _BLOCK_COUNTER = _compiled_counter()
 _FIRST_READ_LOWS: type[FirstReadLows] | None = None if _FASTQ_COMPILED is None else _FASTQ_COMPILED.FirstReadLows
 """Where the compiled counter notes new sequences' first reads (:attr:`QualityMasks.first_reads`), or None."""
 
-_chunk_lows: Callable[[bytes, list[PendingReads]], list[PendingReads]] = (
+chunk_lows: Callable[[bytes, list[PendingReads]], list[PendingReads]] = (
     chunk_lows_reference if _FASTQ_COMPILED is None else _FASTQ_COMPILED.chunk_lows
 )
-"""A chunk's pending reads from what :meth:`QualityMasks.take_chunk` gives: compiled, or
-:func:`chunk_lows_reference`."""
-
-
-def chunk_lows(first: bytes, others: list[PendingReads]) -> list[PendingReads]:
-    """Each sequence's :meth:`QualityMasks.take_pending` reads from a chunk's :meth:`QualityMasks.take_chunk`
-    (``first``, ``others``), as the worker needs them: compiled where built (:func:`chunk_lows_reference`)."""
-    return _chunk_lows(first, others)
+"""Each sequence's :meth:`QualityMasks.take_pending` reads from a chunk's :meth:`QualityMasks.take_chunk`
+(``first``, ``others``), as the worker needs them: compiled where built, else :func:`chunk_lows_reference`."""
 
 
 def _count_blocks(
