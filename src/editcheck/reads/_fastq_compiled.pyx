@@ -51,6 +51,17 @@ cdef extern from "Python.h":
     unsigned char* PyUnicode_1BYTE_DATA(object text)
 
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define EDITCHECK_PREFETCH(address) __builtin_prefetch((const void*)(address))
+    #else
+    #define EDITCHECK_PREFETCH(address) ((void)(address))
+    #endif
+    """
+    void prefetch "EDITCHECK_PREFETCH"(const void* address) noexcept nogil
+
+
 cdef enum:
     TAKEN = 0
     INCOMPLETE = 1
@@ -323,6 +334,7 @@ cdef class BlockCounter:
     cdef Py_ssize_t* _length
     cdef Py_ssize_t* _quality
     cdef Py_ssize_t* _index
+    cdef uint64_t* _hashed  # per batch slot: its read's hash
     cdef uint8_t* _first  # per batch slot: its read is its sequence's first, noted in first_reads
     cdef FirstReadLows first_reads
     cdef uint64_t* _low_keys
@@ -364,6 +376,7 @@ cdef class BlockCounter:
         self._length = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._quality = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
         self._index = <Py_ssize_t*>malloc(size * sizeof(Py_ssize_t))
+        self._hashed = <uint64_t*>malloc(size * sizeof(uint64_t))
         self._first = <uint8_t*>calloc(size, sizeof(uint8_t))
         # Masks of settled sequences whose sites their entry holds: (sequence index, the sites low) keyed as
         # index << INLINE_SITES | one bit per site (2^56 sequences, far beyond any run, fit in 64 bits).
@@ -373,7 +386,7 @@ cdef class BlockCounter:
         self._low_mask = 4095
         self._low_slots = <uint64_t*>calloc(self._low_mask + 1, sizeof(uint64_t))
         if not (self._entries and self._slots and self._sequence and self._length
-                and self._quality and self._index and self._first and self._low_keys and self._low_counts
+                and self._quality and self._index and self._hashed and self._first and self._low_keys and self._low_counts
                 and self._low_slots):
             raise MemoryError()
 
@@ -384,6 +397,7 @@ cdef class BlockCounter:
         free(self._length)
         free(self._quality)
         free(self._index)
+        free(self._hashed)
         free(self._first)
         free(self._low_keys)
         free(self._low_counts)
@@ -485,11 +499,12 @@ cdef class BlockCounter:
         cdef str sequence
         cdef Entry* entry
         cdef list sequences = self._sequences
+        self._prefetch_batch(data, taken)
         for slot in range(taken):
             bases = data + self._sequence[slot]
             length = self._length[slot]
             self._first[slot] = 0
-            hashed = hash_bytes(bases, length, 0)
+            hashed = self._hashed[slot]
             index = self._find(bases, length, hashed, &place)
             if index < 0:
                 sequence = _ascii(bases, length)
@@ -519,6 +534,34 @@ cdef class BlockCounter:
                 self._entries[index].tally += 1
             self._index[slot] = index
         return 0
+
+    cdef void _prefetch_batch(self, const unsigned char* data, Py_ssize_t taken) noexcept:
+        """Hash the batch's reads (``_hashed``) and ask the memory for what finding them will read, a pass per step
+        of the chain for all the reads at once: each read's first slot, then the entry it names if its tag is the
+        read's, then that entry's key (every cache line of it).  These are random places in a table larger than
+        the caches, each step waiting on the one before: one read after another, every step is a miss waited
+        on; here the batch's misses of a step overlap.  Hints only: :meth:`_find` reads the table itself."""
+        cdef Py_ssize_t slot, index, line
+        cdef uint64_t hashed, found
+        cdef uint64_t* slots = self._slots
+        cdef uint64_t mask = <uint64_t>self._mask
+        cdef Entry* entry
+        for slot in range(taken):
+            hashed = hash_bytes(data + self._sequence[slot], self._length[slot], 0)
+            self._hashed[slot] = hashed
+            prefetch(&slots[hashed & mask])
+        for slot in range(taken):
+            hashed = self._hashed[slot]
+            found = slots[hashed & mask]
+            if found != 0 and (found ^ hashed) & 0xFFFFFFFF00000000ULL == 0:
+                prefetch(&self._entries[<Py_ssize_t>(found & 0xFFFFFFFF) - 1])
+        for slot in range(taken):
+            hashed = self._hashed[slot]
+            found = slots[hashed & mask]
+            if found != 0 and (found ^ hashed) & 0xFFFFFFFF00000000ULL == 0:
+                entry = &self._entries[<Py_ssize_t>(found & 0xFFFFFFFF) - 1]
+                for line in range(0, entry.length, 64):
+                    prefetch(entry.key + line)
 
     cdef Py_ssize_t _find(self, const unsigned char* bases, Py_ssize_t length, uint64_t hashed, Py_ssize_t* place):
         """The index of the sequence ``bases[:length]`` (hash ``hashed``), or -1 with its free slot in ``place``."""
