@@ -554,12 +554,12 @@ cdef class BlockCounter:
             hashed = self._hashed[slot]
             found = slots[hashed & mask]
             if found != 0 and (found ^ hashed) & 0xFFFFFFFF00000000ULL == 0:
-                prefetch(&self._entries[<Py_ssize_t>(found & 0xFFFFFFFF) - 1])
+                prefetch(&self._entries[<Py_ssize_t>(found & 0xFFFFFFFFULL) - 1])
         for slot in range(taken):
             hashed = self._hashed[slot]
             found = slots[hashed & mask]
             if found != 0 and (found ^ hashed) & 0xFFFFFFFF00000000ULL == 0:
-                entry = &self._entries[<Py_ssize_t>(found & 0xFFFFFFFF) - 1]
+                entry = &self._entries[<Py_ssize_t>(found & 0xFFFFFFFFULL) - 1]
                 for line in range(0, entry.length, 64):
                     prefetch(entry.key + line)
 
@@ -575,7 +575,7 @@ cdef class BlockCounter:
                 place[0] = at
                 return -1
             if (entry & 0xFFFFFFFF00000000ULL) == tag:
-                index = <Py_ssize_t>(entry & 0xFFFFFFFF) - 1
+                index = <Py_ssize_t>(entry & 0xFFFFFFFFULL) - 1
                 if self._entries[index].length == length and memcmp(self._entries[index].key, bases, length) == 0:
                     return index
             at = (at + 1) & self._mask
