@@ -3,6 +3,7 @@ forked children and this process give the bytes of one tally of them all; a chil
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ from editcheck.classification.called import CalledRead
 from editcheck.cli import main
 from editcheck.design import build_design
 from editcheck.engine import AnalysisSettings
+from editcheck.engine.forked import PIPE_BYTES, ForkedCall
 from editcheck.engine.tally_parts import tally_in_parts, tally_spans
 from editcheck.engine.workers import AmpliconWorker
 from editcheck.errors import EditcheckError
@@ -186,3 +188,24 @@ def test_what_a_part_raises_is_raised_and_a_part_that_dies_is_said(called) -> No
     with pytest.raises(EditcheckError, match=r"a part of the tally ended without a result \(exit code 3"):
         tally_in_parts(design, dying, spans)
     assert multiprocessing.active_children() == []
+
+
+def _told_and_answered(tell: object) -> int:
+    assert callable(tell)
+    tell(b"x" * 3_000_000)  # a chunk of megabytes, as a part's alleles are told
+    return 42
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_a_child_tells_through_a_pipe_of_a_mebibyte() -> None:
+    """A child's told chunks (megabytes of alleles) pass through a pipe of PIPE_BYTES, not the 64 KiB default, where
+    the system allows it (fewer turns of the two processes: 10M reads at Q20, the tally's last part received in
+    0.58 / 0.58 / 0.62 -> 0.54 / 0.47 / 0.53 s)."""
+    told: list[bytes] = []
+    call = ForkedCall(_told_and_answered, task="a test", on_told=told.append)
+    size = fcntl.fcntl(call._receiving.fileno(), fcntl.F_GETPIPE_SZ)
+    assert call.result() == 42
+    assert told == [b"x" * 3_000_000]
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    assert size >= min(PIPE_BYTES, limit)
+    assert size > 65536 or limit <= 65536
