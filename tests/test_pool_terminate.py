@@ -9,9 +9,17 @@ standard library's pool hangs; editcheck's ends at once.
 
 from __future__ import annotations
 
+import fcntl
+import multiprocessing
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
+
+from editcheck.engine.forked import PIPE_BYTES
+from editcheck.engine.workers import TerminablePool
 
 SCRIPT = textwrap.dedent(
     """
@@ -58,3 +66,22 @@ def test_the_standard_library_pool_hangs_there() -> None:
     except subprocess.TimeoutExpired:
         return
     raise AssertionError("the standard library's Pool.terminate() ended: the test no longer shows the race")
+
+
+def test_the_pools_task_and_result_pipes_hold_a_mebibyte() -> None:
+    """The pool's pipes are grown to PIPE_BYTES where the system allows it: a chunk of unique reads and its results
+    (about a megabyte each) pass in fewer turns (10M reads at Q20 ``-t 2``: the collapse 8.22 / 8.20 / 8.23 ->
+    8.10 / 8.01 / 8.10 s, interleaved pairs)."""
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are Linux's")
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    pool = TerminablePool(1, context=multiprocessing.get_context("fork"))
+    try:
+        assert pool.apply_async(len, (b"x" * 3_000_000,)).get(timeout=30) == 3_000_000
+        for queue in (pool._inqueue, pool._outqueue):  # type: ignore[attr-defined]
+            for end in (queue._reader, queue._writer):
+                size = fcntl.fcntl(end.fileno(), fcntl.F_GETPIPE_SZ)
+                assert size >= min(PIPE_BYTES, limit)
+                assert size > 65536 or limit <= 65536
+    finally:
+        pool.terminate()

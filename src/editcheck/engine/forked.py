@@ -31,8 +31,16 @@ _CHILD_ENDS_WITHIN = 30.0
 """Seconds an ended-early child is given to clean up (a worker pool of its own) before it is killed."""
 
 PIPE_BYTES = 1 << 20
-"""The pipe from a child holds this much (Linux's default for a process: 1 MiB; else its 64 KiB stay): a child's
-told chunks of megabytes pass in fewer turns of the two processes."""
+"""The pipes from a forked child and to and from the worker pool's processes hold this much (:func:`grow_pipe`;
+Linux's limit for a process: 1 MiB; else their 64 KiB stay): what they carry, chunks of about a megabyte, passes in
+fewer turns of the processes."""
+
+
+def grow_pipe(end: Connection) -> None:
+    """Grow the pipe of ``end`` (either end) to :data:`PIPE_BYTES`, where the system allows it (Linux; within its
+    limit for a process); else it stays as it is."""
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class ForkedCall(Generic[_Result]):
@@ -50,8 +58,7 @@ class ForkedCall(Generic[_Result]):
         self._on_told = on_told
         context = multiprocessing.get_context("fork")
         self._receiving, sending = context.Pipe(duplex=False)
-        with contextlib.suppress(OSError, AttributeError):  # (Linux only; the limit of the system may be lower)
-            fcntl.fcntl(sending.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        grow_pipe(sending)
         self._process = context.Process(
             target=_child, args=(sending, function, arguments, on_told is not None, task), name="editcheck-child"
         )

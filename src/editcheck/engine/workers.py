@@ -34,6 +34,7 @@ from editcheck.alignment.packing import PACKED_TUPLE_TAGS, Unpackable
 from editcheck.classification.called import Classified
 from editcheck.classification.outcomes import TOO_LONG, Classifier, ReadCall
 from editcheck.design import AmpliconDesign
+from editcheck.engine.forked import grow_pipe
 from editcheck.engine.settings import AnalysisSettings
 
 __all__ = [
@@ -294,6 +295,13 @@ class TerminablePool(multiprocessing.pool.Pool):
     the thread never ends and neither does ``terminate()`` (CPython issue #78178, open).  Interrupted runs
     (SIGTERM, Ctrl-C) hung so, about once in 40 under load.  Here the pipe is emptied until the thread has
     ended, as the standard library means it to be."""
+
+    def _setup_queues(self) -> None:
+        """The standard library's task and result pipes, grown to :data:`~editcheck.engine.forked.PIPE_BYTES` where
+        the system allows it (a chunk of unique reads and its results are about a megabyte each)."""
+        super()._setup_queues()  # type: ignore[misc]
+        for queue in (self._inqueue, self._outqueue):  # type: ignore[attr-defined]
+            grow_pipe(queue._writer)
 
     @staticmethod
     def _help_stuff_finish(inqueue: Any, task_handler: threading.Thread, size: int) -> None:
