@@ -294,7 +294,8 @@ class TerminablePool(multiprocessing.pool.Pool):
     meanwhile (a chunk of unique reads: ~1 MB, more than a pipe holds) is then written to a pipe nobody reads:
     the thread never ends and neither does ``terminate()`` (CPython issue #78178, open).  Interrupted runs
     (SIGTERM, Ctrl-C) hung so, about once in 40 under load.  Here the pipe is emptied until the thread has
-    ended, as the standard library means it to be."""
+    ended, as the standard library means it to be.  Its pipes are grown (:meth:`_setup_queues`); a task larger
+    than they hold still meets that case."""
 
     def _setup_queues(self) -> None:
         """The standard library's task and result pipes, grown to :data:`~editcheck.engine.forked.PIPE_BYTES` where

@@ -385,8 +385,8 @@ cdef class BlockCounter:
         self._low_counts = <int64_t*>malloc(self._low_capacity * sizeof(int64_t))
         self._low_mask = 4095
         self._low_slots = <uint64_t*>calloc(self._low_mask + 1, sizeof(uint64_t))
-        if not (self._entries and self._slots and self._sequence and self._length
-                and self._quality and self._index and self._hashed and self._first and self._low_keys and self._low_counts
+        if not (self._entries and self._slots and self._sequence and self._length and self._quality
+                and self._index and self._hashed and self._first and self._low_keys and self._low_counts
                 and self._low_slots):
             raise MemoryError()
 
@@ -541,7 +541,7 @@ cdef class BlockCounter:
         read's, then that entry's key (every cache line of it).  These are random places in a table larger than
         the caches, each step waiting on the one before: one read after another, every step is a miss waited
         on; here the batch's misses of a step overlap.  Hints only: :meth:`_find` reads the table itself."""
-        cdef Py_ssize_t slot, index, line
+        cdef Py_ssize_t slot, line
         cdef uint64_t hashed, found
         cdef uint64_t* slots = self._slots
         cdef uint64_t mask = <uint64_t>self._mask
