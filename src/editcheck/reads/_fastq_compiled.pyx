@@ -439,7 +439,8 @@ cdef class BlockCounter:
                 return -1
             if taken == 0:
                 return position
-            self._count_batch(data, taken)
+            if self._count_batch(data, taken) == UNUSUAL:
+                return -1
             if self.masks is not None:
                 self._count_qualities(data, taken)
             self.reads += taken
@@ -470,9 +471,9 @@ cdef class BlockCounter:
         sequence = header_end + 1
         plus = sequence_end + 1
         quality = plus_end + 1
-        # Each line checked whole, without a branch per character (the compiler vectorises these loops).
+        # Each line checked whole, without a branch per character (the compiler vectorises these loops); the bases
+        # only where they are a new sequence's (_count_batch): a sequence in the table was checked when it came.
         bad = not plain_header(data + header, header_end - header)
-        bad |= not plain_bases(data + sequence, sequence_end - sequence)
         bad |= not plain_qualities(data + quality, quality_end - quality)
         if bad or quality_end - quality != sequence_end - sequence or data[plus] != b'+':
             return UNUSUAL
@@ -492,7 +493,10 @@ cdef class BlockCounter:
         """Count the batch's sequences; a new one gets the next index, a None in the masks' sites (in flight),
         and is handed to ``on_new``.  Sequences are found by their bytes in a table of this counter's own (the
         index of each, pointing at the characters of its str in :meth:`sequences`, which keeps them alive): a
-        read of a sequence seen before costs no Python object."""
+        read of a sequence seen before costs no Python object, nor a look at its bases (checked when the
+        sequence came: only a sequence not in the table is checked, before anything of the batch is counted).
+        TAKEN, or UNUSUAL for a batch with a new sequence whose bases the counter does not take (nothing of it
+        counted: the Python reader reads it)."""
         cdef Py_ssize_t slot, index, length, place
         cdef const unsigned char* bases
         cdef uint64_t hashed
@@ -503,9 +507,20 @@ cdef class BlockCounter:
         for slot in range(taken):
             bases = data + self._sequence[slot]
             length = self._length[slot]
+            index = self._find(bases, length, self._hashed[slot], &place)
+            if index < 0 and not plain_bases(bases, length):
+                return UNUSUAL
+            self._index[slot] = index
+        for slot in range(taken):
             self._first[slot] = 0
+            index = self._index[slot]
+            if index >= 0:
+                self._entries[index].tally += 1
+                continue
+            bases = data + self._sequence[slot]
+            length = self._length[slot]
             hashed = self._hashed[slot]
-            index = self._find(bases, length, hashed, &place)
+            index = self._find(bases, length, hashed, &place)  # again: an earlier read of the batch may have added it
             if index < 0:
                 sequence = _ascii(bases, length)
                 index = self._count
@@ -533,7 +548,7 @@ cdef class BlockCounter:
             else:
                 self._entries[index].tally += 1
             self._index[slot] = index
-        return 0
+        return TAKEN
 
     cdef void _prefetch_batch(self, const unsigned char* data, Py_ssize_t taken) noexcept:
         """Hash the batch's reads (``_hashed``) and ask the memory for what finding them will read, a pass per step
