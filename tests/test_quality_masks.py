@@ -30,7 +30,7 @@ from editcheck.engine import masking
 from editcheck.engine.masking import SitesWorker
 from editcheck.engine.workers import AmpliconWorker, PooledCall, decode_result
 from editcheck.pipeline import AnalysisSettings, quantify
-from editcheck.reads.collapse import QualityMasks, QualitySettings
+from editcheck.reads.collapse import QualityMasks, QualitySettings, chunk_lows
 from editcheck.reads.fastq import iter_single
 from editcheck.results.read_calls import ReadCallSpool
 
@@ -391,7 +391,7 @@ def test_settling_projects_the_pending_reads_on_the_sites(by_chunk: bool) -> Non
 
 @pytest.mark.parametrize("seed", range(6))
 def test_pending_reads_taken_by_span_are_those_taken_one_by_one(seed: int) -> None:
-    """The engine takes a chunk's pending reads at once (``take_pending_span``): for every sequence of the span
+    """The engine takes a chunk's pending reads at once (``take_chunk``, merged by ``chunk_lows``): for every sequence of the span
     what ``take_pending`` gives it, in order, and the same left pending (sequences outside the span, settled or
     not), whatever the spans (empty, beyond the sequences seen, overlapping what was taken already)."""
     rng = random.Random(seed)
@@ -412,7 +412,7 @@ def test_pending_reads_taken_by_span_are_those_taken_one_by_one(seed: int) -> No
     assert sum(1 for index in range(60) if one_by_one._pending.get(index)) > 10
     for start, stop in [(0, 0), (10, 25), (20, 40), (55, 80), (0, 60), (70, 90)]:
         expected = [one_by_one.take_pending(index) for index in range(start, stop)]
-        assert by_span.take_pending_span(start, stop) == expected
+        assert chunk_lows(*by_span.take_chunk(start, stop)) == expected
         assert by_span._pending == one_by_one._pending
 
 
@@ -427,7 +427,7 @@ def test_a_sequences_pending_reads_are_one_ready_pair_until_its_second_read() ->
     masks.add(0, first)
     assert masks._pending[0] == {(0,): 2, (1,): 1}
     masks.add(1, second)
-    assert masks.take_pending_span(0, 2) == [(((0,), 2), ((1,), 1)), (((1,), 1),)]
+    assert chunk_lows(*masks.take_chunk(0, 2)) == [(((0,), 2), ((1,), 1)), (((1,), 1),)]
     masks.add(2, first)
     masks.add(2, second)
     masks.settle(2, (1, 5))  # projected onto its sites: the read low at 1

@@ -304,12 +304,9 @@ class QualityMasks:
             return counted
         return chunk_lows(self.first_reads.take_span(index, index + 1), [counted])[0]
 
-    def take_pending_span(self, start: int, stop: int) -> list[PendingReads]:
-        """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded), in order."""
-        return chunk_lows(*self.take_chunk(start, stop))
-
     def take_chunk(self, start: int, stop: int) -> tuple[bytes, list[PendingReads]]:
-        """:meth:`take_pending_span` as the engine sends it to a chunk's worker, which merges it (``chunk_lows``):
+        """:meth:`take_pending` of the unique sequences ``start`` to ``stop`` (excluded) as the engine sends them to
+        a chunk's worker, which merges them (:data:`chunk_lows` gives what ``take_pending`` gives each, in order):
         the first reads :attr:`first_reads` noted, as bytes (empty without), and the reads counted pending here.
         No call per sequence for the latter (most have none; those that have are found among the few sequences
         with pending reads, those in flight)."""
