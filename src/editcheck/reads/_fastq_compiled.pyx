@@ -111,6 +111,31 @@ cdef struct Entry:
     uint64_t hashed  # its key's hash: the table grows without reading every key again
 
 
+cdef inline uint64_t _slot_of(uint64_t hashed, Py_ssize_t index) noexcept:
+    """A used slot of the sequences' table: the upper half of the sequence's hash (a tag, so that a key whose hash
+    differs is not compared) and its index + 1 (0 is a free slot)."""
+    return (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+
+
+cdef inline bint _tagged(uint64_t slot, uint64_t hashed) noexcept:
+    """Whether a used slot's tag is that of ``hashed``."""
+    return (slot ^ hashed) & 0xFFFFFFFF00000000ULL == 0
+
+
+cdef inline Py_ssize_t _slot_index(uint64_t slot) noexcept:
+    """The index of the sequence a used slot holds."""
+    return <Py_ssize_t>(slot & 0xFFFFFFFFULL) - 1
+
+
+cdef inline Entry* _named(Entry* entries, const uint64_t* slots, uint64_t mask, uint64_t hashed) noexcept:
+    """The entry that the first slot of a sequence of hash ``hashed`` names if its tag is that hash's (most
+    likely the sequence's own), else NULL: what finding the sequence reads (for a prefetch)."""
+    cdef uint64_t slot = slots[hashed & mask]
+    if slot == 0 or not _tagged(slot, hashed):
+        return NULL
+    return &entries[_slot_index(slot)]
+
+
 cdef inline uint64_t _mixed(uint64_t key) noexcept:
     """A mask's key (sequence index << INLINE_SITES | one bit per site of its entry) mixed for its table's slots."""
     cdef uint64_t hashed = key * 0x9E3779B97F4A7C15ULL
@@ -535,7 +560,7 @@ cdef class BlockCounter:
                 entry.low_sites = 0
                 entry.hashed = hashed
                 self._count = index + 1
-                self._slots[place] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+                self._slots[place] = _slot_of(hashed, index)
                 if 4 * self._count >= 3 * (self._mask + 1):
                     self._rehash()
                 sequences.append(sequence)
@@ -557,7 +582,7 @@ cdef class BlockCounter:
         the caches, each step waiting on the one before: one read after another, every step is a miss waited
         on; here the batch's misses of a step overlap.  Hints only: :meth:`_find` reads the table itself."""
         cdef Py_ssize_t slot, line
-        cdef uint64_t hashed, found
+        cdef uint64_t hashed
         cdef uint64_t* slots = self._slots
         cdef uint64_t mask = <uint64_t>self._mask
         cdef Entry* entry
@@ -566,22 +591,18 @@ cdef class BlockCounter:
             self._hashed[slot] = hashed
             prefetch(&slots[hashed & mask])
         for slot in range(taken):
-            hashed = self._hashed[slot]
-            found = slots[hashed & mask]
-            if found != 0 and (found ^ hashed) & 0xFFFFFFFF00000000ULL == 0:
-                prefetch(&self._entries[<Py_ssize_t>(found & 0xFFFFFFFFULL) - 1])
+            entry = _named(self._entries, slots, mask, self._hashed[slot])
+            if entry != NULL:
+                prefetch(entry)
         for slot in range(taken):
-            hashed = self._hashed[slot]
-            found = slots[hashed & mask]
-            if found != 0 and (found ^ hashed) & 0xFFFFFFFF00000000ULL == 0:
-                entry = &self._entries[<Py_ssize_t>(found & 0xFFFFFFFFULL) - 1]
+            entry = _named(self._entries, slots, mask, self._hashed[slot])
+            if entry != NULL:
                 for line in range(0, entry.length, 64):
                     prefetch(entry.key + line)
 
     cdef Py_ssize_t _find(self, const unsigned char* bases, Py_ssize_t length, uint64_t hashed, Py_ssize_t* place):
         """The index of the sequence ``bases[:length]`` (hash ``hashed``), or -1 with its free slot in ``place``."""
         cdef Py_ssize_t at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
-        cdef uint64_t tag = hashed & 0xFFFFFFFF00000000ULL
         cdef uint64_t entry
         cdef Py_ssize_t index
         while True:
@@ -589,8 +610,8 @@ cdef class BlockCounter:
             if entry == 0:
                 place[0] = at
                 return -1
-            if (entry & 0xFFFFFFFF00000000ULL) == tag:
-                index = <Py_ssize_t>(entry & 0xFFFFFFFFULL) - 1
+            if _tagged(entry, hashed):
+                index = _slot_index(entry)
                 if self._entries[index].length == length and memcmp(self._entries[index].key, bases, length) == 0:
                     return index
             at = (at + 1) & self._mask
@@ -610,7 +631,7 @@ cdef class BlockCounter:
             at = <Py_ssize_t>(hashed & <uint64_t>self._mask)
             while slots[at] != 0:
                 at = (at + 1) & self._mask
-            slots[at] = (hashed & 0xFFFFFFFF00000000ULL) | <uint64_t>(index + 1)
+            slots[at] = _slot_of(hashed, index)
         return 0
 
     cdef int _grow(self) except -1:
