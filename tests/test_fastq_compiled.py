@@ -556,4 +556,4 @@ def test_first_reads_travel_with_their_chunk_and_every_read_is_counted_once(
     assert every_mask(*compiled) == every_mask(*reference)
     assert sum(every_mask(*compiled).values()) > 200
     assert sum(masks.masks.values()) > 20 and sum(reference[2].masks.values()) > 20  # counted by the main too
-    assert collapse.chunk_lows(*masks.take_chunk(0, len(sequences))) == [()] * len(sequences)  # nothing left behind
+    assert chunk_lows(*masks.take_chunk(0, len(sequences))) == [()] * len(sequences)  # nothing left behind

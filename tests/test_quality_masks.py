@@ -391,9 +391,10 @@ def test_settling_projects_the_pending_reads_on_the_sites(by_chunk: bool) -> Non
 
 @pytest.mark.parametrize("seed", range(6))
 def test_pending_reads_taken_by_span_are_those_taken_one_by_one(seed: int) -> None:
-    """The engine takes a chunk's pending reads at once (``take_chunk``, merged by ``chunk_lows``): for every sequence of the span
-    what ``take_pending`` gives it, in order, and the same left pending (sequences outside the span, settled or
-    not), whatever the spans (empty, beyond the sequences seen, overlapping what was taken already)."""
+    """The engine takes a chunk's pending reads at once (``take_chunk``, merged by ``chunk_lows``): for every
+    sequence of the span what ``take_pending`` gives it, in order, and the same left pending (sequences outside the
+    span, settled or not), whatever the spans (empty, beyond the sequences seen, overlapping what was taken
+    already)."""
     rng = random.Random(seed)
     qualities = "".join(rng.choice("#+5?I") for _ in range(30))
 
