@@ -51,8 +51,10 @@ def add_random_reads(reads: dict[str, None], count: int, generator: random.Rando
 
 def colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every masked read's key 0 (:func:`~editcheck.engine.masking.masked_key`, and the keys the compiled
-    :func:`~editcheck.alignment._compiled.masked_reads_of` makes in the workers without it)."""
+    :func:`~editcheck.alignment._compiled.masked_reads_of` makes in the workers without it; the workers' chunks
+    then go read by read, not through the compiled chunk runner, which calls the kernel itself)."""
     monkeypatch.setattr(masking, "masked_key", lambda *_: 0)
+    monkeypatch.setattr(masking, "chunk_runner", lambda *_: None)  # the workers' kernel called read by read, as below
     original = getattr(masking, "masked_reads_of", None)
     if original is None:  # the pure-Python reference runs
         return

@@ -23,12 +23,14 @@ import pytest
 
 from editcheck import simulate
 from editcheck.alignment import _compiled
-from editcheck.classification.outcomes import ClassificationSettings
+from editcheck.classification import quality
+from editcheck.classification.outcomes import ClassificationSettings, Classifier
 from editcheck.classification.quality import masked_read, quality_sites
 from editcheck.design import AmpliconDesign, build_design
 from editcheck.engine import masking
 from editcheck.engine.masking import RECORD, SitesWorker
 from editcheck.engine.settings import AnalysisSettings
+from editcheck.engine.workers import encode_result
 from editcheck.reads.collapse import QualitySettings
 from editcheck.sequences import reverse_complement
 from editcheck.simulate.prime import PrimeEditSpec
@@ -216,3 +218,105 @@ def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:
             assert left == [] and record == ((site[0],), 2, key, positions, 0, aligned.reference)
             usual += 1
     assert usual > 200 and other > 50
+
+
+@pytest.mark.skipif(
+    masking.IMPLEMENTATION != "compiled", reason="EDITCHECK_PURE_PYTHON=1: the compiled masker is not used"
+)
+def test_compiled_masked_alignment_equals_the_reference(cases) -> None:
+    """:class:`~editcheck.alignment._compiled.AlignmentMasker` (what ``masked_alignment`` is when built) against
+    :func:`~editcheck.classification.quality.python_masked_alignment`: every read's sites masked in random
+    subsets (aligned and inserted bases, one site and several, a site twice, none), equal results of the same
+    type; sites it leaves to the reference (outside the projection or an insertion) give what the reference
+    gives, or raise as it does."""
+    masker = quality.masked_alignment
+    assert isinstance(masker, _compiled.AlignmentMasker)
+    generator = random.Random(29)
+    seen: Counter[str] = Counter()
+    for design, reads in cases:
+        worker = SitesWorker([design], Q20)
+        for sequence in reads:
+            result = worker.worker(sequence)
+            aligned = result.alignment
+            if aligned is None or result.call is None:
+                continue
+            sites = quality_sites(sequence, aligned, worker.decisive[0][aligned.reference])
+            for _ in range(3):
+                chosen = generator.sample(sites, generator.randint(0, len(sites))) if sites else []
+                if chosen and generator.random() < 0.1:
+                    chosen.append(chosen[0])  # the same site twice
+                given = tuple(chosen) if generator.random() < 0.5 else chosen
+                expected = quality.python_masked_alignment(aligned, given)
+                got = masker(aligned, given)
+                assert type(got) is type(expected) and got == expected, (sequence, given)
+                seen["inserted" if any(site[2] >= 0 for site in chosen) else "aligned"] += 1
+                seen[f"{min(len(chosen), 3)} sites"] += 1
+    assert min(seen[kind] for kind in ("inserted", "aligned", "0 sites", "1 sites", "2 sites", "3 sites")) > 200, seen
+    # Sites the C path leaves to the reference: the same result, or the same error.
+    design, reads = cases[0]
+    worker = SitesWorker([design], Q20)
+    aligned = next(
+        result.alignment for result in map(worker.worker, reads) if result.alignment is not None
+        and result.alignment.insertions
+    )  # fmt: skip
+    length = len(aligned.projection)
+    position, bases = aligned.insertions[0]
+    for sites in (
+        [(0, length + 3, -1)],
+        [(0, -2, -1)],
+        [(0, position, len(bases) + 1)],
+        [(0, 5, -1)] * 70,
+        [(0, 5, -1), (1, position, 0)],
+    ):
+        assert masker(aligned, sites) == quality.python_masked_alignment(aligned, sites), sites
+    for bad in ([(0, "5", -1)], [(0, 5)], [5]):
+        with pytest.raises((TypeError, ValueError)):
+            quality.python_masked_alignment(aligned, bad)
+        with pytest.raises((TypeError, ValueError)):
+            masker(aligned, bad)
+
+
+@pytest.mark.skipif(
+    masking.IMPLEMENTATION != "compiled", reason="EDITCHECK_PURE_PYTHON=1: the workers run the reference"
+)
+def test_compiled_chunk_runner_equals_the_read_by_read_pass(cases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """:class:`~editcheck.alignment._compiled.ChunkRunner` (a chunk in one call) gives what the workers' pass read
+    by read gives: :meth:`SitesWorker._compiled_call`'s records with the lows, the encoded results of
+    :class:`~editcheck.engine.workers.PoolWorker` without them; reads too long, too short or of no amplicon
+    included, and reads best on the donor's reference (a call made there, or on the amplicon when
+    ``needs_amplicon``)."""
+    generator = random.Random(41)
+    seen: Counter[str] = Counter()
+    for design, reads in cases:
+        worker = SitesWorker([design], Q20)
+        assert worker.runner is not None
+        amplicon = design.references[0].sequence
+        junk = ["ACGTA", "".join(generator.choice("ACGT") for _ in range(150)), amplicon * 5]  # short, random, long
+        chunk = junk + reads
+        lows = []
+        for sequence in chunk:
+            result = worker.worker(sequence)
+            aligned = result.alignment
+            seen["no alignment" if aligned is None else "aligned"] += 1
+            seen["donor reference"] += aligned is not None and aligned.reference != 0
+            if aligned is None or result.call is None:
+                lows.append(())
+                continue
+            sites = quality_sites(sequence, aligned, worker.decisive[0][aligned.reference])
+            lows.append(_lows(generator, sites, len(sequence)) if sites else ())
+        for start in range(0, len(chunk), 700):
+            part, part_lows = chunk[start : start + 700], lows[start : start + 700]
+            assert worker.runner(part, part_lows) == worker._compiled_call(part, part_lows)
+            assert worker.runner.encoded(part) == [encode_result(read, worker.worker(read)) for read in part]
+    assert seen["no alignment"] >= 6 and seen["donor reference"] > 100, seen
+    # Every read best on the donor's reference called on the amplicon (as a read without the donor's changes is:
+    # rare in these reads), through both passes.
+    design, reads = cases[0]
+    monkeypatch.setattr(Classifier, "needs_amplicon", lambda self, aligned: True)
+    worker = SitesWorker([design], Q20)
+    assert worker.runner is not None
+    on_donor = [read for read in reads if (worker.worker.workers[0].aligner.align(read) or (0,))[0] != 0]
+    assert len(on_donor) > 20 and all(worker.worker(read).alignment.reference == 0 for read in on_donor)
+    lows: list[tuple] = [()] * len(on_donor)
+    assert worker.runner(on_donor, lows) == worker._compiled_call(on_donor, lows)
+    assert worker.runner.encoded(on_donor) == [encode_result(read, worker.worker(read)) for read in on_donor]

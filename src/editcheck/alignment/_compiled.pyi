@@ -57,6 +57,38 @@ def masked_substitution_parts(
     reference: str,
 ) -> tuple[str, tuple[tuple[int, str], ...], str]: ...
 
+class AlignmentMasker:
+    def __init__(
+        self, aligned_type: Any, projection_at: int, insertions_at: int, substitutions_at: int, reference: Any
+    ) -> None: ...
+    def __call__(self, aligned: tuple[Any, ...], sites: Any) -> Any: ...
+
+class ChunkRunner:
+    def __init__(
+        self,
+        align: Any,
+        classify: Any,
+        needs_amplicon: Any,
+        classify_aligned: Any,
+        max_length: int,
+        too_long_call: Any,
+        assigned: Any,
+        status_value: Any,
+        pooled_type: Any,
+        by_reference: list[Any],
+        events_index: int,
+        substitutable: bool,
+        shared: dict[Any, Any],
+        find_sites: Any,
+        fallback: Any,
+        classifier: Any,
+        decisive: Any,
+        references: Any,
+        keyed: bool,
+    ) -> None: ...
+    def encoded(self, sequences: list[str]) -> list[bytes]: ...
+    def __call__(self, sequences: list[str], lows: Any) -> list[tuple[bytes, tuple[int, ...], tuple[Any, ...]]]: ...
+
 class SubstitutionMasker:
     def __init__(
         self, aligned_type: Any, call_type: Any, projection_at: int, substitutions_at: int, events_at: int

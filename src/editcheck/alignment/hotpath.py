@@ -16,7 +16,7 @@ from typing import Any
 from editcheck.compiled import PURE_PYTHON_VARIABLE, compiled_module
 
 __all__ = [
-    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "ResultDecoder", "anchor_clips", "build_events",
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "ChunkRunner", "ResultDecoder", "anchor_clips", "build_events",
     "core_penalty", "core_span", "describe_events", "laid_out", "layout_offset", "mismatches", "pack",
     "signature_index", "ungapped_substitutions", "unpack",
 ]  # fmt: skip
@@ -25,6 +25,7 @@ IMPLEMENTATION = "python" if compiled_module("editcheck.alignment._compiled", "h
 """``compiled`` or ``python``."""
 
 if IMPLEMENTATION == "compiled":
+    from editcheck.alignment._compiled import ChunkRunner as _CompiledRunner
     from editcheck.alignment._compiled import ResultDecoder as _CompiledDecoder
     from editcheck.alignment._compiled import (
         anchor_clips,
@@ -44,11 +45,15 @@ if IMPLEMENTATION == "compiled":
     _aligner_module = compiled_module("editcheck.alignment._align_compiled", "aligner")
     AlignerCore: Any = None if _aligner_module is None else _aligner_module.AlignerCore
     """:meth:`editcheck.alignment.aligner.ReadAligner.align` compiled (or None: the Python method runs)."""
+    ChunkRunner: Any = _CompiledRunner
+    """The worker processes' pass over a chunk of unique reads compiled
+    (``editcheck.engine.masking.SitesWorker``, :func:`editcheck.engine.workers.chunk_runner`)."""
     ResultDecoder: Any = _CompiledDecoder
     """:func:`editcheck.engine.workers.python_decode_result` compiled, as a callable class (or None: the function
     runs)."""
 else:
     AlignerCore = None
+    ChunkRunner = None
     ResultDecoder = None
     from editcheck.alignment.events import (
         anchor_clips,

@@ -42,6 +42,7 @@ from editcheck.engine.workers import (
     STATUS_VALUES,
     PooledCall,
     PoolWorker,
+    chunk_runner,
     decode_result,
     encode_result,
 )  # fmt: skip
@@ -282,6 +283,18 @@ class MaskingKernel:
             for *by_reference, design in zip(self.flags, self.blocked, designs)
         ]
         """Per amplicon and reference, what the kernel takes of it: its decisive and blocked bytes, its sequence."""
+        self.find_sites = _sites_otherwise
+        """What the kernel asks for the sites it does not find itself."""
+        self.fallback = _made_otherwise
+        """What the kernel asks for a mask that is not the usual one."""
+
+    def by_reference(self, amplicon: int) -> list[tuple[bytes, bytes, str]]:
+        """What the kernel takes of each reference of ``amplicon``: its decisive and blocked bytes, its sequence."""
+        return self._by_reference[amplicon]
+
+    def substitutable(self, amplicon: int) -> bool:
+        """Whether ``amplicon``'s usual masks are made by the kernel (no prime edit)."""
+        return self._substitutable[amplicon]
 
     def __call__(
         self, sequence: str, result: PooledCall, lows: Lows, encoded: bool = True
@@ -325,6 +338,9 @@ class SitesWorker:
         self.compiled = IMPLEMENTATION == "compiled"
         """Run the compiled kernel (:attr:`kernel`), else the pure-Python reference
         (:func:`~editcheck.classification.quality.quality_sites`, :meth:`masked`): identical results."""
+        self.runner = chunk_runner(self.worker, self.kernel) if self.compiled else None
+        """The compiled pass over a chunk (:func:`~editcheck.engine.workers.chunk_runner`; one design), else None:
+        :meth:`_compiled_call`, read by read."""
 
     def __call__(self, sequences: Sequence[str], sent: SentLows) -> list[tuple[bytes, tuple[int, ...], MaskedCalls]]:
         """The results of a chunk of unique reads, ``sent`` giving some reads of each by their low-quality read
@@ -337,6 +353,8 @@ class SitesWorker:
         lows: Sequence[Lows] = chunk_lows(*sent)
         if len(lows) != len(sequences):
             raise ValueError(f"reads in flight for {len(lows)} of a chunk's {len(sequences)} unique reads")
+        if self.runner is not None:
+            return cast(list[tuple[bytes, tuple[int, ...], MaskedCalls]], self.runner(list(sequences), lows))
         if self.compiled:
             return self._compiled_call(sequences, lows)
         found = []

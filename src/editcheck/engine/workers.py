@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, cast
 
 from editcheck.alignment.aligner import AlignedRead
 from editcheck.alignment.assignment import AmpliconIndex, Assignment, best_amplicon
-from editcheck.alignment.hotpath import ResultDecoder, laid_out, layout_offset, pack, unpack
+from editcheck.alignment.hotpath import ChunkRunner, ResultDecoder, laid_out, layout_offset, pack, unpack
 from editcheck.alignment.packing import PACKED_TUPLE_TAGS, Unpackable
 from editcheck.classification.called import Classified
 from editcheck.classification.outcomes import TOO_LONG, Classifier, ReadCall
@@ -220,16 +220,47 @@ if ResultDecoder is not None:
                                   python_decode_result)  # fmt: skip
 
 
+def chunk_runner(worker: PoolWorker, kernel: Any = None) -> Any:
+    """The compiled pass over a chunk of unique reads (:class:`~editcheck.alignment._compiled.ChunkRunner`) that
+    gives what ``worker`` gives (one design) encoded, and with ``kernel`` (a
+    :class:`~editcheck.engine.masking.MaskingKernel`) what :class:`~editcheck.engine.masking.SitesWorker` gives;
+    None where it does not apply (several designs, the pure-Python reference), the per-read path then runs."""
+    if ChunkRunner is None or worker.index is not None or len(worker.workers) != 1:
+        return None
+    amplicon = worker.workers[0]
+    aligner, classifier = amplicon.aligner, amplicon.classifier
+    core = getattr(aligner, "_core", None)
+    align = aligner.align if core is None else core.align
+    by_reference: list[tuple[bytes, bytes, str]] = []
+    substitutable, shared, classifier_of, decisive, references, keyed = True, {}, None, None, None, False
+    find_sites: Any = None
+    fallback: Any = None
+    if kernel is not None:
+        by_reference = kernel.by_reference(0)
+        substitutable, shared, keyed = kernel.substitutable(0), kernel.shared, kernel.keyed
+        classifier_of, decisive, references = kernel.classifiers[0], kernel.decisive[0], kernel.references[0]
+        find_sites, fallback = kernel.find_sites, kernel.fallback
+    return ChunkRunner(
+        align, classifier.classify, classifier.needs_amplicon, amplicon.classify_aligned, aligner.max_read_length,
+        _TOO_LONG_CALL, _ASSIGNED, _ASSIGNED.value, PooledCall, by_reference, ReadCall._fields.index("events"),
+        substitutable, shared, find_sites, fallback, classifier_of, decisive, references, keyed,
+    )  # fmt: skip
+
+
 _worker: Callable[..., Any] | None = None
 _compact = False
+_runner: Any = None
+"""The compiled pass over a chunk for :data:`_worker` when it is a :class:`PoolWorker` whose results are asked
+``compact`` (:func:`chunk_runner`), else None."""
 
 
 def _init_worker(
     factory: Callable[..., Callable[[str], Any]], arguments: tuple[Any, ...], compact: bool = False
 ) -> None:
-    global _worker, _compact
+    global _worker, _compact, _runner
     _worker = factory(*arguments)
     _compact = compact
+    _runner = chunk_runner(_worker) if compact and type(_worker) is PoolWorker else None
 
 
 def _init_pool_worker(
@@ -248,6 +279,8 @@ def _process_chunk(sequences: Sequence[str], extras: Any = None) -> list[Any]:
     worker = _worker
     if extras is not None:
         return list(worker(sequences, extras))
+    if _runner is not None:
+        return cast(list[Any], _runner.encoded(list(sequences)))
     if _compact:
         return [encode_result(sequence, worker(sequence)) for sequence in sequences]
     return [worker(sequence) for sequence in sequences]
