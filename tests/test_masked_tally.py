@@ -32,10 +32,14 @@ def _reads(generator: random.Random) -> list[str]:
     return add_random_reads(reads, 360, generator)
 
 
-def _expansion(merge_alike: bool, seed: int, streamed: bool = False, python: bool = False) -> tuple[Any, Any]:
+def _expansion(
+    merge_alike: bool, seed: int, streamed: bool = False, python: bool = False, again: bool = False
+) -> tuple[Any, Any]:  # fmt: skip
     """The design and the expansion of 360 unique reads (1-3 reads each, :func:`_reads`), most with their first
     read low at the first of their differences from the amplicon and at random positions (sent with it to the
-    worker), some with a later read low everywhere (counted by the main process)."""
+    worker), some with a later read low everywhere (counted by the main process); with ``again``, a later read
+    of each other unique read of several reads low where its first read was (the worker's mask, counted again by
+    the main process)."""
     design = build_design(AMPLICON, [GUIDE])
     generator = random.Random(seed)
     sequences = _reads(generator)
@@ -53,7 +57,17 @@ def _expansion(merge_alike: bool, seed: int, streamed: bool = False, python: boo
     for index, (sequence, count, low) in enumerate(zip(sequences, reads, lows)):
         if count > 1 and not low:  # a read of the sequence counted after it settled, low at its sites
             quality_masking.masks.add(index, "#" * len(sequence))
+        elif again and count > 1 and low:  # another read with the first read's low positions
+            ((positions, _),) = low
+            quality_masking.masks.add(index, "".join("#" if k in positions else "I" for k in range(len(sequence))))
     unique = iter([(UniqueRead(s, n), result[0], n) for s, n, result in zip(sequences, reads, results)])
+    if again:  # the worker's one mask counted again by the main process (the compiled pass's own case): found
+        again_masked = sum(
+            1 for index, (_, positions, masked) in enumerate(results)
+            if masked and len(masked) == masking.RECORD
+            and [mask for (k, mask), _ in quality_masking.masks.masks.items() if k == index] == [masked[0]]
+        )  # fmt: skip
+        assert again_masked > 20, again_masked
     if streamed:  # the tally's calls in one pass, nothing expanded kept (``python``: by the reference)
         return design, list((quality_masking.python_calls if python else quality_masking.calls)(unique))
     return design, quality_masking.expand(unique)
@@ -160,6 +174,9 @@ def test_the_compiled_tally_pass_gives_the_references_calls(seed: int) -> None:
     _, compiled = _expansion(False, seed, streamed=True)
     _, reference = _expansion(False, seed, streamed=True, python=True)
     assert compiled == reference and len(reference) > 300
+    _, compiled_again = _expansion(False, seed, streamed=True, again=True)
+    _, reference_again = _expansion(False, seed, streamed=True, python=True, again=True)
+    assert compiled_again == reference_again and compiled_again != compiled
     assert [type(called) for called in compiled] == [CalledRead] * len(compiled)
     masked = sum(1 for called in compiled if "N" in called.alignment.projection)
     assert masked > 100

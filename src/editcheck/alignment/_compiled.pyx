@@ -1647,6 +1647,13 @@ def masked_tally_calls(
         elif counted is None and len(<tuple>done) == 6:  # the worker's one mask (RECORD fields)
             left = (<tuple>read)[1] - (<tuple>done)[1]
             todo = (done,)
+        elif (
+            done is not None and len(<tuple>done) == 6 and len(<list>counted) == 1
+            and (<tuple>(<list>counted)[0])[0] == (<tuple>done)[0]
+        ):  # later reads with the worker's one mask (the same error): ``expansion``'s usual case, done here
+            entry = ((<tuple>done)[0], (<tuple>done)[1] + (<tuple>(<list>counted)[0])[1], *(<tuple>done)[2:])
+            left = (<tuple>read)[1] - entry[1]
+            todo = (entry,)
         else:
             left, todo, result = expansion(read, encoded, done, counted, False)
         if left or (todo and result is None):
