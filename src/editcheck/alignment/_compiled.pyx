@@ -1720,7 +1720,8 @@ cdef class ChunkRunner:
     it (:func:`pack`; ``status_value`` the status's value), and its sites and masked reads by
     :func:`masked_reads_of` as ``MaskingKernel`` calls it (``by_reference``: each reference's ``(decisive bytes,
     blocked bytes, sequence)``; ``classifier``, ``decisive`` and ``references`` the design's, for the context
-    ``fallback`` is given).  No Python frame per read: ~1.5 us less a unique read."""
+    ``fallback`` is given).  No Python frame per read: on the 1M-read scale input's unique reads at Q20, one
+    process, 9.4-9.6 -> 8.1-8.6 us a unique read."""
 
     cdef object align, classify, needs_amplicon, classify_aligned, too_long_call, assigned, status_value
     cdef object pooled_type, find_sites, fallback, classifier, decisive, references

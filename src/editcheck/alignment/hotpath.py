@@ -16,8 +16,8 @@ from typing import Any
 from editcheck.compiled import PURE_PYTHON_VARIABLE, compiled_module
 
 __all__ = [
-    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "ChunkRunner", "ResultDecoder", "anchor_clips", "build_events",
-    "core_penalty", "core_span", "describe_events", "laid_out", "layout_offset", "mismatches", "pack",
+    "IMPLEMENTATION", "PURE_PYTHON_VARIABLE", "AlignerCore", "ChunkRunner", "ResultDecoder", "anchor_clips",
+    "build_events", "core_penalty", "core_span", "describe_events", "laid_out", "layout_offset", "mismatches", "pack",
     "signature_index", "ungapped_substitutions", "unpack",
 ]  # fmt: skip
 
