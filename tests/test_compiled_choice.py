@@ -18,7 +18,8 @@ _REPORT = (
     "from editcheck.quantification import tally\n"
     "from editcheck.reads import collapse, merge\n"
     "print(hotpath.IMPLEMENTATION, collapse._BLOCK_COUNTER is None, merge.IMPLEMENTATION, hotpath.AlignerCore is None,\n"
-    "      tally._count_symbols is None, outcomes.ClassifierCore is None, tally._count_calls is None)\n"
+    "      tally._count_symbols is None, outcomes.ClassifierCore is None, tally._count_calls is None,\n"
+    "      hotpath.ChunkRunner is None)\n"
 )
 
 
@@ -29,14 +30,17 @@ def _run(code: str, variable: str) -> subprocess.CompletedProcess[str]:
 
 def test_every_extension_runs_when_built_and_the_variable_selects_every_reference() -> None:
     assert (_run(_REPORT, "").stdout, _run(_REPORT, "").stderr) == (
-        "compiled False compiled False False False False\n",
+        "compiled False compiled False False False False False\n",
         "",
     )
     assert (_run(_REPORT, "0").stdout, _run(_REPORT, "0").stderr) == (
-        "compiled False compiled False False False False\n",
+        "compiled False compiled False False False False False\n",
         "",
     )
-    assert (_run(_REPORT, "1").stdout, _run(_REPORT, "1").stderr) == ("python True python True True True True\n", "")
+    assert (_run(_REPORT, "1").stdout, _run(_REPORT, "1").stderr) == (
+        "python True python True True True True True\n",
+        "",
+    )
 
 
 def test_missing_extensions_fall_back_each_with_one_warning_line() -> None:
@@ -50,7 +54,7 @@ def test_missing_extensions_fall_back_each_with_one_warning_line() -> None:
         "sys.meta_path.insert(0, Block())\n"
     )
     selected = _run(block + _REPORT, "")
-    assert selected.stdout == "python True python True True True True\n"
+    assert selected.stdout == "python True python True True True True True\n"
     assert sorted(selected.stderr.splitlines()) == [
         f"editcheck: warning: the compiled {what} is not built (not built here); using the pure-Python one "
         "(same results, slower; `pip install .` builds it)"
@@ -68,7 +72,7 @@ def test_the_compiled_aligner_alone_missing_falls_back_to_its_methods_with_one_w
         "sys.meta_path.insert(0, Block())\n"
     )
     selected = _run(block + _REPORT, "")
-    assert selected.stdout == "compiled False compiled True False False False\n"
+    assert selected.stdout == "compiled False compiled True False False False False\n"
     assert selected.stderr == (
         "editcheck: warning: the compiled aligner is not built (not built here); using the pure-Python one "
         "(same results, slower; `pip install .` builds it)\n"
