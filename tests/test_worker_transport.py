@@ -106,3 +106,21 @@ def test_a_chunk_whose_sequences_are_not_lines_travels_pickled(odd: str, monkeyp
         == found[1]
         == [(len(sequence), (index // CHUNK * CHUNK, index)) for index, sequence in enumerate(sequences)]
     )
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_kept_results_are_what_is_kept_of_each_once_told(threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``kept``, ``on_results`` is told each chunk's whole results and :meth:`UniqueReadAligner.results`
+    gives what ``kept`` keeps of each, in order (the engine keeps a unique read's encoded result, the rest settled)."""
+    monkeypatch.setattr(workers, "CHUNK", CHUNK)
+    told: list[Any] = []
+    with UniqueReadAligner(
+        threads, (False,), _extras_worker,
+        extras=lambda start, stop: [_extra(index, False) for index in range(start, stop)],
+        on_results=lambda start, chunk, results: told.extend(results), kept=lambda result: result[0],
+    ) as aligner:  # fmt: skip
+        for index in range(READS):
+            aligner.add(_sequence(index))
+        kept = aligner.results()
+    assert told == [(len(_sequence(index)), _extra(index, False)) for index in range(READS)]
+    assert kept == [length for length, _ in told]

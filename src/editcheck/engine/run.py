@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeGuard, cast
 
@@ -216,7 +217,7 @@ def _run_reads(
             (pair_ring(threads) if chunkable else nullcontext()) as ring,
             UniqueReadAligner(
                 threads, (designs, settings, masking.merge_alike), SitesWorker, extras=masking.masks.take_chunk,
-                on_results=masking.settle_chunk,
+                on_results=masking.settle_chunk, kept=itemgetter(0),
             ) as aligner,
         ):  # fmt: skip
             lows = MergedLows()
@@ -227,8 +228,8 @@ def _run_reads(
             )
             if chunked is None:
                 reads = _collapse(source, settings, aligner.add, progress, on_read, masking.masks, background)
-            # (encoded result, site positions, masked calls): settled already
-            store = [result[0] for result in cast(list[tuple[bytes, Any, Any]], aligner.results())]
+            # (encoded result, site positions, masked calls): settled as each chunk came back, its encoded result kept
+            store = aligner.results()
             if chunked is not None:  # its masked reads are called as they are tallied (QualityMasking.calls)
                 reads = chunked
                 lows.project(masking.masks)  # every merged read's sites are settled now

@@ -368,6 +368,7 @@ class UniqueReadAligner:
         on_result: Callable[[int, str, Any], None] | None = None,
         extras: Callable[[int, int], Any] | None = None,
         compact: bool = False, on_results: Callable[[int, Sequence[str], Sequence[Any]], None] | None = None,
+        kept: Callable[[Any], Any] | None = None,
     ) -> None:  # fmt: skip
         """``on_result(index, sequence, result)``, when given, is called for every result in submission order
         as soon as its chunk is back (checked whenever a chunk is sent, and at the end).  With ``compact`` (a
@@ -381,7 +382,9 @@ class UniqueReadAligner:
         learns of a sequence between adding it and adding the next one (the collapse counts its first read) is
         known.
         ``on_results(start, sequences, results)``, when given, is told each chunk's results at once instead of
-        ``on_result`` (``start``: the index of its first sequence)."""
+        ``on_result`` (``start``: the index of its first sequence).
+        ``kept(result)``, when given, is what :meth:`results` keeps of each result once it has been told (all of it
+        without): the rest is freed as its chunk comes back, not held until the end."""
         self._pending: list[str] = []
         self._extras = extras
         self._sent = 0
@@ -390,6 +393,7 @@ class UniqueReadAligner:
         self._on_result = on_result
         self._on_results = on_results
         self._done: list[Any] = []
+        self._kept = kept
         self._delivered = 0
         if compact and worker not in (PoolWorker, AmpliconWorker):  # other workers' results travel as they are
             raise ValueError("compact results are those of a PoolWorker or an AmpliconWorker")
@@ -475,7 +479,7 @@ class UniqueReadAligner:
             results = part if self._pool is None else part.get()
             if type(results) is bytes:  # a chunk sent with extras, marshalled (_flush)
                 results = marshal.loads(results)
-            self._done.extend(results)
+            self._done.extend(results if self._kept is None else map(self._kept, results))
             if self._on_results is not None:
                 self._on_results(self._delivered, sequences, results)
                 self._delivered += len(results)
