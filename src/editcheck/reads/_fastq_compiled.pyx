@@ -49,6 +49,7 @@ from editcheck.reads.read_length import MAX_READ_LENGTH, record_bytes
 cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     unsigned char* PyUnicode_1BYTE_DATA(object text)
+    Py_hash_t PyObject_Hash(object value) except? -1
 
 
 cdef extern from *:
@@ -74,6 +75,15 @@ cdef inline str _ascii(const unsigned char* start, Py_ssize_t length):
     if length:
         memcpy(PyUnicode_1BYTE_DATA(text), start, length)
     return <str>text
+
+
+cdef inline str _hashed_ascii(const unsigned char* start, Py_ssize_t length):
+    """:func:`_ascii`, its hash worked out now (a str keeps it), while its characters are in the cache: the
+    collapse's dict of the unique sequences, made once the reading ends, then reads none of them again (10M reads,
+    792k unique: that dict 0.18-0.24 -> ~0.1 s)."""
+    cdef str text = _ascii(start, length)
+    PyObject_Hash(text)
+    return text
 
 
 cdef void* _grown(void* memory, size_t size) except NULL:
@@ -547,7 +557,7 @@ cdef class BlockCounter:
             hashed = self._hashed[slot]
             index = self._find(bases, length, hashed, &place)  # again: an earlier read of the batch may have added it
             if index < 0:
-                sequence = _ascii(bases, length)
+                sequence = _hashed_ascii(bases, length)
                 index = self._count
                 if index == self._capacity:
                     self._grow()
