@@ -36,6 +36,8 @@ setup(
             ),
         ],
         compiler_directives={"language_level": "3"},
-        include_path=["src"],  # the shared declarations: editcheck/reads/_hashing.pxd, editcheck/reads/_plain_text.pxd
+        # the shared declarations: editcheck/reads/_hashing.pxd, editcheck/reads/_plain_text.pxd,
+        # editcheck/alignment/_named.pxd
+        include_path=["src"],
     )
 )

@@ -13,6 +13,7 @@ goes end to end through both implementations (aligner and classifier) and must g
 from __future__ import annotations
 
 import dataclasses
+import gc
 import marshal
 import os
 import random
@@ -264,7 +265,11 @@ def test_the_compiled_classifier_equals_its_python_method_on_100k_unique_reads(c
                 assert type(classifier.classify.__self__) is _classify_compiled.ClassifierCore
                 for aligned in alignments:
                     got, expected = classifier.classify(aligned), classifier.python_classify(aligned)
-                    if got != expected or list(map(type, got)) != list(map(type, expected)):
+                    if (
+                        got != expected
+                        or _types(got) != _types(expected)
+                        or gc.is_tracked(got) != gc.is_tracked(expected)
+                    ):  # (made from C: the named tuple's type, and tracked by the collector as tuple.__new__'s)
                         differing.append((aligned, got, expected))
                     seen[expected.outcome] += 1
                     seen[f"base edit {expected.base_edit}"] += 1
@@ -297,7 +302,9 @@ def test_the_compiled_aligner_equals_its_python_methods_on_100k_unique_reads(cas
         assert compiled._core is not None
         for read in reads:
             got, expected = compiled.align(read), python.align(read)
-            if got != expected or compiled.align(read, only=0) != python.align(read, only=0):
+            if got != expected or _types(got) != _types(expected) or compiled.align(read, only=0) != python.align(
+                read, only=0
+            ):  # fmt: skip
                 differing.append((read, got, expected))
             if got is not None:
                 shapes.add(
@@ -503,6 +510,9 @@ def test_the_compiled_decoder_equals_the_reference_with_the_same_types(cases) ->
                 encoded = encode_result(read, worker(read))
                 got, expected = decode_result(read, encoded), workers.python_decode_result(read, encoded)
                 assert got == expected and _types(got) == _types(expected), read
+                assert gc.is_tracked(got) and gc.is_tracked(got[2] if len(got) == 4 else got[0]) == gc.is_tracked(
+                    expected[2] if len(expected) == 4 else expected[0]
+                )  # fmt: skip
                 kept = packing.unpack(encoded)[-2]  # the packed alignment
                 kind = "unaligned" if kept is None else type(kept[6]).__name__  # its projection: whole, None, laid out
                 layouts[kind] = layouts.get(kind, 0) + 1

@@ -13,6 +13,8 @@ Built by ``pip install`` (setup.py) with the other extensions; :mod:`editcheck.a
 with the compiled kernels.
 """
 
+from editcheck.alignment._named cimport named_tuple
+
 from editcheck.alignment._compiled import (
     anchor_clips,
     build_events,
@@ -21,8 +23,6 @@ from editcheck.alignment._compiled import (
     signature_index,
     ungapped_substitutions,
 )
-
-cdef object _new = tuple.__new__
 
 
 cdef class AlignerCore:
@@ -111,7 +111,7 @@ cdef class AlignerCore:
         if aligned.identity < self.min_identity and not self._has_large_deletion(aligned.deletions):
             return None
         if tie:
-            return _new(self.aligned_read, (aligned[0], True, *aligned[2:]))
+            return named_tuple(self.aligned_read, (aligned[0], True, *aligned[2:]))
         return aligned
 
     cdef bint _has_large_deletion(self, tuple deletions):
@@ -158,7 +158,7 @@ cdef class AlignerCore:
             if found is not None:
                 differing, substitutions = found
                 identity = 100.0 * (reference_length - <Py_ssize_t>differing) / reference_length
-                return self.mismatch * differing, index, _new(
+                return self.mismatch * differing, index, named_tuple(
                     self.aligned_read,
                     (index, False, reverse, identity, 0, reference_length, text, (), (), substitutions),
                 )
@@ -222,6 +222,6 @@ cdef class AlignerCore:
             self.sequences[index], best[3], best[4], best[5], best[6], best[7], best[8], best[9],
             self.cut_boundaries[index],
         )
-        return _new(self.aligned_read, (
+        return named_tuple(self.aligned_read, (
             best[1], False, best[2], identity, best[7], best[8], projection, insertions, deletions, substitutions,
         ))

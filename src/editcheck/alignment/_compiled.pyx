@@ -14,6 +14,8 @@ and :class:`editcheck.engine.masking.SitesWorker`, which chooses them.
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 
+from editcheck.alignment._named cimport named_tuple
+
 from editcheck.sequences import CIGAR_DELETION, CIGAR_INSERTION, CIGAR_MATCH, CIGAR_MISMATCH
 
 cdef enum:
@@ -783,7 +785,6 @@ def unpack(bytes data):
     return value
 
 
-cdef object _tuple_new = tuple.__new__
 DEF _PROJECTION = 6  # AlignedRead's fields (checked by the caller): ..., start, end, projection, insertions, deletions
 
 
@@ -816,13 +817,13 @@ cdef class ResultDecoder:
         cdef tuple packed = <tuple?>value
         if len(packed) == 4:
             call = packed[3]
-            return _tuple_new(self.pooled, (
+            return named_tuple(self.pooled, (
                 self.statuses[packed[0]], packed[1], self._aligned(sequence, packed[2]),
-                None if call is None else _tuple_new(self.call_type, call),
+                None if call is None else named_tuple(self.call_type, call),
             ))  # fmt: skip
         if len(packed) != 2:
             raise ValueError(f"a packed result of {len(packed)} values")
-        return _tuple_new(self.classified, (self._aligned(sequence, packed[0]), _tuple_new(self.call_type, packed[1])))
+        return named_tuple(self.classified, (self._aligned(sequence, packed[0]), named_tuple(self.call_type, packed[1])))
 
     cdef object _aligned(self, str sequence, object aligned):
         if aligned is None:
@@ -841,8 +842,8 @@ cdef class ResultDecoder:
                 fields[_PROJECTION + 2], offset,
             )  # fmt: skip
         else:
-            return _tuple_new(self.aligned_type, fields)
-        return _tuple_new(self.aligned_type, _replaced(fields, _PROJECTION, projection, -1, None))
+            return named_tuple(self.aligned_type, fields)
+        return named_tuple(self.aligned_type, _replaced(fields, _PROJECTION, projection, -1, None))
 
 
 # --- Quality masking (#13): a masked read's substitutions, for editcheck.classification.quality ------------------
@@ -880,9 +881,9 @@ cdef class SubstitutionMasker:
             aligned[self.projection_at], aligned[self.substitutions_at], call[self.events_at], positions, reference
         )
         return (
-            _tuple_new(self.aligned_type, _replaced(aligned, self.projection_at, parts[0], self.substitutions_at,
+            named_tuple(self.aligned_type, _replaced(aligned, self.projection_at, parts[0], self.substitutions_at,
                                                     parts[1])),
-            _tuple_new(self.call_type, _replaced(call, self.events_at, parts[2], -1, None)),
+            named_tuple(self.call_type, _replaced(call, self.events_at, parts[2], -1, None)),
         )
 
 
@@ -981,7 +982,7 @@ cdef class AlignmentMasker:
                 item = <object>PyTuple_GET_ITEM(aligned, k)
             Py_INCREF(item)
             PyTuple_SET_ITEM(replaced, k, item)
-        return _tuple_new(self.aligned_type, replaced)
+        return named_tuple(self.aligned_type, replaced)
 
 
 cdef object _masked_insertions(object insertions, object sites):
@@ -1660,7 +1661,7 @@ def masked_tally_calls(
             if result is None:
                 result = decode(sequence, encoded)
             if left and (<tuple>result)[3] is not None:
-                yield _tuple_new(called_type, (sequence, left, (<tuple>result)[2], (<tuple>result)[3]))
+                yield named_tuple(called_type, (sequence, left, (<tuple>result)[2], (<tuple>result)[3]))
         for record in todo:
             entry = <tuple>record
             made = entry[3]
@@ -1675,7 +1676,7 @@ def masked_tally_calls(
                 )
                 aligned, call = got[0], got[1]
             if call is not None:
-                yield _tuple_new(called_type, (sequence, entry[1], aligned, call))
+                yield named_tuple(called_type, (sequence, entry[1], aligned, call))
 
 
 cdef object _compact_alignment(str sequence, object aligned):
@@ -1782,7 +1783,7 @@ cdef class ChunkRunner:
             if aligned is None or call is None:
                 results.append((encoded, (), ()))
                 continue
-            result = _tuple_new(self.pooled_type, (self.assigned, 0, aligned, call))
+            result = named_tuple(self.pooled_type, (self.assigned, 0, aligned, call))
             kernel_of = <tuple>self.by_reference[(<tuple>aligned)[0]]
             results.append((encoded, *_sites_and_masks(
                 PyUnicode_GET_LENGTH(sequence), aligned, call, lows[k], kernel_of[0], self.events_index,

@@ -17,7 +17,8 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR
 from libc.stdlib cimport free, malloc
 
-cdef object _new = tuple.__new__
+from editcheck.alignment._named cimport named_tuple
+
 
 cdef enum:
     MAX_CHECKS = 62  # donor changes checked in C (their bits in a long long); more: the reference's method
@@ -304,7 +305,7 @@ cdef class ClassifierCore:
             coding, splice_object = self.python._coding_effect(aligned, self.python._windows[read[0]])
             splice = splice_object
         events = self.describe(sequence, insertions, deletions, substitutions)
-        return _new(self.read_call, (
+        return named_tuple(self.read_call, (
             outcome, insertion_bases, deletion_bases, in_window, events, base_edit, target_converted, coding, splice,
             large, in_window - conversions, donor_missing_object, hdr_other_edit,
         ))  # fmt: skip
