@@ -346,7 +346,8 @@ class SitesWorker:
         """The results of a chunk of unique reads, ``sent`` giving some reads of each by their low-quality read
         positions (:meth:`~editcheck.reads.collapse.QualityMasks.take_chunk`; once merged, as
         :meth:`~editcheck.reads.collapse.QualityMasks.take_pending` gives them).  With the compiled kernels, in
-        one pass (:meth:`_compiled_call`); the pure-Python reference in two, every read aligned and classified
+        one pass: the chunk in one compiled call (:attr:`runner`, one design), else read by read
+        (:meth:`_compiled_call`); the pure-Python reference in two, every read aligned and classified
         first, then masked: its masking code runs warm (9 instead of 17 us per masked read, interleaved with the
         aligner), while the compiled kernels gain nothing from it and the results held between the passes cost
         the garbage collector (~4 us per unique read)."""
