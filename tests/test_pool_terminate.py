@@ -14,12 +14,13 @@ import multiprocessing
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
 from editcheck.engine.forked import PIPE_BYTES
-from editcheck.engine.workers import TerminablePool
+from editcheck.engine.workers import DRAIN_POLL, TerminablePool
 
 SCRIPT = textwrap.dedent(
     """
@@ -85,3 +86,33 @@ def test_the_pools_task_and_result_pipes_hold_a_mebibyte() -> None:
                 assert size > 65536 or limit <= 65536
     finally:
         pool.terminate()
+
+
+def test_terminate_drains_the_task_pipe_in_short_waits() -> None:
+    """While the task thread ends, the pipe is drained in waits of :data:`DRAIN_POLL` (2 ms), not 50 ms: a run's end
+    no longer waits out a long poll after the thread has ended; what comes through the pipe is still read."""
+    waits: list[float] = []
+    received: list[int] = []
+    pending = [True, False, False]  # a task in the pipe at the first look, then none
+
+    class Reader:
+        def poll(self, timeout: float) -> bool:
+            waits.append(timeout)
+            return pending.pop(0) if pending else False
+
+        def recv_bytes(self) -> bytes:
+            received.append(1)
+            return b""
+
+    class Thread:
+        def __init__(self) -> None:
+            self.looks = 0
+
+        def is_alive(self) -> bool:
+            self.looks += 1
+            return self.looks <= 4
+
+    inqueue = type("Queue", (), {"_rlock": threading.Lock(), "_reader": Reader()})()
+    TerminablePool._help_stuff_finish(inqueue, Thread(), 1)  # type: ignore[arg-type]
+    assert waits == [DRAIN_POLL] * 4 and DRAIN_POLL <= 0.005 and received == [1]
+    assert inqueue._rlock.locked()  # held, as the standard library holds it: the workers are ended next

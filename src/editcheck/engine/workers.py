@@ -319,6 +319,12 @@ def _process_packed_chunk(joined: bytes, packed: bytes) -> bytes | list[Any]:
 _WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
+DRAIN_POLL = 0.002
+"""Seconds :meth:`TerminablePool.terminate` waits at a time for a task in the pipe while the task thread ends
+(usually within milliseconds of the call): 50 ms each before, waited in full at the end of 1 of 10 runs measured
+(1M reads, ``-t 2``: 0.056 s; the others 0.000-0.006 s; after: 0.000-0.007 s in 6 runs)."""
+
+
 class TerminablePool(multiprocessing.pool.Pool):
     """A :class:`multiprocessing.pool.Pool` whose ``terminate()`` cannot hang on a task being sent.
 
@@ -341,7 +347,7 @@ class TerminablePool(multiprocessing.pool.Pool):
     def _help_stuff_finish(inqueue: Any, task_handler: threading.Thread, size: int) -> None:
         inqueue._rlock.acquire()  # (held from here on, as in the standard library: the workers are ended next)
         while task_handler.is_alive():
-            if inqueue._reader.poll(0.05):
+            if inqueue._reader.poll(DRAIN_POLL):
                 inqueue._reader.recv_bytes()
 
 
