@@ -569,3 +569,18 @@ def test_unpacked_names_are_shared_between_results() -> None:
         first, second = unpack(encoded), unpack(encoded)
         assert first == second == ("modified", "ACG", "121C>G", "_x1")
         assert [a is b for a, b in zip(first, second)] == [True, True, False, True]
+
+
+def test_the_compiled_chunk_runner_encodes_what_the_pool_worker_gives_on_100k_unique_reads(cases) -> None:
+    # The workers' compiled pass over a chunk (ChunkRunner, unmasked runs) against the pool worker read by read,
+    # encoded: the same bytes for every one of the 100k unique reads of the three designs (with their exon and
+    # target variants), in chunks as the engine sends them.
+    for design, reads in cases:
+        for shown in _shown(design):
+            worker = PoolWorker([shown], AnalysisSettings())
+            runner = workers.chunk_runner(worker)
+            assert runner is not None
+            sample = reads if shown is design else reads[:END_TO_END_READS]
+            for start in range(0, len(sample), workers.CHUNK):
+                chunk = sample[start : start + workers.CHUNK]
+                assert runner.encoded(chunk) == [encode_result(read, worker(read)) for read in chunk], start
