@@ -969,20 +969,10 @@ cdef class AlignmentMasker:
                     else:
                         kept.append(item)
                 substitutions = tuple(kept)
-        cdef Py_ssize_t fields = PyTuple_GET_SIZE(aligned)
-        cdef tuple replaced = PyTuple_New(fields)
-        for k in range(fields):
-            if k == self.projection_at:
-                item = projection
-            elif k == self.insertions_at:
-                item = insertions
-            elif k == self.substitutions_at:
-                item = substitutions
-            else:
-                item = <object>PyTuple_GET_ITEM(aligned, k)
-            Py_INCREF(item)
-            PyTuple_SET_ITEM(replaced, k, item)
-        return named_tuple(self.aligned_type, replaced)
+        return named_tuple(self.aligned_type, _replaced(
+            aligned, self.projection_at, projection, self.insertions_at, insertions, self.substitutions_at,
+            substitutions,
+        ))  # fmt: skip
 
 
 cdef object _masked_insertions(object insertions, object sites):
@@ -1020,14 +1010,24 @@ cdef object _masked_insertions(object insertions, object sites):
     return tuple(pairs)
 
 
-cdef tuple _replaced(object fields, Py_ssize_t first_at, object first, Py_ssize_t second_at, object second):
-    """The items of ``fields`` (a tuple, or a named one) with item ``first_at`` replaced by ``first`` and item
-    ``second_at`` (-1: none) by ``second``."""
+cdef tuple _replaced(
+    object fields, Py_ssize_t first_at, object first, Py_ssize_t second_at, object second,
+    Py_ssize_t third_at=-1, object third=None,
+):
+    """The items of ``fields`` (a tuple, or a named one) with item ``first_at`` replaced by ``first``, item
+    ``second_at`` (-1: none) by ``second`` and item ``third_at`` (-1: none) by ``third``."""
     cdef Py_ssize_t count = PyTuple_GET_SIZE(fields), k
     cdef tuple replaced = PyTuple_New(count)
     cdef object item
     for k in range(count):
-        item = first if k == first_at else second if k == second_at else <object>PyTuple_GET_ITEM(fields, k)
+        if k == first_at:
+            item = first
+        elif k == second_at:
+            item = second
+        elif k == third_at:
+            item = third
+        else:
+            item = <object>PyTuple_GET_ITEM(fields, k)
         Py_INCREF(item)
         PyTuple_SET_ITEM(replaced, k, item)
     return replaced
@@ -1733,9 +1733,9 @@ cdef class ChunkRunner:
 
     def __init__(
         self, object align, object classify, object needs_amplicon, object classify_aligned, Py_ssize_t max_length,
-        object too_long_call, object assigned, object status_value, object pooled_type, list by_reference,
-        Py_ssize_t events_index, bint substitutable, dict shared, object find_sites, object fallback,
-        object classifier, object decisive, object references, bint keyed,
+        object too_long_call, object assigned, object status_value, object pooled_type, Py_ssize_t events_index,
+        list by_reference, bint substitutable, dict shared, object find_sites, object fallback, object classifier,
+        object decisive, object references, bint keyed,
     ):
         self.align, self.classify, self.needs_amplicon = align, classify, needs_amplicon
         self.classify_aligned, self.max_length, self.too_long_call = classify_aligned, max_length, too_long_call

@@ -283,18 +283,18 @@ class MaskingKernel:
             for *by_reference, design in zip(self.flags, self.blocked, designs)
         ]
         """Per amplicon and reference, what the kernel takes of it: its decisive and blocked bytes, its sequence."""
-        self.find_sites = _sites_otherwise
-        """What the kernel asks for the sites it does not find itself."""
-        self.fallback = _made_otherwise
-        """What the kernel asks for a mask that is not the usual one."""
 
-    def by_reference(self, amplicon: int) -> list[tuple[bytes, bytes, str]]:
-        """What the kernel takes of each reference of ``amplicon``: its decisive and blocked bytes, its sequence."""
-        return self._by_reference[amplicon]
-
-    def substitutable(self, amplicon: int) -> bool:
-        """Whether ``amplicon``'s usual masks are made by the kernel (no prime edit)."""
-        return self._substitutable[amplicon]
+    def runner_parts(self, amplicon: int) -> tuple[Any, ...]:
+        """What :meth:`__call__` gives the kernel for a read of ``amplicon``, for the compiled chunk runner
+        (:func:`~editcheck.engine.workers.chunk_runner`), in its order: each reference's decisive and blocked bytes
+        and sequence, whether the usual masks are made in C, the shared tuples, the functions asked for the sites
+        and the other masks, the context's classifier, decisive positions and references, and whether keys are
+        made."""
+        return (
+            self._by_reference[amplicon], self._substitutable[amplicon], self.shared, _sites_otherwise,
+            _made_otherwise, self.classifiers[amplicon], self.decisive[amplicon], self.references[amplicon],
+            self.keyed,
+        )  # fmt: skip
 
     def __call__(
         self, sequence: str, result: PooledCall, lows: Lows, encoded: bool = True

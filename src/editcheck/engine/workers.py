@@ -231,19 +231,11 @@ def chunk_runner(worker: PoolWorker, kernel: Any = None) -> Any:
     aligner, classifier = amplicon.aligner, amplicon.classifier
     core = getattr(aligner, "_core", None)
     align = aligner.align if core is None else core.align
-    by_reference: list[tuple[bytes, bytes, str]] = []
-    substitutable, shared, classifier_of, decisive, references, keyed = True, {}, None, None, None, False
-    find_sites: Any = None
-    fallback: Any = None
-    if kernel is not None:
-        by_reference = kernel.by_reference(0)
-        substitutable, shared, keyed = kernel.substitutable(0), kernel.shared, kernel.keyed
-        classifier_of, decisive, references = kernel.classifiers[0], kernel.decisive[0], kernel.references[0]
-        find_sites, fallback = kernel.find_sites, kernel.fallback
+    # without a kernel: no reference's masking bytes, no shared tuples, functions or context (no lows are given)
+    parts = kernel.runner_parts(0) if kernel is not None else ([], True, {}, None, None, None, None, None, False)
     return ChunkRunner(
         align, classifier.classify, classifier.needs_amplicon, amplicon.classify_aligned, aligner.max_read_length,
-        _TOO_LONG_CALL, _ASSIGNED, _ASSIGNED.value, PooledCall, by_reference, ReadCall._fields.index("events"),
-        substitutable, shared, find_sites, fallback, classifier_of, decisive, references, keyed,
+        _TOO_LONG_CALL, _ASSIGNED, _ASSIGNED.value, PooledCall, ReadCall._fields.index("events"), *parts,
     )  # fmt: skip
 
 
