@@ -31,6 +31,7 @@ from editcheck.classification.called import CalledRead
 from editcheck.classification.outcomes import Classifier, ReadCall
 from editcheck.classification.quality import (
     QualitySite,
+    masked_alignment,
     masked_read,
     masked_sequence,
     masked_substitutions,
@@ -63,7 +64,7 @@ _new: Any = tuple.__new__
 _EVENTS = ReadCall._fields.index("events")
 
 if IMPLEMENTATION == "compiled":
-    from editcheck.alignment._compiled import masked_reads_of, masked_tally_calls
+    from editcheck.alignment._compiled import OtherMasks, masked_reads_of, masked_tally_calls
 
 
 def decisive_positions(classifiers: Sequence[Classifier]) -> list[list[frozenset[int]]]:
@@ -235,6 +236,13 @@ def _made_otherwise(
     return _masked_made(classifier, result, sites, mask, decisive, references, sequence, keyed, encoded)
 
 
+_other_masks: Any = _made_otherwise
+""":func:`_made_otherwise`, compiled where it is built (``alignment._compiled.OtherMasks``: equal results, no Python
+frame per mask), as :class:`MaskingKernel` gives it to the compiled kernel."""
+if IMPLEMENTATION == "compiled":
+    _other_masks = OtherMasks(masked_alignment, PooledCall, masked_sequence)
+
+
 def _sites_otherwise(context: tuple[Any, ...]) -> tuple[QualitySite, ...]:
     """The quality sites of a read the compiled :func:`~editcheck.alignment._compiled.masked_reads_of` does not
     find itself (an overhang clipped), by the reference (``context`` as for :func:`_made_otherwise`)."""
@@ -292,7 +300,7 @@ class MaskingKernel:
         made."""
         return (
             self._by_reference[amplicon], self._substitutable[amplicon], self.shared, _sites_otherwise,
-            _made_otherwise, self.classifiers[amplicon], self.decisive[amplicon], self.references[amplicon],
+            _other_masks, self.classifiers[amplicon], self.decisive[amplicon], self.references[amplicon],
             self.keyed,
         )  # fmt: skip
 
@@ -308,7 +316,7 @@ class MaskingKernel:
         keyed = self.keyed
         return masked_reads_of(
             len(sequence), aligned, call, lows, flags, _EVENTS, blocked, reference, STATUS_VALUES[status], amplicon,
-            self._substitutable[amplicon], self.shared, _sites_otherwise, _made_otherwise,
+            self._substitutable[amplicon], self.shared, _sites_otherwise, _other_masks,
             (self.classifiers[amplicon], result, self.decisive[amplicon], self.references[amplicon], sequence, keyed,
              encoded),
             keyed,
