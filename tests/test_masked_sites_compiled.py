@@ -1,7 +1,8 @@
 """Quality masking's worker side compiled (#13): a unique read's quality sites
 (:func:`editcheck.alignment._compiled.quality_sites_of`) and its masked reads
 (:func:`editcheck.alignment._compiled.masked_reads_of`, the sites found and the usual mask made in C, any other
-by :func:`editcheck.engine.masking._masked_made`) against their pure-Python references
+by :class:`editcheck.alignment._compiled.OtherMasks`, whose reference is
+:func:`editcheck.engine.masking._made_otherwise`) against their pure-Python references
 (:func:`editcheck.classification.quality.quality_sites`, :meth:`editcheck.engine.masking.SitesWorker.masked`).
 
 The reads: simulated unique reads of every outcome class of three designs (a nuclease with an HDR donor, whose
@@ -218,6 +219,46 @@ def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:
             assert left == [] and record == ((site[0],), 2, key, positions, 0, aligned.reference)
             usual += 1
     assert usual > 200 and other > 50
+
+
+@pytest.mark.skipif(
+    masking.IMPLEMENTATION != "compiled", reason="EDITCHECK_PURE_PYTHON=1: the kernel's fallback is the reference"
+)
+def test_compiled_other_masks_equal_the_reference(cases) -> None:
+    """:class:`~editcheck.alignment._compiled.OtherMasks` (the fallback the compiled kernel is given for a mask
+    that is not the usual one) against :func:`~editcheck.engine.masking._made_otherwise`, with and without keys
+    and encoding (the workers encode, the tally's pass does not): equal results of the same types, on every
+    design's masks of one site and of several that are not the usual one (decisive, in the window, inserted)."""
+    compiled = masking._other_masks
+    assert type(compiled) is _compiled.OtherMasks
+    generator = random.Random(17)
+    compared: Counter[str] = Counter()
+    for design, reads in cases:
+        worker = SitesWorker([design], Q20)
+        classifier, decisive, references = worker.classifiers[0], worker.decisive[0], worker.references[0]
+        for sequence in reads[:600]:
+            result = worker.worker(sequence)
+            aligned, call = result.alignment, result.call
+            if aligned is None or call is None:
+                continue
+            sites = quality_sites(sequence, aligned, decisive[aligned.reference])
+            reference = references[aligned.reference]
+            masks = [(site[0],) for site in sites]
+            if len(sites) > 1:
+                masks.append(tuple(sorted(generator.sample([site[0] for site in sites], 2))))
+            for mask in masks:
+                chosen = [site for site in sites if site[0] in mask]
+                if masked_read(classifier, aligned, call, chosen, decisive[aligned.reference], reference)[0]:
+                    continue  # the usual mask: made by the kernel itself
+                for keyed in (True, False):
+                    for encoded in (True, False):
+                        context = (classifier, result, decisive, references, sequence, keyed, encoded)
+                        expected = masking._made_otherwise(context, sites, mask)
+                        got = compiled(context, sites, mask)
+                        assert got == expected and type(got[0]) is type(expected[0]), (sequence, mask)
+                compared["several sites" if len(mask) > 1 else "one site"] += 1
+                compared["inserted" if any(site[2] >= 0 for site in chosen) else "aligned"] += 1
+    assert min(compared.values()) > 100, compared
 
 
 @pytest.mark.skipif(

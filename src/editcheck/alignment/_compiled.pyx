@@ -1483,8 +1483,8 @@ cdef class OtherMasks:
     masked sites)`` (the compiled ``masked_alignment``), its call ``classifier.classify`` of it, as
     ``masked_read`` makes them for a mask that is not the usual one; the result the named tuple ``pooled_type``,
     encoded (``encode_result``'s bytes, for the sequence ``masked_sequence`` gives) when ``encoded``, and its key
-    the hash ``masked_key`` gives when ``keyed``.  No Python frame per mask: three before (1.9 per masked
-    expansion of the tally's on the 10M scale input at Q20)."""
+    the hash ``masked_key`` gives when ``keyed``.  No Python frame per mask (the reference's four calls:
+    ``_made_otherwise``, ``_masked_made``, ``masked_read``, ``substitution_positions``)."""
 
     cdef object masker, pooled_type, masked_sequence
 
