@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dnaio
 import pytest
@@ -27,7 +29,7 @@ from editcheck.alignment import _compiled
 from editcheck.classification import quality
 from editcheck.classification.outcomes import ClassificationSettings, Classifier
 from editcheck.classification.quality import masked_read, quality_sites
-from editcheck.design import AmpliconDesign, build_design
+from editcheck.design import AmpliconDesign, Reference, build_design
 from editcheck.engine import masking
 from editcheck.engine.masking import RECORD, SitesWorker
 from editcheck.engine.settings import AnalysisSettings
@@ -182,21 +184,28 @@ def _without_keys(masked: tuple) -> tuple:
     return tuple(records)
 
 
+def _called_with_sites(worker: SitesWorker, reads: list[str]) -> Iterator[tuple[str, Any, tuple, Reference]]:
+    """Each read of ``reads`` that aligns and has a call (``worker``'s one design): ``(sequence, result, its quality
+    sites by the reference, its aligned reference)``."""
+    for sequence in reads:
+        result = worker.worker(sequence)
+        aligned = result.alignment
+        if aligned is None or result.call is None:
+            continue
+        sites = quality_sites(sequence, aligned, worker.decisive[0][aligned.reference])
+        yield sequence, result, sites, worker.references[0][aligned.reference]
+
+
 def test_compiled_masked_keys_are_the_hash_of_the_masked_result(cases) -> None:
     """The key the compiled kernel makes for a usual mask is :func:`masked_key` of the masked result that
     :func:`masked_read` makes (hashes of plain tuples equal those of the named tuples); other masks are
     left to the fallback it is given."""
     design, reads = cases[0]
     worker = SitesWorker([design], Q20)
-    classifier, decisive, references = worker.classifiers[0], worker.decisive[0], worker.references[0]
+    classifier, decisive = worker.classifiers[0], worker.decisive[0]
     usual = other = 0
-    for sequence in reads[:400]:
-        result = worker.worker(sequence)
+    for sequence, result, sites, reference in _called_with_sites(worker, reads[:400]):
         aligned, call = result.alignment, result.call
-        if aligned is None or call is None:
-            continue
-        sites = quality_sites(sequence, aligned, decisive[aligned.reference])
-        reference = references[aligned.reference]
         for site in sites:
             left: list[tuple[int, ...]] = []
             found, record = _compiled.masked_reads_of(
@@ -236,13 +245,8 @@ def test_compiled_other_masks_equal_the_reference(cases) -> None:
     for design, reads in cases:
         worker = SitesWorker([design], Q20)
         classifier, decisive, references = worker.classifiers[0], worker.decisive[0], worker.references[0]
-        for sequence in reads[:600]:
-            result = worker.worker(sequence)
+        for sequence, result, sites, reference in _called_with_sites(worker, reads[:600]):
             aligned, call = result.alignment, result.call
-            if aligned is None or call is None:
-                continue
-            sites = quality_sites(sequence, aligned, decisive[aligned.reference])
-            reference = references[aligned.reference]
             masks = [(site[0],) for site in sites]
             if len(sites) > 1:
                 masks.append(tuple(sorted(generator.sample([site[0] for site in sites], 2))))
@@ -275,13 +279,8 @@ def test_compiled_masked_alignment_equals_the_reference(cases) -> None:
     generator = random.Random(29)
     seen: Counter[str] = Counter()
     for design, reads in cases:
-        worker = SitesWorker([design], Q20)
-        for sequence in reads:
-            result = worker.worker(sequence)
+        for sequence, result, sites, _ in _called_with_sites(SitesWorker([design], Q20), reads):
             aligned = result.alignment
-            if aligned is None or result.call is None:
-                continue
-            sites = quality_sites(sequence, aligned, worker.decisive[0][aligned.reference])
             for _ in range(3):
                 chosen = generator.sample(sites, generator.randint(0, len(sites))) if sites else []
                 if chosen and generator.random() < 0.1:
