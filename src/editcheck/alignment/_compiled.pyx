@@ -823,7 +823,9 @@ cdef class ResultDecoder:
             ))  # fmt: skip
         if len(packed) != 2:
             raise ValueError(f"a packed result of {len(packed)} values")
-        return named_tuple(self.classified, (self._aligned(sequence, packed[0]), named_tuple(self.call_type, packed[1])))
+        return named_tuple(
+            self.classified, (self._aligned(sequence, packed[0]), named_tuple(self.call_type, packed[1]))
+        )
 
     cdef object _aligned(self, str sequence, object aligned):
         if aligned is None:

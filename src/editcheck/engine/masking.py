@@ -255,8 +255,9 @@ class MaskingKernel:
     """What the compiled :func:`~editcheck.alignment._compiled.masked_reads_of` takes of the designs, made once, and
     the call itself (:meth:`__call__`): a called unique read's quality sites and masked reads, the sites found in
     C where that applies (else by :func:`_sites_otherwise`), the usual mask made there, any other by
-    :func:`_made_otherwise` (compiled: :data:`_other_masks`), as :meth:`SitesWorker.masked` does.  The workers' :class:`SitesWorker` calls it for
-    the reads sent with a unique read, :class:`QualityMasking` for those the main process counted later."""
+    :func:`_made_otherwise` (compiled: :data:`_other_masks`), as :meth:`SitesWorker.masked` does.  The workers'
+    :class:`SitesWorker` calls it for the reads sent with a unique read, :class:`QualityMasking` for those the main
+    process counted later."""
 
     def __init__(
         self, designs: Sequence[AmpliconDesign], classifiers: Sequence[Classifier],
