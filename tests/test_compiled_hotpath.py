@@ -584,3 +584,14 @@ def test_the_compiled_chunk_runner_encodes_what_the_pool_worker_gives_on_100k_un
             for start in range(0, len(sample), workers.CHUNK):
                 chunk = sample[start : start + workers.CHUNK]
                 assert runner.encoded(chunk) == [encode_result(read, worker(read)) for read in chunk], start
+
+
+def test_runner_parts_name_the_chunk_runners_last_parameters_in_order() -> None:
+    # ChunkRunner takes the masking parts by position (a cdef class: no signature to introspect), so its source
+    # is read: RunnerParts must name its last parameters, in order, or a part would reach the wrong one.
+    source = Path(_compiled.__file__).with_name("_compiled.pyx").read_text(encoding="utf-8")
+    header = source.split("cdef class ChunkRunner", 1)[1].split("def __init__(", 1)[1].split("):", 1)[0]
+    parameters = [part.split()[-1] for part in header.replace("\n", " ").split(",") if part.strip()]
+    assert parameters[-len(workers.RunnerParts._fields) :] == list(workers.RunnerParts._fields)
+    assert parameters[-len(workers.RunnerParts._fields) - 1] == "events_index"
+    assert workers.UNMASKED.find_sites is None and workers.UNMASKED.keyed is False

@@ -23,7 +23,7 @@ the CIGAR walk, indel placement and classification live in their own modules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from pywfa import WavefrontAligner
@@ -228,6 +228,13 @@ class ReadAligner:
         self._core = None if AlignerCore is None else AlignerCore(self)
         """:meth:`align` compiled (:mod:`editcheck.alignment.hotpath`), or None: the methods below.  It takes the
         state above as it is now: an aligner is not changed once made."""
+
+    @property
+    def direct_align(self) -> Callable[..., AlignedRead | None]:
+        """:meth:`align` without its Python frame where it is compiled (the compiled core's own ``align``, same
+        arguments and results), for code that aligns many reads from C (the workers' chunk runner); else
+        :meth:`align` itself."""
+        return self.align if self._core is None else self._core.align
 
     def candidates(self, read: str) -> range | tuple[int, ...]:
         """References worth aligning to: one whose sequence-specific stretch the read contains

@@ -43,6 +43,7 @@ from editcheck.engine.workers import (
     STATUS_VALUES,
     PooledCall,
     PoolWorker,
+    RunnerParts,
     chunk_runner,
     decode_result,
     encode_result,
@@ -293,16 +294,14 @@ class MaskingKernel:
         ]
         """Per amplicon and reference, what the kernel takes of it: its decisive and blocked bytes, its sequence."""
 
-    def runner_parts(self, amplicon: int) -> tuple[Any, ...]:
+    def runner_parts(self, amplicon: int) -> RunnerParts:
         """What :meth:`__call__` gives the kernel for a read of ``amplicon``, for the compiled chunk runner
-        (:func:`~editcheck.engine.workers.chunk_runner`), in its order: each reference's decisive and blocked bytes
-        and sequence, whether the usual masks are made in C, the shared tuples, the functions asked for the sites
-        and the other masks, the context's classifier, decisive positions and references, and whether keys are
-        made."""
-        return (
-            self._by_reference[amplicon], self._substitutable[amplicon], self.shared, _sites_otherwise,
-            _other_masks, self.classifiers[amplicon], self.decisive[amplicon], self.references[amplicon],
-            self.keyed,
+        (:func:`~editcheck.engine.workers.chunk_runner`)."""
+        return RunnerParts(
+            by_reference=self._by_reference[amplicon], substitutable=self._substitutable[amplicon],
+            shared=self.shared, find_sites=_sites_otherwise, fallback=_other_masks,
+            classifier=self.classifiers[amplicon], decisive=self.decisive[amplicon],
+            references=self.references[amplicon], keyed=self.keyed,
         )  # fmt: skip
 
     def __call__(

@@ -38,8 +38,8 @@ from editcheck.engine.forked import grow_pipe
 from editcheck.engine.settings import AnalysisSettings
 
 __all__ = [
-    "CHUNK", "STATUS_VALUES", "AmpliconWorker", "PoolWorker", "PooledCall", "TerminablePool", "UniqueReadAligner",
-    "align_and_classify", "decode_result", "encode_result", "python_decode_result",
+    "CHUNK", "STATUS_VALUES", "UNMASKED", "AmpliconWorker", "PoolWorker", "PooledCall", "RunnerParts", "TerminablePool",
+    "UniqueReadAligner", "align_and_classify", "decode_result", "encode_result", "python_decode_result",
 ]  # fmt: skip
 
 CHUNK = 4000
@@ -220,6 +220,32 @@ if ResultDecoder is not None:
                                   python_decode_result)  # fmt: skip
 
 
+class RunnerParts(NamedTuple):
+    """What the compiled chunk runner (:class:`~editcheck.alignment._compiled.ChunkRunner`) takes of the quality
+    masking of one design, in the order it takes them (:meth:`~editcheck.engine.masking.MaskingKernel.runner_parts`
+    makes them; :data:`UNMASKED` for a run without masking, where no lows are given and none is used)."""
+
+    by_reference: list[tuple[bytes, bytes, str]]
+    """Each reference's decisive bytes, blocked bytes and sequence."""
+    substitutable: bool
+    """Whether the usual masks are made in C (not for prime editing)."""
+    shared: dict[tuple[int, ...], tuple[int, ...]]
+    """One tuple per position for one-position masks and masked positions."""
+    find_sites: Callable[..., Any] | None
+    """Finds the sites where the compiled kernel does not apply."""
+    fallback: Callable[..., Any] | None
+    """Makes a mask that is not the usual one."""
+    classifier: Classifier | None
+    decisive: Sequence[frozenset[int]] | None
+    references: Sequence[Any] | None
+    keyed: bool
+    """Whether the masked reads' keys are made."""
+
+
+UNMASKED = RunnerParts([], True, {}, None, None, None, None, None, False)
+""":class:`RunnerParts` of a run without quality masking."""
+
+
 def chunk_runner(worker: PoolWorker, kernel: Any = None) -> Any:
     """The compiled pass over a chunk of unique reads (:class:`~editcheck.alignment._compiled.ChunkRunner`) that
     gives what ``worker`` gives (one design) encoded, and with ``kernel`` (a
@@ -229,13 +255,11 @@ def chunk_runner(worker: PoolWorker, kernel: Any = None) -> Any:
         return None
     amplicon = worker.workers[0]
     aligner, classifier = amplicon.aligner, amplicon.classifier
-    core = getattr(aligner, "_core", None)
-    align = aligner.align if core is None else core.align
-    # without a kernel: no reference's masking bytes, no shared tuples, functions or context (no lows are given)
-    parts = kernel.runner_parts(0) if kernel is not None else ([], True, {}, None, None, None, None, None, False)
+    parts: RunnerParts = kernel.runner_parts(0) if kernel is not None else UNMASKED
     return ChunkRunner(
-        align, classifier.classify, classifier.needs_amplicon, amplicon.classify_aligned, aligner.max_read_length,
-        _TOO_LONG_CALL, _ASSIGNED, _ASSIGNED.value, PooledCall, ReadCall._fields.index("events"), *parts,
+        aligner.direct_align, classifier.classify, classifier.needs_amplicon, amplicon.classify_aligned,
+        aligner.max_read_length, _TOO_LONG_CALL, _ASSIGNED, _ASSIGNED.value, PooledCall,
+        ReadCall._fields.index("events"), *parts,
     )  # fmt: skip
 
 
