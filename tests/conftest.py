@@ -30,6 +30,19 @@ def simulated_100k(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     return folder / "r1.fastq.gz", truth
 
 
+@pytest.fixture(scope="session")
+def demo_workflow_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The single-design demo workflow (tests/test_workflow.py's working folder), run once with ``--cores 2`` for
+    every test that reads its results: tests/test_workflow.py, and tests/test_slurm.py's comparison with the
+    cluster's run.  The tests read it and leave it as it is."""
+    from test_workflow import make_workdir, run_snakemake
+
+    workdir = make_workdir(tmp_path_factory.mktemp("workflow"))
+    result = run_snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return workdir
+
+
 REQUIRE_TOOLS = "EDITCHECK_REQUIRE_TOOLS"
 """Set by .ci/run after installing bcftools and samtools: a missing tool then fails the test instead of skipping it."""
 

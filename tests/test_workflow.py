@@ -87,12 +87,10 @@ def make_workdir(folder: Path, *, offtarget: bool = True) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole demo workflow, run once for the tests that check its results."""
-    workdir = make_workdir(tmp_path_factory.mktemp("workflow"))
-    result = run_snakemake(workdir, "--cores", "2")
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    return workdir
+def demo_run(demo_workflow_run: Path) -> Path:
+    """The whole demo workflow, run once (tests/conftest.py: shared with tests/test_slurm.py) for the tests that
+    check its results."""
+    return demo_workflow_run
 
 
 @needs_snakemake
