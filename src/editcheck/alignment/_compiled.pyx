@@ -1477,6 +1477,12 @@ cdef tuple _masked_reads(
             free(in_mask)
 
 
+cdef inline object _masked_key(object status_value, object amplicon, object aligned, object call):
+    """``editcheck.engine.masking.masked_key`` of a masked result given by its parts: the hash of ``(status's value,
+    amplicon, masked alignment, masked call)`` (plain tuples or the named tuples: their hashes are equal)."""
+    return hash((status_value, amplicon, aligned, call))
+
+
 cdef class OtherMasks:
     """``editcheck.engine.masking._made_otherwise`` compiled (equal results), the ``fallback`` that
     :func:`masked_reads_of` and :class:`ChunkRunner` are given for a mask that is not the usual one:
@@ -1509,7 +1515,7 @@ cdef class OtherMasks:
         masked = self.masker(aligned, chosen)
         call = classifier.classify(masked)
         status_value = status.value
-        key = hash((status_value, amplicon, masked, call)) if context[5] else None
+        key = _masked_key(status_value, amplicon, masked, call) if context[5] else None
         if context[6]:
             return _encoded_pooled(self.masked_sequence(sequence, mask), status_value, amplicon, masked, call), key
         return named_tuple(self.pooled_type, (status, amplicon, masked, call)), key
@@ -1528,10 +1534,10 @@ cdef object _usual_key(
         parts = _general_substitution_parts(
             read_aligned[6], read_aligned[9], read_call[events_index], made_positions, reference
         )
-    return hash((
+    return _masked_key(
         status_value, amplicon, _replaced(read_aligned, 6, parts[0], 9, parts[1]),
         _replaced(read_call, events_index, parts[2], -1, None),
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 cdef extern from "Python.h":

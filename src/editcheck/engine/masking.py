@@ -194,9 +194,10 @@ def masked_key(result: PooledCall, aligned: AlignedRead, call: ReadCall) -> int:
     was made.  Equal masked results give equal keys, in the main process as in the worker processes (forked
     from it: :func:`~editcheck.engine.workers.UniqueReadAligner` starts them with ``fork``, so they share its
     hash secret); unequal ones seldom do, and ``expand`` compares the results themselves when keys meet, so
-    masked reads are merged exactly when their results are equal.  The compiled
-    :func:`~editcheck.alignment._compiled.masked_reads_of` hashes the same values for the usual mask, as plain
-    tuples (a named tuple's hash is its plain tuple's), without this function."""
+    masked reads are merged exactly when their results are equal.  The compiled kernels hash the same values
+    without this function (``_compiled._masked_key``): :func:`~editcheck.alignment._compiled.masked_reads_of` for
+    the usual mask, as plain tuples (a named tuple's hash is its plain tuple's), and
+    :class:`~editcheck.alignment._compiled.OtherMasks` for any other."""
     return hash((result.status.value, result.amplicon, aligned, call))
 
 
