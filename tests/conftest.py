@@ -31,7 +31,7 @@ def simulated_100k(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
 
 
 @pytest.fixture(scope="session")
-def demo_workflow_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The single-design demo workflow (tests/test_workflow.py's working folder), run once with ``--cores 2`` for
     every test that reads its results: tests/test_workflow.py, and tests/test_slurm.py's comparison with the
     cluster's run.  The tests read it and leave it as it is."""

@@ -164,12 +164,12 @@ def run_on_slurm(workdir: Path) -> tuple[float, str, list[str]]:
 @pytest.mark.slurm
 def test_demo_runs_on_a_slurm_cluster(
     slurm_cluster: None,
-    demo_workflow_run: Path,
+    demo_run: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     record_property: Callable[[str, object], None],
 ) -> None:
-    local = demo_workflow_run  # the same demo run locally with --cores 2 (tests/conftest.py)
+    local = demo_run  # the same demo run locally with --cores 2 (tests/conftest.py)
     cluster = make_workdir(tmp_path / "slurm")
     seconds, log, submitted = run_on_slurm(cluster)
 

@@ -86,13 +86,6 @@ def make_workdir(folder: Path, *, offtarget: bool = True) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def demo_run(demo_workflow_run: Path) -> Path:
-    """The whole demo workflow, run once (tests/conftest.py: shared with tests/test_slurm.py) for the tests that
-    check its results."""
-    return demo_workflow_run
-
-
 @needs_snakemake
 @pytest.mark.slow
 def test_demo_outputs_and_logs(demo_run: Path) -> None:
